@@ -1,0 +1,22 @@
+//! The pure core of Quanyu: types and rules with no I/O.
+//!
+//! This crate owns money (`Money`, integer 分), typed ids (UUIDv7), time and business days, the
+//! organisation (chain, regions, stores, staff, roles and scopes), the catalog (categories,
+//! brands, SPU → SKU, channel and store prices) and who may do what (`authz`).
+//!
+//! **Architecture invariant:** nothing here does I/O, awaits, knows SQL or HTTP, or panics on
+//! input. Constructors validate, so a value of a domain type is proof that it is well formed
+//! ("parse, don't validate"); the layers above never re-check.
+
+pub mod authz;
+pub mod catalog;
+pub mod error;
+pub mod geo;
+pub mod ids;
+pub mod money;
+pub mod org;
+pub mod text;
+pub mod time;
+
+pub use error::{DomainError, DomainResult};
+pub use money::Money;

@@ -1,0 +1,92 @@
+//! Validated text: trimmed, non-empty, bounded names and codes.
+
+use crate::{DomainError, DomainResult};
+
+/// Trims `raw` and checks it is non-empty and at most `max` characters.
+pub fn required(field: &'static str, raw: &str, max: usize) -> DomainResult<String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(DomainError::Required { field });
+    }
+    if trimmed.chars().count() > max {
+        return Err(DomainError::TooLong { field, max });
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Like [`required`], but an empty or missing value is `None`.
+pub fn optional(field: &'static str, raw: Option<&str>, max: usize) -> DomainResult<Option<String>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => required(field, value, max).map(Some),
+    }
+}
+
+/// A code (store code, SKU code, username): 1..=max of ASCII letters, digits, `-`, `_`, `.`.
+pub fn code(field: &'static str, raw: &str, max: usize) -> DomainResult<String> {
+    let value = required(field, raw, max)?;
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Ok(value)
+    } else {
+        Err(DomainError::Malformed { field, expected: "letters, digits, '-', '_' or '.'" })
+    }
+}
+
+/// A mainland-China mobile number: 11 digits starting with 1. A leading `+86` is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str) -> DomainResult<Phone> {
+        let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let digits = compact.strip_prefix("+86").unwrap_or(&compact);
+        let ok = digits.len() == 11
+            && digits.starts_with('1')
+            && digits.bytes().all(|b| b.is_ascii_digit());
+        if ok {
+            Ok(Phone(digits.to_owned()))
+        } else {
+            Err(DomainError::Malformed { field: "phone", expected: "an 11-digit mobile number" })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_trims_and_bounds() {
+        assert_eq!(required("name", "  鲜果  ", 4).unwrap(), "鲜果");
+        assert_eq!(required("name", "   ", 4), Err(DomainError::Required { field: "name" }));
+        assert_eq!(required("name", "一二三四五", 4), Err(DomainError::TooLong { field: "name", max: 4 }));
+    }
+
+    #[test]
+    fn codes_are_ascii() {
+        assert!(code("code", "SH-001", 32).is_ok());
+        assert!(code("code", "上海一店", 32).is_err());
+        assert!(code("code", "a b", 32).is_err());
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(Phone::parse("+86 138-0013-8000").unwrap().as_str(), "13800138000");
+        for bad in ["1380013800", "23800138000", "1380013800a", ""] {
+            assert!(Phone::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Time: instants are UTC; a store's wall clock and business day come from its IANA time zone
+//! (default Asia/Shanghai).
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+
+use crate::{DomainError, DomainResult};
+
+pub type Timestamp = DateTime<Utc>;
+
+/// A validated IANA time zone such as `Asia/Shanghai`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(Tz);
+
+impl TimeZone {
+    pub const SHANGHAI: TimeZone = TimeZone(Tz::Asia__Shanghai);
+
+    pub fn parse(raw: &str) -> DomainResult<TimeZone> {
+        raw.trim()
+            .parse::<Tz>()
+            .map(TimeZone)
+            .map_err(|_| DomainError::UnknownValue { field: "time_zone", value: raw.to_owned() })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    pub fn tz(&self) -> Tz {
+        self.0
+    }
+
+    /// The business day an instant belongs to. A business day starts at `day_start` local time
+    /// (stores that close after midnight count 01:30 as the previous day with `day_start` 04:00).
+    pub fn business_day(&self, at: Timestamp, day_start: NaiveTime) -> NaiveDate {
+        let local = at.with_timezone(&self.0).naive_local();
+        let date = local.date();
+        if local.time() < day_start { date.pred_opt().unwrap_or(date) } else { date }
+    }
+
+    /// The local wall-clock time of an instant.
+    pub fn local_time(&self, at: Timestamp) -> NaiveTime {
+        at.with_timezone(&self.0).time()
+    }
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        TimeZone::SHANGHAI
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone as _;
+
+    #[test]
+    fn business_day_follows_local_clock() {
+        let tz = TimeZone::SHANGHAI;
+        let midnight = NaiveTime::MIN;
+        // 2026-11-24 17:00 UTC is 2026-11-25 01:00 in Shanghai.
+        let at = Utc.with_ymd_and_hms(2026, 11, 24, 17, 0, 0).unwrap();
+        assert_eq!(tz.business_day(at, midnight), NaiveDate::from_ymd_opt(2026, 11, 25).unwrap());
+        let four = NaiveTime::from_hms_opt(4, 0, 0).unwrap();
+        assert_eq!(tz.business_day(at, four), NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+    }
+
+    #[test]
+    fn parses_zones() {
+        assert_eq!(TimeZone::parse("Asia/Urumqi").unwrap().name(), "Asia/Urumqi");
+        assert!(TimeZone::parse("Mars/Olympus").is_err());
+    }
+}

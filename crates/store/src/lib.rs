@@ -1,0 +1,95 @@
+//! Persistence for Quanyu: one storage interface, two backends.
+//!
+//! This crate owns the repository traits (one per area, all reachable through a [`Tx`]), the
+//! SQLite adapter (embedded default: WAL, one writer connection taking `BEGIN IMMEDIATE`, a pool
+//! of read-only readers) and the PostgreSQL adapter (a pool), the versioned migrations of each
+//! backend (`migrations/sqlite`, `migrations/postgres`), the audit log, the outbox (`events`)
+//! and the idempotency records. The conformance suite in `tests/` runs unchanged against both.
+//!
+//! **Architecture invariant:** only this crate knows SQL, and it holds no business rules beyond
+//! constraints (unique codes, foreign keys). The SQL is written once, in `sql/`, and compiled
+//! into each backend module against that backend's concrete `sqlx` types; SQLite accepts the
+//! same `$1` placeholders as PostgreSQL.
+
+mod error;
+mod migrate;
+mod postgres;
+mod records;
+mod repos;
+mod sqlite;
+pub mod testing;
+
+use std::sync::Arc;
+
+pub use error::{StoreError, StoreResult, UniqueKey};
+pub use migrate::{AppliedMigration, LogicalSchema};
+pub use postgres::PgDatabase;
+pub use records::*;
+pub use repos::*;
+pub use sqlite::{SqliteDatabase, SqliteDurability};
+
+/// Which engine a database runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database: hands out transactions. Every read and write goes through a [`Tx`].
+#[async_trait::async_trait]
+pub trait Database: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// A read-only transaction over a consistent snapshot.
+    async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+
+    /// A read-write transaction. On SQLite it holds the single writer (`BEGIN IMMEDIATE`), so
+    /// writes never fail with "database is locked" mid-transaction.
+    async fn write(&self) -> StoreResult<Box<dyn Tx>>;
+
+    /// Applies pending migrations; returns the ones applied now.
+    async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>>;
+
+    /// Tables and columns as the backend reports them, normalised, to compare backends.
+    async fn logical_schema(&self) -> StoreResult<LogicalSchema>;
+
+    /// Closes the pools, waiting for connections to be returned.
+    async fn close(&self);
+}
+
+/// Opens a database from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Database>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgDatabase::connect(url).await?))
+    } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        Ok(Arc::new(SqliteDatabase::open(path.as_ref(), SqliteDurability::default()).await?))
+    } else {
+        Err(StoreError::BadUrl(url.to_owned()))
+    }
+}
+
+/// One transaction, with every repository on it. Dropping it without [`Tx::commit`] rolls back.
+#[async_trait::async_trait]
+pub trait Tx:
+    ChainRepo
+    + RegionRepo
+    + StoreRepo
+    + StaffRepo
+    + TokenRepo
+    + CatalogRepo
+    + AuditRepo
+    + OutboxRepo
+    + IdempotencyRepo
+    + Send
+{
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}

@@ -1,0 +1,174 @@
+//! Rows that are not domain entities: credentials, tokens, audit entries, outbox events,
+//! idempotency records, and the shapes of list queries (filters and pages).
+
+use quanyu_domain::{
+    ids::{AuditId, EventId, RegionId, StaffId, StoreId, TokenId},
+    org::Role,
+    time::Timestamp,
+};
+use uuid::Uuid;
+
+/// Keyset pagination: rows with an id greater than `after`, in id order, at most `limit`.
+/// Ids are UUIDv7, so id order is creation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub after: Option<Uuid>,
+    pub limit: u32,
+}
+
+impl Page {
+    pub const MAX_LIMIT: u32 = 500;
+
+    pub fn first(limit: u32) -> Page {
+        Page { after: None, limit: limit.clamp(1, Self::MAX_LIMIT) }
+    }
+
+    /// The limit as a SQL bind value.
+    pub fn sql_limit(&self) -> i64 {
+        i64::from(self.limit.clamp(1, Self::MAX_LIMIT))
+    }
+}
+
+/// Restricts a listing to part of the chain. `None` everywhere lists everything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlaceFilter {
+    pub region_id: Option<RegionId>,
+    pub store_id: Option<StoreId>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreFilter {
+    pub place: PlaceFilter,
+    /// `open`, `paused` or `closed`.
+    pub status: Option<String>,
+    /// Case-insensitive substring of code or name.
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaffFilter {
+    /// Staff whose scope lies inside this place: a region filter includes the region's
+    /// manager and the staff of its stores.
+    pub place: PlaceFilter,
+    pub role: Option<Role>,
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductFilter {
+    pub category_id: Option<quanyu_domain::ids::CategoryId>,
+    pub brand_id: Option<quanyu_domain::ids::BrandId>,
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkuFilter {
+    pub product_id: Option<quanyu_domain::ids::ProductId>,
+    /// SKUs of products in exactly this category.
+    pub category_id: Option<quanyu_domain::ids::CategoryId>,
+    pub barcode: Option<String>,
+    /// Case-insensitive substring of SKU code, SKU name or product name.
+    pub search: Option<String>,
+}
+
+/// What a token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Issued by a login; sent as a cookie by the web UI or as a bearer token.
+    Session,
+    /// Issued by an admin for an integration; sent as a bearer token.
+    Api,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Session => "session",
+            TokenKind::Api => "api",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<TokenKind> {
+        match raw {
+            "session" => Some(TokenKind::Session),
+            "api" => Some(TokenKind::Api),
+            _ => None,
+        }
+    }
+}
+
+/// A bearer credential. Only the SHA-256 of the secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub staff_id: StaffId,
+    pub kind: TokenKind,
+    /// A label for API tokens ("ERP sync"); empty for sessions.
+    pub name: String,
+    /// Hex SHA-256 of the secret.
+    pub secret_hash: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// One field's value before and after a write, as text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Who changed what, when and from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub at: Timestamp,
+    /// `None` for the system itself (migrations, demo seeding, imports run from the CLI).
+    pub actor_id: Option<StaffId>,
+    pub actor_name: String,
+    /// `store.create`, `sku.update`, `auth.login`…
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    /// The store the entity belongs to, for scoped reading.
+    pub store_id: Option<StoreId>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor_id: Option<StaffId>,
+    pub store_id: Option<StoreId>,
+}
+
+/// A domain event in the outbox, written in the same transaction as the change it reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    pub id: EventId,
+    /// Assigned by the database on insert: a gap-free-enough, increasing delivery order.
+    pub seq: i64,
+    pub at: Timestamp,
+    /// `store.created`, `sku.updated`…
+    pub kind: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub payload: serde_json::Value,
+}
+
+/// The stored outcome of a request made with an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub actor_id: StaffId,
+    pub key: String,
+    /// Hex SHA-256 of method, path and body: the same key with another request is refused.
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub created_at: Timestamp,
+}

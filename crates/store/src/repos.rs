@@ -1,0 +1,117 @@
+//! The repository traits: what the store can do, area by area. Each backend implements every
+//! trait on its transaction type; the use cases in `app` see only these traits.
+
+use async_trait::async_trait;
+use quanyu_domain::{
+    catalog::{Brand, Category, Product, Sku, StoreSku},
+    ids::{BrandId, CategoryId, ProductId, RegionId, SkuId, StaffId, StoreId, TokenId},
+    org::{Chain, Region, Staff, Store},
+    time::Timestamp,
+};
+
+use crate::{
+    AuditEntry, AuditFilter, IdempotencyRecord, OutboxEvent, Page, ProductFilter, SkuFilter, StaffFilter,
+    StoreFilter, StoreResult, TokenKind, TokenRecord,
+};
+
+#[async_trait]
+pub trait ChainRepo {
+    /// The chain's settings; `None` before the first setup.
+    async fn get_chain(&mut self) -> StoreResult<Option<Chain>>;
+    async fn put_chain(&mut self, chain: &Chain) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait RegionRepo {
+    async fn insert_region(&mut self, region: &Region) -> StoreResult<()>;
+    /// Returns whether a row was updated (false: no such region).
+    async fn update_region(&mut self, region: &Region) -> StoreResult<bool>;
+    async fn get_region(&mut self, id: RegionId) -> StoreResult<Option<Region>>;
+    /// Regions in id order; `only` restricts to one region.
+    async fn list_regions(&mut self, only: Option<RegionId>, page: Page) -> StoreResult<Vec<Region>>;
+}
+
+#[async_trait]
+pub trait StoreRepo {
+    async fn insert_store(&mut self, store: &Store) -> StoreResult<()>;
+    async fn update_store(&mut self, store: &Store) -> StoreResult<bool>;
+    async fn get_store(&mut self, id: StoreId) -> StoreResult<Option<Store>>;
+    async fn get_store_by_code(&mut self, code: &str) -> StoreResult<Option<Store>>;
+    async fn list_stores(&mut self, filter: &StoreFilter, page: Page) -> StoreResult<Vec<Store>>;
+}
+
+#[async_trait]
+pub trait StaffRepo {
+    async fn insert_staff(&mut self, staff: &Staff, password_hash: &str) -> StoreResult<()>;
+    async fn update_staff(&mut self, staff: &Staff) -> StoreResult<bool>;
+    async fn set_password_hash(&mut self, id: StaffId, password_hash: &str) -> StoreResult<bool>;
+    async fn get_staff(&mut self, id: StaffId) -> StoreResult<Option<Staff>>;
+    /// The staff member whose username (case-insensitive) or phone is `login`, with their
+    /// password hash.
+    async fn find_staff_for_login(&mut self, login: &str) -> StoreResult<Option<(Staff, String)>>;
+    async fn list_staff(&mut self, filter: &StaffFilter, page: Page) -> StoreResult<Vec<Staff>>;
+}
+
+#[async_trait]
+pub trait TokenRepo {
+    async fn insert_token(&mut self, token: &TokenRecord) -> StoreResult<()>;
+    async fn find_token_by_hash(&mut self, secret_hash: &str) -> StoreResult<Option<TokenRecord>>;
+    /// Marks a token revoked; returns whether it existed and was live.
+    async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<bool>;
+    async fn get_token(&mut self, id: TokenId) -> StoreResult<Option<TokenRecord>>;
+    async fn list_tokens(&mut self, kind: TokenKind, page: Page) -> StoreResult<Vec<TokenRecord>>;
+}
+
+#[async_trait]
+pub trait CatalogRepo {
+    async fn insert_category(&mut self, category: &Category) -> StoreResult<()>;
+    async fn update_category(&mut self, category: &Category) -> StoreResult<bool>;
+    async fn get_category(&mut self, id: CategoryId) -> StoreResult<Option<Category>>;
+    /// Every category (a chain has hundreds, not millions), ordered by sort order then name.
+    async fn all_categories(&mut self) -> StoreResult<Vec<Category>>;
+
+    async fn insert_brand(&mut self, brand: &Brand) -> StoreResult<()>;
+    async fn update_brand(&mut self, brand: &Brand) -> StoreResult<bool>;
+    async fn get_brand(&mut self, id: BrandId) -> StoreResult<Option<Brand>>;
+    async fn list_brands(&mut self, search: Option<&str>, page: Page) -> StoreResult<Vec<Brand>>;
+
+    async fn insert_product(&mut self, product: &Product) -> StoreResult<()>;
+    async fn update_product(&mut self, product: &Product) -> StoreResult<bool>;
+    async fn get_product(&mut self, id: ProductId) -> StoreResult<Option<Product>>;
+    async fn list_products(&mut self, filter: &ProductFilter, page: Page) -> StoreResult<Vec<Product>>;
+
+    async fn insert_sku(&mut self, sku: &Sku) -> StoreResult<()>;
+    async fn update_sku(&mut self, sku: &Sku) -> StoreResult<bool>;
+    async fn get_sku(&mut self, id: SkuId) -> StoreResult<Option<Sku>>;
+    async fn get_sku_by_barcode(&mut self, barcode: &str) -> StoreResult<Option<Sku>>;
+    async fn list_skus(&mut self, filter: &SkuFilter, page: Page) -> StoreResult<Vec<Sku>>;
+
+    /// Inserts or replaces a store's settings for an SKU.
+    async fn put_store_sku(&mut self, settings: &StoreSku) -> StoreResult<()>;
+    async fn get_store_sku(&mut self, store_id: StoreId, sku_id: SkuId) -> StoreResult<Option<StoreSku>>;
+    /// A store's settings in SKU id order; the page cursor is an SKU id.
+    async fn list_store_skus(&mut self, store_id: StoreId, page: Page) -> StoreResult<Vec<StoreSku>>;
+    async fn delete_store_sku(&mut self, store_id: StoreId, sku_id: SkuId) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait AuditRepo {
+    async fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Newest first: the page cursor is an audit id and the page holds older entries.
+    async fn list_audit(&mut self, filter: &AuditFilter, page: Page) -> StoreResult<Vec<AuditEntry>>;
+}
+
+#[async_trait]
+pub trait OutboxRepo {
+    /// Appends an event; the database assigns `seq` (the value in `event.seq` is ignored).
+    async fn append_event(&mut self, event: &OutboxEvent) -> StoreResult<i64>;
+    /// Events with `seq > after_seq`, in `seq` order.
+    async fn events_after(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>>;
+}
+
+#[async_trait]
+pub trait IdempotencyRepo {
+    async fn get_idempotency(&mut self, actor_id: StaffId, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+    /// Fails with `Duplicate(IdempotencyKey)` when another request stored the key first.
+    async fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<()>;
+}
