@@ -1,1 +1,72 @@
-//! placeholder
+//! Quanyu's use cases: one async function per command or query, callable from a test without
+//! a server.
+//!
+//! A use case checks who is asking ([`Ctx`]: the actor, where the request came from, its
+//! idempotency key), validates its input into domain types, opens one transaction, applies the
+//! domain rules, writes the change together with its audit entry and outbox event, and commits.
+//! Creates run under an idempotency key when the caller gives one: the stored reply is returned
+//! for a retry, and a different request under the same key is refused.
+//!
+//! **Architecture invariant:** no HTTP or JSON types here (event payloads are data, not API);
+//! no SQL: storage only through `quanyu_store` traits.
+
+mod audit_log;
+mod auth;
+mod catalog;
+mod change;
+mod context;
+mod error;
+mod listing;
+mod org;
+mod password;
+mod staff;
+mod write;
+
+use std::sync::Arc;
+
+use quanyu_store::Database;
+
+pub use auth::{ApiTokenCreated, LoginOutcome, NewApiToken};
+pub use catalog::*;
+pub use context::{Ctx, Idempotency, Origin};
+pub use error::{AppError, AppResult};
+pub use listing::{Cursor, Listing};
+pub use org::*;
+pub use password::PasswordHasher;
+pub use staff::*;
+pub use write::{Reply, StoredReply, Written};
+
+/// Tunables of the use cases.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// How long a login session lasts.
+    pub session_ttl: chrono::Duration,
+    pub passwords: PasswordHasher,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig { session_ttl: chrono::Duration::hours(12), passwords: PasswordHasher::default() }
+    }
+}
+
+/// The application: the database plus configuration. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    db: Arc<dyn Database>,
+    config: Arc<AppConfig>,
+}
+
+impl App {
+    pub fn new(db: Arc<dyn Database>, config: AppConfig) -> App {
+        App { db, config: Arc::new(config) }
+    }
+
+    pub fn database(&self) -> &Arc<dyn Database> {
+        &self.db
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+}

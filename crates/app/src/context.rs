@@ -1,0 +1,65 @@
+//! Who is asking and from where: passed to every use case.
+
+use quanyu_domain::{
+    authz::{Actor, Permission},
+    ids::StaffId,
+    org::{Assignment, Role, Scope},
+};
+
+use crate::{AppError, AppResult};
+
+/// Where a request came from, for the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A client-chosen key that makes a create safe to retry, with a fingerprint of the request so
+/// the same key cannot be reused for a different one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: String,
+    /// Hex SHA-256 over method, path and body, computed by the edge.
+    pub fingerprint: String,
+}
+
+/// The context of one use-case call.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub origin: Origin,
+    pub idempotency: Option<Idempotency>,
+}
+
+impl Ctx {
+    pub fn new(actor: Actor) -> Ctx {
+        Ctx { actor, origin: Origin::default(), idempotency: None }
+    }
+
+    /// The operator at the machine (CLI imports, demo seeding): HQ-wide rights, audited as
+    /// `system` with no staff id.
+    pub fn system() -> Ctx {
+        let assignment = Assignment::new(Role::HqAdmin, Scope::All).expect("hq_admin works at chain level");
+        Ctx::new(Actor {
+            staff_id: StaffId::from_uuid(uuid::Uuid::nil()),
+            username: "system".to_owned(),
+            assignment,
+            home_region: None,
+        })
+    }
+
+    /// Whether this is [`Ctx::system`].
+    pub fn is_system(&self) -> bool {
+        self.actor.staff_id.as_uuid().is_nil()
+    }
+
+    /// Fails with `Forbidden` unless the actor's role has `permission`.
+    pub fn require(&self, permission: Permission) -> AppResult<()> {
+        if self.actor.can(permission) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    pub fn role(&self) -> Role {
+        self.actor.role()
+    }
+}

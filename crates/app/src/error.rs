@@ -1,0 +1,50 @@
+//! The use cases' error type. Each variant is a distinct situation a caller can act on; the web
+//! layer's table gives each an HTTP status, a stable code and a message.
+
+use quanyu_domain::DomainError;
+use quanyu_store::{StoreError, UniqueKey};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    /// The referenced `field` names something that does not exist (a region id, a category id).
+    #[error("{field} refers to a {entity} that does not exist")]
+    UnknownReference { field: &'static str, entity: &'static str },
+    #[error("a {0:?} with this value already exists")]
+    Duplicate(UniqueKey),
+    /// The role may not do this at all.
+    #[error("your role may not do this")]
+    Forbidden,
+    /// The role may do this, but not to this part of the chain.
+    #[error("this is outside your scope")]
+    OutOfScope,
+    #[error("wrong login or password")]
+    InvalidCredentials,
+    #[error("this account is disabled")]
+    AccountDisabled,
+    #[error("not logged in, or the session has expired")]
+    Unauthenticated,
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyKeyReused,
+    /// Row `row` (0-based) of a bulk operation failed; nothing of the batch was written.
+    #[error("row {row}: {source}")]
+    Row { row: usize, source: Box<AppError> },
+    #[error("the store failed: {0}")]
+    Store(StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Duplicate(key) => AppError::Duplicate(key),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
