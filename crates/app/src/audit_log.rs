@@ -16,7 +16,7 @@ impl App {
     ) -> AppResult<Listing<AuditEntry>> {
         ctx.require(Permission::ReadAudit)?;
         let page = Cursor::page(cursor, limit)?;
-        let rows = self.read(async |tx| Ok(tx.list_audit(&filter, page).await?)).await?;
+        let rows = read_tx!(self, |tx| Ok(tx.list_audit(&filter, page).await?))?;
         Ok(Listing::from_rows(rows, page, |e| e.id.as_uuid()))
     }
 }

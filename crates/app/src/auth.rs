@@ -15,12 +15,7 @@ use quanyu_store::{TokenKind, TokenRecord, Tx};
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
-use crate::{
-    App, AppError, AppResult, Ctx, Listing, Origin,
-    change::Change,
-    listing::Cursor,
-    write::now,
-};
+use crate::{App, AppError, AppResult, Ctx, Listing, Origin, change::Change, listing::Cursor, write::now};
 
 /// A successful login: who logged in and the session secret (shown once).
 #[derive(Debug, Clone)]
@@ -48,7 +43,7 @@ impl App {
     /// Checks a login (username or phone) and password and opens a session.
     pub async fn login(&self, login: &str, password: &str, origin: &Origin) -> AppResult<LoginOutcome> {
         let login = login.trim().to_lowercase();
-        let found = self.read(async |tx| Ok(tx.find_staff_for_login(&login).await?)).await?;
+        let found = read_tx!(self, |tx| Ok(tx.find_staff_for_login(&login).await?))?;
         let Some((staff, hash)) = found else {
             // Spend the time a verification would, so unknown logins cannot be told apart.
             let _ = self.config.passwords.hash(password).await;
@@ -74,18 +69,17 @@ impl App {
             revoked_at: None,
         };
         let ctx = Ctx { actor: self.actor_for(&staff).await?, origin: origin.clone(), idempotency: None };
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             tx.insert_token(&token).await?;
             Change::new("auth.logged_in", "staff", staff.id).record(tx, Some(&ctx)).await
-        })
-        .await?;
+        })?;
         Ok(LoginOutcome { staff, secret, expires_at })
     }
 
     /// The actor behind a session or API token secret.
     pub async fn authenticate(&self, secret: &str) -> AppResult<Actor> {
         let secret_hash = hash_secret(secret);
-        self.read(async |tx| {
+        read_tx!(self, |tx| {
             let token = tx.find_token_by_hash(&secret_hash).await?.ok_or(AppError::Unauthenticated)?;
             let at = now();
             if token.revoked_at.is_some() || token.expires_at.is_some_and(|e| e <= at) {
@@ -97,13 +91,12 @@ impl App {
             }
             actor_in(tx, &staff).await
         })
-        .await
     }
 
     /// Ends the session behind `secret`. Unknown or already ended sessions are fine.
     pub async fn logout(&self, ctx: &Ctx, secret: &str) -> AppResult<()> {
         let secret_hash = hash_secret(secret);
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             if let Some(token) = tx.find_token_by_hash(&secret_hash).await?
                 && tx.revoke_token(token.id, now()).await?
             {
@@ -111,7 +104,6 @@ impl App {
             }
             Ok(())
         })
-        .await
     }
 
     /// Issues an API token for the calling admin's account.
@@ -133,24 +125,28 @@ impl App {
             expires_at: input.expires_in_days.map(|d| created_at + chrono::Duration::days(d.into())),
             revoked_at: None,
         };
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             tx.insert_token(&token).await?;
             Change::new("api_token.created", "api_token", token.id).set("name", &token.name).record(tx, Some(ctx)).await
-        })
-        .await?;
+        })?;
         Ok(ApiTokenCreated { token, secret })
     }
 
-    pub async fn list_api_tokens(&self, ctx: &Ctx, cursor: Option<&str>, limit: Option<u32>) -> AppResult<Listing<TokenRecord>> {
+    pub async fn list_api_tokens(
+        &self,
+        ctx: &Ctx,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> AppResult<Listing<TokenRecord>> {
         ctx.require(Permission::ManageApiTokens)?;
         let page = Cursor::page(cursor, limit)?;
-        let rows: Vec<TokenRecord> = self.read(async |tx| Ok(tx.list_tokens(TokenKind::Api, page).await?)).await?;
+        let rows: Vec<TokenRecord> = read_tx!(self, |tx| Ok(tx.list_tokens(TokenKind::Api, page).await?))?;
         Ok(Listing::from_rows(rows, page, |t| t.id.as_uuid()))
     }
 
     pub async fn revoke_api_token(&self, ctx: &Ctx, id: TokenId) -> AppResult<()> {
         ctx.require(Permission::ManageApiTokens)?;
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             let token = tx.get_token(id).await?.filter(|t| t.kind == TokenKind::Api);
             let token = token.ok_or(AppError::NotFound { entity: "api_token" })?;
             if tx.revoke_token(token.id, now()).await? {
@@ -158,11 +154,10 @@ impl App {
             }
             Ok(())
         })
-        .await
     }
 
     async fn actor_for(&self, staff: &Staff) -> AppResult<Actor> {
-        self.read(async |tx| actor_in(tx, staff).await).await
+        read_tx!(self, |tx| actor_in(tx, staff).await)
     }
 }
 
@@ -189,4 +184,3 @@ fn hash_secret(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
-

@@ -5,8 +5,8 @@ use quanyu_domain::{
     DomainError, Money,
     authz::Permission,
     catalog::{
-        Attributes, Barcode, Brand, Category, Channel, EffectivePrice, ImageUrl, ListingStatus, Product,
-        ProductKind, Sku, SkuPrices, StoreSku, effective_price, validate_attributes,
+        Attributes, Barcode, Brand, Category, Channel, EffectivePrice, ImageUrl, ListingStatus, Product, ProductKind,
+        Sku, SkuPrices, StoreSku, effective_price, validate_attributes,
     },
     ids::{BrandId, CategoryId, ProductId, SkuId, StoreId},
     text,
@@ -142,12 +142,12 @@ pub struct StorePricing {
 impl App {
     pub async fn list_categories(&self, ctx: &Ctx) -> AppResult<Vec<Category>> {
         ctx.require(Permission::ReadCatalog)?;
-        self.read(async |tx| Ok(tx.all_categories().await?)).await
+        read_tx!(self, |tx| Ok(tx.all_categories().await?))
     }
 
     pub async fn get_category(&self, ctx: &Ctx, id: CategoryId) -> AppResult<Category> {
         ctx.require(Permission::ReadCatalog)?;
-        self.read(async |tx| category_in(tx, id).await).await
+        read_tx!(self, |tx| category_in(tx, id).await)
     }
 
     pub async fn create_category(
@@ -166,7 +166,7 @@ impl App {
             created_at: at,
             updated_at: at,
         };
-        self.write_idempotent(ctx, reply, async |tx| {
+        write_idempotent!(self, ctx, reply, |tx| {
             check_placement(tx, category.id, category.parent_id).await?;
             tx.insert_category(&category).await?;
             Change::new("category.created", "category", category.id)
@@ -177,13 +177,12 @@ impl App {
                 .await?;
             Ok(category)
         })
-        .await
     }
 
     pub async fn update_category(&self, ctx: &Ctx, id: CategoryId, patch: CategoryPatch) -> AppResult<Category> {
         ctx.require(Permission::ManageCatalog)?;
         let name = patch.name.as_deref().map(Category::validate_name).transpose()?;
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             let before = category_in(tx, id).await?;
             let mut after = before.clone();
             if let Some(parent_id) = patch.parent_id {
@@ -202,7 +201,6 @@ impl App {
                 .await?;
             Ok(after)
         })
-        .await
     }
 
     pub async fn list_brands(
@@ -214,16 +212,21 @@ impl App {
     ) -> AppResult<Listing<Brand>> {
         ctx.require(Permission::ReadCatalog)?;
         let page = Cursor::page(cursor, limit)?;
-        let rows = self.read(async |tx| Ok(tx.list_brands(search, page).await?)).await?;
+        let rows = read_tx!(self, |tx| Ok(tx.list_brands(search, page).await?))?;
         Ok(Listing::from_rows(rows, page, |b| b.id.as_uuid()))
     }
 
     pub async fn get_brand(&self, ctx: &Ctx, id: BrandId) -> AppResult<Brand> {
         ctx.require(Permission::ReadCatalog)?;
-        self.read(async |tx| tx.get_brand(id).await?.ok_or(AppError::NotFound { entity: "brand" })).await
+        read_tx!(self, |tx| tx.get_brand(id).await?.ok_or(AppError::NotFound { entity: "brand" }))
     }
 
-    pub async fn create_brand(&self, ctx: &Ctx, draft: BrandDraft, reply: Reply<'_, Brand>) -> AppResult<Written<Brand>> {
+    pub async fn create_brand(
+        &self,
+        ctx: &Ctx,
+        draft: BrandDraft,
+        reply: Reply<'_, Brand>,
+    ) -> AppResult<Written<Brand>> {
         ctx.require(Permission::ManageCatalog)?;
         let at = now();
         let brand = Brand {
@@ -233,19 +236,18 @@ impl App {
             created_at: at,
             updated_at: at,
         };
-        self.write_idempotent(ctx, reply, async |tx| {
+        write_idempotent!(self, ctx, reply, |tx| {
             tx.insert_brand(&brand).await?;
             Change::new("brand.created", "brand", brand.id).set("name", &brand.name).record(tx, Some(ctx)).await?;
             Ok(brand)
         })
-        .await
     }
 
     pub async fn update_brand(&self, ctx: &Ctx, id: BrandId, patch: BrandPatch) -> AppResult<Brand> {
         ctx.require(Permission::ManageCatalog)?;
         let name = patch.name.as_deref().map(Brand::validate_name).transpose()?;
         let logo_url = patch.logo_url.as_ref().map(|u| optional_url("logo_url", u.as_deref())).transpose()?;
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             let before = tx.get_brand(id).await?.ok_or(AppError::NotFound { entity: "brand" })?;
             let mut after = before.clone();
             after.name = name.unwrap_or(after.name);
@@ -260,7 +262,6 @@ impl App {
                 .await?;
             Ok(after)
         })
-        .await
     }
 
     pub async fn list_products(
@@ -272,20 +273,19 @@ impl App {
     ) -> AppResult<Listing<Product>> {
         ctx.require(Permission::ReadCatalog)?;
         let page = Cursor::page(cursor, limit)?;
-        let rows = self.read(async |tx| Ok(tx.list_products(&filter, page).await?)).await?;
+        let rows = read_tx!(self, |tx| Ok(tx.list_products(&filter, page).await?))?;
         Ok(Listing::from_rows(rows, page, |p| p.id.as_uuid()))
     }
 
     /// A product with its SKUs.
     pub async fn get_product(&self, ctx: &Ctx, id: ProductId) -> AppResult<(Product, Vec<Sku>)> {
         ctx.require(Permission::ReadCatalog)?;
-        self.read(async |tx| {
+        read_tx!(self, |tx| {
             let product = tx.get_product(id).await?.ok_or(AppError::NotFound { entity: "product" })?;
             let filter = SkuFilter { product_id: Some(id), ..SkuFilter::default() };
             let skus = tx.list_skus(&filter, quanyu_store::Page::first(quanyu_store::Page::MAX_LIMIT)).await?;
             Ok((product, skus))
         })
-        .await
     }
 
     /// Creates a product and, in the same transaction, the SKUs given with it.
@@ -297,21 +297,21 @@ impl App {
     ) -> AppResult<Written<(Product, Vec<Sku>)>> {
         ctx.require(Permission::ManageCatalog)?;
         let (product, skus) = validate_product_draft(draft)?;
-        self.write_idempotent(ctx, reply, async |tx| {
+        write_idempotent!(self, ctx, reply, |tx| {
             insert_product_with_skus(tx, Some(ctx), &product, &skus).await?;
             Ok((product, skus))
         })
-        .await
     }
 
     pub async fn update_product(&self, ctx: &Ctx, id: ProductId, patch: ProductPatch) -> AppResult<Product> {
         ctx.require(Permission::ManageCatalog)?;
         let name = patch.name.as_deref().map(Product::validate_name).transpose()?;
         let kind = patch.kind.as_deref().map(ProductKind::parse).transpose()?;
-        let description = patch.description.as_ref().map(|d| Product::validate_description(d.as_deref())).transpose()?;
+        let description =
+            patch.description.as_ref().map(|d| Product::validate_description(d.as_deref())).transpose()?;
         let images = patch.images.as_deref().map(|i| ImageUrl::parse_all("images", i)).transpose()?;
         let status = patch.status.as_deref().map(ListingStatus::parse).transpose()?;
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             let before = tx.get_product(id).await?.ok_or(AppError::NotFound { entity: "product" })?;
             let mut after = before.clone();
             if let Some(category_id) = patch.category_id {
@@ -334,7 +334,6 @@ impl App {
             product_changes("product.updated", Some(&before), &after).record(tx, Some(ctx)).await?;
             Ok(after)
         })
-        .await
     }
 
     pub async fn list_skus(
@@ -346,20 +345,20 @@ impl App {
     ) -> AppResult<Listing<Sku>> {
         ctx.require(Permission::ReadCatalog)?;
         let page = Cursor::page(cursor, limit)?;
-        let rows = self.read(async |tx| Ok(tx.list_skus(&filter, page).await?)).await?;
+        let rows = read_tx!(self, |tx| Ok(tx.list_skus(&filter, page).await?))?;
         Ok(Listing::from_rows(rows, page, |s| s.id.as_uuid()))
     }
 
     pub async fn get_sku(&self, ctx: &Ctx, id: SkuId) -> AppResult<Sku> {
         ctx.require(Permission::ReadCatalog)?;
-        self.read(async |tx| sku_in(tx, id).await).await
+        read_tx!(self, |tx| sku_in(tx, id).await)
     }
 
     pub async fn create_sku(&self, ctx: &Ctx, draft: SkuDraft, reply: Reply<'_, Sku>) -> AppResult<Written<Sku>> {
         ctx.require(Permission::ManageCatalog)?;
         let product_id = draft.product_id.ok_or(DomainError::Required { field: "product_id" })?;
         let sku = validate_sku_draft(product_id, draft)?;
-        self.write_idempotent(ctx, reply, async |tx| {
+        write_idempotent!(self, ctx, reply, |tx| {
             if tx.get_product(product_id).await?.is_none() {
                 return Err(AppError::UnknownReference { field: "product_id", entity: "product" });
             }
@@ -367,7 +366,6 @@ impl App {
             sku_changes("sku.created", None, &sku).record(tx, Some(ctx)).await?;
             Ok(sku)
         })
-        .await
     }
 
     pub async fn update_sku(&self, ctx: &Ctx, id: SkuId, patch: SkuPatch) -> AppResult<Sku> {
@@ -386,7 +384,7 @@ impl App {
         let member = patch.member_price.map(|p| optional_price("member_price", p)).transpose()?;
         let cost = patch.cost_price.map(|p| optional_price("cost_price", p)).transpose()?;
         let status = patch.status.as_deref().map(ListingStatus::parse).transpose()?;
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             let before = sku_in(tx, id).await?;
             let mut after = before.clone();
             after.code = code.unwrap_or(after.code);
@@ -410,17 +408,15 @@ impl App {
             sku_changes("sku.updated", Some(&before), &after).record(tx, Some(ctx)).await?;
             Ok(after)
         })
-        .await
     }
 
     /// An SKU's price and availability in a store, in both channels.
     pub async fn store_pricing(&self, ctx: &Ctx, store_id: StoreId, sku_id: SkuId) -> AppResult<StorePricing> {
         ctx.require(Permission::ReadCatalog)?;
-        self.read(async |tx| {
+        read_tx!(self, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
             pricing_in(tx, store_id, sku_id).await
         })
-        .await
     }
 
     /// The SKUs a store has its own settings for.
@@ -433,12 +429,10 @@ impl App {
     ) -> AppResult<Listing<StoreSku>> {
         ctx.require(Permission::ReadCatalog)?;
         let page = Cursor::page(cursor, limit)?;
-        let rows = self
-            .read(async |tx| {
-                store_in_scope(ctx, tx, store_id).await?;
-                Ok(tx.list_store_skus(store_id, page).await?)
-            })
-            .await?;
+        let rows = read_tx!(self, |tx| {
+            store_in_scope(ctx, tx, store_id).await?;
+            Ok(tx.list_store_skus(store_id, page).await?)
+        })?;
         Ok(Listing::from_rows(rows, page, |s| s.sku_id.as_uuid()))
     }
 
@@ -453,7 +447,7 @@ impl App {
         ctx.require(Permission::ManageStorePrices)?;
         let price = draft.price.map(|p| Money::price("price", p)).transpose()?;
         let member_price = draft.member_price.map(|p| Money::price("member_price", p)).transpose()?;
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
             sku_in(tx, sku_id).await?;
             let before = tx.get_store_sku(store_id, sku_id).await?;
@@ -470,13 +464,12 @@ impl App {
             store_sku_changes(before.as_ref(), Some(&after), store_id, sku_id).record(tx, Some(ctx)).await?;
             pricing_in(tx, store_id, sku_id).await
         })
-        .await
     }
 
     /// Removes a store's settings for an SKU: it sells at chain prices again.
     pub async fn clear_store_sku(&self, ctx: &Ctx, store_id: StoreId, sku_id: SkuId) -> AppResult<()> {
         ctx.require(Permission::ManageStorePrices)?;
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
             let before = tx.get_store_sku(store_id, sku_id).await?;
             if before.is_none() || !tx.delete_store_sku(store_id, sku_id).await? {
@@ -484,7 +477,6 @@ impl App {
             }
             store_sku_changes(before.as_ref(), None, store_id, sku_id).record(tx, Some(ctx)).await
         })
-        .await
     }
 }
 
@@ -686,7 +678,7 @@ fn store_sku_changes(before: Option<&StoreSku>, after: Option<&StoreSku>, store_
     ];
     let action = if after.is_some() { "store_sku.set" } else { "store_sku.cleared" };
     let start = Change::new(action, "store_sku", format!("{store_id}/{sku_id}")).in_store(store_id);
-    fields.into_iter().fold(start, |change, (name, value)| {
-        change.field(name, before.map(value).as_ref(), after.map(value).as_ref())
-    })
+    fields
+        .into_iter()
+        .fold(start, |change, (name, value)| change.field(name, before.map(value).as_ref(), after.map(value).as_ref()))
 }

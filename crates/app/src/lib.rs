@@ -10,6 +10,8 @@
 //! **Architecture invariant:** no HTTP or JSON types here (event payloads are data, not API);
 //! no SQL: storage only through `quanyu_store` traits.
 
+#[macro_use]
+mod write;
 mod audit_log;
 mod auth;
 mod catalog;
@@ -20,7 +22,6 @@ mod listing;
 mod org;
 mod password;
 mod staff;
-mod write;
 
 use std::sync::Arc;
 

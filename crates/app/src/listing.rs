@@ -18,7 +18,10 @@ impl Cursor {
         let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
             None => None,
             Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| {
-                AppError::Invalid(quanyu_domain::DomainError::Malformed { field: "cursor", expected: "a cursor from next_cursor" })
+                AppError::Invalid(quanyu_domain::DomainError::Malformed {
+                    field: "cursor",
+                    expected: "a cursor from next_cursor",
+                })
             })?),
         };
         let limit = limit.unwrap_or(DEFAULT_LIMIT);

@@ -80,14 +80,14 @@ const DEFAULT_OPENING_HOURS: &str = "08:00-22:00";
 impl App {
     /// The chain's settings; a chain that was never set up reads as "Quanyu" in Asia/Shanghai.
     pub async fn chain(&self) -> AppResult<Chain> {
-        self.read(async |tx| chain_in(tx).await).await
+        read_tx!(self, |tx| chain_in(tx).await)
     }
 
     pub async fn update_chain(&self, ctx: &Ctx, patch: ChainPatch) -> AppResult<Chain> {
         ctx.require(Permission::ManageChain)?;
         let name = patch.name.as_deref().map(|n| text::required("name", n, 64)).transpose()?;
         let time_zone = patch.time_zone.as_deref().map(TimeZone::parse).transpose()?;
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             let before = chain_in(tx).await?;
             let mut after = before.clone();
             if let Some(name) = name {
@@ -105,10 +105,14 @@ impl App {
                 .await?;
             Ok(after)
         })
-        .await
     }
 
-    pub async fn list_regions(&self, ctx: &Ctx, cursor: Option<&str>, limit: Option<u32>) -> AppResult<Listing<Region>> {
+    pub async fn list_regions(
+        &self,
+        ctx: &Ctx,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> AppResult<Listing<Region>> {
         ctx.require(Permission::ReadOrg)?;
         let page = Cursor::page(cursor, limit)?;
         let only = match ctx.actor.scope() {
@@ -116,17 +120,22 @@ impl App {
             // Store staff see the region of their store.
             Scope::Region(_) | Scope::Store(_) => Some(ctx.actor.home_region.ok_or(AppError::OutOfScope)?),
         };
-        let rows = self.read(async |tx| Ok(tx.list_regions(only, page).await?)).await?;
+        let rows = read_tx!(self, |tx| Ok(tx.list_regions(only, page).await?))?;
         Ok(Listing::from_rows(rows, page, |r| r.id.as_uuid()))
     }
 
     pub async fn get_region(&self, ctx: &Ctx, id: RegionId) -> AppResult<Region> {
         ctx.require(Permission::ReadOrg)?;
-        let region = self.read(async |tx| region_in(tx, id).await).await?;
+        let region = read_tx!(self, |tx| region_in(tx, id).await)?;
         if ctx.actor.covers_region(region.id) { Ok(region) } else { Err(AppError::OutOfScope) }
     }
 
-    pub async fn create_region(&self, ctx: &Ctx, draft: RegionDraft, reply: Reply<'_, Region>) -> AppResult<Written<Region>> {
+    pub async fn create_region(
+        &self,
+        ctx: &Ctx,
+        draft: RegionDraft,
+        reply: Reply<'_, Region>,
+    ) -> AppResult<Written<Region>> {
         ctx.require(Permission::ManageChain)?;
         let at = now();
         let region = Region {
@@ -136,7 +145,7 @@ impl App {
             created_at: at,
             updated_at: at,
         };
-        self.write_idempotent(ctx, reply, async |tx| {
+        write_idempotent!(self, ctx, reply, |tx| {
             tx.insert_region(&region).await?;
             Change::new("region.created", "region", region.id)
                 .set("code", &region.code)
@@ -145,14 +154,13 @@ impl App {
                 .await?;
             Ok(region)
         })
-        .await
     }
 
     pub async fn update_region(&self, ctx: &Ctx, id: RegionId, patch: RegionPatch) -> AppResult<Region> {
         ctx.require(Permission::ManageChain)?;
         let code = patch.code.as_deref().map(Region::validate_code).transpose()?;
         let name = patch.name.as_deref().map(Region::validate_name).transpose()?;
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             let before = region_in(tx, id).await?;
             let mut after = before.clone();
             after.code = code.unwrap_or(after.code);
@@ -166,7 +174,6 @@ impl App {
                 .await?;
             Ok(after)
         })
-        .await
     }
 
     pub async fn list_stores(
@@ -181,30 +188,32 @@ impl App {
         if let Some(status) = &filter.status {
             StoreStatus::parse(status)?;
         }
-        let rows = self
-            .read(async |tx| {
-                let place = scoped_place(ctx, tx, filter.place).await?;
-                Ok(tx.list_stores(&StoreFilter { place, ..filter }, page).await?)
-            })
-            .await?;
+        let rows = read_tx!(self, |tx| {
+            let place = scoped_place(ctx, tx, filter.place).await?;
+            Ok(tx.list_stores(&StoreFilter { place, ..filter }, page).await?)
+        })?;
         Ok(Listing::from_rows(rows, page, |s| s.id.as_uuid()))
     }
 
     pub async fn get_store(&self, ctx: &Ctx, id: StoreId) -> AppResult<Store> {
         ctx.require(Permission::ReadOrg)?;
-        self.read(async |tx| store_in_scope(ctx, tx, id).await).await
+        read_tx!(self, |tx| store_in_scope(ctx, tx, id).await)
     }
 
-    pub async fn create_store(&self, ctx: &Ctx, draft: StoreDraft, reply: Reply<'_, Store>) -> AppResult<Written<Store>> {
+    pub async fn create_store(
+        &self,
+        ctx: &Ctx,
+        draft: StoreDraft,
+        reply: Reply<'_, Store>,
+    ) -> AppResult<Written<Store>> {
         ctx.require(Permission::ManageChain)?;
         let store = validate_store_draft(draft, self.chain().await?.time_zone)?;
-        self.write_idempotent(ctx, reply, async |tx| {
+        write_idempotent!(self, ctx, reply, |tx| {
             region_exists(tx, store.region_id).await?;
             tx.insert_store(&store).await?;
             store_created(&store).record(tx, Some(ctx)).await?;
             Ok(store)
         })
-        .await
     }
 
     pub async fn update_store(&self, ctx: &Ctx, id: StoreId, patch: StorePatch) -> AppResult<Store> {
@@ -223,7 +232,7 @@ impl App {
         let radius = patch.delivery_radius_m.map(Store::validate_delivery_radius).transpose()?;
         let phone = patch.phone.as_ref().map(|p| Store::validate_phone(p.as_deref())).transpose()?;
         let status = patch.status.as_deref().map(StoreStatus::parse).transpose()?;
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             let before = store_in_scope(ctx, tx, id).await?;
             let mut after = before.clone();
             if let Some(region_id) = patch.region_id {
@@ -245,7 +254,6 @@ impl App {
             store_changes("store.updated", Some(&before), &after).record(tx, Some(ctx)).await?;
             Ok(after)
         })
-        .await
     }
 }
 
@@ -262,7 +270,9 @@ pub fn validate_store_draft(draft: StoreDraft, default_zone: TimeZone) -> AppRes
         opening_hours: OpeningHours::parse(draft.opening_hours.as_deref().unwrap_or(DEFAULT_OPENING_HOURS))?,
         time_zone: draft.time_zone.as_deref().map(TimeZone::parse).transpose()?.unwrap_or(default_zone),
         area_m2: Store::validate_area(draft.area_m2)?,
-        delivery_radius_m: Store::validate_delivery_radius(draft.delivery_radius_m.unwrap_or(DEFAULT_DELIVERY_RADIUS_M))?,
+        delivery_radius_m: Store::validate_delivery_radius(
+            draft.delivery_radius_m.unwrap_or(DEFAULT_DELIVERY_RADIUS_M),
+        )?,
         phone: Store::validate_phone(draft.phone.as_deref())?,
         status: draft.status.as_deref().map(StoreStatus::parse).transpose()?.unwrap_or(StoreStatus::Open),
         created_at: at,
@@ -278,9 +288,8 @@ pub(crate) fn store_created(store: &Store) -> Change {
 fn store_changes(action: &'static str, before: Option<&Store>, after: &Store) -> Change {
     let loc = |s: &Store| format!("{:.6},{:.6}", s.location.lat(), s.location.lng());
     let b = |f: &dyn Fn(&Store) -> String| before.map(f);
-    let field = |change: Change, name: &str, f: &dyn Fn(&Store) -> String| {
-        change.field(name, b(f).as_ref(), Some(&f(after)))
-    };
+    let field =
+        |change: Change, name: &str, f: &dyn Fn(&Store) -> String| change.field(name, b(f).as_ref(), Some(&f(after)));
     let mut change = Change::new(action, "store", after.id).in_store(after.id);
     change = field(change, "code", &|s| s.code.clone());
     change = field(change, "name", &|s| s.name.clone());

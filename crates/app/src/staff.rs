@@ -55,18 +55,16 @@ impl App {
     ) -> AppResult<Listing<Staff>> {
         ctx.require(Permission::ReadStaff)?;
         let page = Cursor::page(cursor, limit)?;
-        let rows = self
-            .read(async |tx| {
-                let place = scoped_place(ctx, tx, filter.place).await?;
-                Ok(tx.list_staff(&StaffFilter { place, ..filter }, page).await?)
-            })
-            .await?;
+        let rows = read_tx!(self, |tx| {
+            let place = scoped_place(ctx, tx, filter.place).await?;
+            Ok(tx.list_staff(&StaffFilter { place, ..filter }, page).await?)
+        })?;
         Ok(Listing::from_rows(rows, page, |s| s.id.as_uuid()))
     }
 
     /// A staff member: anyone may read themselves; reading others needs `ReadStaff` and scope.
     pub async fn get_staff(&self, ctx: &Ctx, id: StaffId) -> AppResult<Staff> {
-        self.read(async |tx| {
+        read_tx!(self, |tx| {
             let staff = tx.get_staff(id).await?.ok_or(AppError::NotFound { entity: "staff" })?;
             if staff.id != ctx.actor.staff_id {
                 ctx.require(Permission::ReadStaff)?;
@@ -74,10 +72,14 @@ impl App {
             }
             Ok(staff)
         })
-        .await
     }
 
-    pub async fn create_staff(&self, ctx: &Ctx, draft: StaffDraft, reply: Reply<'_, Staff>) -> AppResult<Written<Staff>> {
+    pub async fn create_staff(
+        &self,
+        ctx: &Ctx,
+        draft: StaffDraft,
+        reply: Reply<'_, Staff>,
+    ) -> AppResult<Written<Staff>> {
         ctx.require(Permission::ManageStaff)?;
         let role = Role::parse(draft.role.trim())?;
         let scope = scope_for(role, draft.region_id, draft.store_id)?;
@@ -95,7 +97,7 @@ impl App {
             updated_at: at,
         };
         let hash = self.config.passwords.hash(&draft.password).await?;
-        self.write_idempotent(ctx, reply, async |tx| {
+        write_idempotent!(self, ctx, reply, |tx| {
             let place = resolve_place(tx, scope).await?;
             if !ctx.actor.may_assign(assignment, place) {
                 return Err(denial(ctx, place));
@@ -104,15 +106,12 @@ impl App {
             staff_changes("staff.created", None, &staff).record(tx, Some(ctx)).await?;
             Ok(staff)
         })
-        .await
     }
 
     pub async fn update_staff(&self, ctx: &Ctx, id: StaffId, patch: StaffPatch) -> AppResult<Staff> {
         let editing_self = id == ctx.actor.staff_id;
-        let touches_job = patch.role.is_some()
-            || patch.region_id.is_some()
-            || patch.store_id.is_some()
-            || patch.status.is_some();
+        let touches_job =
+            patch.role.is_some() || patch.region_id.is_some() || patch.store_id.is_some() || patch.status.is_some();
         // Anyone may change their own name, phone and password; the rest is management.
         if !editing_self || touches_job {
             ctx.require(Permission::ManageStaff)?;
@@ -128,7 +127,7 @@ impl App {
             Some(password) => Some(self.config.passwords.hash(password).await?),
             None => None,
         };
-        self.write(async |tx| {
+        write_tx!(self, |tx| {
             let before = tx.get_staff(id).await?.ok_or(AppError::NotFound { entity: "staff" })?;
             let mut after = before.clone();
             if !editing_self || touches_job {
@@ -168,7 +167,6 @@ impl App {
             change.record(tx, Some(ctx)).await?;
             Ok(after)
         })
-        .await
     }
 }
 

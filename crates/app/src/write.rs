@@ -27,22 +27,79 @@ pub enum Written<T> {
     Replayed(StoredReply),
 }
 
+/// Runs a body against a read-only transaction: `read_tx!(app, |tx| body)`, where `body`
+/// evaluates to an `AppResult`. (Macros rather than closure-taking methods: a future that
+/// borrows a transaction through an async closure trips the compiler's `Send` check for
+/// higher-ranked lifetimes, which the web layer needs.)
+macro_rules! read_tx {
+    ($app:expr, |$tx:ident| $body:expr) => {{
+        let mut guard = $app.database().read().await?;
+        let $tx: &mut dyn ::quanyu_store::Tx = &mut *guard;
+        let result: $crate::AppResult<_> = async { $body }.await;
+        result
+    }};
+}
+
+/// Runs a body in a write transaction and commits it when the body succeeds.
+macro_rules! write_tx {
+    ($app:expr, |$tx:ident| $body:expr) => {{
+        let mut guard = $app.database().write().await?;
+        let result: $crate::AppResult<_> = {
+            let $tx: &mut dyn ::quanyu_store::Tx = &mut *guard;
+            async { $body }.await
+        };
+        match result {
+            Ok(value) => guard.commit().await.map(|()| value).map_err($crate::AppError::from),
+            Err(err) => Err(err),
+        }
+    }};
+}
+
+/// Runs a body in a write transaction under the context's idempotency key, if any:
+/// `write_idempotent!(app, ctx, reply, |tx| body)` evaluates to `AppResult<Written<T>>`.
+macro_rules! write_idempotent {
+    ($app:expr, $ctx:expr, $reply:expr, |$tx:ident| $body:expr) => {{
+        match $app.begin_idempotent($ctx).await? {
+            Err(replayed) => Ok($crate::Written::Replayed(replayed)),
+            Ok(mut guard) => {
+                let result: $crate::AppResult<_> = {
+                    let $tx: &mut dyn ::quanyu_store::Tx = &mut *guard;
+                    async { $body }.await
+                };
+                match result {
+                    Ok(value) => $app.finish_idempotent($ctx, guard, $reply, value).await,
+                    Err(err) => Err(err),
+                }
+            }
+        }
+    }};
+}
+
 impl App {
-    /// Runs `change` in a write transaction, honouring `ctx.idempotency` with `reply`.
-    pub(crate) async fn write_idempotent<T>(
+    /// Opens the write transaction of an idempotent write, or returns the stored reply of an
+    /// earlier request with the same key and fingerprint.
+    pub(crate) async fn begin_idempotent(&self, ctx: &Ctx) -> AppResult<Result<Box<dyn Tx>, StoredReply>> {
+        let mut tx = self.db.write().await?;
+        if let Some(idempotency) = &ctx.idempotency
+            && let Some(stored) = tx.get_idempotency(ctx.actor.staff_id, &idempotency.key).await?
+        {
+            return replay(stored, &idempotency.fingerprint).map(Err);
+        }
+        Ok(Ok(tx))
+    }
+
+    /// Stores the reply under the key (when there is one) and commits.
+    pub(crate) async fn finish_idempotent<T>(
         &self,
         ctx: &Ctx,
+        mut tx: Box<dyn Tx>,
         reply: Reply<'_, T>,
-        change: impl AsyncFnOnce(&mut dyn Tx) -> AppResult<T>,
+        value: T,
     ) -> AppResult<Written<T>> {
         let Some(idempotency) = &ctx.idempotency else {
-            return self.write(change).await.map(Written::Fresh);
+            tx.commit().await?;
+            return Ok(Written::Fresh(value));
         };
-        let mut tx = self.db.write().await?;
-        if let Some(stored) = tx.get_idempotency(ctx.actor.staff_id, &idempotency.key).await? {
-            return replay(stored, &idempotency.fingerprint);
-        }
-        let value = change(&mut *tx).await?;
         let rendered = reply(&value);
         let record = IdempotencyRecord {
             actor_id: ctx.actor.staff_id,
@@ -63,32 +120,18 @@ impl App {
             Err(StoreError::Duplicate(UniqueKey::IdempotencyKey)) => {
                 let mut tx = self.db.read().await?;
                 match tx.get_idempotency(ctx.actor.staff_id, &idempotency.key).await? {
-                    Some(stored) => replay(stored, &idempotency.fingerprint),
+                    Some(stored) => Ok(Written::Replayed(replay(stored, &idempotency.fingerprint)?)),
                     None => Err(AppError::Internal("idempotency record vanished".into())),
                 }
             }
             Err(err) => Err(err.into()),
         }
     }
-
-    /// Runs `change` in a write transaction and commits it.
-    pub(crate) async fn write<T>(&self, change: impl AsyncFnOnce(&mut dyn Tx) -> AppResult<T>) -> AppResult<T> {
-        let mut tx = self.db.write().await?;
-        let value = change(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(value)
-    }
-
-    /// Runs `query` in a read-only transaction.
-    pub(crate) async fn read<T>(&self, query: impl AsyncFnOnce(&mut dyn Tx) -> AppResult<T>) -> AppResult<T> {
-        let mut tx = self.db.read().await?;
-        query(&mut *tx).await
-    }
 }
 
-fn replay<T>(stored: IdempotencyRecord, fingerprint: &str) -> AppResult<Written<T>> {
+fn replay(stored: IdempotencyRecord, fingerprint: &str) -> AppResult<StoredReply> {
     if stored.fingerprint == fingerprint {
-        Ok(Written::Replayed(StoredReply { status: stored.status, body: stored.body }))
+        Ok(StoredReply { status: stored.status, body: stored.body })
     } else {
         Err(AppError::IdempotencyKeyReused)
     }

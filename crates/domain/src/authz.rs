@@ -36,14 +36,12 @@ impl Role {
         use Permission::*;
         match self {
             Role::HqAdmin => true,
-            Role::HqOps => matches!(
-                permission,
-                ReadOrg | ReadStaff | ReadCatalog | ManageCatalog | ManageStorePrices | ReadAudit
-            ),
-            Role::RegionManager | Role::StoreManager => matches!(
-                permission,
-                ReadOrg | EditStore | ReadStaff | ManageStaff | ReadCatalog | ManageStorePrices
-            ),
+            Role::HqOps => {
+                matches!(permission, ReadOrg | ReadStaff | ReadCatalog | ManageCatalog | ManageStorePrices | ReadAudit)
+            }
+            Role::RegionManager | Role::StoreManager => {
+                matches!(permission, ReadOrg | EditStore | ReadStaff | ManageStaff | ReadCatalog | ManageStorePrices)
+            }
             Role::Cashier | Role::Guide | Role::Picker | Role::Courier => {
                 matches!(permission, ReadOrg | ReadCatalog)
             }

@@ -373,17 +373,13 @@ pub fn effective_price(sku: &Sku, channel: Channel, store: Option<&StoreSku>) ->
         (None, Some(price)) => (price, PriceSource::Channel),
         (None, None) => (sku.prices.base, PriceSource::Base),
     };
-    let member = store
-        .and_then(|s| s.member_price)
-        .or(sku.prices.member)
-        .map_or(regular, |m| m.min(regular));
+    let member = store.and_then(|s| s.member_price).or(sku.prices.member).map_or(regular, |m| m.min(regular));
     let store_allows = store.is_none_or(|s| match channel {
         Channel::Store => s.available_in_store,
         Channel::Online => s.available_online,
     });
-    let available = sku.status == ListingStatus::Active
-        && !(sku.online_only && channel == Channel::Store)
-        && store_allows;
+    let available =
+        sku.status == ListingStatus::Active && !(sku.online_only && channel == Channel::Store) && store_allows;
     EffectivePrice { regular, regular_source, member, available }
 }
 

@@ -17,15 +17,9 @@ const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 impl Coordinates {
     pub fn new(lat: f64, lng: f64) -> DomainResult<Coordinates> {
-        let valid = lat.is_finite()
-            && lng.is_finite()
-            && (-90.0..=90.0).contains(&lat)
-            && (-180.0..=180.0).contains(&lng);
-        if valid {
-            Ok(Coordinates { lat, lng })
-        } else {
-            Err(DomainError::InvalidCoordinates { field: "location" })
-        }
+        let valid =
+            lat.is_finite() && lng.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng);
+        if valid { Ok(Coordinates { lat, lng }) } else { Err(DomainError::InvalidCoordinates { field: "location" }) }
     }
 
     pub fn lat(&self) -> f64 {

@@ -52,10 +52,8 @@ impl Money {
         }
         let yuan: i64 = whole.parse().map_err(|_| DomainError::MoneyOverflow { field })?;
         let cents: i64 = format!("{frac:0<2}").parse().map_err(|_| malformed())?;
-        let fen = yuan
-            .checked_mul(100)
-            .and_then(|f| f.checked_add(cents))
-            .ok_or(DomainError::MoneyOverflow { field })?;
+        let fen =
+            yuan.checked_mul(100).and_then(|f| f.checked_add(cents)).ok_or(DomainError::MoneyOverflow { field })?;
         Ok(Money(if negative { -fen } else { fen }))
     }
 
@@ -104,7 +102,9 @@ mod tests {
 
     #[test]
     fn displays_as_yuan() {
-        for (fen, shown) in [(1230, "¥12.30"), (5, "¥0.05"), (-5, "-¥0.05"), (0, "¥0.00"), (i64::MIN, "-¥92233720368547758.08")] {
+        for (fen, shown) in
+            [(1230, "¥12.30"), (5, "¥0.05"), (-5, "-¥0.05"), (0, "¥0.00"), (i64::MIN, "-¥92233720368547758.08")]
+        {
             assert_eq!(Money::from_fen(fen).to_string(), shown);
         }
     }

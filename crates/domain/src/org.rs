@@ -177,10 +177,11 @@ impl Store {
 }
 
 fn bounded(field: &'static str, value: i64, min: u32, max: u32) -> DomainResult<u32> {
-    u32::try_from(value)
-        .ok()
-        .filter(|v| (min..=max).contains(v))
-        .ok_or(DomainError::OutOfRange { field, min: min.into(), max: max.into() })
+    u32::try_from(value).ok().filter(|v| (min..=max).contains(v)).ok_or(DomainError::OutOfRange {
+        field,
+        min: min.into(),
+        max: max.into(),
+    })
 }
 
 /// What a staff member does. Each role works at one level of the organisation.

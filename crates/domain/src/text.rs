@@ -25,10 +25,7 @@ pub fn optional(field: &'static str, raw: Option<&str>, max: usize) -> DomainRes
 /// A code (store code, SKU code, username): 1..=max of ASCII letters, digits, `-`, `_`, `.`.
 pub fn code(field: &'static str, raw: &str, max: usize) -> DomainResult<String> {
     let value = required(field, raw, max)?;
-    if value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
+    if value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
         Ok(value)
     } else {
         Err(DomainError::Malformed { field, expected: "letters, digits, '-', '_' or '.'" })
@@ -43,9 +40,7 @@ impl Phone {
     pub fn parse(raw: &str) -> DomainResult<Phone> {
         let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         let digits = compact.strip_prefix("+86").unwrap_or(&compact);
-        let ok = digits.len() == 11
-            && digits.starts_with('1')
-            && digits.bytes().all(|b| b.is_ascii_digit());
+        let ok = digits.len() == 11 && digits.starts_with('1') && digits.bytes().all(|b| b.is_ascii_digit());
         if ok {
             Ok(Phone(digits.to_owned()))
         } else {

@@ -9,27 +9,104 @@
 //! **Architecture invariant:** no SQL and no business rules here: handlers translate, call one
 //! use case in `quanyu_app`, and translate back.
 
-use std::net::SocketAddr;
+mod error;
+mod extract;
+mod lang;
+mod limiter;
+mod metrics;
+pub mod openapi;
+mod routes;
 
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    middleware,
+    routing::{get, post, put},
+};
 use quanyu_app::App;
 
+pub use error::ApiError;
+pub use lang::Lang;
+
 /// Options of the HTTP server.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WebOptions {
     /// Mark the session cookie `Secure` (serve behind HTTPS).
     pub secure_cookies: bool,
 }
 
-impl Default for WebOptions {
-    fn default() -> Self {
-        WebOptions { secure_cookies: false }
-    }
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub options: WebOptions,
+    login_limiter: Arc<limiter::LoginLimiter>,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
+/// Largest accepted request body (1 MiB): far above any API request, far below harm.
+const BODY_LIMIT: usize = 1024 * 1024;
+
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
-pub fn router(app: App, options: WebOptions) -> axum::Router {
-    let _ = (app, options);
-    axum::Router::new()
+pub fn router(app: App, options: WebOptions) -> Router {
+    use routes::{audit, auth, catalog, org, staff, system};
+    let state = AppState {
+        app,
+        options,
+        login_limiter: Arc::new(limiter::LoginLimiter::default()),
+        metrics: metrics::handle(),
+    };
+    let api = Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/api-tokens", get(auth::list_api_tokens).post(auth::create_api_token))
+        .route("/api-tokens/{id}", axum::routing::delete(auth::revoke_api_token))
+        .route("/chain", get(org::get_chain).patch(org::update_chain))
+        .route("/regions", get(org::list_regions).post(org::create_region))
+        .route("/regions/{id}", get(org::get_region).patch(org::update_region))
+        .route("/stores", get(org::list_stores).post(org::create_store))
+        .route("/stores/{id}", get(org::get_store).patch(org::update_store))
+        .route("/stores/{id}/skus", get(catalog::list_store_skus))
+        .route(
+            "/stores/{id}/skus/{sku_id}",
+            put(catalog::put_store_sku).get(catalog::get_store_sku).delete(catalog::delete_store_sku),
+        )
+        .route("/staff", get(staff::list_staff).post(staff::create_staff))
+        .route("/staff/{id}", get(staff::get_staff).patch(staff::update_staff))
+        .route("/categories", get(catalog::list_categories).post(catalog::create_category))
+        .route("/categories/{id}", get(catalog::get_category).patch(catalog::update_category))
+        .route("/brands", get(catalog::list_brands).post(catalog::create_brand))
+        .route("/brands/{id}", get(catalog::get_brand).patch(catalog::update_brand))
+        .route("/products", get(catalog::list_products).post(catalog::create_product))
+        .route("/products/{id}", get(catalog::get_product).patch(catalog::update_product))
+        .route("/skus", get(catalog::list_skus).post(catalog::create_sku))
+        .route("/skus/{id}", get(catalog::get_sku).patch(catalog::update_sku))
+        .route("/audit-log", get(audit::list_audit))
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api/openapi.json", get(system::openapi_json))
+        .route("/api/docs", get(system::docs))
+        .route("/healthz", get(system::healthz))
+        .route("/metrics", get(system::metrics))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(error::localize))
+        .layer(middleware::from_fn(metrics::track))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::route_not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
 }
 
 /// Serves `router` on `listener` until Ctrl-C or SIGTERM, then drains in-flight requests.

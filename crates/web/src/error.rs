@@ -1,0 +1,401 @@
+//! The one error table of the API. Every error a client can see has a row here: a stable
+//! snake_case code, an HTTP status, and a message in zh-CN and en. Responses look like
+//! `{"error":{"code":"…","message":"…","field":"…"}}`.
+//!
+//! Handlers return `ApiError`; its response carries the error in an extension, and the
+//! `localize` middleware renders it in the caller's language, so no handler needs to know it.
+
+use axum::{
+    extract::Request,
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use quanyu_app::AppError;
+use quanyu_domain::DomainError;
+use quanyu_store::UniqueKey;
+
+use crate::lang::Lang;
+
+/// An error as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub field: Option<String>,
+    zh: String,
+    en: String,
+    /// Seconds, for 429.
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError { status, code, field: None, zh: zh.into(), en: en.into(), retry_after: None }
+    }
+
+    fn with_field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+
+    pub fn body(&self, lang: Lang) -> serde_json::Value {
+        let mut error = serde_json::json!({ "code": self.code, "message": self.message(lang) });
+        if let Some(field) = &self.field {
+            error["field"] = serde_json::Value::String(field.clone());
+        }
+        serde_json::json!({ "error": error })
+    }
+
+    fn render(&self, lang: Lang) -> Response {
+        let mut response = (self.status, axum::Json(self.body(lang))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+
+    // --- Errors raised by the edge itself -------------------------------------------------
+
+    pub fn invalid_json(detail: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("请求体不是合法的 JSON：{detail}"),
+            format!("The request body is not valid JSON: {detail}"),
+        )
+    }
+
+    pub fn unknown_field(field: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_field",
+            format!("不认识的字段：{field}"),
+            format!("Unknown field: {field}"),
+        )
+        .with_field(field)
+    }
+
+    pub fn missing_field(field: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_field",
+            format!("缺少必填字段：{field}"),
+            format!("Missing required field: {field}"),
+        )
+        .with_field(field)
+    }
+
+    pub fn invalid_type(field: &str, detail: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_type",
+            format!("字段 {field} 的类型或取值不对：{detail}"),
+            format!("Field {field} has the wrong type or value: {detail}"),
+        )
+        .with_field(field)
+    }
+
+    pub fn invalid_parameter(field: &str, detail: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("参数 {field} 不正确：{detail}"),
+            format!("Parameter {field} is invalid: {detail}"),
+        )
+        .with_field(field)
+    }
+
+    pub fn unsupported_media_type() -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "请求体须为 application/json",
+            "The request body must be application/json",
+        )
+    }
+
+    pub fn payload_too_large() -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大", "The request body is too large")
+    }
+
+    pub fn route_not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "没有这个接口", "No such endpoint")
+    }
+
+    pub fn method_not_allowed() -> ApiError {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "该接口不支持此请求方法",
+            "This endpoint does not support this method",
+        )
+    }
+
+    pub fn invalid_idempotency_key() -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            "Idempotency-Key 须为 1 到 255 个可见 ASCII 字符",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        )
+        .with_field("Idempotency-Key")
+    }
+
+    pub fn too_many_attempts(retry_after_secs: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(retry_after_secs),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("登录失败次数过多，请 {} 分钟后再试", retry_after_secs.div_ceil(60)),
+                format!("Too many failed logins; try again in {} minutes", retry_after_secs.div_ceil(60)),
+            )
+        }
+    }
+
+    pub fn internal() -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "服务器内部错误，请稍后再试",
+            "Internal server error; please try again later",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    /// A zh-CN rendering carrying the error itself, which [`localize`] re-renders in the
+    /// caller's language.
+    fn into_response(self) -> Response {
+        let mut response = self.render(Lang::Zh);
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Middleware: renders an [`ApiError`] response in the language the request asked for.
+pub async fn localize(request: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(request.headers());
+    let mut response = next.run(request).await;
+    match response.extensions_mut().remove::<ApiError>() {
+        Some(error) if lang != Lang::Zh => error.render(lang),
+        _ => response,
+    }
+}
+
+fn entity_zh(entity: &str) -> &'static str {
+    match entity {
+        "region" => "区域",
+        "store" => "门店",
+        "staff" => "员工",
+        "category" => "类目",
+        "brand" => "品牌",
+        "product" => "商品",
+        "sku" => "SKU",
+        "store_sku" => "门店商品设置",
+        "api_token" => "API 令牌",
+        _ => "记录",
+    }
+}
+
+fn entity_en(entity: &str) -> &str {
+    match entity {
+        "store_sku" => "store SKU setting",
+        "api_token" => "API token",
+        other => other,
+    }
+}
+
+fn domain_error(err: &DomainError) -> ApiError {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    let (zh, en) = match err {
+        DomainError::Required { field } => (format!("{field} 不能为空"), format!("{field} is required")),
+        DomainError::TooLong { field, max } => {
+            (format!("{field} 不能超过 {max} 个字符"), format!("{field} must be at most {max} characters"))
+        }
+        DomainError::Malformed { field, expected } => {
+            (format!("{field} 格式不正确，应为：{expected}"), format!("{field} is malformed; expected {expected}"))
+        }
+        DomainError::OutOfRange { field, min, max } => {
+            (format!("{field} 须在 {min} 到 {max} 之间"), format!("{field} must be between {min} and {max}"))
+        }
+        DomainError::NegativeMoney { field } => {
+            (format!("{field} 金额不能为负数"), format!("{field} must not be a negative amount"))
+        }
+        DomainError::MoneyOverflow { field } => {
+            (format!("{field} 金额超出允许范围"), format!("{field} is beyond the allowed amount"))
+        }
+        DomainError::InvalidCoordinates { field } => (
+            format!("{field} 坐标无效：纬度须在 -90 到 90，经度须在 -180 到 180"),
+            format!("{field} is not a valid coordinate: latitude -90..90, longitude -180..180"),
+        ),
+        DomainError::UnknownValue { field, value } => {
+            (format!("{field} 不支持取值 {value:?}"), format!("{field} does not accept {value:?}"))
+        }
+        DomainError::RoleScopeMismatch { role, scope } => {
+            (format!("角色 {role} 不能使用 {scope} 范围"), format!("Role {role} cannot have scope {scope}"))
+        }
+        DomainError::CategoryCycle => (
+            "类目不能挂在自己或自己的下级之下".to_owned(),
+            "A category cannot be placed under itself or its descendants".to_owned(),
+        ),
+    };
+    let mut error = ApiError::new(status, err.code(), zh, en);
+    error.field = err.field().map(str::to_owned);
+    error
+}
+
+fn duplicate(key: UniqueKey) -> ApiError {
+    let (code, field, zh, en) = match key {
+        UniqueKey::RegionCode => {
+            ("duplicate_region_code", "code", "区域编码已存在", "A region with this code already exists")
+        }
+        UniqueKey::StoreCode => {
+            ("duplicate_store_code", "code", "门店编码已存在", "A store with this code already exists")
+        }
+        UniqueKey::Username => ("duplicate_username", "username", "用户名已被使用", "This username is taken"),
+        UniqueKey::StaffPhone => {
+            ("duplicate_phone", "phone", "手机号已被其他员工使用", "Another staff member has this phone")
+        }
+        UniqueKey::BrandName => {
+            ("duplicate_brand_name", "name", "品牌名称已存在", "A brand with this name already exists")
+        }
+        UniqueKey::CategoryName => {
+            ("duplicate_category_name", "name", "同级类目中已有同名类目", "A sibling category has this name")
+        }
+        UniqueKey::SkuCode => ("duplicate_sku_code", "code", "SKU 编码已存在", "An SKU with this code already exists"),
+        UniqueKey::Barcode => ("duplicate_barcode", "barcode", "条码已被其他 SKU 使用", "Another SKU has this barcode"),
+        UniqueKey::IdempotencyKey => (
+            "idempotency_key_reused",
+            "Idempotency-Key",
+            "该 Idempotency-Key 已用于另一个请求",
+            "This Idempotency-Key was used for a different request",
+        ),
+        UniqueKey::Other => ("duplicate", "", "记录已存在", "This record already exists"),
+    };
+    let error = ApiError::new(StatusCode::CONFLICT, code, zh, en);
+    if field.is_empty() { error } else { error.with_field(field) }
+}
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> ApiError {
+        match err {
+            AppError::Invalid(domain) => domain_error(&domain),
+            AppError::NotFound { entity } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("找不到该{}", entity_zh(entity)),
+                format!("No such {}", entity_en(entity)),
+            ),
+            AppError::UnknownReference { field, entity } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_reference",
+                format!("{field} 指向的{}不存在", entity_zh(entity)),
+                format!("{field} refers to a {} that does not exist", entity_en(entity)),
+            )
+            .with_field(field),
+            AppError::Duplicate(key) => duplicate(key),
+            AppError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "你的角色无权执行此操作", "Your role may not do this")
+            }
+            AppError::OutOfScope => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "out_of_scope",
+                "这超出了你负责的区域或门店范围",
+                "This is outside the regions or stores you are responsible for",
+            ),
+            AppError::InvalidCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "用户名或密码错误",
+                "Wrong login or password",
+            ),
+            AppError::AccountDisabled => {
+                ApiError::new(StatusCode::FORBIDDEN, "account_disabled", "该账号已停用", "This account is disabled")
+            }
+            AppError::Unauthenticated => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "请先登录，或登录已过期",
+                "Log in first, or the session has expired",
+            ),
+            AppError::IdempotencyKeyReused => {
+                duplicate(UniqueKey::IdempotencyKey).with_status(StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            AppError::Row { row, source } => {
+                let inner = ApiError::from(*source);
+                ApiError {
+                    zh: format!("第 {} 项：{}", row + 1, inner.zh),
+                    en: format!("Item {}: {}", row + 1, inner.en),
+                    ..inner
+                }
+            }
+            AppError::Store(quanyu_store::StoreError::Unavailable(detail)) => {
+                tracing::error!(%detail, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "service_unavailable",
+                    "数据库暂时不可用，请稍后再试",
+                    "The database is unavailable; please try again later",
+                )
+            }
+            err @ (AppError::Store(_) | AppError::Internal(_)) => {
+                tracing::error!(error = %err, "internal error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl ApiError {
+    fn with_status(mut self, status: StatusCode) -> ApiError {
+        self.status = status;
+        self
+    }
+
+    /// The same error, naming the input field as the client spelled it.
+    pub fn with_field_name(self, field: &str) -> ApiError {
+        self.with_field(field)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_snake_case_and_both_languages_are_filled() {
+        let samples: Vec<ApiError> = vec![
+            AppError::NotFound { entity: "store" }.into(),
+            AppError::Forbidden.into(),
+            AppError::OutOfScope.into(),
+            AppError::Duplicate(UniqueKey::Barcode).into(),
+            AppError::IdempotencyKeyReused.into(),
+            AppError::Invalid(DomainError::NegativeMoney { field: "base_price" }).into(),
+            ApiError::unknown_field("colour"),
+            ApiError::too_many_attempts(900),
+        ];
+        for error in samples {
+            assert!(error.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", error.code);
+            assert!(!error.zh.is_empty() && !error.en.is_empty());
+            assert_ne!(error.zh, error.en);
+        }
+    }
+
+    #[test]
+    fn domain_errors_keep_their_field() {
+        let error = ApiError::from(AppError::Invalid(DomainError::NegativeMoney { field: "base_price" }));
+        assert_eq!(error.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error.code, "negative_money");
+        assert_eq!(error.field.as_deref(), Some("base_price"));
+        assert_eq!(error.body(Lang::En)["error"]["message"], "base_price must not be a negative amount");
+    }
+}

@@ -1,0 +1,189 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, and a plain HTML page
+//! that renders it on the server (no script, no CDN: the docs work offline).
+
+use std::fmt::Write as _;
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::{
+        RefOr,
+        path::Operation,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+
+use crate::routes::{audit, auth, catalog, org, staff, system};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Quanyu API",
+        description = "Quanyu (全域): stores, catalog, inventory, orders and customers of a retail chain as one business.\n\n\
+Money is always an integer number of 分 (1/100 CNY). Errors are `{\"error\":{\"code\",\"message\",\"field\"}}` with the \
+message in the language of `Accept-Language` (zh-CN by default, en). Lists return `{\"items\":[…],\"next_cursor\":…}`; pass \
+`cursor` to get the next page. Creates honour an `Idempotency-Key` header: a retry with the same key and body gets the \
+same response and has no second effect."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    paths(
+        system::healthz,
+        auth::login, auth::logout, auth::me, auth::create_api_token, auth::list_api_tokens, auth::revoke_api_token,
+        org::get_chain, org::update_chain,
+        org::list_regions, org::create_region, org::get_region, org::update_region,
+        org::list_stores, org::create_store, org::get_store, org::update_store,
+        staff::list_staff, staff::create_staff, staff::get_staff, staff::update_staff,
+        catalog::list_categories, catalog::create_category, catalog::get_category, catalog::update_category,
+        catalog::list_brands, catalog::create_brand, catalog::get_brand, catalog::update_brand,
+        catalog::list_products, catalog::create_product, catalog::get_product, catalog::update_product,
+        catalog::list_skus, catalog::create_sku, catalog::get_sku, catalog::update_sku,
+        catalog::list_store_skus, catalog::get_store_sku, catalog::put_store_sku, catalog::delete_store_sku,
+        audit::list_audit,
+    ),
+    tags(
+        (name = "auth", description = "Login, sessions and API tokens"),
+        (name = "organisation", description = "HQ, regions and stores"),
+        (name = "staff", description = "Staff, roles and scopes"),
+        (name = "catalog", description = "Categories, brands, products, SKUs and store prices"),
+        (name = "audit", description = "Who changed what"),
+        (name = "system", description = "Health"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Renders the document as one HTML page: every operation with its parameters, request body
+/// and responses, grouped by tag, followed by the schemas.
+pub fn render_docs(doc: &utoipa::openapi::OpenApi) -> String {
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+<title>{title}</title><style>{STYLE}</style></head><body><main><h1>{title} <small>{version}</small></h1>\
+<p class=\"lead\">{description}</p><p><a href=\"/api/openapi.json\">openapi.json</a></p>",
+        title = escape(&doc.info.title),
+        version = escape(&doc.info.version),
+        description = escape(doc.info.description.as_deref().unwrap_or_default()),
+    );
+    let mut operations: Vec<(String, &str, &str, &Operation)> = Vec::new();
+    for (path, item) in doc.paths.paths.iter() {
+        let methods: [(&str, &Option<Operation>); 5] = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (method, operation) in methods {
+            if let Some(operation) = operation {
+                let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
+                operations.push((tag, method, path.as_str(), operation));
+            }
+        }
+    }
+    operations.sort_by(|a, b| (&a.0, a.2, a.1).cmp(&(&b.0, b.2, b.1)));
+    let mut current_tag = None;
+    for (tag, method, path, operation) in operations {
+        if current_tag.as_ref() != Some(&tag) {
+            let _ = write!(html, "<h2>{}</h2>", escape(&tag));
+            current_tag = Some(tag);
+        }
+        let summary = operation.summary.as_deref().unwrap_or_default();
+        let _ = write!(
+            html,
+            "<details><summary><code class=\"m {lower}\">{method}</code> <code>{path}</code> {summary}</summary>",
+            lower = method.to_lowercase(),
+            path = escape(path),
+            summary = escape(summary),
+        );
+        if let Some(description) = &operation.description {
+            let _ = write!(html, "<p>{}</p>", escape(description));
+        }
+        if let Some(parameters) = &operation.parameters
+            && !parameters.is_empty()
+        {
+            html.push_str("<h4>Parameters</h4><ul>");
+            for p in parameters {
+                let _ = write!(
+                    html,
+                    "<li><code>{}</code> ({}) {}</li>",
+                    escape(&p.name),
+                    serde_json::to_value(&p.parameter_in)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    escape(p.description.as_deref().unwrap_or_default())
+                );
+            }
+            html.push_str("</ul>");
+        }
+        if let Some(body) = &operation.request_body {
+            html.push_str("<h4>Request body</h4><ul>");
+            for (media, content) in &body.content {
+                let _ = write!(html, "<li>{} {}</li>", escape(media), schema_name(&content.schema));
+            }
+            html.push_str("</ul>");
+        }
+        html.push_str("<h4>Responses</h4><ul>");
+        for (status, response) in &operation.responses.responses {
+            let text = match response {
+                RefOr::T(r) => {
+                    let schema = r.content.values().next().map(|c| schema_name(&c.schema)).unwrap_or_default();
+                    format!("{} {}", escape(&r.description), schema)
+                }
+                RefOr::Ref(r) => escape(&r.ref_location),
+            };
+            let _ = write!(html, "<li><b>{}</b> {text}</li>", escape(status));
+        }
+        html.push_str("</ul></details>");
+    }
+    if let Some(components) = &doc.components {
+        html.push_str("<h2>Schemas</h2>");
+        for (name, schema) in &components.schemas {
+            let json = serde_json::to_string_pretty(schema).unwrap_or_default();
+            let _ = write!(
+                html,
+                "<details id=\"schema-{name}\"><summary><code>{name}</code></summary><pre>{}</pre></details>",
+                escape(&json),
+                name = escape(name)
+            );
+        }
+    }
+    html.push_str("</main></body></html>");
+    html
+}
+
+fn schema_name(schema: &Option<RefOr<utoipa::openapi::schema::Schema>>) -> String {
+    match schema {
+        Some(RefOr::Ref(r)) => {
+            let name = r.ref_location.rsplit('/').next().unwrap_or_default();
+            format!("<a href=\"#schema-{0}\"><code>{0}</code></a>", escape(name))
+        }
+        Some(RefOr::T(schema)) => {
+            format!("<code>{}</code>", escape(&serde_json::to_string(schema).unwrap_or_default()))
+        }
+        None => String::new(),
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;margin:0;background:#f7f7f8;color:#1d1d1f}\
+main{max-width:960px;margin:0 auto;padding:24px}h1 small{font-size:14px;color:#666}.lead{white-space:pre-line}\
+details{background:#fff;border:1px solid #ddd;border-radius:6px;margin:6px 0;padding:6px 10px}\
+summary{cursor:pointer}summary:focus-visible{outline:2px solid #0a58ca}code.m{display:inline-block;min-width:56px;\
+font-weight:600}.get{color:#0a7}.post{color:#06c}.patch,.put{color:#b60}.delete{color:#c22}\
+pre{overflow:auto;background:#f2f2f4;padding:8px}";
