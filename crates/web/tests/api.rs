@@ -1,0 +1,368 @@
+//! The HTTP API, in process: every test runs against a fresh database on each backend
+//! (SQLite always; PostgreSQL when `QUANYU_TEST_POSTGRES` is set).
+
+mod support;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use quanyu_store::Database;
+use serde_json::{Value, json};
+use support::spawn_app;
+
+quanyu_store::backend_tests!(
+    login_gives_a_token_and_a_cookie,
+    wrong_passwords_are_refused_then_rate_limited,
+    requests_without_credentials_are_refused,
+    admin_lists_the_stores_page_by_page,
+    creating_a_store_validates_every_field_and_writes_nothing_on_error,
+    idempotency_key_replays_the_first_response,
+    sku_with_a_store_price_override_reads_back,
+    catalog_rejects_bad_money_and_duplicate_barcodes,
+    store_staff_cannot_touch_another_store,
+    region_manager_sees_only_their_region,
+    staff_appointments_respect_rank_and_scope,
+    errors_speak_the_callers_language,
+    every_write_is_audited_with_actor_and_origin,
+    docs_health_and_metrics_are_served,
+);
+
+async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let response = app.post_anonymous("/api/v1/auth/login", json!({"login": "ADMIN", "password": support::PASSWORD})).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    let cookie = response.headers.get("set-cookie").expect("a session cookie").to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("quanyu_session=") && cookie.contains("HttpOnly"), "{cookie}");
+    assert_eq!(response.body["staff"]["role"], "hq_admin");
+    let token = response.body["token"].as_str().unwrap();
+    let me = app.get_as(token, "/api/v1/me").await;
+    assert_eq!(me.body["username"], "admin");
+    // The cookie alone authenticates too.
+    let session = cookie.split(';').next().unwrap();
+    let me = app.request_with_cookie("GET", "/api/v1/me", session).await;
+    assert_eq!(me.status, StatusCode::OK);
+    // Logging in by phone works; logging out ends the session.
+    let by_phone = app.post_anonymous("/api/v1/auth/login", json!({"login": "13900000001", "password": support::PASSWORD})).await;
+    assert_eq!(by_phone.status, StatusCode::OK, "{}", by_phone.body);
+    let logout = app.post_as(token, "/api/v1/auth/logout", json!({})).await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get_as(token, "/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn wrong_passwords_are_refused_then_rate_limited(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    for _ in 0..5 {
+        let response = app.post_anonymous("/api/v1/auth/login", json!({"login": "admin", "password": "wrong-password"})).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(response.body["error"]["code"], "invalid_credentials");
+    }
+    let locked = app.post_anonymous("/api/v1/auth/login", json!({"login": "admin", "password": support::PASSWORD})).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(locked.body["error"]["code"], "too_many_attempts");
+    assert!(locked.headers.contains_key("retry-after"));
+    let unknown = app.post_anonymous("/api/v1/auth/login", json!({"login": "nobody", "password": "whatever1"})).await;
+    assert_eq!(unknown.body["error"]["code"], "invalid_credentials", "unknown logins look like wrong passwords");
+}
+
+async fn requests_without_credentials_are_refused(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    for path in ["/api/v1/stores", "/api/v1/skus", "/api/v1/me", "/api/v1/audit-log"] {
+        let response = app.get_as("not-a-token", path).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(response.body["error"]["code"], "unauthenticated");
+    }
+    let missing = app.get_as("", "/api/v1/nope").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.body["error"]["code"], "route_not_found");
+}
+
+async fn admin_lists_the_stores_page_by_page(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/stores?limit=2&cursor={c}"),
+            None => "/api/v1/stores?limit=2".to_owned(),
+        };
+        let page = app.get_as(&app.admin, &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for store in page.body["items"].as_array().unwrap() {
+            seen.push(store["code"].as_str().unwrap().to_owned());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["N-A", "N-B", "S-C"]);
+    let bad = app.get_as(&app.admin, "/api/v1/stores?limit=0").await;
+    assert_eq!(bad.body["error"]["code"], "out_of_range");
+    let bad = app.get_as(&app.admin, "/api/v1/stores?cursor=garbage").await;
+    assert_eq!(bad.body["error"]["code"], "malformed");
+    let searched = app.get_as(&app.admin, "/api/v1/stores?q=n-b").await;
+    assert_eq!(searched.body["items"].as_array().unwrap().len(), 1);
+}
+
+async fn creating_a_store_validates_every_field_and_writes_nothing_on_error(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let good = app.store_body("N-D");
+    let created = app.post_as(&app.admin, "/api/v1/stores", good.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["delivery_radius_m"], 3000);
+    assert_eq!(created.body["opening_hours"], "08:00-22:00");
+    let id = created.body["id"].as_str().unwrap();
+    let read = app.get_as(&app.admin, &format!("/api/v1/stores/{id}")).await;
+    assert_eq!(read.body, created.body);
+
+    let cases: Vec<(Value, StatusCode, &str, Option<&str>)> = vec![
+        (good.clone(), StatusCode::CONFLICT, "duplicate_store_code", Some("code")),
+        (with(&app.store_body("X1"), "location", json!({"lat": 95.0, "lng": 121.0})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_coordinates", Some("location")),
+        (with(&app.store_body("X2"), "colour", json!("red")), StatusCode::UNPROCESSABLE_ENTITY, "unknown_field", Some("colour")),
+        (with(&app.store_body("X3"), "area_m2", json!("big")), StatusCode::UNPROCESSABLE_ENTITY, "invalid_type", Some("area_m2")),
+        (with(&app.store_body("X4"), "area_m2", json!(0)), StatusCode::UNPROCESSABLE_ENTITY, "out_of_range", Some("area_m2")),
+        (with(&app.store_body("X5"), "opening_hours", json!("8am-10pm")), StatusCode::UNPROCESSABLE_ENTITY, "malformed", Some("opening_hours")),
+        (with(&app.store_body("X6"), "region_id", json!(uuid::Uuid::now_v7())), StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference", Some("region_id")),
+        (with(&app.store_body("X7"), "code", json!("上海一店")), StatusCode::UNPROCESSABLE_ENTITY, "malformed", Some("code")),
+    ];
+    for (body, status, code, field) in cases {
+        let response = app.post_as(&app.admin, "/api/v1/stores", body).await;
+        assert_eq!((response.status, response.body["error"]["code"].as_str()), (status, Some(code)), "{}", response.body);
+        assert_eq!(response.body["error"]["field"].as_str(), field);
+    }
+    let stores = app.get_as(&app.admin, "/api/v1/stores").await;
+    assert_eq!(stores.body["items"].as_array().unwrap().len(), 4, "only N-D was added");
+    let not_json = app.raw("POST", "/api/v1/stores", &app.admin, "text/plain", "hello").await;
+    assert_eq!(not_json.body["error"]["code"], "unsupported_media_type");
+    let broken = app.raw("POST", "/api/v1/stores", &app.admin, "application/json", "{\"code\":").await;
+    assert_eq!(broken.body["error"]["code"], "invalid_json");
+}
+
+async fn idempotency_key_replays_the_first_response(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let body = app.store_body("N-IDEM");
+    let first = app.post_with_key(&app.admin, "/api/v1/stores", "key-1", body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let again = app.post_with_key(&app.admin, "/api/v1/stores", "key-1", body.clone()).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.body, first.body, "the same response");
+    assert_eq!(again.headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    let other = app.post_with_key(&app.admin, "/api/v1/stores", "key-1", app.store_body("N-OTHER")).await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other.body["error"]["code"], "idempotency_key_reused");
+    let stores = app.get_as(&app.admin, "/api/v1/stores?q=N-").await;
+    let codes: Vec<&str> = stores.body["items"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+    assert_eq!(codes.iter().filter(|c| **c == "N-IDEM").count(), 1);
+    assert!(!codes.contains(&"N-OTHER"));
+    let bad_key = app.post_with_key(&app.admin, "/api/v1/stores", "", body).await;
+    assert_eq!(bad_key.body["error"]["code"], "invalid_idempotency_key");
+}
+
+async fn sku_with_a_store_price_override_reads_back(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let product = app.create_product("烟台红富士苹果", json!([{
+        "code": "APPLE-500", "barcode": "6901234567892", "name": "500g 盒装", "unit": "盒",
+        "base_price": 1290, "online_price": 1190, "member_price": 1090
+    }])).await;
+    let sku_id = product["skus"][0]["id"].as_str().unwrap().to_owned();
+    let sku = app.get_as(&app.admin, &format!("/api/v1/skus/{sku_id}")).await;
+    assert_eq!(sku.body["prices"]["base"], 1290);
+    assert_eq!(sku.body["barcode"], "6901234567892");
+
+    let path = format!("/api/v1/stores/{}/skus/{sku_id}", app.store_a);
+    let put = app.request_as(&app.admin, "PUT", &path, Some(json!({"price": 1250, "available_online": false}))).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    let pricing = app.get_as(&app.admin, &path).await;
+    assert_eq!(pricing.body["in_store"]["regular"], 1250);
+    assert_eq!(pricing.body["in_store"]["regular_source"], "store_override");
+    assert_eq!(pricing.body["in_store"]["member"], 1090);
+    assert_eq!(pricing.body["online"]["available"], false);
+    let elsewhere = app.get_as(&app.admin, &format!("/api/v1/stores/{}/skus/{sku_id}", app.store_b)).await;
+    assert_eq!(elsewhere.body["online"]["regular"], 1190);
+    assert_eq!(elsewhere.body["online"]["regular_source"], "channel");
+
+    let by_barcode = app.get_as(&app.admin, "/api/v1/skus?barcode=6901234567892").await;
+    assert_eq!(by_barcode.body["items"][0]["id"], sku_id.as_str());
+    let patched = app.request_as(&app.admin, "PATCH", &format!("/api/v1/skus/{sku_id}"), Some(json!({"member_price": null, "base_price": 1300}))).await;
+    assert_eq!(patched.body["prices"]["member"], Value::Null);
+    assert_eq!(patched.body["prices"]["base"], 1300);
+    let overrides = app.get_as(&app.admin, &format!("/api/v1/stores/{}/skus", app.store_a)).await;
+    assert_eq!(overrides.body["items"].as_array().unwrap().len(), 1);
+    let cleared = app.request_as(&app.admin, "DELETE", &path, None).await;
+    assert_eq!(cleared.status, StatusCode::NO_CONTENT);
+}
+
+async fn catalog_rejects_bad_money_and_duplicate_barcodes(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let product = app.create_product("矿泉水", json!([])).await;
+    let product_id = product["id"].as_str().unwrap();
+    let sku = |code: &str, barcode: &str, price: Value| {
+        json!({"product_id": product_id, "code": code, "barcode": barcode, "name": "550ml", "unit": "瓶", "base_price": price})
+    };
+    let ok = app.post_as(&app.admin, "/api/v1/skus", sku("W-1", "6921168509256", json!(200))).await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    let cases = [
+        (sku("W-2", "6921168509256", json!(200)), StatusCode::CONFLICT, "duplicate_barcode"),
+        (sku("W-1", "6921168500017", json!(200)), StatusCode::CONFLICT, "duplicate_sku_code"),
+        (sku("W-3", "6921168500024", json!(-1)), StatusCode::UNPROCESSABLE_ENTITY, "negative_money"),
+        (sku("W-4", "6921168500031", json!(99_999_999_999_i64)), StatusCode::UNPROCESSABLE_ENTITY, "money_overflow"),
+        (sku("W-5", "6921168500048", json!(1e30)), StatusCode::UNPROCESSABLE_ENTITY, "money_overflow"),
+        (sku("W-6", "6921168500040", json!(200)), StatusCode::UNPROCESSABLE_ENTITY, "malformed"),
+    ];
+    for (body, status, code) in cases {
+        let response = app.post_as(&app.admin, "/api/v1/skus", body).await;
+        assert_eq!((response.status, response.body["error"]["code"].as_str()), (status, Some(code)), "{}", response.body);
+    }
+    let skus = app.get_as(&app.admin, &format!("/api/v1/skus?product_id={product_id}")).await;
+    assert_eq!(skus.body["items"].as_array().unwrap().len(), 1, "nothing else was written");
+}
+
+async fn store_staff_cannot_touch_another_store(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let product = app.create_product("牛奶", json!([{"code": "MILK-1", "name": "1L", "unit": "盒", "base_price": 1500}])).await;
+    let sku = product["skus"][0]["id"].as_str().unwrap().to_owned();
+    let (a, b) = (app.store_a.clone(), app.store_b.clone());
+    // Every route that reaches another store's data, for the manager and the cashier of A.
+    let routes: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/api/v1/stores/{b}"), None),
+        ("PATCH", format!("/api/v1/stores/{b}"), Some(json!({"name": "hijacked"}))),
+        ("GET", format!("/api/v1/stores/{b}/skus"), None),
+        ("GET", format!("/api/v1/stores/{b}/skus/{sku}"), None),
+        ("PUT", format!("/api/v1/stores/{b}/skus/{sku}"), Some(json!({"price": 1}))),
+        ("DELETE", format!("/api/v1/stores/{b}/skus/{sku}"), None),
+        ("GET", format!("/api/v1/stores?region_id={}", app.region_s), None),
+        ("GET", format!("/api/v1/staff?store_id={b}"), None),
+        ("GET", format!("/api/v1/staff/{}", app.cashier_b_id), None),
+        ("PATCH", format!("/api/v1/staff/{}", app.cashier_b_id), Some(json!({"display_name": "x"}))),
+        ("GET", format!("/api/v1/regions/{}", app.region_s), None),
+        ("POST", "/api/v1/staff".to_owned(), Some(json!({"username": "intruder", "display_name": "x", "role": "cashier", "store_id": b, "password": "long-enough-1"}))),
+    ];
+    for token in [&app.manager_a, &app.cashier_a] {
+        for (method, path, body) in &routes {
+            let response = app.request_as(token, method, path, body.clone()).await;
+            assert_eq!(response.status, StatusCode::FORBIDDEN, "{method} {path}: {}", response.body);
+            let code = response.body["error"]["code"].as_str().unwrap();
+            assert!(code == "out_of_scope" || code == "forbidden", "{method} {path}: {code}");
+        }
+    }
+    // Their own store stays reachable, and lists show only it.
+    let own = app.get_as(&app.cashier_a, &format!("/api/v1/stores/{a}")).await;
+    assert_eq!(own.status, StatusCode::OK);
+    let list = app.get_as(&app.cashier_a, "/api/v1/stores").await;
+    let ids: Vec<&str> = list.body["items"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [a.as_str()]);
+    let own_price = app.request_as(&app.manager_a, "PUT", &format!("/api/v1/stores/{a}/skus/{sku}"), Some(json!({"price": 1450}))).await;
+    assert_eq!(own_price.status, StatusCode::OK, "{}", own_price.body);
+    let cashier_price = app.request_as(&app.cashier_a, "PUT", &format!("/api/v1/stores/{a}/skus/{sku}"), Some(json!({"price": 1}))).await;
+    assert_eq!(cashier_price.body["error"]["code"], "forbidden");
+    for path in ["/api/v1/audit-log", "/api/v1/api-tokens"] {
+        let response = app.get_as(&app.cashier_a, path).await;
+        assert_eq!(response.body["error"]["code"], "forbidden", "{path}");
+    }
+    // Nothing of B changed.
+    let b_store = app.get_as(&app.admin, &format!("/api/v1/stores/{b}")).await;
+    assert_eq!(b_store.body["name"], "北区 B 店");
+    let b_price = app.get_as(&app.admin, &format!("/api/v1/stores/{b}/skus/{sku}")).await;
+    assert_eq!(b_price.body["settings"], Value::Null);
+}
+
+async fn region_manager_sees_only_their_region(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let list = app.get_as(&app.region_manager_n, "/api/v1/stores").await;
+    let codes: Vec<&str> = list.body["items"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["N-A", "N-B"]);
+    let south = app.get_as(&app.region_manager_n, &format!("/api/v1/stores/{}", app.store_c)).await;
+    assert_eq!(south.body["error"]["code"], "out_of_scope");
+    let regions = app.get_as(&app.region_manager_n, "/api/v1/regions").await;
+    assert_eq!(regions.body["items"].as_array().unwrap().len(), 1);
+    let staff = app.get_as(&app.region_manager_n, "/api/v1/staff").await;
+    let names: Vec<&str> = staff.body["items"].as_array().unwrap().iter().map(|s| s["username"].as_str().unwrap()).collect();
+    assert!(names.contains(&"cashier-a") && names.contains(&"cashier-b") && !names.contains(&"cashier-c"), "{names:?}");
+    let recode = app.request_as(&app.region_manager_n, "PATCH", &format!("/api/v1/stores/{}", app.store_a), Some(json!({"code": "N-Z"}))).await;
+    assert_eq!(recode.body["error"]["code"], "forbidden", "codes are HQ's");
+    let hours = app.request_as(&app.region_manager_n, "PATCH", &format!("/api/v1/stores/{}", app.store_a), Some(json!({"opening_hours": "07:00-23:00", "phone": null}))).await;
+    assert_eq!(hours.status, StatusCode::OK, "{}", hours.body);
+    assert_eq!(hours.body["opening_hours"], "07:00-23:00");
+}
+
+async fn staff_appointments_respect_rank_and_scope(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let new_cashier = json!({"username": "cashier-a2", "display_name": "收银员二", "phone": "13800000042", "role": "cashier", "store_id": app.store_a, "password": "long-enough-1"});
+    let created = app.post_as(&app.manager_a, "/api/v1/staff", new_cashier.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["store_id"], app.store_a.as_str());
+    let again = app.post_as(&app.manager_a, "/api/v1/staff", with(&new_cashier, "phone", json!("13800000043"))).await;
+    assert_eq!(again.body["error"]["code"], "duplicate_username");
+    let phone = app.post_as(&app.manager_a, "/api/v1/staff", with(&new_cashier, "username", json!("cashier-a3"))).await;
+    assert_eq!(phone.body["error"]["code"], "duplicate_phone");
+    let peer = with(&with(&new_cashier, "username", json!("sm-a2")), "role", json!("store_manager"));
+    let peer = app.post_as(&app.manager_a, "/api/v1/staff", with(&peer, "phone", Value::Null)).await;
+    assert_eq!(peer.body["error"]["code"], "forbidden", "managers appoint juniors only");
+    let mismatch = app.post_as(&app.admin, "/api/v1/staff", json!({"username": "odd", "display_name": "x", "role": "cashier", "password": "long-enough-1"})).await;
+    assert_eq!(mismatch.body["error"]["code"], "required");
+    assert_eq!(mismatch.body["error"]["field"], "store_id");
+    let short = app.post_as(&app.admin, "/api/v1/staff", json!({"username": "short", "display_name": "x", "role": "hq_ops", "password": "short"})).await;
+    assert_eq!(short.body["error"]["field"], "password");
+    // A cashier may change their own name but not their role.
+    let me = app.get_as(&app.cashier_a, "/api/v1/me").await;
+    let my_id = me.body["id"].as_str().unwrap();
+    let rename = app.request_as(&app.cashier_a, "PATCH", &format!("/api/v1/staff/{my_id}"), Some(json!({"display_name": "小王"}))).await;
+    assert_eq!(rename.body["display_name"], "小王");
+    let promote = app.request_as(&app.cashier_a, "PATCH", &format!("/api/v1/staff/{my_id}"), Some(json!({"role": "store_manager"}))).await;
+    assert_eq!(promote.body["error"]["code"], "forbidden");
+    // Disabling a member ends their access.
+    let disabled = app.request_as(&app.manager_a, "PATCH", &format!("/api/v1/staff/{my_id}"), Some(json!({"status": "disabled"}))).await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.body);
+    assert_eq!(app.get_as(&app.cashier_a, "/api/v1/me").await.body["error"]["code"], "account_disabled");
+}
+
+async fn errors_speak_the_callers_language(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let path = format!("/api/v1/stores/{}", uuid::Uuid::now_v7());
+    let zh = app.get_as(&app.admin, &path).await;
+    assert_eq!(zh.body["error"]["code"], "not_found");
+    assert_eq!(zh.body["error"]["message"], "找不到该门店");
+    let en = app.get_as_lang(&app.admin, &path, "en-US,en;q=0.9").await;
+    assert_eq!(en.body["error"]["code"], "not_found");
+    assert_eq!(en.body["error"]["message"], "No such store");
+}
+
+async fn every_write_is_audited_with_actor_and_origin(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let created = app.post_as(&app.admin, "/api/v1/stores", app.store_body("N-AUD")).await;
+    let id = created.body["id"].as_str().unwrap();
+    app.request_as(&app.admin, "PATCH", &format!("/api/v1/stores/{id}"), Some(json!({"name": "改名后"}))).await;
+    let log = app.get_as(&app.admin, &format!("/api/v1/audit-log?entity_type=store&entity_id={id}")).await;
+    let entries = log.body["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{}", log.body);
+    assert_eq!(entries[0]["action"], "store.updated", "newest first");
+    assert_eq!(entries[0]["actor_name"], "admin");
+    assert_eq!(entries[0]["user_agent"], "quanyu-tests");
+    let change = entries[0]["changes"].as_array().unwrap();
+    assert_eq!(change.len(), 1);
+    assert_eq!(change[0], json!({"field": "name", "before": "北区 N-AUD 店", "after": "改名后"}));
+    assert_eq!(entries[1]["action"], "store.created");
+}
+
+async fn docs_health_and_metrics_are_served(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let health = app.get_as("", "/healthz").await;
+    assert_eq!(health.body["status"], "ok");
+    let spec = app.get_as("", "/api/openapi.json").await;
+    assert!(spec.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/api/v1/stores", "/api/v1/skus/{id}", "/api/v1/auth/login", "/api/v1/audit-log"] {
+        assert!(spec.body["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
+    }
+    let docs = app.raw("GET", "/api/docs", "", "", "").await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(docs.text.contains("/api/v1/stores") && !docs.text.contains("<script"));
+    let metrics = app.raw("GET", "/metrics", "", "", "").await;
+    assert!(metrics.text.contains("http_requests_total"), "{}", metrics.text);
+}
+
+fn with(body: &Value, key: &str, value: Value) -> Value {
+    let mut body = body.clone();
+    body[key] = value;
+    body
+}
+
