@@ -1,7 +1,8 @@
-//! Geography: validated coordinates and great-circle distance.
+//! Geography: validated coordinates, great-circle distance, and the WGS-84 ↔ GCJ-02 datum shift.
 //!
-//! Coordinates shown on Chinese maps are GCJ-02; stores store GCJ-02. (Conversion from WGS-84
-//! arrives with nearest-store routing.)
+//! Coordinates shown on Chinese maps (AMap, Tencent, WeChat) are GCJ-02; a phone's GPS reports
+//! WGS-84. Stores keep GCJ-02; a WGS-84 point is converted before distances are taken, because
+//! the two differ by several hundred metres in mainland China.
 
 use crate::{DomainError, DomainResult};
 
@@ -40,9 +41,99 @@ impl Coordinates {
     }
 }
 
+/// The Krasovsky 1940 semi-major axis and eccentricity² used by the GCJ-02 algorithm.
+const GCJ_A: f64 = 6_378_245.0;
+const GCJ_EE: f64 = 0.006_693_421_622_965_943_23;
+
+impl Coordinates {
+    /// Converts a WGS-84 (GPS) point to GCJ-02. Points outside mainland China are unchanged,
+    /// as GCJ-02 applies no shift there.
+    pub fn wgs84_to_gcj02(&self) -> Coordinates {
+        if out_of_china(self.lat, self.lng) {
+            return *self;
+        }
+        let (d_lat, d_lng) = gcj_delta(self.lat, self.lng);
+        Coordinates { lat: self.lat + d_lat, lng: self.lng + d_lng }
+    }
+
+    /// Converts a GCJ-02 point back to WGS-84 by fixed-point iteration (the forward transform
+    /// has no closed-form inverse); accurate to well under a millimetre.
+    pub fn gcj02_to_wgs84(&self) -> Coordinates {
+        if out_of_china(self.lat, self.lng) {
+            return *self;
+        }
+        let mut wgs = *self;
+        for _ in 0..30 {
+            let shifted = wgs.wgs84_to_gcj02();
+            let (err_lat, err_lng) = (shifted.lat - self.lat, shifted.lng - self.lng);
+            wgs = Coordinates { lat: wgs.lat - err_lat, lng: wgs.lng - err_lng };
+            if err_lat.abs() < 1e-10 && err_lng.abs() < 1e-10 {
+                break;
+            }
+        }
+        wgs
+    }
+}
+
+/// The rough bounding box outside which GCJ-02 is the identity (as every reference
+/// implementation draws it).
+fn out_of_china(lat: f64, lng: f64) -> bool {
+    !(72.004..=137.8347).contains(&lng) || !(0.8293..=55.8271).contains(&lat)
+}
+
+fn gcj_delta(lat: f64, lng: f64) -> (f64, f64) {
+    use std::f64::consts::PI;
+    let (x, y) = (lng - 105.0, lat - 35.0);
+    let waves = |a: f64, b: f64| (a * (6.0 * x * PI).sin() + b * (2.0 * x * PI).sin()) * 2.0 / 3.0;
+    let mut d_lat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * x.abs().sqrt();
+    d_lat += waves(20.0, 20.0);
+    d_lat += (20.0 * (y * PI).sin() + 40.0 * (y / 3.0 * PI).sin()) * 2.0 / 3.0;
+    d_lat += (160.0 * (y / 12.0 * PI).sin() + 320.0 * (y * PI / 30.0).sin()) * 2.0 / 3.0;
+    let mut d_lng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * x.abs().sqrt();
+    d_lng += waves(20.0, 20.0);
+    d_lng += (20.0 * (x * PI).sin() + 40.0 * (x / 3.0 * PI).sin()) * 2.0 / 3.0;
+    d_lng += (150.0 * (x / 12.0 * PI).sin() + 300.0 * (x / 30.0 * PI).sin()) * 2.0 / 3.0;
+    let rad_lat = lat / 180.0 * PI;
+    let magic = 1.0 - GCJ_EE * rad_lat.sin().powi(2);
+    let sqrt_magic = magic.sqrt();
+    let d_lat = (d_lat * 180.0) / ((GCJ_A * (1.0 - GCJ_EE)) / (magic * sqrt_magic) * PI);
+    let d_lng = (d_lng * 180.0) / (GCJ_A / sqrt_magic * rad_lat.cos() * PI);
+    (d_lat, d_lng)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Published vectors (WGS-84 → GCJ-02) shared by the eviltransform implementations.
+    const VECTORS: [((f64, f64), (f64, f64)); 3] = [
+        ((31.1774276, 121.5272106), (31.17530398364597, 121.531541859215)), // Shanghai
+        ((22.543847, 113.912316), (22.540796131694766, 113.9171764808363)), // Shenzhen
+        ((39.911954, 116.377817), (39.91334545536069, 116.38404722455657)), // Beijing
+    ];
+
+    #[test]
+    fn wgs84_to_gcj02_matches_published_points() {
+        for ((lat, lng), (g_lat, g_lng)) in VECTORS {
+            let gcj = Coordinates::new(lat, lng).unwrap().wgs84_to_gcj02();
+            assert!((gcj.lat() - g_lat).abs() < 1e-9 && (gcj.lng() - g_lng).abs() < 1e-9, "{gcj:?}");
+        }
+    }
+
+    #[test]
+    fn gcj02_to_wgs84_inverts_the_shift() {
+        for ((lat, lng), (g_lat, g_lng)) in VECTORS {
+            let wgs = Coordinates::new(g_lat, g_lng).unwrap().gcj02_to_wgs84();
+            assert!((wgs.lat() - lat).abs() < 1e-8 && (wgs.lng() - lng).abs() < 1e-8, "{wgs:?}");
+        }
+    }
+
+    #[test]
+    fn no_shift_outside_china() {
+        let denver = Coordinates::new(39.7392, -104.9903).unwrap();
+        assert_eq!(denver.wgs84_to_gcj02(), denver);
+        assert_eq!(denver.gcj02_to_wgs84(), denver);
+    }
 
     #[test]
     fn rejects_out_of_range_and_nan() {
