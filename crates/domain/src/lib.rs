@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod error;
 pub mod geo;
 pub mod ids;
+pub mod inventory;
 pub mod money;
 pub mod org;
 pub mod text;
