@@ -15,6 +15,7 @@ pub mod geo;
 pub mod ids;
 pub mod inventory;
 pub mod money;
+pub mod order;
 pub mod org;
 pub mod text;
 pub mod time;
