@@ -68,6 +68,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/regions", get(org::list_regions).post(org::create_region))
         .route("/regions/{id}", get(org::get_region).patch(org::update_region))
         .route("/stores", get(org::list_stores).post(org::create_store))
+        .route("/stores/nearest", get(org::nearest_stores))
         .route("/stores/{id}", get(org::get_store).patch(org::update_store))
         .route("/stores/{id}/skus", get(catalog::list_store_skus))
         .route(

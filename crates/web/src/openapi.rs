@@ -31,7 +31,7 @@ same response and has no second effect."
         auth::login, auth::logout, auth::me, auth::create_api_token, auth::list_api_tokens, auth::revoke_api_token,
         org::get_chain, org::update_chain,
         org::list_regions, org::create_region, org::get_region, org::update_region,
-        org::list_stores, org::create_store, org::get_store, org::update_store,
+        org::list_stores, org::create_store, org::nearest_stores, org::get_store, org::update_store,
         staff::list_staff, staff::create_staff, staff::get_staff, staff::update_staff,
         catalog::list_categories, catalog::create_category, catalog::get_category, catalog::update_category,
         catalog::list_brands, catalog::create_brand, catalog::get_brand, catalog::update_brand,

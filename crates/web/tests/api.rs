@@ -25,11 +25,13 @@ quanyu_store::backend_tests!(
     errors_speak_the_callers_language,
     every_write_is_audited_with_actor_and_origin,
     docs_health_and_metrics_are_served,
+    nearest_stores_come_by_distance_with_delivery,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
-    let response = app.post_anonymous("/api/v1/auth/login", json!({"login": "ADMIN", "password": support::PASSWORD})).await;
+    let response =
+        app.post_anonymous("/api/v1/auth/login", json!({"login": "ADMIN", "password": support::PASSWORD})).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     let cookie = response.headers.get("set-cookie").expect("a session cookie").to_str().unwrap().to_owned();
     assert!(cookie.starts_with("quanyu_session=") && cookie.contains("HttpOnly"), "{cookie}");
@@ -42,7 +44,8 @@ async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
     let me = app.request_with_cookie("GET", "/api/v1/me", session).await;
     assert_eq!(me.status, StatusCode::OK);
     // Logging in by phone works; logging out ends the session.
-    let by_phone = app.post_anonymous("/api/v1/auth/login", json!({"login": "13900000001", "password": support::PASSWORD})).await;
+    let by_phone =
+        app.post_anonymous("/api/v1/auth/login", json!({"login": "13900000001", "password": support::PASSWORD})).await;
     assert_eq!(by_phone.status, StatusCode::OK, "{}", by_phone.body);
     let logout = app.post_as(token, "/api/v1/auth/logout", json!({})).await;
     assert_eq!(logout.status, StatusCode::NO_CONTENT);
@@ -52,11 +55,13 @@ async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
 async fn wrong_passwords_are_refused_then_rate_limited(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
     for _ in 0..5 {
-        let response = app.post_anonymous("/api/v1/auth/login", json!({"login": "admin", "password": "wrong-password"})).await;
+        let response =
+            app.post_anonymous("/api/v1/auth/login", json!({"login": "admin", "password": "wrong-password"})).await;
         assert_eq!(response.status, StatusCode::UNAUTHORIZED);
         assert_eq!(response.body["error"]["code"], "invalid_credentials");
     }
-    let locked = app.post_anonymous("/api/v1/auth/login", json!({"login": "admin", "password": support::PASSWORD})).await;
+    let locked =
+        app.post_anonymous("/api/v1/auth/login", json!({"login": "admin", "password": support::PASSWORD})).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(locked.body["error"]["code"], "too_many_attempts");
     assert!(locked.headers.contains_key("retry-after"));
@@ -117,17 +122,57 @@ async fn creating_a_store_validates_every_field_and_writes_nothing_on_error(db: 
 
     let cases: Vec<(Value, StatusCode, &str, Option<&str>)> = vec![
         (good.clone(), StatusCode::CONFLICT, "duplicate_store_code", Some("code")),
-        (with(&app.store_body("X1"), "location", json!({"lat": 95.0, "lng": 121.0})), StatusCode::UNPROCESSABLE_ENTITY, "invalid_coordinates", Some("location")),
-        (with(&app.store_body("X2"), "colour", json!("red")), StatusCode::UNPROCESSABLE_ENTITY, "unknown_field", Some("colour")),
-        (with(&app.store_body("X3"), "area_m2", json!("big")), StatusCode::UNPROCESSABLE_ENTITY, "invalid_type", Some("area_m2")),
-        (with(&app.store_body("X4"), "area_m2", json!(0)), StatusCode::UNPROCESSABLE_ENTITY, "out_of_range", Some("area_m2")),
-        (with(&app.store_body("X5"), "opening_hours", json!("8am-10pm")), StatusCode::UNPROCESSABLE_ENTITY, "malformed", Some("opening_hours")),
-        (with(&app.store_body("X6"), "region_id", json!(uuid::Uuid::now_v7())), StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference", Some("region_id")),
-        (with(&app.store_body("X7"), "code", json!("上海一店")), StatusCode::UNPROCESSABLE_ENTITY, "malformed", Some("code")),
+        (
+            with(&app.store_body("X1"), "location", json!({"lat": 95.0, "lng": 121.0})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_coordinates",
+            Some("location"),
+        ),
+        (
+            with(&app.store_body("X2"), "colour", json!("red")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_field",
+            Some("colour"),
+        ),
+        (
+            with(&app.store_body("X3"), "area_m2", json!("big")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_type",
+            Some("area_m2"),
+        ),
+        (
+            with(&app.store_body("X4"), "area_m2", json!(0)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "out_of_range",
+            Some("area_m2"),
+        ),
+        (
+            with(&app.store_body("X5"), "opening_hours", json!("8am-10pm")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "malformed",
+            Some("opening_hours"),
+        ),
+        (
+            with(&app.store_body("X6"), "region_id", json!(uuid::Uuid::now_v7())),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_reference",
+            Some("region_id"),
+        ),
+        (
+            with(&app.store_body("X7"), "code", json!("上海一店")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "malformed",
+            Some("code"),
+        ),
     ];
     for (body, status, code, field) in cases {
         let response = app.post_as(&app.admin, "/api/v1/stores", body).await;
-        assert_eq!((response.status, response.body["error"]["code"].as_str()), (status, Some(code)), "{}", response.body);
+        assert_eq!(
+            (response.status, response.body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{}",
+            response.body
+        );
         assert_eq!(response.body["error"]["field"].as_str(), field);
     }
     let stores = app.get_as(&app.admin, "/api/v1/stores").await;
@@ -151,7 +196,8 @@ async fn idempotency_key_replays_the_first_response(db: Arc<dyn Database>) {
     assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(other.body["error"]["code"], "idempotency_key_reused");
     let stores = app.get_as(&app.admin, "/api/v1/stores?q=N-").await;
-    let codes: Vec<&str> = stores.body["items"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> =
+        stores.body["items"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
     assert_eq!(codes.iter().filter(|c| **c == "N-IDEM").count(), 1);
     assert!(!codes.contains(&"N-OTHER"));
     let bad_key = app.post_with_key(&app.admin, "/api/v1/stores", "", body).await;
@@ -160,10 +206,15 @@ async fn idempotency_key_replays_the_first_response(db: Arc<dyn Database>) {
 
 async fn sku_with_a_store_price_override_reads_back(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
-    let product = app.create_product("烟台红富士苹果", json!([{
-        "code": "APPLE-500", "barcode": "6901234567892", "name": "500g 盒装", "unit": "盒",
-        "base_price": 1290, "online_price": 1190, "member_price": 1090
-    }])).await;
+    let product = app
+        .create_product(
+            "烟台红富士苹果",
+            json!([{
+                "code": "APPLE-500", "barcode": "6901234567892", "name": "500g 盒装", "unit": "盒",
+                "base_price": 1290, "online_price": 1190, "member_price": 1090
+            }]),
+        )
+        .await;
     let sku_id = product["skus"][0]["id"].as_str().unwrap().to_owned();
     let sku = app.get_as(&app.admin, &format!("/api/v1/skus/{sku_id}")).await;
     assert_eq!(sku.body["prices"]["base"], 1290);
@@ -183,7 +234,14 @@ async fn sku_with_a_store_price_override_reads_back(db: Arc<dyn Database>) {
 
     let by_barcode = app.get_as(&app.admin, "/api/v1/skus?barcode=6901234567892").await;
     assert_eq!(by_barcode.body["items"][0]["id"], sku_id.as_str());
-    let patched = app.request_as(&app.admin, "PATCH", &format!("/api/v1/skus/{sku_id}"), Some(json!({"member_price": null, "base_price": 1300}))).await;
+    let patched = app
+        .request_as(
+            &app.admin,
+            "PATCH",
+            &format!("/api/v1/skus/{sku_id}"),
+            Some(json!({"member_price": null, "base_price": 1300})),
+        )
+        .await;
     assert_eq!(patched.body["prices"]["member"], Value::Null);
     assert_eq!(patched.body["prices"]["base"], 1300);
     let overrides = app.get_as(&app.admin, &format!("/api/v1/stores/{}/skus", app.store_a)).await;
@@ -196,9 +254,7 @@ async fn catalog_rejects_bad_money_and_duplicate_barcodes(db: Arc<dyn Database>)
     let app = spawn_app(db).await;
     let product = app.create_product("矿泉水", json!([])).await;
     let product_id = product["id"].as_str().unwrap();
-    let sku = |code: &str, barcode: &str, price: Value| {
-        json!({"product_id": product_id, "code": code, "barcode": barcode, "name": "550ml", "unit": "瓶", "base_price": price})
-    };
+    let sku = |code: &str, barcode: &str, price: Value| json!({"product_id": product_id, "code": code, "barcode": barcode, "name": "550ml", "unit": "瓶", "base_price": price});
     let ok = app.post_as(&app.admin, "/api/v1/skus", sku("W-1", "6921168509256", json!(200))).await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
     let cases = [
@@ -211,7 +267,12 @@ async fn catalog_rejects_bad_money_and_duplicate_barcodes(db: Arc<dyn Database>)
     ];
     for (body, status, code) in cases {
         let response = app.post_as(&app.admin, "/api/v1/skus", body).await;
-        assert_eq!((response.status, response.body["error"]["code"].as_str()), (status, Some(code)), "{}", response.body);
+        assert_eq!(
+            (response.status, response.body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{}",
+            response.body
+        );
     }
     let skus = app.get_as(&app.admin, &format!("/api/v1/skus?product_id={product_id}")).await;
     assert_eq!(skus.body["items"].as_array().unwrap().len(), 1, "nothing else was written");
@@ -219,7 +280,8 @@ async fn catalog_rejects_bad_money_and_duplicate_barcodes(db: Arc<dyn Database>)
 
 async fn store_staff_cannot_touch_another_store(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
-    let product = app.create_product("牛奶", json!([{"code": "MILK-1", "name": "1L", "unit": "盒", "base_price": 1500}])).await;
+    let product =
+        app.create_product("牛奶", json!([{"code": "MILK-1", "name": "1L", "unit": "盒", "base_price": 1500}])).await;
     let sku = product["skus"][0]["id"].as_str().unwrap().to_owned();
     let (a, b) = (app.store_a.clone(), app.store_b.clone());
     // Every route that reaches another store's data, for the manager and the cashier of A.
@@ -235,7 +297,13 @@ async fn store_staff_cannot_touch_another_store(db: Arc<dyn Database>) {
         ("GET", format!("/api/v1/staff/{}", app.cashier_b_id), None),
         ("PATCH", format!("/api/v1/staff/{}", app.cashier_b_id), Some(json!({"display_name": "x"}))),
         ("GET", format!("/api/v1/regions/{}", app.region_s), None),
-        ("POST", "/api/v1/staff".to_owned(), Some(json!({"username": "intruder", "display_name": "x", "role": "cashier", "store_id": b, "password": "long-enough-1"}))),
+        (
+            "POST",
+            "/api/v1/staff".to_owned(),
+            Some(
+                json!({"username": "intruder", "display_name": "x", "role": "cashier", "store_id": b, "password": "long-enough-1"}),
+            ),
+        ),
     ];
     for token in [&app.manager_a, &app.cashier_a] {
         for (method, path, body) in &routes {
@@ -251,9 +319,13 @@ async fn store_staff_cannot_touch_another_store(db: Arc<dyn Database>) {
     let list = app.get_as(&app.cashier_a, "/api/v1/stores").await;
     let ids: Vec<&str> = list.body["items"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [a.as_str()]);
-    let own_price = app.request_as(&app.manager_a, "PUT", &format!("/api/v1/stores/{a}/skus/{sku}"), Some(json!({"price": 1450}))).await;
+    let own_price = app
+        .request_as(&app.manager_a, "PUT", &format!("/api/v1/stores/{a}/skus/{sku}"), Some(json!({"price": 1450})))
+        .await;
     assert_eq!(own_price.status, StatusCode::OK, "{}", own_price.body);
-    let cashier_price = app.request_as(&app.cashier_a, "PUT", &format!("/api/v1/stores/{a}/skus/{sku}"), Some(json!({"price": 1}))).await;
+    let cashier_price = app
+        .request_as(&app.cashier_a, "PUT", &format!("/api/v1/stores/{a}/skus/{sku}"), Some(json!({"price": 1})))
+        .await;
     assert_eq!(cashier_price.body["error"]["code"], "forbidden");
     for path in ["/api/v1/audit-log", "/api/v1/api-tokens"] {
         let response = app.get_as(&app.cashier_a, path).await;
@@ -276,11 +348,26 @@ async fn region_manager_sees_only_their_region(db: Arc<dyn Database>) {
     let regions = app.get_as(&app.region_manager_n, "/api/v1/regions").await;
     assert_eq!(regions.body["items"].as_array().unwrap().len(), 1);
     let staff = app.get_as(&app.region_manager_n, "/api/v1/staff").await;
-    let names: Vec<&str> = staff.body["items"].as_array().unwrap().iter().map(|s| s["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        staff.body["items"].as_array().unwrap().iter().map(|s| s["username"].as_str().unwrap()).collect();
     assert!(names.contains(&"cashier-a") && names.contains(&"cashier-b") && !names.contains(&"cashier-c"), "{names:?}");
-    let recode = app.request_as(&app.region_manager_n, "PATCH", &format!("/api/v1/stores/{}", app.store_a), Some(json!({"code": "N-Z"}))).await;
+    let recode = app
+        .request_as(
+            &app.region_manager_n,
+            "PATCH",
+            &format!("/api/v1/stores/{}", app.store_a),
+            Some(json!({"code": "N-Z"})),
+        )
+        .await;
     assert_eq!(recode.body["error"]["code"], "forbidden", "codes are HQ's");
-    let hours = app.request_as(&app.region_manager_n, "PATCH", &format!("/api/v1/stores/{}", app.store_a), Some(json!({"opening_hours": "07:00-23:00", "phone": null}))).await;
+    let hours = app
+        .request_as(
+            &app.region_manager_n,
+            "PATCH",
+            &format!("/api/v1/stores/{}", app.store_a),
+            Some(json!({"opening_hours": "07:00-23:00", "phone": null})),
+        )
+        .await;
     assert_eq!(hours.status, StatusCode::OK, "{}", hours.body);
     assert_eq!(hours.body["opening_hours"], "07:00-23:00");
 }
@@ -298,20 +385,38 @@ async fn staff_appointments_respect_rank_and_scope(db: Arc<dyn Database>) {
     let peer = with(&with(&new_cashier, "username", json!("sm-a2")), "role", json!("store_manager"));
     let peer = app.post_as(&app.manager_a, "/api/v1/staff", with(&peer, "phone", Value::Null)).await;
     assert_eq!(peer.body["error"]["code"], "forbidden", "managers appoint juniors only");
-    let mismatch = app.post_as(&app.admin, "/api/v1/staff", json!({"username": "odd", "display_name": "x", "role": "cashier", "password": "long-enough-1"})).await;
+    let mismatch = app
+        .post_as(
+            &app.admin,
+            "/api/v1/staff",
+            json!({"username": "odd", "display_name": "x", "role": "cashier", "password": "long-enough-1"}),
+        )
+        .await;
     assert_eq!(mismatch.body["error"]["code"], "required");
     assert_eq!(mismatch.body["error"]["field"], "store_id");
-    let short = app.post_as(&app.admin, "/api/v1/staff", json!({"username": "short", "display_name": "x", "role": "hq_ops", "password": "short"})).await;
+    let short = app
+        .post_as(
+            &app.admin,
+            "/api/v1/staff",
+            json!({"username": "short", "display_name": "x", "role": "hq_ops", "password": "short"}),
+        )
+        .await;
     assert_eq!(short.body["error"]["field"], "password");
     // A cashier may change their own name but not their role.
     let me = app.get_as(&app.cashier_a, "/api/v1/me").await;
     let my_id = me.body["id"].as_str().unwrap();
-    let rename = app.request_as(&app.cashier_a, "PATCH", &format!("/api/v1/staff/{my_id}"), Some(json!({"display_name": "小王"}))).await;
+    let rename = app
+        .request_as(&app.cashier_a, "PATCH", &format!("/api/v1/staff/{my_id}"), Some(json!({"display_name": "小王"})))
+        .await;
     assert_eq!(rename.body["display_name"], "小王");
-    let promote = app.request_as(&app.cashier_a, "PATCH", &format!("/api/v1/staff/{my_id}"), Some(json!({"role": "store_manager"}))).await;
+    let promote = app
+        .request_as(&app.cashier_a, "PATCH", &format!("/api/v1/staff/{my_id}"), Some(json!({"role": "store_manager"})))
+        .await;
     assert_eq!(promote.body["error"]["code"], "forbidden");
     // Disabling a member ends their access.
-    let disabled = app.request_as(&app.manager_a, "PATCH", &format!("/api/v1/staff/{my_id}"), Some(json!({"status": "disabled"}))).await;
+    let disabled = app
+        .request_as(&app.manager_a, "PATCH", &format!("/api/v1/staff/{my_id}"), Some(json!({"status": "disabled"})))
+        .await;
     assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.body);
     assert_eq!(app.get_as(&app.cashier_a, "/api/v1/me").await.body["error"]["code"], "account_disabled");
 }
@@ -360,9 +465,39 @@ async fn docs_health_and_metrics_are_served(db: Arc<dyn Database>) {
     assert!(metrics.text.contains("http_requests_total"), "{}", metrics.text);
 }
 
+async fn nearest_stores_come_by_distance_with_delivery(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    // Stores sit at (31.23, 121.47), (31.24, 121.47) and (31.10, 121.47), GCJ-02.
+    let near_a = app.get_as("", "/api/v1/stores/nearest?lat=31.231&lng=121.47").await;
+    assert_eq!(near_a.status, StatusCode::OK, "{}", near_a.body);
+    let items = near_a.body["items"].as_array().unwrap();
+    let codes: Vec<&str> = items.iter().map(|n| n["store"]["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["N-A", "N-B", "S-C"]);
+    assert_eq!(items[0]["distance_m"], 111);
+    assert_eq!(items[0]["delivers"], true);
+    assert_eq!(items[2]["delivers"], false, "S-C is ~14 km away");
+    // The same place as a GPS reports it (WGS-84) lands on the same nearest store.
+    let gps = app.get_as("", "/api/v1/stores/nearest?lat=31.2330&lng=121.4655&coord=wgs84&limit=1").await;
+    assert_eq!(gps.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(gps.body["items"][0]["store"]["code"], "N-A");
+    for (query, code) in [
+        ("lat=91&lng=121", "invalid_coordinates"),
+        ("lat=31&lng=121&coord=bd09", "unknown_value"),
+        ("lat=31&lng=121&limit=0", "out_of_range"),
+        ("lat=abc&lng=121", "invalid_parameter"),
+    ] {
+        let response = app.get_as("", &format!("/api/v1/stores/nearest?{query}")).await;
+        assert_eq!(response.body["error"]["code"], code, "{query}");
+    }
+    // A paused store is not offered.
+    app.request_as(&app.admin, "PATCH", &format!("/api/v1/stores/{}", app.store_a), Some(json!({"status": "paused"})))
+        .await;
+    let after = app.get_as("", "/api/v1/stores/nearest?lat=31.231&lng=121.47").await;
+    assert_eq!(after.body["items"][0]["store"]["code"], "N-B");
+}
+
 fn with(body: &Value, key: &str, value: Value) -> Value {
     let mut body = body.clone();
     body[key] = value;
     body
 }
-

@@ -340,3 +340,59 @@ pub async fn update_store(
     };
     Ok(ok(StoreOut::from(&state.app.update_store(&ctx, StoreId::from_uuid(id), patch).await?)))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NearestQuery {
+    lat: f64,
+    lng: f64,
+    /// `gcj02` (default: what Chinese maps show) or `wgs84` (GPS).
+    coord: Option<String>,
+    /// 1–50, default 10.
+    limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NearbyStoreOut {
+    store: StoreOut,
+    /// Great-circle distance from the point, in metres.
+    distance_m: u32,
+    /// The point is inside the store's delivery radius.
+    delivers: bool,
+    /// The store is inside its opening hours now.
+    open_now: bool,
+}
+
+/// Open stores nearest to a point, closest first (public: the mall's store finder).
+#[utoipa::path(get, path = "/api/v1/stores/nearest", tag = "organisation", params(NearestQuery), security(()),
+    responses((status = 200, body = ListOut<NearbyStoreOut>), (status = 422, description = "invalid_coordinates, unknown_value")))]
+pub async fn nearest_stores(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<NearestQuery>,
+) -> Result<Response, ApiError> {
+    let point = quanyu_domain::geo::Coordinates::new(query.lat, query.lng).map_err(quanyu_app::AppError::from)?;
+    let datum = match query.coord.as_deref() {
+        None | Some("gcj02") => quanyu_app::Datum::Gcj02,
+        Some("wgs84") => quanyu_app::Datum::Wgs84,
+        Some(other) => {
+            let err = quanyu_domain::DomainError::UnknownValue { field: "coord", value: other.to_owned() };
+            return Err(quanyu_app::AppError::from(err).into());
+        }
+    };
+    let limit = query.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        let err = quanyu_domain::DomainError::OutOfRange { field: "limit", min: 1, max: 50 };
+        return Err(quanyu_app::AppError::from(err).into());
+    }
+    let nearby = state.app.nearest_stores(point, datum, limit as usize).await?;
+    let items = nearby
+        .iter()
+        .map(|n| NearbyStoreOut {
+            store: StoreOut::from(&n.store),
+            distance_m: n.distance_m,
+            delivers: n.delivers,
+            open_now: n.open_now,
+        })
+        .collect();
+    Ok(ok(ListOut { items, next_cursor: None }))
+}

@@ -67,17 +67,22 @@ pub async fn spawn_app(db: Arc<dyn Database>) -> TestApp {
         area_m2: 300,
         ..StoreDraft::default()
     };
-    let store_a = fresh(app.create_store(&system, store("N-A", "北区 A 店", region_n, 31.23), &no_reply).await.unwrap()).id;
-    let store_b = fresh(app.create_store(&system, store("N-B", "北区 B 店", region_n, 31.24), &no_reply).await.unwrap()).id;
-    let store_c = fresh(app.create_store(&system, store("S-C", "南区 C 店", region_s, 31.10), &no_reply).await.unwrap()).id;
-    let staff = |username: &str, role: &str, phone: Option<&str>, region: Option<RegionId>, store: Option<StoreId>| StaffDraft {
-        username: username.into(),
-        display_name: username.into(),
-        phone: phone.map(Into::into),
-        role: role.into(),
-        region_id: region,
-        store_id: store,
-        password: PASSWORD.into(),
+    let store_a =
+        fresh(app.create_store(&system, store("N-A", "北区 A 店", region_n, 31.23), &no_reply).await.unwrap()).id;
+    let store_b =
+        fresh(app.create_store(&system, store("N-B", "北区 B 店", region_n, 31.24), &no_reply).await.unwrap()).id;
+    let store_c =
+        fresh(app.create_store(&system, store("S-C", "南区 C 店", region_s, 31.10), &no_reply).await.unwrap()).id;
+    let staff = |username: &str, role: &str, phone: Option<&str>, region: Option<RegionId>, store: Option<StoreId>| {
+        StaffDraft {
+            username: username.into(),
+            display_name: username.into(),
+            phone: phone.map(Into::into),
+            role: role.into(),
+            region_id: region,
+            store_id: store,
+            password: PASSWORD.into(),
+        }
     };
     let seeds = [
         staff("admin", "hq_admin", Some("13900000001"), None, None),
@@ -117,7 +122,8 @@ pub async fn spawn_app(db: Arc<dyn Database>) -> TestApp {
 
 impl TestApp {
     pub async fn login(&self, username: &str) -> String {
-        let response = self.post_anonymous("/api/v1/auth/login", json!({"login": username, "password": PASSWORD})).await;
+        let response =
+            self.post_anonymous("/api/v1/auth/login", json!({"login": username, "password": PASSWORD})).await;
         assert_eq!(response.status, StatusCode::OK, "login {username}: {}", response.body);
         response.body["token"].as_str().unwrap().to_owned()
     }
@@ -165,12 +171,14 @@ impl TestApp {
     }
 
     pub async fn get_as_lang(&self, token: &str, path: &str, lang: &str) -> TestResponse {
-        let builder = Request::get(path).header("authorization", format!("Bearer {token}")).header("accept-language", lang);
+        let builder =
+            Request::get(path).header("authorization", format!("Bearer {token}")).header("accept-language", lang);
         self.send(builder, None).await
     }
 
     pub async fn request_as(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> TestResponse {
-        let mut builder = Request::builder().method(method).uri(path).header("authorization", format!("Bearer {token}"));
+        let mut builder =
+            Request::builder().method(method).uri(path).header("authorization", format!("Bearer {token}"));
         if body.is_some() {
             builder = builder.header("content-type", "application/json");
         }
