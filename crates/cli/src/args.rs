@@ -1,0 +1,144 @@
+//! The command line as clap parses it: every command, flag and help text of `quanyu`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "quanyu",
+    version,
+    about = "Quanyu (全域): the operating system of an omnichannel retail chain",
+    long_about = "Quanyu (全域): the operating system of an omnichannel retail chain.\n\n\
+        Settings are layered: built-in defaults, then a TOML file (`quanyu.toml` in the working \
+        directory, or --config FILE), then environment variables QUANYU_DATABASE_URL and \
+        QUANYU_BIND, then flags. Logging follows RUST_LOG (default `info`), on stderr."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve the HTTP API until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and list the ones applied.
+    Migrate(DatabaseArgs),
+    /// Seed a fictional chain into a local SQLite database (once) and serve it.
+    #[command(long_about = "Seed a fictional chain into a local SQLite database and serve it.\n\n\
+        The first run creates DIR/quanyu.db and seeds, deterministically from --seed, a chain of \
+        3 regions, 60 stores in Shanghai, Hangzhou and Suzhou, staff in every role, ~40 brands, a \
+        category tree and ~2,000 SKUs. Later runs on the same DIR find the chain and only serve. \
+        Every demo login uses the password `quanyu-demo`.")]
+    Demo(DemoArgs),
+    /// Import regions, stores, staff or SKUs from a CSV file: all rows or none.
+    #[command(long_about = IMPORT_HELP)]
+    Import(ImportArgs),
+    /// Export regions, stores, staff or SKUs as CSV, in the layout `import` reads.
+    Export(ExportArgs),
+}
+
+/// Where the database is: `--database`, else the layered settings.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://PATH` or `postgres://USER:PASS@HOST/DB` [default: sqlite://quanyu-data/quanyu.db]
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// A TOML settings file (keys `database_url`, `bind`) [default: quanyu.toml if present]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Port to serve on, at 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Directory of the demo database (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "quanyu-demo")]
+    pub data: PathBuf,
+    /// Seed of the generated chain: the same seed gives the same chain.
+    #[arg(long, value_name = "N", default_value_t = 2026)]
+    pub seed: u64,
+    /// Seed (if needed) and exit without serving, for scripts and tests.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// What a CSV file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Regions,
+    Stores,
+    Staff,
+    Skus,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds.
+    pub kind: Kind,
+    /// The CSV file, UTF-8, with a header row.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export.
+    pub kind: Kind,
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Staff only: fill the password_hash column with each stored argon2 hash, so the file can
+    /// be imported into another deployment with working logins. Keep such a file secret.
+    #[arg(long)]
+    pub with_password_hashes: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+const IMPORT_HELP: &str = "\
+Import regions, stores, staff or SKUs from a CSV file (UTF-8, comma-separated, with a header row;
+columns in any order; a column marked * is required, the others may be left out or empty).
+
+Every row is checked first: each value, duplicates inside the file, and references and
+uniqueness against the database. If any row is bad, every problem is listed by line
+(`line 7, field barcode: …`, the header being line 1), nothing is written, and the exit
+status is 1. Otherwise all rows are written in one transaction, each with an audit entry.
+Entities reference each other by code or name, never by id. `export` writes the same layout.
+
+regions: code*, name*
+
+stores: code*, name*, region* (a region code), address*, lat*, lng* (GCJ-02 degrees),
+  area_m2* (sales floor, m²), opening_hours (HH:MM-HH:MM, default 08:00-22:00),
+  time_zone (IANA, default the chain's), delivery_radius_m (default 3000), phone,
+  status (open | paused | closed, default open)
+
+staff: username*, display_name*, role* (hq_admin | hq_ops | region_manager | store_manager |
+  cashier | guide | picker | courier), region (a region code: region managers),
+  store (a store code: store roles), phone (11-digit mobile), status (active | disabled),
+  password (plaintext, 8+ characters, hashed on import) or password_hash (an argon2 PHC
+  string, as `export staff --with-password-hashes` writes): exactly one of the two
+
+skus: product*, category* (a path of names from the root: 生鲜/水果), code*, name* (the
+  variant, e.g. 500g 盒装), unit* (个, 盒, kg…), base_price* (yuan: 12.30), brand, kind
+  (standard | fresh | made_to_order | service), barcode (GTIN with check digit, or 4-32
+  letters and digits), sold_by_weight (true | false: prices then are per kg), attributes
+  (key=value; key=value), images (URLs separated by spaces), store_price, online_price,
+  member_price, cost_price (yuan), online_only (true | false), status (active | inactive)
+  Rows with the same product are variants of one product. A product named in the file that
+  does not exist is created with the category, brand and kind of its first row; one that
+  exists gets the new SKUs (its category, brand and kind columns are then not used). Missing
+  categories and brands are created.";

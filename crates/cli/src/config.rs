@@ -1,0 +1,103 @@
+//! Settings of `serve`, `migrate`, `import` and `export`, layered with figment: built-in
+//! defaults, then a TOML file, then `QUANYU_*` environment variables, then command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::args::DatabaseArgs;
+
+/// The settings file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "quanyu.toml";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// The address `serve` listens on.
+    pub bind: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { database_url: "sqlite://quanyu-data/quanyu.db".to_owned(), bind: "127.0.0.1:8080".to_owned() }
+    }
+}
+
+/// Values given as flags; only those present override the layers below.
+#[derive(Debug, Default, Serialize)]
+struct Flags {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bind: Option<String>,
+}
+
+impl Settings {
+    /// Loads the layers; `bind` is the `--bind` flag of `serve`.
+    pub fn load(database: &DatabaseArgs, bind: Option<&str>) -> anyhow::Result<Settings> {
+        let file = match &database.config {
+            Some(path) if !path.is_file() => bail!("config file {} does not exist", path.display()),
+            Some(path) => path.clone(),
+            // figment skips a missing file, which is what the default wants.
+            None => PathBuf::from(DEFAULT_CONFIG_FILE),
+        };
+        let flags = Flags { database_url: database.database.clone(), bind: bind.map(str::to_owned) };
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("QUANYU_"))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .with_context(|| format!("reading settings (file {}, QUANYU_* variables)", file.display()))
+    }
+}
+
+/// Creates the directory of a `sqlite://` database file, which SQLite itself will not do.
+pub fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return Ok(());
+    };
+    let path = Path::new(path.split('?').next().unwrap_or(path));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail dictates the error type.
+    fn layers_apply_in_order() {
+        let load = |args: &DatabaseArgs, bind| Settings::load(args, bind).map_err(|e| e.to_string());
+        figment::Jail::expect_with(|jail| {
+            let args = DatabaseArgs::default();
+            assert_eq!(load(&args, None)?, Settings::default());
+
+            jail.create_file(DEFAULT_CONFIG_FILE, "database_url = \"sqlite://file.db\"\nbind = \"0.0.0.0:1\"")?;
+            let from_file = load(&args, None)?;
+            assert_eq!((from_file.database_url.as_str(), from_file.bind.as_str()), ("sqlite://file.db", "0.0.0.0:1"));
+
+            jail.set_env("QUANYU_BIND", "0.0.0.0:2");
+            assert_eq!(load(&args, None)?.bind, "0.0.0.0:2");
+            assert_eq!(load(&args, Some("0.0.0.0:3"))?.bind, "0.0.0.0:3");
+
+            let flagged = DatabaseArgs { database: Some("sqlite://flag.db".into()), config: None };
+            assert_eq!(load(&flagged, None)?.database_url, "sqlite://flag.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_config_file_must_exist() {
+        let args = DatabaseArgs { database: None, config: Some("/nonexistent/quanyu.toml".into()) };
+        assert!(Settings::load(&args, None).is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! The `quanyu` binary's library: command-line parsing, layered settings, CSV layouts, the demo
+//! chain generator and the commands themselves (`serve`, `migrate`, `demo`, `import`, `export`).
+//!
+//! This is the only crate where `anyhow` reaches `main`: errors from the layers below arrive
+//! typed and leave here as one message with its cause chain and a non-zero exit status. It holds
+//! no business rules: validation and writes are the use cases of `quanyu_app` (its `import`
+//! module included); this crate reads and writes files, parses flags and prints.
+
+pub mod args;
+pub mod commands;
+pub mod config;
+pub mod csv_io;
+pub mod demo;
+pub mod demo_data;
+pub mod rng;
+
+use args::{Cli, Command};
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => commands::serve(args).await,
+        Command::Migrate(args) => commands::migrate(args).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Import(args) => commands::import(args).await,
+        Command::Export(args) => commands::export(args).await,
+    }
+}
