@@ -25,7 +25,8 @@ impl Page {
 
     /// The limit as a SQL bind value.
     pub fn sql_limit(&self) -> i64 {
-        i64::from(self.limit.clamp(1, Self::MAX_LIMIT))
+        // One more than the maximum page, so a caller can learn whether another page exists.
+        i64::from(self.limit.clamp(1, Self::MAX_LIMIT + 1))
     }
 }
 

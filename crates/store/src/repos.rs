@@ -10,8 +10,8 @@ use quanyu_domain::{
 };
 
 use crate::{
-    AuditEntry, AuditFilter, IdempotencyRecord, OutboxEvent, Page, ProductFilter, SkuFilter, StaffFilter,
-    StoreFilter, StoreResult, TokenKind, TokenRecord,
+    AuditEntry, AuditFilter, IdempotencyRecord, OutboxEvent, Page, ProductFilter, SkuFilter, StaffFilter, StoreFilter,
+    StoreResult, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -112,6 +112,9 @@ pub trait OutboxRepo {
 #[async_trait]
 pub trait IdempotencyRepo {
     async fn get_idempotency(&mut self, actor_id: StaffId, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
-    /// Fails with `Duplicate(IdempotencyKey)` when another request stored the key first.
+    /// Claims a key. Fails with `Duplicate(IdempotencyKey)` when another request holds it; on
+    /// PostgreSQL a concurrent claim waits until the holder commits or rolls back.
     async fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<()>;
+    /// Stores the final reply of a claimed key; returns whether the claim existed.
+    async fn complete_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<bool>;
 }

@@ -1,0 +1,89 @@
+//! Versioned migrations, one folder per backend, applied by a small runner of our own: each
+//! pending migration in order, recorded with a checksum so an edited migration is caught.
+//! (sqlx's `migrate!` would pull in its macros feature; this runner is the same on both
+//! backends.) Also the logical schema both backends are compared by.
+
+use sha2::{Digest as _, Sha256};
+
+/// A migration shipped in the binary.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+impl Migration {
+    pub fn checksum(&self) -> String {
+        Sha256::digest(self.sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+pub(crate) const SQLITE: &[Migration] =
+    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") }];
+
+pub(crate) const POSTGRES: &[Migration] =
+    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") }];
+
+/// A migration applied by a call to `migrate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    pub version: i64,
+    pub name: String,
+}
+
+/// One column as both backends can describe it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LogicalColumn {
+    pub table: String,
+    pub column: String,
+    /// `uuid`, `text`, `int`, `bool`, `timestamp`, `json`, `bytes` or `float`.
+    pub logical_type: String,
+    pub nullable: bool,
+}
+
+/// Every table and column of the application schema (not the migrations table), sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogicalSchema {
+    pub columns: Vec<LogicalColumn>,
+}
+
+impl LogicalSchema {
+    pub(crate) fn new(mut columns: Vec<LogicalColumn>) -> LogicalSchema {
+        columns.retain(|c| c.table != "schema_migrations" && !c.table.starts_with("sqlite_"));
+        columns.sort();
+        LogicalSchema { columns }
+    }
+}
+
+/// Maps a SQLite declared type to the logical type.
+pub(crate) fn sqlite_logical_type(declared: &str) -> String {
+    match declared.to_ascii_uppercase().as_str() {
+        "UUID BLOB" => "uuid",
+        "TIMESTAMP TEXT" => "timestamp",
+        "JSON TEXT" => "json",
+        "BOOLEAN" => "bool",
+        "BLOB" => "bytes",
+        "REAL" => "float",
+        "TEXT" => "text",
+        "INTEGER" | "BIGINT" | "SMALLINT" => "int",
+        other => return format!("unknown:{other}"),
+    }
+    .to_owned()
+}
+
+/// Maps a PostgreSQL `information_schema` data type to the logical type.
+pub(crate) fn postgres_logical_type(data_type: &str) -> String {
+    match data_type {
+        "uuid" => "uuid",
+        "timestamp with time zone" => "timestamp",
+        "jsonb" | "json" => "json",
+        "boolean" => "bool",
+        "bytea" => "bytes",
+        "double precision" | "real" => "float",
+        "text" | "character varying" => "text",
+        "bigint" | "integer" | "smallint" => "int",
+        other => return format!("unknown:{other}"),
+    }
+    .to_owned()
+}

@@ -1,0 +1,101 @@
+//! The PostgreSQL adapter: a pool, with transactions of the default isolation. Several
+//! `quanyu serve` instances may share one database; every write is a transaction there.
+
+use std::{str::FromStr as _, time::Duration};
+
+use sqlx::{
+    Row as _,
+    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
+};
+
+use crate::{
+    AppliedMigration, Backend, Database, LogicalSchema, StoreError, StoreResult, Tx,
+    migrate::{self, LogicalColumn},
+};
+
+pub(crate) type Db = sqlx::Postgres;
+
+/// A transaction on PostgreSQL.
+pub struct SqlTx {
+    tx: sqlx::Transaction<'static, Db>,
+}
+
+// The shared SQL, compiled here against this backend's types (and again in the other backend).
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;
+
+/// Serialises concurrent migrators (two instances starting at once) on one advisory lock.
+const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7242024)";
+
+pub struct PgDatabase {
+    pool: PgPool,
+}
+
+impl PgDatabase {
+    /// Connects to `url` (`postgres://user@host:port/db`).
+    pub async fn connect(url: &str) -> StoreResult<PgDatabase> {
+        Self::connect_options(PgConnectOptions::from_str(url)?, 20).await
+    }
+
+    /// Connects with every connection's `search_path` set to `schema`, so a test can own a
+    /// schema of its own.
+    pub async fn connect_with_schema(url: &str, schema: &str) -> StoreResult<PgDatabase> {
+        let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+        Self::connect_options(options, 5).await
+    }
+
+    async fn connect_options(options: PgConnectOptions, max_connections: u32) -> StoreResult<PgDatabase> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(PgDatabase { pool })
+    }
+}
+
+#[async_trait::async_trait]
+impl Database for PgDatabase {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn read(&self) -> StoreResult<Box<dyn Tx>> {
+        Ok(Box::new(SqlTx { tx: self.pool.begin_with("BEGIN READ ONLY").await? }))
+    }
+
+    async fn write(&self) -> StoreResult<Box<dyn Tx>> {
+        Ok(Box::new(SqlTx { tx: self.pool.begin().await? }))
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>> {
+        let tx = self.pool.begin().await?;
+        sql::migrate::run(tx, migrate::POSTGRES, Some(MIGRATION_LOCK)).await
+    }
+
+    async fn logical_schema(&self) -> StoreResult<LogicalSchema> {
+        let rows = sqlx::query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name, data_type::text AS data_type, \
+             is_nullable::text AS is_nullable FROM information_schema.columns WHERE table_schema = current_schema()",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut columns = Vec::new();
+        for row in rows {
+            let nullable: String = row.try_get("is_nullable")?;
+            columns.push(LogicalColumn {
+                table: row.try_get("table_name")?,
+                column: row.try_get("column_name")?,
+                logical_type: migrate::postgres_logical_type(&row.try_get::<String, _>("data_type")?),
+                nullable: nullable == "YES",
+            });
+        }
+        Ok(LogicalSchema::new(columns))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,128 @@
+//! The SQLite adapter: the embedded default.
+//!
+//! One file in WAL mode. Writes go through a pool of exactly one connection and start with
+//! `BEGIN IMMEDIATE`, so a write transaction holds the write lock from its first statement and
+//! never fails half-way with "database is locked". Reads use a pool of read-only connections,
+//! which WAL lets run beside the writer. `synchronous=NORMAL` (the default) survives a crash of
+//! the process; `FULL` also survives a power loss.
+
+use std::{path::Path, str::FromStr as _, time::Duration};
+
+use sqlx::{
+    Row as _,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::{
+    AppliedMigration, Backend, Database, LogicalSchema, StoreError, StoreResult, Tx,
+    migrate::{self, LogicalColumn},
+};
+
+pub(crate) type Db = sqlx::Sqlite;
+
+/// A transaction on SQLite.
+pub struct SqlTx {
+    tx: sqlx::Transaction<'static, Db>,
+}
+
+// The shared SQL, compiled here against this backend's types (and again in the other backend).
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;
+
+/// How hard SQLite works to keep a committed write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteDurability {
+    /// Survives a crash of the process (`kill -9`); the last commits may be lost on power loss.
+    #[default]
+    Normal,
+    /// Survives power loss too, at the cost of an fsync per commit.
+    Full,
+}
+
+/// How many read-only connections serve reads beside the single writer.
+const READERS: u32 = 4;
+
+pub struct SqliteDatabase {
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+impl SqliteDatabase {
+    /// Opens (creating if missing, with its parent directories) the database file at `path`.
+    pub async fn open(path: &Path, durability: SqliteDurability) -> StoreResult<SqliteDatabase> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let synchronous = match durability {
+            SqliteDurability::Normal => SqliteSynchronous::Normal,
+            SqliteDurability::Full => SqliteSynchronous::Full,
+        };
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteDatabase { writer, readers })
+    }
+}
+
+#[async_trait::async_trait]
+impl Database for SqliteDatabase {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn read(&self) -> StoreResult<Box<dyn Tx>> {
+        Ok(Box::new(SqlTx { tx: self.readers.begin().await? }))
+    }
+
+    async fn write(&self) -> StoreResult<Box<dyn Tx>> {
+        Ok(Box::new(SqlTx { tx: self.writer.begin_with("BEGIN IMMEDIATE").await? }))
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>> {
+        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        sql::migrate::run(tx, migrate::SQLITE, None).await
+    }
+
+    async fn logical_schema(&self) -> StoreResult<LogicalSchema> {
+        let rows = sqlx::query(
+            "SELECT m.name AS table_name, p.name AS column_name, p.type AS declared, p.\"notnull\" AS not_null, \
+             p.pk AS pk FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'",
+        )
+        .fetch_all(&self.readers)
+        .await?;
+        let mut columns = Vec::new();
+        for row in rows {
+            let not_null: i64 = row.try_get("not_null")?;
+            let pk: i64 = row.try_get("pk")?;
+            columns.push(LogicalColumn {
+                table: row.try_get("table_name")?,
+                column: row.try_get("column_name")?,
+                logical_type: migrate::sqlite_logical_type(&row.try_get::<String, _>("declared")?),
+                nullable: not_null == 0 && pk == 0,
+            });
+        }
+        Ok(LogicalSchema::new(columns))
+    }
+
+    async fn close(&self) {
+        self.readers.close().await;
+        self.writer.close().await;
+    }
+}
