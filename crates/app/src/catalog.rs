@@ -15,7 +15,7 @@ use quanyu_store::{ProductFilter, SkuFilter, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
-    change::{Change, opt},
+    change::{Change, Field, opt},
     listing::Cursor,
     org::store_in_scope,
     write::now,
@@ -169,12 +169,7 @@ impl App {
         write_idempotent!(self, ctx, reply, |tx| {
             check_placement(tx, category.id, category.parent_id).await?;
             tx.insert_category(&category).await?;
-            Change::new("category.created", "category", category.id)
-                .set("name", &category.name)
-                .set("parent_id", &opt(&category.parent_id))
-                .set("sort_order", &category.sort_order)
-                .record(tx, Some(ctx))
-                .await?;
+            category_changes("category.created", None, &category).record(tx, Some(ctx)).await?;
             Ok(category)
         })
     }
@@ -193,12 +188,7 @@ impl App {
             after.sort_order = patch.sort_order.unwrap_or(after.sort_order);
             after.updated_at = now();
             tx.update_category(&after).await?;
-            Change::new("category.updated", "category", id)
-                .diff("name", &before.name, &after.name)
-                .diff("parent_id", &opt(&before.parent_id), &opt(&after.parent_id))
-                .diff("sort_order", &before.sort_order, &after.sort_order)
-                .record(tx, Some(ctx))
-                .await?;
+            category_changes("category.updated", Some(&before), &after).record(tx, Some(ctx)).await?;
             Ok(after)
         })
     }
@@ -238,7 +228,7 @@ impl App {
         };
         write_idempotent!(self, ctx, reply, |tx| {
             tx.insert_brand(&brand).await?;
-            Change::new("brand.created", "brand", brand.id).set("name", &brand.name).record(tx, Some(ctx)).await?;
+            brand_changes("brand.created", None, &brand).record(tx, Some(ctx)).await?;
             Ok(brand)
         })
     }
@@ -254,12 +244,7 @@ impl App {
             after.logo_url = logo_url.unwrap_or(after.logo_url);
             after.updated_at = now();
             tx.update_brand(&after).await?;
-            let url = |b: &Brand| b.logo_url.as_ref().map_or(String::new(), |u| u.as_str().to_owned());
-            Change::new("brand.updated", "brand", id)
-                .diff("name", &before.name, &after.name)
-                .diff("logo_url", &url(&before), &url(&after))
-                .record(tx, Some(ctx))
-                .await?;
+            brand_changes("brand.updated", Some(&before), &after).record(tx, Some(ctx)).await?;
             Ok(after)
         })
     }
@@ -630,55 +615,78 @@ fn optional_url(field: &'static str, raw: Option<&str>) -> AppResult<Option<Imag
     Ok(text::optional(field, raw, 1024)?.map(|u| ImageUrl::parse(field, &u)).transpose()?)
 }
 
-fn product_changes(action: &'static str, before: Option<&Product>, after: &Product) -> Change {
-    let images = |p: &Product| p.images.iter().map(ImageUrl::as_str).collect::<Vec<_>>().join(" ");
-    Change::new(action, "product", after.id)
-        .field("name", before.map(|b| &b.name), Some(&after.name))
-        .field("category_id", before.map(|b| b.category_id.to_string()).as_ref(), Some(&after.category_id.to_string()))
-        .field("brand_id", before.map(|b| opt(&b.brand_id)).as_ref(), Some(&opt(&after.brand_id)))
-        .field("kind", before.map(|b| b.kind.as_str()).as_ref(), Some(&after.kind.as_str()))
-        .field("description", before.map(|b| opt(&b.description)).as_ref(), Some(&opt(&after.description)))
-        .field("images", before.map(images).as_ref(), Some(&images(after)))
-        .field("status", before.map(|b| b.status.as_str()).as_ref(), Some(&after.status.as_str()))
+fn money(amount: Option<Money>) -> String {
+    amount.map_or_else(String::new, |m| m.fen().to_string())
 }
 
-fn sku_changes(action: &'static str, before: Option<&Sku>, after: &Sku) -> Change {
-    let money = |m: Option<Money>| m.map_or_else(String::new, |m| m.fen().to_string());
-    let barcode = |s: &Sku| s.barcode.as_ref().map_or_else(String::new, |b| b.as_str().to_owned());
-    let attributes = |s: &Sku| s.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-    let images = |s: &Sku| s.images.iter().map(ImageUrl::as_str).collect::<Vec<_>>().join(" ");
-    let fields: [(&str, &dyn Fn(&Sku) -> String); 14] = [
-        ("code", &|s| s.code.clone()),
-        ("barcode", &barcode),
-        ("name", &|s| s.name.clone()),
-        ("unit", &|s| s.unit.clone()),
-        ("sold_by_weight", &|s| s.sold_by_weight.to_string()),
-        ("attributes", &attributes),
-        ("images", &images),
-        ("base_price", &|s| money(Some(s.prices.base))),
-        ("store_price", &|s| money(s.prices.store)),
-        ("online_price", &|s| money(s.prices.online)),
-        ("member_price", &|s| money(s.prices.member)),
-        ("cost_price", &|s| money(s.prices.cost)),
-        ("online_only", &|s| s.online_only.to_string()),
-        ("status", &|s| s.status.as_str().to_owned()),
-    ];
-    fields.into_iter().fold(Change::new(action, "sku", after.id), |change, (name, value)| {
-        change.field(name, before.map(value).as_ref(), Some(&value(after)))
-    })
+fn image_list(images: &[ImageUrl]) -> String {
+    images.iter().map(ImageUrl::as_str).collect::<Vec<_>>().join(" ")
+}
+
+const CATEGORY_FIELDS: &[Field<Category>] =
+    &[("name", |c| c.name.clone()), ("parent_id", |c| opt(&c.parent_id)), ("sort_order", |c| c.sort_order.to_string())];
+
+const BRAND_FIELDS: &[Field<Brand>] = &[
+    ("name", |b| b.name.clone()),
+    ("logo_url", |b| b.logo_url.as_ref().map_or_else(String::new, |u| u.as_str().to_owned())),
+];
+
+const PRODUCT_FIELDS: &[Field<Product>] = &[
+    ("name", |p| p.name.clone()),
+    ("category_id", |p| p.category_id.to_string()),
+    ("brand_id", |p| opt(&p.brand_id)),
+    ("kind", |p| p.kind.as_str().to_owned()),
+    ("description", |p| opt(&p.description)),
+    ("images", |p| image_list(&p.images)),
+    ("status", |p| p.status.as_str().to_owned()),
+];
+
+const SKU_FIELDS: &[Field<Sku>] = &[
+    ("product_id", |s| s.product_id.to_string()),
+    ("code", |s| s.code.clone()),
+    ("barcode", |s| s.barcode.as_ref().map_or_else(String::new, |b| b.as_str().to_owned())),
+    ("name", |s| s.name.clone()),
+    ("unit", |s| s.unit.clone()),
+    ("sold_by_weight", |s| s.sold_by_weight.to_string()),
+    ("attributes", |s| s.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")),
+    ("images", |s| image_list(&s.images)),
+    ("base_price", |s| money(Some(s.prices.base))),
+    ("store_price", |s| money(s.prices.store)),
+    ("online_price", |s| money(s.prices.online)),
+    ("member_price", |s| money(s.prices.member)),
+    ("cost_price", |s| money(s.prices.cost)),
+    ("online_only", |s| s.online_only.to_string()),
+    ("status", |s| s.status.as_str().to_owned()),
+];
+
+const STORE_SKU_FIELDS: &[Field<StoreSku>] = &[
+    ("price", |s| money(s.price)),
+    ("member_price", |s| money(s.member_price)),
+    ("available_in_store", |s| s.available_in_store.to_string()),
+    ("available_online", |s| s.available_online.to_string()),
+];
+
+pub(crate) fn category_changes(action: &'static str, before: Option<&Category>, after: &Category) -> Change {
+    Change::new(action, "category", after.id).fields(CATEGORY_FIELDS, before, Some(after))
+}
+
+pub(crate) fn brand_changes(action: &'static str, before: Option<&Brand>, after: &Brand) -> Change {
+    Change::new(action, "brand", after.id).fields(BRAND_FIELDS, before, Some(after))
+}
+
+pub(crate) fn product_changes(action: &'static str, before: Option<&Product>, after: &Product) -> Change {
+    Change::new(action, "product", after.id).fields(PRODUCT_FIELDS, before, Some(after))
+}
+
+pub(crate) fn sku_changes(action: &'static str, before: Option<&Sku>, after: &Sku) -> Change {
+    Change::new(action, "sku", after.id).fields(SKU_FIELDS, before, Some(after))
 }
 
 fn store_sku_changes(before: Option<&StoreSku>, after: Option<&StoreSku>, store_id: StoreId, sku_id: SkuId) -> Change {
-    let money = |m: Option<Money>| m.map_or_else(String::new, |m| m.fen().to_string());
-    let fields: [(&str, &dyn Fn(&StoreSku) -> String); 4] = [
-        ("price", &|s| money(s.price)),
-        ("member_price", &|s| money(s.member_price)),
-        ("available_in_store", &|s| s.available_in_store.to_string()),
-        ("available_online", &|s| s.available_online.to_string()),
-    ];
     let action = if after.is_some() { "store_sku.set" } else { "store_sku.cleared" };
-    let start = Change::new(action, "store_sku", format!("{store_id}/{sku_id}")).in_store(store_id);
-    fields
-        .into_iter()
-        .fold(start, |change, (name, value)| change.field(name, before.map(value).as_ref(), after.map(value).as_ref()))
+    Change::new(action, "store_sku", format!("{store_id}/{sku_id}")).in_store(store_id).fields(
+        STORE_SKU_FIELDS,
+        before,
+        after,
+    )
 }

@@ -8,6 +8,9 @@ use quanyu_store::{AuditEntry, FieldChange, OutboxEvent, Tx};
 
 use crate::{AppResult, Ctx, write::now};
 
+/// How one field of a `T` reads in the audit log.
+pub(crate) type Field<T> = (&'static str, fn(&T) -> String);
+
 /// A change to one entity, described field by field.
 #[derive(Debug, Clone)]
 pub(crate) struct Change {
@@ -37,6 +40,15 @@ impl Change {
                 before: before.map(ToString::to_string),
                 after: after.map(ToString::to_string),
             });
+        }
+        self
+    }
+
+    /// Records each listed field of `after` against `before` (`None` for a new entity; `after`
+    /// `None` for a removed one).
+    pub fn fields<T>(mut self, fields: &[Field<T>], before: Option<&T>, after: Option<&T>) -> Change {
+        for (name, show) in fields {
+            self = self.field(name, before.map(show).as_ref(), after.map(show).as_ref());
         }
         self
     }

@@ -13,7 +13,7 @@ use quanyu_store::{PlaceFilter, StoreFilter, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
-    change::{Change, opt},
+    change::{Change, Field, opt},
     listing::Cursor,
     write::now,
 };
@@ -147,11 +147,7 @@ impl App {
         };
         write_idempotent!(self, ctx, reply, |tx| {
             tx.insert_region(&region).await?;
-            Change::new("region.created", "region", region.id)
-                .set("code", &region.code)
-                .set("name", &region.name)
-                .record(tx, Some(ctx))
-                .await?;
+            region_changes("region.created", None, &region).record(tx, Some(ctx)).await?;
             Ok(region)
         })
     }
@@ -167,11 +163,7 @@ impl App {
             after.name = name.unwrap_or(after.name);
             after.updated_at = now();
             tx.update_region(&after).await?;
-            Change::new("region.updated", "region", id)
-                .diff("code", &before.code, &after.code)
-                .diff("name", &before.name, &after.name)
-                .record(tx, Some(ctx))
-                .await?;
+            region_changes("region.updated", Some(&before), &after).record(tx, Some(ctx)).await?;
             Ok(after)
         })
     }
@@ -280,28 +272,32 @@ pub fn validate_store_draft(draft: StoreDraft, default_zone: TimeZone) -> AppRes
     })
 }
 
+const REGION_FIELDS: &[Field<Region>] = &[("code", |r| r.code.clone()), ("name", |r| r.name.clone())];
+
+const STORE_FIELDS: &[Field<Store>] = &[
+    ("code", |s| s.code.clone()),
+    ("name", |s| s.name.clone()),
+    ("region_id", |s| s.region_id.to_string()),
+    ("address", |s| s.address.clone()),
+    ("location", |s| format!("{:.6},{:.6}", s.location.lat(), s.location.lng())),
+    ("opening_hours", |s| s.opening_hours.to_string()),
+    ("time_zone", |s| s.time_zone.name().to_owned()),
+    ("area_m2", |s| s.area_m2.to_string()),
+    ("delivery_radius_m", |s| s.delivery_radius_m.to_string()),
+    ("phone", |s| opt(&s.phone)),
+    ("status", |s| s.status.as_str().to_owned()),
+];
+
+pub(crate) fn region_changes(action: &'static str, before: Option<&Region>, after: &Region) -> Change {
+    Change::new(action, "region", after.id).fields(REGION_FIELDS, before, Some(after))
+}
+
 pub(crate) fn store_created(store: &Store) -> Change {
     store_changes("store.created", None, store)
 }
 
-/// Field-by-field changes of a store; `before` is `None` for a new one.
 fn store_changes(action: &'static str, before: Option<&Store>, after: &Store) -> Change {
-    let loc = |s: &Store| format!("{:.6},{:.6}", s.location.lat(), s.location.lng());
-    let b = |f: &dyn Fn(&Store) -> String| before.map(f);
-    let field =
-        |change: Change, name: &str, f: &dyn Fn(&Store) -> String| change.field(name, b(f).as_ref(), Some(&f(after)));
-    let mut change = Change::new(action, "store", after.id).in_store(after.id);
-    change = field(change, "code", &|s| s.code.clone());
-    change = field(change, "name", &|s| s.name.clone());
-    change = field(change, "region_id", &|s| s.region_id.to_string());
-    change = field(change, "address", &|s| s.address.clone());
-    change = field(change, "location", &loc);
-    change = field(change, "opening_hours", &|s| s.opening_hours.to_string());
-    change = field(change, "time_zone", &|s| s.time_zone.name().to_owned());
-    change = field(change, "area_m2", &|s| s.area_m2.to_string());
-    change = field(change, "delivery_radius_m", &|s| s.delivery_radius_m.to_string());
-    change = field(change, "phone", &|s| opt(&s.phone));
-    field(change, "status", &|s| s.status.as_str().to_owned())
+    Change::new(action, "store", after.id).in_store(after.id).fields(STORE_FIELDS, before, Some(after))
 }
 
 pub(crate) async fn chain_in(tx: &mut dyn Tx) -> AppResult<Chain> {

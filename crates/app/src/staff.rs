@@ -13,7 +13,7 @@ use quanyu_store::{StaffFilter, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
-    change::{Change, opt},
+    change::{Change, Field, opt},
     listing::Cursor,
     org::scoped_place,
     write::now,
@@ -229,21 +229,24 @@ async fn check_sees(ctx: &Ctx, tx: &mut dyn Tx, staff: &Staff) -> AppResult<()> 
     if visible { Ok(()) } else { Err(AppError::OutOfScope) }
 }
 
-fn staff_changes(action: &'static str, before: Option<&Staff>, after: &Staff) -> Change {
-    let scope = |s: &Staff| match s.assignment.scope() {
+const STAFF_FIELDS: &[Field<Staff>] = &[
+    ("username", |s| s.username.clone()),
+    ("display_name", |s| s.display_name.clone()),
+    ("phone", |s| opt(&s.phone)),
+    ("role", |s| s.assignment.role().as_str().to_owned()),
+    ("scope", |s| match s.assignment.scope() {
         Scope::All => "all".to_owned(),
         Scope::Region(r) => format!("region:{r}"),
         Scope::Store(st) => format!("store:{st}"),
-    };
+    }),
+    ("status", |s| s.status.as_str().to_owned()),
+];
+
+/// Field-by-field changes of a staff member; `before` is `None` for a new one.
+pub(crate) fn staff_changes(action: &'static str, before: Option<&Staff>, after: &Staff) -> Change {
     let mut change = Change::new(action, "staff", after.id);
     if let Scope::Store(store_id) = after.assignment.scope() {
         change = change.in_store(store_id);
     }
-    change
-        .field("username", before.map(|b| &b.username), Some(&after.username))
-        .field("display_name", before.map(|b| &b.display_name), Some(&after.display_name))
-        .field("phone", before.map(|b| opt(&b.phone)).as_ref(), Some(&opt(&after.phone)))
-        .field("role", before.map(|b| b.assignment.role().as_str()).as_ref(), Some(&after.assignment.role().as_str()))
-        .field("scope", before.map(scope).as_ref(), Some(&scope(after)))
-        .field("status", before.map(|b| b.status.as_str()).as_ref(), Some(&after.status.as_str()))
+    change.fields(STAFF_FIELDS, before, Some(after))
 }

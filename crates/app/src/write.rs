@@ -76,19 +76,39 @@ macro_rules! write_idempotent {
 }
 
 impl App {
-    /// Opens the write transaction of an idempotent write, or returns the stored reply of an
-    /// earlier request with the same key and fingerprint.
+    /// Opens the write transaction of an idempotent write. Under a key, it first claims the key
+    /// in that transaction: a concurrent request with the same key then waits on the claim
+    /// (PostgreSQL) or on the single writer (SQLite) and, once the first commits, gets its
+    /// stored reply instead of running the change again.
     pub(crate) async fn begin_idempotent(&self, ctx: &Ctx) -> AppResult<Result<Box<dyn Tx>, StoredReply>> {
         let mut tx = self.db.write().await?;
-        if let Some(idempotency) = &ctx.idempotency
-            && let Some(stored) = tx.get_idempotency(ctx.actor.staff_id, &idempotency.key).await?
-        {
+        let Some(idempotency) = &ctx.idempotency else { return Ok(Ok(tx)) };
+        if let Some(stored) = tx.get_idempotency(ctx.actor.staff_id, &idempotency.key).await? {
             return replay(stored, &idempotency.fingerprint).map(Err);
         }
-        Ok(Ok(tx))
+        let claim = IdempotencyRecord {
+            actor_id: ctx.actor.staff_id,
+            key: idempotency.key.clone(),
+            fingerprint: idempotency.fingerprint.clone(),
+            status: 0,
+            body: Vec::new(),
+            created_at: now(),
+        };
+        match tx.insert_idempotency(&claim).await {
+            Ok(()) => Ok(Ok(tx)),
+            Err(StoreError::Duplicate(UniqueKey::IdempotencyKey)) => {
+                drop(tx);
+                let mut tx = self.db.read().await?;
+                match tx.get_idempotency(ctx.actor.staff_id, &idempotency.key).await? {
+                    Some(stored) => replay(stored, &idempotency.fingerprint).map(Err),
+                    None => Err(AppError::Internal("a claimed idempotency key vanished".into())),
+                }
+            }
+            Err(err) => Err(err.into()),
+        }
     }
 
-    /// Stores the reply under the key (when there is one) and commits.
+    /// Stores the reply under the claimed key (when there is one) and commits.
     pub(crate) async fn finish_idempotent<T>(
         &self,
         ctx: &Ctx,
@@ -96,36 +116,22 @@ impl App {
         reply: Reply<'_, T>,
         value: T,
     ) -> AppResult<Written<T>> {
-        let Some(idempotency) = &ctx.idempotency else {
-            tx.commit().await?;
-            return Ok(Written::Fresh(value));
-        };
-        let rendered = reply(&value);
-        let record = IdempotencyRecord {
-            actor_id: ctx.actor.staff_id,
-            key: idempotency.key.clone(),
-            fingerprint: idempotency.fingerprint.clone(),
-            status: rendered.status,
-            body: rendered.body,
-            created_at: now(),
-        };
-        let stored = match tx.insert_idempotency(&record).await {
-            Ok(()) => tx.commit().await,
-            Err(err) => Err(err),
-        };
-        match stored {
-            Ok(()) => Ok(Written::Fresh(value)),
-            // A concurrent request with the same key committed first (PostgreSQL; SQLite's
-            // single writer serialises them): ours rolled back, so answer with theirs.
-            Err(StoreError::Duplicate(UniqueKey::IdempotencyKey)) => {
-                let mut tx = self.db.read().await?;
-                match tx.get_idempotency(ctx.actor.staff_id, &idempotency.key).await? {
-                    Some(stored) => Ok(Written::Replayed(replay(stored, &idempotency.fingerprint)?)),
-                    None => Err(AppError::Internal("idempotency record vanished".into())),
-                }
+        if let Some(idempotency) = &ctx.idempotency {
+            let rendered = reply(&value);
+            let record = IdempotencyRecord {
+                actor_id: ctx.actor.staff_id,
+                key: idempotency.key.clone(),
+                fingerprint: idempotency.fingerprint.clone(),
+                status: rendered.status,
+                body: rendered.body,
+                created_at: now(),
+            };
+            if !tx.complete_idempotency(&record).await? {
+                return Err(AppError::Internal("the idempotency claim was lost".into()));
             }
-            Err(err) => Err(err.into()),
         }
+        tx.commit().await?;
+        Ok(Written::Fresh(value))
     }
 }
 
@@ -137,6 +143,9 @@ fn replay(stored: IdempotencyRecord, fingerprint: &str) -> AppResult<StoredReply
     }
 }
 
+/// The current instant at microsecond precision: what PostgreSQL stores, so a value reads back
+/// equal to what was written on either backend.
 pub(crate) fn now() -> Timestamp {
-    chrono::Utc::now()
+    use chrono::SubsecRound as _;
+    chrono::Utc::now().trunc_subsecs(6)
 }

@@ -17,8 +17,10 @@ use quanyu_store::{ProductFilter, SkuFilter};
 use super::{ImportOutcome, ImportSummary, Issues, all_pages, malformed, optional, parse_flag};
 use crate::{
     App, AppError, AppResult, Ctx, PriceDraft, ProductDraft, SkuDraft,
-    catalog::{insert_product_with_skus, validate_product_draft, validate_sku_draft},
-    change::{Change, opt},
+    catalog::{
+        brand_changes, category_changes, insert_product_with_skus, sku_changes, validate_product_draft,
+        validate_sku_draft,
+    },
     write::now,
 };
 
@@ -178,23 +180,18 @@ impl App {
         write_tx!(self, |tx| {
             for category in &new_categories {
                 tx.insert_category(category).await?;
-                Change::new("category.created", "category", category.id)
-                    .set("name", &category.name)
-                    .set("parent_id", &opt(&category.parent_id))
-                    .set("sort_order", &category.sort_order)
-                    .record(tx, Some(ctx))
-                    .await?;
+                category_changes("category.created", None, category).record(tx, Some(ctx)).await?;
             }
             for brand in &new_brands {
                 tx.insert_brand(brand).await?;
-                Change::new("brand.created", "brand", brand.id).set("name", &brand.name).record(tx, Some(ctx)).await?;
+                brand_changes("brand.created", None, brand).record(tx, Some(ctx)).await?;
             }
             for (product, skus) in &new_products {
                 insert_product_with_skus(tx, Some(ctx), product, skus).await?;
             }
             for sku in &added_skus {
                 tx.insert_sku(sku).await?;
-                sku_added(sku).record(tx, Some(ctx)).await?;
+                sku_changes("sku.created", None, sku).record(tx, Some(ctx)).await?;
             }
             Ok(())
         })?;
@@ -384,19 +381,6 @@ fn paths_of(categories: &[Category]) -> HashMap<Vec<String>, CategoryId> {
             (path, category.id)
         })
         .collect()
-}
-
-/// The audit record of an SKU added to an existing product.
-fn sku_added(sku: &Sku) -> Change {
-    let barcode = sku.barcode.as_ref().map(|b| b.as_str().to_owned()).unwrap_or_default();
-    Change::new("sku.created", "sku", sku.id)
-        .set("code", &sku.code)
-        .set("barcode", &barcode)
-        .set("name", &sku.name)
-        .set("unit", &sku.unit)
-        .set("product_id", &sku.product_id.to_string())
-        .set("base_price", &sku.prices.base.fen())
-        .set("online_only", &sku.online_only)
 }
 
 #[cfg(test)]

@@ -15,9 +15,9 @@ use quanyu_store::{StaffFilter, StoreFilter};
 use super::{ImportOutcome, ImportSummary, Issues, all_pages, optional, parse_number};
 use crate::{
     App, AppResult, Ctx, StoreDraft,
-    change::{Change, opt},
-    org::{store_created, validate_store_draft},
-    staff::{parse_phone, scope_for},
+    change::opt,
+    org::{region_changes, store_created, validate_store_draft},
+    staff::{parse_phone, scope_for, staff_changes},
     write::now,
 };
 
@@ -97,11 +97,7 @@ impl App {
         write_tx!(self, |tx| {
             for (_, region) in &regions {
                 tx.insert_region(region).await?;
-                Change::new("region.created", "region", region.id)
-                    .set("code", &region.code)
-                    .set("name", &region.name)
-                    .record(tx, Some(ctx))
-                    .await?;
+                region_changes("region.created", None, region).record(tx, Some(ctx)).await?;
             }
             Ok(())
         })?;
@@ -279,7 +275,7 @@ impl App {
         write_tx!(self, |tx| {
             for ((_, member, _, _), hash) in staff.iter().zip(&hashes) {
                 tx.insert_staff(member, hash).await?;
-                staff_created(member).record(tx, Some(ctx)).await?;
+                staff_changes("staff.created", None, member).record(tx, Some(ctx)).await?;
             }
             Ok(())
         })?;
@@ -409,24 +405,4 @@ fn lookup<T: Copy>(issues: &mut Issues, line: usize, field: &str, raw: &str, kno
         issues.push(line, Some(field), format!("no {field} with code {code:?}"));
     }
     found
-}
-
-/// The audit record of an imported staff member (the same fields `create_staff` records).
-fn staff_created(staff: &Staff) -> Change {
-    let (scope, store_id) = match staff.assignment.scope() {
-        Scope::All => ("all".to_owned(), None),
-        Scope::Region(r) => (format!("region:{r}"), None),
-        Scope::Store(s) => (format!("store:{s}"), Some(s)),
-    };
-    let mut change = Change::new("staff.created", "staff", staff.id);
-    if let Some(store_id) = store_id {
-        change = change.in_store(store_id);
-    }
-    change
-        .set("username", &staff.username)
-        .set("display_name", &staff.display_name)
-        .set("phone", &opt(&staff.phone))
-        .set("role", &staff.assignment.role().as_str())
-        .set("scope", &scope)
-        .set("status", &staff.status.as_str())
 }
