@@ -43,6 +43,7 @@ impl Coordinates {
 
 /// The Krasovsky 1940 semi-major axis and eccentricity² used by the GCJ-02 algorithm.
 const GCJ_A: f64 = 6_378_245.0;
+#[expect(clippy::excessive_precision, reason = "the constant as every reference implementation publishes it")]
 const GCJ_EE: f64 = 0.006_693_421_622_965_943_23;
 
 impl Coordinates {

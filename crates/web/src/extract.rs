@@ -164,7 +164,8 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
         Category::Syntax | Category::Eof | Category::Io => ApiError::invalid_json(detail),
         Category::Data => {
             if let Some(field) = backticked(detail, "unknown field `") {
-                ApiError::unknown_field(&within(field))
+                // The path already ends at the unknown field.
+                ApiError::unknown_field(if path == "." || path.is_empty() { field } else { path })
             } else if let Some(field) = backticked(detail, "missing field `") {
                 ApiError::missing_field(&within(field))
             } else if path.ends_with("price") && (detail.contains("floating point") || detail.contains("out of range"))
