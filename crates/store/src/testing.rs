@@ -51,7 +51,12 @@ pub async fn postgres() -> Option<TestDb> {
         panic!("{POSTGRES_VAR} is set to {url} but PostgreSQL is unreachable: {err}; start it or unset the variable")
     };
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|e| unreachable(&e));
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect(&url)
+        .await
+        .unwrap_or_else(|e| unreachable(&e));
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&admin)
         .await

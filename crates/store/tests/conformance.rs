@@ -1,0 +1,600 @@
+//! The storage conformance suite: the same behaviour asked of every backend (the quickwit
+//! pattern). Each test runs on SQLite, and on PostgreSQL when `QUANYU_TEST_POSTGRES` is set.
+
+use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
+
+use chrono::{SubsecRound as _, Utc};
+use quanyu_domain::{
+    Money,
+    catalog::{Barcode, Brand, Category, ImageUrl, ListingStatus, Product, ProductKind, Sku, SkuPrices, StoreSku},
+    geo::Coordinates,
+    ids::{AuditId, BrandId, CategoryId, EventId, ProductId, RegionId, SkuId, StaffId, StoreId, TokenId},
+    org::{Assignment, Chain, OpeningHours, Region, Role, Scope, Staff, StaffStatus, Store, StoreStatus},
+    text::Phone,
+    time::{TimeZone, Timestamp},
+};
+use quanyu_store::{
+    AuditEntry, AuditFilter, Database, FieldChange, IdempotencyRecord, OutboxEvent, Page, PlaceFilter, SkuFilter,
+    StaffFilter, StoreError, StoreFilter, StoreResult, TokenKind, TokenRecord, Tx, UniqueKey,
+};
+
+quanyu_store::backend_tests!(
+    migrating_again_applies_nothing,
+    the_chain_is_a_single_row,
+    regions_and_stores_round_trip_and_filter,
+    pages_cover_every_row_once,
+    unique_rules_name_their_key,
+    missing_references_are_refused,
+    dropped_transactions_roll_back,
+    read_transactions_cannot_write,
+    staff_round_trip_and_log_in_by_username_or_phone,
+    staff_lists_follow_the_place,
+    tokens_are_found_by_hash_and_revoked_once,
+    catalog_round_trips,
+    store_settings_upsert_and_delete,
+    audit_log_is_newest_first_and_filtered,
+    outbox_events_are_numbered_in_order,
+    idempotency_keys_are_claimed_once,
+    both_backends_reach_the_same_logical_schema,
+);
+
+fn now() -> Timestamp {
+    Utc::now().trunc_subsecs(6)
+}
+
+fn region(code: &str) -> Region {
+    Region {
+        id: RegionId::new(),
+        code: code.into(),
+        name: format!("区域 {code}"),
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn store(code: &str, region_id: RegionId) -> Store {
+    Store {
+        id: StoreId::new(),
+        region_id,
+        code: code.into(),
+        name: format!("门店 {code}"),
+        address: "上海市黄浦区".into(),
+        location: Coordinates::new(31.2304, 121.4737).unwrap(),
+        opening_hours: OpeningHours::parse("08:00-22:00").unwrap(),
+        time_zone: TimeZone::SHANGHAI,
+        area_m2: 320,
+        delivery_radius_m: 3000,
+        phone: Some("021-12345678".into()),
+        status: StoreStatus::Open,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn staff(username: &str, role: Role, scope: Scope, phone: Option<&str>) -> Staff {
+    Staff {
+        id: StaffId::new(),
+        username: username.into(),
+        display_name: username.to_uppercase(),
+        phone: phone.map(|p| Phone::parse(p).unwrap()),
+        assignment: Assignment::new(role, scope).unwrap(),
+        status: StaffStatus::Active,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn category(name: &str, parent_id: Option<CategoryId>) -> Category {
+    Category {
+        id: CategoryId::new(),
+        parent_id,
+        name: name.into(),
+        sort_order: 0,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn product(category_id: CategoryId, brand_id: Option<BrandId>) -> Product {
+    Product {
+        id: ProductId::new(),
+        name: "烟台苹果".into(),
+        category_id,
+        brand_id,
+        kind: ProductKind::Fresh,
+        description: Some("脆甜".into()),
+        images: vec![ImageUrl::parse("images", "https://img.example.cn/apple.jpg").unwrap()],
+        status: ListingStatus::Active,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn sku(product_id: ProductId, code: &str, barcode: Option<&str>) -> Sku {
+    Sku {
+        id: SkuId::new(),
+        product_id,
+        code: code.into(),
+        barcode: barcode.map(|b| Barcode::parse(b).unwrap()),
+        name: "500g".into(),
+        unit: "盒".into(),
+        sold_by_weight: false,
+        attributes: BTreeMap::from([("产地".to_owned(), "烟台".to_owned())]),
+        images: vec![],
+        prices: SkuPrices {
+            base: Money::from_fen(1290),
+            store: None,
+            online: Some(Money::from_fen(1190)),
+            member: Some(Money::from_fen(1090)),
+            cost: Some(Money::from_fen(800)),
+        },
+        online_only: false,
+        status: ListingStatus::Active,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+async fn write(db: &Arc<dyn Database>) -> Box<dyn Tx> {
+    db.write().await.unwrap()
+}
+
+async fn read(db: &Arc<dyn Database>) -> Box<dyn Tx> {
+    db.read().await.unwrap()
+}
+
+/// A region with two stores, committed.
+async fn seed_places(db: &Arc<dyn Database>) -> (Region, Store, Store) {
+    let north = region("N");
+    let (a, b) = (store("N-A", north.id), store("N-B", north.id));
+    let mut tx = write(db).await;
+    tx.insert_region(&north).await.unwrap();
+    tx.insert_store(&a).await.unwrap();
+    tx.insert_store(&b).await.unwrap();
+    tx.commit().await.unwrap();
+    (north, a, b)
+}
+
+async fn migrating_again_applies_nothing(db: Arc<dyn Database>) {
+    assert_eq!(db.migrate().await.unwrap(), vec![]);
+}
+
+async fn the_chain_is_a_single_row(db: Arc<dyn Database>) {
+    let mut tx = write(&db).await;
+    assert_eq!(tx.get_chain().await.unwrap(), None);
+    let mut chain = Chain { name: "鲜丰".into(), time_zone: TimeZone::SHANGHAI, updated_at: now() };
+    tx.put_chain(&chain).await.unwrap();
+    chain.name = "鲜丰生活".into();
+    chain.time_zone = TimeZone::parse("Asia/Urumqi").unwrap();
+    tx.put_chain(&chain).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(read(&db).await.get_chain().await.unwrap(), Some(chain));
+}
+
+async fn regions_and_stores_round_trip_and_filter(db: Arc<dyn Database>) {
+    let (north, a, mut b) = seed_places(&db).await;
+    let south = region("S");
+    let c = store("S-C", south.id);
+    let mut tx = write(&db).await;
+    tx.insert_region(&south).await.unwrap();
+    tx.insert_store(&c).await.unwrap();
+    b.name = "改名".into();
+    b.status = StoreStatus::Paused;
+    b.phone = None;
+    assert!(tx.update_store(&b).await.unwrap());
+    assert!(!tx.update_store(&store("GHOST", north.id)).await.unwrap(), "no such row");
+    tx.commit().await.unwrap();
+
+    let mut tx = read(&db).await;
+    assert_eq!(tx.get_region(north.id).await.unwrap(), Some(north.clone()));
+    assert_eq!(tx.get_store(a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(tx.get_store(b.id).await.unwrap(), Some(b.clone()));
+    assert_eq!(tx.get_store_by_code("S-C").await.unwrap(), Some(c.clone()));
+    let codes = |stores: Vec<Store>| stores.into_iter().map(|s| s.code).collect::<Vec<_>>();
+    let all = Page::first(50);
+    let in_north =
+        StoreFilter { place: PlaceFilter { region_id: Some(north.id), store_id: None }, ..Default::default() };
+    assert_eq!(codes(tx.list_stores(&in_north, all).await.unwrap()), ["N-A", "N-B"]);
+    let open = StoreFilter { status: Some("open".into()), ..Default::default() };
+    assert_eq!(codes(tx.list_stores(&open, all).await.unwrap()), ["N-A", "S-C"]);
+    let search = StoreFilter { search: Some("n-".into()), ..Default::default() };
+    assert_eq!(codes(tx.list_stores(&search, all).await.unwrap()), ["N-A", "N-B"]);
+    let literal = StoreFilter { search: Some("%".into()), ..Default::default() };
+    assert_eq!(tx.list_stores(&literal, all).await.unwrap(), vec![], "% is a character, not a wildcard");
+    let one = StoreFilter { place: PlaceFilter { store_id: Some(c.id), region_id: None }, ..Default::default() };
+    assert_eq!(codes(tx.list_stores(&one, all).await.unwrap()), ["S-C"]);
+    assert_eq!(tx.list_regions(Some(south.id), all).await.unwrap(), vec![south]);
+}
+
+async fn pages_cover_every_row_once(db: Arc<dyn Database>) {
+    let north = region("N");
+    let mut tx = write(&db).await;
+    tx.insert_region(&north).await.unwrap();
+    for i in 0..7 {
+        tx.insert_store(&store(&format!("S{i}"), north.id)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = read(&db).await;
+    let mut seen = Vec::new();
+    let mut page = Page::first(3);
+    loop {
+        let batch = tx.list_stores(&StoreFilter::default(), page).await.unwrap();
+        seen.extend(batch.iter().map(|s| s.code.clone()));
+        match batch.last() {
+            Some(last) if batch.len() == 3 => page.after = Some(last.id.as_uuid()),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, ["S0", "S1", "S2", "S3", "S4", "S5", "S6"]);
+}
+
+async fn unique_rules_name_their_key(db: Arc<dyn Database>) {
+    let (north, a, _) = seed_places(&db).await;
+    let root = category("生鲜", None);
+    let brand =
+        Brand { id: BrandId::new(), name: "农夫山泉".into(), logo_url: None, created_at: now(), updated_at: now() };
+    let apple = product(root.id, None);
+    let mut tx = write(&db).await;
+    tx.insert_category(&root).await.unwrap();
+    tx.insert_brand(&brand).await.unwrap();
+    tx.insert_product(&apple).await.unwrap();
+    tx.insert_sku(&sku(apple.id, "A-1", Some("6901234567892"))).await.unwrap();
+    tx.insert_staff(&staff("li", Role::Cashier, Scope::Store(a.id), Some("13800000001")), "h").await.unwrap();
+    tx.commit().await.unwrap();
+
+    let cases: Vec<(UniqueKey, Attempt)> = vec![
+        (UniqueKey::RegionCode, Box::new(|tx| Box::pin(async move { tx.insert_region(&region("N")).await }))),
+        (
+            UniqueKey::StoreCode,
+            Box::new(move |tx| Box::pin(async move { tx.insert_store(&store("N-A", north.id)).await })),
+        ),
+        (
+            UniqueKey::Username,
+            Box::new(|tx| {
+                Box::pin(async move { tx.insert_staff(&staff("li", Role::HqOps, Scope::All, None), "h").await })
+            }),
+        ),
+        (
+            UniqueKey::StaffPhone,
+            Box::new(|tx| {
+                Box::pin(async move {
+                    tx.insert_staff(&staff("wang", Role::HqOps, Scope::All, Some("13800000001")), "h").await
+                })
+            }),
+        ),
+        (
+            UniqueKey::BrandName,
+            Box::new(|tx| {
+                Box::pin(async move {
+                    let twin = Brand {
+                        id: BrandId::new(),
+                        name: "农夫山泉".into(),
+                        logo_url: None,
+                        created_at: now(),
+                        updated_at: now(),
+                    };
+                    tx.insert_brand(&twin).await
+                })
+            }),
+        ),
+        (
+            UniqueKey::CategoryName,
+            Box::new(|tx| Box::pin(async move { tx.insert_category(&category("生鲜", None)).await })),
+        ),
+        (
+            UniqueKey::SkuCode,
+            Box::new(move |tx| Box::pin(async move { tx.insert_sku(&sku(apple.id, "A-1", None)).await })),
+        ),
+        (
+            UniqueKey::Barcode,
+            Box::new(move |tx| {
+                Box::pin(async move { tx.insert_sku(&sku(apple.id, "A-2", Some("6901234567892"))).await })
+            }),
+        ),
+    ];
+    for (key, attempt) in cases {
+        let mut tx = write(&db).await;
+        match attempt(&mut *tx).await {
+            Err(StoreError::Duplicate(found)) => assert_eq!(found, key),
+            other => panic!("{key:?}: expected a duplicate, got {other:?}"),
+        }
+    }
+    // Siblings are unique per parent: the same name under another parent is fine.
+    let mut tx = write(&db).await;
+    tx.insert_category(&category("生鲜", Some(root.id))).await.unwrap();
+    let barcodeless = [sku(apple.id, "A-3", None), sku(apple.id, "A-4", None)];
+    for s in &barcodeless {
+        tx.insert_sku(s).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// One write that must break a unique rule.
+type Attempt = Box<dyn for<'t> FnOnce(&'t mut dyn Tx) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + 't>>>;
+
+async fn missing_references_are_refused(db: Arc<dyn Database>) {
+    let mut tx = write(&db).await;
+    let orphan = store("LOST", RegionId::new());
+    assert!(matches!(tx.insert_store(&orphan).await, Err(StoreError::MissingReference)));
+    drop(tx);
+    let mut tx = write(&db).await;
+    assert!(matches!(tx.insert_product(&product(CategoryId::new(), None)).await, Err(StoreError::MissingReference)));
+}
+
+async fn dropped_transactions_roll_back(db: Arc<dyn Database>) {
+    let north = region("N");
+    let mut tx = write(&db).await;
+    tx.insert_region(&north).await.unwrap();
+    drop(tx);
+    assert_eq!(read(&db).await.get_region(north.id).await.unwrap(), None);
+}
+
+async fn read_transactions_cannot_write(db: Arc<dyn Database>) {
+    let mut tx = read(&db).await;
+    assert!(tx.insert_region(&region("N")).await.is_err());
+}
+
+async fn staff_round_trip_and_log_in_by_username_or_phone(db: Arc<dyn Database>) {
+    let (north, a, _) = seed_places(&db).await;
+    let mut cashier = staff("cashier-a", Role::Cashier, Scope::Store(a.id), Some("13900000009"));
+    let manager = staff("rm-n", Role::RegionManager, Scope::Region(north.id), None);
+    let mut tx = write(&db).await;
+    tx.insert_staff(&cashier, "hash-1").await.unwrap();
+    tx.insert_staff(&manager, "hash-2").await.unwrap();
+    cashier.display_name = "小王".into();
+    cashier.status = StaffStatus::Disabled;
+    assert!(tx.update_staff(&cashier).await.unwrap());
+    assert!(tx.set_password_hash(cashier.id, "hash-3").await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = read(&db).await;
+    assert_eq!(tx.get_staff(cashier.id).await.unwrap(), Some(cashier.clone()));
+    assert_eq!(tx.get_staff(manager.id).await.unwrap(), Some(manager.clone()));
+    assert_eq!(tx.find_staff_for_login("cashier-a").await.unwrap(), Some((cashier.clone(), "hash-3".into())));
+    assert_eq!(tx.find_staff_for_login("13900000009").await.unwrap(), Some((cashier, "hash-3".into())));
+    assert_eq!(tx.find_staff_for_login("nobody").await.unwrap(), None);
+}
+
+async fn staff_lists_follow_the_place(db: Arc<dyn Database>) {
+    let (north, a, b) = seed_places(&db).await;
+    let south = region("S");
+    let c = store("S-C", south.id);
+    let members = [
+        staff("admin", Role::HqAdmin, Scope::All, None),
+        staff("rm-n", Role::RegionManager, Scope::Region(north.id), None),
+        staff("rm-s", Role::RegionManager, Scope::Region(south.id), None),
+        staff("cashier-a", Role::Cashier, Scope::Store(a.id), None),
+        staff("guide-b", Role::Guide, Scope::Store(b.id), None),
+        staff("cashier-c", Role::Cashier, Scope::Store(c.id), None),
+    ];
+    let mut tx = write(&db).await;
+    tx.insert_region(&south).await.unwrap();
+    tx.insert_store(&c).await.unwrap();
+    for member in &members {
+        tx.insert_staff(member, "h").await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = read(&db).await;
+    let names = |list: Vec<Staff>| list.into_iter().map(|s| s.username).collect::<Vec<_>>();
+    let all = Page::first(50);
+    let in_north =
+        StaffFilter { place: PlaceFilter { region_id: Some(north.id), store_id: None }, ..Default::default() };
+    assert_eq!(names(tx.list_staff(&in_north, all).await.unwrap()), ["rm-n", "cashier-a", "guide-b"]);
+    let in_a = StaffFilter { place: PlaceFilter { store_id: Some(a.id), region_id: None }, ..Default::default() };
+    assert_eq!(names(tx.list_staff(&in_a, all).await.unwrap()), ["cashier-a"]);
+    let cashiers = StaffFilter { role: Some(Role::Cashier), ..Default::default() };
+    assert_eq!(names(tx.list_staff(&cashiers, all).await.unwrap()), ["cashier-a", "cashier-c"]);
+    assert_eq!(tx.list_staff(&StaffFilter::default(), all).await.unwrap().len(), 6);
+}
+
+async fn tokens_are_found_by_hash_and_revoked_once(db: Arc<dyn Database>) {
+    let admin = staff("admin", Role::HqAdmin, Scope::All, None);
+    let token = |kind: TokenKind, hash: &str| TokenRecord {
+        id: TokenId::new(),
+        staff_id: admin.id,
+        kind,
+        name: if kind == TokenKind::Api { "ERP".into() } else { String::new() },
+        secret_hash: hash.into(),
+        created_at: now(),
+        expires_at: Some(now() + chrono::Duration::hours(1)),
+        revoked_at: None,
+    };
+    let (session, api) = (token(TokenKind::Session, "aaa"), token(TokenKind::Api, "bbb"));
+    let mut tx = write(&db).await;
+    tx.insert_staff(&admin, "h").await.unwrap();
+    tx.insert_token(&session).await.unwrap();
+    tx.insert_token(&api).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = write(&db).await;
+    assert_eq!(tx.find_token_by_hash("aaa").await.unwrap(), Some(session.clone()));
+    assert_eq!(tx.list_tokens(TokenKind::Api, Page::first(10)).await.unwrap(), vec![api.clone()]);
+    let at = now();
+    assert!(tx.revoke_token(session.id, at).await.unwrap());
+    assert!(!tx.revoke_token(session.id, at).await.unwrap(), "already revoked");
+    assert_eq!(tx.get_token(session.id).await.unwrap().unwrap().revoked_at, Some(at));
+    assert!(matches!(tx.insert_token(&token(TokenKind::Session, "bbb")).await, Err(StoreError::Duplicate(_))));
+}
+
+async fn catalog_round_trips(db: Arc<dyn Database>) {
+    let fresh = category("生鲜", None);
+    let mut fruit = category("水果", Some(fresh.id));
+    let brand = Brand {
+        id: BrandId::new(),
+        name: "佳沛".into(),
+        logo_url: Some(ImageUrl::parse("logo_url", "https://img.example.cn/zespri.png").unwrap()),
+        created_at: now(),
+        updated_at: now(),
+    };
+    let mut apple = product(fruit.id, Some(brand.id));
+    let mut small = sku(apple.id, "APPLE-500", Some("6901234567892"));
+    let large = sku(apple.id, "APPLE-1000", None);
+    let mut tx = write(&db).await;
+    tx.insert_category(&fresh).await.unwrap();
+    tx.insert_category(&fruit).await.unwrap();
+    tx.insert_brand(&brand).await.unwrap();
+    tx.insert_product(&apple).await.unwrap();
+    tx.insert_sku(&small).await.unwrap();
+    tx.insert_sku(&large).await.unwrap();
+    fruit.sort_order = 3;
+    fruit.name = "时令水果".into();
+    assert!(tx.update_category(&fruit).await.unwrap());
+    apple.brand_id = None;
+    apple.images = vec![];
+    assert!(tx.update_product(&apple).await.unwrap());
+    small.prices.member = None;
+    small.sold_by_weight = true;
+    small.barcode = None;
+    assert!(tx.update_sku(&small).await.unwrap());
+    tx.commit().await.unwrap();
+
+    let mut tx = read(&db).await;
+    assert_eq!(tx.get_category(fruit.id).await.unwrap(), Some(fruit.clone()));
+    assert_eq!(tx.all_categories().await.unwrap(), vec![fresh.clone(), fruit.clone()], "by sort order");
+    assert_eq!(tx.get_brand(brand.id).await.unwrap(), Some(brand.clone()));
+    assert_eq!(tx.list_brands(Some("佳"), Page::first(10)).await.unwrap(), vec![brand]);
+    assert_eq!(tx.get_product(apple.id).await.unwrap(), Some(apple.clone()));
+    assert_eq!(tx.get_sku(small.id).await.unwrap(), Some(small.clone()));
+    assert_eq!(tx.get_sku_by_barcode("6901234567892").await.unwrap(), None, "the barcode was removed");
+    let by_product = SkuFilter { product_id: Some(apple.id), ..Default::default() };
+    assert_eq!(tx.list_skus(&by_product, Page::first(10)).await.unwrap(), vec![small.clone(), large.clone()]);
+    let by_category = SkuFilter { category_id: Some(fruit.id), ..Default::default() };
+    assert_eq!(tx.list_skus(&by_category, Page::first(10)).await.unwrap().len(), 2);
+    let by_product_name = SkuFilter { search: Some("苹果".into()), ..Default::default() };
+    assert_eq!(tx.list_skus(&by_product_name, Page::first(10)).await.unwrap().len(), 2);
+    let by_code = SkuFilter { search: Some("apple-1000".into()), ..Default::default() };
+    assert_eq!(tx.list_skus(&by_code, Page::first(10)).await.unwrap(), vec![large]);
+    let other = quanyu_store::ProductFilter { category_id: Some(fresh.id), ..Default::default() };
+    assert_eq!(tx.list_products(&other, Page::first(10)).await.unwrap(), vec![]);
+}
+
+async fn store_settings_upsert_and_delete(db: Arc<dyn Database>) {
+    let (_, a, b) = seed_places(&db).await;
+    let root = category("粮油", None);
+    let rice = product(root.id, None);
+    let bag = sku(rice.id, "RICE-5KG", None);
+    let mut tx = write(&db).await;
+    tx.insert_category(&root).await.unwrap();
+    tx.insert_product(&rice).await.unwrap();
+    tx.insert_sku(&bag).await.unwrap();
+    let mut settings = StoreSku {
+        store_id: a.id,
+        sku_id: bag.id,
+        price: Some(Money::from_fen(4990)),
+        member_price: None,
+        available_in_store: true,
+        available_online: false,
+        updated_at: now(),
+    };
+    tx.put_store_sku(&settings).await.unwrap();
+    settings.price = Some(Money::from_fen(4890));
+    settings.available_online = true;
+    tx.put_store_sku(&settings).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = write(&db).await;
+    assert_eq!(tx.get_store_sku(a.id, bag.id).await.unwrap(), Some(settings));
+    assert_eq!(tx.get_store_sku(b.id, bag.id).await.unwrap(), None);
+    assert_eq!(tx.list_store_skus(a.id, Page::first(10)).await.unwrap(), vec![settings]);
+    assert!(tx.delete_store_sku(a.id, bag.id).await.unwrap());
+    assert!(!tx.delete_store_sku(a.id, bag.id).await.unwrap());
+}
+
+async fn audit_log_is_newest_first_and_filtered(db: Arc<dyn Database>) {
+    let store_id = StoreId::new();
+    let entry = |action: &str, entity_id: &str, store: Option<StoreId>| AuditEntry {
+        id: AuditId::new(),
+        at: now(),
+        actor_id: None,
+        actor_name: "system".into(),
+        action: action.into(),
+        entity_type: "store".into(),
+        entity_id: entity_id.into(),
+        store_id: store,
+        ip: Some("10.0.0.1".into()),
+        user_agent: None,
+        changes: vec![FieldChange { field: "name".into(), before: None, after: Some("新店".into()) }],
+    };
+    let entries = [
+        entry("store.created", "1", Some(store_id)),
+        entry("store.updated", "1", Some(store_id)),
+        entry("store.created", "2", None),
+    ];
+    let mut tx = write(&db).await;
+    for e in &entries {
+        tx.append_audit(e).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = read(&db).await;
+    let all = tx.list_audit(&AuditFilter::default(), Page::first(10)).await.unwrap();
+    assert_eq!(all, vec![entries[2].clone(), entries[1].clone(), entries[0].clone()]);
+    let first_store = AuditFilter { entity_id: Some("1".into()), ..Default::default() };
+    assert_eq!(tx.list_audit(&first_store, Page::first(10)).await.unwrap().len(), 2);
+    let by_store = AuditFilter { store_id: Some(store_id), ..Default::default() };
+    assert_eq!(tx.list_audit(&by_store, Page::first(10)).await.unwrap().len(), 2);
+    let older = Page { after: Some(entries[1].id.as_uuid()), limit: 10 };
+    assert_eq!(tx.list_audit(&AuditFilter::default(), older).await.unwrap(), vec![entries[0].clone()]);
+}
+
+async fn outbox_events_are_numbered_in_order(db: Arc<dyn Database>) {
+    let mut tx = write(&db).await;
+    let mut seqs = Vec::new();
+    for kind in ["store.created", "store.updated", "sku.created"] {
+        let event = OutboxEvent {
+            id: EventId::new(),
+            seq: 0,
+            at: now(),
+            kind: kind.into(),
+            entity_type: "store".into(),
+            entity_id: "1".into(),
+            payload: serde_json::json!({ "kind": kind }),
+        };
+        seqs.push(tx.append_event(&event).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let mut tx = read(&db).await;
+    let after_first = tx.events_after(seqs[0], 10).await.unwrap();
+    assert_eq!(after_first.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["store.updated", "sku.created"]);
+    assert_eq!(after_first[1].payload, serde_json::json!({ "kind": "sku.created" }));
+}
+
+async fn idempotency_keys_are_claimed_once(db: Arc<dyn Database>) {
+    let actor = StaffId::new();
+    let mut record = IdempotencyRecord {
+        actor_id: actor,
+        key: "k1".into(),
+        fingerprint: "f".into(),
+        status: 0,
+        body: vec![],
+        created_at: now(),
+    };
+    let mut tx = write(&db).await;
+    tx.insert_idempotency(&record).await.unwrap();
+    record.status = 201;
+    record.body = b"{\"id\":1}".to_vec();
+    assert!(tx.complete_idempotency(&record).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = write(&db).await;
+    assert_eq!(tx.get_idempotency(actor, "k1").await.unwrap(), Some(record.clone()));
+    assert_eq!(tx.get_idempotency(StaffId::new(), "k1").await.unwrap(), None, "keys are per actor");
+    assert!(matches!(tx.insert_idempotency(&record).await, Err(StoreError::Duplicate(UniqueKey::IdempotencyKey))));
+}
+
+async fn both_backends_reach_the_same_logical_schema(db: Arc<dyn Database>) {
+    let schema = db.logical_schema().await.unwrap();
+    assert!(schema.columns.iter().all(|c| !c.logical_type.starts_with("unknown")), "{schema:?}");
+    assert!(schema.columns.iter().any(|c| c.table == "skus" && c.column == "barcode" && c.nullable));
+    // Compare with the other backend when both are available.
+    let other = match db.backend() {
+        quanyu_store::Backend::Sqlite => quanyu_store::testing::postgres().await,
+        quanyu_store::Backend::Postgres => Some(quanyu_store::testing::sqlite().await),
+    };
+    if let Some(other) = other {
+        let theirs = other.database().logical_schema().await.unwrap();
+        let differences: Vec<_> = schema
+            .columns
+            .iter()
+            .filter(|c| !theirs.columns.contains(c))
+            .chain(theirs.columns.iter().filter(|c| !schema.columns.contains(c)))
+            .collect();
+        assert!(differences.is_empty(), "the backends differ: {differences:#?}");
+    }
+}
