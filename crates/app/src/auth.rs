@@ -15,7 +15,9 @@ use quanyu_store::{TokenKind, TokenRecord, Tx};
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
-use crate::{App, AppError, AppResult, Ctx, Listing, Origin, change::Change, listing::Cursor, write::now};
+use crate::{
+    App, AppError, AppResult, Ctx, Listing, Origin, Reply, Written, change::Change, listing::Cursor, write::now,
+};
 
 /// A successful login: who logged in and the session secret (shown once).
 #[derive(Debug, Clone)]
@@ -107,7 +109,14 @@ impl App {
     }
 
     /// Issues an API token for the calling admin's account.
-    pub async fn create_api_token(&self, ctx: &Ctx, input: NewApiToken) -> AppResult<ApiTokenCreated> {
+    /// Issues an API token acting as the caller. Under an idempotency key a retry gets the
+    /// stored reply, which `reply` must render without the secret: secrets are never stored.
+    pub async fn create_api_token(
+        &self,
+        ctx: &Ctx,
+        input: NewApiToken,
+        reply: Reply<'_, ApiTokenCreated>,
+    ) -> AppResult<Written<ApiTokenCreated>> {
         ctx.require(Permission::ManageApiTokens)?;
         let name = text::required("name", &input.name, 64)?;
         if input.expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
@@ -125,11 +134,14 @@ impl App {
             expires_at: input.expires_in_days.map(|d| created_at + chrono::Duration::days(d.into())),
             revoked_at: None,
         };
-        write_tx!(self, |tx| {
+        write_idempotent!(self, ctx, reply, |tx| {
             tx.insert_token(&token).await?;
-            Change::new("api_token.created", "api_token", token.id).set("name", &token.name).record(tx, Some(ctx)).await
-        })?;
-        Ok(ApiTokenCreated { token, secret })
+            Change::new("api_token.created", "api_token", token.id)
+                .set("name", &token.name)
+                .record(tx, Some(ctx))
+                .await?;
+            Ok(ApiTokenCreated { token, secret })
+        })
     }
 
     pub async fn list_api_tokens(

@@ -26,6 +26,7 @@ quanyu_store::backend_tests!(
     every_write_is_audited_with_actor_and_origin,
     docs_health_and_metrics_are_served,
     nearest_stores_come_by_distance_with_delivery,
+    api_tokens_act_for_their_admin_and_can_be_revoked,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -494,6 +495,30 @@ async fn nearest_stores_come_by_distance_with_delivery(db: Arc<dyn Database>) {
         .await;
     let after = app.get_as("", "/api/v1/stores/nearest?lat=31.231&lng=121.47").await;
     assert_eq!(after.body["items"][0]["store"]["code"], "N-B");
+}
+
+async fn api_tokens_act_for_their_admin_and_can_be_revoked(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let created = app
+        .post_with_key(&app.admin, "/api/v1/api-tokens", "erp-1", json!({"name": "ERP sync", "expires_in_days": 30}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let token = created.body["token"].as_str().expect("the secret, once").to_owned();
+    let replay = app
+        .post_with_key(&app.admin, "/api/v1/api-tokens", "erp-1", json!({"name": "ERP sync", "expires_in_days": 30}))
+        .await;
+    assert_eq!(replay.body["id"], created.body["id"], "the same token, not a second one");
+    assert!(replay.body.get("token").is_none(), "a replay never shows the secret");
+    let me = app.get_as(&token, "/api/v1/me").await;
+    assert_eq!(me.body["username"], "admin");
+    let listed = app.get_as(&app.admin, "/api/v1/api-tokens").await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    let id = created.body["id"].as_str().unwrap();
+    let revoked = app.request_as(&app.admin, "DELETE", &format!("/api/v1/api-tokens/{id}"), None).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get_as(&token, "/api/v1/me").await.body["error"]["code"], "unauthenticated");
+    let bad = app.post_as(&app.admin, "/api/v1/api-tokens", json!({"name": "x", "expires_in_days": 0})).await;
+    assert_eq!(bad.body["error"]["code"], "out_of_range");
 }
 
 fn with(body: &Value, key: &str, value: Value) -> Value {

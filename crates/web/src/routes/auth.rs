@@ -6,17 +6,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use quanyu_app::NewApiToken;
+use quanyu_app::{ApiTokenCreated, Ctx, NewApiToken};
 use quanyu_domain::ids::TokenId;
 use quanyu_store::TokenRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ListOut, PageQuery, ok, staff::StaffOut};
+use super::{ListOut, PageQuery, created, json_reply, ok, staff::StaffOut};
 use crate::{
     ApiError, AppState,
-    extract::{ApiPath, ApiQuery, Auth, JsonBody, SESSION_COOKIE, credential, origin},
+    extract::{ApiPath, ApiQuery, Auth, Create, JsonBody, SESSION_COOKIE, credential, origin},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -136,19 +136,24 @@ impl ApiTokenOut {
 }
 
 /// Issues an API token acting as the calling admin (HQ admin only).
+///
+/// The secret is in this response only. Honours `Idempotency-Key`, but a replay shows the
+/// token without its secret: secrets are never stored, not even for replays.
 #[utoipa::path(post, path = "/api/v1/api-tokens", tag = "auth", request_body = ApiTokenIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry")),
     responses((status = 201, body = ApiTokenOut)))]
 pub async fn create_api_token(
     State(state): State<AppState>,
     Auth(ctx): Auth,
-    JsonBody(input): JsonBody<ApiTokenIn>,
+    create: Create<ApiTokenIn>,
 ) -> Result<Response, ApiError> {
-    let created = state
-        .app
-        .create_api_token(&ctx, NewApiToken { name: input.name, expires_in_days: input.expires_in_days })
-        .await?;
-    let body = ApiTokenOut::from_record(&created.token, Some(created.secret));
-    Ok((axum::http::StatusCode::CREATED, axum::Json(body)).into_response())
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let input = NewApiToken { name: create.body.name, expires_in_days: create.body.expires_in_days };
+    let stored = json_reply(|created: &ApiTokenCreated| ApiTokenOut::from_record(&created.token, None));
+    let written = state.app.create_api_token(&ctx, input, &stored).await?;
+    let with_secret =
+        json_reply(|created: &ApiTokenCreated| ApiTokenOut::from_record(&created.token, Some(created.secret.clone())));
+    Ok(created(written, &with_secret))
 }
 
 /// API tokens (HQ admin only).
