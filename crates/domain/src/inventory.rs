@@ -41,10 +41,6 @@ impl Qty {
     fn checked_add(self, other: Qty) -> Option<Qty> {
         self.0.checked_add(other.0).map(Qty)
     }
-
-    fn checked_sub(self, other: Qty) -> Option<Qty> {
-        self.0.checked_sub(other.0).map(Qty)
-    }
 }
 
 impl fmt::Display for Qty {
@@ -160,6 +156,52 @@ pub enum StockChange {
     Received { received: Qty, missing: Qty },
 }
 
+/// How much each bucket moves: what one ledger entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StockDeltas {
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub committed: i64,
+    pub unavailable: i64,
+    pub in_transit: i64,
+}
+
+impl StockChange {
+    /// The bucket movements of this change, after checking its own shape (quantities not
+    /// negative, movements in their kind's direction).
+    pub fn deltas(self) -> Result<StockDeltas, StockError> {
+        let q = |qty: Qty| if qty.0 < 0 { Err(StockError::NegativeQuantity) } else { Ok(qty.0) };
+        let none = StockDeltas::default();
+        Ok(match self {
+            StockChange::Move { kind, delta } => {
+                let direction = kind.direction();
+                if delta == 0 || (direction != 0 && delta.signum() != i64::from(direction)) {
+                    return Err(StockError::WrongDirection);
+                }
+                StockDeltas { on_hand: delta, ..none }
+            }
+            StockChange::Reserve(qty) => StockDeltas { reserved: q(qty)?, ..none },
+            StockChange::Release(qty) => StockDeltas { reserved: -q(qty)?, ..none },
+            StockChange::Commit(qty) => StockDeltas { reserved: -q(qty)?, committed: q(qty)?, ..none },
+            StockChange::Uncommit(qty) => StockDeltas { committed: -q(qty)?, ..none },
+            StockChange::Sell(qty) => StockDeltas { on_hand: -q(qty)?, committed: -q(qty)?, ..none },
+            StockChange::SellAvailable(qty) => StockDeltas { on_hand: -q(qty)?, ..none },
+            StockChange::SetAside(qty, true) => StockDeltas { unavailable: q(qty)?, ..none },
+            StockChange::SetAside(qty, false) => StockDeltas { unavailable: -q(qty)?, ..none },
+            StockChange::Dispatched(qty) => StockDeltas { in_transit: q(qty)?, ..none },
+            StockChange::Received { received, missing } => {
+                let arrived = q(received)?;
+                let lost = q(missing)?;
+                StockDeltas {
+                    on_hand: arrived,
+                    in_transit: -arrived.checked_add(lost).ok_or(StockError::Overflow)?,
+                    ..none
+                }
+            }
+        })
+    }
+}
+
 /// Why a stock change was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StockError {
@@ -171,6 +213,8 @@ pub enum StockError {
     Underflow,
     #[error("quantities overflow")]
     Overflow,
+    #[error("a quantity is negative")]
+    NegativeQuantity,
 }
 
 impl StockLevels {
@@ -184,55 +228,33 @@ impl StockLevels {
     /// The levels after `change`, or why it cannot happen. Pure: the caller persists the result
     /// together with the ledger entry.
     pub fn apply(&self, change: StockChange) -> Result<StockLevels, StockError> {
-        let mut next = *self;
-        let need = |qty: Qty| {
-            if qty > self.available() {
-                Err(StockError::Insufficient { available: self.available(), requested: qty })
-            } else {
-                Ok(())
-            }
+        self.plus(change.deltas()?)
+    }
+
+    /// The levels moved by `deltas`, if they stay valid: no bucket below zero and nothing
+    /// promised beyond what is on hand. Storage applies the same guard in its atomic update,
+    /// so the rule holds however many writers race.
+    pub fn plus(&self, deltas: StockDeltas) -> Result<StockLevels, StockError> {
+        let add = |a: Qty, d: i64| a.0.checked_add(d).map(Qty).ok_or(StockError::Overflow);
+        let next = StockLevels {
+            on_hand: add(self.on_hand, deltas.on_hand)?,
+            reserved: add(self.reserved, deltas.reserved)?,
+            committed: add(self.committed, deltas.committed)?,
+            unavailable: add(self.unavailable, deltas.unavailable)?,
+            in_transit: add(self.in_transit, deltas.in_transit)?,
         };
-        let add = |a: Qty, b: Qty| a.checked_add(b).ok_or(StockError::Overflow);
-        let sub = |a: Qty, b: Qty| a.checked_sub(b).filter(|q| q.0 >= 0).ok_or(StockError::Underflow);
-        match change {
-            StockChange::Move { kind, delta } => {
-                let direction = kind.direction();
-                if delta == 0 || (direction != 0 && delta.signum() != i64::from(direction)) {
-                    return Err(StockError::WrongDirection);
-                }
-                if delta < 0 {
-                    need(Qty(delta.checked_neg().ok_or(StockError::Overflow)?))?;
-                }
-                next.on_hand = add(self.on_hand, Qty(delta))?;
-            }
-            StockChange::Reserve(qty) => {
-                need(qty)?;
-                next.reserved = add(self.reserved, qty)?;
-            }
-            StockChange::Release(qty) => next.reserved = sub(self.reserved, qty)?,
-            StockChange::Commit(qty) => {
-                next.reserved = sub(self.reserved, qty)?;
-                next.committed = add(self.committed, qty)?;
-            }
-            StockChange::Uncommit(qty) => next.committed = sub(self.committed, qty)?,
-            StockChange::Sell(qty) => {
-                next.committed = sub(self.committed, qty)?;
-                next.on_hand = sub(self.on_hand, qty)?;
-            }
-            StockChange::SellAvailable(qty) => {
-                need(qty)?;
-                next.on_hand = sub(self.on_hand, qty)?;
-            }
-            StockChange::SetAside(qty, true) => {
-                need(qty)?;
-                next.unavailable = add(self.unavailable, qty)?;
-            }
-            StockChange::SetAside(qty, false) => next.unavailable = sub(self.unavailable, qty)?,
-            StockChange::Dispatched(qty) => next.in_transit = add(self.in_transit, qty)?,
-            StockChange::Received { received, missing } => {
-                next.in_transit = sub(self.in_transit, add(received, missing)?)?;
-                next.on_hand = add(self.on_hand, received)?;
-            }
+        let spoken_for =
+            [next.reserved, next.committed, next.unavailable].iter().try_fold(0i64, |sum, q| sum.checked_add(q.0));
+        let spoken_for = spoken_for.ok_or(StockError::Overflow)?;
+        if spoken_for > next.on_hand.0 {
+            return Err(StockError::Insufficient {
+                available: self.available(),
+                requested: Qty(self.available().0 - next.available().0),
+            });
+        }
+        let buckets = [next.on_hand, next.reserved, next.committed, next.unavailable, next.in_transit];
+        if buckets.iter().any(|q| q.0 < 0) {
+            return Err(StockError::Underflow);
         }
         Ok(next)
     }
