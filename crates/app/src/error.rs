@@ -29,6 +29,12 @@ pub enum AppError {
     Unauthenticated,
     #[error("this idempotency key was used for a different request")]
     IdempotencyKeyReused,
+    /// The operation moves money or stock and must carry an idempotency key.
+    #[error("an idempotency key is required")]
+    IdempotencyKeyRequired,
+    /// A change would promise more stock than is available.
+    #[error("only {available} of the SKU available, {requested} requested")]
+    InsufficientStock { sku_id: quanyu_domain::ids::SkuId, available: i64, requested: i64 },
     /// Row `row` (0-based) of a bulk operation failed; nothing of the batch was written.
     #[error("row {row}: {source}")]
     Row { row: usize, source: Box<AppError> },

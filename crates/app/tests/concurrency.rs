@@ -14,6 +14,7 @@ quanyu_store::backend_tests!(
     racing_retries_of_one_create_have_one_effect,
     racing_creates_of_one_code_let_exactly_one_win,
     every_write_leaves_an_audit_entry_and_an_event,
+    racing_buyers_never_oversell,
 );
 
 const TASKS: usize = 8;
@@ -128,4 +129,74 @@ async fn every_write_leaves_an_audit_entry_and_an_event(db: Arc<dyn Database>) {
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["region.created", "store.created", "store.created", "store.created"]);
     assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+}
+
+async fn racing_buyers_never_oversell(db: Arc<dyn Database>) {
+    use quanyu_domain::inventory::{MovementKind, Qty, StockChange};
+    const STOCK: i64 = 7;
+    const BUYERS: usize = 24;
+    let app = app(db.clone());
+    let region_id = region(&app).await;
+    let store = match app.create_store(&Ctx::system(), store_draft("HOT", region_id), &reply).await.unwrap() {
+        Written::Fresh(store) => store.id,
+        Written::Replayed(_) => unreachable!(),
+    };
+    let category = app
+        .create_category(
+            &Ctx::system(),
+            quanyu_app::CategoryDraft { name: "秒杀".into(), ..Default::default() },
+            &|_| StoredReply { status: 201, body: vec![] },
+        )
+        .await
+        .unwrap();
+    let Written::Fresh(category) = category else { unreachable!() };
+    let draft = quanyu_app::ProductDraft {
+        name: "秒杀鸡蛋".into(),
+        category_id: Some(category.id),
+        skus: vec![quanyu_app::SkuDraft {
+            code: "EGG".into(),
+            name: "30 枚".into(),
+            unit: "盒".into(),
+            prices: quanyu_app::PriceDraft { base: 990, ..Default::default() },
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let Written::Fresh((_, skus)) =
+        app.create_product(&Ctx::system(), draft, &|_| StoredReply { status: 201, body: vec![] }).await.unwrap()
+    else {
+        unreachable!()
+    };
+    let sku = skus[0].id;
+    let receipt = [(sku, StockChange::Move { kind: MovementKind::PurchaseReceipt, delta: STOCK })];
+    app.change_stock(&Ctx::system(), store, "purchase_receipt", &receipt, "po-1", None).await.unwrap();
+
+    let tasks: Vec<_> = (0..BUYERS)
+        .map(|buyer| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let hold = [(sku, StockChange::Reserve(Qty::new(1)))];
+                app.change_stock(&Ctx::system(), store, "reserve", &hold, &format!("buyer-{buyer}"), None).await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(AppError::InsufficientStock { .. }) => {}
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!(won, STOCK as usize, "exactly the stock was sold");
+    let mut tx = db.read().await.unwrap();
+    let row = tx.get_stock(store, sku).await.unwrap().unwrap();
+    assert_eq!((row.levels.reserved.get(), row.levels.available().get()), (STOCK, 0));
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![], "levels equal the sums of the ledger");
+    // A retried batch moves nothing twice.
+    let hold = [(sku, StockChange::Reserve(Qty::new(1)))];
+    let replay = app.change_stock(&Ctx::system(), store, "reserve", &hold, "buyer-0", None).await;
+    assert!(replay.is_ok() || matches!(replay, Err(AppError::InsufficientStock { .. })));
+    let row = tx.get_stock(store, sku).await.unwrap().unwrap();
+    assert_eq!(row.levels.reserved.get(), STOCK);
 }

@@ -37,6 +37,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Export regions, stores, staff or SKUs as CSV, in the layout `import` reads.
     Export(ExportArgs),
+    /// Prove the stock books: every stock level against the sum of its ledger; exit status 1 on
+    /// any difference.
+    Reconcile(DatabaseArgs),
 }
 
 /// Where the database is: `--database`, else the layered settings.

@@ -1,4 +1,5 @@
-//! The commands that work on a configured database: `serve`, `migrate`, `import`, `export`.
+//! The commands that work on a configured database: `serve`, `migrate`, `import`, `export`,
+//! `reconcile`.
 
 use std::{
     fs::File,
@@ -144,6 +145,38 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+pub async fn reconcile(args: DatabaseArgs) -> anyhow::Result<()> {
+    let settings = Settings::load(&args, None)?;
+    let db = open_database(&settings.database_url, true).await?;
+    let app = App::new(db, AppConfig::default());
+    let mismatches = app.reconcile_stock(&Ctx::system()).await?;
+    app.database().close().await;
+    if mismatches.is_empty() {
+        println!("stock ledger sound: every level equals the sum of its ledger");
+        return Ok(());
+    }
+    for m in &mismatches {
+        let (l, s) = (m.row.levels, m.ledger);
+        println!(
+            "store {} sku {}: on_hand {} vs ledger {}, reserved {} vs {}, committed {} vs {}, unavailable {} vs {}, \
+             in_transit {} vs {}",
+            m.row.store_id,
+            m.row.sku_id,
+            l.on_hand,
+            s.on_hand,
+            l.reserved,
+            s.reserved,
+            l.committed,
+            s.committed,
+            l.unavailable,
+            s.unavailable,
+            l.in_transit,
+            s.in_transit
+        );
+    }
+    bail!("{} stock row(s) differ from their ledger", mismatches.len())
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The `quanyu` binary's library: command-line parsing, layered settings, CSV layouts, the demo
-//! chain generator and the commands themselves (`serve`, `migrate`, `demo`, `import`, `export`).
+//! chain generator and the commands themselves (`serve`, `migrate`, `demo`, `import`, `export`, `reconcile`).
 //!
 //! This is the only crate where `anyhow` reaches `main`: errors from the layers below arrive
 //! typed and leave here as one message with its cause chain and a non-zero exit status. It holds
@@ -24,5 +24,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args).await,
         Command::Import(args) => commands::import(args).await,
         Command::Export(args) => commands::export(args).await,
+        Command::Reconcile(args) => commands::reconcile(args).await,
     }
 }

@@ -29,6 +29,10 @@ pub enum Permission {
     ReadAudit,
     /// Issue and revoke API tokens for integrations.
     ManageApiTokens,
+    /// See stock levels and the stock ledger (within scope). Every role.
+    ReadStock,
+    /// Record stock movements: receipts, losses, stocktake adjustments (within scope).
+    ManageStock,
 }
 
 impl Role {
@@ -36,14 +40,30 @@ impl Role {
         use Permission::*;
         match self {
             Role::HqAdmin => true,
-            Role::HqOps => {
-                matches!(permission, ReadOrg | ReadStaff | ReadCatalog | ManageCatalog | ManageStorePrices | ReadAudit)
-            }
-            Role::RegionManager | Role::StoreManager => {
-                matches!(permission, ReadOrg | EditStore | ReadStaff | ManageStaff | ReadCatalog | ManageStorePrices)
-            }
+            Role::HqOps => matches!(
+                permission,
+                ReadOrg
+                    | ReadStaff
+                    | ReadCatalog
+                    | ManageCatalog
+                    | ManageStorePrices
+                    | ReadAudit
+                    | ReadStock
+                    | ManageStock
+            ),
+            Role::RegionManager | Role::StoreManager => matches!(
+                permission,
+                ReadOrg
+                    | EditStore
+                    | ReadStaff
+                    | ManageStaff
+                    | ReadCatalog
+                    | ManageStorePrices
+                    | ReadStock
+                    | ManageStock
+            ),
             Role::Cashier | Role::Guide | Role::Picker | Role::Courier => {
-                matches!(permission, ReadOrg | ReadCatalog)
+                matches!(permission, ReadOrg | ReadCatalog | ReadStock)
             }
         }
     }

@@ -75,4 +75,6 @@ typed_id! {
     AuditId,
     /// An outbox event.
     EventId,
+    /// A stock ledger entry.
+    StockEntryId,
 }

@@ -12,6 +12,8 @@ pub enum UniqueKey {
     SkuCode,
     Barcode,
     IdempotencyKey,
+    /// The idempotency key of a stock ledger entry.
+    StockEntryKey,
     /// A unique rule this enum does not name yet; the string is `table_column`.
     Other,
 }
@@ -30,6 +32,7 @@ impl UniqueKey {
             "skus_code" => UniqueKey::SkuCode,
             "skus_barcode" => UniqueKey::Barcode,
             "idempotency_keys_actor_id_key" | "idempotency_keys_actor_id_idem_key" => UniqueKey::IdempotencyKey,
+            "stock_ledger_idem_key" => UniqueKey::StockEntryKey,
             _ => UniqueKey::Other,
         }
     }

@@ -89,6 +89,7 @@ pub trait Tx:
     + AuditRepo
     + OutboxRepo
     + IdempotencyRepo
+    + InventoryRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -19,11 +19,15 @@ impl Migration {
     }
 }
 
-pub(crate) const SQLITE: &[Migration] =
-    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") }];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") },
+    Migration { version: 2, name: "inventory", sql: include_str!("../migrations/sqlite/0002_inventory.sql") },
+];
 
-pub(crate) const POSTGRES: &[Migration] =
-    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") }];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") },
+    Migration { version: 2, name: "inventory", sql: include_str!("../migrations/postgres/0002_inventory.sql") },
+];
 
 /// A migration applied by a call to `migrate`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -173,3 +173,38 @@ pub struct IdempotencyRecord {
     pub body: Vec<u8>,
     pub created_at: Timestamp,
 }
+
+/// One entry of the stock ledger: how a change moved each bucket of one store's SKU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockEntry {
+    pub id: quanyu_domain::ids::StockEntryId,
+    pub store_id: StoreId,
+    pub sku_id: quanyu_domain::ids::SkuId,
+    /// What happened: a movement kind (`purchase_receipt`, `loss`…) or a hold change
+    /// (`reserve`, `commit`…).
+    pub change: String,
+    pub deltas: quanyu_domain::inventory::StockDeltas,
+    pub reason: Option<String>,
+    /// The document or order behind the change.
+    pub reference: Option<String>,
+    /// Unique across the ledger: a retried change finds its entry instead of moving stock twice.
+    pub idempotency_key: String,
+    pub actor_id: Option<StaffId>,
+    pub at: Timestamp,
+}
+
+/// A store's stock of one SKU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockRow {
+    pub store_id: StoreId,
+    pub sku_id: quanyu_domain::ids::SkuId,
+    pub levels: quanyu_domain::inventory::StockLevels,
+    pub updated_at: Timestamp,
+}
+
+/// A stock row whose buckets differ from the sums of its ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerMismatch {
+    pub row: StockRow,
+    pub ledger: quanyu_domain::inventory::StockDeltas,
+}

@@ -10,8 +10,8 @@ use quanyu_domain::{
 };
 
 use crate::{
-    AuditEntry, AuditFilter, IdempotencyRecord, OutboxEvent, Page, ProductFilter, SkuFilter, StaffFilter, StoreFilter,
-    StoreResult, TokenKind, TokenRecord,
+    AuditEntry, AuditFilter, IdempotencyRecord, LedgerMismatch, OutboxEvent, Page, ProductFilter, SkuFilter,
+    StaffFilter, StockEntry, StockRow, StoreFilter, StoreResult, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -117,4 +117,25 @@ pub trait IdempotencyRepo {
     async fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<()>;
     /// Stores the final reply of a claimed key; returns whether the claim existed.
     async fn complete_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait InventoryRepo {
+    /// Applies `entry.deltas` to the store's stock of the SKU with one guarded update (no bucket
+    /// below zero, nothing promised beyond on hand) and appends the entry. `None`: refused,
+    /// nothing changed. A reused idempotency key fails with `Duplicate(StockEntryKey)`.
+    async fn apply_stock(&mut self, entry: &StockEntry) -> StoreResult<Option<quanyu_domain::inventory::StockLevels>>;
+    async fn get_stock(&mut self, store_id: StoreId, sku_id: SkuId) -> StoreResult<Option<StockRow>>;
+    /// A store's stock rows in SKU id order; the page cursor is an SKU id.
+    async fn list_stock(&mut self, store_id: StoreId, page: Page) -> StoreResult<Vec<StockRow>>;
+    async fn stock_entry_by_key(&mut self, idempotency_key: &str) -> StoreResult<Option<StockEntry>>;
+    /// Newest first; the page cursor is an entry id.
+    async fn list_stock_entries(
+        &mut self,
+        store_id: StoreId,
+        sku_id: SkuId,
+        page: Page,
+    ) -> StoreResult<Vec<StockEntry>>;
+    /// Every stock row whose buckets differ from the sums of its ledger (empty when sound).
+    async fn reconcile_stock(&mut self) -> StoreResult<Vec<LedgerMismatch>>;
 }

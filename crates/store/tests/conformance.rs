@@ -36,6 +36,7 @@ quanyu_store::backend_tests!(
     outbox_events_are_numbered_in_order,
     idempotency_keys_are_claimed_once,
     both_backends_reach_the_same_logical_schema,
+    stock_changes_are_guarded_and_add_up,
 );
 
 fn now() -> Timestamp {
@@ -597,4 +598,54 @@ async fn both_backends_reach_the_same_logical_schema(db: Arc<dyn Database>) {
             .collect();
         assert!(differences.is_empty(), "the backends differ: {differences:#?}");
     }
+}
+
+async fn stock_changes_are_guarded_and_add_up(db: Arc<dyn Database>) {
+    use quanyu_domain::{
+        ids::StockEntryId,
+        inventory::{MovementKind, Qty, StockChange},
+    };
+    use quanyu_store::StockEntry;
+    let (_, a, _) = seed_places(&db).await;
+    let root = category("蛋类", None);
+    let eggs = product(root.id, None);
+    let box30 = sku(eggs.id, "EGG-30", None);
+    let mut tx = write(&db).await;
+    tx.insert_category(&root).await.unwrap();
+    tx.insert_product(&eggs).await.unwrap();
+    tx.insert_sku(&box30).await.unwrap();
+    tx.commit().await.unwrap();
+    let entry = |change: StockChange, key: &str| StockEntry {
+        id: StockEntryId::new(),
+        store_id: a.id,
+        sku_id: box30.id,
+        change: "test".into(),
+        deltas: change.deltas().unwrap(),
+        reason: None,
+        reference: Some("PO-9".into()),
+        idempotency_key: key.into(),
+        actor_id: None,
+        at: now(),
+    };
+    let mut tx = write(&db).await;
+    let received =
+        tx.apply_stock(&entry(StockChange::Move { kind: MovementKind::PurchaseReceipt, delta: 5 }, "k1")).await;
+    assert_eq!(received.unwrap().unwrap().on_hand, Qty::new(5));
+    assert_eq!(tx.apply_stock(&entry(StockChange::Reserve(Qty::new(6)), "k2")).await.unwrap(), None, "refused");
+    let held = tx.apply_stock(&entry(StockChange::Reserve(Qty::new(5)), "k3")).await.unwrap().unwrap();
+    assert_eq!(held.available(), Qty::ZERO);
+    assert_eq!(tx.apply_stock(&entry(StockChange::SellAvailable(Qty::new(1)), "k4")).await.unwrap(), None);
+    tx.commit().await.unwrap();
+    let mut tx = write(&db).await;
+    let reused = tx.apply_stock(&entry(StockChange::Release(Qty::new(1)), "k1")).await;
+    assert!(matches!(reused, Err(StoreError::Duplicate(UniqueKey::StockEntryKey))), "{reused:?}");
+    drop(tx);
+    let mut tx = read(&db).await;
+    assert_eq!(tx.stock_entry_by_key("k3").await.unwrap().unwrap().deltas.reserved, 5);
+    let entries = tx.list_stock_entries(a.id, box30.id, Page::first(10)).await.unwrap();
+    assert_eq!(entries.iter().map(|e| e.idempotency_key.as_str()).collect::<Vec<_>>(), ["k3", "k1"]);
+    let row = tx.get_stock(a.id, box30.id).await.unwrap().unwrap();
+    assert_eq!((row.levels.on_hand, row.levels.reserved), (Qty::new(5), Qty::new(5)));
+    assert_eq!(tx.list_stock(a.id, Page::first(10)).await.unwrap(), vec![row]);
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
 }

@@ -273,7 +273,7 @@ fn duplicate(key: UniqueKey) -> ApiError {
         }
         UniqueKey::SkuCode => ("duplicate_sku_code", "code", "SKU 编码已存在", "An SKU with this code already exists"),
         UniqueKey::Barcode => ("duplicate_barcode", "barcode", "条码已被其他 SKU 使用", "Another SKU has this barcode"),
-        UniqueKey::IdempotencyKey => (
+        UniqueKey::IdempotencyKey | UniqueKey::StockEntryKey => (
             "idempotency_key_reused",
             "Idempotency-Key",
             "该 Idempotency-Key 已用于另一个请求",
@@ -330,6 +330,19 @@ impl From<AppError> for ApiError {
             AppError::IdempotencyKeyReused => {
                 duplicate(UniqueKey::IdempotencyKey).with_status(StatusCode::UNPROCESSABLE_ENTITY)
             }
+            AppError::IdempotencyKeyRequired => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "idempotency_key_required",
+                "该操作涉及库存或资金，须带 Idempotency-Key 请求头",
+                "This operation moves stock or money and needs an Idempotency-Key header",
+            )
+            .with_field("Idempotency-Key"),
+            AppError::InsufficientStock { sku_id, available, requested } => ApiError::new(
+                StatusCode::CONFLICT,
+                "insufficient_stock",
+                format!("库存不足：可用 {available}，需要 {requested}（SKU {sku_id}）"),
+                format!("Not enough stock: {available} available, {requested} requested (SKU {sku_id})"),
+            ),
             AppError::Row { row, source } => {
                 let inner = ApiError::from(*source);
                 ApiError {

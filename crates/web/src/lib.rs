@@ -51,7 +51,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
-    use routes::{audit, auth, catalog, org, staff, system};
+    use routes::{audit, auth, catalog, inventory, org, staff, system};
     let state = AppState {
         app,
         options,
@@ -75,6 +75,11 @@ pub fn router(app: App, options: WebOptions) -> Router {
             "/stores/{id}/skus/{sku_id}",
             put(catalog::put_store_sku).get(catalog::get_store_sku).delete(catalog::delete_store_sku),
         )
+        .route("/stores/{id}/stock", get(inventory::list_stock))
+        .route("/stores/{id}/stock/movements", post(inventory::record_movement))
+        .route("/stores/{id}/stock/{sku_id}", get(inventory::get_stock))
+        .route("/stores/{id}/stock/{sku_id}/ledger", get(inventory::stock_ledger))
+        .route("/inventory/reconcile", get(inventory::reconcile))
         .route("/staff", get(staff::list_staff).post(staff::create_staff))
         .route("/staff/{id}", get(staff::get_staff).patch(staff::update_staff))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))

@@ -12,7 +12,7 @@ use utoipa::{
     },
 };
 
-use crate::routes::{audit, auth, catalog, org, staff, system};
+use crate::routes::{audit, auth, catalog, inventory, org, staff, system};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,8 @@ same response and has no second effect."
         catalog::list_products, catalog::create_product, catalog::get_product, catalog::update_product,
         catalog::list_skus, catalog::create_sku, catalog::get_sku, catalog::update_sku,
         catalog::list_store_skus, catalog::get_store_sku, catalog::put_store_sku, catalog::delete_store_sku,
+        inventory::record_movement, inventory::list_stock, inventory::get_stock, inventory::stock_ledger,
+        inventory::reconcile,
         audit::list_audit,
     ),
     tags(
@@ -45,6 +47,7 @@ same response and has no second effect."
         (name = "organisation", description = "HQ, regions and stores"),
         (name = "staff", description = "Staff, roles and scopes"),
         (name = "catalog", description = "Categories, brands, products, SKUs and store prices"),
+        (name = "inventory", description = "Stock levels, the stock ledger and movements"),
         (name = "audit", description = "Who changed what"),
         (name = "system", description = "Health"),
     )

@@ -27,6 +27,7 @@ quanyu_store::backend_tests!(
     docs_health_and_metrics_are_served,
     nearest_stores_come_by_distance_with_delivery,
     api_tokens_act_for_their_admin_and_can_be_revoked,
+    stock_moves_only_through_keyed_ledger_entries,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -519,6 +520,76 @@ async fn api_tokens_act_for_their_admin_and_can_be_revoked(db: Arc<dyn Database>
     assert_eq!(app.get_as(&token, "/api/v1/me").await.body["error"]["code"], "unauthenticated");
     let bad = app.post_as(&app.admin, "/api/v1/api-tokens", json!({"name": "x", "expires_in_days": 0})).await;
     assert_eq!(bad.body["error"]["code"], "out_of_range");
+}
+
+async fn stock_moves_only_through_keyed_ledger_entries(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let product = app
+        .create_product("鸡蛋", json!([{"code": "EGG-10", "name": "10 枚", "unit": "盒", "base_price": 1590}]))
+        .await;
+    let sku = product["skus"][0]["id"].as_str().unwrap().to_owned();
+    let movements = format!("/api/v1/stores/{}/stock/movements", app.store_a);
+    let receipt = json!({"sku_id": sku, "kind": "purchase_receipt", "quantity": 10, "reference": "PO-1"});
+    let first = app.post_with_key(&app.manager_a, &movements, "po-1", receipt.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(first.body["stock"]["on_hand"], 10);
+    let again = app.post_with_key(&app.manager_a, &movements, "po-1", receipt.clone()).await;
+    assert_eq!(again.body, first.body, "a retry moves nothing");
+    let unkeyed = app.post_as(&app.manager_a, &movements, receipt.clone()).await;
+    assert_eq!(
+        (unkeyed.status, unkeyed.body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("idempotency_key_required"))
+    );
+    let cases = [
+        (json!({"sku_id": sku, "kind": "loss", "quantity": 2}), "required"),
+        (json!({"sku_id": sku, "kind": "loss", "quantity": 11, "reason": "破损"}), "insufficient_stock"),
+        (json!({"sku_id": sku, "kind": "sale", "quantity": 1}), "unknown_value"),
+        (json!({"sku_id": sku, "kind": "purchase_receipt", "quantity": -3}), "out_of_range"),
+        (json!({"sku_id": sku, "kind": "stocktake_adjustment", "quantity": 0}), "out_of_range"),
+    ];
+    for (index, (body, code)) in cases.into_iter().enumerate() {
+        let response = app.post_with_key(&app.manager_a, &movements, &format!("bad-{index}"), body).await;
+        assert_eq!(response.body["error"]["code"], code, "{}", response.body);
+    }
+    let loss = app
+        .post_with_key(
+            &app.manager_a,
+            &movements,
+            "loss-1",
+            json!({"sku_id": sku, "kind": "loss", "quantity": 3, "reason": "破损"}),
+        )
+        .await;
+    assert_eq!(loss.body["stock"]["available"], 7, "{}", loss.body);
+    let count = app
+        .post_with_key(
+            &app.manager_a,
+            &movements,
+            "count-1",
+            json!({"sku_id": sku, "kind": "stocktake_adjustment", "quantity": -1}),
+        )
+        .await;
+    assert_eq!(count.body["stock"]["on_hand"], 6);
+
+    // Everyone in the store may read the stock; nobody may move another store's.
+    let stock = app.get_as(&app.cashier_a, &format!("/api/v1/stores/{}/stock/{sku}", app.store_a)).await;
+    assert_eq!(stock.body["on_hand"], 6);
+    let cashier_moves = app.post_with_key(&app.cashier_a, &movements, "c-1", receipt.clone()).await;
+    assert_eq!(cashier_moves.body["error"]["code"], "forbidden");
+    let elsewhere = format!("/api/v1/stores/{}/stock/movements", app.store_b);
+    let other = app.post_with_key(&app.manager_a, &elsewhere, "x-1", receipt).await;
+    assert_eq!(other.body["error"]["code"], "out_of_scope");
+    let other_read = app.get_as(&app.cashier_a, &format!("/api/v1/stores/{}/stock", app.store_b)).await;
+    assert_eq!(other_read.body["error"]["code"], "out_of_scope");
+
+    let ledger = app.get_as(&app.manager_a, &format!("/api/v1/stores/{}/stock/{sku}/ledger", app.store_a)).await;
+    let changes: Vec<&str> =
+        ledger.body["items"].as_array().unwrap().iter().map(|e| e["change"].as_str().unwrap()).collect();
+    assert_eq!(changes, ["stocktake_adjustment", "loss", "purchase_receipt"]);
+    let listed = app.get_as(&app.manager_a, &format!("/api/v1/stores/{}/stock", app.store_a)).await;
+    assert_eq!(listed.body["items"][0]["on_hand"], 6);
+    let reconcile = app.get_as(&app.admin, "/api/v1/inventory/reconcile").await;
+    assert_eq!(reconcile.body["sound"], true, "{}", reconcile.body);
+    assert_eq!(app.get_as(&app.manager_a, "/api/v1/inventory/reconcile").await.body["error"]["code"], "forbidden");
 }
 
 fn with(body: &Value, key: &str, value: Value) -> Value {

@@ -4,6 +4,7 @@
 //! `LOWER(…) LIKE … ESCAPE '\'`.
 
 mod catalog;
+mod inventory;
 mod log;
 mod org;
 mod rows;
