@@ -35,6 +35,21 @@ pub enum AppError {
     /// A change would promise more stock than is available.
     #[error("only {available} of the SKU available, {requested} requested")]
     InsufficientStock { sku_id: quanyu_domain::ids::SkuId, available: i64, requested: i64 },
+    /// The SKU is not sold in this store and channel (delisted, online-only, switched off).
+    #[error("this SKU is not available here")]
+    SkuUnavailable { sku_id: quanyu_domain::ids::SkuId },
+    /// The store is paused or closed.
+    #[error("the store is not trading")]
+    StoreNotTrading,
+    /// The amount paid is not what is due.
+    #[error("{expected} is due, {given} was given")]
+    AmountMismatch { expected: i64, given: i64 },
+    /// The order's status does not allow this.
+    #[error(transparent)]
+    IllegalTransition(#[from] quanyu_domain::order::IllegalTransition),
+    /// Another request changed the order first; read it again and retry.
+    #[error("the order changed meanwhile")]
+    StatusChanged,
     /// Row `row` (0-based) of a bulk operation failed; nothing of the batch was written.
     #[error("row {row}: {source}")]
     Row { row: usize, source: Box<AppError> },

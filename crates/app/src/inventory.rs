@@ -108,36 +108,8 @@ impl App {
         key: &str,
         reference: Option<&str>,
     ) -> AppResult<Vec<StockLevels>> {
-        let mut ordered: Vec<(SkuId, StockChange)> = changes.to_vec();
-        ordered.sort_by_key(|(sku, _)| *sku);
-        let mut entries = Vec::with_capacity(ordered.len());
-        for (index, (sku_id, change)) in ordered.iter().enumerate() {
-            let deltas = change.deltas().map_err(|_| DomainError::Required { field: "quantity" })?;
-            entries.push(StockEntry {
-                id: StockEntryId::new(),
-                store_id,
-                sku_id: *sku_id,
-                change: label.to_owned(),
-                deltas,
-                reason: None,
-                reference: reference.map(str::to_owned),
-                idempotency_key: format!("{key}:{index}"),
-                actor_id: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
-                at: now(),
-            });
-        }
-        write_tx!(self, |tx| {
-            let mut after = Vec::with_capacity(entries.len());
-            for entry in &entries {
-                if tx.stock_entry_by_key(&entry.idempotency_key).await?.is_some() {
-                    let row = tx.get_stock(store_id, entry.sku_id).await?;
-                    after.push(row.map_or_else(StockLevels::default, |r| r.levels));
-                    continue;
-                }
-                after.push(apply(tx, entry).await?);
-            }
-            Ok(after)
-        })
+        let entries = batch_entries(ctx, store_id, label, changes, key, reference)?;
+        write_tx!(self, |tx| apply_batch(tx, store_id, &entries).await)
     }
 
     /// A store's stock rows (SKUs it has ever held).
@@ -193,6 +165,57 @@ impl App {
         ctx.require(Permission::ReadAudit)?;
         read_tx!(self, |tx| Ok(tx.reconcile_stock().await?))
     }
+}
+
+/// The ledger entries of a batch of changes, in SKU order (the order rows are locked in, so
+/// concurrent batches never deadlock), keyed `{key}:{index}`.
+pub(crate) fn batch_entries(
+    ctx: &Ctx,
+    store_id: StoreId,
+    label: &str,
+    changes: &[(SkuId, StockChange)],
+    key: &str,
+    reference: Option<&str>,
+) -> AppResult<Vec<StockEntry>> {
+    let mut ordered: Vec<(SkuId, StockChange)> = changes.to_vec();
+    ordered.sort_by_key(|(sku, _)| *sku);
+    ordered
+        .iter()
+        .enumerate()
+        .map(|(index, (sku_id, change))| {
+            Ok(StockEntry {
+                id: StockEntryId::new(),
+                store_id,
+                sku_id: *sku_id,
+                change: label.to_owned(),
+                deltas: change.deltas().map_err(|_| DomainError::Required { field: "quantity" })?,
+                reason: None,
+                reference: reference.map(str::to_owned),
+                idempotency_key: format!("{key}:{index}"),
+                actor_id: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
+                at: now(),
+            })
+        })
+        .collect()
+}
+
+/// Applies a batch in the caller's transaction; entries whose key is already in the ledger
+/// were applied before and are skipped.
+pub(crate) async fn apply_batch(
+    tx: &mut dyn Tx,
+    store_id: StoreId,
+    entries: &[StockEntry],
+) -> AppResult<Vec<StockLevels>> {
+    let mut after = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if tx.stock_entry_by_key(&entry.idempotency_key).await?.is_some() {
+            let row = tx.get_stock(store_id, entry.sku_id).await?;
+            after.push(row.map_or_else(StockLevels::default, |r| r.levels));
+            continue;
+        }
+        after.push(apply(tx, entry).await?);
+    }
+    Ok(after)
 }
 
 /// Applies one entry, turning a refusal into `InsufficientStock` with the numbers.

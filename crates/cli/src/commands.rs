@@ -43,7 +43,10 @@ pub async fn serve_app(app: App, bind: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("listening on {bind}"))?;
     tracing::info!(address = %listener.local_addr()?, "serving");
     let database = Arc::clone(app.database());
-    quanyu_web::serve(listener, quanyu_web::router(app, WebOptions::default())).await.context("serving HTTP")?;
+    let sweeper = tokio::spawn(app.clone().sweep_expired_holds(std::time::Duration::from_secs(30)));
+    let served = quanyu_web::serve(listener, quanyu_web::router(app, WebOptions::default())).await;
+    sweeper.abort();
+    served.context("serving HTTP")?;
     database.close().await;
     Ok(())
 }

@@ -33,6 +33,12 @@ pub enum Permission {
     ReadStock,
     /// Record stock movements: receipts, losses, stocktake adjustments (within scope).
     ManageStock,
+    /// See orders (within scope). Every role.
+    ReadOrders,
+    /// Take orders: create, take payment, cancel, refund (within scope).
+    SellOrders,
+    /// Move orders through picking, packing, dispatch and completion (within scope).
+    FulfilOrders,
 }
 
 impl Role {
@@ -50,6 +56,7 @@ impl Role {
                     | ReadAudit
                     | ReadStock
                     | ManageStock
+                    | ReadOrders
             ),
             Role::RegionManager | Role::StoreManager => matches!(
                 permission,
@@ -61,9 +68,16 @@ impl Role {
                     | ManageStorePrices
                     | ReadStock
                     | ManageStock
+                    | ReadOrders
+                    | SellOrders
+                    | FulfilOrders
             ),
-            Role::Cashier | Role::Guide | Role::Picker | Role::Courier => {
-                matches!(permission, ReadOrg | ReadCatalog | ReadStock)
+            Role::Cashier => {
+                matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders | FulfilOrders)
+            }
+            Role::Guide => matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders),
+            Role::Picker | Role::Courier => {
+                matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | FulfilOrders)
             }
         }
     }

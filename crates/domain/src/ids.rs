@@ -77,4 +77,8 @@ typed_id! {
     EventId,
     /// A stock ledger entry.
     StockEntryId,
+    /// An order.
+    OrderId,
+    /// A payment or refund of an order.
+    PaymentId,
 }

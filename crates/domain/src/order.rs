@@ -261,3 +261,213 @@ mod tests {
         }
     }
 }
+
+/// What one order line costs: the price it started from, each adjustment with where it came
+/// from, and what is charged. Later issues add promotions, coupons and points as adjustments;
+/// the line always satisfies `amount = base_amount + Σ adjustments`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineBreakdown {
+    /// Per unit, or per kilogram for goods sold by weight.
+    pub unit_price: crate::Money,
+    /// Units, or grams for goods sold by weight.
+    pub quantity: i64,
+    pub sold_by_weight: bool,
+    pub base_amount: crate::Money,
+    pub adjustments: Vec<Adjustment>,
+    pub amount: crate::Money,
+}
+
+/// A change to a line's price and the rule that gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjustment {
+    /// `member_price`, `store_override`, later `promotion:…`, `coupon:…`.
+    pub source: String,
+    /// Negative for a discount.
+    pub amount: crate::Money,
+}
+
+/// Why a line cannot be priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PricingError {
+    #[error("the quantity must be positive")]
+    NonPositiveQuantity,
+    #[error("the amount overflows")]
+    Overflow,
+}
+
+impl LineBreakdown {
+    /// Prices `quantity` at `unit_price`, with a member price when one applies. For goods sold
+    /// by weight the price is per kilogram and the quantity in grams; the amount is rounded
+    /// half up to the 分 once, here.
+    pub fn price(
+        unit_price: crate::Money,
+        member_unit_price: Option<crate::Money>,
+        quantity: i64,
+        sold_by_weight: bool,
+    ) -> Result<LineBreakdown, PricingError> {
+        if quantity <= 0 {
+            return Err(PricingError::NonPositiveQuantity);
+        }
+        let extend = |price: crate::Money| -> Result<crate::Money, PricingError> {
+            let raw = i128::from(price.fen()) * i128::from(quantity);
+            let fen = if sold_by_weight { (raw + 500) / 1000 } else { raw };
+            i64::try_from(fen).map(crate::Money::from_fen).map_err(|_| PricingError::Overflow)
+        };
+        let base_amount = extend(unit_price)?;
+        let mut adjustments = Vec::new();
+        if let Some(member) = member_unit_price.filter(|m| *m < unit_price) {
+            let discount = extend(member)?.checked_sub(base_amount).ok_or(PricingError::Overflow)?;
+            adjustments.push(Adjustment { source: "member_price".to_owned(), amount: discount });
+        }
+        let amount = adjustments
+            .iter()
+            .try_fold(base_amount, |sum, a| sum.checked_add(a.amount))
+            .ok_or(PricingError::Overflow)?;
+        Ok(LineBreakdown { unit_price, quantity, sold_by_weight, base_amount, adjustments, amount })
+    }
+}
+
+/// The money to give back for `quantity` more units of a line of which `refunded_quantity`
+/// units worth `refunded_amount` were already refunded. Proportional, rounded down, with the
+/// last refund taking the remainder: however a line is refunded in parts, the parts sum to
+/// exactly what was paid for it.
+pub fn refund_amount(
+    line_amount: crate::Money,
+    line_quantity: i64,
+    refunded_quantity: i64,
+    refunded_amount: crate::Money,
+    quantity: i64,
+) -> Option<crate::Money> {
+    let remaining = line_quantity.checked_sub(refunded_quantity)?;
+    if quantity <= 0 || quantity > remaining {
+        return None;
+    }
+    if quantity == remaining {
+        return line_amount.checked_sub(refunded_amount);
+    }
+    let share = i128::from(line_amount.fen()) * i128::from(quantity) / i128::from(line_quantity);
+    i64::try_from(share).ok().map(crate::Money::from_fen)
+}
+
+#[cfg(test)]
+mod pricing_tests {
+    use super::*;
+    use crate::Money;
+    use proptest::prelude::*;
+
+    #[test]
+    fn weighed_goods_round_half_up_once() {
+        // 1,234 g at ¥23.90/kg is ¥29.4926 → ¥29.49.
+        let line = LineBreakdown::price(Money::from_fen(2390), None, 1234, true).unwrap();
+        assert_eq!(line.amount, Money::from_fen(2949));
+        // 500 g at ¥0.01/kg is half a 分 → rounds up to 1.
+        assert_eq!(LineBreakdown::price(Money::from_fen(1), None, 500, true).unwrap().amount, Money::from_fen(1));
+    }
+
+    #[test]
+    fn member_price_is_an_explained_adjustment() {
+        let line = LineBreakdown::price(Money::from_fen(1290), Some(Money::from_fen(1090)), 3, false).unwrap();
+        assert_eq!(line.base_amount, Money::from_fen(3870));
+        assert_eq!(line.adjustments, vec![Adjustment { source: "member_price".into(), amount: Money::from_fen(-600) }]);
+        assert_eq!(line.amount, Money::from_fen(3270));
+        assert!(LineBreakdown::price(Money::from_fen(1), None, 0, false).is_err());
+    }
+
+    proptest! {
+        /// Refunding a line in any number of parts returns exactly what was paid for it, and
+        /// never more than what remains.
+        #[test]
+        fn refunds_in_parts_sum_to_the_line(amount in 0i64..10_000_000, parts in proptest::collection::vec(1i64..5, 1..8)) {
+            let quantity: i64 = parts.iter().sum();
+            let (mut refunded_qty, mut refunded) = (0, Money::ZERO);
+            for part in parts {
+                let give = refund_amount(Money::from_fen(amount), quantity, refunded_qty, refunded, part).unwrap();
+                prop_assert!(!give.is_negative());
+                refunded = refunded.checked_add(give).unwrap();
+                refunded_qty += part;
+                prop_assert!(refunded <= Money::from_fen(amount));
+            }
+            prop_assert_eq!(refunded, Money::from_fen(amount));
+        }
+    }
+}
+
+/// How a payment was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaymentMethod {
+    Cash,
+    /// A bank-card terminal; the terminal's reference is recorded.
+    Card,
+}
+
+impl PaymentMethod {
+    pub const ALL: [PaymentMethod; 2] = [PaymentMethod::Cash, PaymentMethod::Card];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Cash => "cash",
+            PaymentMethod::Card => "card",
+        }
+    }
+
+    pub fn parse(raw: &str) -> DomainResult<PaymentMethod> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == raw)
+            .ok_or_else(|| DomainError::UnknownValue { field: "method", value: raw.to_owned() })
+    }
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLine {
+    /// 1-based position in the order.
+    pub line_no: i32,
+    pub sku_id: crate::ids::SkuId,
+    /// The SKU's name when ordered, kept for receipts.
+    pub sku_name: String,
+    pub breakdown: LineBreakdown,
+    pub refunded_quantity: i64,
+    pub refunded_amount: crate::Money,
+}
+
+/// An order: what was bought, where, through which channel, and how far it has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub id: crate::ids::OrderId,
+    pub store_id: crate::ids::StoreId,
+    pub channel: OrderChannel,
+    pub status: OrderStatus,
+    /// Six digits the customer shows at the counter (pickup orders).
+    pub pickup_code: Option<String>,
+    pub customer_phone: Option<crate::text::Phone>,
+    pub delivery_address: Option<String>,
+    pub note: Option<String>,
+    pub lines: Vec<OrderLine>,
+    /// Σ base amounts.
+    pub subtotal: crate::Money,
+    /// Σ adjustments (zero or negative).
+    pub discount: crate::Money,
+    pub total: crate::Money,
+    pub paid: crate::Money,
+    pub refunded: crate::Money,
+    /// Until when an unpaid order holds its stock.
+    pub hold_expires_at: Option<crate::time::Timestamp>,
+    pub created_by: Option<crate::ids::StaffId>,
+    pub created_at: crate::time::Timestamp,
+    pub updated_at: crate::time::Timestamp,
+}
+
+impl Order {
+    /// Totals of `lines`: (subtotal, discount, total), or `None` on overflow.
+    pub fn totals(lines: &[OrderLine]) -> Option<(crate::Money, crate::Money, crate::Money)> {
+        let subtotal = crate::Money::checked_sum(lines.iter().map(|l| l.breakdown.base_amount))?;
+        let total = crate::Money::checked_sum(lines.iter().map(|l| l.breakdown.amount))?;
+        Some((subtotal, total.checked_sub(subtotal)?, total))
+    }
+
+    /// Whether every line has been refunded in full.
+    pub fn fully_refunded(&self) -> bool {
+        self.lines.iter().all(|l| l.refunded_quantity == l.breakdown.quantity)
+    }
+}

@@ -90,6 +90,7 @@ pub trait Tx:
     + OutboxRepo
     + IdempotencyRepo
     + InventoryRepo
+    + OrderRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

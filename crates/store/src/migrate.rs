@@ -22,11 +22,13 @@ impl Migration {
 pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") },
     Migration { version: 2, name: "inventory", sql: include_str!("../migrations/sqlite/0002_inventory.sql") },
+    Migration { version: 3, name: "orders", sql: include_str!("../migrations/sqlite/0003_orders.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") },
     Migration { version: 2, name: "inventory", sql: include_str!("../migrations/postgres/0002_inventory.sql") },
+    Migration { version: 3, name: "orders", sql: include_str!("../migrations/postgres/0003_orders.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

@@ -208,3 +208,38 @@ pub struct LedgerMismatch {
     pub row: StockRow,
     pub ledger: quanyu_domain::inventory::StockDeltas,
 }
+
+/// A step in an order's life, for its timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderStep {
+    pub id: uuid::Uuid,
+    pub order_id: quanyu_domain::ids::OrderId,
+    /// `created`, `pay`, `start_picking`…
+    pub event: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: Option<StaffId>,
+    pub at: Timestamp,
+}
+
+/// Money received for an order, or given back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub id: quanyu_domain::ids::PaymentId,
+    pub order_id: quanyu_domain::ids::OrderId,
+    /// `payment` or `refund`.
+    pub kind: String,
+    pub method: quanyu_domain::order::PaymentMethod,
+    /// Positive for both kinds.
+    pub amount: quanyu_domain::Money,
+    /// The terminal's or provider's reference.
+    pub reference: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub place: PlaceFilter,
+    pub status: Option<String>,
+    pub channel: Option<String>,
+}

@@ -10,8 +10,9 @@ use quanyu_domain::{
 };
 
 use crate::{
-    AuditEntry, AuditFilter, IdempotencyRecord, LedgerMismatch, OutboxEvent, Page, ProductFilter, SkuFilter,
-    StaffFilter, StockEntry, StockRow, StoreFilter, StoreResult, TokenKind, TokenRecord,
+    AuditEntry, AuditFilter, IdempotencyRecord, LedgerMismatch, OrderFilter, OrderStep, OutboxEvent, Page,
+    PaymentRecord, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockRow, StoreFilter, StoreResult, TokenKind,
+    TokenRecord,
 };
 
 #[async_trait]
@@ -138,4 +139,26 @@ pub trait InventoryRepo {
     ) -> StoreResult<Vec<StockEntry>>;
     /// Every stock row whose buckets differ from the sums of its ledger (empty when sound).
     async fn reconcile_stock(&mut self) -> StoreResult<Vec<LedgerMismatch>>;
+}
+
+#[async_trait]
+pub trait OrderRepo {
+    /// Inserts an order with its lines.
+    async fn insert_order(&mut self, order: &quanyu_domain::order::Order) -> StoreResult<()>;
+    async fn get_order(&mut self, id: quanyu_domain::ids::OrderId) -> StoreResult<Option<quanyu_domain::order::Order>>;
+    /// Saves an order and its lines' refunds if its status is still `expected` (compare and
+    /// set): `false` when another writer moved it first.
+    async fn update_order(
+        &mut self,
+        order: &quanyu_domain::order::Order,
+        expected: quanyu_domain::order::OrderStatus,
+    ) -> StoreResult<bool>;
+    /// Orders in id order (newest last).
+    async fn list_orders(&mut self, filter: &OrderFilter, page: Page) -> StoreResult<Vec<quanyu_domain::order::Order>>;
+    /// Unpaid orders whose hold has expired at `now`, oldest first.
+    async fn expired_holds(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<quanyu_domain::ids::OrderId>>;
+    async fn append_order_step(&mut self, step: &OrderStep) -> StoreResult<()>;
+    async fn order_steps(&mut self, id: quanyu_domain::ids::OrderId) -> StoreResult<Vec<OrderStep>>;
+    async fn insert_payment(&mut self, payment: &PaymentRecord) -> StoreResult<()>;
+    async fn order_payments(&mut self, id: quanyu_domain::ids::OrderId) -> StoreResult<Vec<PaymentRecord>>;
 }

@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use quanyu_app::AppError;
-use quanyu_domain::DomainError;
+use quanyu_domain::{DomainError, Money};
 use quanyu_store::UniqueKey;
 
 use crate::lang::Lang;
@@ -202,6 +202,8 @@ fn entity_zh(entity: &str) -> &'static str {
         "sku" => "SKU",
         "store_sku" => "门店商品设置",
         "api_token" => "API 令牌",
+        "order" => "订单",
+        "order_line" => "订单行",
         _ => "记录",
     }
 }
@@ -210,6 +212,7 @@ fn entity_en(entity: &str) -> &str {
     match entity {
         "store_sku" => "store SKU setting",
         "api_token" => "API token",
+        "order_line" => "order line",
         other => other,
     }
 }
@@ -342,6 +345,37 @@ impl From<AppError> for ApiError {
                 "insufficient_stock",
                 format!("库存不足：可用 {available}，需要 {requested}（SKU {sku_id}）"),
                 format!("Not enough stock: {available} available, {requested} requested (SKU {sku_id})"),
+            ),
+            AppError::SkuUnavailable { sku_id } => ApiError::new(
+                StatusCode::CONFLICT,
+                "sku_unavailable",
+                format!("该商品在此门店或渠道不可售（SKU {sku_id}）"),
+                format!("This SKU is not sold in this store or channel (SKU {sku_id})"),
+            ),
+            AppError::StoreNotTrading => ApiError::new(
+                StatusCode::CONFLICT,
+                "store_not_trading",
+                "门店暂停营业或已关闭",
+                "The store is paused or closed",
+            ),
+            AppError::AmountMismatch { expected, given } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "amount_mismatch",
+                format!("应付 {}，实付 {}", Money::from_fen(expected), Money::from_fen(given)),
+                format!("{} is due, {} was given", Money::from_fen(expected), Money::from_fen(given)),
+            )
+            .with_field("amount"),
+            AppError::IllegalTransition(err) => ApiError::new(
+                StatusCode::CONFLICT,
+                "illegal_transition",
+                format!("订单当前状态（{}）不允许此操作（{}）", err.status.as_str(), err.event.as_str()),
+                format!("The order is {} and cannot {}", err.status.as_str(), err.event.as_str()),
+            ),
+            AppError::StatusChanged => ApiError::new(
+                StatusCode::CONFLICT,
+                "concurrent_change",
+                "订单刚被其他操作修改，请刷新后重试",
+                "The order was changed by another request; reload and retry",
             ),
             AppError::Row { row, source } => {
                 let inner = ApiError::from(*source);

@@ -51,7 +51,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
-    use routes::{audit, auth, catalog, inventory, org, staff, system};
+    use routes::{audit, auth, catalog, inventory, orders, org, staff, system};
     let state = AppState {
         app,
         options,
@@ -80,6 +80,12 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/stores/{id}/stock/{sku_id}", get(inventory::get_stock))
         .route("/stores/{id}/stock/{sku_id}/ledger", get(inventory::stock_ledger))
         .route("/inventory/reconcile", get(inventory::reconcile))
+        .route("/orders", get(orders::list_orders).post(orders::create_order))
+        .route("/orders/{id}", get(orders::get_order))
+        .route("/orders/{id}/payments", post(orders::pay_order))
+        .route("/orders/{id}/steps", post(orders::advance_order))
+        .route("/orders/{id}/cancel", post(orders::cancel_order))
+        .route("/orders/{id}/refunds", post(orders::refund_order))
         .route("/staff", get(staff::list_staff).post(staff::create_staff))
         .route("/staff/{id}", get(staff::get_staff).patch(staff::update_staff))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))

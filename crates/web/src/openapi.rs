@@ -12,7 +12,7 @@ use utoipa::{
     },
 };
 
-use crate::routes::{audit, auth, catalog, inventory, org, staff, system};
+use crate::routes::{audit, auth, catalog, inventory, orders, org, staff, system};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +40,8 @@ same response and has no second effect."
         catalog::list_store_skus, catalog::get_store_sku, catalog::put_store_sku, catalog::delete_store_sku,
         inventory::record_movement, inventory::list_stock, inventory::get_stock, inventory::stock_ledger,
         inventory::reconcile,
+        orders::create_order, orders::list_orders, orders::get_order, orders::pay_order, orders::advance_order,
+        orders::cancel_order, orders::refund_order,
         audit::list_audit,
     ),
     tags(
@@ -48,6 +50,7 @@ same response and has no second effect."
         (name = "staff", description = "Staff, roles and scopes"),
         (name = "catalog", description = "Categories, brands, products, SKUs and store prices"),
         (name = "inventory", description = "Stock levels, the stock ledger and movements"),
+        (name = "orders", description = "Orders, payments, fulfilment and refunds"),
         (name = "audit", description = "Who changed what"),
         (name = "system", description = "Health"),
     )

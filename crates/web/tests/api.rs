@@ -28,6 +28,8 @@ quanyu_store::backend_tests!(
     nearest_stores_come_by_distance_with_delivery,
     api_tokens_act_for_their_admin_and_can_be_revoked,
     stock_moves_only_through_keyed_ledger_entries,
+    an_order_moves_stock_and_money_exactly_once,
+    fulfilment_follows_the_channel,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -590,6 +592,176 @@ async fn stock_moves_only_through_keyed_ledger_entries(db: Arc<dyn Database>) {
     let reconcile = app.get_as(&app.admin, "/api/v1/inventory/reconcile").await;
     assert_eq!(reconcile.body["sound"], true, "{}", reconcile.body);
     assert_eq!(app.get_as(&app.manager_a, "/api/v1/inventory/reconcile").await.body["error"]["code"], "forbidden");
+}
+
+/// Receives `quantity` of a new SKU into store A and returns the SKU id.
+async fn stocked_sku(app: &support::TestApp, name: &str, sku: Value, quantity: i64) -> String {
+    let product = app.create_product(name, json!([sku])).await;
+    let sku_id = product["skus"][0]["id"].as_str().unwrap().to_owned();
+    let movements = format!("/api/v1/stores/{}/stock/movements", app.store_a);
+    let body = json!({"sku_id": sku_id, "kind": "purchase_receipt", "quantity": quantity});
+    let receipt = app.post_with_key(&app.manager_a, &movements, &format!("po-{sku_id}"), body).await;
+    assert_eq!(receipt.status, StatusCode::CREATED, "{}", receipt.body);
+    sku_id
+}
+
+async fn stock_of(app: &support::TestApp, sku: &str) -> Value {
+    app.get_as(&app.manager_a, &format!("/api/v1/stores/{}/stock/{sku}", app.store_a)).await.body
+}
+
+async fn an_order_moves_stock_and_money_exactly_once(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let eggs = stocked_sku(
+        &app,
+        "鸡蛋",
+        json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590, "member_price": 1490}),
+        10,
+    )
+    .await;
+    let apples = stocked_sku(
+        &app,
+        "苹果",
+        json!({"code": "APL", "name": "散称", "unit": "kg", "sold_by_weight": true, "base_price": 2390}),
+        5000,
+    )
+    .await;
+    let order = json!({"store_id": app.store_a, "channel": "pos", "member": true,
+                       "lines": [{"sku_id": eggs, "quantity": 2}, {"sku_id": apples, "quantity": 1234}]});
+    let unkeyed = app.post_as(&app.cashier_a, "/api/v1/orders", order.clone()).await;
+    assert_eq!(unkeyed.body["error"]["code"], "idempotency_key_required");
+    let created = app.post_with_key(&app.cashier_a, "/api/v1/orders", "pos-1", order.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let again = app.post_with_key(&app.cashier_a, "/api/v1/orders", "pos-1", order.clone()).await;
+    assert_eq!(again.body["id"], created.body["id"], "one order for one key");
+    // 2 × ¥15.90 less the member price, plus 1,234 g at ¥23.90/kg = ¥29.49.
+    assert_eq!(created.body["lines"][0]["adjustments"][0], json!({"source": "member_price", "amount": -200}));
+    assert_eq!(created.body["lines"][1]["amount"], 2949);
+    assert_eq!(created.body["total"], 2980 + 2949);
+    assert_eq!(stock_of(&app, &eggs).await["reserved"], 2);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+
+    let pay = format!("/api/v1/orders/{id}/payments");
+    let wrong = app.post_with_key(&app.cashier_a, &pay, "pay-0", json!({"method": "cash", "amount": 100})).await;
+    assert_eq!(wrong.body["error"]["code"], "amount_mismatch");
+    let paid = app.post_with_key(&app.cashier_a, &pay, "pay-1", json!({"method": "cash", "amount": 5929})).await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
+    assert_eq!(paid.body["status"], "completed", "a POS sale hands the goods over at payment");
+    let replayed = app.post_with_key(&app.cashier_a, &pay, "pay-1", json!({"method": "cash", "amount": 5929})).await;
+    assert_eq!(replayed.body, paid.body);
+    let twice = app.post_with_key(&app.cashier_a, &pay, "pay-2", json!({"method": "cash", "amount": 5929})).await;
+    assert_eq!(twice.body["error"]["code"], "illegal_transition");
+    let egg_stock = stock_of(&app, &eggs).await;
+    assert_eq!((egg_stock["on_hand"].as_i64(), egg_stock["reserved"].as_i64()), (Some(8), Some(0)));
+
+    // Refund one of the two boxes of eggs: half the line's paid amount, and the box is back.
+    let refund = format!("/api/v1/orders/{id}/refunds");
+    let refunded = app
+        .post_with_key(
+            &app.cashier_a,
+            &refund,
+            "rf-1",
+            json!({"lines": [{"line_no": 1, "quantity": 1}], "reason": "破损"}),
+        )
+        .await;
+    assert_eq!(refunded.status, StatusCode::CREATED, "{}", refunded.body);
+    assert_eq!(refunded.body["status"], "partially_refunded");
+    assert_eq!(refunded.body["refunded"], 1490);
+    assert_eq!(stock_of(&app, &eggs).await["on_hand"], 9);
+    let too_many =
+        app.post_with_key(&app.cashier_a, &refund, "rf-2", json!({"lines": [{"line_no": 1, "quantity": 2}]})).await;
+    assert_eq!(too_many.body["error"]["code"], "out_of_range");
+    let rest = app
+        .post_with_key(
+            &app.cashier_a,
+            &refund,
+            "rf-3",
+            json!({"lines": [{"line_no": 1, "quantity": 1}, {"line_no": 2, "quantity": 1234}]}),
+        )
+        .await;
+    assert_eq!(rest.body["status"], "refunded", "{}", rest.body);
+    assert_eq!(rest.body["refunded"], rest.body["paid"], "exactly what was paid came back");
+    let detail = app.get_as(&app.cashier_a, &format!("/api/v1/orders/{id}")).await;
+    let events: Vec<&str> =
+        detail.body["timeline"].as_array().unwrap().iter().map(|s| s["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["created", "pay", "refund", "refund"]);
+    assert_eq!(detail.body["payments"].as_array().unwrap().len(), 3);
+
+    // More than there is: refused, nothing held.
+    let greedy = json!({"store_id": app.store_a, "channel": "pos", "lines": [{"sku_id": eggs, "quantity": 11}]});
+    let refused = app.post_with_key(&app.cashier_a, "/api/v1/orders", "pos-2", greedy).await;
+    assert_eq!(refused.body["error"]["code"], "insufficient_stock");
+    assert_eq!(stock_of(&app, &eggs).await["reserved"], 0);
+    // Store B's staff cannot see it; the books add up.
+    let other = app.login("cashier-b").await;
+    assert_eq!(app.get_as(&other, &format!("/api/v1/orders/{id}")).await.body["error"]["code"], "out_of_scope");
+    assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
+}
+
+async fn fulfilment_follows_the_channel(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let milk = stocked_sku(
+        &app,
+        "牛奶",
+        json!({"code": "MILK", "name": "1L", "unit": "盒", "base_price": 1200, "online_price": 1100}),
+        5,
+    )
+    .await;
+    let pickup = json!({"store_id": app.store_a, "channel": "pickup", "lines": [{"sku_id": milk, "quantity": 2}]});
+    let created = app.post_with_key(&app.cashier_a, "/api/v1/orders", "pk-1", pickup).await;
+    assert_eq!(created.body["total"], 2200, "the online price");
+    assert_eq!(created.body["pickup_code"].as_str().map(str::len), Some(6));
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let pay = format!("/api/v1/orders/{id}/payments");
+    let no_ref = app.post_with_key(&app.cashier_a, &pay, "p-1", json!({"method": "card", "amount": 2200})).await;
+    assert_eq!(
+        (no_ref.body["error"]["code"].as_str(), no_ref.body["error"]["field"].as_str()),
+        (Some("required"), Some("reference"))
+    );
+    let paid = app
+        .post_with_key(&app.cashier_a, &pay, "p-2", json!({"method": "card", "amount": 2200, "reference": "T-0042"}))
+        .await;
+    assert_eq!(paid.body["status"], "paid");
+    assert_eq!(stock_of(&app, &milk).await["committed"], 2);
+    let steps = format!("/api/v1/orders/{id}/steps");
+    let dispatch = app.post_as(&app.picker_a, &steps, json!({"step": "dispatch"})).await;
+    assert_eq!(dispatch.body["error"]["code"], "illegal_transition", "pickups are not dispatched");
+    for (step, status) in [("start_picking", "picking"), ("mark_ready", "ready"), ("complete", "completed")] {
+        let moved = app.post_as(&app.picker_a, &steps, json!({"step": step})).await;
+        assert_eq!(moved.body["status"], status, "{}", moved.body);
+    }
+    let stock = stock_of(&app, &milk).await;
+    assert_eq!((stock["on_hand"].as_i64(), stock["committed"].as_i64()), (Some(3), Some(0)));
+    let picker_sells = app
+        .post_with_key(
+            &app.picker_a,
+            "/api/v1/orders",
+            "pk-2",
+            json!({"store_id": app.store_a, "channel": "pos", "lines": [{"sku_id": milk, "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(picker_sells.body["error"]["code"], "forbidden");
+
+    // Delivery needs an address; cancelling an unpaid order releases its hold.
+    let no_address =
+        json!({"store_id": app.store_a, "channel": "delivery", "lines": [{"sku_id": milk, "quantity": 1}]});
+    let refused = app.post_with_key(&app.cashier_a, "/api/v1/orders", "dl-0", no_address.clone()).await;
+    assert_eq!(refused.body["error"]["field"], "delivery_address");
+    let delivery = app
+        .post_with_key(
+            &app.cashier_a,
+            "/api/v1/orders",
+            "dl-1",
+            with(&no_address, "delivery_address", json!("上海市静安区 1 号")),
+        )
+        .await;
+    assert_eq!(stock_of(&app, &milk).await["reserved"], 1);
+    let delivery_id = delivery.body["id"].as_str().unwrap();
+    let cancelled = app.post_as(&app.cashier_a, &format!("/api/v1/orders/{delivery_id}/cancel"), json!({})).await;
+    assert_eq!(cancelled.body["status"], "cancelled", "{}", cancelled.body);
+    assert_eq!(stock_of(&app, &milk).await["reserved"], 0);
+    let list = app.get_as(&app.manager_a, "/api/v1/orders?status=cancelled").await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
 }
 
 fn with(body: &Value, key: &str, value: Value) -> Value {

@@ -6,6 +6,7 @@
 mod catalog;
 mod inventory;
 mod log;
+mod orders;
 mod org;
 mod rows;
 mod staff;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod inventory;
+pub mod orders;
 pub mod org;
 pub mod staff;
 pub mod system;

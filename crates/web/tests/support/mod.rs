@@ -23,6 +23,7 @@ pub struct TestApp {
     pub region_manager_n: String,
     pub manager_a: String,
     pub cashier_a: String,
+    pub picker_a: String,
     pub region_n: String,
     pub region_s: String,
     pub store_a: String,
@@ -89,6 +90,7 @@ pub async fn spawn_app(db: Arc<dyn Database>) -> TestApp {
         staff("rm-n", "region_manager", None, Some(region_n), None),
         staff("sm-a", "store_manager", None, None, Some(store_a)),
         staff("cashier-a", "cashier", None, None, Some(store_a)),
+        staff("picker-a", "picker", None, None, Some(store_a)),
         staff("cashier-b", "cashier", None, None, Some(store_b)),
         staff("cashier-c", "cashier", None, None, Some(store_c)),
     ];
@@ -106,6 +108,7 @@ pub async fn spawn_app(db: Arc<dyn Database>) -> TestApp {
         region_manager_n: String::new(),
         manager_a: String::new(),
         cashier_a: String::new(),
+        picker_a: String::new(),
         region_n: region_n.to_string(),
         region_s: region_s.to_string(),
         store_a: store_a.to_string(),
@@ -117,6 +120,7 @@ pub async fn spawn_app(db: Arc<dyn Database>) -> TestApp {
     test.region_manager_n = test.login("rm-n").await;
     test.manager_a = test.login("sm-a").await;
     test.cashier_a = test.login("cashier-a").await;
+    test.picker_a = test.login("picker-a").await;
     test
 }
 

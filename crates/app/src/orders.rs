@@ -1,0 +1,613 @@
+//! Use cases of orders: creating an order (pricing its lines and holding its stock), taking
+//! payment through a payment provider, moving it through fulfilment, cancelling, refunding
+//! lines, and releasing the holds of orders left unpaid.
+//!
+//! Stock follows the order: created → reserved; paid → committed; handed over → sold; cancelled
+//! → released or uncommitted; refunded lines → returned to on hand. Every step is a keyed
+//! ledger entry in the order's transaction, and every status change is compare-and-set, so a
+//! retried or concurrent request never moves stock or money twice.
+
+use chrono::Duration;
+use quanyu_domain::{
+    DomainError, Money,
+    authz::Permission,
+    catalog::{Channel, ListingStatus, ProductKind, effective_price},
+    ids::{OrderId, PaymentId, SkuId, StoreId},
+    inventory::{MovementKind, Qty, StockChange},
+    order::{
+        LineBreakdown, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus, PaymentMethod, refund_amount,
+        transition,
+    },
+    org::StoreStatus,
+    text,
+};
+use quanyu_store::{OrderFilter, OrderStep, PaymentRecord, Tx};
+use rand::Rng as _;
+
+use crate::{
+    App, AppError, AppResult, Ctx, Listing, Reply, Written,
+    change::Change,
+    inventory::{apply_batch, batch_entries},
+    listing::Cursor,
+    org::{scoped_place, store_in_scope},
+    staff::parse_phone,
+    write::now,
+};
+
+/// How long an unpaid order holds its stock.
+pub const DEFAULT_HOLD: Duration = Duration::minutes(15);
+
+#[derive(Debug, Clone, Default)]
+pub struct LineDraft {
+    pub sku_id: Option<SkuId>,
+    /// Units, or grams for goods sold by weight.
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderDraft {
+    pub store_id: Option<StoreId>,
+    pub channel: String,
+    pub lines: Vec<LineDraft>,
+    /// The buyer is a member (member prices apply). Members get their own identity later.
+    pub member: bool,
+    pub customer_phone: Option<String>,
+    /// Required for delivery.
+    pub delivery_address: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PaymentDraft {
+    /// `cash` or `card`.
+    pub method: String,
+    /// Must equal what is due, in 分.
+    pub amount: i64,
+    /// The card terminal's reference; required for cards.
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RefundDraft {
+    /// (line number, quantity) pairs.
+    pub lines: Vec<(i32, i64)>,
+    pub reason: Option<String>,
+}
+
+/// An order with its timeline and payments.
+#[derive(Debug, Clone)]
+pub struct OrderDetail {
+    pub order: Order,
+    pub steps: Vec<OrderStep>,
+    pub payments: Vec<PaymentRecord>,
+}
+
+/// Takes and gives back money for one payment method. Cash and card terminals are recorded,
+/// not called; WeChat Pay will call its API behind the same seam.
+pub trait PaymentProvider: Send + Sync {
+    fn method(&self) -> PaymentMethod;
+    /// Checks a payment and returns the reference to record.
+    fn charge(&self, amount: Money, reference: Option<&str>) -> AppResult<Option<String>>;
+}
+
+/// Cash at the till: nothing to check, no reference.
+pub struct Cash;
+
+impl PaymentProvider for Cash {
+    fn method(&self) -> PaymentMethod {
+        PaymentMethod::Cash
+    }
+
+    fn charge(&self, _amount: Money, _reference: Option<&str>) -> AppResult<Option<String>> {
+        Ok(None)
+    }
+}
+
+/// A bank-card terminal: the terminal takes the money; its reference proves it.
+pub struct CardTerminal;
+
+impl PaymentProvider for CardTerminal {
+    fn method(&self) -> PaymentMethod {
+        PaymentMethod::Card
+    }
+
+    fn charge(&self, _amount: Money, reference: Option<&str>) -> AppResult<Option<String>> {
+        let reference =
+            text::optional("reference", reference, 64)?.ok_or(DomainError::Required { field: "reference" })?;
+        Ok(Some(reference))
+    }
+}
+
+fn provider(method: PaymentMethod) -> &'static dyn PaymentProvider {
+    match method {
+        PaymentMethod::Cash => &Cash,
+        PaymentMethod::Card => &CardTerminal,
+    }
+}
+
+/// A fulfilment step a person can take.
+pub fn parse_step(raw: &str) -> AppResult<OrderEvent> {
+    Ok(match raw {
+        "start_picking" => OrderEvent::StartPicking,
+        "mark_ready" => OrderEvent::MarkReady,
+        "dispatch" => OrderEvent::Dispatch,
+        "complete" => OrderEvent::Complete,
+        other => return Err(DomainError::UnknownValue { field: "step", value: other.to_owned() }.into()),
+    })
+}
+
+impl App {
+    /// Creates an order: prices every line in the store and channel, and holds its stock (all
+    /// lines or none). Requires an idempotency key.
+    pub async fn create_order(
+        &self,
+        ctx: &Ctx,
+        draft: OrderDraft,
+        reply: Reply<'_, OrderDetail>,
+    ) -> AppResult<Written<OrderDetail>> {
+        ctx.require(Permission::SellOrders)?;
+        require_key(ctx)?;
+        let store_id = draft.store_id.ok_or(DomainError::Required { field: "store_id" })?;
+        let channel = OrderChannel::parse(draft.channel.trim())?;
+        if draft.lines.is_empty() || draft.lines.len() > 200 {
+            return Err(DomainError::OutOfRange { field: "lines", min: 1, max: 200 }.into());
+        }
+        let customer_phone = parse_phone(draft.customer_phone.as_deref())?;
+        let delivery_address = text::optional("delivery_address", draft.delivery_address.as_deref(), 256)?;
+        if channel == OrderChannel::Delivery && delivery_address.is_none() {
+            return Err(DomainError::Required { field: "delivery_address" }.into());
+        }
+        let note = text::optional("note", draft.note.as_deref(), 500)?;
+        let at = now();
+        let id = OrderId::new();
+        write_idempotent!(self, ctx, reply, |tx| {
+            let store = store_in_scope(ctx, tx, store_id).await?;
+            if store.status != StoreStatus::Open {
+                return Err(AppError::StoreNotTrading);
+            }
+            let price_channel = match channel {
+                OrderChannel::Delivery | OrderChannel::Pickup | OrderChannel::Appointment => Channel::Online,
+                _ => Channel::Store,
+            };
+            let mut lines = Vec::with_capacity(draft.lines.len());
+            let mut holds = Vec::new();
+            for (index, line) in draft.lines.iter().enumerate() {
+                let sku_id = line.sku_id.ok_or(DomainError::Required { field: "sku_id" })?;
+                let quantity = Qty::positive("quantity", line.quantity)?;
+                let sku =
+                    tx.get_sku(sku_id).await?.ok_or(AppError::UnknownReference { field: "sku_id", entity: "sku" })?;
+                let settings = tx.get_store_sku(store_id, sku_id).await?;
+                let price = effective_price(&sku, price_channel, settings.as_ref());
+                if !price.available || sku.status != ListingStatus::Active {
+                    return Err(AppError::SkuUnavailable { sku_id });
+                }
+                let member_price = draft.member.then_some(price.member);
+                let breakdown = LineBreakdown::price(price.regular, member_price, quantity.get(), sku.sold_by_weight)
+                    .map_err(|_| DomainError::MoneyOverflow { field: "lines" })?;
+                let product = tx.get_product(sku.product_id).await?;
+                if product.is_none_or(|p| p.kind != ProductKind::Service) {
+                    holds.push((sku_id, StockChange::Reserve(quantity)));
+                }
+                lines.push(OrderLine {
+                    line_no: i32::try_from(index + 1).unwrap_or(i32::MAX),
+                    sku_id,
+                    sku_name: sku.name.clone(),
+                    breakdown,
+                    refunded_quantity: 0,
+                    refunded_amount: Money::ZERO,
+                });
+            }
+            let (subtotal, discount, total) =
+                Order::totals(&lines).ok_or(DomainError::MoneyOverflow { field: "lines" })?;
+            let holds = merge_holds(holds)?;
+            let entries =
+                batch_entries(ctx, store_id, "reserve", &holds, &format!("order:{id}:reserve"), Some(&id.to_string()))?;
+            apply_batch(tx, store_id, &entries).await?;
+            let order = Order {
+                id,
+                store_id,
+                channel,
+                status: OrderStatus::Created,
+                pickup_code: (channel == OrderChannel::Pickup)
+                    .then(|| format!("{:06}", rand::rng().random_range(0..1_000_000))),
+                customer_phone,
+                delivery_address,
+                note,
+                lines,
+                subtotal,
+                discount,
+                total,
+                paid: Money::ZERO,
+                refunded: Money::ZERO,
+                // An eat-first bill holds until it is settled or voided.
+                hold_expires_at: (channel != OrderChannel::TableEatFirst).then(|| at + DEFAULT_HOLD),
+                created_by: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
+                created_at: at,
+                updated_at: at,
+            };
+            tx.insert_order(&order).await?;
+            step(tx, ctx, &order, "created", None).await?;
+            Change::new("order.created", "order", id)
+                .in_store(store_id)
+                .set("channel", &channel.as_str())
+                .set("total", &total.fen())
+                .record(tx, Some(ctx))
+                .await?;
+            detail(tx, id).await
+        })
+    }
+
+    /// Takes payment of what is due. Payment commits the held stock; for channels that hand
+    /// the goods over at once (POS, scan-to-buy, eat-first tables) it also sells it.
+    pub async fn pay_order(
+        &self,
+        ctx: &Ctx,
+        id: OrderId,
+        draft: PaymentDraft,
+        reply: Reply<'_, OrderDetail>,
+    ) -> AppResult<Written<OrderDetail>> {
+        ctx.require(Permission::SellOrders)?;
+        require_key(ctx)?;
+        let method = PaymentMethod::parse(draft.method.trim())?;
+        write_idempotent!(self, ctx, reply, |tx| {
+            let mut order = order_in_scope(ctx, tx, id).await?;
+            let before = order.status;
+            let next = transition(order.channel, before, OrderEvent::Pay)?;
+            let due = order.total.checked_sub(order.paid).unwrap_or(Money::ZERO);
+            if draft.amount != due.fen() {
+                return Err(AppError::AmountMismatch { expected: due.fen(), given: draft.amount });
+            }
+            let reference = provider(method).charge(due, draft.reference.as_deref())?;
+            let stocked = stocked_lines(tx, &order).await?;
+            let commit: Vec<_> = stocked.iter().map(|(sku, qty)| (*sku, StockChange::Commit(*qty))).collect();
+            move_stock(tx, ctx, &order, "commit", &commit).await?;
+            if next == OrderStatus::Completed {
+                let sell: Vec<_> = stocked.iter().map(|(sku, qty)| (*sku, StockChange::Sell(*qty))).collect();
+                move_stock(tx, ctx, &order, "sell", &sell).await?;
+            }
+            order.status = next;
+            order.paid = order.total;
+            order.hold_expires_at = None;
+            order.updated_at = now();
+            save(tx, &order, before).await?;
+            tx.insert_payment(&PaymentRecord {
+                id: PaymentId::new(),
+                order_id: id,
+                kind: "payment".into(),
+                method,
+                amount: due,
+                reference,
+                at: order.updated_at,
+            })
+            .await?;
+            step(tx, ctx, &order, "pay", Some(before)).await?;
+            Change::new("order.paid", "order", id)
+                .in_store(order.store_id)
+                .set("method", &method.as_str())
+                .set("amount", &due.fen())
+                .record(tx, Some(ctx))
+                .await?;
+            detail(tx, id).await
+        })
+    }
+
+    /// Moves an order one fulfilment step on. Goods leave the shelf (are sold) when they are
+    /// handed over: packed for pickup, dispatched for delivery, or served/visited on completion.
+    pub async fn advance_order(&self, ctx: &Ctx, id: OrderId, event: OrderEvent) -> AppResult<OrderDetail> {
+        ctx.require(Permission::FulfilOrders)?;
+        if !matches!(
+            event,
+            OrderEvent::StartPicking | OrderEvent::MarkReady | OrderEvent::Dispatch | OrderEvent::Complete
+        ) {
+            return Err(DomainError::UnknownValue { field: "step", value: event.as_str().to_owned() }.into());
+        }
+        write_tx!(self, |tx| {
+            let mut order = order_in_scope(ctx, tx, id).await?;
+            let before = order.status;
+            let next = transition(order.channel, before, event)?;
+            let hands_over = matches!(next, OrderStatus::Ready | OrderStatus::Dispatched)
+                || (next == OrderStatus::Completed && before == OrderStatus::Paid);
+            if hands_over {
+                let sell: Vec<_> = stocked_lines(tx, &order)
+                    .await?
+                    .into_iter()
+                    .map(|(sku, qty)| (sku, StockChange::Sell(qty)))
+                    .collect();
+                move_stock(tx, ctx, &order, "sell", &sell).await?;
+            }
+            order.status = next;
+            order.updated_at = now();
+            save(tx, &order, before).await?;
+            step(tx, ctx, &order, event.as_str(), Some(before)).await?;
+            Change::new("order.advanced", "order", id)
+                .in_store(order.store_id)
+                .diff("status", &before.as_str(), &next.as_str())
+                .record(tx, Some(ctx))
+                .await?;
+            detail(tx, id).await
+        })
+    }
+
+    /// Cancels an order that has not been handed over: releases its hold, or gives back its
+    /// committed stock and its payment.
+    pub async fn cancel_order(&self, ctx: &Ctx, id: OrderId) -> AppResult<OrderDetail> {
+        ctx.require(Permission::SellOrders)?;
+        write_tx!(self, |tx| cancel_in(tx, ctx, id, "cancel").await)
+    }
+
+    /// Refunds some units of some lines of a completed order: the money paid for exactly those
+    /// units goes back (by the method it came in) and the goods return to on hand.
+    pub async fn refund_order(
+        &self,
+        ctx: &Ctx,
+        id: OrderId,
+        draft: RefundDraft,
+        reply: Reply<'_, OrderDetail>,
+    ) -> AppResult<Written<OrderDetail>> {
+        ctx.require(Permission::SellOrders)?;
+        require_key(ctx)?;
+        if draft.lines.is_empty() {
+            return Err(DomainError::Required { field: "lines" }.into());
+        }
+        let reason = text::optional("reason", draft.reason.as_deref(), 200)?;
+        write_idempotent!(self, ctx, reply, |tx| {
+            let mut order = order_in_scope(ctx, tx, id).await?;
+            let before = order.status;
+            let mut total = Money::ZERO;
+            let mut returned = Vec::new();
+            for &(line_no, quantity) in &draft.lines {
+                let line = order
+                    .lines
+                    .iter_mut()
+                    .find(|l| l.line_no == line_no)
+                    .ok_or(AppError::UnknownReference { field: "line_no", entity: "order_line" })?;
+                let give = refund_amount(
+                    line.breakdown.amount,
+                    line.breakdown.quantity,
+                    line.refunded_quantity,
+                    line.refunded_amount,
+                    quantity,
+                )
+                .ok_or(DomainError::OutOfRange {
+                    field: "quantity",
+                    min: 1,
+                    max: line.breakdown.quantity - line.refunded_quantity,
+                })?;
+                line.refunded_quantity += quantity;
+                line.refunded_amount =
+                    line.refunded_amount.checked_add(give).ok_or(DomainError::MoneyOverflow { field: "lines" })?;
+                total = total.checked_add(give).ok_or(DomainError::MoneyOverflow { field: "lines" })?;
+                returned.push((line.sku_id, quantity));
+            }
+            let next = transition(order.channel, before, OrderEvent::Refund { all_lines: order.fully_refunded() })?;
+            let stocked = stocked_lines(tx, &order).await?;
+            let back: Vec<_> = returned
+                .iter()
+                .filter(|(sku, _)| stocked.iter().any(|(s, _)| s == sku))
+                .map(|&(sku, qty)| (sku, StockChange::Move { kind: MovementKind::Return, delta: qty }))
+                .collect();
+            let payment_id = PaymentId::new();
+            let key = format!("order:{id}:refund:{payment_id}");
+            let entries =
+                batch_entries(ctx, order.store_id, "return", &merge_changes(back)?, &key, Some(&id.to_string()))?;
+            apply_batch(tx, order.store_id, &entries).await?;
+            order.status = next;
+            order.refunded = order.refunded.checked_add(total).ok_or(DomainError::MoneyOverflow { field: "lines" })?;
+            order.updated_at = now();
+            save(tx, &order, before).await?;
+            let method = tx.order_payments(id).await?.first().map_or(PaymentMethod::Cash, |p| p.method);
+            tx.insert_payment(&PaymentRecord {
+                id: payment_id,
+                order_id: id,
+                kind: "refund".into(),
+                method,
+                amount: total,
+                reference: reason,
+                at: order.updated_at,
+            })
+            .await?;
+            step(tx, ctx, &order, "refund", Some(before)).await?;
+            Change::new("order.refunded", "order", id)
+                .in_store(order.store_id)
+                .set("amount", &total.fen())
+                .record(tx, Some(ctx))
+                .await?;
+            detail(tx, id).await
+        })
+    }
+
+    pub async fn get_order(&self, ctx: &Ctx, id: OrderId) -> AppResult<OrderDetail> {
+        ctx.require(Permission::ReadOrders)?;
+        read_tx!(self, |tx| {
+            order_in_scope(ctx, tx, id).await?;
+            detail(tx, id).await
+        })
+    }
+
+    pub async fn list_orders(
+        &self,
+        ctx: &Ctx,
+        filter: OrderFilter,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> AppResult<Listing<Order>> {
+        ctx.require(Permission::ReadOrders)?;
+        if let Some(status) = &filter.status {
+            OrderStatus::parse(status)?;
+        }
+        if let Some(channel) = &filter.channel {
+            OrderChannel::parse(channel)?;
+        }
+        let page = Cursor::page(cursor, limit)?;
+        let rows = read_tx!(self, |tx| {
+            let place = scoped_place(ctx, tx, filter.place).await?;
+            Ok(tx.list_orders(&OrderFilter { place, ..filter }, page).await?)
+        })?;
+        Ok(Listing::from_rows(rows, page, |o| o.id.as_uuid()))
+    }
+
+    /// Cancels the unpaid orders whose hold expired by `at`, releasing their stock. Returns how
+    /// many it cancelled. Run periodically by the server; safe to run on several instances.
+    pub async fn expire_holds(&self, at: quanyu_domain::time::Timestamp) -> AppResult<usize> {
+        let expired = read_tx!(self, |tx| Ok(tx.expired_holds(at, 200).await?))?;
+        let ctx = Ctx::system();
+        let mut cancelled = 0;
+        for id in expired {
+            match write_tx!(self, |tx| cancel_in(tx, &ctx, id, "expire").await) {
+                Ok(_) => cancelled += 1,
+                // Paid or cancelled meanwhile: nothing to release.
+                Err(AppError::StatusChanged | AppError::IllegalTransition(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(cancelled)
+    }
+}
+
+impl App {
+    /// Releases expired holds every `every`, forever: the server spawns it beside the API.
+    pub async fn sweep_expired_holds(self, every: std::time::Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match self.expire_holds(now()).await {
+                Ok(0) => {}
+                Ok(released) => tracing::info!(released, "released the stock of unpaid orders past their hold"),
+                Err(err) => tracing::warn!(error = %err, "releasing expired holds failed; retrying next tick"),
+            }
+        }
+    }
+}
+
+fn require_key(ctx: &Ctx) -> AppResult<()> {
+    ctx.idempotency.as_ref().map(|_| ()).ok_or(AppError::IdempotencyKeyRequired)
+}
+
+async fn order_in_scope(ctx: &Ctx, tx: &mut dyn Tx, id: OrderId) -> AppResult<Order> {
+    let order = tx.get_order(id).await?.ok_or(AppError::NotFound { entity: "order" })?;
+    store_in_scope(ctx, tx, order.store_id).await?;
+    Ok(order)
+}
+
+async fn detail(tx: &mut dyn Tx, id: OrderId) -> AppResult<OrderDetail> {
+    let order = tx.get_order(id).await?.ok_or(AppError::NotFound { entity: "order" })?;
+    Ok(OrderDetail { steps: tx.order_steps(id).await?, payments: tx.order_payments(id).await?, order })
+}
+
+async fn save(tx: &mut dyn Tx, order: &Order, expected: OrderStatus) -> AppResult<()> {
+    if tx.update_order(order, expected).await? { Ok(()) } else { Err(AppError::StatusChanged) }
+}
+
+async fn step(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, event: &str, from: Option<OrderStatus>) -> AppResult<()> {
+    tx.append_order_step(&OrderStep {
+        id: uuid::Uuid::now_v7(),
+        order_id: order.id,
+        event: event.to_owned(),
+        from_status: from.map(|s| s.as_str().to_owned()),
+        to_status: order.status.as_str().to_owned(),
+        actor_id: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
+        at: now(),
+    })
+    .await?;
+    Ok(())
+}
+
+/// The order's quantities per SKU that hold stock (services hold none), summed per SKU.
+async fn stocked_lines(tx: &mut dyn Tx, order: &Order) -> AppResult<Vec<(SkuId, Qty)>> {
+    let mut holds = Vec::new();
+    for line in &order.lines {
+        let sku = tx.get_sku(line.sku_id).await?.ok_or(AppError::NotFound { entity: "sku" })?;
+        let product = tx.get_product(sku.product_id).await?;
+        if product.is_none_or(|p| p.kind != ProductKind::Service) {
+            holds.push((line.sku_id, Qty::new(line.breakdown.quantity)));
+        }
+    }
+    Ok(quanyu_domain::inventory::merge_demand(holds).ok_or(DomainError::OutOfRange {
+        field: "quantity",
+        min: 1,
+        max: Qty::MAX.get(),
+    })?)
+}
+
+async fn move_stock(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    order: &Order,
+    label: &str,
+    changes: &[(SkuId, StockChange)],
+) -> AppResult<()> {
+    let key = format!("order:{}:{label}", order.id);
+    let entries = batch_entries(ctx, order.store_id, label, changes, &key, Some(&order.id.to_string()))?;
+    apply_batch(tx, order.store_id, &entries).await?;
+    Ok(())
+}
+
+/// Cancels in the caller's transaction (shared by cancellation and hold expiry).
+async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppResult<OrderDetail> {
+    let mut order = order_in_scope(ctx, tx, id).await?;
+    let before = order.status;
+    let next = transition(order.channel, before, OrderEvent::Cancel)?;
+    let stocked = stocked_lines(tx, &order).await?;
+    if before == OrderStatus::Created {
+        let release: Vec<_> = stocked.iter().map(|&(sku, qty)| (sku, StockChange::Release(qty))).collect();
+        move_stock(tx, ctx, &order, "release", &release).await?;
+    } else {
+        let uncommit: Vec<_> = stocked.iter().map(|&(sku, qty)| (sku, StockChange::Uncommit(qty))).collect();
+        move_stock(tx, ctx, &order, "uncommit", &uncommit).await?;
+        if order.paid > Money::ZERO {
+            let method = tx.order_payments(id).await?.first().map_or(PaymentMethod::Cash, |p| p.method);
+            tx.insert_payment(&PaymentRecord {
+                id: PaymentId::new(),
+                order_id: id,
+                kind: "refund".into(),
+                method,
+                amount: order.paid,
+                reference: None,
+                at: now(),
+            })
+            .await?;
+            order.refunded = order.paid;
+        }
+    }
+    order.status = next;
+    order.hold_expires_at = None;
+    order.updated_at = now();
+    save(tx, &order, before).await?;
+    step(tx, ctx, &order, event, Some(before)).await?;
+    Change::new("order.cancelled", "order", id)
+        .in_store(order.store_id)
+        .set("by", &event)
+        .record(tx, Some(ctx))
+        .await?;
+    detail(tx, id).await
+}
+
+fn merge_holds(holds: Vec<(SkuId, StockChange)>) -> AppResult<Vec<(SkuId, StockChange)>> {
+    let quantities = holds.into_iter().map(|(sku, change)| match change {
+        StockChange::Reserve(qty) => (sku, qty),
+        _ => (sku, Qty::ZERO),
+    });
+    let merged = quanyu_domain::inventory::merge_demand(quantities).ok_or(DomainError::OutOfRange {
+        field: "quantity",
+        min: 1,
+        max: Qty::MAX.get(),
+    })?;
+    Ok(merged.into_iter().map(|(sku, qty)| (sku, StockChange::Reserve(qty))).collect())
+}
+
+fn merge_changes(returns: Vec<(SkuId, StockChange)>) -> AppResult<Vec<(SkuId, StockChange)>> {
+    let quantities = returns.into_iter().map(|(sku, change)| match change {
+        StockChange::Move { delta, .. } => (sku, Qty::new(delta)),
+        _ => (sku, Qty::ZERO),
+    });
+    let merged = quanyu_domain::inventory::merge_demand(quantities).ok_or(DomainError::OutOfRange {
+        field: "quantity",
+        min: 1,
+        max: Qty::MAX.get(),
+    })?;
+    Ok(merged
+        .into_iter()
+        .map(|(sku, qty)| (sku, StockChange::Move { kind: MovementKind::Return, delta: qty.get() }))
+        .collect())
+}

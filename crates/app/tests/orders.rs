@@ -1,0 +1,149 @@
+//! Orders raced and left unpaid, on each backend: one payment wins, expired holds give their
+//! stock back, and the stock books always add up.
+
+use std::sync::Arc;
+
+use quanyu_app::{
+    App, AppConfig, AppError, CategoryDraft, Ctx, Idempotency, LineDraft, OrderDetail, OrderDraft, PasswordHasher,
+    PaymentDraft, PriceDraft, ProductDraft, RegionDraft, SkuDraft, StaffDraft, StoreDraft, StoredReply, Written,
+};
+use quanyu_domain::{
+    ids::{SkuId, StoreId},
+    inventory::{MovementKind, StockChange},
+};
+use quanyu_store::Database;
+
+quanyu_store::backend_tests!(racing_payments_of_one_order_let_one_win, unpaid_orders_give_their_stock_back);
+
+fn no_reply<T>(_: &T) -> StoredReply {
+    StoredReply { status: 201, body: vec![] }
+}
+
+fn fresh<T>(written: Written<T>) -> T {
+    match written {
+        Written::Fresh(value) => value,
+        Written::Replayed(_) => panic!("a fresh write was expected"),
+    }
+}
+
+/// A chain with one store holding 10 of one SKU, and a cashier's context there.
+async fn setup(db: Arc<dyn Database>) -> (App, Ctx, StoreId, SkuId) {
+    let app = App::new(db, AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
+    let system = Ctx::system();
+    let region = fresh(
+        app.create_region(&system, RegionDraft { code: "N".into(), name: "北区".into() }, &no_reply).await.unwrap(),
+    );
+    let draft = StoreDraft {
+        code: "A".into(),
+        name: "A 店".into(),
+        region_id: Some(region.id),
+        address: "上海".into(),
+        lat: 31.2,
+        lng: 121.4,
+        area_m2: 100,
+        opening_hours: Some("00:00-24:00".into()),
+        ..StoreDraft::default()
+    };
+    let store = fresh(app.create_store(&system, draft, &no_reply).await.unwrap()).id;
+    let category = fresh(
+        app.create_category(&system, CategoryDraft { name: "乳品".into(), ..Default::default() }, &no_reply)
+            .await
+            .unwrap(),
+    );
+    let product = ProductDraft {
+        name: "牛奶".into(),
+        category_id: Some(category.id),
+        skus: vec![SkuDraft {
+            code: "MILK".into(),
+            name: "1L".into(),
+            unit: "盒".into(),
+            prices: PriceDraft { base: 1200, ..Default::default() },
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let (_, skus) = fresh(app.create_product(&system, product, &no_reply).await.unwrap());
+    let sku = skus[0].id;
+    let receipt = [(sku, StockChange::Move { kind: MovementKind::PurchaseReceipt, delta: 10 })];
+    app.change_stock(&system, store, "purchase_receipt", &receipt, "po-1", None).await.unwrap();
+    let cashier = StaffDraft {
+        username: "cashier".into(),
+        display_name: "收银".into(),
+        role: "cashier".into(),
+        store_id: Some(store),
+        password: "long-enough-1".into(),
+        ..StaffDraft::default()
+    };
+    fresh(app.create_staff(&system, cashier, &no_reply).await.unwrap());
+    let login = app.login("cashier", "long-enough-1", &Default::default()).await.unwrap();
+    let ctx = Ctx::new(app.authenticate(&login.secret).await.unwrap());
+    (app, ctx, store, sku)
+}
+
+fn keyed(ctx: &Ctx, key: &str) -> Ctx {
+    Ctx { idempotency: Some(Idempotency { key: key.into(), fingerprint: key.into() }), ..ctx.clone() }
+}
+
+async fn order(app: &App, ctx: &Ctx, store: StoreId, sku: SkuId, channel: &str, key: &str) -> OrderDetail {
+    let draft = OrderDraft {
+        store_id: Some(store),
+        channel: channel.into(),
+        lines: vec![LineDraft { sku_id: Some(sku), quantity: 3 }],
+        delivery_address: Some("上海市".into()),
+        ..OrderDraft::default()
+    };
+    fresh(app.create_order(&keyed(ctx, key), draft, &no_reply).await.unwrap())
+}
+
+async fn racing_payments_of_one_order_let_one_win(db: Arc<dyn Database>) {
+    let (app, ctx, store, sku) = setup(db.clone()).await;
+    let placed = order(&app, &ctx, store, sku, "delivery", "o-1").await;
+    let tasks: Vec<_> = (0..6)
+        .map(|attempt| {
+            let (app, ctx, id) = (app.clone(), keyed(&ctx, &format!("pay-{attempt}")), placed.order.id);
+            tokio::spawn(async move {
+                let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None };
+                app.pay_order(&ctx, id, payment, &no_reply).await
+            })
+        })
+        .collect();
+    let mut paid = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => paid += 1,
+            Err(AppError::IllegalTransition(_) | AppError::StatusChanged | AppError::InsufficientStock { .. }) => {}
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!(paid, 1, "one payment, however many raced");
+    let detail = app.get_order(&ctx, placed.order.id).await.unwrap();
+    assert_eq!(detail.payments.len(), 1);
+    let mut tx = db.read().await.unwrap();
+    let row = tx.get_stock(store, sku).await.unwrap().unwrap();
+    assert_eq!((row.levels.committed.get(), row.levels.reserved.get()), (3, 0));
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+}
+
+async fn unpaid_orders_give_their_stock_back(db: Arc<dyn Database>) {
+    let (app, ctx, store, sku) = setup(db.clone()).await;
+    let unpaid = order(&app, &ctx, store, sku, "pickup", "o-1").await;
+    let settled = order(&app, &ctx, store, sku, "pickup", "o-2").await;
+    let bill = order(&app, &ctx, store, sku, "table_eat_first", "o-3").await;
+    assert!(bill.order.hold_expires_at.is_none(), "an open bill holds until settled");
+    let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None };
+    app.pay_order(&keyed(&ctx, "pay"), settled.order.id, payment, &no_reply).await.unwrap();
+
+    let soon = unpaid.order.created_at + chrono::Duration::minutes(5);
+    assert_eq!(app.expire_holds(soon).await.unwrap(), 0, "not yet");
+    let later = unpaid.order.created_at + chrono::Duration::minutes(16);
+    assert_eq!(app.expire_holds(later).await.unwrap(), 1);
+    assert_eq!(app.expire_holds(later).await.unwrap(), 0, "nothing left to expire");
+    let detail = app.get_order(&ctx, unpaid.order.id).await.unwrap();
+    assert_eq!(detail.order.status.as_str(), "cancelled");
+    assert_eq!(detail.steps.last().map(|s| s.event.as_str()), Some("expire"));
+    let mut tx = db.read().await.unwrap();
+    let row = tx.get_stock(store, sku).await.unwrap().unwrap();
+    // 10 received: 3 committed (paid pickup), 3 held by the open bill, 4 available.
+    assert_eq!((row.levels.committed.get(), row.levels.reserved.get(), row.levels.available().get()), (3, 3, 4));
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+}

@@ -1,0 +1,300 @@
+//! Orders with their lines, timeline and payments. Status changes are compare-and-set on the
+//! status the caller read, so two concurrent payments of one order cannot both succeed.
+
+use async_trait::async_trait;
+use quanyu_domain::{
+    Money,
+    ids::{OrderId, PaymentId, SkuId, StaffId, StoreId},
+    order::{Adjustment, LineBreakdown, Order, OrderChannel, OrderLine, OrderStatus, PaymentMethod},
+    text::Phone,
+    time::Timestamp,
+};
+use sqlx::{Row as _, types::Json};
+use uuid::Uuid;
+
+use super::{super::SqlTx, rows::Row};
+use crate::{OrderFilter, OrderRepo, OrderStep, Page, PaymentRecord, StoreError, StoreResult};
+
+fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {err}"))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredAdjustment {
+    source: String,
+    amount: i64,
+}
+
+fn line(row: &Row) -> StoreResult<OrderLine> {
+    let Json(adjustments): Json<Vec<StoredAdjustment>> = row.try_get("adjustments")?;
+    Ok(OrderLine {
+        line_no: row.try_get("line_no")?,
+        sku_id: SkuId::from_uuid(row.try_get("sku_id")?),
+        sku_name: row.try_get("sku_name")?,
+        breakdown: LineBreakdown {
+            unit_price: Money::from_fen(row.try_get("unit_price")?),
+            quantity: row.try_get("quantity")?,
+            sold_by_weight: row.try_get("sold_by_weight")?,
+            base_amount: Money::from_fen(row.try_get("base_amount")?),
+            adjustments: adjustments
+                .into_iter()
+                .map(|a| Adjustment { source: a.source, amount: Money::from_fen(a.amount) })
+                .collect(),
+            amount: Money::from_fen(row.try_get("amount")?),
+        },
+        refunded_quantity: row.try_get("refunded_quantity")?,
+        refunded_amount: Money::from_fen(row.try_get("refunded_amount")?),
+    })
+}
+
+fn order(row: &Row, lines: Vec<OrderLine>) -> StoreResult<Order> {
+    let channel: String = row.try_get("channel")?;
+    let status: String = row.try_get("status")?;
+    let phone: Option<String> = row.try_get("customer_phone")?;
+    let created_by: Option<Uuid> = row.try_get("created_by")?;
+    Ok(Order {
+        id: OrderId::from_uuid(row.try_get("id")?),
+        store_id: StoreId::from_uuid(row.try_get("store_id")?),
+        channel: OrderChannel::parse(&channel).map_err(|e| corrupt("channel", e))?,
+        status: OrderStatus::parse(&status).map_err(|e| corrupt("status", e))?,
+        pickup_code: row.try_get("pickup_code")?,
+        customer_phone: phone.map(|p| Phone::parse(&p).map_err(|e| corrupt("customer_phone", e))).transpose()?,
+        delivery_address: row.try_get("delivery_address")?,
+        note: row.try_get("note")?,
+        lines,
+        subtotal: Money::from_fen(row.try_get("subtotal")?),
+        discount: Money::from_fen(row.try_get("discount")?),
+        total: Money::from_fen(row.try_get("total")?),
+        paid: Money::from_fen(row.try_get("paid")?),
+        refunded: Money::from_fen(row.try_get("refunded")?),
+        hold_expires_at: row.try_get("hold_expires_at")?,
+        created_by: created_by.map(StaffId::from_uuid),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn adjustments(line: &OrderLine) -> Json<Vec<StoredAdjustment>> {
+    Json(
+        line.breakdown
+            .adjustments
+            .iter()
+            .map(|a| StoredAdjustment { source: a.source.clone(), amount: a.amount.fen() })
+            .collect(),
+    )
+}
+
+impl SqlTx {
+    async fn lines_of(&mut self, id: OrderId) -> StoreResult<Vec<OrderLine>> {
+        let found = sqlx::query("SELECT * FROM order_lines WHERE order_id = $1 ORDER BY line_no")
+            .bind(id.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await?;
+        found.iter().map(line).collect()
+    }
+}
+
+#[async_trait]
+impl OrderRepo for SqlTx {
+    async fn insert_order(&mut self, o: &Order) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO orders (id, store_id, channel, status, pickup_code, customer_phone, delivery_address, note, \
+             subtotal, discount, total, paid, refunded, hold_expires_at, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(o.id.as_uuid())
+        .bind(o.store_id.as_uuid())
+        .bind(o.channel.as_str())
+        .bind(o.status.as_str())
+        .bind(&o.pickup_code)
+        .bind(o.customer_phone.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(&o.delivery_address)
+        .bind(&o.note)
+        .bind(o.subtotal.fen())
+        .bind(o.discount.fen())
+        .bind(o.total.fen())
+        .bind(o.paid.fen())
+        .bind(o.refunded.fen())
+        .bind(o.hold_expires_at)
+        .bind(o.created_by.map(|s| s.as_uuid()))
+        .bind(o.created_at)
+        .bind(o.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        for l in &o.lines {
+            let b = &l.breakdown;
+            sqlx::query(
+                "INSERT INTO order_lines (order_id, line_no, sku_id, sku_name, quantity, unit_price, sold_by_weight, \
+                 base_amount, adjustments, amount, refunded_quantity, refunded_amount) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(o.id.as_uuid())
+            .bind(l.line_no)
+            .bind(l.sku_id.as_uuid())
+            .bind(&l.sku_name)
+            .bind(b.quantity)
+            .bind(b.unit_price.fen())
+            .bind(b.sold_by_weight)
+            .bind(b.base_amount.fen())
+            .bind(adjustments(l))
+            .bind(b.amount.fen())
+            .bind(l.refunded_quantity)
+            .bind(l.refunded_amount.fen())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn get_order(&mut self, id: OrderId) -> StoreResult<Option<Order>> {
+        let row =
+            sqlx::query("SELECT * FROM orders WHERE id = $1").bind(id.as_uuid()).fetch_optional(&mut *self.tx).await?;
+        let Some(row) = row else { return Ok(None) };
+        let lines = self.lines_of(id).await?;
+        order(&row, lines).map(Some)
+    }
+
+    async fn update_order(&mut self, o: &Order, expected: OrderStatus) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE orders SET status = $3, paid = $4, refunded = $5, hold_expires_at = $6, updated_at = $7 \
+             WHERE id = $1 AND status = $2",
+        )
+        .bind(o.id.as_uuid())
+        .bind(expected.as_str())
+        .bind(o.status.as_str())
+        .bind(o.paid.fen())
+        .bind(o.refunded.fen())
+        .bind(o.hold_expires_at)
+        .bind(o.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for l in &o.lines {
+            sqlx::query(
+                "UPDATE order_lines SET refunded_quantity = $3, refunded_amount = $4 WHERE order_id = $1 AND line_no = $2",
+            )
+            .bind(o.id.as_uuid())
+            .bind(l.line_no)
+            .bind(l.refunded_quantity)
+            .bind(l.refunded_amount.fen())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(true)
+    }
+
+    async fn list_orders(&mut self, filter: &OrderFilter, page: Page) -> StoreResult<Vec<Order>> {
+        let found = sqlx::query(
+            "SELECT * FROM orders WHERE ($1 IS NULL OR store_id = $1) \
+             AND ($2 IS NULL OR store_id IN (SELECT id FROM stores WHERE region_id = $2)) \
+             AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR channel = $4) \
+             AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6",
+        )
+        .bind(filter.place.store_id.map(|s| s.as_uuid()))
+        .bind(filter.place.region_id.map(|r| r.as_uuid()))
+        .bind(filter.status.as_deref())
+        .bind(filter.channel.as_deref())
+        .bind(page.after)
+        .bind(page.sql_limit())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut orders = Vec::with_capacity(found.len());
+        for row in &found {
+            let id = OrderId::from_uuid(row.try_get("id")?);
+            let lines = self.lines_of(id).await?;
+            orders.push(order(row, lines)?);
+        }
+        Ok(orders)
+    }
+
+    async fn expired_holds(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<OrderId>> {
+        let found = sqlx::query(
+            "SELECT id FROM orders WHERE status = 'created' AND hold_expires_at IS NOT NULL AND hold_expires_at <= $1 \
+             ORDER BY hold_expires_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        found.iter().map(|row| Ok(OrderId::from_uuid(row.try_get("id")?))).collect()
+    }
+
+    async fn append_order_step(&mut self, step: &OrderStep) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO order_timeline (id, order_id, event, from_status, to_status, actor_id, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(step.id)
+        .bind(step.order_id.as_uuid())
+        .bind(&step.event)
+        .bind(&step.from_status)
+        .bind(&step.to_status)
+        .bind(step.actor_id.map(|a| a.as_uuid()))
+        .bind(step.at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn order_steps(&mut self, id: OrderId) -> StoreResult<Vec<OrderStep>> {
+        let found = sqlx::query("SELECT * FROM order_timeline WHERE order_id = $1 ORDER BY id")
+            .bind(id.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await?;
+        found
+            .iter()
+            .map(|row| {
+                let actor: Option<Uuid> = row.try_get("actor_id")?;
+                Ok(OrderStep {
+                    id: row.try_get("id")?,
+                    order_id: OrderId::from_uuid(row.try_get("order_id")?),
+                    event: row.try_get("event")?,
+                    from_status: row.try_get("from_status")?,
+                    to_status: row.try_get("to_status")?,
+                    actor_id: actor.map(StaffId::from_uuid),
+                    at: row.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_payment(&mut self, p: &PaymentRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO payments (id, order_id, kind, method, amount, reference, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(p.id.as_uuid())
+        .bind(p.order_id.as_uuid())
+        .bind(&p.kind)
+        .bind(p.method.as_str())
+        .bind(p.amount.fen())
+        .bind(&p.reference)
+        .bind(p.at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn order_payments(&mut self, id: OrderId) -> StoreResult<Vec<PaymentRecord>> {
+        let found = sqlx::query("SELECT * FROM payments WHERE order_id = $1 ORDER BY id")
+            .bind(id.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await?;
+        found
+            .iter()
+            .map(|row| {
+                let method: String = row.try_get("method")?;
+                Ok(PaymentRecord {
+                    id: PaymentId::from_uuid(row.try_get("id")?),
+                    order_id: OrderId::from_uuid(row.try_get("order_id")?),
+                    kind: row.try_get("kind")?,
+                    method: PaymentMethod::parse(&method).map_err(|e| corrupt("method", e))?,
+                    amount: Money::from_fen(row.try_get("amount")?),
+                    reference: row.try_get("reference")?,
+                    at: row.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+}

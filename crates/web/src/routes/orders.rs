@@ -1,0 +1,356 @@
+//! Orders: create, pay, fulfil, cancel, refund, and read with their timeline.
+
+use axum::{extract::State, response::Response};
+use chrono::{DateTime, Utc};
+use quanyu_app::{Ctx, LineDraft, OrderDetail, OrderDraft, PaymentDraft, RefundDraft, parse_step};
+use quanyu_domain::{
+    ids::{OrderId, RegionId, SkuId, StoreId},
+    order::{Order, OrderLine},
+};
+use quanyu_store::{OrderFilter, OrderStep, PaymentRecord, PlaceFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{ListOut, created, json_reply, ok};
+use crate::{
+    ApiError, AppState,
+    extract::{ApiPath, ApiQuery, Auth, Create, JsonBody},
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjustmentOut {
+    /// The rule that gave it: member_price…
+    source: String,
+    /// 分; negative for a discount.
+    amount: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderLineOut {
+    line_no: i32,
+    sku_id: Uuid,
+    sku_name: String,
+    /// Units, or grams when sold by weight.
+    quantity: i64,
+    /// Per unit, or per kg when sold by weight (分).
+    unit_price: i64,
+    sold_by_weight: bool,
+    base_amount: i64,
+    adjustments: Vec<AdjustmentOut>,
+    /// What is charged for the line: base_amount + Σ adjustments.
+    amount: i64,
+    refunded_quantity: i64,
+    refunded_amount: i64,
+}
+
+impl From<&OrderLine> for OrderLineOut {
+    fn from(l: &OrderLine) -> Self {
+        let b = &l.breakdown;
+        OrderLineOut {
+            line_no: l.line_no,
+            sku_id: l.sku_id.as_uuid(),
+            sku_name: l.sku_name.clone(),
+            quantity: b.quantity,
+            unit_price: b.unit_price.fen(),
+            sold_by_weight: b.sold_by_weight,
+            base_amount: b.base_amount.fen(),
+            adjustments: b
+                .adjustments
+                .iter()
+                .map(|a| AdjustmentOut { source: a.source.clone(), amount: a.amount.fen() })
+                .collect(),
+            amount: b.amount.fen(),
+            refunded_quantity: l.refunded_quantity,
+            refunded_amount: l.refunded_amount.fen(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderStepOut {
+    event: String,
+    from_status: Option<String>,
+    to_status: String,
+    actor_id: Option<Uuid>,
+    at: DateTime<Utc>,
+}
+
+impl From<&OrderStep> for OrderStepOut {
+    fn from(s: &OrderStep) -> Self {
+        OrderStepOut {
+            event: s.event.clone(),
+            from_status: s.from_status.clone(),
+            to_status: s.to_status.clone(),
+            actor_id: s.actor_id.map(|a| a.as_uuid()),
+            at: s.at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentOut {
+    id: Uuid,
+    /// payment or refund.
+    kind: String,
+    /// cash or card.
+    method: String,
+    amount: i64,
+    reference: Option<String>,
+    at: DateTime<Utc>,
+}
+
+impl From<&PaymentRecord> for PaymentOut {
+    fn from(p: &PaymentRecord) -> Self {
+        PaymentOut {
+            id: p.id.as_uuid(),
+            kind: p.kind.clone(),
+            method: p.method.as_str().to_owned(),
+            amount: p.amount.fen(),
+            reference: p.reference.clone(),
+            at: p.at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderOut {
+    id: Uuid,
+    store_id: Uuid,
+    /// delivery, pickup, pos, scan_to_buy, table_pay_first, table_eat_first or appointment.
+    channel: String,
+    /// created, paid, picking, ready, dispatched, completed, cancelled, partially_refunded, refunded.
+    status: String,
+    pickup_code: Option<String>,
+    customer_phone: Option<String>,
+    delivery_address: Option<String>,
+    note: Option<String>,
+    lines: Vec<OrderLineOut>,
+    /// Σ base amounts (分).
+    subtotal: i64,
+    /// Σ adjustments (分, zero or negative).
+    discount: i64,
+    total: i64,
+    paid: i64,
+    refunded: i64,
+    /// Until when an unpaid order holds its stock.
+    hold_expires_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// Present on single-order reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeline: Option<Vec<OrderStepOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payments: Option<Vec<PaymentOut>>,
+}
+
+impl OrderOut {
+    fn new(o: &Order, steps: Option<&[OrderStep]>, payments: Option<&[PaymentRecord]>) -> OrderOut {
+        OrderOut {
+            id: o.id.as_uuid(),
+            store_id: o.store_id.as_uuid(),
+            channel: o.channel.as_str().to_owned(),
+            status: o.status.as_str().to_owned(),
+            pickup_code: o.pickup_code.clone(),
+            customer_phone: o.customer_phone.as_ref().map(|p| p.as_str().to_owned()),
+            delivery_address: o.delivery_address.clone(),
+            note: o.note.clone(),
+            lines: o.lines.iter().map(OrderLineOut::from).collect(),
+            subtotal: o.subtotal.fen(),
+            discount: o.discount.fen(),
+            total: o.total.fen(),
+            paid: o.paid.fen(),
+            refunded: o.refunded.fen(),
+            hold_expires_at: o.hold_expires_at,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            timeline: steps.map(|s| s.iter().map(OrderStepOut::from).collect()),
+            payments: payments.map(|p| p.iter().map(PaymentOut::from).collect()),
+        }
+    }
+
+    fn detail(d: &OrderDetail) -> OrderOut {
+        OrderOut::new(&d.order, Some(&d.steps), Some(&d.payments))
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLineIn {
+    sku_id: Uuid,
+    /// Units, or grams for goods sold by weight.
+    quantity: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderIn {
+    store_id: Uuid,
+    channel: String,
+    lines: Vec<OrderLineIn>,
+    /// The buyer is a member: member prices apply.
+    #[serde(default)]
+    member: bool,
+    customer_phone: Option<String>,
+    /// Required for delivery.
+    delivery_address: Option<String>,
+    note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentIn {
+    /// cash or card.
+    method: String,
+    /// What is due, in 分.
+    amount: i64,
+    /// The card terminal's reference (required for card).
+    reference: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundLineIn {
+    line_no: i32,
+    quantity: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundIn {
+    lines: Vec<RefundLineIn>,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepIn {
+    /// start_picking, mark_ready, dispatch or complete.
+    step: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderQuery {
+    store_id: Option<Uuid>,
+    region_id: Option<Uuid>,
+    status: Option<String>,
+    channel: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+/// Creates an order, pricing each line and holding its stock. `Idempotency-Key` is required.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderIn,
+    params(("Idempotency-Key" = String, Header, description = "Required")),
+    responses((status = 201, body = OrderOut), (status = 409, description = "insufficient_stock, sku_unavailable")))]
+pub async fn create_order(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    create: Create<OrderIn>,
+) -> Result<Response, ApiError> {
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let input = create.body;
+    let draft = OrderDraft {
+        store_id: Some(StoreId::from_uuid(input.store_id)),
+        channel: input.channel,
+        lines: input
+            .lines
+            .into_iter()
+            .map(|l| LineDraft { sku_id: Some(SkuId::from_uuid(l.sku_id)), quantity: l.quantity })
+            .collect(),
+        member: input.member,
+        customer_phone: input.customer_phone,
+        delivery_address: input.delivery_address,
+        note: input.note,
+    };
+    let reply = json_reply(OrderOut::detail);
+    Ok(created(state.app.create_order(&ctx, draft, &reply).await?, &reply))
+}
+
+/// Orders within the caller's scope, oldest first.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderQuery), responses((status = 200, body = ListOut<OrderOut>)))]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiQuery(query): ApiQuery<OrderQuery>,
+) -> Result<Response, ApiError> {
+    let filter = OrderFilter {
+        place: PlaceFilter {
+            region_id: query.region_id.map(RegionId::from_uuid),
+            store_id: query.store_id.map(StoreId::from_uuid),
+        },
+        status: query.status,
+        channel: query.channel,
+    };
+    let listing = state.app.list_orders(&ctx, filter, query.cursor.as_deref(), query.limit).await?;
+    Ok(ok(ListOut::from_listing(listing, |o| OrderOut::new(&o, None, None))))
+}
+
+/// One order with its timeline and payments.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", responses((status = 200, body = OrderOut)))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    Ok(ok(OrderOut::detail(&state.app.get_order(&ctx, OrderId::from_uuid(id)).await?)))
+}
+
+/// Takes payment of what is due (cash, or card with the terminal's reference). `Idempotency-Key` is required.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payments", tag = "orders", request_body = PaymentIn,
+    params(("Idempotency-Key" = String, Header, description = "Required")),
+    responses((status = 201, body = OrderOut), (status = 422, description = "amount_mismatch")))]
+pub async fn pay_order(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    create: Create<PaymentIn>,
+) -> Result<Response, ApiError> {
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let input = create.body;
+    let draft = PaymentDraft { method: input.method, amount: input.amount, reference: input.reference };
+    let reply = json_reply(OrderOut::detail);
+    Ok(created(state.app.pay_order(&ctx, OrderId::from_uuid(id), draft, &reply).await?, &reply))
+}
+
+/// Moves an order one fulfilment step on.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/steps", tag = "orders", request_body = StepIn,
+    responses((status = 200, body = OrderOut), (status = 409, description = "illegal_transition")))]
+pub async fn advance_order(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<StepIn>,
+) -> Result<Response, ApiError> {
+    let event = parse_step(input.step.trim())?;
+    Ok(ok(OrderOut::detail(&state.app.advance_order(&ctx, OrderId::from_uuid(id), event).await?)))
+}
+
+/// Cancels an order that has not been handed over, releasing its stock and money.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", responses((status = 200, body = OrderOut)))]
+pub async fn cancel_order(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    Ok(ok(OrderOut::detail(&state.app.cancel_order(&ctx, OrderId::from_uuid(id)).await?)))
+}
+
+/// Refunds some units of some lines of a completed order. `Idempotency-Key` is required.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/refunds", tag = "orders", request_body = RefundIn,
+    params(("Idempotency-Key" = String, Header, description = "Required")),
+    responses((status = 201, body = OrderOut)))]
+pub async fn refund_order(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    create: Create<RefundIn>,
+) -> Result<Response, ApiError> {
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let input = create.body;
+    let draft =
+        RefundDraft { lines: input.lines.iter().map(|l| (l.line_no, l.quantity)).collect(), reason: input.reason };
+    let reply = json_reply(OrderOut::detail);
+    Ok(created(state.app.refund_order(&ctx, OrderId::from_uuid(id), draft, &reply).await?, &reply))
+}
