@@ -38,6 +38,9 @@ pub enum AppError {
     /// The SKU is not sold in this store and channel (delisted, online-only, switched off).
     #[error("this SKU is not available here")]
     SkuUnavailable { sku_id: quanyu_domain::ids::SkuId },
+    /// No open store delivers to the point with every line in stock.
+    #[error("no store can deliver this order")]
+    NoStoreCanServe,
     /// The store is paused or closed.
     #[error("the store is not trading")]
     StoreNotTrading,

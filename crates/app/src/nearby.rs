@@ -1,8 +1,11 @@
 //! Finding the stores near a customer (LBS): open stores by distance, whether each delivers to
 //! the point, and whether it is trading right now.
 
+use std::collections::HashMap;
+
 use quanyu_domain::{
     geo::Coordinates,
+    ids::{SkuId, StoreId},
     org::{Store, StoreStatus},
 };
 use quanyu_store::{Page, StoreFilter};
@@ -19,6 +22,8 @@ pub struct NearbyStore {
     pub delivers: bool,
     /// Inside today's opening hours in the store's time zone.
     pub open_now: bool,
+    /// When an SKU was asked about: what the store has available of it.
+    pub available: Option<i64>,
 }
 
 /// Which datum a caller's coordinates are in.
@@ -37,7 +42,49 @@ impl App {
     ///
     /// Scans the open stores: a chain has tens to a few thousand, which a linear pass over
     /// haversine distances handles in well under a millisecond per thousand stores.
-    pub async fn nearest_stores(&self, point: Coordinates, datum: Datum, limit: usize) -> AppResult<Vec<NearbyStore>> {
+    pub async fn nearest_stores(
+        &self,
+        point: Coordinates,
+        datum: Datum,
+        sku: Option<SkuId>,
+        limit: usize,
+    ) -> AppResult<Vec<NearbyStore>> {
+        let mut nearby = self.stores_by_distance(point, datum, sku).await?;
+        nearby.truncate(limit);
+        Ok(nearby)
+    }
+
+    /// The open store nearest to a delivery point that delivers there, is trading now and has
+    /// every line's quantity available (ShopXO-style routing, per store); `None` if none can.
+    pub async fn route_delivery(
+        &self,
+        point: Coordinates,
+        datum: Datum,
+        lines: &[(SkuId, i64)],
+    ) -> AppResult<Option<StoreId>> {
+        let Some(&(first, _)) = lines.first() else { return Ok(None) };
+        let candidates = self.stores_by_distance(point, datum, Some(first)).await?;
+        for candidate in candidates.into_iter().filter(|n| n.delivers && n.open_now) {
+            let store_id = candidate.store.id;
+            let mut enough = true;
+            for &(sku_id, quantity) in lines {
+                let available = read_tx!(self, |tx| Ok(tx.get_stock(store_id, sku_id).await?))?
+                    .map_or(0, |row| row.levels.available().get());
+                enough &= available >= quantity;
+            }
+            if enough {
+                return Ok(Some(store_id));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn stores_by_distance(
+        &self,
+        point: Coordinates,
+        datum: Datum,
+        sku: Option<SkuId>,
+    ) -> AppResult<Vec<NearbyStore>> {
         let point = match datum {
             Datum::Gcj02 => point,
             Datum::Wgs84 => point.wgs84_to_gcj02(),
@@ -54,6 +101,13 @@ impl App {
                 break;
             }
         }
+        let stock: HashMap<StoreId, i64> = match sku {
+            Some(sku_id) => read_tx!(self, |tx| Ok(tx.stock_of_sku(sku_id).await?))?
+                .into_iter()
+                .map(|row| (row.store_id, row.levels.available().get()))
+                .collect(),
+            None => HashMap::new(),
+        };
         let at = now();
         let mut nearby: Vec<NearbyStore> = stores
             .into_iter()
@@ -63,12 +117,12 @@ impl App {
                     distance_m: distance.round().clamp(0.0, f64::from(u32::MAX)) as u32,
                     delivers: distance <= f64::from(store.delivery_radius_m),
                     open_now: store.is_trading_at(at),
+                    available: sku.map(|_| stock.get(&store.id).copied().unwrap_or(0)),
                     store,
                 }
             })
             .collect();
         nearby.sort_by_key(|n| (n.distance_m, n.store.id));
-        nearby.truncate(limit);
         Ok(nearby)
     }
 }

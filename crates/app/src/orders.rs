@@ -54,6 +54,9 @@ pub struct OrderDraft {
     pub customer_phone: Option<String>,
     /// Required for delivery.
     pub delivery_address: Option<String>,
+    /// Where to deliver; with no `store_id`, a delivery goes to the nearest store that delivers
+    /// there and has every line in stock.
+    pub delivery_location: Option<(f64, f64, crate::Datum)>,
     pub note: Option<String>,
 }
 
@@ -147,8 +150,17 @@ impl App {
     ) -> AppResult<Written<OrderDetail>> {
         ctx.require(Permission::SellOrders)?;
         require_key(ctx)?;
-        let store_id = draft.store_id.ok_or(DomainError::Required { field: "store_id" })?;
         let channel = OrderChannel::parse(draft.channel.trim())?;
+        let store_id = match (draft.store_id, draft.delivery_location) {
+            (Some(store_id), _) => store_id,
+            (None, Some((lat, lng, datum))) if channel == OrderChannel::Delivery => {
+                let point = quanyu_domain::geo::Coordinates::new(lat, lng)?;
+                let lines: Vec<(SkuId, i64)> =
+                    draft.lines.iter().filter_map(|l| l.sku_id.map(|sku| (sku, l.quantity))).collect();
+                self.route_delivery(point, datum, &lines).await?.ok_or(AppError::NoStoreCanServe)?
+            }
+            (None, _) => return Err(DomainError::Required { field: "store_id" }.into()),
+        };
         if draft.lines.is_empty() || draft.lines.len() > 200 {
             return Err(DomainError::OutOfRange { field: "lines", min: 1, max: 200 }.into());
         }

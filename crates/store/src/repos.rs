@@ -137,6 +137,8 @@ pub trait InventoryRepo {
         sku_id: SkuId,
         page: Page,
     ) -> StoreResult<Vec<StockEntry>>;
+    /// Every store's stock of one SKU.
+    async fn stock_of_sku(&mut self, sku_id: SkuId) -> StoreResult<Vec<StockRow>>;
     /// Every stock row whose buckets differ from the sums of its ledger (empty when sound).
     async fn reconcile_stock(&mut self) -> StoreResult<Vec<LedgerMismatch>>;
 }

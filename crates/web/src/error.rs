@@ -352,6 +352,12 @@ impl From<AppError> for ApiError {
                 format!("该商品在此门店或渠道不可售（SKU {sku_id}）"),
                 format!("This SKU is not sold in this store or channel (SKU {sku_id})"),
             ),
+            AppError::NoStoreCanServe => ApiError::new(
+                StatusCode::CONFLICT,
+                "no_store_can_serve",
+                "附近没有能配送到该地址且有货的门店",
+                "No open store nearby delivers to this address with every item in stock",
+            ),
             AppError::StoreNotTrading => ApiError::new(
                 StatusCode::CONFLICT,
                 "store_not_trading",

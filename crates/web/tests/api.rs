@@ -30,6 +30,7 @@ quanyu_store::backend_tests!(
     stock_moves_only_through_keyed_ledger_entries,
     an_order_moves_stock_and_money_exactly_once,
     fulfilment_follows_the_channel,
+    deliveries_go_to_the_nearest_store_with_stock,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -762,6 +763,29 @@ async fn fulfilment_follows_the_channel(db: Arc<dyn Database>) {
     let list = app.get_as(&app.manager_a, "/api/v1/orders?status=cancelled").await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
+}
+
+async fn deliveries_go_to_the_nearest_store_with_stock(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    // Only store A (31.23) holds eggs; the customer is next to store B (31.24).
+    let eggs =
+        stocked_sku(&app, "鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    let near_b = app.get_as("", &format!("/api/v1/stores/nearest?lat=31.241&lng=121.47&sku={eggs}")).await;
+    let first = &near_b.body["items"][0];
+    assert_eq!((first["store"]["code"].as_str(), first["in_stock"].as_bool()), (Some("N-B"), Some(false)));
+    assert_eq!(near_b.body["items"][1]["available"], 10);
+    let order = json!({"channel": "delivery", "delivery_address": "上海市某路 8 号",
+                       "delivery_location": {"lat": 31.241, "lng": 121.47},
+                       "lines": [{"sku_id": eggs, "quantity": 2}]});
+    let routed = app.post_with_key(&app.admin, "/api/v1/orders", "route-1", order.clone()).await;
+    assert_eq!(routed.status, StatusCode::CREATED, "{}", routed.body);
+    assert_eq!(routed.body["store_id"], app.store_a.as_str(), "B has no eggs, A delivers there");
+    let greedy = with(&order, "lines", json!([{"sku_id": eggs, "quantity": 9}]));
+    let none = app.post_with_key(&app.admin, "/api/v1/orders", "route-2", greedy).await;
+    assert_eq!(none.body["error"]["code"], "no_store_can_serve");
+    let far = with(&order, "delivery_location", json!({"lat": 31.0, "lng": 121.0}));
+    let too_far = app.post_with_key(&app.admin, "/api/v1/orders", "route-3", far).await;
+    assert_eq!(too_far.body["error"]["code"], "no_store_can_serve");
 }
 
 fn with(body: &Value, key: &str, value: Value) -> Value {

@@ -163,6 +163,14 @@ impl InventoryRepo for SqlTx {
         found.iter().map(entry).collect()
     }
 
+    async fn stock_of_sku(&mut self, sku_id: SkuId) -> StoreResult<Vec<StockRow>> {
+        let found = sqlx::query("SELECT * FROM stock_levels WHERE sku_id = $1")
+            .bind(sku_id.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await?;
+        found.iter().map(stock_row).collect()
+    }
+
     async fn reconcile_stock(&mut self) -> StoreResult<Vec<LedgerMismatch>> {
         let found = sqlx::query(
             "SELECT l.store_id, l.sku_id, l.on_hand, l.reserved, l.committed, l.unavailable, l.in_transit, \

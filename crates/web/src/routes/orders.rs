@@ -185,7 +185,9 @@ pub struct OrderLineIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderIn {
-    store_id: Uuid,
+    /// Omit for a delivery with `delivery_location`: the order goes to the nearest open store
+    /// that delivers there and has every line in stock.
+    store_id: Option<Uuid>,
     channel: String,
     lines: Vec<OrderLineIn>,
     /// The buyer is a member: member prices apply.
@@ -194,6 +196,9 @@ pub struct OrderIn {
     customer_phone: Option<String>,
     /// Required for delivery.
     delivery_address: Option<String>,
+    /// Where to deliver (GCJ-02 unless `coord` is `wgs84`).
+    delivery_location: Option<super::org::LocationIn>,
+    coord: Option<String>,
     note: Option<String>,
 }
 
@@ -251,8 +256,10 @@ pub async fn create_order(
 ) -> Result<Response, ApiError> {
     let ctx = Ctx { idempotency: create.idempotency, ..ctx };
     let input = create.body;
+    let datum = super::org::parse_datum(input.coord.as_deref())?;
     let draft = OrderDraft {
-        store_id: Some(StoreId::from_uuid(input.store_id)),
+        store_id: input.store_id.map(StoreId::from_uuid),
+        delivery_location: input.delivery_location.map(|l| (l.lat, l.lng, datum)),
         channel: input.channel,
         lines: input
             .lines

@@ -199,8 +199,8 @@ impl From<&Store> for StoreOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationIn {
-    lat: f64,
-    lng: f64,
+    pub(super) lat: f64,
+    pub(super) lng: f64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -350,6 +350,8 @@ pub struct NearestQuery {
     coord: Option<String>,
     /// 1–50, default 10.
     limit: Option<u32>,
+    /// An SKU: each store then says how much of it is available.
+    sku: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -361,6 +363,12 @@ pub struct NearbyStoreOut {
     delivers: bool,
     /// The store is inside its opening hours now.
     open_now: bool,
+    /// With `sku`: how much of it the store has available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    available: Option<i64>,
+    /// With `sku`: whether any is available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_stock: Option<bool>,
 }
 
 /// Open stores nearest to a point, closest first (public: the mall's store finder).
@@ -371,20 +379,14 @@ pub async fn nearest_stores(
     ApiQuery(query): ApiQuery<NearestQuery>,
 ) -> Result<Response, ApiError> {
     let point = quanyu_domain::geo::Coordinates::new(query.lat, query.lng).map_err(quanyu_app::AppError::from)?;
-    let datum = match query.coord.as_deref() {
-        None | Some("gcj02") => quanyu_app::Datum::Gcj02,
-        Some("wgs84") => quanyu_app::Datum::Wgs84,
-        Some(other) => {
-            let err = quanyu_domain::DomainError::UnknownValue { field: "coord", value: other.to_owned() };
-            return Err(quanyu_app::AppError::from(err).into());
-        }
-    };
+    let datum = parse_datum(query.coord.as_deref())?;
     let limit = query.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
         let err = quanyu_domain::DomainError::OutOfRange { field: "limit", min: 1, max: 50 };
         return Err(quanyu_app::AppError::from(err).into());
     }
-    let nearby = state.app.nearest_stores(point, datum, limit as usize).await?;
+    let sku = query.sku.map(quanyu_domain::ids::SkuId::from_uuid);
+    let nearby = state.app.nearest_stores(point, datum, sku, limit as usize).await?;
     let items = nearby
         .iter()
         .map(|n| NearbyStoreOut {
@@ -392,7 +394,21 @@ pub async fn nearest_stores(
             distance_m: n.distance_m,
             delivers: n.delivers,
             open_now: n.open_now,
+            available: n.available,
+            in_stock: n.available.map(|a| a > 0),
         })
         .collect();
     Ok(ok(ListOut { items, next_cursor: None }))
+}
+
+/// `gcj02` (the default) or `wgs84`.
+pub(super) fn parse_datum(raw: Option<&str>) -> Result<quanyu_app::Datum, ApiError> {
+    match raw {
+        None | Some("gcj02") => Ok(quanyu_app::Datum::Gcj02),
+        Some("wgs84") => Ok(quanyu_app::Datum::Wgs84),
+        Some(other) => {
+            let err = quanyu_domain::DomainError::UnknownValue { field: "coord", value: other.to_owned() };
+            Err(quanyu_app::AppError::from(err).into())
+        }
+    }
 }
