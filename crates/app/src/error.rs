@@ -41,6 +41,9 @@ pub enum AppError {
     /// No open store delivers to the point with every line in stock.
     #[error("no store can deliver this order")]
     NoStoreCanServe,
+    /// A flash-sale request was refused: not on, this buyer's limit reached, or sold out.
+    #[error("flash sale: {0:?}")]
+    FlashSale(crate::Refusal),
     /// The store is paused or closed.
     #[error("the store is not trading")]
     StoreNotTrading,

@@ -18,6 +18,7 @@ mod catalog;
 mod change;
 mod context;
 mod error;
+mod flash;
 mod import;
 mod inventory;
 mod listing;
@@ -35,6 +36,7 @@ pub use auth::{ApiTokenCreated, LoginOutcome, NewApiToken};
 pub use catalog::*;
 pub use context::{Ctx, Idempotency, Origin};
 pub use error::{AppError, AppResult};
+pub use flash::{FlashSaleDraft, MAX_BATCH, Refusal};
 pub use import::*;
 pub use inventory::{MovementDraft, StockMovement};
 pub use listing::{Cursor, Listing};
@@ -64,11 +66,12 @@ impl Default for AppConfig {
 pub struct App {
     db: Arc<dyn Database>,
     config: Arc<AppConfig>,
+    flash: Arc<flash::FlashEngine>,
 }
 
 impl App {
     pub fn new(db: Arc<dyn Database>, config: AppConfig) -> App {
-        App { db, config: Arc::new(config) }
+        App { db, config: Arc::new(config), flash: Arc::default() }
     }
 
     pub fn database(&self) -> &Arc<dyn Database> {

@@ -91,6 +91,7 @@ pub trait Tx:
     + IdempotencyRepo
     + InventoryRepo
     + OrderRepo
+    + FlashSaleRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -23,12 +23,14 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") },
     Migration { version: 2, name: "inventory", sql: include_str!("../migrations/sqlite/0002_inventory.sql") },
     Migration { version: 3, name: "orders", sql: include_str!("../migrations/sqlite/0003_orders.sql") },
+    Migration { version: 4, name: "flash_sales", sql: include_str!("../migrations/sqlite/0004_flash_sales.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") },
     Migration { version: 2, name: "inventory", sql: include_str!("../migrations/postgres/0002_inventory.sql") },
     Migration { version: 3, name: "orders", sql: include_str!("../migrations/postgres/0003_orders.sql") },
+    Migration { version: 4, name: "flash_sales", sql: include_str!("../migrations/postgres/0004_flash_sales.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

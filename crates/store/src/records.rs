@@ -243,3 +243,30 @@ pub struct OrderFilter {
     pub status: Option<String>,
     pub channel: Option<String>,
 }
+
+/// A flash-sale offer (秒杀): a price, a quota and a per-customer limit for a time window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashSale {
+    pub id: uuid::Uuid,
+    pub store_id: StoreId,
+    pub sku_id: quanyu_domain::ids::SkuId,
+    pub price: quanyu_domain::Money,
+    pub quota: i64,
+    pub sold: i64,
+    pub per_customer_limit: i64,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub created_at: Timestamp,
+}
+
+/// Units of a flash sale held for one buyer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashReservation {
+    pub id: uuid::Uuid,
+    pub sale_id: uuid::Uuid,
+    pub buyer: String,
+    pub quantity: i64,
+    /// Unique: a retried request finds its reservation.
+    pub idempotency_key: String,
+    pub at: Timestamp,
+}

@@ -10,9 +10,9 @@ use quanyu_domain::{
 };
 
 use crate::{
-    AuditEntry, AuditFilter, IdempotencyRecord, LedgerMismatch, OrderFilter, OrderStep, OutboxEvent, Page,
-    PaymentRecord, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockRow, StoreFilter, StoreResult, TokenKind,
-    TokenRecord,
+    AuditEntry, AuditFilter, FlashReservation, FlashSale, IdempotencyRecord, LedgerMismatch, OrderFilter, OrderStep,
+    OutboxEvent, Page, PaymentRecord, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockRow, StoreFilter,
+    StoreResult, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -163,4 +163,28 @@ pub trait OrderRepo {
     async fn order_steps(&mut self, id: quanyu_domain::ids::OrderId) -> StoreResult<Vec<OrderStep>>;
     async fn insert_payment(&mut self, payment: &PaymentRecord) -> StoreResult<()>;
     async fn order_payments(&mut self, id: quanyu_domain::ids::OrderId) -> StoreResult<Vec<PaymentRecord>>;
+}
+
+/// Flash sales. Every claim is a guarded update that changes nothing and returns `false` when it
+/// would exceed its bound, so a batch can go on with its next buyer.
+#[async_trait]
+pub trait FlashSaleRepo {
+    async fn insert_flash_sale(&mut self, sale: &FlashSale) -> StoreResult<()>;
+    async fn get_flash_sale(&mut self, id: uuid::Uuid) -> StoreResult<Option<FlashSale>>;
+    /// Adds `quantity` to what `buyer` holds of the sale, if that stays within `limit`.
+    async fn claim_buyer_quota(
+        &mut self,
+        sale_id: uuid::Uuid,
+        buyer: &str,
+        quantity: i64,
+        limit: i64,
+    ) -> StoreResult<bool>;
+    async fn release_buyer_quota(&mut self, sale_id: uuid::Uuid, buyer: &str, quantity: i64) -> StoreResult<()>;
+    /// Adds `quantity` to the sale's sold count, if that stays within its quota.
+    async fn claim_sale_quota(&mut self, sale_id: uuid::Uuid, quantity: i64) -> StoreResult<bool>;
+    async fn release_sale_quota(&mut self, sale_id: uuid::Uuid, quantity: i64) -> StoreResult<()>;
+    async fn insert_flash_reservation(&mut self, reservation: &FlashReservation) -> StoreResult<()>;
+    async fn flash_reservation_by_key(&mut self, idempotency_key: &str) -> StoreResult<Option<FlashReservation>>;
+    /// What each buyer holds of a sale.
+    async fn flash_sale_buyers(&mut self, sale_id: uuid::Uuid) -> StoreResult<Vec<(String, i64)>>;
 }

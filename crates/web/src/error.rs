@@ -204,6 +204,7 @@ fn entity_zh(entity: &str) -> &'static str {
         "api_token" => "API 令牌",
         "order" => "订单",
         "order_line" => "订单行",
+        "flash_sale" => "秒杀活动",
         _ => "记录",
     }
 }
@@ -213,6 +214,7 @@ fn entity_en(entity: &str) -> &str {
         "store_sku" => "store SKU setting",
         "api_token" => "API token",
         "order_line" => "order line",
+        "flash_sale" => "flash sale",
         other => other,
     }
 }
@@ -358,6 +360,18 @@ impl From<AppError> for ApiError {
                 "附近没有能配送到该地址且有货的门店",
                 "No open store nearby delivers to this address with every item in stock",
             ),
+            AppError::FlashSale(refusal) => {
+                let (code, zh, en) = match refusal {
+                    quanyu_app::Refusal::NotActive => {
+                        ("flash_sale_not_active", "秒杀未开始或已结束", "The flash sale is not on")
+                    }
+                    quanyu_app::Refusal::LimitReached => {
+                        ("flash_sale_limit_reached", "已达到每人限购数量", "You have reached the per-customer limit")
+                    }
+                    quanyu_app::Refusal::SoldOut => ("flash_sale_sold_out", "已抢光", "Sold out"),
+                };
+                ApiError::new(StatusCode::CONFLICT, code, zh, en)
+            }
             AppError::StoreNotTrading => ApiError::new(
                 StatusCode::CONFLICT,
                 "store_not_trading",

@@ -51,7 +51,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
-    use routes::{audit, auth, catalog, inventory, orders, org, staff, system};
+    use routes::{audit, auth, catalog, flash, inventory, orders, org, staff, system};
     let state = AppState {
         app,
         options,
@@ -80,6 +80,9 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/stores/{id}/stock/{sku_id}", get(inventory::get_stock))
         .route("/stores/{id}/stock/{sku_id}/ledger", get(inventory::stock_ledger))
         .route("/inventory/reconcile", get(inventory::reconcile))
+        .route("/flash-sales", post(flash::create_flash_sale))
+        .route("/flash-sales/{id}", get(flash::get_flash_sale))
+        .route("/flash-sales/{id}/reservations", post(flash::reserve))
         .route("/orders", get(orders::list_orders).post(orders::create_order))
         .route("/orders/{id}", get(orders::get_order))
         .route("/orders/{id}/payments", post(orders::pay_order))

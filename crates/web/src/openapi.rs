@@ -12,7 +12,7 @@ use utoipa::{
     },
 };
 
-use crate::routes::{audit, auth, catalog, inventory, orders, org, staff, system};
+use crate::routes::{audit, auth, catalog, flash, inventory, orders, org, staff, system};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,6 +42,7 @@ same response and has no second effect."
         inventory::reconcile,
         orders::create_order, orders::list_orders, orders::get_order, orders::pay_order, orders::advance_order,
         orders::cancel_order, orders::refund_order,
+        flash::create_flash_sale, flash::get_flash_sale, flash::reserve,
         audit::list_audit,
     ),
     tags(
@@ -51,6 +52,7 @@ same response and has no second effect."
         (name = "catalog", description = "Categories, brands, products, SKUs and store prices"),
         (name = "inventory", description = "Stock levels, the stock ledger and movements"),
         (name = "orders", description = "Orders, payments, fulfilment and refunds"),
+        (name = "flash sales", description = "秒杀: quota, per-customer limit, batched reservations"),
         (name = "audit", description = "Who changed what"),
         (name = "system", description = "Health"),
     )

@@ -31,6 +31,7 @@ quanyu_store::backend_tests!(
     an_order_moves_stock_and_money_exactly_once,
     fulfilment_follows_the_channel,
     deliveries_go_to_the_nearest_store_with_stock,
+    flash_sales_sell_their_quota_once,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -786,6 +787,38 @@ async fn deliveries_go_to_the_nearest_store_with_stock(db: Arc<dyn Database>) {
     let far = with(&order, "delivery_location", json!({"lat": 31.0, "lng": 121.0}));
     let too_far = app.post_with_key(&app.admin, "/api/v1/orders", "route-3", far).await;
     assert_eq!(too_far.body["error"]["code"], "no_store_can_serve");
+}
+
+async fn flash_sales_sell_their_quota_once(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let cherries =
+        stocked_sku(&app, "车厘子", json!({"code": "CHERRY", "name": "500g", "unit": "盒", "base_price": 6900}), 10)
+            .await;
+    let now = chrono::Utc::now();
+    let offer = json!({"store_id": app.store_a, "sku_id": cherries, "price": 990, "quota": 2, "per_customer_limit": 1,
+                       "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1)});
+    let cashier_tries = app.post_as(&app.cashier_a, "/api/v1/flash-sales", offer.clone()).await;
+    assert_eq!(cashier_tries.body["error"]["code"], "forbidden");
+    let created = app.post_as(&app.manager_a, "/api/v1/flash-sales", offer).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let reserve = format!("/api/v1/flash-sales/{}/reservations", created.body["id"].as_str().unwrap());
+    let unkeyed = app.post_as(&app.cashier_a, &reserve, json!({"buyer": "13800000001", "quantity": 1})).await;
+    assert_eq!(unkeyed.body["error"]["code"], "idempotency_key_required");
+    let first = app.post_with_key(&app.cashier_a, &reserve, "r1", json!({"buyer": "13800000001", "quantity": 1})).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let retry = app.post_with_key(&app.cashier_a, &reserve, "r1", json!({"buyer": "13800000001", "quantity": 1})).await;
+    assert_eq!(retry.body["id"], first.body["id"], "a retry finds its reservation");
+    let again = app.post_with_key(&app.cashier_a, &reserve, "r2", json!({"buyer": "13800000001", "quantity": 1})).await;
+    assert_eq!(again.body["error"]["code"], "flash_sale_limit_reached");
+    let second =
+        app.post_with_key(&app.cashier_a, &reserve, "r3", json!({"buyer": "13800000002", "quantity": 1})).await;
+    assert_eq!(second.status, StatusCode::CREATED);
+    let late = app.post_with_key(&app.cashier_a, &reserve, "r4", json!({"buyer": "13800000003", "quantity": 1})).await;
+    assert_eq!(late.body["error"]["code"], "flash_sale_sold_out");
+    let read =
+        app.get_as(&app.manager_a, &format!("/api/v1/flash-sales/{}", created.body["id"].as_str().unwrap())).await;
+    assert_eq!((read.body["sold"].as_i64(), read.body["remaining"].as_i64()), (Some(2), Some(0)));
+    assert_eq!(stock_of(&app, &cherries).await["reserved"], 2);
 }
 
 fn with(body: &Value, key: &str, value: Value) -> Value {

@@ -4,6 +4,7 @@
 //! `LOWER(…) LIKE … ESCAPE '\'`.
 
 mod catalog;
+mod flash;
 mod inventory;
 mod log;
 mod orders;

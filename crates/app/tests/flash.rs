@@ -1,0 +1,166 @@
+//! Flash sales raced by many buyers at once, on each backend: exactly what the quota and the
+//! stock allow is sold, no buyer beats the per-customer limit, and the books add up.
+
+use std::{collections::HashMap, sync::Arc};
+
+use chrono::Duration;
+use quanyu_app::{
+    App, AppConfig, AppError, CategoryDraft, Ctx, FlashSaleDraft, Idempotency, PasswordHasher, PriceDraft,
+    ProductDraft, Refusal, RegionDraft, SkuDraft, StoreDraft, StoredReply, Written,
+};
+use quanyu_domain::{
+    ids::{SkuId, StoreId},
+    inventory::{MovementKind, StockChange},
+};
+use quanyu_store::Database;
+use uuid::Uuid;
+
+quanyu_store::backend_tests!(
+    a_crowd_buys_exactly_the_quota,
+    stock_below_the_quota_caps_the_sale,
+    sales_outside_their_window_refuse
+);
+
+fn no_reply<T>(_: &T) -> StoredReply {
+    StoredReply { status: 201, body: vec![] }
+}
+
+fn fresh<T>(written: Written<T>) -> T {
+    match written {
+        Written::Fresh(value) => value,
+        Written::Replayed(_) => panic!("a fresh write was expected"),
+    }
+}
+
+async fn setup(db: Arc<dyn Database>, stock: i64) -> (App, StoreId, SkuId) {
+    let app = App::new(db, AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
+    let system = Ctx::system();
+    let region = fresh(
+        app.create_region(&system, RegionDraft { code: "N".into(), name: "北区".into() }, &no_reply).await.unwrap(),
+    );
+    let draft = StoreDraft {
+        code: "A".into(),
+        name: "A 店".into(),
+        region_id: Some(region.id),
+        address: "上海".into(),
+        lat: 31.2,
+        lng: 121.4,
+        area_m2: 100,
+        ..StoreDraft::default()
+    };
+    let store = fresh(app.create_store(&system, draft, &no_reply).await.unwrap()).id;
+    let category = fresh(
+        app.create_category(&system, CategoryDraft { name: "秒杀".into(), ..Default::default() }, &no_reply)
+            .await
+            .unwrap(),
+    );
+    let product = ProductDraft {
+        name: "车厘子".into(),
+        category_id: Some(category.id),
+        skus: vec![SkuDraft {
+            code: "CHERRY".into(),
+            name: "500g".into(),
+            unit: "盒".into(),
+            prices: PriceDraft { base: 6900, ..Default::default() },
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let (_, skus) = fresh(app.create_product(&system, product, &no_reply).await.unwrap());
+    let receipt = [(skus[0].id, StockChange::Move { kind: MovementKind::PurchaseReceipt, delta: stock })];
+    app.change_stock(&system, store, "purchase_receipt", &receipt, "po-1", None).await.unwrap();
+    (app, store, skus[0].id)
+}
+
+async fn sale(app: &App, store: StoreId, sku: SkuId, quota: i64, limit: i64, starts_in: Duration) -> Uuid {
+    let now = chrono::Utc::now();
+    let draft = FlashSaleDraft {
+        store_id: Some(store),
+        sku_id: Some(sku),
+        price: 990,
+        quota,
+        per_customer_limit: limit,
+        starts_at: Some(now + starts_in),
+        ends_at: Some(now + starts_in + Duration::hours(1)),
+    };
+    fresh(app.create_flash_sale(&Ctx::system(), draft, &no_reply).await.unwrap()).id
+}
+
+fn keyed(key: &str) -> Ctx {
+    Ctx { idempotency: Some(Idempotency { key: key.into(), fingerprint: key.into() }), ..Ctx::system() }
+}
+
+/// Sends every (buyer, key) request at once; returns the successes per buyer and the refusals.
+async fn crowd(app: &App, sale_id: Uuid, requests: Vec<(String, String)>) -> (HashMap<String, i64>, Vec<Refusal>) {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|(buyer, key)| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let result = app.reserve_flash_sale(&keyed(&key), sale_id, &buyer, 1).await;
+                (buyer, result)
+            })
+        })
+        .collect();
+    let (mut bought, mut refused) = (HashMap::new(), Vec::new());
+    for task in tasks {
+        match task.await.unwrap() {
+            (buyer, Ok(reservation)) => *bought.entry(buyer).or_insert(0) += reservation.quantity,
+            (_, Err(AppError::FlashSale(refusal))) => refused.push(refusal),
+            (_, Err(other)) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    (bought, refused)
+}
+
+async fn a_crowd_buys_exactly_the_quota(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 30).await;
+    let sale_id = sale(&app, store, sku, 10, 2, -Duration::minutes(1)).await;
+    // 20 buyers ask twice each, and one greedy buyer five times: 45 requests for 10 units.
+    let mut requests: Vec<(String, String)> =
+        (0..20).flat_map(|b| (0..2).map(move |r| (format!("b{b}"), format!("k{b}-{r}")))).collect();
+    requests.extend((0..5).map(|r| ("greedy".to_owned(), format!("g-{r}"))));
+    let (bought, refused) = crowd(&app, sale_id, requests).await;
+    assert_eq!(bought.values().sum::<i64>(), 10, "exactly the quota");
+    assert!(bought.values().all(|&n| n <= 2), "no buyer beats the limit: {bought:?}");
+    assert_eq!(refused.len(), 35);
+    let (sale, buyers) = app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap();
+    assert_eq!(sale.sold, 10);
+    assert_eq!(buyers.iter().map(|(_, n)| n).sum::<i64>(), 10, "buyer counts match what was sold");
+    let mut tx = db.read().await.unwrap();
+    let row = tx.get_stock(store, sku).await.unwrap().unwrap();
+    assert_eq!((row.levels.reserved.get(), row.levels.available().get()), (10, 20));
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+    drop(tx);
+    // A retried request finds its reservation and takes nothing more.
+    let (buyer, key) = bought.keys().next().map(|b| (b.clone(), format!("k{}-0", &b[1..]))).unwrap();
+    if buyer != "greedy" {
+        let again = app.reserve_flash_sale(&keyed(&key), sale_id, &buyer, 1).await;
+        assert!(again.is_ok() || matches!(again, Err(AppError::FlashSale(_))));
+        assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().0.sold, 10);
+    }
+}
+
+async fn stock_below_the_quota_caps_the_sale(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 3).await;
+    let sale_id = sale(&app, store, sku, 10, 1, -Duration::minutes(1)).await;
+    let requests = (0..12).map(|b| (format!("b{b}"), format!("k{b}"))).collect();
+    let (bought, refused) = crowd(&app, sale_id, requests).await;
+    assert_eq!(bought.values().sum::<i64>(), 3, "never more than the stock");
+    assert!(refused.iter().all(|r| *r == Refusal::SoldOut));
+    let (sale, buyers) = app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap();
+    assert_eq!(sale.sold, 3, "refused claims were undone");
+    assert_eq!(buyers.iter().map(|(_, n)| n).sum::<i64>(), 3);
+    let mut tx = db.read().await.unwrap();
+    assert_eq!(tx.get_stock(store, sku).await.unwrap().unwrap().levels.available().get(), 0);
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+}
+
+async fn sales_outside_their_window_refuse(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db, 5).await;
+    let later = sale(&app, store, sku, 5, 1, Duration::hours(1)).await;
+    let refused = app.reserve_flash_sale(&keyed("early"), later, "b1", 1).await;
+    assert!(matches!(refused, Err(AppError::FlashSale(Refusal::NotActive))), "{refused:?}");
+    let unkeyed = app.reserve_flash_sale(&Ctx::system(), later, "b1", 1).await;
+    assert!(matches!(unkeyed, Err(AppError::IdempotencyKeyRequired)));
+}

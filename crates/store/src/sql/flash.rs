@@ -1,0 +1,142 @@
+//! Flash sales: offers, per-buyer and per-sale quota claims as guarded updates, reservations.
+
+use async_trait::async_trait;
+use quanyu_domain::{
+    Money,
+    ids::{SkuId, StoreId},
+};
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use super::{super::SqlTx, rows::Row};
+use crate::{FlashReservation, FlashSale, FlashSaleRepo, StoreResult};
+
+fn sale(row: &Row) -> StoreResult<FlashSale> {
+    Ok(FlashSale {
+        id: row.try_get("id")?,
+        store_id: StoreId::from_uuid(row.try_get("store_id")?),
+        sku_id: SkuId::from_uuid(row.try_get("sku_id")?),
+        price: Money::from_fen(row.try_get("price")?),
+        quota: row.try_get("quota")?,
+        sold: row.try_get("sold")?,
+        per_customer_limit: row.try_get("per_customer_limit")?,
+        starts_at: row.try_get("starts_at")?,
+        ends_at: row.try_get("ends_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[async_trait]
+impl FlashSaleRepo for SqlTx {
+    async fn insert_flash_sale(&mut self, s: &FlashSale) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO flash_sales (id, store_id, sku_id, price, quota, sold, per_customer_limit, starts_at, ends_at, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(s.id)
+        .bind(s.store_id.as_uuid())
+        .bind(s.sku_id.as_uuid())
+        .bind(s.price.fen())
+        .bind(s.quota)
+        .bind(s.sold)
+        .bind(s.per_customer_limit)
+        .bind(s.starts_at)
+        .bind(s.ends_at)
+        .bind(s.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_flash_sale(&mut self, id: Uuid) -> StoreResult<Option<FlashSale>> {
+        let row = sqlx::query("SELECT * FROM flash_sales WHERE id = $1").bind(id).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(sale).transpose()
+    }
+
+    async fn claim_buyer_quota(&mut self, sale_id: Uuid, buyer: &str, quantity: i64, limit: i64) -> StoreResult<bool> {
+        if quantity > limit {
+            return Ok(false);
+        }
+        let claimed = sqlx::query(
+            "INSERT INTO flash_sale_buyers (sale_id, buyer, quantity) VALUES ($1, $2, $3) \
+             ON CONFLICT (sale_id, buyer) DO UPDATE SET quantity = flash_sale_buyers.quantity + excluded.quantity \
+             WHERE flash_sale_buyers.quantity + excluded.quantity <= $4 RETURNING quantity",
+        )
+        .bind(sale_id)
+        .bind(buyer)
+        .bind(quantity)
+        .bind(limit)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(claimed.is_some())
+    }
+
+    async fn release_buyer_quota(&mut self, sale_id: Uuid, buyer: &str, quantity: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE flash_sale_buyers SET quantity = quantity - $3 WHERE sale_id = $1 AND buyer = $2")
+            .bind(sale_id)
+            .bind(buyer)
+            .bind(quantity)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn claim_sale_quota(&mut self, sale_id: Uuid, quantity: i64) -> StoreResult<bool> {
+        let claimed =
+            sqlx::query("UPDATE flash_sales SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= quota RETURNING sold")
+                .bind(sale_id)
+                .bind(quantity)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(claimed.is_some())
+    }
+
+    async fn release_sale_quota(&mut self, sale_id: Uuid, quantity: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE flash_sales SET sold = sold - $2 WHERE id = $1")
+            .bind(sale_id)
+            .bind(quantity)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_flash_reservation(&mut self, r: &FlashReservation) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(r.id)
+        .bind(r.sale_id)
+        .bind(&r.buyer)
+        .bind(r.quantity)
+        .bind(&r.idempotency_key)
+        .bind(r.at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn flash_reservation_by_key(&mut self, key: &str) -> StoreResult<Option<FlashReservation>> {
+        let row = sqlx::query("SELECT * FROM flash_sale_reservations WHERE idem_key = $1")
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(FlashReservation {
+            id: row.try_get("id")?,
+            sale_id: row.try_get("sale_id")?,
+            buyer: row.try_get("buyer")?,
+            quantity: row.try_get("quantity")?,
+            idempotency_key: row.try_get("idem_key")?,
+            at: row.try_get("at")?,
+        }))
+    }
+
+    async fn flash_sale_buyers(&mut self, sale_id: Uuid) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT buyer, quantity FROM flash_sale_buyers WHERE sale_id = $1 ORDER BY buyer")
+            .bind(sale_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(|row| Ok((row.try_get("buyer")?, row.try_get("quantity")?))).collect()
+    }
+}

@@ -1,0 +1,140 @@
+//! Flash sales: create an offer, read it, and reserve through the batched path.
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Utc};
+use quanyu_app::{Ctx, FlashSaleDraft};
+use quanyu_domain::ids::{SkuId, StoreId};
+use quanyu_store::{FlashReservation, FlashSale};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{created, json_reply, ok};
+use crate::{
+    ApiError, AppState,
+    extract::{ApiPath, Auth, Create},
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlashSaleOut {
+    id: Uuid,
+    store_id: Uuid,
+    sku_id: Uuid,
+    /// 分.
+    price: i64,
+    quota: i64,
+    sold: i64,
+    remaining: i64,
+    per_customer_limit: i64,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+}
+
+impl From<&FlashSale> for FlashSaleOut {
+    fn from(s: &FlashSale) -> Self {
+        FlashSaleOut {
+            id: s.id,
+            store_id: s.store_id.as_uuid(),
+            sku_id: s.sku_id.as_uuid(),
+            price: s.price.fen(),
+            quota: s.quota,
+            sold: s.sold,
+            remaining: s.quota - s.sold,
+            per_customer_limit: s.per_customer_limit,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlashSaleIn {
+    store_id: Uuid,
+    sku_id: Uuid,
+    /// The flash price in 分.
+    price: i64,
+    quota: i64,
+    per_customer_limit: i64,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReservationOut {
+    id: Uuid,
+    sale_id: Uuid,
+    buyer: String,
+    quantity: i64,
+    at: DateTime<Utc>,
+}
+
+impl From<&FlashReservation> for ReservationOut {
+    fn from(r: &FlashReservation) -> Self {
+        ReservationOut { id: r.id, sale_id: r.sale_id, buyer: r.buyer.clone(), quantity: r.quantity, at: r.at }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationIn {
+    /// Who buys: a member id or phone; the per-customer limit counts per buyer.
+    buyer: String,
+    quantity: i64,
+}
+
+/// Creates a flash-sale offer on a store's SKU (store manager and above).
+#[utoipa::path(post, path = "/api/v1/flash-sales", tag = "flash sales", request_body = FlashSaleIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry")),
+    responses((status = 201, body = FlashSaleOut)))]
+pub async fn create_flash_sale(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    create: Create<FlashSaleIn>,
+) -> Result<Response, ApiError> {
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let input = create.body;
+    let draft = FlashSaleDraft {
+        store_id: Some(StoreId::from_uuid(input.store_id)),
+        sku_id: Some(SkuId::from_uuid(input.sku_id)),
+        price: input.price,
+        quota: input.quota,
+        per_customer_limit: input.per_customer_limit,
+        starts_at: Some(input.starts_at),
+        ends_at: Some(input.ends_at),
+    };
+    let reply = json_reply(|sale: &FlashSale| FlashSaleOut::from(sale));
+    Ok(created(state.app.create_flash_sale(&ctx, draft, &reply).await?, &reply))
+}
+
+/// A flash sale with what is sold and what remains.
+#[utoipa::path(get, path = "/api/v1/flash-sales/{id}", tag = "flash sales", responses((status = 200, body = FlashSaleOut)))]
+pub async fn get_flash_sale(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    let (sale, _) = state.app.get_flash_sale(&ctx, id).await?;
+    Ok(ok(FlashSaleOut::from(&sale)))
+}
+
+/// Reserves units of a flash sale for a buyer. Requests for one sale are batched into one
+/// transaction and answered after it commits. `Idempotency-Key` is required.
+#[utoipa::path(post, path = "/api/v1/flash-sales/{id}/reservations", tag = "flash sales", request_body = ReservationIn,
+    params(("Idempotency-Key" = String, Header, description = "Required: a retry finds its reservation")),
+    responses((status = 201, body = ReservationOut),
+              (status = 409, description = "flash_sale_sold_out, flash_sale_limit_reached, flash_sale_not_active")))]
+pub async fn reserve(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    create: Create<ReservationIn>,
+) -> Result<Response, ApiError> {
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let reservation = state.app.reserve_flash_sale(&ctx, id, &create.body.buyer, create.body.quantity).await?;
+    Ok((StatusCode::CREATED, axum::Json(ReservationOut::from(&reservation))).into_response())
+}
