@@ -40,6 +40,32 @@ pub enum Command {
     /// Prove the stock books: every stock level against the sum of its ledger; exit status 1 on
     /// any difference.
     Reconcile(DatabaseArgs),
+    /// Benchmarks: drive a workload against a database and print what it measured.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Flash-sale reservations on one hot SKU: seeds a store, stock and a sale, then reserves
+    /// through the batched engine from many concurrent tasks (in process), or with `--seed-only`
+    /// prints `{"sale_id","token","port"}` for an HTTP load generator to use.
+    FlashSale(FlashSaleBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FlashSaleBenchArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Reservations to make (also the stock and the quota).
+    #[arg(long, default_value_t = 100_000)]
+    pub requests: u64,
+    /// Concurrent buyers.
+    #[arg(long, default_value_t = 256)]
+    pub concurrency: u64,
+    /// Only seed, print the sale id and an API token as JSON, and exit.
+    #[arg(long)]
+    pub seed_only: bool,
 }
 
 /// Where the database is: `--database`, else the layered settings.

@@ -7,6 +7,7 @@
 //! module included); this crate reads and writes files, parses flags and prints.
 
 pub mod args;
+pub mod bench;
 pub mod commands;
 pub mod config;
 pub mod csv_io;
@@ -25,5 +26,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => commands::import(args).await,
         Command::Export(args) => commands::export(args).await,
         Command::Reconcile(args) => commands::reconcile(args).await,
+        Command::Bench(args::BenchCommand::FlashSale(args)) => bench::flash_sale(args).await,
     }
 }

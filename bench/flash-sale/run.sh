@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Flash-sale reservations per second on one hot SKU, durable, measured side by side in one run:
+#   (a) PostgreSQL, one guarded transaction per request (pgbench, synchronous_commit=on)
+#   (b) SQLite, one guarded transaction per request (Python), synchronous FULL and NORMAL
+#   (c) Redis Lua check-and-decrement, appendfsync always and no persistence
+#   (d) Quanyu's batched engine in process, on SQLite and PostgreSQL
+#   (e) Quanyu over HTTP on SQLite, driven by wrk, with p50/p99
+# Then the ratios, and an oversell check on every Quanyu run.
+# Usage: bench/flash-sale/run.sh   (env: SECONDS_EACH=10 CONNS=64 REQUESTS=50000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_EACH=${SECONDS_EACH:-10}
+CONNS=${CONNS:-64}
+REQUESTS=${REQUESTS:-50000}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+
+command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+cargo build --release -q -p quanyu
+BIN=target/release/quanyu
+WORK=$(mktemp -d)
+cleanup() {
+  redis-cli -p 6390 shutdown nosave >/dev/null 2>&1 || true
+  redis-cli -p 6391 shutdown nosave >/dev/null 2>&1 || true
+  [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fresh_pg() { psql "$PG/postgres" -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; }
+
+echo "(a) PostgreSQL, one transaction per request…" >&2
+fresh_pg quanyu_bench_peer
+psql "$PG/quanyu_bench_peer" -qc "CREATE TABLE hot (id int PRIMARY KEY, quota bigint, sold bigint); INSERT INTO hot VALUES (1, 1000000000, 0)"
+printf 'BEGIN;\nUPDATE hot SET sold = sold + 1 WHERE id = 1 AND sold + 1 <= quota;\nCOMMIT;\n' > "$WORK/reserve.sql"
+PG_TX=$(pgbench -n -c "$CONNS" -j 2 -T "$SECONDS_EACH" -f "$WORK/reserve.sql" "$PG/quanyu_bench_peer" 2>/dev/null | awk '/^tps = /{printf "%.0f", $3; exit}')
+
+echo "(b) SQLite, one transaction per request…" >&2
+SQLITE_FULL=$(python3 bench/flash-sale/sqlite_peer.py "$WORK/peer-full.db" FULL "$SECONDS_EACH")
+SQLITE_NORMAL=$(python3 bench/flash-sale/sqlite_peer.py "$WORK/peer-normal.db" NORMAL "$SECONDS_EACH")
+
+echo "(c) Redis Lua…" >&2
+redis-server --port 6390 --bind 127.0.0.1 --appendonly yes --appendfsync always --save "" --dir "$WORK" --daemonize yes --logfile "$WORK/r1.log"
+redis-server --port 6391 --bind 127.0.0.1 --appendonly no --save "" --dir "$WORK" --daemonize yes --logfile "$WORK/r2.log"
+sleep 1
+LUA='local s = tonumber(redis.call("GET", KEYS[1])); if s and s >= 1 then redis.call("DECRBY", KEYS[1], 1); return 1 end; return 0'
+redis_rps() {
+  redis-cli -p "$1" SET stock 1000000000 >/dev/null
+  redis-benchmark -p "$1" -c "$CONNS" -n $((REQUESTS * 4)) -q EVAL "$LUA" 1 stock \
+    | grep -oE '[0-9.]+ requests per second' | tail -n 1 | cut -d' ' -f1 | cut -d. -f1
+}
+REDIS_ALWAYS=$(redis_rps 6390)
+REDIS_NONE=$(redis_rps 6391)
+
+echo "(d) Quanyu in process…" >&2
+Q_SQLITE=$($BIN bench flash-sale --database "sqlite://$WORK/inproc.db" --requests "$REQUESTS" --concurrency 256 2>/dev/null)
+fresh_pg quanyu_bench_inproc
+Q_PG=$($BIN bench flash-sale --database "$PG/quanyu_bench_inproc" --requests "$REQUESTS" --concurrency 256 2>/dev/null)
+
+echo "(e) Quanyu over HTTP…" >&2
+SEED=$($BIN bench flash-sale --database "sqlite://$WORK/http.db" --requests 100000000 --seed-only 2>/dev/null)
+export SALE_ID=$(echo "$SEED" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sale_id"])')
+export TOKEN=$(echo "$SEED" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+RUST_LOG=warn $BIN serve --database "sqlite://$WORK/http.db" --bind 127.0.0.1:18091 >/dev/null 2>&1 &
+SERVER=$!
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18091/healthz >/dev/null && break; sleep 0.1; done
+WRK=$(wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" --latency -s bench/flash-sale/reserve.lua http://127.0.0.1:18091)
+HTTP_RPS=$(echo "$WRK" | awk '/Requests\/sec/{printf "%.0f", $2}')
+HTTP_P50=$(echo "$WRK" | awk '$1=="50%"{print $2}')
+HTTP_P99=$(echo "$WRK" | awk '$1=="99%"{print $2}')
+HTTP_ERRORS=$(echo "$WRK" | awk '/Non-2xx/{print $5}')
+SOLD=$(curl -s "http://127.0.0.1:18091/api/v1/flash-sales/$SALE_ID" -H "authorization: Bearer $TOKEN" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["sold"], d["quota"])')
+SOUND=$(curl -s http://127.0.0.1:18091/api/v1/inventory/reconcile -H "authorization: Bearer $TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sound"])')
+
+python3 - "$PG_TX" "$SQLITE_FULL" "$SQLITE_NORMAL" "$REDIS_ALWAYS" "$REDIS_NONE" "$Q_SQLITE" "$Q_PG" "$HTTP_RPS" "$HTTP_P50" "$HTTP_P99" "${HTTP_ERRORS:-0}" "$SOLD" "$SOUND" <<'PY'
+import json, sys
+pg, s_full, s_normal, r_always, r_none, q_sqlite, q_pg, http, p50, p99, errors, sold, sound = sys.argv[1:]
+q_sqlite, q_pg = json.loads(q_sqlite), json.loads(q_pg)
+sold, quota = map(int, sold.split())
+rows = [
+    ("(a) PostgreSQL, 1 tx/request (pgbench)", float(pg)),
+    ("(b) SQLite, 1 tx/request, synchronous=FULL", float(s_full)),
+    ("(b) SQLite, 1 tx/request, synchronous=NORMAL", float(s_normal)),
+    ("(c) Redis Lua, appendfsync always", float(r_always)),
+    ("(c) Redis Lua, no persistence", float(r_none)),
+    (f"(d) Quanyu batched, in process, SQLite (p99 {q_sqlite['p99_ms']:.1f} ms)", q_sqlite["per_second"]),
+    (f"(d) Quanyu batched, in process, PostgreSQL (p99 {q_pg['p99_ms']:.1f} ms)", q_pg["per_second"]),
+    (f"(e) Quanyu over HTTP, SQLite (wrk: p50 {p50}, p99 {p99})", float(http)),
+]
+print("| run | reservations/s |")
+print("|---|---:|")
+for name, value in rows:
+    print(f"| {name} | {value:,.0f} |")
+print()
+print(f"(e) / (a) PostgreSQL per request: {float(http) / float(pg):.2f}x")
+print(f"(e) / (c) Redis appendfsync always: {float(http) / float(r_always):.2f}x")
+print(f"(d) SQLite / (b) SQLite FULL: {q_sqlite['per_second'] / float(s_full):.2f}x")
+print(f"oversell: in-process SQLite {q_sqlite['oversold']}, PostgreSQL {q_pg['oversold']}; HTTP sold {sold} of quota {quota} -> {sold > quota}; ledger sound: {sound}; HTTP non-2xx: {errors}")
+PY

@@ -1,0 +1,154 @@
+//! `quanyu bench`: workloads for the whole-system benchmarks in `bench/`, run against a real
+//! database with the real use cases, printing what they measured as one JSON line.
+
+use std::{sync::Arc, time::Instant};
+
+use anyhow::{Context, bail};
+use chrono::Duration;
+use quanyu_app::{
+    App, AppConfig, CategoryDraft, Ctx, FlashSaleDraft, Idempotency, NewApiToken, PriceDraft, ProductDraft,
+    RegionDraft, SkuDraft, StaffDraft, StoreDraft, StoredReply, Written,
+};
+use quanyu_domain::inventory::{MovementKind, StockChange};
+
+use crate::{args::FlashSaleBenchArgs, commands::open_database, config::Settings};
+
+fn no_reply<T>(_: &T) -> StoredReply {
+    StoredReply { status: 201, body: Vec::new() }
+}
+
+fn fresh<T>(written: Written<T>) -> anyhow::Result<T> {
+    match written {
+        Written::Fresh(value) => Ok(value),
+        Written::Replayed(_) => bail!("seeding replayed a write"),
+    }
+}
+
+pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
+    let settings = Settings::load(&args.database, None)?;
+    let db = open_database(&settings.database_url, true).await?;
+    let app = App::new(db, AppConfig::default());
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    let tag = &run[20..];
+    let system = Ctx::system();
+    let requests = i64::try_from(args.requests).context("--requests is too large")?;
+
+    let region = fresh(
+        app.create_region(&system, RegionDraft { code: format!("B{tag}"), name: "bench".into() }, &no_reply).await?,
+    )?;
+    let store_draft = StoreDraft {
+        code: format!("B{tag}"),
+        name: "bench".into(),
+        region_id: Some(region.id),
+        address: "bench".into(),
+        lat: 31.2,
+        lng: 121.4,
+        area_m2: 100,
+        opening_hours: Some("00:00-24:00".into()),
+        ..StoreDraft::default()
+    };
+    let store = fresh(app.create_store(&system, store_draft, &no_reply).await?)?.id;
+    let category = CategoryDraft { name: format!("bench {tag}"), ..CategoryDraft::default() };
+    let category = fresh(app.create_category(&system, category, &no_reply).await?)?;
+    let product = ProductDraft {
+        name: "bench".into(),
+        category_id: Some(category.id),
+        skus: vec![SkuDraft {
+            code: format!("B{tag}"),
+            name: "bench".into(),
+            unit: "个".into(),
+            prices: PriceDraft { base: 100, ..PriceDraft::default() },
+            ..SkuDraft::default()
+        }],
+        ..ProductDraft::default()
+    };
+    let (_, skus) = fresh(app.create_product(&system, product, &no_reply).await?)?;
+    let sku = skus[0].id;
+    let receipt = [(sku, StockChange::Move { kind: MovementKind::PurchaseReceipt, delta: requests })];
+    app.change_stock(&system, store, "purchase_receipt", &receipt, &format!("bench:{run}"), None).await?;
+    let now = chrono::Utc::now();
+    let sale = FlashSaleDraft {
+        store_id: Some(store),
+        sku_id: Some(sku),
+        price: 1,
+        quota: requests,
+        per_customer_limit: 1,
+        starts_at: Some(now - Duration::minutes(1)),
+        ends_at: Some(now + Duration::hours(6)),
+    };
+    let sale = fresh(app.create_flash_sale(&system, sale, &no_reply).await?)?;
+
+    if args.seed_only {
+        let staff = StaffDraft {
+            username: format!("bench{tag}"),
+            display_name: "bench".into(),
+            role: "hq_admin".into(),
+            password: format!("bench-{run}"),
+            ..StaffDraft::default()
+        };
+        fresh(app.create_staff(&system, staff, &no_reply).await?)?;
+        let login = app.login(&format!("bench{tag}"), &format!("bench-{run}"), &Default::default()).await?;
+        let ctx = Ctx::new(app.authenticate(&login.secret).await?);
+        let token = fresh(
+            app.create_api_token(&ctx, NewApiToken { name: "bench".into(), expires_in_days: Some(1) }, &no_reply)
+                .await?,
+        )?;
+        println!("{}", serde_json::json!({ "sale_id": sale.id, "token": token.secret }));
+        return Ok(());
+    }
+
+    let app = Arc::new(app);
+    let started = Instant::now();
+    let per_task = args.requests.div_ceil(args.concurrency.max(1));
+    let tasks: Vec<_> = (0..args.concurrency.max(1))
+        .map(|task| {
+            let app = Arc::clone(&app);
+            let sale_id = sale.id;
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(per_task as usize);
+                let mut refused = 0u64;
+                for n in 0..per_task {
+                    let key = format!("{task}-{n}");
+                    let ctx = Ctx {
+                        idempotency: Some(Idempotency { key: key.clone(), fingerprint: key.clone() }),
+                        ..Ctx::system()
+                    };
+                    let begun = Instant::now();
+                    match app.reserve_flash_sale(&ctx, sale_id, &key, 1).await {
+                        Ok(_) => latencies.push(begun.elapsed()),
+                        Err(_) => refused += 1,
+                    }
+                }
+                (latencies, refused)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut refused = 0;
+    for task in tasks {
+        let (mut done, no) = task.await?;
+        latencies.append(&mut done);
+        refused += no;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let percentile =
+        |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)));
+    let ms = |d: Option<&std::time::Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let (after, _) = app.get_flash_sale(&system, sale.id).await?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "backend": app.database().backend().as_str(),
+            "reserved": latencies.len(),
+            "refused": refused,
+            "sold": after.sold,
+            "oversold": after.sold > after.quota,
+            "seconds": elapsed.as_secs_f64(),
+            "per_second": latencies.len() as f64 / elapsed.as_secs_f64(),
+            "p50_ms": ms(percentile(0.50)),
+            "p99_ms": ms(percentile(0.99)),
+        })
+    );
+    Ok(())
+}
