@@ -2,10 +2,9 @@
 //! built for thousands of buyers of one SKU in the same second.
 //!
 //! Requests for one sale queue to one in-process batcher. It takes every request waiting (up to
-//! [`MAX_BATCH`]), applies them one after another inside a single write transaction — each a
-//! guarded claim of the buyer's limit, then of the sale's quota, then of the store's stock,
-//! undoing the earlier claims in the same transaction when a later one is refused — commits
-//! once, and only then answers each buyer. One fsync carries the whole batch (group commit).
+//! [`MAX_BATCH`]) into a single write transaction — guarded claims of the buyers' limits, of the
+//! sale's quota and of the store's stock, undoing earlier claims in the same transaction when a
+//! later one is refused — commits once, and only then answers each buyer. One fsync carries the whole batch (group commit).
 //! Correct across instances, because every claim is a guarded atomic update in the database:
 //! batching is only how fast it goes, never why it is right.
 
@@ -18,7 +17,7 @@ use quanyu_domain::{
     inventory::{Qty, StockChange},
     time::Timestamp,
 };
-use quanyu_store::{Database, FlashReservation, FlashSale, StockEntry, Tx};
+use quanyu_store::{Database, FlashReservation, FlashSale, StockEntry};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -177,6 +176,12 @@ async fn run_batcher(db: Arc<dyn Database>, sale_id: Uuid, mut queue: mpsc::Unbo
 }
 
 /// One transaction for the whole batch; per-request refusals are answers, not failures.
+///
+/// Set-based: a handful of statements per batch rather than per buyer — one lookup of the keys
+/// already used, one claim for every buyer with a single request, one guarded claim of the
+/// quota and one of the stock for everything accepted, one insert of the reservations. Only
+/// the rare cases (a buyer twice in one batch; a claim refused because another instance took
+/// the units meanwhile) fall back to claiming request by request.
 async fn apply_batch(
     db: &Arc<dyn Database>,
     sale_id: Uuid,
@@ -185,65 +190,134 @@ async fn apply_batch(
     let mut tx = db.write().await?;
     let sale = tx.get_flash_sale(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
     let at = now();
-    let active = sale.starts_at <= at && at < sale.ends_at;
-    let mut results = Vec::with_capacity(requests.len());
-    for request in requests {
-        let result = if active {
-            reserve_one(&mut *tx, &sale, request, at).await?
-        } else {
-            Err(AppError::FlashSale(Refusal::NotActive))
-        };
-        results.push(result);
+    if !(sale.starts_at <= at && at < sale.ends_at) {
+        return Ok(requests.iter().map(|_| Err(AppError::FlashSale(Refusal::NotActive))).collect());
     }
-    tx.commit().await?;
-    Ok(results)
-}
+    let mut results: Vec<Option<AppResult<FlashReservation>>> = requests.iter().map(|_| None).collect();
 
-/// Claims the buyer's limit, the sale's quota and the stock, in that order, undoing earlier
-/// claims when a later one is refused. The outer `Result` is a database failure (the batch
-/// fails); the inner one is this buyer's answer.
-async fn reserve_one(
-    tx: &mut dyn Tx,
-    sale: &FlashSale,
-    request: &Request,
-    at: Timestamp,
-) -> AppResult<AppResult<FlashReservation>> {
-    if let Some(existing) = tx.flash_reservation_by_key(&request.key).await? {
-        return Ok(Ok(existing));
+    // Retries: keys already in the ledger of reservations get their reservation back; a key
+    // repeated inside the batch follows its first occurrence.
+    let keys: Vec<String> = requests.iter().map(|r| r.key.clone()).collect();
+    let existing: HashMap<String, FlashReservation> =
+        tx.flash_reservations_by_keys(&keys).await?.into_iter().map(|r| (r.idempotency_key.clone(), r)).collect();
+    let mut first_of_key: HashMap<&str, usize> = HashMap::new();
+    let mut followers = Vec::new();
+    for (index, request) in requests.iter().enumerate() {
+        if let Some(found) = existing.get(&request.key) {
+            results[index] = Some(Ok(found.clone()));
+        } else if let Some(&first) = first_of_key.get(request.key.as_str()) {
+            followers.push((index, first));
+        } else {
+            first_of_key.insert(&request.key, index);
+        }
     }
-    let quantity = request.quantity;
-    if !tx.claim_buyer_quota(sale.id, &request.buyer, quantity, sale.per_customer_limit).await? {
-        return Ok(Err(AppError::FlashSale(Refusal::LimitReached)));
+    let mut pending: Vec<usize> = first_of_key.values().copied().collect();
+    pending.sort_unstable();
+
+    // Buyers' limits: one statement for every buyer with a single request here.
+    let mut per_buyer: HashMap<&str, usize> = HashMap::new();
+    for &index in &pending {
+        *per_buyer.entry(requests[index].buyer.as_str()).or_default() += 1;
     }
-    if !tx.claim_sale_quota(sale.id, quantity).await? {
-        tx.release_buyer_quota(sale.id, &request.buyer, quantity).await?;
-        return Ok(Err(AppError::FlashSale(Refusal::SoldOut)));
+    let single: Vec<(String, i64)> = pending
+        .iter()
+        .map(|&i| &requests[i])
+        .filter(|r| per_buyer[r.buyer.as_str()] == 1 && r.quantity <= sale.per_customer_limit)
+        .map(|r| (r.buyer.clone(), r.quantity))
+        .collect();
+    let claimed: std::collections::HashSet<String> =
+        tx.claim_buyers(sale.id, &single, sale.per_customer_limit).await?.into_iter().collect();
+    let mut candidates = Vec::new();
+    for &index in &pending {
+        let request = &requests[index];
+        let ok = if per_buyer[request.buyer.as_str()] == 1 {
+            claimed.contains(&request.buyer)
+        } else {
+            tx.claim_buyer_quota(sale.id, &request.buyer, request.quantity, sale.per_customer_limit).await?
+        };
+        if ok {
+            candidates.push(index);
+        } else {
+            results[index] = Some(Err(AppError::FlashSale(Refusal::LimitReached)));
+        }
     }
-    let reservation = FlashReservation {
-        id: Uuid::now_v7(),
-        sale_id: sale.id,
-        buyer: request.buyer.clone(),
-        quantity,
-        idempotency_key: request.key.clone(),
-        at,
+
+    // The quota, then the stock, for everything accepted so far in one guarded claim each;
+    // if either is refused, go request by request to find exactly what still fits.
+    let mut remaining = sale.quota - sale.sold;
+    let mut accepted = Vec::new();
+    for index in candidates {
+        let request = &requests[index];
+        if request.quantity <= remaining {
+            remaining -= request.quantity;
+            accepted.push(index);
+        } else {
+            tx.release_buyer_quota(sale.id, &request.buyer, request.quantity).await?;
+            results[index] = Some(Err(AppError::FlashSale(Refusal::SoldOut)));
+        }
+    }
+    let total: i64 = accepted.iter().map(|&i| requests[i].quantity).sum();
+    let stock_entry = |quantity: i64, tag: Uuid| -> AppResult<StockEntry> {
+        Ok(StockEntry {
+            id: StockEntryId::new(),
+            store_id: sale.store_id,
+            sku_id: sale.sku_id,
+            change: "flash_reserve".to_owned(),
+            deltas: StockChange::Reserve(Qty::new(quantity)).deltas().map_err(|e| AppError::Internal(e.to_string()))?,
+            reason: None,
+            reference: Some(format!("flash_sale:{}", sale.id)),
+            idempotency_key: format!("flash:{}:{tag}", sale.id),
+            actor_id: None,
+            at,
+        })
     };
-    let entry = StockEntry {
-        id: StockEntryId::new(),
-        store_id: sale.store_id,
-        sku_id: sale.sku_id,
-        change: "flash_reserve".to_owned(),
-        deltas: StockChange::Reserve(Qty::new(quantity)).deltas().map_err(|e| AppError::Internal(e.to_string()))?,
-        reason: None,
-        reference: Some(format!("flash_sale:{}:{}", sale.id, reservation.id)),
-        idempotency_key: format!("flash:{}:{}", sale.id, reservation.id),
-        actor_id: None,
-        at,
-    };
-    if tx.apply_stock(&entry).await?.is_none() {
-        tx.release_sale_quota(sale.id, quantity).await?;
-        tx.release_buyer_quota(sale.id, &request.buyer, quantity).await?;
-        return Ok(Err(AppError::FlashSale(Refusal::SoldOut)));
+    let whole_batch_fits = total == 0
+        || (tx.claim_sale_quota(sale.id, total).await? && {
+            let fits = tx.apply_stock(&stock_entry(total, Uuid::now_v7())?).await?.is_some();
+            if !fits {
+                tx.release_sale_quota(sale.id, total).await?;
+            }
+            fits
+        });
+    let mut reservations = Vec::with_capacity(accepted.len());
+    for index in accepted {
+        let request = &requests[index];
+        let reservation = FlashReservation {
+            id: Uuid::now_v7(),
+            sale_id: sale.id,
+            buyer: request.buyer.clone(),
+            quantity: request.quantity,
+            idempotency_key: request.key.clone(),
+            at,
+        };
+        let fits = whole_batch_fits || {
+            let quota = tx.claim_sale_quota(sale.id, request.quantity).await?;
+            let stock = quota && tx.apply_stock(&stock_entry(request.quantity, reservation.id)?).await?.is_some();
+            if quota && !stock {
+                tx.release_sale_quota(sale.id, request.quantity).await?;
+            }
+            stock
+        };
+        if fits {
+            results[index] = Some(Ok(reservation.clone()));
+            reservations.push(reservation);
+        } else {
+            tx.release_buyer_quota(sale.id, &request.buyer, request.quantity).await?;
+            results[index] = Some(Err(AppError::FlashSale(Refusal::SoldOut)));
+        }
     }
-    tx.insert_flash_reservation(&reservation).await?;
-    Ok(Ok(reservation))
+    tx.insert_flash_reservations(&reservations).await?;
+    tx.commit().await?;
+
+    for (index, first) in followers {
+        results[index] = results[first].as_ref().map(|r| match r {
+            Ok(reservation) => Ok(reservation.clone()),
+            Err(AppError::FlashSale(refusal)) => Err(AppError::FlashSale(*refusal)),
+            Err(other) => Err(AppError::Internal(other.to_string())),
+        });
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(AppError::Internal("a request went unanswered".into()))))
+        .collect())
 }

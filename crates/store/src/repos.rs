@@ -185,6 +185,18 @@ pub trait FlashSaleRepo {
     async fn release_sale_quota(&mut self, sale_id: uuid::Uuid, quantity: i64) -> StoreResult<()>;
     async fn insert_flash_reservation(&mut self, reservation: &FlashReservation) -> StoreResult<()>;
     async fn flash_reservation_by_key(&mut self, idempotency_key: &str) -> StoreResult<Option<FlashReservation>>;
+    /// The reservations made under any of `keys`.
+    async fn flash_reservations_by_keys(&mut self, keys: &[String]) -> StoreResult<Vec<FlashReservation>>;
+    /// Claims for many distinct buyers in one statement; returns the buyers whose claim stayed
+    /// within `limit` (the others changed nothing).
+    async fn claim_buyers(
+        &mut self,
+        sale_id: uuid::Uuid,
+        claims: &[(String, i64)],
+        limit: i64,
+    ) -> StoreResult<Vec<String>>;
+    /// Inserts many reservations in one statement.
+    async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()>;
     /// What each buyer holds of a sale.
     async fn flash_sale_buyers(&mut self, sale_id: uuid::Uuid) -> StoreResult<Vec<(String, i64)>>;
 }

@@ -1,11 +1,13 @@
 //! Flash sales: offers, per-buyer and per-sale quota claims as guarded updates, reservations.
+//! The batch statements are built for the number of rows at hand; only placeholders are
+//! generated, never values, so they stay injection-free.
 
 use async_trait::async_trait;
 use quanyu_domain::{
     Money,
     ids::{SkuId, StoreId},
 };
-use sqlx::Row as _;
+use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
 use super::{super::SqlTx, rows::Row};
@@ -24,6 +26,25 @@ fn sale(row: &Row) -> StoreResult<FlashSale> {
         ends_at: row.try_get("ends_at")?,
         created_at: row.try_get("created_at")?,
     })
+}
+
+fn reservation(row: &Row) -> StoreResult<FlashReservation> {
+    Ok(FlashReservation {
+        id: row.try_get("id")?,
+        sale_id: row.try_get("sale_id")?,
+        buyer: row.try_get("buyer")?,
+        quantity: row.try_get("quantity")?,
+        idempotency_key: row.try_get("idem_key")?,
+        at: row.try_get("at")?,
+    })
+}
+
+/// Rows per multi-row statement: 6 parameters a row stays far below both backends' limits.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// `$start, $start+1, …` for `count` parameters.
+fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
 #[async_trait]
@@ -121,15 +142,72 @@ impl FlashSaleRepo for SqlTx {
             .bind(key)
             .fetch_optional(&mut *self.tx)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(FlashReservation {
-            id: row.try_get("id")?,
-            sale_id: row.try_get("sale_id")?,
-            buyer: row.try_get("buyer")?,
-            quantity: row.try_get("quantity")?,
-            idempotency_key: row.try_get("idem_key")?,
-            at: row.try_get("at")?,
-        }))
+        row.as_ref().map(reservation).transpose()
+    }
+
+    async fn flash_reservations_by_keys(&mut self, keys: &[String]) -> StoreResult<Vec<FlashReservation>> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let sql =
+                format!("SELECT * FROM flash_sale_reservations WHERE idem_key IN ({})", placeholders(1, chunk.len()));
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for key in chunk {
+                query = query.bind(key);
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.push(reservation(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn claim_buyers(&mut self, sale_id: Uuid, claims: &[(String, i64)], limit: i64) -> StoreResult<Vec<String>> {
+        let mut claimed = Vec::new();
+        for chunk in claims.chunks(ROWS_PER_STATEMENT) {
+            // $1 is the sale, $2 the limit; each buyer adds ($n, $n+1).
+            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, ${})", 3 + 2 * i, 4 + 2 * i)).collect();
+            let sql = format!(
+                "INSERT INTO flash_sale_buyers (sale_id, buyer, quantity) VALUES {} \
+                 ON CONFLICT (sale_id, buyer) DO UPDATE SET quantity = flash_sale_buyers.quantity + excluded.quantity \
+                 WHERE flash_sale_buyers.quantity + excluded.quantity <= $2 RETURNING buyer",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(sale_id).bind(limit);
+            for (buyer, quantity) in chunk {
+                query = query.bind(buyer).bind(*quantity);
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                claimed.push(row.try_get("buyer")?);
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()> {
+        for chunk in reservations.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let n = 6 * i;
+                    format!("(${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                query = query
+                    .bind(r.id)
+                    .bind(r.sale_id)
+                    .bind(&r.buyer)
+                    .bind(r.quantity)
+                    .bind(&r.idempotency_key)
+                    .bind(r.at);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
     async fn flash_sale_buyers(&mut self, sale_id: Uuid) -> StoreResult<Vec<(String, i64)>> {
