@@ -81,7 +81,10 @@ impl App {
     /// The actor behind a session or API token secret.
     pub async fn authenticate(&self, secret: &str) -> AppResult<Actor> {
         let secret_hash = hash_secret(secret);
-        read_tx!(self, |tx| {
+        if let Some(actor) = self.sessions.get(&secret_hash) {
+            return Ok(actor);
+        }
+        let (actor, expires_at) = read_tx!(self, |tx| {
             let token = tx.find_token_by_hash(&secret_hash).await?.ok_or(AppError::Unauthenticated)?;
             let at = now();
             if token.revoked_at.is_some() || token.expires_at.is_some_and(|e| e <= at) {
@@ -91,13 +94,16 @@ impl App {
             if staff.status != StaffStatus::Active {
                 return Err(AppError::AccountDisabled);
             }
-            actor_in(tx, &staff).await
-        })
+            Ok((actor_in(tx, &staff).await?, token.expires_at))
+        })?;
+        self.sessions.put(secret_hash, actor.clone(), expires_at);
+        Ok(actor)
     }
 
     /// Ends the session behind `secret`. Unknown or already ended sessions are fine.
     pub async fn logout(&self, ctx: &Ctx, secret: &str) -> AppResult<()> {
         let secret_hash = hash_secret(secret);
+        self.sessions.forget(&secret_hash);
         write_tx!(self, |tx| {
             if let Some(token) = tx.find_token_by_hash(&secret_hash).await?
                 && tx.revoke_token(token.id, now()).await?
@@ -164,8 +170,9 @@ impl App {
             if tx.revoke_token(token.id, now()).await? {
                 Change::new("api_token.revoked", "api_token", token.id).record(tx, Some(ctx)).await?;
             }
-            Ok(())
+            Ok(token.secret_hash)
         })
+        .map(|secret_hash| self.sessions.forget(&secret_hash))
     }
 
     async fn actor_for(&self, staff: &Staff) -> AppResult<Actor> {

@@ -26,6 +26,7 @@ mod nearby;
 mod orders;
 mod org;
 mod password;
+mod session_cache;
 mod staff;
 
 use std::sync::Arc;
@@ -67,11 +68,12 @@ pub struct App {
     db: Arc<dyn Database>,
     config: Arc<AppConfig>,
     flash: Arc<flash::FlashEngine>,
+    sessions: Arc<session_cache::SessionCache>,
 }
 
 impl App {
     pub fn new(db: Arc<dyn Database>, config: AppConfig) -> App {
-        App { db, config: Arc::new(config), flash: Arc::default() }
+        App { db, config: Arc::new(config), flash: Arc::default(), sessions: Arc::default() }
     }
 
     pub fn database(&self) -> &Arc<dyn Database> {

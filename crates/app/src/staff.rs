@@ -127,7 +127,7 @@ impl App {
             Some(password) => Some(self.config.passwords.hash(password).await?),
             None => None,
         };
-        write_tx!(self, |tx| {
+        let updated = write_tx!(self, |tx| {
             let before = tx.get_staff(id).await?.ok_or(AppError::NotFound { entity: "staff" })?;
             let mut after = before.clone();
             if !editing_self || touches_job {
@@ -166,7 +166,10 @@ impl App {
             }
             change.record(tx, Some(ctx)).await?;
             Ok(after)
-        })
+        });
+        // Job, status and password changes take effect on this instance's cached sessions at once.
+        self.sessions.forget_staff(id);
+        updated
     }
 }
 
