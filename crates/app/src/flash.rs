@@ -12,7 +12,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use quanyu_domain::{
     DomainError, Money,
-    authz::Permission,
+    authz::{Permission, StorePlace},
     ids::{SkuId, StockEntryId, StoreId},
     inventory::{Qty, StockChange},
     time::Timestamp,
@@ -53,10 +53,12 @@ struct Request {
     answer: oneshot::Sender<AppResult<FlashReservation>>,
 }
 
-/// One batcher per sale, started on first use.
+/// One batcher per sale, started on first use, and where each sale's store sits (for scope
+/// checks without a database read per request; a sale never changes store).
 #[derive(Default)]
 pub(crate) struct FlashEngine {
     queues: std::sync::Mutex<HashMap<Uuid, mpsc::UnboundedSender<Request>>>,
+    places: std::sync::Mutex<HashMap<Uuid, StorePlace>>,
 }
 
 impl FlashEngine {
@@ -141,6 +143,9 @@ impl App {
     ) -> AppResult<FlashReservation> {
         ctx.require(Permission::SellOrders)?;
         let key = ctx.idempotency.as_ref().ok_or(AppError::IdempotencyKeyRequired)?.key.clone();
+        if !ctx.actor.covers_store(self.flash_sale_place(sale_id).await?) {
+            return Err(AppError::OutOfScope);
+        }
         let buyer = quanyu_domain::text::required("buyer", buyer, 64)?;
         let quantity = Qty::positive("quantity", quantity)?.get();
         let (answer, answered) = oneshot::channel();
@@ -150,6 +155,22 @@ impl App {
             .send(request)
             .map_err(|_| AppError::Internal("the flash-sale batcher stopped".into()))?;
         answered.await.map_err(|_| AppError::Internal("the flash-sale batcher dropped a request".into()))?
+    }
+}
+
+impl App {
+    async fn flash_sale_place(&self, sale_id: Uuid) -> AppResult<StorePlace> {
+        let cached = self.flash.places.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&sale_id).copied();
+        if let Some(place) = cached {
+            return Ok(place);
+        }
+        let place = read_tx!(self, |tx| {
+            let sale = tx.get_flash_sale(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
+            let store = tx.get_store(sale.store_id).await?.ok_or(AppError::NotFound { entity: "store" })?;
+            Ok(StorePlace { store_id: store.id, region_id: store.region_id })
+        })?;
+        self.flash.places.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(sale_id, place);
+        Ok(place)
     }
 }
 
