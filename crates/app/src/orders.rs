@@ -36,6 +36,10 @@ use crate::{
 
 /// How long an unpaid order holds its stock.
 pub const DEFAULT_HOLD: Duration = Duration::minutes(15);
+/// What a delivery promises when the caller names no time: delivered within an hour.
+pub const DEFAULT_DELIVERY_PROMISE: Duration = Duration::minutes(60);
+/// What a pickup promises when the caller names no time: ready within half an hour.
+pub const DEFAULT_PICKUP_PROMISE: Duration = Duration::minutes(30);
 
 #[derive(Debug, Clone, Default)]
 pub struct LineDraft {
@@ -57,6 +61,8 @@ pub struct OrderDraft {
     /// Where to deliver; with no `store_id`, a delivery goes to the nearest store that delivers
     /// there and has every line in stock.
     pub delivery_location: Option<(f64, f64, crate::Datum)>,
+    /// By when the goods are promised (deliveries and pickups); defaults by channel.
+    pub promised_at: Option<quanyu_domain::time::Timestamp>,
     pub note: Option<String>,
 }
 
@@ -171,6 +177,14 @@ impl App {
         }
         let note = text::optional("note", draft.note.as_deref(), 500)?;
         let at = now();
+        let promised_at = match channel {
+            OrderChannel::Delivery => Some(draft.promised_at.unwrap_or(at + DEFAULT_DELIVERY_PROMISE)),
+            OrderChannel::Pickup => Some(draft.promised_at.unwrap_or(at + DEFAULT_PICKUP_PROMISE)),
+            _ => None,
+        };
+        if promised_at.is_some_and(|p| p <= at) {
+            return Err(DomainError::Malformed { field: "promised_at", expected: "a time in the future" }.into());
+        }
         let id = OrderId::new();
         write_idempotent!(self, ctx, reply, |tx| {
             let store = store_in_scope(ctx, tx, store_id).await?;
@@ -233,6 +247,8 @@ impl App {
                 refunded: Money::ZERO,
                 // An eat-first bill holds until it is settled or voided.
                 hold_expires_at: (channel != OrderChannel::TableEatFirst).then(|| at + DEFAULT_HOLD),
+                promised_at,
+                fulfilled_at: None,
                 created_by: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
                 created_at: at,
                 updated_at: at,
@@ -329,6 +345,15 @@ impl App {
             }
             order.status = next;
             order.updated_at = now();
+            // The promise is kept when a pickup is ready, or a delivery delivered.
+            let fulfils = match order.channel {
+                OrderChannel::Pickup => next == OrderStatus::Ready,
+                OrderChannel::Delivery => next == OrderStatus::Completed,
+                _ => false,
+            };
+            if fulfils {
+                order.fulfilled_at = Some(order.updated_at);
+            }
             save(tx, &order, before).await?;
             step(tx, ctx, &order, event.as_str(), Some(before)).await?;
             Change::new("order.advanced", "order", id)

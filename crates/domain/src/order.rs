@@ -453,6 +453,10 @@ pub struct Order {
     pub refunded: crate::Money,
     /// Until when an unpaid order holds its stock.
     pub hold_expires_at: Option<crate::time::Timestamp>,
+    /// By when the customer was promised the goods: ready for pickup, or delivered.
+    pub promised_at: Option<crate::time::Timestamp>,
+    /// When that promise was kept or broken: packed for pickup, or delivered.
+    pub fulfilled_at: Option<crate::time::Timestamp>,
     pub created_by: Option<crate::ids::StaffId>,
     pub created_at: crate::time::Timestamp,
     pub updated_at: crate::time::Timestamp,
@@ -464,6 +468,11 @@ impl Order {
         let subtotal = crate::Money::checked_sum(lines.iter().map(|l| l.breakdown.base_amount))?;
         let total = crate::Money::checked_sum(lines.iter().map(|l| l.breakdown.amount))?;
         Some((subtotal, total.checked_sub(subtotal)?, total))
+    }
+
+    /// Whether the promise was kept; `None` until fulfilled or when nothing was promised.
+    pub fn on_time(&self) -> Option<bool> {
+        Some(self.fulfilled_at? <= self.promised_at?)
     }
 
     /// Whether every line has been refunded in full.

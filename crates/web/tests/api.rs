@@ -733,6 +733,9 @@ async fn fulfilment_follows_the_channel(db: Arc<dyn Database>) {
     }
     let stock = stock_of(&app, &milk).await;
     assert_eq!((stock["on_hand"].as_i64(), stock["committed"].as_i64()), (Some(3), Some(0)));
+    let done = app.get_as(&app.manager_a, &format!("/api/v1/orders/{id}")).await;
+    assert!(done.body["promised_at"].is_string() && done.body["fulfilled_at"].is_string());
+    assert_eq!(done.body["on_time"], true, "ready well within the half hour promised");
     let picker_sells = app
         .post_with_key(
             &app.picker_a,

@@ -15,6 +15,8 @@ CREATE TABLE orders (
     paid              BIGINT NOT NULL,
     refunded          BIGINT NOT NULL,
     hold_expires_at   TIMESTAMPTZ,
+    promised_at       TIMESTAMPTZ,
+    fulfilled_at      TIMESTAMPTZ,
     created_by        UUID,
     created_at        TIMESTAMPTZ NOT NULL,
     updated_at        TIMESTAMPTZ NOT NULL

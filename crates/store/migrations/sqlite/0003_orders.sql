@@ -15,6 +15,8 @@ CREATE TABLE orders (
     paid              BIGINT NOT NULL,
     refunded          BIGINT NOT NULL,
     hold_expires_at   TIMESTAMP TEXT,
+    promised_at       TIMESTAMP TEXT,
+    fulfilled_at      TIMESTAMP TEXT,
     created_by        UUID BLOB,
     created_at        TIMESTAMP TEXT NOT NULL,
     updated_at        TIMESTAMP TEXT NOT NULL

@@ -68,6 +68,8 @@ fn order(row: &Row, lines: Vec<OrderLine>) -> StoreResult<Order> {
         paid: Money::from_fen(row.try_get("paid")?),
         refunded: Money::from_fen(row.try_get("refunded")?),
         hold_expires_at: row.try_get("hold_expires_at")?,
+        promised_at: row.try_get("promised_at")?,
+        fulfilled_at: row.try_get("fulfilled_at")?,
         created_by: created_by.map(StaffId::from_uuid),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -99,8 +101,9 @@ impl OrderRepo for SqlTx {
     async fn insert_order(&mut self, o: &Order) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO orders (id, store_id, channel, status, pickup_code, customer_phone, delivery_address, note, \
-             subtotal, discount, total, paid, refunded, hold_expires_at, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             subtotal, discount, total, paid, refunded, hold_expires_at, promised_at, fulfilled_at, created_by, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(o.id.as_uuid())
         .bind(o.store_id.as_uuid())
@@ -116,6 +119,8 @@ impl OrderRepo for SqlTx {
         .bind(o.paid.fen())
         .bind(o.refunded.fen())
         .bind(o.hold_expires_at)
+        .bind(o.promised_at)
+        .bind(o.fulfilled_at)
         .bind(o.created_by.map(|s| s.as_uuid()))
         .bind(o.created_at)
         .bind(o.updated_at)
@@ -156,8 +161,8 @@ impl OrderRepo for SqlTx {
 
     async fn update_order(&mut self, o: &Order, expected: OrderStatus) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE orders SET status = $3, paid = $4, refunded = $5, hold_expires_at = $6, updated_at = $7 \
-             WHERE id = $1 AND status = $2",
+            "UPDATE orders SET status = $3, paid = $4, refunded = $5, hold_expires_at = $6, fulfilled_at = $7, \
+             updated_at = $8 WHERE id = $1 AND status = $2",
         )
         .bind(o.id.as_uuid())
         .bind(expected.as_str())
@@ -165,6 +170,7 @@ impl OrderRepo for SqlTx {
         .bind(o.paid.fen())
         .bind(o.refunded.fen())
         .bind(o.hold_expires_at)
+        .bind(o.fulfilled_at)
         .bind(o.updated_at)
         .execute(&mut *self.tx)
         .await?;

@@ -135,6 +135,11 @@ pub struct OrderOut {
     refunded: i64,
     /// Until when an unpaid order holds its stock.
     hold_expires_at: Option<DateTime<Utc>>,
+    /// By when the goods were promised (ready for pickup, or delivered).
+    promised_at: Option<DateTime<Utc>>,
+    fulfilled_at: Option<DateTime<Utc>>,
+    /// Whether the promise was kept, once fulfilled.
+    on_time: Option<bool>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     /// Present on single-order reads.
@@ -162,6 +167,9 @@ impl OrderOut {
             paid: o.paid.fen(),
             refunded: o.refunded.fen(),
             hold_expires_at: o.hold_expires_at,
+            promised_at: o.promised_at,
+            fulfilled_at: o.fulfilled_at,
+            on_time: o.on_time(),
             created_at: o.created_at,
             updated_at: o.updated_at,
             timeline: steps.map(|s| s.iter().map(OrderStepOut::from).collect()),
@@ -199,6 +207,8 @@ pub struct OrderIn {
     /// Where to deliver (GCJ-02 unless `coord` is `wgs84`).
     delivery_location: Option<super::org::LocationIn>,
     coord: Option<String>,
+    /// By when the goods are promised; default in an hour (delivery) or half an hour (pickup).
+    promised_at: Option<DateTime<Utc>>,
     note: Option<String>,
 }
 
@@ -260,6 +270,7 @@ pub async fn create_order(
     let draft = OrderDraft {
         store_id: input.store_id.map(StoreId::from_uuid),
         delivery_location: input.delivery_location.map(|l| (l.lat, l.lng, datum)),
+        promised_at: input.promised_at,
         channel: input.channel,
         lines: input
             .lines
