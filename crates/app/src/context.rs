@@ -59,6 +59,12 @@ impl Ctx {
         if self.actor.can(permission) { Ok(()) } else { Err(AppError::Forbidden) }
     }
 
+    /// Fails unless the request carries an idempotency key (operations that move money or
+    /// stock).
+    pub fn require_idempotency_key(&self) -> AppResult<()> {
+        self.idempotency.as_ref().map(|_| ()).ok_or(AppError::IdempotencyKeyRequired)
+    }
+
     pub fn role(&self) -> Role {
         self.actor.role()
     }

@@ -53,9 +53,18 @@ pub enum AppError {
     /// The order's status does not allow this.
     #[error(transparent)]
     IllegalTransition(#[from] quanyu_domain::order::IllegalTransition),
-    /// Another request changed the order first; read it again and retry.
-    #[error("the order changed meanwhile")]
+    /// Another request changed the order or document first; read it again and retry.
+    #[error("it changed meanwhile")]
     StatusChanged,
+    /// The document's status does not allow this step.
+    #[error(transparent)]
+    IllegalDocumentTransition(#[from] quanyu_domain::documents::IllegalDocumentTransition),
+    /// A step's per-line quantities do not fit the document.
+    #[error(transparent)]
+    DocumentLines(quanyu_domain::documents::DocumentError),
+    /// A stocktake of a whole store that holds nothing.
+    #[error("the store holds nothing to count")]
+    NothingToCount,
     /// Row `row` (0-based) of a bulk operation failed; nothing of the batch was written.
     #[error("row {row}: {source}")]
     Row { row: usize, source: Box<AppError> },

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use quanyu_domain::{
     geo::Coordinates,
     ids::{SkuId, StoreId},
-    org::{Store, StoreStatus},
+    org::{Store, StoreKind, StoreStatus},
 };
 use quanyu_store::{Page, StoreFilter};
 
@@ -89,7 +89,11 @@ impl App {
             Datum::Gcj02 => point,
             Datum::Wgs84 => point.wgs84_to_gcj02(),
         };
-        let filter = StoreFilter { status: Some(StoreStatus::Open.as_str().to_owned()), ..StoreFilter::default() };
+        let filter = StoreFilter {
+            status: Some(StoreStatus::Open.as_str().to_owned()),
+            kind: Some(StoreKind::Store),
+            ..StoreFilter::default()
+        };
         let mut stores = Vec::new();
         let mut page = Page::first(Page::MAX_LIMIT);
         loop {

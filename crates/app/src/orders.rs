@@ -155,7 +155,7 @@ impl App {
         reply: Reply<'_, OrderDetail>,
     ) -> AppResult<Written<OrderDetail>> {
         ctx.require(Permission::SellOrders)?;
-        require_key(ctx)?;
+        ctx.require_idempotency_key()?;
         let channel = OrderChannel::parse(draft.channel.trim())?;
         let store_id = match (draft.store_id, draft.delivery_location) {
             (Some(store_id), _) => store_id,
@@ -275,7 +275,7 @@ impl App {
         reply: Reply<'_, OrderDetail>,
     ) -> AppResult<Written<OrderDetail>> {
         ctx.require(Permission::SellOrders)?;
-        require_key(ctx)?;
+        ctx.require_idempotency_key()?;
         let method = PaymentMethod::parse(draft.method.trim())?;
         write_idempotent!(self, ctx, reply, |tx| {
             let mut order = order_in_scope(ctx, tx, id).await?;
@@ -382,7 +382,7 @@ impl App {
         reply: Reply<'_, OrderDetail>,
     ) -> AppResult<Written<OrderDetail>> {
         ctx.require(Permission::SellOrders)?;
-        require_key(ctx)?;
+        ctx.require_idempotency_key()?;
         if draft.lines.is_empty() {
             return Err(DomainError::Required { field: "lines" }.into());
         }
@@ -515,10 +515,6 @@ impl App {
             }
         }
     }
-}
-
-fn require_key(ctx: &Ctx) -> AppResult<()> {
-    ctx.idempotency.as_ref().map(|_| ()).ok_or(AppError::IdempotencyKeyRequired)
 }
 
 async fn order_in_scope(ctx: &Ctx, tx: &mut dyn Tx, id: OrderId) -> AppResult<Order> {

@@ -5,7 +5,7 @@ use quanyu_domain::{
     authz::{Permission, StorePlace},
     geo::Coordinates,
     ids::{RegionId, StoreId},
-    org::{Chain, OpeningHours, Region, Scope, Store, StoreStatus},
+    org::{Chain, OpeningHours, Region, Scope, Store, StoreKind, StoreStatus},
     text,
     time::TimeZone,
 };
@@ -55,6 +55,8 @@ pub struct StoreDraft {
     pub phone: Option<String>,
     /// Defaults to `open`.
     pub status: Option<String>,
+    /// `store` (the default) or `warehouse`.
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -267,6 +269,7 @@ pub fn validate_store_draft(draft: StoreDraft, default_zone: TimeZone) -> AppRes
         )?,
         phone: Store::validate_phone(draft.phone.as_deref())?,
         status: draft.status.as_deref().map(StoreStatus::parse).transpose()?.unwrap_or(StoreStatus::Open),
+        kind: draft.kind.as_deref().map(StoreKind::parse).transpose()?.unwrap_or(StoreKind::Store),
         created_at: at,
         updated_at: at,
     })
@@ -286,6 +289,7 @@ const STORE_FIELDS: &[Field<Store>] = &[
     ("delivery_radius_m", |s| s.delivery_radius_m.to_string()),
     ("phone", |s| opt(&s.phone)),
     ("status", |s| s.status.as_str().to_owned()),
+    ("kind", |s| s.kind.as_str().to_owned()),
 ];
 
 pub(crate) fn region_changes(action: &'static str, before: Option<&Region>, after: &Region) -> Change {

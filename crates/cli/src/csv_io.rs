@@ -48,6 +48,7 @@ impl CsvRow for StoreRow {
         "delivery_radius_m",
         "phone",
         "status",
+        "kind",
     ];
     const REQUIRED: &'static [&'static str] = &["code", "name", "region", "address", "lat", "lng", "area_m2"];
 
@@ -66,6 +67,7 @@ impl CsvRow for StoreRow {
             delivery_radius_m: get("delivery_radius_m"),
             phone: get("phone"),
             status: get("status"),
+            kind: get("kind"),
         }
     }
 
@@ -83,6 +85,7 @@ impl CsvRow for StoreRow {
             &self.delivery_radius_m,
             &self.phone,
             &self.status,
+            &self.kind,
         ]
     }
 }

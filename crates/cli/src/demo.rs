@@ -61,7 +61,8 @@ pub async fn seed(app: &App, seed: u64, show_progress: bool) -> anyhow::Result<D
     accepted("regions", app.import_regions(&ctx, chain.regions.clone()).await?)?;
     bar.inc(chain.regions.len() as u64);
     bar.set_message("stores");
-    accepted("stores", app.import_stores(&ctx, chain.stores.clone()).await?)?;
+    let locations = [chain.stores.clone(), chain.warehouses.clone()].concat();
+    accepted("stores", app.import_stores(&ctx, locations).await?)?;
     bar.inc(chain.stores.len() as u64);
     bar.set_message("staff");
     accepted("staff", app.import_staff(&ctx, chain.staff.clone()).await?)?;
@@ -81,6 +82,9 @@ pub async fn seed(app: &App, seed: u64, show_progress: bool) -> anyhow::Result<D
         app.set_store_sku(&ctx, store, sku, draft).await?;
         bar.inc(1);
     }
+
+    bar.set_message("stock");
+    crate::demo_stock::seed(app, &chain, seed).await?;
 
     let patch = ChainPatch { name: Some(chain.name.clone()), time_zone: Some("Asia/Shanghai".to_owned()) };
     app.update_chain(&ctx, patch).await?;

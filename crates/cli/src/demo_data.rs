@@ -30,6 +30,8 @@ pub struct DemoChain {
     pub name: String,
     pub regions: Vec<RegionRow>,
     pub stores: Vec<StoreRow>,
+    /// One regional distribution centre (中心仓) per city: the source of requisitions.
+    pub warehouses: Vec<StoreRow>,
     pub staff: Vec<StaffRow>,
     pub skus: Vec<SkuRow>,
     pub overrides: Vec<PriceOverride>,
@@ -191,7 +193,30 @@ pub fn generate(seed: u64, password_hash: &str) -> DemoChain {
     let staff = staff(&mut rng, &stores, password_hash);
     let skus = skus(&mut rng);
     let overrides = overrides(&mut rng, &stores, &skus);
-    DemoChain { name: CHAIN_NAME.to_owned(), regions, stores, staff, skus, overrides }
+    DemoChain { name: CHAIN_NAME.to_owned(), regions, stores, warehouses: warehouses(), staff, skus, overrides }
+}
+
+/// A warehouse per city, on its outskirts.
+fn warehouses() -> Vec<StoreRow> {
+    CITIES
+        .iter()
+        .map(|city| StoreRow {
+            line: 0,
+            code: format!("{}W01", city.region_code),
+            name: format!("鲜丰生活·{}中心仓", city.name),
+            region: city.region_code.to_owned(),
+            address: format!("{}{}物流园", city.name, city.districts[0]),
+            lat: format!("{:.6}", city.lat + 0.09),
+            lng: format!("{:.6}", city.lng - 0.11),
+            opening_hours: "00:00-24:00".to_owned(),
+            time_zone: "Asia/Shanghai".to_owned(),
+            area_m2: "12000".to_owned(),
+            delivery_radius_m: "0".to_owned(),
+            phone: String::new(),
+            status: "open".to_owned(),
+            kind: "warehouse".to_owned(),
+        })
+        .collect()
 }
 
 fn stores(rng: &mut Rng) -> Vec<StoreRow> {
@@ -223,6 +248,7 @@ fn stores(rng: &mut Rng) -> Vec<StoreRow> {
                 phone: format!("{}-{}", city.phone_area, rng.range(50_000_000, 69_999_999)),
                 // One store is being refitted, as there always is one.
                 status: if stores.len() == 7 { "paused" } else { "open" }.to_owned(),
+                kind: "store".to_owned(),
             });
         }
     }

@@ -73,10 +73,11 @@ fn path_str(path: &Path) -> &str {
 const REGIONS: &str = "code,name\nSH,上海大区\nHZ,杭州大区\n";
 
 const STORES: &str = "\
-code,name,region,address,lat,lng,opening_hours,time_zone,area_m2,delivery_radius_m,phone,status
-SH001,鲜丰生活·静安寺店,SH,上海市静安区南京西路1788号,31.223717,121.446235,07:00-22:00,Asia/Shanghai,320,3000,021-52001234,open
-SH002,\"鲜丰生活·徐家汇店, 旗舰\",SH,上海市徐汇区漕溪北路88号,31.192,121.437,00:00-24:00,Asia/Shanghai,1800,5000,,paused
-HZ001,鲜丰生活·武林店,HZ,杭州市拱墅区延安路530号,30.2741,120.1551,08:00-22:00,Asia/Shanghai,95,3000,0571-87001234,open
+code,name,region,address,lat,lng,opening_hours,time_zone,area_m2,delivery_radius_m,phone,status,kind
+SH001,鲜丰生活·静安寺店,SH,上海市静安区南京西路1788号,31.223717,121.446235,07:00-22:00,Asia/Shanghai,320,3000,021-52001234,open,store
+SH002,\"鲜丰生活·徐家汇店, 旗舰\",SH,上海市徐汇区漕溪北路88号,31.192,121.437,00:00-24:00,Asia/Shanghai,1800,5000,,paused,store
+SHW01,鲜丰生活·上海中心仓,SH,上海市嘉定区物流园,31.32,121.33,00:00-24:00,Asia/Shanghai,12000,0,,open,warehouse
+HZ001,鲜丰生活·武林店,HZ,杭州市拱墅区延安路530号,30.2741,120.1551,08:00-22:00,Asia/Shanghai,95,3000,0571-87001234,open,store
 ";
 
 /// An argon2id PHC string (the reference vector's shape), so staff round-trip without hashing.
@@ -200,7 +201,8 @@ fn demo_seeding_is_deterministic_and_happens_once() {
         assert_eq!(export("a", kind), export("b", kind), "{kind} differ between two seedings with one seed");
     }
     let stores = export("a", "stores");
-    assert_eq!(stores.lines().count(), 61, "60 stores and a header");
+    assert_eq!(stores.lines().filter(|l| l.ends_with(",store")).count(), 60, "60 stores");
+    assert_eq!(stores.lines().filter(|l| l.ends_with(",warehouse")).count(), 3, "a warehouse per region");
     assert_eq!(export("a", "skus").lines().count(), 2_001, "2,000 SKUs and a header");
     let staff = export("a", "staff");
     for login in ["admin,", "sm-sh001,", "cashier-sh001,", "rm-hz,"] {

@@ -33,6 +33,8 @@ pub enum Permission {
     ReadStock,
     /// Record stock movements: receipts, losses, stocktake adjustments (within scope).
     ManageStock,
+    /// Approve requisitions, transfers, stocktakes and loss reports (within scope).
+    ApproveStock,
     /// See orders (within scope). Every role.
     ReadOrders,
     /// Take orders: create, take payment, cancel, refund (within scope).
@@ -56,22 +58,28 @@ impl Role {
                     | ReadAudit
                     | ReadStock
                     | ManageStock
+                    | ApproveStock
                     | ReadOrders
             ),
-            Role::RegionManager | Role::StoreManager => matches!(
-                permission,
-                ReadOrg
-                    | EditStore
-                    | ReadStaff
-                    | ManageStaff
-                    | ReadCatalog
-                    | ManageStorePrices
-                    | ReadStock
-                    | ManageStock
-                    | ReadOrders
-                    | SellOrders
-                    | FulfilOrders
-            ),
+            Role::RegionManager | Role::StoreManager => {
+                matches!(
+                    permission,
+                    ApproveStock if self == Role::RegionManager
+                ) || matches!(
+                    permission,
+                    ReadOrg
+                        | EditStore
+                        | ReadStaff
+                        | ManageStaff
+                        | ReadCatalog
+                        | ManageStorePrices
+                        | ReadStock
+                        | ManageStock
+                        | ReadOrders
+                        | SellOrders
+                        | FulfilOrders
+                )
+            }
             Role::Cashier => {
                 matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders | FulfilOrders)
             }

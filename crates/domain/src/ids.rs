@@ -81,4 +81,6 @@ typed_id! {
     OrderId,
     /// A payment or refund of an order.
     PaymentId,
+    /// A stock document: purchase order, requisition, transfer, stocktake or loss report.
+    DocumentId,
 }

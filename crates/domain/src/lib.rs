@@ -8,8 +8,12 @@
 //! input. Constructors validate, so a value of a domain type is proof that it is well formed
 //! ("parse, don't validate"); the layers above never re-check.
 
+#[macro_use]
+mod named;
+
 pub mod authz;
 pub mod catalog;
+pub mod documents;
 pub mod error;
 pub mod geo;
 pub mod ids;

@@ -69,6 +69,15 @@ impl StoreStatus {
     }
 }
 
+named_enum! {
+    /// What a location is: a store sells; a warehouse (仓) only holds and ships stock, and is
+    /// never offered to customers.
+    pub enum StoreKind for "kind" {
+        Store = "store",
+        Warehouse = "warehouse",
+    }
+}
+
 /// Daily opening hours in the store's local time, written `08:00-22:00`. A closing time earlier
 /// than the opening time runs past midnight (`18:00-02:00`); `00:00-24:00` is round the clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +146,7 @@ pub struct Store {
     /// How far the store delivers, in metres.
     pub delivery_radius_m: u32,
     pub phone: Option<String>,
+    pub kind: StoreKind,
     pub status: StoreStatus,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

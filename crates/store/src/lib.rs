@@ -92,6 +92,7 @@ pub trait Tx:
     + InventoryRepo
     + OrderRepo
     + FlashSaleRepo
+    + DocumentRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -24,6 +24,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 2, name: "inventory", sql: include_str!("../migrations/sqlite/0002_inventory.sql") },
     Migration { version: 3, name: "orders", sql: include_str!("../migrations/sqlite/0003_orders.sql") },
     Migration { version: 4, name: "flash_sales", sql: include_str!("../migrations/sqlite/0004_flash_sales.sql") },
+    Migration { version: 5, name: "documents", sql: include_str!("../migrations/sqlite/0005_documents.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -31,6 +32,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 2, name: "inventory", sql: include_str!("../migrations/postgres/0002_inventory.sql") },
     Migration { version: 3, name: "orders", sql: include_str!("../migrations/postgres/0003_orders.sql") },
     Migration { version: 4, name: "flash_sales", sql: include_str!("../migrations/postgres/0004_flash_sales.sql") },
+    Migration { version: 5, name: "documents", sql: include_str!("../migrations/postgres/0005_documents.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

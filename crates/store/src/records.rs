@@ -44,6 +44,8 @@ pub struct StoreFilter {
     pub status: Option<String>,
     /// Case-insensitive substring of code or name.
     pub search: Option<String>,
+    /// Stores or warehouses only.
+    pub kind: Option<quanyu_domain::org::StoreKind>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -269,4 +271,42 @@ pub struct FlashReservation {
     /// Unique: a retried request finds its reservation.
     pub idempotency_key: String,
     pub at: Timestamp,
+}
+
+/// A step in a stock document's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentStep {
+    pub id: uuid::Uuid,
+    pub document_id: quanyu_domain::ids::DocumentId,
+    /// `created`, `receive`, `approve`, `ship`…
+    pub event: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: Option<StaffId>,
+    pub note: Option<String>,
+    pub at: Timestamp,
+}
+
+/// Which stock documents to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentFilter {
+    /// Documents touching this place, as destination or source.
+    pub place: PlaceFilter,
+    /// Documents whose goods arrive at (or which count or write off stock of) this location.
+    pub destination: Option<StoreId>,
+    pub kind: Option<quanyu_domain::documents::DocumentKind>,
+    /// Any of these statuses (empty: any status).
+    pub statuses: Vec<quanyu_domain::documents::DocumentStatus>,
+}
+
+/// When a store should reorder an SKU, and up to what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockPolicy {
+    pub store_id: StoreId,
+    pub sku_id: quanyu_domain::ids::SkuId,
+    /// Low stock: reorder when what the store has and expects falls to this.
+    pub reorder_point: i64,
+    /// Reorder up to this.
+    pub target: i64,
+    pub updated_at: Timestamp,
 }

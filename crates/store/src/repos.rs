@@ -10,9 +10,9 @@ use quanyu_domain::{
 };
 
 use crate::{
-    AuditEntry, AuditFilter, FlashReservation, FlashSale, IdempotencyRecord, LedgerMismatch, OrderFilter, OrderStep,
-    OutboxEvent, Page, PaymentRecord, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockRow, StoreFilter,
-    StoreResult, TokenKind, TokenRecord,
+    AuditEntry, AuditFilter, DocumentFilter, DocumentStep, FlashReservation, FlashSale, IdempotencyRecord,
+    LedgerMismatch, OrderFilter, OrderStep, OutboxEvent, Page, PaymentRecord, ProductFilter, SkuFilter, StaffFilter,
+    StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -199,4 +199,40 @@ pub trait FlashSaleRepo {
     async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()>;
     /// What each buyer holds of a sale.
     async fn flash_sale_buyers(&mut self, sale_id: uuid::Uuid) -> StoreResult<Vec<(String, i64)>>;
+}
+
+/// Stock documents and reorder policies. A step first claims the revision it read, so two
+/// people approving or receiving at once cannot both succeed.
+#[async_trait]
+pub trait DocumentRepo {
+    /// Inserts a document with its lines.
+    async fn insert_document(&mut self, document: &quanyu_domain::documents::StockDocument) -> StoreResult<()>;
+    async fn get_document(
+        &mut self,
+        id: quanyu_domain::ids::DocumentId,
+    ) -> StoreResult<Option<quanyu_domain::documents::StockDocument>>;
+    /// Moves a document from `revision` to the next, holding it for the rest of the
+    /// transaction (a concurrent claim waits, then fails); `false` when it is no longer at
+    /// `revision`.
+    async fn claim_document(&mut self, id: quanyu_domain::ids::DocumentId, revision: i64) -> StoreResult<bool>;
+    /// Saves a document (header and every line) if it is at `document.revision`.
+    async fn update_document(&mut self, document: &quanyu_domain::documents::StockDocument) -> StoreResult<bool>;
+    /// Documents whose destination or source lies in the filter's place, in id order.
+    async fn list_documents(
+        &mut self,
+        filter: &DocumentFilter,
+        page: Page,
+    ) -> StoreResult<Vec<quanyu_domain::documents::StockDocument>>;
+    async fn append_document_step(&mut self, step: &DocumentStep) -> StoreResult<()>;
+    async fn document_steps(&mut self, id: quanyu_domain::ids::DocumentId) -> StoreResult<Vec<DocumentStep>>;
+
+    async fn put_stock_policy(&mut self, policy: &StockPolicy) -> StoreResult<()>;
+    async fn delete_stock_policy(&mut self, store_id: StoreId, sku_id: SkuId) -> StoreResult<bool>;
+    /// Every SKU a store keeps a policy for, with its stock levels, in SKU id order; the page
+    /// cursor is an SKU id.
+    async fn stock_policies(
+        &mut self,
+        store_id: StoreId,
+        page: Page,
+    ) -> StoreResult<Vec<(StockPolicy, quanyu_domain::inventory::StockLevels)>>;
 }

@@ -9,7 +9,7 @@ use quanyu_domain::{
     catalog::{Barcode, Brand, Category, ImageUrl, ListingStatus, Product, ProductKind, Sku, SkuPrices, StoreSku},
     geo::Coordinates,
     ids::{AuditId, BrandId, CategoryId, EventId, ProductId, RegionId, SkuId, StaffId, StoreId, TokenId},
-    org::{Assignment, Chain, OpeningHours, Region, Role, Scope, Staff, StaffStatus, Store, StoreStatus},
+    org::{Assignment, Chain, OpeningHours, Region, Role, Scope, Staff, StaffStatus, Store, StoreKind, StoreStatus},
     text::Phone,
     time::{TimeZone, Timestamp},
 };
@@ -66,6 +66,7 @@ fn store(code: &str, region_id: RegionId) -> Store {
         area_m2: 320,
         delivery_radius_m: 3000,
         phone: Some("021-12345678".into()),
+        kind: StoreKind::Store,
         status: StoreStatus::Open,
         created_at: now(),
         updated_at: now(),

@@ -205,6 +205,8 @@ fn entity_zh(entity: &str) -> &'static str {
         "order" => "订单",
         "order_line" => "订单行",
         "flash_sale" => "秒杀活动",
+        "stock_document" => "库存单据",
+        "stock_policy" => "补货设置",
         _ => "记录",
     }
 }
@@ -215,6 +217,8 @@ fn entity_en(entity: &str) -> &str {
         "api_token" => "API token",
         "order_line" => "order line",
         "flash_sale" => "flash sale",
+        "stock_document" => "stock document",
+        "stock_policy" => "stock policy",
         other => other,
     }
 }
@@ -394,9 +398,33 @@ impl From<AppError> for ApiError {
             AppError::StatusChanged => ApiError::new(
                 StatusCode::CONFLICT,
                 "concurrent_change",
-                "订单刚被其他操作修改，请刷新后重试",
-                "The order was changed by another request; reload and retry",
+                "记录刚被其他操作修改，请刷新后重试",
+                "It was changed by another request; reload and retry",
             ),
+            AppError::IllegalDocumentTransition(err) => ApiError::new(
+                StatusCode::CONFLICT,
+                "illegal_document_transition",
+                format!(
+                    "{}当前状态（{}）不允许此操作（{}）",
+                    document_kind_zh(err.kind),
+                    err.status.as_str(),
+                    err.event.as_str()
+                ),
+                format!(
+                    "The {} document is {} and cannot {}",
+                    err.kind.as_str(),
+                    err.status.as_str(),
+                    err.event.as_str()
+                ),
+            ),
+            AppError::DocumentLines(err) => document_lines(&err),
+            AppError::NothingToCount => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "nothing_to_count",
+                "该门店没有库存可盘点，请列出要盘点的商品",
+                "The store holds no stock to count; list the SKUs to count",
+            )
+            .with_field("lines"),
             AppError::Row { row, source } => {
                 let inner = ApiError::from(*source);
                 ApiError {
@@ -420,6 +448,37 @@ impl From<AppError> for ApiError {
             }
         }
     }
+}
+
+fn document_kind_zh(kind: quanyu_domain::documents::DocumentKind) -> &'static str {
+    use quanyu_domain::documents::DocumentKind as K;
+    match kind {
+        K::Purchase => "采购单",
+        K::Requisition => "要货单",
+        K::Transfer => "调拨单",
+        K::Stocktake => "盘点单",
+        K::Loss => "报损单",
+    }
+}
+
+fn document_lines(err: &quanyu_domain::documents::DocumentError) -> ApiError {
+    use quanyu_domain::documents::DocumentError as E;
+    let (zh, en) = match err {
+        E::UnknownLine { line_no } => {
+            (format!("单据没有第 {line_no} 行"), format!("The document has no line {line_no}"))
+        }
+        E::RepeatedLine { line_no } => (format!("第 {line_no} 行重复出现"), format!("Line {line_no} appears twice")),
+        E::TooMuch { line_no, what, max, requested } => (
+            format!("第 {line_no} 行最多 {max}，给出 {requested}（{what}）"),
+            format!("Line {line_no}: at most {max} can be {what}, {requested} given"),
+        ),
+        E::NotCounted { line_no } => {
+            (format!("第 {line_no} 行尚未盘点"), format!("Line {line_no} has not been counted"))
+        }
+        E::Nothing => ("此操作不会移动任何库存".to_owned(), "Nothing would move".to_owned()),
+        E::Invalid(domain) => return domain_error(domain),
+    };
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "document_lines", zh, en).with_field("lines")
 }
 
 impl ApiError {

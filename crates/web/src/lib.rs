@@ -51,7 +51,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
-    use routes::{audit, auth, catalog, flash, inventory, orders, org, staff, system};
+    use routes::{audit, auth, catalog, documents, flash, inventory, orders, org, staff, system};
     let state = AppState {
         app,
         options,
@@ -80,6 +80,15 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/stores/{id}/stock/{sku_id}", get(inventory::get_stock))
         .route("/stores/{id}/stock/{sku_id}/ledger", get(inventory::stock_ledger))
         .route("/inventory/reconcile", get(inventory::reconcile))
+        .route("/stock-documents", get(documents::list_documents).post(documents::create_document))
+        .route("/stock-documents/{id}", get(documents::get_document))
+        .route("/stock-documents/{id}/steps", post(documents::document_step))
+        .route("/stores/{id}/stock-policies", get(documents::list_stock_policies))
+        .route(
+            "/stores/{id}/stock-policies/{sku_id}",
+            axum::routing::put(documents::put_stock_policy).delete(documents::delete_stock_policy),
+        )
+        .route("/stores/{id}/reorder-suggestions", get(documents::reorder_suggestions))
         .route("/flash-sales", post(flash::create_flash_sale))
         .route("/flash-sales/{id}", get(flash::get_flash_sale))
         .route("/flash-sales/{id}/reservations", post(flash::reserve))

@@ -12,7 +12,7 @@ use utoipa::{
     },
 };
 
-use crate::routes::{audit, auth, catalog, flash, inventory, orders, org, staff, system};
+use crate::routes::{audit, auth, catalog, documents, flash, inventory, orders, org, staff, system};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +40,9 @@ same response and has no second effect."
         catalog::list_store_skus, catalog::get_store_sku, catalog::put_store_sku, catalog::delete_store_sku,
         inventory::record_movement, inventory::list_stock, inventory::get_stock, inventory::stock_ledger,
         inventory::reconcile,
+        documents::create_document, documents::list_documents, documents::get_document, documents::document_step,
+        documents::list_stock_policies, documents::put_stock_policy, documents::delete_stock_policy,
+        documents::reorder_suggestions,
         orders::create_order, orders::list_orders, orders::get_order, orders::pay_order, orders::advance_order,
         orders::cancel_order, orders::refund_order,
         flash::create_flash_sale, flash::get_flash_sale, flash::reserve,
@@ -50,7 +53,7 @@ same response and has no second effect."
         (name = "organisation", description = "HQ, regions and stores"),
         (name = "staff", description = "Staff, roles and scopes"),
         (name = "catalog", description = "Categories, brands, products, SKUs and store prices"),
-        (name = "inventory", description = "Stock levels, the stock ledger and movements"),
+        (name = "inventory", description = "Stock levels, the stock ledger, movements, documents and reorder policies"),
         (name = "orders", description = "Orders, payments, fulfilment and refunds"),
         (name = "flash sales", description = "秒杀: quota, per-customer limit, batched reservations"),
         (name = "audit", description = "Who changed what"),

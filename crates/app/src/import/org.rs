@@ -46,6 +46,8 @@ pub struct StoreRow {
     pub delivery_radius_m: String,
     pub phone: String,
     pub status: String,
+    /// `store` (default) or `warehouse`.
+    pub kind: String,
 }
 
 /// A staff member as a row. `region` (a region code) is for a region manager, `store` (a store
@@ -149,6 +151,7 @@ impl App {
                 delivery_radius_m,
                 phone: optional(&row.phone).map(str::to_owned),
                 status: optional(&row.status).map(str::to_owned),
+                kind: optional(&row.kind).map(str::to_owned),
             };
             if let Some(store) = issues.check(row.line, validate_store_draft(draft, zone)) {
                 issues.unique_in_file(&mut seen, row.line, "code", &store.code);
@@ -313,6 +316,7 @@ impl App {
                 delivery_radius_m: s.delivery_radius_m.to_string(),
                 phone: s.phone.unwrap_or_default(),
                 status: s.status.as_str().to_owned(),
+                kind: s.kind.as_str().to_owned(),
             })
             .collect())
     }

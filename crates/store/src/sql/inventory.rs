@@ -12,7 +12,7 @@ use sqlx::Row as _;
 use super::{super::SqlTx, rows};
 use crate::{InventoryRepo, LedgerMismatch, Page, StockEntry, StockRow, StoreResult};
 
-fn levels(row: &rows::Row, prefix: &str) -> StoreResult<StockLevels> {
+pub(super) fn levels(row: &rows::Row, prefix: &str) -> StoreResult<StockLevels> {
     let get = |name: &str| -> StoreResult<Qty> { Ok(Qty::new(row.try_get(format!("{prefix}{name}").as_str())?)) };
     Ok(StockLevels {
         on_hand: get("on_hand")?,

@@ -4,6 +4,7 @@
 //! `LOWER(…) LIKE … ESCAPE '\'`.
 
 mod catalog;
+mod documents;
 mod flash;
 mod inventory;
 mod log;

@@ -90,8 +90,8 @@ impl StoreRepo for SqlTx {
     async fn insert_store(&mut self, store: &Store) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO stores (id, region_id, code, name, address, lat, lng, opening_hours, time_zone, area_m2, \
-             delivery_radius_m, phone, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             delivery_radius_m, phone, status, created_at, updated_at, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(store.id.as_uuid())
         .bind(store.region_id.as_uuid())
@@ -108,6 +108,7 @@ impl StoreRepo for SqlTx {
         .bind(store.status.as_str())
         .bind(store.created_at)
         .bind(store.updated_at)
+        .bind(store.kind.as_str())
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -117,7 +118,7 @@ impl StoreRepo for SqlTx {
         let done = sqlx::query(
             "UPDATE stores SET region_id = $2, code = $3, name = $4, address = $5, lat = $6, lng = $7, \
              opening_hours = $8, time_zone = $9, area_m2 = $10, delivery_radius_m = $11, phone = $12, status = $13, \
-             updated_at = $14 WHERE id = $1",
+             updated_at = $14, kind = $15 WHERE id = $1",
         )
         .bind(store.id.as_uuid())
         .bind(store.region_id.as_uuid())
@@ -133,6 +134,7 @@ impl StoreRepo for SqlTx {
         .bind(&store.phone)
         .bind(store.status.as_str())
         .bind(store.updated_at)
+        .bind(store.kind.as_str())
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() > 0)
@@ -154,7 +156,7 @@ impl StoreRepo for SqlTx {
             "SELECT * FROM stores WHERE ($1 IS NULL OR region_id = $1) AND ($2 IS NULL OR id = $2) \
              AND ($3 IS NULL OR status = $3) \
              AND ($4 IS NULL OR LOWER(code) LIKE $4 ESCAPE '\\' OR LOWER(name) LIKE $4 ESCAPE '\\') \
-             AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6",
+             AND ($5 IS NULL OR id > $5) AND ($7 IS NULL OR kind = $7) ORDER BY id LIMIT $6",
         )
         .bind(filter.place.region_id.map(|r| r.as_uuid()))
         .bind(filter.place.store_id.map(|s| s.as_uuid()))
@@ -162,6 +164,7 @@ impl StoreRepo for SqlTx {
         .bind(like_pattern(filter.search.as_deref()))
         .bind(page.after)
         .bind(page.sql_limit())
+        .bind(filter.kind.map(|k| k.as_str()))
         .fetch_all(&mut *self.tx)
         .await?;
         found.iter().map(rows::store).collect()

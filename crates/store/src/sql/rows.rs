@@ -6,7 +6,9 @@ use quanyu_domain::{
     catalog::{Barcode, Brand, Category, ImageUrl, ListingStatus, Product, ProductKind, Sku, SkuPrices, StoreSku},
     geo::Coordinates,
     ids::{BrandId, CategoryId, ProductId, RegionId, SkuId, StaffId, StoreId, TokenId},
-    org::{Assignment, OpeningHours, Region, Role, Scope, ScopeLevel, Staff, StaffStatus, Store, StoreStatus},
+    org::{
+        Assignment, OpeningHours, Region, Role, Scope, ScopeLevel, Staff, StaffStatus, Store, StoreKind, StoreStatus,
+    },
     text::Phone,
     time::TimeZone,
 };
@@ -55,6 +57,7 @@ pub(super) fn region(row: &Row) -> StoreResult<Region> {
 
 pub(super) fn store(row: &Row) -> StoreResult<Store> {
     let status: String = get(row, "status")?;
+    let kind: String = get(row, "kind")?;
     let hours: String = get(row, "opening_hours")?;
     let zone: String = get(row, "time_zone")?;
     Ok(Store {
@@ -69,6 +72,7 @@ pub(super) fn store(row: &Row) -> StoreResult<Store> {
         area_m2: uint(row, "area_m2")?,
         delivery_radius_m: uint(row, "delivery_radius_m")?,
         phone: get(row, "phone")?,
+        kind: StoreKind::parse(&kind).map_err(|e| corrupt("kind", e))?,
         status: StoreStatus::parse(&status).map_err(|e| corrupt("status", e))?,
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,

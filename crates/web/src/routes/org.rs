@@ -2,10 +2,10 @@
 
 use axum::{extract::State, response::Response};
 use chrono::{DateTime, Utc};
-use quanyu_app::{ChainPatch, Ctx, RegionDraft, RegionPatch, StoreDraft, StorePatch};
+use quanyu_app::{AppError, ChainPatch, Ctx, RegionDraft, RegionPatch, StoreDraft, StorePatch};
 use quanyu_domain::{
     ids::{RegionId, StoreId},
-    org::{Chain, Region, Store},
+    org::{Chain, Region, Store, StoreKind},
 };
 use quanyu_store::{PlaceFilter, StoreFilter};
 use serde::{Deserialize, Serialize};
@@ -171,6 +171,8 @@ pub struct StoreOut {
     phone: Option<String>,
     /// `open`, `paused` or `closed`.
     status: String,
+    /// `store`, or `warehouse` (holds and ships stock; never offered to customers).
+    kind: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -190,6 +192,7 @@ impl From<&Store> for StoreOut {
             delivery_radius_m: s.delivery_radius_m,
             phone: s.phone.clone(),
             status: s.status.as_str().to_owned(),
+            kind: s.kind.as_str().to_owned(),
             created_at: s.created_at,
             updated_at: s.updated_at,
         }
@@ -224,6 +227,8 @@ pub struct StoreIn {
     phone: Option<String>,
     /// `open` (default), `paused` or `closed`.
     status: Option<String>,
+    /// `store` (default) or `warehouse`.
+    kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -253,6 +258,8 @@ pub struct StoreQuery {
     status: Option<String>,
     /// Substring of code or name.
     q: Option<String>,
+    /// `store` or `warehouse`.
+    kind: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -269,6 +276,7 @@ pub async fn list_stores(
         place: PlaceFilter { region_id: query.region_id.map(RegionId::from_uuid), store_id: None },
         status: query.status,
         search: query.q,
+        kind: query.kind.as_deref().map(StoreKind::parse).transpose().map_err(AppError::from)?,
     };
     let listing = state.app.list_stores(&ctx, filter, query.cursor.as_deref(), query.limit).await?;
     Ok(ok(ListOut::from_listing(listing, |s| StoreOut::from(&s))))
@@ -299,6 +307,7 @@ pub async fn create_store(
         delivery_radius_m: input.delivery_radius_m,
         phone: input.phone,
         status: input.status,
+        kind: input.kind,
     };
     let reply = json_reply(|value| StoreOut::from(value));
     let written = state.app.create_store(&ctx, draft, &reply).await?;
