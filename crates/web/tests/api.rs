@@ -32,6 +32,7 @@ quanyu_store::backend_tests!(
     fulfilment_follows_the_channel,
     deliveries_go_to_the_nearest_store_with_stock,
     flash_sales_sell_their_quota_once,
+    stock_documents_move_goods_between_stores,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -303,6 +304,15 @@ async fn store_staff_cannot_touch_another_store(db: Arc<dyn Database>) {
         ("GET", format!("/api/v1/staff/{}", app.cashier_b_id), None),
         ("PATCH", format!("/api/v1/staff/{}", app.cashier_b_id), Some(json!({"display_name": "x"}))),
         ("GET", format!("/api/v1/regions/{}", app.region_s), None),
+        ("GET", format!("/api/v1/stores/{b}/stock"), None),
+        ("GET", format!("/api/v1/stores/{b}/stock/{sku}"), None),
+        ("GET", format!("/api/v1/stores/{b}/stock/{sku}/ledger"), None),
+        ("GET", format!("/api/v1/stores/{b}/stock-policies"), None),
+        ("PUT", format!("/api/v1/stores/{b}/stock-policies/{sku}"), Some(json!({"reorder_point": 1, "target": 5}))),
+        ("DELETE", format!("/api/v1/stores/{b}/stock-policies/{sku}"), None),
+        ("GET", format!("/api/v1/stores/{b}/reorder-suggestions"), None),
+        ("GET", format!("/api/v1/stock-documents?store_id={b}"), None),
+        ("GET", format!("/api/v1/orders?store_id={b}"), None),
         (
             "POST",
             "/api/v1/staff".to_owned(),
@@ -828,4 +838,112 @@ fn with(body: &Value, key: &str, value: Value) -> Value {
     let mut body = body.clone();
     body[key] = value;
     body
+}
+
+async fn stock_documents_move_goods_between_stores(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let milk =
+        stocked_sku(&app, "牛奶", json!({"code": "MILK-D", "name": "1L", "unit": "盒", "base_price": 1500}), 20).await;
+    let (a, b) = (app.store_a.clone(), app.store_b.clone());
+    let transfer = json!({"kind": "transfer", "store_id": b, "source_store_id": a,
+                          "lines": [{"sku_id": milk, "quantity": 5}], "note": "B 店缺货"});
+    let unkeyed = app.post_as(&app.manager_a, "/api/v1/stock-documents", transfer.clone()).await;
+    assert_eq!(unkeyed.body["error"]["code"], "idempotency_key_required");
+    let created = app.post_with_key(&app.manager_a, "/api/v1/stock-documents", "tr-1", transfer).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["status"], "submitted");
+    assert!(created.body["number"].as_str().unwrap().starts_with("TR-"));
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let steps = format!("/api/v1/stock-documents/{id}/steps");
+
+    let by_manager = app.post_with_key(&app.manager_a, &steps, "a-0", json!({"step": "approve"})).await;
+    assert_eq!(
+        (by_manager.status, by_manager.body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let approved = app.post_with_key(&app.region_manager_n, &steps, "a-1", json!({"step": "approve"})).await;
+    assert_eq!(approved.body["status"], "approved", "{}", approved.body);
+    let shipped = app.post_with_key(&app.manager_a, &steps, "s-1", json!({"step": "ship"})).await;
+    assert_eq!(shipped.body["status"], "shipped", "{}", shipped.body);
+    assert_eq!(stock_of(&app, &milk).await["on_hand"], 15);
+    let in_b = app.get_as(&app.admin, &format!("/api/v1/stores/{b}/stock/{milk}")).await;
+    assert_eq!((in_b.body["on_hand"].as_i64(), in_b.body["in_transit"].as_i64()), (Some(0), Some(5)));
+    let cashier_b = app.login("cashier-b").await;
+    let by_cashier = app.post_with_key(&cashier_b, &steps, "r-0", json!({"step": "receive"})).await;
+    assert_eq!(by_cashier.body["error"]["code"], "forbidden");
+    let received = app
+        .post_with_key(&app.admin, &steps, "r-1", json!({"step": "receive", "lines": [{"line_no": 1, "quantity": 4}]}))
+        .await;
+    assert_eq!(received.body["status"], "received", "{}", received.body);
+    assert_eq!(received.body["lines"][0]["difference"], -1);
+    let events: Vec<&str> =
+        received.body["timeline"].as_array().unwrap().iter().map(|s| s["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["created", "approve", "ship", "receive"]);
+    let in_b = app.get_as(&app.admin, &format!("/api/v1/stores/{b}/stock/{milk}")).await;
+    assert_eq!((in_b.body["on_hand"].as_i64(), in_b.body["in_transit"].as_i64()), (Some(4), Some(0)));
+
+    let again = app.request_as(&app.admin, "POST", &steps, Some(json!({"step": "receive"}))).await;
+    assert_eq!(again.body["error"]["code"], "idempotency_key_required");
+    let builder = axum::http::Request::post(steps.as_str())
+        .header("authorization", format!("Bearer {}", app.admin))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "r-2")
+        .header("accept-language", "en");
+    let twice = app.send(builder, Some(json!({"step": "receive"}))).await;
+    assert_eq!(
+        (twice.status, twice.body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("illegal_document_transition"))
+    );
+    assert_eq!(twice.body["error"]["message"], "The transfer document is received and cannot receive");
+    let unknown = app.post_with_key(&app.admin, &steps, "x-1", json!({"step": "fly"})).await;
+    assert_eq!(unknown.body["error"]["code"], "unknown_value");
+
+    // Visible to both ends and their region, not to another region's staff.
+    let listed =
+        app.get_as(&app.region_manager_n, &format!("/api/v1/stock-documents?store_id={b}&kind=transfer")).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "{}", listed.body);
+    let cashier_c = app.login("cashier-c").await;
+    let hidden = app.get_as(&cashier_c, &format!("/api/v1/stock-documents/{id}")).await;
+    assert_eq!(hidden.body["error"]["code"], "out_of_scope");
+    let elsewhere =
+        json!({"kind": "loss", "store_id": b, "lines": [{"sku_id": milk, "quantity": 1, "reason": "破损"}]});
+    let foreign = app.post_with_key(&app.manager_a, "/api/v1/stock-documents", "ls-b", elsewhere).await;
+    assert_eq!(foreign.body["error"]["code"], "out_of_scope");
+
+    // A purchase order still open counts as expected stock in the reorder suggestion.
+    let po =
+        json!({"kind": "purchase", "store_id": a, "supplier": "光明乳业", "lines": [{"sku_id": milk, "quantity": 3}]});
+    let po = app.post_with_key(&app.manager_a, "/api/v1/stock-documents", "po-open", po).await;
+    let po_steps = format!("/api/v1/stock-documents/{}/steps", po.body["id"].as_str().unwrap());
+    let over = app
+        .post_with_key(
+            &app.manager_a,
+            &po_steps,
+            "po-r",
+            json!({"step": "receive", "lines": [{"line_no": 1, "quantity": 5}]}),
+        )
+        .await;
+    assert_eq!(
+        (over.body["error"]["code"].as_str(), over.body["error"]["field"].as_str()),
+        (Some("document_lines"), Some("lines"))
+    );
+    let policy = format!("/api/v1/stores/{a}/stock-policies/{milk}");
+    let bad = app.request_as(&app.manager_a, "PUT", &policy, Some(json!({"reorder_point": 20, "target": 20}))).await;
+    assert_eq!(bad.body["error"]["code"], "out_of_range");
+    let set = app.request_as(&app.manager_a, "PUT", &policy, Some(json!({"reorder_point": 20, "target": 50}))).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    let suggestions = app.get_as(&app.manager_a, &format!("/api/v1/stores/{a}/reorder-suggestions")).await;
+    let first = &suggestions.body["items"][0];
+    // 15 available and 3 expected: 18 is at most 20, so order 32 to be back at 50.
+    assert_eq!(
+        (first["available"].as_i64(), first["expected"].as_i64(), first["suggested"].as_i64()),
+        (Some(15), Some(3), Some(32))
+    );
+    let none_in_b = app.get_as(&app.admin, &format!("/api/v1/stores/{b}/reorder-suggestions")).await;
+    assert_eq!(none_in_b.body["items"], json!([]));
+    let removed = app.request_as(&app.manager_a, "DELETE", &policy, None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+
+    let reconcile = app.get_as(&app.admin, "/api/v1/inventory/reconcile").await;
+    assert_eq!(reconcile.body["sound"], true, "{}", reconcile.body);
 }

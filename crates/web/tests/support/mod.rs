@@ -206,7 +206,7 @@ impl TestApp {
         self.finish(builder.body(Body::from(body.to_owned())).unwrap()).await
     }
 
-    async fn send(&self, builder: axum::http::request::Builder, body: Option<Value>) -> TestResponse {
+    pub async fn send(&self, builder: axum::http::request::Builder, body: Option<Value>) -> TestResponse {
         let builder = builder.header("user-agent", "quanyu-tests");
         let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
         self.finish(builder.body(body).unwrap()).await
