@@ -83,6 +83,16 @@ pub struct RefundDraft {
     pub reason: Option<String>,
 }
 
+/// The most orders one picking list gathers.
+pub const MAX_PICKING_ORDERS: usize = 2_000;
+
+/// A store's picking work: orders most urgent first, and the SKUs to fetch for them.
+#[derive(Debug, Clone)]
+pub struct PickingList {
+    pub orders: Vec<Order>,
+    pub items: Vec<quanyu_domain::order::PickItem>,
+}
+
 /// An order with its timeline and payments.
 #[derive(Debug, Clone)]
 pub struct OrderDetail {
@@ -211,13 +221,18 @@ impl App {
                 let breakdown = LineBreakdown::price(price.regular, member_price, quantity.get(), sku.sold_by_weight)
                     .map_err(|_| DomainError::MoneyOverflow { field: "lines" })?;
                 let product = tx.get_product(sku.product_id).await?;
+                // What a receipt and a picker read: the product and its variant.
+                let sku_name = match &product {
+                    Some(p) if p.name != sku.name => format!("{} {}", p.name, sku.name),
+                    _ => sku.name.clone(),
+                };
                 if product.is_none_or(|p| p.kind != ProductKind::Service) {
                     holds.push((sku_id, StockChange::Reserve(quantity)));
                 }
                 lines.push(OrderLine {
                     line_no: i32::try_from(index + 1).unwrap_or(i32::MAX),
                     sku_id,
-                    sku_name: sku.name.clone(),
+                    sku_name,
                     breakdown,
                     refunded_quantity: 0,
                     refunded_amount: Money::ZERO,
@@ -459,6 +474,37 @@ impl App {
             order_in_scope(ctx, tx, id).await?;
             detail(tx, id).await
         })
+    }
+
+    /// What a store's pickers have to do: its paid deliveries and pickups and those being
+    /// picked, most urgent first, and what to fetch for them SKU by SKU (拣货单).
+    pub async fn picking_list(&self, ctx: &Ctx, store_id: StoreId) -> AppResult<PickingList> {
+        ctx.require(Permission::ReadOrders)?;
+        let orders = read_tx!(self, |tx| {
+            store_in_scope(ctx, tx, store_id).await?;
+            let mut orders = Vec::new();
+            for status in [OrderStatus::Paid, OrderStatus::Picking] {
+                let filter = OrderFilter {
+                    place: quanyu_store::PlaceFilter { store_id: Some(store_id), region_id: None },
+                    status: Some(status.as_str().to_owned()),
+                    channel: None,
+                };
+                let mut page = quanyu_store::Page::first(quanyu_store::Page::MAX_LIMIT);
+                loop {
+                    let batch = tx.list_orders(&filter, page).await?;
+                    let full = batch.len() == page.limit as usize;
+                    page.after = batch.last().map(|o| o.id.as_uuid());
+                    orders.extend(batch);
+                    if !full || orders.len() >= MAX_PICKING_ORDERS {
+                        break;
+                    }
+                }
+            }
+            Ok(orders)
+        })?;
+        let (waiting, items) = quanyu_domain::order::picking_list(&orders);
+        let orders = waiting.into_iter().cloned().collect();
+        Ok(PickingList { orders, items })
     }
 
     pub async fn list_orders(

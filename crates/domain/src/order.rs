@@ -480,3 +480,111 @@ impl Order {
         self.lines.iter().all(|l| l.refunded_quantity == l.breakdown.quantity)
     }
 }
+
+/// One SKU to fetch from the shelves for a wave of orders (拣货单).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickItem {
+    pub sku_id: crate::ids::SkuId,
+    pub sku_name: String,
+    /// Units, or grams for goods sold by weight.
+    pub quantity: i64,
+    /// The orders that need it, most urgent first.
+    pub orders: Vec<crate::ids::OrderId>,
+}
+
+/// Orders waiting to be picked, most urgent first (earliest promise, then oldest), and what to
+/// fetch for all of them, SKU by SKU. Only paid deliveries and pickups, and those being picked,
+/// are on the list; refunded units are not fetched.
+pub fn picking_list(orders: &[Order]) -> (Vec<&Order>, Vec<PickItem>) {
+    let mut waiting: Vec<&Order> = orders
+        .iter()
+        .filter(|o| matches!(o.channel, OrderChannel::Delivery | OrderChannel::Pickup))
+        .filter(|o| matches!(o.status, OrderStatus::Paid | OrderStatus::Picking))
+        .collect();
+    waiting.sort_by_key(|o| (o.promised_at.is_none(), o.promised_at, o.created_at, o.id));
+    let mut items: Vec<PickItem> = Vec::new();
+    for order in &waiting {
+        for line in &order.lines {
+            let quantity = line.breakdown.quantity - line.refunded_quantity;
+            if quantity <= 0 {
+                continue;
+            }
+            match items.iter_mut().find(|i| i.sku_id == line.sku_id) {
+                Some(item) => {
+                    item.quantity = item.quantity.saturating_add(quantity);
+                    if item.orders.last() != Some(&order.id) {
+                        item.orders.push(order.id);
+                    }
+                }
+                None => items.push(PickItem {
+                    sku_id: line.sku_id,
+                    sku_name: line.sku_name.clone(),
+                    quantity,
+                    orders: vec![order.id],
+                }),
+            }
+        }
+    }
+    items.sort_by(|a, b| a.sku_name.cmp(&b.sku_name).then(a.sku_id.cmp(&b.sku_id)));
+    (waiting, items)
+}
+
+#[cfg(test)]
+mod picking_tests {
+    use super::*;
+    use crate::{
+        Money,
+        ids::{OrderId, SkuId, StoreId},
+    };
+
+    fn order(channel: OrderChannel, status: OrderStatus, promised_in_min: Option<i64>, lines: &[(u128, i64)]) -> Order {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        Order {
+            id: OrderId::new(),
+            store_id: StoreId::from_uuid(uuid::Uuid::nil()),
+            channel,
+            status,
+            pickup_code: None,
+            customer_phone: None,
+            delivery_address: None,
+            note: None,
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, &(sku, quantity))| OrderLine {
+                    line_no: i as i32 + 1,
+                    sku_id: SkuId::from_uuid(uuid::Uuid::from_u128(sku)),
+                    sku_name: format!("sku {sku}"),
+                    breakdown: LineBreakdown::price(Money::from_fen(100), None, quantity, false).unwrap(),
+                    refunded_quantity: 0,
+                    refunded_amount: Money::ZERO,
+                })
+                .collect(),
+            subtotal: Money::ZERO,
+            discount: Money::ZERO,
+            total: Money::ZERO,
+            paid: Money::ZERO,
+            refunded: Money::ZERO,
+            hold_expires_at: None,
+            promised_at: promised_in_min.map(|m| at + chrono::Duration::minutes(m)),
+            fulfilled_at: None,
+            created_by: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn the_most_urgent_orders_come_first_and_skus_are_summed() {
+        let later = order(OrderChannel::Delivery, OrderStatus::Paid, Some(60), &[(1, 2), (2, 1)]);
+        let sooner = order(OrderChannel::Pickup, OrderStatus::Picking, Some(30), &[(1, 3)]);
+        let unpaid = order(OrderChannel::Delivery, OrderStatus::Created, Some(10), &[(1, 9)]);
+        let till = order(OrderChannel::Pos, OrderStatus::Paid, None, &[(2, 9)]);
+        let orders = [later.clone(), unpaid, sooner.clone(), till];
+        let (waiting, items) = picking_list(&orders);
+        assert_eq!(waiting.iter().map(|o| o.id).collect::<Vec<_>>(), vec![sooner.id, later.id]);
+        assert_eq!(items.len(), 2);
+        assert_eq!((items[0].quantity, items[0].orders.clone()), (5, vec![sooner.id, later.id]));
+        assert_eq!((items[1].quantity, items[1].orders.clone()), (1, vec![later.id]));
+    }
+}

@@ -89,6 +89,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
             axum::routing::put(documents::put_stock_policy).delete(documents::delete_stock_policy),
         )
         .route("/stores/{id}/reorder-suggestions", get(documents::reorder_suggestions))
+        .route("/stores/{id}/picking-list", get(orders::picking_list))
         .route("/flash-sales", post(flash::create_flash_sale))
         .route("/flash-sales/{id}", get(flash::get_flash_sale))
         .route("/flash-sales/{id}/reservations", post(flash::reserve))

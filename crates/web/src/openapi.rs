@@ -44,7 +44,7 @@ same response and has no second effect."
         documents::list_stock_policies, documents::put_stock_policy, documents::delete_stock_policy,
         documents::reorder_suggestions,
         orders::create_order, orders::list_orders, orders::get_order, orders::pay_order, orders::advance_order,
-        orders::cancel_order, orders::refund_order,
+        orders::cancel_order, orders::refund_order, orders::picking_list,
         flash::create_flash_sale, flash::get_flash_sale, flash::reserve,
         audit::list_audit,
     ),

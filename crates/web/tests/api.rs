@@ -313,6 +313,7 @@ async fn store_staff_cannot_touch_another_store(db: Arc<dyn Database>) {
         ("GET", format!("/api/v1/stores/{b}/reorder-suggestions"), None),
         ("GET", format!("/api/v1/stock-documents?store_id={b}"), None),
         ("GET", format!("/api/v1/orders?store_id={b}"), None),
+        ("GET", format!("/api/v1/stores/{b}/picking-list"), None),
         (
             "POST",
             "/api/v1/staff".to_owned(),
@@ -734,6 +735,12 @@ async fn fulfilment_follows_the_channel(db: Arc<dyn Database>) {
         .await;
     assert_eq!(paid.body["status"], "paid");
     assert_eq!(stock_of(&app, &milk).await["committed"], 2);
+    let picking = app.get_as(&app.picker_a, &format!("/api/v1/stores/{}/picking-list", app.store_a)).await;
+    assert_eq!(picking.body["orders"][0]["id"], id.as_str(), "{}", picking.body);
+    assert_eq!(
+        picking.body["items"],
+        json!([{"sku_id": milk, "sku_name": "牛奶 1L", "quantity": 2, "order_ids": [id]}])
+    );
     let steps = format!("/api/v1/orders/{id}/steps");
     let dispatch = app.post_as(&app.picker_a, &steps, json!({"step": "dispatch"})).await;
     assert_eq!(dispatch.body["error"]["code"], "illegal_transition", "pickups are not dispatched");
@@ -743,6 +750,8 @@ async fn fulfilment_follows_the_channel(db: Arc<dyn Database>) {
     }
     let stock = stock_of(&app, &milk).await;
     assert_eq!((stock["on_hand"].as_i64(), stock["committed"].as_i64()), (Some(3), Some(0)));
+    let picked = app.get_as(&app.picker_a, &format!("/api/v1/stores/{}/picking-list", app.store_a)).await;
+    assert_eq!(picked.body, json!({"orders": [], "items": []}), "nothing left to pick");
     let done = app.get_as(&app.manager_a, &format!("/api/v1/orders/{id}")).await;
     assert!(done.body["promised_at"].is_string() && done.body["fulfilled_at"].is_string());
     assert_eq!(done.body["on_time"], true, "ready well within the half hour promised");

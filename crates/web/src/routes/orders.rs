@@ -372,3 +372,45 @@ pub async fn refund_order(
     let reply = json_reply(OrderOut::detail);
     Ok(created(state.app.refund_order(&ctx, OrderId::from_uuid(id), draft, &reply).await?, &reply))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PickItemOut {
+    sku_id: Uuid,
+    sku_name: String,
+    /// Units, or grams for goods sold by weight.
+    quantity: i64,
+    /// The orders that need it, most urgent first.
+    order_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PickingListOut {
+    /// Paid deliveries and pickups and those being picked, earliest promise first.
+    orders: Vec<OrderOut>,
+    /// What to fetch for all of them, SKU by SKU.
+    items: Vec<PickItemOut>,
+}
+
+/// A store's picking list (拣货单): the orders waiting to be picked and what to fetch for them.
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/picking-list", tag = "orders",
+    responses((status = 200, body = PickingListOut)))]
+pub async fn picking_list(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(store_id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    let list = state.app.picking_list(&ctx, StoreId::from_uuid(store_id)).await?;
+    Ok(ok(PickingListOut {
+        orders: list.orders.iter().map(|o| OrderOut::new(o, None, None)).collect(),
+        items: list
+            .items
+            .iter()
+            .map(|i| PickItemOut {
+                sku_id: i.sku_id.as_uuid(),
+                sku_name: i.sku_name.clone(),
+                quantity: i.quantity,
+                order_ids: i.orders.iter().map(|o| o.as_uuid()).collect(),
+            })
+            .collect(),
+    }))
+}
