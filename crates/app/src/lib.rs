@@ -71,11 +71,18 @@ pub struct App {
     config: Arc<AppConfig>,
     flash: Arc<flash::FlashEngine>,
     sessions: Arc<session_cache::SessionCache>,
+    stores_near: Arc<nearby::StoreIndexCache>,
 }
 
 impl App {
     pub fn new(db: Arc<dyn Database>, config: AppConfig) -> App {
-        App { db, config: Arc::new(config), flash: Arc::default(), sessions: Arc::default() }
+        App {
+            db,
+            config: Arc::new(config),
+            flash: Arc::default(),
+            sessions: Arc::default(),
+            stores_near: Arc::default(),
+        }
     }
 
     pub fn database(&self) -> &Arc<dyn Database> {

@@ -202,12 +202,14 @@ impl App {
     ) -> AppResult<Written<Store>> {
         ctx.require(Permission::ManageChain)?;
         let store = validate_store_draft(draft, self.chain().await?.time_zone)?;
-        write_idempotent!(self, ctx, reply, |tx| {
+        let written = write_idempotent!(self, ctx, reply, |tx| {
             region_exists(tx, store.region_id).await?;
             tx.insert_store(&store).await?;
             store_created(&store).record(tx, Some(ctx)).await?;
             Ok(store)
-        })
+        });
+        self.stores_near.invalidate();
+        written
     }
 
     pub async fn update_store(&self, ctx: &Ctx, id: StoreId, patch: StorePatch) -> AppResult<Store> {
@@ -226,7 +228,7 @@ impl App {
         let radius = patch.delivery_radius_m.map(Store::validate_delivery_radius).transpose()?;
         let phone = patch.phone.as_ref().map(|p| Store::validate_phone(p.as_deref())).transpose()?;
         let status = patch.status.as_deref().map(StoreStatus::parse).transpose()?;
-        write_tx!(self, |tx| {
+        let updated = write_tx!(self, |tx| {
             let before = store_in_scope(ctx, tx, id).await?;
             let mut after = before.clone();
             if let Some(region_id) = patch.region_id {
@@ -247,7 +249,9 @@ impl App {
             tx.update_store(&after).await?;
             store_changes("store.updated", Some(&before), &after).record(tx, Some(ctx)).await?;
             Ok(after)
-        })
+        });
+        self.stores_near.invalidate();
+        updated
     }
 }
 

@@ -51,6 +51,22 @@ pub enum BenchCommand {
     /// through the batched engine from many concurrent tasks (in process), or with `--seed-only`
     /// prints `{"sale_id","token","port"}` for an HTTP load generator to use.
     FlashSale(FlashSaleBenchArgs),
+    /// Nearest-store search: the R-tree against a linear scan over the same random stores
+    /// scattered across China, in process.
+    Nearest(NearestBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NearestBenchArgs {
+    /// Stores to scatter.
+    #[arg(long, default_value_t = 5_000)]
+    pub stores: usize,
+    /// Searches to time.
+    #[arg(long, default_value_t = 20_000)]
+    pub queries: usize,
+    /// Stores each search returns.
+    #[arg(long, default_value_t = 10)]
+    pub take: usize,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,11 @@ use quanyu_app::{
 };
 use quanyu_domain::inventory::{MovementKind, StockChange};
 
-use crate::{args::FlashSaleBenchArgs, commands::open_database, config::Settings};
+use crate::{
+    args::{FlashSaleBenchArgs, NearestBenchArgs},
+    commands::open_database,
+    config::Settings,
+};
 
 fn no_reply<T>(_: &T) -> StoredReply {
     StoredReply { status: 201, body: Vec::new() }
@@ -150,5 +154,58 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
             "p99_ms": ms(percentile(0.99)),
         })
     );
+    Ok(())
+}
+
+/// Times nearest-store searches through the spatial index and through a linear scan that
+/// sorts every haversine distance, over the same stores and points, and checks they agree.
+pub fn nearest(args: &NearestBenchArgs) -> anyhow::Result<()> {
+    use quanyu_domain::{geo::Coordinates, spatial::SpatialIndex};
+    let mut rng = crate::rng::Rng::new(42);
+    let mut point = || -> anyhow::Result<Coordinates> {
+        // Mainland China's bounding box, in millionths of a degree.
+        let lat = rng.range(18_000_000, 53_000_000) as f64 / 1e6;
+        let lng = rng.range(73_000_000, 135_000_000) as f64 / 1e6;
+        Ok(Coordinates::new(lat, lng)?)
+    };
+    let stores: Vec<Coordinates> = (0..args.stores).map(|_| point()).collect::<anyhow::Result<_>>()?;
+    let queries: Vec<Coordinates> = (0..args.queries).map(|_| point()).collect::<anyhow::Result<_>>()?;
+
+    let started = Instant::now();
+    let index = SpatialIndex::new(stores.iter().copied().enumerate().map(|(i, p)| (p, i)));
+    let build_ms = started.elapsed().as_secs_f64() * 1e3;
+
+    let started = Instant::now();
+    let mut indexed = Vec::with_capacity(queries.len());
+    for q in &queries {
+        indexed.push(index.nearest(*q).take(args.take).map(|(i, _)| *i).collect::<Vec<_>>());
+    }
+    let index_us = started.elapsed().as_secs_f64() * 1e6 / queries.len() as f64;
+
+    let started = Instant::now();
+    let mut scanned = Vec::with_capacity(queries.len());
+    for q in &queries {
+        let mut all: Vec<(f64, usize)> = stores.iter().enumerate().map(|(i, s)| (s.distance_m(q), i)).collect();
+        all.sort_by(|a, b| a.0.total_cmp(&b.0));
+        scanned.push(all.into_iter().take(args.take).map(|(_, i)| i).collect::<Vec<_>>());
+    }
+    let scan_us = started.elapsed().as_secs_f64() * 1e6 / queries.len() as f64;
+    let disagreements = indexed.iter().zip(&scanned).filter(|(a, b)| a != b).count();
+    println!(
+        "{}",
+        serde_json::json!({
+            "stores": args.stores,
+            "queries": args.queries,
+            "take": args.take,
+            "index_build_ms": (build_ms * 100.0).round() / 100.0,
+            "rtree_us_per_query": (index_us * 100.0).round() / 100.0,
+            "linear_scan_us_per_query": (scan_us * 100.0).round() / 100.0,
+            "speedup": (scan_us / index_us * 10.0).round() / 10.0,
+            "disagreements": disagreements,
+        })
+    );
+    if disagreements > 0 {
+        bail!("the index and the scan disagreed on {disagreements} searches");
+    }
     Ok(())
 }

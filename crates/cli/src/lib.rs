@@ -28,5 +28,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => commands::export(args).await,
         Command::Reconcile(args) => commands::reconcile(args).await,
         Command::Bench(args::BenchCommand::FlashSale(args)) => bench::flash_sale(args).await,
+        Command::Bench(args::BenchCommand::Nearest(args)) => bench::nearest(&args),
     }
 }

@@ -21,6 +21,7 @@ pub mod inventory;
 pub mod money;
 pub mod order;
 pub mod org;
+pub mod spatial;
 pub mod text;
 pub mod time;
 

@@ -176,6 +176,7 @@ impl App {
             }
             Ok(())
         })?;
+        self.stores_near.invalidate();
         Ok(ImportOutcome::Imported(ImportSummary { created: vec![("stores", stores.len())] }))
     }
 
