@@ -44,6 +44,9 @@ pub enum AppError {
     /// A flash-sale request was refused: not on, this buyer's limit reached, or sold out.
     #[error("flash sale: {0:?}")]
     FlashSale(crate::Refusal),
+    /// The flash-sale reservation was already ordered, or released when its hold ran out.
+    #[error("the reservation is no longer held")]
+    ReservationNotHeld,
     /// The store is paused or closed.
     #[error("the store is not trading")]
     StoreNotTrading,

@@ -13,11 +13,12 @@ use std::{collections::HashMap, sync::Arc};
 use quanyu_domain::{
     DomainError, Money,
     authz::{Permission, StorePlace},
+    flash::HoldStatus,
     ids::{SkuId, StockEntryId, StoreId},
     inventory::{Qty, StockChange},
     time::Timestamp,
 };
-use quanyu_store::{Database, FlashReservation, FlashSale, StockEntry};
+use quanyu_store::{Database, FlashReservation, FlashSale, StockEntry, Tx};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -36,7 +37,12 @@ pub struct FlashSaleDraft {
     pub per_customer_limit: i64,
     pub starts_at: Option<Timestamp>,
     pub ends_at: Option<Timestamp>,
+    /// Minutes a reservation holds before it must become an order (default 15).
+    pub hold_minutes: Option<i64>,
 }
+
+/// How long a reservation holds when the sale names no time: as long as an unpaid order.
+pub const DEFAULT_HOLD_MINUTES: i64 = 15;
 
 /// Why one buyer's request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +96,10 @@ impl App {
         let limit = Qty::positive("per_customer_limit", draft.per_customer_limit)?.get();
         let starts_at = draft.starts_at.ok_or(DomainError::Required { field: "starts_at" })?;
         let ends_at = draft.ends_at.ok_or(DomainError::Required { field: "ends_at" })?;
+        let hold_minutes = draft.hold_minutes.unwrap_or(DEFAULT_HOLD_MINUTES);
+        if !(1..=24 * 60).contains(&hold_minutes) {
+            return Err(DomainError::OutOfRange { field: "hold_minutes", min: 1, max: 24 * 60 }.into());
+        }
         if ends_at <= starts_at {
             return Err(DomainError::Malformed { field: "ends_at", expected: "a time after starts_at" }.into());
         }
@@ -101,6 +111,7 @@ impl App {
             quota,
             sold: 0,
             per_customer_limit: limit,
+            hold_minutes,
             starts_at,
             ends_at,
             created_at: now(),
@@ -159,6 +170,31 @@ impl App {
 }
 
 impl App {
+    /// The sale a reservation belongs to.
+    pub(crate) async fn flash_sale_of(&self, reservation: Uuid) -> AppResult<FlashSale> {
+        read_tx!(self, |tx| {
+            let held = tx
+                .get_flash_reservation(reservation)
+                .await?
+                .ok_or(AppError::NotFound { entity: "flash_reservation" })?;
+            tx.get_flash_sale(held.sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })
+        })
+    }
+
+    /// Releases held reservations whose time ran out at `at`: their stock, the sale's quota and
+    /// the buyers' counts go back. Returns how many were released.
+    pub async fn expire_flash_reservations(&self, at: Timestamp) -> AppResult<usize> {
+        let expired = read_tx!(self, |tx| Ok(tx.expired_flash_reservations(at, 500).await?))?;
+        let mut released = 0;
+        for reservation in expired {
+            // Ordered or released meanwhile: give_back changes nothing and says so.
+            if write_tx!(self, |tx| give_back(tx, &reservation, HoldStatus::Held).await)? {
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
     async fn flash_sale_place(&self, sale_id: Uuid) -> AppResult<StorePlace> {
         let cached = self.flash.places.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&sale_id).copied();
         if let Some(place) = cached {
@@ -310,6 +346,9 @@ async fn apply_batch(
             quantity: request.quantity,
             idempotency_key: request.key.clone(),
             at,
+            status: HoldStatus::Held,
+            expires_at: at + chrono::Duration::minutes(sale.hold_minutes),
+            order_id: None,
         };
         let fits = whole_batch_fits || {
             let quota = tx.claim_sale_quota(sale.id, request.quantity).await?;
@@ -341,4 +380,36 @@ async fn apply_batch(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(AppError::Internal("a request went unanswered".into()))))
         .collect())
+}
+
+/// Releases a reservation that is still `from`: marks it released, gives the sale its quota and
+/// the buyer their count back, and (for a held one) releases its reserved stock; an ordered
+/// one's stock is released by its order. `false` when it was no longer `from`.
+pub(crate) async fn give_back(tx: &mut dyn Tx, reservation: &FlashReservation, from: HoldStatus) -> AppResult<bool> {
+    if !tx.set_flash_reservation_status(reservation.id, from, HoldStatus::Released, None).await? {
+        return Ok(false);
+    }
+    let sale = tx.get_flash_sale(reservation.sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
+    tx.release_sale_quota(sale.id, reservation.quantity).await?;
+    tx.release_buyer_quota(sale.id, &reservation.buyer, reservation.quantity).await?;
+    if from == HoldStatus::Held {
+        let entry = StockEntry {
+            id: StockEntryId::new(),
+            store_id: sale.store_id,
+            sku_id: sale.sku_id,
+            change: "flash_release".to_owned(),
+            deltas: StockChange::Release(Qty::new(reservation.quantity))
+                .deltas()
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            reason: Some("expired".to_owned()),
+            reference: Some(format!("flash_sale:{}", sale.id)),
+            idempotency_key: format!("flash:{}:release:{}", sale.id, reservation.id),
+            actor_id: None,
+            at: now(),
+        };
+        if tx.apply_stock(&entry).await?.is_none() {
+            return Err(AppError::Internal("a flash-sale hold was not in reserved stock".into()));
+        }
+    }
+    Ok(true)
 }

@@ -39,7 +39,7 @@ pub use catalog::*;
 pub use context::{Ctx, Idempotency, Origin};
 pub use documents::*;
 pub use error::{AppError, AppResult};
-pub use flash::{FlashSaleDraft, MAX_BATCH, Refusal};
+pub use flash::{DEFAULT_HOLD_MINUTES, FlashSaleDraft, MAX_BATCH, Refusal};
 pub use import::*;
 pub use inventory::{MovementDraft, StockMovement};
 pub use listing::{Cursor, Listing};

@@ -12,6 +12,7 @@ use quanyu_domain::{
     DomainError, Money,
     authz::Permission,
     catalog::{Channel, ListingStatus, ProductKind, effective_price},
+    flash::HoldStatus,
     ids::{OrderId, PaymentId, SkuId, StoreId},
     inventory::{MovementKind, Qty, StockChange},
     order::{
@@ -64,6 +65,9 @@ pub struct OrderDraft {
     /// By when the goods are promised (deliveries and pickups); defaults by channel.
     pub promised_at: Option<quanyu_domain::time::Timestamp>,
     pub note: Option<String>,
+    /// A held flash-sale reservation to turn into this order (no `lines`): one line at the
+    /// flash price, taking over the reservation's stock and the rest of its hold time.
+    pub flash_reservation: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -167,17 +171,28 @@ impl App {
         ctx.require(Permission::SellOrders)?;
         ctx.require_idempotency_key()?;
         let channel = OrderChannel::parse(draft.channel.trim())?;
-        let store_id = match (draft.store_id, draft.delivery_location) {
-            (Some(store_id), _) => store_id,
-            (None, Some((lat, lng, datum))) if channel == OrderChannel::Delivery => {
+        let flash = match draft.flash_reservation {
+            Some(_) if !draft.lines.is_empty() => {
+                return Err(DomainError::Malformed { field: "lines", expected: "none with a flash_reservation" }.into());
+            }
+            Some(reservation) => Some(self.flash_sale_of(reservation).await?),
+            None => None,
+        };
+        let store_id = match (&flash, draft.store_id, draft.delivery_location) {
+            (Some(sale), Some(store_id), _) if store_id != sale.store_id => {
+                return Err(DomainError::Malformed { field: "store_id", expected: "the flash sale's store" }.into());
+            }
+            (Some(sale), _, _) => sale.store_id,
+            (None, Some(store_id), _) => store_id,
+            (None, None, Some((lat, lng, datum))) if channel == OrderChannel::Delivery => {
                 let point = quanyu_domain::geo::Coordinates::new(lat, lng)?;
                 let lines: Vec<(SkuId, i64)> =
                     draft.lines.iter().filter_map(|l| l.sku_id.map(|sku| (sku, l.quantity))).collect();
                 self.route_delivery(point, datum, &lines).await?.ok_or(AppError::NoStoreCanServe)?
             }
-            (None, _) => return Err(DomainError::Required { field: "store_id" }.into()),
+            (None, None, _) => return Err(DomainError::Required { field: "store_id" }.into()),
         };
-        if draft.lines.is_empty() || draft.lines.len() > 200 {
+        if flash.is_none() && (draft.lines.is_empty() || draft.lines.len() > 200) {
             return Err(DomainError::OutOfRange { field: "lines", min: 1, max: 200 }.into());
         }
         let customer_phone = parse_phone(draft.customer_phone.as_deref())?;
@@ -221,11 +236,7 @@ impl App {
                 let breakdown = LineBreakdown::price(price.regular, member_price, quantity.get(), sku.sold_by_weight)
                     .map_err(|_| DomainError::MoneyOverflow { field: "lines" })?;
                 let product = tx.get_product(sku.product_id).await?;
-                // What a receipt and a picker read: the product and its variant.
-                let sku_name = match &product {
-                    Some(p) if p.name != sku.name => format!("{} {}", p.name, sku.name),
-                    _ => sku.name.clone(),
-                };
+                let sku_name = line_name(product.as_ref(), &sku);
                 if product.is_none_or(|p| p.kind != ProductKind::Service) {
                     holds.push((sku_id, StockChange::Reserve(quantity)));
                 }
@@ -237,6 +248,18 @@ impl App {
                     refunded_quantity: 0,
                     refunded_amount: Money::ZERO,
                 });
+            }
+            let mut hold_expires_at = (channel != OrderChannel::TableEatFirst).then(|| at + DEFAULT_HOLD);
+            if let (Some(sale), Some(reservation)) = (&flash, draft.flash_reservation) {
+                let (line, expires_at) = flash_line(tx, sale, reservation, price_channel, at).await?;
+                lines.push(line);
+                hold_expires_at = Some(expires_at);
+                if !tx
+                    .set_flash_reservation_status(reservation, HoldStatus::Held, HoldStatus::Ordered, Some(id))
+                    .await?
+                {
+                    return Err(AppError::ReservationNotHeld);
+                }
             }
             let (subtotal, discount, total) =
                 Order::totals(&lines).ok_or(DomainError::MoneyOverflow { field: "lines" })?;
@@ -261,7 +284,7 @@ impl App {
                 paid: Money::ZERO,
                 refunded: Money::ZERO,
                 // An eat-first bill holds until it is settled or voided.
-                hold_expires_at: (channel != OrderChannel::TableEatFirst).then(|| at + DEFAULT_HOLD),
+                hold_expires_at,
                 promised_at,
                 fulfilled_at: None,
                 created_by: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
@@ -559,6 +582,13 @@ impl App {
                 Ok(released) => tracing::info!(released, "released the stock of unpaid orders past their hold"),
                 Err(err) => tracing::warn!(error = %err, "releasing expired holds failed; retrying next tick"),
             }
+            match self.expire_flash_reservations(now()).await {
+                Ok(0) => {}
+                Ok(released) => tracing::info!(released, "released flash-sale reservations past their hold"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "releasing flash-sale reservations failed; retrying next tick")
+                }
+            }
         }
     }
 }
@@ -631,6 +661,10 @@ async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppR
     if before == OrderStatus::Created {
         let release: Vec<_> = stocked.iter().map(|&(sku, qty)| (sku, StockChange::Release(qty))).collect();
         move_stock(tx, ctx, &order, "release", &release).await?;
+        // An order placed from a flash-sale reservation gives its quota back too.
+        if let Some(reservation) = tx.flash_reservation_of_order(id).await? {
+            crate::flash::give_back(tx, &reservation, HoldStatus::Ordered).await?;
+        }
     } else {
         let uncommit: Vec<_> = stocked.iter().map(|&(sku, qty)| (sku, StockChange::Uncommit(qty))).collect();
         move_stock(tx, ctx, &order, "uncommit", &uncommit).await?;
@@ -689,4 +723,44 @@ fn merge_changes(returns: Vec<(SkuId, StockChange)>) -> AppResult<Vec<(SkuId, St
         .into_iter()
         .map(|(sku, qty)| (sku, StockChange::Move { kind: MovementKind::Return, delta: qty.get() }))
         .collect())
+}
+
+/// The order line of a held flash-sale reservation, priced at the flash price against the
+/// regular one, and when its hold runs out.
+async fn flash_line(
+    tx: &mut dyn Tx,
+    sale: &quanyu_store::FlashSale,
+    reservation: uuid::Uuid,
+    channel: Channel,
+    at: quanyu_domain::time::Timestamp,
+) -> AppResult<(OrderLine, quanyu_domain::time::Timestamp)> {
+    let held =
+        tx.get_flash_reservation(reservation).await?.ok_or(AppError::NotFound { entity: "flash_reservation" })?;
+    if held.status != HoldStatus::Held || held.expires_at <= at {
+        return Err(AppError::ReservationNotHeld);
+    }
+    let sku = tx.get_sku(sale.sku_id).await?.ok_or(AppError::NotFound { entity: "sku" })?;
+    let settings = tx.get_store_sku(sale.store_id, sale.sku_id).await?;
+    let regular = effective_price(&sku, channel, settings.as_ref()).regular;
+    let breakdown = quanyu_domain::flash::order_line(regular, sale.price, held.quantity, sku.sold_by_weight, sale.id)
+        .map_err(|_| DomainError::MoneyOverflow { field: "lines" })?;
+    let product = tx.get_product(sku.product_id).await?;
+    let sku_name = line_name(product.as_ref(), &sku);
+    let line = OrderLine {
+        line_no: 1,
+        sku_id: sale.sku_id,
+        sku_name,
+        breakdown,
+        refunded_quantity: 0,
+        refunded_amount: Money::ZERO,
+    };
+    Ok((line, held.expires_at))
+}
+
+/// What a receipt and a picker read for a line: the product and its variant.
+fn line_name(product: Option<&quanyu_domain::catalog::Product>, sku: &quanyu_domain::catalog::Sku) -> String {
+    match product {
+        Some(p) if p.name != sku.name => format!("{} {}", p.name, sku.name),
+        _ => sku.name.clone(),
+    }
 }

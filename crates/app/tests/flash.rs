@@ -5,8 +5,8 @@ use std::{collections::HashMap, sync::Arc};
 
 use chrono::Duration;
 use quanyu_app::{
-    App, AppConfig, AppError, CategoryDraft, Ctx, FlashSaleDraft, Idempotency, PasswordHasher, PriceDraft,
-    ProductDraft, Refusal, RegionDraft, SkuDraft, StoreDraft, StoredReply, Written,
+    App, AppConfig, AppError, CategoryDraft, Ctx, FlashSaleDraft, Idempotency, OrderDraft, PasswordHasher,
+    PaymentDraft, PriceDraft, ProductDraft, Refusal, RegionDraft, SkuDraft, StoreDraft, StoredReply, Written,
 };
 use quanyu_domain::{
     ids::{SkuId, StoreId},
@@ -18,7 +18,8 @@ use uuid::Uuid;
 quanyu_store::backend_tests!(
     a_crowd_buys_exactly_the_quota,
     stock_below_the_quota_caps_the_sale,
-    sales_outside_their_window_refuse
+    sales_outside_their_window_refuse,
+    reservations_become_orders_or_give_everything_back,
 );
 
 fn no_reply<T>(_: &T) -> StoredReply {
@@ -82,6 +83,7 @@ async fn sale(app: &App, store: StoreId, sku: SkuId, quota: i64, limit: i64, sta
         per_customer_limit: limit,
         starts_at: Some(now + starts_in),
         ends_at: Some(now + starts_in + Duration::hours(1)),
+        hold_minutes: Some(10),
     };
     fresh(app.create_flash_sale(&Ctx::system(), draft, &no_reply).await.unwrap()).id
 }
@@ -163,4 +165,58 @@ async fn sales_outside_their_window_refuse(db: Arc<dyn Database>) {
     assert!(matches!(refused, Err(AppError::FlashSale(Refusal::NotActive))), "{refused:?}");
     let unkeyed = app.reserve_flash_sale(&Ctx::system(), later, "b1", 1).await;
     assert!(matches!(unkeyed, Err(AppError::IdempotencyKeyRequired)));
+}
+
+async fn reservations_become_orders_or_give_everything_back(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 10).await;
+    let sale_id = sale(&app, store, sku, 5, 2, -Duration::minutes(1)).await;
+    let first = app.reserve_flash_sale(&keyed("r1"), sale_id, "alice", 2).await.unwrap();
+    let second = app.reserve_flash_sale(&keyed("r2"), sale_id, "bob", 1).await.unwrap();
+    let third = app.reserve_flash_sale(&keyed("r3"), sale_id, "carol", 1).await.unwrap();
+    assert_eq!(first.status.as_str(), "held");
+    assert_eq!(first.expires_at, first.at + Duration::minutes(10));
+    let levels = |db: Arc<dyn Database>| async move {
+        let mut tx = db.read().await.unwrap();
+        let row = tx.get_stock(store, sku).await.unwrap().unwrap();
+        assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+        (row.levels.reserved.get(), row.levels.committed.get(), row.levels.on_hand.get())
+    };
+    assert_eq!(levels(db.clone()).await, (4, 0, 10));
+
+    // Alice orders hers: one line at the flash price, the hold moves to the order.
+    let draft = |reservation: Uuid| OrderDraft {
+        channel: "pickup".into(),
+        flash_reservation: Some(reservation),
+        ..OrderDraft::default()
+    };
+    let order = fresh(app.create_order(&keyed("o1"), draft(first.id), &no_reply).await.unwrap());
+    let line = &order.order.lines[0];
+    assert_eq!(
+        (line.breakdown.quantity, line.breakdown.base_amount.fen(), line.breakdown.amount.fen()),
+        (2, 13_800, 1_980)
+    );
+    assert_eq!(line.breakdown.adjustments[0].source, format!("flash_sale:{sale_id}"));
+    assert_eq!(order.order.hold_expires_at, Some(first.expires_at), "the order keeps the reservation's time");
+    assert_eq!(levels(db.clone()).await, (4, 0, 10), "no second hold");
+    let twice = app.create_order(&keyed("o2"), draft(first.id), &no_reply).await.unwrap_err();
+    assert!(matches!(twice, AppError::ReservationNotHeld), "{twice:?}");
+    let payment = PaymentDraft { method: "cash".into(), amount: 1_980, reference: None };
+    app.pay_order(&keyed("p1"), order.order.id, payment, &no_reply).await.unwrap();
+    assert_eq!(levels(db.clone()).await, (2, 2, 10));
+
+    // Bob orders and cancels unpaid: stock, quota and his count come back.
+    let bobs = fresh(app.create_order(&keyed("o3"), draft(second.id), &no_reply).await.unwrap());
+    app.cancel_order(&Ctx::system(), bobs.order.id).await.unwrap();
+    // Carol never orders: her hold runs out.
+    assert_eq!(app.expire_flash_reservations(third.at + Duration::minutes(9)).await.unwrap(), 0, "not yet");
+    assert_eq!(app.expire_flash_reservations(third.at + Duration::minutes(11)).await.unwrap(), 1);
+    assert_eq!(app.expire_flash_reservations(third.at + Duration::minutes(11)).await.unwrap(), 0, "once");
+    assert_eq!(levels(db.clone()).await, (0, 2, 10));
+    let (sale, buyers) = app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap();
+    assert_eq!(sale.sold, 2, "only Alice's paid units stay sold");
+    assert_eq!(buyers, vec![("alice".to_owned(), 2), ("bob".to_owned(), 0), ("carol".to_owned(), 0)]);
+    let late = app.create_order(&keyed("o4"), draft(third.id), &no_reply).await.unwrap_err();
+    assert!(matches!(late, AppError::ReservationNotHeld), "{late:?}");
+    // What came back can be bought again.
+    app.reserve_flash_sale(&keyed("r4"), sale_id, "carol", 2).await.unwrap();
 }

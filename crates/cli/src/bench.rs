@@ -79,6 +79,8 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
         per_customer_limit: 1,
         starts_at: Some(now - Duration::minutes(1)),
         ends_at: Some(now + Duration::hours(6)),
+        // Holds outlive the run, so the checks count every reservation made.
+        hold_minutes: Some(24 * 60),
     };
     let sale = fresh(app.create_flash_sale(&system, sale, &no_reply).await?)?;
 

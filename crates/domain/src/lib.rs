@@ -15,6 +15,7 @@ pub mod authz;
 pub mod catalog;
 pub mod documents;
 pub mod error;
+pub mod flash;
 pub mod geo;
 pub mod ids;
 pub mod inventory;

@@ -256,6 +256,8 @@ pub struct FlashSale {
     pub quota: i64,
     pub sold: i64,
     pub per_customer_limit: i64,
+    /// How long a reservation holds before it must become an order.
+    pub hold_minutes: i64,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     pub created_at: Timestamp,
@@ -271,6 +273,11 @@ pub struct FlashReservation {
     /// Unique: a retried request finds its reservation.
     pub idempotency_key: String,
     pub at: Timestamp,
+    pub status: quanyu_domain::flash::HoldStatus,
+    /// When a held reservation is released if no order took it.
+    pub expires_at: Timestamp,
+    /// The order that took the hold.
+    pub order_id: Option<quanyu_domain::ids::OrderId>,
 }
 
 /// A step in a stock document's timeline.

@@ -199,6 +199,23 @@ pub trait FlashSaleRepo {
     async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()>;
     /// What each buyer holds of a sale.
     async fn flash_sale_buyers(&mut self, sale_id: uuid::Uuid) -> StoreResult<Vec<(String, i64)>>;
+    async fn get_flash_reservation(&mut self, id: uuid::Uuid) -> StoreResult<Option<FlashReservation>>;
+    /// The reservation an order was placed from, if any.
+    async fn flash_reservation_of_order(
+        &mut self,
+        order_id: quanyu_domain::ids::OrderId,
+    ) -> StoreResult<Option<FlashReservation>>;
+    /// Moves a reservation from `from` to `to` (and records its order), if it is still `from`
+    /// (compare and set): `false` when another writer moved it first.
+    async fn set_flash_reservation_status(
+        &mut self,
+        id: uuid::Uuid,
+        from: quanyu_domain::flash::HoldStatus,
+        to: quanyu_domain::flash::HoldStatus,
+        order_id: Option<quanyu_domain::ids::OrderId>,
+    ) -> StoreResult<bool>;
+    /// Held reservations whose hold ran out at `now`, oldest first.
+    async fn expired_flash_reservations(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<FlashReservation>>;
 }
 
 /// Stock documents and reorder policies. A step first claims the revision it read, so two

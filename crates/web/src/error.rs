@@ -205,6 +205,7 @@ fn entity_zh(entity: &str) -> &'static str {
         "order" => "订单",
         "order_line" => "订单行",
         "flash_sale" => "秒杀活动",
+        "flash_reservation" => "秒杀预留",
         "stock_document" => "库存单据",
         "stock_policy" => "补货设置",
         _ => "记录",
@@ -217,6 +218,7 @@ fn entity_en(entity: &str) -> &str {
         "api_token" => "API token",
         "order_line" => "order line",
         "flash_sale" => "flash sale",
+        "flash_reservation" => "flash-sale reservation",
         "stock_document" => "stock document",
         "stock_policy" => "stock policy",
         other => other,
@@ -376,6 +378,12 @@ impl From<AppError> for ApiError {
                 };
                 ApiError::new(StatusCode::CONFLICT, code, zh, en)
             }
+            AppError::ReservationNotHeld => ApiError::new(
+                StatusCode::CONFLICT,
+                "reservation_not_held",
+                "该秒杀预留已下单，或已超时释放",
+                "The flash-sale reservation was already ordered, or released when its hold ran out",
+            ),
             AppError::StoreNotTrading => ApiError::new(
                 StatusCode::CONFLICT,
                 "store_not_trading",

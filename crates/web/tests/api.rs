@@ -841,6 +841,17 @@ async fn flash_sales_sell_their_quota_once(db: Arc<dyn Database>) {
         app.get_as(&app.manager_a, &format!("/api/v1/flash-sales/{}", created.body["id"].as_str().unwrap())).await;
     assert_eq!((read.body["sold"].as_i64(), read.body["remaining"].as_i64()), (Some(2), Some(0)));
     assert_eq!(stock_of(&app, &cherries).await["reserved"], 2);
+    assert_eq!(first.body["status"], "held");
+    assert!(first.body["expires_at"].is_string());
+
+    // The reservation becomes an order at the flash price, holding the same stock.
+    let order = json!({"channel": "pos", "flash_reservation_id": first.body["id"]});
+    let ordered = app.post_with_key(&app.cashier_a, "/api/v1/orders", "fo-1", order.clone()).await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{}", ordered.body);
+    assert_eq!(ordered.body["total"], read.body["price"]);
+    assert_eq!(stock_of(&app, &cherries).await["reserved"], 2, "the hold moved, it did not double");
+    let again = app.post_with_key(&app.cashier_a, "/api/v1/orders", "fo-2", order).await;
+    assert_eq!(again.body["error"]["code"], "reservation_not_held");
 }
 
 fn with(body: &Value, key: &str, value: Value) -> Value {

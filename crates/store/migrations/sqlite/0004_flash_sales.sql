@@ -9,6 +9,7 @@ CREATE TABLE flash_sales (
     quota               BIGINT NOT NULL,
     sold                BIGINT NOT NULL,
     per_customer_limit  BIGINT NOT NULL,
+    hold_minutes        BIGINT NOT NULL,
     starts_at           TIMESTAMP TEXT NOT NULL,
     ends_at             TIMESTAMP TEXT NOT NULL,
     created_at          TIMESTAMP TEXT NOT NULL,
@@ -28,6 +29,13 @@ CREATE TABLE flash_sale_reservations (
     buyer     TEXT NOT NULL,
     quantity  BIGINT NOT NULL,
     idem_key  TEXT NOT NULL UNIQUE,
-    at        TIMESTAMP TEXT NOT NULL
+    at        TIMESTAMP TEXT NOT NULL,
+    -- held (stock reserved), ordered (the hold moved to order_id) or released (expired or
+    -- the order was cancelled unpaid: stock, quota and the buyer's count given back).
+    status      TEXT NOT NULL,
+    expires_at  TIMESTAMP TEXT NOT NULL,
+    order_id    UUID BLOB
 );
 CREATE INDEX flash_sale_reservations_sale ON flash_sale_reservations (sale_id, id);
+CREATE INDEX flash_sale_reservations_expiry ON flash_sale_reservations (status, expires_at);
+CREATE INDEX flash_sale_reservations_order ON flash_sale_reservations (order_id);

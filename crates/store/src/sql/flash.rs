@@ -5,13 +5,15 @@
 use async_trait::async_trait;
 use quanyu_domain::{
     Money,
-    ids::{SkuId, StoreId},
+    flash::HoldStatus,
+    ids::{OrderId, SkuId, StoreId},
+    time::Timestamp,
 };
 use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
 use super::{super::SqlTx, rows::Row};
-use crate::{FlashReservation, FlashSale, FlashSaleRepo, StoreResult};
+use crate::{FlashReservation, FlashSale, FlashSaleRepo, StoreError, StoreResult};
 
 fn sale(row: &Row) -> StoreResult<FlashSale> {
     Ok(FlashSale {
@@ -22,6 +24,7 @@ fn sale(row: &Row) -> StoreResult<FlashSale> {
         quota: row.try_get("quota")?,
         sold: row.try_get("sold")?,
         per_customer_limit: row.try_get("per_customer_limit")?,
+        hold_minutes: row.try_get("hold_minutes")?,
         starts_at: row.try_get("starts_at")?,
         ends_at: row.try_get("ends_at")?,
         created_at: row.try_get("created_at")?,
@@ -29,6 +32,8 @@ fn sale(row: &Row) -> StoreResult<FlashSale> {
 }
 
 fn reservation(row: &Row) -> StoreResult<FlashReservation> {
+    let status: String = row.try_get("status")?;
+    let order_id: Option<Uuid> = row.try_get("order_id")?;
     Ok(FlashReservation {
         id: row.try_get("id")?,
         sale_id: row.try_get("sale_id")?,
@@ -36,11 +41,16 @@ fn reservation(row: &Row) -> StoreResult<FlashReservation> {
         quantity: row.try_get("quantity")?,
         idempotency_key: row.try_get("idem_key")?,
         at: row.try_get("at")?,
+        status: HoldStatus::parse(&status).map_err(|e| StoreError::Corrupt(format!("status: {e}")))?,
+        expires_at: row.try_get("expires_at")?,
+        order_id: order_id.map(OrderId::from_uuid),
     })
 }
 
-/// Rows per multi-row statement: 6 parameters a row stays far below both backends' limits.
+/// Rows per multi-row statement: 8 parameters a row stays far below both backends' limits.
 const ROWS_PER_STATEMENT: usize = 500;
+/// The parameters of one reservation in a multi-row insert.
+const RESERVATION_COLUMNS: usize = 8;
 
 /// `$start, $start+1, …` for `count` parameters.
 fn placeholders(start: usize, count: usize) -> String {
@@ -52,7 +62,7 @@ impl FlashSaleRepo for SqlTx {
     async fn insert_flash_sale(&mut self, s: &FlashSale) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO flash_sales (id, store_id, sku_id, price, quota, sold, per_customer_limit, starts_at, ends_at, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             created_at, hold_minutes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(s.id)
         .bind(s.store_id.as_uuid())
@@ -64,6 +74,7 @@ impl FlashSaleRepo for SqlTx {
         .bind(s.starts_at)
         .bind(s.ends_at)
         .bind(s.created_at)
+        .bind(s.hold_minutes)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -123,8 +134,8 @@ impl FlashSaleRepo for SqlTx {
 
     async fn insert_flash_reservation(&mut self, r: &FlashReservation) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at, status, expires_at, \
+             order_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(r.id)
         .bind(r.sale_id)
@@ -132,6 +143,9 @@ impl FlashSaleRepo for SqlTx {
         .bind(r.quantity)
         .bind(&r.idempotency_key)
         .bind(r.at)
+        .bind(r.status.as_str())
+        .bind(r.expires_at)
+        .bind(r.order_id.map(|o| o.as_uuid()))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -186,13 +200,11 @@ impl FlashSaleRepo for SqlTx {
     async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()> {
         for chunk in reservations.chunks(ROWS_PER_STATEMENT) {
             let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let n = 6 * i;
-                    format!("(${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6)
-                })
+                .map(|i| format!("({})", placeholders(RESERVATION_COLUMNS * i + 1, RESERVATION_COLUMNS)))
                 .collect();
             let sql = format!(
-                "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at) VALUES {}",
+                "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at, status, expires_at) \
+                 VALUES {}",
                 rows.join(", ")
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -203,7 +215,9 @@ impl FlashSaleRepo for SqlTx {
                     .bind(&r.buyer)
                     .bind(r.quantity)
                     .bind(&r.idempotency_key)
-                    .bind(r.at);
+                    .bind(r.at)
+                    .bind(r.status.as_str())
+                    .bind(r.expires_at);
             }
             query.execute(&mut *self.tx).await?;
         }
@@ -216,5 +230,53 @@ impl FlashSaleRepo for SqlTx {
             .fetch_all(&mut *self.tx)
             .await?;
         rows.iter().map(|row| Ok((row.try_get("buyer")?, row.try_get("quantity")?))).collect()
+    }
+
+    async fn get_flash_reservation(&mut self, id: Uuid) -> StoreResult<Option<FlashReservation>> {
+        let row = sqlx::query("SELECT * FROM flash_sale_reservations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(reservation).transpose()
+    }
+
+    async fn flash_reservation_of_order(&mut self, order_id: OrderId) -> StoreResult<Option<FlashReservation>> {
+        let row = sqlx::query("SELECT * FROM flash_sale_reservations WHERE order_id = $1")
+            .bind(order_id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(reservation).transpose()
+    }
+
+    async fn set_flash_reservation_status(
+        &mut self,
+        id: Uuid,
+        from: HoldStatus,
+        to: HoldStatus,
+        order_id: Option<OrderId>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE flash_sale_reservations SET status = $3, order_id = COALESCE($4, order_id) \
+             WHERE id = $1 AND status = $2",
+        )
+        .bind(id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(order_id.map(|o| o.as_uuid()))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn expired_flash_reservations(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<FlashReservation>> {
+        let rows = sqlx::query(
+            "SELECT * FROM flash_sale_reservations WHERE status = 'held' AND expires_at <= $1 \
+             ORDER BY expires_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(reservation).collect()
     }
 }

@@ -30,6 +30,8 @@ pub struct FlashSaleOut {
     sold: i64,
     remaining: i64,
     per_customer_limit: i64,
+    /// Minutes a reservation holds before it must become an order.
+    hold_minutes: i64,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 }
@@ -45,6 +47,7 @@ impl From<&FlashSale> for FlashSaleOut {
             sold: s.sold,
             remaining: s.quota - s.sold,
             per_customer_limit: s.per_customer_limit,
+            hold_minutes: s.hold_minutes,
             starts_at: s.starts_at,
             ends_at: s.ends_at,
         }
@@ -62,6 +65,8 @@ pub struct FlashSaleIn {
     per_customer_limit: i64,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
+    /// Minutes a reservation holds before it must become an order (1–1440, default 15).
+    hold_minutes: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,11 +76,25 @@ pub struct ReservationOut {
     buyer: String,
     quantity: i64,
     at: DateTime<Utc>,
+    /// held, ordered or released.
+    status: String,
+    /// Order it before this (`POST /api/v1/orders` with `flash_reservation_id`), or it is released.
+    expires_at: DateTime<Utc>,
+    order_id: Option<Uuid>,
 }
 
 impl From<&FlashReservation> for ReservationOut {
     fn from(r: &FlashReservation) -> Self {
-        ReservationOut { id: r.id, sale_id: r.sale_id, buyer: r.buyer.clone(), quantity: r.quantity, at: r.at }
+        ReservationOut {
+            id: r.id,
+            sale_id: r.sale_id,
+            buyer: r.buyer.clone(),
+            quantity: r.quantity,
+            at: r.at,
+            status: r.status.as_str().to_owned(),
+            expires_at: r.expires_at,
+            order_id: r.order_id.map(|o| o.as_uuid()),
+        }
     }
 }
 
@@ -106,6 +125,7 @@ pub async fn create_flash_sale(
         per_customer_limit: input.per_customer_limit,
         starts_at: Some(input.starts_at),
         ends_at: Some(input.ends_at),
+        hold_minutes: input.hold_minutes,
     };
     let reply = json_reply(|sale: &FlashSale| FlashSaleOut::from(sale));
     Ok(created(state.app.create_flash_sale(&ctx, draft, &reply).await?, &reply))

@@ -197,7 +197,12 @@ pub struct OrderIn {
     /// that delivers there and has every line in stock.
     store_id: Option<Uuid>,
     channel: String,
+    /// Required unless the order takes a flash-sale reservation.
+    #[serde(default)]
     lines: Vec<OrderLineIn>,
+    /// A held flash-sale reservation to turn into this order (then no `lines`): one line at the
+    /// flash price, holding stock for what remains of the reservation's time.
+    flash_reservation_id: Option<Uuid>,
     /// The buyer is a member: member prices apply.
     #[serde(default)]
     member: bool,
@@ -281,6 +286,7 @@ pub async fn create_order(
         customer_phone: input.customer_phone,
         delivery_address: input.delivery_address,
         note: input.note,
+        flash_reservation: input.flash_reservation_id,
     };
     let reply = json_reply(OrderOut::detail);
     Ok(created(state.app.create_order(&ctx, draft, &reply).await?, &reply))
