@@ -15,6 +15,9 @@ use crate::{
 
 pub(crate) type Db = sqlx::Postgres;
 
+/// Dynamically sized statements use `$1, $2…` placeholders, as PostgreSQL requires.
+pub(crate) const NUMBERED_PLACEHOLDERS: bool = true;
+
 /// A transaction on PostgreSQL.
 pub struct SqlTx {
     tx: sqlx::Transaction<'static, Db>,

@@ -36,6 +36,6 @@ CREATE TABLE flash_sale_reservations (
     expires_at  TIMESTAMP TEXT NOT NULL,
     order_id    UUID BLOB
 );
-CREATE INDEX flash_sale_reservations_sale ON flash_sale_reservations (sale_id, id);
 CREATE INDEX flash_sale_reservations_expiry ON flash_sale_reservations (status, expires_at);
-CREATE INDEX flash_sale_reservations_order ON flash_sale_reservations (order_id);
+-- Partial: a reservation has no order when it is made, so the rush itself writes nothing here.
+CREATE INDEX flash_sale_reservations_order ON flash_sale_reservations (order_id) WHERE order_id IS NOT NULL;

@@ -1,6 +1,5 @@
 //! Flash sales: offers, per-buyer and per-sale quota claims as guarded updates, reservations.
-//! The batch statements are built for the number of rows at hand; only placeholders are
-//! generated, never values, so they stay injection-free.
+//! The batch statements are built for the number of rows at hand with [`Placeholders`].
 
 use async_trait::async_trait;
 use quanyu_domain::{
@@ -12,7 +11,7 @@ use quanyu_domain::{
 use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
-use super::{super::SqlTx, rows::Row};
+use super::{super::SqlTx, Placeholders, rows::Row};
 use crate::{FlashReservation, FlashSale, FlashSaleRepo, StoreError, StoreResult};
 
 fn sale(row: &Row) -> StoreResult<FlashSale> {
@@ -51,11 +50,6 @@ fn reservation(row: &Row) -> StoreResult<FlashReservation> {
 const ROWS_PER_STATEMENT: usize = 500;
 /// The parameters of one reservation in a multi-row insert.
 const RESERVATION_COLUMNS: usize = 8;
-
-/// `$start, $start+1, …` for `count` parameters.
-fn placeholders(start: usize, count: usize) -> String {
-    (start..start + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
-}
 
 #[async_trait]
 impl FlashSaleRepo for SqlTx {
@@ -162,8 +156,10 @@ impl FlashSaleRepo for SqlTx {
     async fn flash_reservations_by_keys(&mut self, keys: &[String]) -> StoreResult<Vec<FlashReservation>> {
         let mut found = Vec::new();
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-            let sql =
-                format!("SELECT * FROM flash_sale_reservations WHERE idem_key IN ({})", placeholders(1, chunk.len()));
+            let sql = format!(
+                "SELECT * FROM flash_sale_reservations WHERE idem_key IN ({})",
+                Placeholders::new().list(chunk.len())
+            );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for key in chunk {
                 query = query.bind(key);
@@ -178,19 +174,20 @@ impl FlashSaleRepo for SqlTx {
     async fn claim_buyers(&mut self, sale_id: Uuid, claims: &[(String, i64)], limit: i64) -> StoreResult<Vec<String>> {
         let mut claimed = Vec::new();
         for chunk in claims.chunks(ROWS_PER_STATEMENT) {
-            // $1 is the sale, $2 the limit; each buyer adds ($n, $n+1).
-            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, ${})", 3 + 2 * i, 4 + 2 * i)).collect();
+            let mut params = Placeholders::new();
+            let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(3))).collect();
             let sql = format!(
                 "INSERT INTO flash_sale_buyers (sale_id, buyer, quantity) VALUES {} \
                  ON CONFLICT (sale_id, buyer) DO UPDATE SET quantity = flash_sale_buyers.quantity + excluded.quantity \
-                 WHERE flash_sale_buyers.quantity + excluded.quantity <= $2 RETURNING buyer",
-                rows.join(", ")
+                 WHERE flash_sale_buyers.quantity + excluded.quantity <= {} RETURNING buyer",
+                rows.join(", "),
+                params.one()
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(sale_id).bind(limit);
+            let mut query = sqlx::query(AssertSqlSafe(sql));
             for (buyer, quantity) in chunk {
-                query = query.bind(buyer).bind(*quantity);
+                query = query.bind(sale_id).bind(buyer).bind(*quantity);
             }
-            for row in query.fetch_all(&mut *self.tx).await? {
+            for row in query.bind(limit).fetch_all(&mut *self.tx).await? {
                 claimed.push(row.try_get("buyer")?);
             }
         }
@@ -199,9 +196,8 @@ impl FlashSaleRepo for SqlTx {
 
     async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()> {
         for chunk in reservations.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(RESERVATION_COLUMNS * i + 1, RESERVATION_COLUMNS)))
-                .collect();
+            let mut params = Placeholders::new();
+            let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(RESERVATION_COLUMNS))).collect();
             let sql = format!(
                 "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at, status, expires_at) \
                  VALUES {}",

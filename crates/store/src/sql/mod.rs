@@ -39,3 +39,30 @@ fn like_pattern(search: Option<&str>) -> Option<String> {
     pattern.push('%');
     Some(pattern)
 }
+
+/// Placeholders for statements whose size depends on the data (multi-row inserts, `IN` lists),
+/// handed out in textual order: `$1, $2…` on PostgreSQL, `?` on SQLite (see
+/// `NUMBERED_PLACEHOLDERS`). Values are bound in the same order, a repeated value once per
+/// placeholder. Only placeholders are generated, never values, so such statements stay
+/// injection-free.
+struct Placeholders {
+    next: usize,
+}
+
+impl Placeholders {
+    fn new() -> Placeholders {
+        Placeholders { next: 1 }
+    }
+
+    /// The next placeholder.
+    fn one(&mut self) -> String {
+        let n = self.next;
+        self.next += 1;
+        if super::NUMBERED_PLACEHOLDERS { format!("${n}") } else { "?".to_owned() }
+    }
+
+    /// `count` placeholders separated by commas.
+    fn list(&mut self, count: usize) -> String {
+        (0..count).map(|_| self.one()).collect::<Vec<_>>().join(", ")
+    }
+}
