@@ -22,6 +22,7 @@ pub mod inventory;
 pub mod money;
 pub mod order;
 pub mod org;
+pub mod pricing;
 pub mod spatial;
 pub mod text;
 pub mod time;
