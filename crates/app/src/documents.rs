@@ -560,7 +560,7 @@ async fn record_step(
 ) -> AppResult<()> {
     tx.append_document_step(&DocumentStep {
         id: uuid::Uuid::now_v7(),
-        document_id: document.id,
+        subject: document.id,
         event: event.to_owned(),
         from_status: from.map(|s| s.as_str().to_owned()),
         to_status: document.status.as_str().to_owned(),

@@ -611,11 +611,12 @@ async fn save(tx: &mut dyn Tx, order: &Order, expected: OrderStatus) -> AppResul
 async fn step(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, event: &str, from: Option<OrderStatus>) -> AppResult<()> {
     tx.append_order_step(&OrderStep {
         id: uuid::Uuid::now_v7(),
-        order_id: order.id,
+        subject: order.id,
         event: event.to_owned(),
         from_status: from.map(|s| s.as_str().to_owned()),
         to_status: order.status.as_str().to_owned(),
         actor_id: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
+        note: None,
         at: now(),
     })
     .await?;

@@ -211,18 +211,23 @@ pub struct LedgerMismatch {
     pub ledger: quanyu_domain::inventory::StockDeltas,
 }
 
-/// A step in an order's life, for its timeline.
+/// A step in the life of an order or a stock document, for its timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderStep {
+pub struct TimelineStep<I> {
     pub id: uuid::Uuid,
-    pub order_id: quanyu_domain::ids::OrderId,
-    /// `created`, `pay`, `start_picking`…
+    /// The order or document.
+    pub subject: I,
+    /// `created`, `pay`, `approve`, `ship`…
     pub event: String,
     pub from_status: Option<String>,
     pub to_status: String,
     pub actor_id: Option<StaffId>,
+    pub note: Option<String>,
     pub at: Timestamp,
 }
+
+pub type OrderStep = TimelineStep<quanyu_domain::ids::OrderId>;
+pub type DocumentStep = TimelineStep<quanyu_domain::ids::DocumentId>;
 
 /// Money received for an order, or given back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,20 +283,6 @@ pub struct FlashReservation {
     pub expires_at: Timestamp,
     /// The order that took the hold.
     pub order_id: Option<quanyu_domain::ids::OrderId>,
-}
-
-/// A step in a stock document's timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DocumentStep {
-    pub id: uuid::Uuid,
-    pub document_id: quanyu_domain::ids::DocumentId,
-    /// `created`, `receive`, `approve`, `ship`…
-    pub event: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub actor_id: Option<StaffId>,
-    pub note: Option<String>,
-    pub at: Timestamp,
 }
 
 /// Which stock documents to list.

@@ -47,6 +47,7 @@ CREATE TABLE order_timeline (
     from_status  TEXT,
     to_status    TEXT NOT NULL,
     actor_id     UUID BLOB,
+    note         TEXT,
     at           TIMESTAMP TEXT NOT NULL
 );
 CREATE INDEX order_timeline_order ON order_timeline (order_id, id);

@@ -189,44 +189,11 @@ impl DocumentRepo for SqlTx {
     }
 
     async fn append_document_step(&mut self, step: &DocumentStep) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO stock_document_steps (id, document_id, event, from_status, to_status, actor_id, note, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(step.id)
-        .bind(step.document_id.as_uuid())
-        .bind(&step.event)
-        .bind(&step.from_status)
-        .bind(&step.to_status)
-        .bind(step.actor_id.map(|a| a.as_uuid()))
-        .bind(&step.note)
-        .bind(step.at)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        self.append_step(step).await
     }
 
     async fn document_steps(&mut self, id: DocumentId) -> StoreResult<Vec<DocumentStep>> {
-        let found = sqlx::query("SELECT * FROM stock_document_steps WHERE document_id = $1 ORDER BY id")
-            .bind(id.as_uuid())
-            .fetch_all(&mut *self.tx)
-            .await?;
-        found
-            .iter()
-            .map(|row| {
-                let actor: Option<Uuid> = row.try_get("actor_id")?;
-                Ok(DocumentStep {
-                    id: row.try_get("id")?,
-                    document_id: DocumentId::from_uuid(row.try_get("document_id")?),
-                    event: row.try_get("event")?,
-                    from_status: row.try_get("from_status")?,
-                    to_status: row.try_get("to_status")?,
-                    actor_id: actor.map(StaffId::from_uuid),
-                    note: row.try_get("note")?,
-                    at: row.try_get("at")?,
-                })
-            })
-            .collect()
+        self.steps(id).await
     }
 
     async fn put_stock_policy(&mut self, p: &StockPolicy) -> StoreResult<()> {

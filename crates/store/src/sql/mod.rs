@@ -12,6 +12,7 @@ mod orders;
 mod org;
 mod rows;
 mod staff;
+mod timeline;
 
 pub(super) mod migrate;
 

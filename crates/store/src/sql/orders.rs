@@ -228,42 +228,11 @@ impl OrderRepo for SqlTx {
     }
 
     async fn append_order_step(&mut self, step: &OrderStep) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO order_timeline (id, order_id, event, from_status, to_status, actor_id, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(step.id)
-        .bind(step.order_id.as_uuid())
-        .bind(&step.event)
-        .bind(&step.from_status)
-        .bind(&step.to_status)
-        .bind(step.actor_id.map(|a| a.as_uuid()))
-        .bind(step.at)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        self.append_step(step).await
     }
 
     async fn order_steps(&mut self, id: OrderId) -> StoreResult<Vec<OrderStep>> {
-        let found = sqlx::query("SELECT * FROM order_timeline WHERE order_id = $1 ORDER BY id")
-            .bind(id.as_uuid())
-            .fetch_all(&mut *self.tx)
-            .await?;
-        found
-            .iter()
-            .map(|row| {
-                let actor: Option<Uuid> = row.try_get("actor_id")?;
-                Ok(OrderStep {
-                    id: row.try_get("id")?,
-                    order_id: OrderId::from_uuid(row.try_get("order_id")?),
-                    event: row.try_get("event")?,
-                    from_status: row.try_get("from_status")?,
-                    to_status: row.try_get("to_status")?,
-                    actor_id: actor.map(StaffId::from_uuid),
-                    at: row.try_get("at")?,
-                })
-            })
-            .collect()
+        self.steps(id).await
     }
 
     async fn insert_payment(&mut self, p: &PaymentRecord) -> StoreResult<()> {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{ListOut, created, json_reply, ok};
+use super::{ListOut, StepOut, created, json_reply, ok};
 use crate::{
     ApiError, AppState,
     extract::{ApiPath, ApiQuery, Auth, Create, JsonBody},
@@ -58,30 +58,6 @@ impl From<&DocumentLine> for DocumentLineOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DocumentStepOut {
-    /// created, receive, approve, reject, ship, count, submit, close or cancel.
-    event: String,
-    from_status: Option<String>,
-    to_status: String,
-    actor_id: Option<Uuid>,
-    note: Option<String>,
-    at: DateTime<Utc>,
-}
-
-impl From<&DocumentStep> for DocumentStepOut {
-    fn from(s: &DocumentStep) -> Self {
-        DocumentStepOut {
-            event: s.event.clone(),
-            from_status: s.from_status.clone(),
-            to_status: s.to_status.clone(),
-            actor_id: s.actor_id.map(|a| a.as_uuid()),
-            note: s.note.clone(),
-            at: s.at,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentOut {
     id: Uuid,
     /// purchase, requisition, transfer, stocktake or loss.
@@ -103,7 +79,7 @@ pub struct DocumentOut {
     updated_at: DateTime<Utc>,
     /// Present on single-document reads and steps.
     #[serde(skip_serializing_if = "Option::is_none")]
-    timeline: Option<Vec<DocumentStepOut>>,
+    timeline: Option<Vec<StepOut>>,
 }
 
 impl DocumentOut {
@@ -121,7 +97,7 @@ impl DocumentOut {
             created_by: d.created_by.map(|s| s.as_uuid()),
             created_at: d.created_at,
             updated_at: d.updated_at,
-            timeline: steps.map(|s| s.iter().map(DocumentStepOut::from).collect()),
+            timeline: steps.map(|s| s.iter().map(StepOut::from).collect()),
         }
     }
 

@@ -35,6 +35,31 @@ impl<T> ListOut<T> {
     }
 }
 
+/// A step of an order's or a stock document's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepOut {
+    /// created, pay, start_picking… (orders); created, approve, ship, receive… (documents).
+    event: String,
+    from_status: Option<String>,
+    to_status: String,
+    actor_id: Option<uuid::Uuid>,
+    note: Option<String>,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+impl<I> From<&quanyu_store::TimelineStep<I>> for StepOut {
+    fn from(s: &quanyu_store::TimelineStep<I>) -> Self {
+        StepOut {
+            event: s.event.clone(),
+            from_status: s.from_status.clone(),
+            to_status: s.to_status.clone(),
+            actor_id: s.actor_id.map(|a| a.as_uuid()),
+            note: s.note.clone(),
+            at: s.at,
+        }
+    }
+}
+
 /// Cursor pagination parameters shared by every list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

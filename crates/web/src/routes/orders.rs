@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{ListOut, created, json_reply, ok};
+use super::{ListOut, StepOut, created, json_reply, ok};
 use crate::{
     ApiError, AppState,
     extract::{ApiPath, ApiQuery, Auth, Create, JsonBody},
@@ -63,27 +63,6 @@ impl From<&OrderLine> for OrderLineOut {
             amount: b.amount.fen(),
             refunded_quantity: l.refunded_quantity,
             refunded_amount: l.refunded_amount.fen(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderStepOut {
-    event: String,
-    from_status: Option<String>,
-    to_status: String,
-    actor_id: Option<Uuid>,
-    at: DateTime<Utc>,
-}
-
-impl From<&OrderStep> for OrderStepOut {
-    fn from(s: &OrderStep) -> Self {
-        OrderStepOut {
-            event: s.event.clone(),
-            from_status: s.from_status.clone(),
-            to_status: s.to_status.clone(),
-            actor_id: s.actor_id.map(|a| a.as_uuid()),
-            at: s.at,
         }
     }
 }
@@ -144,7 +123,7 @@ pub struct OrderOut {
     updated_at: DateTime<Utc>,
     /// Present on single-order reads.
     #[serde(skip_serializing_if = "Option::is_none")]
-    timeline: Option<Vec<OrderStepOut>>,
+    timeline: Option<Vec<StepOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     payments: Option<Vec<PaymentOut>>,
 }
@@ -172,7 +151,7 @@ impl OrderOut {
             on_time: o.on_time(),
             created_at: o.created_at,
             updated_at: o.updated_at,
-            timeline: steps.map(|s| s.iter().map(OrderStepOut::from).collect()),
+            timeline: steps.map(|s| s.iter().map(StepOut::from).collect()),
             payments: payments.map(|p| p.iter().map(PaymentOut::from).collect()),
         }
     }
