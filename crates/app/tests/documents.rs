@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use quanyu_app::{
     App, AppConfig, AppError, CategoryDraft, Ctx, DocumentDetail, DocumentDraft, DocumentLineDraft, DocumentStepDraft,
-    Idempotency, PasswordHasher, PriceDraft, ProductDraft, RegionDraft, SkuDraft, StaffDraft, StoreDraft, StoredReply,
-    Written,
+    PasswordHasher, PriceDraft, ProductDraft, RegionDraft, SkuDraft, StaffDraft, StoreDraft, Written,
 };
 use quanyu_domain::{
     documents::DocumentError,
@@ -16,27 +15,16 @@ use quanyu_domain::{
 };
 use quanyu_store::Database;
 
+mod support;
+
+use support::{fresh, keyed, no_reply};
+
 quanyu_store::backend_tests!(
     purchase_orders_are_received_in_parts,
     requisitions_pass_through_transit_and_record_differences,
     stocktakes_and_losses_post_on_approval,
     racing_receipts_of_one_order_apply_once,
 );
-
-fn no_reply<T>(_: &T) -> StoredReply {
-    StoredReply { status: 201, body: vec![] }
-}
-
-fn fresh<T>(written: Written<T>) -> T {
-    match written {
-        Written::Fresh(value) => value,
-        Written::Replayed(_) => panic!("a fresh write was expected"),
-    }
-}
-
-fn keyed(ctx: &Ctx, key: &str) -> Ctx {
-    Ctx { idempotency: Some(Idempotency { key: key.into(), fingerprint: key.into() }), ..ctx.clone() }
-}
 
 /// Region N with stores A and B and warehouse W; region S with store C. Milk (units) and
 /// apples (by weight). Staff: `sm-a` (manager of A), `wm` (manager of W), `rm` (region N),

@@ -5,15 +5,18 @@ use std::{collections::HashMap, sync::Arc};
 
 use chrono::Duration;
 use quanyu_app::{
-    App, AppConfig, AppError, CategoryDraft, Ctx, FlashSaleDraft, Idempotency, OrderDraft, PasswordHasher,
-    PaymentDraft, PriceDraft, ProductDraft, Refusal, RegionDraft, SkuDraft, StoreDraft, StoredReply, Written,
+    App, AppConfig, AppError, CategoryDraft, Ctx, FlashSaleDraft, OrderDraft, PasswordHasher, PaymentDraft, PriceDraft,
+    ProductDraft, Refusal, RegionDraft, SkuDraft, StoreDraft,
 };
 use quanyu_domain::{
     ids::{SkuId, StoreId},
     inventory::{MovementKind, StockChange},
 };
 use quanyu_store::Database;
+use support::{fresh, no_reply};
 use uuid::Uuid;
+
+mod support;
 
 quanyu_store::backend_tests!(
     a_crowd_buys_exactly_the_quota,
@@ -21,17 +24,6 @@ quanyu_store::backend_tests!(
     sales_outside_their_window_refuse,
     reservations_become_orders_or_give_everything_back,
 );
-
-fn no_reply<T>(_: &T) -> StoredReply {
-    StoredReply { status: 201, body: vec![] }
-}
-
-fn fresh<T>(written: Written<T>) -> T {
-    match written {
-        Written::Fresh(value) => value,
-        Written::Replayed(_) => panic!("a fresh write was expected"),
-    }
-}
 
 async fn setup(db: Arc<dyn Database>, stock: i64) -> (App, StoreId, SkuId) {
     let app = App::new(db, AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
@@ -89,7 +81,7 @@ async fn sale(app: &App, store: StoreId, sku: SkuId, quota: i64, limit: i64, sta
 }
 
 fn keyed(key: &str) -> Ctx {
-    Ctx { idempotency: Some(Idempotency { key: key.into(), fingerprint: key.into() }), ..Ctx::system() }
+    support::keyed(&Ctx::system(), key)
 }
 
 /// Sends every (buyer, key) request at once; returns the successes per buyer and the refusals.

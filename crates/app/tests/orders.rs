@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use quanyu_app::{
-    App, AppConfig, AppError, CategoryDraft, Ctx, Idempotency, LineDraft, OrderDetail, OrderDraft, PasswordHasher,
-    PaymentDraft, PriceDraft, ProductDraft, RegionDraft, SkuDraft, StaffDraft, StoreDraft, StoredReply, Written,
+    App, AppConfig, AppError, CategoryDraft, Ctx, LineDraft, OrderDetail, OrderDraft, PasswordHasher, PaymentDraft,
+    PriceDraft, ProductDraft, RegionDraft, SkuDraft, StaffDraft, StoreDraft,
 };
 use quanyu_domain::{
     ids::{SkuId, StoreId},
@@ -13,18 +13,11 @@ use quanyu_domain::{
 };
 use quanyu_store::Database;
 
+mod support;
+
+use support::{fresh, keyed, no_reply};
+
 quanyu_store::backend_tests!(racing_payments_of_one_order_let_one_win, unpaid_orders_give_their_stock_back);
-
-fn no_reply<T>(_: &T) -> StoredReply {
-    StoredReply { status: 201, body: vec![] }
-}
-
-fn fresh<T>(written: Written<T>) -> T {
-    match written {
-        Written::Fresh(value) => value,
-        Written::Replayed(_) => panic!("a fresh write was expected"),
-    }
-}
 
 /// A chain with one store holding 10 of one SKU, and a cashier's context there.
 async fn setup(db: Arc<dyn Database>) -> (App, Ctx, StoreId, SkuId) {
@@ -78,10 +71,6 @@ async fn setup(db: Arc<dyn Database>) -> (App, Ctx, StoreId, SkuId) {
     let login = app.login("cashier", "long-enough-1", &Default::default()).await.unwrap();
     let ctx = Ctx::new(app.authenticate(&login.secret).await.unwrap());
     (app, ctx, store, sku)
-}
-
-fn keyed(ctx: &Ctx, key: &str) -> Ctx {
-    Ctx { idempotency: Some(Idempotency { key: key.into(), fingerprint: key.into() }), ..ctx.clone() }
 }
 
 async fn order(app: &App, ctx: &Ctx, store: StoreId, sku: SkuId, channel: &str, key: &str) -> OrderDetail {
