@@ -47,6 +47,15 @@ pub enum AppError {
     /// The flash-sale reservation was already ordered, or released when its hold ran out.
     #[error("the reservation is no longer held")]
     ReservationNotHeld,
+    /// The identifiers given belong to different customers: merging them is a separate,
+    /// trusted step.
+    #[error("these identifiers belong to different customers")]
+    IdentitiesConflict,
+    #[error(transparent)]
+    CustomerMerge(quanyu_domain::customer::MergeError),
+    /// The staff member is not an active guide (of the store concerned).
+    #[error("not an active guide of this store")]
+    NotAGuide,
     /// The store is paused or closed.
     #[error("the store is not trading")]
     StoreNotTrading,

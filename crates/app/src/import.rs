@@ -134,6 +134,7 @@ fn unique_column(key: UniqueKey) -> Option<String> {
         UniqueKey::Barcode => "barcode",
         UniqueKey::BrandName => "brand",
         UniqueKey::CategoryName => "category",
+        UniqueKey::CustomerIdentity => "value",
         UniqueKey::IdempotencyKey | UniqueKey::StockEntryKey | UniqueKey::Other => return None,
     };
     Some(column.to_owned())

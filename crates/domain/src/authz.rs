@@ -37,6 +37,13 @@ pub enum Permission {
     ApproveStock,
     /// See orders (within scope). Every role.
     ReadOrders,
+    /// Find customers and read their profiles (store staff: their stores' customers, and anyone
+    /// by an identifier at the till). Every role.
+    ReadCustomers,
+    /// Register customers and add identifiers (cashiers, guides and above).
+    ManageCustomers,
+    /// Merge two profiles of one person, bind and hand over guides (store managers and above).
+    MergeCustomers,
     /// Take orders: create, take payment, cancel, refund (within scope).
     SellOrders,
     /// Move orders through picking, packing, dispatch and completion (within scope).
@@ -46,6 +53,10 @@ pub enum Permission {
 impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
+        // Every role finds customers; who may do more is below.
+        if permission == ReadCustomers {
+            return true;
+        }
         match self {
             Role::HqAdmin => true,
             Role::HqOps => matches!(
@@ -60,6 +71,8 @@ impl Role {
                     | ManageStock
                     | ApproveStock
                     | ReadOrders
+                    | ManageCustomers
+                    | MergeCustomers
             ),
             Role::RegionManager | Role::StoreManager => {
                 matches!(
@@ -78,12 +91,17 @@ impl Role {
                         | ReadOrders
                         | SellOrders
                         | FulfilOrders
+                        | ManageCustomers
+                        | MergeCustomers
                 )
             }
-            Role::Cashier => {
-                matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders | FulfilOrders)
+            Role::Cashier => matches!(
+                permission,
+                ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders | FulfilOrders | ManageCustomers
+            ),
+            Role::Guide => {
+                matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders | ManageCustomers)
             }
-            Role::Guide => matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders),
             Role::Picker | Role::Courier => {
                 matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | FulfilOrders)
             }

@@ -83,4 +83,6 @@ typed_id! {
     PaymentId,
     /// A stock document: purchase order, requisition, transfer, stocktake or loss report.
     DocumentId,
+    /// A customer profile.
+    CustomerId,
 }

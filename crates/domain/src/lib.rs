@@ -13,6 +13,7 @@ mod named;
 
 pub mod authz;
 pub mod catalog;
+pub mod customer;
 pub mod documents;
 pub mod error;
 pub mod flash;

@@ -14,6 +14,8 @@ pub enum UniqueKey {
     IdempotencyKey,
     /// The idempotency key of a stock ledger entry.
     StockEntryKey,
+    /// A customer identifier (phone, openid…) that another profile holds.
+    CustomerIdentity,
     /// A unique rule this enum does not name yet; the string is `table_column`.
     Other,
 }
@@ -33,6 +35,7 @@ impl UniqueKey {
             "skus_barcode" => UniqueKey::Barcode,
             "idempotency_keys_actor_id_key" | "idempotency_keys_actor_id_idem_key" => UniqueKey::IdempotencyKey,
             "stock_ledger_idem_key" => UniqueKey::StockEntryKey,
+            "customer_identities_kind_value" => UniqueKey::CustomerIdentity,
             _ => UniqueKey::Other,
         }
     }

@@ -93,6 +93,7 @@ pub trait Tx:
     + OrderRepo
     + FlashSaleRepo
     + DocumentRepo
+    + CustomerRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

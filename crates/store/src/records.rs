@@ -308,3 +308,25 @@ pub struct StockPolicy {
     pub target: i64,
     pub updated_at: Timestamp,
 }
+
+/// Which customers to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerFilter {
+    /// Customers whose home store lies in this place.
+    pub place: PlaceFilter,
+    /// Customers of this guide.
+    pub guide_id: Option<StaffId>,
+}
+
+/// Two profiles found to be one person: the absorbed one now resolves to the survivor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerMerge {
+    pub id: uuid::Uuid,
+    pub survivor_id: quanyu_domain::ids::CustomerId,
+    pub absorbed_id: quanyu_domain::ids::CustomerId,
+    /// How many identifiers moved.
+    pub identities: i64,
+    pub reason: Option<String>,
+    pub actor_id: Option<StaffId>,
+    pub at: Timestamp,
+}

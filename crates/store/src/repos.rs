@@ -10,9 +10,9 @@ use quanyu_domain::{
 };
 
 use crate::{
-    AuditEntry, AuditFilter, DocumentFilter, DocumentStep, FlashReservation, FlashSale, IdempotencyRecord,
-    LedgerMismatch, OrderFilter, OrderStep, OutboxEvent, Page, PaymentRecord, ProductFilter, SkuFilter, StaffFilter,
-    StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult, TokenKind, TokenRecord,
+    AuditEntry, AuditFilter, CustomerFilter, CustomerMerge, DocumentFilter, DocumentStep, FlashReservation, FlashSale,
+    IdempotencyRecord, LedgerMismatch, OrderFilter, OrderStep, OutboxEvent, Page, PaymentRecord, ProductFilter,
+    SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -252,4 +252,48 @@ pub trait DocumentRepo {
         store_id: StoreId,
         page: Page,
     ) -> StoreResult<Vec<(StockPolicy, quanyu_domain::inventory::StockLevels)>>;
+}
+
+/// Customers and their identifiers. An identifier belongs to one customer at most (a unique
+/// rule: a concurrent second claim fails with `Duplicate(CustomerIdentity)`).
+#[async_trait]
+pub trait CustomerRepo {
+    /// The next dense customer ordinal (1, 2, 3…), taken atomically.
+    async fn next_customer_ordinal(&mut self) -> StoreResult<i64>;
+    async fn insert_customer(&mut self, customer: &quanyu_domain::customer::Customer) -> StoreResult<()>;
+    async fn update_customer(&mut self, customer: &quanyu_domain::customer::Customer) -> StoreResult<bool>;
+    async fn get_customer(
+        &mut self,
+        id: quanyu_domain::ids::CustomerId,
+    ) -> StoreResult<Option<quanyu_domain::customer::Customer>>;
+    /// Customers in id order (merged-away profiles left out).
+    async fn list_customers(
+        &mut self,
+        filter: &CustomerFilter,
+        page: Page,
+    ) -> StoreResult<Vec<quanyu_domain::customer::Customer>>;
+    /// Who holds an identifier.
+    async fn customer_by_identity(
+        &mut self,
+        identity: &quanyu_domain::customer::Identity,
+    ) -> StoreResult<Option<quanyu_domain::ids::CustomerId>>;
+    async fn add_identity(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        identity: &quanyu_domain::customer::Identity,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    async fn identities_of(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+    ) -> StoreResult<Vec<quanyu_domain::customer::Identity>>;
+    /// Moves every identifier of `from` to `to`; returns how many moved.
+    async fn move_identities(
+        &mut self,
+        from: quanyu_domain::ids::CustomerId,
+        to: quanyu_domain::ids::CustomerId,
+    ) -> StoreResult<i64>;
+    async fn insert_customer_merge(&mut self, merge: &CustomerMerge) -> StoreResult<()>;
+    /// Gives every customer of guide `from` to guide `to`; returns how many moved.
+    async fn reassign_guide(&mut self, from: StaffId, to: StaffId, at: Timestamp) -> StoreResult<i64>;
 }

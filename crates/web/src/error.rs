@@ -208,6 +208,7 @@ fn entity_zh(entity: &str) -> &'static str {
         "flash_reservation" => "秒杀预留",
         "stock_document" => "库存单据",
         "stock_policy" => "补货设置",
+        "customer" => "顾客",
         _ => "记录",
     }
 }
@@ -284,6 +285,12 @@ fn duplicate(key: UniqueKey) -> ApiError {
         }
         UniqueKey::SkuCode => ("duplicate_sku_code", "code", "SKU 编码已存在", "An SKU with this code already exists"),
         UniqueKey::Barcode => ("duplicate_barcode", "barcode", "条码已被其他 SKU 使用", "Another SKU has this barcode"),
+        UniqueKey::CustomerIdentity => (
+            "identity_taken",
+            "value",
+            "该标识（手机号、openid 或会员卡号）已属于另一位顾客",
+            "This identifier (phone, openid or member card) belongs to another customer",
+        ),
         UniqueKey::IdempotencyKey | UniqueKey::StockEntryKey => (
             "idempotency_key_reused",
             "Idempotency-Key",
@@ -384,6 +391,33 @@ impl From<AppError> for ApiError {
                 "该秒杀预留已下单，或已超时释放",
                 "The flash-sale reservation was already ordered, or released when its hold ran out",
             ),
+            AppError::IdentitiesConflict => ApiError::new(
+                StatusCode::CONFLICT,
+                "identities_conflict",
+                "这些标识分属不同的顾客；如确为同一人，请由店长合并",
+                "These identifiers belong to different customers; if they are one person, a manager can merge them",
+            )
+            .with_field("identities"),
+            AppError::CustomerMerge(err) => {
+                let (code, zh, en) = match err {
+                    quanyu_domain::customer::MergeError::SameCustomer => {
+                        ("merge_same_customer", "不能把顾客合并到自己", "A customer cannot be merged into itself")
+                    }
+                    quanyu_domain::customer::MergeError::AlreadyMerged => (
+                        "already_merged",
+                        "该顾客档案已被合并到另一位顾客",
+                        "This profile was already merged into another",
+                    ),
+                };
+                ApiError::new(StatusCode::CONFLICT, code, zh, en)
+            }
+            AppError::NotAGuide => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_a_guide",
+                "该员工不是本店在职的导购",
+                "This staff member is not an active guide of the store",
+            )
+            .with_field("guide_id"),
             AppError::StoreNotTrading => ApiError::new(
                 StatusCode::CONFLICT,
                 "store_not_trading",

@@ -51,7 +51,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
-    use routes::{audit, auth, catalog, documents, flash, inventory, orders, org, staff, system};
+    use routes::{audit, auth, catalog, customers, documents, flash, inventory, orders, org, staff, system};
     let state = AppState {
         app,
         options,
@@ -101,6 +101,13 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/orders/{id}/refunds", post(orders::refund_order))
         .route("/staff", get(staff::list_staff).post(staff::create_staff))
         .route("/staff/{id}", get(staff::get_staff).patch(staff::update_staff))
+        .route("/staff/{id}/customers/handover", post(customers::hand_over))
+        .route("/customers", get(customers::list_customers).post(customers::register_customer))
+        .route("/customers/lookup", get(customers::lookup_customer))
+        .route("/customers/{id}", get(customers::get_customer))
+        .route("/customers/{id}/identities", post(customers::add_identity))
+        .route("/customers/{id}/merge", post(customers::merge_customers))
+        .route("/customers/{id}/guide", axum::routing::put(customers::assign_guide))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))
         .route("/categories/{id}", get(catalog::get_category).patch(catalog::update_category))
         .route("/brands", get(catalog::list_brands).post(catalog::create_brand))

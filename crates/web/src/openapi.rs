@@ -12,7 +12,7 @@ use utoipa::{
     },
 };
 
-use crate::routes::{audit, auth, catalog, documents, flash, inventory, orders, org, staff, system};
+use crate::routes::{audit, auth, catalog, customers, documents, flash, inventory, orders, org, staff, system};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -46,6 +46,8 @@ same response and has no second effect."
         orders::create_order, orders::list_orders, orders::get_order, orders::pay_order, orders::advance_order,
         orders::cancel_order, orders::refund_order, orders::picking_list,
         flash::create_flash_sale, flash::get_flash_sale, flash::reserve,
+        customers::register_customer, customers::list_customers, customers::lookup_customer, customers::get_customer,
+        customers::add_identity, customers::merge_customers, customers::assign_guide, customers::hand_over,
         audit::list_audit,
     ),
     tags(
@@ -56,6 +58,7 @@ same response and has no second effect."
         (name = "inventory", description = "Stock levels, the stock ledger, movements, documents and reorder policies"),
         (name = "orders", description = "Orders, payments, fulfilment and refunds"),
         (name = "flash sales", description = "秒杀: quota, per-customer limit, batched reservations"),
+        (name = "customers", description = "One identity across phone, WeChat, WeCom and member card; merges; guides"),
         (name = "audit", description = "Who changed what"),
         (name = "system", description = "Health"),
     )

@@ -33,6 +33,7 @@ quanyu_store::backend_tests!(
     deliveries_go_to_the_nearest_store_with_stock,
     flash_sales_sell_their_quota_once,
     stock_documents_move_goods_between_stores,
+    customers_have_one_identity_across_channels,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -314,6 +315,7 @@ async fn store_staff_cannot_touch_another_store(db: Arc<dyn Database>) {
         ("GET", format!("/api/v1/stock-documents?store_id={b}"), None),
         ("GET", format!("/api/v1/orders?store_id={b}"), None),
         ("GET", format!("/api/v1/stores/{b}/picking-list"), None),
+        ("GET", format!("/api/v1/customers?store_id={b}"), None),
         (
             "POST",
             "/api/v1/staff".to_owned(),
@@ -966,4 +968,72 @@ async fn stock_documents_move_goods_between_stores(db: Arc<dyn Database>) {
 
     let reconcile = app.get_as(&app.admin, "/api/v1/inventory/reconcile").await;
     assert_eq!(reconcile.body["sound"], true, "{}", reconcile.body);
+}
+
+async fn customers_have_one_identity_across_channels(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let phone = json!({"identities": [{"kind": "phone", "value": "138-0013-8000"}], "display_name": "王女士"});
+    let first = app.post_as(&app.cashier_a, "/api/v1/customers", phone).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(
+        (first.body["matched_existing"].as_bool(), first.body["home_store_id"].as_str()),
+        (Some(false), Some(app.store_a.as_str()))
+    );
+    let id = first.body["id"].as_str().unwrap().to_owned();
+    let wechat = json!({"identities": [{"kind": "phone", "value": "13800138000"}, {"kind": "wechat_openid", "value": "oWx_12345678"}]});
+    let again = app.post_as(&app.cashier_a, "/api/v1/customers", wechat).await;
+    assert_eq!((again.body["id"].as_str(), again.body["matched_existing"].as_bool()), (Some(id.as_str()), Some(true)));
+    let read = app.get_as(&app.manager_a, &format!("/api/v1/customers/{id}")).await;
+    assert_eq!(read.body["identities"].as_array().unwrap().len(), 2, "{}", read.body);
+
+    let cashier_b = app.login("cashier-b").await;
+    let by_id = app.get_as(&cashier_b, &format!("/api/v1/customers/{id}")).await;
+    assert_eq!(by_id.body["error"]["code"], "out_of_scope");
+    let at_till = app.get_as(&cashier_b, "/api/v1/customers/lookup?kind=wechat_openid&value=oWx_12345678").await;
+    assert_eq!(at_till.body["id"], id.as_str(), "any store finds a member by an identifier");
+    let missing = app.get_as_lang(&cashier_b, "/api/v1/customers/lookup?kind=phone&value=13900000000", "en").await;
+    assert_eq!(
+        (missing.status, missing.body["error"]["message"].as_str()),
+        (StatusCode::NOT_FOUND, Some("No such customer"))
+    );
+
+    let other = app
+        .post_as(
+            &app.cashier_a,
+            "/api/v1/customers",
+            json!({"identities": [{"kind": "member_card", "value": "VIP88888"}]}),
+        )
+        .await;
+    let other_id = other.body["id"].as_str().unwrap().to_owned();
+    let both = json!({"identities": [{"kind": "phone", "value": "13800138000"}, {"kind": "member_card", "value": "VIP88888"}]});
+    let conflict = app.post_as(&app.cashier_a, "/api/v1/customers", both).await;
+    assert_eq!(
+        (conflict.status, conflict.body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("identities_conflict"))
+    );
+    let taken = app
+        .post_as(
+            &app.cashier_a,
+            &format!("/api/v1/customers/{other_id}/identities"),
+            json!({"kind": "phone", "value": "13800138000"}),
+        )
+        .await;
+    assert_eq!(taken.body["error"]["code"], "identity_taken");
+    let bad = app
+        .post_as(&app.cashier_a, "/api/v1/customers", json!({"identities": [{"kind": "email", "value": "a@b.cn"}]}))
+        .await;
+    assert_eq!(
+        (bad.body["error"]["code"].as_str(), bad.body["error"]["field"].as_str()),
+        (Some("unknown_value"), Some("kind"))
+    );
+
+    let merge = format!("/api/v1/customers/{id}/merge");
+    let by_cashier = app.post_as(&app.cashier_a, &merge, json!({"absorbed_id": other_id})).await;
+    assert_eq!(by_cashier.body["error"]["code"], "forbidden");
+    let merged = app.post_as(&app.manager_a, &merge, json!({"absorbed_id": other_id, "reason": "同一人"})).await;
+    assert_eq!(merged.body["identities"].as_array().unwrap().len(), 3, "{}", merged.body);
+    let resolved = app.get_as(&app.manager_a, &format!("/api/v1/customers/{other_id}")).await;
+    assert_eq!(resolved.body["id"], id.as_str(), "the absorbed id resolves to the survivor");
+    let twice = app.post_as(&app.manager_a, &merge, json!({"absorbed_id": other_id})).await;
+    assert_eq!(twice.body["error"]["code"], "already_merged");
 }

@@ -4,6 +4,7 @@
 //! `LOWER(…) LIKE … ESCAPE '\'`.
 
 mod catalog;
+mod customers;
 mod documents;
 mod flash;
 mod inventory;

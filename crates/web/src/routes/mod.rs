@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod customers;
 pub mod documents;
 pub mod flash;
 pub mod inventory;

@@ -1,0 +1,172 @@
+//! Customers (会员/顾客) and their one identity across channels.
+//!
+//! A customer is known by any of: a mobile phone, a WeChat openid (per official account or
+//! mini-program) and unionid (across them), a WeCom external contact id (a guide's contact), a
+//! member card number. Each identifier belongs to at most one customer, so looking one up
+//! resolves to one profile. When two profiles turn out to be one person, a trusted caller merges
+//! them: the absorbed profile's identifiers move to the survivor and the absorbed id keeps
+//! resolving to it. Every customer also has a dense ordinal (1, 2, 3…) for the audience
+//! engine's bitmaps.
+
+use crate::{
+    DomainError, DomainResult,
+    ids::{CustomerId, StaffId, StoreId},
+    text::Phone,
+    time::Timestamp,
+};
+
+named_enum! {
+    /// What kind of identifier.
+    pub enum IdentityKind for "kind" {
+        Phone = "phone",
+        WechatOpenid = "wechat_openid",
+        WechatUnionid = "wechat_unionid",
+        WecomExternalId = "wecom_external_id",
+        MemberCard = "member_card",
+    }
+}
+
+/// One identifier of a customer, validated and normalised (a phone without `+86`, spaces or
+/// dashes), so equal identifiers compare equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Identity {
+    kind: IdentityKind,
+    value: String,
+}
+
+impl Identity {
+    pub fn parse(kind: &str, value: &str) -> DomainResult<Identity> {
+        let kind = IdentityKind::parse(kind.trim())?;
+        let value = value.trim();
+        let value = match kind {
+            IdentityKind::Phone => Phone::parse(value)?.as_str().to_owned(),
+            IdentityKind::WechatOpenid | IdentityKind::WechatUnionid | IdentityKind::WecomExternalId => {
+                let ok = (8..=64).contains(&value.len())
+                    && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if !ok {
+                    return Err(DomainError::Malformed { field: "value", expected: "8 to 64 letters, digits, - or _" });
+                }
+                value.to_owned()
+            }
+            IdentityKind::MemberCard => {
+                let ok = (6..=32).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric());
+                if !ok {
+                    return Err(DomainError::Malformed { field: "value", expected: "6 to 32 letters or digits" });
+                }
+                value.to_ascii_uppercase()
+            }
+        };
+        Ok(Identity { kind, value })
+    }
+
+    pub fn phone(phone: &Phone) -> Identity {
+        Identity { kind: IdentityKind::Phone, value: phone.as_str().to_owned() }
+    }
+
+    pub fn kind(&self) -> IdentityKind {
+        self.kind
+    }
+
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.kind.as_str(), self.value)
+    }
+}
+
+/// A customer profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub id: CustomerId,
+    /// Dense, from 1, never reused: the customer's bit in audience bitmaps.
+    pub ordinal: i64,
+    pub display_name: Option<String>,
+    /// The store the customer belongs to (开卡门店 / 归属门店).
+    pub home_store_id: Option<StoreId>,
+    /// The exclusive guide (专属导购), a guide of the home store.
+    pub guide_id: Option<StaffId>,
+    /// Set when this profile was merged into another: it then resolves to that one.
+    pub merged_into: Option<CustomerId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Customer {
+    pub fn validate_name(raw: Option<&str>) -> DomainResult<Option<String>> {
+        crate::text::optional("display_name", raw, 64)
+    }
+}
+
+/// Why two profiles cannot be merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    #[error("a customer cannot be merged into itself")]
+    SameCustomer,
+    #[error("the profile was already merged into another")]
+    AlreadyMerged,
+}
+
+/// Checks a merge of `absorbed` into `survivor` and returns the survivor as it is afterwards:
+/// it keeps its own home store and guide, and takes the absorbed profile's where it has none.
+pub fn merge(survivor: &Customer, absorbed: &Customer, at: Timestamp) -> Result<Customer, MergeError> {
+    if survivor.id == absorbed.id {
+        return Err(MergeError::SameCustomer);
+    }
+    if survivor.merged_into.is_some() || absorbed.merged_into.is_some() {
+        return Err(MergeError::AlreadyMerged);
+    }
+    let mut merged = survivor.clone();
+    merged.display_name = merged.display_name.or_else(|| absorbed.display_name.clone());
+    if merged.home_store_id.is_none() {
+        merged.home_store_id = absorbed.home_store_id;
+        merged.guide_id = merged.guide_id.or(absorbed.guide_id);
+    }
+    merged.updated_at = at;
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer(ordinal: i64, store: Option<u128>) -> Customer {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        Customer {
+            id: CustomerId::new(),
+            ordinal,
+            display_name: None,
+            home_store_id: store.map(|s| StoreId::from_uuid(uuid::Uuid::from_u128(s))),
+            guide_id: None,
+            merged_into: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn identities_are_normalised_and_checked() {
+        assert_eq!(Identity::parse("phone", "+86 138-0013-8000").unwrap().value(), "13800138000");
+        assert_eq!(Identity::parse("member_card", "vip00123").unwrap().to_string(), "member_card:VIP00123");
+        assert!(Identity::parse("wechat_openid", "oAbC_123-xyz").is_ok());
+        assert!(Identity::parse("wechat_openid", "short").is_err());
+        assert!(Identity::parse("wechat_openid", "o'; DROP TABLE--").is_err());
+        assert!(matches!(Identity::parse("email", "a@b.cn"), Err(DomainError::UnknownValue { field: "kind", .. })));
+    }
+
+    #[test]
+    fn a_merge_keeps_the_survivors_home_and_fills_what_it_lacks() {
+        let at = chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap();
+        let (lone, homed) = (customer(1, None), customer(2, Some(7)));
+        let merged = merge(&lone, &homed, at).unwrap();
+        assert_eq!((merged.id, merged.home_store_id, merged.updated_at), (lone.id, homed.home_store_id, at));
+        let kept = merge(&homed, &customer(3, Some(9)), at).unwrap();
+        assert_eq!(kept.home_store_id, homed.home_store_id);
+        assert_eq!(merge(&lone, &lone, at), Err(MergeError::SameCustomer));
+        let gone = Customer { merged_into: Some(homed.id), ..customer(4, None) };
+        assert_eq!(merge(&lone, &gone, at), Err(MergeError::AlreadyMerged));
+    }
+}

@@ -1,0 +1,168 @@
+//! Customers, their identifiers and merges.
+
+use async_trait::async_trait;
+use quanyu_domain::{
+    customer::{Customer, Identity},
+    ids::{CustomerId, StaffId, StoreId},
+    time::Timestamp,
+};
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use super::{super::SqlTx, rows::Row};
+use crate::{CustomerFilter, CustomerMerge, CustomerRepo, Page, StoreError, StoreResult};
+
+fn customer(row: &Row) -> StoreResult<Customer> {
+    let home: Option<Uuid> = row.try_get("home_store_id")?;
+    let guide: Option<Uuid> = row.try_get("guide_id")?;
+    let merged: Option<Uuid> = row.try_get("merged_into")?;
+    Ok(Customer {
+        id: CustomerId::from_uuid(row.try_get("id")?),
+        ordinal: row.try_get("ordinal")?,
+        display_name: row.try_get("display_name")?,
+        home_store_id: home.map(StoreId::from_uuid),
+        guide_id: guide.map(StaffId::from_uuid),
+        merged_into: merged.map(CustomerId::from_uuid),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+#[async_trait]
+impl CustomerRepo for SqlTx {
+    async fn next_customer_ordinal(&mut self) -> StoreResult<i64> {
+        let row = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'customer_ordinal' RETURNING value")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(row.try_get("value")?)
+    }
+
+    async fn insert_customer(&mut self, c: &Customer) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO customers (id, ordinal, display_name, home_store_id, guide_id, merged_into, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(c.id.as_uuid())
+        .bind(c.ordinal)
+        .bind(&c.display_name)
+        .bind(c.home_store_id.map(|s| s.as_uuid()))
+        .bind(c.guide_id.map(|s| s.as_uuid()))
+        .bind(c.merged_into.map(|s| s.as_uuid()))
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_customer(&mut self, c: &Customer) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE customers SET display_name = $2, home_store_id = $3, guide_id = $4, merged_into = $5, \
+             updated_at = $6 WHERE id = $1",
+        )
+        .bind(c.id.as_uuid())
+        .bind(&c.display_name)
+        .bind(c.home_store_id.map(|s| s.as_uuid()))
+        .bind(c.guide_id.map(|s| s.as_uuid()))
+        .bind(c.merged_into.map(|s| s.as_uuid()))
+        .bind(c.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn get_customer(&mut self, id: CustomerId) -> StoreResult<Option<Customer>> {
+        let row = sqlx::query("SELECT * FROM customers WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(customer).transpose()
+    }
+
+    async fn list_customers(&mut self, filter: &CustomerFilter, page: Page) -> StoreResult<Vec<Customer>> {
+        let found = sqlx::query(
+            "SELECT * FROM customers WHERE merged_into IS NULL \
+             AND ($1 IS NULL OR home_store_id = $1) \
+             AND ($2 IS NULL OR home_store_id IN (SELECT id FROM stores WHERE region_id = $2)) \
+             AND ($3 IS NULL OR guide_id = $3) AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5",
+        )
+        .bind(filter.place.store_id.map(|s| s.as_uuid()))
+        .bind(filter.place.region_id.map(|r| r.as_uuid()))
+        .bind(filter.guide_id.map(|g| g.as_uuid()))
+        .bind(page.after)
+        .bind(page.sql_limit())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        found.iter().map(customer).collect()
+    }
+
+    async fn customer_by_identity(&mut self, identity: &Identity) -> StoreResult<Option<CustomerId>> {
+        let row = sqlx::query("SELECT customer_id FROM customer_identities WHERE kind = $1 AND value = $2")
+            .bind(identity.kind().as_str())
+            .bind(identity.value())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|r| Ok(CustomerId::from_uuid(r.try_get("customer_id")?))).transpose()
+    }
+
+    async fn add_identity(&mut self, customer_id: CustomerId, identity: &Identity, at: Timestamp) -> StoreResult<()> {
+        sqlx::query("INSERT INTO customer_identities (kind, value, customer_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(identity.kind().as_str())
+            .bind(identity.value())
+            .bind(customer_id.as_uuid())
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn identities_of(&mut self, customer_id: CustomerId) -> StoreResult<Vec<Identity>> {
+        let rows =
+            sqlx::query("SELECT kind, value FROM customer_identities WHERE customer_id = $1 ORDER BY kind, value")
+                .bind(customer_id.as_uuid())
+                .fetch_all(&mut *self.tx)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                let (kind, value): (String, String) = (row.try_get("kind")?, row.try_get("value")?);
+                Identity::parse(&kind, &value).map_err(|e| StoreError::Corrupt(format!("identity: {e}")))
+            })
+            .collect()
+    }
+
+    async fn move_identities(&mut self, from: CustomerId, to: CustomerId) -> StoreResult<i64> {
+        let done = sqlx::query("UPDATE customer_identities SET customer_id = $2 WHERE customer_id = $1")
+            .bind(from.as_uuid())
+            .bind(to.as_uuid())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(i64::try_from(done.rows_affected()).unwrap_or(i64::MAX))
+    }
+
+    async fn insert_customer_merge(&mut self, m: &CustomerMerge) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO customer_merges (id, survivor_id, absorbed_id, identities, reason, actor_id, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(m.id)
+        .bind(m.survivor_id.as_uuid())
+        .bind(m.absorbed_id.as_uuid())
+        .bind(m.identities)
+        .bind(&m.reason)
+        .bind(m.actor_id.map(|a| a.as_uuid()))
+        .bind(m.at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn reassign_guide(&mut self, from: StaffId, to: StaffId, at: Timestamp) -> StoreResult<i64> {
+        let done = sqlx::query("UPDATE customers SET guide_id = $2, updated_at = $3 WHERE guide_id = $1")
+            .bind(from.as_uuid())
+            .bind(to.as_uuid())
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(i64::try_from(done.rows_affected()).unwrap_or(i64::MAX))
+    }
+}

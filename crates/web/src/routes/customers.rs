@@ -1,0 +1,253 @@
+//! Customers: register or identify by any identifier, look up, list, add identifiers, merge two
+//! profiles of one person, bind a guide, and hand a leaving guide's customers over.
+
+use axum::{extract::State, response::Response};
+use chrono::{DateTime, Utc};
+use quanyu_app::{Ctx, CustomerDraft, CustomerProfile};
+use quanyu_domain::{
+    customer::Customer,
+    ids::{CustomerId, RegionId, StaffId, StoreId},
+};
+use quanyu_store::{CustomerFilter, PlaceFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{ListOut, created, json_reply, ok};
+use crate::{
+    ApiError, AppState,
+    extract::{ApiPath, ApiQuery, Auth, Create, JsonBody},
+};
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityDto {
+    /// phone, wechat_openid, wechat_unionid, wecom_external_id or member_card.
+    kind: String,
+    value: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerOut {
+    id: Uuid,
+    /// Dense from 1: the customer's bit in audience bitmaps.
+    ordinal: i64,
+    display_name: Option<String>,
+    home_store_id: Option<Uuid>,
+    /// The exclusive guide (专属导购).
+    guide_id: Option<Uuid>,
+    /// Present on single reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identities: Option<Vec<IdentityDto>>,
+    /// On registration: an existing customer was found by one of the identifiers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matched_existing: Option<bool>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl CustomerOut {
+    fn new(c: &Customer) -> CustomerOut {
+        CustomerOut {
+            id: c.id.as_uuid(),
+            ordinal: c.ordinal,
+            display_name: c.display_name.clone(),
+            home_store_id: c.home_store_id.map(|s| s.as_uuid()),
+            guide_id: c.guide_id.map(|s| s.as_uuid()),
+            identities: None,
+            matched_existing: None,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+
+    fn profile(p: &CustomerProfile) -> CustomerOut {
+        CustomerOut {
+            identities: Some(
+                p.identities
+                    .iter()
+                    .map(|i| IdentityDto { kind: i.kind().as_str().to_owned(), value: i.value().to_owned() })
+                    .collect(),
+            ),
+            ..CustomerOut::new(&p.customer)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerIn {
+    /// At least one. An existing customer holding any of them is returned (and given the others).
+    identities: Vec<IdentityDto>,
+    display_name: Option<String>,
+    /// Defaults to a store-level caller's store.
+    home_store_id: Option<Uuid>,
+    guide_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerQuery {
+    /// Customers of this home store.
+    store_id: Option<Uuid>,
+    region_id: Option<Uuid>,
+    /// Customers of this guide.
+    guide_id: Option<Uuid>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LookupQuery {
+    /// phone, wechat_openid, wechat_unionid, wecom_external_id or member_card.
+    kind: String,
+    value: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeIn {
+    /// The duplicate profile; its id will resolve to this customer from now on.
+    absorbed_id: Uuid,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuideIn {
+    /// A guide of the customer's home store; `null` unbinds.
+    guide_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoverIn {
+    /// The guide of the same store who takes the customers over.
+    to_guide_id: Uuid,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandoverOut {
+    /// How many customers moved.
+    moved: i64,
+}
+
+/// Registers a customer, or finds the one an identifier already belongs to (cashiers, guides
+/// and above). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the call safe to retry")),
+    responses((status = 201, body = CustomerOut), (status = 409, description = "identities_conflict")))]
+pub async fn register_customer(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    create: Create<CustomerIn>,
+) -> Result<Response, ApiError> {
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let input = create.body;
+    let draft = CustomerDraft {
+        identities: input.identities.into_iter().map(|i| (i.kind, i.value)).collect(),
+        display_name: input.display_name,
+        home_store_id: input.home_store_id.map(StoreId::from_uuid),
+        guide_id: input.guide_id.map(StaffId::from_uuid),
+    };
+    let reply = json_reply(|p: &CustomerProfile| CustomerOut {
+        matched_existing: Some(p.matched_existing),
+        ..CustomerOut::profile(p)
+    });
+    Ok(created(state.app.register_customer(&ctx, draft, &reply).await?, &reply))
+}
+
+/// Customers whose home store is within the caller's scope.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(CustomerQuery),
+    responses((status = 200, body = ListOut<CustomerOut>)))]
+pub async fn list_customers(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiQuery(query): ApiQuery<CustomerQuery>,
+) -> Result<Response, ApiError> {
+    let filter = CustomerFilter {
+        place: PlaceFilter {
+            region_id: query.region_id.map(RegionId::from_uuid),
+            store_id: query.store_id.map(StoreId::from_uuid),
+        },
+        guide_id: query.guide_id.map(StaffId::from_uuid),
+    };
+    let listing = state.app.list_customers(&ctx, filter, query.cursor.as_deref(), query.limit).await?;
+    Ok(ok(ListOut::from_listing(listing, |c| CustomerOut::new(&c))))
+}
+
+/// The customer an identifier belongs to, from any store: a member is found at every till.
+#[utoipa::path(get, path = "/api/v1/customers/lookup", tag = "customers", params(LookupQuery),
+    responses((status = 200, body = CustomerOut), (status = 404, description = "not_found")))]
+pub async fn lookup_customer(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiQuery(query): ApiQuery<LookupQuery>,
+) -> Result<Response, ApiError> {
+    Ok(ok(CustomerOut::profile(&state.app.find_customer(&ctx, &query.kind, &query.value).await?)))
+}
+
+/// One customer with their identifiers; a merged-away id answers with the survivor.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", responses((status = 200, body = CustomerOut)))]
+pub async fn get_customer(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    Ok(ok(CustomerOut::profile(&state.app.customer(&ctx, CustomerId::from_uuid(id)).await?)))
+}
+
+/// Adds an identifier to a customer.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/identities", tag = "customers", request_body = IdentityDto,
+    responses((status = 200, body = CustomerOut), (status = 409, description = "identity_taken")))]
+pub async fn add_identity(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<IdentityDto>,
+) -> Result<Response, ApiError> {
+    let profile = state.app.add_customer_identity(&ctx, CustomerId::from_uuid(id), &input.kind, &input.value).await?;
+    Ok(ok(CustomerOut::profile(&profile)))
+}
+
+/// Merges a duplicate profile into this customer (store managers and above; audited).
+#[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", request_body = MergeIn,
+    responses((status = 200, body = CustomerOut), (status = 409, description = "already_merged")))]
+pub async fn merge_customers(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<MergeIn>,
+) -> Result<Response, ApiError> {
+    let (survivor, absorbed) = (CustomerId::from_uuid(id), CustomerId::from_uuid(input.absorbed_id));
+    let profile = state.app.merge_customers(&ctx, survivor, absorbed, input.reason.as_deref()).await?;
+    Ok(ok(CustomerOut::profile(&profile)))
+}
+
+/// Binds the customer's exclusive guide, or unbinds it.
+#[utoipa::path(put, path = "/api/v1/customers/{id}/guide", tag = "customers", request_body = GuideIn,
+    responses((status = 200, body = CustomerOut), (status = 422, description = "not_a_guide")))]
+pub async fn assign_guide(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<GuideIn>,
+) -> Result<Response, ApiError> {
+    let guide = input.guide_id.map(StaffId::from_uuid);
+    Ok(ok(CustomerOut::profile(&state.app.assign_guide(&ctx, CustomerId::from_uuid(id), guide).await?)))
+}
+
+/// Hands every customer of a (leaving) guide to another guide of the same store (离职继承).
+#[utoipa::path(post, path = "/api/v1/staff/{id}/customers/handover", tag = "customers", request_body = HandoverIn,
+    responses((status = 200, body = HandoverOut)))]
+pub async fn hand_over(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<HandoverIn>,
+) -> Result<Response, ApiError> {
+    let moved =
+        state.app.hand_over_customers(&ctx, StaffId::from_uuid(id), StaffId::from_uuid(input.to_guide_id)).await?;
+    Ok(ok(HandoverOut { moved }))
+}
