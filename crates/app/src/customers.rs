@@ -220,7 +220,8 @@ impl App {
         })
     }
 
-    /// Merges `absorbed` into `survivor`: every identifier moves over, the survivor keeps its
+    /// Merges `absorbed` into `survivor`: every identifier, order and points entry moves over
+    /// (the survivor's balance is the sum of the ledger it then holds), the survivor keeps its
     /// home store and guide (taking the absorbed one's if it had none), and the absorbed id
     /// resolves to the survivor from now on. Audited with who, why and how many identifiers.
     pub async fn merge_customers(
@@ -240,6 +241,7 @@ impl App {
             let at = now();
             let merged = customer::merge(&kept, &gone, at).map_err(AppError::CustomerMerge)?;
             let moved = tx.move_identities(gone.id, merged.id).await?;
+            tx.move_customer_history(gone.id, merged.id, at).await?;
             gone.merged_into = Some(merged.id);
             gone.updated_at = at;
             tx.update_customer(&gone).await?;

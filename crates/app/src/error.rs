@@ -56,6 +56,9 @@ pub enum AppError {
     /// The staff member is not an active guide (of the store concerned).
     #[error("not an active guide of this store")]
     NotAGuide,
+    /// A removal of points beyond the customer's balance.
+    #[error("only {balance} points, {requested} requested")]
+    InsufficientPoints { balance: i64, requested: i64 },
     /// The store is paused or closed.
     #[error("the store is not trading")]
     StoreNotTrading,

@@ -54,8 +54,11 @@ pub struct OrderDraft {
     pub store_id: Option<StoreId>,
     pub channel: String,
     pub lines: Vec<LineDraft>,
-    /// The buyer is a member (member prices apply). Members get their own identity later.
+    /// The buyer is a member (member prices apply).
     pub member: bool,
+    /// The member who buys (earns points). With only `customer_phone`, the member holding that
+    /// phone, if any.
+    pub customer_id: Option<quanyu_domain::ids::CustomerId>,
     pub customer_phone: Option<String>,
     /// Required for delivery.
     pub delivery_address: Option<String>,
@@ -213,6 +216,7 @@ impl App {
         let id = OrderId::new();
         write_idempotent!(self, ctx, reply, |tx| {
             let store = store_in_scope(ctx, tx, store_id).await?;
+            let customer_id = buyer(tx, draft.customer_id, customer_phone.as_ref()).await?;
             if store.status != StoreStatus::Open {
                 return Err(AppError::StoreNotTrading);
             }
@@ -275,6 +279,7 @@ impl App {
                 pickup_code: (channel == OrderChannel::Pickup)
                     .then(|| format!("{:06}", rand::rng().random_range(0..1_000_000))),
                 customer_phone,
+                customer_id,
                 delivery_address,
                 note,
                 lines,
@@ -347,6 +352,7 @@ impl App {
             })
             .await?;
             step(tx, ctx, &order, "pay", Some(before)).await?;
+            crate::loyalty::earn_for_order(tx, ctx, &order).await?;
             Change::new("order.paid", "order", id)
                 .in_store(order.store_id)
                 .set("method", &method.as_str())
@@ -482,6 +488,7 @@ impl App {
             })
             .await?;
             step(tx, ctx, &order, "refund", Some(before)).await?;
+            crate::loyalty::take_back_for_order(tx, ctx, &order).await?;
             Change::new("order.refunded", "order", id)
                 .in_store(order.store_id)
                 .set("amount", &total.fen())
@@ -571,12 +578,24 @@ impl App {
 }
 
 impl App {
-    /// Releases expired holds every `every`, forever: the server spawns it beside the API.
+    /// Releases expired holds (unpaid orders, flash-sale reservations) and writes off expired
+    /// points every `every`, forever: the server spawns it beside the API.
     pub async fn sweep_expired_holds(self, every: std::time::Duration) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Points lots are checked once: from the beginning on the first tick, then since the last.
+        let mut points_since = chrono::DateTime::UNIX_EPOCH;
         loop {
             tick.tick().await;
+            let at = now();
+            match self.expire_points(points_since, at).await {
+                Ok(0) => points_since = at,
+                Ok(customers) => {
+                    points_since = at;
+                    tracing::info!(customers, "wrote off expired points");
+                }
+                Err(err) => tracing::warn!(error = %err, "expiring points failed; retrying next tick"),
+            }
             match self.expire_holds(now()).await {
                 Ok(0) => {}
                 Ok(released) => tracing::info!(released, "released the stock of unpaid orders past their hold"),
@@ -689,6 +708,7 @@ async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppR
     order.updated_at = now();
     save(tx, &order, before).await?;
     step(tx, ctx, &order, event, Some(before)).await?;
+    crate::loyalty::take_back_for_order(tx, ctx, &order).await?;
     Change::new("order.cancelled", "order", id)
         .in_store(order.store_id)
         .set("by", &event)
@@ -764,4 +784,27 @@ fn line_name(product: Option<&quanyu_domain::catalog::Product>, sku: &quanyu_dom
         Some(p) if p.name != sku.name => format!("{} {}", p.name, sku.name),
         _ => sku.name.clone(),
     }
+}
+
+/// The member an order is for: the given customer (as merges resolve it), or the one holding
+/// the buyer's phone; `None` for an anonymous buyer.
+async fn buyer(
+    tx: &mut dyn Tx,
+    customer_id: Option<quanyu_domain::ids::CustomerId>,
+    phone: Option<&quanyu_domain::text::Phone>,
+) -> AppResult<Option<quanyu_domain::ids::CustomerId>> {
+    let id = match (customer_id, phone) {
+        (Some(id), _) => id,
+        (None, Some(phone)) => match tx.customer_by_identity(&quanyu_domain::customer::Identity::phone(phone)).await? {
+            Some(id) => id,
+            None => return Ok(None),
+        },
+        (None, None) => return Ok(None),
+    };
+    let mut customer =
+        tx.get_customer(id).await?.ok_or(AppError::UnknownReference { field: "customer_id", entity: "customer" })?;
+    while let Some(next) = customer.merged_into {
+        customer = tx.get_customer(next).await?.ok_or(AppError::NotFound { entity: "customer" })?;
+    }
+    Ok(Some(customer.id))
 }

@@ -1,11 +1,12 @@
 //! Orders raced and left unpaid, on each backend: one payment wins, expired holds give their
-//! stock back, and the stock books always add up.
+//! stock back, members earn points that refunds take back and time expires, and the books
+//! (stock and points) always add up.
 
 use std::sync::Arc;
 
 use quanyu_app::{
     App, AppConfig, AppError, CategoryDraft, Ctx, LineDraft, OrderDetail, OrderDraft, PasswordHasher, PaymentDraft,
-    PriceDraft, ProductDraft, RegionDraft, SkuDraft, StaffDraft, StoreDraft,
+    PriceDraft, ProductDraft, RefundDraft, RegionDraft, SkuDraft, StaffDraft, StoreDraft,
 };
 use quanyu_domain::{
     ids::{SkuId, StoreId},
@@ -17,7 +18,11 @@ mod support;
 
 use support::{fresh, keyed, no_reply};
 
-quanyu_store::backend_tests!(racing_payments_of_one_order_let_one_win, unpaid_orders_give_their_stock_back);
+quanyu_store::backend_tests!(
+    racing_payments_of_one_order_let_one_win,
+    unpaid_orders_give_their_stock_back,
+    members_earn_points_that_refunds_take_back_and_time_expires,
+);
 
 /// A chain with one store holding 10 of one SKU, and a cashier's context there.
 async fn setup(db: Arc<dyn Database>) -> (App, Ctx, StoreId, SkuId) {
@@ -134,5 +139,51 @@ async fn unpaid_orders_give_their_stock_back(db: Arc<dyn Database>) {
     let row = tx.get_stock(store, sku).await.unwrap().unwrap();
     // 10 received: 3 committed (paid pickup), 3 held by the open bill, 4 available.
     assert_eq!((row.levels.committed.get(), row.levels.reserved.get(), row.levels.available().get()), (3, 3, 4));
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+}
+
+async fn members_earn_points_that_refunds_take_back_and_time_expires(db: Arc<dyn Database>) {
+    let (app, cashier, store, sku) = setup(db.clone()).await;
+    let phone = vec![("phone".to_owned(), "13800138000".to_owned())];
+    let draft = quanyu_app::CustomerDraft { identities: phone, ..Default::default() };
+    let member = fresh(app.register_customer(&cashier, draft, &no_reply).await.unwrap()).customer;
+    // The till knows the member by the phone alone.
+    let draft = OrderDraft {
+        store_id: Some(store),
+        channel: "pos".into(),
+        customer_phone: Some("138 0013 8000".into()),
+        lines: vec![LineDraft { sku_id: Some(sku), quantity: 3 }],
+        ..OrderDraft::default()
+    };
+    let order = fresh(app.create_order(&keyed(&cashier, "o-1"), draft, &no_reply).await.unwrap()).order;
+    assert_eq!(order.customer_id, Some(member.id));
+    let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None };
+    app.pay_order(&keyed(&cashier, "pay"), order.id, payment.clone(), &no_reply).await.unwrap();
+    let replayed = app.pay_order(&keyed(&cashier, "pay"), order.id, payment, &no_reply).await.unwrap();
+    assert!(matches!(replayed, quanyu_app::Written::Replayed(_)));
+    let points = app.customer_points(&cashier, member.id, None, None).await.unwrap();
+    assert_eq!(points.balance, 36, "a point per yuan, once");
+
+    let refund = RefundDraft { lines: vec![(1, 1)], reason: None };
+    app.refund_order(&keyed(&cashier, "refund"), order.id, refund, &no_reply).await.unwrap();
+    assert_eq!(app.customer_points(&cashier, member.id, None, None).await.unwrap().balance, 24, "a third taken back");
+
+    let system = Ctx::system();
+    let too_much = app.adjust_points(&keyed(&system, "adj-1"), member.id, -30, Some("纠错"), &no_reply).await;
+    assert!(matches!(too_much, Err(AppError::InsufficientPoints { balance: 24, requested: 30 })), "{too_much:?}");
+    app.adjust_points(&keyed(&system, "adj-2"), member.id, 10, Some("生日礼"), &no_reply).await.unwrap();
+    let statement = app.customer_points(&cashier, member.id, None, None).await.unwrap();
+    let kinds: Vec<_> = statement.entries.items.iter().map(|e| (e.kind.as_str(), e.points)).collect();
+    assert_eq!(kinds, [("adjust", 10), ("take_back", -12), ("earn", 36)], "newest first");
+
+    // A year on, what is left of the order's 36 (36 − 12 taken back) expires; the gift stays.
+    let earned = statement.entries.items.last().unwrap();
+    let later = earned.expires_at.unwrap() + chrono::Duration::seconds(1);
+    let since = chrono::DateTime::UNIX_EPOCH;
+    assert_eq!(app.expire_points(since, later).await.unwrap(), 1);
+    assert_eq!(app.expire_points(since, later).await.unwrap(), 0, "written off once");
+    assert_eq!(app.customer_points(&cashier, member.id, None, None).await.unwrap().balance, 10);
+    assert_eq!(app.reconcile_points(&system).await.unwrap(), vec![], "balance = sum of the ledger");
+    let mut tx = db.read().await.unwrap();
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
 }

@@ -154,13 +154,10 @@ pub async fn reconcile(args: DatabaseArgs) -> anyhow::Result<()> {
     let settings = Settings::load(&args, None)?;
     let db = open_database(&settings.database_url, true).await?;
     let app = App::new(db, AppConfig::default());
-    let mismatches = app.reconcile_stock(&Ctx::system()).await?;
+    let stock = app.reconcile_stock(&Ctx::system()).await?;
+    let points = app.reconcile_points(&Ctx::system()).await?;
     app.database().close().await;
-    if mismatches.is_empty() {
-        println!("stock ledger sound: every level equals the sum of its ledger");
-        return Ok(());
-    }
-    for m in &mismatches {
+    for m in &stock {
         let (l, s) = (m.row.levels, m.ledger);
         println!(
             "store {} sku {}: on_hand {} vs ledger {}, reserved {} vs {}, committed {} vs {}, unavailable {} vs {}, \
@@ -179,7 +176,14 @@ pub async fn reconcile(args: DatabaseArgs) -> anyhow::Result<()> {
             s.in_transit
         );
     }
-    bail!("{} stock row(s) differ from their ledger", mismatches.len())
+    for (customer, balance, ledger) in &points {
+        println!("customer {customer}: points balance {balance} vs ledger {ledger}");
+    }
+    if stock.is_empty() && points.is_empty() {
+        println!("ledgers sound: every stock level and points balance equals the sum of its ledger");
+        return Ok(());
+    }
+    bail!("{} stock row(s) and {} points balance(s) differ from their ledger", stock.len(), points.len())
 }
 
 #[cfg(test)]

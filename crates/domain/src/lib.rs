@@ -20,6 +20,7 @@ pub mod flash;
 pub mod geo;
 pub mod ids;
 pub mod inventory;
+pub mod loyalty;
 pub mod money;
 pub mod order;
 pub mod org;

@@ -441,6 +441,8 @@ pub struct Order {
     /// Six digits the customer shows at the counter (pickup orders).
     pub pickup_code: Option<String>,
     pub customer_phone: Option<crate::text::Phone>,
+    /// The member who buys: earns points, and later coupons and attribution.
+    pub customer_id: Option<crate::ids::CustomerId>,
     pub delivery_address: Option<String>,
     pub note: Option<String>,
     pub lines: Vec<OrderLine>,
@@ -546,6 +548,7 @@ mod picking_tests {
             status,
             pickup_code: None,
             customer_phone: None,
+            customer_id: None,
             delivery_address: None,
             note: None,
             lines: lines

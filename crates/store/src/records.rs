@@ -330,3 +330,22 @@ pub struct CustomerMerge {
     pub actor_id: Option<StaffId>,
     pub at: Timestamp,
 }
+
+/// One movement of a customer's points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointsEntry {
+    pub id: uuid::Uuid,
+    pub customer_id: quanyu_domain::ids::CustomerId,
+    /// `earn`, `take_back`, `adjust` or `expire`.
+    pub kind: String,
+    /// Signed: positive adds, negative removes.
+    pub points: i64,
+    pub order_id: Option<quanyu_domain::ids::OrderId>,
+    pub reason: Option<String>,
+    /// When the points of an `earn` entry expire.
+    pub expires_at: Option<Timestamp>,
+    /// Unique: a retried change finds its entry and moves nothing.
+    pub idempotency_key: String,
+    pub actor_id: Option<StaffId>,
+    pub at: Timestamp,
+}

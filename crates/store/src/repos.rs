@@ -11,8 +11,9 @@ use quanyu_domain::{
 
 use crate::{
     AuditEntry, AuditFilter, CustomerFilter, CustomerMerge, DocumentFilter, DocumentStep, FlashReservation, FlashSale,
-    IdempotencyRecord, LedgerMismatch, OrderFilter, OrderStep, OutboxEvent, Page, PaymentRecord, ProductFilter,
-    SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult, TokenKind, TokenRecord,
+    IdempotencyRecord, LedgerMismatch, OrderFilter, OrderStep, OutboxEvent, Page, PaymentRecord, PointsEntry,
+    ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult, TokenKind,
+    TokenRecord,
 };
 
 #[async_trait]
@@ -296,4 +297,40 @@ pub trait CustomerRepo {
     async fn insert_customer_merge(&mut self, merge: &CustomerMerge) -> StoreResult<()>;
     /// Gives every customer of guide `from` to guide `to`; returns how many moved.
     async fn reassign_guide(&mut self, from: StaffId, to: StaffId, at: Timestamp) -> StoreResult<i64>;
+    /// Moves the absorbed profile's orders and points history to the survivor, whose balance
+    /// becomes the sum of the ledger it now holds.
+    async fn move_customer_history(
+        &mut self,
+        from: quanyu_domain::ids::CustomerId,
+        to: quanyu_domain::ids::CustomerId,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Applies a points entry with one guarded update (the balance never goes below zero) and
+    /// appends it. `None`: refused, nothing changed. A reused key fails with `Duplicate(Other)`.
+    async fn apply_points(&mut self, entry: &PointsEntry) -> StoreResult<Option<i64>>;
+    async fn points_entry_by_key(&mut self, key: &str) -> StoreResult<Option<PointsEntry>>;
+    async fn points_balance(&mut self, customer_id: quanyu_domain::ids::CustomerId) -> StoreResult<i64>;
+    /// Newest first; the page cursor is an entry id.
+    async fn list_points(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        page: Page,
+    ) -> StoreResult<Vec<PointsEntry>>;
+    /// (points earned, points taken back) on an order.
+    async fn order_points(&mut self, order_id: quanyu_domain::ids::OrderId) -> StoreResult<(i64, i64)>;
+    /// (earned in lots expired by `now`, every debit as a positive number) of a customer.
+    async fn points_expiry_sums(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<(i64, i64)>;
+    /// Customers with a lot that expired in `(since, now]`.
+    async fn customers_with_expiring_points(
+        &mut self,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Vec<quanyu_domain::ids::CustomerId>>;
+    /// Customers whose balance differs from the sum of their points ledger (empty when sound).
+    async fn reconcile_points(&mut self) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, i64, i64)>>;
 }

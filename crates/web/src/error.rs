@@ -418,6 +418,13 @@ impl From<AppError> for ApiError {
                 "This staff member is not an active guide of the store",
             )
             .with_field("guide_id"),
+            AppError::InsufficientPoints { balance, requested } => ApiError::new(
+                StatusCode::CONFLICT,
+                "insufficient_points",
+                format!("积分不足：现有 {balance}，需要 {requested}"),
+                format!("Not enough points: {balance} held, {requested} requested"),
+            )
+            .with_field("points"),
             AppError::StoreNotTrading => ApiError::new(
                 StatusCode::CONFLICT,
                 "store_not_trading",

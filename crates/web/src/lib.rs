@@ -108,6 +108,8 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}/identities", post(customers::add_identity))
         .route("/customers/{id}/merge", post(customers::merge_customers))
         .route("/customers/{id}/guide", axum::routing::put(customers::assign_guide))
+        .route("/customers/{id}/points", get(customers::points))
+        .route("/customers/{id}/points/adjustments", post(customers::adjust_points))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))
         .route("/categories/{id}", get(catalog::get_category).patch(catalog::update_category))
         .route("/brands", get(catalog::list_brands).post(catalog::create_brand))

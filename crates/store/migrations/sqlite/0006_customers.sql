@@ -1,6 +1,7 @@
 -- Customers: one profile per person with every identifier that resolves to it, a dense ordinal
 -- for audience bitmaps, the home store and exclusive guide, and the merges of duplicate
--- profiles (the absorbed profile stays, pointing at the survivor).
+-- profiles (the absorbed profile stays, pointing at the survivor); points as a ledger whose sum
+-- is the balance.
 
 CREATE TABLE counters (
     name   TEXT PRIMARY KEY,
@@ -39,3 +40,31 @@ CREATE TABLE customer_merges (
     actor_id     UUID BLOB,
     at           TIMESTAMP TEXT NOT NULL
 );
+
+CREATE TABLE customer_points (
+    customer_id  UUID BLOB PRIMARY KEY REFERENCES customers (id),
+    balance      BIGINT NOT NULL,
+    updated_at   TIMESTAMP TEXT NOT NULL,
+    CHECK (balance >= 0)
+);
+
+CREATE TABLE points_ledger (
+    id           UUID BLOB PRIMARY KEY,
+    customer_id  UUID BLOB NOT NULL REFERENCES customers (id),
+    -- earn, take_back, adjust, expire
+    kind         TEXT NOT NULL,
+    points       BIGINT NOT NULL,
+    order_id     UUID BLOB,
+    reason       TEXT,
+    -- when the points of an earn entry expire
+    expires_at   TIMESTAMP TEXT,
+    idem_key     TEXT NOT NULL UNIQUE,
+    actor_id     UUID BLOB,
+    at           TIMESTAMP TEXT NOT NULL
+);
+CREATE INDEX points_ledger_customer ON points_ledger (customer_id, id);
+CREATE INDEX points_ledger_order ON points_ledger (order_id) WHERE order_id IS NOT NULL;
+CREATE INDEX points_ledger_expiry ON points_ledger (expires_at) WHERE expires_at IS NOT NULL;
+
+ALTER TABLE orders ADD COLUMN customer_id UUID BLOB REFERENCES customers (id);
+CREATE INDEX orders_customer ON orders (customer_id, id);

@@ -3,14 +3,14 @@
 use async_trait::async_trait;
 use quanyu_domain::{
     customer::{Customer, Identity},
-    ids::{CustomerId, StaffId, StoreId},
+    ids::{CustomerId, OrderId, StaffId, StoreId},
     time::Timestamp,
 };
 use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::{super::SqlTx, rows::Row};
-use crate::{CustomerFilter, CustomerMerge, CustomerRepo, Page, StoreError, StoreResult};
+use crate::{CustomerFilter, CustomerMerge, CustomerRepo, Page, PointsEntry, StoreError, StoreResult};
 
 fn customer(row: &Row) -> StoreResult<Customer> {
     let home: Option<Uuid> = row.try_get("home_store_id")?;
@@ -165,4 +165,164 @@ impl CustomerRepo for SqlTx {
             .await?;
         Ok(i64::try_from(done.rows_affected()).unwrap_or(i64::MAX))
     }
+
+    async fn move_customer_history(&mut self, from: CustomerId, to: CustomerId, at: Timestamp) -> StoreResult<()> {
+        for sql in [
+            "UPDATE orders SET customer_id = $2 WHERE customer_id = $1",
+            "UPDATE points_ledger SET customer_id = $2 WHERE customer_id = $1",
+        ] {
+            sqlx::query(sql).bind(from.as_uuid()).bind(to.as_uuid()).execute(&mut *self.tx).await?;
+        }
+        sqlx::query("DELETE FROM customer_points WHERE customer_id = $1")
+            .bind(from.as_uuid())
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO customer_points (customer_id, balance, updated_at) \
+             SELECT $1, CAST(COALESCE(SUM(points), 0) AS BIGINT), $2 FROM points_ledger WHERE customer_id = $1 \
+             ON CONFLICT (customer_id) DO UPDATE SET balance = excluded.balance, updated_at = excluded.updated_at",
+        )
+        .bind(to.as_uuid())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn apply_points(&mut self, e: &PointsEntry) -> StoreResult<Option<i64>> {
+        sqlx::query(
+            "INSERT INTO customer_points (customer_id, balance, updated_at) VALUES ($1, 0, $2) \
+             ON CONFLICT (customer_id) DO NOTHING",
+        )
+        .bind(e.customer_id.as_uuid())
+        .bind(e.at)
+        .execute(&mut *self.tx)
+        .await?;
+        let balance = sqlx::query(
+            "UPDATE customer_points SET balance = balance + $2, updated_at = $3 \
+             WHERE customer_id = $1 AND balance + $2 >= 0 RETURNING balance",
+        )
+        .bind(e.customer_id.as_uuid())
+        .bind(e.points)
+        .bind(e.at)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(balance) = balance else { return Ok(None) };
+        sqlx::query(
+            "INSERT INTO points_ledger (id, customer_id, kind, points, order_id, reason, expires_at, idem_key, \
+             actor_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(e.id)
+        .bind(e.customer_id.as_uuid())
+        .bind(&e.kind)
+        .bind(e.points)
+        .bind(e.order_id.map(|o| o.as_uuid()))
+        .bind(&e.reason)
+        .bind(e.expires_at)
+        .bind(&e.idempotency_key)
+        .bind(e.actor_id.map(|a| a.as_uuid()))
+        .bind(e.at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(Some(balance.try_get("balance")?))
+    }
+
+    async fn points_entry_by_key(&mut self, key: &str) -> StoreResult<Option<PointsEntry>> {
+        let row = sqlx::query("SELECT * FROM points_ledger WHERE idem_key = $1")
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(points_entry).transpose()
+    }
+
+    async fn points_balance(&mut self, customer_id: CustomerId) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT balance FROM customer_points WHERE customer_id = $1")
+            .bind(customer_id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(|r| r.try_get("balance")).transpose()?.unwrap_or(0))
+    }
+
+    async fn list_points(&mut self, customer_id: CustomerId, page: Page) -> StoreResult<Vec<PointsEntry>> {
+        let rows = sqlx::query(
+            "SELECT * FROM points_ledger WHERE customer_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        )
+        .bind(customer_id.as_uuid())
+        .bind(page.after)
+        .bind(page.sql_limit())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(points_entry).collect()
+    }
+
+    async fn order_points(&mut self, order_id: OrderId) -> StoreResult<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'earn' THEN points ELSE 0 END), 0) AS BIGINT) AS earned, \
+             CAST(COALESCE(SUM(CASE WHEN kind = 'take_back' THEN -points ELSE 0 END), 0) AS BIGINT) AS taken \
+             FROM points_ledger WHERE order_id = $1",
+        )
+        .bind(order_id.as_uuid())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok((row.try_get("earned")?, row.try_get("taken")?))
+    }
+
+    async fn points_expiry_sums(&mut self, customer_id: CustomerId, now: Timestamp) -> StoreResult<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'earn' AND expires_at <= $2 THEN points ELSE 0 END), 0) AS BIGINT) \
+             AS expired, CAST(COALESCE(SUM(CASE WHEN points < 0 THEN -points ELSE 0 END), 0) AS BIGINT) AS debits \
+             FROM points_ledger WHERE customer_id = $1",
+        )
+        .bind(customer_id.as_uuid())
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok((row.try_get("expired")?, row.try_get("debits")?))
+    }
+
+    async fn customers_with_expiring_points(
+        &mut self,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Vec<CustomerId>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT customer_id FROM points_ledger \
+             WHERE expires_at IS NOT NULL AND expires_at > $1 AND expires_at <= $2",
+        )
+        .bind(since)
+        .bind(now)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|r| Ok(CustomerId::from_uuid(r.try_get("customer_id")?))).collect()
+    }
+
+    async fn reconcile_points(&mut self) -> StoreResult<Vec<(CustomerId, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT p.customer_id, p.balance, CAST(COALESCE(l.total, 0) AS BIGINT) AS total FROM customer_points p \
+             LEFT JOIN (SELECT customer_id, SUM(points) AS total FROM points_ledger GROUP BY customer_id) l \
+             ON l.customer_id = p.customer_id WHERE p.balance <> COALESCE(l.total, 0) ORDER BY p.customer_id",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((CustomerId::from_uuid(r.try_get("customer_id")?), r.try_get("balance")?, r.try_get("total")?)))
+            .collect()
+    }
+}
+
+fn points_entry(row: &Row) -> StoreResult<PointsEntry> {
+    let order: Option<Uuid> = row.try_get("order_id")?;
+    let actor: Option<Uuid> = row.try_get("actor_id")?;
+    Ok(PointsEntry {
+        id: row.try_get("id")?,
+        customer_id: CustomerId::from_uuid(row.try_get("customer_id")?),
+        kind: row.try_get("kind")?,
+        points: row.try_get("points")?,
+        order_id: order.map(OrderId::from_uuid),
+        reason: row.try_get("reason")?,
+        expires_at: row.try_get("expires_at")?,
+        idempotency_key: row.try_get("idem_key")?,
+        actor_id: actor.map(StaffId::from_uuid),
+        at: row.try_get("at")?,
+    })
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use quanyu_domain::{
     Money,
-    ids::{OrderId, PaymentId, SkuId, StaffId, StoreId},
+    ids::{CustomerId, OrderId, PaymentId, SkuId, StaffId, StoreId},
     order::{Adjustment, LineBreakdown, Order, OrderChannel, OrderLine, OrderStatus, PaymentMethod},
     text::Phone,
     time::Timestamp,
@@ -52,6 +52,7 @@ fn order(row: &Row, lines: Vec<OrderLine>) -> StoreResult<Order> {
     let status: String = row.try_get("status")?;
     let phone: Option<String> = row.try_get("customer_phone")?;
     let created_by: Option<Uuid> = row.try_get("created_by")?;
+    let customer: Option<Uuid> = row.try_get("customer_id")?;
     Ok(Order {
         id: OrderId::from_uuid(row.try_get("id")?),
         store_id: StoreId::from_uuid(row.try_get("store_id")?),
@@ -59,6 +60,7 @@ fn order(row: &Row, lines: Vec<OrderLine>) -> StoreResult<Order> {
         status: OrderStatus::parse(&status).map_err(|e| corrupt("status", e))?,
         pickup_code: row.try_get("pickup_code")?,
         customer_phone: phone.map(|p| Phone::parse(&p).map_err(|e| corrupt("customer_phone", e))).transpose()?,
+        customer_id: customer.map(CustomerId::from_uuid),
         delivery_address: row.try_get("delivery_address")?,
         note: row.try_get("note")?,
         lines,
@@ -102,8 +104,8 @@ impl OrderRepo for SqlTx {
         sqlx::query(
             "INSERT INTO orders (id, store_id, channel, status, pickup_code, customer_phone, delivery_address, note, \
              subtotal, discount, total, paid, refunded, hold_expires_at, promised_at, fulfilled_at, created_by, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             created_at, updated_at, customer_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(o.id.as_uuid())
         .bind(o.store_id.as_uuid())
@@ -124,6 +126,7 @@ impl OrderRepo for SqlTx {
         .bind(o.created_by.map(|s| s.as_uuid()))
         .bind(o.created_at)
         .bind(o.updated_at)
+        .bind(o.customer_id.map(|c| c.as_uuid()))
         .execute(&mut *self.tx)
         .await?;
         for l in &o.lines {

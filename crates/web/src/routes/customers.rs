@@ -8,12 +8,12 @@ use quanyu_domain::{
     customer::Customer,
     ids::{CustomerId, RegionId, StaffId, StoreId},
 };
-use quanyu_store::{CustomerFilter, PlaceFilter};
+use quanyu_store::{CustomerFilter, PlaceFilter, PointsEntry};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{ListOut, created, json_reply, ok};
+use super::{ListOut, PageQuery, created, json_reply, ok};
 use crate::{
     ApiError, AppState,
     extract::{ApiPath, ApiQuery, Auth, Create, JsonBody},
@@ -250,4 +250,83 @@ pub async fn hand_over(
     let moved =
         state.app.hand_over_customers(&ctx, StaffId::from_uuid(id), StaffId::from_uuid(input.to_guide_id)).await?;
     Ok(ok(HandoverOut { moved }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointsEntryOut {
+    id: Uuid,
+    /// earn, take_back, adjust or expire.
+    kind: String,
+    /// Signed.
+    points: i64,
+    order_id: Option<Uuid>,
+    reason: Option<String>,
+    /// When the points of an earn entry expire.
+    expires_at: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+}
+
+impl From<&PointsEntry> for PointsEntryOut {
+    fn from(e: &PointsEntry) -> Self {
+        PointsEntryOut {
+            id: e.id,
+            kind: e.kind.clone(),
+            points: e.points,
+            order_id: e.order_id.map(|o| o.as_uuid()),
+            reason: e.reason.clone(),
+            expires_at: e.expires_at,
+            at: e.at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointsOut {
+    /// Always the sum of the customer's ledger.
+    balance: i64,
+    /// The ledger, newest first.
+    items: Vec<PointsEntryOut>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentIn {
+    /// Signed; a removal beyond the balance is refused.
+    points: i64,
+    reason: String,
+}
+
+/// A customer's points balance and ledger.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/points", tag = "customers", params(PageQuery),
+    responses((status = 200, body = PointsOut)))]
+pub async fn points(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Response, ApiError> {
+    let statement =
+        state.app.customer_points(&ctx, CustomerId::from_uuid(id), page.cursor.as_deref(), page.limit).await?;
+    let list = ListOut::from_listing(statement.entries, |e| PointsEntryOut::from(&e));
+    Ok(ok(PointsOut { balance: statement.balance, items: list.items, next_cursor: list.next_cursor }))
+}
+
+/// Adds or removes points by hand, with a reason (store managers and above). `Idempotency-Key`
+/// is required.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/points/adjustments", tag = "customers",
+    request_body = AdjustmentIn, params(("Idempotency-Key" = String, Header, description = "Required")),
+    responses((status = 201, body = PointsEntryOut), (status = 409, description = "insufficient_points")))]
+pub async fn adjust_points(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    create: Create<AdjustmentIn>,
+) -> Result<Response, ApiError> {
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let input = create.body;
+    let reply = json_reply(|e: &PointsEntry| PointsEntryOut::from(e));
+    let written =
+        state.app.adjust_points(&ctx, CustomerId::from_uuid(id), input.points, Some(&input.reason), &reply).await?;
+    Ok(created(written, &reply))
 }

@@ -102,6 +102,7 @@ pub struct OrderOut {
     status: String,
     pickup_code: Option<String>,
     customer_phone: Option<String>,
+    customer_id: Option<Uuid>,
     delivery_address: Option<String>,
     note: Option<String>,
     lines: Vec<OrderLineOut>,
@@ -137,6 +138,7 @@ impl OrderOut {
             status: o.status.as_str().to_owned(),
             pickup_code: o.pickup_code.clone(),
             customer_phone: o.customer_phone.as_ref().map(|p| p.as_str().to_owned()),
+            customer_id: o.customer_id.map(|c| c.as_uuid()),
             delivery_address: o.delivery_address.clone(),
             note: o.note.clone(),
             lines: o.lines.iter().map(OrderLineOut::from).collect(),
@@ -185,6 +187,9 @@ pub struct OrderIn {
     /// The buyer is a member: member prices apply.
     #[serde(default)]
     member: bool,
+    /// The member who buys (earns points on payment). With only `customer_phone`, the member
+    /// holding that phone, if any.
+    customer_id: Option<Uuid>,
     customer_phone: Option<String>,
     /// Required for delivery.
     delivery_address: Option<String>,
@@ -262,6 +267,7 @@ pub async fn create_order(
             .map(|l| LineDraft { sku_id: Some(SkuId::from_uuid(l.sku_id)), quantity: l.quantity })
             .collect(),
         member: input.member,
+        customer_id: input.customer_id.map(quanyu_domain::ids::CustomerId::from_uuid),
         customer_phone: input.customer_phone,
         delivery_address: input.delivery_address,
         note: input.note,
