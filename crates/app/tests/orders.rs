@@ -184,6 +184,17 @@ async fn members_earn_points_that_refunds_take_back_and_time_expires(db: Arc<dyn
     assert_eq!(app.expire_points(since, later).await.unwrap(), 0, "written off once");
     assert_eq!(app.customer_points(&cashier, member.id, None, None).await.unwrap().balance, 10);
     assert_eq!(app.reconcile_points(&system).await.unwrap(), vec![], "balance = sum of the ledger");
+
+    // The member turns out to have a second profile (a WeChat one with points of its own):
+    // merging brings its orders and points over, and nothing is lost.
+    let wechat = vec![("wechat_unionid".to_owned(), "uNiOn-9999".to_owned())];
+    let draft = quanyu_app::CustomerDraft { identities: wechat, ..Default::default() };
+    let twin = fresh(app.register_customer(&cashier, draft, &no_reply).await.unwrap()).customer;
+    app.adjust_points(&keyed(&system, "adj-3"), twin.id, 5, Some("关注公众号"), &no_reply).await.unwrap();
+    app.merge_customers(&system, member.id, twin.id, Some("同一人")).await.unwrap();
+    assert_eq!(app.customer_points(&cashier, member.id, None, None).await.unwrap().balance, 15);
+    assert_eq!(app.customer_points(&cashier, twin.id, None, None).await.unwrap().balance, 15, "the old id resolves");
+    assert_eq!(app.reconcile_points(&system).await.unwrap(), vec![]);
     let mut tx = db.read().await.unwrap();
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
 }
