@@ -29,6 +29,7 @@ mod nearby;
 mod orders;
 mod org;
 mod password;
+mod quotes;
 mod session_cache;
 mod staff;
 
@@ -51,6 +52,7 @@ pub use nearby::{Datum, NearbyStore};
 pub use orders::*;
 pub use org::*;
 pub use password::PasswordHasher;
+pub use quotes::{DELIVERY_FEE, FREE_DELIVERY_FROM, POINTS_MAX_SHARE_BP, POINTS_PER_YUAN, QuoteDraft};
 pub use staff::*;
 pub use write::{Reply, StoredReply, Written};
 

@@ -51,7 +51,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
-    use routes::{audit, auth, catalog, customers, documents, flash, inventory, orders, org, staff, system};
+    use routes::{audit, auth, catalog, customers, documents, flash, inventory, orders, org, quotes, staff, system};
     let state = AppState {
         app,
         options,
@@ -94,6 +94,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/flash-sales/{id}", get(flash::get_flash_sale))
         .route("/flash-sales/{id}/reservations", post(flash::reserve))
         .route("/orders", get(orders::list_orders).post(orders::create_order))
+        .route("/price-quotes", post(quotes::quote))
         .route("/orders/{id}", get(orders::get_order))
         .route("/orders/{id}/payments", post(orders::pay_order))
         .route("/orders/{id}/steps", post(orders::advance_order))

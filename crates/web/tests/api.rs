@@ -34,6 +34,7 @@ quanyu_store::backend_tests!(
     flash_sales_sell_their_quota_once,
     stock_documents_move_goods_between_stores,
     customers_have_one_identity_across_channels,
+    price_quotes_explain_member_prices_points_and_delivery,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -1036,4 +1037,64 @@ async fn customers_have_one_identity_across_channels(db: Arc<dyn Database>) {
     assert_eq!(resolved.body["id"], id.as_str(), "the absorbed id resolves to the survivor");
     let twice = app.post_as(&app.manager_a, &merge, json!({"absorbed_id": other_id})).await;
     assert_eq!(twice.body["error"]["code"], "already_merged");
+}
+
+async fn price_quotes_explain_member_prices_points_and_delivery(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let product = app
+        .create_product(
+            "牛奶",
+            json!([{"code": "MILK-Q", "name": "1L", "unit": "盒", "base_price": 1200, "member_price": 1000}]),
+        )
+        .await;
+    let milk = product["skus"][0]["id"].as_str().unwrap().to_owned();
+    let member = app
+        .post_as(
+            &app.cashier_a,
+            "/api/v1/customers",
+            json!({"identities": [{"kind": "phone", "value": "13800138000"}]}),
+        )
+        .await;
+    let member = member.body["id"].as_str().unwrap().to_owned();
+    let gift = app
+        .post_with_key(
+            &app.admin,
+            &format!("/api/v1/customers/{member}/points/adjustments"),
+            "gift",
+            json!({"points": 500, "reason": "开卡礼"}),
+        )
+        .await;
+    assert_eq!(gift.status, StatusCode::CREATED, "{}", gift.body);
+
+    let cart = |extra: Value| {
+        let mut body =
+            json!({"store_id": app.store_a, "channel": "pickup", "lines": [{"sku_id": milk, "quantity": 3}]});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let guest = app.post_as(&app.cashier_a, "/api/v1/price-quotes", cart(json!({}))).await;
+    assert_eq!((guest.status, guest.body["total_payable"].as_i64()), (StatusCode::OK, Some(3600)), "{}", guest.body);
+    let as_member = app.post_as(&app.cashier_a, "/api/v1/price-quotes", cart(json!({"customer_id": member}))).await;
+    assert_eq!(as_member.body["total_payable"], 3000);
+    assert_eq!(as_member.body["lines"][0]["adjustments"][0]["source"], "member_price");
+    let with_points =
+        app.post_as(&app.cashier_a, "/api/v1/price-quotes", cart(json!({"customer_id": member, "points": 500}))).await;
+    assert_eq!(
+        (with_points.body["points_used"].as_i64(), with_points.body["total_payable"].as_i64()),
+        (Some(500), Some(2500))
+    );
+    let delivered = app
+        .post_as(&app.cashier_a, "/api/v1/price-quotes", cart(json!({"customer_id": member, "channel": "delivery"})))
+        .await;
+    assert_eq!(
+        (delivered.body["delivery_fee"].as_i64(), delivered.body["total_payable"].as_i64()),
+        (Some(500), Some(3500))
+    );
+    let greedy =
+        app.post_as(&app.cashier_a, "/api/v1/price-quotes", cart(json!({"customer_id": member, "points": 900}))).await;
+    assert_eq!(greedy.body["error"]["code"], "insufficient_points");
+    let anonymous_points = app.post_as(&app.cashier_a, "/api/v1/price-quotes", cart(json!({"points": 100}))).await;
+    assert_eq!(anonymous_points.body["error"]["field"], "customer_id");
 }

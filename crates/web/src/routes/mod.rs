@@ -10,6 +10,7 @@ pub mod flash;
 pub mod inventory;
 pub mod orders;
 pub mod org;
+pub mod quotes;
 pub mod staff;
 pub mod system;
 
