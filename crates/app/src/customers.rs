@@ -121,6 +121,9 @@ impl App {
                         display_name: display_name.clone(),
                         home_store_id,
                         guide_id,
+                        // Every new member starts in the tier that asks for no spend, if any.
+                        tier_id: quanyu_domain::loyalty::tier_for(&tx.list_tiers().await?, quanyu_domain::Money::ZERO)
+                            .map(|t| t.id),
                         merged_into: None,
                         created_at: at,
                         updated_at: at,

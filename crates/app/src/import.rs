@@ -128,7 +128,7 @@ fn column_of(field: &str) -> String {
 
 fn unique_column(key: UniqueKey) -> Option<String> {
     let column = match key {
-        UniqueKey::RegionCode | UniqueKey::StoreCode | UniqueKey::SkuCode => "code",
+        UniqueKey::RegionCode | UniqueKey::StoreCode | UniqueKey::SkuCode | UniqueKey::TierCode => "code",
         UniqueKey::Username => "username",
         UniqueKey::StaffPhone => "phone",
         UniqueKey::Barcode => "barcode",

@@ -47,7 +47,7 @@ pub use flash::{DEFAULT_HOLD_MINUTES, FlashSaleDraft, MAX_BATCH, Refusal};
 pub use import::*;
 pub use inventory::{MovementDraft, StockMovement};
 pub use listing::{Cursor, Listing};
-pub use loyalty::PointsStatement;
+pub use loyalty::{PointsStatement, TierDraft};
 pub use nearby::{Datum, NearbyStore};
 pub use orders::*;
 pub use org::*;

@@ -6,10 +6,10 @@
 
 use chrono::Duration;
 use quanyu_domain::{
-    DomainError,
+    DomainError, Money,
     authz::Permission,
-    ids::CustomerId,
-    loyalty::{self, PointsRule},
+    ids::{CustomerId, TierId},
+    loyalty::{self, PointsRule, Tier},
     order::Order,
     time::Timestamp,
 };
@@ -26,6 +26,17 @@ pub struct PointsStatement {
 
 /// The largest manual adjustment in one step.
 const MAX_ADJUSTMENT: i64 = 1_000_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct TierDraft {
+    pub code: String,
+    pub name: String,
+    /// 分 spent in the last twelve months to reach the tier (0: every member).
+    pub spend_threshold: i64,
+    /// 10_000 is ×1 (default).
+    pub points_multiplier_bp: Option<i64>,
+    pub free_delivery: bool,
+}
 
 impl App {
     pub async fn customer_points(
@@ -82,6 +93,56 @@ impl App {
         })
     }
 
+    /// Adds a membership tier (HQ).
+    pub async fn create_tier(&self, ctx: &Ctx, draft: TierDraft, reply: Reply<'_, Tier>) -> AppResult<Written<Tier>> {
+        ctx.require(Permission::ManageChain)?;
+        let at = now();
+        let tier = Tier {
+            id: TierId::new(),
+            code: quanyu_domain::text::code("code", &draft.code, 32)?,
+            name: quanyu_domain::text::required("name", &draft.name, 32)?,
+            spend_threshold: Money::price("spend_threshold", draft.spend_threshold)?,
+            points_multiplier_bp: Tier::validate_multiplier(draft.points_multiplier_bp.unwrap_or(10_000))?,
+            free_delivery: draft.free_delivery,
+            created_at: at,
+            updated_at: at,
+        };
+        write_idempotent!(self, ctx, reply, |tx| {
+            tx.insert_tier(&tier).await?;
+            Change::new("tier.created", "tier", tier.id)
+                .set("code", &tier.code)
+                .set("spend_threshold", &tier.spend_threshold.fen())
+                .record(tx, Some(ctx))
+                .await?;
+            Ok(tier)
+        })
+    }
+
+    pub async fn tiers(&self, ctx: &Ctx) -> AppResult<Vec<Tier>> {
+        ctx.require(Permission::ReadCustomers)?;
+        read_tx!(self, |tx| Ok(tx.list_tiers().await?))
+    }
+
+    /// The periodic review: every member gets the tier their last twelve months of spend holds,
+    /// up or down. Returns how many changed.
+    pub async fn review_tiers(&self, at: Timestamp) -> AppResult<usize> {
+        let ctx = Ctx::system();
+        let mut changed = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.list_customers(&ctx, Default::default(), cursor.as_deref(), Some(500)).await?;
+            for customer in &page.items {
+                let id = customer.id;
+                let moved = write_tx!(self, |tx| assess_tier(tx, &ctx, id, at, true).await)?;
+                changed += usize::from(moved);
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next.0),
+                None => return Ok(changed),
+            }
+        }
+    }
+
     /// Writes off the points of lots that expired in `(since, now]`; returns how many customers
     /// lost points.
     pub async fn expire_points(&self, since: Timestamp, at: Timestamp) -> AppResult<usize> {
@@ -111,11 +172,56 @@ impl App {
     }
 }
 
-/// Points for a paid order of a member, in the payment's transaction.
+/// Moves a customer to the tier their spend in the year before `at` holds: only upwards unless
+/// `review` (the periodic review also downgrades). Returns whether the tier changed.
+pub(crate) async fn assess_tier(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    customer_id: CustomerId,
+    at: Timestamp,
+    review: bool,
+) -> AppResult<bool> {
+    let tiers = tx.list_tiers().await?;
+    if tiers.is_empty() {
+        return Ok(false);
+    }
+    let mut customer = tx.get_customer(customer_id).await?.ok_or(AppError::NotFound { entity: "customer" })?;
+    let spend = tx.customer_spend(customer_id, at - Duration::days(loyalty::TIER_WINDOW_DAYS)).await?;
+    let held = loyalty::tier_for(&tiers, spend);
+    let current = tiers.iter().find(|t| Some(t.id) == customer.tier_id);
+    let better = match (held, current) {
+        (Some(held), Some(current)) => {
+            held.spend_threshold > current.spend_threshold || (review && held.id != current.id)
+        }
+        (Some(_), None) => true,
+        (None, Some(_)) => review,
+        (None, None) => false,
+    };
+    if !better {
+        return Ok(false);
+    }
+    let before = current.map(|t| t.code.clone()).unwrap_or_default();
+    customer.tier_id = held.map(|t| t.id);
+    customer.updated_at = now();
+    tx.update_customer(&customer).await?;
+    Change::new("customer.tier_changed", "customer", customer_id)
+        .diff("tier", &before, &held.map(|t| t.code.clone()).unwrap_or_default())
+        .set("spend", &spend.fen())
+        .record(tx, Some(ctx))
+        .await?;
+    Ok(true)
+}
+
+/// Points for a paid order of a member, in the payment's transaction; the payment may first
+/// lift the member to a higher tier, whose multiplier then applies.
 pub(crate) async fn earn_for_order(tx: &mut dyn Tx, ctx: &Ctx, order: &Order) -> AppResult<()> {
     let Some(customer_id) = order.customer_id else { return Ok(()) };
+    assess_tier(tx, ctx, customer_id, order.updated_at, false).await?;
+    let tier_id = tx.get_customer(customer_id).await?.and_then(|c| c.tier_id);
+    let multiplier =
+        tx.list_tiers().await?.into_iter().find(|t| Some(t.id) == tier_id).map_or(10_000, |t| t.points_multiplier_bp);
     let rule = PointsRule::default();
-    let points = loyalty::earned(order.paid, rule);
+    let points = loyalty::earned_at(order.paid, rule, multiplier);
     if points == 0 {
         return Ok(());
     }

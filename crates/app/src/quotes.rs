@@ -2,7 +2,8 @@
 //! line by the price engine (`quanyu_domain::pricing`), without creating an order.
 //!
 //! Regular and member prices come from the catalog and the store's overrides; points redeem at
-//! 100 points to ¥1 for at most half the goods; a delivery costs ¥5, free from ¥39. Promotions
+//! 100 points to ¥1 for at most half the goods; a delivery costs ¥5, free from ¥39 or for a
+//! member whose tier delivers free. Promotions
 //! and coupons enter the same request as they are stored (none yet: they arrive with their own
 //! use cases), so the breakdown already shows every step in its place.
 
@@ -54,9 +55,14 @@ impl App {
             _ => Channel::Store,
         };
         let member = match draft.customer_id {
-            Some(id) => Some(self.customer(ctx, id).await?.customer.id),
+            Some(id) => Some(self.customer(ctx, id).await?.customer),
             None => None,
         };
+        let free_delivery = match member.as_ref().and_then(|m| m.tier_id) {
+            Some(tier) => self.tiers(ctx).await?.iter().any(|t| t.id == tier && t.free_delivery),
+            None => false,
+        };
+        let member = member.map(|m| m.id);
         let request = read_tx!(self, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
             let parents: HashMap<CategoryId, Option<CategoryId>> =
@@ -90,8 +96,11 @@ impl App {
                 promotions: Vec::new(),
                 coupons: Vec::new(),
                 points,
-                delivery: (channel == OrderChannel::Delivery)
-                    .then_some(Delivery { fee: DELIVERY_FEE, free_threshold: Some(FREE_DELIVERY_FROM) }),
+                // A tier with free delivery pays no fee at all.
+                delivery: (channel == OrderChannel::Delivery).then_some(Delivery {
+                    fee: if free_delivery { Money::ZERO } else { DELIVERY_FEE },
+                    free_threshold: Some(FREE_DELIVERY_FROM),
+                }),
             })
         })?;
         Ok(pricing::quote(&request)?)

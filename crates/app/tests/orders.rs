@@ -22,6 +22,7 @@ quanyu_store::backend_tests!(
     racing_payments_of_one_order_let_one_win,
     unpaid_orders_give_their_stock_back,
     members_earn_points_that_refunds_take_back_and_time_expires,
+    tiers_rise_with_spend_at_once_and_fall_at_the_review,
 );
 
 /// A chain with one store holding 10 of one SKU, and a cashier's context there.
@@ -197,4 +198,45 @@ async fn members_earn_points_that_refunds_take_back_and_time_expires(db: Arc<dyn
     assert_eq!(app.reconcile_points(&system).await.unwrap(), vec![]);
     let mut tx = db.read().await.unwrap();
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+}
+
+async fn tiers_rise_with_spend_at_once_and_fall_at_the_review(db: Arc<dyn Database>) {
+    let (app, cashier, store, sku) = setup(db).await;
+    let system = Ctx::system();
+    let tier = |code: &str, threshold: i64, bp: i64, free_delivery: bool| quanyu_app::TierDraft {
+        code: code.into(),
+        name: code.into(),
+        spend_threshold: threshold,
+        points_multiplier_bp: Some(bp),
+        free_delivery,
+    };
+    let silver = fresh(app.create_tier(&system, tier("silver", 0, 10_000, false), &no_reply).await.unwrap());
+    let gold = fresh(app.create_tier(&system, tier("gold", 3_000, 15_000, true), &no_reply).await.unwrap());
+    let duplicate = app.create_tier(&system, tier("gold", 9_000, 10_000, false), &no_reply).await;
+    assert!(matches!(duplicate, Err(AppError::Duplicate(quanyu_store::UniqueKey::TierCode))), "{duplicate:?}");
+
+    let phone = vec![("phone".to_owned(), "13800138000".to_owned())];
+    let draft = quanyu_app::CustomerDraft { identities: phone, ..Default::default() };
+    let member = fresh(app.register_customer(&cashier, draft, &no_reply).await.unwrap()).customer;
+    assert_eq!(member.tier_id, Some(silver.id), "new members start in the tier that asks for nothing");
+
+    // ¥36 crosses gold's ¥30 at once, and the gold multiplier applies to this very order.
+    let draft = OrderDraft {
+        store_id: Some(store),
+        channel: "pos".into(),
+        customer_id: Some(member.id),
+        lines: vec![LineDraft { sku_id: Some(sku), quantity: 3 }],
+        ..OrderDraft::default()
+    };
+    let order = fresh(app.create_order(&keyed(&cashier, "o-1"), draft, &no_reply).await.unwrap()).order;
+    let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None };
+    app.pay_order(&keyed(&cashier, "pay"), order.id, payment, &no_reply).await.unwrap();
+    assert_eq!(app.customer(&cashier, member.id).await.unwrap().customer.tier_id, Some(gold.id));
+    assert_eq!(app.customer_points(&cashier, member.id, None, None).await.unwrap().balance, 54, "36 × 1.5");
+    assert_eq!(app.review_tiers(chrono::Utc::now()).await.unwrap(), 0, "the review agrees");
+
+    // A year and more later nothing was spent: the review brings the member back to silver.
+    let next_year = chrono::Utc::now() + chrono::Duration::days(400);
+    assert_eq!(app.review_tiers(next_year).await.unwrap(), 1);
+    assert_eq!(app.customer(&cashier, member.id).await.unwrap().customer.tier_id, Some(silver.id));
 }

@@ -10,7 +10,7 @@
 
 use crate::{
     DomainError, DomainResult,
-    ids::{CustomerId, StaffId, StoreId},
+    ids::{CustomerId, StaffId, StoreId, TierId},
     text::Phone,
     time::Timestamp,
 };
@@ -89,6 +89,8 @@ pub struct Customer {
     pub home_store_id: Option<StoreId>,
     /// The exclusive guide (专属导购), a guide of the home store.
     pub guide_id: Option<StaffId>,
+    /// The membership tier, once tiers are set up.
+    pub tier_id: Option<TierId>,
     /// Set when this profile was merged into another: it then resolves to that one.
     pub merged_into: Option<CustomerId>,
     pub created_at: Timestamp,
@@ -141,6 +143,7 @@ mod tests {
             display_name: None,
             home_store_id: store.map(|s| StoreId::from_uuid(uuid::Uuid::from_u128(s))),
             guide_id: None,
+            tier_id: None,
             merged_into: None,
             created_at: at,
             updated_at: at,

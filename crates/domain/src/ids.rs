@@ -85,4 +85,6 @@ typed_id! {
     DocumentId,
     /// A customer profile.
     CustomerId,
+    /// A membership tier.
+    TierId,
 }

@@ -7,8 +7,55 @@
 //!
 //! Expiry is first in, first out: every point spent, taken back or expired consumes the oldest
 //! points first, so what has expired by now is what is left of the lots whose time has come.
+//!
+//! Tiers (会员等级) are earned by what a member spent in the last twelve months: a payment that
+//! crosses a higher threshold upgrades at once; the periodic review sets every member to the
+//! tier their spend holds, so a member who spends less is downgraded then, never mid-year.
 
-use crate::Money;
+use crate::{DomainError, DomainResult, Money, ids::TierId, time::Timestamp};
+
+/// How far back spend counts towards a tier.
+pub const TIER_WINDOW_DAYS: i64 = 365;
+
+/// A membership tier and its rights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tier {
+    pub id: TierId,
+    /// Unique, e.g. `gold`.
+    pub code: String,
+    pub name: String,
+    /// Spend in the last twelve months that reaches this tier (zero: every member).
+    pub spend_threshold: Money,
+    /// Points earned per point of the base rule, in basis points (15_000: ×1.5).
+    pub points_multiplier_bp: u32,
+    /// Deliveries are free.
+    pub free_delivery: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Tier {
+    pub const MAX_MULTIPLIER_BP: u32 = 100_000;
+
+    pub fn validate_multiplier(bp: i64) -> DomainResult<u32> {
+        u32::try_from(bp).ok().filter(|bp| (1..=Self::MAX_MULTIPLIER_BP).contains(bp)).ok_or(DomainError::OutOfRange {
+            field: "points_multiplier_bp",
+            min: 1,
+            max: i64::from(Self::MAX_MULTIPLIER_BP),
+        })
+    }
+}
+
+/// The tier a twelve-month spend holds: the one with the highest threshold it reaches.
+pub fn tier_for(tiers: &[Tier], spend: Money) -> Option<&Tier> {
+    tiers.iter().filter(|t| t.spend_threshold <= spend).max_by_key(|t| (t.spend_threshold, t.code.clone()))
+}
+
+/// Points a payment earns for a member of a tier with `multiplier_bp`, rounded down.
+pub fn earned_at(paid: Money, rule: PointsRule, multiplier_bp: u32) -> i64 {
+    let base = i128::from(earned(paid, rule));
+    i64::try_from(base * i128::from(multiplier_bp) / 10_000).unwrap_or(i64::MAX)
+}
 
 /// How a chain awards points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +106,27 @@ mod tests {
         assert_eq!(earned(Money::from_fen(12_399), rule), 123);
         assert_eq!(earned(Money::from_fen(99), rule), 0);
         assert_eq!(earned(Money::from_fen(-100), rule), 0);
+    }
+
+    #[test]
+    fn tiers_follow_spend_and_multiply_points() {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let tier = |code: &str, threshold: i64, bp: u32| Tier {
+            id: TierId::new(),
+            code: code.into(),
+            name: code.into(),
+            spend_threshold: Money::from_fen(threshold),
+            points_multiplier_bp: bp,
+            free_delivery: false,
+            created_at: at,
+            updated_at: at,
+        };
+        let tiers = [tier("gold", 500_000, 15_000), tier("silver", 0, 10_000), tier("platinum", 2_000_000, 20_000)];
+        assert_eq!(tier_for(&tiers, Money::from_fen(0)).map(|t| t.code.as_str()), Some("silver"));
+        assert_eq!(tier_for(&tiers, Money::from_fen(500_000)).map(|t| t.code.as_str()), Some("gold"));
+        assert_eq!(tier_for(&tiers[..1], Money::from_fen(10)), None, "below every threshold");
+        assert_eq!(earned_at(Money::from_fen(12_399), PointsRule::default(), 15_000), 184);
+        assert!(Tier::validate_multiplier(0).is_err() && Tier::validate_multiplier(15_000).is_ok());
     }
 
     #[test]

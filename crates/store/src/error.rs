@@ -16,6 +16,8 @@ pub enum UniqueKey {
     StockEntryKey,
     /// A customer identifier (phone, openid…) that another profile holds.
     CustomerIdentity,
+    /// A membership tier code.
+    TierCode,
     /// A unique rule this enum does not name yet; the string is `table_column`.
     Other,
 }
@@ -36,6 +38,7 @@ impl UniqueKey {
             "idempotency_keys_actor_id_key" | "idempotency_keys_actor_id_idem_key" => UniqueKey::IdempotencyKey,
             "stock_ledger_idem_key" => UniqueKey::StockEntryKey,
             "customer_identities_kind_value" => UniqueKey::CustomerIdentity,
+            "member_tiers_code" => UniqueKey::TierCode,
             _ => UniqueKey::Other,
         }
     }

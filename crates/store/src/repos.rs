@@ -333,4 +333,14 @@ pub trait CustomerRepo {
     ) -> StoreResult<Vec<quanyu_domain::ids::CustomerId>>;
     /// Customers whose balance differs from the sum of their points ledger (empty when sound).
     async fn reconcile_points(&mut self) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, i64, i64)>>;
+
+    async fn insert_tier(&mut self, tier: &quanyu_domain::loyalty::Tier) -> StoreResult<()>;
+    /// Every tier, lowest threshold first (a chain has a handful).
+    async fn list_tiers(&mut self) -> StoreResult<Vec<quanyu_domain::loyalty::Tier>>;
+    /// What a customer paid, less refunds, on orders placed since `since`.
+    async fn customer_spend(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        since: Timestamp,
+    ) -> StoreResult<quanyu_domain::Money>;
 }

@@ -285,6 +285,9 @@ fn duplicate(key: UniqueKey) -> ApiError {
         }
         UniqueKey::SkuCode => ("duplicate_sku_code", "code", "SKU 编码已存在", "An SKU with this code already exists"),
         UniqueKey::Barcode => ("duplicate_barcode", "barcode", "条码已被其他 SKU 使用", "Another SKU has this barcode"),
+        UniqueKey::TierCode => {
+            ("duplicate_tier_code", "code", "会员等级编码已存在", "A membership tier with this code already exists")
+        }
         UniqueKey::CustomerIdentity => (
             "identity_taken",
             "value",

@@ -110,6 +110,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}/merge", post(customers::merge_customers))
         .route("/customers/{id}/guide", axum::routing::put(customers::assign_guide))
         .route("/customers/{id}/points", get(customers::points))
+        .route("/member-tiers", get(customers::list_tiers).post(customers::create_tier))
         .route("/customers/{id}/points/adjustments", post(customers::adjust_points))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))
         .route("/categories/{id}", get(catalog::get_category).patch(catalog::update_category))

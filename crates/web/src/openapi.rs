@@ -48,7 +48,7 @@ same response and has no second effect."
         flash::create_flash_sale, flash::get_flash_sale, flash::reserve,
         customers::register_customer, customers::list_customers, customers::lookup_customer, customers::get_customer,
         customers::add_identity, customers::merge_customers, customers::assign_guide, customers::hand_over,
-        customers::points, customers::adjust_points,
+        customers::points, customers::adjust_points, customers::create_tier, customers::list_tiers,
         audit::list_audit,
     ),
     tags(

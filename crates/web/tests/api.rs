@@ -1097,4 +1097,29 @@ async fn price_quotes_explain_member_prices_points_and_delivery(db: Arc<dyn Data
     assert_eq!(greedy.body["error"]["code"], "insufficient_points");
     let anonymous_points = app.post_as(&app.cashier_a, "/api/v1/price-quotes", cart(json!({"points": 100}))).await;
     assert_eq!(anonymous_points.body["error"]["field"], "customer_id");
+
+    // A tier with free delivery: new members start in it, and their deliveries cost nothing.
+    let plus = json!({"code": "plus", "name": "PLUS 会员", "spend_threshold": 0, "free_delivery": true});
+    let by_cashier = app.post_as(&app.cashier_a, "/api/v1/member-tiers", plus.clone()).await;
+    assert_eq!(by_cashier.body["error"]["code"], "forbidden");
+    let tier = app.post_as(&app.admin, "/api/v1/member-tiers", plus).await;
+    assert_eq!(tier.status, StatusCode::CREATED, "{}", tier.body);
+    let tiers = app.get_as(&app.cashier_a, "/api/v1/member-tiers").await;
+    assert_eq!(tiers.body["items"][0]["code"], "plus");
+    let newcomer = app
+        .post_as(
+            &app.cashier_a,
+            "/api/v1/customers",
+            json!({"identities": [{"kind": "phone", "value": "13900139000"}]}),
+        )
+        .await;
+    assert_eq!(newcomer.body["tier_id"], tier.body["id"]);
+    let free = app
+        .post_as(
+            &app.cashier_a,
+            "/api/v1/price-quotes",
+            cart(json!({"customer_id": newcomer.body["id"], "channel": "delivery"})),
+        )
+        .await;
+    assert_eq!((free.body["delivery_fee"].as_i64(), free.body["total_payable"].as_i64()), (Some(0), Some(3000)));
 }

@@ -9,12 +9,24 @@ CREATE TABLE counters (
 );
 INSERT INTO counters (name, value) VALUES ('customer_ordinal', 0);
 
+CREATE TABLE member_tiers (
+    id                    UUID BLOB PRIMARY KEY,
+    code                  TEXT NOT NULL UNIQUE,
+    name                  TEXT NOT NULL,
+    spend_threshold       BIGINT NOT NULL,
+    points_multiplier_bp  BIGINT NOT NULL,
+    free_delivery         BOOLEAN NOT NULL,
+    created_at            TIMESTAMP TEXT NOT NULL,
+    updated_at            TIMESTAMP TEXT NOT NULL
+);
+
 CREATE TABLE customers (
     id             UUID BLOB PRIMARY KEY,
     ordinal        BIGINT NOT NULL UNIQUE,
     display_name   TEXT,
     home_store_id  UUID BLOB REFERENCES stores (id),
     guide_id       UUID BLOB REFERENCES staff (id),
+    tier_id        UUID BLOB REFERENCES member_tiers (id),
     merged_into    UUID BLOB REFERENCES customers (id),
     created_at     TIMESTAMP TEXT NOT NULL,
     updated_at     TIMESTAMP TEXT NOT NULL

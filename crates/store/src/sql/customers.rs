@@ -2,8 +2,10 @@
 
 use async_trait::async_trait;
 use quanyu_domain::{
+    Money,
     customer::{Customer, Identity},
-    ids::{CustomerId, OrderId, StaffId, StoreId},
+    ids::{CustomerId, OrderId, StaffId, StoreId, TierId},
+    loyalty::Tier,
     time::Timestamp,
 };
 use sqlx::Row as _;
@@ -16,12 +18,14 @@ fn customer(row: &Row) -> StoreResult<Customer> {
     let home: Option<Uuid> = row.try_get("home_store_id")?;
     let guide: Option<Uuid> = row.try_get("guide_id")?;
     let merged: Option<Uuid> = row.try_get("merged_into")?;
+    let tier: Option<Uuid> = row.try_get("tier_id")?;
     Ok(Customer {
         id: CustomerId::from_uuid(row.try_get("id")?),
         ordinal: row.try_get("ordinal")?,
         display_name: row.try_get("display_name")?,
         home_store_id: home.map(StoreId::from_uuid),
         guide_id: guide.map(StaffId::from_uuid),
+        tier_id: tier.map(TierId::from_uuid),
         merged_into: merged.map(CustomerId::from_uuid),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -40,7 +44,7 @@ impl CustomerRepo for SqlTx {
     async fn insert_customer(&mut self, c: &Customer) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO customers (id, ordinal, display_name, home_store_id, guide_id, merged_into, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             updated_at, tier_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(c.id.as_uuid())
         .bind(c.ordinal)
@@ -50,6 +54,7 @@ impl CustomerRepo for SqlTx {
         .bind(c.merged_into.map(|s| s.as_uuid()))
         .bind(c.created_at)
         .bind(c.updated_at)
+        .bind(c.tier_id.map(|t| t.as_uuid()))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -58,7 +63,7 @@ impl CustomerRepo for SqlTx {
     async fn update_customer(&mut self, c: &Customer) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE customers SET display_name = $2, home_store_id = $3, guide_id = $4, merged_into = $5, \
-             updated_at = $6 WHERE id = $1",
+             updated_at = $6, tier_id = $7 WHERE id = $1",
         )
         .bind(c.id.as_uuid())
         .bind(&c.display_name)
@@ -66,6 +71,7 @@ impl CustomerRepo for SqlTx {
         .bind(c.guide_id.map(|s| s.as_uuid()))
         .bind(c.merged_into.map(|s| s.as_uuid()))
         .bind(c.updated_at)
+        .bind(c.tier_id.map(|t| t.as_uuid()))
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() > 0)
@@ -307,6 +313,57 @@ impl CustomerRepo for SqlTx {
         rows.iter()
             .map(|r| Ok((CustomerId::from_uuid(r.try_get("customer_id")?), r.try_get("balance")?, r.try_get("total")?)))
             .collect()
+    }
+
+    async fn insert_tier(&mut self, t: &Tier) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO member_tiers (id, code, name, spend_threshold, points_multiplier_bp, free_delivery, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(t.id.as_uuid())
+        .bind(&t.code)
+        .bind(&t.name)
+        .bind(t.spend_threshold.fen())
+        .bind(i64::from(t.points_multiplier_bp))
+        .bind(t.free_delivery)
+        .bind(t.created_at)
+        .bind(t.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_tiers(&mut self) -> StoreResult<Vec<Tier>> {
+        let rows =
+            sqlx::query("SELECT * FROM member_tiers ORDER BY spend_threshold, code").fetch_all(&mut *self.tx).await?;
+        rows.iter()
+            .map(|row| {
+                let bp: i64 = row.try_get("points_multiplier_bp")?;
+                Ok(Tier {
+                    id: TierId::from_uuid(row.try_get("id")?),
+                    code: row.try_get("code")?,
+                    name: row.try_get("name")?,
+                    spend_threshold: Money::from_fen(row.try_get("spend_threshold")?),
+                    points_multiplier_bp: u32::try_from(bp)
+                        .map_err(|e| StoreError::Corrupt(format!("multiplier: {e}")))?,
+                    free_delivery: row.try_get("free_delivery")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn customer_spend(&mut self, customer_id: CustomerId, since: Timestamp) -> StoreResult<Money> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(paid - refunded), 0) AS BIGINT) AS spend FROM orders \
+             WHERE customer_id = $1 AND created_at >= $2",
+        )
+        .bind(customer_id.as_uuid())
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(Money::from_fen(row.try_get("spend")?))
     }
 }
 

@@ -3,10 +3,11 @@
 
 use axum::{extract::State, response::Response};
 use chrono::{DateTime, Utc};
-use quanyu_app::{Ctx, CustomerDraft, CustomerProfile};
+use quanyu_app::{Ctx, CustomerDraft, CustomerProfile, TierDraft};
 use quanyu_domain::{
     customer::Customer,
     ids::{CustomerId, RegionId, StaffId, StoreId},
+    loyalty::Tier,
 };
 use quanyu_store::{CustomerFilter, PlaceFilter, PointsEntry};
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,8 @@ pub struct CustomerOut {
     home_store_id: Option<Uuid>,
     /// The exclusive guide (专属导购).
     guide_id: Option<Uuid>,
+    /// The membership tier.
+    tier_id: Option<Uuid>,
     /// Present on single reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     identities: Option<Vec<IdentityDto>>,
@@ -54,6 +57,7 @@ impl CustomerOut {
             display_name: c.display_name.clone(),
             home_store_id: c.home_store_id.map(|s| s.as_uuid()),
             guide_id: c.guide_id.map(|s| s.as_uuid()),
+            tier_id: c.tier_id.map(|t| t.as_uuid()),
             identities: None,
             matched_existing: None,
             created_at: c.created_at,
@@ -329,4 +333,74 @@ pub async fn adjust_points(
     let written =
         state.app.adjust_points(&ctx, CustomerId::from_uuid(id), input.points, Some(&input.reason), &reply).await?;
     Ok(created(written, &reply))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierOut {
+    id: Uuid,
+    code: String,
+    name: String,
+    /// 分 spent in the last twelve months to reach it.
+    spend_threshold: i64,
+    /// 10_000 is ×1.
+    points_multiplier_bp: u32,
+    free_delivery: bool,
+}
+
+impl From<&Tier> for TierOut {
+    fn from(t: &Tier) -> Self {
+        TierOut {
+            id: t.id.as_uuid(),
+            code: t.code.clone(),
+            name: t.name.clone(),
+            spend_threshold: t.spend_threshold.fen(),
+            points_multiplier_bp: t.points_multiplier_bp,
+            free_delivery: t.free_delivery,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierIn {
+    code: String,
+    name: String,
+    /// 分 spent in the last twelve months to reach the tier; 0 for the tier every member starts in.
+    spend_threshold: i64,
+    /// 10_000 is ×1 (the default).
+    points_multiplier_bp: Option<i64>,
+    #[serde(default)]
+    free_delivery: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierListOut {
+    items: Vec<TierOut>,
+}
+
+/// Adds a membership tier (HQ). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/member-tiers", tag = "customers", request_body = TierIn,
+    responses((status = 201, body = TierOut), (status = 409, description = "duplicate_tier_code")))]
+pub async fn create_tier(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    create: Create<TierIn>,
+) -> Result<Response, ApiError> {
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let input = create.body;
+    let draft = TierDraft {
+        code: input.code,
+        name: input.name,
+        spend_threshold: input.spend_threshold,
+        points_multiplier_bp: input.points_multiplier_bp,
+        free_delivery: input.free_delivery,
+    };
+    let reply = json_reply(|t: &Tier| TierOut::from(t));
+    Ok(created(state.app.create_tier(&ctx, draft, &reply).await?, &reply))
+}
+
+/// The membership tiers, lowest first.
+#[utoipa::path(get, path = "/api/v1/member-tiers", tag = "customers", responses((status = 200, body = TierListOut)))]
+pub async fn list_tiers(State(state): State<AppState>, Auth(ctx): Auth) -> Result<Response, ApiError> {
+    Ok(ok(TierListOut { items: state.app.tiers(&ctx).await?.iter().map(TierOut::from).collect() }))
 }
