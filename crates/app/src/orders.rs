@@ -579,15 +579,29 @@ impl App {
 
 impl App {
     /// Releases expired holds (unpaid orders, flash-sale reservations) and writes off expired
-    /// points every `every`, forever: the server spawns it beside the API.
+    /// points every `every`, and reviews membership tiers daily, forever: the server spawns it
+    /// beside the API.
     pub async fn sweep_expired_holds(self, every: std::time::Duration) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Points lots are checked once: from the beginning on the first tick, then since the last.
         let mut points_since = chrono::DateTime::UNIX_EPOCH;
+        let mut reviewed_on = None;
         loop {
             tick.tick().await;
             let at = now();
+            // Tiers are reviewed once a day (the first tick of each UTC day).
+            if reviewed_on != Some(at.date_naive()) {
+                match self.review_tiers(at).await {
+                    Ok(changed) => {
+                        reviewed_on = Some(at.date_naive());
+                        if changed > 0 {
+                            tracing::info!(changed, "reviewed membership tiers");
+                        }
+                    }
+                    Err(err) => tracing::warn!(error = %err, "reviewing tiers failed; retrying next tick"),
+                }
+            }
             match self.expire_points(points_since, at).await {
                 Ok(0) => points_since = at,
                 Ok(customers) => {
