@@ -5,15 +5,13 @@
 
 use std::sync::Arc;
 
-use quanyu_app::{
-    App, AppConfig, AppError, Ctx, CustomerDraft, CustomerProfile, PasswordHasher, RegionDraft, StaffDraft, StoreDraft,
-};
-use quanyu_domain::ids::{RegionId, StaffId, StoreId};
+use quanyu_app::{App, AppConfig, AppError, Ctx, CustomerDraft, CustomerProfile, PasswordHasher, RegionDraft};
+use quanyu_domain::ids::{StaffId, StoreId};
 use quanyu_store::{AuditFilter, CustomerFilter, Database, PlaceFilter, UniqueKey};
 
 mod support;
 
-use support::{fresh, keyed, no_reply};
+use support::{fresh, keyed, no_reply, staff, store};
 
 quanyu_store::backend_tests!(
     identifiers_resolve_to_one_customer,
@@ -33,45 +31,17 @@ struct Chain {
     guide_b: StaffId,
 }
 
-async fn store(app: &App, code: &str, region: RegionId) -> StoreId {
-    let draft = StoreDraft {
-        code: code.into(),
-        name: format!("{code} 店"),
-        region_id: Some(region),
-        address: "上海".into(),
-        lat: 31.2,
-        lng: 121.4,
-        area_m2: 100,
-        ..StoreDraft::default()
-    };
-    fresh(app.create_store(&Ctx::system(), draft, &no_reply).await.unwrap()).id
-}
-
-async fn staff(app: &App, username: &str, role: &str, store: StoreId) -> (StaffId, Ctx) {
-    let draft = StaffDraft {
-        username: username.into(),
-        display_name: username.into(),
-        role: role.into(),
-        store_id: Some(store),
-        password: "long-enough-1".into(),
-        ..StaffDraft::default()
-    };
-    let id = fresh(app.create_staff(&Ctx::system(), draft, &no_reply).await.unwrap()).id;
-    let login = app.login(username, "long-enough-1", &Default::default()).await.unwrap();
-    (id, Ctx::new(app.authenticate(&login.secret).await.unwrap()))
-}
-
 async fn setup(db: Arc<dyn Database>) -> Chain {
     let app = App::new(db, AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
     let region = RegionDraft { code: "N".into(), name: "北区".into() };
     let region = fresh(app.create_region(&Ctx::system(), region, &no_reply).await.unwrap()).id;
-    let (a, b) = (store(&app, "A", region).await, store(&app, "B", region).await);
-    let (_, manager_a) = staff(&app, "sm-a", "store_manager", a).await;
-    let (_, cashier_a) = staff(&app, "cashier-a", "cashier", a).await;
-    let (_, cashier_b) = staff(&app, "cashier-b", "cashier", b).await;
-    let (g1, _) = staff(&app, "guide-1", "guide", a).await;
-    let (g2, _) = staff(&app, "guide-2", "guide", a).await;
-    let (guide_b, _) = staff(&app, "guide-b", "guide", b).await;
+    let (a, b) = (store(&app, "A", region, "store").await, store(&app, "B", region, "store").await);
+    let (_, manager_a) = staff(&app, "sm-a", "store_manager", Some(a), None).await;
+    let (_, cashier_a) = staff(&app, "cashier-a", "cashier", Some(a), None).await;
+    let (_, cashier_b) = staff(&app, "cashier-b", "cashier", Some(b), None).await;
+    let (g1, _) = staff(&app, "guide-1", "guide", Some(a), None).await;
+    let (g2, _) = staff(&app, "guide-2", "guide", Some(a), None).await;
+    let (guide_b, _) = staff(&app, "guide-b", "guide", Some(b), None).await;
     Chain { app, a, manager_a, cashier_a, cashier_b, guides: vec![g1, g2], guide_b }
 }
 

@@ -6,18 +6,18 @@ use std::sync::Arc;
 
 use quanyu_app::{
     App, AppConfig, AppError, CategoryDraft, Ctx, DocumentDetail, DocumentDraft, DocumentLineDraft, DocumentStepDraft,
-    PasswordHasher, PriceDraft, ProductDraft, RegionDraft, SkuDraft, StaffDraft, StoreDraft, Written,
+    PasswordHasher, PriceDraft, ProductDraft, RegionDraft, SkuDraft, Written,
 };
 use quanyu_domain::{
     documents::DocumentError,
-    ids::{DocumentId, RegionId, SkuId, StoreId},
+    ids::{DocumentId, SkuId, StoreId},
     inventory::StockLevels,
 };
 use quanyu_store::Database;
 
 mod support;
 
-use support::{fresh, keyed, no_reply};
+use support::{fresh, keyed, no_reply, staff, store};
 
 quanyu_store::backend_tests!(
     purchase_orders_are_received_in_parts,
@@ -42,36 +42,6 @@ struct Chain {
     wm: Ctx,
     rm: Ctx,
     sm_c: Ctx,
-}
-
-async fn store(app: &App, code: &str, region: RegionId, kind: &str) -> StoreId {
-    let draft = StoreDraft {
-        code: code.into(),
-        name: format!("{code} 店"),
-        region_id: Some(region),
-        address: "上海".into(),
-        lat: 31.2,
-        lng: 121.4,
-        area_m2: 100,
-        kind: Some(kind.into()),
-        ..StoreDraft::default()
-    };
-    fresh(app.create_store(&Ctx::system(), draft, &no_reply).await.unwrap()).id
-}
-
-async fn staff(app: &App, username: &str, role: &str, store: Option<StoreId>, region: Option<RegionId>) -> Ctx {
-    let draft = StaffDraft {
-        username: username.into(),
-        display_name: username.into(),
-        role: role.into(),
-        store_id: store,
-        region_id: region,
-        password: "long-enough-1".into(),
-        ..StaffDraft::default()
-    };
-    fresh(app.create_staff(&Ctx::system(), draft, &no_reply).await.unwrap());
-    let login = app.login(username, "long-enough-1", &Default::default()).await.unwrap();
-    Ctx::new(app.authenticate(&login.secret).await.unwrap())
 }
 
 async fn setup(db: Arc<dyn Database>) -> Chain {
@@ -104,10 +74,10 @@ async fn setup(db: Arc<dyn Database>) -> Chain {
     };
     let (_, skus) = fresh(app.create_product(&system, product, &no_reply).await.unwrap());
     Chain {
-        sm_a: staff(&app, "sm-a", "store_manager", Some(a), None).await,
-        wm: staff(&app, "wm", "store_manager", Some(w), None).await,
-        rm: staff(&app, "rm", "region_manager", None, Some(north)).await,
-        sm_c: staff(&app, "sm-c", "store_manager", Some(c), None).await,
+        sm_a: staff(&app, "sm-a", "store_manager", Some(a), None).await.1,
+        wm: staff(&app, "wm", "store_manager", Some(w), None).await.1,
+        rm: staff(&app, "rm", "region_manager", None, Some(north)).await.1,
+        sm_c: staff(&app, "sm-c", "store_manager", Some(c), None).await.1,
         app,
         db,
         a,
