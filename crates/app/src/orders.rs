@@ -11,15 +11,13 @@ use chrono::Duration;
 use quanyu_domain::{
     DomainError, Money,
     authz::Permission,
-    catalog::{Channel, ListingStatus, ProductKind, effective_price},
+    catalog::ProductKind,
     flash::HoldStatus,
     ids::{OrderId, PaymentId, SkuId, StoreId},
     inventory::{MovementKind, Qty, StockChange},
-    order::{
-        LineBreakdown, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus, PaymentMethod, refund_amount,
-        transition,
-    },
+    order::{Order, OrderChannel, OrderEvent, OrderLine, OrderStatus, PaymentMethod, refund_amount, transition},
     org::StoreStatus,
+    pricing::ActivityPrice,
     text,
 };
 use quanyu_store::{OrderFilter, OrderStep, PaymentRecord, Tx};
@@ -31,6 +29,7 @@ use crate::{
     inventory::{apply_batch, batch_entries},
     listing::Cursor,
     org::{scoped_place, store_in_scope},
+    quotes::{Cart, price_cart},
     staff::parse_phone,
     write::now,
 };
@@ -163,8 +162,9 @@ pub fn parse_step(raw: &str) -> AppResult<OrderEvent> {
 }
 
 impl App {
-    /// Creates an order: prices every line in the store and channel, and holds its stock (all
-    /// lines or none). Requires an idempotency key.
+    /// Creates an order: prices the cart through the price engine (as a quote would, the
+    /// delivery fee included) and stores that breakdown, and holds its stock (all lines or
+    /// none). Requires an idempotency key.
     pub async fn create_order(
         &self,
         ctx: &Ctx,
@@ -220,53 +220,52 @@ impl App {
             if store.status != StoreStatus::Open {
                 return Err(AppError::StoreNotTrading);
             }
-            let price_channel = match channel {
-                OrderChannel::Delivery | OrderChannel::Pickup | OrderChannel::Appointment => Channel::Online,
-                _ => Channel::Store,
-            };
-            let mut lines = Vec::with_capacity(draft.lines.len());
-            let mut holds = Vec::new();
-            for (index, line) in draft.lines.iter().enumerate() {
-                let sku_id = line.sku_id.ok_or(DomainError::Required { field: "sku_id" })?;
-                let quantity = Qty::positive("quantity", line.quantity)?;
-                let sku =
-                    tx.get_sku(sku_id).await?.ok_or(AppError::UnknownReference { field: "sku_id", entity: "sku" })?;
-                let settings = tx.get_store_sku(store_id, sku_id).await?;
-                let price = effective_price(&sku, price_channel, settings.as_ref());
-                if !price.available || sku.status != ListingStatus::Active {
-                    return Err(AppError::SkuUnavailable { sku_id });
+            // The cart: the caller's lines, or a held flash reservation at its flash price.
+            let mut hold_expires_at = (channel != OrderChannel::TableEatFirst).then(|| at + DEFAULT_HOLD);
+            let cart_lines = match (&flash, draft.flash_reservation) {
+                (Some(sale), Some(reservation)) => {
+                    let held = held_reservation(tx, reservation, at).await?;
+                    hold_expires_at = Some(held.expires_at);
+                    if !tx
+                        .set_flash_reservation_status(reservation, HoldStatus::Held, HoldStatus::Ordered, Some(id))
+                        .await?
+                    {
+                        return Err(AppError::ReservationNotHeld);
+                    }
+                    let activity = ActivityPrice { activity_id: sale.id, unit_price: sale.price };
+                    vec![(sale.sku_id, held.quantity, Some(activity))]
                 }
-                let member_price = draft.member.then_some(price.member);
-                let breakdown = LineBreakdown::price(price.regular, member_price, quantity.get(), sku.sold_by_weight)
-                    .map_err(|_| DomainError::MoneyOverflow { field: "lines" })?;
+                _ => crate::quotes::cart_lines(&draft.lines)?,
+            };
+            let member = match customer_id {
+                Some(id) => tx.get_customer(id).await?,
+                None => None,
+            };
+            let cart =
+                Cart { store_id, channel, lines: &cart_lines, member: member.as_ref(), member_prices: draft.member };
+            let priced = price_cart(tx, &cart, None).await?;
+            let mut lines = Vec::with_capacity(priced.lines.len());
+            let mut holds = Vec::new();
+            for (priced, &(sku_id, quantity, activity)) in priced.lines.iter().zip(&cart_lines) {
+                let sku = tx.get_sku(sku_id).await?.ok_or(AppError::NotFound { entity: "sku" })?;
                 let product = tx.get_product(sku.product_id).await?;
                 let sku_name = line_name(product.as_ref(), &sku);
-                if product.is_none_or(|p| p.kind != ProductKind::Service) {
-                    holds.push((sku_id, StockChange::Reserve(quantity)));
+                // A flash reservation already holds its stock; services hold none.
+                if activity.is_none() && product.is_none_or(|p| p.kind != ProductKind::Service) {
+                    holds.push((sku_id, StockChange::Reserve(Qty::new(quantity))));
                 }
                 lines.push(OrderLine {
-                    line_no: i32::try_from(index + 1).unwrap_or(i32::MAX),
+                    line_no: priced.line_no,
                     sku_id,
                     sku_name,
-                    breakdown,
+                    breakdown: priced.to_line_breakdown(),
                     refunded_quantity: 0,
                     refunded_amount: Money::ZERO,
                 });
             }
-            let mut hold_expires_at = (channel != OrderChannel::TableEatFirst).then(|| at + DEFAULT_HOLD);
-            if let (Some(sale), Some(reservation)) = (&flash, draft.flash_reservation) {
-                let (line, expires_at) = flash_line(tx, sale, reservation, price_channel, at).await?;
-                lines.push(line);
-                hold_expires_at = Some(expires_at);
-                if !tx
-                    .set_flash_reservation_status(reservation, HoldStatus::Held, HoldStatus::Ordered, Some(id))
-                    .await?
-                {
-                    return Err(AppError::ReservationNotHeld);
-                }
-            }
+            let delivery_fee = priced.delivery_fee;
             let (subtotal, discount, total) =
-                Order::totals(&lines).ok_or(DomainError::MoneyOverflow { field: "lines" })?;
+                Order::totals(&lines, delivery_fee).ok_or(DomainError::MoneyOverflow { field: "lines" })?;
             let holds = merge_holds(holds)?;
             let entries =
                 batch_entries(ctx, store_id, "reserve", &holds, &format!("order:{id}:reserve"), Some(&id.to_string()))?;
@@ -285,6 +284,7 @@ impl App {
                 lines,
                 subtotal,
                 discount,
+                delivery_fee,
                 total,
                 paid: Money::ZERO,
                 refunded: Money::ZERO,
@@ -760,36 +760,18 @@ fn merge_changes(returns: Vec<(SkuId, StockChange)>) -> AppResult<Vec<(SkuId, St
         .collect())
 }
 
-/// The order line of a held flash-sale reservation, priced at the flash price against the
-/// regular one, and when its hold runs out.
-async fn flash_line(
+/// A flash-sale reservation that still holds, or why not.
+async fn held_reservation(
     tx: &mut dyn Tx,
-    sale: &quanyu_store::FlashSale,
     reservation: uuid::Uuid,
-    channel: Channel,
     at: quanyu_domain::time::Timestamp,
-) -> AppResult<(OrderLine, quanyu_domain::time::Timestamp)> {
+) -> AppResult<quanyu_store::FlashReservation> {
     let held =
         tx.get_flash_reservation(reservation).await?.ok_or(AppError::NotFound { entity: "flash_reservation" })?;
     if held.status != HoldStatus::Held || held.expires_at <= at {
         return Err(AppError::ReservationNotHeld);
     }
-    let sku = tx.get_sku(sale.sku_id).await?.ok_or(AppError::NotFound { entity: "sku" })?;
-    let settings = tx.get_store_sku(sale.store_id, sale.sku_id).await?;
-    let regular = effective_price(&sku, channel, settings.as_ref()).regular;
-    let breakdown = quanyu_domain::flash::order_line(regular, sale.price, held.quantity, sku.sold_by_weight, sale.id)
-        .map_err(|_| DomainError::MoneyOverflow { field: "lines" })?;
-    let product = tx.get_product(sku.product_id).await?;
-    let sku_name = line_name(product.as_ref(), &sku);
-    let line = OrderLine {
-        line_no: 1,
-        sku_id: sale.sku_id,
-        sku_name,
-        breakdown,
-        refunded_quantity: 0,
-        refunded_amount: Money::ZERO,
-    };
-    Ok((line, held.expires_at))
+    Ok(held)
 }
 
 /// What a receipt and a picker read for a line: the product and its variant.

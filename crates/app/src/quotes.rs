@@ -1,5 +1,5 @@
-//! Price quotes: what a cart would cost in a store and channel for a customer, explained line by
-//! line by the price engine (`quanyu_domain::pricing`), without creating an order.
+//! Pricing carts through the engine (`quanyu_domain::pricing`): quotes (what a cart would cost,
+//! explained line by line, without an order) and orders, which store the same breakdown.
 //!
 //! Regular and member prices come from the catalog and the store's overrides; points redeem at
 //! 100 points to ¥1 for at most half the goods; a delivery costs ¥5, free from ¥39 or for a
@@ -13,10 +13,11 @@ use quanyu_domain::{
     DomainError, Money,
     authz::Permission,
     catalog::{Channel, ListingStatus, effective_price},
+    customer::Customer,
     ids::{CategoryId, CustomerId, SkuId, StoreId},
     inventory::Qty,
     order::OrderChannel,
-    pricing::{self, CartLine, Delivery, PointsRate, PointsRedemption, PriceBreakdown, PriceRequest},
+    pricing::{self, ActivityPrice, CartLine, Delivery, PointsRate, PointsRedemption, PriceBreakdown, PriceRequest},
 };
 use quanyu_store::Tx;
 
@@ -47,64 +48,92 @@ impl App {
         ctx.require(Permission::ReadCatalog)?;
         let store_id = draft.store_id.ok_or(DomainError::Required { field: "store_id" })?;
         let channel = OrderChannel::parse(draft.channel.trim())?;
-        if draft.lines.is_empty() || draft.lines.len() > 200 {
-            return Err(DomainError::OutOfRange { field: "lines", min: 1, max: 200 }.into());
-        }
-        let price_channel = match channel {
-            OrderChannel::Delivery | OrderChannel::Pickup | OrderChannel::Appointment => Channel::Online,
-            _ => Channel::Store,
-        };
+        let lines = cart_lines(&draft.lines)?;
         let member = match draft.customer_id {
             Some(id) => Some(self.customer(ctx, id).await?.customer),
             None => None,
         };
-        let free_delivery = match member.as_ref().and_then(|m| m.tier_id) {
-            Some(tier) => self.tiers(ctx).await?.iter().any(|t| t.id == tier && t.free_delivery),
-            None => false,
-        };
-        let member = member.map(|m| m.id);
-        let request = read_tx!(self, |tx| {
+        read_tx!(self, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
-            let parents: HashMap<CategoryId, Option<CategoryId>> =
-                tx.all_categories().await?.into_iter().map(|c| (c.id, c.parent_id)).collect();
-            let mut lines = Vec::with_capacity(draft.lines.len());
-            for (index, line) in draft.lines.iter().enumerate() {
-                let sku_id = line.sku_id.ok_or(DomainError::Required { field: "sku_id" })?;
-                let quantity = Qty::positive("quantity", line.quantity)?.get();
-                lines.push(cart_line(tx, store_id, price_channel, sku_id, quantity, index, &parents).await?);
-            }
-            let points = match (member, draft.points.filter(|p| *p > 0)) {
-                (Some(customer), Some(points)) => {
-                    let balance = tx.points_balance(customer).await?;
-                    if points > balance {
-                        return Err(AppError::InsufficientPoints { balance, requested: points });
-                    }
-                    Some(PointsRedemption {
-                        points,
-                        rate: PointsRate { points: POINTS_PER_YUAN, fen: 100 },
-                        max_share_bp: POINTS_MAX_SHARE_BP,
-                    })
-                }
-                (None, Some(_)) => return Err(DomainError::Required { field: "customer_id" }.into()),
-                _ => None,
-            };
-            Ok(PriceRequest {
-                lines,
-                customer: pricing::Customer { is_member: member.is_some(), first_order: false },
-                channel: price_channel,
-                at: now(),
-                promotions: Vec::new(),
-                coupons: Vec::new(),
-                points,
-                // A tier with free delivery pays no fee at all.
-                delivery: (channel == OrderChannel::Delivery).then_some(Delivery {
-                    fee: if free_delivery { Money::ZERO } else { DELIVERY_FEE },
-                    free_threshold: Some(FREE_DELIVERY_FROM),
-                }),
-            })
-        })?;
-        Ok(pricing::quote(&request)?)
+            let cart = Cart { store_id, channel, lines: &lines, member: member.as_ref(), member_prices: false };
+            price_cart(tx, &cart, draft.points).await
+        })
     }
+}
+
+/// A cart as the pricing of quotes and orders sees it.
+pub(crate) struct Cart<'a> {
+    pub store_id: StoreId,
+    pub channel: OrderChannel,
+    /// (SKU, quantity, flash or activity price) per line, in line order.
+    pub lines: &'a [(SkuId, i64, Option<ActivityPrice>)],
+    pub member: Option<&'a Customer>,
+    /// Member prices apply even without a known member (a member card shown at the till).
+    pub member_prices: bool,
+}
+
+/// Validates a caller's lines into (SKU, quantity) pairs.
+pub(crate) fn cart_lines(lines: &[LineDraft]) -> AppResult<Vec<(SkuId, i64, Option<ActivityPrice>)>> {
+    if lines.is_empty() || lines.len() > 200 {
+        return Err(DomainError::OutOfRange { field: "lines", min: 1, max: 200 }.into());
+    }
+    lines
+        .iter()
+        .map(|line| {
+            let sku_id = line.sku_id.ok_or(DomainError::Required { field: "sku_id" })?;
+            Ok((sku_id, Qty::positive("quantity", line.quantity)?.get(), None))
+        })
+        .collect()
+}
+
+/// Prices a cart through the engine: prices from the catalog and the store, the member's tier
+/// for free delivery, `points` to redeem from the member's balance.
+pub(crate) async fn price_cart(tx: &mut dyn Tx, cart: &Cart<'_>, points: Option<i64>) -> AppResult<PriceBreakdown> {
+    let price_channel = match cart.channel {
+        OrderChannel::Delivery | OrderChannel::Pickup | OrderChannel::Appointment => Channel::Online,
+        _ => Channel::Store,
+    };
+    let parents: HashMap<CategoryId, Option<CategoryId>> =
+        tx.all_categories().await?.into_iter().map(|c| (c.id, c.parent_id)).collect();
+    let mut lines = Vec::with_capacity(cart.lines.len());
+    for (index, &(sku_id, quantity, activity)) in cart.lines.iter().enumerate() {
+        let mut line = cart_line(tx, cart.store_id, price_channel, sku_id, quantity, index, &parents).await?;
+        line.activity_price = activity;
+        lines.push(line);
+    }
+    let tiers = tx.list_tiers().await?;
+    let free_delivery =
+        cart.member.and_then(|m| m.tier_id).is_some_and(|tier| tiers.iter().any(|t| t.id == tier && t.free_delivery));
+    let points = match (cart.member, points.filter(|p| *p > 0)) {
+        (Some(member), Some(points)) => {
+            let balance = tx.points_balance(member.id).await?;
+            if points > balance {
+                return Err(AppError::InsufficientPoints { balance, requested: points });
+            }
+            Some(PointsRedemption {
+                points,
+                rate: PointsRate { points: POINTS_PER_YUAN, fen: 100 },
+                max_share_bp: POINTS_MAX_SHARE_BP,
+            })
+        }
+        (None, Some(_)) => return Err(DomainError::Required { field: "customer_id" }.into()),
+        _ => None,
+    };
+    let request = PriceRequest {
+        lines,
+        customer: pricing::Customer { is_member: cart.member.is_some() || cart.member_prices, first_order: false },
+        channel: price_channel,
+        at: now(),
+        promotions: Vec::new(),
+        coupons: Vec::new(),
+        points,
+        // A tier with free delivery pays no fee at all.
+        delivery: (cart.channel == OrderChannel::Delivery).then_some(Delivery {
+            fee: if free_delivery { Money::ZERO } else { DELIVERY_FEE },
+            free_threshold: Some(FREE_DELIVERY_FROM),
+        }),
+    };
+    Ok(pricing::quote(&request)?)
 }
 
 /// One cart line as the engine needs it: prices in this store and channel, and the category

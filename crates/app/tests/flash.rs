@@ -187,7 +187,7 @@ async fn reservations_become_orders_or_give_everything_back(db: Arc<dyn Database
         (line.breakdown.quantity, line.breakdown.base_amount.fen(), line.breakdown.amount.fen()),
         (2, 13_800, 1_980)
     );
-    assert_eq!(line.breakdown.adjustments[0].source, format!("flash_sale:{sale_id}"));
+    assert_eq!(line.breakdown.adjustments[0].source, format!("activity_price:{sale_id}"));
     assert_eq!(order.order.hold_expires_at, Some(first.expires_at), "the order keeps the reservation's time");
     assert_eq!(levels(db.clone()).await, (4, 0, 10), "no second hold");
     let twice = app.create_order(&keyed("o2"), draft(first.id), &no_reply).await.unwrap_err();

@@ -97,7 +97,8 @@ async fn racing_payments_of_one_order_let_one_win(db: Arc<dyn Database>) {
         .map(|attempt| {
             let (app, ctx, id) = (app.clone(), keyed(&ctx, &format!("pay-{attempt}")), placed.order.id);
             tokio::spawn(async move {
-                let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None };
+                // ¥36 of goods and ¥5 for the delivery (free only from ¥39).
+                let payment = PaymentDraft { method: "cash".into(), amount: 4100, reference: None };
                 app.pay_order(&ctx, id, payment, &no_reply).await
             })
         })

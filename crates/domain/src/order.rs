@@ -450,6 +450,8 @@ pub struct Order {
     pub subtotal: crate::Money,
     /// Σ adjustments (zero or negative).
     pub discount: crate::Money,
+    /// What the delivery costs (not part of any line; zero except for deliveries).
+    pub delivery_fee: crate::Money,
     pub total: crate::Money,
     pub paid: crate::Money,
     pub refunded: crate::Money,
@@ -465,11 +467,15 @@ pub struct Order {
 }
 
 impl Order {
-    /// Totals of `lines`: (subtotal, discount, total), or `None` on overflow.
-    pub fn totals(lines: &[OrderLine]) -> Option<(crate::Money, crate::Money, crate::Money)> {
+    /// Totals of `lines` and a delivery fee: (subtotal, discount, total), or `None` on
+    /// overflow. The total is what the lines cost plus the fee.
+    pub fn totals(
+        lines: &[OrderLine],
+        delivery_fee: crate::Money,
+    ) -> Option<(crate::Money, crate::Money, crate::Money)> {
         let subtotal = crate::Money::checked_sum(lines.iter().map(|l| l.breakdown.base_amount))?;
-        let total = crate::Money::checked_sum(lines.iter().map(|l| l.breakdown.amount))?;
-        Some((subtotal, total.checked_sub(subtotal)?, total))
+        let goods = crate::Money::checked_sum(lines.iter().map(|l| l.breakdown.amount))?;
+        Some((subtotal, goods.checked_sub(subtotal)?, goods.checked_add(delivery_fee)?))
     }
 
     /// Whether the promise was kept; `None` until fulfilled or when nothing was promised.
@@ -565,6 +571,7 @@ mod picking_tests {
                 .collect(),
             subtotal: Money::ZERO,
             discount: Money::ZERO,
+            delivery_fee: Money::ZERO,
             total: Money::ZERO,
             paid: Money::ZERO,
             refunded: Money::ZERO,

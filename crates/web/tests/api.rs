@@ -806,6 +806,16 @@ async fn deliveries_go_to_the_nearest_store_with_stock(db: Arc<dyn Database>) {
     let routed = app.post_with_key(&app.admin, "/api/v1/orders", "route-1", order.clone()).await;
     assert_eq!(routed.status, StatusCode::CREATED, "{}", routed.body);
     assert_eq!(routed.body["store_id"], app.store_a.as_str(), "B has no eggs, A delivers there");
+    // Two boxes at ¥15.90 are under the ¥39 of free delivery: ¥5 on top, as a quote would say.
+    assert_eq!((routed.body["delivery_fee"].as_i64(), routed.body["total"].as_i64()), (Some(500), Some(3680)));
+    let quoted = app
+        .post_as(
+            &app.admin,
+            "/api/v1/price-quotes",
+            json!({"store_id": app.store_a, "channel": "delivery", "lines": [{"sku_id": eggs, "quantity": 2}]}),
+        )
+        .await;
+    assert_eq!(quoted.body["total_payable"], routed.body["total"], "the order costs what the quote said");
     let greedy = with(&order, "lines", json!([{"sku_id": eggs, "quantity": 9}]));
     let none = app.post_with_key(&app.admin, "/api/v1/orders", "route-2", greedy).await;
     assert_eq!(none.body["error"]["code"], "no_store_can_serve");

@@ -11,6 +11,7 @@ CREATE TABLE orders (
     note              TEXT,
     subtotal          BIGINT NOT NULL,
     discount          BIGINT NOT NULL,
+    delivery_fee      BIGINT NOT NULL,
     total             BIGINT NOT NULL,
     paid              BIGINT NOT NULL,
     refunded          BIGINT NOT NULL,

@@ -66,6 +66,7 @@ fn order(row: &Row, lines: Vec<OrderLine>) -> StoreResult<Order> {
         lines,
         subtotal: Money::from_fen(row.try_get("subtotal")?),
         discount: Money::from_fen(row.try_get("discount")?),
+        delivery_fee: Money::from_fen(row.try_get("delivery_fee")?),
         total: Money::from_fen(row.try_get("total")?),
         paid: Money::from_fen(row.try_get("paid")?),
         refunded: Money::from_fen(row.try_get("refunded")?),
@@ -104,8 +105,8 @@ impl OrderRepo for SqlTx {
         sqlx::query(
             "INSERT INTO orders (id, store_id, channel, status, pickup_code, customer_phone, delivery_address, note, \
              subtotal, discount, total, paid, refunded, hold_expires_at, promised_at, fulfilled_at, created_by, \
-             created_at, updated_at, customer_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+             created_at, updated_at, customer_id, delivery_fee) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
         )
         .bind(o.id.as_uuid())
         .bind(o.store_id.as_uuid())
@@ -127,6 +128,7 @@ impl OrderRepo for SqlTx {
         .bind(o.created_at)
         .bind(o.updated_at)
         .bind(o.customer_id.map(|c| c.as_uuid()))
+        .bind(o.delivery_fee.fen())
         .execute(&mut *self.tx)
         .await?;
         for l in &o.lines {

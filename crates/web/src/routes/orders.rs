@@ -110,6 +110,8 @@ pub struct OrderOut {
     subtotal: i64,
     /// Σ adjustments (分, zero or negative).
     discount: i64,
+    /// Deliveries: ¥5, free from ¥39 of goods or for a tier with free delivery (分).
+    delivery_fee: i64,
     total: i64,
     paid: i64,
     refunded: i64,
@@ -144,6 +146,7 @@ impl OrderOut {
             lines: o.lines.iter().map(OrderLineOut::from).collect(),
             subtotal: o.subtotal.fen(),
             discount: o.discount.fen(),
+            delivery_fee: o.delivery_fee.fen(),
             total: o.total.fen(),
             paid: o.paid.fen(),
             refunded: o.refunded.fen(),
