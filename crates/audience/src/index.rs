@@ -1,0 +1,177 @@
+//! The in-memory audience index over dense member ordinals (`u32`).
+//!
+//! Every member attribute lives in a bitmap keyed by what it says: one per tag, one per value of a
+//! categorical field, and a [`BitSlicedIndex`] per numeric field. Setting anything on a member
+//! makes it live (a member of the universe); [`AudienceIndex::remove_member`] forgets it entirely,
+//! so every bitmap stays a subset of the universe.
+
+use std::collections::BTreeMap;
+
+use roaring::RoaringBitmap;
+
+use crate::bsi::BitSlicedIndex;
+use crate::schema::{FieldKind, Schema};
+
+/// The members' values of one categorical field; a member has at most one value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CategoricalField {
+    present: RoaringBitmap,
+    values: BTreeMap<String, RoaringBitmap>,
+}
+
+impl CategoricalField {
+    /// Sets `member`'s value, replacing any previous one.
+    pub fn set(&mut self, member: u32, value: &str) {
+        self.clear(member);
+        self.present.insert(member);
+        self.values.entry(value.to_owned()).or_default().insert(member);
+    }
+
+    /// Removes `member`'s value; returns whether it had one.
+    pub fn clear(&mut self, member: u32) -> bool {
+        if !self.present.remove(member) {
+            return false;
+        }
+        let old = self.values.iter().find(|(_, members)| members.contains(member)).map(|(value, _)| value.clone());
+        if let Some(old) = old
+            && let Some(members) = self.values.get_mut(&old)
+        {
+            members.remove(member);
+            if members.is_empty() {
+                self.values.remove(&old);
+            }
+        }
+        true
+    }
+
+    /// `member`'s value, if it has one.
+    pub fn get(&self, member: u32) -> Option<&str> {
+        if !self.present.contains(member) {
+            return None;
+        }
+        self.values.iter().find(|(_, members)| members.contains(member)).map(|(value, _)| value.as_str())
+    }
+
+    /// The members whose value is `value`.
+    pub fn members_with(&self, value: &str) -> Option<&RoaringBitmap> {
+        self.values.get(value)
+    }
+
+    /// The members that have a value.
+    pub fn present(&self) -> &RoaringBitmap {
+        &self.present
+    }
+}
+
+/// Tags, categorical and numeric attributes of all live members.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AudienceIndex {
+    universe: RoaringBitmap,
+    tags: BTreeMap<String, RoaringBitmap>,
+    categorical: BTreeMap<String, CategoricalField>,
+    numeric: BTreeMap<String, BitSlicedIndex>,
+}
+
+impl AudienceIndex {
+    /// Makes `member` live, with no tags or attributes yet.
+    pub fn insert_member(&mut self, member: u32) {
+        self.universe.insert(member);
+    }
+
+    /// Forgets `member` and everything about it; returns whether it was live.
+    pub fn remove_member(&mut self, member: u32) -> bool {
+        for members in self.tags.values_mut() {
+            members.remove(member);
+        }
+        for field in self.categorical.values_mut() {
+            field.clear(member);
+        }
+        for field in self.numeric.values_mut() {
+            field.clear(member);
+        }
+        self.universe.remove(member)
+    }
+
+    pub fn add_tag(&mut self, member: u32, tag: &str) {
+        self.universe.insert(member);
+        self.tags.entry(tag.to_owned()).or_default().insert(member);
+    }
+
+    /// Removes `tag` from `member`; the tag stays known even when no member carries it.
+    pub fn remove_tag(&mut self, member: u32, tag: &str) -> bool {
+        self.tags.get_mut(tag).is_some_and(|members| members.remove(member))
+    }
+
+    /// Sets `member`'s value of the categorical `field`, replacing any previous one.
+    pub fn set_category(&mut self, member: u32, field: &str, value: &str) {
+        self.universe.insert(member);
+        self.categorical.entry(field.to_owned()).or_default().set(member, value);
+    }
+
+    pub fn clear_category(&mut self, member: u32, field: &str) -> bool {
+        self.categorical.get_mut(field).is_some_and(|values| values.clear(member))
+    }
+
+    /// Sets `member`'s value of the numeric `field`, replacing any previous one.
+    pub fn set_number(&mut self, member: u32, field: &str, value: u64) {
+        self.universe.insert(member);
+        self.numeric.entry(field.to_owned()).or_default().set(member, value);
+    }
+
+    pub fn clear_number(&mut self, member: u32, field: &str) -> bool {
+        self.numeric.get_mut(field).is_some_and(|values| values.clear(member))
+    }
+
+    /// All live members.
+    pub fn universe(&self) -> &RoaringBitmap {
+        &self.universe
+    }
+
+    pub fn tag(&self, name: &str) -> Option<&RoaringBitmap> {
+        self.tags.get(name)
+    }
+
+    pub fn categorical(&self, field: &str) -> Option<&CategoricalField> {
+        self.categorical.get(field)
+    }
+
+    pub fn numeric(&self, field: &str) -> Option<&BitSlicedIndex> {
+        self.numeric.get(field)
+    }
+
+    /// The tags and fields this index holds, to resolve expressions against.
+    pub fn schema(&self) -> Schema {
+        let mut schema = Schema::default();
+        self.tags.keys().for_each(|tag| schema.add_tag(tag.as_str()));
+        self.categorical.keys().for_each(|field| schema.add_field(field.as_str(), FieldKind::Categorical));
+        self.numeric.keys().for_each(|field| schema.add_field(field.as_str(), FieldKind::Numeric));
+        schema
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setters_replace_and_remove_member_forgets_everything() {
+        let mut index = AudienceIndex::default();
+        index.add_tag(7, "爱买生鲜");
+        index.set_category(7, "lifecycle", "growth");
+        index.set_category(7, "lifecycle", "maturity");
+        index.set_number(7, "points", 500);
+        index.set_number(7, "points", 20);
+        let lifecycle = index.categorical("lifecycle");
+        assert_eq!(lifecycle.and_then(|field| field.get(7)), Some("maturity"));
+        assert!(lifecycle.is_some_and(|field| field.members_with("growth").is_none()));
+        assert_eq!(index.numeric("points").and_then(|field| field.get(7)), Some(20));
+
+        assert!(index.remove_member(7));
+        assert!(index.universe().is_empty());
+        assert!(index.tag("爱买生鲜").is_some_and(RoaringBitmap::is_empty));
+        assert_eq!(index.categorical("lifecycle").and_then(|field| field.get(7)), None);
+        assert_eq!(index.numeric("points").and_then(|field| field.get(7)), None);
+        assert!(index.schema().has_tag("爱买生鲜"));
+        assert_eq!(index.schema().field_kind("points"), Some(FieldKind::Numeric));
+    }
+}
