@@ -59,6 +59,9 @@ pub enum AppError {
     /// A removal of points beyond the customer's balance.
     #[error("only {balance} points, {requested} requested")]
     InsufficientPoints { balance: i64, requested: i64 },
+    /// A segment expression that does not parse or names what does not exist.
+    #[error(transparent)]
+    Expression(quanyu_audience::ExprError),
     /// The store is paused or closed.
     #[error("the store is not trading")]
     StoreNotTrading,

@@ -12,6 +12,7 @@
 
 #[macro_use]
 mod write;
+mod audiences;
 mod audit_log;
 mod auth;
 mod catalog;
@@ -37,6 +38,7 @@ use std::sync::Arc;
 
 use quanyu_store::Database;
 
+pub use audiences::{MAX_EXPRESSION, audience_schema};
 pub use auth::{ApiTokenCreated, LoginOutcome, NewApiToken};
 pub use catalog::*;
 pub use context::{Ctx, Idempotency, Origin};
@@ -78,6 +80,7 @@ pub struct App {
     flash: Arc<flash::FlashEngine>,
     sessions: Arc<session_cache::SessionCache>,
     stores_near: Arc<nearby::StoreIndexCache>,
+    audiences: Arc<audiences::AudienceCache>,
 }
 
 impl App {
@@ -88,6 +91,7 @@ impl App {
             flash: Arc::default(),
             sessions: Arc::default(),
             stores_near: Arc::default(),
+            audiences: Arc::default(),
         }
     }
 

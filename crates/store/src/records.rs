@@ -349,3 +349,16 @@ pub struct PointsEntry {
     pub actor_id: Option<StaffId>,
     pub at: Timestamp,
 }
+
+/// What the audience engine knows of one member, as loaded from the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceRow {
+    pub ordinal: i64,
+    pub tier: Option<String>,
+    pub home_store: Option<String>,
+    pub region: Option<String>,
+    pub points: i64,
+    /// Paid less refunded on orders since the cut-off, in 分.
+    pub spend: i64,
+    pub orders: i64,
+}

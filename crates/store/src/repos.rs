@@ -10,10 +10,10 @@ use quanyu_domain::{
 };
 
 use crate::{
-    AuditEntry, AuditFilter, CustomerFilter, CustomerMerge, DocumentFilter, DocumentStep, FlashReservation, FlashSale,
-    IdempotencyRecord, LedgerMismatch, OrderFilter, OrderStep, OutboxEvent, Page, PaymentRecord, PointsEntry,
-    ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult, TokenKind,
-    TokenRecord,
+    AudienceRow, AuditEntry, AuditFilter, CustomerFilter, CustomerMerge, DocumentFilter, DocumentStep,
+    FlashReservation, FlashSale, IdempotencyRecord, LedgerMismatch, OrderFilter, OrderStep, OutboxEvent, Page,
+    PaymentRecord, PointsEntry, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter,
+    StoreResult, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -337,6 +337,9 @@ pub trait CustomerRepo {
     async fn insert_tier(&mut self, tier: &quanyu_domain::loyalty::Tier) -> StoreResult<()>;
     /// Every tier, lowest threshold first (a chain has a handful).
     async fn list_tiers(&mut self) -> StoreResult<Vec<quanyu_domain::loyalty::Tier>>;
+    /// Live members (not merged away) with the attributes audiences select on, by ordinal;
+    /// `after` is the last ordinal of the previous page. Spend and orders count from `since`.
+    async fn audience_rows(&mut self, since: Timestamp, after: i64, limit: u32) -> StoreResult<Vec<AudienceRow>>;
     /// What a customer paid, less refunds, on orders placed since `since`.
     async fn customer_spend(
         &mut self,

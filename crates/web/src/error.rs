@@ -428,6 +428,16 @@ impl From<AppError> for ApiError {
                 format!("Not enough points: {balance} held, {requested} requested"),
             )
             .with_field("points"),
+            AppError::Expression(err) => {
+                let at = err.position();
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    err.code(),
+                    format!("人群表达式第 {} 行第 {} 列有误：{err}", at.line, at.column),
+                    format!("The audience expression is wrong at line {}, column {}: {err}", at.line, at.column),
+                )
+                .with_field("expression")
+            }
             AppError::StoreNotTrading => ApiError::new(
                 StatusCode::CONFLICT,
                 "store_not_trading",

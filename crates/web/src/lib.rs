@@ -51,7 +51,9 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
-    use routes::{audit, auth, catalog, customers, documents, flash, inventory, orders, org, quotes, staff, system};
+    use routes::{
+        audiences, audit, auth, catalog, customers, documents, flash, inventory, orders, org, quotes, staff, system,
+    };
     let state = AppState {
         app,
         options,
@@ -111,6 +113,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}/guide", axum::routing::put(customers::assign_guide))
         .route("/customers/{id}/points", get(customers::points))
         .route("/member-tiers", get(customers::list_tiers).post(customers::create_tier))
+        .route("/audiences/count", post(audiences::count))
         .route("/customers/{id}/points/adjustments", post(customers::adjust_points))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))
         .route("/categories/{id}", get(catalog::get_category).patch(catalog::update_category))

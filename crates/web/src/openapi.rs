@@ -12,7 +12,9 @@ use utoipa::{
     },
 };
 
-use crate::routes::{audit, auth, catalog, customers, documents, flash, inventory, orders, org, quotes, staff, system};
+use crate::routes::{
+    audiences, audit, auth, catalog, customers, documents, flash, inventory, orders, org, quotes, staff, system,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +51,7 @@ same response and has no second effect."
         customers::register_customer, customers::list_customers, customers::lookup_customer, customers::get_customer,
         customers::add_identity, customers::merge_customers, customers::assign_guide, customers::hand_over,
         customers::points, customers::adjust_points, customers::create_tier, customers::list_tiers,
+        audiences::count,
         audit::list_audit,
     ),
     tags(

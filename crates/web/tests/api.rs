@@ -35,6 +35,7 @@ quanyu_store::backend_tests!(
     stock_documents_move_goods_between_stores,
     customers_have_one_identity_across_channels,
     price_quotes_explain_member_prices_points_and_delivery,
+    audiences_count_members_while_typing,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -1132,4 +1133,53 @@ async fn price_quotes_explain_member_prices_points_and_delivery(db: Arc<dyn Data
         )
         .await;
     assert_eq!((free.body["delivery_fee"].as_i64(), free.body["total_payable"].as_i64()), (Some(0), Some(3000)));
+}
+
+async fn audiences_count_members_while_typing(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let silver = json!({"code": "silver", "name": "银卡", "spend_threshold": 0});
+    assert_eq!(app.post_as(&app.admin, "/api/v1/member-tiers", silver).await.status, StatusCode::CREATED);
+    let mut members = Vec::new();
+    for phone in ["13800000001", "13800000002", "13800000003"] {
+        let body = json!({"identities": [{"kind": "phone", "value": phone}]});
+        members
+            .push(app.post_as(&app.cashier_a, "/api/v1/customers", body).await.body["id"].as_str().unwrap().to_owned());
+    }
+    let cashier_c = app.login("cashier-c").await;
+    let south = json!({"identities": [{"kind": "phone", "value": "13900000009"}]});
+    assert_eq!(app.post_as(&cashier_c, "/api/v1/customers", south).await.status, StatusCode::CREATED);
+    let gift = json!({"points": 600, "reason": "活动奖励"});
+    let adjust = format!("/api/v1/customers/{}/points/adjustments", members[0]);
+    assert_eq!(app.post_with_key(&app.admin, &adjust, "g-1", gift).await.status, StatusCode::CREATED);
+
+    let count = |token: String, expression: &str| {
+        let body = json!({"expression": expression});
+        let app = &app;
+        async move { app.post_as(&token, "/api/v1/audiences/count", body).await }
+    };
+    for (expression, expected) in [
+        ("tier = silver", 4),
+        ("points >= 500", 1),
+        ("region = N AND NOT points >= 500", 2),
+        ("(region = S or points between 100 and 1000) and tier in (silver, gold)", 2),
+        ("home_store = \"N-A\" && spend_365d = 0", 3),
+    ] {
+        let counted = count(app.admin.clone(), expression).await;
+        assert_eq!(counted.body["count"], expected, "{expression}: {}", counted.body);
+    }
+    let in_store = count(app.cashier_a.clone(), "tier = silver").await;
+    assert_eq!(in_store.body["count"], 3, "store staff count their store's members");
+
+    let builder = axum::http::Request::post("/api/v1/audiences/count")
+        .header("authorization", format!("Bearer {}", app.admin))
+        .header("content-type", "application/json")
+        .header("accept-language", "en");
+    let broken = app.send(builder, Some(json!({"expression": "points >= "}))).await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(broken.body["error"]["field"], "expression");
+    let message = broken.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("column 11"), "{message}");
+    let unknown = count(app.admin.clone(), "vip = 1").await;
+    assert_eq!(unknown.body["error"]["code"], "unknown_field");
+    assert!(unknown.body["error"]["message"].as_str().unwrap().contains("vip"));
 }

@@ -12,7 +12,7 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::{super::SqlTx, rows::Row};
-use crate::{CustomerFilter, CustomerMerge, CustomerRepo, Page, PointsEntry, StoreError, StoreResult};
+use crate::{AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, Page, PointsEntry, StoreError, StoreResult};
 
 fn customer(row: &Row) -> StoreResult<Customer> {
     let home: Option<Uuid> = row.try_get("home_store_id")?;
@@ -349,6 +349,41 @@ impl CustomerRepo for SqlTx {
                     free_delivery: row.try_get("free_delivery")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn audience_rows(&mut self, since: Timestamp, after: i64, limit: u32) -> StoreResult<Vec<AudienceRow>> {
+        let rows = sqlx::query(
+            "SELECT c.ordinal, t.code AS tier, s.code AS home_store, r.code AS region, \
+             CAST(COALESCE(p.balance, 0) AS BIGINT) AS points, \
+             CAST(COALESCE(o.spend, 0) AS BIGINT) AS spend, CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders \
+             FROM customers c \
+             LEFT JOIN member_tiers t ON t.id = c.tier_id \
+             LEFT JOIN stores s ON s.id = c.home_store_id \
+             LEFT JOIN regions r ON r.id = s.region_id \
+             LEFT JOIN customer_points p ON p.customer_id = c.id \
+             LEFT JOIN (SELECT customer_id, SUM(paid - refunded) AS spend, COUNT(*) AS orders FROM orders \
+                        WHERE customer_id IS NOT NULL AND paid > 0 AND created_at >= $1 GROUP BY customer_id) o \
+               ON o.customer_id = c.id \
+             WHERE c.merged_into IS NULL AND c.ordinal > $2 ORDER BY c.ordinal LIMIT $3",
+        )
+        .bind(since)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AudienceRow {
+                    ordinal: row.try_get("ordinal")?,
+                    tier: row.try_get("tier")?,
+                    home_store: row.try_get("home_store")?,
+                    region: row.try_get("region")?,
+                    points: row.try_get("points")?,
+                    spend: row.try_get("spend")?,
+                    orders: row.try_get("orders")?,
                 })
             })
             .collect()

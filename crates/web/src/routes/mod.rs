@@ -1,6 +1,7 @@
 //! The `/api/v1` routes, one module per area, and the helpers they share for lists and
 //! idempotent creates.
 
+pub mod audiences;
 pub mod audit;
 pub mod auth;
 pub mod catalog;

@@ -1,0 +1,123 @@
+//! Use cases of audiences (人群圈选): how many members a segment expression selects, while the
+//! growth team types it.
+//!
+//! The members' attributes are loaded from the database into an [`AudienceIndex`] (bitmaps over
+//! the customers' dense ordinals), kept per instance and rebuilt at most every [`INDEX_TTL`];
+//! counting is then bitmap algebra. Fields so far: `tier`, `home_store` and `region` (codes),
+//! `points`, `spend_365d` (分 paid less refunded in the last year) and `orders_365d`. Tags,
+//! lifecycle and RFM join with their own use cases, and the index will follow events instead of
+//! being rebuilt.
+//!
+//! Staff below HQ count only within their scope: their region's or store's members.
+
+use std::{
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+
+use quanyu_audience::{AudienceIndex, Expr, FieldKind, Schema};
+use quanyu_domain::{authz::Permission, org::Scope};
+
+use crate::{App, AppError, AppResult, Ctx, write::now};
+
+/// How long the loaded index serves before it is rebuilt.
+pub const INDEX_TTL: Duration = Duration::from_secs(30);
+/// The longest expression accepted.
+pub const MAX_EXPRESSION: usize = 4_000;
+const PAGE: u32 = 5_000;
+
+/// The fields an expression may name, and their kinds.
+pub fn audience_schema() -> Schema {
+    Schema::default()
+        .with_field("tier", FieldKind::Categorical)
+        .with_field("home_store", FieldKind::Categorical)
+        .with_field("region", FieldKind::Categorical)
+        .with_field("points", FieldKind::Numeric)
+        .with_field("spend_365d", FieldKind::Numeric)
+        .with_field("orders_365d", FieldKind::Numeric)
+}
+
+/// The per-instance index of members.
+#[derive(Default)]
+pub(crate) struct AudienceCache {
+    slot: RwLock<Option<(Instant, Arc<AudienceIndex>)>>,
+}
+
+impl App {
+    /// How many members `expression` selects (within the caller's scope).
+    pub async fn audience_count(&self, ctx: &Ctx, expression: &str) -> AppResult<u64> {
+        ctx.require(Permission::ReadCustomers)?;
+        if expression.len() > MAX_EXPRESSION {
+            let max = MAX_EXPRESSION as i64;
+            return Err(quanyu_domain::DomainError::OutOfRange { field: "expression", min: 1, max }.into());
+        }
+        let expr = quanyu_audience::parse(expression, &audience_schema()).map_err(AppError::Expression)?;
+        let index = self.audience_index().await?;
+        let mut members = quanyu_audience::evaluate(&expr, &index);
+        if let Some(scope) = self.scope_filter(ctx).await? {
+            members &= quanyu_audience::evaluate(&scope, &index);
+        }
+        Ok(members.len())
+    }
+
+    /// The expression that limits a region's or store's staff to their members.
+    async fn scope_filter(&self, ctx: &Ctx) -> AppResult<Option<Expr>> {
+        let code = match ctx.actor.scope() {
+            Scope::All => return Ok(None),
+            Scope::Region(region) => {
+                let code = read_tx!(self, |tx| Ok(tx.get_region(region).await?.map(|r| r.code)))?;
+                ("region", code)
+            }
+            Scope::Store(store) => {
+                let code = read_tx!(self, |tx| Ok(tx.get_store(store).await?.map(|s| s.code)))?;
+                ("home_store", code)
+            }
+        };
+        let (field, value) = (code.0, code.1.ok_or(AppError::OutOfScope)?);
+        Ok(Some(Expr::Category { field: field.to_owned(), op: quanyu_audience::CategoryOp::Eq, value }))
+    }
+
+    async fn audience_index(&self) -> AppResult<Arc<AudienceIndex>> {
+        if let Some(index) = self.audiences.fresh() {
+            return Ok(index);
+        }
+        let since = now() - chrono::Duration::days(365);
+        let mut index = AudienceIndex::default();
+        let mut after = 0i64;
+        loop {
+            let rows = read_tx!(self, |tx| Ok(tx.audience_rows(since, after, PAGE).await?))?;
+            for row in &rows {
+                let Ok(member) = u32::try_from(row.ordinal) else { continue };
+                index.insert_member(member);
+                let categories = [("tier", &row.tier), ("home_store", &row.home_store), ("region", &row.region)];
+                for (field, value) in categories {
+                    if let Some(value) = value {
+                        index.set_category(member, field, value);
+                    }
+                }
+                let numbers = [("points", row.points), ("spend_365d", row.spend), ("orders_365d", row.orders)];
+                for (field, value) in numbers {
+                    index.set_number(member, field, u64::try_from(value).unwrap_or(0));
+                }
+            }
+            match rows.last() {
+                Some(last) if rows.len() == PAGE as usize => after = last.ordinal,
+                _ => break,
+            }
+        }
+        let index = Arc::new(index);
+        self.audiences.put(index.clone());
+        Ok(index)
+    }
+}
+
+impl AudienceCache {
+    fn fresh(&self) -> Option<Arc<AudienceIndex>> {
+        let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().filter(|(built, _)| built.elapsed() < INDEX_TTL).map(|(_, index)| index.clone())
+    }
+
+    fn put(&self, index: Arc<AudienceIndex>) {
+        *self.slot.write().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), index));
+    }
+}
