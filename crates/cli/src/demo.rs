@@ -85,6 +85,8 @@ pub async fn seed(app: &App, seed: u64, show_progress: bool) -> anyhow::Result<D
 
     bar.set_message("stock");
     crate::demo_stock::seed(app, &chain, seed).await?;
+    bar.set_message("members");
+    crate::demo_members::seed(app, seed).await?;
 
     let patch = ChainPatch { name: Some(chain.name.clone()), time_zone: Some("Asia/Shanghai".to_owned()) };
     app.update_chain(&ctx, patch).await?;
@@ -151,6 +153,7 @@ async fn print_logins(app: &App, port: u16) -> anyhow::Result<()> {
     println!("    admin           HQ admin, the whole chain");
     println!("    sm-sh001        store manager, SH001 {first_store}");
     println!("    cashier-sh001   cashier, SH001 {first_store}");
+    println!("    guide-sh001     guide, SH001 (5 members of the store are theirs)");
     println!("    rm-sh           region manager, 上海大区");
     println!();
     Ok(())
