@@ -15,15 +15,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use quanyu_audience::{AudienceIndex, Expr, FieldKind, Schema};
-use quanyu_domain::{authz::Permission, org::Scope};
+use quanyu_audience::{AudienceIndex, Expr, FieldKind, RoaringBitmap, Schema};
+use quanyu_domain::{authz::Permission, customer::Customer, org::Scope};
 
-use crate::{App, AppError, AppResult, Ctx, write::now};
+use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
 
 /// How long the loaded index serves before it is rebuilt.
 pub const INDEX_TTL: Duration = Duration::from_secs(30);
 /// The longest expression accepted.
 pub const MAX_EXPRESSION: usize = 4_000;
+/// The most members one export returns.
+pub const MAX_EXPORT: u64 = 100_000;
 const PAGE: u32 = 5_000;
 
 /// The fields an expression may name, and their kinds.
@@ -47,6 +49,28 @@ impl App {
     /// How many members `expression` selects (within the caller's scope).
     pub async fn audience_count(&self, ctx: &Ctx, expression: &str) -> AppResult<u64> {
         ctx.require(Permission::ReadCustomers)?;
+        Ok(self.select(ctx, expression).await?.len())
+    }
+
+    /// The members `expression` selects, by ordinal, each with their first phone, for a
+    /// campaign or a hand-off to guides (HQ). At most [`MAX_EXPORT`] rows.
+    pub async fn audience_members(&self, ctx: &Ctx, expression: &str) -> AppResult<Vec<(Customer, Option<String>)>> {
+        ctx.require(Permission::ExportCustomers)?;
+        let members = self.select(ctx, expression).await?;
+        if members.len() > MAX_EXPORT {
+            return Err(AppError::TooManyMembers { count: members.len(), max: MAX_EXPORT });
+        }
+        let ordinals: Vec<i64> = members.iter().map(i64::from).collect();
+        let rows = read_tx!(self, |tx| Ok(tx.customers_by_ordinals(&ordinals).await?))?;
+        let change = Change::new("audience.exported", "audience", "export")
+            .set("expression", &expression)
+            .set("members", &rows.len());
+        write_tx!(self, |tx| change.record(tx, Some(ctx)).await)?;
+        Ok(rows)
+    }
+
+    /// The bitmap of members an expression selects within the caller's scope.
+    async fn select(&self, ctx: &Ctx, expression: &str) -> AppResult<RoaringBitmap> {
         if expression.len() > MAX_EXPRESSION {
             let max = MAX_EXPRESSION as i64;
             return Err(quanyu_domain::DomainError::OutOfRange { field: "expression", min: 1, max }.into());
@@ -57,7 +81,7 @@ impl App {
         if let Some(scope) = self.scope_filter(ctx).await? {
             members &= quanyu_audience::evaluate(&scope, &index);
         }
-        Ok(members.len())
+        Ok(members)
     }
 
     /// The expression that limits a region's or store's staff to their members.

@@ -62,6 +62,9 @@ pub enum AppError {
     /// A segment expression that does not parse or names what does not exist.
     #[error(transparent)]
     Expression(quanyu_audience::ExprError),
+    /// An export would hold more members than one may.
+    #[error("{count} members selected, at most {max} may be exported")]
+    TooManyMembers { count: u64, max: u64 },
     /// The store is paused or closed.
     #[error("the store is not trading")]
     StoreNotTrading,

@@ -38,7 +38,7 @@ use std::sync::Arc;
 
 use quanyu_store::Database;
 
-pub use audiences::{MAX_EXPRESSION, audience_schema};
+pub use audiences::{MAX_EXPORT, MAX_EXPRESSION, audience_schema};
 pub use auth::{ApiTokenCreated, LoginOutcome, NewApiToken};
 pub use catalog::*;
 pub use context::{Ctx, Idempotency, Origin};

@@ -42,8 +42,11 @@ pub enum Permission {
     ReadCustomers,
     /// Register customers and add identifiers (cashiers, guides and above).
     ManageCustomers,
-    /// Merge two profiles of one person, bind and hand over guides (store managers and above).
+    /// Merge two profiles of one person, bind and hand over guides, adjust points (store
+    /// managers and above).
     MergeCustomers,
+    /// Export members with their phone numbers (HQ).
+    ExportCustomers,
     /// Take orders: create, take payment, cancel, refund (within scope).
     SellOrders,
     /// Move orders through picking, packing, dispatch and completion (within scope).
@@ -73,6 +76,7 @@ impl Role {
                     | ReadOrders
                     | ManageCustomers
                     | MergeCustomers
+                    | ExportCustomers
             ),
             Role::RegionManager | Role::StoreManager => {
                 matches!(

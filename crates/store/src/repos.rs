@@ -340,6 +340,11 @@ pub trait CustomerRepo {
     /// Live members (not merged away) with the attributes audiences select on, by ordinal;
     /// `after` is the last ordinal of the previous page. Spend and orders count from `since`.
     async fn audience_rows(&mut self, since: Timestamp, after: i64, limit: u32) -> StoreResult<Vec<AudienceRow>>;
+    /// The live customers with these ordinals, by ordinal, each with their first phone.
+    async fn customers_by_ordinals(
+        &mut self,
+        ordinals: &[i64],
+    ) -> StoreResult<Vec<(quanyu_domain::customer::Customer, Option<String>)>>;
     /// What a customer paid, less refunds, on orders placed since `since`.
     async fn customer_spend(
         &mut self,

@@ -438,6 +438,13 @@ impl From<AppError> for ApiError {
                 )
                 .with_field("expression")
             }
+            AppError::TooManyMembers { count, max } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too_many_members",
+                format!("选中 {count} 位会员，单次最多导出 {max} 位，请缩小人群"),
+                format!("{count} members selected; at most {max} can be exported at once: narrow the audience"),
+            )
+            .with_field("expression"),
             AppError::StoreNotTrading => ApiError::new(
                 StatusCode::CONFLICT,
                 "store_not_trading",

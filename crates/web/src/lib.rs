@@ -114,6 +114,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}/points", get(customers::points))
         .route("/member-tiers", get(customers::list_tiers).post(customers::create_tier))
         .route("/audiences/count", post(audiences::count))
+        .route("/audiences/export", post(audiences::export))
         .route("/customers/{id}/points/adjustments", post(customers::adjust_points))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))
         .route("/categories/{id}", get(catalog::get_category).patch(catalog::update_category))

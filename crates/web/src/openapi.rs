@@ -51,7 +51,7 @@ same response and has no second effect."
         customers::register_customer, customers::list_customers, customers::lookup_customer, customers::get_customer,
         customers::add_identity, customers::merge_customers, customers::assign_guide, customers::hand_over,
         customers::points, customers::adjust_points, customers::create_tier, customers::list_tiers,
-        audiences::count,
+        audiences::count, audiences::export,
         audit::list_audit,
     ),
     tags(

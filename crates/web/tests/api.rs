@@ -1182,4 +1182,15 @@ async fn audiences_count_members_while_typing(db: Arc<dyn Database>) {
     let unknown = count(app.admin.clone(), "vip = 1").await;
     assert_eq!(unknown.body["error"]["code"], "unknown_field");
     assert!(unknown.body["error"]["message"].as_str().unwrap().contains("vip"));
+
+    // HQ exports the members of a segment as CSV; store staff may not.
+    let export = json!({"expression": "region = N and points >= 500"});
+    let refused = app.post_as(&app.cashier_a, "/api/v1/audiences/export", export.clone()).await;
+    assert_eq!(refused.body["error"]["code"], "forbidden");
+    let csv = app.post_as(&app.admin, "/api/v1/audiences/export", export).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines[0], "ordinal,customer_id,display_name,phone,home_store_id,guide_id");
+    assert_eq!(lines.len(), 2, "{}", csv.text);
+    assert!(lines[1].contains(&members[0]) && lines[1].contains("13800000001"), "{}", lines[1]);
 }

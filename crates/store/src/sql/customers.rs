@@ -11,7 +11,7 @@ use quanyu_domain::{
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{super::SqlTx, rows::Row};
+use super::{super::SqlTx, Placeholders, rows::Row};
 use crate::{AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, Page, PointsEntry, StoreError, StoreResult};
 
 fn customer(row: &Row) -> StoreResult<Customer> {
@@ -387,6 +387,26 @@ impl CustomerRepo for SqlTx {
                 })
             })
             .collect()
+    }
+
+    async fn customers_by_ordinals(&mut self, ordinals: &[i64]) -> StoreResult<Vec<(Customer, Option<String>)>> {
+        let mut found = Vec::with_capacity(ordinals.len());
+        for chunk in ordinals.chunks(500) {
+            let sql = format!(
+                "SELECT c.*, (SELECT MIN(i.value) FROM customer_identities i \
+                 WHERE i.customer_id = c.id AND i.kind = 'phone') AS phone \
+                 FROM customers c WHERE c.merged_into IS NULL AND c.ordinal IN ({}) ORDER BY c.ordinal",
+                Placeholders::new().list(chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for ordinal in chunk {
+                query = query.bind(*ordinal);
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.push((customer(&row)?, row.try_get("phone")?));
+            }
+        }
+        Ok(found)
     }
 
     async fn customer_spend(&mut self, customer_id: CustomerId, since: Timestamp) -> StoreResult<Money> {
