@@ -10,10 +10,7 @@
 //!
 //! Staff below HQ count only within their scope: their region's or store's members.
 
-use std::{
-    sync::{Arc, RwLock},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use quanyu_audience::{AudienceIndex, Expr, FieldKind, RoaringBitmap, Schema};
 use quanyu_domain::{authz::Permission, customer::Customer, org::Scope};
@@ -37,12 +34,6 @@ pub fn audience_schema() -> Schema {
         .with_field("points", FieldKind::Numeric)
         .with_field("spend_365d", FieldKind::Numeric)
         .with_field("orders_365d", FieldKind::Numeric)
-}
-
-/// The per-instance index of members.
-#[derive(Default)]
-pub(crate) struct AudienceCache {
-    slot: RwLock<Option<(Instant, Arc<AudienceIndex>)>>,
 }
 
 impl App {
@@ -132,16 +123,5 @@ impl App {
         let index = Arc::new(index);
         self.audiences.put(index.clone());
         Ok(index)
-    }
-}
-
-impl AudienceCache {
-    fn fresh(&self) -> Option<Arc<AudienceIndex>> {
-        let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref().filter(|(built, _)| built.elapsed() < INDEX_TTL).map(|(_, index)| index.clone())
-    }
-
-    fn put(&self, index: Arc<AudienceIndex>) {
-        *self.slot.write().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), index));
     }
 }

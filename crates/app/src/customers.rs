@@ -326,7 +326,7 @@ impl App {
 }
 
 /// Follows merges from `id` to the profile that stands now.
-async fn resolve(tx: &mut dyn Tx, id: CustomerId) -> AppResult<Customer> {
+pub(crate) async fn resolve(tx: &mut dyn Tx, id: CustomerId) -> AppResult<Customer> {
     let mut customer = tx.get_customer(id).await?.ok_or(AppError::NotFound { entity: "customer" })?;
     for _ in 0..MAX_MERGE_HOPS {
         let Some(next) = customer.merged_into else { return Ok(customer) };

@@ -15,6 +15,7 @@ mod write;
 mod audiences;
 mod audit_log;
 mod auth;
+mod cached;
 mod catalog;
 mod change;
 mod context;
@@ -79,8 +80,10 @@ pub struct App {
     config: Arc<AppConfig>,
     flash: Arc<flash::FlashEngine>,
     sessions: Arc<session_cache::SessionCache>,
-    stores_near: Arc<nearby::StoreIndexCache>,
-    audiences: Arc<audiences::AudienceCache>,
+    /// Open stores for nearest-store search.
+    stores_near: Arc<cached::Cached<quanyu_domain::spatial::SpatialIndex<quanyu_domain::org::Store>>>,
+    /// Members for audience counts.
+    audiences: Arc<cached::Cached<quanyu_audience::AudienceIndex>>,
 }
 
 impl App {
@@ -90,8 +93,8 @@ impl App {
             config: Arc::new(config),
             flash: Arc::default(),
             sessions: Arc::default(),
-            stores_near: Arc::default(),
-            audiences: Arc::default(),
+            stores_near: Arc::new(cached::Cached::new(nearby::INDEX_TTL)),
+            audiences: Arc::new(cached::Cached::new(audiences::INDEX_TTL)),
         }
     }
 

@@ -133,8 +133,8 @@ impl App {
             let page = self.list_customers(&ctx, Default::default(), cursor.as_deref(), Some(500)).await?;
             for customer in &page.items {
                 let id = customer.id;
-                let moved = write_tx!(self, |tx| assess_tier(tx, &ctx, id, at, true).await)?;
-                changed += usize::from(moved);
+                let assessed = write_tx!(self, |tx| assess_tier(tx, &ctx, id, at, true).await)?;
+                changed += usize::from(assessed.changed);
             }
             match page.next_cursor {
                 Some(next) => cursor = Some(next.0),
@@ -172,23 +172,30 @@ impl App {
     }
 }
 
+/// Where a tier assessment left a customer.
+pub(crate) struct Assessed {
+    /// The tier they hold now.
+    pub tier: Option<Tier>,
+    pub changed: bool,
+}
+
 /// Moves a customer to the tier their spend in the year before `at` holds: only upwards unless
-/// `review` (the periodic review also downgrades). Returns whether the tier changed.
+/// `review` (the periodic review also downgrades).
 pub(crate) async fn assess_tier(
     tx: &mut dyn Tx,
     ctx: &Ctx,
     customer_id: CustomerId,
     at: Timestamp,
     review: bool,
-) -> AppResult<bool> {
+) -> AppResult<Assessed> {
     let tiers = tx.list_tiers().await?;
-    if tiers.is_empty() {
-        return Ok(false);
-    }
     let mut customer = tx.get_customer(customer_id).await?.ok_or(AppError::NotFound { entity: "customer" })?;
+    let current = tiers.iter().find(|t| Some(t.id) == customer.tier_id);
+    if tiers.is_empty() {
+        return Ok(Assessed { tier: None, changed: false });
+    }
     let spend = tx.customer_spend(customer_id, at - Duration::days(loyalty::TIER_WINDOW_DAYS)).await?;
     let held = loyalty::tier_for(&tiers, spend);
-    let current = tiers.iter().find(|t| Some(t.id) == customer.tier_id);
     let better = match (held, current) {
         (Some(held), Some(current)) => {
             held.spend_threshold > current.spend_threshold || (review && held.id != current.id)
@@ -198,7 +205,7 @@ pub(crate) async fn assess_tier(
         (None, None) => false,
     };
     if !better {
-        return Ok(false);
+        return Ok(Assessed { tier: current.cloned(), changed: false });
     }
     let before = current.map(|t| t.code.clone()).unwrap_or_default();
     customer.tier_id = held.map(|t| t.id);
@@ -209,17 +216,15 @@ pub(crate) async fn assess_tier(
         .set("spend", &spend.fen())
         .record(tx, Some(ctx))
         .await?;
-    Ok(true)
+    Ok(Assessed { tier: held.cloned(), changed: true })
 }
 
 /// Points for a paid order of a member, in the payment's transaction; the payment may first
 /// lift the member to a higher tier, whose multiplier then applies.
 pub(crate) async fn earn_for_order(tx: &mut dyn Tx, ctx: &Ctx, order: &Order) -> AppResult<()> {
     let Some(customer_id) = order.customer_id else { return Ok(()) };
-    assess_tier(tx, ctx, customer_id, order.updated_at, false).await?;
-    let tier_id = tx.get_customer(customer_id).await?.and_then(|c| c.tier_id);
-    let multiplier =
-        tx.list_tiers().await?.into_iter().find(|t| Some(t.id) == tier_id).map_or(10_000, |t| t.points_multiplier_bp);
+    let tier = assess_tier(tx, ctx, customer_id, order.updated_at, false).await?.tier;
+    let multiplier = tier.map_or(10_000, |t| t.points_multiplier_bp);
     let rule = PointsRule::default();
     let points = loyalty::earned_at(order.paid, rule, multiplier);
     if points == 0 {

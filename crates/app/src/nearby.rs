@@ -1,11 +1,7 @@
 //! Finding the stores near a customer (LBS): open stores by distance, whether each delivers to
 //! the point, and whether it is trading right now.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use quanyu_domain::{
     geo::Coordinates,
@@ -146,25 +142,3 @@ impl App {
 /// How long the store index serves before it is rebuilt: what another instance changed shows
 /// up within this; what this instance changes shows up at once.
 pub const INDEX_TTL: Duration = Duration::from_secs(30);
-
-/// The cached spatial index of open stores.
-#[derive(Default)]
-pub(crate) struct StoreIndexCache {
-    slot: RwLock<Option<(Instant, Arc<SpatialIndex<Store>>)>>,
-}
-
-impl StoreIndexCache {
-    fn fresh(&self) -> Option<Arc<SpatialIndex<Store>>> {
-        let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref().filter(|(built, _)| built.elapsed() < INDEX_TTL).map(|(_, index)| index.clone())
-    }
-
-    fn put(&self, index: Arc<SpatialIndex<Store>>) {
-        *self.slot.write().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), index));
-    }
-
-    /// Drops the index: the next search rebuilds it.
-    pub(crate) fn invalidate(&self) {
-        *self.slot.write().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-}

@@ -29,7 +29,7 @@ use crate::{
     inventory::{apply_batch, batch_entries},
     listing::Cursor,
     org::{scoped_place, store_in_scope},
-    quotes::{Cart, price_cart},
+    quotes::{Cart, PricedCart, price_cart},
     staff::parse_phone,
     write::now,
 };
@@ -216,7 +216,8 @@ impl App {
         let id = OrderId::new();
         write_idempotent!(self, ctx, reply, |tx| {
             let store = store_in_scope(ctx, tx, store_id).await?;
-            let customer_id = buyer(tx, draft.customer_id, customer_phone.as_ref()).await?;
+            let member = buyer(tx, draft.customer_id, customer_phone.as_ref()).await?;
+            let customer_id = member.as_ref().map(|m| m.id);
             if store.status != StoreStatus::Open {
                 return Err(AppError::StoreNotTrading);
             }
@@ -237,21 +238,17 @@ impl App {
                 }
                 _ => crate::quotes::cart_lines(&draft.lines)?,
             };
-            let member = match customer_id {
-                Some(id) => tx.get_customer(id).await?,
-                None => None,
-            };
             let cart =
                 Cart { store_id, channel, lines: &cart_lines, member: member.as_ref(), member_prices: draft.member };
-            let priced = price_cart(tx, &cart, None).await?;
+            let PricedCart { breakdown: priced, items } = price_cart(tx, &cart, None).await?;
             let mut lines = Vec::with_capacity(priced.lines.len());
             let mut holds = Vec::new();
-            for (priced, &(sku_id, quantity, activity)) in priced.lines.iter().zip(&cart_lines) {
-                let sku = tx.get_sku(sku_id).await?.ok_or(AppError::NotFound { entity: "sku" })?;
-                let product = tx.get_product(sku.product_id).await?;
-                let sku_name = line_name(product.as_ref(), &sku);
+            for ((priced, (sku, product)), &(sku_id, quantity, activity)) in
+                priced.lines.iter().zip(&items).zip(&cart_lines)
+            {
+                let sku_name = line_name(Some(product), sku);
                 // A flash reservation already holds its stock; services hold none.
-                if activity.is_none() && product.is_none_or(|p| p.kind != ProductKind::Service) {
+                if activity.is_none() && product.kind != ProductKind::Service {
                     holds.push((sku_id, StockChange::Reserve(Qty::new(quantity))));
                 }
                 lines.push(OrderLine {
@@ -788,7 +785,7 @@ async fn buyer(
     tx: &mut dyn Tx,
     customer_id: Option<quanyu_domain::ids::CustomerId>,
     phone: Option<&quanyu_domain::text::Phone>,
-) -> AppResult<Option<quanyu_domain::ids::CustomerId>> {
+) -> AppResult<Option<quanyu_domain::customer::Customer>> {
     let id = match (customer_id, phone) {
         (Some(id), _) => id,
         (None, Some(phone)) => match tx.customer_by_identity(&quanyu_domain::customer::Identity::phone(phone)).await? {
@@ -797,10 +794,8 @@ async fn buyer(
         },
         (None, None) => return Ok(None),
     };
-    let mut customer =
-        tx.get_customer(id).await?.ok_or(AppError::UnknownReference { field: "customer_id", entity: "customer" })?;
-    while let Some(next) = customer.merged_into {
-        customer = tx.get_customer(next).await?.ok_or(AppError::NotFound { entity: "customer" })?;
+    match crate::customers::resolve(tx, id).await {
+        Err(AppError::NotFound { .. }) => Err(AppError::UnknownReference { field: "customer_id", entity: "customer" }),
+        found => found.map(Some),
     }
-    Ok(Some(customer.id))
 }

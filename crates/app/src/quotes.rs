@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use quanyu_domain::{
     DomainError, Money,
     authz::Permission,
-    catalog::{Channel, ListingStatus, effective_price},
+    catalog::{Channel, ListingStatus, Product, Sku, effective_price},
     customer::Customer,
     ids::{CategoryId, CustomerId, SkuId, StoreId},
     inventory::Qty,
@@ -56,7 +56,7 @@ impl App {
         read_tx!(self, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
             let cart = Cart { store_id, channel, lines: &lines, member: member.as_ref(), member_prices: false };
-            price_cart(tx, &cart, draft.points).await
+            Ok(price_cart(tx, &cart, draft.points).await?.breakdown)
         })
     }
 }
@@ -86,9 +86,15 @@ pub(crate) fn cart_lines(lines: &[LineDraft]) -> AppResult<Vec<(SkuId, i64, Opti
         .collect()
 }
 
+/// A priced cart, with the SKU and product of each line (in line order) as pricing read them.
+pub(crate) struct PricedCart {
+    pub breakdown: PriceBreakdown,
+    pub items: Vec<(Sku, Product)>,
+}
+
 /// Prices a cart through the engine: prices from the catalog and the store, the member's tier
 /// for free delivery, `points` to redeem from the member's balance.
-pub(crate) async fn price_cart(tx: &mut dyn Tx, cart: &Cart<'_>, points: Option<i64>) -> AppResult<PriceBreakdown> {
+pub(crate) async fn price_cart(tx: &mut dyn Tx, cart: &Cart<'_>, points: Option<i64>) -> AppResult<PricedCart> {
     let price_channel = match cart.channel {
         OrderChannel::Delivery | OrderChannel::Pickup | OrderChannel::Appointment => Channel::Online,
         _ => Channel::Store,
@@ -96,10 +102,13 @@ pub(crate) async fn price_cart(tx: &mut dyn Tx, cart: &Cart<'_>, points: Option<
     let parents: HashMap<CategoryId, Option<CategoryId>> =
         tx.all_categories().await?.into_iter().map(|c| (c.id, c.parent_id)).collect();
     let mut lines = Vec::with_capacity(cart.lines.len());
+    let mut items = Vec::with_capacity(cart.lines.len());
     for (index, &(sku_id, quantity, activity)) in cart.lines.iter().enumerate() {
-        let mut line = cart_line(tx, cart.store_id, price_channel, sku_id, quantity, index, &parents).await?;
+        let (mut line, sku, product) =
+            cart_line(tx, cart.store_id, price_channel, sku_id, quantity, index, &parents).await?;
         line.activity_price = activity;
         lines.push(line);
+        items.push((sku, product));
     }
     let tiers = tx.list_tiers().await?;
     let free_delivery =
@@ -133,11 +142,11 @@ pub(crate) async fn price_cart(tx: &mut dyn Tx, cart: &Cart<'_>, points: Option<
             free_threshold: Some(FREE_DELIVERY_FROM),
         }),
     };
-    Ok(pricing::quote(&request)?)
+    Ok(PricedCart { breakdown: pricing::quote(&request)?, items })
 }
 
-/// One cart line as the engine needs it: prices in this store and channel, and the category
-/// with its ancestors (so category-scoped rules reach it).
+/// One cart line as the engine needs it (prices in this store and channel, and the category
+/// with its ancestors, so category-scoped rules reach it), with its SKU and product.
 async fn cart_line(
     tx: &mut dyn Tx,
     store_id: StoreId,
@@ -146,7 +155,7 @@ async fn cart_line(
     quantity: i64,
     index: usize,
     parents: &HashMap<CategoryId, Option<CategoryId>>,
-) -> AppResult<CartLine> {
+) -> AppResult<(CartLine, Sku, Product)> {
     let sku = tx.get_sku(sku_id).await?.ok_or(AppError::UnknownReference { field: "sku_id", entity: "sku" })?;
     let settings = tx.get_store_sku(store_id, sku_id).await?;
     let price = effective_price(&sku, channel, settings.as_ref());
@@ -160,7 +169,7 @@ async fn cart_line(
         ancestors.push(parent);
         next = parents.get(&parent).copied().flatten();
     }
-    Ok(CartLine {
+    let line = CartLine {
         line_no: i32::try_from(index + 1).unwrap_or(i32::MAX),
         sku_id,
         category_id: product.category_id,
@@ -170,5 +179,6 @@ async fn cart_line(
         unit_price: price.regular,
         member_unit_price: (price.member < price.regular).then_some(price.member),
         activity_price: None,
-    })
+    };
+    Ok((line, sku, product))
 }

@@ -6,8 +6,8 @@ use std::{sync::Arc, time::Instant};
 use anyhow::{Context, bail};
 use chrono::Duration;
 use quanyu_app::{
-    App, AppConfig, CategoryDraft, Ctx, FlashSaleDraft, Idempotency, NewApiToken, PriceDraft, ProductDraft,
-    RegionDraft, SkuDraft, StaffDraft, StoreDraft, StoredReply, Written,
+    App, AppConfig, CategoryDraft, Ctx, FlashSaleDraft, NewApiToken, PriceDraft, ProductDraft, RegionDraft, SkuDraft,
+    StaffDraft, StoreDraft,
 };
 use quanyu_domain::inventory::{MovementKind, StockChange};
 
@@ -15,18 +15,8 @@ use crate::{
     args::{FlashSaleBenchArgs, NearestBenchArgs},
     commands::open_database,
     config::Settings,
+    seeding::{fresh, keyed, no_reply},
 };
-
-fn no_reply<T>(_: &T) -> StoredReply {
-    StoredReply { status: 201, body: Vec::new() }
-}
-
-fn fresh<T>(written: Written<T>) -> anyhow::Result<T> {
-    match written {
-        Written::Fresh(value) => Ok(value),
-        Written::Replayed(_) => bail!("seeding replayed a write"),
-    }
-}
 
 pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
     let settings = Settings::load(&args.database, None)?;
@@ -115,10 +105,7 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
                 let mut refused = 0u64;
                 for n in 0..per_task {
                     let key = format!("{task}-{n}");
-                    let ctx = Ctx {
-                        idempotency: Some(Idempotency { key: key.clone(), fingerprint: key.clone() }),
-                        ..Ctx::system()
-                    };
+                    let ctx = keyed(&key);
                     let begun = Instant::now();
                     match app.reserve_flash_sale(&ctx, sale_id, &key, 1).await {
                         Ok(_) => latencies.push(begun.elapsed()),

@@ -4,22 +4,17 @@
 
 use std::collections::HashMap;
 
-use quanyu_app::{App, Ctx, CustomerDraft, Idempotency, StoredReply, TierDraft, Written};
+use quanyu_app::{App, Ctx, CustomerDraft, TierDraft};
 use quanyu_domain::{ids::StaffId, org::Role};
 use quanyu_store::{StaffFilter, StoreFilter};
 
-use crate::rng::Rng;
+use crate::{
+    rng::Rng,
+    seeding::{fresh, keyed, no_reply},
+};
 
 const MEMBERS_PER_STORE: usize = 5;
 const SURNAMES: [&str; 12] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙"];
-
-fn no_reply<T>(_: &T) -> StoredReply {
-    StoredReply { status: 201, body: Vec::new() }
-}
-
-fn keyed(key: String) -> Ctx {
-    Ctx { idempotency: Some(Idempotency { fingerprint: key.clone(), key }), ..Ctx::system() }
-}
 
 pub async fn seed(app: &App, seed: u64) -> anyhow::Result<()> {
     let system = Ctx::system();
@@ -67,13 +62,11 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<()> {
                     home_store_id: Some(store.id),
                     guide_id: guide,
                 };
-                let Written::Fresh(member) = app.register_customer(&system, draft, &no_reply).await? else {
-                    anyhow::bail!("the demo members were already seeded");
-                };
+                let member = fresh(app.register_customer(&system, draft, &no_reply).await?)?;
                 let points = rng.range(0, 30) * 100;
                 if points > 0 {
                     let key = format!("demo:points:{n}");
-                    app.adjust_points(&keyed(key), member.customer.id, points, Some("开卡礼"), &no_reply).await?;
+                    app.adjust_points(&keyed(&key), member.customer.id, points, Some("开卡礼"), &no_reply).await?;
                 }
             }
         }

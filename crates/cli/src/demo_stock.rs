@@ -3,16 +3,18 @@
 //! staple SKUs; and one store has a requisition waiting for its region's approval.
 
 use anyhow::Context as _;
-use quanyu_app::{
-    App, Ctx, DocumentDetail, DocumentDraft, DocumentLineDraft, DocumentStepDraft, Idempotency, StoredReply,
-};
+use quanyu_app::{App, Ctx, DocumentDraft, DocumentLineDraft, DocumentStepDraft};
 use quanyu_domain::{
     ids::{DocumentId, SkuId},
     org::{Store, StoreKind},
 };
 use quanyu_store::{SkuFilter, StoreFilter};
 
-use crate::{demo_data::DemoChain, rng::Rng};
+use crate::{
+    demo_data::DemoChain,
+    rng::Rng,
+    seeding::{fresh, keyed, no_reply},
+};
 
 const SUPPLIER: &str = "鲜丰供应链有限公司";
 /// The assortment every location stocks: the first SKUs of the catalog (the first pages a
@@ -92,19 +94,8 @@ pub async fn seed(app: &App, chain: &DemoChain, seed: u64) -> anyhow::Result<()>
     Ok(())
 }
 
-fn keyed(key: &str) -> Ctx {
-    Ctx { idempotency: Some(Idempotency { key: key.to_owned(), fingerprint: key.to_owned() }), ..Ctx::system() }
-}
-
-fn no_reply(_: &DocumentDetail) -> StoredReply {
-    StoredReply { status: 201, body: Vec::new() }
-}
-
 async fn create(app: &App, key: &str, draft: DocumentDraft) -> anyhow::Result<DocumentId> {
-    match app.create_document(&keyed(key), draft, &no_reply).await? {
-        quanyu_app::Written::Fresh(detail) => Ok(detail.document.id),
-        quanyu_app::Written::Replayed(_) => anyhow::bail!("the demo stock was already seeded"),
-    }
+    Ok(fresh(app.create_document(&keyed(key), draft, &no_reply).await?)?.document.id)
 }
 
 async fn step(app: &App, key: &str, id: DocumentId, step: &str) -> anyhow::Result<()> {
