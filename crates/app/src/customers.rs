@@ -12,6 +12,7 @@ use quanyu_domain::{
     authz::{Permission, StorePlace},
     customer::{self, Customer, Identity},
     ids::{CustomerId, StaffId, StoreId},
+    marketing::AutoIssue,
     org::{Role, Scope, Staff, StaffStatus},
 };
 use quanyu_store::{CustomerFilter, CustomerMerge, Tx, UniqueKey};
@@ -129,6 +130,7 @@ impl App {
                         updated_at: at,
                     };
                     tx.insert_customer(&customer).await?;
+                    crate::coupons::auto_issue(tx, ctx, AutoIssue::NewMember, customer.id).await?;
                     (customer, false)
                 }
                 [one] => (tx.get_customer(*one).await?.ok_or(AppError::NotFound { entity: "customer" })?, true),

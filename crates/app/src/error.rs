@@ -59,6 +59,17 @@ pub enum AppError {
     /// A removal of points beyond the customer's balance.
     #[error("only {balance} points, {requested} requested")]
     InsufficientPoints { balance: i64, requested: i64 },
+    /// A coupon template issues no coupon now: paused, ended, not claimable, budget spent, or
+    /// the customer's limit reached.
+    #[error("no coupon issued: {0}")]
+    CouponIssue(quanyu_domain::marketing::IssueRefusal),
+    /// The coupon is not in this customer's wallet ready to use: someone else's, already used
+    /// (perhaps by a concurrent checkout) or voided.
+    #[error("this coupon cannot be used")]
+    CouponUnavailable { coupon_id: quanyu_domain::ids::CouponId },
+    /// An order was asked to use a coupon the price engine would not apply, for `reason`.
+    #[error("the coupon does not apply: {reason:?}")]
+    CouponNotApplicable { coupon_id: quanyu_domain::ids::CouponId, reason: quanyu_domain::pricing::RejectionReason },
     /// A segment expression that does not parse or names what does not exist.
     #[error(transparent)]
     Expression(quanyu_audience::ExprError),

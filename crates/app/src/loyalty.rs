@@ -242,7 +242,8 @@ pub(crate) async fn earn_for_order(tx: &mut dyn Tx, ctx: &Ctx, order: &Order) ->
 /// Points already spent stay spent: the balance goes down to zero at most.
 pub(crate) async fn take_back_for_order(tx: &mut dyn Tx, ctx: &Ctx, order: &Order) -> AppResult<()> {
     let Some(customer_id) = order.customer_id else { return Ok(()) };
-    let (earned, taken) = tx.order_points(order.id).await?;
+    let moved = tx.order_points(order.id).await?;
+    let (earned, taken) = (moved.earned, moved.taken_back);
     let due = loyalty::to_take_back(order.paid, earned, order.refunded, taken);
     if due == 0 {
         return Ok(());
@@ -253,6 +254,44 @@ pub(crate) async fn take_back_for_order(tx: &mut dyn Tx, ctx: &Ctx, order: &Orde
     }
     let key = format!("order:{}:take_back:{}", order.id, taken + due);
     apply(tx, &entry(ctx, customer_id, "take_back", -due, Some(order), None, None, key)).await
+}
+
+/// Spends `points` of the buyer's balance on a new order, in its transaction; refused when the
+/// balance no longer holds them (another checkout spent them first).
+pub(crate) async fn redeem_for_order(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, points: i64) -> AppResult<()> {
+    let Some(customer_id) = order.customer_id.filter(|_| points > 0) else { return Ok(()) };
+    let key = format!("order:{}:redeem", order.id);
+    apply(tx, &entry(ctx, customer_id, "redeem", -points, Some(order), None, None, key)).await
+}
+
+/// Gives back the points spent on what an order has undone so far: all of them when it was
+/// cancelled, otherwise the refunded units' share ([`loyalty::to_restore`]).
+pub(crate) async fn restore_for_order(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, cancelled: bool) -> AppResult<()> {
+    let Some(customer_id) = order.customer_id else { return Ok(()) };
+    let moved = tx.order_points(order.id).await?;
+    let lines: Vec<loyalty::PointsLine> = order
+        .lines
+        .iter()
+        .map(|line| loyalty::PointsLine {
+            points_value: Money::from_fen(
+                -line
+                    .breakdown
+                    .adjustments
+                    .iter()
+                    .filter(|a| a.source == "points")
+                    .map(|a| a.amount.fen())
+                    .sum::<i64>(),
+            ),
+            quantity: line.breakdown.quantity,
+            refunded_quantity: line.refunded_quantity,
+        })
+        .collect();
+    let due = loyalty::to_restore(moved.redeemed, moved.restored, &lines, cancelled);
+    if due == 0 {
+        return Ok(());
+    }
+    let key = format!("order:{}:restore:{}", order.id, moved.restored + due);
+    apply(tx, &entry(ctx, customer_id, "restore", due, Some(order), None, None, key)).await
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -15,6 +15,7 @@ use quanyu_domain::{
     flash::HoldStatus,
     ids::{OrderId, PaymentId, SkuId, StoreId},
     inventory::{MovementKind, Qty, StockChange},
+    marketing::{AutoIssue, Undo},
     order::{Order, OrderChannel, OrderEvent, OrderLine, OrderStatus, PaymentMethod, refund_amount, transition},
     org::StoreStatus,
     pricing::ActivityPrice,
@@ -70,6 +71,10 @@ pub struct OrderDraft {
     /// A held flash-sale reservation to turn into this order (no `lines`): one line at the
     /// flash price, taking over the reservation's stock and the rest of its hold time.
     pub flash_reservation: Option<uuid::Uuid>,
+    /// Coupons from the buyer's wallet: each must apply, and is used by this order.
+    pub coupon_ids: Vec<quanyu_domain::ids::CouponId>,
+    /// Points of the buyer's to spend (whole blocks of 100, at most half the goods).
+    pub points: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -238,9 +243,11 @@ impl App {
                 }
                 _ => crate::quotes::cart_lines(&draft.lines)?,
             };
+            let chosen = crate::coupons::chosen(tx, customer_id, &draft.coupon_ids).await?;
+            let coupons = chosen.iter().map(|(_, priced)| priced.clone()).collect();
             let cart =
                 Cart { store_id, channel, lines: &cart_lines, member: member.as_ref(), member_prices: draft.member };
-            let PricedCart { breakdown: priced, items } = price_cart(tx, &cart, None).await?;
+            let PricedCart { breakdown: priced, items } = price_cart(tx, &cart, draft.points, coupons).await?;
             let mut lines = Vec::with_capacity(priced.lines.len());
             let mut holds = Vec::new();
             for ((priced, (sku, product)), &(sku_id, quantity, activity)) in
@@ -294,6 +301,8 @@ impl App {
                 updated_at: at,
             };
             tx.insert_order(&order).await?;
+            crate::coupons::use_on_order(tx, ctx, id, &chosen, &priced).await?;
+            crate::loyalty::redeem_for_order(tx, ctx, &order, priced.points_used).await?;
             step(tx, ctx, &order, "created", None).await?;
             Change::new("order.created", "order", id)
                 .in_store(store_id)
@@ -350,6 +359,11 @@ impl App {
             .await?;
             step(tx, ctx, &order, "pay", Some(before)).await?;
             crate::loyalty::earn_for_order(tx, ctx, &order).await?;
+            if let Some(customer_id) = order.customer_id
+                && tx.customer_paid_orders(customer_id).await? == 1
+            {
+                crate::coupons::auto_issue(tx, ctx, AutoIssue::FirstOrderPaid, customer_id).await?;
+            }
             Change::new("order.paid", "order", id)
                 .in_store(order.store_id)
                 .set("method", &method.as_str())
@@ -486,6 +500,9 @@ impl App {
             .await?;
             step(tx, ctx, &order, "refund", Some(before)).await?;
             crate::loyalty::take_back_for_order(tx, ctx, &order).await?;
+            crate::loyalty::restore_for_order(tx, ctx, &order, false).await?;
+            let undo = if order.fully_refunded() { Undo::FullyRefunded } else { Undo::PartlyRefunded };
+            crate::coupons::give_back(tx, ctx, &order, undo).await?;
             Change::new("order.refunded", "order", id)
                 .in_store(order.store_id)
                 .set("amount", &total.fen())
@@ -720,6 +737,8 @@ async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppR
     save(tx, &order, before).await?;
     step(tx, ctx, &order, event, Some(before)).await?;
     crate::loyalty::take_back_for_order(tx, ctx, &order).await?;
+    crate::loyalty::restore_for_order(tx, ctx, &order, true).await?;
+    crate::coupons::give_back(tx, ctx, &order, Undo::Cancelled).await?;
     Change::new("order.cancelled", "order", id)
         .in_store(order.store_id)
         .set("by", &event)

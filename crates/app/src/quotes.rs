@@ -1,11 +1,10 @@
 //! Pricing carts through the engine (`quanyu_domain::pricing`): quotes (what a cart would cost,
 //! explained line by line, without an order) and orders, which store the same breakdown.
 //!
-//! Regular and member prices come from the catalog and the store's overrides; points redeem at
-//! 100 points to ¥1 for at most half the goods; a delivery costs ¥5, free from ¥39 or for a
-//! member whose tier delivers free. Promotions
-//! and coupons enter the same request as they are stored (none yet: they arrive with their own
-//! use cases), so the breakdown already shows every step in its place.
+//! Regular and member prices come from the catalog and the store's overrides; the promotions
+//! running in the store and channel apply by the engine's stacking policy; the coupons chosen
+//! come from the member's wallet; points redeem at 100 points to ¥1 for at most half the goods;
+//! a delivery costs ¥5, free from ¥39 or for a member whose tier delivers free.
 
 use std::collections::HashMap;
 
@@ -14,7 +13,7 @@ use quanyu_domain::{
     authz::Permission,
     catalog::{Channel, ListingStatus, Product, Sku, effective_price},
     customer::Customer,
-    ids::{CategoryId, CustomerId, SkuId, StoreId},
+    ids::{CategoryId, CouponId, CustomerId, SkuId, StoreId},
     inventory::Qty,
     order::OrderChannel,
     pricing::{self, ActivityPrice, CartLine, Delivery, PointsRate, PointsRedemption, PriceBreakdown, PriceRequest},
@@ -40,6 +39,8 @@ pub struct QuoteDraft {
     pub customer_id: Option<CustomerId>,
     /// Points to redeem (whole blocks of 100; capped at half the goods).
     pub points: Option<i64>,
+    /// Coupons from the member's wallet; those the engine will not use come back with why.
+    pub coupon_ids: Vec<CouponId>,
 }
 
 impl App {
@@ -55,8 +56,10 @@ impl App {
         };
         read_tx!(self, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
+            let coupons = crate::coupons::chosen(tx, member.as_ref().map(|m| m.id), &draft.coupon_ids).await?;
+            let coupons: Vec<_> = coupons.into_iter().map(|(_, priced)| priced).collect();
             let cart = Cart { store_id, channel, lines: &lines, member: member.as_ref(), member_prices: false };
-            Ok(price_cart(tx, &cart, draft.points).await?.breakdown)
+            Ok(price_cart(tx, &cart, draft.points, coupons).await?.breakdown)
         })
     }
 }
@@ -92,9 +95,15 @@ pub(crate) struct PricedCart {
     pub items: Vec<(Sku, Product)>,
 }
 
-/// Prices a cart through the engine: prices from the catalog and the store, the member's tier
-/// for free delivery, `points` to redeem from the member's balance.
-pub(crate) async fn price_cart(tx: &mut dyn Tx, cart: &Cart<'_>, points: Option<i64>) -> AppResult<PricedCart> {
+/// Prices a cart through the engine: prices from the catalog and the store, the promotions
+/// running, the member's tier for free delivery, `points` to redeem from the member's balance
+/// and the `coupons` chosen.
+pub(crate) async fn price_cart(
+    tx: &mut dyn Tx,
+    cart: &Cart<'_>,
+    points: Option<i64>,
+    coupons: Vec<pricing::Coupon>,
+) -> AppResult<PricedCart> {
     let price_channel = match cart.channel {
         OrderChannel::Delivery | OrderChannel::Pickup | OrderChannel::Appointment => Channel::Online,
         _ => Channel::Store,
@@ -128,13 +137,19 @@ pub(crate) async fn price_cart(tx: &mut dyn Tx, cart: &Cart<'_>, points: Option<
         (None, Some(_)) => return Err(DomainError::Required { field: "customer_id" }.into()),
         _ => None,
     };
+    let first_order = match cart.member {
+        Some(member) => tx.customer_paid_orders(member.id).await? == 0,
+        None => false,
+    };
+    let at = now();
     let request = PriceRequest {
         lines,
-        customer: pricing::Customer { is_member: cart.member.is_some() || cart.member_prices, first_order: false },
+        customer: pricing::Customer { is_member: cart.member.is_some() || cart.member_prices, first_order },
         channel: price_channel,
-        at: now(),
-        promotions: Vec::new(),
-        coupons: Vec::new(),
+        store_id: cart.store_id,
+        at,
+        promotions: crate::promotions::running(tx, cart.store_id, price_channel, at).await?,
+        coupons,
         points,
         // A tier with free delivery pays no fee at all.
         delivery: (cart.channel == OrderChannel::Delivery).then_some(Delivery {

@@ -4,19 +4,13 @@
 
 use std::sync::Arc;
 
-use quanyu_app::{
-    App, AppConfig, AppError, CategoryDraft, Ctx, LineDraft, OrderDetail, OrderDraft, PasswordHasher, PaymentDraft,
-    PriceDraft, ProductDraft, RefundDraft, RegionDraft, SkuDraft, StaffDraft, StoreDraft,
-};
-use quanyu_domain::{
-    ids::{SkuId, StoreId},
-    inventory::{MovementKind, StockChange},
-};
+use quanyu_app::{App, AppError, Ctx, LineDraft, OrderDetail, OrderDraft, PaymentDraft, RefundDraft};
+use quanyu_domain::ids::{SkuId, StoreId};
 use quanyu_store::Database;
 
 mod support;
 
-use support::{fresh, keyed, no_reply};
+use support::{fresh, keyed, no_reply, shop};
 
 quanyu_store::backend_tests!(
     racing_payments_of_one_order_let_one_win,
@@ -24,60 +18,6 @@ quanyu_store::backend_tests!(
     members_earn_points_that_refunds_take_back_and_time_expires,
     tiers_rise_with_spend_at_once_and_fall_at_the_review,
 );
-
-/// A chain with one store holding 10 of one SKU, and a cashier's context there.
-async fn setup(db: Arc<dyn Database>) -> (App, Ctx, StoreId, SkuId) {
-    let app = App::new(db, AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
-    let system = Ctx::system();
-    let region = fresh(
-        app.create_region(&system, RegionDraft { code: "N".into(), name: "北区".into() }, &no_reply).await.unwrap(),
-    );
-    let draft = StoreDraft {
-        code: "A".into(),
-        name: "A 店".into(),
-        region_id: Some(region.id),
-        address: "上海".into(),
-        lat: 31.2,
-        lng: 121.4,
-        area_m2: 100,
-        opening_hours: Some("00:00-24:00".into()),
-        ..StoreDraft::default()
-    };
-    let store = fresh(app.create_store(&system, draft, &no_reply).await.unwrap()).id;
-    let category = fresh(
-        app.create_category(&system, CategoryDraft { name: "乳品".into(), ..Default::default() }, &no_reply)
-            .await
-            .unwrap(),
-    );
-    let product = ProductDraft {
-        name: "牛奶".into(),
-        category_id: Some(category.id),
-        skus: vec![SkuDraft {
-            code: "MILK".into(),
-            name: "1L".into(),
-            unit: "盒".into(),
-            prices: PriceDraft { base: 1200, ..Default::default() },
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
-    let (_, skus) = fresh(app.create_product(&system, product, &no_reply).await.unwrap());
-    let sku = skus[0].id;
-    let receipt = [(sku, StockChange::Move { kind: MovementKind::PurchaseReceipt, delta: 10 })];
-    app.change_stock(&system, store, "purchase_receipt", &receipt, "po-1", None).await.unwrap();
-    let cashier = StaffDraft {
-        username: "cashier".into(),
-        display_name: "收银".into(),
-        role: "cashier".into(),
-        store_id: Some(store),
-        password: "long-enough-1".into(),
-        ..StaffDraft::default()
-    };
-    fresh(app.create_staff(&system, cashier, &no_reply).await.unwrap());
-    let login = app.login("cashier", "long-enough-1", &Default::default()).await.unwrap();
-    let ctx = Ctx::new(app.authenticate(&login.secret).await.unwrap());
-    (app, ctx, store, sku)
-}
 
 async fn order(app: &App, ctx: &Ctx, store: StoreId, sku: SkuId, channel: &str, key: &str) -> OrderDetail {
     let draft = OrderDraft {
@@ -91,7 +31,7 @@ async fn order(app: &App, ctx: &Ctx, store: StoreId, sku: SkuId, channel: &str, 
 }
 
 async fn racing_payments_of_one_order_let_one_win(db: Arc<dyn Database>) {
-    let (app, ctx, store, sku) = setup(db.clone()).await;
+    let (app, ctx, store, sku) = shop(db.clone()).await;
     let placed = order(&app, &ctx, store, sku, "delivery", "o-1").await;
     let tasks: Vec<_> = (0..6)
         .map(|attempt| {
@@ -121,7 +61,7 @@ async fn racing_payments_of_one_order_let_one_win(db: Arc<dyn Database>) {
 }
 
 async fn unpaid_orders_give_their_stock_back(db: Arc<dyn Database>) {
-    let (app, ctx, store, sku) = setup(db.clone()).await;
+    let (app, ctx, store, sku) = shop(db.clone()).await;
     let unpaid = order(&app, &ctx, store, sku, "pickup", "o-1").await;
     let settled = order(&app, &ctx, store, sku, "pickup", "o-2").await;
     let bill = order(&app, &ctx, store, sku, "table_eat_first", "o-3").await;
@@ -145,7 +85,7 @@ async fn unpaid_orders_give_their_stock_back(db: Arc<dyn Database>) {
 }
 
 async fn members_earn_points_that_refunds_take_back_and_time_expires(db: Arc<dyn Database>) {
-    let (app, cashier, store, sku) = setup(db.clone()).await;
+    let (app, cashier, store, sku) = shop(db.clone()).await;
     let phone = vec![("phone".to_owned(), "13800138000".to_owned())];
     let draft = quanyu_app::CustomerDraft { identities: phone, ..Default::default() };
     let member = fresh(app.register_customer(&cashier, draft, &no_reply).await.unwrap()).customer;
@@ -202,7 +142,7 @@ async fn members_earn_points_that_refunds_take_back_and_time_expires(db: Arc<dyn
 }
 
 async fn tiers_rise_with_spend_at_once_and_fall_at_the_review(db: Arc<dyn Database>) {
-    let (app, cashier, store, sku) = setup(db).await;
+    let (app, cashier, store, sku) = shop(db).await;
     let system = Ctx::system();
     let tier = |code: &str, threshold: i64, bp: i64, free_delivery: bool| quanyu_app::TierDraft {
         code: code.into(),

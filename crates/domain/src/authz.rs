@@ -51,6 +51,10 @@ pub enum Permission {
     SellOrders,
     /// Move orders through picking, packing, dispatch and completion (within scope).
     FulfilOrders,
+    /// Define coupon templates and promotions, pause and end them (HQ).
+    ManageMarketing,
+    /// Give coupons to customers (within scope; guides to their store's customers).
+    IssueCoupons,
 }
 
 impl Role {
@@ -77,6 +81,8 @@ impl Role {
                     | ManageCustomers
                     | MergeCustomers
                     | ExportCustomers
+                    | ManageMarketing
+                    | IssueCoupons
             ),
             Role::RegionManager | Role::StoreManager => {
                 matches!(
@@ -97,6 +103,7 @@ impl Role {
                         | FulfilOrders
                         | ManageCustomers
                         | MergeCustomers
+                        | IssueCoupons
                 )
             }
             Role::Cashier => matches!(
@@ -104,7 +111,10 @@ impl Role {
                 ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders | FulfilOrders | ManageCustomers
             ),
             Role::Guide => {
-                matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders | ManageCustomers)
+                matches!(
+                    permission,
+                    ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders | ManageCustomers | IssueCoupons
+                )
             }
             Role::Picker | Role::Courier => {
                 matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | FulfilOrders)

@@ -9,7 +9,8 @@ use uuid::Uuid;
 macro_rules! typed_id {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
         pub struct $name(Uuid);
 
         impl $name {
@@ -87,4 +88,10 @@ typed_id! {
     CustomerId,
     /// A membership tier.
     TierId,
+    /// A coupon template (券模板).
+    CouponTemplateId,
+    /// A coupon in a customer's wallet.
+    CouponId,
+    /// A promotion (促销活动).
+    PromotionId,
 }

@@ -21,6 +21,7 @@ pub mod geo;
 pub mod ids;
 pub mod inventory;
 pub mod loyalty;
+pub mod marketing;
 pub mod money;
 pub mod order;
 pub mod org;

@@ -88,6 +88,39 @@ pub fn to_take_back(paid: Money, earned: i64, refunded_total: Money, taken_back:
     (i64::try_from(due).unwrap_or(earned) - taken_back).max(0)
 }
 
+/// A line of an order as far as points spent on it go: the value the points paid of it (分,
+/// zero or more), its quantity and how much of it has been refunded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointsLine {
+    pub points_value: Money,
+    pub quantity: i64,
+    pub refunded_quantity: i64,
+}
+
+/// Points spent on an order to give back now, given what was redeemed on it and what was given
+/// back already: everything when the order is cancelled or every line refunded, otherwise the
+/// refunded units' share of the value points paid, cumulatively (like [`to_take_back`]), so
+/// however the refunds are split the last one gives back exactly what was spent.
+pub fn to_restore(redeemed: i64, restored: i64, lines: &[PointsLine], cancelled: bool) -> i64 {
+    if redeemed <= 0 {
+        return 0;
+    }
+    let all_refunded = lines.iter().all(|line| line.refunded_quantity >= line.quantity);
+    let target = if cancelled || all_refunded {
+        redeemed
+    } else {
+        let share = |line: &PointsLine| {
+            let value = i128::from(line.points_value.fen().max(0));
+            let refunded = i128::from(line.refunded_quantity.clamp(0, line.quantity.max(0)));
+            if line.quantity <= 0 { 0 } else { value * refunded / i128::from(line.quantity) }
+        };
+        let total: i128 = lines.iter().map(|line| i128::from(line.points_value.fen().max(0))).sum();
+        let refunded: i128 = lines.iter().map(share).sum();
+        if total == 0 { 0 } else { i64::try_from(i128::from(redeemed) * refunded / total).unwrap_or(redeemed) }
+    };
+    (target.min(redeemed) - restored).max(0)
+}
+
 /// Points that have expired and not yet been written off: what remains of the lots whose time
 /// has come once every debit so far (spent, taken back, expired) has consumed the oldest first.
 /// `expired_lots` is the sum of those lots; `debits` the sum of every debit as a positive number.
@@ -99,6 +132,49 @@ pub fn to_expire(expired_lots: i64, debits: i64) -> i64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn spent_points_come_back_with_the_refunded_lines() {
+        let line = |value, quantity, refunded| PointsLine {
+            points_value: Money::from_fen(value),
+            quantity,
+            refunded_quantity: refunded,
+        };
+        // 300 points paid ¥2 of line 1 and ¥1 of line 2.
+        let lines = [line(200, 2, 1), line(100, 1, 0)];
+        assert_eq!(to_restore(300, 0, &lines, false), 100);
+        assert_eq!(to_restore(300, 100, &lines, false), 0);
+        assert_eq!(to_restore(300, 100, &[line(200, 2, 2), line(100, 1, 0)], false), 100);
+        assert_eq!(to_restore(300, 200, &[line(200, 2, 2), line(100, 1, 1)], false), 100);
+        assert_eq!(to_restore(300, 0, &lines, true), 300);
+        assert_eq!(to_restore(0, 0, &lines, true), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn refunds_in_any_split_give_back_exactly_what_was_spent(
+            redeemed in 0i64..100_000,
+            lines in proptest::collection::vec((0i64..50_000, 1i64..6), 1..5),
+            order in proptest::collection::vec(0usize..5, 0..30),
+        ) {
+            let mut state: Vec<PointsLine> = lines
+                .iter()
+                .map(|&(value, quantity)| PointsLine { points_value: Money::from_fen(value), quantity, refunded_quantity: 0 })
+                .collect();
+            let mut restored = 0;
+            for pick in order.into_iter().chain(0..state.len() * 6) {
+                let index = pick % state.len();
+                if state[index].refunded_quantity < state[index].quantity {
+                    state[index].refunded_quantity += 1;
+                    let due = to_restore(redeemed, restored, &state, false);
+                    prop_assert!(due >= 0);
+                    restored += due;
+                    prop_assert!(restored <= redeemed);
+                }
+            }
+            prop_assert_eq!(restored, redeemed);
+        }
+    }
 
     #[test]
     fn a_yuan_a_point_rounded_down() {

@@ -9,7 +9,8 @@ use crate::{DomainError, DomainResult};
 
 /// An amount in 分. Negative amounts exist (refunds, adjustments); prices are non-negative,
 /// which [`Money::price`] checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Money(i64);
 
 impl Money {

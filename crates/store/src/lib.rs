@@ -94,6 +94,7 @@ pub trait Tx:
     + FlashSaleRepo
     + DocumentRepo
     + CustomerRepo
+    + MarketingRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

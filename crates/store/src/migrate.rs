@@ -26,6 +26,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 4, name: "flash_sales", sql: include_str!("../migrations/sqlite/0004_flash_sales.sql") },
     Migration { version: 5, name: "documents", sql: include_str!("../migrations/sqlite/0005_documents.sql") },
     Migration { version: 6, name: "customers", sql: include_str!("../migrations/sqlite/0006_customers.sql") },
+    Migration { version: 7, name: "marketing", sql: include_str!("../migrations/sqlite/0007_marketing.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -35,6 +36,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 4, name: "flash_sales", sql: include_str!("../migrations/postgres/0004_flash_sales.sql") },
     Migration { version: 5, name: "documents", sql: include_str!("../migrations/postgres/0005_documents.sql") },
     Migration { version: 6, name: "customers", sql: include_str!("../migrations/postgres/0006_customers.sql") },
+    Migration { version: 7, name: "marketing", sql: include_str!("../migrations/postgres/0007_marketing.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

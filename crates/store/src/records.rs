@@ -331,12 +331,24 @@ pub struct CustomerMerge {
     pub at: Timestamp,
 }
 
+/// What an order moved of its customer's points, each as a positive number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OrderPoints {
+    pub earned: i64,
+    pub taken_back: i64,
+    /// Spent on the order at checkout.
+    pub redeemed: i64,
+    /// Of those spent, given back as the order was cancelled or refunded.
+    pub restored: i64,
+}
+
 /// One movement of a customer's points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PointsEntry {
     pub id: uuid::Uuid,
     pub customer_id: quanyu_domain::ids::CustomerId,
-    /// `earn`, `take_back`, `adjust` or `expire`.
+    /// `earn`, `take_back`, `redeem` (spent at checkout), `restore` (given back when the order
+    /// was undone), `adjust` or `expire`.
     pub kind: String,
     /// Signed: positive adds, negative removes.
     pub points: i64,
@@ -361,4 +373,29 @@ pub struct AudienceRow {
     /// Paid less refunded on orders since the cut-off, in 分.
     pub spend: i64,
     pub orders: i64,
+}
+
+/// One movement of a coupon: issued, used on an order, restored to the wallet, voided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CouponEntry {
+    pub id: uuid::Uuid,
+    pub coupon_id: quanyu_domain::ids::CouponId,
+    /// `issue`, `use`, `restore` or `void`.
+    pub kind: String,
+    pub order_id: Option<quanyu_domain::ids::OrderId>,
+    /// Unique: a retried change finds its entry and moves nothing.
+    pub idempotency_key: String,
+    pub actor_id: Option<StaffId>,
+    pub at: Timestamp,
+}
+
+/// A coupon whose status disagrees with its ledger, or a template whose count disagrees with
+/// its coupons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CouponMismatch {
+    /// `coupon` or `template`.
+    pub what: &'static str,
+    pub id: uuid::Uuid,
+    pub recorded: String,
+    pub from_ledger: String,
 }

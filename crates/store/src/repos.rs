@@ -10,10 +10,10 @@ use quanyu_domain::{
 };
 
 use crate::{
-    AudienceRow, AuditEntry, AuditFilter, CustomerFilter, CustomerMerge, DocumentFilter, DocumentStep,
-    FlashReservation, FlashSale, IdempotencyRecord, LedgerMismatch, OrderFilter, OrderStep, OutboxEvent, Page,
-    PaymentRecord, PointsEntry, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter,
-    StoreResult, TokenKind, TokenRecord,
+    AudienceRow, AuditEntry, AuditFilter, CouponEntry, CouponMismatch, CustomerFilter, CustomerMerge, DocumentFilter,
+    DocumentStep, FlashReservation, FlashSale, IdempotencyRecord, LedgerMismatch, OrderFilter, OrderPoints, OrderStep,
+    OutboxEvent, Page, PaymentRecord, PointsEntry, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy,
+    StockRow, StoreFilter, StoreResult, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -297,8 +297,8 @@ pub trait CustomerRepo {
     async fn insert_customer_merge(&mut self, merge: &CustomerMerge) -> StoreResult<()>;
     /// Gives every customer of guide `from` to guide `to`; returns how many moved.
     async fn reassign_guide(&mut self, from: StaffId, to: StaffId, at: Timestamp) -> StoreResult<i64>;
-    /// Moves the absorbed profile's orders and points history to the survivor, whose balance
-    /// becomes the sum of the ledger it now holds.
+    /// Moves the absorbed profile's orders, points history and coupons to the survivor, whose
+    /// balance becomes the sum of the ledger it now holds.
     async fn move_customer_history(
         &mut self,
         from: quanyu_domain::ids::CustomerId,
@@ -317,8 +317,7 @@ pub trait CustomerRepo {
         customer_id: quanyu_domain::ids::CustomerId,
         page: Page,
     ) -> StoreResult<Vec<PointsEntry>>;
-    /// (points earned, points taken back) on an order.
-    async fn order_points(&mut self, order_id: quanyu_domain::ids::OrderId) -> StoreResult<(i64, i64)>;
+    async fn order_points(&mut self, order_id: quanyu_domain::ids::OrderId) -> StoreResult<OrderPoints>;
     /// (earned in lots expired by `now`, every debit as a positive number) of a customer.
     async fn points_expiry_sums(
         &mut self,
@@ -345,10 +344,101 @@ pub trait CustomerRepo {
         &mut self,
         ordinals: &[i64],
     ) -> StoreResult<Vec<(quanyu_domain::customer::Customer, Option<String>)>>;
+    /// How many of a customer's orders were paid (新人首单 is the first).
+    async fn customer_paid_orders(&mut self, customer_id: quanyu_domain::ids::CustomerId) -> StoreResult<i64>;
     /// What a customer paid, less refunds, on orders placed since `since`.
     async fn customer_spend(
         &mut self,
         customer_id: quanyu_domain::ids::CustomerId,
         since: Timestamp,
     ) -> StoreResult<quanyu_domain::Money>;
+}
+
+/// Coupon templates, wallets and promotions. Issuing claims the template's budget and the
+/// customer's limit with guarded updates; using a coupon is a compare-and-set on its status;
+/// every coupon movement appends a keyed ledger entry in the same transaction.
+#[async_trait]
+pub trait MarketingRepo {
+    async fn insert_coupon_template(&mut self, template: &quanyu_domain::marketing::CouponTemplate) -> StoreResult<()>;
+    async fn get_coupon_template(
+        &mut self,
+        id: quanyu_domain::ids::CouponTemplateId,
+    ) -> StoreResult<Option<quanyu_domain::marketing::CouponTemplate>>;
+    /// Templates in id order.
+    async fn list_coupon_templates(&mut self, page: Page)
+    -> StoreResult<Vec<quanyu_domain::marketing::CouponTemplate>>;
+    async fn set_coupon_template_status(
+        &mut self,
+        id: quanyu_domain::ids::CouponTemplateId,
+        status: quanyu_domain::marketing::TemplateStatus,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Active templates issued automatically by `rule`.
+    async fn auto_issue_templates(
+        &mut self,
+        rule: quanyu_domain::marketing::AutoIssue,
+    ) -> StoreResult<Vec<quanyu_domain::marketing::CouponTemplate>>;
+    /// Counts one more coupon of `face` value against the template's budgets, if both stay
+    /// within bounds.
+    async fn claim_template_budget(
+        &mut self,
+        id: quanyu_domain::ids::CouponTemplateId,
+        face: quanyu_domain::Money,
+    ) -> StoreResult<bool>;
+    /// Counts one more coupon of the template for the customer, if that stays within `limit`.
+    async fn claim_customer_limit(
+        &mut self,
+        template_id: quanyu_domain::ids::CouponTemplateId,
+        customer_id: quanyu_domain::ids::CustomerId,
+        limit: Option<i64>,
+    ) -> StoreResult<bool>;
+    /// Inserts an issued coupon with its `issue` entry. A reused key fails with `Duplicate`.
+    async fn insert_coupon(
+        &mut self,
+        coupon: &quanyu_domain::marketing::Coupon,
+        entry: &CouponEntry,
+    ) -> StoreResult<()>;
+    async fn get_coupon(
+        &mut self,
+        id: quanyu_domain::ids::CouponId,
+    ) -> StoreResult<Option<quanyu_domain::marketing::Coupon>>;
+    /// A customer's coupons, newest first; the page cursor is a coupon id.
+    async fn customer_coupons(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        page: Page,
+    ) -> StoreResult<Vec<quanyu_domain::marketing::Coupon>>;
+    async fn order_coupons(
+        &mut self,
+        order_id: quanyu_domain::ids::OrderId,
+    ) -> StoreResult<Vec<quanyu_domain::marketing::Coupon>>;
+    /// Moves a coupon from `from` to `to` (recording or clearing its order as `entry` says), if
+    /// it is still `from` (compare and set), and appends `entry`: `false` when another writer
+    /// moved it first.
+    async fn move_coupon(
+        &mut self,
+        from: quanyu_domain::marketing::CouponStatus,
+        to: quanyu_domain::marketing::CouponStatus,
+        entry: &CouponEntry,
+    ) -> StoreResult<bool>;
+    async fn coupon_entry_exists(&mut self, key: &str) -> StoreResult<bool>;
+    async fn coupon_entries(&mut self, coupon_id: quanyu_domain::ids::CouponId) -> StoreResult<Vec<CouponEntry>>;
+    /// Coupons whose status disagrees with their last ledger entry and templates whose issued
+    /// count disagrees with their coupons (empty when sound).
+    async fn reconcile_coupons(&mut self) -> StoreResult<Vec<CouponMismatch>>;
+
+    async fn insert_promotion(&mut self, promotion: &quanyu_domain::marketing::StoredPromotion) -> StoreResult<()>;
+    async fn get_promotion(
+        &mut self,
+        id: quanyu_domain::ids::PromotionId,
+    ) -> StoreResult<Option<quanyu_domain::marketing::StoredPromotion>>;
+    /// Promotions in id order.
+    async fn list_promotions(&mut self, page: Page) -> StoreResult<Vec<quanyu_domain::marketing::StoredPromotion>>;
+    /// Ends a promotion early; `false` when it had ended already.
+    async fn end_promotion(&mut self, id: quanyu_domain::ids::PromotionId, at: Timestamp) -> StoreResult<bool>;
+    /// Promotions not ended whose window holds `at`.
+    async fn running_promotions(
+        &mut self,
+        at: Timestamp,
+    ) -> StoreResult<Vec<quanyu_domain::marketing::StoredPromotion>>;
 }

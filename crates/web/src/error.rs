@@ -306,6 +306,13 @@ fn duplicate(key: UniqueKey) -> ApiError {
     if field.is_empty() { error } else { error.with_field(field) }
 }
 
+/// Input the edge itself finds invalid (a DTO that names an unknown kind, a missing field).
+impl From<quanyu_domain::DomainError> for ApiError {
+    fn from(err: quanyu_domain::DomainError) -> ApiError {
+        domain_error(&err)
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(err: AppError) -> ApiError {
         match err {
@@ -428,6 +435,65 @@ impl From<AppError> for ApiError {
                 format!("Not enough points: {balance} held, {requested} requested"),
             )
             .with_field("points"),
+            AppError::CouponIssue(refusal) => {
+                use quanyu_domain::marketing::IssueRefusal;
+                let (code, zh, en) = match refusal {
+                    IssueRefusal::NotActive => {
+                        ("coupon_not_active", "该券已暂停或结束发放", "This coupon is paused or no longer issued")
+                    }
+                    IssueRefusal::Expired => ("coupon_expired", "该券的有效期已过", "This coupon's validity has ended"),
+                    IssueRefusal::NotClaimable => {
+                        ("coupon_not_claimable", "该券不可自行领取", "This coupon cannot be claimed")
+                    }
+                    IssueRefusal::BudgetSpent => ("coupon_budget_spent", "该券已发完", "This coupon's budget is spent"),
+                    IssueRefusal::LimitReached => (
+                        "coupon_limit_reached",
+                        "该顾客领取该券已达上限",
+                        "The customer already holds as many of this coupon as allowed",
+                    ),
+                };
+                ApiError::new(StatusCode::CONFLICT, code, zh, en)
+            }
+            AppError::CouponUnavailable { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "coupon_unavailable",
+                "该券不在此顾客的券包中，或已使用、已作废",
+                "This coupon is not in the customer's wallet, or was already used or voided",
+            )
+            .with_field("coupon_ids"),
+            AppError::CouponNotApplicable { reason, .. } => {
+                use quanyu_domain::pricing::RejectionReason;
+                let (code, zh, en) = match reason {
+                    RejectionReason::ThresholdNotMet => (
+                        "coupon_threshold_not_met",
+                        "未达到该券的使用门槛",
+                        "The order does not reach the coupon's threshold",
+                    ),
+                    RejectionReason::OutOfScope => (
+                        "coupon_out_of_scope",
+                        "订单中没有该券适用的商品",
+                        "No item of the order is in the coupon's scope",
+                    ),
+                    RejectionReason::NotStackable => (
+                        "coupon_not_stackable",
+                        "该券不能与已选的券同时使用",
+                        "This coupon does not stack with another one chosen",
+                    ),
+                    RejectionReason::Expired => {
+                        ("coupon_not_valid_now", "该券不在有效期内", "This coupon is not valid now")
+                    }
+                    RejectionReason::WrongChannel => {
+                        ("coupon_wrong_channel", "该券不能在此渠道使用", "This coupon is not valid in this channel")
+                    }
+                    RejectionReason::WrongStore => {
+                        ("coupon_wrong_store", "该券不能在此门店使用", "This coupon is not valid in this store")
+                    }
+                    RejectionReason::NoDiscount => {
+                        ("coupon_no_discount", "该券对此订单没有优惠", "This coupon takes nothing off this order")
+                    }
+                };
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en).with_field("coupon_ids")
+            }
             AppError::Expression(err) => {
                 let at = err.position();
                 ApiError::new(

@@ -52,7 +52,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
     use routes::{
-        audiences, audit, auth, catalog, customers, documents, flash, inventory, orders, org, quotes, staff, system,
+        audiences, audit, auth, catalog, customers, documents, flash, inventory, marketing, orders, org, quotes, staff,
+        system,
     };
     let state = AppState {
         app,
@@ -114,6 +115,16 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}/points", get(customers::points))
         .route("/member-tiers", get(customers::list_tiers).post(customers::create_tier))
         .route("/audiences/count", post(audiences::count))
+        .route("/coupon-templates", get(marketing::list_coupon_templates).post(marketing::create_coupon_template))
+        .route("/coupon-templates/{id}", get(marketing::get_coupon_template))
+        .route("/coupon-templates/{id}/status", axum::routing::put(marketing::set_coupon_template_status))
+        .route("/coupon-templates/{id}/coupons", post(marketing::issue_coupon))
+        .route("/customers/{id}/coupons", get(marketing::customer_coupons))
+        .route("/coupons/reconcile", get(marketing::reconcile_coupons))
+        .route("/coupons/{id}/void", post(marketing::void_coupon))
+        .route("/promotions", get(marketing::list_promotions).post(marketing::create_promotion))
+        .route("/promotions/{id}", get(marketing::get_promotion))
+        .route("/promotions/{id}/end", post(marketing::end_promotion))
         .route("/audiences/export", post(audiences::export))
         .route("/customers/{id}/points/adjustments", post(customers::adjust_points))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))

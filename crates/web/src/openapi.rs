@@ -13,7 +13,8 @@ use utoipa::{
 };
 
 use crate::routes::{
-    audiences, audit, auth, catalog, customers, documents, flash, inventory, orders, org, quotes, staff, system,
+    audiences, audit, auth, catalog, customers, documents, flash, inventory, marketing, orders, org, quotes, staff,
+    system,
 };
 
 #[derive(OpenApi)]
@@ -52,6 +53,10 @@ same response and has no second effect."
         customers::add_identity, customers::merge_customers, customers::assign_guide, customers::hand_over,
         customers::points, customers::adjust_points, customers::create_tier, customers::list_tiers,
         audiences::count, audiences::export,
+        marketing::create_coupon_template, marketing::list_coupon_templates, marketing::get_coupon_template,
+        marketing::set_coupon_template_status, marketing::issue_coupon, marketing::customer_coupons,
+        marketing::void_coupon, marketing::reconcile_coupons,
+        marketing::create_promotion, marketing::list_promotions, marketing::get_promotion, marketing::end_promotion,
         audit::list_audit,
     ),
     tags(
@@ -63,6 +68,7 @@ same response and has no second effect."
         (name = "orders", description = "Orders, payments, fulfilment and refunds"),
         (name = "flash sales", description = "秒杀: quota, per-customer limit, batched reservations"),
         (name = "customers", description = "One identity across phone, WeChat, WeCom and member card; merges; guides"),
+        (name = "marketing", description = "Coupon templates, wallets and promotions"),
         (name = "audit", description = "Who changed what"),
         (name = "system", description = "Health"),
     )

@@ -3,8 +3,17 @@
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
-use quanyu_app::{App, Ctx, Idempotency, StaffDraft, StoreDraft, StoredReply, Written};
-use quanyu_domain::ids::{RegionId, StaffId, StoreId};
+use std::sync::Arc;
+
+use quanyu_app::{
+    App, AppConfig, CategoryDraft, Ctx, Idempotency, PasswordHasher, PriceDraft, ProductDraft, RegionDraft, SkuDraft,
+    StaffDraft, StoreDraft, StoredReply, Written,
+};
+use quanyu_domain::{
+    ids::{RegionId, SkuId, StaffId, StoreId},
+    inventory::{MovementKind, StockChange},
+};
+use quanyu_store::Database;
 
 /// A reply renderer for tests that read the returned value, not the stored reply.
 pub fn no_reply<T>(_: &T) -> StoredReply {
@@ -60,4 +69,58 @@ pub async fn staff(
     let id = fresh(app.create_staff(&Ctx::system(), draft, &no_reply).await.unwrap()).id;
     let login = app.login(username, "long-enough-1", &Default::default()).await.unwrap();
     (id, Ctx::new(app.authenticate(&login.secret).await.unwrap()))
+}
+
+/// A chain with one store holding 10 of one SKU, and a cashier's context there.
+pub async fn shop(db: Arc<dyn Database>) -> (App, Ctx, StoreId, SkuId) {
+    let app = App::new(db, AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
+    let system = Ctx::system();
+    let region = fresh(
+        app.create_region(&system, RegionDraft { code: "N".into(), name: "北区".into() }, &no_reply).await.unwrap(),
+    );
+    let draft = StoreDraft {
+        code: "A".into(),
+        name: "A 店".into(),
+        region_id: Some(region.id),
+        address: "上海".into(),
+        lat: 31.2,
+        lng: 121.4,
+        area_m2: 100,
+        opening_hours: Some("00:00-24:00".into()),
+        ..StoreDraft::default()
+    };
+    let store = fresh(app.create_store(&system, draft, &no_reply).await.unwrap()).id;
+    let category = fresh(
+        app.create_category(&system, CategoryDraft { name: "乳品".into(), ..Default::default() }, &no_reply)
+            .await
+            .unwrap(),
+    );
+    let product = ProductDraft {
+        name: "牛奶".into(),
+        category_id: Some(category.id),
+        skus: vec![SkuDraft {
+            code: "MILK".into(),
+            name: "1L".into(),
+            unit: "盒".into(),
+            prices: PriceDraft { base: 1200, ..Default::default() },
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let (_, skus) = fresh(app.create_product(&system, product, &no_reply).await.unwrap());
+    let sku = skus[0].id;
+    let receipt = [(sku, StockChange::Move { kind: MovementKind::PurchaseReceipt, delta: 10 })];
+    app.change_stock(&system, store, "purchase_receipt", &receipt, "po-1", None).await.unwrap();
+    let cashier = StaffDraft {
+        username: "cashier".into(),
+        display_name: "收银".into(),
+        role: "cashier".into(),
+        store_id: Some(store),
+        password: "long-enough-1".into(),
+        ..StaffDraft::default()
+    };
+    fresh(app.create_staff(&system, cashier, &no_reply).await.unwrap());
+    let login = app.login("cashier", "long-enough-1", &Default::default()).await.unwrap();
+    let ctx = Ctx::new(app.authenticate(&login.secret).await.unwrap());
+    (app, ctx, store, sku)
 }

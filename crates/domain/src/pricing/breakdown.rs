@@ -154,6 +154,8 @@ named_enum! {
         Expired = "expired",
         /// Not redeemable in this channel.
         WrongChannel = "wrong_channel",
+        /// Not redeemable in this store.
+        WrongStore = "wrong_store",
         /// It would take nothing off: delivery is already free, or nothing is left to pay.
         NoDiscount = "no_discount",
     }

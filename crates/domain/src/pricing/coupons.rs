@@ -89,7 +89,7 @@ pub(super) fn apply<'r>(sheet: &mut Sheet, request: &'r PriceRequest) -> DomainR
     Ok(outcome)
 }
 
-/// Why a coupon cannot be used at all: chosen twice, not valid now, or not in this channel.
+/// Why a coupon cannot be used at all: chosen twice, not valid now, not in this channel or store.
 fn unusable(coupon: &Coupon, chosen_before: bool, request: &PriceRequest) -> Option<RejectionReason> {
     if chosen_before {
         Some(RejectionReason::NotStackable)
@@ -97,6 +97,8 @@ fn unusable(coupon: &Coupon, chosen_before: bool, request: &PriceRequest) -> Opt
         Some(RejectionReason::Expired)
     } else if !coupon.channels.is_empty() && !coupon.channels.contains(&request.channel) {
         Some(RejectionReason::WrongChannel)
+    } else if !coupon.stores.is_empty() && !coupon.stores.contains(&request.store_id) {
+        Some(RejectionReason::WrongStore)
     } else {
         None
     }

@@ -73,6 +73,7 @@ pub use request::{
     ActivityPrice, AmountOffTier, Audience, BundleItem, CartLine, Coupon, CouponKind, Customer, Delivery, FULL_RATE_BP,
     PercentOffTier, PointsRate, PointsRedemption, PriceRequest, Promotion, PromotionKind, Scope, SkuPrice, TimeWindow,
 };
+pub use wording::coupon_rule;
 
 use crate::DomainResult;
 use sheet::{Rule, Sheet, checked_sum, overflow};

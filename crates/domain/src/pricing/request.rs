@@ -4,12 +4,13 @@
 //! customer's wallet and the marketing tables; [`PriceRequest::validate`] checks it before
 //! anything is priced.
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
     DomainError, DomainResult, Money,
     catalog::Channel,
-    ids::{CategoryId, SkuId},
+    ids::{CategoryId, SkuId, StoreId},
     time::Timestamp,
 };
 
@@ -22,6 +23,8 @@ pub struct PriceRequest {
     pub lines: Vec<CartLine>,
     pub customer: Customer,
     pub channel: Channel,
+    /// The store that sells: a coupon limited to other stores is `wrong_store`.
+    pub store_id: StoreId,
     /// The instant priced: promotions and coupons must be valid then.
     pub at: Timestamp,
     /// Promotions configured for the store. The engine keeps those in force at `at` for this
@@ -90,8 +93,9 @@ impl TimeWindow {
     }
 }
 
-/// Which lines a promotion or coupon covers.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Which lines a promotion or coupon covers. Stored as `{"type": "categories", "ids": […]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "type", content = "ids", rename_all = "snake_case")]
 pub enum Scope {
     /// 全场: every line.
     #[default]
@@ -152,8 +156,9 @@ pub struct Promotion {
     pub scope: Scope,
 }
 
-/// What a promotion does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a promotion does. Stored as JSON tagged by `type` (`amount_off_ladder`…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum PromotionKind {
     /// 限时特价: the listed SKUs sell at these prices (per unit or per kilogram).
     LimitedTimePrice { prices: Vec<SkuPrice> },
@@ -173,28 +178,28 @@ pub enum PromotionKind {
 }
 
 /// A price for one SKU in a [`PromotionKind::LimitedTimePrice`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkuPrice {
     pub sku_id: SkuId,
     pub unit_price: Money,
 }
 
 /// One SKU of a [`PromotionKind::Bundle`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleItem {
     pub sku_id: SkuId,
     pub quantity: u32,
 }
 
 /// 满 `threshold` 减 `amount`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AmountOffTier {
     pub threshold: Money,
     pub amount: Money,
 }
 
 /// 满 `threshold` 打 `pay_bp` 折.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PercentOffTier {
     pub threshold: Money,
     /// What the customer pays, in basis points: 9,000 is 9折.
@@ -216,10 +221,13 @@ pub struct Coupon {
     pub window: TimeWindow,
     /// Where it may be redeemed; empty for every channel.
     pub channels: Vec<Channel>,
+    /// The stores it may be redeemed in; empty for every store.
+    pub stores: Vec<StoreId>,
 }
 
-/// What a coupon takes off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a coupon takes off. Stored as JSON tagged by `type` (`amount_off`…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum CouponKind {
     /// 满减券 (无门槛券 with a zero threshold): a fixed amount.
     AmountOff { amount: Money },
@@ -302,7 +310,9 @@ impl PriceRequest {
 }
 
 impl PromotionKind {
-    fn validate(&self) -> DomainResult<()> {
+    /// Checks a promotion's parameters: positive counts, prices in range, rates at most 100%,
+    /// each SKU once, well-formed tiers and bundles.
+    pub fn validate(&self) -> DomainResult<()> {
         match self {
             PromotionKind::LimitedTimePrice { prices } => {
                 prices.iter().try_for_each(|p| price("promotions.prices", p.unit_price))?;

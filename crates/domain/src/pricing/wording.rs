@@ -40,21 +40,26 @@ pub(super) fn percent_off_tier(tier: PercentOffTier) -> String {
     spend_at_least(tier.threshold, zhe(tier.pay_bp), "打")
 }
 
-/// `满200减30`, `无门槛减5`, `满100打8折，最高减20`, `满29免运费`, `运费减5`.
 pub(super) fn coupon(coupon: &Coupon) -> String {
-    match coupon.kind {
-        CouponKind::AmountOff { amount } if coupon.threshold == Money::ZERO => format!("无门槛减{}", yuan(amount)),
-        CouponKind::AmountOff { amount } => format!("满{}减{}", yuan(coupon.threshold), yuan(amount)),
+    coupon_rule(coupon.kind, coupon.threshold)
+}
+
+/// A coupon's rule as wallets and receipts print it: `满200减30`, `无门槛减5`,
+/// `满100打8折，最高减20`, `满29免运费`, `运费减5`.
+pub fn coupon_rule(kind: CouponKind, threshold: Money) -> String {
+    match kind {
+        CouponKind::AmountOff { amount } if threshold == Money::ZERO => format!("无门槛减{}", yuan(amount)),
+        CouponKind::AmountOff { amount } => format!("满{}减{}", yuan(threshold), yuan(amount)),
         CouponKind::PercentOff { pay_bp, cap } => {
-            let rate = spend_at_least(coupon.threshold, zhe(pay_bp), "打");
+            let rate = spend_at_least(threshold, zhe(pay_bp), "打");
             match cap {
                 Some(cap) => format!("{rate}，最高减{}", yuan(cap)),
                 None => rate,
             }
         }
-        CouponKind::Delivery { amount: None } => spend_at_least(coupon.threshold, FREE_DELIVERY.to_owned(), ""),
+        CouponKind::Delivery { amount: None } => spend_at_least(threshold, FREE_DELIVERY.to_owned(), ""),
         CouponKind::Delivery { amount: Some(amount) } => {
-            spend_at_least(coupon.threshold, format!("运费减{}", yuan(amount)), "")
+            spend_at_least(threshold, format!("运费减{}", yuan(amount)), "")
         }
     }
 }

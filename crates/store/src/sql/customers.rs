@@ -12,7 +12,9 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
-use crate::{AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, Page, PointsEntry, StoreError, StoreResult};
+use crate::{
+    AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, OrderPoints, Page, PointsEntry, StoreError, StoreResult,
+};
 
 fn customer(row: &Row) -> StoreResult<Customer> {
     let home: Option<Uuid> = row.try_get("home_store_id")?;
@@ -176,6 +178,12 @@ impl CustomerRepo for SqlTx {
         for sql in [
             "UPDATE orders SET customer_id = $2 WHERE customer_id = $1",
             "UPDATE points_ledger SET customer_id = $2 WHERE customer_id = $1",
+            "UPDATE coupons SET customer_id = $2 WHERE customer_id = $1",
+            // What each template issued to either counts against the survivor's limit.
+            "INSERT INTO coupon_holdings (template_id, customer_id, issued) \
+             SELECT template_id, $2, issued FROM coupon_holdings WHERE customer_id = $1 \
+             ON CONFLICT (template_id, customer_id) DO UPDATE SET issued = coupon_holdings.issued + excluded.issued",
+            "DELETE FROM coupon_holdings WHERE customer_id = $1",
         ] {
             sqlx::query(sql).bind(from.as_uuid()).bind(to.as_uuid()).execute(&mut *self.tx).await?;
         }
@@ -261,23 +269,32 @@ impl CustomerRepo for SqlTx {
         rows.iter().map(points_entry).collect()
     }
 
-    async fn order_points(&mut self, order_id: OrderId) -> StoreResult<(i64, i64)> {
+    async fn order_points(&mut self, order_id: OrderId) -> StoreResult<OrderPoints> {
         let row = sqlx::query(
             "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'earn' THEN points ELSE 0 END), 0) AS BIGINT) AS earned, \
-             CAST(COALESCE(SUM(CASE WHEN kind = 'take_back' THEN -points ELSE 0 END), 0) AS BIGINT) AS taken \
+             CAST(COALESCE(SUM(CASE WHEN kind = 'take_back' THEN -points ELSE 0 END), 0) AS BIGINT) AS taken, \
+             CAST(COALESCE(SUM(CASE WHEN kind = 'redeem' THEN -points ELSE 0 END), 0) AS BIGINT) AS redeemed, \
+             CAST(COALESCE(SUM(CASE WHEN kind = 'restore' THEN points ELSE 0 END), 0) AS BIGINT) AS restored \
              FROM points_ledger WHERE order_id = $1",
         )
         .bind(order_id.as_uuid())
         .fetch_one(&mut *self.tx)
         .await?;
-        Ok((row.try_get("earned")?, row.try_get("taken")?))
+        Ok(OrderPoints {
+            earned: row.try_get("earned")?,
+            taken_back: row.try_get("taken")?,
+            redeemed: row.try_get("redeemed")?,
+            restored: row.try_get("restored")?,
+        })
     }
 
     async fn points_expiry_sums(&mut self, customer_id: CustomerId, now: Timestamp) -> StoreResult<(i64, i64)> {
         let row = sqlx::query(
+            // Points given back after an order was undone are the same points as were spent on
+            // it: a restore cancels that much of the debits.
             "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'earn' AND expires_at <= $2 THEN points ELSE 0 END), 0) AS BIGINT) \
-             AS expired, CAST(COALESCE(SUM(CASE WHEN points < 0 THEN -points ELSE 0 END), 0) AS BIGINT) AS debits \
-             FROM points_ledger WHERE customer_id = $1",
+             AS expired, CAST(COALESCE(SUM(CASE WHEN points < 0 THEN -points WHEN kind = 'restore' THEN -points \
+             ELSE 0 END), 0) AS BIGINT) AS debits FROM points_ledger WHERE customer_id = $1",
         )
         .bind(customer_id.as_uuid())
         .bind(now)
@@ -407,6 +424,14 @@ impl CustomerRepo for SqlTx {
             }
         }
         Ok(found)
+    }
+
+    async fn customer_paid_orders(&mut self, customer_id: CustomerId) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM orders WHERE customer_id = $1 AND paid > 0")
+            .bind(customer_id.as_uuid())
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(row.try_get("n")?)
     }
 
     async fn customer_spend(&mut self, customer_id: CustomerId, since: Timestamp) -> StoreResult<Money> {

@@ -9,6 +9,7 @@ mod documents;
 mod flash;
 mod inventory;
 mod log;
+mod marketing;
 mod orders;
 mod org;
 mod rows;

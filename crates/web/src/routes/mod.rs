@@ -9,6 +9,7 @@ pub mod customers;
 pub mod documents;
 pub mod flash;
 pub mod inventory;
+pub mod marketing;
 pub mod orders;
 pub mod org;
 pub mod quotes;

@@ -202,6 +202,13 @@ pub struct OrderIn {
     /// By when the goods are promised; default in an hour (delivery) or half an hour (pickup).
     promised_at: Option<DateTime<Utc>>,
     note: Option<String>,
+    /// Coupons from the buyer's wallet (`customer_id` required): each must apply, or the order
+    /// is refused with the reason; they are used by this order.
+    #[serde(default)]
+    coupon_ids: Vec<Uuid>,
+    /// Points to spend (`customer_id` required): whole blocks of 100 to the yuan, at most half
+    /// the goods.
+    points: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -275,6 +282,8 @@ pub async fn create_order(
         delivery_address: input.delivery_address,
         note: input.note,
         flash_reservation: input.flash_reservation_id,
+        coupon_ids: input.coupon_ids.into_iter().map(quanyu_domain::ids::CouponId::from_uuid).collect(),
+        points: input.points,
     };
     let reply = json_reply(OrderOut::detail);
     Ok(created(state.app.create_order(&ctx, draft, &reply).await?, &reply))

@@ -35,6 +35,10 @@ pub struct QuoteIn {
     customer_id: Option<Uuid>,
     /// Points to redeem: 100 to the yuan, at most half the goods.
     points: Option<i64>,
+    /// Coupons from the member's wallet; those that do not apply are listed in
+    /// `rejected_coupons` with why.
+    #[serde(default)]
+    coupon_ids: Vec<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -116,7 +120,8 @@ impl From<&AppliedRule> for AppliedRuleOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RejectedCouponOut {
     coupon_id: Uuid,
-    /// threshold_not_met, out_of_scope, not_stackable, expired, wrong_channel, no_discount.
+    /// threshold_not_met, out_of_scope, not_stackable, expired, wrong_channel, wrong_store,
+    /// no_discount.
     reason: String,
     /// How much more to spend, for threshold_not_met (分).
     shortfall: Option<i64>,
@@ -181,6 +186,7 @@ pub async fn quote(
             .collect(),
         customer_id: input.customer_id.map(CustomerId::from_uuid),
         points: input.points,
+        coupon_ids: input.coupon_ids.into_iter().map(quanyu_domain::ids::CouponId::from_uuid).collect(),
     };
     Ok(ok(QuoteOut::from(&state.app.quote(&ctx, draft).await?)))
 }

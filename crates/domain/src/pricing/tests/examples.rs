@@ -289,6 +289,14 @@ fn each_coupon_kind_and_why_a_coupon_is_refused() {
             Some(rejection(1, RejectionReason::WrongChannel, None)),
         ),
         (
+            Coupon {
+                stores: vec![StoreId::from_uuid(id(0xe15e))],
+                ..coupon(1, CouponKind::AmountOff { amount: yuan("5") }, "0")
+            },
+            "215.80",
+            Some(rejection(1, RejectionReason::WrongStore, None)),
+        ),
+        (
             Coupon { scope: Scope::Skus(vec![sku(9)]), ..coupon(1, CouponKind::AmountOff { amount: yuan("5") }, "0") },
             "215.80",
             Some(rejection(1, RejectionReason::OutOfScope, None)),

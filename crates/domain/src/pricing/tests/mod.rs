@@ -9,7 +9,7 @@ use super::*;
 use crate::{
     Money,
     catalog::Channel,
-    ids::{CategoryId, SkuId},
+    ids::{CategoryId, SkuId, StoreId},
 };
 
 mod examples;
@@ -61,6 +61,7 @@ fn request(lines: Vec<CartLine>) -> PriceRequest {
         lines,
         customer: Customer::default(),
         channel: Channel::Online,
+        store_id: StoreId::from_uuid(id(0x5707)),
         at: now(),
         promotions: Vec::new(),
         coupons: Vec::new(),
@@ -91,6 +92,7 @@ fn coupon(n: u128, kind: CouponKind, threshold: &str) -> Coupon {
         scope: Scope::All,
         window: TimeWindow::ALWAYS,
         channels: Vec::new(),
+        stores: Vec::new(),
     }
 }
 
