@@ -156,6 +156,7 @@ pub async fn reconcile(args: DatabaseArgs) -> anyhow::Result<()> {
     let app = App::new(db, AppConfig::default());
     let stock = app.reconcile_stock(&Ctx::system()).await?;
     let points = app.reconcile_points(&Ctx::system()).await?;
+    let coupons = app.reconcile_coupons(&Ctx::system()).await?;
     app.database().close().await;
     for m in &stock {
         let (l, s) = (m.row.levels, m.ledger);
@@ -179,11 +180,22 @@ pub async fn reconcile(args: DatabaseArgs) -> anyhow::Result<()> {
     for (customer, balance, ledger) in &points {
         println!("customer {customer}: points balance {balance} vs ledger {ledger}");
     }
-    if stock.is_empty() && points.is_empty() {
-        println!("ledgers sound: every stock level and points balance equals the sum of its ledger");
+    for m in &coupons {
+        println!("{} {}: recorded {} vs ledger {}", m.what, m.id, m.recorded, m.from_ledger);
+    }
+    if stock.is_empty() && points.is_empty() && coupons.is_empty() {
+        println!(
+            "ledgers sound: every stock level and points balance equals the sum of its ledger, every coupon's status \
+             its last ledger entry"
+        );
         return Ok(());
     }
-    bail!("{} stock row(s) and {} points balance(s) differ from their ledger", stock.len(), points.len())
+    bail!(
+        "{} stock row(s), {} points balance(s) and {} coupon record(s) differ from their ledger",
+        stock.len(),
+        points.len(),
+        coupons.len()
+    )
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ quanyu_store::backend_tests!(
     customers_have_one_identity_across_channels,
     price_quotes_explain_member_prices_points_and_delivery,
     audiences_count_members_while_typing,
+    coupons_and_promotions_through_the_api,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -1193,4 +1194,80 @@ async fn audiences_count_members_while_typing(db: Arc<dyn Database>) {
     assert_eq!(lines[0], "ordinal,customer_id,display_name,phone,home_store_id,guide_id");
     assert_eq!(lines.len(), 2, "{}", csv.text);
     assert!(lines[1].contains(&members[0]) && lines[1].contains("13800000001"), "{}", lines[1]);
+}
+
+async fn coupons_and_promotions_through_the_api(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let milk =
+        stocked_sku(&app, "牛奶", json!({"code": "MILK-C", "name": "1L", "unit": "盒", "base_price": 1200}), 10).await;
+    let bad = app.post_as(&app.admin, "/api/v1/coupon-templates", json!({"name": "折扣", "type": "percent_off"})).await;
+    assert_eq!(
+        (bad.body["error"]["code"].as_str(), bad.body["error"]["field"].as_str()),
+        (Some("required"), Some("pay_bp"))
+    );
+    let both = json!({"name": "满30减5", "type": "amount_off", "amount": 500, "threshold": 3000, "valid_days": 7,
+                      "valid_from": "2026-01-01T00:00:00Z", "valid_until": "2026-02-01T00:00:00Z"});
+    let both = app.post_as(&app.admin, "/api/v1/coupon-templates", both).await;
+    assert_eq!(both.body["error"]["field"], "validity", "{}", both.body);
+    let body = json!({"name": "满30减5", "type": "amount_off", "amount": 500, "threshold": 3000, "valid_days": 7,
+                      "claimable": true, "per_customer_limit": 1});
+    let by_cashier = app.post_as(&app.cashier_a, "/api/v1/coupon-templates", body.clone()).await;
+    assert_eq!(by_cashier.body["error"]["code"], "forbidden");
+    let template = app.post_as(&app.admin, "/api/v1/coupon-templates", body).await;
+    assert_eq!(template.status, StatusCode::CREATED, "{}", template.body);
+    assert_eq!(template.body["rule"], "满30减5");
+    let template = template.body["id"].as_str().unwrap().to_owned();
+    let promotion = json!({"name": "周末满减", "type": "amount_off_ladder", "tiers": [{"threshold": 3000, "amount": 300}],
+                           "starts_at": "2020-01-01T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z",
+                           "store_ids": [app.store_a]});
+    let promotion = app.post_as(&app.admin, "/api/v1/promotions", promotion).await;
+    assert_eq!(promotion.status, StatusCode::CREATED, "{}", promotion.body);
+    assert_eq!(promotion.body["tiers"][0]["amount"], 300);
+
+    let member = app
+        .post_as(
+            &app.cashier_a,
+            "/api/v1/customers",
+            json!({"identities": [{"kind": "phone", "value": "13800138000"}]}),
+        )
+        .await;
+    let member = member.body["id"].as_str().unwrap().to_owned();
+    let issue = format!("/api/v1/coupon-templates/{template}/coupons");
+    let claim = json!({"customer_id": member, "claim": true});
+    let unkeyed = app.post_as(&app.cashier_a, &issue, claim.clone()).await;
+    assert_eq!(unkeyed.body["error"]["code"], "idempotency_key_required");
+    let claimed = app.post_with_key(&app.cashier_a, &issue, "claim-1", claim.clone()).await;
+    assert_eq!(
+        (claimed.status, claimed.body["state"].as_str()),
+        (StatusCode::CREATED, Some("usable")),
+        "{}",
+        claimed.body
+    );
+    let twice = app.post_with_key(&app.cashier_a, &issue, "claim-2", claim).await;
+    assert_eq!(
+        (twice.status, twice.body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("coupon_limit_reached"))
+    );
+    let coupon = claimed.body["id"].as_str().unwrap().to_owned();
+    let wallet = app.get_as(&app.cashier_a, &format!("/api/v1/customers/{member}/coupons")).await;
+    assert_eq!(wallet.body["items"][0]["rule"], "满30减5");
+
+    let cart = json!({"store_id": app.store_a, "channel": "pos", "customer_id": member, "coupon_ids": [coupon],
+                      "lines": [{"sku_id": milk, "quantity": 3}]});
+    let quote = app.post_as(&app.cashier_a, "/api/v1/price-quotes", cart.clone()).await;
+    let applied: Vec<_> = quote.body["applied"].as_array().unwrap().iter().map(|r| r["name"].clone()).collect();
+    assert_eq!(applied, [json!("周末满减"), json!("满30减5")], "{}", quote.body);
+    assert_eq!(quote.body["total_payable"], 3600 - 300 - 500);
+    let order = app.post_with_key(&app.cashier_a, "/api/v1/orders", "o-1", cart.clone()).await;
+    assert_eq!((order.status, order.body["total"].as_i64()), (StatusCode::CREATED, Some(2800)), "{}", order.body);
+    let reused = app.post_with_key(&app.cashier_a, "/api/v1/orders", "o-2", cart).await;
+    assert_eq!(reused.body["error"]["code"], "coupon_unavailable");
+    let wallet = app.get_as_lang(&app.cashier_a, &format!("/api/v1/customers/{member}/coupons"), "en").await;
+    assert_eq!(wallet.body["items"][0]["state"], "used");
+    let reconcile = app.get_as(&app.admin, "/api/v1/coupons/reconcile").await;
+    assert_eq!(reconcile.body, json!([]));
+    let ended = app
+        .post_as(&app.admin, &format!("/api/v1/promotions/{}/end", promotion.body["id"].as_str().unwrap()), json!({}))
+        .await;
+    assert_eq!(ended.body["ended"], true);
 }
