@@ -297,6 +297,30 @@ pub(crate) async fn auto_issue(tx: &mut dyn Tx, ctx: &Ctx, rule: AutoIssue, cust
     Ok(())
 }
 
+/// Gives `customer_id` a coupon of `template_id` as a reward under `key`, once: a template that
+/// no longer issues (paused, budget spent) gives nothing, and the event goes on.
+pub(crate) async fn reward(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    template_id: CouponTemplateId,
+    customer_id: CustomerId,
+    source: IssueSource,
+    key: String,
+) -> AppResult<()> {
+    if tx.coupon_entry_exists(&key).await? {
+        return Ok(());
+    }
+    let template = template(tx, template_id).await?;
+    match issue_in(tx, ctx, &template, customer_id, source, key).await {
+        Ok(_) => Ok(()),
+        Err(AppError::CouponIssue(refusal)) => {
+            tracing::info!(template = %template_id, customer = %customer_id, refusal = refusal.code(), "no reward coupon");
+            Ok(())
+        }
+        Err(err) => Err(err),
+    }
+}
+
 /// The coupons a checkout chose, for the price engine: each must be in `customer_id`'s wallet
 /// and available (whether it is valid now, here and for this cart is the engine's to say).
 pub(crate) async fn chosen(

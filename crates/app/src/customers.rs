@@ -39,6 +39,21 @@ pub struct CustomerDraft {
     /// Defaults to the store of a store-scoped caller.
     pub home_store_id: Option<StoreId>,
     pub guide_id: Option<StaffId>,
+    /// The invite code of the link the customer came through (老带新): a new customer becomes
+    /// that promoter's referral.
+    pub invite_code: Option<String>,
+    /// The device registering, so one phone cannot collect referral rewards twice.
+    pub device_id: Option<String>,
+}
+
+/// A registration, checked.
+struct Registration {
+    identities: Vec<Identity>,
+    display_name: Option<String>,
+    home_store_id: Option<StoreId>,
+    guide_id: Option<StaffId>,
+    invite_code: Option<String>,
+    device_id: Option<String>,
 }
 
 /// A customer with every identifier that resolves to them.
@@ -76,11 +91,18 @@ impl App {
             Scope::Store(store_id) => Some(store_id),
             _ => None,
         });
+        let registration = Registration {
+            identities,
+            display_name,
+            home_store_id,
+            guide_id: draft.guide_id,
+            invite_code: draft.invite_code.as_deref().map(quanyu_domain::referral::parse_invite_code).transpose()?,
+            device_id: quanyu_domain::text::optional("device_id", draft.device_id.as_deref(), 128)?,
+        };
         // Two first visits with one new phone can race on PostgreSQL: the loser's identifier
         // insert fails on the unique rule, and its second try finds the winner's customer.
         for attempt in 0..2 {
-            let outcome =
-                self.register_once(ctx, &identities, &display_name, home_store_id, draft.guide_id, reply).await;
+            let outcome = self.register_once(ctx, &registration, reply).await;
             match outcome {
                 Err(AppError::Duplicate(UniqueKey::CustomerIdentity)) if attempt == 0 => continue,
                 other => return other,
@@ -92,12 +114,11 @@ impl App {
     async fn register_once(
         &self,
         ctx: &Ctx,
-        identities: &[Identity],
-        display_name: &Option<String>,
-        home_store_id: Option<StoreId>,
-        guide_id: Option<StaffId>,
+        registration: &Registration,
         reply: Reply<'_, CustomerProfile>,
     ) -> AppResult<Written<CustomerProfile>> {
+        let Registration { identities, display_name, home_store_id, guide_id, .. } = registration;
+        let (home_store_id, guide_id) = (*home_store_id, *guide_id);
         write_idempotent!(self, ctx, reply, |tx| {
             let mut holders = Vec::new();
             for identity in identities {
@@ -154,6 +175,10 @@ impl App {
                 change = change.in_store(store_id);
             }
             change.record(tx, Some(ctx)).await?;
+            if let Some(code) = &registration.invite_code {
+                let device = registration.device_id.as_deref();
+                crate::referral::on_registered(tx, ctx, customer.id, !matched_existing, code, device).await?;
+            }
             let identities = tx.identities_of(customer.id).await?;
             Ok(CustomerProfile { customer, identities, matched_existing })
         })
@@ -339,7 +364,7 @@ pub(crate) async fn resolve(tx: &mut dyn Tx, id: CustomerId) -> AppResult<Custom
 
 /// Whether the caller sees a customer: HQ always; others when they cover the home store (or
 /// the customer has none yet).
-async fn visible(ctx: &Ctx, tx: &mut dyn Tx, customer: &Customer) -> AppResult<()> {
+pub(crate) async fn visible(ctx: &Ctx, tx: &mut dyn Tx, customer: &Customer) -> AppResult<()> {
     let Some(store_id) = customer.home_store_id else { return Ok(()) };
     let store = tx.get_store(store_id).await?.ok_or(AppError::NotFound { entity: "store" })?;
     if ctx.actor.covers_store(StorePlace { store_id, region_id: store.region_id }) {

@@ -34,6 +34,7 @@ mod org;
 mod password;
 mod promotions;
 mod quotes;
+mod referral;
 mod session_cache;
 mod staff;
 
@@ -60,6 +61,7 @@ pub use org::*;
 pub use password::PasswordHasher;
 pub use promotions::PromotionDraft;
 pub use quotes::{DELIVERY_FEE, FREE_DELIVERY_FROM, POINTS_MAX_SHARE_BP, POINTS_PER_YUAN, QuoteDraft};
+pub use referral::{CommissionRulesDraft, CommissionStatement, GuidePerformance, InviteTaskDraft};
 pub use staff::*;
 pub use write::{Reply, StoredReply, Written};
 

@@ -294,6 +294,21 @@ pub(crate) async fn restore_for_order(tx: &mut dyn Tx, ctx: &Ctx, order: &Order,
     apply(tx, &entry(ctx, customer_id, "restore", due, Some(order), None, None, key)).await
 }
 
+/// Gives a customer `points` as a reward (a referral, an invite task) under `key`, once.
+pub(crate) async fn reward(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    customer_id: CustomerId,
+    points: i64,
+    reason: &str,
+    key: String,
+) -> AppResult<()> {
+    if points <= 0 || tx.points_entry_by_key(&key).await?.is_some() {
+        return Ok(());
+    }
+    apply(tx, &entry(ctx, customer_id, "reward", points, None, Some(reason.to_owned()), None, key)).await
+}
+
 #[allow(clippy::too_many_arguments)]
 fn entry(
     ctx: &Ctx,

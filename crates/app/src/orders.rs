@@ -75,6 +75,8 @@ pub struct OrderDraft {
     pub coupon_ids: Vec<quanyu_domain::ids::CouponId>,
     /// Points of the buyer's to spend (whole blocks of 100, at most half the goods).
     pub points: Option<i64>,
+    /// The invite code of the share link the order came through (a distributor's or a guide's).
+    pub promoter_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -209,6 +211,8 @@ impl App {
             return Err(DomainError::Required { field: "delivery_address" }.into());
         }
         let note = text::optional("note", draft.note.as_deref(), 500)?;
+        let promoter_code =
+            draft.promoter_code.as_deref().map(quanyu_domain::referral::parse_invite_code).transpose()?;
         let at = now();
         let promised_at = match channel {
             OrderChannel::Delivery => Some(draft.promised_at.unwrap_or(at + DEFAULT_DELIVERY_PROMISE)),
@@ -303,6 +307,7 @@ impl App {
             tx.insert_order(&order).await?;
             crate::coupons::use_on_order(tx, ctx, id, &chosen, &priced).await?;
             crate::loyalty::redeem_for_order(tx, ctx, &order, priced.points_used).await?;
+            crate::referral::attribute(tx, &order, promoter_code.as_deref(), member.as_ref()).await?;
             step(tx, ctx, &order, "created", None).await?;
             Change::new("order.created", "order", id)
                 .in_store(store_id)
@@ -359,11 +364,14 @@ impl App {
             .await?;
             step(tx, ctx, &order, "pay", Some(before)).await?;
             crate::loyalty::earn_for_order(tx, ctx, &order).await?;
-            if let Some(customer_id) = order.customer_id
-                && tx.customer_paid_orders(customer_id).await? == 1
-            {
+            let first_paid = match order.customer_id {
+                Some(customer_id) => tx.customer_paid_orders(customer_id).await? == 1,
+                None => false,
+            };
+            if let (Some(customer_id), true) = (order.customer_id, first_paid) {
                 crate::coupons::auto_issue(tx, ctx, AutoIssue::FirstOrderPaid, customer_id).await?;
             }
+            crate::referral::on_paid(tx, ctx, &order, first_paid).await?;
             Change::new("order.paid", "order", id)
                 .in_store(order.store_id)
                 .set("method", &method.as_str())
@@ -503,6 +511,7 @@ impl App {
             crate::loyalty::restore_for_order(tx, ctx, &order, false).await?;
             let undo = if order.fully_refunded() { Undo::FullyRefunded } else { Undo::PartlyRefunded };
             crate::coupons::give_back(tx, ctx, &order, undo).await?;
+            crate::referral::on_refunded(tx, &order, false, total, &payment_id.to_string()).await?;
             Change::new("order.refunded", "order", id)
                 .in_store(order.store_id)
                 .set("amount", &total.fen())
@@ -624,6 +633,11 @@ impl App {
                 }
                 Err(err) => tracing::warn!(error = %err, "expiring points failed; retrying next tick"),
             }
+            match self.release_commissions(at).await {
+                Ok(0) => {}
+                Ok(released) => tracing::info!(released, "released commission past its return window"),
+                Err(err) => tracing::warn!(error = %err, "releasing commission failed; retrying next tick"),
+            }
             match self.expire_holds(now()).await {
                 Ok(0) => {}
                 Ok(released) => tracing::info!(released, "released the stock of unpaid orders past their hold"),
@@ -739,6 +753,11 @@ async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppR
     crate::loyalty::take_back_for_order(tx, ctx, &order).await?;
     crate::loyalty::restore_for_order(tx, ctx, &order, true).await?;
     crate::coupons::give_back(tx, ctx, &order, Undo::Cancelled).await?;
+    if order.paid > Money::ZERO {
+        let goods = Money::checked_sum(order.lines.iter().map(|l| l.breakdown.amount))
+            .ok_or(DomainError::MoneyOverflow { field: "lines" })?;
+        crate::referral::on_refunded(tx, &order, true, goods, "cancel").await?;
+    }
     Change::new("order.cancelled", "order", id)
         .in_store(order.store_id)
         .set("by", &event)

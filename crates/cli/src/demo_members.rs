@@ -61,6 +61,7 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<()> {
                     display_name: Some(format!("{}{title}", rng.pick(&SURNAMES))),
                     home_store_id: Some(store.id),
                     guide_id: guide,
+                    ..CustomerDraft::default()
                 };
                 let member = fresh(app.register_customer(&system, draft, &no_reply).await?)?;
                 let points = rng.range(0, 30) * 100;

@@ -94,4 +94,8 @@ typed_id! {
     CouponId,
     /// A promotion (促销活动).
     PromotionId,
+    /// A promoter profile: a customer's or staff member's invite code, a distributor.
+    PromoterId,
+    /// A payout request of a distributor.
+    PayoutId,
 }

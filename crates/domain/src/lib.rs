@@ -26,6 +26,7 @@ pub mod money;
 pub mod order;
 pub mod org;
 pub mod pricing;
+pub mod referral;
 pub mod spatial;
 pub mod text;
 pub mod time;

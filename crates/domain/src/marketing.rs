@@ -57,6 +57,10 @@ named_enum! {
         NewMember = "new_member",
         /// A rule gave it: the voucher after the first order.
         FirstOrderPaid = "first_order_paid",
+        /// A referral's reward, to the inviter or the invitee.
+        Referral = "referral",
+        /// An invite task's reward (任务宝).
+        Task = "task",
     }
 }
 

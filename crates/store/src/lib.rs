@@ -95,6 +95,7 @@ pub trait Tx:
     + DocumentRepo
     + CustomerRepo
     + MarketingRepo
+    + ReferralRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

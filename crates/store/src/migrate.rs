@@ -27,6 +27,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 5, name: "documents", sql: include_str!("../migrations/sqlite/0005_documents.sql") },
     Migration { version: 6, name: "customers", sql: include_str!("../migrations/sqlite/0006_customers.sql") },
     Migration { version: 7, name: "marketing", sql: include_str!("../migrations/sqlite/0007_marketing.sql") },
+    Migration { version: 8, name: "referral", sql: include_str!("../migrations/sqlite/0008_referral.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -37,6 +38,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 5, name: "documents", sql: include_str!("../migrations/postgres/0005_documents.sql") },
     Migration { version: 6, name: "customers", sql: include_str!("../migrations/postgres/0006_customers.sql") },
     Migration { version: 7, name: "marketing", sql: include_str!("../migrations/postgres/0007_marketing.sql") },
+    Migration { version: 8, name: "referral", sql: include_str!("../migrations/postgres/0008_referral.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

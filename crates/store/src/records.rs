@@ -399,3 +399,67 @@ pub struct CouponMismatch {
     pub recorded: String,
     pub from_ledger: String,
 }
+
+/// One movement of a promoter's commission between its buckets (each delta signed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommissionEntry {
+    pub id: uuid::Uuid,
+    pub promoter_id: quanyu_domain::ids::PromoterId,
+    /// `accrue`, `reverse`, `release`, `request_payout`, `pay_out` or `reject_payout`.
+    pub kind: String,
+    pub order_id: Option<quanyu_domain::ids::OrderId>,
+    pub line_no: Option<i32>,
+    /// 1 or 2, for accruals and reversals.
+    pub level: Option<u8>,
+    pub payout_id: Option<quanyu_domain::ids::PayoutId>,
+    pub delta: quanyu_domain::referral::Buckets,
+    /// Accruals: when the return window ends.
+    pub release_at: Option<Timestamp>,
+    pub idempotency_key: String,
+    pub at: Timestamp,
+}
+
+/// What one line of an order earned one promoter at one level, and what was reversed of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineCommission {
+    pub promoter_id: quanyu_domain::ids::PromoterId,
+    pub line_no: i32,
+    pub level: u8,
+    pub accrued: quanyu_domain::Money,
+    pub reversed: quanyu_domain::Money,
+}
+
+/// Who an order is attributed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribution {
+    pub order_id: quanyu_domain::ids::OrderId,
+    /// Level 1: the promoter whose link it came through, or the buyer's inviter.
+    pub promoter_id: Option<quanyu_domain::ids::PromoterId>,
+    /// Level 2: the level-1 promoter's parent.
+    pub parent_id: Option<quanyu_domain::ids::PromoterId>,
+    /// The guide credited with an online sale.
+    pub guide_id: Option<StaffId>,
+    /// `link` or `binding`.
+    pub source: String,
+}
+
+/// One entry of the guide-sales ledger: an attributed online sale, or a refund of one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuideSale {
+    pub id: uuid::Uuid,
+    pub guide_id: StaffId,
+    pub order_id: quanyu_domain::ids::OrderId,
+    /// `sale` or `refund` (negative amount).
+    pub kind: String,
+    pub amount: quanyu_domain::Money,
+    pub idempotency_key: String,
+    pub at: Timestamp,
+}
+
+/// A promoter whose balances differ from the sums of their ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommissionMismatch {
+    pub promoter_id: quanyu_domain::ids::PromoterId,
+    pub balance: quanyu_domain::referral::Buckets,
+    pub ledger: quanyu_domain::referral::Buckets,
+}

@@ -10,10 +10,11 @@ use quanyu_domain::{
 };
 
 use crate::{
-    AudienceRow, AuditEntry, AuditFilter, CouponEntry, CouponMismatch, CustomerFilter, CustomerMerge, DocumentFilter,
-    DocumentStep, FlashReservation, FlashSale, IdempotencyRecord, LedgerMismatch, OrderFilter, OrderPoints, OrderStep,
-    OutboxEvent, Page, PaymentRecord, PointsEntry, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy,
-    StockRow, StoreFilter, StoreResult, TokenKind, TokenRecord,
+    Attribution, AudienceRow, AuditEntry, AuditFilter, CommissionEntry, CommissionMismatch, CouponEntry,
+    CouponMismatch, CustomerFilter, CustomerMerge, DocumentFilter, DocumentStep, FlashReservation, FlashSale,
+    GuideSale, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter, OrderPoints, OrderStep, OutboxEvent,
+    Page, PaymentRecord, PointsEntry, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow,
+    StoreFilter, StoreResult, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -344,6 +345,8 @@ pub trait CustomerRepo {
         &mut self,
         ordinals: &[i64],
     ) -> StoreResult<Vec<(quanyu_domain::customer::Customer, Option<String>)>>;
+    /// How many live customers a guide has.
+    async fn customers_of_guide(&mut self, guide_id: StaffId) -> StoreResult<i64>;
     /// How many of a customer's orders were paid (新人首单 is the first).
     async fn customer_paid_orders(&mut self, customer_id: quanyu_domain::ids::CustomerId) -> StoreResult<i64>;
     /// What a customer paid, less refunds, on orders placed since `since`.
@@ -441,4 +444,112 @@ pub trait MarketingRepo {
         &mut self,
         at: Timestamp,
     ) -> StoreResult<Vec<quanyu_domain::marketing::StoredPromotion>>;
+}
+
+/// Promoters, referrals, attributions, the commission ledger and payouts, guide sales, invite
+/// tasks and the marketing settings. Commission moves only through [`ReferralRepo::apply_commission`],
+/// which updates the balances and appends the entry in one guarded step.
+#[async_trait]
+pub trait ReferralRepo {
+    /// Inserts a promoter; a taken code fails with `Duplicate(Other)` (pick another).
+    async fn insert_promoter(&mut self, promoter: &quanyu_domain::referral::Promoter) -> StoreResult<()>;
+    async fn update_promoter(&mut self, promoter: &quanyu_domain::referral::Promoter) -> StoreResult<()>;
+    async fn get_promoter(
+        &mut self,
+        id: quanyu_domain::ids::PromoterId,
+    ) -> StoreResult<Option<quanyu_domain::referral::Promoter>>;
+    async fn promoter_by_code(&mut self, code: &str) -> StoreResult<Option<quanyu_domain::referral::Promoter>>;
+    async fn promoter_of(
+        &mut self,
+        owner: quanyu_domain::referral::PromoterOwner,
+    ) -> StoreResult<Option<quanyu_domain::referral::Promoter>>;
+
+    async fn insert_referral(&mut self, referral: &quanyu_domain::referral::Referral) -> StoreResult<()>;
+    async fn referral_of(
+        &mut self,
+        invitee: quanyu_domain::ids::CustomerId,
+    ) -> StoreResult<Option<quanyu_domain::referral::Referral>>;
+    /// Whether a device already registered a referral.
+    async fn device_referred(&mut self, device_id: &str) -> StoreResult<bool>;
+    /// Referrals of a promoter that count, made in `[since, until)`.
+    async fn counted_referrals(
+        &mut self,
+        promoter_id: quanyu_domain::ids::PromoterId,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<i64>;
+    /// Newest first; the page cursor is a referral id.
+    async fn list_referrals(
+        &mut self,
+        promoter_id: quanyu_domain::ids::PromoterId,
+        page: Page,
+    ) -> StoreResult<Vec<quanyu_domain::referral::Referral>>;
+
+    async fn get_setting(&mut self, name: &str) -> StoreResult<Option<serde_json::Value>>;
+    async fn put_setting(&mut self, name: &str, value: &serde_json::Value, at: Timestamp) -> StoreResult<()>;
+
+    async fn insert_attribution(&mut self, attribution: &Attribution) -> StoreResult<()>;
+    async fn attribution_of(&mut self, order_id: quanyu_domain::ids::OrderId) -> StoreResult<Option<Attribution>>;
+
+    /// Applies a commission entry: moves the balances by its deltas unless that would take a
+    /// bucket below zero (`available` only when `guard_available`; reversals may overdraw it)
+    /// and appends it. `None`: refused, nothing changed. A reused key fails with `Duplicate`.
+    async fn apply_commission(
+        &mut self,
+        entry: &CommissionEntry,
+        guard_available: bool,
+    ) -> StoreResult<Option<quanyu_domain::referral::Buckets>>;
+    async fn commission_entry_exists(&mut self, key: &str) -> StoreResult<bool>;
+    /// What each line of an order earned each promoter at each level, and what was reversed.
+    async fn order_commissions(&mut self, order_id: quanyu_domain::ids::OrderId) -> StoreResult<Vec<LineCommission>>;
+    /// (order, promoter) pairs with accruals whose window ended by `now` and no release yet.
+    async fn due_releases(
+        &mut self,
+        now: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(quanyu_domain::ids::OrderId, quanyu_domain::ids::PromoterId)>>;
+    async fn promoter_balance(
+        &mut self,
+        promoter_id: quanyu_domain::ids::PromoterId,
+    ) -> StoreResult<quanyu_domain::referral::Buckets>;
+    /// Newest first; the page cursor is an entry id.
+    async fn list_commissions(
+        &mut self,
+        promoter_id: quanyu_domain::ids::PromoterId,
+        page: Page,
+    ) -> StoreResult<Vec<CommissionEntry>>;
+    async fn reconcile_commissions(&mut self) -> StoreResult<Vec<CommissionMismatch>>;
+
+    async fn insert_payout(&mut self, payout: &quanyu_domain::referral::PayoutRequest) -> StoreResult<()>;
+    async fn get_payout(
+        &mut self,
+        id: quanyu_domain::ids::PayoutId,
+    ) -> StoreResult<Option<quanyu_domain::referral::PayoutRequest>>;
+    /// Settles a requested payout (compare and set): `false` when it was settled already.
+    async fn settle_payout(
+        &mut self,
+        id: quanyu_domain::ids::PayoutId,
+        to: quanyu_domain::referral::PayoutStatus,
+        note: Option<&str>,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+
+    /// Appends a guide-sales entry. A reused key fails with `Duplicate`.
+    async fn append_guide_sale(&mut self, sale: &GuideSale) -> StoreResult<()>;
+    /// A guide's attributed sales net of refunds since `since`, and the orders they came from.
+    async fn guide_sales_since(
+        &mut self,
+        guide_id: StaffId,
+        since: Timestamp,
+    ) -> StoreResult<(quanyu_domain::Money, i64)>;
+
+    async fn insert_invite_task(&mut self, task: &quanyu_domain::referral::InviteTask) -> StoreResult<()>;
+    async fn running_invite_tasks(&mut self, at: Timestamp) -> StoreResult<Vec<quanyu_domain::referral::InviteTask>>;
+    /// Marks a task's reward as given to a promoter; `false` when it was given before.
+    async fn claim_task_reward(
+        &mut self,
+        task_id: uuid::Uuid,
+        promoter_id: quanyu_domain::ids::PromoterId,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
 }

@@ -454,6 +454,24 @@ impl From<AppError> for ApiError {
                 };
                 ApiError::new(StatusCode::CONFLICT, code, zh, en)
             }
+            AppError::Payout(refusal) => {
+                use quanyu_domain::referral::PayoutRefusal;
+                match refusal {
+                    PayoutRefusal::NotEnough { available } => ApiError::new(
+                        StatusCode::CONFLICT,
+                        "payout_not_enough",
+                        format!("可提现佣金不足：现有 {available}"),
+                        format!("Not enough commission available: {available}"),
+                    ),
+                    PayoutRefusal::BelowMinimum { minimum } => ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "payout_below_minimum",
+                        format!("单次提现至少 {minimum}"),
+                        format!("A payout is at least {minimum}"),
+                    ),
+                }
+                .with_field("amount")
+            }
             AppError::CouponUnavailable { .. } => ApiError::new(
                 StatusCode::CONFLICT,
                 "coupon_unavailable",

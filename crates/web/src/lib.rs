@@ -52,8 +52,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
     use routes::{
-        audiences, audit, auth, catalog, customers, documents, flash, inventory, marketing, orders, org, quotes, staff,
-        system,
+        audiences, audit, auth, catalog, customers, documents, flash, inventory, marketing, orders, org, quotes,
+        referral, staff, system,
     };
     let state = AppState {
         app,
@@ -125,6 +125,18 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/promotions", get(marketing::list_promotions).post(marketing::create_promotion))
         .route("/promotions/{id}", get(marketing::get_promotion))
         .route("/promotions/{id}/end", post(marketing::end_promotion))
+        .route("/customers/{id}/invite", post(referral::customer_invite))
+        .route("/staff/{id}/invite", post(referral::staff_invite))
+        .route("/staff/{id}/performance", get(referral::guide_performance))
+        .route("/distributors", post(referral::make_distributor))
+        .route("/referral-program", get(referral::get_referral_program).put(referral::put_referral_program))
+        .route("/commission-rules", get(referral::get_commission_rules).put(referral::put_commission_rules))
+        .route("/invite-tasks", post(referral::create_invite_task))
+        .route("/promoters/{id}/referrals", get(referral::list_referrals))
+        .route("/promoters/{id}/commissions", get(referral::commissions))
+        .route("/promoters/{id}/payouts", post(referral::request_payout))
+        .route("/payouts/{id}/settle", post(referral::settle_payout))
+        .route("/commissions/reconcile", get(referral::reconcile_commissions))
         .route("/audiences/export", post(audiences::export))
         .route("/customers/{id}/points/adjustments", post(customers::adjust_points))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))

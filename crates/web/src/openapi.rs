@@ -13,8 +13,8 @@ use utoipa::{
 };
 
 use crate::routes::{
-    audiences, audit, auth, catalog, customers, documents, flash, inventory, marketing, orders, org, quotes, staff,
-    system,
+    audiences, audit, auth, catalog, customers, documents, flash, inventory, marketing, orders, org, quotes, referral,
+    staff, system,
 };
 
 #[derive(OpenApi)]
@@ -57,6 +57,11 @@ same response and has no second effect."
         marketing::set_coupon_template_status, marketing::issue_coupon, marketing::customer_coupons,
         marketing::void_coupon, marketing::reconcile_coupons,
         marketing::create_promotion, marketing::list_promotions, marketing::get_promotion, marketing::end_promotion,
+        referral::customer_invite, referral::staff_invite, referral::make_distributor,
+        referral::get_referral_program, referral::put_referral_program,
+        referral::get_commission_rules, referral::put_commission_rules, referral::create_invite_task,
+        referral::list_referrals, referral::commissions, referral::request_payout, referral::settle_payout,
+        referral::reconcile_commissions, referral::guide_performance,
         audit::list_audit,
     ),
     tags(
@@ -69,6 +74,7 @@ same response and has no second effect."
         (name = "flash sales", description = "秒杀: quota, per-customer limit, batched reservations"),
         (name = "customers", description = "One identity across phone, WeChat, WeCom and member card; merges; guides"),
         (name = "marketing", description = "Coupon templates, wallets and promotions"),
+        (name = "referral", description = "老带新 and 分销: invite codes, referrals, commission, payouts, guide sales"),
         (name = "audit", description = "Who changed what"),
         (name = "system", description = "Health"),
     )

@@ -426,6 +426,16 @@ impl CustomerRepo for SqlTx {
         Ok(found)
     }
 
+    async fn customers_of_guide(&mut self, guide_id: StaffId) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM customers WHERE guide_id = $1 AND merged_into IS NULL",
+        )
+        .bind(guide_id.as_uuid())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
     async fn customer_paid_orders(&mut self, customer_id: CustomerId) -> StoreResult<i64> {
         let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM orders WHERE customer_id = $1 AND paid > 0")
             .bind(customer_id.as_uuid())

@@ -12,6 +12,7 @@ mod log;
 mod marketing;
 mod orders;
 mod org;
+mod referral;
 mod rows;
 mod staff;
 mod timeline;

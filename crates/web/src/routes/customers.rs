@@ -87,6 +87,10 @@ pub struct CustomerIn {
     /// Defaults to a store-level caller's store.
     home_store_id: Option<Uuid>,
     guide_id: Option<Uuid>,
+    /// The invite code of the link the customer came through (老带新).
+    invite_code: Option<String>,
+    /// The registering device, so one phone cannot collect referral rewards twice.
+    device_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -154,6 +158,8 @@ pub async fn register_customer(
         display_name: input.display_name,
         home_store_id: input.home_store_id.map(StoreId::from_uuid),
         guide_id: input.guide_id.map(StaffId::from_uuid),
+        invite_code: input.invite_code,
+        device_id: input.device_id,
     };
     let reply = json_reply(|p: &CustomerProfile| CustomerOut {
         matched_existing: Some(p.matched_existing),

@@ -13,6 +13,7 @@ pub mod marketing;
 pub mod orders;
 pub mod org;
 pub mod quotes;
+pub mod referral;
 pub mod staff;
 pub mod system;
 

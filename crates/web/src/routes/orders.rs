@@ -209,6 +209,9 @@ pub struct OrderIn {
     /// Points to spend (`customer_id` required): whole blocks of 100 to the yuan, at most half
     /// the goods.
     points: Option<i64>,
+    /// The invite code of the share link the order came through: a distributor earns
+    /// commission on it, a guide gets the online sale.
+    promoter_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -284,6 +287,7 @@ pub async fn create_order(
         flash_reservation: input.flash_reservation_id,
         coupon_ids: input.coupon_ids.into_iter().map(quanyu_domain::ids::CouponId::from_uuid).collect(),
         points: input.points,
+        promoter_code: input.promoter_code,
     };
     let reply = json_reply(OrderOut::detail);
     Ok(created(state.app.create_order(&ctx, draft, &reply).await?, &reply))
