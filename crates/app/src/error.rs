@@ -70,6 +70,9 @@ pub enum AppError {
     /// An order was asked to use a coupon the price engine would not apply, for `reason`.
     #[error("the coupon does not apply: {reason:?}")]
     CouponNotApplicable { coupon_id: quanyu_domain::ids::CouponId, reason: quanyu_domain::pricing::RejectionReason },
+    /// A payment from stored value beyond the member's balance.
+    #[error("only {balance} of stored value, {requested} requested")]
+    InsufficientStoredValue { balance: i64, requested: i64 },
     /// A payout request beyond what is available, or below the minimum.
     #[error(transparent)]
     Payout(quanyu_domain::referral::PayoutRefusal),

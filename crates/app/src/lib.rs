@@ -32,11 +32,13 @@ mod nearby;
 mod orders;
 mod org;
 mod password;
+mod payments;
 mod promotions;
 mod quotes;
 mod referral;
 mod session_cache;
 mod staff;
+mod stored_value;
 
 use std::sync::Arc;
 
@@ -59,10 +61,12 @@ pub use nearby::{Datum, NearbyStore};
 pub use orders::*;
 pub use org::*;
 pub use password::PasswordHasher;
+pub use payments::{CardTerminal, Cash, PaymentProvider, StoredValue};
 pub use promotions::PromotionDraft;
 pub use quotes::{DELIVERY_FEE, FREE_DELIVERY_FROM, POINTS_MAX_SHARE_BP, POINTS_PER_YUAN, QuoteDraft};
 pub use referral::{CommissionRulesDraft, CommissionStatement, GuidePerformance, InviteTaskDraft};
 pub use staff::*;
+pub use stored_value::{StoredValueStatement, TopUpDraft};
 pub use write::{Reply, StoredReply, Written};
 
 /// Tunables of the use cases.

@@ -114,49 +114,6 @@ pub struct OrderDetail {
     pub payments: Vec<PaymentRecord>,
 }
 
-/// Takes and gives back money for one payment method. Cash and card terminals are recorded,
-/// not called; WeChat Pay will call its API behind the same seam.
-pub trait PaymentProvider: Send + Sync {
-    fn method(&self) -> PaymentMethod;
-    /// Checks a payment and returns the reference to record.
-    fn charge(&self, amount: Money, reference: Option<&str>) -> AppResult<Option<String>>;
-}
-
-/// Cash at the till: nothing to check, no reference.
-pub struct Cash;
-
-impl PaymentProvider for Cash {
-    fn method(&self) -> PaymentMethod {
-        PaymentMethod::Cash
-    }
-
-    fn charge(&self, _amount: Money, _reference: Option<&str>) -> AppResult<Option<String>> {
-        Ok(None)
-    }
-}
-
-/// A bank-card terminal: the terminal takes the money; its reference proves it.
-pub struct CardTerminal;
-
-impl PaymentProvider for CardTerminal {
-    fn method(&self) -> PaymentMethod {
-        PaymentMethod::Card
-    }
-
-    fn charge(&self, _amount: Money, reference: Option<&str>) -> AppResult<Option<String>> {
-        let reference =
-            text::optional("reference", reference, 64)?.ok_or(DomainError::Required { field: "reference" })?;
-        Ok(Some(reference))
-    }
-}
-
-fn provider(method: PaymentMethod) -> &'static dyn PaymentProvider {
-    match method {
-        PaymentMethod::Cash => &Cash,
-        PaymentMethod::Card => &CardTerminal,
-    }
-}
-
 /// A fulfilment step a person can take.
 pub fn parse_step(raw: &str) -> AppResult<OrderEvent> {
     Ok(match raw {
@@ -339,7 +296,8 @@ impl App {
             if draft.amount != due.fen() {
                 return Err(AppError::AmountMismatch { expected: due.fen(), given: draft.amount });
             }
-            let reference = provider(method).charge(due, draft.reference.as_deref())?;
+            let reference =
+                crate::payments::provider(method).charge(tx, ctx, &order, due, draft.reference.as_deref()).await?;
             let stocked = stocked_lines(tx, &order).await?;
             let commit: Vec<_> = stocked.iter().map(|(sku, qty)| (*sku, StockChange::Commit(*qty))).collect();
             move_stock(tx, ctx, &order, "commit", &commit).await?;
@@ -496,6 +454,7 @@ impl App {
             order.updated_at = now();
             save(tx, &order, before).await?;
             let method = tx.order_payments(id).await?.first().map_or(PaymentMethod::Cash, |p| p.method);
+            crate::payments::provider(method).refund(tx, ctx, &order, total, &payment_id.to_string()).await?;
             tx.insert_payment(&PaymentRecord {
                 id: payment_id,
                 order_id: id,
@@ -732,6 +691,7 @@ async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppR
         move_stock(tx, ctx, &order, "uncommit", &uncommit).await?;
         if order.paid > Money::ZERO {
             let method = tx.order_payments(id).await?.first().map_or(PaymentMethod::Cash, |p| p.method);
+            crate::payments::provider(method).refund(tx, ctx, &order, order.paid, "cancel").await?;
             tx.insert_payment(&PaymentRecord {
                 id: PaymentId::new(),
                 order_id: id,

@@ -17,6 +17,7 @@ quanyu_store::backend_tests!(
     unpaid_orders_give_their_stock_back,
     members_earn_points_that_refunds_take_back_and_time_expires,
     tiers_rise_with_spend_at_once_and_fall_at_the_review,
+    stored_value_pays_and_comes_back_on_refunds,
 );
 
 async fn order(app: &App, ctx: &Ctx, store: StoreId, sku: SkuId, channel: &str, key: &str) -> OrderDetail {
@@ -180,4 +181,57 @@ async fn tiers_rise_with_spend_at_once_and_fall_at_the_review(db: Arc<dyn Databa
     let next_year = chrono::Utc::now() + chrono::Duration::days(400);
     assert_eq!(app.review_tiers(next_year).await.unwrap(), 1);
     assert_eq!(app.customer(&cashier, member.id).await.unwrap().customer.tier_id, Some(silver.id));
+}
+
+async fn stored_value_pays_and_comes_back_on_refunds(db: Arc<dyn Database>) {
+    let (app, cashier, store, sku) = shop(db).await;
+    let phone = vec![("phone".to_owned(), "13800138000".to_owned())];
+    let draft = quanyu_app::CustomerDraft { identities: phone, ..Default::default() };
+    let member = fresh(app.register_customer(&cashier, draft, &no_reply).await.unwrap()).customer.id;
+    let top_up =
+        |amount, bonus, method: &str| quanyu_app::TopUpDraft { amount, bonus, method: method.into(), reference: None };
+    let too_generous = app.top_up(&keyed(&cashier, "t-0"), member, top_up(1_000, 2_000, "cash"), &no_reply).await;
+    assert!(matches!(too_generous, Err(AppError::Invalid(_))), "a bonus above the amount");
+    let no_reference = app.top_up(&keyed(&cashier, "t-0"), member, top_up(1_000, 0, "card"), &no_reply).await;
+    assert!(matches!(no_reference, Err(AppError::Invalid(_))), "a card top-up needs the terminal's reference");
+    // 充50送5, retried: credited once.
+    let topped =
+        fresh(app.top_up(&keyed(&cashier, "t-1"), member, top_up(5_000, 500, "cash"), &no_reply).await.unwrap());
+    assert_eq!(topped.balance.fen(), 5_500);
+    let again = app.top_up(&keyed(&cashier, "t-1"), member, top_up(5_000, 500, "cash"), &no_reply).await.unwrap();
+    assert!(matches!(again, quanyu_app::Written::Replayed(_)));
+
+    let buy = |quantity, key: &str| {
+        let (app, cashier) = (app.clone(), cashier.clone());
+        let key = key.to_owned();
+        async move {
+            let draft = OrderDraft {
+                store_id: Some(store),
+                channel: "pos".into(),
+                customer_id: Some(member),
+                lines: vec![LineDraft { sku_id: Some(sku), quantity }],
+                ..OrderDraft::default()
+            };
+            fresh(app.create_order(&keyed(&cashier, &key), draft, &no_reply).await.unwrap()).order
+        }
+    };
+    let big = buy(5, "o-1").await;
+    let payment = PaymentDraft { method: "stored_value".into(), amount: 6_000, reference: None };
+    let short = app.pay_order(&keyed(&cashier, "pay-1"), big.id, payment, &no_reply).await;
+    assert!(matches!(short, Err(AppError::InsufficientStoredValue { balance: 5_500, requested: 6_000 })), "{short:?}");
+    app.cancel_order(&cashier, big.id).await.unwrap();
+
+    let order = buy(3, "o-2").await;
+    let payment = PaymentDraft { method: "stored_value".into(), amount: 3_600, reference: None };
+    app.pay_order(&keyed(&cashier, "pay-2"), order.id, payment, &no_reply).await.unwrap();
+    let balance =
+        |app: App| async move { app.stored_value(&Ctx::system(), member, None, None).await.unwrap().balance.fen() };
+    assert_eq!(balance(app.clone()).await, 1_900);
+    let refund = RefundDraft { lines: vec![(1, 1)], reason: None };
+    app.refund_order(&keyed(&cashier, "r-1"), order.id, refund, &no_reply).await.unwrap();
+    assert_eq!(balance(app.clone()).await, 3_100, "a refund goes back to the balance");
+    let statement = app.stored_value(&Ctx::system(), member, None, None).await.unwrap();
+    let kinds: Vec<_> = statement.entries.items.iter().map(|e| (e.kind.as_str(), e.amount.fen())).collect();
+    assert_eq!(kinds, [("refund", 1_200), ("pay", -3_600), ("bonus", 500), ("top_up", 5_000)]);
+    assert_eq!(app.reconcile_stored_value(&Ctx::system()).await.unwrap(), vec![]);
 }

@@ -157,6 +157,8 @@ pub async fn reconcile(args: DatabaseArgs) -> anyhow::Result<()> {
     let stock = app.reconcile_stock(&Ctx::system()).await?;
     let points = app.reconcile_points(&Ctx::system()).await?;
     let coupons = app.reconcile_coupons(&Ctx::system()).await?;
+    let commissions = app.reconcile_commissions(&Ctx::system()).await?;
+    let stored_value = app.reconcile_stored_value(&Ctx::system()).await?;
     app.database().close().await;
     for m in &stock {
         let (l, s) = (m.row.levels, m.ledger);
@@ -183,18 +185,28 @@ pub async fn reconcile(args: DatabaseArgs) -> anyhow::Result<()> {
     for m in &coupons {
         println!("{} {}: recorded {} vs ledger {}", m.what, m.id, m.recorded, m.from_ledger);
     }
-    if stock.is_empty() && points.is_empty() && coupons.is_empty() {
+    for m in &commissions {
+        println!("promoter {}: commission balance {:?} vs ledger {:?}", m.promoter_id, m.balance, m.ledger);
+    }
+    for (customer, balance, ledger) in &stored_value {
+        println!("customer {customer}: stored value {balance} vs ledger {ledger}");
+    }
+    let unsound = stock.len() + points.len() + coupons.len() + commissions.len() + stored_value.len();
+    if unsound == 0 {
         println!(
-            "ledgers sound: every stock level and points balance equals the sum of its ledger, every coupon's status \
-             its last ledger entry"
+            "ledgers sound: every stock level and every points, stored-value and commission balance equals the sum \
+             of its ledger; every coupon's status is its last ledger entry"
         );
         return Ok(());
     }
     bail!(
-        "{} stock row(s), {} points balance(s) and {} coupon record(s) differ from their ledger",
+        "{} stock row(s), {} points balance(s), {} coupon record(s), {} commission balance(s) and {} stored-value \
+         balance(s) differ from their ledger",
         stock.len(),
         points.len(),
-        coupons.len()
+        coupons.len(),
+        commissions.len(),
+        stored_value.len()
     )
 }
 

@@ -88,6 +88,22 @@ pub fn to_take_back(paid: Money, earned: i64, refunded_total: Money, taken_back:
     (i64::try_from(due).unwrap_or(earned) - taken_back).max(0)
 }
 
+/// The largest single top-up of stored value (储值): ¥50,000, as prepaid-card rules cap what a
+/// merchant takes without identity checks.
+pub const MAX_TOP_UP: Money = Money::from_fen(5_000_000);
+
+/// Checks a top-up: a positive amount up to [`MAX_TOP_UP`] and a bonus (充值赠送) of at most the
+/// amount itself.
+pub fn check_top_up(amount: Money, bonus: Money) -> DomainResult<()> {
+    if amount <= Money::ZERO || amount > MAX_TOP_UP {
+        return Err(DomainError::OutOfRange { field: "amount", min: 1, max: MAX_TOP_UP.fen() });
+    }
+    if bonus < Money::ZERO || bonus > amount {
+        return Err(DomainError::OutOfRange { field: "bonus", min: 0, max: amount.fen() });
+    }
+    Ok(())
+}
+
 /// A line of an order as far as points spent on it go: the value the points paid of it (分,
 /// zero or more), its quantity and how much of it has been refunded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

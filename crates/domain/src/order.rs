@@ -392,29 +392,14 @@ mod pricing_tests {
     }
 }
 
-/// How a payment was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PaymentMethod {
-    Cash,
-    /// A bank-card terminal; the terminal's reference is recorded.
-    Card,
-}
-
-impl PaymentMethod {
-    pub const ALL: [PaymentMethod; 2] = [PaymentMethod::Cash, PaymentMethod::Card];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::Cash => "cash",
-            PaymentMethod::Card => "card",
-        }
-    }
-
-    pub fn parse(raw: &str) -> DomainResult<PaymentMethod> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.as_str() == raw)
-            .ok_or_else(|| DomainError::UnknownValue { field: "method", value: raw.to_owned() })
+named_enum! {
+    /// How a payment was made.
+    pub enum PaymentMethod for "method" {
+        Cash = "cash",
+        /// A bank-card terminal; the terminal's reference is recorded.
+        Card = "card",
+        /// The buyer's stored value (储值): debited from, and refunded to, their balance.
+        StoredValue = "stored_value",
     }
 }
 

@@ -96,6 +96,7 @@ pub trait Tx:
     + CustomerRepo
     + MarketingRepo
     + ReferralRepo
+    + StoredValueRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

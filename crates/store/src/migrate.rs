@@ -28,6 +28,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 6, name: "customers", sql: include_str!("../migrations/sqlite/0006_customers.sql") },
     Migration { version: 7, name: "marketing", sql: include_str!("../migrations/sqlite/0007_marketing.sql") },
     Migration { version: 8, name: "referral", sql: include_str!("../migrations/sqlite/0008_referral.sql") },
+    Migration { version: 9, name: "stored_value", sql: include_str!("../migrations/sqlite/0009_stored_value.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -39,6 +40,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 6, name: "customers", sql: include_str!("../migrations/postgres/0006_customers.sql") },
     Migration { version: 7, name: "marketing", sql: include_str!("../migrations/postgres/0007_marketing.sql") },
     Migration { version: 8, name: "referral", sql: include_str!("../migrations/postgres/0008_referral.sql") },
+    Migration { version: 9, name: "stored_value", sql: include_str!("../migrations/postgres/0009_stored_value.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

@@ -331,6 +331,25 @@ pub struct CustomerMerge {
     pub at: Timestamp,
 }
 
+/// One movement of a customer's stored value (储值).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredValueEntry {
+    pub id: uuid::Uuid,
+    pub customer_id: quanyu_domain::ids::CustomerId,
+    /// `top_up`, `bonus`, `pay`, `refund` or `adjust`.
+    pub kind: String,
+    /// Signed: positive adds, negative removes.
+    pub amount: quanyu_domain::Money,
+    pub order_id: Option<quanyu_domain::ids::OrderId>,
+    /// How a top-up was paid, and the terminal's reference.
+    pub method: Option<quanyu_domain::order::PaymentMethod>,
+    pub reference: Option<String>,
+    /// Unique: a retried change finds its entry and moves nothing.
+    pub idempotency_key: String,
+    pub actor_id: Option<StaffId>,
+    pub at: Timestamp,
+}
+
 /// What an order moved of its customer's points, each as a positive number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct OrderPoints {

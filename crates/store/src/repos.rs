@@ -14,7 +14,7 @@ use crate::{
     CouponMismatch, CustomerFilter, CustomerMerge, DocumentFilter, DocumentStep, FlashReservation, FlashSale,
     GuideSale, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter, OrderPoints, OrderStep, OutboxEvent,
     Page, PaymentRecord, PointsEntry, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow,
-    StoreFilter, StoreResult, TokenKind, TokenRecord,
+    StoreFilter, StoreResult, StoredValueEntry, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -298,8 +298,8 @@ pub trait CustomerRepo {
     async fn insert_customer_merge(&mut self, merge: &CustomerMerge) -> StoreResult<()>;
     /// Gives every customer of guide `from` to guide `to`; returns how many moved.
     async fn reassign_guide(&mut self, from: StaffId, to: StaffId, at: Timestamp) -> StoreResult<i64>;
-    /// Moves the absorbed profile's orders, points history and coupons to the survivor, whose
-    /// balance becomes the sum of the ledger it now holds.
+    /// Moves the absorbed profile's orders, points, coupons and stored value to the survivor,
+    /// whose balances become the sums of the ledgers it now holds.
     async fn move_customer_history(
         &mut self,
         from: quanyu_domain::ids::CustomerId,
@@ -552,4 +552,28 @@ pub trait ReferralRepo {
         promoter_id: quanyu_domain::ids::PromoterId,
         at: Timestamp,
     ) -> StoreResult<bool>;
+}
+
+/// Stored value (储值): every change is a keyed entry applied with one guarded update, so a
+/// balance never goes below zero and always equals the sum of its ledger.
+#[async_trait]
+pub trait StoredValueRepo {
+    /// Applies a stored-value entry with one guarded update (the balance never goes below zero)
+    /// and appends it. `None`: refused, nothing changed. A reused key fails with `Duplicate`.
+    async fn apply_stored_value(&mut self, entry: &StoredValueEntry) -> StoreResult<Option<quanyu_domain::Money>>;
+    async fn stored_value_entry_by_key(&mut self, key: &str) -> StoreResult<Option<StoredValueEntry>>;
+    async fn stored_value_balance(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+    ) -> StoreResult<quanyu_domain::Money>;
+    /// Newest first; the page cursor is an entry id.
+    async fn list_stored_value(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        page: Page,
+    ) -> StoreResult<Vec<StoredValueEntry>>;
+    /// Customers whose stored-value balance differs from the sum of its ledger (empty when sound).
+    async fn reconcile_stored_value(
+        &mut self,
+    ) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, quanyu_domain::Money, quanyu_domain::Money)>>;
 }

@@ -454,6 +454,17 @@ impl From<AppError> for ApiError {
                 };
                 ApiError::new(StatusCode::CONFLICT, code, zh, en)
             }
+            AppError::InsufficientStoredValue { balance, requested } => {
+                let (balance, requested) =
+                    (quanyu_domain::Money::from_fen(balance), quanyu_domain::Money::from_fen(requested));
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "insufficient_stored_value",
+                    format!("储值余额不足：现有 {balance}，需要 {requested}"),
+                    format!("Not enough stored value: {balance} held, {requested} requested"),
+                )
+                .with_field("amount")
+            }
             AppError::Payout(refusal) => {
                 use quanyu_domain::referral::PayoutRefusal;
                 match refusal {

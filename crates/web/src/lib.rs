@@ -53,7 +53,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(app: App, options: WebOptions) -> Router {
     use routes::{
         audiences, audit, auth, catalog, customers, documents, flash, inventory, marketing, orders, org, quotes,
-        referral, staff, system,
+        referral, staff, stored_value, system,
     };
     let state = AppState {
         app,
@@ -137,6 +137,9 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/promoters/{id}/payouts", post(referral::request_payout))
         .route("/payouts/{id}/settle", post(referral::settle_payout))
         .route("/commissions/reconcile", get(referral::reconcile_commissions))
+        .route("/customers/{id}/stored-value", get(stored_value::statement))
+        .route("/customers/{id}/stored-value/top-ups", post(stored_value::top_up))
+        .route("/stored-value/reconcile", get(stored_value::reconcile))
         .route("/audiences/export", post(audiences::export))
         .route("/customers/{id}/points/adjustments", post(customers::adjust_points))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))

@@ -14,7 +14,7 @@ use utoipa::{
 
 use crate::routes::{
     audiences, audit, auth, catalog, customers, documents, flash, inventory, marketing, orders, org, quotes, referral,
-    staff, system,
+    staff, stored_value, system,
 };
 
 #[derive(OpenApi)]
@@ -62,6 +62,7 @@ same response and has no second effect."
         referral::get_commission_rules, referral::put_commission_rules, referral::create_invite_task,
         referral::list_referrals, referral::commissions, referral::request_payout, referral::settle_payout,
         referral::reconcile_commissions, referral::guide_performance,
+        stored_value::top_up, stored_value::statement, stored_value::reconcile,
         audit::list_audit,
     ),
     tags(

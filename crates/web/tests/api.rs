@@ -37,6 +37,7 @@ quanyu_store::backend_tests!(
     price_quotes_explain_member_prices_points_and_delivery,
     audiences_count_members_while_typing,
     coupons_and_promotions_through_the_api,
+    referral_commission_and_stored_value_through_the_api,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -1270,4 +1271,72 @@ async fn coupons_and_promotions_through_the_api(db: Arc<dyn Database>) {
         .post_as(&app.admin, &format!("/api/v1/promotions/{}/end", promotion.body["id"].as_str().unwrap()), json!({}))
         .await;
     assert_eq!(ended.body["ended"], true);
+}
+
+async fn referral_commission_and_stored_value_through_the_api(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let milk =
+        stocked_sku(&app, "牛奶", json!({"code": "MILK-R", "name": "1L", "unit": "盒", "base_price": 1000}), 10).await;
+    let customer = |phone: &str, extra: Value| {
+        let mut body = json!({"identities": [{"kind": "phone", "value": phone}]});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let agent = app.post_as(&app.cashier_a, "/api/v1/customers", customer("13800000001", json!({}))).await;
+    let agent = agent.body["id"].as_str().unwrap().to_owned();
+    let rules = json!({"level1_bp": 1000, "level2_bp": 0, "return_window_days": 7});
+    let by_cashier = app.request_as(&app.cashier_a, "PUT", "/api/v1/commission-rules", Some(rules.clone())).await;
+    assert_eq!(by_cashier.body["error"]["code"], "forbidden");
+    let set = app.request_as(&app.admin, "PUT", "/api/v1/commission-rules", Some(rules)).await;
+    assert_eq!(set.body["level1_bp"], 1000, "{}", set.body);
+    let both = app.post_as(&app.admin, "/api/v1/distributors", json!({})).await;
+    assert_eq!(both.body["error"]["field"], "customer_id");
+    let distributor = app.post_as(&app.admin, "/api/v1/distributors", json!({"customer_id": agent})).await;
+    assert_eq!(distributor.body["distributor"], true, "{}", distributor.body);
+    let code = distributor.body["code"].as_str().unwrap().to_owned();
+    assert_eq!(distributor.body["link"], format!("/m/i/{code}"));
+    let invite = app.post_as(&app.cashier_a, &format!("/api/v1/customers/{agent}/invite"), json!({})).await;
+    assert_eq!(invite.body["code"], code.as_str(), "one code per customer");
+    let malformed =
+        app.post_as(&app.cashier_a, "/api/v1/customers", customer("13800000002", json!({"invite_code": "??"}))).await;
+    assert_eq!(malformed.body["error"]["field"], "invite_code");
+    let buyer = app
+        .post_as(
+            &app.cashier_a,
+            "/api/v1/customers",
+            customer("13800000002", json!({"invite_code": code, "device_id": "d-1"})),
+        )
+        .await;
+    let buyer = buyer.body["id"].as_str().unwrap().to_owned();
+
+    let top_up = format!("/api/v1/customers/{buyer}/stored-value/top-ups");
+    let topped = app
+        .post_with_key(&app.cashier_a, &top_up, "t-1", json!({"amount": 2000, "bonus": 200, "method": "cash"}))
+        .await;
+    assert_eq!((topped.status, topped.body["balance"].as_i64()), (StatusCode::CREATED, Some(2200)), "{}", topped.body);
+    let order = json!({"store_id": app.store_a, "channel": "pos", "customer_id": buyer,
+                       "lines": [{"sku_id": milk, "quantity": 3}]});
+    let order = app.post_with_key(&app.cashier_a, "/api/v1/orders", "o-1", order).await;
+    let id = order.body["id"].as_str().unwrap().to_owned();
+    let pay = format!("/api/v1/orders/{id}/payments");
+    let paid = app.post_with_key(&app.cashier_a, &pay, "p-1", json!({"method": "stored_value", "amount": 3000})).await;
+    assert_eq!(paid.body["error"]["code"], "insufficient_stored_value", "{}", paid.body);
+    let paid = app.post_with_key(&app.cashier_a, &pay, "p-2", json!({"method": "cash", "amount": 3000})).await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
+
+    let promoter = distributor.body["id"].as_str().unwrap();
+    let statement = app.get_as(&app.admin, &format!("/api/v1/promoters/{promoter}/commissions")).await;
+    assert_eq!(statement.body["balance"]["frozen"], 300, "{}", statement.body);
+    assert_eq!(statement.body["items"][0]["kind"], "accrue");
+    let referrals = app.get_as(&app.admin, &format!("/api/v1/promoters/{promoter}/referrals")).await;
+    assert_eq!(referrals.body["items"][0]["counted"], true);
+    let payout = app
+        .post_with_key(&app.admin, &format!("/api/v1/promoters/{promoter}/payouts"), "po-1", json!({"amount": 200}))
+        .await;
+    assert_eq!(payout.body["error"]["code"], "payout_not_enough", "frozen money is not available yet");
+    for reconcile in ["/api/v1/commissions/reconcile", "/api/v1/stored-value/reconcile", "/api/v1/coupons/reconcile"] {
+        assert_eq!(app.get_as(&app.admin, reconcile).await.body, json!([]), "{reconcile}");
+    }
 }

@@ -184,6 +184,8 @@ impl CustomerRepo for SqlTx {
              SELECT template_id, $2, issued FROM coupon_holdings WHERE customer_id = $1 \
              ON CONFLICT (template_id, customer_id) DO UPDATE SET issued = coupon_holdings.issued + excluded.issued",
             "DELETE FROM coupon_holdings WHERE customer_id = $1",
+            "UPDATE stored_value_ledger SET customer_id = $2 WHERE customer_id = $1",
+            "DELETE FROM stored_value_accounts WHERE customer_id = $1",
         ] {
             sqlx::query(sql).bind(from.as_uuid()).bind(to.as_uuid()).execute(&mut *self.tx).await?;
         }
@@ -194,6 +196,15 @@ impl CustomerRepo for SqlTx {
         sqlx::query(
             "INSERT INTO customer_points (customer_id, balance, updated_at) \
              SELECT $1, CAST(COALESCE(SUM(points), 0) AS BIGINT), $2 FROM points_ledger WHERE customer_id = $1 \
+             ON CONFLICT (customer_id) DO UPDATE SET balance = excluded.balance, updated_at = excluded.updated_at",
+        )
+        .bind(to.as_uuid())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO stored_value_accounts (customer_id, balance, updated_at) \
+             SELECT $1, CAST(COALESCE(SUM(amount), 0) AS BIGINT), $2 FROM stored_value_ledger WHERE customer_id = $1 \
              ON CONFLICT (customer_id) DO UPDATE SET balance = excluded.balance, updated_at = excluded.updated_at",
         )
         .bind(to.as_uuid())

@@ -15,6 +15,7 @@ mod org;
 mod referral;
 mod rows;
 mod staff;
+mod stored_value;
 mod timeline;
 
 pub(super) mod migrate;

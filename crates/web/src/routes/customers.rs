@@ -265,7 +265,7 @@ pub async fn hand_over(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PointsEntryOut {
     id: Uuid,
-    /// earn, take_back, adjust or expire.
+    /// earn, take_back, redeem, restore, reward, adjust or expire.
     kind: String,
     /// Signed.
     points: i64,

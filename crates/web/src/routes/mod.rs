@@ -15,6 +15,7 @@ pub mod org;
 pub mod quotes;
 pub mod referral;
 pub mod staff;
+pub mod stored_value;
 pub mod system;
 
 use axum::{
