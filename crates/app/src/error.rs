@@ -70,6 +70,18 @@ pub enum AppError {
     /// An order was asked to use a coupon the price engine would not apply, for `reason`.
     #[error("the coupon does not apply: {reason:?}")]
     CouponNotApplicable { coupon_id: quanyu_domain::ids::CouponId, reason: quanyu_domain::pricing::RejectionReason },
+    /// The group-buy offer takes no new group now, or the group is no longer gathering.
+    #[error("this group buy is closed")]
+    GroupClosed,
+    /// Every seat of the group is taken.
+    #[error("this group is full")]
+    GroupFull,
+    /// The buyer already holds a seat in this group.
+    #[error("already in this group")]
+    AlreadyInGroup,
+    /// A group order is fulfilled only once its group has formed.
+    #[error("the group has not formed yet")]
+    GroupNotFormed,
     /// A payment from stored value beyond the member's balance.
     #[error("only {balance} of stored value, {requested} requested")]
     InsufficientStoredValue { balance: i64, requested: i64 },

@@ -77,6 +77,8 @@ pub struct OrderDraft {
     pub points: Option<i64>,
     /// The invite code of the share link the order came through (a distributor's or a guide's).
     pub promoter_code: Option<String>,
+    /// Opens or joins a group buy (no `lines`): one unit at the group price, for a member.
+    pub group_buy: Option<crate::GroupJoin>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -139,17 +141,29 @@ impl App {
         ctx.require_idempotency_key()?;
         let channel = OrderChannel::parse(draft.channel.trim())?;
         let flash = match draft.flash_reservation {
-            Some(_) if !draft.lines.is_empty() => {
+            Some(_) if !draft.lines.is_empty() || draft.group_buy.is_some() => {
                 return Err(DomainError::Malformed { field: "lines", expected: "none with a flash_reservation" }.into());
             }
             Some(reservation) => Some(self.flash_sale_of(reservation).await?),
             None => None,
         };
-        let store_id = match (&flash, draft.store_id, draft.delivery_location) {
-            (Some(sale), Some(store_id), _) if store_id != sale.store_id => {
-                return Err(DomainError::Malformed { field: "store_id", expected: "the flash sale's store" }.into());
+        let group_offer = match draft.group_buy {
+            Some(_) if !draft.lines.is_empty() => {
+                return Err(DomainError::Malformed { field: "lines", expected: "none with a group_buy" }.into());
             }
-            (Some(sale), _, _) => sale.store_id,
+            Some(join) => Some(read_tx!(self, |tx| crate::group_buys::offer(tx, join.offer_id).await)?),
+            None => None,
+        };
+        let fixed_store = match (&flash, &group_offer) {
+            (Some(sale), _) => Some((sale.store_id, "the flash sale's store")),
+            (None, Some(offer)) => Some((offer.store_id, "the group buy's store")),
+            (None, None) => None,
+        };
+        let store_id = match (fixed_store, draft.store_id, draft.delivery_location) {
+            (Some((fixed, expected)), Some(store_id), _) if store_id != fixed => {
+                return Err(DomainError::Malformed { field: "store_id", expected }.into());
+            }
+            (Some((fixed, _)), _, _) => fixed,
             (None, Some(store_id), _) => store_id,
             (None, None, Some((lat, lng, datum))) if channel == OrderChannel::Delivery => {
                 let point = quanyu_domain::geo::Coordinates::new(lat, lng)?;
@@ -159,7 +173,7 @@ impl App {
             }
             (None, None, _) => return Err(DomainError::Required { field: "store_id" }.into()),
         };
-        if flash.is_none() && (draft.lines.is_empty() || draft.lines.len() > 200) {
+        if fixed_store.is_none() && (draft.lines.is_empty() || draft.lines.len() > 200) {
             return Err(DomainError::OutOfRange { field: "lines", min: 1, max: 200 }.into());
         }
         let customer_phone = parse_phone(draft.customer_phone.as_deref())?;
@@ -202,7 +216,13 @@ impl App {
                     let activity = ActivityPrice { activity_id: sale.id, unit_price: sale.price };
                     vec![(sale.sku_id, held.quantity, Some(activity))]
                 }
-                _ => crate::quotes::cart_lines(&draft.lines)?,
+                _ => match &group_offer {
+                    Some(offer) => {
+                        let activity = ActivityPrice { activity_id: offer.id, unit_price: offer.group_price };
+                        vec![(offer.sku_id, 1, Some(activity))]
+                    }
+                    None => crate::quotes::cart_lines(&draft.lines)?,
+                },
             };
             let chosen = crate::coupons::chosen(tx, customer_id, &draft.coupon_ids).await?;
             let coupons = chosen.iter().map(|(_, priced)| priced.clone()).collect();
@@ -211,12 +231,10 @@ impl App {
             let PricedCart { breakdown: priced, items } = price_cart(tx, &cart, draft.points, coupons).await?;
             let mut lines = Vec::with_capacity(priced.lines.len());
             let mut holds = Vec::new();
-            for ((priced, (sku, product)), &(sku_id, quantity, activity)) in
-                priced.lines.iter().zip(&items).zip(&cart_lines)
-            {
+            for ((priced, (sku, product)), &(sku_id, quantity, _)) in priced.lines.iter().zip(&items).zip(&cart_lines) {
                 let sku_name = line_name(Some(product), sku);
                 // A flash reservation already holds its stock; services hold none.
-                if activity.is_none() && product.kind != ProductKind::Service {
+                if flash.is_none() && product.kind != ProductKind::Service {
                     holds.push((sku_id, StockChange::Reserve(Qty::new(quantity))));
                 }
                 lines.push(OrderLine {
@@ -265,6 +283,10 @@ impl App {
             crate::coupons::use_on_order(tx, ctx, id, &chosen, &priced).await?;
             crate::loyalty::redeem_for_order(tx, ctx, &order, priced.points_used).await?;
             crate::referral::attribute(tx, &order, promoter_code.as_deref(), member.as_ref()).await?;
+            if let (Some(offer), Some(join)) = (&group_offer, draft.group_buy) {
+                let buyer = customer_id.ok_or(DomainError::Required { field: "customer_id" })?;
+                crate::group_buys::seat(tx, offer, join, &order, buyer, at).await?;
+            }
             step(tx, ctx, &order, "created", None).await?;
             Change::new("order.created", "order", id)
                 .in_store(store_id)
@@ -330,6 +352,7 @@ impl App {
                 crate::coupons::auto_issue(tx, ctx, AutoIssue::FirstOrderPaid, customer_id).await?;
             }
             crate::referral::on_paid(tx, ctx, &order, first_paid).await?;
+            crate::group_buys::on_paid(tx, ctx, &order).await?;
             Change::new("order.paid", "order", id)
                 .in_store(order.store_id)
                 .set("method", &method.as_str())
@@ -354,6 +377,7 @@ impl App {
             let mut order = order_in_scope(ctx, tx, id).await?;
             let before = order.status;
             let next = transition(order.channel, before, event)?;
+            crate::group_buys::ensure_formed(tx, &order).await?;
             let hands_over = matches!(next, OrderStatus::Ready | OrderStatus::Dispatched)
                 || (next == OrderStatus::Completed && before == OrderStatus::Paid);
             if hands_over {
@@ -597,6 +621,11 @@ impl App {
                 Ok(released) => tracing::info!(released, "released commission past its return window"),
                 Err(err) => tracing::warn!(error = %err, "releasing commission failed; retrying next tick"),
             }
+            match self.expire_group_buys(at).await {
+                Ok(0) => {}
+                Ok(failed) => tracing::info!(failed, "failed group buys short of members, refunding their orders"),
+                Err(err) => tracing::warn!(error = %err, "failing expired group buys failed; retrying next tick"),
+            }
             match self.expire_holds(now()).await {
                 Ok(0) => {}
                 Ok(released) => tracing::info!(released, "released the stock of unpaid orders past their hold"),
@@ -674,7 +703,7 @@ async fn move_stock(
 }
 
 /// Cancels in the caller's transaction (shared by cancellation and hold expiry).
-async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppResult<OrderDetail> {
+pub(crate) async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppResult<OrderDetail> {
     let mut order = order_in_scope(ctx, tx, id).await?;
     let before = order.status;
     let next = transition(order.channel, before, OrderEvent::Cancel)?;
@@ -713,6 +742,7 @@ async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppR
     crate::loyalty::take_back_for_order(tx, ctx, &order).await?;
     crate::loyalty::restore_for_order(tx, ctx, &order, true).await?;
     crate::coupons::give_back(tx, ctx, &order, Undo::Cancelled).await?;
+    crate::group_buys::on_cancelled(tx, &order).await?;
     if order.paid > Money::ZERO {
         let goods = Money::checked_sum(order.lines.iter().map(|l| l.breakdown.amount))
             .ok_or(DomainError::MoneyOverflow { field: "lines" })?;

@@ -18,6 +18,7 @@ pub mod documents;
 pub mod error;
 pub mod flash;
 pub mod geo;
+pub mod group_buy;
 pub mod ids;
 pub mod inventory;
 pub mod loyalty;

@@ -97,6 +97,7 @@ pub trait Tx:
     + MarketingRepo
     + ReferralRepo
     + StoredValueRepo
+    + GroupBuyRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -577,3 +577,45 @@ pub trait StoredValueRepo {
         &mut self,
     ) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, quanyu_domain::Money, quanyu_domain::Money)>>;
 }
+
+/// Group buys: offers, groups whose seats are a guarded counter, and the orders holding them.
+#[async_trait]
+pub trait GroupBuyRepo {
+    async fn insert_group_offer(&mut self, offer: &quanyu_domain::group_buy::GroupBuyOffer) -> StoreResult<()>;
+    async fn get_group_offer(&mut self, id: uuid::Uuid)
+    -> StoreResult<Option<quanyu_domain::group_buy::GroupBuyOffer>>;
+    async fn insert_group(&mut self, group: &quanyu_domain::group_buy::GroupBuy) -> StoreResult<()>;
+    async fn get_group(&mut self, id: uuid::Uuid) -> StoreResult<Option<quanyu_domain::group_buy::GroupBuy>>;
+    /// Takes a seat of an open group whose window holds `at`, if one is left.
+    async fn take_seat(&mut self, group_id: uuid::Uuid, at: Timestamp) -> StoreResult<bool>;
+    /// Gives a seat of an open group back.
+    async fn give_seat(&mut self, group_id: uuid::Uuid) -> StoreResult<()>;
+    /// Records the order holding a seat; a customer's second seat in one group fails with
+    /// `Duplicate(Other)`.
+    async fn insert_group_member(
+        &mut self,
+        group_id: uuid::Uuid,
+        order_id: quanyu_domain::ids::OrderId,
+        customer_id: quanyu_domain::ids::CustomerId,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    async fn delete_group_member(&mut self, order_id: quanyu_domain::ids::OrderId) -> StoreResult<()>;
+    async fn group_of_order(
+        &mut self,
+        order_id: quanyu_domain::ids::OrderId,
+    ) -> StoreResult<Option<quanyu_domain::group_buy::GroupBuy>>;
+    /// The orders holding a group's seats, oldest first.
+    async fn group_orders(&mut self, group_id: uuid::Uuid) -> StoreResult<Vec<quanyu_domain::ids::OrderId>>;
+    /// How many of a group's orders are paid and not cancelled.
+    async fn paid_group_orders(&mut self, group_id: uuid::Uuid) -> StoreResult<i64>;
+    /// Moves a group from `from` to `to` (compare and set).
+    async fn set_group_status(
+        &mut self,
+        id: uuid::Uuid,
+        from: quanyu_domain::group_buy::GroupStatus,
+        to: quanyu_domain::group_buy::GroupStatus,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Open groups whose window ended by `now`, oldest first.
+    async fn expired_groups(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<uuid::Uuid>>;
+}

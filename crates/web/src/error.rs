@@ -454,6 +454,30 @@ impl From<AppError> for ApiError {
                 };
                 ApiError::new(StatusCode::CONFLICT, code, zh, en)
             }
+            AppError::GroupClosed => ApiError::new(
+                StatusCode::CONFLICT,
+                "group_closed",
+                "该拼团已结束或未开始",
+                "This group buy is not open",
+            )
+            .with_field("group_buy"),
+            AppError::GroupFull => {
+                ApiError::new(StatusCode::CONFLICT, "group_full", "该团已满员", "This group is full")
+                    .with_field("group_buy")
+            }
+            AppError::AlreadyInGroup => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_in_group",
+                "您已在该团中",
+                "The customer already holds a seat in this group",
+            )
+            .with_field("group_buy"),
+            AppError::GroupNotFormed => ApiError::new(
+                StatusCode::CONFLICT,
+                "group_not_formed",
+                "该订单所在的团尚未成团，暂不能履约",
+                "The order's group has not formed yet; it is fulfilled once it does",
+            ),
             AppError::InsufficientStoredValue { balance, requested } => {
                 let (balance, requested) =
                     (quanyu_domain::Money::from_fen(balance), quanyu_domain::Money::from_fen(requested));

@@ -52,8 +52,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
     use routes::{
-        audiences, audit, auth, catalog, customers, documents, flash, inventory, marketing, orders, org, quotes,
-        referral, staff, stored_value, system,
+        audiences, audit, auth, catalog, customers, documents, flash, group_buys, inventory, marketing, orders, org,
+        quotes, referral, staff, stored_value, system,
     };
     let state = AppState {
         app,
@@ -140,6 +140,9 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}/stored-value", get(stored_value::statement))
         .route("/customers/{id}/stored-value/top-ups", post(stored_value::top_up))
         .route("/stored-value/reconcile", get(stored_value::reconcile))
+        .route("/group-offers", post(group_buys::create_group_offer))
+        .route("/group-offers/{id}", get(group_buys::get_group_offer))
+        .route("/groups/{id}", get(group_buys::get_group))
         .route("/audiences/export", post(audiences::export))
         .route("/customers/{id}/points/adjustments", post(customers::adjust_points))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))

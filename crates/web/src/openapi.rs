@@ -13,8 +13,8 @@ use utoipa::{
 };
 
 use crate::routes::{
-    audiences, audit, auth, catalog, customers, documents, flash, inventory, marketing, orders, org, quotes, referral,
-    staff, stored_value, system,
+    audiences, audit, auth, catalog, customers, documents, flash, group_buys, inventory, marketing, orders, org,
+    quotes, referral, staff, stored_value, system,
 };
 
 #[derive(OpenApi)]
@@ -63,6 +63,7 @@ same response and has no second effect."
         referral::list_referrals, referral::commissions, referral::request_payout, referral::settle_payout,
         referral::reconcile_commissions, referral::guide_performance,
         stored_value::top_up, stored_value::statement, stored_value::reconcile,
+        group_buys::create_group_offer, group_buys::get_group_offer, group_buys::get_group,
         audit::list_audit,
     ),
     tags(

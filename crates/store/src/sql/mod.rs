@@ -7,6 +7,7 @@ mod catalog;
 mod customers;
 mod documents;
 mod flash;
+mod group_buys;
 mod inventory;
 mod log;
 mod marketing;

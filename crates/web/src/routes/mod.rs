@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod customers;
 pub mod documents;
 pub mod flash;
+pub mod group_buys;
 pub mod inventory;
 pub mod marketing;
 pub mod orders;

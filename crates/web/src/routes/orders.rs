@@ -212,6 +212,16 @@ pub struct OrderIn {
     /// The invite code of the share link the order came through: a distributor earns
     /// commission on it, a guide gets the online sale.
     promoter_code: Option<String>,
+    /// Opens (no `group_id`) or joins a group buy: one unit at the group price (then no
+    /// `lines`; `customer_id` required).
+    group_buy: Option<GroupJoinIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupJoinIn {
+    offer_id: Uuid,
+    group_id: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -288,6 +298,7 @@ pub async fn create_order(
         coupon_ids: input.coupon_ids.into_iter().map(quanyu_domain::ids::CouponId::from_uuid).collect(),
         points: input.points,
         promoter_code: input.promoter_code,
+        group_buy: input.group_buy.map(|g| quanyu_app::GroupJoin { offer_id: g.offer_id, group_id: g.group_id }),
     };
     let reply = json_reply(OrderOut::detail);
     Ok(created(state.app.create_order(&ctx, draft, &reply).await?, &reply))
