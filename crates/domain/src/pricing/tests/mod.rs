@@ -14,6 +14,7 @@ use crate::{
 
 mod examples;
 mod properties;
+mod snapshots;
 
 /// Saturday 2026-06-06, 20:00 in Shanghai.
 fn now() -> DateTime<Utc> {
