@@ -217,6 +217,38 @@ impl App {
         })
     }
 
+    /// Gives the birthday templates' coupons to the members whose birthday it is at `at` in
+    /// the chain's time zone (29 February on the 28th in common years), once a year each.
+    /// Returns how many members it looked at. Run daily by the sweeper; safe to rerun.
+    pub async fn birthday_gifts(&self, at: Timestamp) -> AppResult<usize> {
+        let ctx = Ctx::system();
+        let (zone, has_templates) = read_tx!(self, |tx| {
+            let zone = tx.get_chain().await?.map_or(quanyu_domain::time::TimeZone::SHANGHAI, |c| c.time_zone);
+            Ok((zone, !tx.auto_issue_templates(AutoIssue::Birthday).await?.is_empty()))
+        })?;
+        if !has_templates {
+            return Ok(0);
+        }
+        let date = at.with_timezone(&zone.tz()).date_naive();
+        let occasion = format!(":{}", chrono::Datelike::year(&date));
+        let mut seen = 0;
+        for (month, day) in quanyu_domain::customer::birthdays_on(date) {
+            let mut after = None;
+            loop {
+                let batch = read_tx!(self, |tx| Ok(tx.customers_born_on(month, day, after, 500).await?))?;
+                for &customer in &batch {
+                    write_tx!(self, |tx| auto_issue_for(tx, &ctx, AutoIssue::Birthday, customer, &occasion).await)?;
+                }
+                seen += batch.len();
+                match batch.last() {
+                    Some(&last) if batch.len() == 500 => after = Some(last),
+                    _ => break,
+                }
+            }
+        }
+        Ok(seen)
+    }
+
     /// Coupons whose status disagrees with their ledger, and templates whose issued count
     /// disagrees with their coupons: empty when the books are sound.
     pub async fn reconcile_coupons(&self, ctx: &Ctx) -> AppResult<Vec<CouponMismatch>> {
@@ -281,8 +313,19 @@ async fn issue_in(
 /// A template whose budget is spent or whose limit the customer reached gives nothing: the
 /// event that triggered it goes on.
 pub(crate) async fn auto_issue(tx: &mut dyn Tx, ctx: &Ctx, rule: AutoIssue, customer_id: CustomerId) -> AppResult<()> {
+    auto_issue_for(tx, ctx, rule, customer_id, "").await
+}
+
+/// [`auto_issue`] once per `occasion` (a birthday's year) rather than once ever.
+async fn auto_issue_for(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    rule: AutoIssue,
+    customer_id: CustomerId,
+    occasion: &str,
+) -> AppResult<()> {
     for template in tx.auto_issue_templates(rule).await? {
-        let key = format!("auto:{}:{}:{customer_id}", rule.as_str(), template.id);
+        let key = format!("auto:{}:{}:{customer_id}{occasion}", rule.as_str(), template.id);
         if tx.coupon_entry_exists(&key).await? {
             continue;
         }

@@ -352,6 +352,33 @@ impl App {
     }
 }
 
+impl App {
+    /// Records (or, with `None`, forgets) a customer's birthday, for the birthday gift.
+    pub async fn set_birthday(
+        &self,
+        ctx: &Ctx,
+        id: CustomerId,
+        birthday: Option<customer::Birthday>,
+    ) -> AppResult<Option<customer::Birthday>> {
+        ctx.require(Permission::ManageCustomers)?;
+        let customer = self.customer(ctx, id).await?.customer;
+        write_tx!(self, |tx| {
+            tx.set_birthday(customer.id, birthday).await?;
+            let text = birthday.map(|b| format!("{:02}-{:02}", b.month(), b.day())).unwrap_or_default();
+            Change::new("customer.birthday_set", "customer", customer.id)
+                .set("birthday", &text)
+                .record(tx, Some(ctx))
+                .await?;
+            Ok(birthday)
+        })
+    }
+
+    pub async fn birthday(&self, ctx: &Ctx, id: CustomerId) -> AppResult<Option<customer::Birthday>> {
+        let customer = self.customer(ctx, id).await?.customer;
+        read_tx!(self, |tx| Ok(tx.birthday_of(customer.id).await?))
+    }
+}
+
 /// Follows merges from `id` to the profile that stands now.
 pub(crate) async fn resolve(tx: &mut dyn Tx, id: CustomerId) -> AppResult<Customer> {
     let mut customer = tx.get_customer(id).await?.ok_or(AppError::NotFound { entity: "customer" })?;

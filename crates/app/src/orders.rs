@@ -596,8 +596,14 @@ impl App {
         loop {
             tick.tick().await;
             let at = now();
-            // Tiers are reviewed once a day (the first tick of each UTC day).
+            // Tiers are reviewed, and birthday gifts given, once a day (the first tick of each
+            // UTC day).
             if reviewed_on != Some(at.date_naive()) {
+                match self.birthday_gifts(at).await {
+                    Ok(0) => {}
+                    Ok(members) => tracing::info!(members, "gave birthday gifts"),
+                    Err(err) => tracing::warn!(error = %err, "giving birthday gifts failed; retrying tomorrow"),
+                }
                 match self.review_tiers(at).await {
                     Ok(changed) => {
                         reviewed_on = Some(at.date_naive());

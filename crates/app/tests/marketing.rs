@@ -28,6 +28,7 @@ quanyu_store::backend_tests!(
     one_coupon_raced_by_checkouts_is_used_once,
     one_points_balance_raced_by_redemptions_is_spent_once,
     promotions_price_while_they_run,
+    birthday_gifts_arrive_once_a_year,
 );
 
 fn template(name: &str, kind: CouponKind, threshold: i64) -> CouponTemplateDraft {
@@ -345,4 +346,27 @@ async fn promotions_price_while_they_run(db: Arc<dyn Database>) {
     let ended = app.quote(&cashier, quote(Some(buyer))).await.unwrap();
     assert!(ended.applied.is_empty(), "{:?}", names(&ended));
     assert_eq!(ended.total_payable.fen(), 3_600);
+}
+
+async fn birthday_gifts_arrive_once_a_year(db: Arc<dyn Database>) {
+    let (app, cashier, _, _) = shop(db).await;
+    let now = Utc::now();
+    assert_eq!(app.birthday_gifts(now).await.unwrap(), 0, "no birthday template, nothing to look at");
+    let gift = CouponTemplateDraft { auto_issue: Some("birthday".into()), ..template("生日礼", yuan_off(20), 0) };
+    define(&app, gift).await;
+    let today = now.with_timezone(&quanyu_domain::time::TimeZone::SHANGHAI.tz()).date_naive();
+    let (celebrant, other) = (member(&app, &cashier, "13800000001").await, member(&app, &cashier, "13800000002").await);
+    let birthday = |month, day| quanyu_domain::customer::Birthday::new(month, day, Some(1990)).unwrap();
+    use chrono::Datelike as _;
+    app.set_birthday(&cashier, celebrant, Some(birthday(today.month(), today.day()))).await.unwrap();
+    let tomorrow = today.succ_opt().unwrap();
+    app.set_birthday(&cashier, other, Some(birthday(tomorrow.month(), tomorrow.day()))).await.unwrap();
+    assert_eq!(app.birthday(&cashier, celebrant).await.unwrap().map(|b| b.day()), Some(today.day()));
+
+    assert_eq!(app.birthday_gifts(now).await.unwrap(), 1);
+    assert_eq!(app.birthday_gifts(now).await.unwrap(), 1, "looked at again");
+    assert_eq!(wallet(&app, celebrant).await.len(), 1, "but given once");
+    assert!(wallet(&app, other).await.is_empty());
+    app.birthday_gifts(now + Duration::days(365)).await.unwrap();
+    assert_eq!(wallet(&app, celebrant).await.len(), 2, "again next year");
 }

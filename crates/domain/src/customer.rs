@@ -173,3 +173,76 @@ mod tests {
         assert_eq!(merge(&lone, &gone, at), Err(MergeError::AlreadyMerged));
     }
 }
+
+/// A customer's birthday (生日), for the birthday gift. The year is optional: many give only
+/// the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Birthday {
+    month: u32,
+    day: u32,
+    year: Option<i32>,
+}
+
+impl Birthday {
+    pub fn new(month: u32, day: u32, year: Option<i32>) -> DomainResult<Birthday> {
+        // Checked against a leap year so that 29 February is a birthday.
+        let valid_day = chrono::NaiveDate::from_ymd_opt(year.unwrap_or(2000), month, day).is_some();
+        if !valid_day {
+            return Err(DomainError::Malformed { field: "birthday", expected: "a real calendar day" });
+        }
+        if year.is_some_and(|y| !(1900..=2100).contains(&y)) {
+            return Err(DomainError::OutOfRange { field: "birthday.year", min: 1900, max: 2100 });
+        }
+        Ok(Birthday { month, day, year })
+    }
+
+    pub fn month(&self) -> u32 {
+        self.month
+    }
+
+    pub fn day(&self) -> u32 {
+        self.day
+    }
+
+    pub fn year(&self) -> Option<i32> {
+        self.year
+    }
+
+    /// The (month, day) celebrated in `year`: 29 February falls on the 28th in other years.
+    pub fn celebrated_in(&self, year: i32) -> (u32, u32) {
+        if self.month == 2 && self.day == 29 && chrono::NaiveDate::from_ymd_opt(year, 2, 29).is_none() {
+            (2, 28)
+        } else {
+            (self.month, self.day)
+        }
+    }
+}
+
+/// The (month, day) pairs whose birthdays are celebrated on `date`: its own, and 29 February on
+/// the 28th of a common year.
+pub fn birthdays_on(date: chrono::NaiveDate) -> Vec<(u32, u32)> {
+    use chrono::Datelike as _;
+    let mut days = vec![(date.month(), date.day())];
+    if date.month() == 2 && date.day() == 28 && chrono::NaiveDate::from_ymd_opt(date.year(), 2, 29).is_none() {
+        days.push((2, 29));
+    }
+    days
+}
+
+#[cfg(test)]
+mod birthday_tests {
+    use super::*;
+
+    #[test]
+    fn leap_day_birthdays_are_celebrated_every_year() {
+        let leap = Birthday::new(2, 29, None).unwrap();
+        assert_eq!(leap.celebrated_in(2027), (2, 28));
+        assert_eq!(leap.celebrated_in(2028), (2, 29));
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(birthdays_on(day(2027, 2, 28)), vec![(2, 28), (2, 29)]);
+        assert_eq!(birthdays_on(day(2028, 2, 28)), vec![(2, 28)]);
+        assert!(Birthday::new(2, 30, None).is_err());
+        assert!(Birthday::new(2, 29, Some(2027)).is_err(), "not in a common year");
+        assert!(Birthday::new(13, 1, None).is_err());
+    }
+}

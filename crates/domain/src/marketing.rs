@@ -43,6 +43,8 @@ named_enum! {
         NewMember = "new_member",
         /// 复购券: when a customer's first order is paid.
         FirstOrderPaid = "first_order_paid",
+        /// 生日礼: on the customer's birthday, once a year.
+        Birthday = "birthday",
     }
 }
 
@@ -61,6 +63,8 @@ named_enum! {
         Referral = "referral",
         /// An invite task's reward (任务宝).
         Task = "task",
+        /// A rule gave it: the birthday gift.
+        Birthday = "birthday",
     }
 }
 
@@ -69,6 +73,7 @@ impl From<AutoIssue> for IssueSource {
         match rule {
             AutoIssue::NewMember => IssueSource::NewMember,
             AutoIssue::FirstOrderPaid => IssueSource::FirstOrderPaid,
+            AutoIssue::Birthday => IssueSource::Birthday,
         }
     }
 }

@@ -30,6 +30,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 8, name: "referral", sql: include_str!("../migrations/sqlite/0008_referral.sql") },
     Migration { version: 9, name: "stored_value", sql: include_str!("../migrations/sqlite/0009_stored_value.sql") },
     Migration { version: 10, name: "group_buys", sql: include_str!("../migrations/sqlite/0010_group_buys.sql") },
+    Migration { version: 11, name: "birthdays", sql: include_str!("../migrations/sqlite/0011_birthdays.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -43,6 +44,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 8, name: "referral", sql: include_str!("../migrations/postgres/0008_referral.sql") },
     Migration { version: 9, name: "stored_value", sql: include_str!("../migrations/postgres/0009_stored_value.sql") },
     Migration { version: 10, name: "group_buys", sql: include_str!("../migrations/postgres/0010_group_buys.sql") },
+    Migration { version: 11, name: "birthdays", sql: include_str!("../migrations/postgres/0011_birthdays.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

@@ -345,6 +345,23 @@ pub trait CustomerRepo {
         &mut self,
         ordinals: &[i64],
     ) -> StoreResult<Vec<(quanyu_domain::customer::Customer, Option<String>)>>;
+    async fn set_birthday(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        birthday: Option<quanyu_domain::customer::Birthday>,
+    ) -> StoreResult<()>;
+    async fn birthday_of(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+    ) -> StoreResult<Option<quanyu_domain::customer::Birthday>>;
+    /// Live customers born on (month, day), in id order after `after`.
+    async fn customers_born_on(
+        &mut self,
+        month: u32,
+        day: u32,
+        after: Option<quanyu_domain::ids::CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<quanyu_domain::ids::CustomerId>>;
     /// How many live customers a guide has.
     async fn customers_of_guide(&mut self, guide_id: StaffId) -> StoreResult<i64>;
     /// How many of a customer's orders were paid (新人首单 is the first).

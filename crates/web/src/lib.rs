@@ -113,6 +113,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}/merge", post(customers::merge_customers))
         .route("/customers/{id}/guide", axum::routing::put(customers::assign_guide))
         .route("/customers/{id}/points", get(customers::points))
+        .route("/customers/{id}/birthday", get(customers::get_birthday).put(customers::put_birthday))
         .route("/member-tiers", get(customers::list_tiers).post(customers::create_tier))
         .route("/audiences/count", post(audiences::count))
         .route("/coupon-templates", get(marketing::list_coupon_templates).post(marketing::create_coupon_template))

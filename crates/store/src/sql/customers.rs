@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use quanyu_domain::{
     Money,
-    customer::{Customer, Identity},
+    customer::{Birthday, Customer, Identity},
     ids::{CustomerId, OrderId, StaffId, StoreId, TierId},
     loyalty::Tier,
     time::Timestamp,
@@ -185,6 +185,10 @@ impl CustomerRepo for SqlTx {
              ON CONFLICT (template_id, customer_id) DO UPDATE SET issued = coupon_holdings.issued + excluded.issued",
             "DELETE FROM coupon_holdings WHERE customer_id = $1",
             "UPDATE stored_value_ledger SET customer_id = $2 WHERE customer_id = $1",
+            // The survivor keeps their own birthday, or takes the absorbed profile's.
+            "INSERT INTO customer_birthdays (customer_id, month, day, year) \
+             SELECT $2, month, day, year FROM customer_birthdays WHERE customer_id = $1 \
+             ON CONFLICT (customer_id) DO NOTHING",
             "DELETE FROM stored_value_accounts WHERE customer_id = $1",
         ] {
             sqlx::query(sql).bind(from.as_uuid()).bind(to.as_uuid()).execute(&mut *self.tx).await?;
@@ -435,6 +439,63 @@ impl CustomerRepo for SqlTx {
             }
         }
         Ok(found)
+    }
+
+    async fn set_birthday(&mut self, customer_id: CustomerId, birthday: Option<Birthday>) -> StoreResult<()> {
+        let Some(birthday) = birthday else {
+            sqlx::query("DELETE FROM customer_birthdays WHERE customer_id = $1")
+                .bind(customer_id.as_uuid())
+                .execute(&mut *self.tx)
+                .await?;
+            return Ok(());
+        };
+        sqlx::query(
+            "INSERT INTO customer_birthdays (customer_id, month, day, year) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (customer_id) DO UPDATE SET month = excluded.month, day = excluded.day, year = excluded.year",
+        )
+        .bind(customer_id.as_uuid())
+        .bind(i64::from(birthday.month()))
+        .bind(i64::from(birthday.day()))
+        .bind(birthday.year().map(i64::from))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn birthday_of(&mut self, customer_id: CustomerId) -> StoreResult<Option<Birthday>> {
+        let row = sqlx::query("SELECT month, day, year FROM customer_birthdays WHERE customer_id = $1")
+            .bind(customer_id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let (month, day, year): (i64, i64, Option<i64>) =
+            (row.try_get("month")?, row.try_get("day")?, row.try_get("year")?);
+        let corrupt = |e: String| StoreError::Corrupt(format!("birthday: {e}"));
+        let month = u32::try_from(month).map_err(|e| corrupt(e.to_string()))?;
+        let day = u32::try_from(day).map_err(|e| corrupt(e.to_string()))?;
+        let year = year.map(i32::try_from).transpose().map_err(|e| corrupt(e.to_string()))?;
+        Birthday::new(month, day, year).map(Some).map_err(|e| corrupt(e.to_string()))
+    }
+
+    async fn customers_born_on(
+        &mut self,
+        month: u32,
+        day: u32,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<CustomerId>> {
+        let rows = sqlx::query(
+            "SELECT b.customer_id FROM customer_birthdays b JOIN customers c ON c.id = b.customer_id \
+             WHERE b.month = $1 AND b.day = $2 AND c.merged_into IS NULL AND ($3 IS NULL OR b.customer_id > $3) \
+             ORDER BY b.customer_id LIMIT $4",
+        )
+        .bind(i64::from(month))
+        .bind(i64::from(day))
+        .bind(after.map(|c| c.as_uuid()))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|r| Ok(CustomerId::from_uuid(r.try_get("customer_id")?))).collect()
     }
 
     async fn customers_of_guide(&mut self, guide_id: StaffId) -> StoreResult<i64> {

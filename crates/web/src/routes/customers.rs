@@ -410,3 +410,57 @@ pub async fn create_tier(
 pub async fn list_tiers(State(state): State<AppState>, Auth(ctx): Auth) -> Result<Response, ApiError> {
     Ok(ok(TierListOut { items: state.app.tiers(&ctx).await?.iter().map(TierOut::from).collect() }))
 }
+
+/// A birthday: month and day, the year when known.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BirthdayDto {
+    month: u32,
+    day: u32,
+    year: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BirthdayOut {
+    /// Absent when unknown.
+    birthday: Option<BirthdayDto>,
+}
+
+impl BirthdayOut {
+    fn from(birthday: Option<quanyu_domain::customer::Birthday>) -> BirthdayOut {
+        BirthdayOut { birthday: birthday.map(|b| BirthdayDto { month: b.month(), day: b.day(), year: b.year() }) }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BirthdayIn {
+    /// `null` forgets it.
+    birthday: Option<BirthdayDto>,
+}
+
+#[utoipa::path(get, path = "/api/v1/customers/{id}/birthday", tag = "customers", responses((status = 200, body = BirthdayOut)))]
+pub async fn get_birthday(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    Ok(ok(BirthdayOut::from(state.app.birthday(&ctx, CustomerId::from_uuid(id)).await?)))
+}
+
+/// Records a customer's birthday (the birthday gift arrives on the day, once a year).
+#[utoipa::path(put, path = "/api/v1/customers/{id}/birthday", tag = "customers", request_body = BirthdayIn,
+    responses((status = 200, body = BirthdayOut)))]
+pub async fn put_birthday(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<BirthdayIn>,
+) -> Result<Response, ApiError> {
+    let birthday = input
+        .birthday
+        .map(|b| quanyu_domain::customer::Birthday::new(b.month, b.day, b.year))
+        .transpose()
+        .map_err(ApiError::from)?;
+    Ok(ok(BirthdayOut::from(state.app.set_birthday(&ctx, CustomerId::from_uuid(id), birthday).await?)))
+}

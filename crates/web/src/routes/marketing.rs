@@ -92,7 +92,7 @@ pub struct CouponTemplateIn {
     /// Customers may claim it themselves.
     #[serde(default)]
     claimable: bool,
-    /// new_member (新人有礼) or first_order_paid (复购券).
+    /// new_member (新人有礼), first_order_paid (复购券) or birthday (生日礼, once a year).
     auto_issue: Option<String>,
     /// A coupon used on an order refunded in full comes back (default true). An order cancelled
     /// before it is handed over always gives its coupons back.
@@ -284,7 +284,7 @@ pub struct CouponOut {
     state: String,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
-    /// claim, staff, new_member or first_order_paid.
+    /// claim, staff, new_member, first_order_paid, referral, task or birthday.
     source: String,
     order_id: Option<Uuid>,
     used_at: Option<DateTime<Utc>>,
