@@ -191,7 +191,7 @@ async fn actor_in(tx: &mut dyn Tx, staff: &Staff) -> AppResult<Actor> {
 }
 
 /// A fresh secret (URL-safe base64 of 32 random bytes) and its stored hash.
-fn new_secret() -> (String, String) {
+pub(crate) fn new_secret() -> (String, String) {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
@@ -199,7 +199,7 @@ fn new_secret() -> (String, String) {
     (secret, hash)
 }
 
-fn hash_secret(secret: &str) -> String {
+pub(crate) fn hash_secret(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -23,6 +23,7 @@ mod coupons;
 mod customers;
 mod documents;
 mod error;
+mod events;
 mod flash;
 mod group_buys;
 mod import;
@@ -53,6 +54,7 @@ pub use coupons::{CouponTemplateDraft, MAX_COUPONS_PER_ORDER, WalletCoupon};
 pub use customers::*;
 pub use documents::*;
 pub use error::{AppError, AppResult};
+pub use events::{EventSourceCreated, Ingested, MAX_EVENTS_PER_COMMIT};
 pub use flash::{DEFAULT_HOLD_MINUTES, FlashSaleDraft, MAX_BATCH, Refusal};
 pub use group_buys::{GroupDetail, GroupJoin, GroupOfferDraft};
 pub use import::*;
@@ -91,6 +93,7 @@ pub struct App {
     db: Arc<dyn Database>,
     config: Arc<AppConfig>,
     flash: Arc<flash::FlashEngine>,
+    events: Arc<events::EventIngestor>,
     sessions: Arc<session_cache::SessionCache>,
     /// Open stores for nearest-store search.
     stores_near: Arc<cached::Cached<quanyu_domain::spatial::SpatialIndex<quanyu_domain::org::Store>>>,
@@ -104,6 +107,7 @@ impl App {
             db,
             config: Arc::new(config),
             flash: Arc::default(),
+            events: Arc::default(),
             sessions: Arc::default(),
             stores_near: Arc::new(cached::Cached::new(nearby::INDEX_TTL)),
             audiences: Arc::new(cached::Cached::new(audiences::INDEX_TTL)),

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod customer;
 pub mod documents;
 pub mod error;
+pub mod events;
 pub mod flash;
 pub mod geo;
 pub mod group_buy;

@@ -98,6 +98,7 @@ pub trait Tx:
     + ReferralRepo
     + StoredValueRepo
     + GroupBuyRepo
+    + EventRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -31,6 +31,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 9, name: "stored_value", sql: include_str!("../migrations/sqlite/0009_stored_value.sql") },
     Migration { version: 10, name: "group_buys", sql: include_str!("../migrations/sqlite/0010_group_buys.sql") },
     Migration { version: 11, name: "birthdays", sql: include_str!("../migrations/sqlite/0011_birthdays.sql") },
+    Migration { version: 12, name: "events", sql: include_str!("../migrations/sqlite/0012_events.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -45,6 +46,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 9, name: "stored_value", sql: include_str!("../migrations/postgres/0009_stored_value.sql") },
     Migration { version: 10, name: "group_buys", sql: include_str!("../migrations/postgres/0010_group_buys.sql") },
     Migration { version: 11, name: "birthdays", sql: include_str!("../migrations/postgres/0011_birthdays.sql") },
+    Migration { version: 12, name: "events", sql: include_str!("../migrations/postgres/0012_events.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

@@ -482,3 +482,27 @@ pub struct CommissionMismatch {
     pub balance: quanyu_domain::referral::Buckets,
     pub ledger: quanyu_domain::referral::Buckets,
 }
+
+/// A system that sends customer events with a write key (an app, a mini-program, a website).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSource {
+    pub id: uuid::Uuid,
+    pub name: String,
+    /// SHA-256 of the write key, hex; the key itself is shown once, at creation.
+    pub key_hash: String,
+    pub created_by: Option<StaffId>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A stored customer event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: uuid::Uuid,
+    pub source_id: uuid::Uuid,
+    pub message: quanyu_domain::events::EventMessage,
+    /// The customer it is about, once known (from its userId, or its anonymous id stitched).
+    pub customer_id: Option<quanyu_domain::ids::CustomerId>,
+    pub occurred_at: Timestamp,
+    pub received_at: Timestamp,
+}

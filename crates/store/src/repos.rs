@@ -11,10 +11,10 @@ use quanyu_domain::{
 
 use crate::{
     Attribution, AudienceRow, AuditEntry, AuditFilter, CommissionEntry, CommissionMismatch, CouponEntry,
-    CouponMismatch, CustomerFilter, CustomerMerge, DocumentFilter, DocumentStep, FlashReservation, FlashSale,
-    GuideSale, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter, OrderPoints, OrderStep, OutboxEvent,
-    Page, PaymentRecord, PointsEntry, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow,
-    StoreFilter, StoreResult, StoredValueEntry, TokenKind, TokenRecord,
+    CouponMismatch, CustomerFilter, CustomerMerge, DocumentFilter, DocumentStep, EventSource, FlashReservation,
+    FlashSale, GuideSale, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter, OrderPoints, OrderStep,
+    OutboxEvent, Page, PaymentRecord, PointsEntry, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy,
+    StockRow, StoreFilter, StoreResult, StoredEvent, StoredValueEntry, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -298,7 +298,7 @@ pub trait CustomerRepo {
     async fn insert_customer_merge(&mut self, merge: &CustomerMerge) -> StoreResult<()>;
     /// Gives every customer of guide `from` to guide `to`; returns how many moved.
     async fn reassign_guide(&mut self, from: StaffId, to: StaffId, at: Timestamp) -> StoreResult<i64>;
-    /// Moves the absorbed profile's orders, points, coupons and stored value to the survivor,
+    /// Moves the absorbed profile's orders, points, coupons, stored value and events to the survivor,
     /// whose balances become the sums of the ledgers it now holds.
     async fn move_customer_history(
         &mut self,
@@ -635,4 +635,43 @@ pub trait GroupBuyRepo {
     ) -> StoreResult<bool>;
     /// Open groups whose window ended by `now`, oldest first.
     async fn expired_groups(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<uuid::Uuid>>;
+}
+
+/// Customer events: sources, the event log (deduplicated per source and messageId) and the
+/// anonymous ids stitched to customers.
+#[async_trait]
+pub trait EventRepo {
+    async fn insert_event_source(&mut self, source: &EventSource) -> StoreResult<()>;
+    /// A source that has not been revoked, by the hash of its write key.
+    async fn event_source_by_key(&mut self, key_hash: &str) -> StoreResult<Option<EventSource>>;
+    async fn list_event_sources(&mut self) -> StoreResult<Vec<EventSource>>;
+    /// Inserts events in multi-row statements, skipping those whose (source, messageId) is
+    /// stored already; returns how many were new.
+    async fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<u64>;
+    /// Ties an anonymous id to a customer (an anonymous id belongs to one customer: the first
+    /// tie wins) and gives that customer the anonymous id's earlier events. Returns the customer
+    /// the anonymous id belongs to now.
+    async fn stitch_anonymous_id(
+        &mut self,
+        anonymous_id: &str,
+        customer_id: quanyu_domain::ids::CustomerId,
+        at: Timestamp,
+    ) -> StoreResult<quanyu_domain::ids::CustomerId>;
+    /// The customers these anonymous ids are tied to.
+    async fn customers_of_anonymous_ids(
+        &mut self,
+        anonymous_ids: &[String],
+    ) -> StoreResult<Vec<(String, quanyu_domain::ids::CustomerId)>>;
+    /// Of these customer ids, those that exist, each with the live profile it resolves to
+    /// (itself, or the survivor of a merge).
+    async fn live_customers(
+        &mut self,
+        ids: &[quanyu_domain::ids::CustomerId],
+    ) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, quanyu_domain::ids::CustomerId)>>;
+    /// A customer's events, newest first; the page cursor is an event id.
+    async fn customer_events(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        page: Page,
+    ) -> StoreResult<Vec<StoredEvent>>;
 }

@@ -64,6 +64,12 @@ impl ApiError {
 
     // --- Errors raised by the edge itself -------------------------------------------------
 
+    /// An event message the ingest API refuses (its code is the event check's).
+    pub fn bad_event(code: &'static str, field: String, detail: &str) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, format!("事件格式有误：{detail}"), format!("Bad event: {detail}"))
+            .with_field(field)
+    }
+
     pub fn invalid_json(detail: &str) -> ApiError {
         ApiError::new(
             StatusCode::BAD_REQUEST,

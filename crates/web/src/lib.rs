@@ -52,8 +52,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 /// Builds the whole router: `/api/v1`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/metrics`.
 pub fn router(app: App, options: WebOptions) -> Router {
     use routes::{
-        audiences, audit, auth, catalog, customers, documents, flash, group_buys, inventory, marketing, orders, org,
-        quotes, referral, staff, stored_value, system,
+        audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
+        org, quotes, referral, staff, stored_value, system,
     };
     let state = AppState {
         app,
@@ -144,6 +144,8 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/group-offers", post(group_buys::create_group_offer))
         .route("/group-offers/{id}", get(group_buys::get_group_offer))
         .route("/groups/{id}", get(group_buys::get_group))
+        .route("/event-sources", get(ingest::list_event_sources).post(ingest::create_event_source))
+        .route("/customers/{id}/events", get(ingest::customer_events))
         .route("/audiences/export", post(audiences::export))
         .route("/customers/{id}/points/adjustments", post(customers::adjust_points))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))
@@ -158,6 +160,13 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)
+        .route("/v1/track", post(ingest::track))
+        .route("/v1/identify", post(ingest::identify))
+        .route("/v1/page", post(ingest::page))
+        .route("/v1/screen", post(ingest::screen))
+        .route("/v1/group", post(ingest::group))
+        .route("/v1/alias", post(ingest::alias))
+        .route("/v1/batch", post(ingest::batch))
         .route("/api/openapi.json", get(system::openapi_json))
         .route("/api/docs", get(system::docs))
         .route("/healthz", get(system::healthz))

@@ -13,8 +13,8 @@ use utoipa::{
 };
 
 use crate::routes::{
-    audiences, audit, auth, catalog, customers, documents, flash, group_buys, inventory, marketing, orders, org,
-    quotes, referral, staff, stored_value, system,
+    audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
+    org, quotes, referral, staff, stored_value, system,
 };
 
 #[derive(OpenApi)]
@@ -65,6 +65,8 @@ same response and has no second effect."
         referral::reconcile_commissions, referral::guide_performance,
         stored_value::top_up, stored_value::statement, stored_value::reconcile,
         group_buys::create_group_offer, group_buys::get_group_offer, group_buys::get_group,
+        ingest::track, ingest::identify, ingest::page, ingest::screen, ingest::group, ingest::alias, ingest::batch,
+        ingest::create_event_source, ingest::list_event_sources, ingest::customer_events,
         audit::list_audit,
     ),
     tags(
@@ -78,6 +80,7 @@ same response and has no second effect."
         (name = "customers", description = "One identity across phone, WeChat, WeCom and member card; merges; guides"),
         (name = "marketing", description = "Coupon templates, wallets and promotions"),
         (name = "referral", description = "老带新 and 分销: invite codes, referrals, commission, payouts, guide sales"),
+        (name = "events", description = "Customer events: the Segment / RudderStack HTTP spec, sources, timelines"),
         (name = "audit", description = "Who changed what"),
         (name = "system", description = "Health"),
     )

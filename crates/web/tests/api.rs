@@ -38,6 +38,7 @@ quanyu_store::backend_tests!(
     audiences_count_members_while_typing,
     coupons_and_promotions_through_the_api,
     referral_commission_and_stored_value_through_the_api,
+    events_arrive_as_the_segment_spec_sends_them,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -1339,4 +1340,79 @@ async fn referral_commission_and_stored_value_through_the_api(db: Arc<dyn Databa
     for reconcile in ["/api/v1/commissions/reconcile", "/api/v1/stored-value/reconcile", "/api/v1/coupons/reconcile"] {
         assert_eq!(app.get_as(&app.admin, reconcile).await.body, json!([]), "{reconcile}");
     }
+}
+
+async fn events_arrive_as_the_segment_spec_sends_them(db: Arc<dyn Database>) {
+    use base64::Engine as _;
+    let app = spawn_app(db).await;
+    let by_cashier = app.post_as(&app.cashier_a, "/api/v1/event-sources", json!({"name": "小程序"})).await;
+    assert_eq!(by_cashier.body["error"]["code"], "forbidden");
+    let source = app.post_as(&app.admin, "/api/v1/event-sources", json!({"name": "小程序"})).await;
+    assert_eq!(source.status, StatusCode::CREATED, "{}", source.body);
+    let key = source.body["write_key"].as_str().unwrap().to_owned();
+    let listed = app.get_as(&app.admin, "/api/v1/event-sources").await;
+    assert!(listed.body[0].get("write_key").is_none(), "the key is shown once");
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{key}:")));
+    let send = |path: &str, body: Value, auth: Option<&str>| {
+        let mut builder = axum::http::Request::post(path.to_owned()).header("content-type", "application/json");
+        if let Some(auth) = auth {
+            builder = builder.header("authorization", auth.to_owned());
+        }
+        app.send(builder, Some(body))
+    };
+
+    let anonymous = send("/v1/track", json!({"event": "Product Viewed", "anonymousId": "a-1"}), None).await;
+    assert_eq!(
+        (anonymous.status, anonymous.body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+    let bad = send("/v1/track", json!({"event": "Product Viewed"}), Some(&basic)).await;
+    assert_eq!((bad.status, bad.body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("missing_identity")));
+
+    let member = app
+        .post_as(
+            &app.cashier_a,
+            "/api/v1/customers",
+            json!({"identities": [{"kind": "phone", "value": "13800138000"}]}),
+        )
+        .await;
+    let member = member.body["id"].as_str().unwrap().to_owned();
+    let batch = json!({"batch": [
+        {"type": "page", "name": "首页", "anonymousId": "a-1", "messageId": "m-1", "timestamp": "2026-11-30T08:00:00Z"},
+        {"type": "track", "anonymousId": "a-1", "messageId": "m-2"},
+        {"type": "identify", "userId": member, "anonymousId": "a-1", "messageId": "m-3", "traits": {"name": "王女士"}},
+        {"type": "track", "event": "Product Viewed", "anonymousId": "a-1", "messageId": "m-4",
+         "properties": {"sku": "MILK", "price": 12.9}},
+        {"type": "purchase", "userId": member, "messageId": "m-5"}
+    ], "context": {"app": {"name": "quanyu-mall"}}, "writeKey": key});
+    let sent = send("/v1/batch", batch.clone(), None).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert_eq!((sent.body["accepted"].as_u64(), sent.body["duplicates"].as_u64()), (Some(3), Some(0)));
+    let rejected: Vec<_> =
+        sent.body["rejected"].as_array().unwrap().iter().map(|r| (r["index"].clone(), r["code"].clone())).collect();
+    assert_eq!(rejected, [(json!(1), json!("missing_event")), (json!(4), json!("invalid_type"))]);
+    let again = send("/v1/batch", batch, Some(&basic)).await;
+    assert_eq!(
+        (again.body["accepted"].as_u64(), again.body["duplicates"].as_u64()),
+        (Some(0), Some(3)),
+        "a retry is stored once"
+    );
+
+    let timeline = app.get_as(&app.cashier_a, &format!("/api/v1/customers/{member}/events")).await;
+    let kinds: Vec<_> = timeline.body["items"].as_array().unwrap().iter().map(|e| e["type"].clone()).collect();
+    assert_eq!(
+        kinds,
+        [json!("track"), json!("identify"), json!("page")],
+        "the page viewed before logging in is theirs"
+    );
+    assert_eq!(timeline.body["items"][0]["properties"]["sku"], "MILK");
+    assert_eq!(timeline.body["items"][2]["context"]["app"]["name"], "quanyu-mall", "the batch's context");
+    assert_eq!(timeline.body["items"][2]["occurred_at"], "2026-11-30T08:00:00Z");
+
+    let huge = json!({"batch": [{"type": "track", "event": "x", "anonymousId": "a", "properties": {"pad": "x".repeat(600 * 1024)}}]});
+    let too_big = send("/v1/batch", huge, Some(&basic)).await;
+    assert_eq!(
+        (too_big.status, too_big.body["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
 }

@@ -185,6 +185,8 @@ impl CustomerRepo for SqlTx {
              ON CONFLICT (template_id, customer_id) DO UPDATE SET issued = coupon_holdings.issued + excluded.issued",
             "DELETE FROM coupon_holdings WHERE customer_id = $1",
             "UPDATE stored_value_ledger SET customer_id = $2 WHERE customer_id = $1",
+            "UPDATE customer_events SET customer_id = $2 WHERE customer_id = $1",
+            "UPDATE anonymous_ids SET customer_id = $2 WHERE customer_id = $1",
             // The survivor keeps their own birthday, or takes the absorbed profile's.
             "INSERT INTO customer_birthdays (customer_id, month, day, year) \
              SELECT $2, month, day, year FROM customer_birthdays WHERE customer_id = $1 \

@@ -6,6 +6,7 @@
 mod catalog;
 mod customers;
 mod documents;
+mod events;
 mod flash;
 mod group_buys;
 mod inventory;

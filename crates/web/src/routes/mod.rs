@@ -9,6 +9,7 @@ pub mod customers;
 pub mod documents;
 pub mod flash;
 pub mod group_buys;
+pub mod ingest;
 pub mod inventory;
 pub mod marketing;
 pub mod orders;

@@ -1,0 +1,251 @@
+//! Use cases of customer events: sources with write keys, ingest of messages checked at the
+//! edge, identity stitching, and a customer's event timeline.
+//!
+//! Ingest is group-committed: every request waiting queues to one in-process writer that takes
+//! them all (up to [`MAX_EVENTS_PER_COMMIT`] events) into one transaction, resolves who each
+//! message is about, stitches anonymous ids, inserts the events in multi-row statements
+//! (skipping messageIds the source sent before), commits once and only then answers each
+//! request, so an acknowledged event survives a crash and a retried batch is stored once.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, Instant},
+};
+
+use quanyu_domain::{
+    authz::Permission,
+    events::{self, EventMessage},
+    ids::CustomerId,
+    text,
+    time::Timestamp,
+};
+use quanyu_store::{Database, EventSource, StoredEvent};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{App, AppError, AppResult, Ctx, Listing, Reply, Written, change::Change, listing::Cursor, write::now};
+
+/// The most events one commit carries.
+pub const MAX_EVENTS_PER_COMMIT: usize = 10_000;
+/// How long a write key stays known without a database read.
+const KEY_TTL: Duration = Duration::from_secs(60);
+
+/// A new source and its write key, shown once.
+#[derive(Debug, Clone)]
+pub struct EventSourceCreated {
+    pub source: EventSource,
+    pub write_key: String,
+}
+
+/// What became of an ingested batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ingested {
+    /// Stored now.
+    pub accepted: u64,
+    /// Sent before (same source and messageId): stored once already.
+    pub duplicates: u64,
+}
+
+struct Request {
+    source_id: uuid::Uuid,
+    messages: Vec<EventMessage>,
+    received_at: Timestamp,
+    answer: oneshot::Sender<AppResult<Ingested>>,
+}
+
+/// The writer's queue, started on first use, and the write keys seen lately.
+#[derive(Default)]
+pub(crate) struct EventIngestor {
+    queue: OnceLock<mpsc::UnboundedSender<Request>>,
+    keys: Mutex<HashMap<String, (EventSource, Instant)>>,
+}
+
+impl EventIngestor {
+    fn queue(&self, db: &Arc<dyn Database>) -> mpsc::UnboundedSender<Request> {
+        self.queue
+            .get_or_init(|| {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                tokio::spawn(run_writer(Arc::clone(db), receiver));
+                sender
+            })
+            .clone()
+    }
+}
+
+impl App {
+    /// Registers a system that sends events (HQ integrations); its write key is shown once.
+    pub async fn create_event_source(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        reply: Reply<'_, EventSourceCreated>,
+    ) -> AppResult<Written<EventSourceCreated>> {
+        ctx.require(Permission::ManageApiTokens)?;
+        let name = text::required("name", name, 64)?;
+        let (write_key, key_hash) = crate::auth::new_secret();
+        let source = EventSource {
+            id: uuid::Uuid::now_v7(),
+            name,
+            key_hash,
+            created_by: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
+            created_at: now(),
+            revoked_at: None,
+        };
+        write_idempotent!(self, ctx, reply, |tx| {
+            tx.insert_event_source(&source).await?;
+            Change::new("event_source.created", "event_source", source.id)
+                .set("name", &source.name)
+                .record(tx, Some(ctx))
+                .await?;
+            Ok(EventSourceCreated { source: source.clone(), write_key: write_key.clone() })
+        })
+    }
+
+    pub async fn event_sources(&self, ctx: &Ctx) -> AppResult<Vec<EventSource>> {
+        ctx.require(Permission::ManageApiTokens)?;
+        read_tx!(self, |tx| Ok(tx.list_event_sources().await?))
+    }
+
+    /// The source a write key belongs to.
+    pub async fn event_source(&self, write_key: &str) -> AppResult<EventSource> {
+        let hash = crate::auth::hash_secret(write_key);
+        {
+            let keys = self.events.keys.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((source, _)) = keys.get(&hash).filter(|(_, seen)| seen.elapsed() < KEY_TTL) {
+                return Ok(source.clone());
+            }
+        }
+        let source = read_tx!(self, |tx| Ok(tx.event_source_by_key(&hash).await?))?.ok_or(AppError::Unauthenticated)?;
+        let mut keys = self.events.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.insert(hash, (source.clone(), Instant::now()));
+        Ok(source)
+    }
+
+    /// Stores checked messages from a source, durably and once per messageId.
+    pub async fn ingest(&self, source: &EventSource, messages: Vec<EventMessage>) -> AppResult<Ingested> {
+        if messages.is_empty() {
+            return Ok(Ingested { accepted: 0, duplicates: 0 });
+        }
+        if let Some(bad) = messages.iter().find_map(|m| m.check().err()) {
+            return Err(AppError::Internal(format!("an unchecked message reached ingest: {}", bad.message)));
+        }
+        let (answer, answered) = oneshot::channel();
+        let request = Request { source_id: source.id, messages, received_at: now(), answer };
+        self.events.queue(&self.db).send(request).map_err(|_| AppError::Internal("the event writer stopped".into()))?;
+        answered.await.map_err(|_| AppError::Internal("the event writer stopped".into()))?
+    }
+
+    /// A customer's events, newest first.
+    pub async fn customer_events(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> AppResult<Listing<StoredEvent>> {
+        let customer = self.customer(ctx, customer_id).await?.customer;
+        let page = Cursor::page(cursor, limit)?;
+        let rows = read_tx!(self, |tx| Ok(tx.customer_events(customer.id, page).await?))?;
+        Ok(Listing::from_rows(rows, page, |e| e.id))
+    }
+}
+
+/// Drains the queue: every waiting request goes into the next commit, split so that no commit
+/// carries more than [`MAX_EVENTS_PER_COMMIT`] events.
+async fn run_writer(db: Arc<dyn Database>, mut queue: mpsc::UnboundedReceiver<Request>) {
+    let mut waiting = Vec::with_capacity(256);
+    while queue.recv_many(&mut waiting, 256).await > 0 {
+        let mut batch = Vec::new();
+        let mut events = 0;
+        for request in std::mem::take(&mut waiting) {
+            if !batch.is_empty() && events + request.messages.len() > MAX_EVENTS_PER_COMMIT {
+                commit(&db, std::mem::take(&mut batch)).await;
+                events = 0;
+            }
+            events += request.messages.len();
+            batch.push(request);
+        }
+        commit(&db, batch).await;
+    }
+}
+
+/// Writes a batch and answers each of its requests.
+async fn commit(db: &Arc<dyn Database>, batch: Vec<Request>) {
+    match write_batch(db, &batch).await {
+        Ok(outcomes) => {
+            for (request, outcome) in batch.into_iter().zip(outcomes) {
+                let _ = request.answer.send(Ok(outcome));
+            }
+        }
+        Err(err) => {
+            let message = err.to_string();
+            for request in batch {
+                let _ = request.answer.send(Err(AppError::Internal(message.clone())));
+            }
+        }
+    }
+}
+
+/// One transaction for the batch: who each message is about, stitching, the inserts.
+async fn write_batch(db: &Arc<dyn Database>, batch: &[Request]) -> AppResult<Vec<Ingested>> {
+    let mut tx = db.write().await?;
+    let user_ids: Vec<CustomerId> = {
+        let mut ids: Vec<CustomerId> = batch
+            .iter()
+            .flat_map(|r| &r.messages)
+            .filter_map(|m| m.user_id.as_deref().and_then(events::customer_of_user_id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let live: HashMap<CustomerId, CustomerId> = tx.live_customers(&user_ids).await?.into_iter().collect();
+    let user_of = |m: &EventMessage| {
+        m.user_id.as_deref().and_then(events::customer_of_user_id).and_then(|id| live.get(&id).copied())
+    };
+    let mut anonymous: HashMap<String, CustomerId> = HashMap::new();
+    for request in batch {
+        for message in &request.messages {
+            if let (Some(anonymous_id), Some(customer)) = (message.stitches(), user_of(message))
+                && !anonymous.contains_key(anonymous_id)
+            {
+                let owner = tx.stitch_anonymous_id(anonymous_id, customer, request.received_at).await?;
+                anonymous.insert(anonymous_id.to_owned(), owner);
+            }
+        }
+    }
+    let unknown: Vec<String> = {
+        let mut ids: Vec<String> = batch
+            .iter()
+            .flat_map(|r| &r.messages)
+            .filter(|m| user_of(m).is_none())
+            .filter_map(|m| m.anonymous_id.clone())
+            .filter(|id| !anonymous.contains_key(id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    anonymous.extend(tx.customers_of_anonymous_ids(&unknown).await?);
+
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for request in batch {
+        let stored: Vec<StoredEvent> = request
+            .messages
+            .iter()
+            .map(|message| StoredEvent {
+                id: uuid::Uuid::now_v7(),
+                source_id: request.source_id,
+                customer_id: user_of(message)
+                    .or_else(|| message.anonymous_id.as_ref().and_then(|a| anonymous.get(a).copied())),
+                occurred_at: message.occurred_at(request.received_at),
+                received_at: request.received_at,
+                message: message.clone(),
+            })
+            .collect();
+        let accepted = tx.insert_events(&stored).await?;
+        outcomes.push(Ingested { accepted, duplicates: stored.len() as u64 - accepted });
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}

@@ -1,0 +1,197 @@
+//! Customer events: sources, the deduplicated event log (written in multi-row statements built
+//! with [`Placeholders`]) and anonymous ids stitched to customers.
+
+use async_trait::async_trait;
+use quanyu_domain::{
+    events::{EventMessage, EventType},
+    ids::{CustomerId, StaffId},
+    time::Timestamp,
+};
+use sqlx::{AssertSqlSafe, Row as _};
+use uuid::Uuid;
+
+use super::{super::SqlTx, Placeholders, rows::Row};
+use crate::{EventRepo, EventSource, Page, StoreError, StoreResult, StoredEvent};
+
+/// The parameters of one event in a multi-row insert, and rows per statement (well below both
+/// backends' limits on parameters).
+const EVENT_COLUMNS: usize = 14;
+const ROWS_PER_STATEMENT: usize = 500;
+
+fn source(row: &Row) -> StoreResult<EventSource> {
+    Ok(EventSource {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        key_hash: row.try_get("key_hash")?,
+        created_by: row.try_get::<Option<Uuid>, _>("created_by")?.map(StaffId::from_uuid),
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+fn event(row: &Row) -> StoreResult<StoredEvent> {
+    let kind: String = row.try_get("kind")?;
+    Ok(StoredEvent {
+        id: row.try_get("id")?,
+        source_id: row.try_get("source_id")?,
+        message: EventMessage {
+            kind: EventType::parse(&kind).map_err(|e| StoreError::Corrupt(format!("kind: {e}")))?,
+            message_id: row.try_get("message_id")?,
+            name: row.try_get("name")?,
+            user_id: row.try_get("user_id")?,
+            anonymous_id: row.try_get("anonymous_id")?,
+            previous_id: row.try_get("previous_id")?,
+            timestamp: Some(row.try_get("occurred_at")?),
+            properties: row.try_get("properties")?,
+            traits: row.try_get("traits")?,
+            context: row.try_get("context")?,
+        },
+        customer_id: row.try_get::<Option<Uuid>, _>("customer_id")?.map(CustomerId::from_uuid),
+        occurred_at: row.try_get("occurred_at")?,
+        received_at: row.try_get("received_at")?,
+    })
+}
+
+#[async_trait]
+impl EventRepo for SqlTx {
+    async fn insert_event_source(&mut self, s: &EventSource) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO event_sources (id, name, key_hash, created_by, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(s.id)
+        .bind(&s.name)
+        .bind(&s.key_hash)
+        .bind(s.created_by.map(|c| c.as_uuid()))
+        .bind(s.created_at)
+        .bind(s.revoked_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn event_source_by_key(&mut self, key_hash: &str) -> StoreResult<Option<EventSource>> {
+        let row = sqlx::query("SELECT * FROM event_sources WHERE key_hash = $1 AND revoked_at IS NULL")
+            .bind(key_hash)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(source).transpose()
+    }
+
+    async fn list_event_sources(&mut self) -> StoreResult<Vec<EventSource>> {
+        let rows = sqlx::query("SELECT * FROM event_sources ORDER BY id").fetch_all(&mut *self.tx).await?;
+        rows.iter().map(source).collect()
+    }
+
+    async fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<u64> {
+        let mut inserted = 0;
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(EVENT_COLUMNS))).collect();
+            let sql = format!(
+                "INSERT INTO customer_events (id, source_id, message_id, kind, name, user_id, anonymous_id, previous_id, \
+                 customer_id, properties, traits, context, occurred_at, received_at) VALUES {} \
+                 ON CONFLICT (source_id, message_id) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for e in chunk {
+                let m = &e.message;
+                query = query
+                    .bind(e.id)
+                    .bind(e.source_id)
+                    .bind(&m.message_id)
+                    .bind(m.kind.as_str())
+                    .bind(&m.name)
+                    .bind(&m.user_id)
+                    .bind(&m.anonymous_id)
+                    .bind(&m.previous_id)
+                    .bind(e.customer_id.map(|c| c.as_uuid()))
+                    .bind(&m.properties)
+                    .bind(&m.traits)
+                    .bind(&m.context)
+                    .bind(e.occurred_at)
+                    .bind(e.received_at);
+            }
+            inserted += query.execute(&mut *self.tx).await?.rows_affected();
+        }
+        Ok(inserted)
+    }
+
+    async fn stitch_anonymous_id(
+        &mut self,
+        anonymous_id: &str,
+        customer_id: CustomerId,
+        at: Timestamp,
+    ) -> StoreResult<CustomerId> {
+        sqlx::query(
+            "INSERT INTO anonymous_ids (anonymous_id, customer_id, at) VALUES ($1, $2, $3) \
+             ON CONFLICT (anonymous_id) DO NOTHING",
+        )
+        .bind(anonymous_id)
+        .bind(customer_id.as_uuid())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        let owner: Uuid = sqlx::query("SELECT customer_id FROM anonymous_ids WHERE anonymous_id = $1")
+            .bind(anonymous_id)
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get("customer_id")?;
+        sqlx::query("UPDATE customer_events SET customer_id = $2 WHERE anonymous_id = $1 AND customer_id IS NULL")
+            .bind(anonymous_id)
+            .bind(owner)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(CustomerId::from_uuid(owner))
+    }
+
+    async fn customers_of_anonymous_ids(&mut self, anonymous_ids: &[String]) -> StoreResult<Vec<(String, CustomerId)>> {
+        let mut found = Vec::new();
+        for chunk in anonymous_ids.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let sql = format!(
+                "SELECT anonymous_id, customer_id FROM anonymous_ids WHERE anonymous_id IN ({})",
+                params.list(chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.push((row.try_get("anonymous_id")?, CustomerId::from_uuid(row.try_get("customer_id")?)));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn live_customers(&mut self, ids: &[CustomerId]) -> StoreResult<Vec<(CustomerId, CustomerId)>> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let sql = format!("SELECT id, merged_into FROM customers WHERE id IN ({})", params.list(chunk.len()));
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id.as_uuid());
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                let id: Uuid = row.try_get("id")?;
+                let survivor: Option<Uuid> = row.try_get("merged_into")?;
+                found.push((CustomerId::from_uuid(id), CustomerId::from_uuid(survivor.unwrap_or(id))));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn customer_events(&mut self, customer_id: CustomerId, page: Page) -> StoreResult<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT * FROM customer_events WHERE customer_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        )
+        .bind(customer_id.as_uuid())
+        .bind(page.after)
+        .bind(page.sql_limit())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(event).collect()
+    }
+}
