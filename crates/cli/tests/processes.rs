@@ -276,3 +276,74 @@ fn two_instances_on_one_postgres_sell_exactly_the_quota() {
     drop((one, two));
     let _ = Command::new("psql").args([&url, "-qc", &format!("DROP DATABASE {name} WITH (FORCE)")]).output();
 }
+
+/// The SDK's script: identify a customer (tying the anonymous id to them), then a page and a
+/// track, flushed as the SDK batches them, failing on any error the SDK reports.
+const SEGMENT_SCRIPT: &str = r#"
+import sys
+import analytics
+
+host, write_key, user_id = sys.argv[1:4]
+errors = []
+analytics.host = host
+analytics.write_key = write_key
+analytics.on_error = lambda error, batch: errors.append(str(error))
+analytics.page(anonymous_id="anon-sdk", name="首页")
+analytics.identify(user_id, {"name": "王女士"}, anonymous_id="anon-sdk")
+analytics.track(anonymous_id="anon-sdk", event="Product Viewed", properties={"sku": "CHERRY", "price": 69})
+analytics.flush()
+analytics.shutdown()
+if errors:
+    print("\n".join(errors))
+    sys.exit(1)
+"#;
+
+/// A Python with Segment's official SDK (`analytics-python` from PyPI), installed once into the
+/// target directory.
+fn segment_python() -> std::path::PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("segment-sdk-venv");
+    let python = venv.join("bin").join("python");
+    let ready = || Command::new(&python).args(["-c", "import analytics"]).output().is_ok_and(|o| o.status.success());
+    if !ready() {
+        let created = Command::new("python3").args(["-m", "venv", path_str(&venv)]).status().expect("python3 runs");
+        assert!(created.success(), "creating a virtualenv");
+        let installed = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "analytics-python==1.4.post1"])
+            .status()
+            .expect("pip runs");
+        assert!(installed.success(), "installing Segment's Python SDK from PyPI");
+    }
+    python
+}
+
+#[test]
+fn the_official_segment_sdk_sends_unchanged() {
+    let python = segment_python();
+    let chain = Chain::new(None);
+    let server = chain.serve();
+    let token = server.login();
+    let (status, source) =
+        server.call("POST", "/api/v1/event-sources", Some(&token), None, Some(json!({"name": "python sdk"})));
+    assert_eq!(status, 201, "{source}");
+    let write_key = source["write_key"].as_str().unwrap();
+    let identities = json!({"identities": [{"kind": "phone", "value": "13800138000"}]});
+    let (status, customer) = server.call("POST", "/api/v1/customers", Some(&token), None, Some(identities));
+    assert_eq!(status, 201, "{customer}");
+    let customer = customer["id"].as_str().unwrap();
+
+    let host = format!("http://127.0.0.1:{}", server.port);
+    let output = Command::new(&python).args(["-c", SEGMENT_SCRIPT, &host, write_key, customer]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "the SDK reported errors: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (_, events) = server.call("GET", &format!("/api/v1/customers/{customer}/events"), Some(&token), None, None);
+    let mut kinds: Vec<_> = events["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["identify", "page", "track"], "{events}");
+    let track = events["items"].as_array().unwrap().iter().find(|e| e["type"] == "track").unwrap();
+    assert_eq!((track["name"].as_str(), track["properties"]["sku"].as_str()), (Some("Product Viewed"), Some("CHERRY")));
+    assert_eq!(track["context"]["library"]["name"], "analytics-python", "the SDK's own context is kept");
+}
