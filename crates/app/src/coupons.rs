@@ -411,6 +411,7 @@ pub(crate) async fn use_on_order(
         if !tx.move_coupon(CouponStatus::Available, CouponStatus::Used, &entry).await? {
             return Err(AppError::CouponUnavailable { coupon_id: coupon.id });
         }
+        Change::new("coupon.used", "coupon", coupon.id).set("order", &order_id).record(tx, Some(ctx)).await?;
     }
     Ok(())
 }

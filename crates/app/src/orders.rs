@@ -622,6 +622,16 @@ impl App {
                 }
                 Err(err) => tracing::warn!(error = %err, "expiring points failed; retrying next tick"),
             }
+            for _ in 0..20 {
+                match self.relay_outbox(now()).await {
+                    Ok(500..) => continue,
+                    Ok(_) => break,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "relaying the outbox to customer events failed; retrying next tick");
+                        break;
+                    }
+                }
+            }
             match self.release_commissions(at).await {
                 Ok(0) => {}
                 Ok(released) => tracing::info!(released, "released commission past its return window"),

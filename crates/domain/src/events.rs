@@ -125,6 +125,27 @@ impl EventMessage {
     }
 }
 
+/// The track event a domain change becomes on its customer's timeline (orders, coupons,
+/// membership, stored value, referrals), by the change's kind; `None` for changes that are not
+/// about one customer's behaviour.
+pub fn domain_event_name(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "order.created" => "Order Placed",
+        "order.paid" => "Order Paid",
+        "order.refunded" => "Order Refunded",
+        "order.cancelled" => "Order Cancelled",
+        "coupon.issued" => "Coupon Received",
+        "coupon.used" => "Coupon Used",
+        "coupon.restored" => "Coupon Restored",
+        "customer.created" => "Signed Up",
+        "customer.tier_changed" => "Tier Changed",
+        "stored_value.topped_up" => "Stored Value Topped Up",
+        "referral.recorded" => "Referred",
+        "points.adjusted" => "Points Adjusted",
+        _ => return None,
+    })
+}
+
 /// A userId that names a customer: their id.
 pub fn customer_of_user_id(user_id: &str) -> Option<CustomerId> {
     user_id.trim().parse().ok()

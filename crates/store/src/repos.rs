@@ -642,6 +642,13 @@ pub trait GroupBuyRepo {
 #[async_trait]
 pub trait EventRepo {
     async fn insert_event_source(&mut self, source: &EventSource) -> StoreResult<()>;
+    /// Inserts a source unless one with its key hash exists (the built-in sources).
+    async fn ensure_event_source(&mut self, source: &EventSource) -> StoreResult<()>;
+    /// A relay's position in the outbox (0 at first).
+    async fn relay_cursor(&mut self, name: &str) -> StoreResult<i64>;
+    /// Moves a relay's position from `from` to `to` (compare and set): `false` when another
+    /// instance moved it first.
+    async fn advance_relay_cursor(&mut self, name: &str, from: i64, to: i64) -> StoreResult<bool>;
     /// A source that has not been revoked, by the hash of its write key.
     async fn event_source_by_key(&mut self, key_hash: &str) -> StoreResult<Option<EventSource>>;
     async fn list_event_sources(&mut self) -> StoreResult<Vec<EventSource>>;

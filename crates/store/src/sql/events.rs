@@ -70,6 +70,41 @@ impl EventRepo for SqlTx {
         Ok(())
     }
 
+    async fn ensure_event_source(&mut self, s: &EventSource) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO event_sources (id, name, key_hash, created_by, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key_hash) DO NOTHING",
+        )
+        .bind(s.id)
+        .bind(&s.name)
+        .bind(&s.key_hash)
+        .bind(s.created_by.map(|c| c.as_uuid()))
+        .bind(s.created_at)
+        .bind(s.revoked_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn relay_cursor(&mut self, name: &str) -> StoreResult<i64> {
+        sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .execute(&mut *self.tx)
+            .await?;
+        let row = sqlx::query("SELECT value FROM counters WHERE name = $1").bind(name).fetch_one(&mut *self.tx).await?;
+        Ok(row.try_get("value")?)
+    }
+
+    async fn advance_relay_cursor(&mut self, name: &str, from: i64, to: i64) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE counters SET value = $3 WHERE name = $1 AND value = $2")
+            .bind(name)
+            .bind(from)
+            .bind(to)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn event_source_by_key(&mut self, key_hash: &str) -> StoreResult<Option<EventSource>> {
         let row = sqlx::query("SELECT * FROM event_sources WHERE key_hash = $1 AND revoked_at IS NULL")
             .bind(key_hash)
