@@ -4,9 +4,10 @@
 //! The members' attributes are loaded from the database into an [`AudienceIndex`] (bitmaps over
 //! the customers' dense ordinals), kept per instance and rebuilt at most every [`INDEX_TTL`];
 //! counting is then bitmap algebra. Fields so far: `tier`, `home_store` and `region` (codes),
-//! `points`, `spend_365d` (分 paid less refunded in the last year) and `orders_365d`. Tags,
-//! lifecycle and RFM join with their own use cases, and the index will follow events instead of
-//! being rebuilt.
+//! `points`, `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM
+//! scores `r`, `f`, `m` (1–5), the lifecycle `stage` (introduction, growth, maturity, decline,
+//! silence, churned) and `last_order_days`. Tags join with their own use cases, and the index
+//! will follow events instead of being rebuilt.
 //!
 //! Staff below HQ count only within their scope: their region's or store's members.
 
@@ -34,6 +35,11 @@ pub fn audience_schema() -> Schema {
         .with_field("points", FieldKind::Numeric)
         .with_field("spend_365d", FieldKind::Numeric)
         .with_field("orders_365d", FieldKind::Numeric)
+        .with_field("r", FieldKind::Numeric)
+        .with_field("f", FieldKind::Numeric)
+        .with_field("m", FieldKind::Numeric)
+        .with_field("stage", FieldKind::Categorical)
+        .with_field("last_order_days", FieldKind::Numeric)
 }
 
 impl App {
@@ -96,23 +102,41 @@ impl App {
         if let Some(index) = self.audiences.fresh() {
             return Ok(index);
         }
-        let since = now() - chrono::Duration::days(365);
+        let at = now();
         let mut index = AudienceIndex::default();
         let mut after = 0i64;
         loop {
-            let rows = read_tx!(self, |tx| Ok(tx.audience_rows(since, after, PAGE).await?))?;
+            let rows = read_tx!(self, |tx| Ok(tx.audience_rows(after, PAGE).await?))?;
             for row in &rows {
                 let Ok(member) = u32::try_from(row.ordinal) else { continue };
                 index.insert_member(member);
-                let categories = [("tier", &row.tier), ("home_store", &row.home_store), ("region", &row.region)];
+                let categories = [
+                    ("tier", &row.tier),
+                    ("home_store", &row.home_store),
+                    ("region", &row.region),
+                    ("stage", &row.stage),
+                ];
                 for (field, value) in categories {
                     if let Some(value) = value {
                         index.set_category(member, field, value);
                     }
                 }
-                let numbers = [("points", row.points), ("spend_365d", row.spend), ("orders_365d", row.orders)];
+                let numbers = [
+                    ("points", row.points),
+                    ("spend_365d", row.spend),
+                    ("orders_365d", row.orders),
+                    ("r", row.r),
+                    ("f", row.f),
+                    ("m", row.m),
+                ];
                 for (field, value) in numbers {
                     index.set_number(member, field, u64::try_from(value).unwrap_or(0));
+                }
+                // Members who never ordered have no last order: `last_order_days > 30` leaves
+                // them out, as the growth team means it.
+                if let Some(last) = row.last_order_at {
+                    let days = (at - last).num_days().max(0);
+                    index.set_number(member, "last_order_days", u64::try_from(days).unwrap_or(0));
                 }
             }
             match rows.last() {

@@ -353,6 +353,7 @@ impl App {
             }
             crate::referral::on_paid(tx, ctx, &order, first_paid).await?;
             crate::group_buys::on_paid(tx, ctx, &order).await?;
+            crate::lifecycle::on_order(tx, ctx, &order, 1, order.paid).await?;
             Change::new("order.paid", "order", id)
                 .in_store(order.store_id)
                 .set("method", &method.as_str())
@@ -495,6 +496,8 @@ impl App {
             let undo = if order.fully_refunded() { Undo::FullyRefunded } else { Undo::PartlyRefunded };
             crate::coupons::give_back(tx, ctx, &order, undo).await?;
             crate::referral::on_refunded(tx, &order, false, total, &payment_id.to_string()).await?;
+            crate::lifecycle::on_order(tx, ctx, &order, 0, Money::ZERO.checked_sub(total).unwrap_or(Money::ZERO))
+                .await?;
             Change::new("order.refunded", "order", id)
                 .in_store(order.store_id)
                 .set("amount", &total.fen())
@@ -603,6 +606,10 @@ impl App {
                     Ok(0) => {}
                     Ok(members) => tracing::info!(members, "gave birthday gifts"),
                     Err(err) => tracing::warn!(error = %err, "giving birthday gifts failed; retrying tomorrow"),
+                }
+                match self.rebuild_scores(at).await {
+                    Ok(scored) => tracing::info!(scored, "rebuilt RFM scores and lifecycle stages"),
+                    Err(err) => tracing::warn!(error = %err, "rebuilding customer scores failed; retrying tomorrow"),
                 }
                 match self.review_tiers(at).await {
                     Ok(changed) => {
@@ -763,6 +770,8 @@ pub(crate) async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &s
         let goods = Money::checked_sum(order.lines.iter().map(|l| l.breakdown.amount))
             .ok_or(DomainError::MoneyOverflow { field: "lines" })?;
         crate::referral::on_refunded(tx, &order, true, goods, "cancel").await?;
+        crate::lifecycle::on_order(tx, ctx, &order, -1, Money::ZERO.checked_sub(order.paid).unwrap_or(Money::ZERO))
+            .await?;
     }
     Change::new("order.cancelled", "order", id)
         .in_store(order.store_id)

@@ -36,7 +36,11 @@ async fn domain_changes_reach_the_timeline_once(db: Arc<dyn Database>) {
     assert_eq!(app.relay_outbox(later).await.unwrap(), 0, "nothing twice");
     let timeline = app.customer_events(&Ctx::system(), member, None, None).await.unwrap().items;
     let names: Vec<_> = timeline.iter().filter_map(|e| e.message.name.as_deref()).collect();
-    assert_eq!(names, ["Order Paid", "Order Placed", "Signed Up"]);
+    assert_eq!(
+        names,
+        ["Order Paid", "Lifecycle Stage Changed", "Order Placed", "Signed Up"],
+        "a first order starts growth"
+    );
     assert!(timeline.iter().all(|e| e.customer_id == Some(member)));
 }
 

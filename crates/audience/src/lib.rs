@@ -4,6 +4,8 @@
 //! bitmaps, categorical attribute bitmaps and [bit-sliced indexes](bsi) for numeric attributes;
 //! the segment [expression language](expr) (lexer → parser → [`Expr`]) resolved against a
 //! [`Schema`]; and the [evaluator](eval) that turns an [`Expr`] into a bitmap of members.
+//! It also owns [RFM scores and the lifecycle stages](lifecycle): pure functions of a
+//! customer's order activity and the configured rules.
 //!
 //! **Architecture invariant:** nothing here does I/O, awaits, knows SQL or HTTP, or panics on
 //! input. Evaluation is bitmap algebra over dense ordinals, never a scan of members: the cost of a
@@ -16,11 +18,13 @@ pub mod bsi;
 pub mod eval;
 pub mod expr;
 pub mod index;
+pub mod lifecycle;
 pub mod schema;
 
 pub use bsi::{BitSlicedIndex, CompareOp};
 pub use eval::{count, evaluate};
 pub use expr::{CategoryOp, Expr, ExprError, Position, parse};
 pub use index::{AudienceIndex, CategoricalField};
+pub use lifecycle::{Activity, LifecycleRules, Rfm, RfmBins, Stage};
 pub use roaring::RoaringBitmap;
 pub use schema::{FieldKind, Schema};

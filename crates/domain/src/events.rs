@@ -139,6 +139,7 @@ pub fn domain_event_name(kind: &str) -> Option<&'static str> {
         "coupon.restored" => "Coupon Restored",
         "customer.created" => "Signed Up",
         "customer.tier_changed" => "Tier Changed",
+        "customer.stage_changed" => "Lifecycle Stage Changed",
         "stored_value.topped_up" => "Stored Value Topped Up",
         "referral.recorded" => "Referred",
         "points.adjusted" => "Points Adjusted",

@@ -99,6 +99,7 @@ pub trait Tx:
     + StoredValueRepo
     + GroupBuyRepo
     + EventRepo
+    + ScoresRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -32,6 +32,11 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 10, name: "group_buys", sql: include_str!("../migrations/sqlite/0010_group_buys.sql") },
     Migration { version: 11, name: "birthdays", sql: include_str!("../migrations/sqlite/0011_birthdays.sql") },
     Migration { version: 12, name: "events", sql: include_str!("../migrations/sqlite/0012_events.sql") },
+    Migration {
+        version: 13,
+        name: "customer_scores",
+        sql: include_str!("../migrations/sqlite/0013_customer_scores.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -47,6 +52,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration { version: 10, name: "group_buys", sql: include_str!("../migrations/postgres/0010_group_buys.sql") },
     Migration { version: 11, name: "birthdays", sql: include_str!("../migrations/postgres/0011_birthdays.sql") },
     Migration { version: 12, name: "events", sql: include_str!("../migrations/postgres/0012_events.sql") },
+    Migration {
+        version: 13,
+        name: "customer_scores",
+        sql: include_str!("../migrations/postgres/0013_customer_scores.sql"),
+    },
 ];
 
 /// A migration applied by a call to `migrate`.

@@ -389,9 +389,15 @@ pub struct AudienceRow {
     pub home_store: Option<String>,
     pub region: Option<String>,
     pub points: i64,
-    /// Paid less refunded on orders since the cut-off, in 分.
+    /// Paid less refunded on orders in the scoring window, in 分, and how many orders.
     pub spend: i64,
     pub orders: i64,
+    /// RFM scores (0 when not scored yet) and lifecycle stage.
+    pub r: i64,
+    pub f: i64,
+    pub m: i64,
+    pub stage: Option<String>,
+    pub last_order_at: Option<Timestamp>,
 }
 
 /// One movement of a coupon: issued, used on an order, restored to the wallet, voided.
@@ -505,4 +511,33 @@ pub struct StoredEvent {
     pub customer_id: Option<quanyu_domain::ids::CustomerId>,
     pub occurred_at: Timestamp,
     pub received_at: Timestamp,
+}
+
+/// A customer's order activity in the scoring window, their RFM scores and lifecycle stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerScores {
+    pub customer_id: quanyu_domain::ids::CustomerId,
+    /// Paid orders in the window, and what they paid less refunds (分).
+    pub orders: i64,
+    pub spend: i64,
+    pub last_order_at: Option<Timestamp>,
+    /// 1–5 each; recency 0 when the customer never ordered.
+    pub r: i64,
+    pub f: i64,
+    pub m: i64,
+    /// `introduction`, `growth`, `maturity`, `decline`, `silence` or `churned`.
+    pub stage: String,
+    pub stage_entered_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What a customer's scores are computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScoreInput {
+    pub customer_id: quanyu_domain::ids::CustomerId,
+    pub registered_at: Timestamp,
+    /// Paid orders since the window's start, what they paid less refunds (分), and the last.
+    pub orders: i64,
+    pub spend: i64,
+    pub last_order_at: Option<Timestamp>,
 }

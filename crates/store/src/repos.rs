@@ -11,10 +11,11 @@ use quanyu_domain::{
 
 use crate::{
     Attribution, AudienceRow, AuditEntry, AuditFilter, CommissionEntry, CommissionMismatch, CouponEntry,
-    CouponMismatch, CustomerFilter, CustomerMerge, DocumentFilter, DocumentStep, EventSource, FlashReservation,
-    FlashSale, GuideSale, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter, OrderPoints, OrderStep,
-    OutboxEvent, Page, PaymentRecord, PointsEntry, ProductFilter, SkuFilter, StaffFilter, StockEntry, StockPolicy,
-    StockRow, StoreFilter, StoreResult, StoredEvent, StoredValueEntry, TokenKind, TokenRecord,
+    CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, DocumentFilter, DocumentStep, EventSource,
+    FlashReservation, FlashSale, GuideSale, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter,
+    OrderPoints, OrderStep, OutboxEvent, Page, PaymentRecord, PointsEntry, ProductFilter, ScoreInput, SkuFilter,
+    StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult, StoredEvent, StoredValueEntry, TokenKind,
+    TokenRecord,
 };
 
 #[async_trait]
@@ -338,8 +339,9 @@ pub trait CustomerRepo {
     /// Every tier, lowest threshold first (a chain has a handful).
     async fn list_tiers(&mut self) -> StoreResult<Vec<quanyu_domain::loyalty::Tier>>;
     /// Live members (not merged away) with the attributes audiences select on, by ordinal;
-    /// `after` is the last ordinal of the previous page. Spend and orders count from `since`.
-    async fn audience_rows(&mut self, since: Timestamp, after: i64, limit: u32) -> StoreResult<Vec<AudienceRow>>;
+    /// `after` is the last ordinal of the previous page. Spend, orders, RFM and stage are the
+    /// customer's scores.
+    async fn audience_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<AudienceRow>>;
     /// The live customers with these ordinals, by ordinal, each with their first phone.
     async fn customers_by_ordinals(
         &mut self,
@@ -681,4 +683,28 @@ pub trait EventRepo {
         customer_id: quanyu_domain::ids::CustomerId,
         page: Page,
     ) -> StoreResult<Vec<StoredEvent>>;
+}
+
+/// Customer scores (RFM and lifecycle stage), one row per customer.
+#[async_trait]
+pub trait ScoresRepo {
+    async fn get_scores(&mut self, customer_id: quanyu_domain::ids::CustomerId) -> StoreResult<Option<CustomerScores>>;
+    /// The stored scores of these customers (those that have any).
+    async fn scores_of(&mut self, ids: &[quanyu_domain::ids::CustomerId]) -> StoreResult<Vec<CustomerScores>>;
+    /// Inserts or replaces rows.
+    async fn put_scores(&mut self, scores: &[CustomerScores]) -> StoreResult<()>;
+    /// The inputs of up to `limit` live customers after `after` in id order, from their paid
+    /// orders placed since `since`.
+    async fn score_inputs(
+        &mut self,
+        since: Timestamp,
+        after: Option<quanyu_domain::ids::CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<ScoreInput>>;
+    /// One customer's inputs.
+    async fn score_input(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        since: Timestamp,
+    ) -> StoreResult<Option<ScoreInput>>;
 }

@@ -53,7 +53,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(app: App, options: WebOptions) -> Router {
     use routes::{
         audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
-        org, quotes, referral, staff, stored_value, system,
+        org, profile, quotes, referral, staff, stored_value, system,
     };
     let state = AppState {
         app,
@@ -146,6 +146,8 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/groups/{id}", get(group_buys::get_group))
         .route("/event-sources", get(ingest::list_event_sources).post(ingest::create_event_source))
         .route("/customers/{id}/events", get(ingest::customer_events))
+        .route("/customers/{id}/profile", get(profile::profile))
+        .route("/scoring-rules", get(profile::get_scoring_rules).put(profile::put_scoring_rules))
         .route("/audiences/export", post(audiences::export))
         .route("/customers/{id}/points/adjustments", post(customers::adjust_points))
         .route("/categories", get(catalog::list_categories).post(catalog::create_category))

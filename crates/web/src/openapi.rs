@@ -14,7 +14,7 @@ use utoipa::{
 
 use crate::routes::{
     audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
-    org, quotes, referral, staff, stored_value, system,
+    org, profile, quotes, referral, staff, stored_value, system,
 };
 
 #[derive(OpenApi)]
@@ -67,6 +67,7 @@ same response and has no second effect."
         group_buys::create_group_offer, group_buys::get_group_offer, group_buys::get_group,
         ingest::track, ingest::identify, ingest::page, ingest::screen, ingest::group, ingest::alias, ingest::batch,
         ingest::create_event_source, ingest::list_event_sources, ingest::customer_events,
+        profile::profile, profile::get_scoring_rules, profile::put_scoring_rules,
         audit::list_audit,
     ),
     tags(

@@ -1409,6 +1409,22 @@ async fn events_arrive_as_the_segment_spec_sends_them(db: Arc<dyn Database>) {
     assert_eq!(timeline.body["items"][2]["context"]["app"]["name"], "quanyu-mall", "the batch's context");
     assert_eq!(timeline.body["items"][2]["occurred_at"], "2026-11-30T08:00:00Z");
 
+    let profile = app.get_as(&app.cashier_a, &format!("/api/v1/customers/{member}/profile")).await;
+    assert_eq!(profile.status, StatusCode::OK, "{}", profile.body);
+    assert_eq!(
+        (profile.body["lifecycle"]["stage"].as_str(), profile.body["lifecycle"]["label"].as_str()),
+        (Some("introduction"), Some("引入期"))
+    );
+    assert_eq!(profile.body["rfm"]["segment"], "一般挽留客户");
+    assert_eq!(profile.body["timeline"]["items"].as_array().unwrap().len(), 3);
+    assert_eq!(profile.body["customer"]["identities"][0]["kind"], "phone");
+    let rules = app.get_as(&app.admin, "/api/v1/scoring-rules").await;
+    assert_eq!(rules.body["maturity_orders"], 3);
+    let mut bad = rules.body.clone();
+    bad["recency_days"] = json!([90, 30, 7, 180]);
+    let refused = app.request_as(&app.admin, "PUT", "/api/v1/scoring-rules", Some(bad)).await;
+    assert_eq!(refused.body["error"]["field"], "bins");
+
     let huge = json!({"batch": [{"type": "track", "event": "x", "anonymousId": "a", "properties": {"pad": "x".repeat(600 * 1024)}}]});
     let too_big = send("/v1/batch", huge, Some(&basic)).await;
     assert_eq!(

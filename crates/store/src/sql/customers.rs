@@ -388,22 +388,21 @@ impl CustomerRepo for SqlTx {
             .collect()
     }
 
-    async fn audience_rows(&mut self, since: Timestamp, after: i64, limit: u32) -> StoreResult<Vec<AudienceRow>> {
+    async fn audience_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<AudienceRow>> {
         let rows = sqlx::query(
             "SELECT c.ordinal, t.code AS tier, s.code AS home_store, r.code AS region, \
              CAST(COALESCE(p.balance, 0) AS BIGINT) AS points, \
-             CAST(COALESCE(o.spend, 0) AS BIGINT) AS spend, CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders \
+             CAST(COALESCE(o.spend, 0) AS BIGINT) AS spend, CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, \
+             CAST(COALESCE(o.r, 0) AS BIGINT) AS rs, CAST(COALESCE(o.f, 0) AS BIGINT) AS fs, \
+             CAST(COALESCE(o.m, 0) AS BIGINT) AS ms, o.stage, o.last_order_at \
              FROM customers c \
              LEFT JOIN member_tiers t ON t.id = c.tier_id \
              LEFT JOIN stores s ON s.id = c.home_store_id \
              LEFT JOIN regions r ON r.id = s.region_id \
              LEFT JOIN customer_points p ON p.customer_id = c.id \
-             LEFT JOIN (SELECT customer_id, SUM(paid - refunded) AS spend, COUNT(*) AS orders FROM orders \
-                        WHERE customer_id IS NOT NULL AND paid > 0 AND created_at >= $1 GROUP BY customer_id) o \
-               ON o.customer_id = c.id \
-             WHERE c.merged_into IS NULL AND c.ordinal > $2 ORDER BY c.ordinal LIMIT $3",
+             LEFT JOIN customer_scores o ON o.customer_id = c.id \
+             WHERE c.merged_into IS NULL AND c.ordinal > $1 ORDER BY c.ordinal LIMIT $2",
         )
-        .bind(since)
         .bind(after)
         .bind(i64::from(limit))
         .fetch_all(&mut *self.tx)
@@ -418,6 +417,11 @@ impl CustomerRepo for SqlTx {
                     points: row.try_get("points")?,
                     spend: row.try_get("spend")?,
                     orders: row.try_get("orders")?,
+                    r: row.try_get("rs")?,
+                    f: row.try_get("fs")?,
+                    m: row.try_get("ms")?,
+                    stage: row.try_get("stage")?,
+                    last_order_at: row.try_get("last_order_at")?,
                 })
             })
             .collect()

@@ -16,6 +16,7 @@ mod orders;
 mod org;
 mod referral;
 mod rows;
+mod scores;
 mod staff;
 mod stored_value;
 mod timeline;

@@ -65,7 +65,7 @@ impl CustomerOut {
         }
     }
 
-    fn profile(p: &CustomerProfile) -> CustomerOut {
+    pub(super) fn profile(p: &CustomerProfile) -> CustomerOut {
         CustomerOut {
             identities: Some(
                 p.identities

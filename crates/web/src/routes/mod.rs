@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod marketing;
 pub mod orders;
 pub mod org;
+pub mod profile;
 pub mod quotes;
 pub mod referral;
 pub mod staff;

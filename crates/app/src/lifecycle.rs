@@ -1,0 +1,201 @@
+//! Use cases of customer scores: RFM and the lifecycle stage (引入 → 成长 → 成熟 → 衰退 → 沉默 →
+//! 流失) by the rules in `quanyu_audience::lifecycle`, with bins and thresholds HQ can set.
+//!
+//! Kept current incrementally: a payment adds one order and what it paid to the customer's
+//! window, a refund takes its amount off, each in O(1) in the step's own transaction. Time
+//! moves scores too (recency decays, the 365-day window slides), so a nightly pass rebuilds
+//! every customer from their orders, set-based, a page of customers per transaction. A stage
+//! change is recorded as `customer.stage_changed` (audited, and on the customer's timeline via
+//! the outbox), with the time the stage was entered.
+
+use chrono::Duration;
+use quanyu_audience::{Activity, LifecycleRules, RfmBins, Stage, lifecycle};
+use quanyu_domain::{DomainError, Money, authz::Permission, ids::CustomerId, order::Order, time::Timestamp};
+use quanyu_store::{CustomerScores, ScoreInput, Tx};
+
+use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
+
+/// The scoring window.
+pub const WINDOW_DAYS: i64 = 365;
+const SETTINGS: &str = "lifecycle";
+const PAGE: u32 = 1_000;
+
+/// The rules HQ sets: RFM bins and lifecycle thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ScoringRules {
+    pub bins: RfmBins,
+    pub lifecycle: LifecycleRules,
+}
+
+fn day(at: Timestamp) -> i64 {
+    at.timestamp().div_euclid(86_400)
+}
+
+/// Scores `input` on `at`; a stage unchanged from `before` keeps the time it was entered.
+fn score(input: &ScoreInput, before: Option<&CustomerScores>, rules: &ScoringRules, at: Timestamp) -> CustomerScores {
+    let activity = Activity {
+        registered_day: day(input.registered_at),
+        last_order_day: input.last_order_at.map(day),
+        orders: input.orders,
+        spend: input.spend,
+    };
+    let today = day(at);
+    let rfm = lifecycle::rfm(&activity, today, &rules.bins);
+    let stage = lifecycle::stage(&activity, today, &rules.lifecycle).as_str().to_owned();
+    let stage_entered_at = before.filter(|b| b.stage == stage).map_or(at, |b| b.stage_entered_at);
+    CustomerScores {
+        customer_id: input.customer_id,
+        orders: input.orders,
+        spend: input.spend,
+        last_order_at: input.last_order_at,
+        r: i64::from(rfm.r),
+        f: i64::from(rfm.f),
+        m: i64::from(rfm.m),
+        stage,
+        stage_entered_at,
+        updated_at: at,
+    }
+}
+
+/// Audits a stage change (which the outbox relays onto the timeline).
+async fn stage_changed(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    before: Option<&CustomerScores>,
+    after: &CustomerScores,
+) -> AppResult<()> {
+    let old = before.map_or("", |b| b.stage.as_str());
+    if old == after.stage {
+        return Ok(());
+    }
+    Change::new("customer.stage_changed", "customer", after.customer_id)
+        .diff("stage", &old.to_owned(), &after.stage)
+        .record(tx, Some(ctx))
+        .await
+}
+
+pub(crate) async fn rules(tx: &mut dyn Tx) -> AppResult<ScoringRules> {
+    match tx.get_setting(SETTINGS).await? {
+        Some(value) => serde_json::from_value(value).map_err(|e| AppError::Internal(format!("{SETTINGS}: {e}"))),
+        None => Ok(ScoringRules::default()),
+    }
+}
+
+/// Moves a customer's window by one order (`orders` +1 on payment, 0 on refund) and `spend`,
+/// and rescores them, in the step's transaction.
+pub(crate) async fn on_order(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, orders: i64, spend: Money) -> AppResult<()> {
+    let Some(customer_id) = order.customer_id else { return Ok(()) };
+    let at = now();
+    let rules = rules(tx).await?;
+    let before = tx.get_scores(customer_id).await?;
+    let input = match &before {
+        // O(1): the row holds the window's counts.
+        Some(b) => ScoreInput {
+            customer_id,
+            registered_at: tx.get_customer(customer_id).await?.map_or(at, |c| c.created_at),
+            orders: b.orders + orders,
+            spend: b.spend + spend.fen(),
+            last_order_at: if orders > 0 { Some(order.created_at) } else { b.last_order_at },
+        },
+        // First time: count the customer's window once (this order included).
+        None => tx
+            .score_input(customer_id, at - Duration::days(WINDOW_DAYS))
+            .await?
+            .ok_or(AppError::NotFound { entity: "customer" })?,
+    };
+    let after = score(&input, before.as_ref(), &rules, at);
+    stage_changed(tx, ctx, before.as_ref(), &after).await?;
+    tx.put_scores(std::slice::from_ref(&after)).await?;
+    Ok(())
+}
+
+impl App {
+    /// The scoring rules in force.
+    pub async fn scoring_rules(&self, ctx: &Ctx) -> AppResult<ScoringRules> {
+        ctx.require(Permission::ReadCustomers)?;
+        read_tx!(self, |tx| rules(tx).await)
+    }
+
+    /// Sets the RFM bins and lifecycle thresholds (HQ); the next rebuild applies them to all.
+    pub async fn set_scoring_rules(&self, ctx: &Ctx, rules: ScoringRules) -> AppResult<ScoringRules> {
+        ctx.require(Permission::ManageMarketing)?;
+        if !rules.bins.is_valid() {
+            return Err(
+                DomainError::Malformed { field: "bins", expected: "thresholds ordered from score 5 down" }.into()
+            );
+        }
+        if !rules.lifecycle.is_valid() {
+            let expected = "positive days with decline < silence < churned, and at least one order for maturity";
+            return Err(DomainError::Malformed { field: "lifecycle", expected }.into());
+        }
+        write_tx!(self, |tx| {
+            let value = serde_json::to_value(rules).map_err(|e| AppError::Internal(e.to_string()))?;
+            tx.put_setting(SETTINGS, &value, now()).await?;
+            Change::new("scoring_rules.set", "setting", SETTINGS).record(tx, Some(ctx)).await?;
+            Ok(rules)
+        })
+    }
+
+    /// A customer's scores and stage, computed now if they have none stored yet.
+    pub async fn customer_scores(&self, ctx: &Ctx, id: CustomerId) -> AppResult<CustomerScores> {
+        let customer = self.customer(ctx, id).await?.customer;
+        let at = now();
+        read_tx!(self, |tx| {
+            let rules = rules(tx).await?;
+            let stored = tx.get_scores(customer.id).await?;
+            match stored {
+                Some(stored) => Ok(stored),
+                None => {
+                    let input = tx
+                        .score_input(customer.id, at - Duration::days(WINDOW_DAYS))
+                        .await?
+                        .ok_or(AppError::NotFound { entity: "customer" })?;
+                    Ok(score(&input, None, &rules, at))
+                }
+            }
+        })
+    }
+
+    /// Rescores every live customer from their orders as of `at` (the nightly pass, and
+    /// `quanyu scores rebuild`): a page of customers per transaction, one aggregate query and
+    /// one multi-row write per page. Returns how many customers it scored.
+    pub async fn rebuild_scores(&self, at: Timestamp) -> AppResult<usize> {
+        let ctx = Ctx::system();
+        let since = at - Duration::days(WINDOW_DAYS);
+        let mut after = None;
+        let mut scored = 0;
+        loop {
+            let page = write_tx!(self, |tx| {
+                let rules = rules(tx).await?;
+                let inputs = tx.score_inputs(since, after, PAGE).await?;
+                let ids: Vec<CustomerId> = inputs.iter().map(|i| i.customer_id).collect();
+                let stored: std::collections::HashMap<CustomerId, CustomerScores> =
+                    tx.scores_of(&ids).await?.into_iter().map(|s| (s.customer_id, s)).collect();
+                let mut rows = Vec::with_capacity(inputs.len());
+                for input in &inputs {
+                    let before = stored.get(&input.customer_id);
+                    let after = score(input, before, &rules, at);
+                    stage_changed(tx, &ctx, before, &after).await?;
+                    rows.push(after);
+                }
+                tx.put_scores(&rows).await?;
+                Ok(inputs.last().map(|last| (last.customer_id, inputs.len())))
+            })?;
+            match page {
+                Some((last, count)) => {
+                    scored += count;
+                    after = Some(last);
+                    if count < PAGE as usize {
+                        return Ok(scored);
+                    }
+                }
+                None => return Ok(scored),
+            }
+        }
+    }
+}
+
+/// What the audience index and the profile show of a stage.
+pub fn stage_label(stage: &str) -> &'static str {
+    Stage::parse(stage).map_or("", Stage::label)
+}

@@ -1,0 +1,168 @@
+//! Customer scores: RFM and lifecycle stage per customer, and the order aggregates they are
+//! computed from.
+
+use async_trait::async_trait;
+use quanyu_domain::{ids::CustomerId, time::Timestamp};
+use sqlx::{AssertSqlSafe, Row as _};
+use uuid::Uuid;
+
+use super::{super::SqlTx, Placeholders, rows::Row};
+use crate::{CustomerScores, ScoreInput, ScoresRepo, StoreResult};
+
+/// Rows per multi-row statement (10 parameters each).
+const ROWS_PER_STATEMENT: usize = 500;
+
+fn scores(row: &Row) -> StoreResult<CustomerScores> {
+    Ok(CustomerScores {
+        customer_id: CustomerId::from_uuid(row.try_get("customer_id")?),
+        orders: row.try_get("orders")?,
+        spend: row.try_get("spend")?,
+        last_order_at: row.try_get("last_order_at")?,
+        r: row.try_get("r")?,
+        f: row.try_get("f")?,
+        m: row.try_get("m")?,
+        stage: row.try_get("stage")?,
+        stage_entered_at: row.try_get("stage_entered_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// The paid-order aggregates of the customers listed, since `since`.
+const AGGREGATES: &str = "SELECT customer_id, CAST(COUNT(*) AS BIGINT) AS orders, \
+     CAST(COALESCE(SUM(paid - refunded), 0) AS BIGINT) AS spend, MAX(created_at) AS last_order_at \
+     FROM orders WHERE paid > 0 AND created_at >= $1 AND customer_id IN";
+
+#[async_trait]
+impl ScoresRepo for SqlTx {
+    async fn get_scores(&mut self, customer_id: CustomerId) -> StoreResult<Option<CustomerScores>> {
+        let row = sqlx::query("SELECT * FROM customer_scores WHERE customer_id = $1")
+            .bind(customer_id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(scores).transpose()
+    }
+
+    async fn scores_of(&mut self, ids: &[CustomerId]) -> StoreResult<Vec<CustomerScores>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let sql = format!("SELECT * FROM customer_scores WHERE customer_id IN ({})", params.list(chunk.len()));
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id.as_uuid());
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.push(scores(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn put_scores(&mut self, rows: &[CustomerScores]) -> StoreResult<()> {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let values: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(10))).collect();
+            let sql = format!(
+                "INSERT INTO customer_scores (customer_id, orders, spend, last_order_at, r, f, m, stage, \
+                 stage_entered_at, updated_at) VALUES {} ON CONFLICT (customer_id) DO UPDATE SET \
+                 orders = excluded.orders, spend = excluded.spend, last_order_at = excluded.last_order_at, \
+                 r = excluded.r, f = excluded.f, m = excluded.m, stage = excluded.stage, \
+                 stage_entered_at = excluded.stage_entered_at, updated_at = excluded.updated_at",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for s in chunk {
+                query = query
+                    .bind(s.customer_id.as_uuid())
+                    .bind(s.orders)
+                    .bind(s.spend)
+                    .bind(s.last_order_at)
+                    .bind(s.r)
+                    .bind(s.f)
+                    .bind(s.m)
+                    .bind(&s.stage)
+                    .bind(s.stage_entered_at)
+                    .bind(s.updated_at);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn score_inputs(
+        &mut self,
+        since: Timestamp,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<ScoreInput>> {
+        let customers = sqlx::query(
+            "SELECT id, created_at FROM customers WHERE merged_into IS NULL AND ($1 IS NULL OR id > $1) \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(after.map(|c| c.as_uuid()))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut inputs: Vec<ScoreInput> = customers
+            .iter()
+            .map(|row| {
+                Ok(ScoreInput {
+                    customer_id: CustomerId::from_uuid(row.try_get("id")?),
+                    registered_at: row.try_get("created_at")?,
+                    orders: 0,
+                    spend: 0,
+                    last_order_at: None,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        if inputs.is_empty() {
+            return Ok(inputs);
+        }
+        let mut params = Placeholders::new();
+        let since_param = params.one();
+        let sql =
+            format!("{} ({}) GROUP BY customer_id", AGGREGATES.replace("$1", &since_param), params.list(inputs.len()));
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(since);
+        for input in &inputs {
+            query = query.bind(input.customer_id.as_uuid());
+        }
+        let mut found = std::collections::HashMap::new();
+        for row in query.fetch_all(&mut *self.tx).await? {
+            let id: Uuid = row.try_get("customer_id")?;
+            let last: Option<Timestamp> = row.try_get("last_order_at")?;
+            found.insert(id, (row.try_get::<i64, _>("orders")?, row.try_get::<i64, _>("spend")?, last));
+        }
+        for input in &mut inputs {
+            if let Some(&(orders, spend, last)) = found.get(&input.customer_id.as_uuid()) {
+                (input.orders, input.spend, input.last_order_at) = (orders, spend, last);
+            }
+        }
+        Ok(inputs)
+    }
+
+    async fn score_input(&mut self, customer_id: CustomerId, since: Timestamp) -> StoreResult<Option<ScoreInput>> {
+        let Some(customer) = sqlx::query("SELECT created_at FROM customers WHERE id = $1")
+            .bind(customer_id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let row = sqlx::query(AssertSqlSafe(format!("{AGGREGATES} ($2) GROUP BY customer_id")))
+            .bind(since)
+            .bind(customer_id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let (orders, spend, last_order_at) = match row {
+            Some(row) => (row.try_get("orders")?, row.try_get("spend")?, row.try_get("last_order_at")?),
+            None => (0, 0, None),
+        };
+        Ok(Some(ScoreInput {
+            customer_id,
+            registered_at: customer.try_get("created_at")?,
+            orders,
+            spend,
+            last_order_at,
+        }))
+    }
+}
