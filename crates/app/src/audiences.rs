@@ -6,8 +6,8 @@
 //! counting is then bitmap algebra. Fields so far: `tier`, `home_store` and `region` (codes),
 //! `points`, `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM
 //! scores `r`, `f`, `m` (1–5), the lifecycle `stage` (introduction, growth, maturity, decline,
-//! silence, churned) and `last_order_days`. Tags join with their own use cases, and the index
-//! will follow events instead of being rebuilt.
+//! silence, churned) and `last_order_days`; and every defined tag (`#投诉`). The index will
+//! follow events instead of being rebuilt.
 //!
 //! Staff below HQ count only within their scope: their region's or store's members.
 
@@ -25,6 +25,8 @@ pub const MAX_EXPRESSION: usize = 4_000;
 /// The most members one export returns.
 pub const MAX_EXPORT: u64 = 100_000;
 const PAGE: u32 = 5_000;
+/// (member, tag) rows per read.
+const TAG_PAGE: u32 = 50_000;
 
 /// The fields an expression may name, and their kinds.
 pub fn audience_schema() -> Schema {
@@ -72,8 +74,12 @@ impl App {
             let max = MAX_EXPRESSION as i64;
             return Err(quanyu_domain::DomainError::OutOfRange { field: "expression", min: 1, max }.into());
         }
-        let expr = quanyu_audience::parse(expression, &audience_schema()).map_err(AppError::Expression)?;
         let index = self.audience_index().await?;
+        let mut schema = audience_schema();
+        for tag in index.tag_names() {
+            schema.add_tag(tag);
+        }
+        let expr = quanyu_audience::parse(expression, &schema).map_err(AppError::Expression)?;
         let mut members = quanyu_audience::evaluate(&expr, &index);
         if let Some(scope) = self.scope_filter(ctx).await? {
             members &= quanyu_audience::evaluate(&scope, &index);
@@ -143,6 +149,28 @@ impl App {
                 Some(last) if rows.len() == PAGE as usize => after = last.ordinal,
                 _ => break,
             }
+        }
+        for (tag, _) in read_tx!(self, |tx| Ok(tx.list_tags().await?))? {
+            index.declare_tag(&tag.name);
+        }
+        let mut after = 0i64;
+        loop {
+            let rows = read_tx!(self, |tx| Ok(tx.tag_rows(after, TAG_PAGE).await?))?;
+            for (ordinal, tag) in &rows {
+                if let Ok(member) = u32::try_from(*ordinal) {
+                    index.add_tag(member, tag);
+                }
+            }
+            let Some(&(last, _)) = rows.last() else { break };
+            if rows.len() < TAG_PAGE as usize {
+                break;
+            }
+            // The page may end inside the last member's tags: read that member again (adding a
+            // tag twice is harmless). A member with a whole page of tags would stop the walk.
+            if last - 1 <= after {
+                break;
+            }
+            after = last - 1;
         }
         let index = Arc::new(index);
         self.audiences.put(index.clone());

@@ -42,6 +42,7 @@ mod referral;
 mod session_cache;
 mod staff;
 mod stored_value;
+mod tags;
 
 use std::sync::Arc;
 
@@ -73,6 +74,7 @@ pub use quotes::{DELIVERY_FEE, FREE_DELIVERY_FROM, POINTS_MAX_SHARE_BP, POINTS_P
 pub use referral::{CommissionRulesDraft, CommissionStatement, GuidePerformance, InviteTaskDraft};
 pub use staff::*;
 pub use stored_value::{StoredValueStatement, TopUpDraft};
+pub use tags::{MAX_TAG_IMPORT, TagImport};
 pub use write::{Reply, StoredReply, Written};
 
 /// Tunables of the use cases.

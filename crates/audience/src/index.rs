@@ -97,6 +97,16 @@ impl AudienceIndex {
         self.tags.entry(tag.to_owned()).or_default().insert(member);
     }
 
+    /// Makes `tag` known, carried by nobody yet.
+    pub fn declare_tag(&mut self, tag: &str) {
+        self.tags.entry(tag.to_owned()).or_default();
+    }
+
+    /// Every known tag, in name order.
+    pub fn tag_names(&self) -> impl Iterator<Item = &str> {
+        self.tags.keys().map(String::as_str)
+    }
+
     /// Removes `tag` from `member`; the tag stays known even when no member carries it.
     pub fn remove_tag(&mut self, member: u32, tag: &str) -> bool {
         self.tags.get_mut(tag).is_some_and(|members| members.remove(member))

@@ -100,6 +100,7 @@ pub trait Tx:
     + GroupBuyRepo
     + EventRepo
     + ScoresRepo
+    + TagRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -37,6 +37,7 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "customer_scores",
         sql: include_str!("../migrations/sqlite/0013_customer_scores.sql"),
     },
+    Migration { version: 14, name: "tags", sql: include_str!("../migrations/sqlite/0014_tags.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -57,6 +58,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "customer_scores",
         sql: include_str!("../migrations/postgres/0013_customer_scores.sql"),
     },
+    Migration { version: 14, name: "tags", sql: include_str!("../migrations/postgres/0014_tags.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

@@ -541,3 +541,25 @@ pub struct ScoreInput {
     pub spend: i64,
     pub last_order_at: Option<Timestamp>,
 }
+
+/// A tag (标签) customers can carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub id: uuid::Uuid,
+    pub name: String,
+    /// `manual`, `imported`, `rule` or `computed`.
+    pub kind: String,
+    pub description: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// A saved audience: a segment expression, evaluated live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedAudience {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub expression: String,
+    pub created_by: Option<StaffId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}

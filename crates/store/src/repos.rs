@@ -13,9 +13,9 @@ use crate::{
     Attribution, AudienceRow, AuditEntry, AuditFilter, CommissionEntry, CommissionMismatch, CouponEntry,
     CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, DocumentFilter, DocumentStep, EventSource,
     FlashReservation, FlashSale, GuideSale, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter,
-    OrderPoints, OrderStep, OutboxEvent, Page, PaymentRecord, PointsEntry, ProductFilter, ScoreInput, SkuFilter,
-    StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult, StoredEvent, StoredValueEntry, TokenKind,
-    TokenRecord,
+    OrderPoints, OrderStep, OutboxEvent, Page, PaymentRecord, PointsEntry, ProductFilter, SavedAudience, ScoreInput,
+    SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult, StoredEvent, StoredValueEntry,
+    Tag, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -707,4 +707,35 @@ pub trait ScoresRepo {
         customer_id: quanyu_domain::ids::CustomerId,
         since: Timestamp,
     ) -> StoreResult<Option<ScoreInput>>;
+}
+
+/// Tags, who carries them, and saved audiences.
+#[async_trait]
+pub trait TagRepo {
+    /// Inserts a tag; a taken name fails with `Duplicate(Other)`.
+    async fn insert_tag(&mut self, tag: &Tag) -> StoreResult<()>;
+    async fn tag_by_name(&mut self, name: &str) -> StoreResult<Option<Tag>>;
+    /// Every tag with how many live customers carry it, by name.
+    async fn list_tags(&mut self) -> StoreResult<Vec<(Tag, i64)>>;
+    /// Tags customers; returns how many did not carry it yet.
+    async fn tag_customers(
+        &mut self,
+        tag_id: uuid::Uuid,
+        customers: &[quanyu_domain::ids::CustomerId],
+        source: &str,
+        at: Timestamp,
+    ) -> StoreResult<u64>;
+    async fn untag_customer(
+        &mut self,
+        tag_id: uuid::Uuid,
+        customer: quanyu_domain::ids::CustomerId,
+    ) -> StoreResult<bool>;
+    async fn tags_of(&mut self, customer: quanyu_domain::ids::CustomerId) -> StoreResult<Vec<Tag>>;
+    /// (ordinal, tag name) of live customers' tags, ordinals after `after`, by ordinal.
+    async fn tag_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<(i64, String)>>;
+
+    /// Inserts a saved audience; a taken name fails with `Duplicate(Other)`.
+    async fn insert_audience(&mut self, audience: &SavedAudience) -> StoreResult<()>;
+    async fn get_audience(&mut self, id: uuid::Uuid) -> StoreResult<Option<SavedAudience>>;
+    async fn list_audiences(&mut self) -> StoreResult<Vec<SavedAudience>>;
 }

@@ -53,7 +53,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(app: App, options: WebOptions) -> Router {
     use routes::{
         audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
-        org, profile, quotes, referral, staff, stored_value, system,
+        org, profile, quotes, referral, staff, stored_value, system, tags,
     };
     let state = AppState {
         app,
@@ -116,6 +116,12 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}/birthday", get(customers::get_birthday).put(customers::put_birthday))
         .route("/member-tiers", get(customers::list_tiers).post(customers::create_tier))
         .route("/audiences/count", post(audiences::count))
+        .route("/audiences", get(tags::list_audiences).post(tags::save_audience))
+        .route("/audiences/{id}", get(tags::get_audience))
+        .route("/tags", get(tags::list_tags).post(tags::create_tag))
+        .route("/tag-imports", post(tags::import_tag))
+        .route("/customers/{id}/tags", get(tags::customer_tags).post(tags::tag_customer))
+        .route("/customers/{id}/untag", post(tags::untag_customer))
         .route("/coupon-templates", get(marketing::list_coupon_templates).post(marketing::create_coupon_template))
         .route("/coupon-templates/{id}", get(marketing::get_coupon_template))
         .route("/coupon-templates/{id}/status", axum::routing::put(marketing::set_coupon_template_status))

@@ -14,7 +14,7 @@ use utoipa::{
 
 use crate::routes::{
     audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
-    org, profile, quotes, referral, staff, stored_value, system,
+    org, profile, quotes, referral, staff, stored_value, system, tags,
 };
 
 #[derive(OpenApi)]
@@ -68,6 +68,8 @@ same response and has no second effect."
         ingest::track, ingest::identify, ingest::page, ingest::screen, ingest::group, ingest::alias, ingest::batch,
         ingest::create_event_source, ingest::list_event_sources, ingest::customer_events,
         profile::profile, profile::get_scoring_rules, profile::put_scoring_rules,
+        tags::create_tag, tags::list_tags, tags::customer_tags, tags::tag_customer, tags::untag_customer,
+        tags::import_tag, tags::save_audience, tags::list_audiences, tags::get_audience,
         audit::list_audit,
     ),
     tags(

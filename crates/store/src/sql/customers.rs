@@ -187,6 +187,11 @@ impl CustomerRepo for SqlTx {
             "UPDATE stored_value_ledger SET customer_id = $2 WHERE customer_id = $1",
             "UPDATE customer_events SET customer_id = $2 WHERE customer_id = $1",
             "UPDATE anonymous_ids SET customer_id = $2 WHERE customer_id = $1",
+            // The survivor carries every tag either profile carried.
+            "INSERT INTO customer_tags (customer_id, tag_id, source, at) \
+             SELECT $2, tag_id, source, at FROM customer_tags WHERE customer_id = $1 \
+             ON CONFLICT (customer_id, tag_id) DO NOTHING",
+            "DELETE FROM customer_tags WHERE customer_id = $1",
             // The survivor keeps their own birthday, or takes the absorbed profile's.
             "INSERT INTO customer_birthdays (customer_id, month, day, year) \
              SELECT $2, month, day, year FROM customer_birthdays WHERE customer_id = $1 \

@@ -19,6 +19,7 @@ mod rows;
 mod scores;
 mod staff;
 mod stored_value;
+mod tags;
 mod timeline;
 
 pub(super) mod migrate;

@@ -18,8 +18,9 @@ use crate::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AudienceCountIn {
-    /// e.g. `tier in (gold, platinum) and points >= 500 and not region = "SH"`. Fields: tier,
-    /// home_store, region (codes); points, spend_365d (分), orders_365d.
+    /// e.g. `stage = "maturity" and region = "E" and not #投诉 and last_order_days <= 30`.
+    /// Fields: tier, home_store, region (codes), stage; points, spend_365d (分), orders_365d, r, f,
+    /// m (1–5), last_order_days; tags as `#name` or `tag("name")`.
     expression: String,
 }
 

@@ -20,6 +20,7 @@ pub mod referral;
 pub mod staff;
 pub mod stored_value;
 pub mod system;
+pub mod tags;
 
 use axum::{
     Json,

@@ -50,6 +50,7 @@ pub struct ProfileOut {
     stored_value: i64,
     /// Coupons usable now.
     usable_coupons: usize,
+    tags: Vec<String>,
     rfm: RfmOut,
     lifecycle: LifecycleOut,
     /// Newest first; page on with `GET /api/v1/customers/{id}/events`.
@@ -79,6 +80,7 @@ pub async fn profile(
         .filter(|w| w.coupon.state_at(now) == quanyu_domain::marketing::CouponState::Usable)
         .count();
     let scores = app.customer_scores(&ctx, id).await?;
+    let tags = app.customer_tags(&ctx, id).await?.into_iter().map(|t| t.name).collect();
     let rfm = |v: i64| u8::try_from(v).unwrap_or(0);
     let events = app.customer_events(&ctx, id, None, Some(20)).await?;
     Ok(ok(ProfileOut {
@@ -87,6 +89,7 @@ pub async fn profile(
         points,
         stored_value,
         usable_coupons,
+        tags,
         rfm: RfmOut {
             r: scores.r,
             f: scores.f,

@@ -1,0 +1,163 @@
+//! Use cases of tags (标签) and saved audiences (人群).
+//!
+//! HQ defines tags; staff tag and untag the customers they see, one at a time; marketing tags a
+//! list of customers at once by identifier (an imported list: a campaign's winners, a partner's
+//! members), every unknown identifier reported by its row. Tags join the audience index, so
+//! expressions select on them (`#投诉`, `tag("VIP 客户")`). A saved audience is an expression
+//! with a name: its count is evaluated when read, so it always reflects the members as they are.
+
+use quanyu_domain::{DomainError, authz::Permission, customer::Identity, ids::CustomerId, text};
+use quanyu_store::{SavedAudience, Tag, Tx};
+
+use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
+
+/// The most identifiers one import may tag.
+pub const MAX_TAG_IMPORT: usize = 100_000;
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagImport {
+    /// Customers who carry the tag now and did not before.
+    pub tagged: u64,
+    /// Rows naming a customer who carried it already (or named twice).
+    pub already: u64,
+    /// Rows (0-based) whose identifier is malformed or belongs to nobody.
+    pub unknown: Vec<usize>,
+}
+
+impl App {
+    /// Defines a tag (HQ marketing). `kind`: `manual` (staff tag by hand) or `imported`.
+    pub async fn create_tag(&self, ctx: &Ctx, name: &str, kind: &str, description: Option<&str>) -> AppResult<Tag> {
+        ctx.require(Permission::ManageMarketing)?;
+        let name = text::required("name", name, 32)?;
+        if name.chars().any(|c| c == '"' || c.is_control()) {
+            return Err(DomainError::Malformed { field: "name", expected: "a tag name without quotes" }.into());
+        }
+        let kind = match kind.trim() {
+            kind @ ("manual" | "imported") => kind.to_owned(),
+            other => return Err(DomainError::UnknownValue { field: "kind", value: other.to_owned() }.into()),
+        };
+        let tag = Tag {
+            id: uuid::Uuid::now_v7(),
+            name,
+            kind,
+            description: text::optional("description", description, 200)?,
+            created_at: now(),
+        };
+        write_tx!(self, |tx| {
+            tx.insert_tag(&tag).await?;
+            Change::new("tag.created", "tag", tag.id).set("name", &tag.name).record(tx, Some(ctx)).await?;
+            Ok(tag.clone())
+        })
+    }
+
+    /// Every tag with how many customers carry it.
+    pub async fn tags(&self, ctx: &Ctx) -> AppResult<Vec<(Tag, i64)>> {
+        ctx.require(Permission::ReadCustomers)?;
+        read_tx!(self, |tx| Ok(tx.list_tags().await?))
+    }
+
+    /// Tags (or, with `on` false, untags) a customer the caller sees.
+    pub async fn set_customer_tag(&self, ctx: &Ctx, id: CustomerId, tag: &str, on: bool) -> AppResult<Vec<Tag>> {
+        ctx.require(Permission::ManageCustomers)?;
+        let customer = self.customer(ctx, id).await?.customer;
+        write_tx!(self, |tx| {
+            let tag = named(tx, tag).await?;
+            let changed = if on {
+                tx.tag_customers(tag.id, &[customer.id], &ctx.actor.staff_id.to_string(), now()).await? == 1
+            } else {
+                tx.untag_customer(tag.id, customer.id).await?
+            };
+            if changed {
+                let action = if on { "customer.tagged" } else { "customer.untagged" };
+                Change::new(action, "customer", customer.id).set("tag", &tag.name).record(tx, Some(ctx)).await?;
+            }
+            Ok(tx.tags_of(customer.id).await?)
+        })
+    }
+
+    pub async fn customer_tags(&self, ctx: &Ctx, id: CustomerId) -> AppResult<Vec<Tag>> {
+        let customer = self.customer(ctx, id).await?.customer;
+        read_tx!(self, |tx| Ok(tx.tags_of(customer.id).await?))
+    }
+
+    /// Tags every customer a list of (kind, value) identifiers names (HQ marketing).
+    pub async fn import_tag(&self, ctx: &Ctx, tag: &str, rows: &[(String, String)]) -> AppResult<TagImport> {
+        ctx.require(Permission::ManageMarketing)?;
+        if rows.is_empty() || rows.len() > MAX_TAG_IMPORT {
+            return Err(DomainError::OutOfRange { field: "rows", min: 1, max: MAX_TAG_IMPORT as i64 }.into());
+        }
+        write_tx!(self, |tx| {
+            let tag = named(tx, tag).await?;
+            let mut customers = Vec::with_capacity(rows.len());
+            let mut unknown = Vec::new();
+            for (row, (kind, value)) in rows.iter().enumerate() {
+                let found = match Identity::parse(kind, value) {
+                    Ok(identity) => tx.customer_by_identity(&identity).await?,
+                    Err(_) => None,
+                };
+                match found {
+                    Some(customer) => customers.push(crate::customers::resolve(tx, customer).await?.id),
+                    None => unknown.push(row),
+                }
+            }
+            let tagged = tx.tag_customers(tag.id, &customers, "import", now()).await?;
+            Change::new("tag.imported", "tag", tag.id)
+                .set("rows", &rows.len())
+                .set("tagged", &tagged)
+                .record(tx, Some(ctx))
+                .await?;
+            Ok(TagImport { tagged, already: customers.len() as u64 - tagged, unknown })
+        })
+    }
+
+    /// Saves an expression under a name (HQ marketing); it must parse.
+    pub async fn save_audience(&self, ctx: &Ctx, name: &str, expression: &str) -> AppResult<(SavedAudience, u64)> {
+        ctx.require(Permission::ManageMarketing)?;
+        let name = text::required("name", name, 64)?;
+        let count = self.audience_count(ctx, expression).await?;
+        let at = now();
+        let audience = SavedAudience {
+            id: uuid::Uuid::now_v7(),
+            name,
+            expression: expression.trim().to_owned(),
+            created_by: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
+            created_at: at,
+            updated_at: at,
+        };
+        write_tx!(self, |tx| {
+            tx.insert_audience(&audience).await?;
+            Change::new("audience.saved", "audience", audience.id)
+                .set("expression", &audience.expression)
+                .record(tx, Some(ctx))
+                .await?;
+            Ok(())
+        })?;
+        Ok((audience, count))
+    }
+
+    /// Every saved audience with its members counted now (within the caller's scope).
+    pub async fn saved_audiences(&self, ctx: &Ctx) -> AppResult<Vec<(SavedAudience, u64)>> {
+        ctx.require(Permission::ReadCustomers)?;
+        let saved = read_tx!(self, |tx| Ok(tx.list_audiences().await?))?;
+        let mut counted = Vec::with_capacity(saved.len());
+        for audience in saved {
+            let count = self.audience_count(ctx, &audience.expression).await?;
+            counted.push((audience, count));
+        }
+        Ok(counted)
+    }
+
+    /// One saved audience, counted now.
+    pub async fn saved_audience(&self, ctx: &Ctx, id: uuid::Uuid) -> AppResult<(SavedAudience, u64)> {
+        ctx.require(Permission::ReadCustomers)?;
+        let audience =
+            read_tx!(self, |tx| Ok(tx.get_audience(id).await?))?.ok_or(AppError::NotFound { entity: "audience" })?;
+        let count = self.audience_count(ctx, &audience.expression).await?;
+        Ok((audience, count))
+    }
+}
+
+async fn named(tx: &mut dyn Tx, name: &str) -> AppResult<Tag> {
+    tx.tag_by_name(name.trim()).await?.ok_or(AppError::UnknownReference { field: "tag", entity: "tag" })
+}

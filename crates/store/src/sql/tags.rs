@@ -1,0 +1,150 @@
+//! Tags, who carries them (tagged in multi-row statements), and saved audiences.
+
+use async_trait::async_trait;
+use quanyu_domain::{
+    ids::{CustomerId, StaffId},
+    time::Timestamp,
+};
+use sqlx::{AssertSqlSafe, Row as _};
+use uuid::Uuid;
+
+use super::{super::SqlTx, Placeholders, rows::Row};
+use crate::{SavedAudience, StoreResult, Tag, TagRepo};
+
+const ROWS_PER_STATEMENT: usize = 500;
+
+fn tag(row: &Row) -> StoreResult<Tag> {
+    Ok(Tag {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kind: row.try_get("kind")?,
+        description: row.try_get("description")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn audience(row: &Row) -> StoreResult<SavedAudience> {
+    Ok(SavedAudience {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        expression: row.try_get("expression")?,
+        created_by: row.try_get::<Option<Uuid>, _>("created_by")?.map(StaffId::from_uuid),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+#[async_trait]
+impl TagRepo for SqlTx {
+    async fn insert_tag(&mut self, t: &Tag) -> StoreResult<()> {
+        sqlx::query("INSERT INTO tags (id, name, kind, description, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(t.id)
+            .bind(&t.name)
+            .bind(&t.kind)
+            .bind(&t.description)
+            .bind(t.created_at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn tag_by_name(&mut self, name: &str) -> StoreResult<Option<Tag>> {
+        let row = sqlx::query("SELECT * FROM tags WHERE name = $1").bind(name).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(tag).transpose()
+    }
+
+    async fn list_tags(&mut self) -> StoreResult<Vec<(Tag, i64)>> {
+        let rows = sqlx::query(
+            "SELECT t.*, CAST(COUNT(c.id) AS BIGINT) AS carriers FROM tags t \
+             LEFT JOIN customer_tags ct ON ct.tag_id = t.id \
+             LEFT JOIN customers c ON c.id = ct.customer_id AND c.merged_into IS NULL \
+             GROUP BY t.id, t.name, t.kind, t.description, t.created_at ORDER BY t.name",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|row| Ok((tag(row)?, row.try_get("carriers")?))).collect()
+    }
+
+    async fn tag_customers(
+        &mut self,
+        tag_id: Uuid,
+        customers: &[CustomerId],
+        source: &str,
+        at: Timestamp,
+    ) -> StoreResult<u64> {
+        let mut added = 0;
+        for chunk in customers.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(4))).collect();
+            let sql = format!(
+                "INSERT INTO customer_tags (customer_id, tag_id, source, at) VALUES {} \
+                 ON CONFLICT (customer_id, tag_id) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for customer in chunk {
+                query = query.bind(customer.as_uuid()).bind(tag_id).bind(source).bind(at);
+            }
+            added += query.execute(&mut *self.tx).await?.rows_affected();
+        }
+        Ok(added)
+    }
+
+    async fn untag_customer(&mut self, tag_id: Uuid, customer: CustomerId) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1 AND tag_id = $2")
+            .bind(customer.as_uuid())
+            .bind(tag_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn tags_of(&mut self, customer: CustomerId) -> StoreResult<Vec<Tag>> {
+        let rows = sqlx::query(
+            "SELECT t.* FROM tags t JOIN customer_tags ct ON ct.tag_id = t.id WHERE ct.customer_id = $1 ORDER BY t.name",
+        )
+        .bind(customer.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(tag).collect()
+    }
+
+    async fn tag_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT c.ordinal, t.name FROM customer_tags ct JOIN customers c ON c.id = ct.customer_id \
+             JOIN tags t ON t.id = ct.tag_id WHERE c.merged_into IS NULL AND c.ordinal > $1 \
+             ORDER BY c.ordinal, t.name LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get("ordinal")?, row.try_get("name")?))).collect()
+    }
+
+    async fn insert_audience(&mut self, a: &SavedAudience) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audiences (id, name, expression, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(a.id)
+        .bind(&a.name)
+        .bind(&a.expression)
+        .bind(a.created_by.map(|s| s.as_uuid()))
+        .bind(a.created_at)
+        .bind(a.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_audience(&mut self, id: Uuid) -> StoreResult<Option<SavedAudience>> {
+        let row = sqlx::query("SELECT * FROM audiences WHERE id = $1").bind(id).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(audience).transpose()
+    }
+
+    async fn list_audiences(&mut self) -> StoreResult<Vec<SavedAudience>> {
+        let rows = sqlx::query("SELECT * FROM audiences ORDER BY name").fetch_all(&mut *self.tx).await?;
+        rows.iter().map(audience).collect()
+    }
+}

@@ -1,0 +1,224 @@
+//! Tags (标签): definitions, tagging a customer by hand, tagging a list by CSV import; and
+//! saved audiences (人群), counted live.
+
+use axum::{body::Bytes, extract::State, response::Response};
+use chrono::{DateTime, Utc};
+use quanyu_domain::{DomainError, ids::CustomerId};
+use quanyu_store::{SavedAudience, Tag};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::ok;
+use crate::{
+    ApiError, AppState,
+    extract::{ApiPath, ApiQuery, Auth, JsonBody},
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagIn {
+    name: String,
+    /// manual (staff tag by hand, default) or imported.
+    kind: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagOut {
+    id: Uuid,
+    name: String,
+    kind: String,
+    description: Option<String>,
+    /// Customers carrying it (in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customers: Option<i64>,
+    created_at: DateTime<Utc>,
+}
+
+impl TagOut {
+    pub(super) fn from(tag: &Tag, customers: Option<i64>) -> TagOut {
+        TagOut {
+            id: tag.id,
+            name: tag.name.clone(),
+            kind: tag.kind.clone(),
+            description: tag.description.clone(),
+            customers,
+            created_at: tag.created_at,
+        }
+    }
+}
+
+/// Defines a tag (HQ marketing).
+#[utoipa::path(post, path = "/api/v1/tags", tag = "customers", request_body = TagIn, responses((status = 201, body = TagOut)))]
+pub async fn create_tag(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    JsonBody(input): JsonBody<TagIn>,
+) -> Result<Response, ApiError> {
+    let kind = input.kind.unwrap_or_else(|| "manual".to_owned());
+    let tag = state.app.create_tag(&ctx, &input.name, &kind, input.description.as_deref()).await?;
+    let mut response = ok(TagOut::from(&tag, None));
+    *response.status_mut() = axum::http::StatusCode::CREATED;
+    Ok(response)
+}
+
+/// Every tag with how many customers carry it.
+#[utoipa::path(get, path = "/api/v1/tags", tag = "customers", responses((status = 200, body = Vec<TagOut>)))]
+pub async fn list_tags(State(state): State<AppState>, Auth(ctx): Auth) -> Result<Response, ApiError> {
+    let tags = state.app.tags(&ctx).await?;
+    Ok(ok(tags.iter().map(|(tag, count)| TagOut::from(tag, Some(*count))).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerTagIn {
+    tag: String,
+}
+
+/// The tags a customer carries.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/tags", tag = "customers", responses((status = 200, body = Vec<TagOut>)))]
+pub async fn customer_tags(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    let tags = state.app.customer_tags(&ctx, CustomerId::from_uuid(id)).await?;
+    Ok(ok(tags.iter().map(|t| TagOut::from(t, None)).collect::<Vec<_>>()))
+}
+
+/// Tags a customer (cashiers, guides and above); returns their tags.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/tags", tag = "customers", request_body = CustomerTagIn,
+    responses((status = 200, body = Vec<TagOut>)))]
+pub async fn tag_customer(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<CustomerTagIn>,
+) -> Result<Response, ApiError> {
+    let tags = state.app.set_customer_tag(&ctx, CustomerId::from_uuid(id), &input.tag, true).await?;
+    Ok(ok(tags.iter().map(|t| TagOut::from(t, None)).collect::<Vec<_>>()))
+}
+
+/// Takes a tag off a customer; returns their tags.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/untag", tag = "customers", request_body = CustomerTagIn,
+    responses((status = 200, body = Vec<TagOut>)))]
+pub async fn untag_customer(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<CustomerTagIn>,
+) -> Result<Response, ApiError> {
+    let tags = state.app.set_customer_tag(&ctx, CustomerId::from_uuid(id), &input.tag, false).await?;
+    Ok(ok(tags.iter().map(|t| TagOut::from(t, None)).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The tag to give.
+    tag: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagImportOut {
+    tagged: u64,
+    already: u64,
+    /// Data rows (1 is the first after the header) whose identifier is malformed or unknown.
+    unknown_rows: Vec<usize>,
+}
+
+/// Tags the customers a CSV names (HQ marketing). The header is `kind,value` (kinds: phone,
+/// wechat_openid, wechat_unionid, wecom_external_id, member_card) or just `phone`.
+#[utoipa::path(post, path = "/api/v1/tag-imports", tag = "customers", params(ImportQuery),
+    request_body(content = String, content_type = "text/csv"), responses((status = 200, body = TagImportOut)))]
+pub async fn import_tag(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::from(DomainError::Malformed { field: "body", expected: "UTF-8 CSV" }))?;
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let header = lines.next().unwrap_or_default().trim_start_matches('\u{feff}').to_ascii_lowercase();
+    let phones_only = match header.replace(' ', "").as_str() {
+        "kind,value" => false,
+        "phone" => true,
+        _ => {
+            return Err(DomainError::Malformed { field: "header", expected: "kind,value or phone" }.into());
+        }
+    };
+    let rows: Vec<(String, String)> = lines
+        .map(|line| match (phones_only, line.split_once(',')) {
+            (true, _) => ("phone".to_owned(), line.to_owned()),
+            (false, Some((kind, value))) => (kind.trim().to_owned(), value.trim().to_owned()),
+            (false, None) => (String::new(), line.to_owned()),
+        })
+        .collect();
+    let outcome = state.app.import_tag(&ctx, &query.tag, &rows).await?;
+    Ok(ok(TagImportOut {
+        tagged: outcome.tagged,
+        already: outcome.already,
+        unknown_rows: outcome.unknown.iter().map(|row| row + 1).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SavedAudienceIn {
+    name: String,
+    expression: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SavedAudienceOut {
+    id: Uuid,
+    name: String,
+    expression: String,
+    /// Members it selects now (within the caller's scope).
+    count: u64,
+    created_at: DateTime<Utc>,
+}
+
+impl SavedAudienceOut {
+    fn from((audience, count): &(SavedAudience, u64)) -> SavedAudienceOut {
+        SavedAudienceOut {
+            id: audience.id,
+            name: audience.name.clone(),
+            expression: audience.expression.clone(),
+            count: *count,
+            created_at: audience.created_at,
+        }
+    }
+}
+
+/// Saves an expression as a named audience (HQ marketing); it stays current because it is
+/// counted when read.
+#[utoipa::path(post, path = "/api/v1/audiences", tag = "customers", request_body = SavedAudienceIn,
+    responses((status = 201, body = SavedAudienceOut)))]
+pub async fn save_audience(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    JsonBody(input): JsonBody<SavedAudienceIn>,
+) -> Result<Response, ApiError> {
+    let saved = state.app.save_audience(&ctx, &input.name, &input.expression).await?;
+    let mut response = ok(SavedAudienceOut::from(&saved));
+    *response.status_mut() = axum::http::StatusCode::CREATED;
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/api/v1/audiences", tag = "customers", responses((status = 200, body = Vec<SavedAudienceOut>)))]
+pub async fn list_audiences(State(state): State<AppState>, Auth(ctx): Auth) -> Result<Response, ApiError> {
+    let saved = state.app.saved_audiences(&ctx).await?;
+    Ok(ok(saved.iter().map(SavedAudienceOut::from).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(get, path = "/api/v1/audiences/{id}", tag = "customers", responses((status = 200, body = SavedAudienceOut)))]
+pub async fn get_audience(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    Ok(ok(SavedAudienceOut::from(&state.app.saved_audience(&ctx, id).await?)))
+}
