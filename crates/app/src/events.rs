@@ -334,6 +334,15 @@ async fn write_batch(db: &Arc<dyn Database>, batch: &[Request]) -> AppResult<Vec
             .collect();
         let accepted = tx.insert_events(&stored).await?;
         outcomes.push(Ingested { accepted, duplicates: stored.len() as u64 - accepted });
+        // Rule tags count only what was stored now: a retried messageId counts once.
+        if accepted == stored.len() as u64 {
+            crate::tags::on_events(tx.as_mut(), &stored).await?;
+        } else if accepted > 0 {
+            let fresh: std::collections::HashSet<uuid::Uuid> =
+                tx.events_by_ids(&stored.iter().map(|e| e.id).collect::<Vec<_>>()).await?.into_iter().collect();
+            let fresh: Vec<StoredEvent> = stored.into_iter().filter(|e| fresh.contains(&e.id)).collect();
+            crate::tags::on_events(tx.as_mut(), &fresh).await?;
+        }
     }
     tx.commit().await?;
     Ok(outcomes)

@@ -354,6 +354,7 @@ impl App {
             crate::referral::on_paid(tx, ctx, &order, first_paid).await?;
             crate::group_buys::on_paid(tx, ctx, &order).await?;
             crate::lifecycle::on_order(tx, ctx, &order, 1, order.paid).await?;
+            crate::tags::on_order_paid(tx, &order).await?;
             Change::new("order.paid", "order", id)
                 .in_store(order.store_id)
                 .set("method", &method.as_str())
@@ -610,6 +611,11 @@ impl App {
                 match self.rebuild_scores(at).await {
                     Ok(scored) => tracing::info!(scored, "rebuilt RFM scores and lifecycle stages"),
                     Err(err) => tracing::warn!(error = %err, "rebuilding customer scores failed; retrying tomorrow"),
+                }
+                match self.refresh_rule_tags(at).await {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, "took rule tags off customers whose window slid below"),
+                    Err(err) => tracing::warn!(error = %err, "refreshing rule tags failed; retrying tomorrow"),
                 }
                 match self.review_tiers(at).await {
                     Ok(changed) => {

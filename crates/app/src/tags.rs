@@ -2,11 +2,24 @@
 //!
 //! HQ defines tags; staff tag and untag the customers they see, one at a time; marketing tags a
 //! list of customers at once by identifier (an imported list: a campaign's winners, a partner's
-//! members), every unknown identifier reported by its row. Tags join the audience index, so
+//! members), every unknown identifier reported by its row. Rule tags stick by behaviour ("bought
+//! fresh ≥ 3 times in 30 days"): each matching paid order or tracked event adds to a daily count
+//! and tags the customer the moment the window's count reaches the rule's, in the same
+//! transaction; the nightly pass takes the tag off those whose window has slid below it. Tags
+//! join the audience index, so
 //! expressions select on them (`#投诉`, `tag("VIP 客户")`). A saved audience is an expression
 //! with a name: its count is evaluated when read, so it always reflects the members as they are.
 
-use quanyu_domain::{DomainError, authz::Permission, customer::Identity, ids::CustomerId, text};
+use std::collections::HashMap;
+
+use quanyu_domain::{
+    DomainError,
+    authz::Permission,
+    customer::{Identity, ORDER_PAID_EVENT, TagRule},
+    ids::{CategoryId, CustomerId},
+    order::Order,
+    text,
+};
 use quanyu_store::{SavedAudience, Tag, Tx};
 
 use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
@@ -29,10 +42,7 @@ impl App {
     /// Defines a tag (HQ marketing). `kind`: `manual` (staff tag by hand) or `imported`.
     pub async fn create_tag(&self, ctx: &Ctx, name: &str, kind: &str, description: Option<&str>) -> AppResult<Tag> {
         ctx.require(Permission::ManageMarketing)?;
-        let name = text::required("name", name, 32)?;
-        if name.chars().any(|c| c == '"' || c.is_control()) {
-            return Err(DomainError::Malformed { field: "name", expected: "a tag name without quotes" }.into());
-        }
+        let name = tag_name(name)?;
         let kind = match kind.trim() {
             kind @ ("manual" | "imported") => kind.to_owned(),
             other => return Err(DomainError::UnknownValue { field: "kind", value: other.to_owned() }.into()),
@@ -42,8 +52,34 @@ impl App {
             name,
             kind,
             description: text::optional("description", description, 200)?,
+            rule: None,
             created_at: now(),
         };
+        self.insert_tag(ctx, tag).await
+    }
+
+    /// Defines a rule tag (HQ marketing): it sticks to customers by behaviour.
+    pub async fn create_rule_tag(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        rule: TagRule,
+        description: Option<&str>,
+    ) -> AppResult<Tag> {
+        ctx.require(Permission::ManageMarketing)?;
+        let rule = TagRule::new(rule)?;
+        let tag = Tag {
+            id: uuid::Uuid::now_v7(),
+            name: tag_name(name)?,
+            kind: "rule".to_owned(),
+            description: text::optional("description", description, 200)?,
+            rule: Some(rule),
+            created_at: now(),
+        };
+        self.insert_tag(ctx, tag).await
+    }
+
+    async fn insert_tag(&self, ctx: &Ctx, tag: Tag) -> AppResult<Tag> {
         write_tx!(self, |tx| {
             tx.insert_tag(&tag).await?;
             Change::new("tag.created", "tag", tag.id).set("name", &tag.name).record(tx, Some(ctx)).await?;
@@ -155,6 +191,108 @@ impl App {
             read_tx!(self, |tx| Ok(tx.get_audience(id).await?))?.ok_or(AppError::NotFound { entity: "audience" })?;
         let count = self.audience_count(ctx, &audience.expression).await?;
         Ok((audience, count))
+    }
+}
+
+fn tag_name(name: &str) -> AppResult<String> {
+    let name = text::required("name", name, 32)?;
+    if name.chars().any(|c| c == '"' || c.is_control()) {
+        return Err(DomainError::Malformed { field: "name", expected: "a tag name without quotes" }.into());
+    }
+    Ok(name)
+}
+
+fn day(at: quanyu_domain::time::Timestamp) -> i64 {
+    at.timestamp().div_euclid(86_400)
+}
+
+/// Counts one occurrence of a rule's behaviour for a customer and tags them when the window's
+/// count reaches the rule's.
+async fn count(tx: &mut dyn Tx, tag: &Tag, rule: &TagRule, customer: CustomerId) -> AppResult<()> {
+    let at = now();
+    let today = day(at);
+    let total = tx.bump_rule_count(tag.id, customer, today, 1, today - rule.window_days + 1).await?;
+    if total >= rule.min_count {
+        tx.tag_customers(tag.id, &[customer], "rule", at).await?;
+    }
+    Ok(())
+}
+
+/// A paid order counts for the `Order Paid` rules whose category is on one of its lines.
+pub(crate) async fn on_order_paid(tx: &mut dyn Tx, order: &Order) -> AppResult<()> {
+    let Some(customer) = order.customer_id else { return Ok(()) };
+    let rules: Vec<Tag> = tx
+        .rule_tags()
+        .await?
+        .into_iter()
+        .filter(|t| t.rule.as_ref().is_some_and(|r| r.event == ORDER_PAID_EVENT))
+        .collect();
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let needs_categories = rules.iter().any(|t| t.rule.as_ref().is_some_and(|r| r.category_id.is_some()));
+    let mut categories: Vec<CategoryId> = Vec::new();
+    if needs_categories {
+        let parents: HashMap<CategoryId, Option<CategoryId>> =
+            tx.all_categories().await?.into_iter().map(|c| (c.id, c.parent_id)).collect();
+        for line in &order.lines {
+            let Some(sku) = tx.get_sku(line.sku_id).await? else { continue };
+            let Some(product) = tx.get_product(sku.product_id).await? else { continue };
+            let mut next = Some(product.category_id);
+            while let Some(category) = next.filter(|c| !categories.contains(c) && categories.len() < 256) {
+                categories.push(category);
+                next = parents.get(&category).copied().flatten();
+            }
+        }
+    }
+    for tag in &rules {
+        let Some(rule) = &tag.rule else { continue };
+        if rule.category_id.is_none_or(|c| categories.contains(&c)) {
+            count(tx, tag, rule, customer).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Tracked events count for the rules on their name.
+pub(crate) async fn on_events(tx: &mut dyn Tx, events: &[quanyu_store::StoredEvent]) -> AppResult<()> {
+    let rules: Vec<Tag> = tx
+        .rule_tags()
+        .await?
+        .into_iter()
+        .filter(|t| t.rule.as_ref().is_some_and(|r| r.event != ORDER_PAID_EVENT))
+        .collect();
+    for event in events {
+        let (Some(customer), Some(name)) = (event.customer_id, event.message.name.as_deref()) else { continue };
+        if event.message.kind != quanyu_domain::events::EventType::Track {
+            continue;
+        }
+        for tag in &rules {
+            if let Some(rule) = tag.rule.as_ref().filter(|r| r.event == name) {
+                count(tx, tag, rule, customer).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl App {
+    /// The nightly pass of rule tags: takes each off the customers whose window has slid below
+    /// its count. Returns how many tags were taken off.
+    pub async fn refresh_rule_tags(&self, at: quanyu_domain::time::Timestamp) -> AppResult<u64> {
+        let ctx = Ctx::system();
+        write_tx!(self, |tx| {
+            let mut removed = 0;
+            for tag in tx.rule_tags().await? {
+                let Some(rule) = &tag.rule else { continue };
+                let gone = tx.expire_rule_tag(tag.id, day(at) - rule.window_days + 1, rule.min_count).await?;
+                if gone > 0 {
+                    Change::new("tag.rule_expired", "tag", tag.id).set("removed", &gone).record(tx, Some(&ctx)).await?;
+                }
+                removed += gone;
+            }
+            Ok(removed)
+        })
     }
 }
 

@@ -4,14 +4,22 @@
 
 use std::sync::Arc;
 
-use quanyu_app::{AppError, Ctx, CustomerDraft};
+use chrono::{Duration, Utc};
+use quanyu_app::{AppError, Ctx, CustomerDraft, LineDraft, OrderDraft, PaymentDraft};
+use quanyu_domain::{
+    customer::TagRule,
+    events::{EventMessage, EventType},
+};
 use quanyu_store::Database;
 
 mod support;
 
-use support::{fresh, no_reply, shop, staff};
+use support::{fresh, keyed, no_reply, shop, staff};
 
-quanyu_store::backend_tests!(tags_select_members_and_saved_audiences_stay_current,);
+quanyu_store::backend_tests!(
+    tags_select_members_and_saved_audiences_stay_current,
+    rule_tags_stick_by_behaviour_and_slide_off,
+);
 
 async fn tags_select_members_and_saved_audiences_stay_current(db: Arc<dyn Database>) {
     let (app, cashier, store, _) = shop(db).await;
@@ -57,4 +65,61 @@ async fn tags_select_members_and_saved_audiences_stay_current(db: Arc<dyn Databa
     let listed = app.saved_audiences(&system).await.unwrap();
     assert_eq!((listed.len(), listed[0].1), (1, 2));
     assert_eq!(app.saved_audience(&system, saved.id).await.unwrap().0.expression, "#双11中奖 and not #投诉");
+}
+
+async fn rule_tags_stick_by_behaviour_and_slide_off(db: Arc<dyn Database>) {
+    let (app, cashier, store, sku) = shop(db).await;
+    let system = Ctx::system();
+    let dairy = app.list_categories(&system).await.unwrap().into_iter().find(|c| c.name == "乳品").unwrap().id;
+    let fresh_rule = TagRule { event: "Order Paid".into(), category_id: Some(dairy), min_count: 3, window_days: 30 };
+    app.create_rule_tag(&system, "乳品常客", fresh_rule, None).await.unwrap();
+    let browsing = TagRule { event: "Product Viewed".into(), category_id: None, min_count: 2, window_days: 7 };
+    app.create_rule_tag(&system, "爱逛", browsing.clone(), None).await.unwrap();
+    let bad = TagRule { category_id: Some(dairy), ..browsing };
+    assert!(matches!(app.create_rule_tag(&system, "错", bad, None).await, Err(AppError::Invalid(_))));
+
+    let draft = CustomerDraft { identities: vec![("phone".into(), "13800138000".into())], ..Default::default() };
+    let member = fresh(app.register_customer(&cashier, draft, &no_reply).await.unwrap()).customer.id;
+    let names = |app: quanyu_app::App| async move {
+        app.customer_tags(&Ctx::system(), member).await.unwrap().into_iter().map(|t| t.name).collect::<Vec<_>>()
+    };
+    for n in 0..3 {
+        let draft = OrderDraft {
+            store_id: Some(store),
+            channel: "pos".into(),
+            customer_id: Some(member),
+            lines: vec![LineDraft { sku_id: Some(sku), quantity: 1 }],
+            ..OrderDraft::default()
+        };
+        let order = fresh(app.create_order(&keyed(&cashier, &format!("o-{n}")), draft, &no_reply).await.unwrap()).order;
+        assert!(names(app.clone()).await.is_empty(), "not before the third order is paid");
+        let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None };
+        app.pay_order(&keyed(&cashier, &format!("p-{n}")), order.id, payment, &no_reply).await.unwrap();
+    }
+    assert_eq!(names(app.clone()).await, ["乳品常客"], "three dairy orders in 30 days");
+
+    let source = fresh(app.create_event_source(&system, "app", &no_reply).await.unwrap());
+    let source = app.event_source(&source.write_key).await.unwrap();
+    let viewed = |id: &str| EventMessage {
+        kind: EventType::Track,
+        message_id: id.into(),
+        name: Some("Product Viewed".into()),
+        user_id: Some(member.to_string()),
+        anonymous_id: None,
+        previous_id: None,
+        timestamp: None,
+        properties: "{}".into(),
+        traits: "{}".into(),
+        context: "{}".into(),
+    };
+    app.ingest(&source, vec![viewed("v-1")]).await.unwrap();
+    app.ingest(&source, vec![viewed("v-1")]).await.unwrap();
+    assert_eq!(names(app.clone()).await, ["乳品常客"], "a retried event counts once");
+    app.ingest(&source, vec![viewed("v-1"), viewed("v-2")]).await.unwrap();
+    assert_eq!(names(app.clone()).await, ["乳品常客", "爱逛"]);
+
+    assert_eq!(app.refresh_rule_tags(Utc::now() + Duration::days(8)).await.unwrap(), 1, "the views slid out");
+    assert_eq!(names(app.clone()).await, ["乳品常客"]);
+    assert_eq!(app.refresh_rule_tags(Utc::now() + Duration::days(31)).await.unwrap(), 1);
+    assert!(names(app.clone()).await.is_empty());
 }

@@ -246,3 +246,36 @@ mod birthday_tests {
         assert!(Birthday::new(13, 1, None).is_err());
     }
 }
+
+/// What makes a rule tag (规则标签) stick: at least `min_count` of `event` in the last
+/// `window_days` days, e.g. "bought fresh ≥ 3 times in 30 days" is the event `Order Paid` with
+/// the 生鲜 category. For orders the category (or a subcategory) must be on one of its lines;
+/// other events are counted by name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TagRule {
+    pub event: String,
+    pub category_id: Option<crate::ids::CategoryId>,
+    pub min_count: i64,
+    pub window_days: i64,
+}
+
+/// The event name paid orders count as.
+pub const ORDER_PAID_EVENT: &str = "Order Paid";
+
+impl TagRule {
+    pub fn new(rule: TagRule) -> DomainResult<TagRule> {
+        if rule.event.trim().is_empty() || rule.event.chars().count() > 64 {
+            return Err(DomainError::Malformed { field: "rule.event", expected: "an event name of 1–64 characters" });
+        }
+        if rule.category_id.is_some() && rule.event != ORDER_PAID_EVENT {
+            return Err(DomainError::Malformed { field: "rule.category_id", expected: "only with Order Paid" });
+        }
+        if !(1..=1_000).contains(&rule.min_count) {
+            return Err(DomainError::OutOfRange { field: "rule.min_count", min: 1, max: 1_000 });
+        }
+        if !(1..=365).contains(&rule.window_days) {
+            return Err(DomainError::OutOfRange { field: "rule.window_days", min: 1, max: 365 });
+        }
+        Ok(rule)
+    }
+}

@@ -550,6 +550,8 @@ pub struct Tag {
     /// `manual`, `imported`, `rule` or `computed`.
     pub kind: String,
     pub description: Option<String>,
+    /// For rule tags: what makes the tag stick.
+    pub rule: Option<quanyu_domain::customer::TagRule>,
     pub created_at: Timestamp,
 }
 

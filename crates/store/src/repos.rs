@@ -677,6 +677,8 @@ pub trait EventRepo {
         &mut self,
         ids: &[quanyu_domain::ids::CustomerId],
     ) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, quanyu_domain::ids::CustomerId)>>;
+    /// Which of these event ids are stored.
+    async fn events_by_ids(&mut self, ids: &[uuid::Uuid]) -> StoreResult<Vec<uuid::Uuid>>;
     /// A customer's events, newest first; the page cursor is an event id.
     async fn customer_events(
         &mut self,
@@ -733,6 +735,22 @@ pub trait TagRepo {
     async fn tags_of(&mut self, customer: quanyu_domain::ids::CustomerId) -> StoreResult<Vec<Tag>>;
     /// (ordinal, tag name) of live customers' tags, ordinals after `after`, by ordinal.
     async fn tag_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<(i64, String)>>;
+
+    /// Every rule tag.
+    async fn rule_tags(&mut self) -> StoreResult<Vec<Tag>>;
+    /// Adds `by` to a customer's count for a rule tag on `day`; returns their count over the
+    /// days from `since_day` on.
+    async fn bump_rule_count(
+        &mut self,
+        tag_id: uuid::Uuid,
+        customer: quanyu_domain::ids::CustomerId,
+        day: i64,
+        by: i64,
+        since_day: i64,
+    ) -> StoreResult<i64>;
+    /// Takes a rule tag off the customers whose count since `since_day` fell below `min`, and
+    /// forgets counts older than that; returns how many lost the tag.
+    async fn expire_rule_tag(&mut self, tag_id: uuid::Uuid, since_day: i64, min: i64) -> StoreResult<u64>;
 
     /// Inserts a saved audience; a taken name fails with `Duplicate(Other)`.
     async fn insert_audience(&mut self, audience: &SavedAudience) -> StoreResult<()>;

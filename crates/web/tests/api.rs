@@ -39,6 +39,7 @@ quanyu_store::backend_tests!(
     coupons_and_promotions_through_the_api,
     referral_commission_and_stored_value_through_the_api,
     events_arrive_as_the_segment_spec_sends_them,
+    tags_and_saved_audiences_through_the_api,
 );
 
 async fn login_gives_a_token_and_a_cookie(db: Arc<dyn Database>) {
@@ -1431,4 +1432,46 @@ async fn events_arrive_as_the_segment_spec_sends_them(db: Arc<dyn Database>) {
         (too_big.status, too_big.body["error"]["code"].as_str()),
         (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
     );
+}
+
+async fn tags_and_saved_audiences_through_the_api(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let mut members = Vec::new();
+    for phone in ["13800000001", "13800000002", "13800000003"] {
+        let body = json!({"identities": [{"kind": "phone", "value": phone}]});
+        members
+            .push(app.post_as(&app.cashier_a, "/api/v1/customers", body).await.body["id"].as_str().unwrap().to_owned());
+    }
+    let tag = app.post_as(&app.admin, "/api/v1/tags", json!({"name": "投诉", "description": "客诉过"})).await;
+    assert_eq!(tag.status, StatusCode::CREATED, "{}", tag.body);
+    let rule = json!({"name": "常逛", "rule": {"event": "Product Viewed", "min_count": 3, "window_days": 7}});
+    let rule = app.post_as(&app.admin, "/api/v1/tags", rule).await;
+    assert_eq!(rule.body["kind"], "rule", "{}", rule.body);
+    let imported = app.post_as(&app.admin, "/api/v1/tags", json!({"name": "中奖", "kind": "imported"})).await;
+    assert_eq!(imported.status, StatusCode::CREATED);
+
+    let tagged =
+        app.post_as(&app.cashier_a, &format!("/api/v1/customers/{}/tags", members[0]), json!({"tag": "投诉"})).await;
+    assert_eq!(tagged.body[0]["name"], "投诉", "{}", tagged.body);
+    let csv = "phone\n13800000002\n13800000003\n13900000000\n";
+    let import = app.raw("POST", "/api/v1/tag-imports?tag=%E4%B8%AD%E5%A5%96", &app.admin, "text/csv", csv).await;
+    assert_eq!(
+        (import.body["tagged"].as_u64(), import.body["unknown_rows"].clone()),
+        (Some(2), json!([3])),
+        "{}",
+        import.body
+    );
+
+    let saved = app
+        .post_as(&app.admin, "/api/v1/audiences", json!({"name": "中奖未投诉", "expression": "#中奖 and not #投诉"}))
+        .await;
+    assert_eq!((saved.status, saved.body["count"].as_u64()), (StatusCode::CREATED, Some(2)), "{}", saved.body);
+    let unknown = app.post_as(&app.admin, "/api/v1/audiences/count", json!({"expression": "#不存在"})).await;
+    assert_eq!(unknown.body["error"]["code"], "unknown_tag");
+    let listed = app.get_as(&app.admin, "/api/v1/tags").await;
+    let counts: Vec<_> =
+        listed.body.as_array().unwrap().iter().map(|t| (t["name"].clone(), t["customers"].clone())).collect();
+    assert_eq!(counts, [(json!("中奖"), json!(2)), (json!("常逛"), json!(0)), (json!("投诉"), json!(1))]);
+    let profile = app.get_as(&app.cashier_a, &format!("/api/v1/customers/{}/profile", members[0])).await;
+    assert_eq!(profile.body["tags"], json!(["投诉"]));
 }

@@ -1,4 +1,5 @@
--- Tags (标签) and who carries them, and saved audiences (人群) as expressions evaluated live.
+-- Tags (标签) and who carries them, the daily counts behind rule tags, and saved audiences (人群)
+-- as expressions evaluated live.
 
 CREATE TABLE tags (
     id           UUID PRIMARY KEY,
@@ -6,6 +7,8 @@ CREATE TABLE tags (
     -- manual, imported, rule or computed
     kind         TEXT NOT NULL,
     description  TEXT,
+    -- rule tags: {"event", "category_id", "min_count", "window_days"}
+    rule         JSONB,
     created_at   TIMESTAMPTZ NOT NULL
 );
 
@@ -18,6 +21,15 @@ CREATE TABLE customer_tags (
     PRIMARY KEY (customer_id, tag_id)
 );
 CREATE INDEX customer_tags_tag ON customer_tags (tag_id, customer_id);
+
+CREATE TABLE tag_rule_counts (
+    tag_id       UUID NOT NULL REFERENCES tags (id),
+    customer_id  UUID NOT NULL REFERENCES customers (id),
+    -- days since 1970-01-01 (UTC)
+    day          BIGINT NOT NULL,
+    count        BIGINT NOT NULL,
+    PRIMARY KEY (tag_id, customer_id, day)
+);
 
 CREATE TABLE audiences (
     id          UUID PRIMARY KEY,

@@ -192,6 +192,10 @@ impl CustomerRepo for SqlTx {
              SELECT $2, tag_id, source, at FROM customer_tags WHERE customer_id = $1 \
              ON CONFLICT (customer_id, tag_id) DO NOTHING",
             "DELETE FROM customer_tags WHERE customer_id = $1",
+            "INSERT INTO tag_rule_counts (tag_id, customer_id, day, count) \
+             SELECT tag_id, $2, day, count FROM tag_rule_counts WHERE customer_id = $1 \
+             ON CONFLICT (tag_id, customer_id, day) DO UPDATE SET count = tag_rule_counts.count + excluded.count",
+            "DELETE FROM tag_rule_counts WHERE customer_id = $1",
             // The survivor keeps their own birthday, or takes the absorbed profile's.
             "INSERT INTO customer_birthdays (customer_id, month, day, year) \
              SELECT $2, month, day, year FROM customer_birthdays WHERE customer_id = $1 \

@@ -218,6 +218,22 @@ impl EventRepo for SqlTx {
         Ok(found)
     }
 
+    async fn events_by_ids(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let sql = format!("SELECT id FROM customer_events WHERE id IN ({})", params.list(chunk.len()));
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.push(row.try_get("id")?);
+            }
+        }
+        Ok(found)
+    }
+
     async fn customer_events(&mut self, customer_id: CustomerId, page: Page) -> StoreResult<Vec<StoredEvent>> {
         let rows = sqlx::query(
             "SELECT * FROM customer_events WHERE customer_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",

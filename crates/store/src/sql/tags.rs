@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 use quanyu_domain::{
+    customer::TagRule,
     ids::{CustomerId, StaffId},
     time::Timestamp,
 };
-use sqlx::{AssertSqlSafe, Row as _};
+use sqlx::{AssertSqlSafe, Row as _, types::Json};
 use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
@@ -14,11 +15,13 @@ use crate::{SavedAudience, StoreResult, Tag, TagRepo};
 const ROWS_PER_STATEMENT: usize = 500;
 
 fn tag(row: &Row) -> StoreResult<Tag> {
+    let rule: Option<Json<TagRule>> = row.try_get("rule")?;
     Ok(Tag {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         kind: row.try_get("kind")?,
         description: row.try_get("description")?,
+        rule: rule.map(|Json(rule)| rule),
         created_at: row.try_get("created_at")?,
     })
 }
@@ -37,11 +40,12 @@ fn audience(row: &Row) -> StoreResult<SavedAudience> {
 #[async_trait]
 impl TagRepo for SqlTx {
     async fn insert_tag(&mut self, t: &Tag) -> StoreResult<()> {
-        sqlx::query("INSERT INTO tags (id, name, kind, description, created_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO tags (id, name, kind, description, rule, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(t.id)
             .bind(&t.name)
             .bind(&t.kind)
             .bind(&t.description)
+            .bind(t.rule.as_ref().map(Json))
             .bind(t.created_at)
             .execute(&mut *self.tx)
             .await?;
@@ -58,7 +62,7 @@ impl TagRepo for SqlTx {
             "SELECT t.*, CAST(COUNT(c.id) AS BIGINT) AS carriers FROM tags t \
              LEFT JOIN customer_tags ct ON ct.tag_id = t.id \
              LEFT JOIN customers c ON c.id = ct.customer_id AND c.merged_into IS NULL \
-             GROUP BY t.id, t.name, t.kind, t.description, t.created_at ORDER BY t.name",
+             GROUP BY t.id, t.name, t.kind, t.description, t.rule, t.created_at ORDER BY t.name",
         )
         .fetch_all(&mut *self.tx)
         .await?;
@@ -120,6 +124,61 @@ impl TagRepo for SqlTx {
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter().map(|row| Ok((row.try_get("ordinal")?, row.try_get("name")?))).collect()
+    }
+
+    async fn rule_tags(&mut self) -> StoreResult<Vec<Tag>> {
+        let rows = sqlx::query("SELECT * FROM tags WHERE kind = 'rule' ORDER BY name").fetch_all(&mut *self.tx).await?;
+        rows.iter().map(tag).collect()
+    }
+
+    async fn bump_rule_count(
+        &mut self,
+        tag_id: Uuid,
+        customer: CustomerId,
+        day: i64,
+        by: i64,
+        since_day: i64,
+    ) -> StoreResult<i64> {
+        sqlx::query(
+            "INSERT INTO tag_rule_counts (tag_id, customer_id, day, count) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tag_id, customer_id, day) DO UPDATE SET count = tag_rule_counts.count + excluded.count",
+        )
+        .bind(tag_id)
+        .bind(customer.as_uuid())
+        .bind(day)
+        .bind(by)
+        .execute(&mut *self.tx)
+        .await?;
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) AS total FROM tag_rule_counts \
+             WHERE tag_id = $1 AND customer_id = $2 AND day >= $3",
+        )
+        .bind(tag_id)
+        .bind(customer.as_uuid())
+        .bind(since_day)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(row.try_get("total")?)
+    }
+
+    async fn expire_rule_tag(&mut self, tag_id: Uuid, since_day: i64, min: i64) -> StoreResult<u64> {
+        let removed = sqlx::query(
+            "DELETE FROM customer_tags WHERE tag_id = $1 AND source = 'rule' AND customer_id NOT IN \
+             (SELECT customer_id FROM tag_rule_counts WHERE tag_id = $1 AND day >= $2 \
+              GROUP BY customer_id HAVING SUM(count) >= $3)",
+        )
+        .bind(tag_id)
+        .bind(since_day)
+        .bind(min)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM tag_rule_counts WHERE tag_id = $1 AND day < $2")
+            .bind(tag_id)
+            .bind(since_day)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(removed)
     }
 
     async fn insert_audience(&mut self, a: &SavedAudience) -> StoreResult<()> {

@@ -19,9 +19,23 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct TagIn {
     name: String,
-    /// manual (staff tag by hand, default) or imported.
+    /// manual (staff tag by hand, default) or imported; a tag with a `rule` is a rule tag.
     kind: Option<String>,
     description: Option<String>,
+    rule: Option<TagRuleDto>,
+}
+
+/// At least `min_count` of `event` in the last `window_days` days: "bought fresh ≥ 3 times in
+/// 30 days" is `{"event": "Order Paid", "category_id": <生鲜>, "min_count": 3, "window_days": 30}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagRuleDto {
+    /// `Order Paid`, or any tracked event's name.
+    event: String,
+    /// Only with `Order Paid`: a line of this category or a subcategory.
+    category_id: Option<Uuid>,
+    min_count: i64,
+    window_days: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -30,6 +44,8 @@ pub struct TagOut {
     name: String,
     kind: String,
     description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<TagRuleDto>,
     /// Customers carrying it (in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     customers: Option<i64>,
@@ -43,6 +59,12 @@ impl TagOut {
             name: tag.name.clone(),
             kind: tag.kind.clone(),
             description: tag.description.clone(),
+            rule: tag.rule.as_ref().map(|r| TagRuleDto {
+                event: r.event.clone(),
+                category_id: r.category_id.map(|c| c.as_uuid()),
+                min_count: r.min_count,
+                window_days: r.window_days,
+            }),
             customers,
             created_at: tag.created_at,
         }
@@ -56,8 +78,21 @@ pub async fn create_tag(
     Auth(ctx): Auth,
     JsonBody(input): JsonBody<TagIn>,
 ) -> Result<Response, ApiError> {
-    let kind = input.kind.unwrap_or_else(|| "manual".to_owned());
-    let tag = state.app.create_tag(&ctx, &input.name, &kind, input.description.as_deref()).await?;
+    let tag = match input.rule {
+        Some(rule) => {
+            let rule = quanyu_domain::customer::TagRule {
+                event: rule.event,
+                category_id: rule.category_id.map(quanyu_domain::ids::CategoryId::from_uuid),
+                min_count: rule.min_count,
+                window_days: rule.window_days,
+            };
+            state.app.create_rule_tag(&ctx, &input.name, rule, input.description.as_deref()).await?
+        }
+        None => {
+            let kind = input.kind.unwrap_or_else(|| "manual".to_owned());
+            state.app.create_tag(&ctx, &input.name, &kind, input.description.as_deref()).await?
+        }
+    };
     let mut response = ok(TagOut::from(&tag, None));
     *response.status_mut() = axum::http::StatusCode::CREATED;
     Ok(response)
