@@ -22,6 +22,8 @@ use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
 pub const INDEX_TTL: Duration = Duration::from_secs(30);
 /// The longest expression accepted.
 pub const MAX_EXPRESSION: usize = 4_000;
+/// The most members one lookalike search returns.
+pub const MAX_LOOKALIKE: usize = 10_000;
 /// The most members one export returns.
 pub const MAX_EXPORT: u64 = 100_000;
 const PAGE: u32 = 5_000;
@@ -41,6 +43,7 @@ pub fn audience_schema() -> Schema {
         .with_field("f", FieldKind::Numeric)
         .with_field("m", FieldKind::Numeric)
         .with_field("stage", FieldKind::Categorical)
+        .with_field("rfm_segment", FieldKind::Categorical)
         .with_field("last_order_days", FieldKind::Numeric)
 }
 
@@ -66,6 +69,39 @@ impl App {
             .set("members", &rows.len());
         write_tx!(self, |tx| change.record(tx, Some(ctx)).await)?;
         Ok(rows)
+    }
+
+    /// The `limit` members (within the caller's scope, the seed left out) most like the members
+    /// `seed` selects, best first, each with the features that made them alike (HQ).
+    pub async fn audience_lookalike(
+        &self,
+        ctx: &Ctx,
+        seed: &str,
+        limit: usize,
+    ) -> AppResult<Vec<(Customer, Option<String>, f64, Vec<String>)>> {
+        ctx.require(Permission::ExportCustomers)?;
+        if !(1..=MAX_LOOKALIKE).contains(&limit) {
+            let max = MAX_LOOKALIKE as i64;
+            return Err(quanyu_domain::DomainError::OutOfRange { field: "limit", min: 1, max }.into());
+        }
+        let seed_members = self.select(ctx, seed).await?;
+        let index = self.audience_index().await?;
+        let candidates = match self.scope_filter(ctx).await? {
+            Some(scope) => quanyu_audience::evaluate(&scope, &index),
+            None => index.universe().clone(),
+        };
+        let ranked = quanyu_audience::lookalike(&index, &seed_members, &candidates, limit);
+        let ordinals: Vec<i64> = ranked.iter().map(|r| i64::from(r.member)).collect();
+        let rows = read_tx!(self, |tx| Ok(tx.customers_by_ordinals(&ordinals).await?))?;
+        let mut by_ordinal: std::collections::HashMap<i64, (Customer, Option<String>)> =
+            rows.into_iter().map(|(c, phone)| (c.ordinal, (c, phone))).collect();
+        Ok(ranked
+            .into_iter()
+            .filter_map(|r| {
+                let (customer, phone) = by_ordinal.remove(&i64::from(r.member))?;
+                Some((customer, phone, r.score, r.features))
+            })
+            .collect())
     }
 
     /// The bitmap of members an expression selects within the caller's scope.
@@ -140,6 +176,11 @@ impl App {
                 }
                 // Members who never ordered have no last order: `last_order_days > 30` leaves
                 // them out, as the growth team means it.
+                if row.r > 0 {
+                    let rfm = |v: i64| u8::try_from(v).unwrap_or(0);
+                    let scores = quanyu_audience::Rfm { r: rfm(row.r), f: rfm(row.f), m: rfm(row.m) };
+                    index.set_category(member, "rfm_segment", quanyu_audience::lifecycle::rfm_segment(scores));
+                }
                 if let Some(last) = row.last_order_at {
                     let days = (at - last).num_days().max(0);
                     index.set_number(member, "last_order_days", u64::try_from(days).unwrap_or(0));

@@ -85,6 +85,7 @@ impl App {
             Change::new("tag.created", "tag", tag.id).set("name", &tag.name).record(tx, Some(ctx)).await?;
             Ok(tag.clone())
         })
+        .inspect(|_| self.audiences.invalidate())
     }
 
     /// Every tag with how many customers carry it.
@@ -110,6 +111,7 @@ impl App {
             }
             Ok(tx.tags_of(customer.id).await?)
         })
+        .inspect(|_| self.audiences.invalidate())
     }
 
     pub async fn customer_tags(&self, ctx: &Ctx, id: CustomerId) -> AppResult<Vec<Tag>> {
@@ -145,6 +147,7 @@ impl App {
                 .await?;
             Ok(TagImport { tagged, already: customers.len() as u64 - tagged, unknown })
         })
+        .inspect(|_| self.audiences.invalidate())
     }
 
     /// Saves an expression under a name (HQ marketing); it must parse.

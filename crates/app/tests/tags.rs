@@ -65,6 +65,18 @@ async fn tags_select_members_and_saved_audiences_stay_current(db: Arc<dyn Databa
     let listed = app.saved_audiences(&system).await.unwrap();
     assert_eq!((listed.len(), listed[0].1), (1, 2));
     assert_eq!(app.saved_audience(&system, saved.id).await.unwrap().0.expression, "#双11中奖 and not #投诉");
+
+    // Lookalike: the seed (members 1 and 2, the winners) is what member 0 resembles most, since
+    // 0 shares the complaint tag with nobody in the seed but member 3 has nothing at all.
+    app.create_tag(&system, "爱红酒", "manual", None).await.unwrap();
+    for &member in &members[..3] {
+        app.set_customer_tag(&cashier, member, "爱红酒", true).await.unwrap();
+    }
+    let alike = app.audience_lookalike(&system, "#双11中奖", 10).await.unwrap();
+    let found: Vec<_> = alike.iter().map(|(c, _, _, features)| (c.id, features.clone())).collect();
+    assert_eq!(found, [(members[0], vec!["#爱红酒".to_owned()])], "member 3 shares nothing with the seed");
+    let cashier_may_not = app.audience_lookalike(&cashier, "#双11中奖", 10).await.unwrap_err();
+    assert!(matches!(cashier_may_not, AppError::Forbidden));
 }
 
 async fn rule_tags_stick_by_behaviour_and_slide_off(db: Arc<dyn Database>) {

@@ -57,6 +57,11 @@ impl CategoricalField {
         self.values.get(value)
     }
 
+    /// Every value with its members, in value order.
+    pub fn values(&self) -> impl Iterator<Item = (&str, &RoaringBitmap)> {
+        self.values.iter().map(|(value, members)| (value.as_str(), members))
+    }
+
     /// The members that have a value.
     pub fn present(&self) -> &RoaringBitmap {
         &self.present
@@ -135,6 +140,16 @@ impl AudienceIndex {
     /// All live members.
     pub fn universe(&self) -> &RoaringBitmap {
         &self.universe
+    }
+
+    /// Every tag with its members, in name order.
+    pub fn tags(&self) -> impl Iterator<Item = (&str, &RoaringBitmap)> {
+        self.tags.iter().map(|(name, members)| (name.as_str(), members))
+    }
+
+    /// Every categorical field, in name order.
+    pub fn categorical_fields(&self) -> impl Iterator<Item = (&str, &CategoricalField)> {
+        self.categorical.iter().map(|(name, field)| (name.as_str(), field))
     }
 
     pub fn tag(&self, name: &str) -> Option<&RoaringBitmap> {

@@ -116,6 +116,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}/birthday", get(customers::get_birthday).put(customers::put_birthday))
         .route("/member-tiers", get(customers::list_tiers).post(customers::create_tier))
         .route("/audiences/count", post(audiences::count))
+        .route("/audiences/lookalike", post(audiences::lookalike))
         .route("/audiences", get(tags::list_audiences).post(tags::save_audience))
         .route("/audiences/{id}", get(tags::get_audience))
         .route("/tags", get(tags::list_tags).post(tags::create_tag))

@@ -53,7 +53,7 @@ same response and has no second effect."
         customers::add_identity, customers::merge_customers, customers::assign_guide, customers::hand_over,
         customers::points, customers::adjust_points, customers::create_tier, customers::list_tiers,
         customers::get_birthday, customers::put_birthday,
-        audiences::count, audiences::export,
+        audiences::count, audiences::export, audiences::lookalike,
         marketing::create_coupon_template, marketing::list_coupon_templates, marketing::get_coupon_template,
         marketing::set_coupon_template_status, marketing::issue_coupon, marketing::customer_coupons,
         marketing::void_coupon, marketing::reconcile_coupons,

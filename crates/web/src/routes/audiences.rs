@@ -71,3 +71,45 @@ pub async fn export(
     }
     Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookalikeIn {
+    /// The seed audience, as an expression (e.g. `rfm_segment = "重要价值客户"`).
+    seed: String,
+    /// How many lookalikes (1–10,000, default 100).
+    limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LookalikeOut {
+    customer_id: uuid::Uuid,
+    display_name: Option<String>,
+    phone: Option<String>,
+    /// Higher is more alike: the sum of the weights of the seed's features the member has.
+    score: f64,
+    /// The features that count most: `#tag` or `field=value`.
+    features: Vec<String>,
+}
+
+/// The members (within the caller's scope, the seed left out) most like a seed audience, with
+/// what makes them alike (精准获客; HQ).
+#[utoipa::path(post, path = "/api/v1/audiences/lookalike", tag = "customers", request_body = LookalikeIn,
+    responses((status = 200, body = Vec<LookalikeOut>)))]
+pub async fn lookalike(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    JsonBody(input): JsonBody<LookalikeIn>,
+) -> Result<Response, ApiError> {
+    let ranked = state.app.audience_lookalike(&ctx, &input.seed, input.limit.unwrap_or(100)).await?;
+    Ok(ok(ranked
+        .into_iter()
+        .map(|(customer, phone, score, features)| LookalikeOut {
+            customer_id: customer.id.as_uuid(),
+            display_name: customer.display_name,
+            phone,
+            score: (score * 1_000.0).round() / 1_000.0,
+            features,
+        })
+        .collect::<Vec<_>>()))
+}
