@@ -29,7 +29,8 @@ pub enum Command {
     #[command(long_about = "Seed a fictional chain into a local SQLite database and serve it.\n\n\
         The first run creates DIR/quanyu.db and seeds, deterministically from --seed, a chain of \
         3 regions, 60 stores in Shanghai, Hangzhou and Suzhou, staff in every role, ~40 brands, a \
-        category tree and ~2,000 SKUs. Later runs on the same DIR find the chain and only serve. \
+        category tree and ~2,000 SKUs, coupon templates and promotions, and --members members with a \
+        year of orders, points, tiers and coupons. Later runs on the same DIR find the chain and only serve. \
         Every demo login uses the password `quanyu-demo`.")]
     Demo(DemoArgs),
     /// Import regions, stores, staff or SKUs from a CSV file: all rows or none.
@@ -115,6 +116,9 @@ pub struct DemoArgs {
     /// Seed of the generated chain: the same seed gives the same chain.
     #[arg(long, value_name = "N", default_value_t = 2026)]
     pub seed: u64,
+    /// Members to seed, each with a year of orders (fewer seed faster).
+    #[arg(long, value_name = "N", default_value_t = crate::demo_members::DEMO_MEMBERS)]
+    pub members: usize,
     /// Seed (if needed) and exit without serving, for scripts and tests.
     #[arg(long)]
     pub no_serve: bool,

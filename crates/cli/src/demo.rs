@@ -1,5 +1,7 @@
-//! `quanyu demo`: seeds the generated chain into a local SQLite database through the same import
-//! use cases a CSV goes through, once, then serves it.
+//! `quanyu demo`: seeds the generated chain into a local SQLite database, once, then serves it:
+//! the organisation and catalog through the same import use cases a CSV goes through, opening
+//! stock by purchase order, coupon templates and promotions, then (by default) 20,000 members
+//! with a year of orders written in bulk, and the coupons some of them claimed or were given.
 
 use std::{path::Path, time::Instant};
 
@@ -26,7 +28,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         eprintln!("{} already holds a chain; serving it as it is.", args.data.display());
     } else {
         let started = Instant::now();
-        let chain = seed(&app, args.seed, true).await?;
+        let chain = seed(&app, args.seed, args.members, true).await?;
         eprintln!("Seeded {} in {:.1} s (seed {}).", chain.name, started.elapsed().as_secs_f64(), args.seed);
     }
     print_logins(&app, args.port).await?;
@@ -42,9 +44,9 @@ pub async fn is_seeded(app: &App) -> anyhow::Result<bool> {
     Ok(tx.get_chain().await?.is_some())
 }
 
-/// Generates the chain for `seed` and writes it. Fails, writing nothing more, if the database
-/// already holds part of a chain.
-pub async fn seed(app: &App, seed: u64, show_progress: bool) -> anyhow::Result<DemoChain> {
+/// Generates the chain for `seed`, with `members` members, and writes it. Fails, writing
+/// nothing more, if the database already holds part of a chain.
+pub async fn seed(app: &App, seed: u64, members: usize, show_progress: bool) -> anyhow::Result<DemoChain> {
     let ctx = Ctx::system();
     // One hash for every demo login: argon2 per staff member would take minutes.
     let hash = app.config().passwords.hash(DEMO_PASSWORD).await?;
@@ -85,8 +87,31 @@ pub async fn seed(app: &App, seed: u64, show_progress: bool) -> anyhow::Result<D
 
     bar.set_message("stock");
     crate::demo_stock::seed(app, &chain, seed).await?;
+    // Marketing before the members, so the new-member and first-order rules reach them.
+    bar.set_message("marketing");
+    let shelf = crate::demo_members::shelf(app).await?;
+    let marketing = crate::demo_marketing::seed(app, &shelf).await?;
     bar.set_message("members");
-    crate::demo_members::seed(app, seed).await?;
+    let seeded = crate::demo_members::seed(app, seed, members, &shelf).await?;
+    bar.set_message("coupons");
+    let stores = crate::demo_members::stores(app).await?;
+    let handed = crate::demo_marketing::hand_out(app, &marketing, &seeded.members, &stores, seed).await?;
+    if show_progress {
+        bar.suspend(|| {
+            eprintln!(
+                "{} members with {} orders ({} paid, {} points), {} coupon templates, {} promotions; {} coupons \
+                 claimed and {} given by guides, besides the new-member and first-order ones.",
+                seeded.members.len(),
+                seeded.orders,
+                seeded.spend,
+                seeded.points,
+                marketing.templates,
+                marketing.promotions,
+                handed.claimed,
+                handed.from_guides
+            );
+        });
+    }
 
     let patch = ChainPatch { name: Some(chain.name.clone()), time_zone: Some("Asia/Shanghai".to_owned()) };
     app.update_chain(&ctx, patch).await?;
@@ -153,7 +178,7 @@ async fn print_logins(app: &App, port: u16) -> anyhow::Result<()> {
     println!("    admin           HQ admin, the whole chain");
     println!("    sm-sh001        store manager, SH001 {first_store}");
     println!("    cashier-sh001   cashier, SH001 {first_store}");
-    println!("    guide-sh001     guide, SH001 (5 members of the store are theirs)");
+    println!("    guide-sh001     guide, SH001 (the store's members are theirs)");
     println!("    rm-sh           region manager, 上海大区");
     println!();
     Ok(())

@@ -13,6 +13,7 @@ pub mod config;
 pub mod csv_io;
 pub mod demo;
 pub mod demo_data;
+pub mod demo_marketing;
 pub mod demo_members;
 pub mod demo_stock;
 pub mod rng;

@@ -184,7 +184,8 @@ product,category,code,barcode,name,unit,base_price
 fn demo_seeding_is_deterministic_and_happens_once() {
     let sandbox = Sandbox::new();
     let seed = |dir: &str| {
-        let output = sandbox.run(&["demo", "--no-serve", "--seed", "7", "--data", dir]);
+        // A smaller population than the default keeps the debug build quick.
+        let output = sandbox.run(&["demo", "--no-serve", "--seed", "7", "--members", "600", "--data", dir]);
         assert!(output.status.success(), "demo failed: {}", String::from_utf8_lossy(&output.stderr));
         output
     };
@@ -208,6 +209,12 @@ fn demo_seeding_is_deterministic_and_happens_once() {
     for login in ["admin,", "sm-sh001,", "cashier-sh001,", "rm-hz,"] {
         assert!(staff.contains(login), "{login}");
     }
+
+    let database = format!("sqlite://{}", sandbox.path("a").join("quanyu.db").display());
+    let reconciled = sandbox.run(&["reconcile", "--database", &database]);
+    assert!(reconciled.status.success(), "the demo's ledgers: {}", String::from_utf8_lossy(&reconciled.stdout));
+    let summary = String::from_utf8_lossy(&first.stderr);
+    assert!(summary.contains("600 members with"), "{summary}");
 
     let again = seed("a");
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a chain"));
