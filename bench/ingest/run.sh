@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Event ingest, durable, over HTTP in batches of 100 (the Segment spec's /v1/batch), measured
+# side by side in one run with PostgreSQL's own bulk path:
+#   (a) Quanyu on SQLite (WAL, synchronous=NORMAL: acknowledged after commit, survives kill -9), driven by wrk
+#   (b) Quanyu on PostgreSQL, driven by wrk
+#   (c) psql \copy of the same rows into a PostgreSQL table shaped like Quanyu's
+# Prints events/s, p50/p99 per request, the server's peak memory, the ratios and a count check.
+# Usage: bench/ingest/run.sh   (env: SECONDS_EACH=10 CONNS=32 BATCH=100 COPY_ROWS=1000000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_EACH=${SECONDS_EACH:-10}
+CONNS=${CONNS:-32}
+export BATCH=${BATCH:-100}
+COPY_ROWS=${COPY_ROWS:-1000000}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+PASSWORD=bench-ingest-1
+
+command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+cargo build --release -q -p quanyu
+BIN=target/release/quanyu
+WORK=$(mktemp -d)
+cleanup() { [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+fresh_pg() { psql "$PG/postgres" -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; }
+
+# Starts a server on $1 (a database URL) and port $2, with an admin and an event source;
+# sets SERVER and WRITE_KEY_BASIC.
+serve() {
+  printf 'username,display_name,role,password\nboss,Boss,hq_admin,%s\n' "$PASSWORD" > "$WORK/staff.csv"
+  RUST_LOG=warn $BIN import staff "$WORK/staff.csv" --database "$1" >/dev/null 2>&1
+  RUST_LOG=warn $BIN serve --database "$1" --bind "127.0.0.1:$2" >/dev/null 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$2/healthz" >/dev/null && break; sleep 0.1; done
+  local token key
+  token=$(curl -s "http://127.0.0.1:$2/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"login\":\"boss\",\"password\":\"$PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  key=$(curl -s "http://127.0.0.1:$2/api/v1/event-sources" -H "authorization: Bearer $token" \
+    -H 'content-type: application/json' -d '{"name":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["write_key"])')
+  export WRITE_KEY_BASIC="Basic $(printf '%s:' "$key" | base64 -w0)"
+}
+
+# Runs wrk against port $1; prints "events/s p50 p99 peak_kib non2xx".
+measure() {
+  local out
+  out=$(wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" --latency -s bench/ingest/batch.lua "http://127.0.0.1:$1")
+  local rps p50 p99 errors peak
+  rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
+  p50=$(echo "$out" | awk '$1=="50%"{print $2}')
+  p99=$(echo "$out" | awk '$1=="99%"{print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx/{print $5}')
+  peak=$(awk '/VmHWM/{print $2}' "/proc/$SERVER/status")
+  python3 -c "print(round(float('$rps') * $BATCH), '$p50', '$p99', '$peak', '${errors:-0}')"
+}
+
+echo "(a) Quanyu on SQLite…" >&2
+serve "sqlite://$WORK/ingest.db" 18101
+A=$(measure 18101)
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+A_STORED=$(python3 -c "import sqlite3; print(sqlite3.connect('$WORK/ingest.db').execute('select count(*) from customer_events').fetchone()[0])")
+
+echo "(b) Quanyu on PostgreSQL…" >&2
+fresh_pg quanyu_bench_ingest
+serve "$PG/quanyu_bench_ingest" 18102
+B=$(measure 18102)
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+B_STORED=$(psql "$PG/quanyu_bench_ingest" -Atc 'select count(*) from customer_events')
+
+echo "(c) psql \\copy of $COPY_ROWS rows…" >&2
+python3 - "$WORK/events.csv" "$COPY_ROWS" <<'PY'
+import sys, uuid
+path, rows = sys.argv[1], int(sys.argv[2])
+source = "00000000-0000-7000-8000-000000000002"
+with open(path, "w") as f:
+    for i in range(rows):
+        f.write(f'{uuid.uuid4()},{source},m{i},track,Product Viewed,,a{i % 100000},,,"{{""sku"":""SKU{i % 2000}"",""price"":1290}}",{{}},{{}},2026-12-01 00:00:00+00,2026-12-01 00:00:00+00\n')
+PY
+fresh_pg quanyu_bench_copy
+psql "$PG/quanyu_bench_copy" -q -v ON_ERROR_STOP=1 -c "CREATE TABLE customer_events (id UUID PRIMARY KEY, source_id UUID NOT NULL, message_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT, user_id TEXT, anonymous_id TEXT, previous_id TEXT, customer_id UUID, properties TEXT NOT NULL, traits TEXT NOT NULL, context TEXT NOT NULL, occurred_at TIMESTAMPTZ NOT NULL, received_at TIMESTAMPTZ NOT NULL, UNIQUE (source_id, message_id)); CREATE INDEX ON customer_events (customer_id, id); CREATE INDEX ON customer_events (anonymous_id)"
+START=$(date +%s.%N)
+psql "$PG/quanyu_bench_copy" -q -v ON_ERROR_STOP=1 -c "\\copy customer_events FROM '$WORK/events.csv' WITH (FORMAT csv)"
+END=$(date +%s.%N)
+C=$(python3 -c "print(round($COPY_ROWS / ($END - $START)))")
+
+python3 - "$A" "$B" "$C" "$A_STORED" "$B_STORED" <<'PY'
+import sys
+a, b, c, a_stored, b_stored = sys.argv[1].split(), sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+print(f"{'':44} {'events/s':>10} {'p50':>9} {'p99':>9} {'peak RSS':>10}")
+for label, r in (("(a) Quanyu /v1/batch on SQLite (NORMAL)", a), ("(b) Quanyu /v1/batch on PostgreSQL", b)):
+    print(f"{label:44} {int(r[0]):>10,} {r[1]:>9} {r[2]:>9} {int(r[3]) // 1024:>7} MiB   non-2xx {r[4]}")
+copy_label = "(c) psql \\copy into PostgreSQL"
+print(f"{copy_label:44} {c:>10,}")
+print()
+print(f"(a) / (c) = {int(a[0]) / c:.2f}x    (b) / (c) = {int(b[0]) / c:.2f}x    target: >= 0.6x and >= 250,000 events/s")
+print(f"stored: SQLite {a_stored:,}, PostgreSQL {b_stored:,} (every acknowledged event once)")
+PY
