@@ -96,6 +96,8 @@ pub async fn seed(app: &App, seed: u64, members: usize, show_progress: bool) -> 
     bar.set_message("coupons");
     let stores = crate::demo_members::stores(app).await?;
     let handed = crate::demo_marketing::hand_out(app, &marketing, &seeded.members, &stores, seed).await?;
+    bar.set_message("growth");
+    crate::demo_marketing::growth(app, &marketing, &seeded.members, seed).await?;
     if show_progress {
         bar.suspend(|| {
             eprintln!(

@@ -4,7 +4,8 @@
 //! 免运费券 (to claim, online) — and three promotions running for a year: 周末满减 across the
 //! chain, 乳品第二件半价 on the dairy category and a 限时特价 on four popular SKUs. The rules
 //! thus reach the members as they are written. After the members ([`hand_out`]): a quarter
-//! claim a 满59减10 and guides give some of their members a 会员9折券.
+//! claim a 满59减10 and guides give some of their members a 会员9折券. Then ([`growth`]) the
+//! referral rewards, commission rates, tags and a saved audience.
 
 use std::collections::HashMap;
 
@@ -207,4 +208,46 @@ async fn guide_actors(app: &App, stores: &[quanyu_domain::org::Store]) -> anyhow
             None => return Ok(actors),
         }
     }
+}
+
+/// Share of the members tagged 投诉 (they complained once).
+const COMPLAINT_SHARE: f64 = 0.02;
+
+/// The growth team's setup: referral rewards (100 points for the invitee, 200 and a 满59减10 for
+/// the inviter), commission rates (10% and 3%, released after 7 days), the tags 投诉 (on a few
+/// members) and the rule tag 生鲜常客 (fresh goods bought 3 times in 30 days, counted from now
+/// on), and a saved audience: 上海大区 members in maturity who never complained.
+pub async fn growth(app: &App, marketing: &DemoMarketing, members: &[DemoMember], seed: u64) -> anyhow::Result<()> {
+    let ctx = Ctx::system();
+    let program = quanyu_domain::referral::ReferralProgram {
+        inviter_points: 200,
+        inviter_template_id: Some(marketing.claimable),
+        invitee_points: 100,
+        invitee_template_id: None,
+    };
+    app.set_referral_program(&ctx, program).await?;
+    let rules = quanyu_app::CommissionRulesDraft {
+        level1_bp: 1_000,
+        level2_bp: 300,
+        return_window_days: Some(7),
+        sku_rates: Vec::new(),
+    };
+    app.set_commission_rules(&ctx, rules).await?;
+    app.create_tag(&ctx, "投诉", "manual", Some("客诉过的顾客")).await?;
+    let fresh_goods = app.list_categories(&ctx).await?.into_iter().find(|c| c.name == "生鲜").map(|c| c.id);
+    let rule = quanyu_domain::customer::TagRule {
+        event: quanyu_domain::customer::ORDER_PAID_EVENT.to_owned(),
+        category_id: fresh_goods,
+        min_count: 3,
+        window_days: 30,
+    };
+    app.create_rule_tag(&ctx, "生鲜常客", rule, Some("30 天内买过 3 次生鲜")).await?;
+    let mut rng = Rng::new(seed ^ 0x7A65);
+    for member in members {
+        if rng.chance(COMPLAINT_SHARE) {
+            app.set_customer_tag(&ctx, member.id, "投诉", true).await?;
+        }
+    }
+    app.save_audience(&ctx, "上海大区成熟期未投诉", r#"stage = "maturity" and region = "SH" and not #投诉"#).await?;
+    Ok(())
 }
