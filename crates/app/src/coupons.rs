@@ -55,6 +55,30 @@ pub struct CouponTemplateDraft {
     pub restore_on_refund: bool,
 }
 
+impl CouponTemplateDraft {
+    /// A template for every channel and store, valid 30 days from issue, with no budget or
+    /// limit, issued by hand, restored on a full refund: change what differs with struct update.
+    pub fn new(name: &str, kind: CouponKind, threshold: i64) -> CouponTemplateDraft {
+        CouponTemplateDraft {
+            name: name.to_owned(),
+            kind,
+            threshold,
+            scope: Scope::All,
+            valid_from: None,
+            valid_until: None,
+            valid_days: Some(30),
+            channels: Vec::new(),
+            store_ids: Vec::new(),
+            budget_count: None,
+            budget_value: None,
+            per_customer_limit: None,
+            claimable: false,
+            auto_issue: None,
+            restore_on_refund: true,
+        }
+    }
+}
+
 /// A coupon as its wallet shows it, with its template.
 #[derive(Debug, Clone)]
 pub struct WalletCoupon {

@@ -616,27 +616,15 @@ mod tests {
                 name: code.into(),
                 spend_threshold: threshold,
                 points_multiplier_bp: Some(bp),
-                free_delivery: false,
+                ..TierDraft::default()
             };
             app.create_tier(&system, tier, &no_reply).await.unwrap();
         }
         for rule in ["new_member", "first_order_paid"] {
             let template = CouponTemplateDraft {
-                name: rule.into(),
-                kind: CouponKind::AmountOff { amount: Money::from_fen(500) },
-                threshold: 0,
-                scope: quanyu_domain::pricing::Scope::All,
-                valid_from: None,
-                valid_until: None,
-                valid_days: Some(30),
-                channels: Vec::new(),
-                store_ids: Vec::new(),
-                budget_count: None,
-                budget_value: None,
                 per_customer_limit: Some(1),
-                claimable: false,
                 auto_issue: Some(rule.into()),
-                restore_on_refund: true,
+                ..CouponTemplateDraft::new(rule, CouponKind::AmountOff { amount: Money::from_fen(500) }, 0)
             };
             app.create_coupon_template(&system, template, &no_reply).await.unwrap();
         }

@@ -65,7 +65,7 @@ pub use import::*;
 pub use inventory::{MovementDraft, StockMovement};
 pub use lifecycle::{ScoringRules, WINDOW_DAYS, stage_label};
 pub use listing::{Cursor, Listing};
-pub use loyalty::{PointsStatement, TierDraft};
+pub use loyalty::{MembershipDraft, PointsStatement, TierDraft};
 pub use nearby::{Datum, NearbyStore};
 pub use orders::*;
 pub use org::*;

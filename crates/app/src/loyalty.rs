@@ -10,10 +10,10 @@ use quanyu_domain::{
     authz::Permission,
     ids::{CustomerId, TierId},
     loyalty::{self, PointsRule, Tier},
-    order::Order,
+    order::{Order, PaymentMethod},
     time::Timestamp,
 };
-use quanyu_store::{PointsEntry, Tx};
+use quanyu_store::{PaidMembership, PointsEntry, Tx};
 
 use crate::{App, AppError, AppResult, Ctx, Listing, Reply, Written, change::Change, listing::Cursor, write::now};
 
@@ -36,6 +36,18 @@ pub struct TierDraft {
     /// 10_000 is ×1 (default).
     pub points_multiplier_bp: Option<i64>,
     pub free_delivery: bool,
+    /// Sold as a paid membership: the price of a term (分) and its days; both or neither.
+    pub paid_price: Option<i64>,
+    pub paid_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MembershipDraft {
+    pub tier_id: Option<TierId>,
+    /// `cash`, `card` or `stored_value`.
+    pub method: String,
+    /// The card terminal's reference (required for card).
+    pub reference: Option<String>,
 }
 
 impl App {
@@ -104,6 +116,7 @@ impl App {
             spend_threshold: Money::price("spend_threshold", draft.spend_threshold)?,
             points_multiplier_bp: Tier::validate_multiplier(draft.points_multiplier_bp.unwrap_or(10_000))?,
             free_delivery: draft.free_delivery,
+            paid: loyalty::PaidTerms::new(draft.paid_price, draft.paid_days)?,
             created_at: at,
             updated_at: at,
         };
@@ -115,6 +128,66 @@ impl App {
                 .record(tx, Some(ctx))
                 .await?;
             Ok(tier)
+        })
+    }
+
+    /// Sells a term of a paid tier (付费会员) to a member: paid in cash, by card or from stored
+    /// value; a term bought while one runs starts when that one ends. The member holds the tier
+    /// at once. Needs an idempotency key.
+    pub async fn buy_membership(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+        draft: MembershipDraft,
+        reply: Reply<'_, PaidMembership>,
+    ) -> AppResult<Written<PaidMembership>> {
+        ctx.require(Permission::SellOrders)?;
+        ctx.require_idempotency_key()?;
+        let tier_id = draft.tier_id.ok_or(DomainError::Required { field: "tier_id" })?;
+        let method = PaymentMethod::parse(draft.method.trim())?;
+        let reference = quanyu_domain::text::optional("reference", draft.reference.as_deref(), 64)?;
+        if method == PaymentMethod::Card && reference.is_none() {
+            return Err(DomainError::Required { field: "reference" }.into());
+        }
+        let customer = self.customer(ctx, customer_id).await?.customer;
+        let key = ctx.idempotency.as_ref().map(|i| i.key.clone()).unwrap_or_default();
+        write_idempotent!(self, ctx, reply, |tx| {
+            let tier = tx
+                .list_tiers()
+                .await?
+                .into_iter()
+                .find(|t| t.id == tier_id)
+                .ok_or(AppError::UnknownReference { field: "tier_id", entity: "tier" })?;
+            let terms = tier.paid.ok_or(DomainError::Malformed { field: "tier_id", expected: "a paid tier" })?;
+            let at = now();
+            let starts_at = tx.active_membership(customer.id, at).await?.map_or(at, |m| m.ends_at.max(at));
+            let membership = PaidMembership {
+                id: uuid::Uuid::now_v7(),
+                customer_id: customer.id,
+                tier_id,
+                starts_at,
+                ends_at: starts_at + Duration::days(terms.days),
+                amount: terms.price,
+                method,
+                reference: reference.clone(),
+                idempotency_key: format!("membership:{}:{key}", ctx.actor.staff_id),
+                created_at: at,
+            };
+            if method == PaymentMethod::StoredValue {
+                let debit =
+                    Money::ZERO.checked_sub(terms.price).ok_or(DomainError::MoneyOverflow { field: "price" })?;
+                let key = format!("membership:{}:pay", membership.id);
+                crate::stored_value::apply(tx, ctx, customer.id, "membership", debit, None, key).await?;
+            }
+            tx.insert_membership(&membership).await?;
+            Change::new("membership.bought", "customer", customer.id)
+                .set("tier", &tier.code)
+                .set("amount", &terms.price.fen())
+                .set("method", &method.as_str())
+                .record(tx, Some(ctx))
+                .await?;
+            assess_tier(tx, ctx, customer.id, at, false).await?;
+            Ok(membership)
         })
     }
 
@@ -195,7 +268,8 @@ pub(crate) async fn assess_tier(
         return Ok(Assessed { tier: None, changed: false });
     }
     let spend = tx.customer_spend(customer_id, at - Duration::days(loyalty::TIER_WINDOW_DAYS)).await?;
-    let held = loyalty::tier_for(&tiers, spend);
+    let bought = tx.active_membership(customer_id, at).await?.map(|m| m.tier_id);
+    let held = loyalty::effective_tier(&tiers, spend, bought);
     let better = match (held, current) {
         (Some(held), Some(current)) => {
             held.spend_threshold > current.spend_threshold || (review && held.id != current.id)

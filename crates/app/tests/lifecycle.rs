@@ -5,41 +5,14 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use quanyu_app::{App, AppError, Ctx, CustomerDraft, LineDraft, OrderDraft, PaymentDraft, RefundDraft, ScoringRules};
-use quanyu_domain::ids::{CustomerId, SkuId, StoreId};
+use quanyu_app::{AppError, Ctx, RefundDraft, ScoringRules};
 use quanyu_store::Database;
 
 mod support;
 
-use support::{fresh, keyed, no_reply, shop};
+use support::{keyed, member, no_reply, paid_order, shop};
 
 quanyu_store::backend_tests!(customers_move_through_the_stages,);
-
-async fn member(app: &App, ctx: &Ctx, phone: &str) -> CustomerId {
-    let draft = CustomerDraft { identities: vec![("phone".into(), phone.into())], ..Default::default() };
-    fresh(app.register_customer(ctx, draft, &no_reply).await.unwrap()).customer.id
-}
-
-async fn buy(
-    app: &App,
-    ctx: &Ctx,
-    store: StoreId,
-    sku: SkuId,
-    buyer: CustomerId,
-    key: &str,
-) -> quanyu_domain::ids::OrderId {
-    let draft = OrderDraft {
-        store_id: Some(store),
-        channel: "pos".into(),
-        customer_id: Some(buyer),
-        lines: vec![LineDraft { sku_id: Some(sku), quantity: 1 }],
-        ..OrderDraft::default()
-    };
-    let order = fresh(app.create_order(&keyed(ctx, key), draft, &no_reply).await.unwrap()).order;
-    let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None };
-    app.pay_order(&keyed(ctx, &format!("{key}-pay")), order.id, payment, &no_reply).await.unwrap();
-    order.id
-}
 
 async fn customers_move_through_the_stages(db: Arc<dyn Database>) {
     let (app, cashier, store, sku) = shop(db).await;
@@ -54,11 +27,11 @@ async fn customers_move_through_the_stages(db: Arc<dyn Database>) {
         async move { app.customer_scores(&Ctx::system(), id).await.unwrap().stage }
     };
     assert_eq!(stage(browser).await, "introduction");
-    let first = buy(&app, &cashier, store, sku, loyal, "a-1").await;
+    let first = paid_order(&app, &cashier, store, sku, loyal, 1, "a-1").await.id;
     assert_eq!(stage(loyal).await, "growth", "moved by the payment itself");
-    buy(&app, &cashier, store, sku, loyal, "a-2").await;
-    buy(&app, &cashier, store, sku, loyal, "a-3").await;
-    buy(&app, &cashier, store, sku, once, "b-1").await;
+    paid_order(&app, &cashier, store, sku, loyal, 1, "a-2").await;
+    paid_order(&app, &cashier, store, sku, loyal, 1, "a-3").await;
+    paid_order(&app, &cashier, store, sku, once, 1, "b-1").await;
     let scores = app.customer_scores(&system, loyal).await.unwrap();
     assert_eq!((scores.stage.as_str(), scores.orders, scores.spend), ("maturity", 3, 3_600));
     assert_eq!((scores.r, scores.f, scores.m), (5, 3, 1));

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use quanyu_app::{
-    App, AppError, CouponTemplateDraft, Ctx, CustomerDraft, LineDraft, OrderDraft, PaymentDraft, PromotionDraft,
-    QuoteDraft, RefundDraft, Written,
+    App, AppError, CouponTemplateDraft, Ctx, LineDraft, OrderDraft, PaymentDraft, PromotionDraft, QuoteDraft,
+    RefundDraft, Written,
 };
 use quanyu_domain::{
     Money,
@@ -20,7 +20,7 @@ use quanyu_store::Database;
 
 mod support;
 
-use support::{fresh, keyed, no_reply, shop, staff};
+use support::{fresh, keyed, member, no_reply, shop, staff};
 
 quanyu_store::backend_tests!(
     wallets_follow_budgets_limits_and_rules,
@@ -32,23 +32,7 @@ quanyu_store::backend_tests!(
 );
 
 fn template(name: &str, kind: CouponKind, threshold: i64) -> CouponTemplateDraft {
-    CouponTemplateDraft {
-        name: name.into(),
-        kind,
-        threshold,
-        scope: Scope::All,
-        valid_from: None,
-        valid_until: None,
-        valid_days: Some(30),
-        channels: Vec::new(),
-        store_ids: Vec::new(),
-        budget_count: None,
-        budget_value: None,
-        per_customer_limit: None,
-        claimable: false,
-        auto_issue: None,
-        restore_on_refund: true,
-    }
+    CouponTemplateDraft::new(name, kind, threshold)
 }
 
 fn yuan_off(yuan: i64) -> CouponKind {
@@ -57,11 +41,6 @@ fn yuan_off(yuan: i64) -> CouponKind {
 
 async fn define(app: &App, draft: CouponTemplateDraft) -> CouponTemplateId {
     fresh(app.create_coupon_template(&Ctx::system(), draft, &no_reply).await.unwrap()).id
-}
-
-async fn member(app: &App, ctx: &Ctx, phone: &str) -> CustomerId {
-    let draft = CustomerDraft { identities: vec![("phone".into(), phone.into())], ..Default::default() };
-    fresh(app.register_customer(ctx, draft, &no_reply).await.unwrap()).customer.id
 }
 
 async fn issue(

@@ -151,6 +151,7 @@ async fn tiers_rise_with_spend_at_once_and_fall_at_the_review(db: Arc<dyn Databa
         spend_threshold: threshold,
         points_multiplier_bp: Some(bp),
         free_delivery,
+        ..Default::default()
     };
     let silver = fresh(app.create_tier(&system, tier("silver", 0, 10_000, false), &no_reply).await.unwrap());
     let gold = fresh(app.create_tier(&system, tier("gold", 3_000, 15_000, true), &no_reply).await.unwrap());
@@ -181,6 +182,36 @@ async fn tiers_rise_with_spend_at_once_and_fall_at_the_review(db: Arc<dyn Databa
     let next_year = chrono::Utc::now() + chrono::Duration::days(400);
     assert_eq!(app.review_tiers(next_year).await.unwrap(), 1);
     assert_eq!(app.customer(&cashier, member.id).await.unwrap().customer.tier_id, Some(silver.id));
+
+    // PLUS is sold, not earned: ¥99 a year from stored value lifts the member at once, and the
+    // review keeps them there until the term ends.
+    let plus = quanyu_app::TierDraft {
+        paid_price: Some(9_900),
+        paid_days: Some(365),
+        ..tier("plus", 1_000_000, 20_000, true)
+    };
+    let plus = fresh(app.create_tier(&system, plus, &no_reply).await.unwrap());
+    let buy = |key: &str, method: &str| {
+        let draft = quanyu_app::MembershipDraft { tier_id: Some(plus.id), method: method.into(), reference: None };
+        let (app, ctx) = (app.clone(), keyed(&cashier, key));
+        async move { app.buy_membership(&ctx, member.id, draft, &no_reply).await }
+    };
+    let broke = buy("m-1", "stored_value").await.unwrap_err();
+    assert!(matches!(broke, AppError::InsufficientStoredValue { balance: 0, requested: 9_900 }), "{broke:?}");
+    let top_up = quanyu_app::TopUpDraft { amount: 10_000, bonus: 0, method: "cash".into(), reference: None };
+    app.top_up(&keyed(&cashier, "t-1"), member.id, top_up, &no_reply).await.unwrap();
+    let term = fresh(buy("m-2", "stored_value").await.unwrap());
+    assert_eq!(app.customer(&cashier, member.id).await.unwrap().customer.tier_id, Some(plus.id));
+    assert_eq!(app.stored_value(&system, member.id, None, None).await.unwrap().balance.fen(), 100);
+    let renewal = fresh(buy("m-3", "cash").await.unwrap());
+    assert_eq!(renewal.starts_at, term.ends_at, "a renewal starts when the running term ends");
+    assert_eq!(app.review_tiers(chrono::Utc::now()).await.unwrap(), 0, "the review keeps a paid tier");
+    let after_both = renewal.ends_at + chrono::Duration::days(1);
+    assert_eq!(app.review_tiers(after_both).await.unwrap(), 1);
+    assert_eq!(app.customer(&cashier, member.id).await.unwrap().customer.tier_id, Some(silver.id));
+    let unpaid = quanyu_app::MembershipDraft { tier_id: Some(gold.id), method: "cash".into(), reference: None };
+    let not_for_sale = app.buy_membership(&keyed(&cashier, "m-4"), member.id, unpaid, &no_reply).await;
+    assert!(matches!(not_for_sale, Err(AppError::Invalid(_))), "gold is earned, not sold");
 }
 
 async fn stored_value_pays_and_comes_back_on_refunds(db: Arc<dyn Database>) {

@@ -13,15 +13,15 @@ use quanyu_app::{
 };
 use quanyu_domain::{
     Money,
-    ids::{CustomerId, SkuId, StoreId},
-    pricing::{CouponKind, Scope},
+    ids::CustomerId,
+    pricing::CouponKind,
     referral::{Buckets, PromoterOwner, ReferralProgram},
 };
 use quanyu_store::Database;
 
 mod support;
 
-use support::{fresh, keyed, no_reply, shop, staff};
+use support::{fresh, keyed, no_reply, paid_order, shop, staff};
 
 quanyu_store::backend_tests!(
     referrals_reward_both_sides_once_and_refuse_abuse,
@@ -47,47 +47,10 @@ async fn coupons(app: &App, customer: CustomerId) -> usize {
     app.customer_coupons(&Ctx::system(), customer, None, None).await.unwrap().items.len()
 }
 
-async fn buy(
-    app: &App,
-    ctx: &Ctx,
-    store: StoreId,
-    sku: SkuId,
-    buyer: CustomerId,
-    quantity: i64,
-    key: &str,
-) -> quanyu_domain::order::Order {
-    let draft = OrderDraft {
-        store_id: Some(store),
-        channel: "pos".into(),
-        customer_id: Some(buyer),
-        lines: vec![LineDraft { sku_id: Some(sku), quantity }],
-        ..OrderDraft::default()
-    };
-    let order = fresh(app.create_order(&keyed(ctx, key), draft, &no_reply).await.unwrap()).order;
-    let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None };
-    fresh(app.pay_order(&keyed(ctx, &format!("{key}-pay")), order.id, payment, &no_reply).await.unwrap()).order
-}
-
 async fn referrals_reward_both_sides_once_and_refuse_abuse(db: Arc<dyn Database>) {
     let (app, cashier, store, sku) = shop(db).await;
     let system = Ctx::system();
-    let thanks = CouponTemplateDraft {
-        name: "邀请有礼".into(),
-        kind: CouponKind::AmountOff { amount: Money::from_fen(1_000) },
-        threshold: 0,
-        scope: Scope::All,
-        valid_from: None,
-        valid_until: None,
-        valid_days: Some(30),
-        channels: Vec::new(),
-        store_ids: Vec::new(),
-        budget_count: None,
-        budget_value: None,
-        per_customer_limit: None,
-        claimable: false,
-        auto_issue: None,
-        restore_on_refund: true,
-    };
+    let thanks = CouponTemplateDraft::new("邀请有礼", CouponKind::AmountOff { amount: Money::from_fen(1_000) }, 0);
     let thanks = fresh(app.create_coupon_template(&system, thanks, &no_reply).await.unwrap()).id;
     let program = ReferralProgram {
         inviter_points: 200,
@@ -135,9 +98,9 @@ async fn referrals_reward_both_sides_once_and_refuse_abuse(db: Arc<dyn Database>
     let refusals: Vec<_> = referrals.iter().map(|r| r.refusal.map(|x| x.as_str())).collect();
     assert_eq!(refusals, [Some("same_device"), None], "newest first; the inviter's own visit is no referral");
 
-    buy(&app, &cashier, store, sku, friend, 1, "o-1").await;
+    paid_order(&app, &cashier, store, sku, friend, 1, "o-1").await;
     assert_eq!((points(&app, inviter).await, coupons(&app, inviter).await), (200, 1), "rewarded at the first order");
-    buy(&app, &cashier, store, sku, friend, 1, "o-2").await;
+    paid_order(&app, &cashier, store, sku, friend, 1, "o-2").await;
     assert_eq!((points(&app, inviter).await, coupons(&app, inviter).await), (200, 1), "once");
 
     register(&app, &cashier, "13800000004", Some(&code), Some("phone-2")).await;
@@ -163,7 +126,7 @@ async fn commission_freezes_releases_and_reverses_per_unit(db: Arc<dyn Database>
     assert!(matches!(looping, Err(AppError::Invalid(_))), "a recruit cannot become one's parent");
 
     let buyer = register(&app, &cashier, "13800000002", Some(&agent_profile.code), None).await;
-    let order = buy(&app, &cashier, store, sku, buyer, 3, "o-1").await;
+    let order = paid_order(&app, &cashier, store, sku, buyer, 3, "o-1").await;
     let balance = |id| {
         let app = app.clone();
         async move { app.commission_statement(&Ctx::system(), id, None, None).await.unwrap().balance }

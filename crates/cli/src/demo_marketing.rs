@@ -57,21 +57,8 @@ pub async fn seed(app: &App, shelf: &[Sku]) -> anyhow::Result<DemoMarketing> {
     let ctx = Ctx::system();
     let yuan_off = |yuan: i64| CouponKind::AmountOff { amount: Money::from_fen(yuan * 100) };
     let template = |name: &str, kind, threshold_yuan: i64| CouponTemplateDraft {
-        name: name.into(),
-        kind,
-        threshold: threshold_yuan * 100,
-        scope: Scope::All,
-        valid_from: None,
-        valid_until: None,
-        valid_days: Some(30),
-        channels: Vec::new(),
-        store_ids: Vec::new(),
-        budget_count: None,
-        budget_value: None,
         per_customer_limit: Some(1),
-        claimable: false,
-        auto_issue: None,
-        restore_on_refund: true,
+        ..CouponTemplateDraft::new(name, kind, threshold_yuan * 100)
     };
     let templates = [
         CouponTemplateDraft {

@@ -72,18 +72,22 @@ pub async fn shelf(app: &App) -> anyhow::Result<Vec<Sku>> {
 /// Creates the tiers, then `count` members with their history.
 pub async fn seed(app: &App, seed: u64, count: usize, shelf: &[Sku]) -> anyhow::Result<SeededMembers> {
     let system = Ctx::system();
+    // The last is sold, not earned: PLUS, ¥99 a year, reached by spend only at ¥1,000,000.
     let tiers = [
-        ("member", "普通会员", 0, 10_000, false),
-        ("silver", "银卡", 50_000, 12_000, false),
-        ("gold", "金卡", 200_000, 15_000, true),
+        ("member", "普通会员", 0, 10_000, false, None),
+        ("silver", "银卡", 50_000, 12_000, false, None),
+        ("gold", "金卡", 200_000, 15_000, true, None),
+        ("plus", "PLUS 付费会员", 100_000_000, 15_000, true, Some((9_900, 365))),
     ];
-    for (code, name, threshold, bp, free_delivery) in tiers {
+    for (code, name, threshold, bp, free_delivery, paid) in tiers {
         let draft = TierDraft {
             code: code.into(),
             name: name.into(),
             spend_threshold: threshold,
             points_multiplier_bp: Some(bp),
             free_delivery,
+            paid_price: paid.map(|(price, _)| price),
+            paid_days: paid.map(|(_, days)| days),
         };
         app.create_tier(&system, draft, &no_reply).await?;
     }

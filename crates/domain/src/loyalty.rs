@@ -30,6 +30,8 @@ pub struct Tier {
     pub points_multiplier_bp: u32,
     /// Deliveries are free.
     pub free_delivery: bool,
+    /// Sold as a paid membership (付费会员): the price of a term and its length.
+    pub paid: Option<PaidTerms>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -49,6 +51,45 @@ impl Tier {
 /// The tier a twelve-month spend holds: the one with the highest threshold it reaches.
 pub fn tier_for(tiers: &[Tier], spend: Money) -> Option<&Tier> {
     tiers.iter().filter(|t| t.spend_threshold <= spend).max_by_key(|t| (t.spend_threshold, t.code.clone()))
+}
+
+/// A paid membership's terms: what a term costs and how many days it lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaidTerms {
+    pub price: Money,
+    pub days: i64,
+}
+
+impl PaidTerms {
+    pub fn new(price: Option<i64>, days: Option<i64>) -> DomainResult<Option<PaidTerms>> {
+        match (price, days) {
+            (None, None) => Ok(None),
+            (Some(price), Some(days)) if (1..=3_660).contains(&days) && price > 0 => {
+                Ok(Some(PaidTerms { price: Money::price("paid_price", price)?, days }))
+            }
+            (Some(_), Some(_)) => Err(DomainError::OutOfRange { field: "paid_days", min: 1, max: 3_660 }),
+            _ => Err(DomainError::Malformed {
+                field: "paid_price",
+                expected: "both paid_price and paid_days, or neither",
+            }),
+        }
+    }
+}
+
+/// The tier a member holds: the better of what their spend reaches and a tier they bought and
+/// whose term is running ("better" is the higher threshold).
+pub fn effective_tier(tiers: &[Tier], spend: Money, bought: Option<TierId>) -> Option<&Tier> {
+    let bought = bought.and_then(|id| tiers.iter().find(|t| t.id == id));
+    match (tier_for(tiers, spend), bought) {
+        (Some(earned), Some(bought)) => {
+            Some(if (bought.spend_threshold, &bought.code) > (earned.spend_threshold, &earned.code) {
+                bought
+            } else {
+                earned
+            })
+        }
+        (earned, bought) => earned.or(bought),
+    }
 }
 
 /// Points a payment earns for a member of a tier with `multiplier_bp`, rounded down.
@@ -210,10 +251,19 @@ mod tests {
             spend_threshold: Money::from_fen(threshold),
             points_multiplier_bp: bp,
             free_delivery: false,
+            paid: None,
             created_at: at,
             updated_at: at,
         };
         let tiers = [tier("gold", 500_000, 15_000), tier("silver", 0, 10_000), tier("platinum", 2_000_000, 20_000)];
+        let (gold, platinum) = (tiers[0].id, tiers[2].id);
+        let held = |spend: i64, bought| effective_tier(&tiers, Money::from_fen(spend), bought).map(|t| t.code.as_str());
+        assert_eq!(held(0, Some(gold)), Some("gold"), "a bought tier lifts a member");
+        assert_eq!(held(3_000_000, Some(gold)), Some("platinum"), "but never holds them below their spend");
+        assert_eq!(held(0, Some(platinum)), Some("platinum"));
+        assert_eq!(held(0, None), Some("silver"));
+        assert_eq!(PaidTerms::new(Some(9_900), Some(365)).unwrap().map(|t| t.days), Some(365));
+        assert!(PaidTerms::new(Some(9_900), None).is_err() && PaidTerms::new(Some(0), Some(30)).is_err());
         assert_eq!(tier_for(&tiers, Money::from_fen(0)).map(|t| t.code.as_str()), Some("silver"));
         assert_eq!(tier_for(&tiers, Money::from_fen(500_000)).map(|t| t.code.as_str()), Some("gold"));
         assert_eq!(tier_for(&tiers[..1], Money::from_fen(10)), None, "below every threshold");

@@ -38,6 +38,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0013_customer_scores.sql"),
     },
     Migration { version: 14, name: "tags", sql: include_str!("../migrations/sqlite/0014_tags.sql") },
+    Migration {
+        version: 15,
+        name: "paid_membership",
+        sql: include_str!("../migrations/sqlite/0015_paid_membership.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -59,6 +64,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0013_customer_scores.sql"),
     },
     Migration { version: 14, name: "tags", sql: include_str!("../migrations/postgres/0014_tags.sql") },
+    Migration {
+        version: 15,
+        name: "paid_membership",
+        sql: include_str!("../migrations/postgres/0015_paid_membership.sql"),
+    },
 ];
 
 /// A migration applied by a call to `migrate`.

@@ -565,3 +565,19 @@ pub struct SavedAudience {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
+
+/// A term of a paid membership (付费会员) a customer bought.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaidMembership {
+    pub id: uuid::Uuid,
+    pub customer_id: quanyu_domain::ids::CustomerId,
+    pub tier_id: quanyu_domain::ids::TierId,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub amount: quanyu_domain::Money,
+    pub method: quanyu_domain::order::PaymentMethod,
+    pub reference: Option<String>,
+    /// Unique: a retried purchase finds its term.
+    pub idempotency_key: String,
+    pub created_at: Timestamp,
+}

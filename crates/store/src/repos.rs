@@ -13,9 +13,9 @@ use crate::{
     Attribution, AudienceRow, AuditEntry, AuditFilter, CommissionEntry, CommissionMismatch, CouponEntry,
     CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, DocumentFilter, DocumentStep, EventSource,
     FlashReservation, FlashSale, GuideSale, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter,
-    OrderPoints, OrderStep, OutboxEvent, Page, PaymentRecord, PointsEntry, ProductFilter, SavedAudience, ScoreInput,
-    SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult, StoredEvent, StoredValueEntry,
-    Tag, TokenKind, TokenRecord,
+    OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PointsEntry, ProductFilter,
+    SavedAudience, ScoreInput, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult,
+    StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -336,6 +336,13 @@ pub trait CustomerRepo {
     async fn reconcile_points(&mut self) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, i64, i64)>>;
 
     async fn insert_tier(&mut self, tier: &quanyu_domain::loyalty::Tier) -> StoreResult<()>;
+    async fn insert_membership(&mut self, membership: &PaidMembership) -> StoreResult<()>;
+    /// The customer's paid term running at `at` that ends last, if any.
+    async fn active_membership(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        at: Timestamp,
+    ) -> StoreResult<Option<PaidMembership>>;
     /// Every tier, lowest threshold first (a chain has a handful).
     async fn list_tiers(&mut self) -> StoreResult<Vec<quanyu_domain::loyalty::Tier>>;
     /// Live members (not merged away) with the attributes audiences select on, by ordinal;

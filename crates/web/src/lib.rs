@@ -114,6 +114,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}/guide", axum::routing::put(customers::assign_guide))
         .route("/customers/{id}/points", get(customers::points))
         .route("/customers/{id}/birthday", get(customers::get_birthday).put(customers::put_birthday))
+        .route("/customers/{id}/memberships", post(customers::buy_membership))
         .route("/member-tiers", get(customers::list_tiers).post(customers::create_tier))
         .route("/audiences/count", post(audiences::count))
         .route("/audiences/lookalike", post(audiences::lookalike))

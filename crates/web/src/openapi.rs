@@ -52,7 +52,7 @@ same response and has no second effect."
         customers::register_customer, customers::list_customers, customers::lookup_customer, customers::get_customer,
         customers::add_identity, customers::merge_customers, customers::assign_guide, customers::hand_over,
         customers::points, customers::adjust_points, customers::create_tier, customers::list_tiers,
-        customers::get_birthday, customers::put_birthday,
+        customers::get_birthday, customers::put_birthday, customers::buy_membership,
         audiences::count, audiences::export, audiences::lookalike,
         marketing::create_coupon_template, marketing::list_coupon_templates, marketing::get_coupon_template,
         marketing::set_coupon_template_status, marketing::issue_coupon, marketing::customer_coupons,

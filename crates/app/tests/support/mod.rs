@@ -124,3 +124,32 @@ pub async fn shop(db: Arc<dyn Database>) -> (App, Ctx, StoreId, SkuId) {
     let ctx = Ctx::new(app.authenticate(&login.secret).await.unwrap());
     (app, ctx, store, sku)
 }
+
+/// Registers the member holding `phone` (or finds them).
+pub async fn member(app: &App, ctx: &Ctx, phone: &str) -> quanyu_domain::ids::CustomerId {
+    let draft = quanyu_app::CustomerDraft { identities: vec![("phone".into(), phone.into())], ..Default::default() };
+    fresh(app.register_customer(ctx, draft, &no_reply).await.unwrap()).customer.id
+}
+
+/// A till order of `quantity` of `sku` for `buyer`, paid in cash; `key` and `{key}-pay` are its
+/// idempotency keys. Returns the order as paid.
+pub async fn paid_order(
+    app: &App,
+    ctx: &Ctx,
+    store: StoreId,
+    sku: SkuId,
+    buyer: quanyu_domain::ids::CustomerId,
+    quantity: i64,
+    key: &str,
+) -> quanyu_domain::order::Order {
+    let draft = quanyu_app::OrderDraft {
+        store_id: Some(store),
+        channel: "pos".into(),
+        customer_id: Some(buyer),
+        lines: vec![quanyu_app::LineDraft { sku_id: Some(sku), quantity }],
+        ..quanyu_app::OrderDraft::default()
+    };
+    let order = fresh(app.create_order(&keyed(ctx, key), draft, &no_reply).await.unwrap()).order;
+    let payment = quanyu_app::PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None };
+    fresh(app.pay_order(&keyed(ctx, &format!("{key}-pay")), order.id, payment, &no_reply).await.unwrap()).order
+}

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
 use crate::{
-    AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, OrderPoints, Page, PointsEntry, StoreError, StoreResult,
+    AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, OrderPoints, Page, PaidMembership, PointsEntry,
+    StoreError, StoreResult,
 };
 
 fn customer(row: &Row) -> StoreResult<Customer> {
@@ -179,6 +180,7 @@ impl CustomerRepo for SqlTx {
             "UPDATE orders SET customer_id = $2 WHERE customer_id = $1",
             "UPDATE points_ledger SET customer_id = $2 WHERE customer_id = $1",
             "UPDATE coupons SET customer_id = $2 WHERE customer_id = $1",
+            "UPDATE paid_memberships SET customer_id = $2 WHERE customer_id = $1",
             // What each template issued to either counts against the survivor's limit.
             "INSERT INTO coupon_holdings (template_id, customer_id, issued) \
              SELECT template_id, $2, issued FROM coupon_holdings WHERE customer_id = $1 \
@@ -361,7 +363,7 @@ impl CustomerRepo for SqlTx {
     async fn insert_tier(&mut self, t: &Tier) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO member_tiers (id, code, name, spend_threshold, points_multiplier_bp, free_delivery, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             created_at, updated_at, paid_price, paid_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(t.id.as_uuid())
         .bind(&t.code)
@@ -371,9 +373,61 @@ impl CustomerRepo for SqlTx {
         .bind(t.free_delivery)
         .bind(t.created_at)
         .bind(t.updated_at)
+        .bind(t.paid.map(|p| p.price.fen()))
+        .bind(t.paid.map(|p| p.days))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    async fn insert_membership(&mut self, m: &PaidMembership) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO paid_memberships (id, customer_id, tier_id, starts_at, ends_at, amount, method, reference, \
+             idem_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(m.id)
+        .bind(m.customer_id.as_uuid())
+        .bind(m.tier_id.as_uuid())
+        .bind(m.starts_at)
+        .bind(m.ends_at)
+        .bind(m.amount.fen())
+        .bind(m.method.as_str())
+        .bind(&m.reference)
+        .bind(&m.idempotency_key)
+        .bind(m.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn active_membership(
+        &mut self,
+        customer_id: CustomerId,
+        at: Timestamp,
+    ) -> StoreResult<Option<PaidMembership>> {
+        let row = sqlx::query(
+            "SELECT * FROM paid_memberships WHERE customer_id = $1 AND starts_at <= $2 AND ends_at > $2 \
+             ORDER BY ends_at DESC LIMIT 1",
+        )
+        .bind(customer_id.as_uuid())
+        .bind(at)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let method: String = row.try_get("method")?;
+        Ok(Some(PaidMembership {
+            id: row.try_get("id")?,
+            customer_id,
+            tier_id: TierId::from_uuid(row.try_get("tier_id")?),
+            starts_at: row.try_get("starts_at")?,
+            ends_at: row.try_get("ends_at")?,
+            amount: Money::from_fen(row.try_get("amount")?),
+            method: quanyu_domain::order::PaymentMethod::parse(&method)
+                .map_err(|e| StoreError::Corrupt(format!("method: {e}")))?,
+            reference: row.try_get("reference")?,
+            idempotency_key: row.try_get("idem_key")?,
+            created_at: row.try_get("created_at")?,
+        }))
     }
 
     async fn list_tiers(&mut self) -> StoreResult<Vec<Tier>> {
@@ -390,6 +444,15 @@ impl CustomerRepo for SqlTx {
                     points_multiplier_bp: u32::try_from(bp)
                         .map_err(|e| StoreError::Corrupt(format!("multiplier: {e}")))?,
                     free_delivery: row.try_get("free_delivery")?,
+                    paid: match (
+                        row.try_get::<Option<i64>, _>("paid_price")?,
+                        row.try_get::<Option<i64>, _>("paid_days")?,
+                    ) {
+                        (Some(price), Some(days)) => {
+                            Some(quanyu_domain::loyalty::PaidTerms { price: Money::from_fen(price), days })
+                        }
+                        _ => None,
+                    },
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
                 })

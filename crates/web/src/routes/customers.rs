@@ -351,6 +351,9 @@ pub struct TierOut {
     /// 10_000 is ×1.
     points_multiplier_bp: u32,
     free_delivery: bool,
+    /// A paid tier (付费会员): the price of a term (分) and its days.
+    paid_price: Option<i64>,
+    paid_days: Option<i64>,
 }
 
 impl From<&Tier> for TierOut {
@@ -362,6 +365,8 @@ impl From<&Tier> for TierOut {
             spend_threshold: t.spend_threshold.fen(),
             points_multiplier_bp: t.points_multiplier_bp,
             free_delivery: t.free_delivery,
+            paid_price: t.paid.map(|p| p.price.fen()),
+            paid_days: t.paid.map(|p| p.days),
         }
     }
 }
@@ -377,6 +382,9 @@ pub struct TierIn {
     points_multiplier_bp: Option<i64>,
     #[serde(default)]
     free_delivery: bool,
+    /// Sell the tier as a paid membership: a term's price (分) and days, both or neither.
+    paid_price: Option<i64>,
+    paid_days: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -400,6 +408,8 @@ pub async fn create_tier(
         spend_threshold: input.spend_threshold,
         points_multiplier_bp: input.points_multiplier_bp,
         free_delivery: input.free_delivery,
+        paid_price: input.paid_price,
+        paid_days: input.paid_days,
     };
     let reply = json_reply(|t: &Tier| TierOut::from(t));
     Ok(created(state.app.create_tier(&ctx, draft, &reply).await?, &reply))
@@ -463,4 +473,55 @@ pub async fn put_birthday(
         .transpose()
         .map_err(ApiError::from)?;
     Ok(ok(BirthdayOut::from(state.app.set_birthday(&ctx, CustomerId::from_uuid(id), birthday).await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipIn {
+    /// A paid tier.
+    tier_id: Uuid,
+    /// cash, card or stored_value.
+    method: String,
+    /// The card terminal's reference (required for card).
+    reference: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipOut {
+    id: Uuid,
+    tier_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    /// 分.
+    amount: i64,
+    method: String,
+}
+
+/// Sells a term of a paid tier (付费会员) to a member; a term bought while one runs starts when
+/// it ends. `Idempotency-Key` is required.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/memberships", tag = "customers", request_body = MembershipIn,
+    params(("Idempotency-Key" = String, Header, description = "Required")),
+    responses((status = 201, body = MembershipOut), (status = 409, description = "insufficient_stored_value")))]
+pub async fn buy_membership(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    create: Create<MembershipIn>,
+) -> Result<Response, ApiError> {
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let input = create.body;
+    let draft = quanyu_app::MembershipDraft {
+        tier_id: Some(quanyu_domain::ids::TierId::from_uuid(input.tier_id)),
+        method: input.method,
+        reference: input.reference,
+    };
+    let reply = json_reply(|m: &quanyu_store::PaidMembership| MembershipOut {
+        id: m.id,
+        tier_id: m.tier_id.as_uuid(),
+        starts_at: m.starts_at,
+        ends_at: m.ends_at,
+        amount: m.amount.fen(),
+        method: m.method.as_str().to_owned(),
+    });
+    Ok(created(state.app.buy_membership(&ctx, CustomerId::from_uuid(id), draft, &reply).await?, &reply))
 }
