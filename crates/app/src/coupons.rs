@@ -241,16 +241,17 @@ impl App {
         })
     }
 
-    /// Gives the birthday templates' coupons to the members whose birthday it is at `at` in
-    /// the chain's time zone (29 February on the 28th in common years), once a year each.
+    /// Gives the birthday templates' coupons, and their tier's birthday points, to the members
+    /// whose birthday it is at `at` in the chain's time zone (29 February on the 28th in common
+    /// years), once a year each.
     /// Returns how many members it looked at. Run daily by the sweeper; safe to rerun.
     pub async fn birthday_gifts(&self, at: Timestamp) -> AppResult<usize> {
         let ctx = Ctx::system();
-        let (zone, has_templates) = read_tx!(self, |tx| {
+        let (zone, has_templates, tiers) = read_tx!(self, |tx| {
             let zone = tx.get_chain().await?.map_or(quanyu_domain::time::TimeZone::SHANGHAI, |c| c.time_zone);
-            Ok((zone, !tx.auto_issue_templates(AutoIssue::Birthday).await?.is_empty()))
+            Ok((zone, !tx.auto_issue_templates(AutoIssue::Birthday).await?.is_empty(), tx.list_tiers().await?))
         })?;
-        if !has_templates {
+        if !has_templates && tiers.iter().all(|t| t.birthday_points == 0) {
             return Ok(0);
         }
         let date = at.with_timezone(&zone.tz()).date_naive();
@@ -261,7 +262,14 @@ impl App {
             loop {
                 let batch = read_tx!(self, |tx| Ok(tx.customers_born_on(month, day, after, 500).await?))?;
                 for &customer in &batch {
-                    write_tx!(self, |tx| auto_issue_for(tx, &ctx, AutoIssue::Birthday, customer, &occasion).await)?;
+                    write_tx!(self, |tx| {
+                        auto_issue_for(tx, &ctx, AutoIssue::Birthday, customer, &occasion).await?;
+                        // The tier's birthday right, in points.
+                        let tier = tx.get_customer(customer).await?.and_then(|c| c.tier_id);
+                        let points = tiers.iter().find(|t| Some(t.id) == tier).map_or(0, |t| t.birthday_points);
+                        let key = format!("birthday:{customer}{occasion}:points");
+                        crate::loyalty::reward(tx, &ctx, customer, points, "生日礼", key).await
+                    })?;
                 }
                 seen += batch.len();
                 match batch.last() {

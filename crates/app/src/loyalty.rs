@@ -39,6 +39,8 @@ pub struct TierDraft {
     /// Sold as a paid membership: the price of a term (分) and its days; both or neither.
     pub paid_price: Option<i64>,
     pub paid_days: Option<i64>,
+    /// Points given on the member's birthday.
+    pub birthday_points: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -117,6 +119,12 @@ impl App {
             points_multiplier_bp: Tier::validate_multiplier(draft.points_multiplier_bp.unwrap_or(10_000))?,
             free_delivery: draft.free_delivery,
             paid: loyalty::PaidTerms::new(draft.paid_price, draft.paid_days)?,
+            birthday_points: match draft.birthday_points.unwrap_or(0) {
+                points @ 0..=MAX_ADJUSTMENT => points,
+                _ => {
+                    return Err(DomainError::OutOfRange { field: "birthday_points", min: 0, max: MAX_ADJUSTMENT }.into());
+                }
+            },
             created_at: at,
             updated_at: at,
         };

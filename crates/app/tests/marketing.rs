@@ -331,6 +331,13 @@ async fn birthday_gifts_arrive_once_a_year(db: Arc<dyn Database>) {
     let (app, cashier, _, _) = shop(db).await;
     let now = Utc::now();
     assert_eq!(app.birthday_gifts(now).await.unwrap(), 0, "no birthday template, nothing to look at");
+    let tier = quanyu_app::TierDraft {
+        code: "member".into(),
+        name: "会员".into(),
+        birthday_points: Some(88),
+        ..Default::default()
+    };
+    app.create_tier(&Ctx::system(), tier, &no_reply).await.unwrap();
     let gift = CouponTemplateDraft { auto_issue: Some("birthday".into()), ..template("生日礼", yuan_off(20), 0) };
     define(&app, gift).await;
     let today = now.with_timezone(&quanyu_domain::time::TimeZone::SHANGHAI.tz()).date_naive();
@@ -345,7 +352,9 @@ async fn birthday_gifts_arrive_once_a_year(db: Arc<dyn Database>) {
     assert_eq!(app.birthday_gifts(now).await.unwrap(), 1);
     assert_eq!(app.birthday_gifts(now).await.unwrap(), 1, "looked at again");
     assert_eq!(wallet(&app, celebrant).await.len(), 1, "but given once");
+    assert_eq!(balance(&app, celebrant).await, 88);
     assert!(wallet(&app, other).await.is_empty());
     app.birthday_gifts(now + Duration::days(365)).await.unwrap();
     assert_eq!(wallet(&app, celebrant).await.len(), 2, "again next year");
+    assert_eq!(balance(&app, celebrant).await, 176, "the tier's birthday points, once a year");
 }

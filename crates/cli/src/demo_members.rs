@@ -88,6 +88,12 @@ pub async fn seed(app: &App, seed: u64, count: usize, shelf: &[Sku]) -> anyhow::
             free_delivery,
             paid_price: paid.map(|(price, _)| price),
             paid_days: paid.map(|(_, days)| days),
+            // Birthday points, a right of the higher tiers.
+            birthday_points: Some(match code {
+                "silver" => 200,
+                "gold" | "plus" => 500,
+                _ => 0,
+            }),
         };
         app.create_tier(&system, draft, &no_reply).await?;
     }

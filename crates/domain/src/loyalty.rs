@@ -32,6 +32,8 @@ pub struct Tier {
     pub free_delivery: bool,
     /// Sold as a paid membership (付费会员): the price of a term and its length.
     pub paid: Option<PaidTerms>,
+    /// Points given on the member's birthday (生日礼), once a year.
+    pub birthday_points: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -252,6 +254,7 @@ mod tests {
             points_multiplier_bp: bp,
             free_delivery: false,
             paid: None,
+            birthday_points: 0,
             created_at: at,
             updated_at: at,
         };

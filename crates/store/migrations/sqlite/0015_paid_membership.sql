@@ -3,6 +3,8 @@
 
 ALTER TABLE member_tiers ADD COLUMN paid_price BIGINT;
 ALTER TABLE member_tiers ADD COLUMN paid_days BIGINT;
+-- The tier's birthday right: points given on the member's birthday.
+ALTER TABLE member_tiers ADD COLUMN birthday_points BIGINT NOT NULL DEFAULT 0;
 
 CREATE TABLE paid_memberships (
     id           UUID BLOB PRIMARY KEY,

@@ -363,7 +363,8 @@ impl CustomerRepo for SqlTx {
     async fn insert_tier(&mut self, t: &Tier) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO member_tiers (id, code, name, spend_threshold, points_multiplier_bp, free_delivery, \
-             created_at, updated_at, paid_price, paid_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             created_at, updated_at, paid_price, paid_days, birthday_points) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(t.id.as_uuid())
         .bind(&t.code)
@@ -375,6 +376,7 @@ impl CustomerRepo for SqlTx {
         .bind(t.updated_at)
         .bind(t.paid.map(|p| p.price.fen()))
         .bind(t.paid.map(|p| p.days))
+        .bind(t.birthday_points)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -444,6 +446,7 @@ impl CustomerRepo for SqlTx {
                     points_multiplier_bp: u32::try_from(bp)
                         .map_err(|e| StoreError::Corrupt(format!("multiplier: {e}")))?,
                     free_delivery: row.try_get("free_delivery")?,
+                    birthday_points: row.try_get("birthday_points")?,
                     paid: match (
                         row.try_get::<Option<i64>, _>("paid_price")?,
                         row.try_get::<Option<i64>, _>("paid_days")?,

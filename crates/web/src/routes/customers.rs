@@ -354,6 +354,8 @@ pub struct TierOut {
     /// A paid tier (付费会员): the price of a term (分) and its days.
     paid_price: Option<i64>,
     paid_days: Option<i64>,
+    /// Points given on the member's birthday.
+    birthday_points: i64,
 }
 
 impl From<&Tier> for TierOut {
@@ -367,6 +369,7 @@ impl From<&Tier> for TierOut {
             free_delivery: t.free_delivery,
             paid_price: t.paid.map(|p| p.price.fen()),
             paid_days: t.paid.map(|p| p.days),
+            birthday_points: t.birthday_points,
         }
     }
 }
@@ -385,6 +388,8 @@ pub struct TierIn {
     /// Sell the tier as a paid membership: a term's price (分) and days, both or neither.
     paid_price: Option<i64>,
     paid_days: Option<i64>,
+    /// Points given on the member's birthday (生日礼).
+    birthday_points: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -410,6 +415,7 @@ pub async fn create_tier(
         free_delivery: input.free_delivery,
         paid_price: input.paid_price,
         paid_days: input.paid_days,
+        birthday_points: input.birthday_points,
     };
     let reply = json_reply(|t: &Tier| TierOut::from(t));
     Ok(created(state.app.create_tier(&ctx, draft, &reply).await?, &reply))
