@@ -122,7 +122,9 @@ impl App {
             birthday_points: match draft.birthday_points.unwrap_or(0) {
                 points @ 0..=MAX_ADJUSTMENT => points,
                 _ => {
-                    return Err(DomainError::OutOfRange { field: "birthday_points", min: 0, max: MAX_ADJUSTMENT }.into());
+                    return Err(
+                        DomainError::OutOfRange { field: "birthday_points", min: 0, max: MAX_ADJUSTMENT }.into()
+                    );
                 }
             },
             created_at: at,

@@ -55,35 +55,11 @@ fn event(row: &Row) -> StoreResult<StoredEvent> {
 #[async_trait]
 impl EventRepo for SqlTx {
     async fn insert_event_source(&mut self, s: &EventSource) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO event_sources (id, name, key_hash, created_by, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(s.id)
-        .bind(&s.name)
-        .bind(&s.key_hash)
-        .bind(s.created_by.map(|c| c.as_uuid()))
-        .bind(s.created_at)
-        .bind(s.revoked_at)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        insert_source(self, s, "").await
     }
 
     async fn ensure_event_source(&mut self, s: &EventSource) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO event_sources (id, name, key_hash, created_by, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key_hash) DO NOTHING",
-        )
-        .bind(s.id)
-        .bind(&s.name)
-        .bind(&s.key_hash)
-        .bind(s.created_by.map(|c| c.as_uuid()))
-        .bind(s.created_at)
-        .bind(s.revoked_at)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        insert_source(self, s, "ON CONFLICT (key_hash) DO NOTHING").await
     }
 
     async fn relay_cursor(&mut self, name: &str) -> StoreResult<i64> {
@@ -245,4 +221,22 @@ impl EventRepo for SqlTx {
         .await?;
         rows.iter().map(event).collect()
     }
+}
+
+/// Inserts a source; `on_conflict` is empty or an `ON CONFLICT` clause (a constant).
+async fn insert_source(tx: &mut SqlTx, s: &EventSource, on_conflict: &'static str) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO event_sources (id, name, key_hash, created_by, created_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) {on_conflict}"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(s.id)
+        .bind(&s.name)
+        .bind(&s.key_hash)
+        .bind(s.created_by.map(|c| c.as_uuid()))
+        .bind(s.created_at)
+        .bind(s.revoked_at)
+        .execute(&mut *tx.tx)
+        .await?;
+    Ok(())
 }

@@ -30,7 +30,7 @@ fn scores(row: &Row) -> StoreResult<CustomerScores> {
 /// The paid-order aggregates of the customers listed, since `since`.
 const AGGREGATES: &str = "SELECT customer_id, CAST(COUNT(*) AS BIGINT) AS orders, \
      CAST(COALESCE(SUM(paid - refunded), 0) AS BIGINT) AS spend, MAX(created_at) AS last_order_at \
-     FROM orders WHERE paid > 0 AND created_at >= $1 AND customer_id IN";
+     FROM orders WHERE paid > 0 AND status <> 'cancelled' AND created_at >= $1 AND customer_id IN";
 
 #[async_trait]
 impl ScoresRepo for SqlTx {
