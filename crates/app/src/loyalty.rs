@@ -206,19 +206,23 @@ impl App {
         read_tx!(self, |tx| Ok(tx.list_tiers().await?))
     }
 
-    /// The periodic review: every member gets the tier their last twelve months of spend holds,
-    /// up or down. Returns how many changed.
+    /// The periodic review: every member gets the tier their last twelve months of spend (or a
+    /// running paid term) holds, up or down, a page of members per transaction. Returns how many
+    /// changed.
     pub async fn review_tiers(&self, at: Timestamp) -> AppResult<usize> {
         let ctx = Ctx::system();
         let mut changed = 0;
         let mut cursor: Option<String> = None;
         loop {
             let page = self.list_customers(&ctx, Default::default(), cursor.as_deref(), Some(500)).await?;
-            for customer in &page.items {
-                let id = customer.id;
-                let assessed = write_tx!(self, |tx| assess_tier(tx, &ctx, id, at, true).await)?;
-                changed += usize::from(assessed.changed);
-            }
+            // A page per transaction: 40 commits for 20,000 members, not 20,000.
+            changed += write_tx!(self, |tx| {
+                let mut changed = 0;
+                for customer in &page.items {
+                    changed += usize::from(assess_tier(tx, &ctx, customer.id, at, true).await?.changed);
+                }
+                Ok(changed)
+            })?;
             match page.next_cursor {
                 Some(next) => cursor = Some(next.0),
                 None => return Ok(changed),
