@@ -105,7 +105,7 @@ impl App {
     }
 
     /// The bitmap of members an expression selects within the caller's scope.
-    async fn select(&self, ctx: &Ctx, expression: &str) -> AppResult<RoaringBitmap> {
+    pub(crate) async fn select(&self, ctx: &Ctx, expression: &str) -> AppResult<RoaringBitmap> {
         if expression.len() > MAX_EXPRESSION {
             let max = MAX_EXPRESSION as i64;
             return Err(quanyu_domain::DomainError::OutOfRange { field: "expression", min: 1, max }.into());

@@ -289,7 +289,7 @@ impl App {
     }
 }
 
-async fn template(tx: &mut dyn Tx, id: CouponTemplateId) -> AppResult<CouponTemplate> {
+pub(crate) async fn template(tx: &mut dyn Tx, id: CouponTemplateId) -> AppResult<CouponTemplate> {
     tx.get_coupon_template(id).await?.ok_or(AppError::NotFound { entity: "coupon_template" })
 }
 
@@ -372,6 +372,33 @@ async fn auto_issue_for(
     Ok(())
 }
 
+/// What became of one keyed issue.
+pub(crate) enum Issued {
+    New,
+    /// Issued under this key before.
+    Already,
+    Refused(IssueRefusal),
+}
+
+/// Issues one coupon of `template` to `customer_id` under `key`, once.
+pub(crate) async fn issue_keyed(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    template: &CouponTemplate,
+    customer_id: CustomerId,
+    source: IssueSource,
+    key: String,
+) -> AppResult<Issued> {
+    if tx.coupon_entry_exists(&key).await? {
+        return Ok(Issued::Already);
+    }
+    match issue_in(tx, ctx, template, customer_id, source, key).await {
+        Ok(_) => Ok(Issued::New),
+        Err(AppError::CouponIssue(refusal)) => Ok(Issued::Refused(refusal)),
+        Err(err) => Err(err),
+    }
+}
+
 /// Gives `customer_id` a coupon of `template_id` as a reward under `key`, once: a template that
 /// no longer issues (paused, budget spent) gives nothing, and the event goes on.
 pub(crate) async fn reward(
@@ -382,18 +409,11 @@ pub(crate) async fn reward(
     source: IssueSource,
     key: String,
 ) -> AppResult<()> {
-    if tx.coupon_entry_exists(&key).await? {
-        return Ok(());
-    }
     let template = template(tx, template_id).await?;
-    match issue_in(tx, ctx, &template, customer_id, source, key).await {
-        Ok(_) => Ok(()),
-        Err(AppError::CouponIssue(refusal)) => {
-            tracing::info!(template = %template_id, customer = %customer_id, refusal = refusal.code(), "no reward coupon");
-            Ok(())
-        }
-        Err(err) => Err(err),
+    if let Issued::Refused(refusal) = issue_keyed(tx, ctx, &template, customer_id, source, key).await? {
+        tracing::info!(template = %template_id, customer = %customer_id, refusal = refusal.code(), "no reward coupon");
     }
+    Ok(())
 }
 
 /// The coupons a checkout chose, for the price engine: each must be in `customer_id`'s wallet

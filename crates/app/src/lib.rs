@@ -76,7 +76,7 @@ pub use quotes::{DELIVERY_FEE, FREE_DELIVERY_FROM, POINTS_MAX_SHARE_BP, POINTS_P
 pub use referral::{CommissionRulesDraft, CommissionStatement, GuidePerformance, InviteTaskDraft};
 pub use staff::*;
 pub use stored_value::{StoredValueStatement, TopUpDraft};
-pub use tags::{MAX_TAG_IMPORT, TagImport};
+pub use tags::{AudienceIssue, MAX_TAG_IMPORT, TagImport};
 pub use write::{Reply, StoredReply, Written};
 
 /// Tunables of the use cases.

@@ -15,14 +15,16 @@ use std::collections::HashMap;
 use quanyu_domain::{
     DomainError,
     authz::Permission,
+    customer::Customer,
     customer::{Identity, ORDER_PAID_EVENT, TagRule},
-    ids::{CategoryId, CustomerId},
+    ids::{CategoryId, CouponTemplateId, CustomerId, StaffId},
+    marketing::{IssueRefusal, IssueSource},
     order::Order,
     text,
 };
-use quanyu_store::{SavedAudience, Tag, Tx};
+use quanyu_store::{GuideTask, SavedAudience, Tag, Tx};
 
-use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
+use crate::{App, AppError, AppResult, Ctx, change::Change, coupons::Issued, write::now};
 
 /// The most identifiers one import may tag.
 pub const MAX_TAG_IMPORT: usize = 100_000;
@@ -295,6 +297,157 @@ impl App {
                 removed += gone;
             }
             Ok(removed)
+        })
+    }
+}
+
+/// What handing a coupon to an audience did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AudienceIssue {
+    /// Members given a coupon now.
+    pub issued: u64,
+    /// Members given one by an earlier hand-off of the same audience and template.
+    pub already: u64,
+    /// Members the template refused (their limit reached), and those left when its budget ran out.
+    pub refused: u64,
+}
+
+/// Members per transaction of a hand-off.
+const HAND_OFF_BATCH: usize = 200;
+
+impl App {
+    /// The members of a saved audience now, as customers (HQ marketing; at most
+    /// [`crate::MAX_EXPORT`]).
+    async fn audience_customers(
+        &self,
+        ctx: &Ctx,
+        audience_id: uuid::Uuid,
+    ) -> AppResult<(SavedAudience, Vec<Customer>)> {
+        ctx.require(Permission::ManageMarketing)?;
+        let audience = read_tx!(self, |tx| Ok(tx.get_audience(audience_id).await?))?
+            .ok_or(AppError::NotFound { entity: "audience" })?;
+        let members = self.select(ctx, &audience.expression).await?;
+        if members.len() > crate::MAX_EXPORT {
+            return Err(AppError::TooManyMembers { count: members.len(), max: crate::MAX_EXPORT });
+        }
+        let ordinals: Vec<i64> = members.iter().map(i64::from).collect();
+        let mut customers = Vec::with_capacity(ordinals.len());
+        for chunk in ordinals.chunks(1_000) {
+            let rows = read_tx!(self, |tx| Ok(tx.customers_by_ordinals(chunk).await?))?;
+            customers.extend(rows.into_iter().map(|(customer, _)| customer));
+        }
+        Ok((audience, customers))
+    }
+
+    /// Gives every member of a saved audience a coupon of the template (HQ marketing), once per
+    /// audience, template and member however often it is run; stops when the template's budget
+    /// is spent.
+    pub async fn issue_to_audience(
+        &self,
+        ctx: &Ctx,
+        audience_id: uuid::Uuid,
+        template_id: CouponTemplateId,
+    ) -> AppResult<AudienceIssue> {
+        let (audience, customers) = self.audience_customers(ctx, audience_id).await?;
+        let template = read_tx!(self, |tx| crate::coupons::template(tx, template_id).await)?;
+        let mut outcome = AudienceIssue::default();
+        for chunk in customers.chunks(HAND_OFF_BATCH) {
+            let budget_spent = write_tx!(self, |tx| {
+                for customer in chunk {
+                    let key = format!("audience:{}:{}:{}", audience.id, template.id, customer.id);
+                    match crate::coupons::issue_keyed(tx, ctx, &template, customer.id, IssueSource::Audience, key)
+                        .await?
+                    {
+                        Issued::New => outcome.issued += 1,
+                        Issued::Already => outcome.already += 1,
+                        Issued::Refused(IssueRefusal::LimitReached) => outcome.refused += 1,
+                        Issued::Refused(_) => return Ok(true),
+                    }
+                }
+                Ok(false)
+            })?;
+            if budget_spent {
+                let handled = outcome.issued + outcome.already + outcome.refused;
+                outcome.refused += customers.len() as u64 - handled.min(customers.len() as u64);
+                break;
+            }
+        }
+        write_tx!(self, |tx| {
+            Change::new("audience.coupons_issued", "audience", audience.id)
+                .set("template", &template.id)
+                .set("issued", &outcome.issued)
+                .record(tx, Some(ctx))
+                .await
+        })?;
+        Ok(outcome)
+    }
+
+    /// Hands the members of a saved audience to their guides as follow-up tasks (HQ marketing);
+    /// members without a guide are left out. Returns how many tasks were new.
+    pub async fn assign_to_guides(&self, ctx: &Ctx, audience_id: uuid::Uuid, title: &str) -> AppResult<u64> {
+        let title = text::required("title", title, 100)?;
+        let (audience, customers) = self.audience_customers(ctx, audience_id).await?;
+        let at = now();
+        let tasks: Vec<GuideTask> = customers
+            .iter()
+            .filter_map(|customer| {
+                Some(GuideTask {
+                    id: uuid::Uuid::now_v7(),
+                    guide_id: customer.guide_id?,
+                    customer_id: customer.id,
+                    audience_id: audience.id,
+                    title: title.clone(),
+                    status: "open".to_owned(),
+                    note: None,
+                    created_at: at,
+                    done_at: None,
+                })
+            })
+            .collect();
+        write_tx!(self, |tx| {
+            let created = tx.insert_guide_tasks(&tasks).await?;
+            Change::new("audience.handed_to_guides", "audience", audience.id)
+                .set("tasks", &created)
+                .record(tx, Some(ctx))
+                .await?;
+            Ok(created)
+        })
+    }
+
+    /// A guide's follow-up tasks (`open` or `done`), newest first: their own, or any for staff
+    /// who read staff.
+    pub async fn guide_tasks(
+        &self,
+        ctx: &Ctx,
+        guide_id: StaffId,
+        status: &str,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> AppResult<crate::Listing<GuideTask>> {
+        if guide_id != ctx.actor.staff_id {
+            ctx.require(Permission::ReadStaff)?;
+            self.get_staff(ctx, guide_id).await?;
+        }
+        if !matches!(status, "open" | "done") {
+            return Err(DomainError::UnknownValue { field: "status", value: status.to_owned() }.into());
+        }
+        let page = crate::listing::Cursor::page(cursor, limit)?;
+        let rows = read_tx!(self, |tx| Ok(tx.guide_tasks(guide_id, status, page).await?))?;
+        Ok(crate::Listing::from_rows(rows, page, |t| t.id))
+    }
+
+    /// A guide marks their follow-up done, with a note of how it went.
+    pub async fn finish_guide_task(&self, ctx: &Ctx, id: uuid::Uuid, note: Option<&str>) -> AppResult<GuideTask> {
+        let note = text::optional("note", note, 500)?;
+        write_tx!(self, |tx| {
+            let task = tx.get_guide_task(id).await?.ok_or(AppError::NotFound { entity: "guide_task" })?;
+            if task.guide_id != ctx.actor.staff_id {
+                return Err(AppError::Forbidden);
+            }
+            if !tx.finish_guide_task(id, note.as_deref(), now()).await? {
+                return Err(AppError::StatusChanged);
+            }
+            tx.get_guide_task(id).await?.ok_or(AppError::NotFound { entity: "guide_task" })
         })
     }
 }

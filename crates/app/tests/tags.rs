@@ -40,7 +40,7 @@ async fn tags_select_members_and_saved_audiences_stay_current(db: Arc<dyn Databa
     assert_eq!(tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["投诉"]);
     let unknown = app.set_customer_tag(&cashier, members[0], "不存在", true).await.unwrap_err();
     assert!(matches!(unknown, AppError::UnknownReference { field: "tag", .. }));
-    let (_, guide) = staff(&app, "guide", "guide", Some(store), None).await;
+    let (guide_id, guide) = staff(&app, "guide", "guide", Some(store), None).await;
     app.set_customer_tag(&guide, members[1], "投诉", true).await.unwrap();
     app.set_customer_tag(&guide, members[1], "投诉", false).await.unwrap();
 
@@ -65,6 +65,28 @@ async fn tags_select_members_and_saved_audiences_stay_current(db: Arc<dyn Databa
     let listed = app.saved_audiences(&system).await.unwrap();
     assert_eq!((listed.len(), listed[0].1), (1, 2));
     assert_eq!(app.saved_audience(&system, saved.id).await.unwrap().0.expression, "#双11中奖 and not #投诉");
+
+    // Hand-offs: a coupon to every member of the audience, once however often it runs; the
+    // members with a guide to that guide as follow-ups.
+    let template = quanyu_app::CouponTemplateDraft::new(
+        "中奖加赠券",
+        quanyu_domain::pricing::CouponKind::AmountOff { amount: quanyu_domain::Money::from_fen(1_000) },
+        0,
+    );
+    let template = fresh(app.create_coupon_template(&system, template, &no_reply).await.unwrap()).id;
+    let handed = app.issue_to_audience(&system, saved.id, template).await.unwrap();
+    assert_eq!((handed.issued, handed.already, handed.refused), (2, 0, 0));
+    let again = app.issue_to_audience(&system, saved.id, template).await.unwrap();
+    assert_eq!((again.issued, again.already), (0, 2), "no member twice");
+    app.assign_guide(&system, members[1], Some(guide_id)).await.unwrap();
+    assert_eq!(app.assign_to_guides(&system, saved.id, "邀请参加品鉴会").await.unwrap(), 1, "member 2 has no guide");
+    assert_eq!(app.assign_to_guides(&system, saved.id, "邀请参加品鉴会").await.unwrap(), 0);
+    let open = app.guide_tasks(&guide, guide_id, "open", None, None).await.unwrap().items;
+    assert_eq!((open.len(), open[0].customer_id), (1, members[1]));
+    assert!(matches!(app.finish_guide_task(&cashier, open[0].id, None).await, Err(AppError::Forbidden)));
+    let done = app.finish_guide_task(&guide, open[0].id, Some("已电话邀请")).await.unwrap();
+    assert_eq!(done.status, "done");
+    assert!(matches!(app.finish_guide_task(&guide, open[0].id, None).await, Err(AppError::StatusChanged)));
 
     // Lookalike: the seed (members 1 and 2, the winners) is what member 0 resembles most, since
     // 0 shares the complaint tag with nobody in the seed but member 3 has nothing at all.

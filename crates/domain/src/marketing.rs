@@ -65,6 +65,8 @@ named_enum! {
         Task = "task",
         /// A rule gave it: the birthday gift.
         Birthday = "birthday",
+        /// Handed to a saved audience by HQ marketing.
+        Audience = "audience",
     }
 }
 

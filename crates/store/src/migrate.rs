@@ -43,6 +43,7 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "paid_membership",
         sql: include_str!("../migrations/sqlite/0015_paid_membership.sql"),
     },
+    Migration { version: 16, name: "guide_tasks", sql: include_str!("../migrations/sqlite/0016_guide_tasks.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -69,6 +70,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "paid_membership",
         sql: include_str!("../migrations/postgres/0015_paid_membership.sql"),
     },
+    Migration { version: 16, name: "guide_tasks", sql: include_str!("../migrations/postgres/0016_guide_tasks.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

@@ -581,3 +581,19 @@ pub struct PaidMembership {
     pub idempotency_key: String,
     pub created_at: Timestamp,
 }
+
+/// A follow-up task of a guide (跟进任务): a customer to contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuideTask {
+    pub id: uuid::Uuid,
+    pub guide_id: StaffId,
+    pub customer_id: quanyu_domain::ids::CustomerId,
+    /// The saved audience it came from.
+    pub audience_id: uuid::Uuid,
+    pub title: String,
+    /// `open` or `done`.
+    pub status: String,
+    pub note: Option<String>,
+    pub created_at: Timestamp,
+    pub done_at: Option<Timestamp>,
+}

@@ -12,7 +12,7 @@ use quanyu_domain::{
 use crate::{
     Attribution, AudienceRow, AuditEntry, AuditFilter, CommissionEntry, CommissionMismatch, CouponEntry,
     CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, DocumentFilter, DocumentStep, EventSource,
-    FlashReservation, FlashSale, GuideSale, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter,
+    FlashReservation, FlashSale, GuideSale, GuideTask, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter,
     OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PointsEntry, ProductFilter,
     SavedAudience, ScoreInput, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult,
     StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
@@ -763,4 +763,13 @@ pub trait TagRepo {
     async fn insert_audience(&mut self, audience: &SavedAudience) -> StoreResult<()>;
     async fn get_audience(&mut self, id: uuid::Uuid) -> StoreResult<Option<SavedAudience>>;
     async fn list_audiences(&mut self) -> StoreResult<Vec<SavedAudience>>;
+
+    /// Inserts tasks, skipping any a guide already has for that customer and audience; returns
+    /// how many were new.
+    async fn insert_guide_tasks(&mut self, tasks: &[GuideTask]) -> StoreResult<u64>;
+    /// A guide's tasks of a status, newest first; the page cursor is a task id.
+    async fn guide_tasks(&mut self, guide_id: StaffId, status: &str, page: Page) -> StoreResult<Vec<GuideTask>>;
+    async fn get_guide_task(&mut self, id: uuid::Uuid) -> StoreResult<Option<GuideTask>>;
+    /// Marks an open task done; `false` when it was done already.
+    async fn finish_guide_task(&mut self, id: uuid::Uuid, note: Option<&str>, at: Timestamp) -> StoreResult<bool>;
 }

@@ -70,6 +70,7 @@ same response and has no second effect."
         profile::profile, profile::get_scoring_rules, profile::put_scoring_rules,
         tags::create_tag, tags::list_tags, tags::customer_tags, tags::tag_customer, tags::untag_customer,
         tags::import_tag, tags::save_audience, tags::list_audiences, tags::get_audience,
+        tags::audience_coupons, tags::audience_guide_tasks, tags::guide_tasks, tags::finish_task,
         audit::list_audit,
     ),
     tags(

@@ -198,6 +198,10 @@ impl CustomerRepo for SqlTx {
              SELECT tag_id, $2, day, count FROM tag_rule_counts WHERE customer_id = $1 \
              ON CONFLICT (tag_id, customer_id, day) DO UPDATE SET count = tag_rule_counts.count + excluded.count",
             "DELETE FROM tag_rule_counts WHERE customer_id = $1",
+            "INSERT INTO guide_tasks (id, guide_id, customer_id, audience_id, title, status, note, created_at, done_at) \
+             SELECT id, guide_id, $2, audience_id, title, status, note, created_at, done_at FROM guide_tasks \
+             WHERE customer_id = $1 ON CONFLICT (guide_id, customer_id, audience_id) DO NOTHING",
+            "DELETE FROM guide_tasks WHERE customer_id = $1",
             // The survivor keeps their own birthday, or takes the absorbed profile's.
             "INSERT INTO customer_birthdays (customer_id, month, day, year) \
              SELECT $2, month, day, year FROM customer_birthdays WHERE customer_id = $1 \

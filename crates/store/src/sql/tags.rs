@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, Row as _, types::Json};
 use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
-use crate::{SavedAudience, StoreResult, Tag, TagRepo};
+use crate::{GuideTask, Page, SavedAudience, StoreResult, Tag, TagRepo};
 
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -23,6 +23,20 @@ fn tag(row: &Row) -> StoreResult<Tag> {
         description: row.try_get("description")?,
         rule: rule.map(|Json(rule)| rule),
         created_at: row.try_get("created_at")?,
+    })
+}
+
+fn task(row: &Row) -> StoreResult<GuideTask> {
+    Ok(GuideTask {
+        id: row.try_get("id")?,
+        guide_id: StaffId::from_uuid(row.try_get("guide_id")?),
+        customer_id: CustomerId::from_uuid(row.try_get("customer_id")?),
+        audience_id: row.try_get("audience_id")?,
+        title: row.try_get("title")?,
+        status: row.try_get("status")?,
+        note: row.try_get("note")?,
+        created_at: row.try_get("created_at")?,
+        done_at: row.try_get("done_at")?,
     })
 }
 
@@ -205,5 +219,64 @@ impl TagRepo for SqlTx {
     async fn list_audiences(&mut self) -> StoreResult<Vec<SavedAudience>> {
         let rows = sqlx::query("SELECT * FROM audiences ORDER BY name").fetch_all(&mut *self.tx).await?;
         rows.iter().map(audience).collect()
+    }
+
+    async fn insert_guide_tasks(&mut self, tasks: &[GuideTask]) -> StoreResult<u64> {
+        let mut added = 0;
+        for chunk in tasks.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(9))).collect();
+            let sql = format!(
+                "INSERT INTO guide_tasks (id, guide_id, customer_id, audience_id, title, status, note, created_at, \
+                 done_at) VALUES {} ON CONFLICT (guide_id, customer_id, audience_id) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for t in chunk {
+                query = query
+                    .bind(t.id)
+                    .bind(t.guide_id.as_uuid())
+                    .bind(t.customer_id.as_uuid())
+                    .bind(t.audience_id)
+                    .bind(&t.title)
+                    .bind(&t.status)
+                    .bind(&t.note)
+                    .bind(t.created_at)
+                    .bind(t.done_at);
+            }
+            added += query.execute(&mut *self.tx).await?.rows_affected();
+        }
+        Ok(added)
+    }
+
+    async fn guide_tasks(&mut self, guide_id: StaffId, status: &str, page: Page) -> StoreResult<Vec<GuideTask>> {
+        let rows = sqlx::query(
+            "SELECT * FROM guide_tasks WHERE guide_id = $1 AND status = $2 AND ($3 IS NULL OR id < $3) \
+             ORDER BY id DESC LIMIT $4",
+        )
+        .bind(guide_id.as_uuid())
+        .bind(status)
+        .bind(page.after)
+        .bind(page.sql_limit())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(task).collect()
+    }
+
+    async fn get_guide_task(&mut self, id: Uuid) -> StoreResult<Option<GuideTask>> {
+        let row = sqlx::query("SELECT * FROM guide_tasks WHERE id = $1").bind(id).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(task).transpose()
+    }
+
+    async fn finish_guide_task(&mut self, id: Uuid, note: Option<&str>, at: Timestamp) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE guide_tasks SET status = 'done', note = $2, done_at = $3 WHERE id = $1 AND status = 'open'",
+        )
+        .bind(id)
+        .bind(note)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

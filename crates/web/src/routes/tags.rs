@@ -257,3 +257,131 @@ pub async fn get_audience(
 ) -> Result<Response, ApiError> {
     Ok(ok(SavedAudienceOut::from(&state.app.saved_audience(&ctx, id).await?)))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceCouponsIn {
+    template_id: Uuid,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AudienceCouponsOut {
+    issued: u64,
+    /// Given by an earlier hand-off of the same audience and template.
+    already: u64,
+    /// Refused by the template's per-member limit, or left when its budget ran out.
+    refused: u64,
+}
+
+/// Gives every member of a saved audience a coupon (HQ marketing); running it again gives none
+/// twice.
+#[utoipa::path(post, path = "/api/v1/audiences/{id}/coupons", tag = "customers", request_body = AudienceCouponsIn,
+    responses((status = 200, body = AudienceCouponsOut)))]
+pub async fn audience_coupons(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<AudienceCouponsIn>,
+) -> Result<Response, ApiError> {
+    let template = quanyu_domain::ids::CouponTemplateId::from_uuid(input.template_id);
+    let outcome = state.app.issue_to_audience(&ctx, id, template).await?;
+    Ok(ok(AudienceCouponsOut { issued: outcome.issued, already: outcome.already, refused: outcome.refused }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceTasksIn {
+    /// What the guide should do: 邀请参加周末品鉴会.
+    title: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AudienceTasksOut {
+    /// Follow-up tasks created (members without a guide are left out).
+    created: u64,
+}
+
+/// Hands the members of a saved audience to their guides as follow-up tasks (HQ marketing).
+#[utoipa::path(post, path = "/api/v1/audiences/{id}/guide-tasks", tag = "customers", request_body = AudienceTasksIn,
+    responses((status = 200, body = AudienceTasksOut)))]
+pub async fn audience_guide_tasks(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<AudienceTasksIn>,
+) -> Result<Response, ApiError> {
+    Ok(ok(AudienceTasksOut { created: state.app.assign_to_guides(&ctx, id, &input.title).await? }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuideTaskOut {
+    id: Uuid,
+    customer_id: Uuid,
+    audience_id: Uuid,
+    title: String,
+    /// open or done.
+    status: String,
+    note: Option<String>,
+    created_at: DateTime<Utc>,
+    done_at: Option<DateTime<Utc>>,
+}
+
+impl From<&quanyu_store::GuideTask> for GuideTaskOut {
+    fn from(t: &quanyu_store::GuideTask) -> Self {
+        GuideTaskOut {
+            id: t.id,
+            customer_id: t.customer_id.as_uuid(),
+            audience_id: t.audience_id,
+            title: t.title.clone(),
+            status: t.status.clone(),
+            note: t.note.clone(),
+            created_at: t.created_at,
+            done_at: t.done_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TasksQuery {
+    /// open (default) or done.
+    status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+/// A guide's follow-up tasks, newest first.
+#[utoipa::path(get, path = "/api/v1/staff/{id}/tasks", tag = "customers", params(TasksQuery),
+    responses((status = 200, body = super::ListOut<GuideTaskOut>)))]
+pub async fn guide_tasks(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<TasksQuery>,
+) -> Result<Response, ApiError> {
+    let status = query.status.as_deref().unwrap_or("open");
+    let listing = state
+        .app
+        .guide_tasks(&ctx, quanyu_domain::ids::StaffId::from_uuid(id), status, query.cursor.as_deref(), query.limit)
+        .await?;
+    Ok(ok(super::ListOut::from_listing(listing, |t| GuideTaskOut::from(&t))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskDoneIn {
+    /// How it went.
+    note: Option<String>,
+}
+
+/// The guide marks a follow-up done.
+#[utoipa::path(post, path = "/api/v1/guide-tasks/{id}/done", tag = "customers", request_body = TaskDoneIn,
+    responses((status = 200, body = GuideTaskOut)))]
+pub async fn finish_task(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<TaskDoneIn>,
+) -> Result<Response, ApiError> {
+    Ok(ok(GuideTaskOut::from(&state.app.finish_guide_task(&ctx, id, input.note.as_deref()).await?)))
+}
