@@ -6,7 +6,8 @@
 //! moves scores too (recency decays, the 365-day window slides), so a nightly pass rebuilds
 //! every customer from their orders, set-based, a page of customers per transaction. A stage
 //! change is recorded as `customer.stage_changed` (audited, and on the customer's timeline via
-//! the outbox), with the time the stage was entered.
+//! the outbox), with the time the stage was entered. The rebuild also recomputes the computed
+//! tags (spending power, category preference) of each page.
 
 use chrono::Duration;
 use quanyu_audience::{Activity, LifecycleRules, RfmBins, Stage, lifecycle};
@@ -179,6 +180,7 @@ impl App {
                     rows.push(after);
                 }
                 tx.put_scores(&rows).await?;
+                crate::tags::compute_tags(tx, &rows, since, at).await?;
                 Ok(inputs.last().map(|last| (last.customer_id, inputs.len())))
             })?;
             match page {
@@ -186,12 +188,15 @@ impl App {
                     scored += count;
                     after = Some(last);
                     if count < PAGE as usize {
-                        return Ok(scored);
+                        break;
                     }
                 }
-                None => return Ok(scored),
+                None => break,
             }
         }
+        // Stages, scores and computed tags moved: this instance's audience index reloads.
+        self.audiences.invalidate();
+        Ok(scored)
     }
 }
 

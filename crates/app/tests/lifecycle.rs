@@ -43,6 +43,16 @@ async fn customers_move_through_the_stages(db: Arc<dyn Database>) {
     let now = Utc::now();
     assert_eq!(app.rebuild_scores(now).await.unwrap(), 3);
     assert_eq!(app.customer_scores(&system, loyal).await.unwrap().orders, 3, "the rebuild agrees with the increments");
+    let tags = |id| {
+        let app = app.clone();
+        async move {
+            let tags = app.customer_tags(&Ctx::system(), id).await.unwrap();
+            tags.into_iter().map(|t| t.name).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(tags(loyal).await, ["偏好:乳品", "消费力:低"], "computed by the rebuild");
+    assert!(tags(browser).await.is_empty(), "nothing bought, nothing computed");
+    assert_eq!(app.audience_count(&system, r#"tag("偏好:乳品")"#).await.unwrap(), 2);
     app.rebuild_scores(now + Duration::days(70)).await.unwrap();
     assert_eq!(
         (stage(loyal).await, stage(once).await, stage(browser).await),

@@ -759,6 +759,19 @@ pub trait TagRepo {
     /// forgets counts older than that; returns how many lost the tag.
     async fn expire_rule_tag(&mut self, tag_id: uuid::Uuid, since_day: i64, min: i64) -> StoreResult<u64>;
 
+    /// What each of these customers spent per category (net of refunds) on orders since `since`.
+    async fn category_spend(
+        &mut self,
+        customers: &[quanyu_domain::ids::CustomerId],
+        since: Timestamp,
+    ) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, quanyu_domain::ids::CategoryId, i64)>>;
+    /// Takes the tags `family` off these customers (a computed family is replaced whole).
+    async fn clear_tags(
+        &mut self,
+        family: &[uuid::Uuid],
+        customers: &[quanyu_domain::ids::CustomerId],
+    ) -> StoreResult<()>;
+
     /// Inserts a saved audience; a taken name fails with `Duplicate(Other)`.
     async fn insert_audience(&mut self, audience: &SavedAudience) -> StoreResult<()>;
     async fn get_audience(&mut self, id: uuid::Uuid) -> StoreResult<Option<SavedAudience>>;

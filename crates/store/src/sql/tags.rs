@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use quanyu_domain::{
     customer::TagRule,
-    ids::{CustomerId, StaffId},
+    ids::{CategoryId, CustomerId, StaffId},
     time::Timestamp,
 };
 use sqlx::{AssertSqlSafe, Row as _, types::Json};
@@ -193,6 +193,61 @@ impl TagRepo for SqlTx {
             .execute(&mut *self.tx)
             .await?;
         Ok(removed)
+    }
+
+    async fn category_spend(
+        &mut self,
+        customers: &[CustomerId],
+        since: Timestamp,
+    ) -> StoreResult<Vec<(CustomerId, CategoryId, i64)>> {
+        let mut found = Vec::new();
+        for chunk in customers.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let since_param = params.one();
+            let sql = format!(
+                "SELECT o.customer_id, p.category_id, CAST(SUM(l.amount - l.refunded_amount) AS BIGINT) AS spend \
+                 FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN skus s ON s.id = l.sku_id \
+                 JOIN products p ON p.id = s.product_id \
+                 WHERE o.paid > 0 AND o.status <> 'cancelled' AND o.created_at >= {since_param} \
+                 AND o.customer_id IN ({}) GROUP BY o.customer_id, p.category_id",
+                params.list(chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(since);
+            for customer in chunk {
+                query = query.bind(customer.as_uuid());
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.push((
+                    CustomerId::from_uuid(row.try_get("customer_id")?),
+                    CategoryId::from_uuid(row.try_get("category_id")?),
+                    row.try_get("spend")?,
+                ));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn clear_tags(&mut self, family: &[Uuid], customers: &[CustomerId]) -> StoreResult<()> {
+        if family.is_empty() {
+            return Ok(());
+        }
+        for chunk in customers.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let sql = format!(
+                "DELETE FROM customer_tags WHERE tag_id IN ({}) AND customer_id IN ({})",
+                params.list(family.len()),
+                params.list(chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for tag in family {
+                query = query.bind(tag);
+            }
+            for customer in chunk {
+                query = query.bind(customer.as_uuid());
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
     async fn insert_audience(&mut self, a: &SavedAudience) -> StoreResult<()> {
