@@ -28,7 +28,8 @@ pub struct ScoringRules {
     pub lifecycle: LifecycleRules,
 }
 
-fn day(at: Timestamp) -> i64 {
+/// Whole days since 1970-01-01 (UTC): the day numbers scores and rule-tag counts use.
+pub(crate) fn day(at: Timestamp) -> i64 {
     at.timestamp().div_euclid(86_400)
 }
 

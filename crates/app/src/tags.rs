@@ -25,7 +25,7 @@ use quanyu_domain::{
 };
 use quanyu_store::{CustomerScores, GuideTask, SavedAudience, Tag, Tx};
 
-use crate::{App, AppError, AppResult, Ctx, change::Change, coupons::Issued, write::now};
+use crate::{App, AppError, AppResult, Ctx, change::Change, coupons::Issued, lifecycle::day, write::now};
 
 /// The most identifiers one import may tag.
 pub const MAX_TAG_IMPORT: usize = 100_000;
@@ -206,10 +206,6 @@ fn tag_name(name: &str) -> AppResult<String> {
         return Err(DomainError::Malformed { field: "name", expected: "a tag name without quotes" }.into());
     }
     Ok(name)
-}
-
-fn day(at: quanyu_domain::time::Timestamp) -> i64 {
-    at.timestamp().div_euclid(86_400)
 }
 
 /// Counts one occurrence of a rule's behaviour for a customer and tags them when the window's
