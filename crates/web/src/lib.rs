@@ -1,5 +1,6 @@
 //! Quanyu's HTTP edge: the `/api/v1` JSON API, authentication, the one error table, OpenAPI,
-//! health and metrics.
+//! health and metrics, and the server-rendered faces (admin console, POS, H5 mall, guide
+//! workbench).
 //!
 //! This crate owns everything that knows HTTP and JSON: request DTOs and their conversion into
 //! the use cases' drafts, response DTOs, the `ApiError` table (stable codes, statuses and
@@ -16,6 +17,7 @@ mod limiter;
 mod metrics;
 pub mod openapi;
 mod routes;
+mod ui;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -174,6 +176,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)
+        .merge(ui::router())
         .route("/v1/track", post(ingest::track))
         .route("/v1/identify", post(ingest::identify))
         .route("/v1/page", post(ingest::page))
