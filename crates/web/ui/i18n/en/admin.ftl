@@ -1,0 +1,12 @@
+admin-nav-dashboard = Dashboard
+admin-nav-orders = Orders
+admin-nav-members = Members
+admin-nav-marketing = Marketing
+admin-nav-referral = Referral
+admin-nav-audiences = Audiences
+admin-nav-stores = Stores
+admin-nav-staff = Staff
+admin-nav-catalog = Catalog
+admin-nav-inventory = Inventory
+admin-nav-documents = Documents
+admin-nav-audit = Audit log

@@ -1,0 +1,12 @@
+admin-nav-dashboard = 概览
+admin-nav-orders = 订单
+admin-nav-members = 会员
+admin-nav-marketing = 营销
+admin-nav-referral = 推广分销
+admin-nav-audiences = 人群
+admin-nav-stores = 门店
+admin-nav-staff = 员工
+admin-nav-catalog = 商品
+admin-nav-inventory = 库存
+admin-nav-documents = 单据
+admin-nav-audit = 审计日志
