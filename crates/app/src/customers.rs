@@ -270,22 +270,26 @@ impl App {
             visible(ctx, tx, &gone).await?;
             let at = now();
             let merged = customer::merge(&kept, &gone, at).map_err(AppError::CustomerMerge)?;
-            let moved = tx.move_identities(gone.id, merged.id).await?;
-            tx.move_customer_history(gone.id, merged.id, at).await?;
+            let identities = i64::try_from(tx.identities_of(gone.id).await?.len()).unwrap_or(i64::MAX);
+            let merge_id = uuid::Uuid::now_v7();
+            // The merge first, then every move recorded under it, so it can be undone.
+            tx.insert_customer_merge(&CustomerMerge {
+                id: merge_id,
+                survivor_id: merged.id,
+                absorbed_id: gone.id,
+                identities,
+                reason: reason.clone(),
+                actor_id: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
+                at,
+                filled: customer::filled_fields(&kept, &merged).into_iter().map(str::to_owned).collect(),
+            })
+            .await?;
+            let moved = tx.move_identities(gone.id, merged.id, merge_id).await?;
+            tx.move_customer_history(gone.id, merged.id, at, merge_id).await?;
             gone.merged_into = Some(merged.id);
             gone.updated_at = at;
             tx.update_customer(&gone).await?;
             tx.update_customer(&merged).await?;
-            tx.insert_customer_merge(&CustomerMerge {
-                id: uuid::Uuid::now_v7(),
-                survivor_id: merged.id,
-                absorbed_id: gone.id,
-                identities: moved,
-                reason: reason.clone(),
-                actor_id: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
-                at,
-            })
-            .await?;
             Change::new("customer.merged", "customer", merged.id)
                 .set("absorbed", &gone.id)
                 .set("identities_moved", &moved)
@@ -293,6 +297,50 @@ impl App {
                 .record(tx, Some(ctx))
                 .await?;
             profile(tx, merged).await
+        })
+    }
+
+    /// Undoes the merge that absorbed `absorbed` (support's tool for a wrong merge): every
+    /// identifier, order, ledger entry, coupon, event, tag and task the merge moved goes back,
+    /// what the survivor gained since stays with it, both balances become the sums of their
+    /// ledgers again, and the absorbed profile stands on its own. Refused while the survivor has
+    /// itself been merged since, or when the survivor has spent points or stored value that came
+    /// with the absorbed profile. Returns `(survivor, restored)`.
+    pub async fn unmerge_customer(
+        &self,
+        ctx: &Ctx,
+        absorbed: CustomerId,
+        reason: Option<&str>,
+    ) -> AppResult<(CustomerProfile, CustomerProfile)> {
+        ctx.require(Permission::MergeCustomers)?;
+        let reason = quanyu_domain::text::optional("reason", reason, 200)?;
+        write_tx!(self, |tx| {
+            let gone = tx.get_customer(absorbed).await?.ok_or(AppError::NotFound { entity: "customer" })?;
+            let merge =
+                tx.merge_in_force(gone.id).await?.ok_or(AppError::CustomerMerge(customer::MergeError::NotMerged))?;
+            let kept = tx.get_customer(merge.survivor_id).await?.ok_or(AppError::NotFound { entity: "customer" })?;
+            visible(ctx, tx, &kept).await?;
+            let at = now();
+            let (kept, restored) =
+                customer::unmerge(&kept, &gone, &merge.filled, at).map_err(AppError::CustomerMerge)?;
+            let balances = tx.undo_customer_history(&merge, at).await?;
+            if balances.survivor_points < 0 {
+                return Err(AppError::CustomerMerge(customer::MergeError::UndoOverdraws { ledger: "points" }));
+            }
+            if balances.survivor_stored_value < 0 {
+                return Err(AppError::CustomerMerge(customer::MergeError::UndoOverdraws { ledger: "stored_value" }));
+            }
+            tx.update_customer(&restored).await?;
+            tx.update_customer(&kept).await?;
+            let actor = Some(ctx.actor.staff_id).filter(|_| !ctx.is_system());
+            tx.mark_merge_undone(merge.id, at, actor, reason.as_deref()).await?;
+            Change::new("customer.unmerged", "customer", kept.id)
+                .set("restored", &restored.id)
+                .set("merge_id", &merge.id)
+                .set("reason", &reason.unwrap_or_default())
+                .record(tx, Some(ctx))
+                .await?;
+            Ok((profile(tx, kept).await?, profile(tx, restored).await?))
         })
     }
 

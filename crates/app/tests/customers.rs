@@ -17,6 +17,8 @@ quanyu_store::backend_tests!(
     identifiers_resolve_to_one_customer,
     racing_first_visits_make_one_customer,
     merges_are_trusted_and_the_absorbed_id_resolves,
+    a_merge_is_undone_exactly_and_can_be_made_again,
+    an_undo_is_refused_when_the_survivor_spent_what_came_with_the_merge,
     guides_are_bound_in_their_store_and_handed_over,
     store_staff_see_their_customers_and_find_any_member,
 );
@@ -158,4 +160,85 @@ async fn store_staff_see_their_customers_and_find_any_member(db: Arc<dyn Databas
     assert!(matches!(listing, Err(AppError::OutOfScope)));
     let own = app.list_customers(&chain.cashier_b, CustomerFilter::default(), None, None).await.unwrap();
     assert!(own.items.is_empty(), "B's list holds B's customers only");
+}
+
+async fn a_merge_is_undone_exactly_and_can_be_made_again(db: Arc<dyn Database>) {
+    let chain = setup(db).await;
+    let (app, manager) = (&chain.app, &chain.manager_a);
+    let hq = Ctx::system();
+    let kept = register(&chain, &chain.cashier_a, &[("phone", "13800138000")]).await.unwrap().customer;
+    let dup = register(&chain, &chain.cashier_a, &[("wechat_unionid", "uNiOn-0002"), ("member_card", "C654321")])
+        .await
+        .unwrap()
+        .customer;
+    app.create_tag(&hq, "老顾客", "manual", None).await.unwrap();
+    app.create_tag(&hq, "母婴", "manual", None).await.unwrap();
+    app.set_customer_tag(manager, kept.id, "老顾客", true).await.unwrap();
+    app.set_customer_tag(manager, dup.id, "老顾客", true).await.unwrap();
+    app.set_customer_tag(manager, dup.id, "母婴", true).await.unwrap();
+    app.adjust_points(&keyed(manager, "p-kept"), kept.id, 100, Some("开卡"), &no_reply).await.unwrap();
+    app.adjust_points(&keyed(manager, "p-dup"), dup.id, 300, Some("开卡"), &no_reply).await.unwrap();
+    let birthday = quanyu_domain::customer::Birthday::new(5, 20, None).unwrap();
+    app.set_birthday(manager, dup.id, Some(birthday)).await.unwrap();
+
+    app.merge_customers(manager, kept.id, dup.id, Some("同一人")).await.unwrap();
+    let points = |id| async move { app.customer_points(manager, id, None, None).await.unwrap().balance };
+    assert_eq!(points(kept.id).await, 400);
+    // The survivor earns more after the merge: that stays with it.
+    app.adjust_points(&keyed(manager, "p-after"), kept.id, 50, Some("消费"), &no_reply).await.unwrap();
+
+    let refused = app.unmerge_customer(&chain.cashier_a, dup.id, None).await.unwrap_err();
+    assert!(matches!(refused, AppError::Forbidden), "{refused:?}");
+    let not_merged = app.unmerge_customer(manager, kept.id, None).await.unwrap_err();
+    assert!(matches!(not_merged, AppError::CustomerMerge(_)), "{not_merged:?}");
+    let (survivor, restored) = app.unmerge_customer(manager, dup.id, Some("合并错了")).await.unwrap();
+    assert_eq!(survivor.customer.id, kept.id);
+    assert_eq!(restored.customer.id, dup.id);
+    assert_eq!(survivor.identities.len(), 1, "the phone stays");
+    assert_eq!(restored.identities.len(), 2, "the WeChat id and the card go back");
+    assert_eq!(app.find_customer(&chain.cashier_a, "member_card", "C654321").await.unwrap().customer.id, dup.id);
+    assert_eq!(app.customer(manager, dup.id).await.unwrap().customer.id, dup.id, "the id resolves to itself again");
+    assert_eq!((points(kept.id).await, points(dup.id).await), (150, 300));
+    let names = |tags: Vec<quanyu_store::Tag>| {
+        let mut names: Vec<String> = tags.into_iter().map(|t| t.name).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(app.customer_tags(manager, kept.id).await.unwrap()), vec!["老顾客"]);
+    assert_eq!(names(app.customer_tags(manager, dup.id).await.unwrap()), vec!["母婴", "老顾客"]);
+    assert_eq!(app.birthday(manager, kept.id).await.unwrap(), None, "the birthday the merge lent goes back");
+    assert_eq!(app.birthday(manager, dup.id).await.unwrap(), Some(birthday));
+    let again = app.unmerge_customer(manager, dup.id, None).await.unwrap_err();
+    assert!(matches!(again, AppError::CustomerMerge(_)), "undone once: {again:?}");
+    let audit = AuditFilter { entity_type: Some("customer".into()), ..AuditFilter::default() };
+    let entries = app.list_audit(&hq, audit, None, None).await.unwrap();
+    assert!(entries.items.iter().any(|e| e.action == "customer.unmerged"), "the undo is audited");
+
+    // Found to be one person after all: merged again, and undone again.
+    let merged = app.merge_customers(manager, kept.id, dup.id, None).await.unwrap();
+    assert_eq!(merged.identities.len(), 3);
+    assert_eq!(points(kept.id).await, 450);
+    app.unmerge_customer(manager, dup.id, None).await.unwrap();
+    assert_eq!((points(kept.id).await, points(dup.id).await), (150, 300));
+}
+
+async fn an_undo_is_refused_when_the_survivor_spent_what_came_with_the_merge(db: Arc<dyn Database>) {
+    let chain = setup(db).await;
+    let (app, manager) = (&chain.app, &chain.manager_a);
+    let kept = register(&chain, &chain.cashier_a, &[("phone", "13700137000")]).await.unwrap().customer;
+    let dup = register(&chain, &chain.cashier_a, &[("member_card", "C777777")]).await.unwrap().customer;
+    app.adjust_points(&keyed(manager, "p-dup"), dup.id, 300, Some("开卡"), &no_reply).await.unwrap();
+    app.merge_customers(manager, kept.id, dup.id, None).await.unwrap();
+    app.adjust_points(&keyed(manager, "p-spend"), kept.id, -250, Some("兑换"), &no_reply).await.unwrap();
+    let refused = app.unmerge_customer(manager, dup.id, None).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            AppError::CustomerMerge(quanyu_domain::customer::MergeError::UndoOverdraws { ledger: "points" })
+        ),
+        "{refused:?}"
+    );
+    // Nothing moved: the merge still stands.
+    assert_eq!(app.customer(manager, dup.id).await.unwrap().customer.id, kept.id);
+    assert_eq!(app.customer_points(manager, kept.id, None, None).await.unwrap().balance, 50);
 }

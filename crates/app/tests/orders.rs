@@ -138,6 +138,20 @@ async fn members_earn_points_that_refunds_take_back_and_time_expires(db: Arc<dyn
     assert_eq!(app.customer_points(&cashier, member.id, None, None).await.unwrap().balance, 15);
     assert_eq!(app.customer_points(&cashier, twin.id, None, None).await.unwrap().balance, 15, "the old id resolves");
     assert_eq!(app.reconcile_points(&system).await.unwrap(), vec![]);
+
+    // Support finds the merge was wrong and undoes it: each profile has its own again.
+    app.unmerge_customer(&system, twin.id, Some("不是同一人")).await.unwrap();
+    let (app, cashier) = (&app, &cashier);
+    let balance = |id| async move { app.customer_points(cashier, id, None, None).await.unwrap().balance };
+    assert_eq!((balance(member.id).await, balance(twin.id).await), (10, 5));
+    // The other way round the orders travel with the absorbed profile, and come back with it.
+    let owner = |id| async move { app.get_order(&Ctx::system(), id).await.unwrap().order.customer_id };
+    app.merge_customers(&system, twin.id, member.id, None).await.unwrap();
+    assert_eq!(owner(order.id).await, Some(twin.id));
+    app.unmerge_customer(&system, member.id, None).await.unwrap();
+    assert_eq!(owner(order.id).await, Some(member.id));
+    assert_eq!((balance(member.id).await, balance(twin.id).await), (10, 5));
+    assert_eq!(app.reconcile_points(&system).await.unwrap(), vec![]);
     let mut tx = db.read().await.unwrap();
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
 }

@@ -110,6 +110,12 @@ pub enum MergeError {
     SameCustomer,
     #[error("the profile was already merged into another")]
     AlreadyMerged,
+    #[error("the profile is not merged into another")]
+    NotMerged,
+    #[error("the surviving profile has since been merged into another; undo that merge first")]
+    SurvivorMergedSince,
+    #[error("undoing the merge would leave the survivor's {ledger} below zero")]
+    UndoOverdraws { ledger: &'static str },
 }
 
 /// Checks a merge of `absorbed` into `survivor` and returns the survivor as it is afterwards:
@@ -129,6 +135,57 @@ pub fn merge(survivor: &Customer, absorbed: &Customer, at: Timestamp) -> Result<
     }
     merged.updated_at = at;
     Ok(merged)
+}
+
+/// The survivor's fields a merge filled from the absorbed profile (see [`merge`]).
+pub fn filled_fields(before: &Customer, after: &Customer) -> Vec<&'static str> {
+    let mut filled = Vec::new();
+    if before.display_name.is_none() && after.display_name.is_some() {
+        filled.push("display_name");
+    }
+    if before.home_store_id.is_none() && after.home_store_id.is_some() {
+        filled.push("home_store_id");
+    }
+    if before.guide_id.is_none() && after.guide_id.is_some() {
+        filled.push("guide_id");
+    }
+    filled
+}
+
+/// Undoes a merge: the absorbed profile stands on its own again, and each survivor field the
+/// merge `filled` is emptied if it still holds the absorbed profile's value (a change made
+/// since is kept). Returns `(survivor, absorbed)` as they are afterwards.
+pub fn unmerge(
+    survivor: &Customer,
+    absorbed: &Customer,
+    filled: &[String],
+    at: Timestamp,
+) -> Result<(Customer, Customer), MergeError> {
+    if absorbed.merged_into != Some(survivor.id) {
+        return Err(MergeError::NotMerged);
+    }
+    if survivor.merged_into.is_some() {
+        return Err(MergeError::SurvivorMergedSince);
+    }
+    let mut kept = survivor.clone();
+    for field in filled {
+        match field.as_str() {
+            "display_name" if kept.display_name == absorbed.display_name => kept.display_name = None,
+            "home_store_id" if kept.home_store_id == absorbed.home_store_id => {
+                kept.home_store_id = None;
+                if kept.guide_id == absorbed.guide_id {
+                    kept.guide_id = None;
+                }
+            }
+            "guide_id" if kept.guide_id == absorbed.guide_id => kept.guide_id = None,
+            _ => {}
+        }
+    }
+    kept.updated_at = at;
+    let mut restored = absorbed.clone();
+    restored.merged_into = None;
+    restored.updated_at = at;
+    Ok((kept, restored))
 }
 
 #[cfg(test)]
@@ -158,6 +215,28 @@ mod tests {
         assert!(Identity::parse("wechat_openid", "short").is_err());
         assert!(Identity::parse("wechat_openid", "o'; DROP TABLE--").is_err());
         assert!(matches!(Identity::parse("email", "a@b.cn"), Err(DomainError::UnknownValue { field: "kind", .. })));
+    }
+
+    #[test]
+    fn an_unmerge_empties_only_what_the_merge_filled_and_nobody_changed_since() {
+        let at = chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap();
+        let (lone, homed) = (customer(1, None), customer(2, Some(7)));
+        let merged = merge(&lone, &homed, at).unwrap();
+        let filled: Vec<String> = filled_fields(&lone, &merged).into_iter().map(str::to_owned).collect();
+        assert_eq!(filled, vec!["home_store_id".to_owned()]);
+        let mut gone = homed.clone();
+        gone.merged_into = Some(merged.id);
+        let (kept, back) = unmerge(&merged, &gone, &filled, at).unwrap();
+        assert_eq!((kept.home_store_id, back.merged_into), (None, None));
+        assert_eq!(back.home_store_id, homed.home_store_id);
+        // A home store chosen after the merge stays.
+        let mut moved = merged.clone();
+        moved.home_store_id = Some(StoreId::from_uuid(uuid::Uuid::from_u128(9)));
+        assert_eq!(unmerge(&moved, &gone, &filled, at).unwrap().0.home_store_id, moved.home_store_id);
+        assert_eq!(unmerge(&merged, &homed, &filled, at).unwrap_err(), MergeError::NotMerged);
+        let mut absorbed_since = merged.clone();
+        absorbed_since.merged_into = Some(CustomerId::new());
+        assert_eq!(unmerge(&absorbed_since, &gone, &filled, at).unwrap_err(), MergeError::SurvivorMergedSince);
     }
 
     #[test]

@@ -329,6 +329,17 @@ pub struct CustomerMerge {
     pub reason: Option<String>,
     pub actor_id: Option<StaffId>,
     pub at: Timestamp,
+    /// The survivor's fields the merge filled from the absorbed profile (`display_name`,
+    /// `home_store_id`, `guide_id`), emptied again by an undo if still as the merge left them.
+    pub filled: Vec<String>,
+}
+
+/// The survivor's balances once a merge is undone: an undo that would leave either below zero
+/// (the survivor spent what came with the absorbed profile) is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergeUndone {
+    pub survivor_points: i64,
+    pub survivor_stored_value: i64,
 }
 
 /// One movement of a customer's stored value (储值).

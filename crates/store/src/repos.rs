@@ -12,8 +12,8 @@ use quanyu_domain::{
 use crate::{
     Attribution, AudienceRow, AuditEntry, AuditFilter, CommissionEntry, CommissionMismatch, CouponEntry,
     CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, DocumentFilter, DocumentStep, EventSource,
-    FlashReservation, FlashSale, GuideSale, GuideTask, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter,
-    OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PointsEntry, ProductFilter,
+    FlashReservation, FlashSale, GuideSale, GuideTask, IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone,
+    OrderFilter, OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PointsEntry, ProductFilter,
     SavedAudience, ScoreInput, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult,
     StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
 };
@@ -290,22 +290,42 @@ pub trait CustomerRepo {
         &mut self,
         customer_id: quanyu_domain::ids::CustomerId,
     ) -> StoreResult<Vec<quanyu_domain::customer::Identity>>;
-    /// Moves every identifier of `from` to `to`; returns how many moved.
+    /// Moves every identifier of `from` to `to`, recorded under merge `merge_id`; returns how
+    /// many moved.
     async fn move_identities(
         &mut self,
         from: quanyu_domain::ids::CustomerId,
         to: quanyu_domain::ids::CustomerId,
+        merge_id: uuid::Uuid,
     ) -> StoreResult<i64>;
     async fn insert_customer_merge(&mut self, merge: &CustomerMerge) -> StoreResult<()>;
+    /// The merge in force that absorbed `absorbed`, if any.
+    async fn merge_in_force(&mut self, absorbed: quanyu_domain::ids::CustomerId) -> StoreResult<Option<CustomerMerge>>;
+    /// Moves back every row `merge` moved (what the survivor gained since stays with it), takes
+    /// back what it added to the survivor's counters, tags and birthday, and sets both
+    /// profiles' balances to the sums of their ledgers. When the survivor's ledgers would sum
+    /// below zero it stops before the balances and returns the sums: the caller must refuse and
+    /// roll back.
+    async fn undo_customer_history(&mut self, merge: &CustomerMerge, at: Timestamp) -> StoreResult<MergeUndone>;
+    /// Marks a merge undone; false if it already was.
+    async fn mark_merge_undone(
+        &mut self,
+        id: uuid::Uuid,
+        at: Timestamp,
+        actor: Option<StaffId>,
+        reason: Option<&str>,
+    ) -> StoreResult<bool>;
     /// Gives every customer of guide `from` to guide `to`; returns how many moved.
     async fn reassign_guide(&mut self, from: StaffId, to: StaffId, at: Timestamp) -> StoreResult<i64>;
-    /// Moves the absorbed profile's orders, points, coupons, stored value and events to the survivor,
-    /// whose balances become the sums of the ledgers it now holds.
+    /// Moves the absorbed profile's orders, points, coupons, stored value, events, tags and
+    /// tasks to the survivor, whose balances become the sums of the ledgers it now holds; every
+    /// row moved is recorded under merge `merge_id` so the merge can be undone.
     async fn move_customer_history(
         &mut self,
         from: quanyu_domain::ids::CustomerId,
         to: quanyu_domain::ids::CustomerId,
         at: Timestamp,
+        merge_id: uuid::Uuid,
     ) -> StoreResult<()>;
 
     /// Applies a points entry with one guarded update (the balance never goes below zero) and

@@ -424,6 +424,26 @@ impl From<AppError> for ApiError {
                         "该顾客档案已被合并到另一位顾客",
                         "This profile was already merged into another",
                     ),
+                    quanyu_domain::customer::MergeError::NotMerged => {
+                        ("not_merged", "该顾客档案没有被合并", "This profile is not merged into another")
+                    }
+                    quanyu_domain::customer::MergeError::SurvivorMergedSince => (
+                        "survivor_merged_since",
+                        "保留的档案之后又被合并到别的顾客，请先撤销那次合并",
+                        "The surviving profile has since been merged into another; undo that merge first",
+                    ),
+                    quanyu_domain::customer::MergeError::UndoOverdraws { ledger } => {
+                        let (zh, en) =
+                            if ledger == "points" { ("积分", "points") } else { ("储值余额", "stored value") };
+                        return ApiError::new(
+                            StatusCode::CONFLICT,
+                            "unmerge_overdraws",
+                            format!("保留的档案已用掉随合并转入的{zh}，撤销会使其为负"),
+                            format!(
+                                "The surviving profile has spent {en} that came with the merge; undoing it would go below zero"
+                            ),
+                        );
+                    }
                 };
                 ApiError::new(StatusCode::CONFLICT, code, zh, en)
             }

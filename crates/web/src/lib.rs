@@ -113,6 +113,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/customers/{id}", get(customers::get_customer))
         .route("/customers/{id}/identities", post(customers::add_identity))
         .route("/customers/{id}/merge", post(customers::merge_customers))
+        .route("/customers/{id}/unmerge", post(customers::unmerge_customer))
         .route("/customers/{id}/guide", axum::routing::put(customers::assign_guide))
         .route("/customers/{id}/points", get(customers::points))
         .route("/customers/{id}/birthday", get(customers::get_birthday).put(customers::put_birthday))

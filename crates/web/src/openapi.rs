@@ -50,7 +50,7 @@ same response and has no second effect."
         orders::cancel_order, orders::refund_order, orders::picking_list, quotes::quote,
         flash::create_flash_sale, flash::get_flash_sale, flash::reserve,
         customers::register_customer, customers::list_customers, customers::lookup_customer, customers::get_customer,
-        customers::add_identity, customers::merge_customers, customers::assign_guide, customers::hand_over,
+        customers::add_identity, customers::merge_customers, customers::unmerge_customer, customers::assign_guide, customers::hand_over,
         customers::points, customers::adjust_points, customers::create_tier, customers::list_tiers,
         customers::get_birthday, customers::put_birthday, customers::buy_membership,
         audiences::count, audiences::export, audiences::lookalike,

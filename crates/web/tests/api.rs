@@ -1052,6 +1052,19 @@ async fn customers_have_one_identity_across_channels(db: Arc<dyn Database>) {
     assert_eq!(resolved.body["id"], id.as_str(), "the absorbed id resolves to the survivor");
     let twice = app.post_as(&app.manager_a, &merge, json!({"absorbed_id": other_id})).await;
     assert_eq!(twice.body["error"]["code"], "already_merged");
+
+    // Support undoes it: the absorbed profile stands on its own again, once.
+    let unmerge = format!("/api/v1/customers/{other_id}/unmerge");
+    let undone = app.post_as(&app.manager_a, &unmerge, json!({"reason": "不是同一人"})).await;
+    assert_eq!(undone.status, StatusCode::OK, "{}", undone.body);
+    assert_eq!(
+        (undone.body["survivor"]["id"].as_str(), undone.body["restored"]["id"].as_str()),
+        (Some(id.as_str()), Some(other_id.as_str()))
+    );
+    let again = app.post_as(&app.manager_a, &unmerge, json!({})).await;
+    assert_eq!((again.status, again.body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_merged")));
+    let resolved = app.get_as(&app.manager_a, &format!("/api/v1/customers/{other_id}")).await;
+    assert_eq!(resolved.body["id"], other_id.as_str());
 }
 
 async fn price_quotes_explain_member_prices_points_and_delivery(db: Arc<dyn Database>) {

@@ -8,13 +8,13 @@ use quanyu_domain::{
     loyalty::Tier,
     time::Timestamp,
 };
-use sqlx::Row as _;
+use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
 use crate::{
-    AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, OrderPoints, Page, PaidMembership, PointsEntry,
-    StoreError, StoreResult,
+    AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, MergeUndone, OrderPoints, Page, PaidMembership,
+    PointsEntry, StoreError, StoreResult,
 };
 
 fn customer(row: &Row) -> StoreResult<Customer> {
@@ -139,7 +139,15 @@ impl CustomerRepo for SqlTx {
             .collect()
     }
 
-    async fn move_identities(&mut self, from: CustomerId, to: CustomerId) -> StoreResult<i64> {
+    async fn move_identities(&mut self, from: CustomerId, to: CustomerId, merge_id: Uuid) -> StoreResult<i64> {
+        sqlx::query(
+            "INSERT INTO customer_merge_moves (merge_id, kind, row_key) \
+             SELECT $2, 'identity', kind || ':' || value FROM customer_identities WHERE customer_id = $1",
+        )
+        .bind(from.as_uuid())
+        .bind(merge_id)
+        .execute(&mut *self.tx)
+        .await?;
         let done = sqlx::query("UPDATE customer_identities SET customer_id = $2 WHERE customer_id = $1")
             .bind(from.as_uuid())
             .bind(to.as_uuid())
@@ -150,8 +158,8 @@ impl CustomerRepo for SqlTx {
 
     async fn insert_customer_merge(&mut self, m: &CustomerMerge) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO customer_merges (id, survivor_id, absorbed_id, identities, reason, actor_id, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO customer_merges (id, survivor_id, absorbed_id, identities, reason, actor_id, at, filled) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(m.id)
         .bind(m.survivor_id.as_uuid())
@@ -160,9 +168,38 @@ impl CustomerRepo for SqlTx {
         .bind(&m.reason)
         .bind(m.actor_id.map(|a| a.as_uuid()))
         .bind(m.at)
+        .bind(m.filled.join(","))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    async fn merge_in_force(&mut self, absorbed: CustomerId) -> StoreResult<Option<CustomerMerge>> {
+        let row = sqlx::query("SELECT * FROM customer_merges WHERE absorbed_id = $1 AND undone_at IS NULL")
+            .bind(absorbed.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(customer_merge).transpose()
+    }
+
+    async fn mark_merge_undone(
+        &mut self,
+        id: Uuid,
+        at: Timestamp,
+        actor: Option<StaffId>,
+        reason: Option<&str>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE customer_merges SET undone_at = $2, undone_by = $3, undo_reason = $4 \
+             WHERE id = $1 AND undone_at IS NULL",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(actor.map(|a| a.as_uuid()))
+        .bind(reason)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn reassign_guide(&mut self, from: StaffId, to: StaffId, at: Timestamp) -> StoreResult<i64> {
@@ -175,7 +212,52 @@ impl CustomerRepo for SqlTx {
         Ok(i64::try_from(done.rows_affected()).unwrap_or(i64::MAX))
     }
 
-    async fn move_customer_history(&mut self, from: CustomerId, to: CustomerId, at: Timestamp) -> StoreResult<()> {
+    async fn move_customer_history(
+        &mut self,
+        from: CustomerId,
+        to: CustomerId,
+        at: Timestamp,
+        merge_id: Uuid,
+    ) -> StoreResult<()> {
+        // First the record of what moves, so the merge can be undone row by row.
+        for (kind, table) in [
+            ("order", "orders"),
+            ("points", "points_ledger"),
+            ("coupon", "coupons"),
+            ("paid_membership", "paid_memberships"),
+            ("stored_value", "stored_value_ledger"),
+            ("event", "customer_events"),
+        ] {
+            let sql = format!(
+                "INSERT INTO customer_merge_moves (merge_id, kind, row_id) SELECT $2, '{kind}', id FROM {table} \
+                 WHERE customer_id = $1"
+            );
+            sqlx::query(AssertSqlSafe(sql)).bind(from.as_uuid()).bind(merge_id).execute(&mut *self.tx).await?;
+        }
+        for sql in [
+            "INSERT INTO customer_merge_moves (merge_id, kind, row_key) SELECT $2, 'anonymous_id', anonymous_id \
+             FROM anonymous_ids WHERE customer_id = $1",
+            "INSERT INTO customer_merge_moves (merge_id, kind, row_id, amount) SELECT $2, 'holding', template_id, \
+             issued FROM coupon_holdings WHERE customer_id = $1",
+            "INSERT INTO customer_merge_moves (merge_id, kind, row_id, day, amount) \
+             SELECT $2, 'rule_count', tag_id, day, count FROM tag_rule_counts WHERE customer_id = $1",
+        ] {
+            sqlx::query(sql).bind(from.as_uuid()).bind(merge_id).execute(&mut *self.tx).await?;
+        }
+        // amount 1: the survivor had none and takes this one over.
+        for sql in [
+            "INSERT INTO customer_merge_moves (merge_id, kind, row_id, row_key, at, amount) \
+             SELECT $3, 'tag', t.tag_id, t.source, t.at, CASE WHEN EXISTS (SELECT 1 FROM customer_tags s \
+             WHERE s.customer_id = $2 AND s.tag_id = t.tag_id) THEN 0 ELSE 1 END \
+             FROM customer_tags t WHERE t.customer_id = $1",
+            "INSERT INTO customer_merge_moves (merge_id, kind, row_key, amount) \
+             SELECT $3, 'birthday', CAST(month AS TEXT) || '-' || CAST(day AS TEXT) || '-' || \
+             COALESCE(CAST(year AS TEXT), ''), CASE WHEN EXISTS (SELECT 1 FROM customer_birthdays s \
+             WHERE s.customer_id = $2) THEN 0 ELSE 1 END FROM customer_birthdays WHERE customer_id = $1",
+        ] {
+            sqlx::query(sql).bind(from.as_uuid()).bind(to.as_uuid()).bind(merge_id).execute(&mut *self.tx).await?;
+        }
+        self.move_guide_tasks(from, to, merge_id).await?;
         for sql in [
             "UPDATE orders SET customer_id = $2 WHERE customer_id = $1",
             "UPDATE points_ledger SET customer_id = $2 WHERE customer_id = $1",
@@ -198,41 +280,162 @@ impl CustomerRepo for SqlTx {
              SELECT tag_id, $2, day, count FROM tag_rule_counts WHERE customer_id = $1 \
              ON CONFLICT (tag_id, customer_id, day) DO UPDATE SET count = tag_rule_counts.count + excluded.count",
             "DELETE FROM tag_rule_counts WHERE customer_id = $1",
-            "INSERT INTO guide_tasks (id, guide_id, customer_id, audience_id, title, status, note, created_at, done_at) \
-             SELECT id, guide_id, $2, audience_id, title, status, note, created_at, done_at FROM guide_tasks \
-             WHERE customer_id = $1 ON CONFLICT (guide_id, customer_id, audience_id) DO NOTHING",
-            "DELETE FROM guide_tasks WHERE customer_id = $1",
             // The survivor keeps their own birthday, or takes the absorbed profile's.
             "INSERT INTO customer_birthdays (customer_id, month, day, year) \
              SELECT $2, month, day, year FROM customer_birthdays WHERE customer_id = $1 \
              ON CONFLICT (customer_id) DO NOTHING",
-            "DELETE FROM stored_value_accounts WHERE customer_id = $1",
+            "DELETE FROM customer_birthdays WHERE customer_id = $1",
         ] {
             sqlx::query(sql).bind(from.as_uuid()).bind(to.as_uuid()).execute(&mut *self.tx).await?;
         }
-        sqlx::query("DELETE FROM customer_points WHERE customer_id = $1")
-            .bind(from.as_uuid())
-            .execute(&mut *self.tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO customer_points (customer_id, balance, updated_at) \
-             SELECT $1, CAST(COALESCE(SUM(points), 0) AS BIGINT), $2 FROM points_ledger WHERE customer_id = $1 \
-             ON CONFLICT (customer_id) DO UPDATE SET balance = excluded.balance, updated_at = excluded.updated_at",
+        for sql in [
+            "DELETE FROM stored_value_accounts WHERE customer_id = $1",
+            "DELETE FROM customer_points WHERE customer_id = $1",
+        ] {
+            sqlx::query(sql).bind(from.as_uuid()).execute(&mut *self.tx).await?;
+        }
+        self.rebalance(to, at).await
+    }
+
+    async fn undo_customer_history(&mut self, merge: &CustomerMerge, at: Timestamp) -> StoreResult<MergeUndone> {
+        let (from, to, m) = (merge.absorbed_id.as_uuid(), merge.survivor_id.as_uuid(), merge.id);
+        // Rows that moved as they were go back; what the survivor gained since stays.
+        for (kind, table) in [
+            ("order", "orders"),
+            ("points", "points_ledger"),
+            ("coupon", "coupons"),
+            ("paid_membership", "paid_memberships"),
+            ("stored_value", "stored_value_ledger"),
+            ("event", "customer_events"),
+        ] {
+            let sql = format!(
+                "UPDATE {table} SET customer_id = $1 WHERE customer_id = $2 AND id IN \
+                 (SELECT row_id FROM customer_merge_moves WHERE merge_id = $3 AND kind = '{kind}')"
+            );
+            sqlx::query(AssertSqlSafe(sql)).bind(from).bind(to).bind(m).execute(&mut *self.tx).await?;
+        }
+        for sql in [
+            "UPDATE customer_identities SET customer_id = $1 WHERE customer_id = $2 AND kind || ':' || value IN \
+             (SELECT row_key FROM customer_merge_moves WHERE merge_id = $3 AND kind = 'identity')",
+            "UPDATE anonymous_ids SET customer_id = $1 WHERE customer_id = $2 AND anonymous_id IN \
+             (SELECT row_key FROM customer_merge_moves WHERE merge_id = $3 AND kind = 'anonymous_id')",
+            "UPDATE guide_tasks SET customer_id = $1 WHERE customer_id = $2 AND id IN \
+             (SELECT row_id FROM customer_merge_moves WHERE merge_id = $3 AND kind = 'guide_task' AND amount = 1)",
+        ] {
+            sqlx::query(sql).bind(from).bind(to).bind(m).execute(&mut *self.tx).await?;
+        }
+        let moves = sqlx::query(
+            "SELECT kind, row_id, row_key, amount, day, at, detail FROM customer_merge_moves \
+             WHERE merge_id = $1 AND kind IN ('holding', 'tag', 'rule_count', 'guide_task', 'birthday')",
         )
-        .bind(to.as_uuid())
-        .bind(at)
-        .execute(&mut *self.tx)
+        .bind(m)
+        .fetch_all(&mut *self.tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO stored_value_accounts (customer_id, balance, updated_at) \
-             SELECT $1, CAST(COALESCE(SUM(amount), 0) AS BIGINT), $2 FROM stored_value_ledger WHERE customer_id = $1 \
-             ON CONFLICT (customer_id) DO UPDATE SET balance = excluded.balance, updated_at = excluded.updated_at",
+        for row in &moves {
+            let kind: String = row.try_get("kind")?;
+            let row_id: Option<Uuid> = row.try_get("row_id")?;
+            let row_key: Option<String> = row.try_get("row_key")?;
+            let amount: i64 = row.try_get::<Option<i64>, _>("amount")?.unwrap_or(0);
+            match kind.as_str() {
+                "holding" => {
+                    let counter = ("coupon_holdings", "template_id", "issued");
+                    self.undo_counter(counter, row_id, None, amount, merge).await?
+                }
+                "rule_count" => {
+                    let day: Option<i64> = row.try_get("day")?;
+                    let counter = ("tag_rule_counts", "tag_id", "count");
+                    self.undo_counter(counter, row_id, Some(day.unwrap_or_default()), amount, merge).await?
+                }
+                "tag" => {
+                    let tag_at: Option<Timestamp> = row.try_get("at")?;
+                    if amount == 1 {
+                        sqlx::query(
+                            "DELETE FROM customer_tags WHERE customer_id = $1 AND tag_id = $2 AND source = $3 AND at = $4",
+                        )
+                        .bind(to)
+                        .bind(row_id)
+                        .bind(&row_key)
+                        .bind(tag_at)
+                        .execute(&mut *self.tx)
+                        .await?;
+                    }
+                    sqlx::query(
+                        "INSERT INTO customer_tags (customer_id, tag_id, source, at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (customer_id, tag_id) DO NOTHING",
+                    )
+                    .bind(from)
+                    .bind(row_id)
+                    .bind(&row_key)
+                    .bind(tag_at)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                "guide_task" if amount == 0 => {
+                    let detail: Option<String> = row.try_get("detail")?;
+                    let task: DroppedTask = serde_json::from_str(detail.as_deref().unwrap_or_default())
+                        .map_err(|e| StoreError::Corrupt(format!("merge move of a guide task: {e}")))?;
+                    sqlx::query(
+                        "INSERT INTO guide_tasks (id, guide_id, customer_id, audience_id, title, status, note, \
+                         created_at, done_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(row_id)
+                    .bind(task.guide_id)
+                    .bind(from)
+                    .bind(task.audience_id)
+                    .bind(&task.title)
+                    .bind(&task.status)
+                    .bind(&task.note)
+                    .bind(task.created_at)
+                    .bind(task.done_at)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                "birthday" => {
+                    let key = row_key.unwrap_or_default();
+                    let mut parts = key.split('-');
+                    let mut next = || parts.next().and_then(|p| p.parse::<i64>().ok());
+                    let (month, day, year) = (next(), next(), next());
+                    if amount == 1 {
+                        sqlx::query(
+                            "DELETE FROM customer_birthdays WHERE customer_id = $1 AND month = $2 AND day = $3 \
+                             AND year IS NOT DISTINCT FROM $4",
+                        )
+                        .bind(to)
+                        .bind(month)
+                        .bind(day)
+                        .bind(year)
+                        .execute(&mut *self.tx)
+                        .await?;
+                    }
+                    sqlx::query(
+                        "INSERT INTO customer_birthdays (customer_id, month, day, year) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (customer_id) DO NOTHING",
+                    )
+                    .bind(from)
+                    .bind(month)
+                    .bind(day)
+                    .bind(year)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                _ => {}
+            }
+        }
+        let sums = sqlx::query(
+            "SELECT CAST((SELECT COALESCE(SUM(points), 0) FROM points_ledger WHERE customer_id = $1) AS BIGINT) AS p, \
+             CAST((SELECT COALESCE(SUM(amount), 0) FROM stored_value_ledger WHERE customer_id = $1) AS BIGINT) AS v",
         )
-        .bind(to.as_uuid())
-        .bind(at)
-        .execute(&mut *self.tx)
+        .bind(to)
+        .fetch_one(&mut *self.tx)
         .await?;
-        Ok(())
+        let undone = MergeUndone { survivor_points: sums.try_get("p")?, survivor_stored_value: sums.try_get("v")? };
+        if undone.survivor_points < 0 || undone.survivor_stored_value < 0 {
+            // The caller refuses the undo and rolls all of this back.
+            return Ok(undone);
+        }
+        self.rebalance(merge.absorbed_id, at).await?;
+        self.rebalance(merge.survivor_id, at).await?;
+        Ok(undone)
     }
 
     async fn apply_points(&mut self, e: &PointsEntry) -> StoreResult<Option<i64>> {
@@ -629,4 +832,154 @@ fn points_entry(row: &Row) -> StoreResult<PointsEntry> {
         actor_id: actor.map(StaffId::from_uuid),
         at: row.try_get("at")?,
     })
+}
+
+/// A guide task a merge dropped because the survivor had the same follow-up: kept whole in the
+/// merge's moves so an undo can put it back.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DroppedTask {
+    guide_id: Uuid,
+    audience_id: Uuid,
+    title: String,
+    status: String,
+    note: Option<String>,
+    created_at: Timestamp,
+    done_at: Option<Timestamp>,
+}
+
+fn customer_merge(row: &Row) -> StoreResult<CustomerMerge> {
+    let actor: Option<Uuid> = row.try_get("actor_id")?;
+    let filled: String = row.try_get("filled")?;
+    Ok(CustomerMerge {
+        id: row.try_get("id")?,
+        survivor_id: CustomerId::from_uuid(row.try_get("survivor_id")?),
+        absorbed_id: CustomerId::from_uuid(row.try_get("absorbed_id")?),
+        identities: row.try_get("identities")?,
+        reason: row.try_get("reason")?,
+        actor_id: actor.map(StaffId::from_uuid),
+        at: row.try_get("at")?,
+        filled: filled.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
+    })
+}
+
+impl SqlTx {
+    /// Moves the absorbed profile's follow-up tasks to the survivor; a task the survivor already
+    /// has (same guide and audience) is dropped, and kept whole in the merge's moves.
+    async fn move_guide_tasks(&mut self, from: CustomerId, to: CustomerId, merge_id: Uuid) -> StoreResult<()> {
+        let tasks = sqlx::query(
+            "SELECT t.*, CASE WHEN EXISTS (SELECT 1 FROM guide_tasks s WHERE s.customer_id = $2 \
+             AND s.guide_id = t.guide_id AND s.audience_id = t.audience_id) THEN 1 ELSE 0 END AS duplicate \
+             FROM guide_tasks t WHERE t.customer_id = $1",
+        )
+        .bind(from.as_uuid())
+        .bind(to.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for task in &tasks {
+            let id: Uuid = task.try_get("id")?;
+            let duplicate = task.try_get::<i64, _>("duplicate")? == 1;
+            let detail = if duplicate {
+                let dropped = DroppedTask {
+                    guide_id: task.try_get("guide_id")?,
+                    audience_id: task.try_get("audience_id")?,
+                    title: task.try_get("title")?,
+                    status: task.try_get("status")?,
+                    note: task.try_get("note")?,
+                    created_at: task.try_get("created_at")?,
+                    done_at: task.try_get("done_at")?,
+                };
+                Some(serde_json::to_string(&dropped).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            } else {
+                None
+            };
+            sqlx::query(
+                "INSERT INTO customer_merge_moves (merge_id, kind, row_id, amount, detail) \
+                 VALUES ($1, 'guide_task', $2, $3, $4)",
+            )
+            .bind(merge_id)
+            .bind(id)
+            .bind(if duplicate { 0_i64 } else { 1 })
+            .bind(detail)
+            .execute(&mut *self.tx)
+            .await?;
+            if duplicate {
+                sqlx::query("DELETE FROM guide_tasks WHERE id = $1").bind(id).execute(&mut *self.tx).await?;
+            } else {
+                sqlx::query("UPDATE guide_tasks SET customer_id = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(to.as_uuid())
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes back from the survivor what a merge added to one of its per-customer counters
+    /// (coupons issued per template; rule hits per tag and day, when `day` is given) and gives
+    /// it to the absorbed profile again.
+    async fn undo_counter(
+        &mut self,
+        (table, key, counter): (&str, &str, &str),
+        key_id: Option<Uuid>,
+        day: Option<i64>,
+        amount: i64,
+        merge: &CustomerMerge,
+    ) -> StoreResult<()> {
+        let (from, to) = (merge.absorbed_id.as_uuid(), merge.survivor_id.as_uuid());
+        let (day_column, day_value, day_match) = match day {
+            Some(day) => (", day", format!(", {day}"), format!(" AND day = {day}")),
+            None => ("", String::new(), String::new()),
+        };
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE {table} SET {counter} = {counter} - $3 WHERE {key} = $1 AND customer_id = $2{day_match}"
+        )))
+        .bind(key_id)
+        .bind(to)
+        .bind(amount)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE {key} = $1 AND customer_id = $2 AND {counter} <= 0{day_match}"
+        )))
+        .bind(key_id)
+        .bind(to)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO {table} ({key}, customer_id{day_column}, {counter}) VALUES ($1, $2{day_value}, $3) \
+             ON CONFLICT ({key}, customer_id{day_column}) DO UPDATE SET {counter} = {table}.{counter} + excluded.{counter}"
+        )))
+        .bind(key_id)
+        .bind(from)
+        .bind(amount)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets a customer's points and stored-value balances to the sums of their ledgers (a
+    /// stored-value account only where there are entries).
+    async fn rebalance(&mut self, customer: CustomerId, at: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO customer_points (customer_id, balance, updated_at) \
+             SELECT $1, CAST(COALESCE(SUM(points), 0) AS BIGINT), $2 FROM points_ledger WHERE customer_id = $1 \
+             ON CONFLICT (customer_id) DO UPDATE SET balance = excluded.balance, updated_at = excluded.updated_at",
+        )
+        .bind(customer.as_uuid())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO stored_value_accounts (customer_id, balance, updated_at) \
+             SELECT $1, CAST(COALESCE(SUM(amount), 0) AS BIGINT), $2 FROM stored_value_ledger WHERE customer_id = $1 \
+             HAVING COUNT(*) > 0 \
+             ON CONFLICT (customer_id) DO UPDATE SET balance = excluded.balance, updated_at = excluded.updated_at",
+        )
+        .bind(customer.as_uuid())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
 }

@@ -235,6 +235,39 @@ pub async fn merge_customers(
     Ok(ok(CustomerOut::profile(&profile)))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnmergeIn {
+    reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnmergeOut {
+    /// The profile that had absorbed this one, as it is after the undo.
+    survivor: CustomerOut,
+    /// This profile, standing on its own again.
+    restored: CustomerOut,
+}
+
+/// Undoes the merge that absorbed this profile (store managers and above; audited).
+///
+/// Everything the merge moved (identifiers, orders, ledger entries, coupons, events, tags,
+/// tasks) goes back; what the survivor gained since stays. Refused with 409 `survivor_merged_since`
+/// while the survivor is itself merged, and `unmerge_overdraws` when the survivor has spent
+/// points or stored value that came with this profile.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/unmerge", tag = "customers", request_body = UnmergeIn,
+    responses((status = 200, body = UnmergeOut), (status = 409, description = "not_merged, survivor_merged_since, unmerge_overdraws")))]
+pub async fn unmerge_customer(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(input): JsonBody<UnmergeIn>,
+) -> Result<Response, ApiError> {
+    let (survivor, restored) =
+        state.app.unmerge_customer(&ctx, CustomerId::from_uuid(id), input.reason.as_deref()).await?;
+    Ok(ok(UnmergeOut { survivor: CustomerOut::profile(&survivor), restored: CustomerOut::profile(&restored) }))
+}
+
 /// Binds the customer's exclusive guide, or unbinds it.
 #[utoipa::path(put, path = "/api/v1/customers/{id}/guide", tag = "customers", request_body = GuideIn,
     responses((status = 200, body = CustomerOut), (status = 422, description = "not_a_guide")))]
