@@ -70,15 +70,16 @@ impl App {
             TillSearch::Barcode(raw) => {
                 SkuFilter { barcode: Some(Barcode::parse(&raw)?.as_str().to_owned()), ..SkuFilter::default() }
             }
-            TillSearch::Words(raw) => SkuFilter { search: Some(text::required("q", &raw, 64)?), ..SkuFilter::default() },
+            TillSearch::Words(raw) => {
+                SkuFilter { search: Some(text::required("q", &raw, 64)?), ..SkuFilter::default() }
+            }
         };
         read_tx!(self, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
             let skus = tx.list_skus(&filter, Page::first(TILL_SEARCH_LIMIT)).await?;
             let mut items = Vec::with_capacity(skus.len());
             for sku in skus {
-                let product =
-                    tx.get_product(sku.product_id).await?.ok_or(AppError::NotFound { entity: "product" })?;
+                let product = tx.get_product(sku.product_id).await?.ok_or(AppError::NotFound { entity: "product" })?;
                 let settings = tx.get_store_sku(store_id, sku.id).await?;
                 let mut price = effective_price(&sku, Channel::Store, settings.as_ref());
                 price.available &= product.status == ListingStatus::Active;
@@ -114,7 +115,8 @@ impl App {
                 }
                 Some(wanted) => {
                     let since = at - Duration::days(RECEIPT_SEARCH_DAYS);
-                    let orders = tx.store_orders_since(store_id, OrderChannel::Pos, since, RECEIPT_SEARCH_LIMIT).await?;
+                    let orders =
+                        tx.store_orders_since(store_id, OrderChannel::Pos, since, RECEIPT_SEARCH_LIMIT).await?;
                     Ok(orders.into_iter().filter(|o| receipt_no(o.id) == *wanted).collect())
                 }
             }

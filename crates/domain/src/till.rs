@@ -6,7 +6,7 @@
 
 use chrono::{NaiveTime, TimeZone as _};
 
-use crate::{ids::OrderId, time::Timestamp, time::TimeZone};
+use crate::{ids::OrderId, time::TimeZone, time::Timestamp};
 
 /// How many hex digits of the order id a receipt number shows.
 pub const RECEIPT_NO_LEN: usize = 8;

@@ -115,6 +115,7 @@ pub async fn till_orders(
     ApiQuery(query): ApiQuery<TillOrderQuery>,
 ) -> Result<Response, ApiError> {
     let orders = state.app.till_orders(&ctx, StoreId::from_uuid(store_id), query.receipt_no.as_deref()).await?;
-    let items = orders.iter().map(|o| TillOrderOut { receipt_no: receipt_no(o.id), order: OrderOut::summary(o) }).collect();
+    let items =
+        orders.iter().map(|o| TillOrderOut { receipt_no: receipt_no(o.id), order: OrderOut::summary(o) }).collect();
     Ok(ok(ListOut { items, next_cursor: None }))
 }
