@@ -7,7 +7,8 @@ use quanyu_domain::{
     DomainError,
     authz::Permission,
     catalog::{Barcode, Channel, EffectivePrice, ListingStatus, Product, Sku, effective_price},
-    customer::IdentityKind,
+    customer::{Identity, IdentityKind},
+    marketing::CouponState,
     ids::{OrderId, StoreId},
     order::{Order, OrderChannel},
     org::Store,
@@ -16,7 +17,7 @@ use quanyu_domain::{
 };
 use quanyu_store::{OrderPoints, Page, SkuFilter};
 
-use crate::{App, AppError, AppResult, Ctx, OrderDetail, org::store_in_scope, write::now};
+use crate::{App, AppError, AppResult, Ctx, CustomerProfile, OrderDetail, WalletCoupon, org::store_in_scope, write::now};
 
 /// The most SKUs one till search answers with.
 pub const TILL_SEARCH_LIMIT: u32 = 20;
@@ -42,6 +43,18 @@ pub struct TillItem {
     pub price: EffectivePrice,
     /// What the store can sell now (on hand less held and committed); grams when by weight.
     pub stock_available: i64,
+}
+
+/// The most coupons the till shows of a member's wallet.
+pub const TILL_COUPONS_LIMIT: u32 = 200;
+
+/// A member as the till serves them: who, their tier, points and the coupons usable now.
+#[derive(Debug, Clone)]
+pub struct TillMember {
+    pub profile: CustomerProfile,
+    pub tier_name: Option<String>,
+    pub points_balance: i64,
+    pub usable_coupons: Vec<WalletCoupon>,
 }
 
 /// Everything a receipt prints.
@@ -92,6 +105,34 @@ impl App {
                 b.price.available.cmp(&a.price.available).then_with(|| a.product.name.cmp(&b.product.name))
             });
             Ok(items)
+        })
+    }
+
+    /// The member an identifier (phone, member card…) belongs to, with what they can spend at
+    /// this store's till. A member of any store shops anywhere, so the till finds them by an
+    /// identifier they present, wherever their home store is.
+    pub async fn till_member(&self, ctx: &Ctx, store_id: StoreId, kind: &str, value: &str) -> AppResult<TillMember> {
+        ctx.require(Permission::ReadCustomers)?;
+        ctx.require(Permission::SellOrders)?;
+        let identity = Identity::parse(kind, value)?;
+        let at = now();
+        read_tx!(self, |tx| {
+            store_in_scope(ctx, tx, store_id).await?;
+            let id = tx.customer_by_identity(&identity).await?.ok_or(AppError::NotFound { entity: "customer" })?;
+            let customer = crate::customers::resolve(tx, id).await?;
+            let tier_name = match customer.tier_id {
+                Some(tier) => tx.list_tiers().await?.into_iter().find(|t| t.id == tier).map(|t| t.name),
+                None => None,
+            };
+            let points_balance = tx.points_balance(customer.id).await?;
+            let coupons = tx.customer_coupons(customer.id, Page::first(TILL_COUPONS_LIMIT)).await?;
+            let usable_coupons = crate::coupons::with_templates(tx, coupons)
+                .await?
+                .into_iter()
+                .filter(|w| w.coupon.state_at(at) == CouponState::Usable)
+                .collect();
+            let profile = crate::customers::profile(tx, customer).await?;
+            Ok(TillMember { profile, tier_name, points_balance, usable_coupons })
         })
     }
 

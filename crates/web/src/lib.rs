@@ -175,6 +175,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/audit-log", get(audit::list_audit))
         .route("/stores/{id}/till-items", get(till::till_items))
         .route("/stores/{id}/till-orders", get(till::till_orders))
+        .route("/stores/{id}/till-member", get(till::till_member))
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)

@@ -72,7 +72,7 @@ same response and has no second effect."
         tags::import_tag, tags::save_audience, tags::list_audiences, tags::get_audience,
         tags::audience_coupons, tags::audience_guide_tasks, tags::guide_tasks, tags::finish_task,
         audit::list_audit,
-        till::till_items, till::till_orders,
+        till::till_items, till::till_orders, till::till_member,
     ),
     tags(
         (name = "auth", description = "Login, sessions and API tokens"),

@@ -3,13 +3,13 @@
 //! refunds. Selling, paying and refunding use the order routes.
 
 use axum::{extract::State, response::Response};
-use quanyu_app::{TillItem, TillSearch};
+use quanyu_app::{TillItem, TillMember, TillSearch};
 use quanyu_domain::{DomainError, ids::StoreId, till::receipt_no};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{ListOut, ok, orders::OrderOut};
+use super::{ListOut, customers::CustomerOut, marketing::CouponOut, ok, orders::OrderOut};
 use crate::{
     ApiError, AppState,
     extract::{ApiPath, ApiQuery, Auth},
@@ -118,4 +118,46 @@ pub async fn till_orders(
     let items =
         orders.iter().map(|o| TillOrderOut { receipt_no: receipt_no(o.id), order: OrderOut::summary(o) }).collect();
     Ok(ok(ListOut { items, next_cursor: None }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TillMemberOut {
+    customer: CustomerOut,
+    tier_name: Option<String>,
+    points_balance: i64,
+    /// The coupons of the wallet usable now (the quote says which apply to the cart).
+    coupons: Vec<CouponOut>,
+}
+
+impl From<&TillMember> for TillMemberOut {
+    fn from(m: &TillMember) -> Self {
+        TillMemberOut {
+            customer: CustomerOut::profile(&m.profile),
+            tier_name: m.tier_name.clone(),
+            points_balance: m.points_balance,
+            coupons: m.usable_coupons.iter().map(CouponOut::from).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TillMemberQuery {
+    /// phone or member_card (any identifier kind is accepted).
+    kind: String,
+    value: String,
+}
+
+/// The member an identifier belongs to, from any store, with their tier, points and usable
+/// coupons, for this store's till (cashiers, store managers and above).
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/till-member", tag = "till", params(TillMemberQuery),
+    responses((status = 200, body = TillMemberOut), (status = 404, description = "not_found")))]
+pub async fn till_member(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(store_id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<TillMemberQuery>,
+) -> Result<Response, ApiError> {
+    let member = state.app.till_member(&ctx, StoreId::from_uuid(store_id), &query.kind, &query.value).await?;
+    Ok(ok(TillMemberOut::from(&member)))
 }

@@ -1,14 +1,12 @@
 //! The POS face (`/pos`): the till a cashier (or the store manager) rings sales up on, and the
 //! printable receipt of a sale.
 //!
-//! The till page is a shell rendered with the store and the member tiers; `static/pos.js` does
-//! the selling through the JSON API (till lookups, quotes, orders, payments, refunds), so every
+//! The till page is a shell rendered with the store; `static/pos.js` does the selling through
+//! the JSON API (till lookups of items and members, quotes, orders, payments, refunds), so every
 //! price comes from the server's quote and every write carries an `Idempotency-Key`. Held sales
 //! (挂单) live in the till's `localStorage`, keyed by store: a parked cart holds no stock and no
 //! money and is re-quoted on resume, so it needs no server state. The receipt is rendered here
 //! from the same use case the API reads orders with.
-
-use std::collections::BTreeMap;
 
 use axum::{
     Router,
@@ -52,16 +50,8 @@ struct StoreView {
 async fn till(State(state): State<AppState>, staff: Staff) -> Result<impl IntoResponse, UiError> {
     let store_id = till_store(&staff)?;
     let store = state.app.get_store(&staff.ctx, store_id).await.map_err(|e| UiError::api(e, staff.lang))?;
-    let tiers: BTreeMap<String, String> = state
-        .app
-        .tiers(&staff.ctx)
-        .await
-        .map_err(|e| UiError::api(e, staff.lang))?
-        .into_iter()
-        .map(|t| (t.id.to_string(), t.name))
-        .collect();
     let store = StoreView { id: store.id.to_string(), code: store.code, name: store.name };
-    staff.render("pos/till.html", minijinja::context! { store, tiers })
+    staff.render("pos/till.html", minijinja::context! { store })
 }
 
 #[derive(Deserialize)]

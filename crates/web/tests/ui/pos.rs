@@ -17,6 +17,7 @@ quanyu_store::backend_tests!(
     the_till_finds_items_by_barcode_and_name,
     the_receipt_prints_the_sale_change_points_and_refunds,
     todays_sales_are_listed_and_found_by_receipt_number,
+    a_member_of_any_store_is_served_at_the_till,
 );
 
 /// A product with one SKU (barcode given), with `quantity` received at store A.
@@ -236,4 +237,51 @@ async fn todays_sales_are_listed_and_found_by_receipt_number(db: Arc<dyn Databas
     let cashier_b = app.login("cashier-b").await;
     let refused = app.get_as(&cashier_b, &format!("/api/v1/stores/{}/till-orders", app.store_a)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+async fn a_member_of_any_store_is_served_at_the_till(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let eggs = stocked(
+        &app,
+        "鸡蛋",
+        json!({"code": "EGG", "barcode": "6901234567892", "name": "10 枚", "unit": "盒",
+               "base_price": 1590, "member_price": 1490}),
+        10,
+    )
+    .await;
+    // A member of store B, with a coupon in their wallet.
+    let cashier_b = app.login("cashier-b").await;
+    let member = json!({"identities": [{"kind": "phone", "value": "13900139000"}], "display_name": "李先生"});
+    let member = app.post_with_key(&cashier_b, "/api/v1/customers", "member-b", member).await;
+    assert_eq!(member.status, StatusCode::CREATED, "{}", member.body);
+    let member_id = member.body["id"].as_str().unwrap().to_owned();
+    let template = json!({"name": "立减 2 元", "type": "amount_off", "amount": 200, "threshold": 0, "valid_days": 30});
+    let template = app.post_with_key(&app.admin, "/api/v1/coupon-templates", "tpl-1", template).await;
+    assert_eq!(template.status, StatusCode::CREATED, "{}", template.body);
+    let issue = format!("/api/v1/coupon-templates/{}/coupons", template.body["id"].as_str().unwrap());
+    let coupon = app.post_with_key(&app.admin, &issue, "cp-1", json!({"customer_id": member_id})).await;
+    assert_eq!(coupon.status, StatusCode::CREATED, "{}", coupon.body);
+
+    // Store A's till finds them by phone, with their usable coupon.
+    let path = |value: &str| format!("/api/v1/stores/{}/till-member?kind=phone&value={value}", app.store_a);
+    let found = app.get_as(&app.cashier_a, &path("139-0013-9000")).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert_eq!(found.body["customer"]["id"], json!(member_id));
+    assert_eq!(found.body["points_balance"], 0);
+    assert_eq!(found.body["coupons"][0]["id"], coupon.body["id"]);
+    // …and prices the cart for them with the coupon and the member price.
+    let quote = json!({"store_id": app.store_a, "channel": "pos", "customer_id": member_id,
+                       "coupon_ids": [coupon.body["id"]], "lines": [{"sku_id": eggs, "quantity": 1}]});
+    let quoted = app.post_as(&app.cashier_a, "/api/v1/price-quotes", quote).await;
+    assert_eq!(quoted.status, StatusCode::OK, "{}", quoted.body);
+    assert_eq!(quoted.body["total_payable"], 1490 - 200);
+
+    let unknown = app.get_as(&app.cashier_a, &path("13700137000")).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let malformed = app.get_as(&app.cashier_a, &path("12345")).await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A picker does not sell, and a till of another store is out of reach.
+    assert_eq!(app.get_as(&app.picker_a, &path("13900139000")).await.status, StatusCode::FORBIDDEN);
+    let elsewhere = format!("/api/v1/stores/{}/till-member?kind=phone&value=13900139000", app.store_c);
+    assert_eq!(app.get_as(&app.cashier_a, &elsewhere).await.status, StatusCode::FORBIDDEN);
 }

@@ -145,7 +145,7 @@ function renderMember() {
   $('member-info').hidden = !member;
   if (!member) return;
   $('member-name').textContent = member.name || member.phone || '';
-  const tier = member.tierId && data.tiers[member.tierId];
+  const tier = member.tier;
   $('member-tier').hidden = !tier;
   $('member-tier').textContent = tier || '';
   $('member-phone').textContent = member.phone || '';
@@ -317,20 +317,21 @@ $('cart-lines').addEventListener('click', async (event) => {
 
 // --- The member -----------------------------------------------------------------------------------
 
-/** What the till shows of a customer profile, with their points and usable coupons. */
-async function setMember(profile) {
+/** The member an identifier belongs to (any store's), with their tier, points and usable coupons. */
+const findMember = (identity) =>
+  api('GET', `/stores/${storeId}/till-member?kind=${identity.kind}&value=${encodeURIComponent(identity.value)}`);
+
+/** Serves `found` (a till member) on this sale. */
+async function setMember(found) {
+  const profile = found.customer;
   const phone = (profile.identities || []).find((i) => i.kind === 'phone');
-  const [points, coupons] = await Promise.all([
-    api('GET', `/customers/${profile.id}/points?limit=1`),
-    api('GET', `/customers/${profile.id}/coupons?limit=200`),
-  ]);
   sale.member = {
     id: profile.id,
     name: profile.display_name,
     phone: phone ? phone.value : null,
-    tierId: profile.tier_id,
-    points: points.balance,
-    coupons: coupons.items.filter((c) => c.state === 'usable').map((c) => ({ id: c.id, name: c.name, rule: c.rule })),
+    tier: found.tier_name,
+    points: found.points_balance,
+    coupons: found.coupons.map((c) => ({ id: c.id, name: c.name, rule: c.rule })),
   };
   sale.couponIds = [];
   sale.points = 0;
@@ -347,9 +348,9 @@ bindForm($('member-form'), async (form) => {
   const value = (form.value || '').trim();
   const identity = identityOf(value);
   $('register-form').hidden = true;
-  let profile;
+  let found;
   try {
-    profile = await api('GET', `/customers/lookup?kind=${identity.kind}&value=${encodeURIComponent(identity.value)}`);
+    found = await findMember(identity);
   } catch (err) {
     if (err.status === 404) {
       const register = $('register-form');
@@ -361,7 +362,7 @@ bindForm($('member-form'), async (form) => {
     if (err instanceof ApiError) err.field = 'value';
     throw err;
   }
-  await setMember(profile);
+  await setMember(found);
   $('member-dialog').close();
   toast(T.memberSet);
 });
@@ -376,7 +377,9 @@ bindForm($('register-form'), async (form, key) => {
     if (err instanceof ApiError && err.field && err.field.startsWith('identities')) err.field = 'phone';
     throw err;
   }
-  await setMember(profile);
+  // A new member may have been given a welcome coupon: read their wallet as the till sees it.
+  const phone = profile.identities.find((i) => i.kind === 'phone');
+  await setMember(await findMember({ kind: 'phone', value: phone.value }));
   $('member-dialog').close();
   toast(T.memberSet);
 });
