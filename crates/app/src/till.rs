@@ -8,8 +8,8 @@ use quanyu_domain::{
     authz::Permission,
     catalog::{Barcode, Channel, EffectivePrice, ListingStatus, Product, Sku, effective_price},
     customer::{Identity, IdentityKind},
-    marketing::CouponState,
     ids::{OrderId, StoreId},
+    marketing::CouponState,
     order::{Order, OrderChannel},
     org::Store,
     text,
@@ -17,7 +17,9 @@ use quanyu_domain::{
 };
 use quanyu_store::{OrderPoints, Page, SkuFilter};
 
-use crate::{App, AppError, AppResult, Ctx, CustomerProfile, OrderDetail, WalletCoupon, org::store_in_scope, write::now};
+use crate::{
+    App, AppError, AppResult, Ctx, CustomerProfile, OrderDetail, WalletCoupon, org::store_in_scope, write::now,
+};
 
 /// The most SKUs one till search answers with.
 pub const TILL_SEARCH_LIMIT: u32 = 20;

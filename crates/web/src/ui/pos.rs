@@ -11,6 +11,7 @@
 use axum::{
     Router,
     extract::{Path, Query, State},
+    http::StatusCode,
     response::IntoResponse,
     routing::get,
 };
@@ -23,19 +24,24 @@ use quanyu_domain::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::page::{Staff, UiError};
-use crate::AppState;
+use super::page::{Staff, UiError, templates};
+use crate::{ApiError, AppState, Lang};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(till)).route("/receipts/{order_id}", get(receipt))
 }
 
 /// The store whose till `staff` may work: cashiers and store managers, at their own store.
+/// Anyone else is told who the till is for, in both languages like every API error.
 fn till_store(staff: &Staff) -> Result<StoreId, UiError> {
     let actor = &staff.ctx.actor;
     match (actor.role(), actor.assignment.scope()) {
         (Role::Cashier | Role::StoreManager, Scope::Store(store)) => Ok(store),
-        _ => Err(UiError::api(AppError::Forbidden, staff.lang)),
+        _ => {
+            let text = |lang| templates().text(lang, "pos-forbidden");
+            let refusal = ApiError::new(StatusCode::FORBIDDEN, "forbidden", text(Lang::Zh), text(Lang::En));
+            Err(UiError::Api(refusal, staff.lang))
+        }
     }
 }
 
@@ -79,7 +85,8 @@ struct ReceiptLine {
 /// each on the receipt.
 #[derive(Serialize)]
 struct DiscountView {
-    /// `member_price`, `promotion`, `coupon`, `points` or `other`.
+    /// `activity_price`, `member_price`, `time_limited_price`, `promotion`, `coupon`, `points`
+    /// or `other`.
     kind: &'static str,
     amount: i64,
 }
@@ -124,7 +131,9 @@ struct ReceiptView {
 /// The kind of discount an adjustment's source names.
 fn discount_kind(source: &str) -> &'static str {
     match source.split(':').next().unwrap_or_default() {
+        "activity_price" => "activity_price",
         "member_price" => "member_price",
+        "time_limited_price" => "time_limited_price",
         "promotion" => "promotion",
         "coupon" => "coupon",
         "points" => "points",
@@ -245,7 +254,9 @@ mod tests {
         let mut keys: Vec<String> = statuses.iter().map(|s| format!("pos-status-{}", s.as_str())).collect();
         keys.extend(PaymentMethod::ALL.iter().map(|m| format!("pos-method-{}", m.as_str())));
         keys.extend(["payment", "refund"].map(|k| format!("pos-payment-{k}")));
-        for source in ["member_price", "promotion:1", "coupon:2", "points", "delivery"] {
+        for source in
+            ["activity_price:1", "member_price", "time_limited_price:2", "promotion:3", "coupon:4", "points", "x"]
+        {
             keys.push(format!("pos-discount-{}", discount_kind(source)));
         }
         for lang in [Lang::Zh, Lang::En] {

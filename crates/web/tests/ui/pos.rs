@@ -96,7 +96,7 @@ async fn the_till_is_refused_to_other_roles(db: Arc<dyn Database>) {
     for token in [&guide, &app.picker_a, &app.admin] {
         let page = app.request_with_cookie("GET", "/pos", &cookie(token)).await;
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.text);
-        assert!(page.text.contains("你的角色无权执行此操作"), "{}", page.text);
+        assert!(page.text.contains("收银台只供门店的收银员和店长使用"), "{}", page.text);
         let receipt =
             app.request_with_cookie("GET", "/pos/receipts/00000000-0000-0000-0000-000000000000", &cookie(token)).await;
         assert_eq!(receipt.status, StatusCode::FORBIDDEN);

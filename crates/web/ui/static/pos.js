@@ -238,15 +238,32 @@ async function addItem(item) {
   await changed();
 }
 
-bindForm($('scan-form'), async (form) => {
-  const code = (form.barcode || '').trim();
-  if (!code) return;
-  const found = await api('GET', `/stores/${storeId}/till-items?barcode=${encodeURIComponent(code)}`);
-  if (!found.items.length) throw fieldError('barcode', T.unknownBarcode);
-  $('barcode').value = '';
-  await addItem(found.items[0]);
-  focusBarcode();
+// Scans queue: a wedge scanner types the next code while the last one is still being looked
+// up, so each Enter takes the code and clears the field at once, and lookups run in order.
+let scans = Promise.resolve();
+$('scan-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = $('barcode');
+  const code = input.value.trim();
+  input.value = '';
+  if (code) scans = scans.then(() => scan(code));
 });
+
+async function scan(code) {
+  const form = $('scan-form');
+  clearErrors(form);
+  try {
+    const found = await api('GET', `/stores/${storeId}/till-items?barcode=${encodeURIComponent(code)}`);
+    if (!found.items.length) throw fieldError('barcode', T.unknownBarcode);
+    await addItem(found.items[0]);
+    focusBarcode();
+  } catch (err) {
+    // The code stays in the field beside its error, to be corrected or cleared.
+    if (!$('barcode').value) $('barcode').value = code;
+    if (err instanceof ApiError && err.code === 'malformed') err.message = T.barcodeMalformed;
+    showError(form, err instanceof ApiError ? err : { message: String(err) });
+  }
+}
 
 let searchItems = [];
 bindForm($('search-form'), async (form) => {
@@ -441,7 +458,7 @@ payForm.addEventListener('change', (event) => {
   clearErrors(payForm);
   (payMethod() === 'cash' ? $('tendered') : $('reference')).focus();
 });
-$('tendered').addEventListener('input', showChange);
+$('tendered').addEventListener('input', () => { clearErrors(payForm); showChange(); });
 
 payForm.addEventListener('submit', async (event) => {
   event.preventDefault();
