@@ -107,6 +107,20 @@ export default async function ({ context, baseURL, shot }) {
   await shot(page, '20-pos-unknown-barcode');
   await page.locator('#barcode').fill('');
 
+  // Search by name (F3) as the fallback: arrows and Enter pick a result.
+  await page.keyboard.press('F3');
+  await page.locator('#search-dialog[open]').waitFor();
+  await page.keyboard.type(packaged[0].code);
+  await page.keyboard.press('Enter');
+  await page.locator('#search-results button').first().waitFor();
+  await shot(page, '20-pos-search');
+  const picked = await page.evaluate(() => document.activeElement.textContent);
+  await page.keyboard.press('Enter');
+  await page.locator('#search-dialog:not([open])').waitFor({ state: 'attached' });
+  await waitText(page.locator('#cart-lines'), picked.trim().split(/\s+/)[0]);
+  const afterSearch = await rows.count();
+  assert.ok(afterSearch >= 2, 'the picked item is in the cart');
+
   // The weighed item asks for grams.
   await scan(page, weighed.barcode);
   await page.locator('#weight-dialog[open]').waitFor();
@@ -115,11 +129,28 @@ export default async function ({ context, baseURL, shot }) {
   await waitText(page.locator('#grams-error'), /克数/);
   await page.locator('#grams').fill('1250');
   await page.keyboard.press('Enter');
-  await waitText(page.locator('#cart-lines tr:nth-child(3)'), /1\.250 kg/);
-  await waitText(page.locator('#cart-lines tr:nth-child(3) .amount'), /¥\d/);
+  const weighedRow = page.locator('#cart-lines tr').last();
+  await waitText(weighedRow, /1\.250 kg/);
+  await waitText(weighedRow.locator('.amount'), /¥\d/);
   const noScroll = await page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight);
   assert.ok(noScroll, 'the till fits 1024×768 without scrolling');
   await shot(page, '20-pos-cart');
+
+  // Someone new is registered at the till when the phone finds no member.
+  await page.keyboard.press('F2');
+  await page.locator('#member-dialog[open]').waitFor();
+  await page.keyboard.type('13312345678');
+  await page.keyboard.press('Enter');
+  await waitText(page.locator('#value-error'), /没有找到这位会员/);
+  await page.locator('#register-form:not([hidden])').waitFor();
+  assert.equal(await page.locator('#register-phone').inputValue(), '13312345678');
+  await page.locator('#register-name').fill('新顾客');
+  await shot(page, '20-pos-register');
+  await page.getByRole('button', { name: '注册会员' }).click();
+  await page.locator('#member-dialog:not([open])').waitFor({ state: 'attached' });
+  await waitText(page.locator('#member-name'), '新顾客');
+  await page.locator('[data-action="member-clear"]').click();
+  await page.locator('#member-none:not([hidden])').waitFor();
 
   // The member, by phone (F2): tier, points and coupons; one coupon applied through the quote.
   const before = await page.locator('#sum-total').textContent();
@@ -147,7 +178,7 @@ export default async function ({ context, baseURL, shot }) {
   await shot(page, '20-pos-held-list');
   await page.locator('#held-list button').first().click();
   await waitText(page.locator('#sum-total'), after);
-  assert.equal(await rows.count(), 3);
+  assert.equal(await rows.count(), afterSearch + 1);
   assert.ok(await couponBox.isChecked(), 'the coupon stays chosen');
   await waitText(page.locator('#held-count'), /^0$/);
 

@@ -249,6 +249,9 @@ $('scan-form').addEventListener('submit', (event) => {
   if (code) scans = scans.then(() => scan(code));
 });
 
+// Typing a new code clears the error of the last one.
+$('barcode').addEventListener('input', () => clearErrors($('scan-form')));
+
 async function scan(code) {
   const form = $('scan-form');
   clearErrors(form);
