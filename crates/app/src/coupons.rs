@@ -293,7 +293,7 @@ pub(crate) async fn template(tx: &mut dyn Tx, id: CouponTemplateId) -> AppResult
     tx.get_coupon_template(id).await?.ok_or(AppError::NotFound { entity: "coupon_template" })
 }
 
-async fn with_templates(tx: &mut dyn Tx, coupons: Vec<Coupon>) -> AppResult<Vec<WalletCoupon>> {
+pub(crate) async fn with_templates(tx: &mut dyn Tx, coupons: Vec<Coupon>) -> AppResult<Vec<WalletCoupon>> {
     let mut templates: Vec<CouponTemplate> = Vec::new();
     let mut wallet = Vec::with_capacity(coupons.len());
     for coupon in coupons {

@@ -459,7 +459,7 @@ async fn guide_of(tx: &mut dyn Tx, guide_id: StaffId, store: Option<StoreId>) ->
     }
 }
 
-async fn profile(tx: &mut dyn Tx, customer: Customer) -> AppResult<CustomerProfile> {
+pub(crate) async fn profile(tx: &mut dyn Tx, customer: Customer) -> AppResult<CustomerProfile> {
     let identities = tx.identities_of(customer.id).await?;
     Ok(CustomerProfile { customer, identities, matched_existing: false })
 }

@@ -840,7 +840,7 @@ fn line_name(product: Option<&quanyu_domain::catalog::Product>, sku: &quanyu_dom
 
 /// The member an order is for: the given customer (as merges resolve it), or the one holding
 /// the buyer's phone; `None` for an anonymous buyer.
-async fn buyer(
+pub(crate) async fn buyer(
     tx: &mut dyn Tx,
     customer_id: Option<quanyu_domain::ids::CustomerId>,
     phone: Option<&quanyu_domain::text::Phone>,

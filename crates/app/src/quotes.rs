@@ -50,12 +50,11 @@ impl App {
         let store_id = draft.store_id.ok_or(DomainError::Required { field: "store_id" })?;
         let channel = OrderChannel::parse(draft.channel.trim())?;
         let lines = cart_lines(&draft.lines)?;
-        let member = match draft.customer_id {
-            Some(id) => Some(self.customer(ctx, id).await?.customer),
-            None => None,
-        };
         read_tx!(self, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
+            // The member buying, found as an order finds its buyer: a member of any store may
+            // buy anywhere, so a quote must price them wherever the order would be taken.
+            let member = crate::orders::buyer(tx, draft.customer_id, None).await?;
             let coupons = crate::coupons::chosen(tx, member.as_ref().map(|m| m.id), &draft.coupon_ids).await?;
             let coupons: Vec<_> = coupons.into_iter().map(|(_, priced)| priced).collect();
             let cart = Cart { store_id, channel, lines: &lines, member: member.as_ref(), member_prices: false };

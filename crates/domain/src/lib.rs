@@ -31,6 +31,7 @@ pub mod pricing;
 pub mod referral;
 pub mod spatial;
 pub mod text;
+pub mod till;
 pub mod time;
 
 pub use error::{DomainError, DomainResult};

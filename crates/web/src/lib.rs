@@ -55,7 +55,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(app: App, options: WebOptions) -> Router {
     use routes::{
         audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
-        org, profile, quotes, referral, staff, stored_value, system, tags,
+        org, profile, quotes, referral, staff, stored_value, system, tags, till,
     };
     let state = AppState {
         app,
@@ -174,6 +174,9 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/skus", get(catalog::list_skus).post(catalog::create_sku))
         .route("/skus/{id}", get(catalog::get_sku).patch(catalog::update_sku))
         .route("/audit-log", get(audit::list_audit))
+        .route("/stores/{id}/till-items", get(till::till_items))
+        .route("/stores/{id}/till-orders", get(till::till_orders))
+        .route("/stores/{id}/till-member", get(till::till_member))
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)

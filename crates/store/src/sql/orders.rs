@@ -220,6 +220,32 @@ impl OrderRepo for SqlTx {
         Ok(orders)
     }
 
+    async fn store_orders_since(
+        &mut self,
+        store_id: StoreId,
+        channel: OrderChannel,
+        since: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Order>> {
+        let found = sqlx::query(
+            "SELECT * FROM orders WHERE store_id = $1 AND channel = $2 AND created_at >= $3 \
+             ORDER BY created_at DESC, id DESC LIMIT $4",
+        )
+        .bind(store_id.as_uuid())
+        .bind(channel.as_str())
+        .bind(since)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut orders = Vec::with_capacity(found.len());
+        for row in &found {
+            let id = OrderId::from_uuid(row.try_get("id")?);
+            let lines = self.lines_of(id).await?;
+            orders.push(order(row, lines)?);
+        }
+        Ok(orders)
+    }
+
     async fn expired_holds(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<OrderId>> {
         let found = sqlx::query(
             "SELECT id FROM orders WHERE status = 'created' AND hold_expires_at IS NOT NULL AND hold_expires_at <= $1 \

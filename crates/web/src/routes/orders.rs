@@ -161,8 +161,13 @@ impl OrderOut {
         }
     }
 
-    fn detail(d: &OrderDetail) -> OrderOut {
+    pub(crate) fn detail(d: &OrderDetail) -> OrderOut {
         OrderOut::new(&d.order, Some(&d.steps), Some(&d.payments))
+    }
+
+    /// An order without its timeline and payments, as lists show it.
+    pub(crate) fn summary(o: &Order) -> OrderOut {
+        OrderOut::new(o, None, None)
     }
 }
 
