@@ -44,6 +44,7 @@ mod session_cache;
 mod staff;
 mod stored_value;
 mod tags;
+mod workbench;
 
 use std::sync::Arc;
 
@@ -77,6 +78,7 @@ pub use referral::{CommissionRulesDraft, CommissionStatement, GuidePerformance, 
 pub use staff::*;
 pub use stored_value::{StoredValueStatement, TopUpDraft};
 pub use tags::{AudienceIssue, MAX_TAG_IMPORT, TagImport};
+pub use workbench::{BookQuery, CustomerCard, GuideKpis, KPI_MONTHS, MAX_TASK_BOARD, MonthSales, TaskCard};
 pub use write::{Reply, StoredReply, Written};
 
 /// Tunables of the use cases.
