@@ -173,6 +173,9 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/skus", get(catalog::list_skus).post(catalog::create_sku))
         .route("/skus/{id}", get(catalog::get_sku).patch(catalog::update_sku))
         .route("/audit-log", get(audit::list_audit))
+        .route("/staff/{id}/customer-book", get(routes::workbench::customer_book))
+        .route("/staff/{id}/task-board", get(routes::workbench::task_board))
+        .route("/staff/{id}/kpis", get(routes::workbench::kpis))
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)

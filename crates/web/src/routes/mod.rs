@@ -21,6 +21,7 @@ pub mod staff;
 pub mod stored_value;
 pub mod system;
 pub mod tags;
+pub mod workbench;
 
 use axum::{
     Json,
