@@ -78,7 +78,9 @@ pub use referral::{CommissionRulesDraft, CommissionStatement, GuidePerformance, 
 pub use staff::*;
 pub use stored_value::{StoredValueStatement, TopUpDraft};
 pub use tags::{AudienceIssue, MAX_TAG_IMPORT, TagImport};
-pub use workbench::{BookQuery, CustomerCard, GuideKpis, KPI_MONTHS, MAX_TASK_BOARD, MonthSales, TaskCard};
+pub use workbench::{
+    BookQuery, CustomerCard, GuideKpis, KPI_MONTHS, MAX_TASK_BOARD, MonthSales, ShareableSku, TaskCard,
+};
 pub use write::{Reply, StoredReply, Written};
 
 /// Tunables of the use cases.

@@ -2,7 +2,8 @@
 //! with masked phone, tags, lifecycle stage and RFM, searched and filtered, a page at a time with
 //! one batch read per attribute rather than one per customer), their open follow-ups ordered by
 //! when they fall due, and their KPIs (customers added, attributed online sales by month, tasks
-//! done).
+//! done), and what a guide may share or give: the SKUs their store sells online and the coupon
+//! templates they may give or share a claim link to.
 //!
 //! A guide reads their own workbench; staff who read staff read a guide's within their scope.
 //! Other roles have no customer book: asking for their own is refused.
@@ -10,18 +11,24 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, FixedOffset, TimeZone};
-use quanyu_audience::{Rfm, Stage, lifecycle::rfm_segment};
+use quanyu_audience::{
+    Rfm, Stage,
+    lifecycle::{rfm_segment, rfm_segment_code},
+};
 use quanyu_domain::{
     DomainError, Money,
+    authz::Permission,
+    catalog::{Channel, EffectivePrice, ListingStatus, Sku},
     customer::{Customer, Identity, follow_up_due},
-    ids::{CustomerId, StaffId},
-    org::{Role, Staff},
+    ids::{CustomerId, SkuId, StaffId},
+    marketing::{CouponTemplate, IssueSource},
+    org::{Role, Scope, Staff},
     text,
     time::Timestamp,
 };
-use quanyu_store::{CustomerFilter, CustomerScores, CustomerSearch, GuideTask, GuideTaskCounts, Tx};
+use quanyu_store::{CustomerFilter, CustomerScores, CustomerSearch, GuideTask, GuideTaskCounts, Page, SkuFilter, Tx};
 
-use crate::{App, AppError, AppResult, Ctx, Listing, listing::Cursor};
+use crate::{App, AppError, AppResult, Ctx, Listing, coupons::accepted_in_scope, listing::Cursor};
 
 /// The most open follow-ups the task board shows at once.
 pub const MAX_TASK_BOARD: u32 = 200;
@@ -54,8 +61,17 @@ pub struct CustomerCard {
 impl CustomerCard {
     /// The RFM segment (重要价值客户…), once scored.
     pub fn segment(&self) -> Option<&'static str> {
+        self.rfm().map(rfm_segment)
+    }
+
+    /// The RFM segment's code (`important_value`…), once scored.
+    pub fn segment_code(&self) -> Option<&'static str> {
+        self.rfm().map(rfm_segment_code)
+    }
+
+    fn rfm(&self) -> Option<Rfm> {
         let score = |v: i64| u8::try_from(v).unwrap_or(0);
-        self.scores.as_ref().map(|s| rfm_segment(Rfm { r: score(s.r), f: score(s.f), m: score(s.m) }))
+        self.scores.as_ref().map(|s| Rfm { r: score(s.r), f: score(s.f), m: score(s.m) })
     }
 
     /// The stage's label (成长期…), once scored.
@@ -206,9 +222,66 @@ impl App {
         })
     }
 
+    /// SKUs matching `search` (code, SKU or product name) that the caller's store sells
+    /// online, at most `limit` of them: what a guide may share a link to.
+    pub async fn shareable_skus(&self, ctx: &Ctx, search: &str, limit: u32) -> AppResult<Vec<ShareableSku>> {
+        let search = text::required("q", search, 50)?;
+        let filter = SkuFilter { search: Some(search), ..SkuFilter::default() };
+        // Twice the rows asked for, since some are not sold online here.
+        let skus = self.list_skus(ctx, filter, None, Some(limit.saturating_mul(2).clamp(1, 100))).await?.items;
+        let mut found = Vec::with_capacity(limit as usize);
+        for sku in skus {
+            if found.len() >= limit as usize {
+                break;
+            }
+            match self.shareable_sku(ctx, sku.id).await {
+                Ok(shareable) => found.push(shareable),
+                Err(AppError::SkuUnavailable { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(found)
+    }
+
+    /// An SKU the caller's store sells online, with its product's name and the online price
+    /// there; `SkuUnavailable` when it does not sell it.
+    pub async fn shareable_sku(&self, ctx: &Ctx, sku_id: SkuId) -> AppResult<ShareableSku> {
+        let Scope::Store(store_id) = ctx.actor.scope() else {
+            return Err(AppError::OutOfScope);
+        };
+        let pricing = self.store_pricing(ctx, store_id, sku_id).await?;
+        if !pricing.online.available || pricing.sku.status != ListingStatus::Active {
+            return Err(AppError::SkuUnavailable { sku_id });
+        }
+        let (product, _) = self.get_product(ctx, pricing.sku.product_id).await?;
+        Ok(ShareableSku { product_name: product.name, price: pricing.online, sku: pricing.sku })
+    }
+
+    /// Coupon templates the caller may give a customer now (active, in date, accepted by
+    /// their store).
+    pub async fn templates_to_give(&self, ctx: &Ctx, at: Timestamp) -> AppResult<Vec<CouponTemplate>> {
+        ctx.require(Permission::IssueCoupons)?;
+        let templates = self.coupon_templates(ctx, None, Some(Page::MAX_LIMIT)).await?.items;
+        Ok(templates
+            .into_iter()
+            .filter(|t| t.issuable(IssueSource::Staff, at).is_ok() && accepted_in_scope(ctx, t))
+            .collect())
+    }
+
+    /// Coupon templates a guide may share a claim link to: customers may claim them now, online,
+    /// and the guide's store accepts them.
+    pub async fn templates_to_share(&self, ctx: &Ctx, at: Timestamp) -> AppResult<Vec<CouponTemplate>> {
+        Ok(self
+            .templates_to_give(ctx, at)
+            .await?
+            .into_iter()
+            .filter(|t| t.issuable(IssueSource::Claim, at).is_ok() && shareable_online(t))
+            .collect())
+    }
+
     /// The guide whose workbench the caller may read: their own if they are a guide, else a
     /// guide they see as staff.
-    async fn guide_in_reach(&self, ctx: &Ctx, guide_id: StaffId) -> AppResult<Staff> {
+    pub async fn guide_in_reach(&self, ctx: &Ctx, guide_id: StaffId) -> AppResult<Staff> {
         if guide_id == ctx.actor.staff_id && ctx.actor.role() != Role::Guide {
             return Err(AppError::Forbidden);
         }
@@ -218,6 +291,19 @@ impl App {
         }
         Ok(guide)
     }
+}
+
+/// A product a guide may share, as their store sells it online.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareableSku {
+    pub sku: Sku,
+    pub product_name: String,
+    /// The online price in the guide's store.
+    pub price: EffectivePrice,
+}
+
+fn shareable_online(template: &CouponTemplate) -> bool {
+    template.rules.channels.is_empty() || template.rules.channels.contains(&Channel::Online)
 }
 
 /// Cards for customers fetched with their first phone: tags and scores in one read each.

@@ -31,6 +31,8 @@ pub struct CustomerCardOut {
     pub stage_label: Option<String>,
     /// 重要价值客户…
     pub segment: Option<String>,
+    /// important_value, important_develop, important_keep, important_retain, general_value…
+    pub segment_code: Option<String>,
     pub last_order_at: Option<DateTime<Utc>>,
     pub orders_365d: Option<i64>,
     /// 分.
@@ -52,6 +54,7 @@ impl From<&CustomerCard> for CustomerCardOut {
             stage: scores.map(|s| s.stage.clone()),
             stage_label: card.stage_label().map(str::to_owned),
             segment: card.segment().map(str::to_owned),
+            segment_code: card.segment_code().map(str::to_owned),
             last_order_at: scores.and_then(|s| s.last_order_at),
             orders_365d: scores.map(|s| s.orders),
             spend_365d: scores.map(|s| s.spend),
