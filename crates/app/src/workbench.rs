@@ -28,7 +28,10 @@ use quanyu_domain::{
 };
 use quanyu_store::{CustomerFilter, CustomerScores, CustomerSearch, GuideTask, GuideTaskCounts, Page, SkuFilter, Tx};
 
-use crate::{App, AppError, AppResult, Ctx, Listing, coupons::accepted_in_scope, listing::Cursor};
+use crate::{
+    App, AppError, AppResult, Ctx, Listing, coupons::accepted_in_scope, lifecycle::current_scores, listing::Cursor,
+    write::now,
+};
 
 /// The most open follow-ups the task board shows at once.
 pub const MAX_TASK_BOARD: u32 = 200;
@@ -40,7 +43,8 @@ pub const KPI_MONTHS: usize = 6;
 pub struct BookQuery {
     /// Part of the name or phone number.
     pub text: Option<String>,
-    /// A lifecycle stage: `introduction`, `growth`, `maturity`, `decline`, `silence`, `churned`.
+    /// A lifecycle stage: `introduction`, `growth`, `maturity`, `decline`, `silence`, `churned`
+    /// (as of the last rebuild of the scores).
     pub stage: Option<String>,
     /// A tag's name.
     pub tag: Option<String>,
@@ -54,7 +58,7 @@ pub struct CustomerCard {
     pub phone: Option<String>,
     /// Tag names, by name.
     pub tags: Vec<String>,
-    /// The stored scores (none until the customer is first scored).
+    /// The stored scores, or for a customer registered since the last rebuild, computed now.
     pub scores: Option<CustomerScores>,
 }
 
@@ -306,7 +310,8 @@ fn shareable_online(template: &CouponTemplate) -> bool {
     template.rules.channels.is_empty() || template.rules.channels.contains(&Channel::Online)
 }
 
-/// Cards for customers fetched with their first phone: tags and scores in one read each.
+/// Cards for customers fetched with their first phone: tags and stored scores in one read each
+/// (scores computed on the spot only for customers registered since the last rebuild).
 async fn cards(tx: &mut dyn Tx, rows: Vec<(Customer, Option<String>)>) -> AppResult<Vec<CustomerCard>> {
     let ids: Vec<CustomerId> = rows.iter().map(|(c, _)| c.id).collect();
     let mut tags: HashMap<CustomerId, Vec<String>> = HashMap::new();
@@ -314,7 +319,7 @@ async fn cards(tx: &mut dyn Tx, rows: Vec<(Customer, Option<String>)>) -> AppRes
         tags.entry(customer).or_default().push(name);
     }
     let mut scores: HashMap<CustomerId, CustomerScores> =
-        tx.scores_of(&ids).await?.into_iter().map(|s| (s.customer_id, s)).collect();
+        current_scores(tx, &ids, now()).await?.into_iter().map(|s| (s.customer_id, s)).collect();
     Ok(rows
         .into_iter()
         .map(|(customer, phone)| CustomerCard {

@@ -44,6 +44,7 @@ async fn a_guides_book_board_and_kpis_are_theirs(db: Arc<dyn Database>) {
     let second = all.iter().find(|c| c.customer.id == mine[1].customer.id).unwrap();
     assert_eq!(second.phone.as_deref(), Some("138****0002"));
     assert_eq!(second.tags, ["高潜"]);
+    assert_eq!(second.stage_label(), Some("引入期"), "scored on the spot before the first rebuild");
     let names = |cards: Vec<quanyu_app::CustomerCard>| {
         let mut names: Vec<String> = cards.into_iter().filter_map(|c| c.customer.display_name).collect();
         names.sort();
