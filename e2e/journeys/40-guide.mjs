@@ -63,10 +63,12 @@ export default async function ({ context, baseURL, shot }) {
   assert.ok(await cards.count() > 0, 'customers are listed');
   assert.ok(await page.locator('.customer-card .badge[class*="stage-"]').count() > 0, 'stages are shown');
   await waitText(page.locator('.cards'), 'E2E回访');
-  // Keyboard: the first Tab reaches the skip link, and focus is visible.
+  await shot(page, '40-guide-customers');
+  // Keyboard: the first Tab reaches the skip link, which shows itself with a focus ring.
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement?.className), 'skip-link');
-  await shot(page, '40-guide-customers');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none', 'focus is visible');
 
   // Search by the customer's phone digits, then open them.
   const digits = (target.phone || '').slice(-4);

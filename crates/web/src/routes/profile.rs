@@ -74,25 +74,25 @@ pub async fn profile(
 
 /// The single customer view of `id`, as the API answers it and the pages render it.
 pub async fn profile_of(app: &quanyu_app::App, ctx: &quanyu_app::Ctx, id: CustomerId) -> Result<ProfileOut, ApiError> {
-    let profile = app.customer(&ctx, id).await?;
+    let profile = app.customer(ctx, id).await?;
     let id = profile.customer.id;
-    let tiers = app.tiers(&ctx).await?;
+    let tiers = app.tiers(ctx).await?;
     let tier = tiers.iter().find(|t| Some(t.id) == profile.customer.tier_id).map(|t| t.name.clone());
-    let points = app.customer_points(&ctx, id, None, Some(1)).await?.balance;
-    let stored_value = app.stored_value(&ctx, id, None, Some(1)).await?.balance.fen();
+    let points = app.customer_points(ctx, id, None, Some(1)).await?.balance;
+    let stored_value = app.stored_value(ctx, id, None, Some(1)).await?.balance.fen();
     let now = Utc::now();
     let usable_coupons = app
-        .customer_coupons(&ctx, id, None, Some(500))
+        .customer_coupons(ctx, id, None, Some(500))
         .await?
         .items
         .iter()
         .filter(|w| w.coupon.state_at(now) == quanyu_domain::marketing::CouponState::Usable)
         .count();
-    let scores = app.customer_scores(&ctx, id).await?;
-    let tags = app.customer_tags(&ctx, id).await?.into_iter().map(|t| t.name).collect();
+    let scores = app.customer_scores(ctx, id).await?;
+    let tags = app.customer_tags(ctx, id).await?.into_iter().map(|t| t.name).collect();
     let rfm = |v: i64| u8::try_from(v).unwrap_or(0);
     let scored = Rfm { r: rfm(scores.r), f: rfm(scores.f), m: rfm(scores.m) };
-    let events = app.customer_events(&ctx, id, None, Some(20)).await?;
+    let events = app.customer_events(ctx, id, None, Some(20)).await?;
     Ok(ProfileOut {
         customer: CustomerOut::profile(&profile),
         tier,

@@ -25,7 +25,7 @@ use super::failed;
 use crate::{
     ApiError, AppState,
     ui::{
-        page::{Staff, UiError, encode},
+        page::{Staff, UiError, encode, templates},
         qr,
     },
 };
@@ -135,7 +135,7 @@ pub async fn share(
         let link = format!("{origin}{}", promoter.link());
         Shared {
             kind: "invite",
-            title: promoter.name.clone(),
+            title: templates().text(lang, "guide-share-invite-title"),
             qr: qr::svg(&format!("{origin}{}", promoter.qr_payload())),
             link,
         }

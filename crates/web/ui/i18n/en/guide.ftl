@@ -73,6 +73,7 @@ guide-customer-gone = This customer's profile was merged
 guide-share-title = Share
 guide-share-kind-product = Product
 guide-share-kind-coupon = Coupon
+guide-share-invite-title = My membership invitation
 guide-share-kind-invite = Invitation
 guide-share-link = Share link
 guide-copy = Copy

@@ -73,6 +73,7 @@ guide-customer-gone = 该顾客资料已合并
 guide-share-title = 分享
 guide-share-kind-product = 商品
 guide-share-kind-coupon = 优惠券
+guide-share-invite-title = 我的会员邀请链接
 guide-share-kind-invite = 邀请
 guide-share-link = 分享链接
 guide-copy = 复制
