@@ -193,11 +193,7 @@ impl App {
         let key = ctx.idempotency.as_ref().map(|i| i.key.clone()).unwrap_or_default();
         write_idempotent!(self, ctx, reply, |tx| {
             let template = template(tx, template_id).await?;
-            // Staff below HQ give only coupons their own stores accept.
-            if let quanyu_domain::org::Scope::Store(store_id) = ctx.actor.scope()
-                && !template.rules.stores.is_empty()
-                && !template.rules.stores.contains(&store_id)
-            {
+            if !accepted_in_scope(ctx, &template) {
                 return Err(AppError::OutOfScope);
             }
             let key = format!("{}:{}:{key}", source.as_str(), ctx.actor.staff_id);
@@ -520,4 +516,14 @@ pub(crate) async fn stores_exist(ctx: &Ctx, tx: &mut dyn Tx, stores: &[StoreId])
         store_in_scope(ctx, tx, store_id).await?;
     }
     Ok(())
+}
+
+/// Staff below HQ give and share only coupons their own store accepts.
+pub(crate) fn accepted_in_scope(ctx: &Ctx, template: &CouponTemplate) -> bool {
+    match ctx.actor.scope() {
+        quanyu_domain::org::Scope::Store(store_id) => {
+            template.rules.stores.is_empty() || template.rules.stores.contains(&store_id)
+        }
+        _ => true,
+    }
 }

@@ -45,6 +45,7 @@ mod staff;
 mod stored_value;
 mod tags;
 mod till;
+mod workbench;
 
 use std::sync::Arc;
 
@@ -79,6 +80,9 @@ pub use staff::*;
 pub use stored_value::{StoredValueStatement, TopUpDraft};
 pub use tags::{AudienceIssue, MAX_TAG_IMPORT, TagImport};
 pub use till::*;
+pub use workbench::{
+    BookQuery, CustomerCard, GuideKpis, KPI_MONTHS, MAX_TASK_BOARD, MonthSales, ShareableSku, TaskCard,
+};
 pub use write::{Reply, StoredReply, Written};
 
 /// Tunables of the use cases.

@@ -143,18 +143,7 @@ impl App {
         let customer = self.customer(ctx, id).await?.customer;
         let at = now();
         read_tx!(self, |tx| {
-            let rules = rules(tx).await?;
-            let stored = tx.get_scores(customer.id).await?;
-            match stored {
-                Some(stored) => Ok(stored),
-                None => {
-                    let input = tx
-                        .score_input(customer.id, at - Duration::days(WINDOW_DAYS))
-                        .await?
-                        .ok_or(AppError::NotFound { entity: "customer" })?;
-                    Ok(score(&input, None, &rules, at))
-                }
-            }
+            current_scores(tx, &[customer.id], at).await?.pop().ok_or(AppError::NotFound { entity: "customer" })
         })
     }
 
@@ -199,6 +188,27 @@ impl App {
         self.audiences.invalidate();
         Ok(scored)
     }
+}
+
+/// The scores of these customers: stored ones in one read, and for customers not scored yet
+/// (registered since the last rebuild) computed from their orders now. Unknown ids are left out.
+pub(crate) async fn current_scores(
+    tx: &mut dyn Tx,
+    ids: &[CustomerId],
+    at: Timestamp,
+) -> AppResult<Vec<CustomerScores>> {
+    let mut found = tx.scores_of(ids).await?;
+    let missing: Vec<CustomerId> =
+        ids.iter().filter(|id| !found.iter().any(|s| s.customer_id == **id)).copied().collect();
+    if !missing.is_empty() {
+        let rules = rules(tx).await?;
+        for id in missing {
+            if let Some(input) = tx.score_input(id, at - Duration::days(WINDOW_DAYS)).await? {
+                found.push(score(&input, None, &rules, at));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// What the audience index and the profile show of a stage.

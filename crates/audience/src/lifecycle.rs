@@ -98,6 +98,21 @@ pub fn rfm_segment(rfm: Rfm) -> &'static str {
     }
 }
 
+/// The stable code of [`rfm_segment`]'s segment (`important_value`, `general_retain`…), for
+/// translations and filters.
+pub fn rfm_segment_code(rfm: Rfm) -> &'static str {
+    match (rfm.r >= 3, rfm.f >= 3, rfm.m >= 3) {
+        (true, true, true) => "important_value",
+        (true, false, true) => "important_develop",
+        (false, true, true) => "important_keep",
+        (false, false, true) => "important_retain",
+        (true, true, false) => "general_value",
+        (true, false, false) => "general_develop",
+        (false, true, false) => "general_keep",
+        (false, false, false) => "general_retain",
+    }
+}
+
 /// A lifecycle stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {
@@ -215,6 +230,22 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn each_segment_has_its_own_code() {
+        let mut pairs = std::collections::BTreeSet::new();
+        for r in [1, 3] {
+            for f in [1, 3] {
+                for m in [1, 3] {
+                    let rfm = Rfm { r, f, m };
+                    pairs.insert((rfm_segment(rfm), rfm_segment_code(rfm)));
+                }
+            }
+        }
+        let codes: std::collections::BTreeSet<_> = pairs.iter().map(|(_, code)| code).collect();
+        assert_eq!((pairs.len(), codes.len()), (8, 8));
+        assert_eq!(rfm_segment_code(Rfm { r: 5, f: 4, m: 3 }), "important_value");
+    }
 
     fn active(days_ago: i64, orders: i64, spend: i64) -> Activity {
         Activity { registered_day: 0, last_order_day: Some(1_000 - days_ago), orders, spend }

@@ -70,6 +70,31 @@ impl Identity {
     pub fn value(&self) -> &str {
         &self.value
     }
+
+    /// The identifier as staff outside HQ see it: enough to recognise, not to copy. A phone
+    /// keeps its first three and last four digits (`138****0001`); other identifiers their
+    /// first and last three characters (`oAb…xyz`), a member card its last four (`****1234`).
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.value.chars().collect();
+        let n = chars.len();
+        let head = |k: usize| chars[..k.min(n)].iter().collect::<String>();
+        let tail = |k: usize| chars[n - k.min(n)..].iter().collect::<String>();
+        match self.kind {
+            IdentityKind::Phone if n > 7 => format!("{}****{}", head(3), tail(4)),
+            IdentityKind::Phone => "****".to_owned(),
+            IdentityKind::MemberCard => format!("****{}", tail(4)),
+            _ if n > 6 => format!("{}…{}", head(3), tail(3)),
+            _ => "…".to_owned(),
+        }
+    }
+}
+
+/// How many days a guide has to follow a customer up (跟进) once the task is handed out.
+pub const FOLLOW_UP_DAYS: i64 = 3;
+
+/// When a follow-up handed out at `handed_out_at` is due; after that it is overdue.
+pub fn follow_up_due(handed_out_at: Timestamp) -> Timestamp {
+    handed_out_at + chrono::Duration::days(FOLLOW_UP_DAYS)
 }
 
 impl std::fmt::Display for Identity {
@@ -191,6 +216,16 @@ pub fn unmerge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identities_are_masked_for_staff() {
+        let masked = |kind: &str, value: &str| Identity::parse(kind, value).unwrap().masked();
+        assert_eq!(masked("phone", "13800000001"), "138****0001");
+        assert_eq!(masked("member_card", "vip20261234"), "****1234");
+        assert_eq!(masked("wechat_openid", "oAbcdefgh_xyz"), "oAb…xyz");
+        let due = follow_up_due(chrono::DateTime::UNIX_EPOCH);
+        assert_eq!(due - chrono::DateTime::UNIX_EPOCH, chrono::Duration::days(FOLLOW_UP_DAYS));
+    }
 
     fn customer(ordinal: i64, store: Option<u128>) -> Customer {
         let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();

@@ -608,3 +608,25 @@ pub struct GuideTask {
     pub created_at: Timestamp,
     pub done_at: Option<Timestamp>,
 }
+
+/// Which customers to find: a [`CustomerFilter`] narrowed by a search and the attributes a
+/// guide's customer book filters on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerSearch {
+    pub filter: CustomerFilter,
+    /// Case-insensitive substring of the display name, or digits of a phone number.
+    pub text: Option<String>,
+    /// Customers whose stored lifecycle stage is this (`introduction`, `growth`…).
+    pub stage: Option<String>,
+    /// Customers carrying the tag of this name.
+    pub tag: Option<String>,
+}
+
+/// How a guide's follow-up tasks stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GuideTaskCounts {
+    pub open: i64,
+    pub done: i64,
+    /// Done at or after the `since` asked for.
+    pub done_since: i64,
+}

@@ -11,11 +11,11 @@ use quanyu_domain::{
 
 use crate::{
     Attribution, AudienceRow, AuditEntry, AuditFilter, CommissionEntry, CommissionMismatch, CouponEntry,
-    CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, DocumentFilter, DocumentStep, EventSource,
-    FlashReservation, FlashSale, GuideSale, GuideTask, IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone,
-    OrderFilter, OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PointsEntry, ProductFilter,
-    SavedAudience, ScoreInput, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult,
-    StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
+    CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch, DocumentFilter, DocumentStep,
+    EventSource, FlashReservation, FlashSale, GuideSale, GuideTask, GuideTaskCounts, IdempotencyRecord, LedgerMismatch,
+    LineCommission, MergeUndone, OrderFilter, OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord,
+    PointsEntry, ProductFilter, SavedAudience, ScoreInput, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow,
+    StoreFilter, StoreResult, StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -410,6 +410,20 @@ pub trait CustomerRepo {
         customer_id: quanyu_domain::ids::CustomerId,
         since: Timestamp,
     ) -> StoreResult<quanyu_domain::Money>;
+    /// Live customers matching a search in id order, each with their first phone.
+    async fn search_customers(
+        &mut self,
+        search: &CustomerSearch,
+        page: Page,
+    ) -> StoreResult<Vec<(quanyu_domain::customer::Customer, Option<String>)>>;
+    /// The live customers among these ids (merged-away profiles left out), each with their
+    /// first phone, in id order.
+    async fn customers_by_ids(
+        &mut self,
+        ids: &[quanyu_domain::ids::CustomerId],
+    ) -> StoreResult<Vec<(quanyu_domain::customer::Customer, Option<String>)>>;
+    /// How many live customers a guide has whose profile was created at or after `since`.
+    async fn customers_of_guide_since(&mut self, guide_id: StaffId, since: Timestamp) -> StoreResult<i64>;
 }
 
 /// Coupon templates, wallets and promotions. Issuing claims the template's budget and the
@@ -814,4 +828,11 @@ pub trait TagRepo {
     async fn get_guide_task(&mut self, id: uuid::Uuid) -> StoreResult<Option<GuideTask>>;
     /// Marks an open task done; `false` when it was done already.
     async fn finish_guide_task(&mut self, id: uuid::Uuid, note: Option<&str>, at: Timestamp) -> StoreResult<bool>;
+    /// (customer, tag name) of these customers' tags, by customer then name.
+    async fn tag_names_of(
+        &mut self,
+        customers: &[quanyu_domain::ids::CustomerId],
+    ) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, String)>>;
+    /// How a guide's tasks stand: open, done, and done since `since`.
+    async fn guide_task_counts(&mut self, guide_id: StaffId, since: Timestamp) -> StoreResult<GuideTaskCounts>;
 }

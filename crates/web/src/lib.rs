@@ -177,6 +177,9 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/stores/{id}/till-items", get(till::till_items))
         .route("/stores/{id}/till-orders", get(till::till_orders))
         .route("/stores/{id}/till-member", get(till::till_member))
+        .route("/staff/{id}/customer-book", get(routes::workbench::customer_book))
+        .route("/staff/{id}/task-board", get(routes::workbench::task_board))
+        .route("/staff/{id}/kpis", get(routes::workbench::kpis))
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)

@@ -71,6 +71,8 @@ same response and has no second effect."
         tags::create_tag, tags::list_tags, tags::customer_tags, tags::tag_customer, tags::untag_customer,
         tags::import_tag, tags::save_audience, tags::list_audiences, tags::get_audience,
         tags::audience_coupons, tags::audience_guide_tasks, tags::guide_tasks, tags::finish_task,
+        crate::routes::workbench::customer_book, crate::routes::workbench::task_board,
+        crate::routes::workbench::kpis,
         audit::list_audit,
         till::till_items, till::till_orders, till::till_member,
     ),

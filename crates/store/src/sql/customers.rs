@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
 use crate::{
-    AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, MergeUndone, OrderPoints, Page, PaidMembership,
-    PointsEntry, StoreError, StoreResult,
+    AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, CustomerSearch, MergeUndone, OrderPoints, Page,
+    PaidMembership, PointsEntry, StoreError, StoreResult,
 };
 
 fn customer(row: &Row) -> StoreResult<Customer> {
@@ -814,6 +814,73 @@ impl CustomerRepo for SqlTx {
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(Money::from_fen(row.try_get("spend")?))
+    }
+
+    async fn search_customers(
+        &mut self,
+        search: &CustomerSearch,
+        page: Page,
+    ) -> StoreResult<Vec<(Customer, Option<String>)>> {
+        let text = super::like_pattern(search.text.as_deref());
+        let stage = search.stage.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let tag = search.tag.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let rows = sqlx::query(
+            "SELECT c.*, (SELECT MIN(i.value) FROM customer_identities i \
+             WHERE i.customer_id = c.id AND i.kind = 'phone') AS phone \
+             FROM customers c WHERE c.merged_into IS NULL \
+             AND ($1 IS NULL OR c.home_store_id = $1) \
+             AND ($2 IS NULL OR c.home_store_id IN (SELECT id FROM stores WHERE region_id = $2)) \
+             AND ($3 IS NULL OR c.guide_id = $3) \
+             AND ($4 IS NULL OR LOWER(c.display_name) LIKE $4 ESCAPE '\\' OR EXISTS (SELECT 1 FROM \
+             customer_identities p WHERE p.customer_id = c.id AND p.kind = 'phone' AND p.value LIKE $4 ESCAPE '\\')) \
+             AND ($5 IS NULL OR EXISTS (SELECT 1 FROM customer_scores s WHERE s.customer_id = c.id AND s.stage = $5)) \
+             AND ($6 IS NULL OR EXISTS (SELECT 1 FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id \
+             WHERE ct.customer_id = c.id AND t.name = $6)) \
+             AND ($7 IS NULL OR c.id > $7) ORDER BY c.id LIMIT $8",
+        )
+        .bind(search.filter.place.store_id.map(|s| s.as_uuid()))
+        .bind(search.filter.place.region_id.map(|r| r.as_uuid()))
+        .bind(search.filter.guide_id.map(|g| g.as_uuid()))
+        .bind(text)
+        .bind(stage)
+        .bind(tag)
+        .bind(page.after)
+        .bind(page.sql_limit())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|row| Ok((customer(row)?, row.try_get("phone")?))).collect()
+    }
+
+    async fn customers_by_ids(&mut self, ids: &[CustomerId]) -> StoreResult<Vec<(Customer, Option<String>)>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT c.*, (SELECT MIN(i.value) FROM customer_identities i \
+                 WHERE i.customer_id = c.id AND i.kind = 'phone') AS phone \
+                 FROM customers c WHERE c.merged_into IS NULL AND c.id IN ({}) ORDER BY c.id",
+                Placeholders::new().list(chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id.as_uuid());
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.push((customer(&row)?, row.try_get("phone")?));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn customers_of_guide_since(&mut self, guide_id: StaffId, since: Timestamp) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM customers \
+             WHERE guide_id = $1 AND merged_into IS NULL AND created_at >= $2",
+        )
+        .bind(guide_id.as_uuid())
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(row.try_get("n")?)
     }
 }
 

@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, Row as _, types::Json};
 use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
-use crate::{GuideTask, Page, SavedAudience, StoreResult, Tag, TagRepo};
+use crate::{GuideTask, GuideTaskCounts, Page, SavedAudience, StoreResult, Tag, TagRepo};
 
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -333,5 +333,42 @@ impl TagRepo for SqlTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn tag_names_of(&mut self, customers: &[CustomerId]) -> StoreResult<Vec<(CustomerId, String)>> {
+        let mut found = Vec::new();
+        for chunk in customers.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id \
+                 WHERE ct.customer_id IN ({}) ORDER BY ct.customer_id, t.name",
+                Placeholders::new().list(chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id.as_uuid());
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.push((CustomerId::from_uuid(row.try_get("customer_id")?), row.try_get("name")?));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn guide_task_counts(&mut self, guide_id: StaffId, since: Timestamp) -> StoreResult<GuideTaskCounts> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0) AS BIGINT) AS open, \
+             CAST(COALESCE(SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) AS done, \
+             CAST(COALESCE(SUM(CASE WHEN status = 'done' AND done_at >= $2 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             AS done_since FROM guide_tasks WHERE guide_id = $1",
+        )
+        .bind(guide_id.as_uuid())
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(GuideTaskCounts {
+            open: row.try_get("open")?,
+            done: row.try_get("done")?,
+            done_since: row.try_get("done_since")?,
+        })
     }
 }

@@ -22,6 +22,7 @@ pub mod stored_value;
 pub mod system;
 pub mod tags;
 pub mod till;
+pub mod workbench;
 
 use axum::{
     Json,

@@ -6,7 +6,10 @@
 use axum::{extract::State, response::Response};
 use chrono::{DateTime, Utc};
 use quanyu_app::ScoringRules;
-use quanyu_audience::{LifecycleRules, Rfm, RfmBins, lifecycle::rfm_segment};
+use quanyu_audience::{
+    LifecycleRules, Rfm, RfmBins,
+    lifecycle::{rfm_segment, rfm_segment_code},
+};
 use quanyu_domain::ids::CustomerId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -26,6 +29,8 @@ pub struct RfmOut {
     m: i64,
     /// One of the eight classic segments: 重要价值客户, 一般挽留客户…
     segment: String,
+    /// The segment's code: important_value, general_retain…
+    segment_code: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,26 +69,31 @@ pub async fn profile(
     Auth(ctx): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    let app = &state.app;
-    let profile = app.customer(&ctx, CustomerId::from_uuid(id)).await?;
+    Ok(ok(profile_of(&state.app, &ctx, CustomerId::from_uuid(id)).await?))
+}
+
+/// The single customer view of `id`, as the API answers it and the pages render it.
+pub async fn profile_of(app: &quanyu_app::App, ctx: &quanyu_app::Ctx, id: CustomerId) -> Result<ProfileOut, ApiError> {
+    let profile = app.customer(ctx, id).await?;
     let id = profile.customer.id;
-    let tiers = app.tiers(&ctx).await?;
+    let tiers = app.tiers(ctx).await?;
     let tier = tiers.iter().find(|t| Some(t.id) == profile.customer.tier_id).map(|t| t.name.clone());
-    let points = app.customer_points(&ctx, id, None, Some(1)).await?.balance;
-    let stored_value = app.stored_value(&ctx, id, None, Some(1)).await?.balance.fen();
+    let points = app.customer_points(ctx, id, None, Some(1)).await?.balance;
+    let stored_value = app.stored_value(ctx, id, None, Some(1)).await?.balance.fen();
     let now = Utc::now();
     let usable_coupons = app
-        .customer_coupons(&ctx, id, None, Some(500))
+        .customer_coupons(ctx, id, None, Some(500))
         .await?
         .items
         .iter()
         .filter(|w| w.coupon.state_at(now) == quanyu_domain::marketing::CouponState::Usable)
         .count();
-    let scores = app.customer_scores(&ctx, id).await?;
-    let tags = app.customer_tags(&ctx, id).await?.into_iter().map(|t| t.name).collect();
+    let scores = app.customer_scores(ctx, id).await?;
+    let tags = app.customer_tags(ctx, id).await?.into_iter().map(|t| t.name).collect();
     let rfm = |v: i64| u8::try_from(v).unwrap_or(0);
-    let events = app.customer_events(&ctx, id, None, Some(20)).await?;
-    Ok(ok(ProfileOut {
+    let scored = Rfm { r: rfm(scores.r), f: rfm(scores.f), m: rfm(scores.m) };
+    let events = app.customer_events(ctx, id, None, Some(20)).await?;
+    Ok(ProfileOut {
         customer: CustomerOut::profile(&profile),
         tier,
         points,
@@ -94,7 +104,8 @@ pub async fn profile(
             r: scores.r,
             f: scores.f,
             m: scores.m,
-            segment: rfm_segment(Rfm { r: rfm(scores.r), f: rfm(scores.f), m: rfm(scores.m) }).to_owned(),
+            segment: rfm_segment(scored).to_owned(),
+            segment_code: rfm_segment_code(scored).to_owned(),
         },
         lifecycle: LifecycleOut {
             label: quanyu_app::stage_label(&scores.stage).to_owned(),
@@ -105,7 +116,7 @@ pub async fn profile(
             last_order_at: scores.last_order_at,
         },
         timeline: ListOut::from_listing(events, |e| EventOut::from(&e)),
-    }))
+    })
 }
 
 /// RFM bins: a value reaching the first threshold scores 5, the second 4, the third 3, the
