@@ -339,9 +339,9 @@ impl App {
         read_tx!(self, |tx| sku_in(tx, id).await)
     }
 
-    /// The SKUs among `ids` that exist, in no particular order: one query to name the SKUs on a
-    /// page of stock rows or document lines.
-    pub async fn skus_by_id(&self, ctx: &Ctx, ids: &[SkuId]) -> AppResult<Vec<Sku>> {
+    /// The SKUs among `ids` that exist, each with its product's name, in no particular order:
+    /// one query to name the SKUs on a page of stock rows or document lines.
+    pub async fn skus_by_id(&self, ctx: &Ctx, ids: &[SkuId]) -> AppResult<Vec<(Sku, String)>> {
         ctx.require(Permission::ReadCatalog)?;
         read_tx!(self, |tx| Ok(tx.get_skus(ids).await?))
     }

@@ -465,9 +465,9 @@ async fn catalog_round_trips(db: Arc<dyn Database>) {
     let by_code = SkuFilter { search: Some("apple-1000".into()), ..Default::default() };
     assert_eq!(tx.list_skus(&by_code, Page::first(10)).await.unwrap(), vec![large.clone()]);
     let mut named = tx.get_skus(&[large.id, SkuId::new(), small.id]).await.unwrap();
-    named.sort_by_key(|s| s.code.clone());
-    let mut expected = vec![small.clone(), large.clone()];
-    expected.sort_by_key(|s| s.code.clone());
+    named.sort_by_key(|(s, _)| s.code.clone());
+    let mut expected = vec![(small.clone(), apple.name.clone()), (large.clone(), apple.name.clone())];
+    expected.sort_by_key(|(s, _)| s.code.clone());
     assert_eq!(named, expected, "unknown ids are skipped");
     assert!(tx.get_skus(&[]).await.unwrap().is_empty());
     let other = quanyu_store::ProductFilter { category_id: Some(fresh.id), ..Default::default() };

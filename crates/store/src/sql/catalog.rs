@@ -235,16 +235,21 @@ impl CatalogRepo for SqlTx {
         row.as_ref().map(rows::sku).transpose()
     }
 
-    async fn get_skus(&mut self, ids: &[SkuId]) -> StoreResult<Vec<Sku>> {
+    async fn get_skus(&mut self, ids: &[SkuId]) -> StoreResult<Vec<(Sku, String)>> {
+        use sqlx::Row as _;
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let sql = format!("SELECT * FROM skus WHERE id IN ({})", Placeholders::new().list(chunk.len()));
+            let sql = format!(
+                "SELECT s.*, p.name AS product_name FROM skus s JOIN products p ON p.id = s.product_id \
+                 WHERE s.id IN ({})",
+                Placeholders::new().list(chunk.len())
+            );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 query = query.bind(id.as_uuid());
             }
             for row in query.fetch_all(&mut *self.tx).await? {
-                found.push(rows::sku(&row)?);
+                found.push((rows::sku(&row)?, row.try_get("product_name")?));
             }
         }
         Ok(found)

@@ -2,13 +2,14 @@
 //! its first SKU, and one SKU's page: the product, the SKU editor (prices typed in ¥ and sent
 //! in 分), and a store's price override and availability.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Response},
 };
 use minijinja::Value;
+use quanyu_app::{App, AppResult, Ctx};
 use quanyu_domain::{
     authz::Permission,
     catalog::{Category, ProductKind, Sku},
@@ -63,6 +64,32 @@ impl SkuQuery {
     }
 }
 
+/// The SKUs behind `ids`, each with its product's name, by id (one query per page of rows).
+pub async fn named_skus(
+    app: &App,
+    ctx: &Ctx,
+    ids: impl Iterator<Item = SkuId>,
+) -> AppResult<HashMap<SkuId, (Sku, String)>> {
+    let ids: Vec<SkuId> = ids.collect::<HashSet<_>>().into_iter().collect();
+    Ok(app.skus_by_id(ctx, &ids).await?.into_iter().map(|(sku, product)| (sku.id, (sku, product))).collect())
+}
+
+/// An SKU as the tables show it: the API's shape plus `product_name` and a `label` that reads on
+/// its own (`泰国哈密瓜 · 散装称重`: demo SKUs are named by their variant).
+pub fn sku_value(sku: &Sku, product_name: &str) -> Value {
+    minijinja::context! { product_name, label => sku_label(sku, product_name), ..Value::from_serialize(SkuOut::from(sku)) }
+}
+
+/// `泰国哈密瓜 · 散装称重`, or the SKU's own name when it already says the product.
+pub fn sku_label(sku: &Sku, product_name: &str) -> String {
+    if sku.name.contains(product_name) { sku.name.clone() } else { format!("{product_name} · {}", sku.name) }
+}
+
+/// The table value of `id`, if it names an SKU.
+pub fn sku_of(named: &HashMap<SkuId, (Sku, String)>, id: SkuId) -> Option<Value> {
+    named.get(&id).map(|(sku, product)| sku_value(sku, product))
+}
+
 /// A category with its depth in the tree, in tree order.
 #[derive(Debug, Serialize)]
 struct TreeRow {
@@ -104,10 +131,11 @@ pub async fn list(
     let filter = query.filter().map_err(failed(&staff))?;
     let listing = state.app.list_skus(ctx, filter, query.page.cursor(), None).await.map_err(failed(&staff))?;
     let categories = state.app.list_categories(ctx).await.map_err(failed(&staff))?;
+    let named = named_skus(&state.app, ctx, listing.items.iter().map(|s| s.id)).await.map_err(failed(&staff))?;
     let pairs = query.pairs();
     let pager = pager("/admin/catalog", &pairs, &query.page, listing.next_cursor.as_ref().map(|c| c.0.as_str()));
     let context = minijinja::context! {
-        items => Value::from_serialize(listing.items.iter().map(SkuOut::from).collect::<Vec<_>>()),
+        items => listing.items.iter().map(|s| sku_of(&named, s.id).unwrap_or_else(|| sku_value(s, ""))).collect::<Vec<_>>(),
         pager => Value::from_serialize(&pager),
         query => minijinja::context! { q => query.q, category_id => query.category_id, barcode => query.barcode },
         export_href => format!("/admin/catalog/export.csv{}", query_string(&pairs)),

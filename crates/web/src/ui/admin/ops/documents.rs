@@ -20,6 +20,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
+    catalog::{named_skus, sku_of},
     export::{self, EXPORT_PAGE},
     failed, guard,
     paging::{PageParams, pager, query_string},
@@ -28,7 +29,7 @@ use super::{
 };
 use crate::{
     AppState,
-    routes::{catalog::SkuOut, documents::DocumentOut},
+    routes::documents::DocumentOut,
     ui::{
         admin::page,
         page::{Staff, UiError},
@@ -218,16 +219,14 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, Path(id): Path<
     let document = &detail.document;
     let steps = app.steps_open_to(ctx, document).await.map_err(failed(&staff))?;
     let places = Places::load(app, ctx).await.map_err(failed(&staff))?;
-    let sku_ids: Vec<_> = document.lines.iter().map(|l| l.sku_id).collect();
-    let skus: HashMap<_, _> =
-        app.skus_by_id(ctx, &sku_ids).await.map_err(failed(&staff))?.into_iter().map(|s| (s.id, s)).collect();
+    let skus = named_skus(app, ctx, document.lines.iter().map(|l| l.sku_id)).await.map_err(failed(&staff))?;
     let quantity_step = quantity_step(document, &steps);
     let lines: Vec<Value> = document
         .lines
         .iter()
         .map(|l| {
             minijinja::context! {
-                sku => skus.get(&l.sku_id).map(|s| Value::from_serialize(SkuOut::from(s))),
+                sku => sku_of(&skus, l.sku_id),
                 step_default => quantity_step.as_ref().and_then(|(_, d)| d.get(&l.line_no).copied()),
                 ..Value::from_serialize(crate::routes::documents::DocumentLineOut::from(l))
             }

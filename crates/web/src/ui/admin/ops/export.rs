@@ -85,7 +85,36 @@ pub fn yuan(fen: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use http_body_util::BodyExt as _;
+    use quanyu_app::{AppError, Cursor};
+
     use super::*;
+
+    /// Pages of 0..7 three at a time, the cursor being the next number.
+    async fn numbers(cursor: Option<String>) -> AppResult<Listing<u32>> {
+        let start: u32 = cursor.map_or(0, |c| c.parse().unwrap());
+        let items: Vec<u32> = (start..7).take(3).collect();
+        let next_cursor = (start + 3 < 7).then(|| Cursor((start + 3).to_string()));
+        Ok(Listing { items, next_cursor })
+    }
+
+    #[tokio::test]
+    async fn an_export_streams_every_page_after_its_header() {
+        let row = |n: &u32| vec![n.to_string(), format!("第{n}行")];
+        let response = csv("n.csv", vec!["n".into(), "text".into()], numbers, row).await.unwrap();
+        assert_eq!(response.headers()[axum::http::header::CONTENT_DISPOSITION], "attachment; filename=\"n.csv\"");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        let lines: Vec<&str> = text.strip_prefix('\u{feff}').unwrap().lines().collect();
+        assert_eq!(lines.len(), 8, "{lines:?}");
+        assert_eq!((lines[0], lines[1], lines[7]), ("n,text", "0,第0行", "6,第6行"));
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_an_error_before_any_byte() {
+        let refuse = |_: Option<String>| async { Err::<Listing<u32>, _>(AppError::Forbidden) };
+        assert!(matches!(csv("x.csv", vec![], refuse, |_: &u32| vec![]).await, Err(AppError::Forbidden)));
+    }
 
     #[test]
     fn cells_are_quoted_and_formulas_defused() {

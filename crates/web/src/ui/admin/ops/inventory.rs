@@ -2,14 +2,14 @@
 //! the reorder point, its reorder suggestions, recording a receipt or a loss, the reconcile
 //! check, and one SKU's ledger at one store.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Response},
 };
 use minijinja::Value;
-use quanyu_app::{App, AppResult, Ctx, StockOutlook};
+use quanyu_app::{AppResult, StockOutlook};
 use quanyu_domain::{
     authz::Permission,
     catalog::Sku,
@@ -22,6 +22,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
+    catalog::{named_skus, sku_label, sku_of},
     export::{self, EXPORT_PAGE},
     failed, guard,
     paging::{PageParams, pager, query_string},
@@ -31,7 +32,6 @@ use super::{
 use crate::{
     AppState,
     routes::{
-        catalog::SkuOut,
         documents::OutlookOut,
         inventory::{StockEntryOut, StockOut},
         org::StoreOut,
@@ -64,16 +64,10 @@ fn chosen_store(places: &Places, raw: Option<&str>) -> AppResult<Option<Store>> 
     })
 }
 
-/// The SKUs behind `ids`, by id.
-async fn skus(app: &App, ctx: &Ctx, ids: impl Iterator<Item = SkuId>) -> AppResult<HashMap<SkuId, Sku>> {
-    let ids: Vec<SkuId> = ids.collect::<HashSet<_>>().into_iter().collect();
-    Ok(app.skus_by_id(ctx, &ids).await?.into_iter().map(|s| (s.id, s)).collect())
-}
-
 /// A stock row as the table shows it.
-fn stock_row(row: &StockRow, skus: &HashMap<SkuId, Sku>, outlook: Option<&StockOutlook>) -> Value {
+fn stock_row(row: &StockRow, skus: &HashMap<SkuId, (Sku, String)>, outlook: Option<&StockOutlook>) -> Value {
     minijinja::context! {
-        sku => skus.get(&row.sku_id).map(|s| Value::from_serialize(SkuOut::from(s))),
+        sku => sku_of(skus, row.sku_id),
         stock => Value::from_serialize(StockOut::from(row)),
         policy => outlook.map(|o| Value::from_serialize(OutlookOut::from(o))),
     }
@@ -100,7 +94,7 @@ pub async fn list(
         let outlook = app.stock_outlook(ctx, store.id, false).await.map_err(failed(&staff))?;
         let by_sku: HashMap<SkuId, &StockOutlook> = outlook.iter().map(|o| (o.policy.sku_id, o)).collect();
         let ids = listing.items.iter().map(|r| r.sku_id).chain(outlook.iter().map(|o| o.policy.sku_id));
-        let skus = skus(app, ctx, ids).await.map_err(failed(&staff))?;
+        let skus = named_skus(app, ctx, ids).await.map_err(failed(&staff))?;
         let rows: Vec<Value> =
             listing.items.iter().map(|row| stock_row(row, &skus, by_sku.get(&row.sku_id).copied())).collect();
         let suggestions: Vec<Value> = outlook
@@ -108,7 +102,7 @@ pub async fn list(
             .filter(|o| o.low)
             .map(|o| {
                 minijinja::context! {
-                    sku => skus.get(&o.policy.sku_id).map(|s| Value::from_serialize(SkuOut::from(s))),
+                    sku => sku_of(&skus, o.policy.sku_id),
                     outlook => Value::from_serialize(OutlookOut::from(o)),
                 }
             })
@@ -159,7 +153,7 @@ pub async fn export(
         let (app, ctx) = (app.clone(), ctx.clone());
         async move {
             let page = app.stock_levels(&ctx, store_id, cursor.as_deref(), Some(EXPORT_PAGE)).await?;
-            let names = skus(&app, &ctx, page.items.iter().map(|r| r.sku_id)).await?;
+            let names = named_skus(&app, &ctx, page.items.iter().map(|r| r.sku_id)).await?;
             Ok(page.map(|row| {
                 let sku = names.get(&row.sku_id).cloned();
                 (row, sku)
@@ -167,13 +161,13 @@ pub async fn export(
         }
     };
     let label = format!("{} {}", store.code, store.name);
-    let row = move |(row, sku): &(StockRow, Option<Sku>)| {
+    let row = move |(row, sku): &(StockRow, Option<(Sku, String)>)| {
         let l = row.levels;
         vec![
             label.clone(),
-            export::cell(sku.as_ref().map(|s| s.code.clone())),
-            export::cell(sku.as_ref().map(|s| s.name.clone())),
-            export::cell(sku.as_ref().map(|s| if s.sold_by_weight { "g".to_owned() } else { s.unit.clone() })),
+            export::cell(sku.as_ref().map(|(s, _)| s.code.clone())),
+            export::cell(sku.as_ref().map(|(s, product)| sku_label(s, product))),
+            export::cell(sku.as_ref().map(|(s, _)| if s.sold_by_weight { "g".to_owned() } else { s.unit.clone() })),
             l.on_hand.get().to_string(),
             l.reserved.get().to_string(),
             l.committed.get().to_string(),
@@ -197,7 +191,9 @@ pub async fn ledger(
     let (store_id, sku_id) = (StoreId::from_uuid(store_id), SkuId::from_uuid(sku_id));
     let store = app.get_store(ctx, store_id).await.map_err(failed(&staff))?;
     let stock = app.stock_of(ctx, store_id, sku_id).await.map_err(failed(&staff))?;
-    let sku = app.get_sku(ctx, sku_id).await.map_err(failed(&staff))?;
+    let named = named_skus(app, ctx, std::iter::once(sku_id)).await.map_err(failed(&staff))?;
+    let sku = sku_of(&named, sku_id)
+        .ok_or_else(|| UiError::api(quanyu_app::AppError::NotFound { entity: "sku" }, staff.lang))?;
     let listing = app.stock_ledger(ctx, store_id, sku_id, page_params.cursor(), None).await.map_err(failed(&staff))?;
     let outlook = app.stock_outlook(ctx, store_id, false).await.map_err(failed(&staff))?;
     let policy = outlook.iter().find(|o| o.policy.sku_id == sku_id);
@@ -221,7 +217,7 @@ pub async fn ledger(
     let next = listing.next_cursor.as_ref().map(|c| c.0.as_str());
     let context = minijinja::context! {
         store => Value::from_serialize(StoreOut::from(&store)),
-        sku => Value::from_serialize(SkuOut::from(&sku)),
+        sku,
         stock => Value::from_serialize(StockOut::from(&stock)),
         policy => policy.map(|o| Value::from_serialize(OutlookOut::from(o))),
         entries,
