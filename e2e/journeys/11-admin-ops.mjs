@@ -30,7 +30,8 @@ export default async function ({ context, shot }) {
 
   // Catalog: a SKU's price override at SH001, seen in the effective price.
   await page.goto('/admin/catalog');
-  const firstSku = page.locator('tbody tr td.mono a').first();
+  // A SKU sold by the unit, so the loss report below counts units rather than grams.
+  const firstSku = page.locator('tbody tr').filter({ hasNotText: '称重' }).first().locator('td.mono a');
   const skuCode = (await firstSku.textContent()).trim();
   await firstSku.click();
   await page.waitForURL(/\/admin\/catalog\/skus\//);

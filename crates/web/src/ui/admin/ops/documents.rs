@@ -13,7 +13,7 @@ use minijinja::Value;
 use quanyu_domain::{
     authz::Permission,
     documents::{DocumentEvent, DocumentKind, DocumentLine, DocumentStatus, StockDocument},
-    ids::{DocumentId, RegionId, StaffId, StoreId},
+    ids::{DocumentId, RegionId, StoreId},
 };
 use quanyu_store::PlaceFilter;
 use serde::Deserialize;
@@ -24,7 +24,7 @@ use super::{
     export::{self, EXPORT_PAGE},
     failed, guard,
     paging::{PageParams, pager, query_string},
-    places::Places,
+    places::{Places, staff_names},
     text_param, uuid_param,
 };
 use crate::{
@@ -232,13 +232,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, Path(id): Path<
             }
         })
         .collect();
-    let mut actors: HashMap<StaffId, String> = HashMap::new();
-    for actor in detail.steps.iter().filter_map(|s| s.actor_id) {
-        if !actors.contains_key(&actor) {
-            let name = app.get_staff(ctx, actor).await.map(|s| s.display_name).unwrap_or_default();
-            actors.insert(actor, name);
-        }
-    }
+    let actors = staff_names(app, ctx, detail.steps.iter().filter_map(|s| s.actor_id)).await;
     let timeline: Vec<Value> = detail
         .steps
         .iter()
@@ -246,7 +240,7 @@ pub async fn detail(State(state): State<AppState>, staff: Staff, Path(id): Path<
             minijinja::context! {
                 event => s.event.clone(), from_status => s.from_status.clone(), to_status => s.to_status.clone(),
                 note => s.note.clone(), at => s.at.to_rfc3339(),
-                actor => s.actor_id.and_then(|a| actors.get(&a).cloned()).filter(|n| !n.is_empty()),
+                actor => s.actor_id.and_then(|a| actors.get(&a).cloned()),
             }
         })
         .collect();

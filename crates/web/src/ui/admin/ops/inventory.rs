@@ -13,7 +13,7 @@ use quanyu_app::{AppResult, StockOutlook};
 use quanyu_domain::{
     authz::Permission,
     catalog::Sku,
-    ids::{SkuId, StaffId, StoreId},
+    ids::{SkuId, StoreId},
     inventory::MovementKind,
     org::{Store, StoreKind},
 };
@@ -26,7 +26,7 @@ use super::{
     export::{self, EXPORT_PAGE},
     failed, guard,
     paging::{PageParams, pager, query_string},
-    places::Places,
+    places::{Places, staff_names},
     uuid_param,
 };
 use crate::{
@@ -197,19 +197,12 @@ pub async fn ledger(
     let listing = app.stock_ledger(ctx, store_id, sku_id, page_params.cursor(), None).await.map_err(failed(&staff))?;
     let outlook = app.stock_outlook(ctx, store_id, false).await.map_err(failed(&staff))?;
     let policy = outlook.iter().find(|o| o.policy.sku_id == sku_id);
-    let mut actors: HashMap<StaffId, String> = HashMap::new();
-    for actor in listing.items.iter().filter_map(|e| e.actor_id) {
-        if !actors.contains_key(&actor) {
-            // Someone outside the viewer's scope stays unnamed.
-            let name = app.get_staff(ctx, actor).await.map(|s| s.display_name).unwrap_or_default();
-            actors.insert(actor, name);
-        }
-    }
+    let actors = staff_names(app, ctx, listing.items.iter().filter_map(|e| e.actor_id)).await;
     let entries: Vec<Value> = listing
         .items
         .iter()
         .map(|e| {
-            let actor = e.actor_id.and_then(|a| actors.get(&a).cloned()).filter(|n| !n.is_empty());
+            let actor = e.actor_id.and_then(|a| actors.get(&a).cloned());
             minijinja::context! { actor, ..Value::from_serialize(StockEntryOut::from(e)) }
         })
         .collect();

@@ -1,11 +1,17 @@
 //! The regions and stores a signed-in staff member can see, read once per page: for filter
 //! menus, store pickers, the scatter, and naming the stores a row refers to.
 
-use std::{collections::BTreeMap, future::Future};
+use std::{
+    collections::{BTreeMap, HashMap, hash_map::Entry},
+    future::Future,
+};
 
 use minijinja::Value;
 use quanyu_app::{App, AppResult, Ctx, Listing};
-use quanyu_domain::org::{Region, Store};
+use quanyu_domain::{
+    ids::StaffId,
+    org::{Region, Store},
+};
 use quanyu_store::StoreFilter;
 use uuid::Uuid;
 
@@ -28,6 +34,18 @@ where
             None => return Ok(items),
         }
     }
+}
+
+/// The display names of the staff behind `ids` (ledger entries, document steps); someone outside
+/// the viewer's scope stays unnamed.
+pub async fn staff_names(app: &App, ctx: &Ctx, ids: impl Iterator<Item = StaffId>) -> HashMap<StaffId, String> {
+    let mut names: HashMap<StaffId, Option<String>> = HashMap::new();
+    for id in ids {
+        if let Entry::Vacant(slot) = names.entry(id) {
+            slot.insert(app.get_staff(ctx, id).await.ok().map(|s| s.display_name));
+        }
+    }
+    names.into_iter().filter_map(|(id, name)| Some((id, name?))).collect()
 }
 
 /// The regions and stores (and warehouses) within the viewer's scope.
