@@ -100,4 +100,13 @@ export default async function ({ context, shot }) {
   const csv = await page.request.get('/admin/audit/export.csv?action=stock_document.created');
   assert.equal(csv.status(), 200);
   assert.match(await csv.text(), /stock_document\.created/);
+
+  // On a phone, in English: the documents list still reads.
+  const phone = await context({ viewport: { width: 390, height: 844 }, locale: 'en' });
+  const mobile = await phone.newPage();
+  await loginStaff(mobile, 'rm-sh', { next: '/admin/documents' });
+  await mobile.goto('/lang/en?next=/admin/documents');
+  await waitText(mobile.locator('h1'), 'Stock documents');
+  assert.match(await mobile.locator('#documents').textContent(), /Requisition|Loss report/);
+  await shot(mobile, '11-ops-documents-en-phone');
 }
