@@ -339,6 +339,13 @@ impl App {
         read_tx!(self, |tx| sku_in(tx, id).await)
     }
 
+    /// The SKUs among `ids` that exist, each with its product's name, in no particular order:
+    /// one query to name the SKUs on a page of stock rows or document lines.
+    pub async fn skus_by_id(&self, ctx: &Ctx, ids: &[SkuId]) -> AppResult<Vec<(Sku, String)>> {
+        ctx.require(Permission::ReadCatalog)?;
+        read_tx!(self, |tx| Ok(tx.get_skus(ids).await?))
+    }
+
     pub async fn create_sku(&self, ctx: &Ctx, draft: SkuDraft, reply: Reply<'_, Sku>) -> AppResult<Written<Sku>> {
         ctx.require(Permission::ManageCatalog)?;
         let product_id = draft.product_id.ok_or(DomainError::Required { field: "product_id" })?;

@@ -17,7 +17,8 @@ use quanyu_domain::{
     DomainError,
     authz::{Permission, StorePlace},
     documents::{
-        self, DocumentError, DocumentEvent, DocumentKind, DocumentLine, DocumentStatus, Postings, StockDocument,
+        self, DocumentError, DocumentEvent, DocumentKind, DocumentLine, DocumentStatus, Postings, StepSite,
+        StockDocument,
     },
     ids::{DocumentId, SkuId, StoreId},
     inventory::{Qty, StockLevels},
@@ -272,6 +273,30 @@ impl App {
         })
     }
 
+    /// The steps `ctx` may take on `document` now: the state machine's open steps that the
+    /// actor's permissions and scope allow (the buttons a page offers; taking one checks again).
+    pub async fn steps_open_to(&self, ctx: &Ctx, document: &StockDocument) -> AppResult<Vec<DocumentEvent>> {
+        let steps = documents::open_steps(document.kind, document.status);
+        read_tx!(self, |tx| {
+            let store = tx.get_store(document.store_id).await?;
+            let source = match document.source_store_id {
+                Some(id) => tx.get_store(id).await?,
+                None => None,
+            };
+            Ok(steps
+                .into_iter()
+                .filter(|&event| {
+                    let (permissions, site) = documents::step_authority(document.kind, event);
+                    let place = match site {
+                        StepSite::Store => store.as_ref(),
+                        StepSite::Source => source.as_ref(),
+                    };
+                    place.is_some_and(|place| allow(ctx, permissions, place).is_ok())
+                })
+                .collect())
+        })
+    }
+
     /// Documents touching the requested place (within the actor's scope), oldest first.
     pub async fn documents(
         &self,
@@ -396,16 +421,18 @@ async fn take(
     use DocumentKind as K;
     // Refuse an illegal step before touching stock, with the state machine's own words.
     documents::transition(document.kind, document.status, event)?;
+    let (permissions, site) = documents::step_authority(document.kind, event);
+    if site == StepSite::Store {
+        allow(ctx, permissions, store)?;
+    }
     let reference = document.number.clone();
     match (document.kind, event) {
         (K::Purchase, E::Receive { .. }) => {
-            allow(ctx, Permission::ManageStock, store)?;
             let (postings, complete) = documents::receive_purchase(&mut document.lines, lines)?;
             post(tx, ctx, store.id, &postings, &format!("{key}:in"), &reference).await?;
             return Ok(E::Receive { complete });
         }
         (K::Requisition | K::Transfer, E::Approve) => {
-            allow(ctx, Permission::ApproveStock, store)?;
             if document.source_store_id.is_none() {
                 let source = source_store_id.ok_or(DomainError::Required { field: "source_store_id" })?;
                 if source == document.store_id {
@@ -423,23 +450,20 @@ async fn take(
         (K::Requisition | K::Transfer, E::Ship) => {
             let source_id = document.source_store_id.ok_or(AppError::NotFound { entity: "store" })?;
             let source = tx.get_store(source_id).await?.ok_or(AppError::NotFound { entity: "store" })?;
-            allow(ctx, Permission::ManageStock, &source)?;
+            allow(ctx, permissions, &source)?;
             let (out, transit) = documents::ship(document.kind, &mut document.lines, lines)?;
             post(tx, ctx, source_id, &out, &format!("{key}:out"), &reference).await?;
             post(tx, ctx, store.id, &transit, &format!("{key}:transit"), &reference).await?;
         }
         (K::Requisition | K::Transfer, E::Receive { .. }) => {
-            allow(ctx, Permission::ManageStock, store)?;
             let postings = documents::receive_shipment(document.kind, &mut document.lines, lines)?;
             post(tx, ctx, store.id, &postings, &format!("{key}:in"), &reference).await?;
         }
         (K::Stocktake, E::Count) => {
-            allow(ctx, Permission::ManageStock, store)?;
             let counts = lines.ok_or(DomainError::Required { field: "lines" })?;
             documents::record_counts(&mut document.lines, counts)?;
         }
         (K::Stocktake, E::Submit) => {
-            allow(ctx, Permission::ManageStock, store)?;
             let mut book = std::collections::HashMap::new();
             for line in &document.lines {
                 let on_hand = tx.get_stock(store.id, line.sku_id).await?.map_or(0, |r| r.levels.on_hand.get());
@@ -448,21 +472,14 @@ async fn take(
             documents::submit_count(&mut document.lines, |sku| book.get(&sku).copied().unwrap_or(0))?;
         }
         (K::Stocktake, E::Approve) => {
-            allow(ctx, Permission::ApproveStock, store)?;
             post(tx, ctx, store.id, &documents::stocktake_postings(&document.lines), &format!("{key}:adj"), &reference)
                 .await?;
         }
         (K::Loss, E::Approve) => {
-            allow(ctx, Permission::ApproveStock, store)?;
             post(tx, ctx, store.id, &documents::loss_postings(&document.lines), &format!("{key}:loss"), &reference)
                 .await?;
         }
-        (_, E::Reject) => allow(ctx, Permission::ApproveStock, store)?,
-        // Whoever manages the location's stock, or approves it, may call a document off.
-        (_, E::Cancel | E::Close) => {
-            allow(ctx, Permission::ManageStock, store).or_else(|_| allow(ctx, Permission::ApproveStock, store))?
-        }
-        // The state machine refused everything else above.
+        // Rejecting, cancelling and closing change no stock; the state machine refused the rest.
         _ => {}
     }
     Ok(event)
@@ -535,9 +552,11 @@ fn covers(ctx: &Ctx, store: &Store) -> bool {
     ctx.actor.covers_store(StorePlace { store_id: store.id, region_id: store.region_id })
 }
 
-/// The actor may take a step needing `permission` at `store`.
-fn allow(ctx: &Ctx, permission: Permission, store: &Store) -> AppResult<()> {
-    ctx.require(permission)?;
+/// The actor holds one of `permissions` (see [`documents::step_authority`]) and covers `store`.
+fn allow(ctx: &Ctx, permissions: &[Permission], store: &Store) -> AppResult<()> {
+    if !permissions.iter().any(|&p| ctx.actor.can(p)) {
+        return Err(AppError::Forbidden);
+    }
     if covers(ctx, store) { Ok(()) } else { Err(AppError::OutOfScope) }
 }
 

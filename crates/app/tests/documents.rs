@@ -200,6 +200,14 @@ async fn requisitions_pass_through_transit_and_record_differences(db: Arc<dyn Da
     let outlook = app.stock_outlook(sm_a, chain.a, false).await.unwrap();
     assert_eq!((outlook[0].expected, outlook[0].suggested), (10, 20), "what was asked for is expected");
 
+    // The steps a page offers each person: what the state machine allows, their role and scope permit.
+    let offered = |ctx: Ctx, document: quanyu_domain::documents::StockDocument| async move {
+        let steps = app.steps_open_to(&ctx, &document).await.unwrap();
+        steps.into_iter().map(|s| s.as_str()).collect::<Vec<_>>()
+    };
+    assert_eq!(offered(sm_a.clone(), rq.document.clone()).await, ["cancel"]);
+    assert_eq!(offered(rm.clone(), rq.document.clone()).await, ["approve", "reject", "cancel"]);
+    assert!(offered(chain.sm_c.clone(), rq.document.clone()).await.is_empty(), "another region's store");
     let forbidden = chain.step(sm_a, "a0", id, "approve", None).await.unwrap_err();
     assert!(matches!(forbidden, AppError::Forbidden), "a store manager does not approve: {forbidden:?}");
     let no_source = chain.step(rm, "a1", id, "approve", None).await.unwrap_err();
@@ -214,6 +222,8 @@ async fn requisitions_pass_through_transit_and_record_differences(db: Arc<dyn Da
     assert_eq!((approved.document.status.as_str(), approved.document.lines[0].approved), ("approved", Some(8)));
     assert_eq!(approved.document.source_store_id, Some(chain.w));
 
+    assert_eq!(offered(wm.clone(), approved.document.clone()).await, ["ship"], "the source ships");
+    assert_eq!(offered(sm_a.clone(), approved.document.clone()).await, ["cancel"]);
     let wrong_end = chain.step(sm_a, "s0", id, "ship", None).await.unwrap_err();
     assert!(matches!(wrong_end, AppError::OutOfScope), "the source ships: {wrong_end:?}");
     let shipped = chain.step(wm, "s1", id, "ship", None).await.unwrap();

@@ -16,6 +16,7 @@
 
 use crate::{
     DomainError, DomainResult,
+    authz::Permission,
     ids::{DocumentId, SkuId, StaffId, StoreId},
     inventory::{MovementKind, Qty, StockChange},
     time::Timestamp,
@@ -159,6 +160,60 @@ impl DocumentEvent {
             DocumentEvent::Ship => "ship",
             DocumentEvent::Cancel => "cancel",
         }
+    }
+}
+
+impl DocumentEvent {
+    /// Every step a caller may name, in the order a document usually meets them.
+    pub const STEPS: [DocumentEvent; 8] = [
+        DocumentEvent::Count,
+        DocumentEvent::Submit,
+        DocumentEvent::Approve,
+        DocumentEvent::Ship,
+        DocumentEvent::Receive { complete: false },
+        DocumentEvent::Close,
+        DocumentEvent::Reject,
+        DocumentEvent::Cancel,
+    ];
+}
+
+/// The steps a `kind` document in `status` allows, whoever takes them (a receipt counts once,
+/// however complete it turns out to be).
+pub fn open_steps(kind: DocumentKind, status: DocumentStatus) -> Vec<DocumentEvent> {
+    DocumentEvent::STEPS
+        .into_iter()
+        .filter(|&event| match event {
+            DocumentEvent::Receive { .. } => [true, false]
+                .into_iter()
+                .any(|complete| transition(kind, status, DocumentEvent::Receive { complete }).is_ok()),
+            _ => transition(kind, status, event).is_ok(),
+        })
+        .collect()
+}
+
+/// The location whose staff may take a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepSite {
+    /// Where goods arrive, are counted or are lost.
+    Store,
+    /// Where shipped goods leave from.
+    Source,
+}
+
+/// Who may take `event` on a `kind` document: staff holding any of the permissions, with the
+/// site in their scope. Steps the state machine never allows need a permission nobody is given.
+pub fn step_authority(kind: DocumentKind, event: DocumentEvent) -> (&'static [Permission], StepSite) {
+    use DocumentEvent as E;
+    use DocumentKind as K;
+    const MANAGE: &[Permission] = &[Permission::ManageStock];
+    const APPROVE: &[Permission] = &[Permission::ApproveStock];
+    match (kind, event) {
+        (K::Requisition | K::Transfer, E::Ship) => (MANAGE, StepSite::Source),
+        (_, E::Receive { .. } | E::Count | E::Submit) => (MANAGE, StepSite::Store),
+        (_, E::Approve | E::Reject) => (APPROVE, StepSite::Store),
+        // Whoever manages the location's stock, or approves it, may call a document off.
+        (_, E::Cancel | E::Close) => (&[Permission::ManageStock, Permission::ApproveStock], StepSite::Store),
+        (_, E::Ship) => (&[], StepSite::Store),
     }
 }
 
@@ -501,6 +556,20 @@ mod tests {
 
     fn lines(quantities: &[i64]) -> Vec<DocumentLine> {
         quantities.iter().enumerate().map(|(i, q)| DocumentLine::new(i as i32 + 1, sku(i as u128 + 1), *q)).collect()
+    }
+
+    #[test]
+    fn open_steps_follow_the_state_machine_and_name_who_takes_them() {
+        use DocumentEvent as E;
+        let names = |kind, status| open_steps(kind, status).into_iter().map(E::as_str).collect::<Vec<_>>();
+        assert_eq!(names(DocumentKind::Requisition, DocumentStatus::Submitted), ["approve", "reject", "cancel"]);
+        assert_eq!(names(DocumentKind::Requisition, DocumentStatus::Approved), ["ship", "cancel"]);
+        assert_eq!(names(DocumentKind::Purchase, DocumentStatus::PartiallyReceived), ["receive", "close"]);
+        assert_eq!(names(DocumentKind::Stocktake, DocumentStatus::Counting), ["count", "submit", "cancel"]);
+        assert!(names(DocumentKind::Loss, DocumentStatus::Posted).is_empty());
+        assert_eq!(step_authority(DocumentKind::Transfer, E::Ship), (&[Permission::ManageStock][..], StepSite::Source));
+        assert_eq!(step_authority(DocumentKind::Loss, E::Approve).0, [Permission::ApproveStock]);
+        assert_eq!(step_authority(DocumentKind::Purchase, E::Close).0.len(), 2);
     }
 
     #[test]

@@ -148,6 +148,12 @@ pub struct AuditFilter {
     pub entity_id: Option<String>,
     pub actor_id: Option<StaffId>,
     pub store_id: Option<StoreId>,
+    /// Exactly this action, e.g. `store.updated`.
+    pub action: Option<String>,
+    /// Entries at or after this instant.
+    pub since: Option<Timestamp>,
+    /// Entries before this instant.
+    pub until: Option<Timestamp>,
 }
 
 /// A domain event in the outbox, written in the same transaction as the change it reports.

@@ -89,6 +89,9 @@ pub trait CatalogRepo {
     async fn get_sku(&mut self, id: SkuId) -> StoreResult<Option<Sku>>;
     async fn get_sku_by_barcode(&mut self, barcode: &str) -> StoreResult<Option<Sku>>;
     async fn list_skus(&mut self, filter: &SkuFilter, page: Page) -> StoreResult<Vec<Sku>>;
+    /// The SKUs among `ids` that exist, each with its product's name, in no particular order
+    /// (for naming the SKUs of a page of stock rows or document lines in one query).
+    async fn get_skus(&mut self, ids: &[SkuId]) -> StoreResult<Vec<(Sku, String)>>;
 
     /// Inserts or replaces a store's settings for an SKU.
     async fn put_store_sku(&mut self, settings: &StoreSku) -> StoreResult<()>;

@@ -463,7 +463,13 @@ async fn catalog_round_trips(db: Arc<dyn Database>) {
     let by_product_name = SkuFilter { search: Some("苹果".into()), ..Default::default() };
     assert_eq!(tx.list_skus(&by_product_name, Page::first(10)).await.unwrap().len(), 2);
     let by_code = SkuFilter { search: Some("apple-1000".into()), ..Default::default() };
-    assert_eq!(tx.list_skus(&by_code, Page::first(10)).await.unwrap(), vec![large]);
+    assert_eq!(tx.list_skus(&by_code, Page::first(10)).await.unwrap(), vec![large.clone()]);
+    let mut named = tx.get_skus(&[large.id, SkuId::new(), small.id]).await.unwrap();
+    named.sort_by_key(|(s, _)| s.code.clone());
+    let mut expected = vec![(small.clone(), apple.name.clone()), (large.clone(), apple.name.clone())];
+    expected.sort_by_key(|(s, _)| s.code.clone());
+    assert_eq!(named, expected, "unknown ids are skipped");
+    assert!(tx.get_skus(&[]).await.unwrap().is_empty());
     let other = quanyu_store::ProductFilter { category_id: Some(fresh.id), ..Default::default() };
     assert_eq!(tx.list_products(&other, Page::first(10)).await.unwrap(), vec![]);
 }
@@ -533,6 +539,15 @@ async fn audit_log_is_newest_first_and_filtered(db: Arc<dyn Database>) {
     assert_eq!(tx.list_audit(&by_store, Page::first(10)).await.unwrap().len(), 2);
     let older = Page { after: Some(entries[1].id.as_uuid()), limit: 10 };
     assert_eq!(tx.list_audit(&AuditFilter::default(), older).await.unwrap(), vec![entries[0].clone()]);
+    let created = AuditFilter { action: Some("store.created".into()), ..Default::default() };
+    assert_eq!(tx.list_audit(&created, Page::first(10)).await.unwrap(), vec![entries[2].clone(), entries[0].clone()]);
+    let hour = chrono::Duration::hours(1);
+    let this_hour = AuditFilter { since: Some(now() - hour), until: Some(now() + hour), ..Default::default() };
+    assert_eq!(tx.list_audit(&this_hour, Page::first(10)).await.unwrap().len(), 3);
+    let later = AuditFilter { since: Some(now() + hour), ..Default::default() };
+    assert!(tx.list_audit(&later, Page::first(10)).await.unwrap().is_empty());
+    let earlier = AuditFilter { until: Some(now() - hour), ..Default::default() };
+    assert!(tx.list_audit(&earlier, Page::first(10)).await.unwrap().is_empty());
 }
 
 async fn outbox_events_are_numbered_in_order(db: Arc<dyn Database>) {

@@ -8,7 +8,7 @@ use quanyu_domain::{
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{super::SqlTx, like_pattern, rows};
+use super::{super::SqlTx, Placeholders, like_pattern, rows};
 use crate::{CatalogRepo, Page, ProductFilter, SkuFilter, StoreResult};
 
 fn image_urls(images: &[ImageUrl]) -> Json<Vec<&str>> {
@@ -233,6 +233,26 @@ impl CatalogRepo for SqlTx {
         let row =
             sqlx::query("SELECT * FROM skus WHERE id = $1").bind(id.as_uuid()).fetch_optional(&mut *self.tx).await?;
         row.as_ref().map(rows::sku).transpose()
+    }
+
+    async fn get_skus(&mut self, ids: &[SkuId]) -> StoreResult<Vec<(Sku, String)>> {
+        use sqlx::Row as _;
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT s.*, p.name AS product_name FROM skus s JOIN products p ON p.id = s.product_id \
+                 WHERE s.id IN ({})",
+                Placeholders::new().list(chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id.as_uuid());
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.push((rows::sku(&row)?, row.try_get("product_name")?));
+            }
+        }
+        Ok(found)
     }
 
     async fn get_sku_by_barcode(&mut self, barcode: &str) -> StoreResult<Option<Sku>> {

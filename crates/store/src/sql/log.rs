@@ -36,6 +36,7 @@ impl AuditRepo for SqlTx {
         let found = sqlx::query(
             "SELECT * FROM audit_log WHERE ($1 IS NULL OR entity_type = $1) AND ($2 IS NULL OR entity_id = $2) \
              AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR store_id = $4) \
+             AND ($7 IS NULL OR action = $7) AND ($8 IS NULL OR at >= $8) AND ($9 IS NULL OR at < $9) \
              AND ($5 IS NULL OR id < $5) ORDER BY id DESC LIMIT $6",
         )
         .bind(filter.entity_type.as_deref())
@@ -44,6 +45,9 @@ impl AuditRepo for SqlTx {
         .bind(filter.store_id.map(|s| s.as_uuid()))
         .bind(page.after)
         .bind(page.sql_limit())
+        .bind(filter.action.as_deref())
+        .bind(filter.since)
+        .bind(filter.until)
         .fetch_all(&mut *self.tx)
         .await?;
         found.iter().map(rows::audit).collect()

@@ -67,6 +67,12 @@ pub struct AuditQuery {
     entity_id: Option<String>,
     actor_id: Option<Uuid>,
     store_id: Option<Uuid>,
+    /// Exactly this action, e.g. `store.updated`.
+    action: Option<String>,
+    /// Entries at or after this instant (RFC 3339).
+    since: Option<DateTime<Utc>>,
+    /// Entries before this instant (RFC 3339).
+    until: Option<DateTime<Utc>>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -84,6 +90,9 @@ pub async fn list_audit(
         entity_id: query.entity_id,
         actor_id: query.actor_id.map(StaffId::from_uuid),
         store_id: query.store_id.map(StoreId::from_uuid),
+        action: query.action,
+        since: query.since,
+        until: query.until,
     };
     let listing = state.app.list_audit(&ctx, filter, query.cursor.as_deref(), query.limit).await?;
     Ok(ok(ListOut::from_listing(listing, AuditOut::from)))

@@ -457,7 +457,7 @@ pub struct ProductOut {
 }
 
 impl ProductOut {
-    fn new(p: &Product, skus: Option<&[Sku]>) -> ProductOut {
+    pub(crate) fn new(p: &Product, skus: Option<&[Sku]>) -> ProductOut {
         ProductOut {
             id: p.id.as_uuid(),
             name: p.name.clone(),

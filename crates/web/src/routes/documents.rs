@@ -83,7 +83,7 @@ pub struct DocumentOut {
 }
 
 impl DocumentOut {
-    fn new(d: &StockDocument, steps: Option<&[DocumentStep]>) -> DocumentOut {
+    pub(crate) fn new(d: &StockDocument, steps: Option<&[DocumentStep]>) -> DocumentOut {
         DocumentOut {
             id: d.id.as_uuid(),
             kind: d.kind.as_str().to_owned(),
@@ -101,7 +101,7 @@ impl DocumentOut {
         }
     }
 
-    fn detail(d: &DocumentDetail) -> DocumentOut {
+    pub(crate) fn detail(d: &DocumentDetail) -> DocumentOut {
         DocumentOut::new(&d.document, Some(&d.steps))
     }
 }

@@ -7,4 +7,5 @@ mod support;
 
 mod guide;
 mod pos;
+mod admin_ops;
 mod shell;
