@@ -44,6 +44,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0015_paid_membership.sql"),
     },
     Migration { version: 16, name: "guide_tasks", sql: include_str!("../migrations/sqlite/0016_guide_tasks.sql") },
+    Migration {
+        version: 17,
+        name: "customer_sign_in",
+        sql: include_str!("../migrations/sqlite/0017_customer_sign_in.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -71,6 +76,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0015_paid_membership.sql"),
     },
     Migration { version: 16, name: "guide_tasks", sql: include_str!("../migrations/postgres/0016_guide_tasks.sql") },
+    Migration {
+        version: 17,
+        name: "customer_sign_in",
+        sql: include_str!("../migrations/postgres/0017_customer_sign_in.sql"),
+    },
 ];
 
 /// A migration applied by a call to `migrate`.

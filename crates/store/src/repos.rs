@@ -166,6 +166,12 @@ pub trait OrderRepo {
     async fn order_steps(&mut self, id: quanyu_domain::ids::OrderId) -> StoreResult<Vec<OrderStep>>;
     async fn insert_payment(&mut self, payment: &PaymentRecord) -> StoreResult<()>;
     async fn order_payments(&mut self, id: quanyu_domain::ids::OrderId) -> StoreResult<Vec<PaymentRecord>>;
+    /// A customer's orders, newest first; the page cursor is an order id (orders older than it).
+    async fn customer_orders(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        page: Page,
+    ) -> StoreResult<Vec<quanyu_domain::order::Order>>;
 }
 
 /// Flash sales. Every claim is a guarded update that changes nothing and returns `false` when it
@@ -785,4 +791,21 @@ pub trait TagRepo {
     async fn get_guide_task(&mut self, id: uuid::Uuid) -> StoreResult<Option<GuideTask>>;
     /// Marks an open task done; `false` when it was done already.
     async fn finish_guide_task(&mut self, id: uuid::Uuid, note: Option<&str>, at: Timestamp) -> StoreResult<bool>;
+}
+
+/// Customer sign-in (H5 mall): one-time codes by phone and customer sessions.
+#[async_trait]
+pub trait CustomerAuthRepo {
+    async fn get_login_code(&mut self, phone: &str) -> StoreResult<Option<crate::LoginCode>>;
+    /// Stores a phone's code, replacing any earlier one (one active code per phone).
+    async fn put_login_code(&mut self, code: &crate::LoginCode) -> StoreResult<()>;
+    /// Counts one check against the phone's code if fewer than `max_attempts` were made, and
+    /// returns the code as it now stands; `None` when there is no code or its checks are used up.
+    async fn take_login_code_attempt(&mut self, phone: &str, max_attempts: i32) -> StoreResult<Option<crate::LoginCode>>;
+    /// Removes the phone's code if it is still the one with `code_hash`; whether it was.
+    async fn delete_login_code(&mut self, phone: &str, code_hash: &str) -> StoreResult<bool>;
+    async fn insert_customer_session(&mut self, session: &crate::CustomerSession) -> StoreResult<()>;
+    async fn find_customer_session(&mut self, secret_hash: &str) -> StoreResult<Option<crate::CustomerSession>>;
+    /// Marks a session revoked; whether it was live.
+    async fn revoke_customer_session(&mut self, id: uuid::Uuid, at: Timestamp) -> StoreResult<bool>;
 }

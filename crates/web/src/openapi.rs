@@ -14,7 +14,7 @@ use utoipa::{
 
 use crate::routes::{
     audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
-    org, profile, quotes, referral, staff, stored_value, system, tags,
+    org, profile, quotes, referral, shop, staff, stored_value, system, tags,
 };
 
 #[derive(OpenApi)]
@@ -72,6 +72,9 @@ same response and has no second effect."
         tags::import_tag, tags::save_audience, tags::list_audiences, tags::get_audience,
         tags::audience_coupons, tags::audience_guide_tasks, tags::guide_tasks, tags::finish_task,
         audit::list_audit,
+        shop::send_login_code, shop::sign_in, shop::sign_out, shop::me, shop::quote, shop::create_order,
+        shop::list_orders, shop::get_order, shop::pay_order, shop::list_coupons, shop::claim_coupon, shop::invite,
+        shop::reserve_flash,
     ),
     tags(
         (name = "auth", description = "Login, sessions and API tokens"),
@@ -87,6 +90,7 @@ same response and has no second effect."
         (name = "events", description = "Customer events: the Segment / RudderStack HTTP spec, sources, timelines"),
         (name = "audit", description = "Who changed what"),
         (name = "system", description = "Health"),
+        (name = "shop", description = "The H5 mall's customer API: sign-in by phone and code, then orders, payment, coupons and invites as oneself (the `quanyu_customer` cookie)"),
     )
 )]
 pub struct ApiDoc;
@@ -99,6 +103,12 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "customer_cookie",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::new("quanyu_customer"),
+            )),
         );
     }
 }

@@ -132,7 +132,7 @@ pub struct OrderOut {
 }
 
 impl OrderOut {
-    fn new(o: &Order, steps: Option<&[OrderStep]>, payments: Option<&[PaymentRecord]>) -> OrderOut {
+    pub(crate) fn new(o: &Order, steps: Option<&[OrderStep]>, payments: Option<&[PaymentRecord]>) -> OrderOut {
         OrderOut {
             id: o.id.as_uuid(),
             store_id: o.store_id.as_uuid(),
@@ -161,7 +161,7 @@ impl OrderOut {
         }
     }
 
-    fn detail(d: &OrderDetail) -> OrderOut {
+    pub(crate) fn detail(d: &OrderDetail) -> OrderOut {
         OrderOut::new(&d.order, Some(&d.steps), Some(&d.payments))
     }
 }
