@@ -144,6 +144,12 @@ impl App {
         })
     }
 
+    /// A store as the mall shows it (public); warehouses are not stores to shop at.
+    pub async fn shop_store(&self, id: StoreId) -> AppResult<quanyu_domain::org::Store> {
+        let store = read_tx!(self, |tx| Ok(tx.get_store(id).await?))?;
+        store.filter(|s| s.kind == quanyu_domain::org::StoreKind::Store).ok_or(AppError::NotFound { entity: "store" })
+    }
+
     /// The promoter behind an invite code, if any (public: codes travel in links).
     pub async fn promoter_by_invite_code(&self, code: &str) -> AppResult<Option<Promoter>> {
         let Ok(code) = quanyu_domain::referral::parse_invite_code(code) else { return Ok(None) };

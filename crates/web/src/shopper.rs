@@ -43,21 +43,6 @@ impl FromRequestParts<AppState> for Customer {
     }
 }
 
-/// The signed-in customer if there is one (mall pages that visitors see too).
-pub struct MaybeCustomer(pub Option<Shopper>);
-
-impl FromRequestParts<AppState> for MaybeCustomer {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<MaybeCustomer, ApiError> {
-        match Customer::from_request_parts(parts, state).await {
-            Ok(Customer(shopper)) => Ok(MaybeCustomer(Some(shopper))),
-            Err(err) if err.code == "unauthenticated" => Ok(MaybeCustomer(None)),
-            Err(err) => Err(err),
-        }
-    }
-}
-
 /// Adds a `Set-Cookie` header.
 pub fn set_cookie(response: &mut Response, cookie: &str) {
     if let Ok(value) = HeaderValue::from_str(cookie) {

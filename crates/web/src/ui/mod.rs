@@ -14,6 +14,7 @@ mod i18n;
 mod mall;
 pub mod page;
 mod pos;
+mod qr;
 mod render;
 
 use axum::{
