@@ -49,6 +49,28 @@ impl SmsSender for LogSms {
     }
 }
 
+/// Keeps every message in memory instead of sending it: for tests and for local runs that read
+/// codes programmatically.
+#[derive(Debug, Default)]
+pub struct SmsOutbox {
+    sent: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+impl SmsOutbox {
+    /// (phone, text) of every message so far, oldest first.
+    pub fn sent(&self) -> Vec<(String, String)> {
+        self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl SmsSender for SmsOutbox {
+    async fn send(&self, phone: &Phone, text: &str) -> AppResult<()> {
+        self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push((phone.as_str().to_owned(), text.to_owned()));
+        Ok(())
+    }
+}
+
 /// `13812341234` → `138****1234`.
 pub fn mask_phone(phone: &Phone) -> String {
     let digits = phone.as_str();

@@ -331,7 +331,7 @@ async fn checkout(State(state): State<AppState>, visitor: Visitor) -> Response {
     let usable: Vec<CouponOut> =
         coupons.iter().filter(|w| w.coupon.state_at(now) == CouponState::Usable).map(CouponOut::from).collect();
     let context = context! {
-        me => Value::from_serialize(ShopperOut::from(&summary)),
+        shopper => Value::from_serialize(ShopperOut::from(&summary)),
         coupons => usable,
     };
     visitor.page("mall/checkout.html", "cart", Some(&store), context).into_response()
@@ -378,7 +378,7 @@ async fn order(State(state): State<AppState>, visitor: Visitor, Path(id): Path<U
         order => Value::from_serialize(OrderOut::detail(&detail)),
         order_store => order_store.map(Value::from_serialize),
         due,
-        me => Value::from_serialize(ShopperOut::from(&summary)),
+        shopper => Value::from_serialize(ShopperOut::from(&summary)),
     };
     let store = visitor.store(&state).await;
     visitor.page("mall/order.html", "orders", store.as_ref(), context).into_response()
@@ -395,7 +395,7 @@ async fn me(State(state): State<AppState>, visitor: Visitor) -> Response {
         Err(err) => return api_error(err, visitor.lang),
     };
     let store = visitor.store(&state).await;
-    let context = context! { me => Value::from_serialize(ShopperOut::from(&summary)) };
+    let context = context! { shopper => Value::from_serialize(ShopperOut::from(&summary)) };
     visitor.page("mall/me.html", "me", store.as_ref(), context).into_response()
 }
 
