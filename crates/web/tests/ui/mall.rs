@@ -233,7 +233,7 @@ async fn mall_pages_send_visitors_where_they_belong(db: Arc<dyn Database>) {
     let me = app.request_with_cookie("GET", "/m/me", &cookie).await;
     assert!(me.text.contains(PHONE) && me.text.contains("储值余额"), "{}", me.text);
     let invite = app.request_with_cookie("GET", "/m/invite", &cookie).await;
-    assert!(invite.text.contains("<svg") && invite.text.contains("/m/i/"), "{}", invite.text);
+    assert!(invite.text.contains("<svg") && invite.text.contains("&#x2f;m&#x2f;i&#x2f;"), "{}", invite.text);
     let checkout = app.request_with_cookie("GET", "/m/checkout", &cookie).await;
     assert_eq!(checkout.status, StatusCode::OK);
     assert!(checkout.text.contains("价格明细"), "{}", checkout.text);
