@@ -57,11 +57,7 @@ impl Ctx {
     /// the shop use cases (`crate::shop`), the only callers: their own orders, wallet, points
     /// and stored value. The audit log, idempotency keys and flash-sale buyer are the customer's
     /// (customer ids are UUIDs, never a staff member's).
-    pub(crate) fn customer(
-        customer_id: CustomerId,
-        origin: Origin,
-        idempotency: Option<Idempotency>,
-    ) -> Ctx {
+    pub(crate) fn customer(customer_id: CustomerId, origin: Origin, idempotency: Option<Idempotency>) -> Ctx {
         let assignment = Assignment::new(Role::HqAdmin, Scope::All).expect("hq_admin works at chain level");
         let actor = Actor {
             staff_id: StaffId::from_uuid(customer_id.as_uuid()),

@@ -16,7 +16,7 @@ use quanyu_store::{CustomerSession, LoginCode};
 use rand::Rng as _;
 
 use crate::{
-    App, AppError, AppResult, CustomerDraft, Ctx, Origin, Written,
+    App, AppError, AppResult, Ctx, CustomerDraft, Origin, Written,
     auth::{hash_secret, new_secret},
     write::now,
 };
@@ -66,7 +66,10 @@ impl SmsOutbox {
 #[async_trait::async_trait]
 impl SmsSender for SmsOutbox {
     async fn send(&self, phone: &Phone, text: &str) -> AppResult<()> {
-        self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push((phone.as_str().to_owned(), text.to_owned()));
+        self.sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((phone.as_str().to_owned(), text.to_owned()));
         Ok(())
     }
 }

@@ -57,8 +57,8 @@ pub use catalog::*;
 pub use context::{Ctx, Idempotency, Origin};
 pub use coupons::{CouponTemplateDraft, MAX_COUPONS_PER_ORDER, WalletCoupon};
 pub use customer_auth::{
-    CUSTOMER_SESSION_TTL, CustomerSignInDraft, CustomerSignedIn, LOGIN_CODE_ATTEMPTS, LOGIN_CODE_RESEND, LOGIN_CODE_TTL,
-    LogSms, LoginCodeSent, Shopper, SmsOutbox, SmsSender, mask_phone,
+    CUSTOMER_SESSION_TTL, CustomerSignInDraft, CustomerSignedIn, LOGIN_CODE_ATTEMPTS, LOGIN_CODE_RESEND,
+    LOGIN_CODE_TTL, LogSms, LoginCodeSent, Shopper, SmsOutbox, SmsSender, mask_phone,
 };
 pub use customers::*;
 pub use documents::*;

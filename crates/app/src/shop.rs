@@ -22,8 +22,8 @@ use quanyu_domain::{
 use quanyu_store::{FlashReservation, FlashSale, Page, SkuFilter};
 
 use crate::{
-    App, AppError, AppResult, Datum, LineDraft, Listing, OrderDetail, OrderDraft, PaymentDraft, QuoteDraft,
-    Reply, Shopper, WalletCoupon, Written, listing::Cursor, write::now,
+    App, AppError, AppResult, Datum, LineDraft, Listing, OrderDetail, OrderDraft, PaymentDraft, QuoteDraft, Reply,
+    Shopper, WalletCoupon, Written, listing::Cursor, write::now,
 };
 
 /// What the mall shows of the signed-in customer.

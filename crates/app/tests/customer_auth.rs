@@ -53,7 +53,9 @@ async fn codes_expire_and_resend_no_sooner_than_a_minute(db: Arc<dyn Database>) 
     let first = last_code(&sms);
     let stored = app.database().read().await.unwrap().get_login_code(PHONE).await.unwrap().unwrap();
     assert!(!stored.code_hash.contains(&first), "only a hash of the code is kept");
-    assert!(matches!(app.send_login_code(PHONE).await, Err(AppError::LoginCodeTooSoon { retry_after_s }) if retry_after_s <= 61));
+    assert!(
+        matches!(app.send_login_code(PHONE).await, Err(AppError::LoginCodeTooSoon { retry_after_s }) if retry_after_s <= 61)
+    );
     assert_eq!(sms.sent().len(), 1);
 
     // A minute later another may be sent, and it replaces the first.
@@ -88,7 +90,10 @@ async fn a_phone_registers_once_and_signs_out(db: Arc<dyn Database>) {
     assert_eq!(second.customer.id, first.customer.id);
 
     app.sign_out_customer(&first.secret).await.unwrap();
-    assert!(matches!(app.authenticate_customer(&first.secret, &Origin::default()).await, Err(AppError::Unauthenticated)));
+    assert!(matches!(
+        app.authenticate_customer(&first.secret, &Origin::default()).await,
+        Err(AppError::Unauthenticated)
+    ));
     assert!(app.authenticate_customer(&second.secret, &Origin::default()).await.is_ok(), "other sessions stay");
 }
 
@@ -100,17 +105,20 @@ async fn a_customer_orders_and_pays_only_for_themself(db: Arc<dyn Database>) {
         let (app, sms) = (app.clone(), sms.clone());
         async move {
             app.send_login_code(phone).await.unwrap();
-            let draft = CustomerSignInDraft { phone: phone.into(), code: last_code(&sms), home_store_id: Some(store), ..Default::default() };
+            let draft = CustomerSignInDraft {
+                phone: phone.into(),
+                code: last_code(&sms),
+                home_store_id: Some(store),
+                ..Default::default()
+            };
             let signed_in = app.sign_in_customer(draft, &Origin::default()).await.unwrap();
             app.authenticate_customer(&signed_in.secret, &Origin::default()).await.unwrap()
         }
     };
     let alice = sign_in(PHONE).await;
     let bob = sign_in("13900001111").await;
-    let keyed_shopper = |shopper: &Shopper, key: &str| Shopper {
-        idempotency: keyed(&cashier, key).idempotency,
-        ..shopper.clone()
-    };
+    let keyed_shopper =
+        |shopper: &Shopper, key: &str| Shopper { idempotency: keyed(&cashier, key).idempotency, ..shopper.clone() };
     let order = ShopOrderDraft {
         store_id: Some(store),
         channel: "pickup".into(),
@@ -128,7 +136,8 @@ async fn a_customer_orders_and_pays_only_for_themself(db: Arc<dyn Database>) {
     let due = created.order.total.fen();
     let theirs = app.shop_pay_order(&keyed_shopper(&bob, "p-1"), created.order.id, due, &no_reply).await;
     assert!(matches!(theirs, Err(AppError::NotFound { .. })), "Bob cannot pay (or see) Alice's order");
-    let paid = fresh(app.shop_pay_order(&keyed_shopper(&alice, "p-1"), created.order.id, due, &no_reply).await.unwrap());
+    let paid =
+        fresh(app.shop_pay_order(&keyed_shopper(&alice, "p-1"), created.order.id, due, &no_reply).await.unwrap());
     assert_eq!(paid.order.paid.fen(), due);
     let summary = app.shopper_summary(&alice).await.unwrap();
     assert_eq!(summary.stored_value.fen(), 10_000 - due);

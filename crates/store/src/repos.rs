@@ -801,7 +801,11 @@ pub trait CustomerAuthRepo {
     async fn put_login_code(&mut self, code: &crate::LoginCode) -> StoreResult<()>;
     /// Counts one check against the phone's code if fewer than `max_attempts` were made, and
     /// returns the code as it now stands; `None` when there is no code or its checks are used up.
-    async fn take_login_code_attempt(&mut self, phone: &str, max_attempts: i32) -> StoreResult<Option<crate::LoginCode>>;
+    async fn take_login_code_attempt(
+        &mut self,
+        phone: &str,
+        max_attempts: i32,
+    ) -> StoreResult<Option<crate::LoginCode>>;
     /// Removes the phone's code if it is still the one with `code_hash`; whether it was.
     async fn delete_login_code(&mut self, phone: &str, code_hash: &str) -> StoreResult<bool>;
     async fn insert_customer_session(&mut self, session: &crate::CustomerSession) -> StoreResult<()>;

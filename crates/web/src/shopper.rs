@@ -54,7 +54,9 @@ pub fn set_cookie(response: &mut Response, cookie: &str) {
 pub fn session_cookie(secret: Option<&str>, max_age: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     match secret {
-        Some(secret) => format!("{CUSTOMER_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"),
+        Some(secret) => {
+            format!("{CUSTOMER_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+        }
         None => format!("{CUSTOMER_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
     }
 }

@@ -87,7 +87,8 @@ impl FromRequestParts<AppState> for Visitor {
             },
             None => None,
         };
-        let store_id = cookie(&parts.headers, STORE_COOKIE).and_then(|v| v.parse::<Uuid>().ok()).map(StoreId::from_uuid);
+        let store_id =
+            cookie(&parts.headers, STORE_COOKIE).and_then(|v| v.parse::<Uuid>().ok()).map(StoreId::from_uuid);
         Ok(Visitor { lang, shopper, store_id, here })
     }
 }
@@ -95,7 +96,9 @@ impl FromRequestParts<AppState> for Visitor {
 impl Visitor {
     /// The signed-in customer, or a redirect to the sign-in page that comes back here.
     fn shopper(&self) -> Result<&Shopper, Response> {
-        self.shopper.as_ref().ok_or_else(|| Redirect::to(&format!("/m/login?next={}", encode(&self.here))).into_response())
+        self.shopper
+            .as_ref()
+            .ok_or_else(|| Redirect::to(&format!("/m/login?next={}", encode(&self.here))).into_response())
     }
 
     /// The chosen store if it is still open for the mall.
@@ -188,7 +191,9 @@ async fn home(State(state): State<AppState>, visitor: Visitor, Query(query): Que
     // The chosen category's branch: its top-level ancestor, and the leaves under that.
     let root = chosen.map(|c| root_of(&categories, c));
     let leaves: Vec<&Category> = match root {
-        Some(root) => sorted(categories.iter().filter(|c| is_leaf(&categories, c) && root_of(&categories, c).id == root.id)),
+        Some(root) => {
+            sorted(categories.iter().filter(|c| is_leaf(&categories, c) && root_of(&categories, c).id == root.id))
+        }
         None => Vec::new(),
     };
     // Goods sit in leaves: a branch shows its first leaf until another is picked.
@@ -295,7 +300,12 @@ async fn product(
         None => Redirect::to(&format!("/m/locate?next={}", encode(&format!("/m/p/{sku_id}")))).into_response(),
         Some(store) => match state.app.shop_item(StoreId::from_uuid(store.id()), SkuId::from_uuid(sku_id)).await {
             Ok(item) => visitor
-                .page("mall/product.html", "home", Some(&store), context! { item => Value::from_serialize(ItemView::from(&item)) })
+                .page(
+                    "mall/product.html",
+                    "home",
+                    Some(&store),
+                    context! { item => Value::from_serialize(ItemView::from(&item)) },
+                )
                 .into_response(),
             Err(err) => api_error(err, visitor.lang),
         },

@@ -5,5 +5,5 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-mod shell;
 mod mall;
+mod shell;

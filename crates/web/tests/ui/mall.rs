@@ -47,7 +47,14 @@ fn session_of(response: &TestResponse) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
-async fn as_customer(app: &TestApp, cookie: &str, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> TestResponse {
+async fn as_customer(
+    app: &TestApp,
+    cookie: &str,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> TestResponse {
     let mut builder = Request::builder().method(method).uri(path).header("cookie", cookie);
     if body.is_some() {
         builder = builder.header("content-type", "application/json");
@@ -69,7 +76,10 @@ async fn sign_in_by_code_sets_a_customer_cookie(db: Arc<dyn Database>) {
     // A second code within the minute is refused, next to the phone field.
     let again = send_code(&app, PHONE).await;
     assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!((again.body["error"]["code"].as_str(), again.body["error"]["field"].as_str()), (Some("login_code_too_soon"), Some("phone")));
+    assert_eq!(
+        (again.body["error"]["code"].as_str(), again.body["error"]["field"].as_str()),
+        (Some("login_code_too_soon"), Some("phone"))
+    );
     assert!(again.headers.contains_key(header::RETRY_AFTER));
     assert_eq!(app.sms.sent().len(), 1, "no second SMS");
     let bad_phone = send_code(&app, "12345").await;
@@ -78,7 +88,10 @@ async fn sign_in_by_code_sets_a_customer_cookie(db: Arc<dyn Database>) {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let refused = sign_in_with(&app, json!({ "phone": PHONE, "code": wrong }), None).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
-    assert_eq!((refused.body["error"]["code"].as_str(), refused.body["error"]["field"].as_str()), (Some("login_code_wrong"), Some("code")));
+    assert_eq!(
+        (refused.body["error"]["code"].as_str(), refused.body["error"]["field"].as_str()),
+        (Some("login_code_wrong"), Some("code"))
+    );
     assert!(!refused.headers.contains_key(header::SET_COOKIE));
 
     let signed_in = sign_in_with(&app, json!({ "phone": PHONE, "code": code }), None).await;
@@ -121,7 +134,10 @@ async fn a_code_allows_five_tries(db: Arc<dyn Database>) {
     }
     // The right code is no use once the tries are spent.
     let spent = sign_in_with(&app, json!({ "phone": PHONE, "code": code }), None).await;
-    assert_eq!((spent.status, spent.body["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("login_code_attempts_used")));
+    assert_eq!(
+        (spent.status, spent.body["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("login_code_attempts_used"))
+    );
     // A phone that was never sent a code cannot sign in.
     let never = sign_in_with(&app, json!({ "phone": "13900009999", "code": "123456" }), None).await;
     assert_eq!(never.body["error"]["code"], "login_code_wrong");
@@ -129,8 +145,9 @@ async fn a_code_allows_five_tries(db: Arc<dyn Database>) {
 
 /// A product with `stock` units at store A; returns its SKU id.
 async fn stocked_sku(app: &TestApp, stock: i64) -> String {
-    let product =
-        app.create_product("鸡蛋", json!([{"code": "EGG-10", "name": "10 枚", "unit": "盒", "base_price": 1590}])).await;
+    let product = app
+        .create_product("鸡蛋", json!([{"code": "EGG-10", "name": "10 枚", "unit": "盒", "base_price": 1590}]))
+        .await;
     let sku = product["skus"][0]["id"].as_str().unwrap().to_owned();
     let movements = format!("/api/v1/stores/{}/stock/movements", app.store_a);
     let receipt = json!({"sku_id": sku, "kind": "purchase_receipt", "quantity": stock, "reference": "PO-1"});
@@ -220,7 +237,11 @@ async fn mall_pages_send_visitors_where_they_belong(db: Arc<dyn Database>) {
         assert_eq!(response.headers[header::LOCATION].to_str().unwrap(), format!("/m/login?next={page}"));
     }
     let login = app.send(Request::get("/m/login?next=/m/orders"), None).await;
-    assert!(login.text.contains("获取验证码") && login.text.contains(r#"data-next="&#x2f;m&#x2f;orders""#), "{}", login.text);
+    assert!(
+        login.text.contains("获取验证码") && login.text.contains(r#"data-next="&#x2f;m&#x2f;orders""#),
+        "{}",
+        login.text
+    );
 
     // With a store and a customer: the catalog, my page and my invite QR code.
     let sku = stocked_sku(&app, 5).await;
@@ -256,7 +277,13 @@ async fn share_links_remember_the_promoter_for_orders(db: Arc<dyn Database>) {
     let stale = app.send(Request::get("/m/i/ZZZZZZZZ"), None).await;
     assert!(!stale.headers.contains_key(header::SET_COOKIE));
     // A product shared with ?ref= remembers it too (the last click wins).
-    let shared = app.send(Request::get(format!("/m/p/{sku}?ref={code}")).header("cookie", format!("quanyu_mall_store={}", app.store_a)), None).await;
+    let shared = app
+        .send(
+            Request::get(format!("/m/p/{sku}?ref={code}"))
+                .header("cookie", format!("quanyu_mall_store={}", app.store_a)),
+            None,
+        )
+        .await;
     assert!(shared.headers[header::SET_COOKIE].to_str().unwrap().starts_with("quanyu_ref="));
 
     // A friend registers through it and orders: the order is attributed to the inviter.
@@ -266,7 +293,13 @@ async fn share_links_remember_the_promoter_for_orders(db: Arc<dyn Database>) {
     let body = json!({"store_id": app.store_a, "channel": "pickup", "lines": [{"sku_id": sku, "quantity": 1}]});
     let order = as_customer(&app, &cookie, "POST", "/api/v1/shop/orders", Some("o-1"), Some(body)).await;
     assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
-    let referrals = app.get_as(&app.admin, &format!("/api/v1/promoters/{}/referrals", invite.body["id"].as_str().unwrap())).await;
+    let referrals =
+        app.get_as(&app.admin, &format!("/api/v1/promoters/{}/referrals", invite.body["id"].as_str().unwrap())).await;
     assert_eq!(referrals.status, StatusCode::OK, "{}", referrals.body);
-    assert_eq!(referrals.body["items"].as_array().map(Vec::len), Some(1), "the friend is the inviter's referral: {}", referrals.body);
+    assert_eq!(
+        referrals.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "the friend is the inviter's referral: {}",
+        referrals.body
+    );
 }
