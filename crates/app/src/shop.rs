@@ -69,6 +69,8 @@ pub struct ShopOrderDraft {
     pub promoter_code: Option<String>,
 }
 
+/// How many of a store's flash sales the mall shows at once.
+const MAX_FLASH_SHOWN: u32 = 5;
 /// How many coupon templates the claim list looks through.
 const CLAIMABLE_SCAN: u32 = 500;
 
@@ -272,6 +274,23 @@ impl App {
     /// A flash sale (public).
     pub async fn shop_flash_sale(&self, id: uuid::Uuid) -> AppResult<FlashSale> {
         read_tx!(self, |tx| tx.get_flash_sale(id).await?.ok_or(AppError::NotFound { entity: "flash_sale" }))
+    }
+
+    /// A store's flash sales on now or still to come (public), each with its goods, soonest
+    /// first.
+    pub async fn shop_flash_sales(&self, store_id: StoreId) -> AppResult<Vec<(FlashSale, ShopItem)>> {
+        let at = now();
+        read_tx!(self, |tx| {
+            let mut out = Vec::new();
+            for sale in tx.current_flash_sales(store_id, at, MAX_FLASH_SHOWN).await? {
+                if let Some(sku) = tx.get_sku(sale.sku_id).await?
+                    && let Some(item) = item_in(tx, store_id, sku).await?
+                {
+                    out.push((sale, item));
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// Reserves units of a flash sale for the customer. Requires an idempotency key.

@@ -8,7 +8,7 @@ use quanyu_app::{
     App, AppConfig, AppError, CustomerSignInDraft, LineDraft, Origin, PasswordHasher, ShopOrderDraft, Shopper,
     SmsOutbox, TopUpDraft,
 };
-use quanyu_store::{CustomerAuthRepo as _, Database};
+use quanyu_store::Database;
 
 mod support;
 

@@ -180,6 +180,13 @@ pub trait OrderRepo {
 pub trait FlashSaleRepo {
     async fn insert_flash_sale(&mut self, sale: &FlashSale) -> StoreResult<()>;
     async fn get_flash_sale(&mut self, id: uuid::Uuid) -> StoreResult<Option<FlashSale>>;
+    /// A store's flash sales not yet over at `at`, soonest first, at most `limit`.
+    async fn current_flash_sales(
+        &mut self,
+        store_id: StoreId,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<FlashSale>>;
     /// Adds `quantity` to what `buyer` holds of the sale, if that stays within `limit`.
     async fn claim_buyer_quota(
         &mut self,

@@ -95,10 +95,10 @@ impl FromRequestParts<AppState> for Visitor {
 
 impl Visitor {
     /// The signed-in customer, or a redirect to the sign-in page that comes back here.
-    fn shopper(&self) -> Result<&Shopper, Response> {
+    fn shopper(&self) -> Result<&Shopper, Box<Response>> {
         self.shopper
             .as_ref()
-            .ok_or_else(|| Redirect::to(&format!("/m/login?next={}", encode(&self.here))).into_response())
+            .ok_or_else(|| Box::new(Redirect::to(&format!("/m/login?next={}", encode(&self.here))).into_response()))
     }
 
     /// The chosen store if it is still open for the mall.
@@ -205,6 +205,24 @@ async fn home(State(state): State<AppState>, visitor: Visitor, Query(query): Que
         Ok(items) => items,
         Err(err) => return api_error(err, visitor.lang),
     };
+    // Flash sales head the first page of the whole assortment.
+    let browsing_all = query.cursor.is_none() && listed.is_none() && search.is_none();
+    let flash = if browsing_all {
+        match state.app.shop_flash_sales(store_id).await {
+            Ok(sales) => sales,
+            Err(err) => return api_error(err, visitor.lang),
+        }
+    } else {
+        Vec::new()
+    };
+    let flash: Vec<Value> = flash
+        .iter()
+        .map(|(sale, item)| {
+            let started = sale.starts_at <= chrono::Utc::now();
+            let sale = Value::from_serialize(FlashSaleOut::from(sale));
+            context! { sale, started, item => Value::from_serialize(ItemView::from(item)) }
+        })
+        .collect();
     let next = items.next_cursor.map(|c| {
         let mut href = format!("/m?cursor={}", encode(&c.0));
         if let Some(c) = listed {
@@ -224,6 +242,7 @@ async fn home(State(state): State<AppState>, visitor: Visitor, Query(query): Que
         items => items.items.iter().map(ItemView::from).collect::<Vec<_>>(),
         next => next,
         first_page => query.cursor.is_none(),
+        flash,
     };
     match visitor.page("mall/home.html", "home", Some(&store), context) {
         Ok(html) => html.into_response(),
@@ -324,7 +343,7 @@ async fn cart(State(state): State<AppState>, visitor: Visitor) -> Response {
 async fn checkout(State(state): State<AppState>, visitor: Visitor) -> Response {
     let shopper = match visitor.shopper() {
         Ok(shopper) => shopper,
-        Err(redirect) => return redirect,
+        Err(redirect) => return *redirect,
     };
     let Some(store) = visitor.store(&state).await else {
         return Redirect::to("/m/locate?next=/m/cart").into_response();
@@ -356,7 +375,7 @@ struct PageQuery {
 async fn orders(State(state): State<AppState>, visitor: Visitor, Query(query): Query<PageQuery>) -> Response {
     let shopper = match visitor.shopper() {
         Ok(shopper) => shopper,
-        Err(redirect) => return redirect,
+        Err(redirect) => return *redirect,
     };
     let listing = match state.app.shop_orders(shopper, query.cursor.as_deref(), Some(PAGE_SIZE)).await {
         Ok(listing) => listing,
@@ -372,7 +391,7 @@ async fn orders(State(state): State<AppState>, visitor: Visitor, Query(query): Q
 async fn order(State(state): State<AppState>, visitor: Visitor, Path(id): Path<Uuid>) -> Response {
     let shopper = match visitor.shopper() {
         Ok(shopper) => shopper,
-        Err(redirect) => return redirect,
+        Err(redirect) => return *redirect,
     };
     let detail = match state.app.shop_order(shopper, OrderId::from_uuid(id)).await {
         Ok(detail) => detail,
@@ -398,7 +417,7 @@ async fn order(State(state): State<AppState>, visitor: Visitor, Path(id): Path<U
 async fn me(State(state): State<AppState>, visitor: Visitor) -> Response {
     let shopper = match visitor.shopper() {
         Ok(shopper) => shopper,
-        Err(redirect) => return redirect,
+        Err(redirect) => return *redirect,
     };
     let summary = match state.app.shopper_summary(shopper).await {
         Ok(summary) => summary,
@@ -419,7 +438,7 @@ struct TemplateView {
 async fn coupons(State(state): State<AppState>, visitor: Visitor) -> Response {
     let shopper = match visitor.shopper() {
         Ok(shopper) => shopper,
-        Err(redirect) => return redirect,
+        Err(redirect) => return *redirect,
     };
     let (wallet, claimable) =
         match tokio::try_join!(state.app.shop_coupons(shopper, None, Some(100)), state.app.claimable_coupons()) {
@@ -456,7 +475,7 @@ async fn coupon_claim(
 async fn invite(State(state): State<AppState>, visitor: Visitor, headers: axum::http::HeaderMap) -> Response {
     let shopper = match visitor.shopper() {
         Ok(shopper) => shopper,
-        Err(redirect) => return redirect,
+        Err(redirect) => return *redirect,
     };
     let promoter = match state.app.shop_invite(shopper).await {
         Ok(promoter) => promoter,

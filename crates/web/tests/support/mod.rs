@@ -33,6 +33,7 @@ pub struct TestApp {
     pub store_c: String,
     pub cashier_b_id: String,
     /// Every SMS the app sent (customers' sign-in codes).
+    #[allow(dead_code)] // the mall's tests read it
     pub sms: Arc<SmsOutbox>,
 }
 
@@ -142,6 +143,7 @@ impl TestApp {
     }
 
     /// The last sign-in code sent by SMS to `phone`.
+    #[allow(dead_code)] // the mall's tests use it
     pub fn last_code(&self, phone: &str) -> String {
         let (_, text) = self.sms.sent().into_iter().rev().find(|(to, _)| to == phone).expect("a code was sent");
         text.chars().filter(char::is_ascii_digit).take(6).collect()

@@ -17,6 +17,7 @@ quanyu_store::backend_tests!(
     shop_orders_are_the_customers_own_and_idempotent,
     mall_pages_send_visitors_where_they_belong,
     share_links_remember_the_promoter_for_orders,
+    flash_sales_reserve_then_order_as_the_customer,
 );
 
 const PHONE: &str = "13812341234";
@@ -302,4 +303,41 @@ async fn share_links_remember_the_promoter_for_orders(db: Arc<dyn Database>) {
         "the friend is the inviter's referral: {}",
         referrals.body
     );
+}
+
+async fn flash_sales_reserve_then_order_as_the_customer(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let sku = stocked_sku(&app, 10).await;
+    let now = chrono::Utc::now();
+    let sale = json!({
+        "store_id": app.store_a, "sku_id": sku, "price": 990, "quota": 5, "per_customer_limit": 1,
+        "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1),
+    });
+    let created = app.post_with_key(&app.manager_a, "/api/v1/flash-sales", "fs-1", sale).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let sale_id = created.body["id"].as_str().unwrap().to_owned();
+
+    // The store's home page leads to it, and its page counts down.
+    let store = format!("quanyu_mall_store={}", app.store_a);
+    let home = app.request_with_cookie("GET", "/m", &store).await;
+    assert!(home.text.contains(&format!("/m/flash/{sale_id}")) && home.text.contains("抢购中"), "{}", home.text);
+    let page = app.request_with_cookie("GET", &format!("/m/flash/{sale_id}"), &store).await;
+    assert!(page.text.contains("data-ends=") && page.text.contains("¥9.90"), "{}", page.text);
+
+    let alice = customer(&app, PHONE, None).await;
+    let bob = customer(&app, "13900001111", None).await;
+    let reserve = format!("/api/v1/shop/flash-sales/{sale_id}/reservations");
+    let held = as_customer(&app, &alice, "POST", &reserve, Some("r-1"), Some(json!({"quantity": 1}))).await;
+    assert_eq!(held.status, StatusCode::CREATED, "{}", held.body);
+    let again = as_customer(&app, &alice, "POST", &reserve, Some("r-1"), Some(json!({"quantity": 1}))).await;
+    assert_eq!(again.body["id"], held.body["id"], "a retried tap finds its reservation");
+    let more = as_customer(&app, &alice, "POST", &reserve, Some("r-2"), Some(json!({"quantity": 1}))).await;
+    assert_eq!(more.body["error"]["code"], "flash_sale_limit_reached", "{}", more.body);
+
+    let order = json!({"store_id": app.store_a, "channel": "pickup", "flash_reservation_id": held.body["id"]});
+    let stolen = as_customer(&app, &bob, "POST", "/api/v1/shop/orders", Some("o-1"), Some(order.clone())).await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND, "only the buyer orders a reservation");
+    let ordered = as_customer(&app, &alice, "POST", "/api/v1/shop/orders", Some("o-1"), Some(order)).await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{}", ordered.body);
+    assert_eq!(ordered.body["total"], 990);
 }

@@ -183,3 +183,5 @@ mall-flash-limit = { $limit } per customer
 mall-flash-pickup-at = Pick up at { $store }
 mall-flash-buy = Buy now
 mall-sign-in-to-buy = Sign in to buy
+mall-flash-from = From { $at }
+mall-flash-on = On now

@@ -183,3 +183,5 @@ mall-flash-limit = 每人限购 { $limit } 件
 mall-flash-pickup-at = 秒杀商品在 { $store } 自提
 mall-flash-buy = 立即抢购
 mall-sign-in-to-buy = 登录后抢购
+mall-flash-from = { $at } 开抢
+mall-flash-on = 抢购中
