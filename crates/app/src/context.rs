@@ -2,11 +2,14 @@
 
 use quanyu_domain::{
     authz::{Actor, Permission},
-    ids::StaffId,
+    ids::{CustomerId, StaffId},
     org::{Assignment, Role, Scope},
 };
 
 use crate::{AppError, AppResult};
+
+/// How a customer acting in the mall is named in the audit log (staff usernames have no colon).
+const CUSTOMER_ACTOR: &str = "customer:";
 
 /// Where a request came from, for the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,6 +50,28 @@ impl Ctx {
             assignment,
             home_region: None,
         })
+    }
+
+    /// A customer acting for themself in the mall. The mall reaches the whole chain (a customer
+    /// shops at any store), so the actor has HQ reach; what the customer may touch is decided by
+    /// the shop use cases (`crate::shop`), the only callers: their own orders, wallet, points
+    /// and stored value. The audit log, idempotency keys and flash-sale buyer are the customer's
+    /// (customer ids are UUIDs, never a staff member's).
+    pub(crate) fn customer(customer_id: CustomerId, origin: Origin, idempotency: Option<Idempotency>) -> Ctx {
+        let assignment = Assignment::new(Role::HqAdmin, Scope::All).expect("hq_admin works at chain level");
+        let actor = Actor {
+            staff_id: StaffId::from_uuid(customer_id.as_uuid()),
+            username: format!("{CUSTOMER_ACTOR}{customer_id}"),
+            assignment,
+            home_region: None,
+        };
+        Ctx { actor, origin, idempotency }
+    }
+
+    /// The customer a [`Ctx::customer`] acts for.
+    pub fn acting_customer(&self) -> Option<CustomerId> {
+        let id = self.actor.username.strip_prefix(CUSTOMER_ACTOR)?.parse::<uuid::Uuid>().ok()?;
+        (id == self.actor.staff_id.as_uuid()).then(|| CustomerId::from_uuid(id))
     }
 
     /// Whether this is [`Ctx::system`].

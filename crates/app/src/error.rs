@@ -118,6 +118,18 @@ pub enum AppError {
     /// Row `row` (0-based) of a bulk operation failed; nothing of the batch was written.
     #[error("row {row}: {source}")]
     Row { row: usize, source: Box<AppError> },
+    /// A sign-in code was asked for again too soon after the last one.
+    #[error("wait {retry_after_s} s before asking for another code")]
+    LoginCodeTooSoon { retry_after_s: i64 },
+    /// The sign-in code does not match (or none was sent to this phone).
+    #[error("wrong code, {attempts_left} attempts left")]
+    LoginCodeWrong { attempts_left: i64 },
+    /// The sign-in code's five minutes are over.
+    #[error("the code has expired")]
+    LoginCodeExpired,
+    /// Every check this code allows has been made; a new code is needed.
+    #[error("too many wrong codes")]
+    LoginCodeAttemptsUsed,
     #[error("the store failed: {0}")]
     Store(StoreError),
     #[error("internal error: {0}")]

@@ -20,6 +20,7 @@ mod catalog;
 mod change;
 mod context;
 mod coupons;
+mod customer_auth;
 mod customers;
 mod documents;
 mod error;
@@ -41,6 +42,7 @@ mod promotions;
 mod quotes;
 mod referral;
 mod session_cache;
+mod shop;
 mod staff;
 mod stored_value;
 mod tags;
@@ -56,6 +58,10 @@ pub use auth::{ApiTokenCreated, LoginOutcome, NewApiToken};
 pub use catalog::*;
 pub use context::{Ctx, Idempotency, Origin};
 pub use coupons::{CouponTemplateDraft, MAX_COUPONS_PER_ORDER, WalletCoupon};
+pub use customer_auth::{
+    CUSTOMER_SESSION_TTL, CustomerSignInDraft, CustomerSignedIn, LOGIN_CODE_ATTEMPTS, LOGIN_CODE_RESEND,
+    LOGIN_CODE_TTL, LogSms, LoginCodeSent, Shopper, SmsOutbox, SmsSender, mask_phone,
+};
 pub use customers::*;
 pub use documents::*;
 pub use error::{AppError, AppResult};
@@ -76,6 +82,7 @@ pub use payments::{CardTerminal, Cash, PaymentProvider, StoredValue};
 pub use promotions::PromotionDraft;
 pub use quotes::{DELIVERY_FEE, FREE_DELIVERY_FROM, POINTS_MAX_SHARE_BP, POINTS_PER_YUAN, QuoteDraft};
 pub use referral::{CommissionRulesDraft, CommissionStatement, GuidePerformance, InviteTaskDraft};
+pub use shop::{ShopItem, ShopOrderDraft, ShopperSummary};
 pub use staff::*;
 pub use stored_value::{StoredValueStatement, TopUpDraft};
 pub use tags::{AudienceIssue, MAX_TAG_IMPORT, TagImport};
@@ -91,11 +98,17 @@ pub struct AppConfig {
     /// How long a login session lasts.
     pub session_ttl: chrono::Duration,
     pub passwords: PasswordHasher,
+    /// Where customers' sign-in codes are sent (default: the server log).
+    pub sms: Arc<dyn SmsSender>,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        AppConfig { session_ttl: chrono::Duration::hours(12), passwords: PasswordHasher::default() }
+        AppConfig {
+            session_ttl: chrono::Duration::hours(12),
+            passwords: PasswordHasher::default(),
+            sms: Arc::new(LogSms),
+        }
     }
 }
 

@@ -275,7 +275,8 @@ impl App {
                 hold_expires_at,
                 promised_at,
                 fulfilled_at: None,
-                created_by: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system()),
+                // Staff who took the order; none for the system or a customer ordering for themself.
+                created_by: Some(ctx.actor.staff_id).filter(|_| !ctx.is_system() && ctx.acting_customer().is_none()),
                 created_at: at,
                 updated_at: at,
             };

@@ -98,11 +98,14 @@ pub async fn seed(app: &App, seed: u64, members: usize, show_progress: bool) -> 
     let handed = crate::demo_marketing::hand_out(app, &marketing, &seeded.members, &stores, seed).await?;
     bar.set_message("growth");
     crate::demo_marketing::growth(app, &marketing, &seeded.members, seed).await?;
+    bar.set_message("stored value");
+    let wallets = crate::demo_wallets::seed(app, &seeded.members, seed).await?;
     if show_progress {
         bar.suspend(|| {
             eprintln!(
                 "{} members with {} orders ({} paid, {} points), {} coupon templates, {} promotions; {} coupons \
-                 claimed and {} given by guides, besides the new-member and first-order ones.",
+                 claimed and {} given by guides, besides the new-member and first-order ones; {} members \
+                 with stored value.",
                 seeded.members.len(),
                 seeded.orders,
                 seeded.spend,
@@ -110,7 +113,8 @@ pub async fn seed(app: &App, seed: u64, members: usize, show_progress: bool) -> 
                 marketing.templates,
                 marketing.promotions,
                 handed.claimed,
-                handed.from_guides
+                handed.from_guides,
+                wallets
             );
         });
     }
@@ -183,6 +187,12 @@ async fn print_logins(app: &App, port: u16) -> anyhow::Result<()> {
     println!("    guide-sh001     guide, SH001 (the store's members are theirs)");
     println!("    rm-sh           region manager, 上海大区");
     println!();
+    if let Some((phone, balance)) = crate::demo_wallets::sample(app).await? {
+        println!("  H5 mall:     http://127.0.0.1:{port}/m");
+        println!("    customer {phone} has {balance} of stored value; sign in with that phone, and read the");
+        println!("    one-time code in this server's log (\"SMS to …\").");
+        println!();
+    }
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub mod demo_data;
 pub mod demo_marketing;
 pub mod demo_members;
 pub mod demo_stock;
+pub mod demo_wallets;
 pub mod rng;
 pub mod seeding;
 

@@ -44,7 +44,12 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0015_paid_membership.sql"),
     },
     Migration { version: 16, name: "guide_tasks", sql: include_str!("../migrations/sqlite/0016_guide_tasks.sql") },
-    Migration { version: 20, name: "merge_undo", sql: include_str!("../migrations/sqlite/0020_merge_undo.sql") },
+    Migration {
+        version: 17,
+        name: "customer_sign_in",
+        sql: include_str!("../migrations/sqlite/0017_customer_sign_in.sql"),
+    },
+    Migration { version: 19, name: "merge_undo", sql: include_str!("../migrations/sqlite/0019_merge_undo.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -72,7 +77,12 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0015_paid_membership.sql"),
     },
     Migration { version: 16, name: "guide_tasks", sql: include_str!("../migrations/postgres/0016_guide_tasks.sql") },
-    Migration { version: 20, name: "merge_undo", sql: include_str!("../migrations/postgres/0020_merge_undo.sql") },
+    Migration {
+        version: 17,
+        name: "customer_sign_in",
+        sql: include_str!("../migrations/postgres/0017_customer_sign_in.sql"),
+    },
+    Migration { version: 19, name: "merge_undo", sql: include_str!("../migrations/postgres/0019_merge_undo.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

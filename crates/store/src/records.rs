@@ -636,3 +636,29 @@ pub struct GuideTaskCounts {
     /// Done at or after the `since` asked for.
     pub done_since: i64,
 }
+
+/// A one-time sign-in code sent to a customer's phone (one active per phone). Only a salted
+/// hash of the code is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginCode {
+    /// The mobile number, 11 digits.
+    pub phone: String,
+    /// Hex SHA-256 of `salt` and the code.
+    pub code_hash: String,
+    pub salt: String,
+    /// Checks made against this code so far.
+    pub attempts: i32,
+    pub sent_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A customer's signed-in session in the mall: only the SHA-256 of its secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerSession {
+    pub id: Uuid,
+    pub customer_id: quanyu_domain::ids::CustomerId,
+    pub secret_hash: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}

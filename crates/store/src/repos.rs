@@ -178,6 +178,12 @@ pub trait OrderRepo {
         since: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<quanyu_domain::order::Order>>;
+    /// A customer's orders, newest first; the page cursor is an order id (orders older than it).
+    async fn customer_orders(
+        &mut self,
+        customer_id: quanyu_domain::ids::CustomerId,
+        page: Page,
+    ) -> StoreResult<Vec<quanyu_domain::order::Order>>;
 }
 
 /// Flash sales. Every claim is a guarded update that changes nothing and returns `false` when it
@@ -186,6 +192,13 @@ pub trait OrderRepo {
 pub trait FlashSaleRepo {
     async fn insert_flash_sale(&mut self, sale: &FlashSale) -> StoreResult<()>;
     async fn get_flash_sale(&mut self, id: uuid::Uuid) -> StoreResult<Option<FlashSale>>;
+    /// A store's flash sales not yet over at `at`, soonest first, at most `limit`.
+    async fn current_flash_sales(
+        &mut self,
+        store_id: StoreId,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<FlashSale>>;
     /// Adds `quantity` to what `buyer` holds of the sale, if that stays within `limit`.
     async fn claim_buyer_quota(
         &mut self,
@@ -838,4 +851,25 @@ pub trait TagRepo {
     ) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, String)>>;
     /// How a guide's tasks stand: open, done, and done since `since`.
     async fn guide_task_counts(&mut self, guide_id: StaffId, since: Timestamp) -> StoreResult<GuideTaskCounts>;
+}
+
+/// Customer sign-in (H5 mall): one-time codes by phone and customer sessions.
+#[async_trait]
+pub trait CustomerAuthRepo {
+    async fn get_login_code(&mut self, phone: &str) -> StoreResult<Option<crate::LoginCode>>;
+    /// Stores a phone's code, replacing any earlier one (one active code per phone).
+    async fn put_login_code(&mut self, code: &crate::LoginCode) -> StoreResult<()>;
+    /// Counts one check against the phone's code if fewer than `max_attempts` were made, and
+    /// returns the code as it now stands; `None` when there is no code or its checks are used up.
+    async fn take_login_code_attempt(
+        &mut self,
+        phone: &str,
+        max_attempts: i32,
+    ) -> StoreResult<Option<crate::LoginCode>>;
+    /// Removes the phone's code if it is still the one with `code_hash`; whether it was.
+    async fn delete_login_code(&mut self, phone: &str, code_hash: &str) -> StoreResult<bool>;
+    async fn insert_customer_session(&mut self, session: &crate::CustomerSession) -> StoreResult<()>;
+    async fn find_customer_session(&mut self, secret_hash: &str) -> StoreResult<Option<crate::CustomerSession>>;
+    /// Marks a session revoked; whether it was live.
+    async fn revoke_customer_session(&mut self, id: uuid::Uuid, at: Timestamp) -> StoreResult<bool>;
 }

@@ -220,6 +220,7 @@ fn entity_zh(entity: &str) -> &'static str {
         "stock_document" => "库存单据",
         "stock_policy" => "补货设置",
         "customer" => "顾客",
+        "coupon_template" => "优惠券模板",
         _ => "记录",
     }
 }
@@ -233,6 +234,7 @@ fn entity_en(entity: &str) -> &str {
         "flash_reservation" => "flash-sale reservation",
         "stock_document" => "stock document",
         "stock_policy" => "stock policy",
+        "coupon_template" => "coupon template",
         other => other,
     }
 }
@@ -509,6 +511,37 @@ impl From<AppError> for ApiError {
                 "该订单所在的团尚未成团，暂不能履约",
                 "The order's group has not formed yet; it is fulfilled once it does",
             ),
+            AppError::LoginCodeTooSoon { retry_after_s } => ApiError {
+                retry_after: Some(retry_after_s.max(1) as u64),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "login_code_too_soon",
+                    format!("验证码已发送，请 {retry_after_s} 秒后再获取"),
+                    format!("A code was just sent; ask for another in {retry_after_s} s"),
+                )
+                .with_field("phone")
+            },
+            AppError::LoginCodeWrong { attempts_left } => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "login_code_wrong",
+                format!("验证码不正确，还可尝试 {attempts_left} 次"),
+                format!("Wrong code; {attempts_left} attempts left"),
+            )
+            .with_field("code"),
+            AppError::LoginCodeExpired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "login_code_expired",
+                "验证码已过期，请重新获取",
+                "The code has expired; ask for a new one",
+            )
+            .with_field("code"),
+            AppError::LoginCodeAttemptsUsed => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "login_code_attempts_used",
+                "验证码错误次数过多，请重新获取",
+                "Too many wrong codes; ask for a new one",
+            )
+            .with_field("code"),
             AppError::InsufficientStoredValue { balance, requested } => {
                 let (balance, requested) =
                     (quanyu_domain::Money::from_fen(balance), quanyu_domain::Money::from_fen(requested));
@@ -727,6 +760,10 @@ mod tests {
             AppError::Invalid(DomainError::NegativeMoney { field: "base_price" }).into(),
             ApiError::unknown_field("colour"),
             ApiError::too_many_attempts(900),
+            AppError::LoginCodeTooSoon { retry_after_s: 42 }.into(),
+            AppError::LoginCodeWrong { attempts_left: 3 }.into(),
+            AppError::LoginCodeExpired.into(),
+            AppError::LoginCodeAttemptsUsed.into(),
         ];
         for error in samples {
             assert!(error.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", error.code);

@@ -17,6 +17,7 @@ mod limiter;
 mod metrics;
 pub mod openapi;
 mod routes;
+mod shopper;
 mod ui;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -55,7 +56,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(app: App, options: WebOptions) -> Router {
     use routes::{
         audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
-        org, profile, quotes, referral, staff, stored_value, system, tags, till,
+        org, profile, quotes, referral, shop, staff, stored_value, system, tags, till,
     };
     let state = AppState {
         app,
@@ -180,6 +181,18 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/staff/{id}/customer-book", get(routes::workbench::customer_book))
         .route("/staff/{id}/task-board", get(routes::workbench::task_board))
         .route("/staff/{id}/kpis", get(routes::workbench::kpis))
+        .route("/shop/login-codes", post(shop::send_login_code))
+        .route("/shop/sessions", post(shop::sign_in))
+        .route("/shop/sessions/current", axum::routing::delete(shop::sign_out))
+        .route("/shop/me", get(shop::me))
+        .route("/shop/price-quotes", post(shop::quote))
+        .route("/shop/orders", get(shop::list_orders).post(shop::create_order))
+        .route("/shop/orders/{id}", get(shop::get_order))
+        .route("/shop/orders/{id}/payments", post(shop::pay_order))
+        .route("/shop/coupons", get(shop::list_coupons))
+        .route("/shop/coupon-templates/{id}/claims", post(shop::claim_coupon))
+        .route("/shop/invite", get(shop::invite))
+        .route("/shop/flash-sales/{id}/reservations", post(shop::reserve_flash))
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)

@@ -14,7 +14,7 @@ use utoipa::{
 
 use crate::routes::{
     audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
-    org, profile, quotes, referral, staff, stored_value, system, tags, till,
+    org, profile, quotes, referral, shop, staff, stored_value, system, tags, till,
 };
 
 #[derive(OpenApi)]
@@ -75,6 +75,9 @@ same response and has no second effect."
         crate::routes::workbench::kpis,
         audit::list_audit,
         till::till_items, till::till_orders, till::till_member,
+        shop::send_login_code, shop::sign_in, shop::sign_out, shop::me, shop::quote, shop::create_order,
+        shop::list_orders, shop::get_order, shop::pay_order, shop::list_coupons, shop::claim_coupon, shop::invite,
+        shop::reserve_flash,
     ),
     tags(
         (name = "auth", description = "Login, sessions and API tokens"),
@@ -91,6 +94,7 @@ same response and has no second effect."
         (name = "audit", description = "Who changed what"),
         (name = "till", description = "收银台: barcode and name lookup priced for a store's till, today's till sales"),
         (name = "system", description = "Health"),
+        (name = "shop", description = "The H5 mall's customer API: sign-in by phone and code, then orders, payment, coupons and invites as oneself (the `quanyu_customer` cookie)"),
     )
 )]
 pub struct ApiDoc;
@@ -103,6 +107,12 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "customer_cookie",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::new("quanyu_customer"),
+            )),
         );
     }
 }

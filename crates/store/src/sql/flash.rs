@@ -79,6 +79,23 @@ impl FlashSaleRepo for SqlTx {
         row.as_ref().map(sale).transpose()
     }
 
+    async fn current_flash_sales(
+        &mut self,
+        store_id: StoreId,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<FlashSale>> {
+        let found = sqlx::query(
+            "SELECT * FROM flash_sales WHERE store_id = $1 AND ends_at > $2 ORDER BY starts_at, id LIMIT $3",
+        )
+        .bind(store_id.as_uuid())
+        .bind(at)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        found.iter().map(sale).collect()
+    }
+
     async fn claim_buyer_quota(&mut self, sale_id: Uuid, buyer: &str, quantity: i64, limit: i64) -> StoreResult<bool> {
         if quantity > limit {
             return Ok(false);

@@ -4,6 +4,7 @@
 //! `LOWER(…) LIKE … ESCAPE '\'`.
 
 mod catalog;
+mod customer_auth;
 mod customers;
 mod documents;
 mod events;

@@ -246,6 +246,24 @@ impl OrderRepo for SqlTx {
         Ok(orders)
     }
 
+    async fn customer_orders(&mut self, customer_id: CustomerId, page: Page) -> StoreResult<Vec<Order>> {
+        let found = sqlx::query(
+            "SELECT * FROM orders WHERE customer_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        )
+        .bind(customer_id.as_uuid())
+        .bind(page.after)
+        .bind(page.sql_limit())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut orders = Vec::with_capacity(found.len());
+        for row in &found {
+            let id = OrderId::from_uuid(row.try_get("id")?);
+            let lines = self.lines_of(id).await?;
+            orders.push(order(row, lines)?);
+        }
+        Ok(orders)
+    }
+
     async fn expired_holds(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<OrderId>> {
         let found = sqlx::query(
             "SELECT id FROM orders WHERE status = 'created' AND hold_expires_at IS NOT NULL AND hold_expires_at <= $1 \

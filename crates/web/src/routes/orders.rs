@@ -132,7 +132,7 @@ pub struct OrderOut {
 }
 
 impl OrderOut {
-    fn new(o: &Order, steps: Option<&[OrderStep]>, payments: Option<&[PaymentRecord]>) -> OrderOut {
+    pub(crate) fn new(o: &Order, steps: Option<&[OrderStep]>, payments: Option<&[PaymentRecord]>) -> OrderOut {
         OrderOut {
             id: o.id.as_uuid(),
             store_id: o.store_id.as_uuid(),

@@ -177,6 +177,12 @@ pub struct StoreOut {
     updated_at: DateTime<Utc>,
 }
 
+impl StoreOut {
+    pub(crate) fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
 impl From<&Store> for StoreOut {
     fn from(s: &Store) -> Self {
         StoreOut {

@@ -9,7 +9,9 @@ use axum::{
     http::{HeaderMap, Request, StatusCode},
 };
 use http_body_util::BodyExt as _;
-use quanyu_app::{App, AppConfig, Ctx, PasswordHasher, RegionDraft, StaffDraft, StoreDraft, StoredReply, Written};
+use quanyu_app::{
+    App, AppConfig, Ctx, PasswordHasher, RegionDraft, SmsOutbox, StaffDraft, StoreDraft, StoredReply, Written,
+};
 use quanyu_domain::ids::{RegionId, StoreId};
 use quanyu_store::Database;
 use serde_json::{Value, json};
@@ -30,6 +32,9 @@ pub struct TestApp {
     pub store_b: String,
     pub store_c: String,
     pub cashier_b_id: String,
+    /// Every SMS the app sent (customers' sign-in codes).
+    #[allow(dead_code)] // the mall's tests read it
+    pub sms: Arc<SmsOutbox>,
 }
 
 pub struct TestResponse {
@@ -53,7 +58,9 @@ fn fresh<T>(written: Written<T>) -> T {
 /// Seeds the chain: regions N and S; stores N-A and N-B in N, S-C in S; an HQ admin, a
 /// region manager of N, a manager and a cashier of N-A, and cashiers of N-B and S-C.
 pub async fn spawn_app(db: Arc<dyn Database>) -> TestApp {
-    let app = App::new(db, AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
+    let sms = Arc::new(SmsOutbox::default());
+    let config = AppConfig { passwords: PasswordHasher::fast_for_tests(), sms: sms.clone(), ..AppConfig::default() };
+    let app = App::new(db, config);
     let system = Ctx::system();
     let region = |code: &str, name: &str| RegionDraft { code: code.into(), name: name.into() };
     let region_n = fresh(app.create_region(&system, region("N", "北区"), &no_reply).await.unwrap()).id;
@@ -117,6 +124,7 @@ pub async fn spawn_app(db: Arc<dyn Database>) -> TestApp {
         store_b: store_b.to_string(),
         store_c: store_c.to_string(),
         cashier_b_id,
+        sms,
     };
     test.admin = test.login("admin").await;
     test.region_manager_n = test.login("rm-n").await;
@@ -132,6 +140,13 @@ impl TestApp {
             self.post_anonymous("/api/v1/auth/login", json!({"login": username, "password": PASSWORD})).await;
         assert_eq!(response.status, StatusCode::OK, "login {username}: {}", response.body);
         response.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// The last sign-in code sent by SMS to `phone`.
+    #[allow(dead_code)] // the mall's tests use it
+    pub fn last_code(&self, phone: &str) -> String {
+        let (_, text) = self.sms.sent().into_iter().rev().find(|(to, _)| to == phone).expect("a code was sent");
+        text.chars().filter(char::is_ascii_digit).take(6).collect()
     }
 
     /// A valid store body in region N with the given code.

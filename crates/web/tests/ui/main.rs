@@ -5,7 +5,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-mod guide;
-mod pos;
 mod admin_ops;
+mod guide;
+mod mall;
+mod pos;
 mod shell;
