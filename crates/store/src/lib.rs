@@ -101,6 +101,7 @@ pub trait Tx:
     + EventRepo
     + ScoresRepo
     + TagRepo
+    + ReportRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

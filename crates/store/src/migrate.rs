@@ -44,6 +44,7 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0015_paid_membership.sql"),
     },
     Migration { version: 16, name: "guide_tasks", sql: include_str!("../migrations/sqlite/0016_guide_tasks.sql") },
+    Migration { version: 18, name: "sales_reports", sql: include_str!("../migrations/sqlite/0018_sales_reports.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -71,6 +72,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0015_paid_membership.sql"),
     },
     Migration { version: 16, name: "guide_tasks", sql: include_str!("../migrations/postgres/0016_guide_tasks.sql") },
+    Migration {
+        version: 18,
+        name: "sales_reports",
+        sql: include_str!("../migrations/postgres/0018_sales_reports.sql"),
+    },
 ];
 
 /// A migration applied by a call to `migrate`.

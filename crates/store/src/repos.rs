@@ -10,12 +10,12 @@ use quanyu_domain::{
 };
 
 use crate::{
-    Attribution, AudienceRow, AuditEntry, AuditFilter, CommissionEntry, CommissionMismatch, CouponEntry,
+    Attribution, AudienceRow, AuditEntry, AuditFilter, ChannelSales, CommissionEntry, CommissionMismatch, CouponEntry,
     CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, DocumentFilter, DocumentStep, EventSource,
     FlashReservation, FlashSale, GuideSale, GuideTask, IdempotencyRecord, LedgerMismatch, LineCommission, OrderFilter,
-    OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PointsEntry, ProductFilter,
-    SavedAudience, ScoreInput, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter, StoreResult,
-    StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
+    OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter,
+    SavedAudience, ScoreInput, SkuFilter, SkuSales, StaffFilter, StockEntry, StockPolicy, StockRow, StoreFilter,
+    StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -785,4 +785,32 @@ pub trait TagRepo {
     async fn get_guide_task(&mut self, id: uuid::Uuid) -> StoreResult<Option<GuideTask>>;
     /// Marks an open task done; `false` when it was done already.
     async fn finish_guide_task(&mut self, id: uuid::Uuid, note: Option<&str>, at: Timestamp) -> StoreResult<bool>;
+}
+
+/// Aggregates over paid orders (paid and not cancelled) for the sales reports, within a place.
+#[async_trait]
+pub trait ReportRepo {
+    /// Orders and net sales per channel created in `[from, to)`.
+    async fn sales_by_channel(
+        &mut self,
+        place: &PlaceFilter,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ChannelSales>>;
+    /// The `limit` stores with the most net sales in `[from, to)`, best first.
+    async fn top_stores(
+        &mut self,
+        place: &PlaceFilter,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StoreSales>>;
+    /// The `limit` SKUs with the most net line sales in `[from, to)`, best first.
+    async fn top_skus(
+        &mut self,
+        place: &PlaceFilter,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<SkuSales>>;
 }

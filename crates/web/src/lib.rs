@@ -173,6 +173,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/skus", get(catalog::list_skus).post(catalog::create_sku))
         .route("/skus/{id}", get(catalog::get_sku).patch(catalog::update_sku))
         .route("/audit-log", get(audit::list_audit))
+        .route("/reports/sales", get(routes::reports::sales))
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)

@@ -14,7 +14,7 @@ use utoipa::{
 
 use crate::routes::{
     audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
-    org, profile, quotes, referral, staff, stored_value, system, tags,
+    org, profile, quotes, referral, reports, staff, stored_value, system, tags,
 };
 
 #[derive(OpenApi)]
@@ -72,6 +72,7 @@ same response and has no second effect."
         tags::import_tag, tags::save_audience, tags::list_audiences, tags::get_audience,
         tags::audience_coupons, tags::audience_guide_tasks, tags::guide_tasks, tags::finish_task,
         audit::list_audit,
+        reports::sales,
     ),
     tags(
         (name = "auth", description = "Login, sessions and API tokens"),
@@ -86,6 +87,7 @@ same response and has no second effect."
         (name = "referral", description = "老带新 and 分销: invite codes, referrals, commission, payouts, guide sales"),
         (name = "events", description = "Customer events: the Segment / RudderStack HTTP spec, sources, timelines"),
         (name = "audit", description = "Who changed what"),
+        (name = "reports", description = "Sales reports within the caller's scope"),
         (name = "system", description = "Health"),
     )
 )]
