@@ -64,26 +64,36 @@ pub async fn profile(
     Auth(ctx): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    let app = &state.app;
-    let profile = app.customer(&ctx, CustomerId::from_uuid(id)).await?;
+    Ok(ok(profile_of(&state.app, &ctx, CustomerId::from_uuid(id), None).await?))
+}
+
+/// The single customer view of `id`, its timeline from `timeline_cursor` (the API's first
+/// page, or a later one on the admin console's customer page).
+pub async fn profile_of(
+    app: &quanyu_app::App,
+    ctx: &quanyu_app::Ctx,
+    id: CustomerId,
+    timeline_cursor: Option<&str>,
+) -> Result<ProfileOut, ApiError> {
+    let profile = app.customer(ctx, id).await?;
     let id = profile.customer.id;
-    let tiers = app.tiers(&ctx).await?;
+    let tiers = app.tiers(ctx).await?;
     let tier = tiers.iter().find(|t| Some(t.id) == profile.customer.tier_id).map(|t| t.name.clone());
-    let points = app.customer_points(&ctx, id, None, Some(1)).await?.balance;
-    let stored_value = app.stored_value(&ctx, id, None, Some(1)).await?.balance.fen();
+    let points = app.customer_points(ctx, id, None, Some(1)).await?.balance;
+    let stored_value = app.stored_value(ctx, id, None, Some(1)).await?.balance.fen();
     let now = Utc::now();
     let usable_coupons = app
-        .customer_coupons(&ctx, id, None, Some(500))
+        .customer_coupons(ctx, id, None, Some(500))
         .await?
         .items
         .iter()
         .filter(|w| w.coupon.state_at(now) == quanyu_domain::marketing::CouponState::Usable)
         .count();
-    let scores = app.customer_scores(&ctx, id).await?;
-    let tags = app.customer_tags(&ctx, id).await?.into_iter().map(|t| t.name).collect();
+    let scores = app.customer_scores(ctx, id).await?;
+    let tags = app.customer_tags(ctx, id).await?.into_iter().map(|t| t.name).collect();
     let rfm = |v: i64| u8::try_from(v).unwrap_or(0);
-    let events = app.customer_events(&ctx, id, None, Some(20)).await?;
-    Ok(ok(ProfileOut {
+    let events = app.customer_events(ctx, id, timeline_cursor, Some(20)).await?;
+    Ok(ProfileOut {
         customer: CustomerOut::profile(&profile),
         tier,
         points,
@@ -105,7 +115,7 @@ pub async fn profile(
             last_order_at: scores.last_order_at,
         },
         timeline: ListOut::from_listing(events, |e| EventOut::from(&e)),
-    }))
+    })
 }
 
 /// RFM bins: a value reaching the first threshold scores 5, the second 4, the third 3, the

@@ -4,6 +4,8 @@
 
 mod csv;
 mod dashboard;
+mod marketing;
+mod members;
 mod orders;
 
 use axum::{Router, routing::get};
@@ -24,6 +26,11 @@ pub fn router() -> Router<AppState> {
         .route("/orders", get(orders::list))
         .route("/orders.csv", get(orders::export))
         .route("/orders/{id}", get(orders::detail))
+        .route("/members", get(members::list))
+        .route("/members.csv", get(members::export))
+        .route("/members/{id}", get(members::profile))
+        .route("/marketing", get(marketing::marketing))
+        .route("/marketing/coupons.csv", get(marketing::export_coupons))
 }
 
 /// Refuses a page whose section the role may not open, before any data is read.
