@@ -633,6 +633,7 @@ pub struct SkuSales {
     pub sku_name: String,
     /// Units, or grams for goods sold by weight, less what was refunded.
     pub quantity: i64,
+    pub sold_by_weight: bool,
     /// Line amounts less refunds (分).
     pub net: i64,
 }

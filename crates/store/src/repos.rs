@@ -578,6 +578,20 @@ pub trait ReferralRepo {
         promoter_id: quanyu_domain::ids::PromoterId,
         at: Timestamp,
     ) -> StoreResult<bool>;
+
+    /// Promoters with their commission balances in id order (distributors only when asked);
+    /// the page cursor is a promoter id.
+    async fn list_promoters(
+        &mut self,
+        distributors_only: bool,
+        page: Page,
+    ) -> StoreResult<Vec<(quanyu_domain::referral::Promoter, quanyu_domain::referral::Buckets)>>;
+    /// Payout requests of a status (all when `None`), newest first; the cursor is a payout id.
+    async fn list_payouts(
+        &mut self,
+        status: Option<quanyu_domain::referral::PayoutStatus>,
+        page: Page,
+    ) -> StoreResult<Vec<quanyu_domain::referral::PayoutRequest>>;
 }
 
 /// Stored value (储值): every change is a keyed entry applied with one guarded update, so a

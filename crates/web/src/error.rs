@@ -27,15 +27,23 @@ pub struct ApiError {
     en: String,
     /// Seconds, for 429.
     retry_after: Option<u64>,
+    /// Where in a text input the problem lies (1-based line, and column in characters), for an
+    /// editor to mark: audience expressions.
+    position: Option<(usize, usize)>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
-        ApiError { status, code, field: None, zh: zh.into(), en: en.into(), retry_after: None }
+        ApiError { status, code, field: None, zh: zh.into(), en: en.into(), retry_after: None, position: None }
     }
 
     fn with_field(mut self, field: impl Into<String>) -> ApiError {
         self.field = Some(field.into());
+        self
+    }
+
+    fn at_position(mut self, line: usize, column: usize) -> ApiError {
+        self.position = Some((line, column));
         self
     }
 
@@ -50,6 +58,9 @@ impl ApiError {
         let mut error = serde_json::json!({ "code": self.code, "message": self.message(lang) });
         if let Some(field) = &self.field {
             error["field"] = serde_json::Value::String(field.clone());
+        }
+        if let Some((line, column)) = self.position {
+            error["position"] = serde_json::json!({ "line": line, "column": column });
         }
         serde_json::json!({ "error": error })
     }
@@ -562,6 +573,7 @@ impl From<AppError> for ApiError {
                     format!("The audience expression is wrong at line {}, column {}: {err}", at.line, at.column),
                 )
                 .with_field("expression")
+                .at_position(at.line, at.column)
             }
             AppError::TooManyMembers { count, max } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

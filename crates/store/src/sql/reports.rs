@@ -94,6 +94,7 @@ impl ReportRepo for SqlTx {
         let sql = format!(
             "SELECT l.sku_id, MAX(l.sku_name) AS sku_name, \
              CAST(COALESCE(SUM(l.quantity - l.refunded_quantity), 0) AS BIGINT) AS quantity, \
+             CAST(MAX(CASE WHEN l.sold_by_weight THEN 1 ELSE 0 END) AS BIGINT) AS by_weight, \
              CAST(COALESCE(SUM(l.amount - l.refunded_amount), 0) AS BIGINT) AS net \
              FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE {PAID_IN_PLACE} \
              GROUP BY l.sku_id ORDER BY net DESC, l.sku_id LIMIT $5"
@@ -112,6 +113,7 @@ impl ReportRepo for SqlTx {
                     sku_id: SkuId::from_uuid(row.try_get("sku_id")?),
                     sku_name: row.try_get("sku_name")?,
                     quantity: row.try_get("quantity")?,
+                    sold_by_weight: row.try_get::<i64, _>("by_weight")? == 1,
                     net: row.try_get("net")?,
                 })
             })

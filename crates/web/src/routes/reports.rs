@@ -76,6 +76,7 @@ pub struct SkuSalesOut {
     sku_name: String,
     /// Units, or grams for goods sold by weight.
     quantity: i64,
+    sold_by_weight: bool,
     net: i64,
 }
 
@@ -148,6 +149,7 @@ impl From<&SalesReport> for SalesReportOut {
                     sku_id: s.sku_id.as_uuid(),
                     sku_name: s.sku_name.clone(),
                     quantity: s.quantity,
+                    sold_by_weight: s.sold_by_weight,
                     net: s.net,
                 })
                 .collect(),

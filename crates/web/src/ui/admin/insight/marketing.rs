@@ -9,7 +9,7 @@ use axum::{
 };
 use minijinja::Value;
 use quanyu_domain::{authz::Permission, order::OrderChannel};
-use quanyu_store::SkuFilter;
+use quanyu_store::{ProductFilter, SkuFilter};
 use serde::Deserialize;
 
 use super::{
@@ -54,14 +54,7 @@ pub async fn marketing(
     let promotions = app.promotions(ctx, query.promotions.as_deref(), Some(PAGE)).await.map_err(fail)?;
     let stores: Vec<(String, String)> =
         store_names(app, ctx).await.map_err(fail)?.into_iter().map(|(id, n)| (id.to_string(), n)).collect();
-    let skus: Vec<(String, String)> = app
-        .list_skus(ctx, SkuFilter::default(), None, Some(SKU_CHOICES))
-        .await
-        .map_err(fail)?
-        .items
-        .into_iter()
-        .map(|s| (s.id.to_string(), format!("{} · {}", s.code, s.name)))
-        .collect();
+    let skus = sku_choices(app, ctx).await.map_err(fail)?;
     let categories: Vec<(String, String)> =
         app.list_categories(ctx).await.map_err(fail)?.into_iter().map(|c| (c.id.to_string(), c.name)).collect();
     let coupon_rows: Vec<CouponTemplateOut> = coupons.items.iter().map(CouponTemplateOut::from).collect();
@@ -82,6 +75,7 @@ pub async fn marketing(
             categories,
             channels => OrderChannel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             may_manage => staff.ctx.actor.can(Permission::ManageMarketing),
+            strings => Value::from_safe_string(script_strings(lang)),
         },
     )
     .map(IntoResponse::into_response)
@@ -142,4 +136,47 @@ fn kind_of(kind: quanyu_domain::pricing::CouponKind) -> &'static str {
         CouponKind::PercentOff { .. } => "percent_off",
         CouponKind::Delivery { .. } => "delivery",
     }
+}
+
+/// The words the playground's script writes, as JSON for a `<script type="application/json">`.
+fn script_strings(lang: crate::Lang) -> String {
+    let text = |key: &str| serde_json::Value::String(templates().text(lang, key));
+    let group = |prefix: &str, names: &[&str]| {
+        serde_json::Value::Object(names.iter().map(|n| ((*n).to_owned(), text(&format!("{prefix}{n}")))).collect())
+    };
+    let strings = serde_json::json!({
+        "subtotal": text("admin-col-subtotal"),
+        "points": text("admin-quote-points-used"),
+        "delivery": text("admin-col-delivery-fee"),
+        "total": text("admin-quote-total"),
+        "none": text("admin-quote-none"),
+        "rejected": text("admin-quote-rejected"),
+        "noMember": text("admin-member-not-found"),
+        "noCoupons": text("admin-quote-no-coupons"),
+        "given": text("admin-quote-given"),
+        "noLines": text("admin-quote-no-lines"),
+        "steps": group("admin-step-", &[
+            "activity_price", "member_or_time_limited_price", "item_promotions", "order_promotions", "coupons",
+            "points", "delivery",
+        ]),
+        "reasons": group("admin-reject-", &[
+            "threshold_not_met", "out_of_scope", "not_stackable", "expired", "wrong_channel", "wrong_store",
+            "no_discount",
+        ]),
+    });
+    // `<` escaped, so no string can close the script element.
+    strings.to_string().replace('<', "\\u003c")
+}
+
+/// The head of the catalog as `(sku id, "product name variant")` choices.
+async fn sku_choices(app: &quanyu_app::App, ctx: &quanyu_app::Ctx) -> quanyu_app::AppResult<Vec<(String, String)>> {
+    let skus = app.list_skus(ctx, SkuFilter::default(), None, Some(SKU_CHOICES)).await?.items;
+    let products = app.list_products(ctx, ProductFilter::default(), None, Some(quanyu_store::Page::MAX_LIMIT)).await?.items;
+    Ok(skus
+        .into_iter()
+        .map(|s| {
+            let product = products.iter().find(|p| p.id == s.product_id).map(|p| p.name.as_str()).unwrap_or_default();
+            (s.id.to_string(), format!("{product} {}", s.name).trim().to_owned())
+        })
+        .collect())
 }

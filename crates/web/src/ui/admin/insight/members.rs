@@ -167,7 +167,7 @@ pub async fn export(
     let header: Vec<String> = [
         "admin-col-ordinal",
         "admin-col-member-id",
-        "admin-col-name",
+        "admin-col-member-name",
         "admin-col-home-store",
         "admin-col-guide",
         "admin-col-tier",

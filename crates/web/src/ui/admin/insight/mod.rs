@@ -2,11 +2,13 @@
 //! referral and commissions, audiences. Reads are rendered here from the same use cases (and
 //! response DTOs) as the JSON API; changes go through the API from the page's script.
 
+mod audiences;
 mod csv;
 mod dashboard;
 mod marketing;
 mod members;
 mod orders;
+mod referral;
 
 use axum::{Router, routing::get};
 use quanyu_app::{App, AppResult, Ctx};
@@ -31,6 +33,9 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}", get(members::profile))
         .route("/marketing", get(marketing::marketing))
         .route("/marketing/coupons.csv", get(marketing::export_coupons))
+        .route("/referral", get(referral::referral))
+        .route("/referral/promoters.csv", get(referral::export_promoters))
+        .route("/audiences", get(audiences::audiences))
 }
 
 /// Refuses a page whose section the role may not open, before any data is read.
