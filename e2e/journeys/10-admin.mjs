@@ -42,9 +42,14 @@ export default async function ({ context, shot }) {
   await quote.getByLabel('会员手机号').fill(await firstMemberPhone(page));
   await quote.getByRole('button', { name: '查找' }).click();
   await quote.locator('[data-wallet]:not([hidden])').waitFor();
-  await quote.locator('[data-give-template]').selectOption({ label: new RegExp(couponName) });
+  const option = quote.locator('[data-give-template] option', { hasText: couponName });
+  await quote.locator('[data-give-template]').selectOption(await option.getAttribute('value'));
   await quote.getByRole('button', { name: '发给这位会员' }).click();
   await quote.locator('[name=coupon]:checked').waitFor();
+  const line = quote.locator('[data-line]').first();
+  const unitSku = await line.locator('select option:not([data-by-weight])').first().getAttribute('value');
+  await line.locator('select').selectOption(unitSku);
+  await line.getByLabel('数量').fill('2');
   await quote.getByRole('button', { name: '试算' }).click();
   const applied = page.locator('[data-quote-applied]');
   await waitText(applied, couponName);
@@ -87,7 +92,7 @@ export default async function ({ context, shot }) {
   await shot(page, '10-admin-audience-count');
 
   await editor.fill('');
-  await editor.pressSequentially('orders_365d >= and #', { delay: 20 });
+  await editor.pressSequentially('orders_365d >= and stage = "growth"', { delay: 20 });
   const error = page.locator('#f-expression-error:not([hidden])');
   await waitText(error, /第 1 行第 \d+ 列/);
   const marked = page.locator('#expr-mark mark');

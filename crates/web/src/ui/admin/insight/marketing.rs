@@ -71,7 +71,7 @@ pub async fn marketing(
             promotions_cursor => query.promotions,
             promotions_next => promotions.next_cursor.map(|c| c.0),
             stores,
-            skus,
+            skus => Value::from_serialize(&skus),
             categories,
             channels => OrderChannel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             may_manage => staff.ctx.actor.can(Permission::ManageMarketing),
@@ -156,7 +156,7 @@ fn script_strings(lang: crate::Lang) -> String {
         "given": text("admin-quote-given"),
         "noLines": text("admin-quote-no-lines"),
         "steps": group("admin-step-", &[
-            "activity_price", "member_or_time_limited_price", "item_promotions", "order_promotions", "coupons",
+            "activity_price", "member_or_time_limited_price", "item_promotion", "order_promotion", "coupon",
             "points", "delivery",
         ]),
         "reasons": group("admin-reject-", &[
@@ -168,15 +168,27 @@ fn script_strings(lang: crate::Lang) -> String {
     strings.to_string().replace('<', "\\u003c")
 }
 
-/// The head of the catalog as `(sku id, "product name variant")` choices.
-async fn sku_choices(app: &quanyu_app::App, ctx: &quanyu_app::Ctx) -> quanyu_app::AppResult<Vec<(String, String)>> {
+/// One SKU to pick: weighed goods are quoted in grams.
+#[derive(serde::Serialize)]
+struct SkuChoice {
+    id: String,
+    label: String,
+    by_weight: bool,
+}
+
+/// The head of the catalog as choices labelled "product name variant".
+async fn sku_choices(app: &quanyu_app::App, ctx: &quanyu_app::Ctx) -> quanyu_app::AppResult<Vec<SkuChoice>> {
     let skus = app.list_skus(ctx, SkuFilter::default(), None, Some(SKU_CHOICES)).await?.items;
     let products = app.list_products(ctx, ProductFilter::default(), None, Some(quanyu_store::Page::MAX_LIMIT)).await?.items;
     Ok(skus
         .into_iter()
         .map(|s| {
             let product = products.iter().find(|p| p.id == s.product_id).map(|p| p.name.as_str()).unwrap_or_default();
-            (s.id.to_string(), format!("{product} {}", s.name).trim().to_owned())
+            SkuChoice {
+                id: s.id.to_string(),
+                label: format!("{product} {}", s.name).trim().to_owned(),
+                by_weight: s.sold_by_weight,
+            }
         })
         .collect())
 }
