@@ -60,7 +60,8 @@ pub async fn audiences(
             created_at: a.created_at.to_rfc3339(),
         })
         .collect();
-    let mut tags: Vec<(String, i64)> = app.tags(ctx).await.map_err(fail)?.into_iter().map(|(t, n)| (t.name, n)).collect();
+    let mut tags: Vec<(String, i64)> =
+        app.tags(ctx).await.map_err(fail)?.into_iter().map(|(t, n)| (t.name, n)).collect();
     tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     tags.truncate(40);
     let coupon_templates: Vec<(String, String)> = app

@@ -103,7 +103,8 @@ pub async fn export_coupons(State(state): State<AppState>, staff: Staff) -> Resu
     csv::export("coupon-templates.csv", &header, move |cursor| {
         let (app, ctx) = (app.clone(), ctx.clone());
         async move {
-            let page = app.coupon_templates(&ctx, cursor.as_deref(), Some(500)).await.map_err(|e| UiError::api(e, lang))?;
+            let page =
+                app.coupon_templates(&ctx, cursor.as_deref(), Some(500)).await.map_err(|e| UiError::api(e, lang))?;
             let yuan = |fen: i64| quanyu_domain::Money::from_fen(fen).to_yuan_string();
             let rows = page
                 .items
@@ -179,7 +180,8 @@ struct SkuChoice {
 /// The head of the catalog as choices labelled "product name variant".
 async fn sku_choices(app: &quanyu_app::App, ctx: &quanyu_app::Ctx) -> quanyu_app::AppResult<Vec<SkuChoice>> {
     let skus = app.list_skus(ctx, SkuFilter::default(), None, Some(SKU_CHOICES)).await?.items;
-    let products = app.list_products(ctx, ProductFilter::default(), None, Some(quanyu_store::Page::MAX_LIMIT)).await?.items;
+    let products =
+        app.list_products(ctx, ProductFilter::default(), None, Some(quanyu_store::Page::MAX_LIMIT)).await?.items;
     Ok(skus
         .into_iter()
         .map(|s| {

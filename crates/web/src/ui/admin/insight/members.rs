@@ -293,14 +293,8 @@ impl TimelineRow {
         let key = format!("admin-timeline-{}", name.to_lowercase().replace(' ', "-"));
         let translated = templates().text(lang, &key);
         let properties = event.get("properties");
-        let amount = ["total", "amount"]
-            .iter()
-            .find_map(|k| properties.and_then(|p| p.get(*k)).and_then(|v| v.as_i64()));
-        TimelineRow {
-            at: text("occurred_at"),
-            label: if translated == key { name } else { translated },
-            kind,
-            amount,
-        }
+        let amount =
+            ["total", "amount"].iter().find_map(|k| properties.and_then(|p| p.get(*k)).and_then(|v| v.as_i64()));
+        TimelineRow { at: text("occurred_at"), label: if translated == key { name } else { translated }, kind, amount }
     }
 }

@@ -77,7 +77,8 @@ pub async fn referral(
         .map_err(fail)?;
     let payouts =
         app.payouts(ctx, query.payout_status(), query.payouts_cursor.as_deref(), Some(PAGE)).await.map_err(fail)?;
-    let names: Vec<(String, String)> = promoters.items.iter().map(|(p, _)| (p.id.to_string(), p.name.clone())).collect();
+    let names: Vec<(String, String)> =
+        promoters.items.iter().map(|(p, _)| (p.id.to_string(), p.name.clone())).collect();
     let promoter_rows: Vec<PromoterRow> = promoters
         .items
         .iter()
@@ -138,7 +139,8 @@ pub async fn export_promoters(
     csv::export("promoters.csv", &header, move |cursor| {
         let (app, ctx, yes, no) = (app.clone(), ctx.clone(), yes.clone(), no.clone());
         async move {
-            let page = app.promoters(&ctx, only, cursor.as_deref(), Some(500)).await.map_err(|e| UiError::api(e, lang))?;
+            let page =
+                app.promoters(&ctx, only, cursor.as_deref(), Some(500)).await.map_err(|e| UiError::api(e, lang))?;
             let rows = page
                 .items
                 .iter()
