@@ -59,6 +59,8 @@ export default async function ({ context, shot }) {
   // Orders: the newest order's page shows its timeline.
   await page.getByRole('link', { name: '订单' }).first().click();
   await page.waitForURL(/\/admin\/orders/);
+  assert.ok(await page.locator('tbody a.mono').count() > 1);
+  await shot(page, '10-admin-orders');
   await page.locator('tbody a.mono').first().click();
   await page.waitForURL(/\/admin\/orders\/[0-9a-f-]{36}/);
   assert.ok(await page.locator('[data-timeline] li').count() >= 1);
@@ -72,6 +74,12 @@ export default async function ({ context, shot }) {
   await waitText(page.locator('main'), /RFM/);
   assert.ok(await page.locator('[data-stage]').count());
   await shot(page, '10-admin-member');
+
+  // Referral: settings, promoters with balances, payouts.
+  await page.getByRole('link', { name: '推广分销' }).click();
+  await page.waitForURL(/\/admin\/referral/);
+  await page.locator('#rules-form').waitFor();
+  await shot(page, '10-admin-referral');
 
   // Audiences: the count follows the expression while typing; a malformed one is marked.
   await page.getByRole('link', { name: '人群' }).click();

@@ -29,7 +29,7 @@ pub struct ApiError {
     retry_after: Option<u64>,
     /// Where in a text input the problem lies (1-based line, and column in characters), for an
     /// editor to mark: audience expressions.
-    position: Option<(usize, usize)>,
+    position: Option<(u32, u32)>,
 }
 
 impl ApiError {
@@ -43,7 +43,8 @@ impl ApiError {
     }
 
     fn at_position(mut self, line: usize, column: usize) -> ApiError {
-        self.position = Some((line, column));
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        self.position = Some((small(line), small(column)));
         self
     }
 

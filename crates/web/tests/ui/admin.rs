@@ -277,6 +277,22 @@ async fn marketing_referral_and_audiences_render_for_hq_only(db: Arc<dyn Databas
     assert!(lines[0].starts_with("名称,规则,类型,状态"), "{}", lines[0]);
     assert!(lines.iter().any(|l| l.starts_with("满59减10,满59减10,满减券,进行中,500,")), "{}", csv.text);
 
+    let promotion = app
+        .post_as(
+            &app.admin,
+            "/api/v1/promotions",
+            json!({"name": "周末满200减30", "type": "amount_off_ladder", "tiers": [{"threshold": 20000, "amount": 3000}],
+                   "starts_at": "2026-01-01T00:00:00Z", "ends_at": "2036-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert!(promotion.status.is_success(), "{}", promotion.body);
+    let promotions = page(&app, &app.admin, "/admin/marketing/promotions.csv").await;
+    assert!(
+        promotions.text.contains("周末满200减30,满减,2026-01-01 08:00,2036-01-01 08:00,所有顾客,0,否,进行中"),
+        "{}",
+        promotions.text
+    );
+
     // Store managers give coupons but do not define them; cashiers have no marketing at all.
     let manager = page(&app, &app.manager_a, "/admin/marketing").await;
     assert_eq!(manager.status, StatusCode::OK);

@@ -130,6 +130,64 @@ pub async fn export_coupons(State(state): State<AppState>, staff: Staff) -> Resu
     .await
 }
 
+/// `/admin/marketing/promotions.csv`: every promotion with its window and audience.
+pub async fn export_promotions(State(state): State<AppState>, staff: Staff) -> Result<Response, UiError> {
+    let lang = staff.lang;
+    allow(&staff, "marketing")?;
+    let header: Vec<String> = [
+        "admin-col-name",
+        "admin-coupon-kind",
+        "admin-promo-starts",
+        "admin-promo-ends",
+        "admin-promo-audience",
+        "admin-promo-priority",
+        "admin-promo-exclusive",
+        "admin-col-status",
+    ]
+    .iter()
+    .map(|k| templates().text(lang, k))
+    .collect();
+    let (app, ctx) = (state.app.clone(), staff.ctx.clone());
+    csv::export("promotions.csv", &header, move |cursor| {
+        let (app, ctx) = (app.clone(), ctx.clone());
+        async move {
+            let page = app.promotions(&ctx, cursor.as_deref(), Some(500)).await.map_err(|e| UiError::api(e, lang))?;
+            let text = |key: String| templates().text(lang, &key);
+            let when = |t: chrono::DateTime<chrono::Utc>| {
+                t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M").to_string()
+            };
+            let rows = page
+                .items
+                .iter()
+                .map(PromotionOut::from)
+                .filter_map(|p| serde_json::to_value(&p).ok())
+                .map(|p| {
+                    let field = |name: &str| p[name].as_str().unwrap_or_default().to_owned();
+                    let at = |name: &str| {
+                        chrono::DateTime::parse_from_rfc3339(&field(name))
+                            .map(|t| when(t.with_timezone(&chrono::Utc)))
+                            .unwrap_or_default()
+                    };
+                    let yes_no = |on: bool| text(if on { "admin-yes" } else { "admin-no" }.to_owned());
+                    let status = if p["ended"].as_bool() == Some(true) { "ended" } else { "active" };
+                    vec![
+                        field("name"),
+                        text(format!("admin-promo-kind-{}", field("type"))),
+                        at("starts_at"),
+                        at("ends_at"),
+                        text(format!("admin-promo-audience-{}", field("audience"))),
+                        p["priority"].to_string(),
+                        yes_no(p["exclusive"].as_bool() == Some(true)),
+                        text(format!("admin-template-{status}")),
+                    ]
+                })
+                .collect();
+            Ok::<CsvPage, UiError>((rows, page.next_cursor.map(|c| c.0)))
+        }
+    })
+    .await
+}
+
 fn kind_of(kind: quanyu_domain::pricing::CouponKind) -> &'static str {
     use quanyu_domain::pricing::CouponKind;
     match kind {

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}", get(members::profile))
         .route("/marketing", get(marketing::marketing))
         .route("/marketing/coupons.csv", get(marketing::export_coupons))
+        .route("/marketing/promotions.csv", get(marketing::export_promotions))
         .route("/referral", get(referral::referral))
         .route("/referral/promoters.csv", get(referral::export_promoters))
         .route("/audiences", get(audiences::audiences))
@@ -85,5 +86,52 @@ where
     match raw.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) => text.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quanyu_domain::order::{OrderChannel, OrderEvent, OrderStatus, next_events};
+
+    use crate::{Lang, ui::render::Templates};
+
+    /// Keys the insight pages build at render time (`'admin-channel-' ~ c`), which the
+    /// template scan cannot see.
+    #[test]
+    fn every_key_built_from_a_domain_value_exists_in_both_languages() {
+        let templates = Templates::load();
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(OrderChannel::ALL.iter().map(|c| format!("admin-channel-{}", c.as_str())));
+        for status in OrderStatus::ALL {
+            keys.push(format!("admin-status-{}", status.as_str()));
+            for channel in OrderChannel::ALL {
+                for event in next_events(channel, status) {
+                    if !matches!(event, OrderEvent::Cancel | OrderEvent::Refund { .. }) {
+                        keys.push(format!("admin-step-{}", event.as_str()));
+                    }
+                }
+            }
+        }
+        for event in
+            ["created", "pay", "start_picking", "mark_ready", "dispatch", "complete", "cancel", "expire", "refund"]
+        {
+            keys.push(format!("admin-event-{event}"));
+        }
+        for stage in quanyu_audience::Stage::ALL {
+            keys.push(format!("admin-stage-{}", stage.as_str()));
+        }
+        for kind in ["phone", "wechat_openid", "wechat_unionid", "wecom_external_id", "member_card"] {
+            keys.push(format!("admin-identity-{kind}"));
+        }
+        for key in ["today", "7d", "30d"] {
+            keys.push(format!("admin-dash-sales-{key}"));
+        }
+        let missing: Vec<String> = keys
+            .iter()
+            .flat_map(|key| [Lang::Zh, Lang::En].map(|lang| (key, lang)))
+            .filter(|(key, lang)| !templates.catalog().has(*lang, key))
+            .map(|(key, lang)| format!("{key} ({lang:?})"))
+            .collect();
+        assert!(missing.is_empty(), "missing UI strings: {missing:?}");
     }
 }
