@@ -25,7 +25,7 @@ use crate::{
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 pub struct ReferralQuery {
-    /// `all` lists every promoter; distributors only by default.
+    /// `distributors` lists distributors only; every promoter by default.
     #[serde(default, deserialize_with = "empty_as_none")]
     promoters: Option<String>,
     #[serde(default, skip_serializing, deserialize_with = "empty_as_none")]
@@ -39,7 +39,7 @@ pub struct ReferralQuery {
 
 impl ReferralQuery {
     fn distributors_only(&self) -> bool {
-        self.promoters.as_deref() != Some("all")
+        self.promoters.as_deref() == Some("distributors")
     }
 
     fn payout_status(&self) -> Option<&str> {
