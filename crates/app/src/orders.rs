@@ -528,7 +528,7 @@ impl App {
                 let filter = OrderFilter {
                     place: quanyu_store::PlaceFilter { store_id: Some(store_id), region_id: None },
                     status: Some(status.as_str().to_owned()),
-                    channel: None,
+                    ..OrderFilter::default()
                 };
                 let mut page = quanyu_store::Page::first(quanyu_store::Page::MAX_LIMIT);
                 loop {
@@ -548,6 +548,7 @@ impl App {
         Ok(PickingList { orders, items })
     }
 
+    /// Orders within the scope matching `filter`, a page at a time in id (creation) order.
     pub async fn list_orders(
         &self,
         ctx: &Ctx,
@@ -857,5 +858,14 @@ pub(crate) async fn buyer(
     match crate::customers::resolve(tx, id).await {
         Err(AppError::NotFound { .. }) => Err(AppError::UnknownReference { field: "customer_id", entity: "customer" }),
         found => found.map(Some),
+    }
+}
+
+/// Parses a list's `sort` parameter: `oldest` (the default) or `newest` first.
+pub fn newest_first(sort: Option<&str>) -> AppResult<bool> {
+    match sort.map(str::trim).filter(|s| !s.is_empty()) {
+        None | Some("oldest") => Ok(false),
+        Some("newest") => Ok(true),
+        Some(other) => Err(AppError::Invalid(DomainError::UnknownValue { field: "sort", value: other.to_owned() })),
     }
 }

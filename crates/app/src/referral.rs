@@ -713,3 +713,35 @@ async fn guide_sale(
     .await?;
     Ok(())
 }
+
+impl App {
+    /// Promoters with their commission balances, in id order (HQ): every customer, guide and
+    /// distributor with an invite code, or only the distributors.
+    pub async fn promoters(
+        &self,
+        ctx: &Ctx,
+        distributors_only: bool,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> AppResult<Listing<(Promoter, Buckets)>> {
+        ctx.require(Permission::ManageMarketing)?;
+        let page = Cursor::page(cursor, limit)?;
+        let rows = read_tx!(self, |tx| Ok(tx.list_promoters(distributors_only, page).await?))?;
+        Ok(Listing::from_rows(rows, page, |(p, _)| p.id.as_uuid()))
+    }
+
+    /// Payout requests, newest first, of one status (`requested`, `paid`, `rejected`) or all (HQ).
+    pub async fn payouts(
+        &self,
+        ctx: &Ctx,
+        status: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> AppResult<Listing<PayoutRequest>> {
+        ctx.require(Permission::ManageMarketing)?;
+        let status = status.map(PayoutStatus::parse).transpose()?;
+        let page = Cursor::page(cursor, limit)?;
+        let rows = read_tx!(self, |tx| Ok(tx.list_payouts(status, page).await?))?;
+        Ok(Listing::from_rows(rows, page, |p| p.id.as_uuid()))
+    }
+}

@@ -60,4 +60,9 @@ impl Schema {
     pub fn field_kind(&self, name: &str) -> Option<FieldKind> {
         self.fields.get(name).copied()
     }
+
+    /// Every field with its kind, by name (for help texts and editors).
+    pub fn fields(&self) -> impl Iterator<Item = (&str, FieldKind)> {
+        self.fields.iter().map(|(name, kind)| (name.as_str(), *kind))
+    }
 }

@@ -55,6 +55,9 @@ pub enum Permission {
     ManageMarketing,
     /// Give coupons to customers (within scope; guides to their store's customers).
     IssueCoupons,
+    /// Read the back office's sales reports and the order and member lists behind them (the
+    /// admin console's dashboard, orders and members), within the scope.
+    ReadReports,
 }
 
 impl Role {
@@ -83,6 +86,7 @@ impl Role {
                     | ExportCustomers
                     | ManageMarketing
                     | IssueCoupons
+                    | ReadReports
             ),
             Role::RegionManager | Role::StoreManager => {
                 matches!(
@@ -104,6 +108,7 @@ impl Role {
                         | ManageCustomers
                         | MergeCustomers
                         | IssueCoupons
+                        | ReadReports
                 )
             }
             Role::Cashier => matches!(

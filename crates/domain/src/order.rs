@@ -53,6 +53,12 @@ impl OrderChannel {
             .ok_or_else(|| DomainError::UnknownValue { field: "channel", value: raw.to_owned() })
     }
 
+    /// Whether the customer ordered online (the mall: delivery, pickup, a booked visit) rather
+    /// than in the store; the dashboard's online share counts these.
+    pub fn is_online(self) -> bool {
+        matches!(self, OrderChannel::Delivery | OrderChannel::Pickup | OrderChannel::Appointment)
+    }
+
     /// Whether the goods are handed over at the moment of payment (no fulfilment steps).
     pub fn completes_on_payment(self) -> bool {
         matches!(self, OrderChannel::Pos | OrderChannel::ScanToBuy | OrderChannel::TableEatFirst)
@@ -147,6 +153,22 @@ impl OrderEvent {
     }
 }
 
+/// What a person may do next to an order in `status`: the fulfilment steps, cancelling and a
+/// partial refund that the state machine allows (payment is left to the till).
+pub fn next_events(channel: OrderChannel, status: OrderStatus) -> Vec<OrderEvent> {
+    [
+        OrderEvent::StartPicking,
+        OrderEvent::MarkReady,
+        OrderEvent::Dispatch,
+        OrderEvent::Complete,
+        OrderEvent::Cancel,
+        OrderEvent::Refund { all_lines: false },
+    ]
+    .into_iter()
+    .filter(|&event| transition(channel, status, event).is_ok())
+    .collect()
+}
+
 /// The status after `event`, or `IllegalTransition`.
 pub fn transition(
     channel: OrderChannel,
@@ -207,6 +229,15 @@ mod tests {
         assert_eq!(run(OrderChannel::TableEatFirst, &[Pay]), done);
         assert_eq!(run(OrderChannel::TablePayFirst, &[Pay, Complete]), done);
         assert_eq!(run(OrderChannel::Appointment, &[Pay, Complete]), done);
+    }
+
+    #[test]
+    fn next_events_follow_the_state_machine() {
+        use OrderEvent::*;
+        assert_eq!(next_events(OrderChannel::Delivery, OrderStatus::Paid), vec![StartPicking, Cancel]);
+        assert_eq!(next_events(OrderChannel::Pickup, OrderStatus::Picking), vec![MarkReady, Cancel]);
+        assert_eq!(next_events(OrderChannel::Pos, OrderStatus::Completed), vec![Refund { all_lines: false }]);
+        assert!(next_events(OrderChannel::Pos, OrderStatus::Cancelled).is_empty());
     }
 
     #[test]

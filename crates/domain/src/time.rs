@@ -42,6 +42,22 @@ impl TimeZone {
     pub fn local_time(&self, at: Timestamp) -> NaiveTime {
         at.with_timezone(&self.0).time()
     }
+
+    /// The calendar day an instant falls on, locally.
+    pub fn local_date(&self, at: Timestamp) -> NaiveDate {
+        at.with_timezone(&self.0).date_naive()
+    }
+
+    /// The instant a calendar day starts here (the first valid local time on a DST gap).
+    pub fn day_start(&self, day: NaiveDate) -> Timestamp {
+        use chrono::TimeZone as _;
+        let midnight = day.and_time(NaiveTime::MIN);
+        self.0
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|| midnight.and_utc())
+    }
 }
 
 impl Default for TimeZone {

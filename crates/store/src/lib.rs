@@ -102,6 +102,7 @@ pub trait Tx:
     + ScoresRepo
     + TagRepo
     + CustomerAuthRepo
+    + ReportRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

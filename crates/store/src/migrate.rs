@@ -49,6 +49,7 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "customer_sign_in",
         sql: include_str!("../migrations/sqlite/0017_customer_sign_in.sql"),
     },
+    Migration { version: 18, name: "sales_reports", sql: include_str!("../migrations/sqlite/0018_sales_reports.sql") },
     Migration { version: 19, name: "merge_undo", sql: include_str!("../migrations/sqlite/0019_merge_undo.sql") },
 ];
 
@@ -81,6 +82,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 17,
         name: "customer_sign_in",
         sql: include_str!("../migrations/postgres/0017_customer_sign_in.sql"),
+    },
+    Migration {
+        version: 18,
+        name: "sales_reports",
+        sql: include_str!("../migrations/postgres/0018_sales_reports.sql"),
     },
     Migration { version: 19, name: "merge_undo", sql: include_str!("../migrations/postgres/0019_merge_undo.sql") },
 ];

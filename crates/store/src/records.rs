@@ -255,6 +255,13 @@ pub struct OrderFilter {
     pub place: PlaceFilter,
     pub status: Option<String>,
     pub channel: Option<String>,
+    /// Created at or after.
+    pub created_from: Option<Timestamp>,
+    /// Created before.
+    pub created_before: Option<Timestamp>,
+    pub customer_id: Option<quanyu_domain::ids::CustomerId>,
+    /// Newest first (the cursor then pages backwards in time); oldest first otherwise.
+    pub newest_first: bool,
 }
 
 /// A flash-sale offer (秒杀): a price, a quota and a per-customer limit for a time window.
@@ -661,4 +668,37 @@ pub struct CustomerSession {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+}
+
+/// Paid sales of one channel in a time window (a row of the sales report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelSales {
+    pub channel: String,
+    pub orders: i64,
+    /// Paid less refunded (分).
+    pub net: i64,
+    /// The part of `net` bought by members (orders with a customer).
+    pub member_net: i64,
+}
+
+/// Paid sales of one store in a time window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSales {
+    pub store_id: StoreId,
+    pub store_name: String,
+    pub orders: i64,
+    /// Paid less refunded (分).
+    pub net: i64,
+}
+
+/// What one SKU sold in a time window, from the order lines of paid orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkuSales {
+    pub sku_id: quanyu_domain::ids::SkuId,
+    pub sku_name: String,
+    /// Units, or grams for goods sold by weight, less what was refunded.
+    pub quantity: i64,
+    pub sold_by_weight: bool,
+    /// Line amounts less refunds (分).
+    pub net: i64,
 }

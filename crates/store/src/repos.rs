@@ -10,12 +10,13 @@ use quanyu_domain::{
 };
 
 use crate::{
-    Attribution, AudienceRow, AuditEntry, AuditFilter, CommissionEntry, CommissionMismatch, CouponEntry,
+    Attribution, AudienceRow, AuditEntry, AuditFilter, ChannelSales, CommissionEntry, CommissionMismatch, CouponEntry,
     CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch, DocumentFilter, DocumentStep,
     EventSource, FlashReservation, FlashSale, GuideSale, GuideTask, GuideTaskCounts, IdempotencyRecord, LedgerMismatch,
     LineCommission, MergeUndone, OrderFilter, OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord,
-    PointsEntry, ProductFilter, SavedAudience, ScoreInput, SkuFilter, StaffFilter, StockEntry, StockPolicy, StockRow,
-    StoreFilter, StoreResult, StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
+    PlaceFilter, PointsEntry, ProductFilter, SavedAudience, ScoreInput, SkuFilter, SkuSales, StaffFilter, StockEntry,
+    StockPolicy, StockRow, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag, TokenKind,
+    TokenRecord,
 };
 
 #[async_trait]
@@ -637,6 +638,20 @@ pub trait ReferralRepo {
         promoter_id: quanyu_domain::ids::PromoterId,
         at: Timestamp,
     ) -> StoreResult<bool>;
+
+    /// Promoters with their commission balances in id order (distributors only when asked);
+    /// the page cursor is a promoter id.
+    async fn list_promoters(
+        &mut self,
+        distributors_only: bool,
+        page: Page,
+    ) -> StoreResult<Vec<(quanyu_domain::referral::Promoter, quanyu_domain::referral::Buckets)>>;
+    /// Payout requests of a status (all when `None`), newest first; the cursor is a payout id.
+    async fn list_payouts(
+        &mut self,
+        status: Option<quanyu_domain::referral::PayoutStatus>,
+        page: Page,
+    ) -> StoreResult<Vec<quanyu_domain::referral::PayoutRequest>>;
 }
 
 /// Stored value (储值): every change is a keyed entry applied with one guarded update, so a
@@ -872,4 +887,32 @@ pub trait CustomerAuthRepo {
     async fn find_customer_session(&mut self, secret_hash: &str) -> StoreResult<Option<crate::CustomerSession>>;
     /// Marks a session revoked; whether it was live.
     async fn revoke_customer_session(&mut self, id: uuid::Uuid, at: Timestamp) -> StoreResult<bool>;
+}
+
+/// Aggregates over paid orders (paid and not cancelled) for the sales reports, within a place.
+#[async_trait]
+pub trait ReportRepo {
+    /// Orders and net sales per channel created in `[from, to)`.
+    async fn sales_by_channel(
+        &mut self,
+        place: &PlaceFilter,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ChannelSales>>;
+    /// The `limit` stores with the most net sales in `[from, to)`, best first.
+    async fn top_stores(
+        &mut self,
+        place: &PlaceFilter,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StoreSales>>;
+    /// The `limit` SKUs with the most net line sales in `[from, to)`, best first.
+    async fn top_skus(
+        &mut self,
+        place: &PlaceFilter,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<SkuSales>>;
 }

@@ -27,6 +27,9 @@ pub struct ApiError {
     en: String,
     /// Seconds, for 429.
     retry_after: Option<u64>,
+    /// Where in a text input the problem lies (1-based line, and column in characters), for an
+    /// editor to mark: audience expressions.
+    position: Option<(u32, u32)>,
 }
 
 impl ApiError {
@@ -36,11 +39,17 @@ impl ApiError {
         zh: impl Into<String>,
         en: impl Into<String>,
     ) -> ApiError {
-        ApiError { status, code, field: None, zh: zh.into(), en: en.into(), retry_after: None }
+        ApiError { status, code, field: None, zh: zh.into(), en: en.into(), retry_after: None, position: None }
     }
 
     fn with_field(mut self, field: impl Into<String>) -> ApiError {
         self.field = Some(field.into());
+        self
+    }
+
+    fn at_position(mut self, line: usize, column: usize) -> ApiError {
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        self.position = Some((small(line), small(column)));
         self
     }
 
@@ -55,6 +64,9 @@ impl ApiError {
         let mut error = serde_json::json!({ "code": self.code, "message": self.message(lang) });
         if let Some(field) = &self.field {
             error["field"] = serde_json::Value::String(field.clone());
+        }
+        if let Some((line, column)) = self.position {
+            error["position"] = serde_json::json!({ "line": line, "column": column });
         }
         serde_json::json!({ "error": error })
     }
@@ -620,6 +632,7 @@ impl From<AppError> for ApiError {
                     format!("The audience expression is wrong at line {}, column {}: {err}", at.line, at.column),
                 )
                 .with_field("expression")
+                .at_position(at.line, at.column)
             }
             AppError::TooManyMembers { count, max } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -193,6 +193,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/shop/coupon-templates/{id}/claims", post(shop::claim_coupon))
         .route("/shop/invite", get(shop::invite))
         .route("/shop/flash-sales/{id}/reservations", post(shop::reserve_flash))
+        .route("/reports/sales", get(routes::reports::sales))
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", api)

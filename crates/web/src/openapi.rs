@@ -14,7 +14,7 @@ use utoipa::{
 
 use crate::routes::{
     audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
-    org, profile, quotes, referral, shop, staff, stored_value, system, tags, till,
+    org, profile, quotes, referral, reports, shop, staff, stored_value, system, tags, till,
 };
 
 #[derive(OpenApi)]
@@ -78,6 +78,7 @@ same response and has no second effect."
         shop::send_login_code, shop::sign_in, shop::sign_out, shop::me, shop::quote, shop::create_order,
         shop::list_orders, shop::get_order, shop::pay_order, shop::list_coupons, shop::claim_coupon, shop::invite,
         shop::reserve_flash,
+        reports::sales,
     ),
     tags(
         (name = "auth", description = "Login, sessions and API tokens"),
@@ -93,6 +94,7 @@ same response and has no second effect."
         (name = "events", description = "Customer events: the Segment / RudderStack HTTP spec, sources, timelines"),
         (name = "audit", description = "Who changed what"),
         (name = "till", description = "收银台: barcode and name lookup priced for a store's till, today's till sales"),
+        (name = "reports", description = "Sales reports within the caller's scope"),
         (name = "system", description = "Health"),
         (name = "shop", description = "The H5 mall's customer API: sign-in by phone and code, then orders, payment, coupons and invites as oneself (the `quanyu_customer` cookie)"),
     )

@@ -16,6 +16,7 @@ mod marketing;
 mod orders;
 mod org;
 mod referral;
+mod reports;
 mod rows;
 mod scores;
 mod staff;

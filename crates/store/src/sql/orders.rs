@@ -197,20 +197,28 @@ impl OrderRepo for SqlTx {
     }
 
     async fn list_orders(&mut self, filter: &OrderFilter, page: Page) -> StoreResult<Vec<Order>> {
-        let found = sqlx::query(
+        // Only the direction varies, between two constant spellings.
+        let (after, direction) = if filter.newest_first { ("id < $5", "DESC") } else { ("id > $5", "ASC") };
+        let sql = format!(
             "SELECT * FROM orders WHERE ($1 IS NULL OR store_id = $1) \
              AND ($2 IS NULL OR store_id IN (SELECT id FROM stores WHERE region_id = $2)) \
              AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR channel = $4) \
-             AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6",
-        )
-        .bind(filter.place.store_id.map(|s| s.as_uuid()))
-        .bind(filter.place.region_id.map(|r| r.as_uuid()))
-        .bind(filter.status.as_deref())
-        .bind(filter.channel.as_deref())
-        .bind(page.after)
-        .bind(page.sql_limit())
-        .fetch_all(&mut *self.tx)
-        .await?;
+             AND ($5 IS NULL OR {after}) AND ($7 IS NULL OR created_at >= $7) \
+             AND ($8 IS NULL OR created_at < $8) AND ($9 IS NULL OR customer_id = $9) \
+             ORDER BY id {direction} LIMIT $6"
+        );
+        let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(filter.place.store_id.map(|s| s.as_uuid()))
+            .bind(filter.place.region_id.map(|r| r.as_uuid()))
+            .bind(filter.status.as_deref())
+            .bind(filter.channel.as_deref())
+            .bind(page.after)
+            .bind(page.sql_limit())
+            .bind(filter.created_from)
+            .bind(filter.created_before)
+            .bind(filter.customer_id.map(|c| c.as_uuid()))
+            .fetch_all(&mut *self.tx)
+            .await?;
         let mut orders = Vec::with_capacity(found.len());
         for row in &found {
             let id = OrderId::from_uuid(row.try_get("id")?);

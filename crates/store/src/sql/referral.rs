@@ -546,4 +546,32 @@ impl ReferralRepo for SqlTx {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn list_promoters(&mut self, distributors_only: bool, page: Page) -> StoreResult<Vec<(Promoter, Buckets)>> {
+        let rows = sqlx::query(
+            "SELECT p.*, COALESCE(b.frozen, 0) AS frozen, COALESCE(b.available, 0) AS available, \
+             COALESCE(b.pending, 0) AS pending, COALESCE(b.paid_out, 0) AS paid_out \
+             FROM promoters p LEFT JOIN promoter_balances b ON b.promoter_id = p.id \
+             WHERE ($1 = FALSE OR p.distributor = TRUE) AND ($2 IS NULL OR p.id > $2) ORDER BY p.id LIMIT $3",
+        )
+        .bind(distributors_only)
+        .bind(page.after)
+        .bind(page.sql_limit())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|row| Ok((promoter(row)?, buckets(row)?))).collect()
+    }
+
+    async fn list_payouts(&mut self, status: Option<PayoutStatus>, page: Page) -> StoreResult<Vec<PayoutRequest>> {
+        let rows = sqlx::query(
+            "SELECT * FROM payout_requests WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR id < $2) \
+             ORDER BY id DESC LIMIT $3",
+        )
+        .bind(status.map(|s| s.as_str()))
+        .bind(page.after)
+        .bind(page.sql_limit())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(payout).collect()
+    }
 }

@@ -50,7 +50,7 @@ pub struct CustomerOut {
 }
 
 impl CustomerOut {
-    fn new(c: &Customer) -> CustomerOut {
+    pub fn new(c: &Customer) -> CustomerOut {
         CustomerOut {
             id: c.id.as_uuid(),
             ordinal: c.ordinal,

@@ -17,6 +17,7 @@ pub mod org;
 pub mod profile;
 pub mod quotes;
 pub mod referral;
+pub mod reports;
 pub mod shop;
 pub mod staff;
 pub mod stored_value;

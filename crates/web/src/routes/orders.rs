@@ -132,7 +132,7 @@ pub struct OrderOut {
 }
 
 impl OrderOut {
-    pub(crate) fn new(o: &Order, steps: Option<&[OrderStep]>, payments: Option<&[PaymentRecord]>) -> OrderOut {
+    pub fn new(o: &Order, steps: Option<&[OrderStep]>, payments: Option<&[PaymentRecord]>) -> OrderOut {
         OrderOut {
             id: o.id.as_uuid(),
             store_id: o.store_id.as_uuid(),
@@ -161,7 +161,7 @@ impl OrderOut {
         }
     }
 
-    pub(crate) fn detail(d: &OrderDetail) -> OrderOut {
+    pub fn detail(d: &OrderDetail) -> OrderOut {
         OrderOut::new(&d.order, Some(&d.steps), Some(&d.payments))
     }
 
@@ -268,6 +268,14 @@ pub struct OrderQuery {
     region_id: Option<Uuid>,
     status: Option<String>,
     channel: Option<String>,
+    /// Orders created at or after this moment.
+    created_from: Option<DateTime<Utc>>,
+    /// Orders created before this moment.
+    created_before: Option<DateTime<Utc>>,
+    /// One member's orders.
+    customer_id: Option<Uuid>,
+    /// `oldest` (default) or `newest` first.
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -309,7 +317,7 @@ pub async fn create_order(
     Ok(created(state.app.create_order(&ctx, draft, &reply).await?, &reply))
 }
 
-/// Orders within the caller's scope, oldest first.
+/// Orders within the caller's scope, oldest first (or newest first with `sort=newest`).
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderQuery), responses((status = 200, body = ListOut<OrderOut>)))]
 pub async fn list_orders(
     State(state): State<AppState>,
@@ -323,6 +331,10 @@ pub async fn list_orders(
         },
         status: query.status,
         channel: query.channel,
+        created_from: query.created_from,
+        created_before: query.created_before,
+        customer_id: query.customer_id.map(quanyu_domain::ids::CustomerId::from_uuid),
+        newest_first: quanyu_app::newest_first(query.sort.as_deref())?,
     };
     let listing = state.app.list_orders(&ctx, filter, query.cursor.as_deref(), query.limit).await?;
     Ok(ok(ListOut::from_listing(listing, |o| OrderOut::new(&o, None, None))))

@@ -69,11 +69,17 @@ pub async fn profile(
     Auth(ctx): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    Ok(ok(profile_of(&state.app, &ctx, CustomerId::from_uuid(id)).await?))
+    Ok(ok(profile_of(&state.app, &ctx, CustomerId::from_uuid(id), None).await?))
 }
 
-/// The single customer view of `id`, as the API answers it and the pages render it.
-pub async fn profile_of(app: &quanyu_app::App, ctx: &quanyu_app::Ctx, id: CustomerId) -> Result<ProfileOut, ApiError> {
+/// The single customer view of `id`, its timeline from `timeline_cursor` (the API's first
+/// page, or a later one on the admin console's customer page).
+pub async fn profile_of(
+    app: &quanyu_app::App,
+    ctx: &quanyu_app::Ctx,
+    id: CustomerId,
+    timeline_cursor: Option<&str>,
+) -> Result<ProfileOut, ApiError> {
     let profile = app.customer(ctx, id).await?;
     let id = profile.customer.id;
     let tiers = app.tiers(ctx).await?;
@@ -92,7 +98,7 @@ pub async fn profile_of(app: &quanyu_app::App, ctx: &quanyu_app::Ctx, id: Custom
     let tags = app.customer_tags(ctx, id).await?.into_iter().map(|t| t.name).collect();
     let rfm = |v: i64| u8::try_from(v).unwrap_or(0);
     let scored = Rfm { r: rfm(scores.r), f: rfm(scores.f), m: rfm(scores.m) };
-    let events = app.customer_events(ctx, id, None, Some(20)).await?;
+    let events = app.customer_events(ctx, id, timeline_cursor, Some(20)).await?;
     Ok(ProfileOut {
         customer: CustomerOut::profile(&profile),
         tier,

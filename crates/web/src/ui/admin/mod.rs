@@ -6,6 +6,7 @@
 //!   playground), referral and commissions, audiences.
 //! - [`ops`]: regions and stores, staff, catalog, inventory, stock documents, the audit log.
 
+mod charts;
 mod insight;
 mod ops;
 
@@ -33,9 +34,9 @@ struct NavItem {
 
 /// The sections, in menu order, with the permission each needs.
 const SECTIONS: &[(&str, &str, &str, Permission)] = &[
-    ("dashboard", "/admin", "admin-nav-dashboard", Permission::ReadOrders),
-    ("orders", "/admin/orders", "admin-nav-orders", Permission::ReadOrders),
-    ("members", "/admin/members", "admin-nav-members", Permission::ManageCustomers),
+    ("dashboard", "/admin", "admin-nav-dashboard", Permission::ReadReports),
+    ("orders", "/admin/orders", "admin-nav-orders", Permission::ReadReports),
+    ("members", "/admin/members", "admin-nav-members", Permission::ReadReports),
     ("marketing", "/admin/marketing", "admin-nav-marketing", Permission::IssueCoupons),
     ("referral", "/admin/referral", "admin-nav-referral", Permission::ManageMarketing),
     ("audiences", "/admin/audiences", "admin-nav-audiences", Permission::ManageMarketing),
@@ -53,6 +54,12 @@ fn nav(staff: &Staff) -> Vec<NavItem> {
         .filter(|(_, _, _, permission)| staff.ctx.actor.can(*permission))
         .map(|&(id, href, label, _)| NavItem { id, href, label })
         .collect()
+}
+
+/// Where a member of staff starts when the dashboard is not theirs: the first section they
+/// may open.
+fn first_section(staff: &Staff) -> Option<&'static str> {
+    nav(staff).first().map(|item| item.href)
 }
 
 /// Whether `staff` may open `section` (pages check this before rendering; the use cases check

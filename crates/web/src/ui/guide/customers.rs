@@ -90,7 +90,7 @@ pub async fn customer(
     // Refuses staff who are not guides before anything is read.
     app.guide_in_reach(ctx, me).await.map_err(failed(lang))?;
     let id = CustomerId::from_uuid(id);
-    let profile = profile_of(app, ctx, id).await.map_err(|err| UiError::Api(err, lang))?;
+    let profile = profile_of(app, ctx, id, None).await.map_err(|err| UiError::Api(err, lang))?;
     let customer = app.customer(ctx, id).await.map_err(failed(lang))?;
     let identities: Vec<MaskedIdentity> =
         customer.identities.iter().map(|i| MaskedIdentity { kind: i.kind().as_str(), value: i.masked() }).collect();

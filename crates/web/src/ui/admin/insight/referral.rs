@@ -1,0 +1,163 @@
+//! Referral and commissions (`/admin/referral`): the referral programme's rewards, the
+//! commission rules, promoters with their balances (CSV too), and payout requests to settle or
+//! reject (through the API).
+
+use axum::{
+    extract::{Query, State},
+    response::{IntoResponse, Response},
+};
+use minijinja::Value;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    allow,
+    csv::{self, CsvPage},
+    empty_as_none, query_string,
+};
+use crate::{
+    AppState,
+    routes::referral::{BucketsOut, CommissionRulesDto, PayoutOut, PromoterOut, ReferralProgramDto},
+    ui::{
+        admin::page,
+        page::{Staff, UiError, templates},
+    },
+};
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct ReferralQuery {
+    /// `distributors` lists distributors only; every promoter by default.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    promoters: Option<String>,
+    #[serde(default, skip_serializing, deserialize_with = "empty_as_none")]
+    promoters_cursor: Option<String>,
+    /// requested (default), paid, rejected or all.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    payouts: Option<String>,
+    #[serde(default, skip_serializing, deserialize_with = "empty_as_none")]
+    payouts_cursor: Option<String>,
+}
+
+impl ReferralQuery {
+    fn distributors_only(&self) -> bool {
+        self.promoters.as_deref() == Some("distributors")
+    }
+
+    fn payout_status(&self) -> Option<&str> {
+        match self.payouts.as_deref() {
+            None => Some("requested"),
+            Some("all") => None,
+            Some(other) => Some(other),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PromoterRow {
+    #[serde(flatten)]
+    promoter: PromoterOut,
+    balance: BucketsOut,
+}
+
+const PAGE: u32 = 50;
+
+pub async fn referral(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<ReferralQuery>,
+) -> Result<Response, UiError> {
+    let lang = staff.lang;
+    allow(&staff, "referral")?;
+    let (app, ctx) = (&state.app, &staff.ctx);
+    let fail = |e| UiError::api(e, lang);
+    let program = ReferralProgramDto::from(app.referral_program(ctx).await.map_err(fail)?);
+    let rules = CommissionRulesDto::from(app.commission_rules(ctx).await.map_err(fail)?);
+    let promoters = app
+        .promoters(ctx, query.distributors_only(), query.promoters_cursor.as_deref(), Some(PAGE))
+        .await
+        .map_err(fail)?;
+    let payouts =
+        app.payouts(ctx, query.payout_status(), query.payouts_cursor.as_deref(), Some(PAGE)).await.map_err(fail)?;
+    let names: Vec<(String, String)> =
+        promoters.items.iter().map(|(p, _)| (p.id.to_string(), p.name.clone())).collect();
+    let promoter_rows: Vec<PromoterRow> = promoters
+        .items
+        .iter()
+        .map(|(p, b)| PromoterRow { promoter: PromoterOut::from(p), balance: BucketsOut::from(*b) })
+        .collect();
+    let payout_rows: Vec<PayoutOut> = payouts.items.iter().map(PayoutOut::from).collect();
+    let templates_on_offer: Vec<(String, String)> = app
+        .coupon_templates(ctx, None, Some(200))
+        .await
+        .map_err(fail)?
+        .items
+        .into_iter()
+        .map(|t| (t.id.to_string(), t.name))
+        .collect();
+    page(
+        &staff,
+        "admin/referral.html",
+        "referral",
+        minijinja::context! {
+            program => Value::from_serialize(&program),
+            rules => Value::from_serialize(&rules),
+            rules_json => serde_json::to_string(&rules).unwrap_or_default(),
+            promoters => Value::from_serialize(&promoter_rows),
+            promoter_names => names,
+            promoters_next => promoters.next_cursor.map(|c| c.0),
+            payouts => Value::from_serialize(&payout_rows),
+            payouts_next => payouts.next_cursor.map(|c| c.0),
+            filter => Value::from_serialize(&query),
+            query => query_string(&query),
+            coupon_templates => templates_on_offer,
+        },
+    )
+    .map(IntoResponse::into_response)
+}
+
+/// `/admin/referral/promoters.csv`: promoters of the filter with their balances.
+pub async fn export_promoters(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<ReferralQuery>,
+) -> Result<Response, UiError> {
+    let lang = staff.lang;
+    allow(&staff, "referral")?;
+    let header: Vec<String> = [
+        "admin-col-name",
+        "admin-ref-code",
+        "admin-ref-distributor",
+        "admin-ref-frozen",
+        "admin-ref-available",
+        "admin-ref-pending",
+        "admin-ref-paid-out",
+    ]
+    .iter()
+    .map(|k| templates().text(lang, k))
+    .collect();
+    let (app, ctx, only) = (state.app.clone(), staff.ctx.clone(), query.distributors_only());
+    let (yes, no) = (templates().text(lang, "admin-yes"), templates().text(lang, "admin-no"));
+    csv::export("promoters.csv", &header, move |cursor| {
+        let (app, ctx, yes, no) = (app.clone(), ctx.clone(), yes.clone(), no.clone());
+        async move {
+            let page =
+                app.promoters(&ctx, only, cursor.as_deref(), Some(500)).await.map_err(|e| UiError::api(e, lang))?;
+            let rows = page
+                .items
+                .iter()
+                .map(|(p, b)| {
+                    vec![
+                        p.name.clone(),
+                        p.code.clone(),
+                        if p.distributor { yes.clone() } else { no.clone() },
+                        b.frozen.to_yuan_string(),
+                        b.available.to_yuan_string(),
+                        b.pending.to_yuan_string(),
+                        b.paid_out.to_yuan_string(),
+                    ]
+                })
+                .collect();
+            Ok::<CsvPage, UiError>((rows, page.next_cursor.map(|c| c.0)))
+        }
+    })
+    .await
+}
