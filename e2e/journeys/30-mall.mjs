@@ -29,8 +29,14 @@ export default async function ({ context, shot, serverLog }) {
   const storeName = (await first.locator('[data-name]').textContent()).trim();
   await Promise.all([page.waitForURL(/\/m$/), first.getByRole('button', { name: '在这家店购物' }).click()]);
 
-  // Browse: a category, then a product in stock.
+  // The store's flash sale (the demo runs one in every store) counts down to its end.
   await waitText(page.locator('.storebar-name'), storeName);
+  await Promise.all([page.waitForURL(/\/m\/flash\//), page.locator('.flash-link').first().click()]);
+  await waitText(page.locator('[data-clock]'), /\d+:\d\d:\d\d/);
+  await shot(page, '30-mall-flash');
+  await page.goto('/m');
+
+  // Browse: a category, then a product in stock.
   await page.locator('.chips a.chip').nth(1).click();
   await page.waitForURL(/category=/);
   await page.locator('.products').waitFor();

@@ -98,6 +98,8 @@ pub async fn seed(app: &App, seed: u64, members: usize, show_progress: bool) -> 
     let handed = crate::demo_marketing::hand_out(app, &marketing, &seeded.members, &stores, seed).await?;
     bar.set_message("growth");
     crate::demo_marketing::growth(app, &marketing, &seeded.members, seed).await?;
+    bar.set_message("flash sales");
+    let flash_sales = crate::demo_marketing::flash_sales(app, &shelf, &stores).await?;
     bar.set_message("stored value");
     let wallets = crate::demo_wallets::seed(app, &seeded.members, seed).await?;
     if show_progress {
@@ -105,7 +107,7 @@ pub async fn seed(app: &App, seed: u64, members: usize, show_progress: bool) -> 
             eprintln!(
                 "{} members with {} orders ({} paid, {} points), {} coupon templates, {} promotions; {} coupons \
                  claimed and {} given by guides, besides the new-member and first-order ones; {} members \
-                 with stored value.",
+                 with stored value; a flash sale in each of {} stores.",
                 seeded.members.len(),
                 seeded.orders,
                 seeded.spend,
@@ -114,7 +116,8 @@ pub async fn seed(app: &App, seed: u64, members: usize, show_progress: bool) -> 
                 marketing.promotions,
                 handed.claimed,
                 handed.from_guides,
-                wallets
+                wallets,
+                flash_sales
             );
         });
     }

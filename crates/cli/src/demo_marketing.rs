@@ -11,12 +11,13 @@ use std::collections::HashMap;
 
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
-use quanyu_app::{App, CouponTemplateDraft, Ctx, Idempotency, PromotionDraft};
+use quanyu_app::{App, CouponTemplateDraft, Ctx, FlashSaleDraft, Idempotency, PromotionDraft};
 use quanyu_domain::{
     Money,
     authz::Actor,
     catalog::Sku,
     ids::{CouponTemplateId, StaffId, StoreId},
+    org::Store,
     pricing::{AmountOffTier, CouponKind, PromotionKind, Scope, SkuPrice},
 };
 use quanyu_store::StaffFilter;
@@ -237,4 +238,29 @@ pub async fn growth(app: &App, marketing: &DemoMarketing, members: &[DemoMember]
     }
     app.save_audience(&ctx, "上海大区成熟期未投诉", r#"stage = "maturity" and region = "SH" and not #投诉"#).await?;
     Ok(())
+}
+
+/// A flash sale (秒杀) in every store, running for the next 30 days: half price on a popular
+/// packaged SKU (not one of the limited-time ones), 50 to sell, 2 per customer, so the mall's
+/// flash-sale page has something to count down to.
+pub async fn flash_sales(app: &App, shelf: &[Sku], stores: &[Store]) -> anyhow::Result<usize> {
+    let ctx = Ctx::system();
+    let packaged: Vec<&Sku> = shelf.iter().filter(|sku| !sku.sold_by_weight).collect();
+    let Some(sku) = packaged.get(LIMITED_TIME_SKUS).or(packaged.first()) else { return Ok(0) };
+    let price = (sku.prices.base.fen() / 2 / 10 * 10).max(10);
+    let starts_at = Utc::now();
+    for store in stores {
+        let draft = FlashSaleDraft {
+            store_id: Some(store.id),
+            sku_id: Some(sku.id),
+            price,
+            quota: 50,
+            per_customer_limit: 2,
+            starts_at: Some(starts_at),
+            ends_at: Some(starts_at + Duration::days(30)),
+            hold_minutes: None,
+        };
+        app.create_flash_sale(&ctx, draft, &no_reply).await.with_context(|| format!("flash sale at {}", store.code))?;
+    }
+    Ok(stores.len())
 }

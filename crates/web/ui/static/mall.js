@@ -348,7 +348,9 @@ const pages = {
       }
       phase.textContent = now < starts ? strings.startsIn : strings.endsIn;
       const s = Math.max(0, Math.floor((target - now) / 1000));
-      clock.textContent = `${two(Math.floor(s / 3600))}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
+      const days = Math.floor(s / 86400);
+      const hms = `${two(Math.floor((s % 86400) / 3600))}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
+      clock.textContent = days > 0 ? `${strings.days.replace('{n}', days)} ${hms}` : hms;
       if (buy) buy.disabled = now < starts;
       return true;
     }

@@ -177,6 +177,7 @@ mall-flash-title = Flash sale
 mall-flash-badge = Flash sale
 mall-flash-starts-in = Starts in
 mall-flash-ends-in = Ends in
+mall-flash-days = { $n } d
 mall-flash-over = The sale is over
 mall-flash-left = { $remaining } of { $quota } left
 mall-flash-limit = { $limit } per customer

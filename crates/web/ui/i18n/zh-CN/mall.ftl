@@ -177,6 +177,7 @@ mall-flash-title = 限时秒杀
 mall-flash-badge = 秒杀
 mall-flash-starts-in = 距开始
 mall-flash-ends-in = 距结束
+mall-flash-days = { $n } 天
 mall-flash-over = 活动已结束
 mall-flash-left = 剩余 { $remaining } / { $quota } 件
 mall-flash-limit = 每人限购 { $limit } 件
