@@ -4,7 +4,7 @@
 
 use axum::{
     extract::FromRequestParts,
-    http::{HeaderMap, HeaderValue, header, request::Parts},
+    http::{HeaderValue, header, request::Parts},
     response::Response,
 };
 use quanyu_app::{AppError, Shopper};
@@ -18,18 +18,7 @@ pub const REF_COOKIE: &str = "quanyu_ref";
 /// How long a share link's attribution is remembered (7 days).
 pub const REF_MAX_AGE: i64 = 7 * 24 * 3600;
 
-/// A cookie's value from the request.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_owned())
-        .filter(|v| !v.is_empty())
-}
+pub use crate::extract::cookie;
 
 /// The signed-in customer; 401 `unauthenticated` without a live customer session.
 pub struct Customer(pub Shopper);

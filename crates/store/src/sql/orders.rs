@@ -90,6 +90,17 @@ fn adjustments(line: &OrderLine) -> Json<Vec<StoredAdjustment>> {
 }
 
 impl SqlTx {
+    /// Order rows read back with their lines.
+    async fn orders_with_lines(&mut self, found: &[Row]) -> StoreResult<Vec<Order>> {
+        let mut orders = Vec::with_capacity(found.len());
+        for row in found {
+            let id = OrderId::from_uuid(row.try_get("id")?);
+            let lines = self.lines_of(id).await?;
+            orders.push(order(row, lines)?);
+        }
+        Ok(orders)
+    }
+
     async fn lines_of(&mut self, id: OrderId) -> StoreResult<Vec<OrderLine>> {
         let found = sqlx::query("SELECT * FROM order_lines WHERE order_id = $1 ORDER BY line_no")
             .bind(id.as_uuid())
@@ -219,13 +230,7 @@ impl OrderRepo for SqlTx {
             .bind(filter.customer_id.map(|c| c.as_uuid()))
             .fetch_all(&mut *self.tx)
             .await?;
-        let mut orders = Vec::with_capacity(found.len());
-        for row in &found {
-            let id = OrderId::from_uuid(row.try_get("id")?);
-            let lines = self.lines_of(id).await?;
-            orders.push(order(row, lines)?);
-        }
-        Ok(orders)
+        self.orders_with_lines(&found).await
     }
 
     async fn store_orders_since(
@@ -245,13 +250,7 @@ impl OrderRepo for SqlTx {
         .bind(i64::from(limit))
         .fetch_all(&mut *self.tx)
         .await?;
-        let mut orders = Vec::with_capacity(found.len());
-        for row in &found {
-            let id = OrderId::from_uuid(row.try_get("id")?);
-            let lines = self.lines_of(id).await?;
-            orders.push(order(row, lines)?);
-        }
-        Ok(orders)
+        self.orders_with_lines(&found).await
     }
 
     async fn customer_orders(&mut self, customer_id: CustomerId, page: Page) -> StoreResult<Vec<Order>> {
@@ -263,13 +262,7 @@ impl OrderRepo for SqlTx {
         .bind(page.sql_limit())
         .fetch_all(&mut *self.tx)
         .await?;
-        let mut orders = Vec::with_capacity(found.len());
-        for row in &found {
-            let id = OrderId::from_uuid(row.try_get("id")?);
-            let lines = self.lines_of(id).await?;
-            orders.push(order(row, lines)?);
-        }
-        Ok(orders)
+        self.orders_with_lines(&found).await
     }
 
     async fn expired_holds(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<OrderId>> {

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use axum::{
     extract::FromRequestParts,
-    http::{HeaderMap, StatusCode, header, request::Parts},
+    http::{HeaderMap, StatusCode, request::Parts},
     response::{Html, IntoResponse, Redirect, Response},
 };
 use minijinja::Value;
@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::render::Templates;
 use crate::{
     ApiError, AppState, Lang,
-    extract::{credential, origin},
+    extract::{cookie, credential, origin},
 };
 
 /// The language cookie set by `/lang/{zh|en}`.
@@ -49,15 +49,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UiLang {
 
 /// The language cookie if set, else the `Accept-Language` preference.
 pub fn lang_of(headers: &HeaderMap) -> Lang {
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LANG_COOKIE)
-        .map(|(_, value)| value);
-    match cookie {
+    match cookie(headers, LANG_COOKIE).as_deref() {
         Some("en") => Lang::En,
         Some("zh") | Some("zh-CN") => Lang::Zh,
         _ => Lang::from_headers(headers),

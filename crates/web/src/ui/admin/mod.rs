@@ -7,6 +7,7 @@
 //! - [`ops`]: regions and stores, staff, catalog, inventory, stock documents, the audit log.
 
 mod charts;
+mod export;
 mod insight;
 mod ops;
 
@@ -68,11 +69,15 @@ fn may_open(staff: &Staff, section: &str) -> bool {
     SECTIONS.iter().any(|(id, _, _, permission)| *id == section && staff.ctx.actor.can(*permission))
 }
 
+/// Refuses a page (or an export) of `section` to a role the navigation does not offer it to,
+/// before any data is read.
+fn guard(staff: &Staff, section: &str) -> Result<(), UiError> {
+    if may_open(staff, section) { Ok(()) } else { Err(UiError::api(quanyu_app::AppError::Forbidden, staff.lang)) }
+}
+
 /// Renders an admin page: `template` extends `admin/layout.html`; `section` marks the current
 /// navigation entry. A role without that section gets the forbidden page.
 fn page(staff: &Staff, template: &str, section: &str, context: Value) -> Result<Html<String>, UiError> {
-    if !may_open(staff, section) {
-        return Err(UiError::api(quanyu_app::AppError::Forbidden, staff.lang));
-    }
+    guard(staff, section)?;
     staff.render(template, minijinja::context! { nav => Value::from_serialize(nav(staff)), section, ..context })
 }

@@ -9,7 +9,6 @@
 mod audit;
 mod catalog;
 mod documents;
-mod export;
 mod inventory;
 mod paging;
 mod places;
@@ -22,7 +21,7 @@ use quanyu_app::{AppError, AppResult};
 use quanyu_domain::DomainError;
 use uuid::Uuid;
 
-use super::may_open;
+use super::{export, guard};
 use crate::{
     AppState,
     ui::page::{Staff, UiError},
@@ -48,12 +47,6 @@ pub fn router() -> Router<AppState> {
         .route("/documents/{id}", get(documents::detail))
         .route("/audit", get(audit::list))
         .route("/audit/export.csv", get(audit::export))
-}
-
-/// Refuses a page (or an export) of `section` to a role the navigation does not offer it to,
-/// before any data is read.
-fn guard(staff: &Staff, section: &str) -> Result<(), UiError> {
-    if may_open(staff, section) { Ok(()) } else { Err(UiError::api(AppError::Forbidden, staff.lang)) }
 }
 
 /// A use-case error as a page in the reader's language.

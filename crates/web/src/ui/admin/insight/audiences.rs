@@ -12,7 +12,7 @@ use minijinja::Value;
 use quanyu_audience::FieldKind;
 use serde::Deserialize;
 
-use super::{allow, empty_as_none};
+use super::{empty_as_none, guard};
 use crate::{
     AppState,
     ui::{
@@ -44,7 +44,7 @@ pub async fn audiences(
     Query(query): Query<AudiencesQuery>,
 ) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "audiences")?;
+    guard(&staff, "audiences")?;
     let (app, ctx) = (&state.app, &staff.ctx);
     let fail = |e| UiError::api(e, lang);
     let saved: Vec<SavedRow> = app

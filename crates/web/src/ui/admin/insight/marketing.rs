@@ -13,9 +13,9 @@ use quanyu_store::{ProductFilter, SkuFilter};
 use serde::Deserialize;
 
 use super::{
-    allow,
-    csv::{self, CsvPage},
-    empty_as_none, store_names,
+    empty_as_none,
+    export::{self as csv, CsvPage},
+    guard, store_names,
 };
 use crate::{
     AppState,
@@ -47,7 +47,7 @@ pub async fn marketing(
     Query(query): Query<MarketingQuery>,
 ) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "marketing")?;
+    guard(&staff, "marketing")?;
     let (app, ctx) = (&state.app, &staff.ctx);
     let fail = |e| UiError::api(e, lang);
     let coupons = app.coupon_templates(ctx, query.coupons.as_deref(), Some(PAGE)).await.map_err(fail)?;
@@ -84,7 +84,7 @@ pub async fn marketing(
 /// `/admin/marketing/coupons.csv`: every coupon template with its budget and what it issued.
 pub async fn export_coupons(State(state): State<AppState>, staff: Staff) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "marketing")?;
+    guard(&staff, "marketing")?;
     let header: Vec<String> = [
         "admin-col-name",
         "admin-coupon-rule",
@@ -133,7 +133,7 @@ pub async fn export_coupons(State(state): State<AppState>, staff: Staff) -> Resu
 /// `/admin/marketing/promotions.csv`: every promotion with its window and audience.
 pub async fn export_promotions(State(state): State<AppState>, staff: Staff) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "marketing")?;
+    guard(&staff, "marketing")?;
     let header: Vec<String> = [
         "admin-col-name",
         "admin-coupon-kind",

@@ -22,9 +22,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    allow,
-    csv::{self, CsvPage},
-    empty_as_none, query_string, store_names,
+    empty_as_none,
+    export::{self as csv, CsvPage},
+    guard, query_string, store_names,
 };
 use crate::{
     AppState,
@@ -114,7 +114,7 @@ pub async fn list(
     Query(query): Query<MembersQuery>,
 ) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "members")?;
+    guard(&staff, "members")?;
     let app = &state.app;
     let mut not_found = false;
     if let Some(phone) = &query.phone {
@@ -159,7 +159,7 @@ pub async fn export(
     Query(query): Query<MembersQuery>,
 ) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "members")?;
+    guard(&staff, "members")?;
     if !staff.ctx.actor.can(Permission::ExportCustomers) {
         return Err(UiError::api(AppError::Forbidden, lang));
     }
@@ -221,7 +221,7 @@ pub async fn profile(
     Query(query): Query<ProfileQuery>,
 ) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "members")?;
+    guard(&staff, "members")?;
     let app = &state.app;
     let ctx = &staff.ctx;
     let id = CustomerId::from_uuid(id);

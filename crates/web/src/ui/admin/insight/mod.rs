@@ -3,7 +3,6 @@
 //! response DTOs) as the JSON API; changes go through the API from the page's script.
 
 mod audiences;
-mod csv;
 mod dashboard;
 mod marketing;
 mod members;
@@ -16,11 +15,8 @@ use quanyu_domain::ids::StoreId;
 use quanyu_store::StoreFilter;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::may_open;
-use crate::{
-    AppState,
-    ui::page::{Staff, UiError, encode},
-};
+use super::{export, guard};
+use crate::{AppState, ui::page::encode};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,11 +33,6 @@ pub fn router() -> Router<AppState> {
         .route("/referral", get(referral::referral))
         .route("/referral/promoters.csv", get(referral::export_promoters))
         .route("/audiences", get(audiences::audiences))
-}
-
-/// Refuses a page whose section the role may not open, before any data is read.
-fn allow(staff: &Staff, section: &str) -> Result<(), UiError> {
-    if may_open(staff, section) { Ok(()) } else { Err(UiError::api(quanyu_app::AppError::Forbidden, staff.lang)) }
 }
 
 /// The stores (not warehouses) the viewer may see, by id, for filters and names in lists.

@@ -20,9 +20,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    allow,
-    csv::{self, CsvPage},
-    query_string, store_names,
+    export::{self as csv, CsvPage},
+    guard, query_string, store_names,
 };
 use crate::{
     AppState, Lang,
@@ -118,7 +117,7 @@ pub async fn list(
     Query(query): Query<OrdersQuery>,
 ) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "orders")?;
+    guard(&staff, "orders")?;
     let stores = store_names(&state.app, &staff.ctx).await.map_err(|e| UiError::api(e, lang))?;
     let (orders, next_cursor) =
         rows(&state.app, &staff.ctx, &query, query.cursor.as_deref(), PAGE).await.map_err(|e| UiError::api(e, lang))?;
@@ -155,7 +154,7 @@ pub async fn export(
     Query(query): Query<OrdersQuery>,
 ) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "orders")?;
+    guard(&staff, "orders")?;
     let stores = store_names(&state.app, &staff.ctx).await.map_err(|e| UiError::api(e, lang))?;
     let text = |key: &str| templates().text(lang, key);
     let header: Vec<String> = [
@@ -220,7 +219,7 @@ fn status_text(lang: Lang, status: OrderStatus) -> String {
 /// `/admin/orders/{id}`: one order with its timeline and the actions the role may take.
 pub async fn detail(State(state): State<AppState>, staff: Staff, Path(id): Path<Uuid>) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "orders")?;
+    guard(&staff, "orders")?;
     let detail = state.app.get_order(&staff.ctx, OrderId::from_uuid(id)).await.map_err(|e| UiError::api(e, lang))?;
     let store = state.app.get_store(&staff.ctx, detail.order.store_id).await.map_err(|e| UiError::api(e, lang))?;
     let actor = &staff.ctx.actor;

@@ -10,9 +10,9 @@ use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    allow,
-    csv::{self, CsvPage},
-    empty_as_none, query_string,
+    empty_as_none,
+    export::{self as csv, CsvPage},
+    guard, query_string,
 };
 use crate::{
     AppState,
@@ -66,7 +66,7 @@ pub async fn referral(
     Query(query): Query<ReferralQuery>,
 ) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "referral")?;
+    guard(&staff, "referral")?;
     let (app, ctx) = (&state.app, &staff.ctx);
     let fail = |e| UiError::api(e, lang);
     let program = ReferralProgramDto::from(app.referral_program(ctx).await.map_err(fail)?);
@@ -121,7 +121,7 @@ pub async fn export_promoters(
     Query(query): Query<ReferralQuery>,
 ) -> Result<Response, UiError> {
     let lang = staff.lang;
-    allow(&staff, "referral")?;
+    guard(&staff, "referral")?;
     let header: Vec<String> = [
         "admin-col-name",
         "admin-ref-code",

@@ -1,6 +1,7 @@
-//! CSV exports of the console's tables (`…/export.csv`): every page of the same use case the
+//! CSV exports of the console's tables, for both halves: every page of the same use case the
 //! table reads, streamed as it is read, so an export of any size holds one page in memory. A
-//! UTF-8 byte-order mark leads the file so spreadsheet programs read Chinese text correctly.
+//! UTF-8 byte-order mark leads the file so spreadsheet programs read Chinese text correctly;
+//! cells a spreadsheet would run as a formula are defused with a leading `'`.
 
 use std::future::Future;
 
@@ -14,41 +15,36 @@ use quanyu_app::{AppResult, Listing};
 /// The page size an export reads with (the largest the use cases accept).
 pub const EXPORT_PAGE: u32 = 500;
 
-/// Streams `header` and then `row(item)` for every item of every page `fetch(cursor)` returns.
-/// The first page is read before the response starts, so a refusal is an error page rather than
-/// a truncated file.
-pub async fn csv<T, F, Fut, R>(filename: &str, header: Vec<String>, mut fetch: F, row: R) -> AppResult<Response>
+/// One page of CSV rows and the cursor of the next page.
+pub type CsvPage = (Vec<Vec<String>>, Option<String>);
+
+/// Streams `header` then the rows of every page `fetch(cursor)` returns, starting with no
+/// cursor and stopping after a page without a next cursor. The first page is read before the
+/// response starts, so a refusal is an error page rather than a truncated file.
+pub async fn export<F, Fut, E>(filename: &str, header: &[String], mut fetch: F) -> Result<Response, E>
 where
-    T: Send + 'static,
     F: FnMut(Option<String>) -> Fut + Send + 'static,
-    Fut: Future<Output = AppResult<Listing<T>>> + Send + 'static,
-    R: Fn(&T) -> Vec<String> + Send + Sync + 'static,
+    Fut: Future<Output = Result<CsvPage, E>> + Send + 'static,
+    E: std::fmt::Debug + Send + 'static,
 {
-    let first = fetch(None).await?;
-    let mut head = vec![0xEF, 0xBB, 0xBF];
-    head.extend(encode(std::iter::once(header)));
-    head.extend(encode(first.items.iter().map(&row)));
-    let state = Some((Some(Bytes::from(head)), first.next_cursor.map(|c| c.0), fetch, row));
-    let stream = futures::stream::unfold(state, |state| async move {
-        let (pending, cursor, mut fetch, row) = state?;
-        if let Some(bytes) = pending {
-            return Some((Ok(bytes), Some((None, cursor, fetch, row))));
-        }
+    let (rows, next) = fetch(None).await?;
+    let mut head = Vec::from("\u{feff}".as_bytes());
+    head.extend(encode(std::iter::once(header.to_vec())));
+    head.extend(encode(rows.into_iter()));
+    let rest = futures::stream::unfold((next, fetch), |(cursor, mut fetch)| async move {
         let cursor = cursor?;
         match fetch(Some(cursor)).await {
-            Ok(page) => {
-                let bytes = Bytes::from(encode(page.items.iter().map(&row)));
-                Some((Ok(bytes), Some((None, page.next_cursor.map(|c| c.0), fetch, row))))
-            }
+            Ok((rows, next)) => Some((Ok(Bytes::from(encode(rows.into_iter()))), (next, fetch))),
             Err(err) => {
                 // The status line is gone; ending the body early is how the client learns.
-                tracing::error!(error = %err, "CSV export failed mid-stream");
-                Some((Err(std::io::Error::other(err.to_string())), None))
+                tracing::error!(?err, "CSV export failed mid-stream");
+                Some((Err(std::io::Error::other("export failed")), (None, fetch)))
             }
         }
     });
+    let body = futures::StreamExt::chain(futures::stream::iter([Ok(Bytes::from(head))]), rest);
     let disposition = format!("attachment; filename=\"{filename}\"");
-    let mut response = Body::from_stream(stream).into_response();
+    let mut response = Body::from_stream(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     headers.insert(
@@ -59,13 +55,35 @@ where
     Ok(response)
 }
 
-/// Rows as CSV. A cell that a spreadsheet would run as a formula is prefixed with `'`.
+/// [`export`] over a use case's listing: `row(item)` for every item of every page.
+pub async fn csv<T, F, Fut, R>(filename: &str, header: Vec<String>, mut fetch: F, row: R) -> AppResult<Response>
+where
+    T: Send + 'static,
+    F: FnMut(Option<String>) -> Fut + Send + 'static,
+    Fut: Future<Output = AppResult<Listing<T>>> + Send + 'static,
+    R: Fn(&T) -> Vec<String> + Send + Sync + 'static,
+{
+    let row = std::sync::Arc::new(row);
+    let pages = move |cursor| {
+        let page = fetch(cursor);
+        let row = row.clone();
+        async move {
+            let page = page.await?;
+            Ok((page.items.iter().map(|item| row(item)).collect(), page.next_cursor.map(|c| c.0)))
+        }
+    };
+    export(filename, &header, pages).await
+}
+
+/// Rows as CSV. A cell a spreadsheet would evaluate (`=`, `+`, `-`, `@` first) gets a leading
+/// `'`, except plain numbers such as `-12.50`.
 fn encode(rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     for row in rows {
-        let cells = row
-            .into_iter()
-            .map(|cell| if cell.starts_with(['=', '+', '@', '\t', '\r']) { format!("'{cell}") } else { cell });
+        let cells = row.into_iter().map(|cell| {
+            let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err();
+            if risky { format!("'{cell}") } else { cell }
+        });
         // Writing to a Vec cannot fail.
         let _ = writer.write_record(cells);
     }
@@ -120,6 +138,8 @@ mod tests {
     fn cells_are_quoted_and_formulas_defused() {
         let rows = vec![vec!["a,b".to_owned(), "=SUM(A1)".to_owned(), "-5".to_owned(), "北区".to_owned()]];
         assert_eq!(String::from_utf8(encode(rows.into_iter())).unwrap(), "\"a,b\",'=SUM(A1),-5,北区\n");
+        let rows = vec![vec!["-12.50".to_owned(), "-cmd".to_owned(), "@x".to_owned()]];
+        assert_eq!(String::from_utf8(encode(rows.into_iter())).unwrap(), "-12.50,'-cmd,'@x\n");
         assert_eq!((yuan(1250), yuan(-5), yuan(0)), ("12.50".into(), "-0.05".into(), "0.00".into()));
     }
 }
