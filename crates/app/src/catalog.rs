@@ -11,7 +11,7 @@ use quanyu_domain::{
     ids::{BrandId, CategoryId, ProductId, SkuId, StoreId},
     text,
 };
-use quanyu_store::{ProductFilter, SkuFilter, Tx};
+use quanyu_store::{ProductFilter, SkuFilter, SkuSort, SortValue, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
@@ -329,9 +329,21 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Listing<Sku>> {
         ctx.require(Permission::ReadCatalog)?;
-        let page = Cursor::page(cursor, limit)?;
+        let mut filter = filter;
+        let page = Cursor::sorted_page(cursor, limit, &mut filter.sort)?;
+        let order = filter.sort.order;
         let rows = read_tx!(self, |tx| Ok(tx.list_skus(&filter, page).await?))?;
-        Ok(Listing::from_rows(rows, page, |s| s.id.as_uuid()))
+        Ok(Listing::from_sorted_rows(
+            rows,
+            page,
+            order,
+            |s| s.id.as_uuid(),
+            |s, key| match key {
+                SkuSort::Code => SortValue::Text(s.code.clone()),
+                SkuSort::Name => SortValue::Text(s.name.clone()),
+                SkuSort::Price => SortValue::Int(s.prices.base.fen()),
+            },
+        ))
     }
 
     pub async fn get_sku(&self, ctx: &Ctx, id: SkuId) -> AppResult<Sku> {

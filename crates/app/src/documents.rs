@@ -25,7 +25,7 @@ use quanyu_domain::{
     org::Store,
     text,
 };
-use quanyu_store::{DocumentFilter, DocumentStep, Page, PlaceFilter, StockPolicy, Tx};
+use quanyu_store::{DocumentFilter, DocumentStep, Page, PlaceFilter, Sorting, StockPolicy, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
@@ -507,7 +507,7 @@ async fn whole_store_sheet(tx: &mut dyn Tx, store_id: StoreId) -> AppResult<Vec<
     let mut lines = Vec::new();
     let mut page = Page::first(Page::MAX_LIMIT);
     loop {
-        let batch = tx.list_stock(store_id, page).await?;
+        let batch = tx.list_stock(store_id, &Sorting::default(), page).await?;
         let full = batch.len() == page.limit as usize;
         page.after = batch.last().map(|r| r.sku_id.as_uuid());
         for row in batch.into_iter().filter(|r| r.levels.on_hand.get() > 0) {

@@ -9,7 +9,7 @@ use quanyu_domain::{
     inventory::{MovementKind, Qty, StockChange, StockLevels},
     text,
 };
-use quanyu_store::{LedgerMismatch, StockEntry, StockRow, Tx};
+use quanyu_store::{LedgerMismatch, SortOrder, SortValue, Sorting, StockEntry, StockRow, StockSort, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written, change::Change, listing::Cursor, org::store_in_scope,
@@ -117,16 +117,28 @@ impl App {
         &self,
         ctx: &Ctx,
         store_id: StoreId,
+        order: SortOrder<StockSort>,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> AppResult<Listing<StockRow>> {
         ctx.require(Permission::ReadStock)?;
-        let page = Cursor::page(cursor, limit)?;
+        let mut sorting = Sorting::from(order);
+        let page = Cursor::sorted_page(cursor, limit, &mut sorting)?;
         let rows = read_tx!(self, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
-            Ok(tx.list_stock(store_id, page).await?)
+            Ok(tx.list_stock(store_id, &sorting, page).await?)
         })?;
-        Ok(Listing::from_rows(rows, page, |r| r.sku_id.as_uuid()))
+        Ok(Listing::from_sorted_rows(
+            rows,
+            page,
+            order,
+            |r| r.sku_id.as_uuid(),
+            |r, key| match key {
+                StockSort::OnHand => SortValue::Int(r.levels.on_hand.get()),
+                StockSort::Available => SortValue::Int(r.levels.available().get()),
+                StockSort::Reserved => SortValue::Int(r.levels.reserved.get()),
+            },
+        ))
     }
 
     /// A store's stock of one SKU (zero when it never held any).

@@ -73,7 +73,7 @@ pub use history::{HistoricalMember, HistoricalOrder, HistorySeeded};
 pub use import::*;
 pub use inventory::{MovementDraft, StockMovement};
 pub use lifecycle::{ScoringRules, WINDOW_DAYS, stage_label};
-pub use listing::{Cursor, Listing};
+pub use listing::{CREATED_AT, Cursor, Listing, parse_sort, sort_param};
 pub use loyalty::{MembershipDraft, PointsStatement, TierDraft};
 pub use nearby::{Datum, NearbyStore};
 pub use orders::*;

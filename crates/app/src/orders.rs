@@ -21,7 +21,7 @@ use quanyu_domain::{
     pricing::ActivityPrice,
     text,
 };
-use quanyu_store::{OrderFilter, OrderStep, PaymentRecord, Tx};
+use quanyu_store::{OrderFilter, OrderSort, OrderStep, PaymentRecord, SortOrder, SortValue, Tx};
 use rand::Rng as _;
 
 use crate::{
@@ -563,12 +563,22 @@ impl App {
         if let Some(channel) = &filter.channel {
             OrderChannel::parse(channel)?;
         }
-        let page = Cursor::page(cursor, limit)?;
+        let mut filter = filter;
+        let page = Cursor::sorted_page(cursor, limit, &mut filter.sort)?;
+        let order = filter.sort.order;
         let rows = read_tx!(self, |tx| {
             let place = scoped_place(ctx, tx, filter.place).await?;
             Ok(tx.list_orders(&OrderFilter { place, ..filter }, page).await?)
         })?;
-        Ok(Listing::from_rows(rows, page, |o| o.id.as_uuid()))
+        Ok(Listing::from_sorted_rows(
+            rows,
+            page,
+            order,
+            |o| o.id.as_uuid(),
+            |o, key| match key {
+                OrderSort::Total => SortValue::Int(o.total.fen()),
+            },
+        ))
     }
 
     /// Cancels the unpaid orders whose hold expired by `at`, releasing their stock. Returns how
@@ -861,11 +871,12 @@ pub(crate) async fn buyer(
     }
 }
 
-/// Parses a list's `sort` parameter: `oldest` (the default) or `newest` first.
-pub fn newest_first(sort: Option<&str>) -> AppResult<bool> {
-    match sort.map(str::trim).filter(|s| !s.is_empty()) {
-        None | Some("oldest") => Ok(false),
-        Some("newest") => Ok(true),
-        Some(other) => Err(AppError::Invalid(DomainError::UnknownValue { field: "sort", value: other.to_owned() })),
+/// Parses the order list's `sort` parameter: `total` or `created_at` (`-` first for
+/// descending), with `oldest` (the default) and `newest` kept as the names of creation order.
+pub fn order_sort(sort: Option<&str>) -> AppResult<SortOrder<OrderSort>> {
+    match sort.map(str::trim) {
+        Some("oldest") => Ok(SortOrder { key: None, descending: false }),
+        Some("newest") => Ok(SortOrder { key: None, descending: true }),
+        other => crate::parse_sort(other),
     }
 }

@@ -9,7 +9,7 @@ use quanyu_domain::{
     text,
     time::TimeZone,
 };
-use quanyu_store::{PlaceFilter, StoreFilter, Tx};
+use quanyu_store::{PlaceFilter, SortValue, StoreFilter, StoreSort, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
@@ -178,15 +178,27 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Listing<Store>> {
         ctx.require(Permission::ReadOrg)?;
-        let page = Cursor::page(cursor, limit)?;
+        let mut filter = filter;
+        let page = Cursor::sorted_page(cursor, limit, &mut filter.sort)?;
         if let Some(status) = &filter.status {
             StoreStatus::parse(status)?;
         }
+        let order = filter.sort.order;
         let rows = read_tx!(self, |tx| {
             let place = scoped_place(ctx, tx, filter.place).await?;
             Ok(tx.list_stores(&StoreFilter { place, ..filter }, page).await?)
         })?;
-        Ok(Listing::from_rows(rows, page, |s| s.id.as_uuid()))
+        Ok(Listing::from_sorted_rows(
+            rows,
+            page,
+            order,
+            |s| s.id.as_uuid(),
+            |s, key| match key {
+                StoreSort::Code => SortValue::Text(s.code.clone()),
+                StoreSort::Name => SortValue::Text(s.name.clone()),
+                StoreSort::Area => SortValue::Int(s.area_m2.into()),
+            },
+        ))
     }
 
     pub async fn get_store(&self, ctx: &Ctx, id: StoreId) -> AppResult<Store> {

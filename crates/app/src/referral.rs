@@ -730,18 +730,36 @@ impl App {
         Ok(Listing::from_rows(rows, page, |(p, _)| p.id.as_uuid()))
     }
 
-    /// Payout requests, newest first, of one status (`requested`, `paid`, `rejected`) or all (HQ).
+    /// Payout requests, newest first, of one status (`requested`, `paid`, `rejected`) or all
+    /// (HQ), each with the promoter who asked (read once per promoter on the page).
     pub async fn payouts(
         &self,
         ctx: &Ctx,
         status: Option<&str>,
         cursor: Option<&str>,
         limit: Option<u32>,
-    ) -> AppResult<Listing<PayoutRequest>> {
+    ) -> AppResult<Listing<(PayoutRequest, Promoter)>> {
         ctx.require(Permission::ManageMarketing)?;
         let status = status.map(PayoutStatus::parse).transpose()?;
         let page = Cursor::page(cursor, limit)?;
-        let rows = read_tx!(self, |tx| Ok(tx.list_payouts(status, page).await?))?;
-        Ok(Listing::from_rows(rows, page, |p| p.id.as_uuid()))
+        let rows = read_tx!(self, |tx| {
+            let payouts = tx.list_payouts(status, page).await?;
+            let mut promoters: std::collections::HashMap<PromoterId, Promoter> = std::collections::HashMap::new();
+            let mut rows = Vec::with_capacity(payouts.len());
+            for payout in payouts {
+                let promoter = match promoters.get(&payout.promoter_id) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let found = tx.get_promoter(payout.promoter_id).await?;
+                        let found = found.ok_or(AppError::NotFound { entity: "promoter" })?;
+                        promoters.insert(payout.promoter_id, found.clone());
+                        found
+                    }
+                };
+                rows.push((payout, promoter));
+            }
+            Ok(rows)
+        })?;
+        Ok(Listing::from_rows(rows, page, |(p, _)| p.id.as_uuid()))
     }
 }

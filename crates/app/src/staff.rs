@@ -9,7 +9,7 @@ use quanyu_domain::{
     org::{Assignment, Role, Scope, Staff, StaffStatus},
     text::Phone,
 };
-use quanyu_store::{StaffFilter, Tx};
+use quanyu_store::{SortValue, StaffFilter, StaffSort, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
@@ -54,12 +54,24 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Listing<Staff>> {
         ctx.require(Permission::ReadStaff)?;
-        let page = Cursor::page(cursor, limit)?;
+        let mut filter = filter;
+        let page = Cursor::sorted_page(cursor, limit, &mut filter.sort)?;
+        let order = filter.sort.order;
         let rows = read_tx!(self, |tx| {
             let place = scoped_place(ctx, tx, filter.place).await?;
             Ok(tx.list_staff(&StaffFilter { place, ..filter }, page).await?)
         })?;
-        Ok(Listing::from_rows(rows, page, |s| s.id.as_uuid()))
+        Ok(Listing::from_sorted_rows(
+            rows,
+            page,
+            order,
+            |s| s.id.as_uuid(),
+            |s, key| match key {
+                StaffSort::Username => SortValue::Text(s.username.clone()),
+                StaffSort::Name => SortValue::Text(s.display_name.clone()),
+                StaffSort::Role => SortValue::Text(s.assignment.role().as_str().to_owned()),
+            },
+        ))
     }
 
     /// A staff member: anyone may read themselves; reading others needs `ReadStaff` and scope.

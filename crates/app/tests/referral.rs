@@ -158,6 +158,12 @@ async fn commission_freezes_releases_and_reverses_per_unit(db: Arc<dyn Database>
     let payout = fresh(app.request_payout(&keyed(&system, "p-2"), agent_profile.id, 100, &no_reply).await.unwrap());
     app.settle_payout(&system, payout.id, true, Some("WX-T-001")).await.unwrap();
     assert!(matches!(app.settle_payout(&system, payout.id, false, None).await, Err(AppError::StatusChanged)));
+    // HQ's list of requests names who asked, newest first, by status.
+    let all = app.payouts(&system, None, None, None).await.unwrap().items;
+    let listed: Vec<_> = all.iter().map(|(p, who)| (p.id, p.status.as_str(), who.id)).collect();
+    assert_eq!(listed, [(payout.id, "paid", agent_profile.id), (rejected.id, "rejected", agent_profile.id)]);
+    let rejected_only = app.payouts(&system, Some("rejected"), None, None).await.unwrap().items;
+    assert_eq!(rejected_only.len(), 1);
     assert_eq!(
         balance(agent_profile.id).await,
         Buckets { available: fen(20), paid_out: fen(100), ..Buckets::default() }

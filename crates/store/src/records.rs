@@ -8,8 +8,9 @@ use quanyu_domain::{
 };
 use uuid::Uuid;
 
-/// Keyset pagination: rows with an id greater than `after`, in id order, at most `limit`.
-/// Ids are UUIDv7, so id order is creation order.
+/// Keyset pagination: rows after the row whose id is `after`, at most `limit`. Ids are UUIDv7,
+/// so id order is creation order; a listing sorted by a column also needs that row's value of
+/// the column ([`Sorting::after`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub after: Option<Uuid>,
@@ -30,6 +31,91 @@ impl Page {
     }
 }
 
+/// A row's value of the column a listing is sorted by: what a sorted page's cursor carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortValue {
+    Int(i64),
+    Text(String),
+}
+
+/// The columns a listing can be sorted by, with the names clients use for them
+/// (`sort=name`, `sort=-name` for descending).
+pub trait SortKey: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
+    const NAMES: &'static [(&'static str, Self)];
+
+    fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, key)| *key == self).map_or("", |(name, _)| name)
+    }
+}
+
+/// How a listing is ordered: by a column `K` and then by id, or by id alone (creation order)
+/// when `key` is `None`; ascending unless `descending`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortOrder<K> {
+    pub key: Option<K>,
+    pub descending: bool,
+}
+
+impl<K> Default for SortOrder<K> {
+    fn default() -> Self {
+        SortOrder { key: None, descending: false }
+    }
+}
+
+/// A sorted listing's order and, past its first page, the last row's value of the sort column
+/// (its id is the page's [`Page::after`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sorting<K> {
+    pub order: SortOrder<K>,
+    pub after: Option<SortValue>,
+}
+
+impl<K> Default for Sorting<K> {
+    fn default() -> Self {
+        Sorting { order: SortOrder::default(), after: None }
+    }
+}
+
+impl<K> From<SortOrder<K>> for Sorting<K> {
+    fn from(order: SortOrder<K>) -> Self {
+        Sorting { order, after: None }
+    }
+}
+
+/// Declares a listing's sort keys and their client names.
+macro_rules! sort_keys {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $($variant),+ }
+
+        impl SortKey for $name {
+            const NAMES: &'static [(&'static str, Self)] = &[$(($text, $name::$variant)),+];
+        }
+    };
+}
+
+sort_keys!(
+    /// The sortable columns of the store list.
+    StoreSort { Code => "code", Name => "name", Area => "area_m2" }
+);
+sort_keys!(
+    /// The sortable columns of the staff list.
+    StaffSort { Username => "username", Name => "display_name", Role => "role" }
+);
+sort_keys!(
+    /// The sortable columns of the SKU list.
+    SkuSort { Code => "code", Name => "name", Price => "base_price" }
+);
+sort_keys!(
+    /// The sortable columns of a store's stock levels.
+    StockSort { OnHand => "on_hand", Available => "available", Reserved => "reserved" }
+);
+sort_keys!(
+    /// The sortable columns of the order list (creation order is the id order).
+    OrderSort { Total => "total" }
+);
+
 /// Restricts a listing to part of the chain. `None` everywhere lists everything.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PlaceFilter {
@@ -46,6 +132,7 @@ pub struct StoreFilter {
     pub search: Option<String>,
     /// Stores or warehouses only.
     pub kind: Option<quanyu_domain::org::StoreKind>,
+    pub sort: Sorting<StoreSort>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,6 +142,7 @@ pub struct StaffFilter {
     pub place: PlaceFilter,
     pub role: Option<Role>,
     pub search: Option<String>,
+    pub sort: Sorting<StaffSort>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +160,7 @@ pub struct SkuFilter {
     pub barcode: Option<String>,
     /// Case-insensitive substring of SKU code, SKU name or product name.
     pub search: Option<String>,
+    pub sort: Sorting<SkuSort>,
 }
 
 /// What a token is for.
@@ -260,8 +349,8 @@ pub struct OrderFilter {
     /// Created before.
     pub created_before: Option<Timestamp>,
     pub customer_id: Option<quanyu_domain::ids::CustomerId>,
-    /// Newest first (the cursor then pages backwards in time); oldest first otherwise.
-    pub newest_first: bool,
+    /// By total or by creation (id) order; descending without a key is newest first.
+    pub sort: Sorting<OrderSort>,
 }
 
 /// A flash-sale offer (秒杀): a price, a quota and a per-customer limit for a time window.

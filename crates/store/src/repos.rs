@@ -14,9 +14,9 @@ use crate::{
     CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch, DocumentFilter, DocumentStep,
     EventSource, FlashReservation, FlashSale, GuideSale, GuideTask, GuideTaskCounts, IdempotencyRecord, LedgerMismatch,
     LineCommission, MergeUndone, OrderFilter, OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord,
-    PlaceFilter, PointsEntry, ProductFilter, SavedAudience, ScoreInput, SkuFilter, SkuSales, StaffFilter, StockEntry,
-    StockPolicy, StockRow, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag, TokenKind,
-    TokenRecord,
+    PlaceFilter, PointsEntry, ProductFilter, SavedAudience, ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter,
+    StockEntry, StockPolicy, StockRow, StockSort, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry,
+    Tag, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -135,7 +135,12 @@ pub trait InventoryRepo {
     async fn apply_stock(&mut self, entry: &StockEntry) -> StoreResult<Option<quanyu_domain::inventory::StockLevels>>;
     async fn get_stock(&mut self, store_id: StoreId, sku_id: SkuId) -> StoreResult<Option<StockRow>>;
     /// A store's stock rows in SKU id order; the page cursor is an SKU id.
-    async fn list_stock(&mut self, store_id: StoreId, page: Page) -> StoreResult<Vec<StockRow>>;
+    async fn list_stock(
+        &mut self,
+        store_id: StoreId,
+        sort: &Sorting<StockSort>,
+        page: Page,
+    ) -> StoreResult<Vec<StockRow>>;
     async fn stock_entry_by_key(&mut self, idempotency_key: &str) -> StoreResult<Option<StockEntry>>;
     /// Newest first; the page cursor is an entry id.
     async fn list_stock_entries(

@@ -95,26 +95,56 @@ async fn requests_without_credentials_are_refused(db: Arc<dyn Database>) {
     assert_eq!(missing.body["error"]["code"], "route_not_found");
 }
 
-async fn admin_lists_the_stores_page_by_page(db: Arc<dyn Database>) {
-    let app = spawn_app(db).await;
-    let mut seen = Vec::new();
+/// Every page of `path` (a list with a query) two items at a time: the codes seen, and the
+/// cursor of the first page.
+async fn codes_page_by_page(app: &support::TestApp, path: &str) -> (Vec<String>, Option<String>) {
+    let (mut seen, mut first_cursor) = (Vec::new(), None);
     let mut cursor: Option<String> = None;
     loop {
         let path = match &cursor {
-            Some(c) => format!("/api/v1/stores?limit=2&cursor={c}"),
-            None => "/api/v1/stores?limit=2".to_owned(),
+            Some(c) => format!("{path}&limit=2&cursor={c}"),
+            None => format!("{path}&limit=2"),
         };
         let page = app.get_as(&app.admin, &path).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        for store in page.body["items"].as_array().unwrap() {
-            seen.push(store["code"].as_str().unwrap().to_owned());
+        for item in page.body["items"].as_array().unwrap() {
+            seen.push(item["code"].as_str().unwrap().to_owned());
         }
         match page.body["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
+            Some(next) => {
+                first_cursor.get_or_insert_with(|| next.to_owned());
+                cursor = Some(next.to_owned());
+            }
             None => break,
         }
     }
+    (seen, first_cursor)
+}
+
+async fn admin_lists_the_stores_page_by_page(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let (seen, _) = codes_page_by_page(&app, "/api/v1/stores?q=").await;
     assert_eq!(seen, ["N-A", "N-B", "S-C"]);
+    // Sorted by a column, the cursor carries its value; it only fits the sort it came from.
+    let (seen, cursor) = codes_page_by_page(&app, "/api/v1/stores?sort=-code").await;
+    assert_eq!(seen, ["S-C", "N-B", "N-A"]);
+    let (seen, _) = codes_page_by_page(&app, "/api/v1/stores?sort=-created_at").await;
+    assert_eq!(seen, ["S-C", "N-B", "N-A"]);
+    let wrong = app.get_as(&app.admin, &format!("/api/v1/stores?sort=code&cursor={}", cursor.unwrap())).await;
+    assert_eq!(wrong.body["error"]["code"], "malformed", "{}", wrong.body);
+    let unknown = app.get_as(&app.admin, "/api/v1/stores?sort=colour").await;
+    assert_eq!(unknown.body["error"]["code"], "unknown_value", "{}", unknown.body);
+    // Equal prices fall back to creation order, in the same direction.
+    let prices = [("P-1", 500), ("P-2", 1500), ("P-3", 500), ("P-4", 900), ("P-5", 1500)];
+    let skus: Vec<Value> = prices
+        .iter()
+        .map(|(code, price)| json!({"code": code, "name": code, "unit": "个", "base_price": price}))
+        .collect();
+    app.create_product("文具", Value::Array(skus)).await;
+    let (by_price, _) = codes_page_by_page(&app, "/api/v1/skus?sort=-base_price").await;
+    assert_eq!(by_price, ["P-5", "P-2", "P-4", "P-3", "P-1"]);
+    let (by_price, _) = codes_page_by_page(&app, "/api/v1/skus?sort=base_price").await;
+    assert_eq!(by_price, ["P-1", "P-3", "P-4", "P-2", "P-5"]);
     let bad = app.get_as(&app.admin, "/api/v1/stores?limit=0").await;
     assert_eq!(bad.body["error"]["code"], "out_of_range");
     let bad = app.get_as(&app.admin, "/api/v1/stores?cursor=garbage").await;

@@ -8,7 +8,7 @@ use quanyu_domain::{
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{super::SqlTx, Placeholders, like_pattern, rows};
+use super::{super::SqlTx, Keyset, Placeholders, bind_sort_value, keyset, like_pattern, rows};
 use crate::{CatalogRepo, Page, ProductFilter, SkuFilter, StoreResult};
 
 fn image_urls(images: &[ImageUrl]) -> Json<Vec<&str>> {
@@ -262,22 +262,23 @@ impl CatalogRepo for SqlTx {
     }
 
     async fn list_skus(&mut self, filter: &SkuFilter, page: Page) -> StoreResult<Vec<Sku>> {
-        let found = sqlx::query(
+        let Keyset { condition, order } = keyset(&filter.sort, "s.id", "$5", "$7");
+        let sql = format!(
             "SELECT s.* FROM skus s JOIN products p ON p.id = s.product_id \
              WHERE ($1 IS NULL OR s.product_id = $1) AND ($2 IS NULL OR p.category_id = $2) \
              AND ($3 IS NULL OR s.barcode = $3) \
              AND ($4 IS NULL OR LOWER(s.code) LIKE $4 ESCAPE '\\' OR LOWER(s.name) LIKE $4 ESCAPE '\\' \
                   OR LOWER(p.name) LIKE $4 ESCAPE '\\') \
-             AND ($5 IS NULL OR s.id > $5) ORDER BY s.id LIMIT $6",
-        )
-        .bind(filter.product_id.map(|p| p.as_uuid()))
-        .bind(filter.category_id.map(|c| c.as_uuid()))
-        .bind(filter.barcode.as_deref())
-        .bind(like_pattern(filter.search.as_deref()))
-        .bind(page.after)
-        .bind(page.sql_limit())
-        .fetch_all(&mut *self.tx)
-        .await?;
+             AND {condition} ORDER BY {order} LIMIT $6"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(filter.product_id.map(|p| p.as_uuid()))
+            .bind(filter.category_id.map(|c| c.as_uuid()))
+            .bind(filter.barcode.as_deref())
+            .bind(like_pattern(filter.search.as_deref()))
+            .bind(page.after)
+            .bind(page.sql_limit());
+        let found = bind_sort_value(query, &filter.sort).fetch_all(&mut *self.tx).await?;
         found.iter().map(rows::sku).collect()
     }
 
@@ -331,3 +332,9 @@ impl CatalogRepo for SqlTx {
         Ok(done.rows_affected() > 0)
     }
 }
+
+super::sort_columns!(crate::SkuSort {
+    Code => ("s.code", true),
+    Name => ("s.name", true),
+    Price => ("s.base_price", false),
+});

@@ -9,8 +9,8 @@ use quanyu_domain::{
 };
 use sqlx::Row as _;
 
-use super::{super::SqlTx, rows};
-use crate::{InventoryRepo, LedgerMismatch, Page, StockEntry, StockRow, StoreResult};
+use super::{super::SqlTx, Keyset, bind_sort_value, keyset, rows};
+use crate::{InventoryRepo, LedgerMismatch, Page, Sorting, StockEntry, StockRow, StockSort, StoreResult};
 
 pub(super) fn levels(row: &rows::Row, prefix: &str) -> StoreResult<StockLevels> {
     let get = |name: &str| -> StoreResult<Qty> { Ok(Qty::new(row.try_get(format!("{prefix}{name}").as_str())?)) };
@@ -124,15 +124,17 @@ impl InventoryRepo for SqlTx {
         row.as_ref().map(stock_row).transpose()
     }
 
-    async fn list_stock(&mut self, store_id: StoreId, page: Page) -> StoreResult<Vec<StockRow>> {
-        let found = sqlx::query(
-            "SELECT * FROM stock_levels WHERE store_id = $1 AND ($2 IS NULL OR sku_id > $2) ORDER BY sku_id LIMIT $3",
-        )
-        .bind(store_id.as_uuid())
-        .bind(page.after)
-        .bind(page.sql_limit())
-        .fetch_all(&mut *self.tx)
-        .await?;
+    async fn list_stock(
+        &mut self,
+        store_id: StoreId,
+        sort: &Sorting<StockSort>,
+        page: Page,
+    ) -> StoreResult<Vec<StockRow>> {
+        let Keyset { condition, order } = keyset(sort, "sku_id", "$2", "$4");
+        let sql = format!("SELECT * FROM stock_levels WHERE store_id = $1 AND {condition} ORDER BY {order} LIMIT $3");
+        let query =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id.as_uuid()).bind(page.after).bind(page.sql_limit());
+        let found = bind_sort_value(query, sort).fetch_all(&mut *self.tx).await?;
         found.iter().map(stock_row).collect()
     }
 
@@ -195,3 +197,9 @@ impl InventoryRepo for SqlTx {
         found.iter().map(|row| Ok(LedgerMismatch { row: stock_row(row)?, ledger: deltas(row, "sum_")? })).collect()
     }
 }
+
+super::sort_columns!(crate::StockSort {
+    OnHand => ("on_hand", false),
+    Available => ("(on_hand - reserved - committed - unavailable)", false),
+    Reserved => ("reserved", false),
+});

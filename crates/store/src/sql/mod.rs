@@ -77,3 +77,72 @@ impl Placeholders {
         (0..count).map(|_| self.one()).collect::<Vec<_>>().join(", ")
     }
 }
+
+/// A listing's sortable column as SQL: an expression over the listing's rows, and whether its
+/// values are text (else integers).
+trait SortColumn: crate::SortKey {
+    fn sql(self) -> &'static str;
+    fn is_text(self) -> bool;
+}
+
+/// The SQL of a sorted page: `condition` keeps the rows after the cursor and `order` is the
+/// ORDER BY list (the sort column, then the id, so the order is total).
+struct Keyset {
+    condition: String,
+    order: String,
+}
+
+/// The keyset of `sort` over rows whose id column is `id`. `after` is the placeholder of the
+/// cursor's id and `value` that of its sort value, which [`bind_sort_value`] binds only when
+/// the listing is sorted by a column, so `value` must be the statement's last placeholder.
+/// Every piece of SQL here is a constant of the code, never input.
+fn keyset<K: SortColumn>(sort: &crate::Sorting<K>, id: &str, after: &str, value: &str) -> Keyset {
+    let (cmp, dir) = if sort.order.descending { ("<", "DESC") } else { (">", "ASC") };
+    match sort.order.key {
+        None => Keyset { condition: format!("({after} IS NULL OR {id} {cmp} {after})"), order: format!("{id} {dir}") },
+        Some(key) => {
+            let col = key.sql();
+            Keyset {
+                condition: format!(
+                    "({after} IS NULL OR {col} {cmp} {value} OR ({col} = {value} AND {id} {cmp} {after}))"
+                ),
+                order: format!("{col} {dir}, {id} {dir}"),
+            }
+        }
+    }
+}
+
+/// Binds the cursor's sort value when `sort` has a column (see [`keyset`]), typed as the column
+/// is, so PostgreSQL compares like with like even when the value is absent.
+fn bind_sort_value<'q, K: SortColumn>(
+    query: sqlx::query::Query<'q, super::Db, <super::Db as sqlx::Database>::Arguments>,
+    sort: &crate::Sorting<K>,
+) -> sqlx::query::Query<'q, super::Db, <super::Db as sqlx::Database>::Arguments> {
+    use crate::SortValue;
+    match sort.order.key {
+        None => query,
+        Some(key) if key.is_text() => query.bind(match &sort.after {
+            Some(SortValue::Text(text)) => Some(text.clone()),
+            _ => None,
+        }),
+        Some(_) => query.bind(match sort.after {
+            Some(SortValue::Int(value)) => Some(value),
+            _ => None,
+        }),
+    }
+}
+
+/// Implements [`SortColumn`] for a listing's keys: `Key => ("sql", text?)`.
+macro_rules! sort_columns {
+    ($key:ty { $($variant:ident => ($sql:literal, $text:literal)),+ $(,)? }) => {
+        impl super::SortColumn for $key {
+            fn sql(self) -> &'static str {
+                match self { $(<$key>::$variant => $sql),+ }
+            }
+            fn is_text(self) -> bool {
+                match self { $(<$key>::$variant => $text),+ }
+            }
+        }
+    };
+}
+pub(super) use sort_columns;

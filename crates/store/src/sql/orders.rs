@@ -12,7 +12,7 @@ use quanyu_domain::{
 use sqlx::{Row as _, types::Json};
 use uuid::Uuid;
 
-use super::{super::SqlTx, rows::Row};
+use super::{super::SqlTx, Keyset, bind_sort_value, keyset, rows::Row};
 use crate::{OrderFilter, OrderRepo, OrderStep, Page, PaymentRecord, StoreError, StoreResult};
 
 fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
@@ -208,17 +208,16 @@ impl OrderRepo for SqlTx {
     }
 
     async fn list_orders(&mut self, filter: &OrderFilter, page: Page) -> StoreResult<Vec<Order>> {
-        // Only the direction varies, between two constant spellings.
-        let (after, direction) = if filter.newest_first { ("id < $5", "DESC") } else { ("id > $5", "ASC") };
+        let Keyset { condition, order } = keyset(&filter.sort, "id", "$5", "$10");
         let sql = format!(
             "SELECT * FROM orders WHERE ($1 IS NULL OR store_id = $1) \
              AND ($2 IS NULL OR store_id IN (SELECT id FROM stores WHERE region_id = $2)) \
              AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR channel = $4) \
-             AND ($5 IS NULL OR {after}) AND ($7 IS NULL OR created_at >= $7) \
+             AND {condition} AND ($7 IS NULL OR created_at >= $7) \
              AND ($8 IS NULL OR created_at < $8) AND ($9 IS NULL OR customer_id = $9) \
-             ORDER BY id {direction} LIMIT $6"
+             ORDER BY {order} LIMIT $6"
         );
-        let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(filter.place.store_id.map(|s| s.as_uuid()))
             .bind(filter.place.region_id.map(|r| r.as_uuid()))
             .bind(filter.status.as_deref())
@@ -227,9 +226,8 @@ impl OrderRepo for SqlTx {
             .bind(page.sql_limit())
             .bind(filter.created_from)
             .bind(filter.created_before)
-            .bind(filter.customer_id.map(|c| c.as_uuid()))
-            .fetch_all(&mut *self.tx)
-            .await?;
+            .bind(filter.customer_id.map(|c| c.as_uuid()));
+        let found = bind_sort_value(query, &filter.sort).fetch_all(&mut *self.tx).await?;
         self.orders_with_lines(&found).await
     }
 
@@ -323,3 +321,5 @@ impl OrderRepo for SqlTx {
             .collect()
     }
 }
+
+super::sort_columns!(crate::OrderSort { Total => ("total", false) });

@@ -7,7 +7,7 @@ use quanyu_domain::{
     time::TimeZone,
 };
 
-use super::{super::SqlTx, like_pattern, rows};
+use super::{super::SqlTx, Keyset, bind_sort_value, keyset, like_pattern, rows};
 use crate::{ChainRepo, Page, RegionRepo, StoreError, StoreFilter, StoreRepo, StoreResult};
 
 #[async_trait]
@@ -152,21 +152,24 @@ impl StoreRepo for SqlTx {
     }
 
     async fn list_stores(&mut self, filter: &StoreFilter, page: Page) -> StoreResult<Vec<Store>> {
-        let found = sqlx::query(
+        let Keyset { condition, order } = keyset(&filter.sort, "id", "$5", "$8");
+        let sql = format!(
             "SELECT * FROM stores WHERE ($1 IS NULL OR region_id = $1) AND ($2 IS NULL OR id = $2) \
              AND ($3 IS NULL OR status = $3) \
              AND ($4 IS NULL OR LOWER(code) LIKE $4 ESCAPE '\\' OR LOWER(name) LIKE $4 ESCAPE '\\') \
-             AND ($5 IS NULL OR id > $5) AND ($7 IS NULL OR kind = $7) ORDER BY id LIMIT $6",
-        )
-        .bind(filter.place.region_id.map(|r| r.as_uuid()))
-        .bind(filter.place.store_id.map(|s| s.as_uuid()))
-        .bind(filter.status.as_deref())
-        .bind(like_pattern(filter.search.as_deref()))
-        .bind(page.after)
-        .bind(page.sql_limit())
-        .bind(filter.kind.map(|k| k.as_str()))
-        .fetch_all(&mut *self.tx)
-        .await?;
+             AND {condition} AND ($7 IS NULL OR kind = $7) ORDER BY {order} LIMIT $6"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(filter.place.region_id.map(|r| r.as_uuid()))
+            .bind(filter.place.store_id.map(|s| s.as_uuid()))
+            .bind(filter.status.as_deref())
+            .bind(like_pattern(filter.search.as_deref()))
+            .bind(page.after)
+            .bind(page.sql_limit())
+            .bind(filter.kind.map(|k| k.as_str()));
+        let found = bind_sort_value(query, &filter.sort).fetch_all(&mut *self.tx).await?;
         found.iter().map(rows::store).collect()
     }
 }
+
+super::sort_columns!(crate::StoreSort { Code => ("code", true), Name => ("name", true), Area => ("area_m2", false) });

@@ -7,7 +7,7 @@ use quanyu_domain::{
     time::Timestamp,
 };
 
-use super::{super::SqlTx, like_pattern, rows};
+use super::{super::SqlTx, Keyset, bind_sort_value, keyset, like_pattern, rows};
 use crate::{Page, StaffFilter, StaffRepo, StoreResult, TokenKind, TokenRecord, TokenRepo};
 
 #[async_trait]
@@ -80,21 +80,22 @@ impl StaffRepo for SqlTx {
     }
 
     async fn list_staff(&mut self, filter: &StaffFilter, page: Page) -> StoreResult<Vec<Staff>> {
-        let found = sqlx::query(
+        let Keyset { condition, order } = keyset(&filter.sort, "id", "$5", "$7");
+        let sql = format!(
             "SELECT * FROM staff WHERE ($1 IS NULL OR scope_store_id = $1) \
              AND ($2 IS NULL OR scope_region_id = $2 OR scope_store_id IN (SELECT id FROM stores WHERE region_id = $2)) \
              AND ($3 IS NULL OR role = $3) \
              AND ($4 IS NULL OR LOWER(username) LIKE $4 ESCAPE '\\' OR LOWER(display_name) LIKE $4 ESCAPE '\\') \
-             AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6",
-        )
-        .bind(filter.place.store_id.map(|s| s.as_uuid()))
-        .bind(filter.place.region_id.map(|r| r.as_uuid()))
-        .bind(filter.role.map(|r| r.as_str()))
-        .bind(like_pattern(filter.search.as_deref()))
-        .bind(page.after)
-        .bind(page.sql_limit())
-        .fetch_all(&mut *self.tx)
-        .await?;
+             AND {condition} ORDER BY {order} LIMIT $6"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(filter.place.store_id.map(|s| s.as_uuid()))
+            .bind(filter.place.region_id.map(|r| r.as_uuid()))
+            .bind(filter.role.map(|r| r.as_str()))
+            .bind(like_pattern(filter.search.as_deref()))
+            .bind(page.after)
+            .bind(page.sql_limit());
+        let found = bind_sort_value(query, &filter.sort).fetch_all(&mut *self.tx).await?;
         found.iter().map(rows::staff).collect()
     }
 }
@@ -153,3 +154,9 @@ impl TokenRepo for SqlTx {
         found.iter().map(rows::token).collect()
     }
 }
+
+super::sort_columns!(crate::StaffSort {
+    Username => ("username", true),
+    Name => ("display_name", true),
+    Role => ("role", true),
+});

@@ -366,6 +366,8 @@ pub struct SkuQuery {
     barcode: Option<String>,
     /// Substring of SKU code, SKU name or product name.
     q: Option<String>,
+    /// `code`, `name`, `base_price` or `created_at` (the default); `-` first for descending.
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -381,6 +383,7 @@ pub async fn list_skus(
         category_id: query.category_id.map(CategoryId::from_uuid),
         barcode: query.barcode,
         search: query.q,
+        sort: quanyu_app::parse_sort(query.sort.as_deref())?.into(),
     };
     let listing = state.app.list_skus(&ctx, filter, query.cursor.as_deref(), query.limit).await?;
     Ok(ok(ListOut::from_listing(listing, |s| SkuOut::from(&s))))

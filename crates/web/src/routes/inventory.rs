@@ -6,7 +6,7 @@ use quanyu_app::{Ctx, MovementDraft, StockMovement};
 use quanyu_domain::ids::{SkuId, StoreId};
 use quanyu_store::{StockEntry, StockRow};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{ListOut, PageQuery, created, json_reply, ok};
@@ -137,17 +137,28 @@ pub async fn record_movement(
     Ok(created(state.app.record_movement(&ctx, StoreId::from_uuid(store_id), draft, &reply).await?, &reply))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StockQuery {
+    /// `on_hand`, `available`, `reserved` or `created_at` (the default: the order SKUs were
+    /// created in); `-` first for descending.
+    sort: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
 /// A store's stock, SKU by SKU.
-#[utoipa::path(get, path = "/api/v1/stores/{store_id}/stock", tag = "inventory", params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/stock", tag = "inventory", params(StockQuery),
     responses((status = 200, body = ListOut<StockOut>)))]
 pub async fn list_stock(
     State(state): State<AppState>,
     Auth(ctx): Auth,
     ApiPath(store_id): ApiPath<Uuid>,
-    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(query): ApiQuery<StockQuery>,
 ) -> Result<Response, ApiError> {
+    let order = quanyu_app::parse_sort(query.sort.as_deref())?;
     let listing =
-        state.app.stock_levels(&ctx, StoreId::from_uuid(store_id), page.cursor.as_deref(), page.limit).await?;
+        state.app.stock_levels(&ctx, StoreId::from_uuid(store_id), order, query.cursor.as_deref(), query.limit).await?;
     Ok(ok(ListOut::from_listing(listing, |row| StockOut::from(&row))))
 }
 

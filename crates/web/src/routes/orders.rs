@@ -274,7 +274,8 @@ pub struct OrderQuery {
     created_before: Option<DateTime<Utc>>,
     /// One member's orders.
     customer_id: Option<Uuid>,
-    /// `oldest` (default) or `newest` first.
+    /// `created_at` (the default, also called `oldest`) or `total`; `-` first for descending
+    /// (`newest` is `-created_at`).
     sort: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
@@ -317,7 +318,7 @@ pub async fn create_order(
     Ok(created(state.app.create_order(&ctx, draft, &reply).await?, &reply))
 }
 
-/// Orders within the caller's scope, oldest first (or newest first with `sort=newest`).
+/// Orders within the caller's scope, oldest first unless `sort` says otherwise.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderQuery), responses((status = 200, body = ListOut<OrderOut>)))]
 pub async fn list_orders(
     State(state): State<AppState>,
@@ -334,7 +335,7 @@ pub async fn list_orders(
         created_from: query.created_from,
         created_before: query.created_before,
         customer_id: query.customer_id.map(quanyu_domain::ids::CustomerId::from_uuid),
-        newest_first: quanyu_app::newest_first(query.sort.as_deref())?,
+        sort: quanyu_app::order_sort(query.sort.as_deref())?.into(),
     };
     let listing = state.app.list_orders(&ctx, filter, query.cursor.as_deref(), query.limit).await?;
     Ok(ok(ListOut::from_listing(listing, |o| OrderOut::new(&o, None, None))))

@@ -266,6 +266,8 @@ pub struct StoreQuery {
     q: Option<String>,
     /// `store` or `warehouse`.
     kind: Option<String>,
+    /// `code`, `name`, `area_m2` or `created_at` (the default); `-` first for descending.
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -283,6 +285,7 @@ pub async fn list_stores(
         status: query.status,
         search: query.q,
         kind: query.kind.as_deref().map(StoreKind::parse).transpose().map_err(AppError::from)?,
+        sort: quanyu_app::parse_sort(query.sort.as_deref())?.into(),
     };
     let listing = state.app.list_stores(&ctx, filter, query.cursor.as_deref(), query.limit).await?;
     Ok(ok(ListOut::from_listing(listing, |s| StoreOut::from(&s))))

@@ -98,6 +98,8 @@ pub struct StaffQuery {
     region_id: Option<Uuid>,
     store_id: Option<Uuid>,
     role: Option<String>,
+    /// `username`, `display_name`, `role` or `created_at` (the default); `-` first for descending.
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -118,6 +120,7 @@ pub async fn list_staff(
         },
         role,
         search: None,
+        sort: quanyu_app::parse_sort(query.sort.as_deref())?.into(),
     };
     let listing = state.app.list_staff(&ctx, filter, query.cursor.as_deref(), query.limit).await?;
     Ok(ok(ListOut::from_listing(listing, |s| StaffOut::from(&s))))

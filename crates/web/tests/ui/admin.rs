@@ -173,6 +173,19 @@ async fn orders_filter_page_and_export(db: Arc<dyn Database>) {
     // One order a page: the pager carries the filter on.
     let first = page(&app, &app.admin, "/admin/orders?sort=oldest").await;
     assert!(first.text.find(&short(&in_a)) < first.text.find(&short(&in_c)), "oldest first");
+    // The total's header sorts by total, high to low on the second click.
+    let newest = page(&app, &app.admin, "/admin/orders").await;
+    let sort_link = |href: &str| format!(r#"<a class="sort" href="{}">"#, href.replace('/', "&#x2f;"));
+    let created = format!(r#"aria-sort="descending">{}"#, sort_link("/admin/orders?sort=created_at"));
+    assert!(newest.text.contains(&created), "{}", newest.text);
+    assert!(newest.text.contains(&sort_link("/admin/orders?sort=total")), "{}", newest.text);
+    let by_total = page(&app, &app.admin, "/admin/orders?sort=-total").await;
+    assert!(by_total.text.find(&short(&in_c)) < by_total.text.find(&short(&in_a)), "the larger total first");
+    assert!(by_total.text.contains(r#"<option value="-total" selected>"#));
+    let csv_by_total = page(&app, &app.admin, "/admin/orders.csv?sort=total").await;
+    let (a_at, c_at) =
+        (csv_by_total.text.find(in_a["id"].as_str().unwrap()), csv_by_total.text.find(in_c["id"].as_str().unwrap()));
+    assert!(a_at.is_some() && a_at < c_at, "the CSV follows the sort");
 
     let csv = page(&app, &app.admin, "/admin/orders.csv").await;
     assert_eq!(csv.status, StatusCode::OK);
@@ -302,6 +315,10 @@ async fn marketing_referral_and_audiences_render_for_hq_only(db: Arc<dyn Databas
     let referral = page(&app, &app.admin, "/admin/referral").await;
     assert_eq!(referral.status, StatusCode::OK, "{}", referral.text);
     assert!(referral.text.contains("id=\"rules-form\"") && referral.text.contains("id=\"program-form\""));
+    let payouts = page(&app, &app.admin, "/admin/referral/payouts.csv?payouts=all").await;
+    assert_eq!(payouts.status, StatusCode::OK, "{}", payouts.text);
+    assert!(payouts.text.trim_start_matches('\u{feff}').starts_with("申请时间,推广员,"), "{}", payouts.text);
+    assert!(referral.text.contains(r#"href="/admin/referral/payouts.csv?"#), "the page links its CSV");
     let promoters = page(&app, &app.admin, "/admin/referral/promoters.csv?promoters=all").await;
     assert!(promoters.text.trim_start_matches('\u{feff}').starts_with("名称,邀请码,分销员"), "{}", promoters.text);
     assert_eq!(page(&app, &app.manager_a, "/admin/referral").await.status, StatusCode::FORBIDDEN);

@@ -61,6 +61,15 @@ async fn stores_show_the_scatter_and_only_the_viewers_stores(db: Arc<dyn Databas
     assert!(filtered.text.contains(&row(&app.store_b, "N-B")), "{}", filtered.text);
     assert!(!filtered.text.contains(&row(&app.store_a, "N-A")), "filters narrow the table");
 
+    // Column headers sort; the sort reaches the CSV link and the CSV.
+    let sorted = app.get_as(&app.admin, "/admin/stores?sort=-code").await;
+    let (a_at, c_at) = (sorted.text.find(">N-A</a>").unwrap(), sorted.text.find(">S-C</a>").unwrap());
+    assert!(c_at < a_at, "S-C before N-A");
+    let header = r#"<th scope="col" aria-sort="descending"><a class="sort" href="&#x2f;admin&#x2f;stores?sort=code">"#;
+    assert!(sorted.text.contains(header), "{}", sorted.text);
+    assert!(sorted.text.contains("&#x2f;admin&#x2f;stores&#x2f;export.csv?sort=-code"), "{}", sorted.text);
+    let csv = assert_csv(&app.get_as(&app.admin, "/admin/stores/export.csv?sort=-code").await);
+    assert!(csv[1].starts_with("S-C,") && csv[3].starts_with("N-A,"), "{csv:?}");
     let csv = assert_csv(&app.get_as(&app.admin, "/admin/stores/export.csv").await);
     assert_eq!(csv.len(), 4, "{csv:?}");
     assert!(csv[0].starts_with("code,name,region") && csv.iter().any(|l| l.starts_with("S-C,南区 C 店,南区")));

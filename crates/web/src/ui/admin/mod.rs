@@ -10,6 +10,7 @@ mod charts;
 mod export;
 mod insight;
 mod ops;
+mod sorting;
 
 use axum::{Router, response::Html};
 use minijinja::Value;

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/marketing/promotions.csv", get(marketing::export_promotions))
         .route("/referral", get(referral::referral))
         .route("/referral/promoters.csv", get(referral::export_promoters))
+        .route("/referral/payouts.csv", get(referral::export_payouts))
         .route("/audiences", get(audiences::audiences))
 }
 

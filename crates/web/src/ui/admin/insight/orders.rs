@@ -27,7 +27,7 @@ use crate::{
     AppState, Lang,
     routes::orders::OrderOut,
     ui::{
-        admin::page,
+        admin::{page, sorting},
         page::{Staff, UiError, templates},
     },
 };
@@ -52,12 +52,15 @@ pub struct OrdersQuery {
     phone: Option<String>,
     #[serde(default, deserialize_with = "super::empty_as_none")]
     customer_id: Option<Uuid>,
-    /// `newest` (the default here) or `oldest`.
+    /// The API's order sort: `newest` (the default here), `oldest`, `total` or `-total`.
     #[serde(default, deserialize_with = "super::empty_as_none")]
     sort: Option<String>,
     #[serde(default, skip_serializing, deserialize_with = "super::empty_as_none")]
     cursor: Option<String>,
 }
+
+/// The order of the list when none is chosen.
+const NEWEST: &str = "newest";
 
 /// Rows per page on screen, and per page read while exporting.
 const PAGE: u32 = 50;
@@ -84,7 +87,7 @@ impl OrdersQuery {
             created_from: self.from.map(|d| time_zone.day_start(d)),
             created_before: self.to.and_then(|d| d.succ_opt()).map(|d| time_zone.day_start(d)),
             customer_id,
-            newest_first: self.sort.as_deref() != Some("oldest"),
+            sort: quanyu_app::order_sort(Some(self.sort.as_deref().unwrap_or(NEWEST)))?.into(),
         }))
     }
 }
@@ -137,6 +140,15 @@ pub async fn list(
             orders => Value::from_serialize(&rows),
             filter => Value::from_serialize(&query),
             query => query_string(&query),
+            sorts => {
+                let unsorted = format!("/admin/orders?{}", query_string(&OrdersQuery { sort: None, ..query.clone() }));
+                let current = match query.sort.as_deref().unwrap_or(NEWEST) {
+                    NEWEST => "-created_at",
+                    "oldest" => "created_at",
+                    other => other,
+                };
+                sorting::links(unsorted.trim_end_matches('?'), Some(current), &["created_at", "total"])
+            },
             cursor => query.cursor,
             next_cursor,
             stores => store_options,

@@ -1,6 +1,6 @@
 //! Referral and commissions (`/admin/referral`): the referral programme's rewards, the
-//! commission rules, promoters with their balances (CSV too), and payout requests to settle or
-//! reject (through the API).
+//! commission rules, promoters with their balances, and payout requests to settle or reject
+//! (through the API); promoters and payouts export as CSV.
 
 use axum::{
     extract::{Query, State},
@@ -51,6 +51,15 @@ impl ReferralQuery {
     }
 }
 
+/// A payout request with who asked, for the table.
+#[derive(Serialize)]
+struct PayoutRow {
+    #[serde(flatten)]
+    payout: PayoutOut,
+    promoter_name: String,
+    promoter_code: String,
+}
+
 #[derive(Serialize)]
 struct PromoterRow {
     #[serde(flatten)]
@@ -77,14 +86,20 @@ pub async fn referral(
         .map_err(fail)?;
     let payouts =
         app.payouts(ctx, query.payout_status(), query.payouts_cursor.as_deref(), Some(PAGE)).await.map_err(fail)?;
-    let names: Vec<(String, String)> =
-        promoters.items.iter().map(|(p, _)| (p.id.to_string(), p.name.clone())).collect();
     let promoter_rows: Vec<PromoterRow> = promoters
         .items
         .iter()
         .map(|(p, b)| PromoterRow { promoter: PromoterOut::from(p), balance: BucketsOut::from(*b) })
         .collect();
-    let payout_rows: Vec<PayoutOut> = payouts.items.iter().map(PayoutOut::from).collect();
+    let payout_rows: Vec<PayoutRow> = payouts
+        .items
+        .iter()
+        .map(|(payout, promoter)| PayoutRow {
+            payout: PayoutOut::from(payout),
+            promoter_name: promoter.name.clone(),
+            promoter_code: promoter.code.clone(),
+        })
+        .collect();
     let templates_on_offer: Vec<(String, String)> = app
         .coupon_templates(ctx, None, Some(200))
         .await
@@ -102,7 +117,6 @@ pub async fn referral(
             rules => Value::from_serialize(&rules),
             rules_json => serde_json::to_string(&rules).unwrap_or_default(),
             promoters => Value::from_serialize(&promoter_rows),
-            promoter_names => names,
             promoters_next => promoters.next_cursor.map(|c| c.0),
             payouts => Value::from_serialize(&payout_rows),
             payouts_next => payouts.next_cursor.map(|c| c.0),
@@ -153,6 +167,59 @@ pub async fn export_promoters(
                         b.available.to_yuan_string(),
                         b.pending.to_yuan_string(),
                         b.paid_out.to_yuan_string(),
+                    ]
+                })
+                .collect();
+            Ok::<CsvPage, UiError>((rows, page.next_cursor.map(|c| c.0)))
+        }
+    })
+    .await
+}
+
+/// `/admin/referral/payouts.csv`: the payout requests of the status filter, newest first.
+pub async fn export_payouts(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<ReferralQuery>,
+) -> Result<Response, UiError> {
+    let lang = staff.lang;
+    guard(&staff, "referral")?;
+    let header: Vec<String> = [
+        "admin-ref-requested-at",
+        "admin-ref-promoter",
+        "admin-ref-code",
+        "admin-col-amount",
+        "admin-col-status",
+        "admin-ref-settled-at",
+        "admin-order-note",
+    ]
+    .iter()
+    .map(|k| templates().text(lang, k))
+    .collect();
+    let status = query.payout_status().map(str::to_owned);
+    let (app, ctx) = (state.app.clone(), staff.ctx.clone());
+    csv::export("payouts.csv", &header, move |cursor| {
+        let (app, ctx, status) = (app.clone(), ctx.clone(), status.clone());
+        async move {
+            let page = app
+                .payouts(&ctx, status.as_deref(), cursor.as_deref(), Some(500))
+                .await
+                .map_err(|e| UiError::api(e, lang))?;
+            let when = |t: quanyu_domain::time::Timestamp| {
+                t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M:%S").to_string()
+            };
+            let rows = page
+                .items
+                .iter()
+                .map(|(payout, promoter)| {
+                    vec![
+                        when(payout.requested_at),
+                        promoter.name.clone(),
+                        promoter.code.clone(),
+                        payout.amount.to_yuan_string(),
+                        templates().text(lang, &format!("admin-payout-{}", payout.status.as_str())),
+                        payout.settled_at.map(when).unwrap_or_default(),
+                        payout.note.clone().unwrap_or_default(),
                     ]
                 })
                 .collect();

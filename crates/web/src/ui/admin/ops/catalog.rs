@@ -52,6 +52,7 @@ impl SkuQuery {
             category_id: uuid_param(self.category_id.as_deref(), "category_id")?.map(CategoryId::from_uuid),
             barcode: text_param(&self.barcode),
             search: text_param(&self.q),
+            sort: quanyu_app::parse_sort(self.page.sort())?.into(),
         })
     }
 
@@ -138,7 +139,8 @@ pub async fn list(
         items => listing.items.iter().map(|s| sku_of(&named, s.id).unwrap_or_else(|| sku_value(s, ""))).collect::<Vec<_>>(),
         pager => Value::from_serialize(&pager),
         query => minijinja::context! { q => query.q, category_id => query.category_id, barcode => query.barcode },
-        export_href => format!("/admin/catalog/export.csv{}", query_string(&pairs)),
+        export_href => format!("/admin/catalog/export.csv{}", query_string(&query.page.with_sort(&pairs))),
+        sorts => query.page.sort_links("/admin/catalog", &pairs, &["code", "name", "base_price"]),
         categories => Value::from_serialize(tree(&categories)),
         product_kinds => ProductKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
         can_edit_catalog => ctx.actor.can(Permission::ManageCatalog),

@@ -90,7 +90,9 @@ pub async fn list(
         ..places.context()
     };
     if let Some(store) = store {
-        let listing = app.stock_levels(ctx, store.id, query.page.cursor(), None).await.map_err(failed(&staff))?;
+        let order = quanyu_app::parse_sort(query.page.sort()).map_err(failed(&staff))?;
+        let listing =
+            app.stock_levels(ctx, store.id, order, query.page.cursor(), None).await.map_err(failed(&staff))?;
         let outlook = app.stock_outlook(ctx, store.id, false).await.map_err(failed(&staff))?;
         let by_sku: HashMap<SkuId, &StockOutlook> = outlook.iter().map(|o| (o.policy.sku_id, o)).collect();
         let ids = listing.items.iter().map(|r| r.sku_id).chain(outlook.iter().map(|o| o.policy.sku_id));
@@ -115,7 +117,8 @@ pub async fn list(
             rows,
             suggestions,
             pager => Value::from_serialize(pager("/admin/inventory", &pairs, &query.page, next)),
-            export_href => format!("/admin/inventory/export.csv{}", query_string(&pairs)),
+            export_href => format!("/admin/inventory/export.csv{}", query_string(&query.page.with_sort(&pairs))),
+            sorts => query.page.sort_links("/admin/inventory", &pairs, &["on_hand", "reserved", "available"]),
             ..context
         };
     }
@@ -147,12 +150,13 @@ pub async fn export(
     ]
     .map(str::to_owned)
     .to_vec();
+    let order = quanyu_app::parse_sort(query.page.sort()).map_err(failed(&staff))?;
     let (app, ctx, store_id) = (state.app.clone(), staff.ctx.clone(), store.id);
     // Each page names its SKUs in one query before its rows are written.
     let fetch = move |cursor: Option<String>| {
         let (app, ctx) = (app.clone(), ctx.clone());
         async move {
-            let page = app.stock_levels(&ctx, store_id, cursor.as_deref(), Some(EXPORT_PAGE)).await?;
+            let page = app.stock_levels(&ctx, store_id, order, cursor.as_deref(), Some(EXPORT_PAGE)).await?;
             let names = named_skus(&app, &ctx, page.items.iter().map(|r| r.sku_id)).await?;
             Ok(page.map(|row| {
                 let sku = names.get(&row.sku_id).cloned();

@@ -51,6 +51,7 @@ impl StaffQuery {
             },
             role: text_param(&self.role).as_deref().map(Role::parse).transpose()?,
             search: text_param(&self.q),
+            sort: quanyu_app::parse_sort(self.page.sort())?.into(),
         })
     }
 
@@ -103,7 +104,8 @@ pub async fn list(
         query => minijinja::context! {
             q => query.q, role => query.role, region_id => query.region_id, store_id => query.store_id,
         },
-        export_href => format!("/admin/staff/export.csv{}", query_string(&pairs)),
+        export_href => format!("/admin/staff/export.csv{}", query_string(&query.page.with_sort(&pairs))),
+        sorts => query.page.sort_links("/admin/staff", &pairs, &["username", "display_name", "role"]),
         roles => roles(),
         can_manage => ctx.actor.can(Permission::ManageStaff),
         ..places.context()

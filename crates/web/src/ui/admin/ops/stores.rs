@@ -52,6 +52,7 @@ impl StoreQuery {
             status: text_param(&self.status),
             search: text_param(&self.q),
             kind: text_param(&self.kind).as_deref().map(StoreKind::parse).transpose()?,
+            sort: quanyu_app::parse_sort(self.page.sort())?.into(),
         })
     }
 
@@ -110,7 +111,8 @@ pub async fn list(
         query => minijinja::context! {
             q => query.q, region_id => query.region_id, status => query.status, kind => query.kind,
         },
-        export_href => format!("/admin/stores/export.csv{}", query_string(&pairs)),
+        export_href => format!("/admin/stores/export.csv{}", query_string(&query.page.with_sort(&pairs))),
+        sorts => query.page.sort_links("/admin/stores", &pairs, &["code", "name", "area_m2"]),
         region_rows => regions,
         scatter => Value::from_safe_string(scatter::svg(&dots, &title)),
         statuses => StoreStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
