@@ -15,6 +15,7 @@ quanyu_store::backend_tests!(
     sign_in_by_code_sets_a_customer_cookie,
     a_code_allows_five_tries,
     shop_orders_are_the_customers_own_and_idempotent,
+    delivery_checkout_routes_to_the_nearest_store,
     mall_pages_send_visitors_where_they_belong,
     share_links_remember_the_promoter_for_orders,
     flash_sales_reserve_then_order_as_the_customer,
@@ -221,6 +222,41 @@ async fn shop_orders_are_the_customers_own_and_idempotent(db: Arc<dyn Database>)
     let reconciled = app.get_as(&app.admin, "/api/v1/stored-value/reconcile").await;
     assert_eq!(reconciled.status, StatusCode::OK);
     assert_eq!(reconciled.body.as_array().map(Vec::len), Some(0), "{}", reconciled.body);
+}
+
+/// Checkout for delivery: the quote and the order carry the delivery fee, the order goes to
+/// the nearest store that delivers there and has the goods, and an address out of every
+/// store's reach is refused with a reason.
+async fn delivery_checkout_routes_to_the_nearest_store(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let sku = stocked_sku(&app, 10).await;
+    let alice = customer(&app, PHONE, None).await;
+    let near_a = json!({"lat": 31.2305, "lng": 121.4702});
+    let lines = json!([{"sku_id": sku, "quantity": 1}]);
+    let quote = json!({"channel": "delivery", "lines": lines, "store_id": app.store_a});
+    let quoted = as_customer(&app, &alice, "POST", "/api/v1/shop/price-quotes", None, Some(quote)).await;
+    assert_eq!(quoted.status, StatusCode::OK, "{}", quoted.body);
+    let fee = quoted.body["delivery_fee"].as_i64().expect("a delivery fee line");
+    assert_eq!(quoted.body["total_payable"].as_i64(), Some(1590 + fee), "{}", quoted.body);
+
+    let no_address = json!({"channel": "delivery", "delivery_location": near_a, "lines": lines});
+    let refused = as_customer(&app, &alice, "POST", "/api/v1/shop/orders", Some("d-0"), Some(no_address)).await;
+    assert_eq!(refused.body["error"]["field"], "delivery_address", "{}", refused.body);
+    let order = json!({"channel": "delivery", "delivery_location": near_a, "delivery_address": "北京东路 1 号 3 楼",
+                       "lines": lines});
+    let created = as_customer(&app, &alice, "POST", "/api/v1/shop/orders", Some("d-1"), Some(order)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["channel"], "delivery");
+    assert_eq!(created.body["store_id"], app.store_a.as_str(), "the nearest store with the goods");
+    assert_eq!(created.body["delivery_fee"].as_i64(), Some(fee));
+    assert_eq!(created.body["total"].as_i64(), Some(1590 + fee));
+    assert_eq!(created.body["delivery_address"], "北京东路 1 号 3 楼");
+
+    let far = json!({"channel": "delivery", "delivery_location": {"lat": 39.9042, "lng": 116.4074},
+                     "delivery_address": "北京市", "lines": lines});
+    let out_of_reach = as_customer(&app, &alice, "POST", "/api/v1/shop/orders", Some("d-2"), Some(far)).await;
+    assert_eq!(out_of_reach.status, StatusCode::CONFLICT, "{}", out_of_reach.body);
+    assert_eq!(out_of_reach.body["error"]["code"], "no_store_can_serve");
 }
 
 async fn mall_pages_send_visitors_where_they_belong(db: Arc<dyn Database>) {
