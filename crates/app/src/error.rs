@@ -100,6 +100,9 @@ pub enum AppError {
     /// The amount paid is not what is due.
     #[error("{expected} is due, {given} was given")]
     AmountMismatch { expected: i64, given: i64 },
+    /// The cash handed over does not cover what is due.
+    #[error("{tendered} handed over for {due} due")]
+    TenderedShort { due: i64, tendered: i64 },
     /// The order's status does not allow this.
     #[error(transparent)]
     IllegalTransition(#[from] quanyu_domain::order::IllegalTransition),

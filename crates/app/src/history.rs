@@ -475,6 +475,7 @@ async fn write_order(
         method,
         amount: order.paid,
         reference: text::optional("reference", reference.as_deref(), 64)?,
+        tendered: None,
         at: paid_at,
     })
     .await?;

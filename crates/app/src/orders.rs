@@ -89,6 +89,9 @@ pub struct PaymentDraft {
     pub amount: i64,
     /// The card terminal's reference; required for cards.
     pub reference: Option<String>,
+    /// Cash only: what the customer handed over, at least the amount; kept with the payment so
+    /// the receipt shows the change.
+    pub tendered: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -319,6 +322,18 @@ impl App {
             if draft.amount != due.fen() {
                 return Err(AppError::AmountMismatch { expected: due.fen(), given: draft.amount });
             }
+            let tendered = draft.tendered.map(Money::from_fen);
+            if let Some(tendered) = tendered {
+                if method != PaymentMethod::Cash {
+                    return Err(AppError::Invalid(DomainError::Malformed {
+                        field: "tendered",
+                        expected: "an amount handed over in cash; leave it out for other methods",
+                    }));
+                }
+                if quanyu_domain::order::cash_change(due, tendered).is_none() {
+                    return Err(AppError::TenderedShort { due: due.fen(), tendered: tendered.fen() });
+                }
+            }
             let reference =
                 crate::payments::provider(method).charge(tx, ctx, &order, due, draft.reference.as_deref()).await?;
             let stocked = stocked_lines(tx, &order).await?;
@@ -340,6 +355,7 @@ impl App {
                 method,
                 amount: due,
                 reference,
+                tendered,
                 at: order.updated_at,
             })
             .await?;
@@ -489,6 +505,7 @@ impl App {
                 method,
                 amount: total,
                 reference: reason,
+                tendered: None,
                 at: order.updated_at,
             })
             .await?;
@@ -769,6 +786,7 @@ pub(crate) async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &s
                 method,
                 amount: order.paid,
                 reference: None,
+                tendered: None,
                 at: now(),
             })
             .await?;

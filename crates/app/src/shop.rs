@@ -210,7 +210,7 @@ impl App {
         reply: Reply<'_, OrderDetail>,
     ) -> AppResult<Written<OrderDetail>> {
         self.own_order(shopper, id).await?;
-        let payment = PaymentDraft { method: "stored_value".to_owned(), amount, reference: None };
+        let payment = PaymentDraft { method: "stored_value".to_owned(), amount, reference: None, tendered: None };
         self.pay_order(&shopper.ctx(), id, payment, reply).await
     }
 

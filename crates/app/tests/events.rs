@@ -27,7 +27,7 @@ async fn domain_changes_reach_the_timeline_once(db: Arc<dyn Database>) {
         ..OrderDraft::default()
     };
     let order = fresh(app.create_order(&keyed(&cashier, "o-1"), order, &no_reply).await.unwrap()).order;
-    let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None };
+    let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None, tendered: None };
     app.pay_order(&keyed(&cashier, "pay"), order.id, payment, &no_reply).await.unwrap();
 
     assert_eq!(app.relay_outbox(Utc::now()).await.unwrap(), 0, "changes this fresh may still be committing");

@@ -192,7 +192,7 @@ async fn reservations_become_orders_or_give_everything_back(db: Arc<dyn Database
     assert_eq!(levels(db.clone()).await, (4, 0, 10), "no second hold");
     let twice = app.create_order(&keyed("o2"), draft(first.id), &no_reply).await.unwrap_err();
     assert!(matches!(twice, AppError::ReservationNotHeld), "{twice:?}");
-    let payment = PaymentDraft { method: "cash".into(), amount: 1_980, reference: None };
+    let payment = PaymentDraft { method: "cash".into(), amount: 1_980, reference: None, tendered: None };
     app.pay_order(&keyed("p1"), order.order.id, payment, &no_reply).await.unwrap();
     assert_eq!(levels(db.clone()).await, (2, 2, 10));
 

@@ -57,7 +57,7 @@ async fn place(app: &App, ctx: &Ctx, draft: OrderDraft, key: &str) -> Result<Ord
 }
 
 async fn pay(app: &App, ctx: &Ctx, order: &Order, key: &str) {
-    let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None };
+    let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None, tendered: None };
     app.pay_order(&keyed(ctx, key), order.id, payment, &no_reply).await.unwrap();
 }
 

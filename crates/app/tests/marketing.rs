@@ -158,7 +158,7 @@ async fn coupons_and_points_pay_and_come_back_exactly(db: Arc<dyn Database>) {
     assert_eq!(balance(&app, buyer).await, 0, "the points are spent when the order is placed");
     let again = app.create_order(&keyed(&cashier, "o-2"), draft, &no_reply).await.unwrap_err();
     assert!(matches!(again, AppError::CouponUnavailable { .. }), "a used coupon is gone: {again:?}");
-    let payment = PaymentDraft { method: "cash".into(), amount: 2_100, reference: None };
+    let payment = PaymentDraft { method: "cash".into(), amount: 2_100, reference: None, tendered: None };
     app.pay_order(&keyed(&cashier, "pay"), order.id, payment, &no_reply).await.unwrap();
     assert_eq!(balance(&app, buyer).await, 21, "a point per yuan paid in cash");
 
@@ -314,7 +314,7 @@ async fn promotions_price_while_they_run(db: Arc<dyn Database>) {
         fresh(app.create_order(&keyed(&cashier, "o-1"), milk(store, sku, buyer, 3), &no_reply).await.unwrap()).order;
     assert_eq!(order.total.fen(), 2_700, "the order stores what the quote showed");
     assert!(app.customer_coupons(&system, buyer, None, None).await.unwrap().items.is_empty());
-    let payment = PaymentDraft { method: "cash".into(), amount: 2_700, reference: None };
+    let payment = PaymentDraft { method: "cash".into(), amount: 2_700, reference: None, tendered: None };
     app.pay_order(&keyed(&cashier, "pay-1"), order.id, payment, &no_reply).await.unwrap();
     assert_eq!(wallet(&app, buyer).await, [("复购券".to_owned(), "usable")], "the voucher after the first order");
     assert_eq!(app.coupon_template(&system, gift).await.unwrap().issued, 1);

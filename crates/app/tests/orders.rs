@@ -39,7 +39,7 @@ async fn racing_payments_of_one_order_let_one_win(db: Arc<dyn Database>) {
             let (app, ctx, id) = (app.clone(), keyed(&ctx, &format!("pay-{attempt}")), placed.order.id);
             tokio::spawn(async move {
                 // ¥36 of goods and ¥5 for the delivery (free only from ¥39).
-                let payment = PaymentDraft { method: "cash".into(), amount: 4100, reference: None };
+                let payment = PaymentDraft { method: "cash".into(), amount: 4100, reference: None, tendered: None };
                 app.pay_order(&ctx, id, payment, &no_reply).await
             })
         })
@@ -67,7 +67,7 @@ async fn unpaid_orders_give_their_stock_back(db: Arc<dyn Database>) {
     let settled = order(&app, &ctx, store, sku, "pickup", "o-2").await;
     let bill = order(&app, &ctx, store, sku, "table_eat_first", "o-3").await;
     assert!(bill.order.hold_expires_at.is_none(), "an open bill holds until settled");
-    let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None };
+    let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None, tendered: None };
     app.pay_order(&keyed(&ctx, "pay"), settled.order.id, payment, &no_reply).await.unwrap();
 
     let soon = unpaid.order.created_at + chrono::Duration::minutes(5);
@@ -100,7 +100,7 @@ async fn members_earn_points_that_refunds_take_back_and_time_expires(db: Arc<dyn
     };
     let order = fresh(app.create_order(&keyed(&cashier, "o-1"), draft, &no_reply).await.unwrap()).order;
     assert_eq!(order.customer_id, Some(member.id));
-    let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None };
+    let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None, tendered: None };
     app.pay_order(&keyed(&cashier, "pay"), order.id, payment.clone(), &no_reply).await.unwrap();
     let replayed = app.pay_order(&keyed(&cashier, "pay"), order.id, payment, &no_reply).await.unwrap();
     assert!(matches!(replayed, quanyu_app::Written::Replayed(_)));
@@ -186,7 +186,7 @@ async fn tiers_rise_with_spend_at_once_and_fall_at_the_review(db: Arc<dyn Databa
         ..OrderDraft::default()
     };
     let order = fresh(app.create_order(&keyed(&cashier, "o-1"), draft, &no_reply).await.unwrap()).order;
-    let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None };
+    let payment = PaymentDraft { method: "cash".into(), amount: 3600, reference: None, tendered: None };
     app.pay_order(&keyed(&cashier, "pay"), order.id, payment, &no_reply).await.unwrap();
     assert_eq!(app.customer(&cashier, member.id).await.unwrap().customer.tier_id, Some(gold.id));
     assert_eq!(app.customer_points(&cashier, member.id, None, None).await.unwrap().balance, 54, "36 × 1.5");
@@ -261,13 +261,13 @@ async fn stored_value_pays_and_comes_back_on_refunds(db: Arc<dyn Database>) {
         }
     };
     let big = buy(5, "o-1").await;
-    let payment = PaymentDraft { method: "stored_value".into(), amount: 6_000, reference: None };
+    let payment = PaymentDraft { method: "stored_value".into(), amount: 6_000, reference: None, tendered: None };
     let short = app.pay_order(&keyed(&cashier, "pay-1"), big.id, payment, &no_reply).await;
     assert!(matches!(short, Err(AppError::InsufficientStoredValue { balance: 5_500, requested: 6_000 })), "{short:?}");
     app.cancel_order(&cashier, big.id).await.unwrap();
 
     let order = buy(3, "o-2").await;
-    let payment = PaymentDraft { method: "stored_value".into(), amount: 3_600, reference: None };
+    let payment = PaymentDraft { method: "stored_value".into(), amount: 3_600, reference: None, tendered: None };
     app.pay_order(&keyed(&cashier, "pay-2"), order.id, payment, &no_reply).await.unwrap();
     let balance =
         |app: App| async move { app.stored_value(&Ctx::system(), member, None, None).await.unwrap().balance.fen() };

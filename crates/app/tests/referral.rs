@@ -196,7 +196,7 @@ async fn a_guides_share_link_credits_the_online_sale(db: Arc<dyn Database>) {
         ..OrderDraft::default()
     };
     let order = fresh(app.create_order(&keyed(&cashier, "o-1"), draft, &no_reply).await.unwrap()).order;
-    let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None };
+    let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None, tendered: None };
     app.pay_order(&keyed(&cashier, "pay"), order.id, payment, &no_reply).await.unwrap();
     let since = Utc::now() - Duration::days(1);
     let kpis = app.guide_performance(&guide, guide_id, since).await.unwrap();

@@ -127,7 +127,8 @@ async fn rule_tags_stick_by_behaviour_and_slide_off(db: Arc<dyn Database>) {
         };
         let order = fresh(app.create_order(&keyed(&cashier, &format!("o-{n}")), draft, &no_reply).await.unwrap()).order;
         assert!(names(app.clone()).await.is_empty(), "not before the third order is paid");
-        let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None };
+        let payment =
+            PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None, tendered: None };
         app.pay_order(&keyed(&cashier, &format!("p-{n}")), order.id, payment, &no_reply).await.unwrap();
     }
     assert_eq!(names(app.clone()).await, ["乳品常客"], "three dairy orders in 30 days");

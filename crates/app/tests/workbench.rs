@@ -97,7 +97,7 @@ async fn a_guides_book_board_and_kpis_are_theirs(db: Arc<dyn Database>) {
         ..OrderDraft::default()
     };
     let order = fresh(app.create_order(&keyed(&cashier, "o-1"), draft, &no_reply).await.unwrap()).order;
-    let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None };
+    let payment = PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None, tendered: None };
     app.pay_order(&keyed(&cashier, "pay"), order.id, payment, &no_reply).await.unwrap();
     let kpis = app.guide_kpis(&guide, guide_id, Utc::now()).await.unwrap();
     assert_eq!((kpis.customers, kpis.customers_this_month), (3, 3));

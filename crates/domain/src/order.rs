@@ -232,6 +232,14 @@ mod tests {
     }
 
     #[test]
+    fn change_is_what_was_handed_over_beyond_what_is_due() {
+        let fen = crate::Money::from_fen;
+        assert_eq!(cash_change(fen(3750), fen(10_000)), Some(fen(6250)));
+        assert_eq!(cash_change(fen(3750), fen(3750)), Some(fen(0)));
+        assert_eq!(cash_change(fen(3750), fen(3700)), None, "short");
+    }
+
+    #[test]
     fn next_events_follow_the_state_machine() {
         use OrderEvent::*;
         assert_eq!(next_events(OrderChannel::Delivery, OrderStatus::Paid), vec![StartPicking, Cancel]);
@@ -356,6 +364,12 @@ impl LineBreakdown {
             .ok_or(PricingError::Overflow)?;
         Ok(LineBreakdown { unit_price, quantity, sold_by_weight, base_amount, adjustments, amount })
     }
+}
+
+/// The change for a cash payment of `due` when the customer hands over `tendered`, or `None`
+/// when that is not enough.
+pub fn cash_change(due: crate::Money, tendered: crate::Money) -> Option<crate::Money> {
+    tendered.checked_sub(due).filter(|change| !change.is_negative())
 }
 
 /// The money to give back for `quantity` more units of a line of which `refunded_quantity`

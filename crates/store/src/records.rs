@@ -336,6 +336,8 @@ pub struct PaymentRecord {
     pub amount: quanyu_domain::Money,
     /// The terminal's or provider's reference.
     pub reference: Option<String>,
+    /// What the customer handed over, for a cash payment whose till said so.
+    pub tendered: Option<quanyu_domain::Money>,
     pub at: Timestamp,
 }
 

@@ -654,6 +654,13 @@ impl From<AppError> for ApiError {
                 format!("{} is due, {} was given", Money::from_fen(expected), Money::from_fen(given)),
             )
             .with_field("amount"),
+            AppError::TenderedShort { due, tendered } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "tendered_short",
+                format!("收款 {} 不足应收 {}", Money::from_fen(tendered), Money::from_fen(due)),
+                format!("{} handed over does not cover {} due", Money::from_fen(tendered), Money::from_fen(due)),
+            )
+            .with_field("tendered"),
             AppError::IllegalTransition(err) => ApiError::new(
                 StatusCode::CONFLICT,
                 "illegal_transition",

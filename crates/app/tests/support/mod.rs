@@ -150,6 +150,7 @@ pub async fn paid_order(
         ..quanyu_app::OrderDraft::default()
     };
     let order = fresh(app.create_order(&keyed(ctx, key), draft, &no_reply).await.unwrap()).order;
-    let payment = quanyu_app::PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None };
+    let payment =
+        quanyu_app::PaymentDraft { method: "cash".into(), amount: order.total.fen(), reference: None, tendered: None };
     fresh(app.pay_order(&keyed(ctx, &format!("{key}-pay")), order.id, payment, &no_reply).await.unwrap()).order
 }

@@ -285,7 +285,8 @@ impl OrderRepo for SqlTx {
 
     async fn insert_payment(&mut self, p: &PaymentRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO payments (id, order_id, kind, method, amount, reference, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO payments (id, order_id, kind, method, amount, reference, at, tendered) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(p.id.as_uuid())
         .bind(p.order_id.as_uuid())
@@ -294,6 +295,7 @@ impl OrderRepo for SqlTx {
         .bind(p.amount.fen())
         .bind(&p.reference)
         .bind(p.at)
+        .bind(p.tendered.map(Money::fen))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -315,6 +317,7 @@ impl OrderRepo for SqlTx {
                     method: PaymentMethod::parse(&method).map_err(|e| corrupt("method", e))?,
                     amount: Money::from_fen(row.try_get("amount")?),
                     reference: row.try_get("reference")?,
+                    tendered: row.try_get::<Option<i64>, _>("tendered")?.map(Money::from_fen),
                     at: row.try_get("at")?,
                 })
             })

@@ -76,6 +76,11 @@ pub struct PaymentOut {
     method: String,
     amount: i64,
     reference: Option<String>,
+    /// Cash handed over, when the till recorded it, and the change given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tendered: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<i64>,
     at: DateTime<Utc>,
 }
 
@@ -87,6 +92,8 @@ impl From<&PaymentRecord> for PaymentOut {
             method: p.method.as_str().to_owned(),
             amount: p.amount.fen(),
             reference: p.reference.clone(),
+            tendered: p.tendered.map(quanyu_domain::Money::fen),
+            change: p.tendered.and_then(|t| quanyu_domain::order::cash_change(p.amount, t)).map(|c| c.fen()),
             at: p.at,
         }
     }
@@ -238,6 +245,9 @@ pub struct PaymentIn {
     amount: i64,
     /// The card terminal's reference (required for card).
     reference: Option<String>,
+    /// Cash only: what the customer handed over in 分, at least `amount`; the order's payments
+    /// then show it and the change.
+    tendered: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -363,7 +373,12 @@ pub async fn pay_order(
 ) -> Result<Response, ApiError> {
     let ctx = Ctx { idempotency: create.idempotency, ..ctx };
     let input = create.body;
-    let draft = PaymentDraft { method: input.method, amount: input.amount, reference: input.reference };
+    let draft = PaymentDraft {
+        method: input.method,
+        amount: input.amount,
+        reference: input.reference,
+        tendered: input.tendered,
+    };
     let reply = json_reply(OrderOut::detail);
     Ok(created(state.app.pay_order(&ctx, OrderId::from_uuid(id), draft, &reply).await?, &reply))
 }

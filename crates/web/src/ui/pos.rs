@@ -10,7 +10,7 @@
 
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     response::IntoResponse,
     routing::get,
@@ -22,7 +22,7 @@ use quanyu_domain::{
     order::PaymentMethod,
     org::{Role, Scope},
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::page::{Staff, UiError, templates};
 use crate::{ApiError, AppState, Lang};
@@ -58,13 +58,6 @@ async fn till(State(state): State<AppState>, staff: Staff) -> Result<impl IntoRe
     let store = state.app.get_store(&staff.ctx, store_id).await.map_err(|e| UiError::api(e, staff.lang))?;
     let store = StoreView { id: store.id.to_string(), code: store.code, name: store.name };
     staff.render("pos/till.html", minijinja::context! { store })
-}
-
-#[derive(Deserialize)]
-struct ReceiptQuery {
-    /// Cash the customer handed over, in 分, as the till took it: the receipt prints the change.
-    /// Anything but a whole number of 分 is ignored.
-    tendered: Option<String>,
 }
 
 /// A receipt line: what was sold, what it cost, what came off and what went back.
@@ -142,7 +135,7 @@ fn discount_kind(source: &str) -> &'static str {
 }
 
 impl ReceiptView {
-    fn new(receipt: Receipt, tendered: Option<i64>) -> ReceiptView {
+    fn new(receipt: Receipt) -> ReceiptView {
         let Receipt { detail, store, receipt_no, member, points } = receipt;
         let order = detail.order;
         let mut discounts: Vec<DiscountView> = Vec::new();
@@ -153,14 +146,10 @@ impl ReceiptView {
                 None => discounts.push(DiscountView { kind, amount: adjustment.amount.fen() }),
             }
         }
-        let paid_cash = detail.payments.iter().any(|p| p.kind == "payment" && p.method == PaymentMethod::Cash);
-        // The change is what was handed over less what was paid; a tendered amount short of it
-        // is not a cash sale this receipt can vouch for.
-        let change = tendered
-            .filter(|_| paid_cash)
-            .and_then(|t| Money::from_fen(t).checked_sub(order.paid))
-            .filter(|c| !c.is_negative())
-            .map(Money::fen);
+        // The cash payment the till recorded what was handed over for, and the change from it.
+        let cash = detail.payments.iter().find(|p| p.kind == "payment" && p.method == PaymentMethod::Cash);
+        let tendered = cash.and_then(|p| p.tendered.map(|t| (p.amount, t)));
+        let change = tendered.and_then(|(amount, t)| quanyu_domain::order::cash_change(amount, t)).map(Money::fen);
         ReceiptView {
             order_id: order.id.to_string(),
             receipt_no,
@@ -201,7 +190,7 @@ impl ReceiptView {
                     at: p.at.to_rfc3339(),
                 })
                 .collect(),
-            tendered: change.and(tendered),
+            tendered: change.and(tendered.map(|(_, t)| t.fen())),
             change,
             member_name: member.as_ref().and_then(|m| m.display_name.clone()),
             member_phone: member.as_ref().and_then(|m| m.masked_phone.clone()),
@@ -218,15 +207,13 @@ async fn receipt(
     State(state): State<AppState>,
     staff: Staff,
     Path(order_id): Path<String>,
-    Query(query): Query<ReceiptQuery>,
 ) -> Result<impl IntoResponse, UiError> {
     till_store(&staff)?;
     let not_found = || UiError::api(AppError::NotFound { entity: "order" }, staff.lang);
     let id = uuid::Uuid::parse_str(&order_id).map_err(|_| not_found())?;
     let receipt =
         state.app.receipt(&staff.ctx, OrderId::from_uuid(id)).await.map_err(|e| UiError::api(e, staff.lang))?;
-    let tendered = query.tendered.and_then(|t| t.parse::<i64>().ok());
-    let view = ReceiptView::new(receipt, tendered);
+    let view = ReceiptView::new(receipt);
     staff.render("pos/receipt.html", minijinja::context! { receipt => minijinja::Value::from_serialize(&view) })
 }
 

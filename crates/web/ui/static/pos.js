@@ -470,10 +470,9 @@ payForm.addEventListener('submit', async (event) => {
   const submit = payForm.querySelector('[type=submit]');
   submit.disabled = true; submit.setAttribute('aria-busy', 'true');
   try {
-    const paid = await pay(method);
+    const orderId = await pay(method);
     localStorage.removeItem(CURRENT_KEY);
-    const tendered = method === 'cash' ? `?tendered=${paid.tendered}` : '';
-    location.href = `/pos/receipts/${paid.orderId}${tendered}`;
+    location.href = `/pos/receipts/${orderId}`;
   } catch (err) {
     $('pay-progress').textContent = '';
     if (err instanceof ApiError) showError(payForm, err); else showError(payForm, { message: String(err) });
@@ -526,15 +525,17 @@ async function pay(method) {
   sale.payKey ||= newKey();
   save();
   $('pay-progress').textContent = T.takingPayment;
+  // The cash handed over is kept with the payment, so a reprinted receipt shows the change too.
   const body = { method, amount: sale.orderDue };
   if (method === 'card') body.reference = $('reference').value.trim();
+  if (tendered !== null) body.tendered = tendered;
   try {
     await api('POST', `/orders/${sale.orderId}/payments`, body, { key: sale.payKey });
   } catch (err) {
     if (refused(err)) { sale.payKey = null; save(); }
     throw err;
   }
-  return { orderId: sale.orderId, tendered };
+  return sale.orderId;
 }
 
 // --- Holding and resuming ---------------------------------------------------------------------------
