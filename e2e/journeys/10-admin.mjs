@@ -56,6 +56,18 @@ export default async function ({ context, shot }) {
   assert.match(await applied.textContent(), /-¥0\.50/);
   await shot(page, '10-admin-quote');
 
+  // A SKU beyond the head of the catalog is found by typing in the picker's search box.
+  const last = await page.evaluate(async () => {
+    const response = await fetch('/api/v1/skus?sort=-code&limit=1', { headers: { accept: 'application/json' } });
+    return (await response.json()).items[0];
+  });
+  assert.equal(await quote.locator(`[data-line] select option[value="${last.id}"]`).count(), 0, 'not offered at first');
+  await quote.locator('[data-add-line]').click();
+  const second = quote.locator('[data-line]').nth(1);
+  await second.locator('[data-sku-search]').fill(last.code);
+  await second.locator(`select option[value="${last.id}"]`).waitFor({ state: 'attached' });
+  assert.equal(await second.locator('select').inputValue(), last.id, 'the match is chosen');
+
   // Orders: the newest order's page shows its timeline.
   await page.getByRole('link', { name: '订单' }).first().click();
   await page.waitForURL(/\/admin\/orders/);

@@ -1,7 +1,9 @@
 // The marketing page: create coupon templates and promotions, change their status, and the
 // price-quote playground (POST /price-quotes) with its explained breakdown. Amounts typed in
 // yuan become 分 through toFen (no floats); every write carries an Idempotency-Key.
-import { api, bindForm, toast, toFen, money, esc, newKey, ApiError } from '/assets/app.js';
+import { api, bindForm, toast, toFen, money, esc, newKey, ApiError, enableSkuSearch } from '/assets/app.js';
+
+enableSkuSearch();
 
 const S = JSON.parse(document.getElementById('marketing-strings')?.textContent || '{}');
 const invalid = (field, message) => new ApiError(422, { error: { field, message } });

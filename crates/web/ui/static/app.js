@@ -167,3 +167,46 @@ for (const b of document.querySelectorAll('[data-logout]')) {
     location.href = b.dataset.after || '/login';
   });
 }
+
+/**
+ * SKU pickers beyond the head of the catalog: in an element marked `data-sku-picker`, typing in
+ * its `[data-sku-search]` box asks the API for SKUs whose code or name (or product name) matches
+ * and offers them in the picker's `<select>`, an exact code or barcode first. A multiple select
+ * keeps what is already chosen; a single one takes the first match. Works for pickers added
+ * later (rows cloned from a template) too.
+ */
+export function enableSkuSearch() {
+  const timers = new WeakMap();
+  document.addEventListener('input', (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.matches('[data-sku-search]')) return;
+    const select = box.closest('[data-sku-picker]')?.querySelector('select');
+    if (!select) return;
+    clearTimeout(timers.get(box));
+    timers.set(box, setTimeout(async () => {
+      const q = box.value.trim();
+      if (!q) return;
+      let found;
+      try {
+        found = await api('GET', `/skus?q=${encodeURIComponent(q)}&limit=50`);
+      } catch (err) {
+        toast(err.message, true);
+        return;
+      }
+      if (!found.items.length) return;
+      const exact = (s) => s.code.toLowerCase() === q.toLowerCase() || s.barcode === q;
+      const items = [...found.items.filter(exact), ...found.items.filter((s) => !exact(s))];
+      const kept = select.multiple ? [...select.options].filter((o) => o.selected) : [];
+      const keptIds = new Set(kept.map((o) => o.value));
+      const grams = box.dataset.gramsLabel || '';
+      const fresh = items.filter((s) => !keptIds.has(s.id)).map((s) => {
+        const option = new Option(`${s.name} · ${s.code}${s.sold_by_weight && grams ? ` (${grams})` : ''}`, s.id);
+        if (s.sold_by_weight) option.dataset.byWeight = '';
+        return option;
+      });
+      select.replaceChildren(...kept, ...fresh);
+      if (!select.multiple) select.selectedIndex = 0;
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    }, 250));
+  });
+}

@@ -60,6 +60,7 @@ admin-sort-newest = Newest first
 admin-sort-oldest = Oldest first
 admin-sort-total-desc = Highest total first
 admin-sort-total-asc = Lowest total first
+admin-sku-search = Search SKUs
 admin-apply = Apply
 admin-reset = Reset
 admin-col-order = Order

@@ -60,6 +60,7 @@ admin-sort-newest = 最新在前
 admin-sort-oldest = 最早在前
 admin-sort-total-desc = 金额从高到低
 admin-sort-total-asc = 金额从低到高
+admin-sku-search = 搜索商品
 admin-apply = 查询
 admin-reset = 重置
 admin-col-order = 订单号

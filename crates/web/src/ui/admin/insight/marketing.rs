@@ -37,8 +37,8 @@ pub struct MarketingQuery {
 }
 
 const PAGE: u32 = 20;
-/// SKUs offered in the playground and the scope pickers: the head of the catalog, its core
-/// assortment.
+/// SKUs offered at first in the playground and the scope pickers: the head of the catalog, its
+/// core assortment; each picker's search box finds the rest through the API.
 const SKU_CHOICES: u32 = 200;
 
 pub async fn marketing(
