@@ -45,7 +45,8 @@ pub struct WebOptions {
 pub struct AppState {
     pub app: App,
     pub options: WebOptions,
-    login_limiter: Arc<limiter::LoginLimiter>,
+    login_limiter: Arc<limiter::Limiter>,
+    code_send_limiter: Arc<limiter::Limiter>,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
@@ -61,7 +62,8 @@ pub fn router(app: App, options: WebOptions) -> Router {
     let state = AppState {
         app,
         options,
-        login_limiter: Arc::new(limiter::LoginLimiter::default()),
+        login_limiter: Arc::new(limiter::Limiter::logins()),
+        code_send_limiter: Arc::new(limiter::Limiter::code_sends()),
         metrics: metrics::handle(),
     };
     let api = Router::new()

@@ -56,12 +56,12 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Result<Re
         Ok(outcome) => outcome,
         Err(err) => {
             if matches!(err, quanyu_app::AppError::InvalidCredentials) {
-                state.login_limiter.record_failure(&limiter_key);
+                state.login_limiter.record(&limiter_key);
             }
             return Err(err.into());
         }
     };
-    state.login_limiter.record_success(&limiter_key);
+    state.login_limiter.forget(&limiter_key);
     let max_age = (outcome.expires_at - Utc::now()).num_seconds().max(0);
     let secure = if state.options.secure_cookies { "; Secure" } else { "" };
     let cookie =

@@ -44,14 +44,22 @@ pub struct LoginCodeOut {
 /// Sends a one-time sign-in code to a phone by SMS.
 ///
 /// One active code per phone, valid 5 minutes and for 5 tries; another may be sent 60 s later
-/// (429 `login_code_too_soon` before that).
+/// (429 `login_code_too_soon` before that). One client address may ask for 20 codes an hour
+/// (429 `too_many_attempts` beyond), whatever the phones.
 #[utoipa::path(post, path = "/api/v1/shop/login-codes", tag = "shop", request_body = LoginCodeIn, security(()),
-    responses((status = 202, body = LoginCodeOut), (status = 429, description = "login_code_too_soon")))]
-pub async fn send_login_code(
-    State(state): State<AppState>,
-    JsonBody(input): JsonBody<LoginCodeIn>,
-) -> Result<Response, ApiError> {
+    responses((status = 202, body = LoginCodeOut),
+        (status = 429, description = "login_code_too_soon, too_many_attempts")))]
+pub async fn send_login_code(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let client = origin(&parts).ip.unwrap_or_default();
+    let JsonBody(input) = <JsonBody<LoginCodeIn> as axum::extract::FromRequest<AppState>>::from_request(
+        Request::from_parts(parts, body),
+        &state,
+    )
+    .await?;
+    state.code_send_limiter.check(&client)?;
     let sent = state.app.send_login_code(&input.phone).await?;
+    state.code_send_limiter.record(&client);
     let out = LoginCodeOut {
         expires_at: sent.expires_at,
         resend_at: sent.resend_at,

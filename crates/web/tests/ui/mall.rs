@@ -14,6 +14,7 @@ use crate::support::{TestApp, TestResponse, spawn_app};
 quanyu_store::backend_tests!(
     sign_in_by_code_sets_a_customer_cookie,
     a_code_allows_five_tries,
+    one_client_cannot_text_every_phone,
     shop_orders_are_the_customers_own_and_idempotent,
     delivery_checkout_routes_to_the_nearest_store,
     mall_pages_send_visitors_where_they_belong,
@@ -122,6 +123,23 @@ async fn sign_in_by_code_sets_a_customer_cookie(db: Arc<dyn Database>) {
     assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
     let gone = as_customer(&app, &cookie, "GET", "/api/v1/shop/me", None, None).await;
     assert_eq!(gone.body["error"]["code"], "unauthenticated");
+}
+
+/// Each phone waits a minute between codes; one client may ask for 20 codes an hour in all, so
+/// it cannot send SMS to phone after phone.
+async fn one_client_cannot_text_every_phone(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    for n in 0..20 {
+        let sent = send_code(&app, &format!("139{n:08}")).await;
+        assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.body);
+    }
+    let refused = send_code(&app, "13700000000").await;
+    assert_eq!(
+        (refused.status, refused.body["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts"))
+    );
+    assert!(refused.headers.contains_key("retry-after"));
+    assert!(app.sms.sent().iter().all(|(phone, _)| phone != "13700000000"), "no SMS went out");
 }
 
 async fn a_code_allows_five_tries(db: Arc<dyn Database>) {
