@@ -38,6 +38,26 @@ export default async function ({ context, shot }) {
   await page.locator('[data-coupon-templates]').getByText(couponName).waitFor();
   await shot(page, '10-admin-marketing');
 
+  // A bundle (组合价): two SKUs sold together at one price, a week from now.
+  await page.locator('#new-promotion > summary').click();
+  const promo = page.locator('#promotion-form');
+  const bundleName = `早餐组合 ${Date.now() % 100000}`;
+  await promo.getByLabel('名称', { exact: true }).fill(bundleName);
+  await promo.locator('[data-promo-type]').selectOption('bundle');
+  const items = promo.locator('[data-bundle-item]');
+  assert.equal(await items.count(), 2, 'a set starts with two rows');
+  const choices = await items.nth(0).locator('select option:not([data-by-weight])').evaluateAll((os) => os.map((o) => o.value));
+  await items.nth(0).locator('select').selectOption(choices[0]);
+  await items.nth(1).locator('select').selectOption(choices[1]);
+  await items.nth(1).getByLabel('数量').fill('2');
+  await promo.getByLabel(/组合价/).fill('9.90');
+  const day = (offset) => new Date(Date.now() + offset * 86_400_000 + 8 * 3_600_000).toISOString().slice(0, 16);
+  await promo.locator('[name=starts_at]').fill(day(0));
+  await promo.locator('[name=ends_at]').fill(day(7));
+  await Promise.all([page.waitForLoadState('load'), promo.getByRole('button', { name: '创建活动' }).click()]);
+  const row = page.locator('#promotions tr', { hasText: bundleName });
+  await waitText(row, '组合价');
+
   const quote = page.locator('#quote-form');
   await quote.getByLabel('会员手机号').fill(await firstMemberPhone(page));
   await quote.getByRole('button', { name: '查找' }).click();

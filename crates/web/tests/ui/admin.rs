@@ -285,9 +285,9 @@ async fn marketing_referral_and_audiences_render_for_hq_only(db: Arc<dyn Databas
     {
         assert!(marketing.text.contains(expected), "{expected} missing from the marketing page");
     }
-    // Three SKU pickers (scope, limited-time price, playground line), each with a search box.
-    assert_eq!(marketing.text.matches("data-sku-picker").count(), 3);
-    assert_eq!(marketing.text.matches("data-sku-search").count(), 3);
+    // Four SKU pickers (scope, limited-time price, bundle item, playground line), each searchable.
+    assert_eq!(marketing.text.matches("data-sku-picker").count(), 4);
+    assert_eq!(marketing.text.matches("data-sku-search").count(), 4);
     let csv = page(&app, &app.admin, "/admin/marketing/coupons.csv").await;
     let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
     assert!(lines[0].starts_with("名称,规则,类型,状态"), "{}", lines[0]);

@@ -80,6 +80,20 @@ if (couponForm) {
 const promoForm = document.getElementById('promotion-form');
 if (promoForm) {
   toggle(promoForm.querySelector('[data-promo-type]'), 'data-promo-for');
+  // A bundle (组合价) is a set of SKUs with quantities sold together at one price; it starts
+  // with two rows, the smallest set.
+  const bundle = promoForm.querySelector('[data-bundle-items]');
+  const bundleRow = bundle.querySelector('[data-bundle-template]');
+  const addBundleItem = () => bundle.querySelector('[data-add-bundle-item]').parentElement.before(bundleRow.content.cloneNode(true));
+  addBundleItem(); addBundleItem();
+  bundle.querySelector('[data-add-bundle-item]').addEventListener('click', addBundleItem);
+  bundle.addEventListener('click', (event) => {
+    if (event.target.closest('[data-remove-bundle-item]')) event.target.closest('[data-bundle-item]').remove();
+  });
+  const bundleItems = () => [...bundle.querySelectorAll('[data-bundle-item]')].map((row) => ({
+    sku_id: row.querySelector('[name=bundle_sku]').value,
+    quantity: int(row.querySelector('[name=bundle_qty]').value),
+  }));
   bindForm(promoForm, async (data, key) => {
     const body = {
       name: data.name || '', type: data.type, starts_at: local(data.starts_at), ends_at: local(data.ends_at),
@@ -91,6 +105,12 @@ if (promoForm) {
     if (data.type === 'second_item') body.pay_bp = Number.isInteger(pay) ? pay * 100 : undefined;
     if (data.type === 'buy_get_free') { body.buy = int(data.buy); body.free = int(data.free); }
     if (data.type === 'limited_time_price') body.items = [{ sku_id: data['items.sku_id'], unit_price: fen(data, 'items.unit_price', '¥') }];
+    if (data.type === 'bundle') {
+      body.items = bundleItems();
+      if (body.items.length < 2) throw invalid('items', S.bundleTooSmall);
+      if (body.items.some((i) => !Number.isInteger(i.quantity) || i.quantity < 1)) throw invalid('items', S.bundleQuantity);
+      body.price = fen(data, 'price', S.bundlePrice);
+    }
     await api('POST', '/promotions', body, { key });
     location.reload();
   });

@@ -214,6 +214,9 @@ fn script_strings(lang: crate::Lang) -> String {
         "noCoupons": text("admin-quote-no-coupons"),
         "given": text("admin-quote-given"),
         "noLines": text("admin-quote-no-lines"),
+        "bundleTooSmall": text("admin-promo-bundle-too-small"),
+        "bundleQuantity": text("admin-promo-bundle-quantity"),
+        "bundlePrice": text("admin-promo-bundle-price-invalid"),
         "steps": group("admin-step-", &[
             "activity_price", "member_or_time_limited_price", "item_promotion", "order_promotion", "coupon",
             "points", "delivery",
