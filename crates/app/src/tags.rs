@@ -23,7 +23,7 @@ use quanyu_domain::{
     text,
     time::Timestamp,
 };
-use quanyu_store::{CustomerScores, GuideTask, SavedAudience, Tag, Tx};
+use quanyu_store::{AudienceSort, CustomerScores, GuideTask, SavedAudience, Tag, Tx};
 
 use crate::{App, AppError, AppResult, Ctx, change::Change, coupons::Issued, lifecycle::day, write::now};
 
@@ -179,15 +179,30 @@ impl App {
     }
 
     /// Every saved audience with its members counted now (within the caller's scope).
-    pub async fn saved_audiences(&self, ctx: &Ctx) -> AppResult<Vec<(SavedAudience, u64)>> {
+    pub async fn saved_audiences(
+        &self,
+        ctx: &Ctx,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> AppResult<crate::Listing<(SavedAudience, u64)>> {
         ctx.require(Permission::ReadCustomers)?;
-        let saved = read_tx!(self, |tx| Ok(tx.list_audiences().await?))?;
-        let mut counted = Vec::with_capacity(saved.len());
-        for audience in saved {
+        let order = quanyu_store::SortOrder { key: Some(AudienceSort::Name), descending: false };
+        let mut sorting = quanyu_store::Sorting::from(order);
+        let page = crate::Cursor::sorted_page(cursor, limit, &mut sorting)?;
+        let saved = read_tx!(self, |tx| Ok(tx.list_audiences(&sorting, page).await?))?;
+        let listing = crate::Listing::from_sorted_rows(
+            saved,
+            page,
+            order,
+            |a| a.id,
+            |a, _| quanyu_store::SortValue::Text(a.name.clone()),
+        );
+        let mut counted = Vec::with_capacity(listing.items.len());
+        for audience in listing.items {
             let count = self.audience_count(ctx, &audience.expression).await?;
             counted.push((audience, count));
         }
-        Ok(counted)
+        Ok(crate::Listing { items: counted, next_cursor: listing.next_cursor })
     }
 
     /// One saved audience, counted now.

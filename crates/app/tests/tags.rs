@@ -62,9 +62,26 @@ async fn tags_select_members_and_saved_audiences_stay_current(db: Arc<dyn Databa
     let typo = app.save_audience(&system, "错", "#不存在").await.unwrap_err();
     assert!(matches!(typo, AppError::Expression(_)), "an unknown tag is named: {typo:?}");
     assert_eq!(app.audience_count(&system, r#"tag("投诉") or #双11中奖"#).await.unwrap(), 3);
-    let listed = app.saved_audiences(&system).await.unwrap();
+    let listed = app.saved_audiences(&system, None, None).await.unwrap().items;
     assert_eq!((listed.len(), listed[0].1), (1, 2));
     assert_eq!(app.saved_audience(&system, saved.id).await.unwrap().0.expression, "#双11中奖 and not #投诉");
+    // Many saved audiences page by name, each once.
+    for name in ["b 复购", "a 新客", "c 沉默"] {
+        app.save_audience(&system, name, "#双11中奖").await.unwrap();
+    }
+    let (mut names, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let page = app.saved_audiences(&system, cursor.as_deref(), Some(2)).await.unwrap();
+        names.extend(page.items.iter().map(|(a, _)| a.name.clone()));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next.0),
+            None => break,
+        }
+    }
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!((names.len(), &names[..3]), (4, &["a 新客".to_owned(), "b 复购".to_owned(), "c 沉默".to_owned()][..]));
+    assert_eq!(names, sorted, "by name");
 
     // Hand-offs: a coupon to every member of the audience, once however often it runs; the
     // members with a guide to that guide as follow-ups.

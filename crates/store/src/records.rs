@@ -115,6 +115,10 @@ sort_keys!(
     /// The sortable columns of the order list (creation order is the id order).
     OrderSort { Total => "total" }
 );
+sort_keys!(
+    /// The sortable columns of saved audiences.
+    AudienceSort { Name => "name" }
+);
 
 /// Restricts a listing to part of the chain. `None` everywhere lists everything.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -10,13 +10,13 @@ use quanyu_domain::{
 };
 
 use crate::{
-    Attribution, AudienceRow, AuditEntry, AuditFilter, ChannelSales, CommissionEntry, CommissionMismatch, CouponEntry,
-    CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch, DocumentFilter, DocumentStep,
-    EventSource, FlashReservation, FlashSale, GuideSale, GuideTask, GuideTaskCounts, IdempotencyRecord, LedgerMismatch,
-    LineCommission, MergeUndone, OrderFilter, OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord,
-    PlaceFilter, PointsEntry, ProductFilter, SavedAudience, ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter,
-    StockEntry, StockPolicy, StockRow, StockSort, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry,
-    Tag, TokenKind, TokenRecord,
+    Attribution, AudienceRow, AudienceSort, AuditEntry, AuditFilter, ChannelSales, CommissionEntry, CommissionMismatch,
+    CouponEntry, CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch, DocumentFilter,
+    DocumentStep, EventSource, FlashReservation, FlashSale, GuideSale, GuideTask, GuideTaskCounts, IdempotencyRecord,
+    LedgerMismatch, LineCommission, MergeUndone, OrderFilter, OrderPoints, OrderStep, OutboxEvent, Page,
+    PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter, SavedAudience, ScoreInput, SkuFilter,
+    SkuSales, Sorting, StaffFilter, StockEntry, StockPolicy, StockRow, StockSort, StoreFilter, StoreResult, StoreSales,
+    StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -854,7 +854,7 @@ pub trait TagRepo {
     /// Inserts a saved audience; a taken name fails with `Duplicate(Other)`.
     async fn insert_audience(&mut self, audience: &SavedAudience) -> StoreResult<()>;
     async fn get_audience(&mut self, id: uuid::Uuid) -> StoreResult<Option<SavedAudience>>;
-    async fn list_audiences(&mut self) -> StoreResult<Vec<SavedAudience>>;
+    async fn list_audiences(&mut self, sort: &Sorting<AudienceSort>, page: Page) -> StoreResult<Vec<SavedAudience>>;
 
     /// Inserts tasks, skipping any a guide already has for that customer and audience; returns
     /// how many were new.

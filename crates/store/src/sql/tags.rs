@@ -9,8 +9,8 @@ use quanyu_domain::{
 use sqlx::{AssertSqlSafe, Row as _, types::Json};
 use uuid::Uuid;
 
-use super::{super::SqlTx, Placeholders, rows::Row};
-use crate::{GuideTask, GuideTaskCounts, Page, SavedAudience, StoreResult, Tag, TagRepo};
+use super::{super::SqlTx, Keyset, Placeholders, bind_sort_value, keyset, rows::Row};
+use crate::{AudienceSort, GuideTask, GuideTaskCounts, Page, SavedAudience, Sorting, StoreResult, Tag, TagRepo};
 
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -271,8 +271,11 @@ impl TagRepo for SqlTx {
         row.as_ref().map(audience).transpose()
     }
 
-    async fn list_audiences(&mut self) -> StoreResult<Vec<SavedAudience>> {
-        let rows = sqlx::query("SELECT * FROM audiences ORDER BY name").fetch_all(&mut *self.tx).await?;
+    async fn list_audiences(&mut self, sort: &Sorting<AudienceSort>, page: Page) -> StoreResult<Vec<SavedAudience>> {
+        let Keyset { condition, order } = keyset(sort, "id", "$1", "$3");
+        let sql = format!("SELECT * FROM audiences WHERE {condition} ORDER BY {order} LIMIT $2");
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(page.after).bind(page.sql_limit());
+        let rows = bind_sort_value(query, sort).fetch_all(&mut *self.tx).await?;
         rows.iter().map(audience).collect()
     }
 
@@ -372,3 +375,5 @@ impl TagRepo for SqlTx {
         })
     }
 }
+
+super::sort_columns!(crate::AudienceSort { Name => ("name", true) });

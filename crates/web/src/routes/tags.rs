@@ -243,10 +243,16 @@ pub async fn save_audience(
     Ok(response)
 }
 
-#[utoipa::path(get, path = "/api/v1/audiences", tag = "customers", responses((status = 200, body = Vec<SavedAudienceOut>)))]
-pub async fn list_audiences(State(state): State<AppState>, Auth(ctx): Auth) -> Result<Response, ApiError> {
-    let saved = state.app.saved_audiences(&ctx).await?;
-    Ok(ok(saved.iter().map(SavedAudienceOut::from).collect::<Vec<_>>()))
+/// Saved audiences by name, each counted now.
+#[utoipa::path(get, path = "/api/v1/audiences", tag = "customers", params(super::PageQuery),
+    responses((status = 200, body = super::ListOut<SavedAudienceOut>)))]
+pub async fn list_audiences(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiQuery(page): ApiQuery<super::PageQuery>,
+) -> Result<Response, ApiError> {
+    let saved = state.app.saved_audiences(&ctx, page.cursor.as_deref(), page.limit).await?;
+    Ok(ok(super::ListOut::from_listing(saved, |s| SavedAudienceOut::from(&s))))
 }
 
 #[utoipa::path(get, path = "/api/v1/audiences/{id}", tag = "customers", responses((status = 200, body = SavedAudienceOut)))]

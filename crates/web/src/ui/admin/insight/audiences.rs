@@ -26,7 +26,13 @@ pub struct AudiencesQuery {
     /// An expression to start the editor with (from a saved audience's "edit").
     #[serde(default, deserialize_with = "empty_as_none")]
     expression: Option<String>,
+    /// The page of saved audiences (by name).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    cursor: Option<String>,
 }
+
+/// Saved audiences per page: each is counted as the page renders.
+const SAVED_PAGE: u32 = 20;
 
 /// A saved audience as the page lists it.
 #[derive(serde::Serialize)]
@@ -47,10 +53,10 @@ pub async fn audiences(
     guard(&staff, "audiences")?;
     let (app, ctx) = (&state.app, &staff.ctx);
     let fail = |e| UiError::api(e, lang);
-    let saved: Vec<SavedRow> = app
-        .saved_audiences(ctx)
-        .await
-        .map_err(fail)?
+    let saved = app.saved_audiences(ctx, query.cursor.as_deref(), Some(SAVED_PAGE)).await.map_err(fail)?;
+    let next_cursor = saved.next_cursor.map(|c| c.0);
+    let saved: Vec<SavedRow> = saved
+        .items
         .into_iter()
         .map(|(a, count)| SavedRow {
             id: a.id.to_string(),
@@ -84,6 +90,8 @@ pub async fn audiences(
         "audiences",
         minijinja::context! {
             saved => Value::from_serialize(&saved),
+            cursor => query.cursor,
+            next_cursor,
             expression => query.expression.unwrap_or_default(),
             tags,
             fields,
