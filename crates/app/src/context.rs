@@ -53,12 +53,13 @@ impl Ctx {
     }
 
     /// A customer acting for themself in the mall. The mall reaches the whole chain (a customer
-    /// shops at any store), so the actor has HQ reach; what the customer may touch is decided by
-    /// the shop use cases (`crate::shop`), the only callers: their own orders, wallet, points
-    /// and stored value. The audit log, idempotency keys and flash-sale buyer are the customer's
-    /// (customer ids are UUIDs, never a staff member's).
+    /// shops at any store), but the actor's role is [`Role::Customer`], which allows only what
+    /// the shop needs (browse, order, pay, read orders, claim coupons) and nothing of the back
+    /// office; which orders, coupons and wallet the customer may touch is decided by the shop
+    /// use cases (`crate::shop`), the only callers. The audit log, idempotency keys and
+    /// flash-sale buyer are the customer's (customer ids are UUIDs, never a staff member's).
     pub(crate) fn customer(customer_id: CustomerId, origin: Origin, idempotency: Option<Idempotency>) -> Ctx {
-        let assignment = Assignment::new(Role::HqAdmin, Scope::All).expect("hq_admin works at chain level");
+        let assignment = Assignment::new(Role::Customer, Scope::All).expect("customers shop chain-wide");
         let actor = Actor {
             staff_id: StaffId::from_uuid(customer_id.as_uuid()),
             username: format!("{CUSTOMER_ACTOR}{customer_id}"),
@@ -70,8 +71,7 @@ impl Ctx {
 
     /// The customer a [`Ctx::customer`] acts for.
     pub fn acting_customer(&self) -> Option<CustomerId> {
-        let id = self.actor.username.strip_prefix(CUSTOMER_ACTOR)?.parse::<uuid::Uuid>().ok()?;
-        (id == self.actor.staff_id.as_uuid()).then(|| CustomerId::from_uuid(id))
+        (self.actor.role() == Role::Customer).then(|| CustomerId::from_uuid(self.actor.staff_id.as_uuid()))
     }
 
     /// Whether this is [`Ctx::system`].

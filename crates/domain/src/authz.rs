@@ -124,6 +124,12 @@ impl Role {
             Role::Picker | Role::Courier => {
                 matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | FulfilOrders)
             }
+            // What the shop use cases need to act for the customer on their own things (each
+            // of them checks the customer owns what they touch): browse, order and pay, read
+            // their orders, claim coupons (ManageCustomers). Nothing of the back office.
+            Role::Customer => {
+                matches!(permission, ReadOrg | ReadCatalog | ReadStock | ReadOrders | SellOrders | ManageCustomers)
+            }
         }
     }
 }
@@ -213,6 +219,44 @@ mod tests {
             assignment: Assignment::new(role, scope).unwrap(),
             home_region,
         }
+    }
+
+    #[test]
+    fn a_customer_may_shop_and_nothing_of_the_back_office() {
+        use Permission::*;
+        let shopping = [ReadOrg, ReadCatalog, ReadStock, ReadOrders, SellOrders, ManageCustomers, ReadCustomers];
+        let back_office = [
+            ManageChain,
+            EditStore,
+            ReadStaff,
+            ManageStaff,
+            ManageCatalog,
+            ManageStorePrices,
+            ReadAudit,
+            ManageApiTokens,
+            ManageStock,
+            ApproveStock,
+            MergeCustomers,
+            ExportCustomers,
+            FulfilOrders,
+            ManageMarketing,
+            IssueCoupons,
+            ReadReports,
+        ];
+        for permission in shopping {
+            assert!(Role::Customer.allows(permission), "{permission:?}");
+        }
+        for permission in back_office {
+            assert!(!Role::Customer.allows(permission), "{permission:?}");
+        }
+        // Nobody can be given the customer role, nor appoint one.
+        assert!(!Role::ALL.contains(&Role::Customer));
+        assert!(Role::parse("customer").is_err());
+        let admin = actor(Role::HqAdmin, Scope::All, None);
+        let customer = actor(Role::Customer, Scope::All, None);
+        let cashier_job = Assignment::new(Role::Cashier, Scope::Store(StoreId::new())).unwrap();
+        assert!(!customer.may_assign(cashier_job, None), "a customer appoints nobody");
+        assert!(admin.can(ManageStaff) && !customer.can(ManageStaff));
     }
 
     #[test]

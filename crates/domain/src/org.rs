@@ -206,6 +206,10 @@ pub enum Role {
     Guide,
     Picker,
     Courier,
+    /// Not a job: the principal of a customer signed in to the mall, acting through the shop use
+    /// cases on their own orders, wallet and coupons. Never stored with staff, never parsed from
+    /// input and never assigned ([`Role::ALL`] and [`Role::parse`] know only the staff roles).
+    Customer,
 }
 
 impl Role {
@@ -230,6 +234,7 @@ impl Role {
             Role::Guide => "guide",
             Role::Picker => "picker",
             Role::Courier => "courier",
+            Role::Customer => "customer",
         }
     }
 
@@ -243,7 +248,8 @@ impl Role {
     /// The level of the organisation this role works at.
     pub fn level(self) -> ScopeLevel {
         match self {
-            Role::HqAdmin | Role::HqOps => ScopeLevel::All,
+            // A customer may shop at any store.
+            Role::HqAdmin | Role::HqOps | Role::Customer => ScopeLevel::All,
             Role::RegionManager => ScopeLevel::Region,
             Role::StoreManager | Role::Cashier | Role::Guide | Role::Picker | Role::Courier => ScopeLevel::Store,
         }
@@ -257,6 +263,7 @@ impl Role {
             Role::RegionManager => 3,
             Role::StoreManager => 2,
             Role::Cashier | Role::Guide | Role::Picker | Role::Courier => 1,
+            Role::Customer => 0,
         }
     }
 }

@@ -48,6 +48,7 @@ pub fn home_of(role: Role) -> &'static str {
     match role {
         Role::Cashier => "/pos",
         Role::Guide => "/guide",
+        Role::Customer => "/m",
         Role::HqAdmin | Role::HqOps | Role::RegionManager | Role::StoreManager | Role::Picker | Role::Courier => {
             "/admin"
         }
