@@ -11,7 +11,7 @@ use quanyu_domain::{
     ids::{BrandId, CategoryId, ProductId, SkuId, StoreId},
     text,
 };
-use quanyu_store::{ProductFilter, SkuFilter, SkuSort, SortValue, Tx};
+use quanyu_store::{ProductFilter, SkuFilter, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
@@ -333,17 +333,7 @@ impl App {
         let page = Cursor::sorted_page(cursor, limit, &mut filter.sort)?;
         let order = filter.sort.order;
         let rows = read_tx!(self, |tx| Ok(tx.list_skus(&filter, page).await?))?;
-        Ok(Listing::from_sorted_rows(
-            rows,
-            page,
-            order,
-            |s| s.id.as_uuid(),
-            |s, key| match key {
-                SkuSort::Code => SortValue::Text(s.code.clone()),
-                SkuSort::Name => SortValue::Text(s.name.clone()),
-                SkuSort::Price => SortValue::Int(s.prices.base.fen()),
-            },
-        ))
+        Ok(Listing::from_sorted_rows(rows, page, order, |s| s.id.as_uuid()))
     }
 
     pub async fn get_sku(&self, ctx: &Ctx, id: SkuId) -> AppResult<Sku> {

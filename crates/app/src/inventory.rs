@@ -9,7 +9,7 @@ use quanyu_domain::{
     inventory::{MovementKind, Qty, StockChange, StockLevels},
     text,
 };
-use quanyu_store::{LedgerMismatch, SortOrder, SortValue, Sorting, StockEntry, StockRow, StockSort, Tx};
+use quanyu_store::{LedgerMismatch, SortOrder, Sorting, StockEntry, StockRow, StockSort, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written, change::Change, listing::Cursor, org::store_in_scope,
@@ -128,17 +128,7 @@ impl App {
             store_in_scope(ctx, tx, store_id).await?;
             Ok(tx.list_stock(store_id, &sorting, page).await?)
         })?;
-        Ok(Listing::from_sorted_rows(
-            rows,
-            page,
-            order,
-            |r| r.sku_id.as_uuid(),
-            |r, key| match key {
-                StockSort::OnHand => SortValue::Int(r.levels.on_hand.get()),
-                StockSort::Available => SortValue::Int(r.levels.available().get()),
-                StockSort::Reserved => SortValue::Int(r.levels.reserved.get()),
-            },
-        ))
+        Ok(Listing::from_sorted_rows(rows, page, order, |r| r.sku_id.as_uuid()))
     }
 
     /// A store's stock of one SKU (zero when it never held any).

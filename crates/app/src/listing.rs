@@ -1,7 +1,7 @@
 //! Cursor-paginated listings: a page of items and the cursor of the next page.
 
 use quanyu_domain::DomainError;
-use quanyu_store::{Page, SortKey, SortOrder, SortValue, Sorting};
+use quanyu_store::{Page, SortKey, SortOrder, SortValue, Sorted, Sorting};
 use uuid::Uuid;
 
 use crate::{AppError, AppResult};
@@ -139,20 +139,22 @@ impl<T> Listing<T> {
     }
 
     /// [`Listing::from_rows`] for a listing in `order`: the next cursor also carries the last
-    /// row's value of the sort column, read by `value_of`.
+    /// row's value of the sort column.
     pub fn from_sorted_rows<K: SortKey>(
         rows: Vec<T>,
         page: Page,
         order: SortOrder<K>,
         id_of: impl Fn(&T) -> Uuid,
-        value_of: impl Fn(&T, K) -> SortValue,
-    ) -> Listing<T> {
+    ) -> Listing<T>
+    where
+        T: Sorted<K>,
+    {
         let Some(key) = order.key else { return Listing::from_rows(rows, page, id_of) };
         let mut listing = Listing::from_rows(rows, page, &id_of);
         if listing.next_cursor.is_some()
             && let Some(last) = listing.items.last()
         {
-            let value = encode_value(&value_of(last, key));
+            let value = encode_value(&last.sort_value(key));
             let sort = sort_param(key, order.descending);
             listing.next_cursor = Some(Cursor(format!("{sort}~{value}~{}", id_of(last))));
         }
@@ -188,9 +190,15 @@ mod tests {
         let order = SortOrder { key: Some(StoreSort::Name), descending: true };
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
         let page = Cursor::sorted_page(None, Some(2), &mut order.into()).unwrap();
+        struct Row(Uuid, &'static str);
+        impl Sorted<StoreSort> for Row {
+            fn sort_value(&self, _: StoreSort) -> SortValue {
+                SortValue::Text(self.1.to_owned())
+            }
+        }
         let names = ["北京路店", "a~b", "z"];
-        let rows: Vec<(Uuid, &str)> = ids.iter().copied().zip(names).collect();
-        let listing = Listing::from_sorted_rows(rows, page, order, |r| r.0, |r, _| SortValue::Text(r.1.to_owned()));
+        let rows: Vec<Row> = ids.iter().zip(names).map(|(id, name)| Row(*id, name)).collect();
+        let listing = Listing::from_sorted_rows(rows, page, order, |r| r.0);
         let cursor = listing.next_cursor.expect("a third row means another page").0;
         let mut sorting = Sorting::from(order);
         let next = Cursor::sorted_page(Some(&cursor), Some(2), &mut sorting).unwrap();

@@ -21,7 +21,7 @@ use quanyu_domain::{
     pricing::ActivityPrice,
     text,
 };
-use quanyu_store::{OrderFilter, OrderSort, OrderStep, PaymentRecord, SortOrder, SortValue, Tx};
+use quanyu_store::{OrderFilter, OrderSort, OrderStep, PaymentRecord, SortOrder, Tx};
 use rand::Rng as _;
 
 use crate::{
@@ -587,15 +587,7 @@ impl App {
             let place = scoped_place(ctx, tx, filter.place).await?;
             Ok(tx.list_orders(&OrderFilter { place, ..filter }, page).await?)
         })?;
-        Ok(Listing::from_sorted_rows(
-            rows,
-            page,
-            order,
-            |o| o.id.as_uuid(),
-            |o, key| match key {
-                OrderSort::Total => SortValue::Int(o.total.fen()),
-            },
-        ))
+        Ok(Listing::from_sorted_rows(rows, page, order, |o| o.id.as_uuid()))
     }
 
     /// Cancels the unpaid orders whose hold expired by `at`, releasing their stock. Returns how

@@ -9,7 +9,7 @@ use quanyu_domain::{
     text,
     time::TimeZone,
 };
-use quanyu_store::{PlaceFilter, SortValue, StoreFilter, StoreSort, Tx};
+use quanyu_store::{PlaceFilter, StoreFilter, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
@@ -188,17 +188,7 @@ impl App {
             let place = scoped_place(ctx, tx, filter.place).await?;
             Ok(tx.list_stores(&StoreFilter { place, ..filter }, page).await?)
         })?;
-        Ok(Listing::from_sorted_rows(
-            rows,
-            page,
-            order,
-            |s| s.id.as_uuid(),
-            |s, key| match key {
-                StoreSort::Code => SortValue::Text(s.code.clone()),
-                StoreSort::Name => SortValue::Text(s.name.clone()),
-                StoreSort::Area => SortValue::Int(s.area_m2.into()),
-            },
-        ))
+        Ok(Listing::from_sorted_rows(rows, page, order, |s| s.id.as_uuid()))
     }
 
     pub async fn get_store(&self, ctx: &Ctx, id: StoreId) -> AppResult<Store> {

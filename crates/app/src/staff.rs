@@ -9,7 +9,7 @@ use quanyu_domain::{
     org::{Assignment, Role, Scope, Staff, StaffStatus},
     text::Phone,
 };
-use quanyu_store::{SortValue, StaffFilter, StaffSort, Tx};
+use quanyu_store::{StaffFilter, Tx};
 
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
@@ -61,17 +61,7 @@ impl App {
             let place = scoped_place(ctx, tx, filter.place).await?;
             Ok(tx.list_staff(&StaffFilter { place, ..filter }, page).await?)
         })?;
-        Ok(Listing::from_sorted_rows(
-            rows,
-            page,
-            order,
-            |s| s.id.as_uuid(),
-            |s, key| match key {
-                StaffSort::Username => SortValue::Text(s.username.clone()),
-                StaffSort::Name => SortValue::Text(s.display_name.clone()),
-                StaffSort::Role => SortValue::Text(s.assignment.role().as_str().to_owned()),
-            },
-        ))
+        Ok(Listing::from_sorted_rows(rows, page, order, |s| s.id.as_uuid()))
     }
 
     /// A staff member: anyone may read themselves; reading others needs `ReadStaff` and scope.

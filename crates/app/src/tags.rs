@@ -190,13 +190,7 @@ impl App {
         let mut sorting = quanyu_store::Sorting::from(order);
         let page = crate::Cursor::sorted_page(cursor, limit, &mut sorting)?;
         let saved = read_tx!(self, |tx| Ok(tx.list_audiences(&sorting, page).await?))?;
-        let listing = crate::Listing::from_sorted_rows(
-            saved,
-            page,
-            order,
-            |a| a.id,
-            |a, _| quanyu_store::SortValue::Text(a.name.clone()),
-        );
+        let listing = crate::Listing::from_sorted_rows(saved, page, order, |a| a.id);
         let mut counted = Vec::with_capacity(listing.items.len());
         for audience in listing.items {
             let count = self.audience_count(ctx, &audience.expression).await?;

@@ -48,6 +48,11 @@ pub trait SortKey: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
     }
 }
 
+/// A row's value of each sort column `K`: what the next page's cursor carries.
+pub trait Sorted<K: SortKey> {
+    fn sort_value(&self, key: K) -> SortValue;
+}
+
 /// How a listing is ordered: by a column `K` and then by id, or by id alone (creation order)
 /// when `key` is `None`; ascending unless `descending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -796,4 +801,60 @@ pub struct SkuSales {
     pub sold_by_weight: bool,
     /// Line amounts less refunds (分).
     pub net: i64,
+}
+
+impl Sorted<StoreSort> for quanyu_domain::org::Store {
+    fn sort_value(&self, key: StoreSort) -> SortValue {
+        match key {
+            StoreSort::Code => SortValue::Text(self.code.clone()),
+            StoreSort::Name => SortValue::Text(self.name.clone()),
+            StoreSort::Area => SortValue::Int(self.area_m2.into()),
+        }
+    }
+}
+
+impl Sorted<StaffSort> for quanyu_domain::org::Staff {
+    fn sort_value(&self, key: StaffSort) -> SortValue {
+        match key {
+            StaffSort::Username => SortValue::Text(self.username.clone()),
+            StaffSort::Name => SortValue::Text(self.display_name.clone()),
+            StaffSort::Role => SortValue::Text(self.assignment.role().as_str().to_owned()),
+        }
+    }
+}
+
+impl Sorted<SkuSort> for quanyu_domain::catalog::Sku {
+    fn sort_value(&self, key: SkuSort) -> SortValue {
+        match key {
+            SkuSort::Code => SortValue::Text(self.code.clone()),
+            SkuSort::Name => SortValue::Text(self.name.clone()),
+            SkuSort::Price => SortValue::Int(self.prices.base.fen()),
+        }
+    }
+}
+
+impl Sorted<StockSort> for StockRow {
+    fn sort_value(&self, key: StockSort) -> SortValue {
+        SortValue::Int(match key {
+            StockSort::OnHand => self.levels.on_hand.get(),
+            StockSort::Available => self.levels.available().get(),
+            StockSort::Reserved => self.levels.reserved.get(),
+        })
+    }
+}
+
+impl Sorted<OrderSort> for quanyu_domain::order::Order {
+    fn sort_value(&self, key: OrderSort) -> SortValue {
+        match key {
+            OrderSort::Total => SortValue::Int(self.total.fen()),
+        }
+    }
+}
+
+impl Sorted<AudienceSort> for SavedAudience {
+    fn sort_value(&self, key: AudienceSort) -> SortValue {
+        match key {
+            AudienceSort::Name => SortValue::Text(self.name.clone()),
+        }
+    }
 }
