@@ -3,7 +3,7 @@
 # side by side in one run with PostgreSQL's own bulk path:
 #   (a) Quanyu on SQLite (WAL, synchronous=NORMAL: acknowledged after commit, survives kill -9), driven by wrk
 #   (b) Quanyu on PostgreSQL, driven by wrk
-#   (c) psql \copy of the same rows into a PostgreSQL table shaped like Quanyu's
+#   (c) psql \copy of the same rows into Quanyu's own table on PostgreSQL (a freshly migrated database)
 # Prints events/s, p50/p99 per request, the server's peak memory, the ratios and a count check.
 # Usage: bench/ingest/run.sh   (env: SECONDS_EACH=10 CONNS=32 BATCH=100 COPY_ROWS=1000000)
 set -euo pipefail
@@ -52,6 +52,7 @@ measure() {
   python3 -c "print(round(float('$rps') * $BATCH), '$p50', '$p99', '$peak', '${errors:-0}')"
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "(a) Quanyu on SQLite…" >&2
 serve "sqlite://$WORK/ingest.db" 18101
 A=$(measure 18101)
@@ -66,21 +67,26 @@ kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 B_STORED=$(psql "$PG/quanyu_bench_ingest" -Atc 'select count(*) from customer_events')
 
 echo "(c) psql \\copy of $COPY_ROWS rows…" >&2
+# The rows wrk sends, as Quanyu stores them: time-ordered ids (Quanyu's are UUIDv7), one messageId
+# each, one of 100,000 anonymous visitors, the properties as sent; copied into the very table
+# Quanyu writes (a freshly migrated database: same columns, constraints and indexes).
 python3 - "$WORK/events.csv" "$COPY_ROWS" <<'PY'
 import sys, uuid
 path, rows = sys.argv[1], int(sys.argv[2])
 source = "00000000-0000-7000-8000-000000000002"
 with open(path, "w") as f:
     for i in range(rows):
-        f.write(f'{uuid.uuid4()},{source},m{i},track,Product Viewed,,a{i % 100000},,,"{{""sku"":""SKU{i % 2000}"",""price"":1290}}",{{}},{{}},2026-12-01 00:00:00+00,2026-12-01 00:00:00+00\n')
+        f.write(f'{uuid.UUID(int=(0x019ae0 << 104) | i)},{source},c-{i // 100}-{i % 100},track,Product Viewed,,a{i % 100000},,,"{{""sku"":""SKU{i % 2000}"",""price"":1290}}",{{}},{{}},2026-12-01 00:00:00+00,2026-12-01 00:00:00+00\n')
 PY
 fresh_pg quanyu_bench_copy
-psql "$PG/quanyu_bench_copy" -q -v ON_ERROR_STOP=1 -c "CREATE TABLE customer_events (id UUID PRIMARY KEY, source_id UUID NOT NULL, message_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT, user_id TEXT, anonymous_id TEXT, previous_id TEXT, customer_id UUID, properties TEXT NOT NULL, traits TEXT NOT NULL, context TEXT NOT NULL, occurred_at TIMESTAMPTZ NOT NULL, received_at TIMESTAMPTZ NOT NULL, UNIQUE (source_id, message_id)); CREATE INDEX ON customer_events (customer_id, id); CREATE INDEX ON customer_events (anonymous_id)"
+RUST_LOG=warn $BIN migrate --database "$PG/quanyu_bench_copy" >/dev/null 2>&1
+psql "$PG/quanyu_bench_copy" -q -v ON_ERROR_STOP=1 -c "INSERT INTO event_sources (id, name, key_hash, created_at) VALUES ('00000000-0000-7000-8000-000000000002', 'copy', 'copy', now())"
 START=$(date +%s.%N)
-psql "$PG/quanyu_bench_copy" -q -v ON_ERROR_STOP=1 -c "\\copy customer_events FROM '$WORK/events.csv' WITH (FORMAT csv)"
+psql "$PG/quanyu_bench_copy" -q -v ON_ERROR_STOP=1 -c "\\copy customer_events (id, source_id, message_id, kind, name, user_id, anonymous_id, previous_id, customer_id, properties, traits, context, occurred_at, received_at) FROM '$WORK/events.csv' WITH (FORMAT csv)"
 END=$(date +%s.%N)
 C=$(python3 -c "print(round($COPY_ROWS / ($END - $START)))")
 
+echo "load average before the run: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 python3 - "$A" "$B" "$C" "$A_STORED" "$B_STORED" <<'PY'
 import sys
 a, b, c, a_stored, b_stored = sys.argv[1].split(), sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])

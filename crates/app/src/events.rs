@@ -3,9 +3,11 @@
 //!
 //! Ingest is group-committed: every request waiting queues to one in-process writer that takes
 //! them all (up to [`MAX_EVENTS_PER_COMMIT`] events) into one transaction, resolves who each
-//! message is about, stitches anonymous ids, inserts the events in multi-row statements
-//! (skipping messageIds the source sent before), commits once and only then answers each
-//! request, so an acknowledged event survives a crash and a retried batch is stored once.
+//! message is about, stitches anonymous ids, inserts all the events in one bulk write (skipping
+//! messageIds the source sent before), commits once and only then answers each request, so an
+//! acknowledged event survives a crash and a retried batch is stored once. The queue is bounded
+//! by its senders: each request holds at most one batch (500 KB) and waits for its answer, so
+//! the memory it takes is at most one batch per open connection.
 
 use std::{
     collections::HashMap,
@@ -21,12 +23,14 @@ use quanyu_domain::{
     time::Timestamp,
 };
 use quanyu_store::{Database, EventSource, StoredEvent};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::{App, AppError, AppResult, Ctx, Listing, Reply, Written, change::Change, listing::Cursor, write::now};
 
 /// The most events one commit carries.
 pub const MAX_EVENTS_PER_COMMIT: usize = 10_000;
+/// The most events waiting for the writer (parsed, in memory) at once: two full commits.
+pub const MAX_QUEUED_EVENTS: usize = 2 * MAX_EVENTS_PER_COMMIT;
 /// How long a write key stays known without a database read.
 const KEY_TTL: Duration = Duration::from_secs(60);
 
@@ -48,16 +52,28 @@ pub struct Ingested {
 
 struct Request {
     source_id: uuid::Uuid,
+    /// How many messages were sent (the writer takes them out of `messages`).
+    sent: usize,
     messages: Vec<EventMessage>,
     received_at: Timestamp,
     answer: oneshot::Sender<AppResult<Ingested>>,
 }
 
-/// The writer's queue, started on first use, and the write keys seen lately.
-#[derive(Default)]
+/// The writer's queue, started on first use, the room left in it, and the write keys seen
+/// lately.
 pub(crate) struct EventIngestor {
     queue: OnceLock<mpsc::UnboundedSender<Request>>,
+    /// One permit per event that may wait for the writer: a request takes one per message
+    /// before it queues and gives them back once answered, so at most [`MAX_QUEUED_EVENTS`]
+    /// parsed events wait in memory and senders beyond that wait for room.
+    room: Semaphore,
     keys: Mutex<HashMap<String, (EventSource, Instant)>>,
+}
+
+impl Default for EventIngestor {
+    fn default() -> Self {
+        EventIngestor { queue: OnceLock::new(), room: Semaphore::new(MAX_QUEUED_EVENTS), keys: Mutex::default() }
+    }
 }
 
 impl EventIngestor {
@@ -129,10 +145,14 @@ impl App {
         if let Some(bad) = messages.iter().find_map(|m| m.check().err()) {
             return Err(AppError::Internal(format!("an unchecked message reached ingest: {}", bad.message)));
         }
+        let stopped = || AppError::Internal("the event writer stopped".into());
+        // A batch holds at most MAX_BATCH_MESSAGES (2,500) events, well below the room.
+        let permits = u32::try_from(messages.len().min(MAX_QUEUED_EVENTS)).unwrap_or(u32::MAX);
+        let _room = self.events.room.acquire_many(permits).await.map_err(|_| stopped())?;
         let (answer, answered) = oneshot::channel();
-        let request = Request { source_id: source.id, messages, received_at: now(), answer };
-        self.events.queue(&self.db).send(request).map_err(|_| AppError::Internal("the event writer stopped".into()))?;
-        answered.await.map_err(|_| AppError::Internal("the event writer stopped".into()))?
+        let request = Request { source_id: source.id, sent: messages.len(), messages, received_at: now(), answer };
+        self.events.queue(&self.db).send(request).map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
     }
 
     /// A customer's events, newest first.
@@ -259,8 +279,8 @@ async fn run_writer(db: Arc<dyn Database>, mut queue: mpsc::UnboundedReceiver<Re
 }
 
 /// Writes a batch and answers each of its requests.
-async fn commit(db: &Arc<dyn Database>, batch: Vec<Request>) {
-    match write_batch(db, &batch).await {
+async fn commit(db: &Arc<dyn Database>, mut batch: Vec<Request>) {
+    match write_batch(db, &mut batch).await {
         Ok(outcomes) => {
             for (request, outcome) in batch.into_iter().zip(outcomes) {
                 let _ = request.answer.send(Ok(outcome));
@@ -275,8 +295,9 @@ async fn commit(db: &Arc<dyn Database>, batch: Vec<Request>) {
     }
 }
 
-/// One transaction for the batch: who each message is about, stitching, the inserts.
-async fn write_batch(db: &Arc<dyn Database>, batch: &[Request]) -> AppResult<Vec<Ingested>> {
+/// One transaction for the batch (whose messages it takes): who each message is about,
+/// stitching, one insert of every event, the rule tags of those stored now.
+async fn write_batch(db: &Arc<dyn Database>, batch: &mut [Request]) -> AppResult<Vec<Ingested>> {
     let mut tx = db.write().await?;
     let user_ids: Vec<CustomerId> = {
         let mut ids: Vec<CustomerId> = batch
@@ -293,7 +314,7 @@ async fn write_batch(db: &Arc<dyn Database>, batch: &[Request]) -> AppResult<Vec
         m.user_id.as_deref().and_then(events::customer_of_user_id).and_then(|id| live.get(&id).copied())
     };
     let mut anonymous: HashMap<String, CustomerId> = HashMap::new();
-    for request in batch {
+    for request in batch.iter() {
         for message in &request.messages {
             if let (Some(anonymous_id), Some(customer)) = (message.stitches(), user_of(message))
                 && !anonymous.contains_key(anonymous_id)
@@ -317,32 +338,34 @@ async fn write_batch(db: &Arc<dyn Database>, batch: &[Request]) -> AppResult<Vec
     };
     anonymous.extend(tx.customers_of_anonymous_ids(&unknown).await?);
 
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for request in batch {
-        let stored: Vec<StoredEvent> = request
-            .messages
-            .iter()
-            .map(|message| StoredEvent {
+    let mut stored = Vec::with_capacity(batch.iter().map(|r| r.messages.len()).sum());
+    for request in batch.iter_mut() {
+        for message in std::mem::take(&mut request.messages) {
+            stored.push(StoredEvent {
                 id: uuid::Uuid::now_v7(),
                 source_id: request.source_id,
-                customer_id: user_of(message)
+                customer_id: user_of(&message)
                     .or_else(|| message.anonymous_id.as_ref().and_then(|a| anonymous.get(a).copied())),
                 occurred_at: message.occurred_at(request.received_at),
                 received_at: request.received_at,
-                message: message.clone(),
-            })
-            .collect();
-        let accepted = tx.insert_events(&stored).await?;
-        outcomes.push(Ingested { accepted, duplicates: stored.len() as u64 - accepted });
-        // Rule tags count only what was stored now: a retried messageId counts once.
-        if accepted == stored.len() as u64 {
-            crate::tags::on_events(tx.as_mut(), &stored).await?;
-        } else if accepted > 0 {
-            let fresh: std::collections::HashSet<uuid::Uuid> =
-                tx.events_by_ids(&stored.iter().map(|e| e.id).collect::<Vec<_>>()).await?.into_iter().collect();
-            let fresh: Vec<StoredEvent> = stored.into_iter().filter(|e| fresh.contains(&e.id)).collect();
-            crate::tags::on_events(tx.as_mut(), &fresh).await?;
+                message,
+            });
         }
+    }
+    let fresh = tx.insert_events(&stored).await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut at = 0;
+    for request in batch.iter() {
+        let sent = request.sent;
+        let accepted = fresh[at..at + sent].iter().filter(|f| **f).count() as u64;
+        outcomes.push(Ingested { accepted, duplicates: sent as u64 - accepted });
+        at += sent;
+    }
+    // Rule tags count only what was stored now: a retried messageId counts once.
+    let counted: Vec<&StoredEvent> =
+        stored.iter().zip(&fresh).filter(|(e, fresh)| **fresh && e.customer_id.is_some()).map(|(e, _)| e).collect();
+    if !counted.is_empty() {
+        crate::tags::on_events(tx.as_mut(), &counted).await?;
     }
     tx.commit().await?;
     Ok(outcomes)

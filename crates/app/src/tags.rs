@@ -266,7 +266,7 @@ pub(crate) async fn on_order_paid(tx: &mut dyn Tx, order: &Order) -> AppResult<(
 }
 
 /// Tracked events count for the rules on their name.
-pub(crate) async fn on_events(tx: &mut dyn Tx, events: &[quanyu_store::StoredEvent]) -> AppResult<()> {
+pub(crate) async fn on_events(tx: &mut dyn Tx, events: &[&quanyu_store::StoredEvent]) -> AppResult<()> {
     let rules: Vec<Tag> = tx
         .rule_tags()
         .await?

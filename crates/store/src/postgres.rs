@@ -28,6 +28,12 @@ pub struct SqlTx {
 #[path = "sql/mod.rs"]
 mod sql;
 
+mod event_copy;
+pub(crate) use event_copy::insert_event_rows;
+
+/// Events per call of [`insert_event_rows`]: a whole commit of the ingest writer.
+pub(crate) const EVENTS_PER_BULK_INSERT: usize = 10_000;
+
 /// Serialises concurrent migrators (two instances starting at once) on one advisory lock.
 const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7242024)";
 

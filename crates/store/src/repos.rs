@@ -740,9 +740,10 @@ pub trait EventRepo {
     /// A source that has not been revoked, by the hash of its write key.
     async fn event_source_by_key(&mut self, key_hash: &str) -> StoreResult<Option<EventSource>>;
     async fn list_event_sources(&mut self) -> StoreResult<Vec<EventSource>>;
-    /// Inserts events in multi-row statements, skipping those whose (source, messageId) is
-    /// stored already; returns how many were new.
-    async fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<u64>;
+    /// Inserts events in bulk (each backend's fastest way that still skips duplicates), skipping
+    /// those whose (source, messageId) is stored already, including earlier in `events`; says of
+    /// each event whether it was stored now.
+    async fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<Vec<bool>>;
     /// Ties an anonymous id to a customer (an anonymous id belongs to one customer: the first
     /// tie wins) and gives that customer the anonymous id's earlier events. Returns the customer
     /// the anonymous id belongs to now.
@@ -763,8 +764,6 @@ pub trait EventRepo {
         &mut self,
         ids: &[quanyu_domain::ids::CustomerId],
     ) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, quanyu_domain::ids::CustomerId)>>;
-    /// Which of these event ids are stored.
-    async fn events_by_ids(&mut self, ids: &[uuid::Uuid]) -> StoreResult<Vec<uuid::Uuid>>;
     /// A customer's events, newest first; the page cursor is an event id.
     async fn customer_events(
         &mut self,

@@ -20,6 +20,7 @@ use quanyu_store::{
 };
 
 quanyu_store::backend_tests!(
+    events_are_stored_once_per_message_id,
     migrating_again_applies_nothing,
     the_chain_is_a_single_row,
     regions_and_stores_round_trip_and_filter,
@@ -157,6 +158,65 @@ async fn seed_places(db: &Arc<dyn Database>) -> (Region, Store, Store) {
     tx.insert_store(&b).await.unwrap();
     tx.commit().await.unwrap();
     (north, a, b)
+}
+
+/// Events are stored once per source and messageId: a repeat within one bulk insert, a
+/// messageId stored before, and one that a concurrent writer commits while this one writes.
+async fn events_are_stored_once_per_message_id(db: Arc<dyn Database>) {
+    use quanyu_domain::events::{EventMessage, EventType};
+    use quanyu_store::{EventSource, StoredEvent};
+
+    let source = EventSource {
+        id: uuid::Uuid::now_v7(),
+        name: "小程序".into(),
+        key_hash: "key".into(),
+        created_by: None,
+        created_at: now(),
+        revoked_at: None,
+    };
+    let mut tx = write(&db).await;
+    tx.insert_event_source(&source).await.unwrap();
+    tx.commit().await.unwrap();
+    let event = |message_id: &str| StoredEvent {
+        id: uuid::Uuid::now_v7(),
+        source_id: source.id,
+        message: EventMessage {
+            kind: EventType::Track,
+            message_id: message_id.into(),
+            name: Some("Product Viewed".into()),
+            user_id: None,
+            anonymous_id: Some("anon-1".into()),
+            previous_id: None,
+            timestamp: None,
+            properties: r#"{"sku": "MILK"}"#.into(),
+            traits: "{}".into(),
+            context: "{}".into(),
+        },
+        customer_id: None,
+        occurred_at: now(),
+        received_at: now(),
+    };
+    let mut tx = write(&db).await;
+    assert_eq!(tx.insert_events(&[event("m-1"), event("m-2"), event("m-1")]).await.unwrap(), [true, true, false]);
+    tx.commit().await.unwrap();
+
+    // The first writer holds m-3, not yet committed, while a second one writes m-2, m-3, m-4
+    // (on PostgreSQL the second's bulk path then meets m-3 in the unique index).
+    let mut first = write(&db).await;
+    assert_eq!(first.insert_events(&[event("m-3")]).await.unwrap(), [true]);
+    let second = tokio::spawn({
+        let db = Arc::clone(&db);
+        let events = vec![event("m-2"), event("m-3"), event("m-4")];
+        async move {
+            let mut tx = db.write().await.unwrap();
+            let stored = tx.insert_events(&events).await.unwrap();
+            tx.commit().await.unwrap();
+            stored
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    first.commit().await.unwrap();
+    assert_eq!(second.await.unwrap(), [false, false, true]);
 }
 
 async fn migrating_again_applies_nothing(db: Arc<dyn Database>) {

@@ -1,5 +1,7 @@
-//! Customer events: sources, the deduplicated event log (written in multi-row statements built
-//! with [`Placeholders`]) and anonymous ids stitched to customers.
+//! Customer events: sources, the deduplicated event log (written in bulk by each backend's
+//! `insert_event_rows`) and anonymous ids stitched to customers.
+
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use quanyu_domain::{
@@ -13,9 +15,7 @@ use uuid::Uuid;
 use super::{super::SqlTx, Placeholders, rows::Row};
 use crate::{EventRepo, EventSource, Page, StoreError, StoreResult, StoredEvent};
 
-/// The parameters of one event in a multi-row insert, and rows per statement (well below both
-/// backends' limits on parameters).
-const EVENT_COLUMNS: usize = 14;
+/// Values per `IN (…)` list (well below both backends' limits on parameters).
 const ROWS_PER_STATEMENT: usize = 500;
 
 fn source(row: &Row) -> StoreResult<EventSource> {
@@ -94,39 +94,20 @@ impl EventRepo for SqlTx {
         rows.iter().map(source).collect()
     }
 
-    async fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<u64> {
-        let mut inserted = 0;
-        for chunk in events.chunks(ROWS_PER_STATEMENT) {
-            let mut params = Placeholders::new();
-            let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(EVENT_COLUMNS))).collect();
-            let sql = format!(
-                "INSERT INTO customer_events (id, source_id, message_id, kind, name, user_id, anonymous_id, previous_id, \
-                 customer_id, properties, traits, context, occurred_at, received_at) VALUES {} \
-                 ON CONFLICT (source_id, message_id) DO NOTHING",
-                rows.join(", ")
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for e in chunk {
-                let m = &e.message;
-                query = query
-                    .bind(e.id)
-                    .bind(e.source_id)
-                    .bind(&m.message_id)
-                    .bind(m.kind.as_str())
-                    .bind(&m.name)
-                    .bind(&m.user_id)
-                    .bind(&m.anonymous_id)
-                    .bind(&m.previous_id)
-                    .bind(e.customer_id.map(|c| c.as_uuid()))
-                    .bind(&m.properties)
-                    .bind(&m.traits)
-                    .bind(&m.context)
-                    .bind(e.occurred_at)
-                    .bind(e.received_at);
+    async fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<Vec<bool>> {
+        let mut stored = Vec::with_capacity(events.len());
+        for chunk in events.chunks(super::super::EVENTS_PER_BULK_INSERT) {
+            let inserted = super::super::insert_event_rows(self, chunk).await?;
+            if inserted == chunk.len() as u64 {
+                stored.resize(stored.len() + chunk.len(), true);
+            } else {
+                // Some were sent before: which ones is rare enough to ask.
+                let ids: Vec<Uuid> = chunk.iter().map(|e| e.id).collect();
+                let fresh: HashSet<Uuid> = stored_ids(self, &ids).await?.into_iter().collect();
+                stored.extend(chunk.iter().map(|e| fresh.contains(&e.id)));
             }
-            inserted += query.execute(&mut *self.tx).await?.rows_affected();
         }
-        Ok(inserted)
+        Ok(stored)
     }
 
     async fn stitch_anonymous_id(
@@ -194,22 +175,6 @@ impl EventRepo for SqlTx {
         Ok(found)
     }
 
-    async fn events_by_ids(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
-        let mut found = Vec::new();
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let mut params = Placeholders::new();
-            let sql = format!("SELECT id FROM customer_events WHERE id IN ({})", params.list(chunk.len()));
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(id);
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.push(row.try_get("id")?);
-            }
-        }
-        Ok(found)
-    }
-
     async fn customer_events(&mut self, customer_id: CustomerId, page: Page) -> StoreResult<Vec<StoredEvent>> {
         let rows = sqlx::query(
             "SELECT * FROM customer_events WHERE customer_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
@@ -221,6 +186,23 @@ impl EventRepo for SqlTx {
         .await?;
         rows.iter().map(event).collect()
     }
+}
+
+/// Which of these event ids are stored.
+async fn stored_ids(tx: &mut SqlTx, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let mut params = Placeholders::new();
+        let sql = format!("SELECT id FROM customer_events WHERE id IN ({})", params.list(chunk.len()));
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(&mut *tx.tx).await? {
+            found.push(row.try_get("id")?);
+        }
+    }
+    Ok(found)
 }
 
 /// Inserts a source; `on_conflict` is empty or an `ON CONFLICT` clause (a constant).

@@ -6,7 +6,7 @@
 //! Each message is checked on its own: a batch with bad messages stores the good ones and
 //! reports each bad one by its index. A message is acknowledged only once it is committed, and a
 //! retried message (same source and `messageId`) is stored once. Batches are at most 500 KB
-//! (413 beyond), messages 32 KB.
+//! (413 beyond), messages 32 KB. Bodies are read without building a JSON tree ([`messages`]).
 
 use axum::{
     body::Bytes,
@@ -16,15 +16,15 @@ use axum::{
 };
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use quanyu_domain::events::{
-    EventError, EventMessage, EventType, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES,
-};
+use quanyu_domain::events::{EventType, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Value, value::RawValue};
 use utoipa::ToSchema;
 
 use super::ok;
 use crate::{ApiError, AppState};
+
+mod messages;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RejectedOut {
@@ -58,7 +58,7 @@ fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiE
 }
 
 /// The write key: HTTP Basic's user name, or the body's `writeKey`.
-fn write_key(headers: &HeaderMap, body: &Map<String, Value>) -> Option<String> {
+fn write_key(headers: &HeaderMap, in_body: Option<&RawValue>) -> Option<String> {
     let basic = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
@@ -66,66 +66,7 @@ fn write_key(headers: &HeaderMap, body: &Map<String, Value>) -> Option<String> {
         .and_then(|encoded| base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok())
         .and_then(|decoded| String::from_utf8(decoded).ok())
         .map(|pair| pair.split(':').next().unwrap_or_default().to_owned());
-    basic.filter(|key| !key.is_empty()).or_else(|| body.get("writeKey").and_then(Value::as_str).map(str::to_owned))
-}
-
-/// A string or number field as text; `null` or absent is `None`.
-fn text(object: &Map<String, Value>, field: &str) -> Result<Option<String>, EventError> {
-    match object.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(_) => Err(EventError::new("invalid_field", format!("{field} must be a string"))),
-    }
-}
-
-/// An object field as JSON text (`{}` when absent).
-fn object_text(object: &Map<String, Value>, field: &str, default: Option<&Value>) -> Result<String, EventError> {
-    match object.get(field).or(default) {
-        None | Some(Value::Null) => Ok("{}".to_owned()),
-        Some(value @ Value::Object(_)) => Ok(value.to_string()),
-        Some(_) => Err(EventError::new("invalid_field", format!("{field} must be an object"))),
-    }
-}
-
-/// Reads one message; `kind` is the endpoint's, or `None` in a batch (where `type` says).
-fn message(value: &Value, kind: Option<EventType>, context: Option<&Value>) -> Result<EventMessage, EventError> {
-    let object = value.as_object().ok_or_else(|| EventError::new("invalid_message", "a message is a JSON object"))?;
-    let kind = match kind {
-        Some(kind) => kind,
-        None => {
-            let raw = text(object, "type")?.ok_or_else(|| EventError::new("invalid_type", "type is required"))?;
-            EventType::parse(&raw).map_err(|_| EventError::new("invalid_type", format!("unknown type {raw}")))?
-        }
-    };
-    let timestamp = match text(object, "timestamp")? {
-        Some(raw) => Some(
-            DateTime::parse_from_rfc3339(&raw)
-                .map_err(|_| EventError::new("invalid_timestamp", "timestamp must be ISO 8601"))?
-                .with_timezone(&Utc),
-        ),
-        None => None,
-    };
-    let name = match kind {
-        EventType::Track => text(object, "event")?,
-        EventType::Page | EventType::Screen => text(object, "name")?,
-        EventType::Group => text(object, "groupId")?,
-        EventType::Identify | EventType::Alias => None,
-    };
-    let message = EventMessage {
-        kind,
-        message_id: text(object, "messageId")?.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
-        name,
-        user_id: text(object, "userId")?,
-        anonymous_id: text(object, "anonymousId")?,
-        previous_id: text(object, "previousId")?,
-        timestamp,
-        properties: object_text(object, "properties", None)?,
-        traits: object_text(object, "traits", None)?,
-        context: object_text(object, "context", context)?,
-    };
-    message.check()?;
-    Ok(message)
+    basic.filter(|key| !key.is_empty()).or_else(|| messages::text(in_body, "writeKey").ok().flatten())
 }
 
 async fn ingest(
@@ -135,38 +76,39 @@ async fn ingest(
     kind: Option<EventType>,
 ) -> Result<Response, ApiError> {
     let bytes = body(raw, if kind.is_some() { MAX_MESSAGE_BYTES + 4096 } else { MAX_BATCH_BYTES })?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid_json(&e.to_string()))?;
-    let object = value.as_object().ok_or_else(|| ApiError::invalid_json("the body must be a JSON object"))?;
-    let key = write_key(headers, object).ok_or(quanyu_app::AppError::Unauthenticated)?;
-    let source = state.app.event_source(&key).await?;
-    let (items, context): (Vec<&Value>, Option<&Value>) = match kind {
-        Some(_) => (vec![&value], None),
+    let (items, context, key) = match kind {
+        Some(_) => {
+            let single: messages::KeyOnly<'_> = messages::body(&bytes).map_err(|e| ApiError::invalid_json(&e))?;
+            let whole: &RawValue =
+                serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid_json(&e.to_string()))?;
+            (vec![whole], None, single.write_key)
+        }
         None => {
-            let batch = object
-                .get("batch")
-                .and_then(Value::as_array)
-                .ok_or_else(|| ApiError::invalid_json("batch must be an array of messages"))?;
-            if batch.len() > MAX_BATCH_MESSAGES {
+            let batch: messages::Body<'_> = messages::body(&bytes).map_err(|e| ApiError::invalid_json(&e))?;
+            let items = batch.batch.ok_or_else(|| ApiError::invalid_json("batch must be an array of messages"))?;
+            if items.len() > MAX_BATCH_MESSAGES {
                 return Err(ApiError::payload_too_large());
             }
-            (batch.iter().collect(), object.get("context"))
+            (items, batch.context, batch.write_key)
         }
     };
-    let mut messages = Vec::with_capacity(items.len());
+    let key = write_key(headers, key).ok_or(quanyu_app::AppError::Unauthenticated)?;
+    let source = state.app.event_source(&key).await?;
+    let mut accepted = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        match message(item, kind, context) {
-            Ok(message) => messages.push(message),
+        match messages::message(item, kind, context) {
+            Ok(message) => accepted.push(message),
             Err(err) => rejected.push((index, err)),
         }
     }
-    if messages.is_empty()
+    if accepted.is_empty()
         && let Some((index, err)) = rejected.first()
     {
         let field = if kind.is_some() { "event".to_owned() } else { format!("batch[{index}]") };
         return Err(ApiError::bad_event(err.code, field, &err.message));
     }
-    let outcome = state.app.ingest(&source, messages).await?;
+    let outcome = state.app.ingest(&source, accepted).await?;
     Ok(ok(IngestOut {
         success: true,
         accepted: outcome.accepted,
