@@ -405,7 +405,8 @@ pub fn generate(args: &BenchDataArgs) -> anyhow::Result<Manifest> {
     if args.order_lines > 0 && args.customers == 0 {
         bail!("--order-lines needs --customers");
     }
-    let c = zipf_c(args.tags, args.tags_per_member)?;
+    // No tags (an orders-only population) needs no popularity curve.
+    let c = if args.tags == 0 { 0.0 } else { zipf_c(args.tags, args.tags_per_member)? };
     let dir = &args.out;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
