@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use roaring::{MultiOps, RoaringBitmap};
+use roaring::RoaringBitmap;
 
 use crate::expr::{CategoryOp, Expr};
 use crate::index::AudienceIndex;
@@ -39,7 +39,7 @@ fn members<'a>(expr: &Expr, index: &'a AudienceIndex) -> Cow<'a, RoaringBitmap> 
         }
         Expr::In { field, values } => {
             let Some(field) = index.categorical(field) else { return nobody() };
-            Cow::Owned(values.iter().filter_map(|value| field.members_with(value)).union())
+            Cow::Owned(union(values.iter().filter_map(|value| field.members_with(value))))
         }
         Expr::Number { field, op, value } => {
             index.numeric(field).map_or_else(nobody, |values| Cow::Owned(values.compare(*op, *value)))
@@ -51,9 +51,23 @@ fn members<'a>(expr: &Expr, index: &'a AudienceIndex) -> Cow<'a, RoaringBitmap> 
         Expr::And(operands) => Cow::Owned(intersection(operands, index)),
         Expr::Or(operands) => {
             let parts: Vec<Cow<'_, RoaringBitmap>> = operands.iter().map(|operand| members(operand, index)).collect();
-            Cow::Owned(parts.iter().map(AsRef::as_ref).union())
+            Cow::Owned(union(parts.iter().map(AsRef::as_ref)))
         }
     }
+}
+
+/// The union of `parts`: the largest copied, the others added to it in place. (Roaring's
+/// many-way union turns every container into a bitmap first, which costs more than it saves for
+/// the few operands an expression has.)
+fn union<'a>(parts: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
+    let mut parts: Vec<&RoaringBitmap> = parts.collect();
+    parts.sort_by_key(|members| std::cmp::Reverse(members.len()));
+    let mut parts = parts.into_iter();
+    let mut result = parts.next().cloned().unwrap_or_default();
+    for part in parts {
+        result |= part;
+    }
+    result
 }
 
 fn intersection(operands: &[Expr], index: &AudienceIndex) -> RoaringBitmap {

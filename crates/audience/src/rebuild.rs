@@ -131,9 +131,14 @@ pub fn tally(
     let scattered = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..rows)
             .step_by(chunk)
-            .map(|start| scope.spawn(move || scatter(orders, customers, since, start..(start + chunk).min(rows), partitions)))
+            .map(|start| {
+                scope.spawn(move || scatter(orders, customers, since, start..(start + chunk).min(rows), partitions))
+            })
             .collect();
-        workers.into_iter().map(|worker| worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect::<Vec<_>>()
+        workers
+            .into_iter()
+            .map(|worker| worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect::<Vec<_>>()
     });
     let scattered = scattered.into_iter().collect::<Result<Vec<_>, _>>()?;
 
@@ -295,8 +300,9 @@ mod tests {
             state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             state >> 33
         };
-        let rows: Vec<(u32, u16, u32)> =
-            (0..50_000).map(|_| ((next() % customers) as u32, (next() % 1_000) as u16, next() as u32 % 100_000)).collect();
+        let rows: Vec<(u32, u16, u32)> = (0..50_000)
+            .map(|_| ((next() % customers) as u32, (next() % 1_000) as u16, next() as u32 % 100_000))
+            .collect();
         let (customer, day, amount) = columns(&rows);
         let orders = OrderColumns { customer: &customer, day: &day, amount: &amount };
         let mut expected = vec![Tally::default(); customers as usize];
