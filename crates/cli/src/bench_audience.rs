@@ -188,3 +188,44 @@ pub fn run(args: &AudienceBenchArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::BenchDataArgs;
+
+    #[test]
+    fn the_index_loaded_from_bench_data_counts_like_the_columns_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = BenchDataArgs {
+            out: dir.path().into(),
+            seed: 3,
+            members: 5_000,
+            tags: 40,
+            tags_per_member: 6.0,
+            stores: 8,
+            customers: 0,
+            order_lines: 0,
+            threads: Some(2),
+        };
+        let manifest = crate::bench_data::generate(&args).unwrap();
+        let (index, _) = load_index(dir.path(), &manifest, 2).unwrap();
+        let mut schema = quanyu_app::audience_schema();
+        index.tag_names().for_each(|tag| schema.add_tag(tag));
+        let expr = quanyu_audience::parse("#t0 and not #t1 and points >= 5000 and stage != churned", &schema).unwrap();
+
+        let offsets: Vec<u64> = read_column(dir.path(), "tag_offsets").unwrap();
+        let members: Vec<u32> = read_column(dir.path(), "tag_members").unwrap();
+        let carries = |tag: usize, member: u32| {
+            members[offsets[tag] as usize..offsets[tag + 1] as usize].binary_search(&member).is_ok()
+        };
+        let points: Vec<u32> = read_column(dir.path(), "member_points").unwrap();
+        let stage: Vec<u8> = read_column(dir.path(), "member_stage").unwrap();
+        let churned = manifest.stages.iter().position(|s| s == "churned").unwrap() as u8;
+        let expected = (0..5_000u32)
+            .filter(|&m| carries(0, m) && !carries(1, m) && points[m as usize] >= 5000 && stage[m as usize] != churned)
+            .count() as u64;
+        assert!(expected > 0);
+        assert_eq!(quanyu_audience::count(&expr, &index), expected);
+    }
+}
