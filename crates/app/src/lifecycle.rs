@@ -10,23 +10,15 @@
 //! tags (spending power, category preference) of each page.
 
 use chrono::Duration;
-use quanyu_audience::{Activity, LifecycleRules, RfmBins, Stage, lifecycle};
+pub use quanyu_audience::lifecycle::{ScoringRules, WINDOW_DAYS};
+use quanyu_audience::{Activity, Stage, lifecycle};
 use quanyu_domain::{DomainError, Money, authz::Permission, ids::CustomerId, order::Order, time::Timestamp};
 use quanyu_store::{CustomerScores, ScoreInput, Tx};
 
 use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
 
-/// The scoring window.
-pub const WINDOW_DAYS: i64 = 365;
 const SETTINGS: &str = "lifecycle";
 const PAGE: u32 = 1_000;
-
-/// The rules HQ sets: RFM bins and lifecycle thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub struct ScoringRules {
-    pub bins: RfmBins,
-    pub lifecycle: LifecycleRules,
-}
 
 /// Whole days since 1970-01-01 (UTC): the day numbers scores and rule-tag counts use.
 pub(crate) fn day(at: Timestamp) -> i64 {
@@ -41,9 +33,8 @@ fn score(input: &ScoreInput, before: Option<&CustomerScores>, rules: &ScoringRul
         orders: input.orders,
         spend: input.spend,
     };
-    let today = day(at);
-    let rfm = lifecycle::rfm(&activity, today, &rules.bins);
-    let stage = lifecycle::stage(&activity, today, &rules.lifecycle).as_str().to_owned();
+    let lifecycle::Assessment { rfm, stage } = lifecycle::assess(&activity, day(at), rules);
+    let stage = stage.as_str().to_owned();
     let stage_entered_at = before.filter(|b| b.stage == stage).map_or(at, |b| b.stage_entered_at);
     CustomerScores {
         customer_id: input.customer_id,

@@ -74,6 +74,27 @@ impl BitSlicedIndex {
         }
     }
 
+    /// Builds the index from `(member, value)` pairs in strictly ascending member order, by
+    /// appending to each slice (a bulk load); `None` when the members are not strictly ascending.
+    pub fn from_sorted(pairs: impl IntoIterator<Item = (u32, u64)>) -> Option<BitSlicedIndex> {
+        let mut index = BitSlicedIndex::default();
+        for (member, value) in pairs {
+            if index.existence.try_push(member).is_err() {
+                return None;
+            }
+            let width = bit_width(value);
+            if index.slices.len() < width {
+                index.slices.resize_with(width, RoaringBitmap::new);
+            }
+            for (bit, slice) in index.slices.iter_mut().enumerate().take(width) {
+                if value >> bit & 1 == 1 {
+                    let _appended = slice.try_push(member);
+                }
+            }
+        }
+        Some(index)
+    }
+
     /// Removes `member`'s value; returns whether it had one.
     pub fn clear(&mut self, member: u32) -> bool {
         if !self.existence.remove(member) {
@@ -212,6 +233,16 @@ mod tests {
         assert!(!index.clear(1));
         assert_eq!(index.get(1), None);
         assert_eq!(index.compare(CompareOp::Ge, 0).iter().collect::<Vec<_>>(), [0]);
+    }
+
+    #[test]
+    fn bulk_load_equals_one_by_one_and_refuses_unsorted_members() {
+        let values = [Some(10), None, Some(0), Some(u64::MAX), None, Some(1 << 33)];
+        let pairs = (0u32..).zip(values).filter_map(|(member, value)| Some((member, value?)));
+        assert_eq!(BitSlicedIndex::from_sorted(pairs), Some(index_of(&values)));
+        assert_eq!(BitSlicedIndex::from_sorted([(3, 1), (3, 2)]), None);
+        assert_eq!(BitSlicedIndex::from_sorted([(3, 1), (2, 2)]), None);
+        assert_eq!(BitSlicedIndex::from_sorted([]), Some(BitSlicedIndex::default()));
     }
 
     #[test]

@@ -20,6 +20,24 @@ pub struct CategoricalField {
 }
 
 impl CategoricalField {
+    /// Builds the field from each value's members (a bulk load); `None` when a member has more
+    /// than one value. Values nobody has are left out.
+    pub fn from_members(values: impl IntoIterator<Item = (String, RoaringBitmap)>) -> Option<CategoricalField> {
+        let mut field = CategoricalField::default();
+        let mut total = 0;
+        for (value, members) in values {
+            if members.is_empty() {
+                continue;
+            }
+            total += members.len();
+            field.present |= &members;
+            if field.values.insert(value, members).is_some() {
+                return None;
+            }
+        }
+        (field.present.len() == total).then_some(field)
+    }
+
     /// Sets `member`'s value, replacing any previous one.
     pub fn set(&mut self, member: u32, value: &str) {
         self.clear(member);
@@ -137,6 +155,30 @@ impl AudienceIndex {
         self.numeric.get_mut(field).is_some_and(|values| values.clear(member))
     }
 
+    /// Replaces the members carrying `tag` (a bulk load); they become live.
+    pub fn set_tag_members(&mut self, tag: &str, members: RoaringBitmap) {
+        self.universe |= &members;
+        self.tags.insert(tag.to_owned(), members);
+    }
+
+    /// Replaces every value of the categorical `field` (a bulk load); its members become live.
+    pub fn set_categorical_field(&mut self, field: &str, values: CategoricalField) {
+        self.universe |= values.present();
+        self.categorical.insert(field.to_owned(), values);
+    }
+
+    /// Replaces every value of the numeric `field` (a bulk load); its members become live.
+    pub fn set_numeric_field(&mut self, field: &str, values: BitSlicedIndex) {
+        self.universe |= values.existence();
+        self.numeric.insert(field.to_owned(), values);
+    }
+
+    /// The bytes of every tag bitmap in roaring's serialized form: what the tags take in memory,
+    /// less the containers' small fixed overheads.
+    pub fn tag_bytes(&self) -> u64 {
+        self.tags.values().map(|members| members.serialized_size() as u64).sum()
+    }
+
     /// All live members.
     pub fn universe(&self) -> &RoaringBitmap {
         &self.universe
@@ -198,5 +240,27 @@ mod tests {
         assert_eq!(index.numeric("points").and_then(|field| field.get(7)), None);
         assert!(index.schema().has_tag("爱买生鲜"));
         assert_eq!(index.schema().field_kind("points"), Some(FieldKind::Numeric));
+    }
+
+    #[test]
+    fn bulk_loads_equal_member_by_member_loads() {
+        let mut one_by_one = AudienceIndex::default();
+        one_by_one.add_tag(1, "a");
+        one_by_one.add_tag(5, "a");
+        one_by_one.set_category(2, "tier", "gold");
+        one_by_one.set_category(5, "tier", "silver");
+        one_by_one.set_number(3, "points", 9);
+        let mut bulk = AudienceIndex::default();
+        bulk.set_tag_members("a", [1, 5].into_iter().collect());
+        let tiers = [("gold".to_owned(), [2].into_iter().collect()), ("silver".to_owned(), [5].into_iter().collect())];
+        bulk.set_categorical_field("tier", CategoricalField::from_members(tiers).unwrap());
+        bulk.set_numeric_field("points", BitSlicedIndex::from_sorted([(3, 9)]).unwrap());
+        assert_eq!(bulk, one_by_one);
+        assert!(bulk.tag_bytes() > 0);
+
+        let twice = [("gold".to_owned(), [2].into_iter().collect()), ("silver".to_owned(), [2].into_iter().collect())];
+        assert_eq!(CategoricalField::from_members(twice), None, "a member with two values");
+        let repeated = [("gold".to_owned(), [2].into_iter().collect()), ("gold".to_owned(), [3].into_iter().collect())];
+        assert_eq!(CategoricalField::from_members(repeated), None, "a value given twice");
     }
 }

@@ -5,7 +5,8 @@
 //! the segment [expression language](expr) (lexer → parser → [`Expr`]) resolved against a
 //! [`Schema`]; and the [evaluator](eval) that turns an [`Expr`] into a bitmap of members.
 //! It also owns [RFM scores and the lifecycle stages](lifecycle): pure functions of a
-//! customer's order activity and the configured rules; and [lookalike](lookalike) ranking of
+//! customer's order activity and the configured rules, with a [columnar rebuild](rebuild) of every
+//! customer's scores from order columns; and [lookalike](lookalike) ranking of
 //! members by the features that set a seed audience apart.
 //!
 //! **Architecture invariant:** nothing here does I/O, awaits, knows SQL or HTTP, or panics on
@@ -21,13 +22,15 @@ pub mod expr;
 pub mod index;
 pub mod lifecycle;
 pub mod lookalike;
+pub mod rebuild;
 pub mod schema;
 
 pub use bsi::{BitSlicedIndex, CompareOp};
 pub use eval::{count, evaluate};
 pub use expr::{CategoryOp, Expr, ExprError, Position, parse};
 pub use index::{AudienceIndex, CategoricalField};
-pub use lifecycle::{Activity, LifecycleRules, Rfm, RfmBins, Stage};
+pub use lifecycle::{Activity, Assessment, LifecycleRules, Rfm, RfmBins, ScoringRules, Stage, assess};
 pub use lookalike::{Lookalike, lookalike};
+pub use rebuild::{OrderColumns, RebuildError, Rebuilt, Tally};
 pub use roaring::RoaringBitmap;
 pub use schema::{FieldKind, Schema};

@@ -7,6 +7,10 @@
 //! inputs give the same scores whether they are computed one order at a time or in a nightly
 //! rebuild of every customer.
 
+/// The scoring window: orders count towards frequency and monetary (and the last order) for
+/// this many days back from the scoring day.
+pub const WINDOW_DAYS: i64 = 365;
+
 /// What the scores are computed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Activity {
@@ -223,6 +227,27 @@ pub fn stage(activity: &Activity, today: i64, rules: &LifecycleRules) -> Stage {
     } else {
         Stage::Growth
     }
+}
+
+/// The rules HQ sets: RFM bins and lifecycle thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ScoringRules {
+    pub bins: RfmBins,
+    pub lifecycle: LifecycleRules,
+}
+
+/// A customer's RFM scores and lifecycle stage on one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assessment {
+    pub rfm: Rfm,
+    pub stage: Stage,
+}
+
+/// Scores `activity` on `today`: the one place the rules are applied, whether for one order
+/// (the product's incremental path), a page of customers (its nightly pass) or a columnar
+/// [rebuild](crate::rebuild) of millions.
+pub fn assess(activity: &Activity, today: i64, rules: &ScoringRules) -> Assessment {
+    Assessment { rfm: rfm(activity, today, &rules.bins), stage: stage(activity, today, &rules.lifecycle) }
 }
 
 #[cfg(test)]

@@ -44,6 +44,79 @@ pub enum Command {
     /// Benchmarks: drive a workload against a database and print what it measured.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Write the deterministic synthetic population of the customer-data benchmarks (members,
+    /// tags, attributes, orders) as little-endian column files plus manifest.json.
+    BenchData(BenchDataArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchDataArgs {
+    /// Directory to write (created if missing; files in it are replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Seed: the same arguments give byte-identical files.
+    #[arg(long, value_name = "N", default_value_t = 2026)]
+    pub seed: u64,
+    /// Members (ordinals 0..N).
+    #[arg(long, value_name = "N", default_value_t = 40_000_000)]
+    pub members: u64,
+    /// Tags, with Zipf-like popularity (tag 0 the most popular).
+    #[arg(long, value_name = "N", default_value_t = 3_000)]
+    pub tags: u64,
+    /// Average tags per member.
+    #[arg(long, value_name = "X", default_value_t = 80.0)]
+    pub tags_per_member: f64,
+    /// Stores members call home (spread over 3 regions).
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    pub stores: usize,
+    /// Customers the orders belong to (ordinals 0..N).
+    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    pub customers: u64,
+    /// Paid orders, one row each.
+    #[arg(long, value_name = "N", default_value_t = 100_000_000)]
+    pub order_lines: u64,
+    /// Threads to generate with [default: the available cores]; the files do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct AudienceBenchArgs {
+    /// A directory written by `quanyu bench-data`.
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Expressions to count, one per line as `name<TAB>expression` (`#` starts a comment line).
+    #[arg(long, value_name = "FILE")]
+    pub expressions: PathBuf,
+    /// Timed runs of each expression, after the warm-up runs.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub repeat: usize,
+    /// Untimed runs of each expression first.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub warmup: usize,
+    /// Threads to load the index with [default: the available cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct RfmBenchArgs {
+    /// A directory written by `quanyu bench-data`.
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Timed full rebuilds.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub repeat: usize,
+    /// Threads to rebuild with [default: the available cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Write each customer's scores here (`score_r.u8`, `score_f.u8`, `score_m.u8`,
+    /// `score_stage.u8`, `score_orders.u32`, `score_spend.u64`), for the peers to compare.
+    #[arg(long, value_name = "DIR")]
+    pub scores_out: Option<PathBuf>,
+    /// Orders to apply one at a time for the incremental measurement.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub incremental: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +128,12 @@ pub enum BenchCommand {
     /// Nearest-store search: the R-tree against a linear scan over the same random stores
     /// scattered across China, in process.
     Nearest(NearestBenchArgs),
+    /// Audience counts: loads the real audience index from `bench-data` files and times the
+    /// real parser and evaluator on each expression (p50/p95 warm), in process.
+    Audience(AudienceBenchArgs),
+    /// RFM + lifecycle full rebuild of every customer from `bench-data` order columns, and the
+    /// per-order incremental step, in process.
+    Rfm(RfmBenchArgs),
 }
 
 #[derive(Debug, Args)]

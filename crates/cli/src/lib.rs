@@ -1,5 +1,6 @@
 //! The `quanyu` binary's library: command-line parsing, layered settings, CSV layouts, the demo
-//! chain generator and the commands themselves (`serve`, `migrate`, `demo`, `import`, `export`, `reconcile`).
+//! chain generator, the benchmarks' data generator and the commands themselves (`serve`, `migrate`, `demo`,
+//! `import`, `export`, `reconcile`, `bench`, `bench-data`).
 //!
 //! This is the only crate where `anyhow` reaches `main`: errors from the layers below arrive
 //! typed and leave here as one message with its cause chain and a non-zero exit status. It holds
@@ -8,6 +9,9 @@
 
 pub mod args;
 pub mod bench;
+pub mod bench_audience;
+pub mod bench_data;
+pub mod bench_rfm;
 pub mod commands;
 pub mod config;
 pub mod csv_io;
@@ -33,5 +37,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reconcile(args) => commands::reconcile(args).await,
         Command::Bench(args::BenchCommand::FlashSale(args)) => bench::flash_sale(args).await,
         Command::Bench(args::BenchCommand::Nearest(args)) => bench::nearest(&args),
+        Command::Bench(args::BenchCommand::Audience(args)) => bench_audience::run(&args),
+        Command::Bench(args::BenchCommand::Rfm(args)) => bench_rfm::run(&args),
+        Command::BenchData(args) => bench_data::run(&args),
     }
 }
