@@ -179,7 +179,7 @@ impl App {
     /// Releases held reservations whose time ran out at `at`: their stock, the sale's quota and
     /// the buyers' counts go back. Returns how many were released.
     pub async fn expire_flash_reservations(&self, at: Timestamp) -> AppResult<usize> {
-        self.materialize_flash_sales(None).await?;
+        self.materialize_expirable_flash(at).await?;
         let expired = read_tx!(self, |tx| Ok(tx.expired_flash_reservations(at, 500).await?))?;
         let mut released = 0;
         for reservation in expired {

@@ -218,6 +218,8 @@ pub trait FlashSaleRepo {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<(i64, Vec<u8>)>>;
+    /// The last journal record made at or before `at` (0: none).
+    async fn flash_journal_seq_at(&mut self, sale_id: uuid::Uuid, at: Timestamp) -> StoreResult<i64>;
     /// The last journal record materialised into rows (0: none).
     async fn flash_materialized_seq(&mut self, sale_id: uuid::Uuid) -> StoreResult<i64>;
     /// Moves the materialised mark from `from` to `to` (compare and set): `false` when another

@@ -162,6 +162,16 @@ impl FlashSaleRepo for SqlTx {
         rows.iter().map(|row| Ok((row.try_get("seq")?, row.try_get("payload")?))).collect()
     }
 
+    async fn flash_journal_seq_at(&mut self, sale_id: Uuid, at: Timestamp) -> StoreResult<i64> {
+        let row =
+            sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM flash_sale_journal WHERE sale_id = $1 AND at <= $2")
+                .bind(sale_id)
+                .bind(at)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        Ok(row.try_get("seq")?)
+    }
+
     async fn flash_materialized_seq(&mut self, sale_id: Uuid) -> StoreResult<i64> {
         let row = sqlx::query("SELECT seq FROM flash_sale_materialized WHERE sale_id = $1")
             .bind(sale_id)
