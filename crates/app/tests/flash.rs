@@ -87,7 +87,7 @@ fn keyed(key: &str) -> Ctx {
 
 /// Sends every (buyer, key) request at once; returns the successes per buyer and the refusals.
 async fn crowd(app: &App, sale_id: Uuid, requests: Vec<(String, String)>) -> (HashMap<String, i64>, Vec<Refusal>) {
-    crowd_across(&[app.clone()], sale_id, requests).await
+    crowd_across(std::slice::from_ref(app), sale_id, requests).await
 }
 
 /// The same, the requests dealt in turn to several instances of the application (each with
