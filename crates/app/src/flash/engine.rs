@@ -56,11 +56,7 @@ pub(crate) async fn run_owner(
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let requests = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
         match apply_batch(&db, sale_id, &mut book, &requests).await {
-            Ok(answers) => {
-                for (request, answer) in requests.into_iter().zip(answers) {
-                    let _ = request.answer.send(answer);
-                }
-            }
+            Ok(done) => done.answer(requests),
             Err(err) => {
                 // Whether the batch committed is unknown: rebuild the book from the database.
                 book = None;
@@ -74,13 +70,68 @@ pub(crate) async fn run_owner(
     }
 }
 
+/// A decided (and, if it made reservations, committed) batch.
+struct Batch {
+    sale_id: Uuid,
+    decisions: Vec<Decision>,
+    /// The reservations made, in request order: (id, quantity).
+    made: Vec<(Uuid, i64)>,
+    at: Timestamp,
+    expires_at: Timestamp,
+}
+
+impl Batch {
+    /// Answers every request, handing each its own buyer and key back.
+    fn answer(self, requests: Vec<Request>) {
+        // Answers a retry later in the batch repeats (rare): kept by index.
+        let mut repeated: HashMap<usize, Result<FlashReservation, Refusal>> = self
+            .decisions
+            .iter()
+            .filter_map(|d| if let Decision::SameAs(first) = d { Some((*first, Err(Refusal::SoldOut))) } else { None })
+            .collect();
+        let mut made = self.made.into_iter();
+        for (index, (request, decision)) in requests.into_iter().zip(self.decisions).enumerate() {
+            let Request { buyer, key, answer: sender, .. } = request;
+            let held = match decision {
+                Decision::Existing(held) => Ok(held),
+                Decision::Accept => match made.next() {
+                    Some((id, quantity)) => Ok(Held { id, quantity, at: self.at, expires_at: self.expires_at }),
+                    None => Err(Refusal::SoldOut),
+                },
+                Decision::SameAs(first) => {
+                    let _ = sender.send(
+                        repeated.get(&first).cloned().unwrap_or(Err(Refusal::SoldOut)).map_err(AppError::FlashSale),
+                    );
+                    continue;
+                }
+                Decision::Refuse(refusal) => Err(refusal),
+            };
+            let answer = held.map(|held| FlashReservation {
+                id: held.id,
+                sale_id: self.sale_id,
+                buyer,
+                quantity: held.quantity,
+                idempotency_key: key,
+                at: held.at,
+                status: HoldStatus::Held,
+                expires_at: held.expires_at,
+                order_id: None,
+            });
+            if let Some(kept) = repeated.get_mut(&index) {
+                kept.clone_from(&answer);
+            }
+            let _ = sender.send(answer.map_err(AppError::FlashSale));
+        }
+    }
+}
+
 /// One batch, in one transaction; per-request refusals are answers, not failures.
 async fn apply_batch(
     db: &Arc<dyn Database>,
     sale_id: Uuid,
     book: &mut Option<SaleBook>,
     requests: &[Request],
-) -> AppResult<Vec<AppResult<FlashReservation>>> {
+) -> AppResult<Batch> {
     let asks: Vec<Ask<'_>> =
         requests.iter().map(|r| Ask { buyer: &r.buyer, key: &r.key, quantity: r.quantity }).collect();
     for _ in 0..MAX_ATTEMPTS {
@@ -88,7 +139,8 @@ async fn apply_batch(
         let sale = tx.get_flash_sale(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
         let at = to_micros(now());
         if !(sale.starts_at <= at && at < sale.ends_at) {
-            return Ok(requests.iter().map(|_| Err(AppError::FlashSale(Refusal::NotActive))).collect());
+            let decisions = requests.iter().map(|_| Decision::Refuse(Refusal::NotActive)).collect();
+            return Ok(Batch { sale_id, decisions, made: Vec::new(), at, expires_at: at });
         }
         let book = match book {
             Some(book) => book,
@@ -121,10 +173,16 @@ async fn apply_batch(
                 })
                 .collect(),
         };
+        let made: Vec<(Uuid, i64)> = record.entries.iter().map(|e| (e.id, e.quantity)).collect();
+        let (at, expires_at) = (record.at, record.expires_at);
         if !record.entries.is_empty() {
-            let units = record.units();
             let payload = record.encode();
-            let append = FlashJournalAppend { at, reservations: record.entries.len() as i64, units, payload: &payload };
+            let append = FlashJournalAppend {
+                at,
+                reservations: record.entries.len() as i64,
+                units: record.units(),
+                payload: &payload,
+            };
             let seq = book.seq() + 1;
             // Stock first, then the sale, as every other path locks them. Either refused means
             // another writer got there first (another instance appended, an order took the
@@ -135,53 +193,11 @@ async fn apply_batch(
                 continue;
             }
             tx.commit().await?;
-            book.record(seq, &record);
+            book.record(seq, record);
         }
-        return Ok(answers(&sale, requests, &decisions, &record));
+        return Ok(Batch { sale_id, decisions, made, at, expires_at });
     }
     Err(AppError::Internal("the flash sale stayed contended between instances; try again".into()))
-}
-
-/// Each request's answer, from the decisions and the committed record.
-fn answers(
-    sale: &FlashSale,
-    requests: &[Request],
-    decisions: &[Decision],
-    record: &JournalRecord,
-) -> Vec<AppResult<FlashReservation>> {
-    let reservation = |request: &Request, held: &Held| FlashReservation {
-        id: held.id,
-        sale_id: sale.id,
-        buyer: request.buyer.clone(),
-        quantity: held.quantity,
-        idempotency_key: request.key.clone(),
-        at: held.at,
-        status: HoldStatus::Held,
-        expires_at: held.expires_at,
-        order_id: None,
-    };
-    let mut made = record.entries.iter();
-    let mut out: Vec<AppResult<FlashReservation>> = Vec::with_capacity(requests.len());
-    for (request, decision) in requests.iter().zip(decisions) {
-        let answer = match decision {
-            Decision::Existing(held) => Ok(reservation(request, held)),
-            Decision::SameAs(first) => match &out[*first] {
-                Ok(reservation) => Ok(reservation.clone()),
-                Err(AppError::FlashSale(refusal)) => Err(AppError::FlashSale(*refusal)),
-                Err(other) => Err(AppError::Internal(other.to_string())),
-            },
-            Decision::Accept => match made.next() {
-                Some(entry) => Ok(reservation(
-                    request,
-                    &Held { id: entry.id, quantity: entry.quantity, at: record.at, expires_at: record.expires_at },
-                )),
-                None => Err(AppError::Internal("a reservation went missing from its batch".into())),
-            },
-            Decision::Refuse(refusal) => Err(AppError::FlashSale(*refusal)),
-        };
-        out.push(answer);
-    }
-    out
 }
 
 /// The stock a batch reserves: one ledger entry per journal record, keyed by the record's
@@ -225,7 +241,7 @@ async fn catch_up(tx: &mut dyn Tx, book: &mut SaleBook, sale_id: Uuid, head: i64
             return Err(AppError::Internal(format!("the journal of flash sale {sale_id} ends before {head}")));
         }
         for (seq, payload) in records {
-            book.record(seq, &decode(sale_id, seq, &payload)?);
+            book.record(seq, decode(sale_id, seq, &payload)?);
         }
     }
     Ok(())

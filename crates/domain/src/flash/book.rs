@@ -134,13 +134,19 @@ impl SaleBook {
 
     /// Applies a committed journal record as record `seq`. A reservation already known (by
     /// its key) is not counted twice, so overlapping loads stay exact.
-    pub fn record(&mut self, seq: i64, record: &JournalRecord) {
-        for entry in &record.entries {
-            self.remember(
-                &entry.buyer,
-                &entry.key,
-                Held { id: entry.id, quantity: entry.quantity, at: record.at, expires_at: record.expires_at },
-            );
+    pub fn record(&mut self, seq: i64, record: JournalRecord) {
+        for entry in record.entries {
+            if self.keys.contains_key(&entry.key) {
+                continue;
+            }
+            match self.bought.get_mut(&entry.buyer) {
+                Some(units) => *units += entry.quantity,
+                None => {
+                    self.bought.insert(entry.buyer, entry.quantity);
+                }
+            }
+            let held = Held { id: entry.id, quantity: entry.quantity, at: record.at, expires_at: record.expires_at };
+            self.keys.insert(entry.key, held);
         }
         self.seq = self.seq.max(seq);
     }
@@ -194,7 +200,7 @@ mod tests {
             })
             .collect();
         let seq = book.seq() + 1;
-        book.record(seq, &JournalRecord { at: at(), expires_at: at(), entries });
+        book.record(seq, JournalRecord { at: at(), expires_at: at(), entries });
         decisions
     }
 
