@@ -3,15 +3,18 @@
 #   (a) PostgreSQL, one guarded transaction per request (pgbench, synchronous_commit=on)
 #   (b) SQLite, one guarded transaction per request (Python), synchronous FULL and NORMAL
 #   (c) Redis Lua check-and-decrement, appendfsync always and no persistence
-#   (d) Quanyu's batched engine in process, on SQLite and PostgreSQL
+#   (d) Quanyu's batched engine in process, on SQLite and PostgreSQL (then the journal is
+#       materialised into reservation rows and the books checked)
 #   (e) Quanyu over HTTP on SQLite, driven by wrk, with p50/p99
 # Then the ratios, and an oversell check on every Quanyu run.
-# Usage: bench/flash-sale/run.sh   (env: SECONDS_EACH=10 CONNS=64 REQUESTS=50000)
+# Usage: bench/flash-sale/run.sh   (env: SECONDS_EACH=10 CONNS=64 REQUESTS=50000 INPROC=400000 BUYERS=4096)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_EACH=${SECONDS_EACH:-10}
 CONNS=${CONNS:-64}
 REQUESTS=${REQUESTS:-50000}
+INPROC=${INPROC:-400000}
+BUYERS=${BUYERS:-4096}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
@@ -52,9 +55,9 @@ REDIS_ALWAYS=$(redis_rps 6390)
 REDIS_NONE=$(redis_rps 6391)
 
 echo "(d) Quanyu in process…" >&2
-Q_SQLITE=$($BIN bench flash-sale --database "sqlite://$WORK/inproc.db" --requests "$REQUESTS" --concurrency 256 2>/dev/null)
+Q_SQLITE=$($BIN bench flash-sale --database "sqlite://$WORK/inproc.db" --requests "$INPROC" --concurrency "$BUYERS" 2>/dev/null)
 fresh_pg quanyu_bench_inproc
-Q_PG=$($BIN bench flash-sale --database "$PG/quanyu_bench_inproc" --requests "$REQUESTS" --concurrency 256 2>/dev/null)
+Q_PG=$($BIN bench flash-sale --database "$PG/quanyu_bench_inproc" --requests "$INPROC" --concurrency "$BUYERS" 2>/dev/null)
 
 echo "(e) Quanyu over HTTP…" >&2
 SEED=$($BIN bench flash-sale --database "sqlite://$WORK/http.db" --requests 100000000 --seed-only 2>/dev/null)
@@ -94,5 +97,11 @@ print()
 print(f"(e) / (a) PostgreSQL per request: {float(http) / float(pg):.2f}x")
 print(f"(e) / (c) Redis appendfsync always: {float(http) / float(r_always):.2f}x")
 print(f"(d) SQLite / (b) SQLite FULL: {q_sqlite['per_second'] / float(s_full):.2f}x")
+print(f"(d) SQLite / 1,000,000 target: {q_sqlite['per_second'] / 1e6:.2f}x; (e) / 40,000 target: {float(http) / 40000:.2f}x")
+for name, q in (("SQLite", q_sqlite), ("PostgreSQL", q_pg)):
+    print(f"(d) {name}: {q['reserved']:,} reservations in {q['journal_records']:,} journal records "
+          f"({q['reserved'] / max(q['journal_records'], 1):.0f} per record); materialised afterwards in "
+          f"{q['materialize_seconds']:.1f} s ({q['reserved'] / max(q['materialize_seconds'], 1e-9):,.0f} rows/s); "
+          f"books agree: {q['books_agree']}, ledger sound: {q['ledger_sound']}")
 print(f"oversell: in-process SQLite {q_sqlite['oversold']}, PostgreSQL {q_pg['oversold']}; HTTP sold {sold} of quota {quota} -> {sold > quota}; ledger sound: {sound}; HTTP non-2xx: {errors}")
 PY

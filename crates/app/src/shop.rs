@@ -309,8 +309,8 @@ impl App {
     }
 
     async fn own_reservation(&self, shopper: &Shopper, id: uuid::Uuid) -> AppResult<FlashReservation> {
-        let held = read_tx!(self, |tx| Ok(tx.get_flash_reservation(id).await?))?;
-        held.filter(|r| r.buyer == flash_buyer(shopper)).ok_or(AppError::NotFound { entity: "flash_reservation" })
+        let held = self.flash_reservation(id).await?;
+        Some(held).filter(|r| r.buyer == flash_buyer(shopper)).ok_or(AppError::NotFound { entity: "flash_reservation" })
     }
 }
 

@@ -23,6 +23,7 @@ quanyu_store::backend_tests!(
     stock_below_the_quota_caps_the_sale,
     sales_outside_their_window_refuse,
     reservations_become_orders_or_give_everything_back,
+    two_owners_of_one_sale_share_its_journal,
 );
 
 async fn setup(db: Arc<dyn Database>, stock: i64) -> (App, StoreId, SkuId) {
@@ -86,10 +87,21 @@ fn keyed(key: &str) -> Ctx {
 
 /// Sends every (buyer, key) request at once; returns the successes per buyer and the refusals.
 async fn crowd(app: &App, sale_id: Uuid, requests: Vec<(String, String)>) -> (HashMap<String, i64>, Vec<Refusal>) {
+    crowd_across(std::slice::from_ref(app), sale_id, requests).await
+}
+
+/// The same, the requests dealt in turn to several instances of the application (each with
+/// its own owner of the sale) over one database.
+async fn crowd_across(
+    apps: &[App],
+    sale_id: Uuid,
+    requests: Vec<(String, String)>,
+) -> (HashMap<String, i64>, Vec<Refusal>) {
     let tasks: Vec<_> = requests
         .into_iter()
-        .map(|(buyer, key)| {
-            let app = app.clone();
+        .enumerate()
+        .map(|(n, (buyer, key))| {
+            let app = apps[n % apps.len()].clone();
             tokio::spawn(async move {
                 let result = app.reserve_flash_sale(&keyed(&key), sale_id, &buyer, 1).await;
                 (buyer, result)
@@ -211,4 +223,46 @@ async fn reservations_become_orders_or_give_everything_back(db: Arc<dyn Database
     assert!(matches!(late, AppError::ReservationNotHeld), "{late:?}");
     // What came back can be bought again.
     app.reserve_flash_sale(&keyed("r4"), sale_id, "carol", 2).await.unwrap();
+}
+
+async fn two_owners_of_one_sale_share_its_journal(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 100).await;
+    let sale_id = sale(&app, store, sku, 30, 2, -Duration::minutes(1)).await;
+    // A second instance of the application: its own book of the sale, the same database.
+    let other = App::new(db.clone(), AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
+    let requests: Vec<(String, String)> =
+        (0..40).flat_map(|b| (0..3).map(move |r| (format!("b{b}"), format!("k{b}-{r}")))).collect();
+    let (bought, _) = crowd_across(&[app.clone(), other.clone()], sale_id, requests).await;
+    assert_eq!(bought.values().sum::<i64>(), 30, "exactly the quota between the two");
+    assert!(bought.values().all(|&n| n <= 2), "no buyer beats the limit across instances: {bought:?}");
+
+    // A retry through the instance that did not take it finds the same reservation.
+    let first = app.reserve_flash_sale(&keyed("late-1"), sale_id, "late", 1).await;
+    assert!(matches!(first, Err(AppError::FlashSale(Refusal::SoldOut))), "{first:?}");
+    let (buyer, _) = bought.iter().find(|(_, n)| **n > 0).unwrap();
+    let mine = (0..3).map(|r| format!("k{}-{r}", &buyer[1..]));
+    let mut found = Vec::new();
+    for key in mine {
+        let (a, b) = (
+            app.reserve_flash_sale(&keyed(&key), sale_id, buyer, 1).await,
+            other.reserve_flash_sale(&keyed(&key), sale_id, buyer, 1).await,
+        );
+        if let (Ok(a), Ok(b)) = (a, b) {
+            assert_eq!((a.id, a.at), (b.id, b.at), "both instances answer a retry alike");
+            found.push(a.id);
+        }
+    }
+    assert_eq!(found.len() as i64, bought[buyer]);
+
+    // A third instance, started afterwards, replays the journal: the books agree.
+    let third = App::new(db.clone(), AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
+    let again = third.reserve_flash_sale(&keyed(&format!("k{}-0", &buyer[1..])), sale_id, buyer, 1).await;
+    assert!(again.is_ok() || matches!(again, Err(AppError::FlashSale(_))), "{again:?}");
+    let (sale, buyers) = third.get_flash_sale(&Ctx::system(), sale_id).await.unwrap();
+    assert_eq!(sale.sold, 30);
+    assert_eq!(buyers.iter().map(|(_, n)| n).sum::<i64>(), 30, "materialised counts match the journal");
+    let mut tx = db.read().await.unwrap();
+    let row = tx.get_stock(store, sku).await.unwrap().unwrap();
+    assert_eq!(row.levels.reserved.get(), 30);
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
 }

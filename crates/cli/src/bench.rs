@@ -128,21 +128,43 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
     let percentile =
         |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)));
     let ms = |d: Option<&std::time::Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-    let (after, _) = app.get_flash_sale(&system, sale.id).await?;
+    // Behind the rush: the journal becomes reservation rows; then the books must agree.
+    let materializing = Instant::now();
+    app.materialize_flash_sales(Some(sale.id)).await?;
+    let materialize_seconds = materializing.elapsed().as_secs_f64();
+    let (after, buyers) = app.get_flash_sale(&system, sale.id).await?;
+    let counted: i64 = buyers.iter().map(|(_, n)| n).sum();
+    let mut tx = app.database().read().await?;
+    let stock = tx.get_stock(store, sku).await?.context("the bench SKU has no stock row")?;
+    let ledger_sound = tx.reconcile_stock().await?.is_empty();
+    drop(tx);
+    let reserved = latencies.len() as i64;
+    let books_agree = after.sold == reserved && counted == reserved && stock.levels.reserved.get() == reserved;
     println!(
         "{}",
         serde_json::json!({
             "backend": app.database().backend().as_str(),
-            "reserved": latencies.len(),
+            "reserved": reserved,
             "refused": refused,
             "sold": after.sold,
             "oversold": after.sold > after.quota,
             "seconds": elapsed.as_secs_f64(),
-            "per_second": latencies.len() as f64 / elapsed.as_secs_f64(),
+            "per_second": reserved as f64 / elapsed.as_secs_f64(),
             "p50_ms": ms(percentile(0.50)),
             "p99_ms": ms(percentile(0.99)),
+            "journal_records": after.journal_seq,
+            "materialize_seconds": materialize_seconds,
+            "books_agree": books_agree,
+            "ledger_sound": ledger_sound,
         })
     );
+    if !books_agree || !ledger_sound || after.sold > after.quota {
+        bail!(
+            "the books disagree: sold {}, buyers {counted}, reserved stock {}, acknowledged {reserved}",
+            after.sold,
+            stock.levels.reserved.get()
+        );
+    }
     Ok(())
 }
 

@@ -216,6 +216,14 @@ fn acknowledged_reservations_survive_sigkill() {
     assert!(offer["sold"].as_i64().unwrap() >= acknowledged.len() as i64);
     let (_, reconcile) = server.call("GET", "/api/v1/inventory/reconcile", Some(&token), None, None);
     assert_eq!(reconcile["sound"], true, "{reconcile}");
+    // The new instance replayed them from the journal: one becomes an order like any other.
+    let (buyer, id) = &acknowledged[acknowledged.len() / 2];
+    let order = json!({"channel": "pos", "flash_reservation_id": id});
+    let (status, ordered) =
+        server.call("POST", "/api/v1/orders", Some(&token), Some(&format!("o-{buyer}")), Some(order));
+    assert_eq!(status, 201, "{ordered}");
+    let (_, stock) = server.call("GET", &format!("/api/v1/stores/{store}/stock/{sku}"), Some(&token), None, None);
+    assert_eq!(offer["sold"], stock["reserved"], "the order took over the hold: {stock}");
 }
 
 #[test]

@@ -6,6 +6,13 @@
 //! order, which takes over the held stock; otherwise it is released and everything it held goes
 //! back, so unpaid reservations never starve the sale. An order placed from a reservation and
 //! cancelled unpaid releases the reservation the same way.
+//!
+//! The rush itself: [`book`] is the owner's in-memory view of one sale (who holds what, which
+//! request keys were used) and decides a batch of requests; [`journal`] is the compact record
+//! of one committed batch, the only row a batch writes for its buyers.
+
+pub mod book;
+pub mod journal;
 
 named_enum! {
     /// Where a reservation stands.
@@ -17,4 +24,15 @@ named_enum! {
         /// Given back: it expired, or its order was cancelled unpaid.
         Released = "released",
     }
+}
+
+/// Why one buyer's request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Before the sale's start or after its end.
+    NotActive,
+    /// The buyer would hold more than the per-customer limit.
+    LimitReached,
+    /// Not enough of the quota or of the store's stock is left.
+    SoldOut,
 }

@@ -51,6 +51,7 @@ pub(crate) const SQLITE: &[Migration] = &[
     },
     Migration { version: 18, name: "sales_reports", sql: include_str!("../migrations/sqlite/0018_sales_reports.sql") },
     Migration { version: 19, name: "merge_undo", sql: include_str!("../migrations/sqlite/0019_merge_undo.sql") },
+    Migration { version: 20, name: "flash_journal", sql: include_str!("../migrations/sqlite/0020_flash_journal.sql") },
     Migration { version: 21, name: "event_ingest", sql: include_str!("../migrations/sqlite/0021_event_ingest.sql") },
     Migration { version: 22, name: "cash_tendered", sql: include_str!("../migrations/sqlite/0022_cash_tendered.sql") },
 ];
@@ -91,6 +92,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0018_sales_reports.sql"),
     },
     Migration { version: 19, name: "merge_undo", sql: include_str!("../migrations/postgres/0019_merge_undo.sql") },
+    Migration {
+        version: 20,
+        name: "flash_journal",
+        sql: include_str!("../migrations/postgres/0020_flash_journal.sql"),
+    },
     Migration { version: 21, name: "event_ingest", sql: include_str!("../migrations/postgres/0021_event_ingest.sql") },
     Migration {
         version: 22,

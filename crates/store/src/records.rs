@@ -379,6 +379,20 @@ pub struct FlashSale {
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     pub created_at: Timestamp,
+    /// The last record of the sale's reservation journal (0: none yet).
+    pub journal_seq: i64,
+}
+
+/// One record appended to a flash sale's journal.
+#[derive(Debug, Clone, Copy)]
+pub struct FlashJournalAppend<'a> {
+    pub at: Timestamp,
+    /// Reservations in the record.
+    pub reservations: i64,
+    /// Units they reserve, claimed from the sale's quota by the append.
+    pub units: i64,
+    /// `quanyu_domain::flash::journal::JournalRecord::encode`.
+    pub payload: &'a [u8],
 }
 
 /// Units of a flash sale held for one buyer.

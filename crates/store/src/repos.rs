@@ -12,9 +12,9 @@ use quanyu_domain::{
 use crate::{
     Attribution, AudienceRow, AudienceSort, AuditEntry, AuditFilter, ChannelSales, CommissionEntry, CommissionMismatch,
     CouponEntry, CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch, DocumentFilter,
-    DocumentStep, EventSource, FlashReservation, FlashSale, GuideSale, GuideTask, GuideTaskCounts, IdempotencyRecord,
-    LedgerMismatch, LineCommission, MergeUndone, OrderFilter, OrderPoints, OrderStep, OutboxEvent, Page,
-    PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter, SavedAudience, ScoreInput, SkuFilter,
+    DocumentStep, EventSource, FlashJournalAppend, FlashReservation, FlashSale, GuideSale, GuideTask, GuideTaskCounts,
+    IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone, OrderFilter, OrderPoints, OrderStep, OutboxEvent,
+    Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter, SavedAudience, ScoreInput, SkuFilter,
     SkuSales, Sorting, StaffFilter, StockEntry, StockPolicy, StockRow, StockSort, StoreFilter, StoreResult, StoreSales,
     StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
 };
@@ -192,8 +192,11 @@ pub trait OrderRepo {
     ) -> StoreResult<Vec<quanyu_domain::order::Order>>;
 }
 
-/// Flash sales. Every claim is a guarded update that changes nothing and returns `false` when it
-/// would exceed its bound, so a batch can go on with its next buyer.
+/// Flash sales. The rush appends one journal record per batch ([`append_flash_journal`]: a
+/// compare-and-set on the sale's journal head and its quota); reservation rows and buyer counts
+/// are materialised from the journal afterwards; releases give quota and counts back.
+///
+/// [`append_flash_journal`]: FlashSaleRepo::append_flash_journal
 #[async_trait]
 pub trait FlashSaleRepo {
     async fn insert_flash_sale(&mut self, sale: &FlashSale) -> StoreResult<()>;
@@ -205,30 +208,40 @@ pub trait FlashSaleRepo {
         at: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<FlashSale>>;
-    /// Adds `quantity` to what `buyer` holds of the sale, if that stays within `limit`.
-    async fn claim_buyer_quota(
+    /// Appends journal record `after + 1` reserving `units` in all: only if the sale's journal
+    /// head is still `after` and the units fit its quota; `false` (nothing changed) otherwise.
+    async fn append_flash_journal(
         &mut self,
         sale_id: uuid::Uuid,
-        buyer: &str,
-        quantity: i64,
-        limit: i64,
+        after: i64,
+        entry: &FlashJournalAppend<'_>,
     ) -> StoreResult<bool>;
-    async fn release_buyer_quota(&mut self, sale_id: uuid::Uuid, buyer: &str, quantity: i64) -> StoreResult<()>;
-    /// Adds `quantity` to the sale's sold count, if that stays within its quota.
-    async fn claim_sale_quota(&mut self, sale_id: uuid::Uuid, quantity: i64) -> StoreResult<bool>;
-    async fn release_sale_quota(&mut self, sale_id: uuid::Uuid, quantity: i64) -> StoreResult<()>;
-    async fn insert_flash_reservation(&mut self, reservation: &FlashReservation) -> StoreResult<()>;
-    async fn flash_reservation_by_key(&mut self, idempotency_key: &str) -> StoreResult<Option<FlashReservation>>;
-    /// The reservations made under any of `keys`.
-    async fn flash_reservations_by_keys(&mut self, keys: &[String]) -> StoreResult<Vec<FlashReservation>>;
-    /// Claims for many distinct buyers in one statement; returns the buyers whose claim stayed
-    /// within `limit` (the others changed nothing).
-    async fn claim_buyers(
+    /// Journal records after `after`, in order, at most `limit`: (seq, payload).
+    async fn flash_journal_since(
         &mut self,
         sale_id: uuid::Uuid,
-        claims: &[(String, i64)],
-        limit: i64,
-    ) -> StoreResult<Vec<String>>;
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, Vec<u8>)>>;
+    /// The last journal record made at or before `at` (0: none).
+    async fn flash_journal_seq_at(&mut self, sale_id: uuid::Uuid, at: Timestamp) -> StoreResult<i64>;
+    /// The last journal record materialised into rows (0: none).
+    async fn flash_materialized_seq(&mut self, sale_id: uuid::Uuid) -> StoreResult<i64>;
+    /// Moves the materialised mark from `from` to `to` (compare and set): `false` when another
+    /// writer moved it first.
+    async fn mark_flash_materialized(&mut self, sale_id: uuid::Uuid, from: i64, to: i64) -> StoreResult<bool>;
+    /// Sales whose journal runs ahead of their materialised rows.
+    async fn flash_sales_to_materialize(&mut self) -> StoreResult<Vec<uuid::Uuid>>;
+    /// Adds to what each buyer holds of a sale (materialising the journal).
+    async fn add_flash_buyers(&mut self, sale_id: uuid::Uuid, counts: &[(String, i64)]) -> StoreResult<()>;
+    /// Every materialised reservation of a sale, whatever its status.
+    async fn flash_sale_reservations(&mut self, sale_id: uuid::Uuid) -> StoreResult<Vec<FlashReservation>>;
+    /// Units given back to each of `buyers` by released reservations of the sale.
+    async fn flash_released_units(&mut self, sale_id: uuid::Uuid, buyers: &[&str]) -> StoreResult<Vec<(String, i64)>>;
+    /// Records a released reservation (see [`flash_released_units`](FlashSaleRepo::flash_released_units)).
+    async fn insert_flash_release(&mut self, reservation: &FlashReservation) -> StoreResult<()>;
+    async fn release_buyer_quota(&mut self, sale_id: uuid::Uuid, buyer: &str, quantity: i64) -> StoreResult<()>;
+    async fn release_sale_quota(&mut self, sale_id: uuid::Uuid, quantity: i64) -> StoreResult<()>;
     /// Inserts many reservations in one statement.
     async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()>;
     /// What each buyer holds of a sale.

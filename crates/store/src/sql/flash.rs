@@ -1,5 +1,6 @@
-//! Flash sales: offers, per-buyer and per-sale quota claims as guarded updates, reservations.
-//! The batch statements are built for the number of rows at hand with [`Placeholders`].
+//! Flash sales: offers, the reservation journal (appended by compare-and-set on the sale's
+//! journal head and quota), its materialisation into reservation rows and buyer counts, and
+//! releases. The multi-row statements are built for the rows at hand with [`Placeholders`].
 
 use async_trait::async_trait;
 use quanyu_domain::{
@@ -12,7 +13,7 @@ use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
-use crate::{FlashReservation, FlashSale, FlashSaleRepo, StoreError, StoreResult};
+use crate::{FlashJournalAppend, FlashReservation, FlashSale, FlashSaleRepo, StoreError, StoreResult};
 
 fn sale(row: &Row) -> StoreResult<FlashSale> {
     Ok(FlashSale {
@@ -27,6 +28,7 @@ fn sale(row: &Row) -> StoreResult<FlashSale> {
         starts_at: row.try_get("starts_at")?,
         ends_at: row.try_get("ends_at")?,
         created_at: row.try_get("created_at")?,
+        journal_seq: row.try_get("journal_seq")?,
     })
 }
 
@@ -96,24 +98,6 @@ impl FlashSaleRepo for SqlTx {
         found.iter().map(sale).collect()
     }
 
-    async fn claim_buyer_quota(&mut self, sale_id: Uuid, buyer: &str, quantity: i64, limit: i64) -> StoreResult<bool> {
-        if quantity > limit {
-            return Ok(false);
-        }
-        let claimed = sqlx::query(
-            "INSERT INTO flash_sale_buyers (sale_id, buyer, quantity) VALUES ($1, $2, $3) \
-             ON CONFLICT (sale_id, buyer) DO UPDATE SET quantity = flash_sale_buyers.quantity + excluded.quantity \
-             WHERE flash_sale_buyers.quantity + excluded.quantity <= $4 RETURNING quantity",
-        )
-        .bind(sale_id)
-        .bind(buyer)
-        .bind(quantity)
-        .bind(limit)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(claimed.is_some())
-    }
-
     async fn release_buyer_quota(&mut self, sale_id: Uuid, buyer: &str, quantity: i64) -> StoreResult<()> {
         sqlx::query("UPDATE flash_sale_buyers SET quantity = quantity - $3 WHERE sale_id = $1 AND buyer = $2")
             .bind(sale_id)
@@ -122,16 +106,6 @@ impl FlashSaleRepo for SqlTx {
             .execute(&mut *self.tx)
             .await?;
         Ok(())
-    }
-
-    async fn claim_sale_quota(&mut self, sale_id: Uuid, quantity: i64) -> StoreResult<bool> {
-        let claimed =
-            sqlx::query("UPDATE flash_sales SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= quota RETURNING sold")
-                .bind(sale_id)
-                .bind(quantity)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        Ok(claimed.is_some())
     }
 
     async fn release_sale_quota(&mut self, sale_id: Uuid, quantity: i64) -> StoreResult<()> {
@@ -143,72 +117,152 @@ impl FlashSaleRepo for SqlTx {
         Ok(())
     }
 
-    async fn insert_flash_reservation(&mut self, r: &FlashReservation) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at, status, expires_at, \
-             order_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    async fn append_flash_journal(
+        &mut self,
+        sale_id: Uuid,
+        after: i64,
+        entry: &FlashJournalAppend<'_>,
+    ) -> StoreResult<bool> {
+        let claimed = sqlx::query(
+            "UPDATE flash_sales SET sold = sold + $2, journal_seq = $3 + 1 \
+             WHERE id = $1 AND journal_seq = $3 AND sold + $2 <= quota RETURNING journal_seq",
         )
-        .bind(r.id)
-        .bind(r.sale_id)
-        .bind(&r.buyer)
-        .bind(r.quantity)
-        .bind(&r.idempotency_key)
-        .bind(r.at)
-        .bind(r.status.as_str())
-        .bind(r.expires_at)
-        .bind(r.order_id.map(|o| o.as_uuid()))
+        .bind(sale_id)
+        .bind(entry.units)
+        .bind(after)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if claimed.is_none() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO flash_sale_journal (sale_id, seq, at, reservations, units, payload) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(sale_id)
+        .bind(after + 1)
+        .bind(entry.at)
+        .bind(entry.reservations)
+        .bind(entry.units)
+        .bind(entry.payload)
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
+        Ok(true)
     }
 
-    async fn flash_reservation_by_key(&mut self, key: &str) -> StoreResult<Option<FlashReservation>> {
-        let row = sqlx::query("SELECT * FROM flash_sale_reservations WHERE idem_key = $1")
-            .bind(key)
+    async fn flash_journal_since(&mut self, sale_id: Uuid, after: i64, limit: u32) -> StoreResult<Vec<(i64, Vec<u8>)>> {
+        let rows = sqlx::query(
+            "SELECT seq, payload FROM flash_sale_journal WHERE sale_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(sale_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get("seq")?, row.try_get("payload")?))).collect()
+    }
+
+    async fn flash_journal_seq_at(&mut self, sale_id: Uuid, at: Timestamp) -> StoreResult<i64> {
+        let row =
+            sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM flash_sale_journal WHERE sale_id = $1 AND at <= $2")
+                .bind(sale_id)
+                .bind(at)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        Ok(row.try_get("seq")?)
+    }
+
+    async fn flash_materialized_seq(&mut self, sale_id: Uuid) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT seq FROM flash_sale_materialized WHERE sale_id = $1")
+            .bind(sale_id)
             .fetch_optional(&mut *self.tx)
             .await?;
-        row.as_ref().map(reservation).transpose()
+        Ok(row.map(|r| r.try_get("seq")).transpose()?.unwrap_or(0))
     }
 
-    async fn flash_reservations_by_keys(&mut self, keys: &[String]) -> StoreResult<Vec<FlashReservation>> {
-        let mut found = Vec::new();
-        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT * FROM flash_sale_reservations WHERE idem_key IN ({})",
-                Placeholders::new().list(chunk.len())
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for key in chunk {
-                query = query.bind(key);
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.push(reservation(&row)?);
-            }
-        }
-        Ok(found)
+    async fn mark_flash_materialized(&mut self, sale_id: Uuid, from: i64, to: i64) -> StoreResult<bool> {
+        // The row appears with the first mark, so "from 0" may also mean "no row yet".
+        let moved = sqlx::query(
+            "INSERT INTO flash_sale_materialized (sale_id, seq) VALUES ($1, $3) \
+             ON CONFLICT (sale_id) DO UPDATE SET seq = excluded.seq WHERE flash_sale_materialized.seq = $2 \
+             RETURNING seq",
+        )
+        .bind(sale_id)
+        .bind(from)
+        .bind(to)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(moved.is_some())
     }
 
-    async fn claim_buyers(&mut self, sale_id: Uuid, claims: &[(String, i64)], limit: i64) -> StoreResult<Vec<String>> {
-        let mut claimed = Vec::new();
-        for chunk in claims.chunks(ROWS_PER_STATEMENT) {
+    async fn flash_sales_to_materialize(&mut self) -> StoreResult<Vec<Uuid>> {
+        let rows = sqlx::query(
+            "SELECT f.id FROM flash_sales f LEFT JOIN flash_sale_materialized m ON m.sale_id = f.id \
+             WHERE f.journal_seq > COALESCE(m.seq, 0) ORDER BY f.id",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+    }
+
+    async fn add_flash_buyers(&mut self, sale_id: Uuid, counts: &[(String, i64)]) -> StoreResult<()> {
+        for chunk in counts.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
             let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(3))).collect();
             let sql = format!(
                 "INSERT INTO flash_sale_buyers (sale_id, buyer, quantity) VALUES {} \
-                 ON CONFLICT (sale_id, buyer) DO UPDATE SET quantity = flash_sale_buyers.quantity + excluded.quantity \
-                 WHERE flash_sale_buyers.quantity + excluded.quantity <= {} RETURNING buyer",
-                rows.join(", "),
-                params.one()
+                 ON CONFLICT (sale_id, buyer) DO UPDATE SET quantity = flash_sale_buyers.quantity + excluded.quantity",
+                rows.join(", ")
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (buyer, quantity) in chunk {
                 query = query.bind(sale_id).bind(buyer).bind(*quantity);
             }
-            for row in query.bind(limit).fetch_all(&mut *self.tx).await? {
-                claimed.push(row.try_get("buyer")?);
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn flash_sale_reservations(&mut self, sale_id: Uuid) -> StoreResult<Vec<FlashReservation>> {
+        let rows = sqlx::query("SELECT * FROM flash_sale_reservations WHERE sale_id = $1")
+            .bind(sale_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(reservation).collect()
+    }
+
+    async fn flash_released_units(&mut self, sale_id: Uuid, buyers: &[&str]) -> StoreResult<Vec<(String, i64)>> {
+        let mut found = Vec::new();
+        for chunk in buyers.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let sale = params.one();
+            let sql = format!(
+                "SELECT buyer, CAST(SUM(quantity) AS BIGINT) AS released FROM flash_sale_releases \
+                 WHERE sale_id = {sale} AND buyer IN ({}) GROUP BY buyer",
+                params.list(chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(sale_id);
+            for buyer in chunk {
+                query = query.bind(*buyer);
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.push((row.try_get("buyer")?, row.try_get("released")?));
             }
         }
-        Ok(claimed)
+        Ok(found)
+    }
+
+    async fn insert_flash_release(&mut self, r: &FlashReservation) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO flash_sale_releases (reservation_id, sale_id, buyer, quantity) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(r.id)
+        .bind(r.sale_id)
+        .bind(&r.buyer)
+        .bind(r.quantity)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()> {

@@ -1,0 +1,258 @@
+//! The owner of a flash sale's rush, one per sale and instance: a task that drains the sale's
+//! queue in batches. For each batch it reads the sale's quota, journal head and the store's
+//! stock, replays any journal records it has not seen (another instance appended them), decides
+//! every request against its in-memory [`SaleBook`], and appends one journal record with the
+//! batch's reservations — a compare-and-set on the journal head and the quota — together with
+//! one reserve entry in the stock ledger, in one transaction. Buyers are answered only after
+//! that commit (group commit: one row and one fsync per batch, not per buyer).
+//!
+//! Several instances may own the same sale at once: the compare-and-set lets exactly one of two
+//! concurrent appends through, and the loser replays and decides its batch again. Correctness
+//! never rests on which instance holds the book, only on the journal head in the database.
+
+use std::{collections::HashMap, sync::Arc};
+
+use quanyu_domain::{
+    flash::{
+        HoldStatus, Refusal,
+        book::{Ask, Bounds, Decision, Held, SaleBook},
+        journal::{JournalEntry, JournalRecord},
+    },
+    ids::StockEntryId,
+    inventory::{Qty, StockChange},
+    time::Timestamp,
+};
+use quanyu_store::{Database, FlashJournalAppend, FlashReservation, FlashSale, StockEntry, Tx};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::materialize::Materializer;
+use crate::{AppError, AppResult, write::now};
+
+/// The most requests one batch carries.
+pub const MAX_BATCH: usize = 8192;
+/// Journal records read per statement when replaying.
+const REPLAY_CHUNK: u32 = 256;
+/// How often a batch is decided again after losing the append to another instance.
+const MAX_ATTEMPTS: usize = 64;
+
+pub(crate) struct Request {
+    pub buyer: String,
+    /// Scoped to the buyer: `buyer:key`.
+    pub key: String,
+    pub quantity: i64,
+    pub answer: oneshot::Sender<AppResult<FlashReservation>>,
+}
+
+/// Drains one sale's queue: every waiting request goes into the next batch.
+pub(crate) async fn run_owner(
+    db: Arc<dyn Database>,
+    sale_id: Uuid,
+    mut queue: mpsc::UnboundedReceiver<Request>,
+    materializer: Arc<Materializer>,
+) {
+    let mut book = None;
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let requests = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
+        match apply_batch(&db, sale_id, &mut book, &requests).await {
+            Ok(done) => done.answer(requests),
+            Err(err) => {
+                // Whether the batch committed is unknown: rebuild the book from the database.
+                book = None;
+                let message = err.to_string();
+                for request in requests {
+                    let _ = request.answer.send(Err(AppError::Internal(message.clone())));
+                }
+            }
+        }
+        materializer.nudge();
+    }
+}
+
+/// A decided (and, if it made reservations, committed) batch.
+struct Batch {
+    sale_id: Uuid,
+    decisions: Vec<Decision>,
+    /// The reservations made, in request order: (id, quantity).
+    made: Vec<(Uuid, i64)>,
+    at: Timestamp,
+    expires_at: Timestamp,
+}
+
+impl Batch {
+    /// Answers every request, handing each its own buyer and key back.
+    fn answer(self, requests: Vec<Request>) {
+        // Answers a retry later in the batch repeats (rare): kept by index.
+        let mut repeated: HashMap<usize, Result<FlashReservation, Refusal>> = self
+            .decisions
+            .iter()
+            .filter_map(|d| if let Decision::SameAs(first) = d { Some((*first, Err(Refusal::SoldOut))) } else { None })
+            .collect();
+        let mut made = self.made.into_iter();
+        for (index, (request, decision)) in requests.into_iter().zip(self.decisions).enumerate() {
+            let Request { buyer, key, answer: sender, .. } = request;
+            let held = match decision {
+                Decision::Existing(held) => Ok(held),
+                Decision::Accept => match made.next() {
+                    Some((id, quantity)) => Ok(Held { id, quantity, at: self.at, expires_at: self.expires_at }),
+                    None => Err(Refusal::SoldOut),
+                },
+                Decision::SameAs(first) => {
+                    let _ = sender.send(
+                        repeated.get(&first).cloned().unwrap_or(Err(Refusal::SoldOut)).map_err(AppError::FlashSale),
+                    );
+                    continue;
+                }
+                Decision::Refuse(refusal) => Err(refusal),
+            };
+            let answer = held.map(|held| FlashReservation {
+                id: held.id,
+                sale_id: self.sale_id,
+                buyer,
+                quantity: held.quantity,
+                idempotency_key: key,
+                at: held.at,
+                status: HoldStatus::Held,
+                expires_at: held.expires_at,
+                order_id: None,
+            });
+            if let Some(kept) = repeated.get_mut(&index) {
+                kept.clone_from(&answer);
+            }
+            let _ = sender.send(answer.map_err(AppError::FlashSale));
+        }
+    }
+}
+
+/// One batch, in one transaction; per-request refusals are answers, not failures.
+async fn apply_batch(
+    db: &Arc<dyn Database>,
+    sale_id: Uuid,
+    book: &mut Option<SaleBook>,
+    requests: &[Request],
+) -> AppResult<Batch> {
+    let asks: Vec<Ask<'_>> =
+        requests.iter().map(|r| Ask { buyer: &r.buyer, key: &r.key, quantity: r.quantity }).collect();
+    for _ in 0..MAX_ATTEMPTS {
+        let mut tx = db.write().await?;
+        let sale = tx.get_flash_sale(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
+        let at = to_micros(now());
+        if !(sale.starts_at <= at && at < sale.ends_at) {
+            let decisions = requests.iter().map(|_| Decision::Refuse(Refusal::NotActive)).collect();
+            return Ok(Batch { sale_id, decisions, made: Vec::new(), at, expires_at: at });
+        }
+        let book = match book {
+            Some(book) => book,
+            None => book.insert(load_book(&mut *tx, sale_id).await?),
+        };
+        catch_up(&mut *tx, book, sale_id, sale.journal_seq).await?;
+        let available = tx.get_stock(sale.store_id, sale.sku_id).await?.map_or(0, |row| row.levels.available().get());
+        let bounds =
+            Bounds { units_left: (sale.quota - sale.sold).min(available), per_customer_limit: sale.per_customer_limit };
+        let mut decisions = book.plan(&asks, bounds, &HashMap::new());
+        let over = book.over_limit(&asks, &decisions);
+        if !over.is_empty() {
+            let released: HashMap<String, i64> = tx.flash_released_units(sale_id, &over).await?.into_iter().collect();
+            if !released.is_empty() {
+                decisions = book.plan(&asks, bounds, &released);
+            }
+        }
+        let record = JournalRecord {
+            at,
+            expires_at: at + chrono::Duration::minutes(sale.hold_minutes),
+            entries: asks
+                .iter()
+                .zip(&decisions)
+                .filter(|(_, d)| **d == Decision::Accept)
+                .map(|(ask, _)| JournalEntry {
+                    id: Uuid::now_v7(),
+                    quantity: ask.quantity,
+                    buyer: ask.buyer.to_owned(),
+                    key: ask.key.to_owned(),
+                })
+                .collect(),
+        };
+        let made: Vec<(Uuid, i64)> = record.entries.iter().map(|e| (e.id, e.quantity)).collect();
+        let (at, expires_at) = (record.at, record.expires_at);
+        if !record.entries.is_empty() {
+            let payload = record.encode();
+            let append = FlashJournalAppend {
+                at,
+                reservations: record.entries.len() as i64,
+                units: record.units(),
+                payload: &payload,
+            };
+            let seq = book.seq() + 1;
+            // Stock first, then the sale, as every other path locks them. Either refused means
+            // another writer got there first (another instance appended, an order took the
+            // stock): roll back and decide again on what is there now.
+            if tx.apply_stock(&reserve_entry(&sale, &record)?).await?.is_none()
+                || !tx.append_flash_journal(sale_id, book.seq(), &append).await?
+            {
+                continue;
+            }
+            tx.commit().await?;
+            book.record(seq, record);
+        }
+        return Ok(Batch { sale_id, decisions, made, at, expires_at });
+    }
+    Err(AppError::Internal("the flash sale stayed contended between instances; try again".into()))
+}
+
+/// The stock a batch reserves: one ledger entry per journal record, keyed by the record's
+/// first reservation (fresh for every attempt, so a lost race never collides on the key).
+fn reserve_entry(sale: &FlashSale, record: &JournalRecord) -> AppResult<StockEntry> {
+    let first = record.entries.first().map_or(Uuid::nil(), |e| e.id);
+    Ok(StockEntry {
+        id: StockEntryId::new(),
+        store_id: sale.store_id,
+        sku_id: sale.sku_id,
+        change: "flash_reserve".to_owned(),
+        deltas: StockChange::Reserve(Qty::new(record.units()))
+            .deltas()
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+        reason: None,
+        reference: Some(format!("flash_sale:{}", sale.id)),
+        idempotency_key: format!("flash:{}:batch:{first}", sale.id),
+        actor_id: None,
+        at: record.at,
+    })
+}
+
+/// A book for a sale from the database: the materialised reservations, then the journal after
+/// them. A record materialised between the two reads is met twice and counted once (by key).
+pub(crate) async fn load_book(tx: &mut dyn Tx, sale_id: Uuid) -> AppResult<SaleBook> {
+    let materialized = tx.flash_materialized_seq(sale_id).await?;
+    let mut book = SaleBook::default();
+    for row in tx.flash_sale_reservations(sale_id).await? {
+        let held = Held { id: row.id, quantity: row.quantity, at: row.at, expires_at: row.expires_at };
+        book.remember(&row.buyer, &row.idempotency_key, held);
+    }
+    book.skip_to(materialized);
+    Ok(book)
+}
+
+/// Replays the journal records after the book's last one, up to `head`.
+async fn catch_up(tx: &mut dyn Tx, book: &mut SaleBook, sale_id: Uuid, head: i64) -> AppResult<()> {
+    while book.seq() < head {
+        let records = tx.flash_journal_since(sale_id, book.seq(), REPLAY_CHUNK).await?;
+        if records.is_empty() {
+            return Err(AppError::Internal(format!("the journal of flash sale {sale_id} ends before {head}")));
+        }
+        for (seq, payload) in records {
+            book.record(seq, decode(sale_id, seq, &payload)?);
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn decode(sale_id: Uuid, seq: i64, payload: &[u8]) -> AppResult<JournalRecord> {
+    JournalRecord::decode(payload)
+        .map_err(|e| AppError::Internal(format!("flash sale {sale_id}, journal record {seq}: {e}")))
+}
+
+/// Instants in the journal are kept to the microsecond; so is every answer.
+fn to_micros(at: Timestamp) -> Timestamp {
+    Timestamp::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
+}

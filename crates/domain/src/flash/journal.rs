@@ -1,0 +1,210 @@
+//! The flash-sale journal's record: every reservation one batch made, encoded compactly, so a
+//! batch writes one row (and costs one fsync) whatever the number of its buyers. A new owner of
+//! the sale replays the records; a background task turns them into reservation rows.
+//!
+//! Format (version 1): the version byte; `at` and `expires_at` as microseconds since the epoch
+//! (zigzag varints); the number of entries; then per entry the reservation id (16 bytes), the
+//! quantity (varint), the buyer and the request key (each a varint length and UTF-8 bytes).
+//! Decoding checks every length, so a damaged record is an error, never a panic.
+
+use uuid::Uuid;
+
+use crate::{DomainError, DomainResult, time::Timestamp};
+
+const VERSION: u8 = 1;
+
+/// One reservation in a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub id: Uuid,
+    pub quantity: i64,
+    pub buyer: String,
+    /// The request's idempotency key as the engine scopes it (unique per sale and buyer).
+    pub key: String,
+}
+
+/// The reservations one committed batch made, all at the same instant and with the same hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRecord {
+    pub at: Timestamp,
+    pub expires_at: Timestamp,
+    pub entries: Vec<JournalEntry>,
+}
+
+impl JournalRecord {
+    /// Units the record reserves.
+    pub fn units(&self) -> i64 {
+        self.entries.iter().map(|e| e.quantity).sum()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out =
+            Vec::with_capacity(24 + self.entries.iter().map(|e| 20 + e.buyer.len() + e.key.len()).sum::<usize>());
+        out.push(VERSION);
+        put_signed(&mut out, self.at.timestamp_micros());
+        put_signed(&mut out, self.expires_at.timestamp_micros());
+        put(&mut out, self.entries.len() as u64);
+        for entry in &self.entries {
+            out.extend_from_slice(entry.id.as_bytes());
+            put_signed(&mut out, entry.quantity);
+            put(&mut out, entry.buyer.len() as u64);
+            out.extend_from_slice(entry.buyer.as_bytes());
+            put(&mut out, entry.key.len() as u64);
+            out.extend_from_slice(entry.key.as_bytes());
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> DomainResult<JournalRecord> {
+        let mut reader = Reader { bytes };
+        if reader.byte()? != VERSION {
+            return Err(corrupt());
+        }
+        let at = reader.instant()?;
+        let expires_at = reader.instant()?;
+        let count = reader.varint()?;
+        // Every entry takes at least 19 bytes: never reserve more than the record could hold.
+        let mut entries = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(bytes.len() / 19));
+        for _ in 0..count {
+            let id = Uuid::from_bytes(reader.take(16)?.try_into().map_err(|_| corrupt())?);
+            let quantity = reader.signed()?;
+            let buyer = reader.text()?;
+            let key = reader.text()?;
+            entries.push(JournalEntry { id, quantity, buyer, key });
+        }
+        if !reader.bytes.is_empty() {
+            return Err(corrupt());
+        }
+        Ok(JournalRecord { at, expires_at, entries })
+    }
+}
+
+fn corrupt() -> DomainError {
+    DomainError::Malformed { field: "flash_journal", expected: "a version-1 journal record" }
+}
+
+fn put(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn put_signed(out: &mut Vec<u8>, value: i64) {
+    put(out, ((value << 1) ^ (value >> 63)) as u64);
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> DomainResult<u8> {
+        let (&first, rest) = self.bytes.split_first().ok_or_else(corrupt)?;
+        self.bytes = rest;
+        Ok(first)
+    }
+
+    fn take(&mut self, n: usize) -> DomainResult<&'a [u8]> {
+        if n > self.bytes.len() {
+            return Err(corrupt());
+        }
+        let (taken, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(taken)
+    }
+
+    fn varint(&mut self) -> DomainResult<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f).checked_shl(shift).ok_or_else(corrupt)?;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(corrupt())
+    }
+
+    fn signed(&mut self) -> DomainResult<i64> {
+        let raw = self.varint()?;
+        Ok(((raw >> 1) as i64) ^ -((raw & 1) as i64))
+    }
+
+    fn instant(&mut self) -> DomainResult<Timestamp> {
+        Timestamp::from_timestamp_micros(self.signed()?).ok_or_else(corrupt)
+    }
+
+    fn text(&mut self) -> DomainResult<String> {
+        let len = usize::try_from(self.varint()?).map_err(|_| corrupt())?;
+        String::from_utf8(self.take(len)?.to_vec()).map_err(|_| corrupt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn instant(micros: i64) -> Timestamp {
+        Timestamp::from_timestamp_micros(micros).unwrap()
+    }
+
+    fn record() -> impl Strategy<Value = JournalRecord> {
+        let entry = (any::<u128>(), any::<i64>(), ".{0,12}", ".{0,30}")
+            .prop_map(|(id, quantity, buyer, key)| JournalEntry { id: Uuid::from_u128(id), quantity, buyer, key });
+        // Any instant chrono can hold, to the microsecond.
+        let micros = -8_000_000_000_000_000i64..8_000_000_000_000_000;
+        (micros.clone(), micros, prop::collection::vec(entry, 0..40)).prop_map(|(at, expires, entries)| JournalRecord {
+            at: instant(at),
+            expires_at: instant(expires),
+            entries,
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn records_survive_encoding(record in record()) {
+            prop_assert_eq!(JournalRecord::decode(&record.encode()).unwrap(), record);
+        }
+
+        #[test]
+        fn any_bytes_decode_or_fail_without_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = JournalRecord::decode(&bytes);
+        }
+
+        #[test]
+        fn a_truncated_record_is_refused(record in record(), cut in any::<prop::sample::Index>()) {
+            let bytes = record.encode();
+            let cut = cut.index(bytes.len());
+            prop_assert!(JournalRecord::decode(&bytes[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn a_record_is_compact() {
+        let at = instant(1_764_000_000_000_000);
+        let entries = (0..100)
+            .map(|n| JournalEntry {
+                id: Uuid::from_u128(n),
+                quantity: 1,
+                buyer: format!("1380013{n:04}"),
+                key: format!("1380013{n:04}:k{n}"),
+            })
+            .collect();
+        let record = JournalRecord { at, expires_at: at + chrono::Duration::minutes(15), entries };
+        let bytes = record.encode();
+        // 16-byte id, 1-byte quantity, two length bytes, 11 + ~16 bytes of text.
+        assert!(bytes.len() < 100 * 50, "{} bytes", bytes.len());
+        assert_eq!(record.units(), 100);
+        assert!(JournalRecord::decode(&bytes[..bytes.len() - 1]).is_err());
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(JournalRecord::decode(&trailing).is_err(), "trailing bytes are damage too");
+        let mut wrong_version = bytes;
+        wrong_version[0] = 2;
+        assert!(JournalRecord::decode(&wrong_version).is_err());
+    }
+}
