@@ -715,19 +715,22 @@ async fn guide_sale(
 }
 
 impl App {
-    /// Promoters with their commission balances, in id order (HQ): every customer, guide and
-    /// distributor with an invite code, or only the distributors.
+    /// Promoters with their commission balances (HQ): every customer, guide and distributor
+    /// with an invite code, or only the distributors; in creation order, by name or by a
+    /// balance bucket.
     pub async fn promoters(
         &self,
         ctx: &Ctx,
         distributors_only: bool,
+        order: quanyu_store::SortOrder<quanyu_store::PromoterSort>,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> AppResult<Listing<(Promoter, Buckets)>> {
         ctx.require(Permission::ManageMarketing)?;
-        let page = Cursor::page(cursor, limit)?;
-        let rows = read_tx!(self, |tx| Ok(tx.list_promoters(distributors_only, page).await?))?;
-        Ok(Listing::from_rows(rows, page, |(p, _)| p.id.as_uuid()))
+        let mut sorting = quanyu_store::Sorting::from(order);
+        let page = Cursor::sorted_page(cursor, limit, &mut sorting)?;
+        let rows = read_tx!(self, |tx| Ok(tx.list_promoters(distributors_only, &sorting, page).await?))?;
+        Ok(Listing::from_sorted_rows(rows, page, order, |(p, _)| p.id.as_uuid()))
     }
 
     /// Payout requests, newest first, of one status (`requested`, `paid`, `rejected`) or all

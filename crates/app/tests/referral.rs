@@ -164,6 +164,13 @@ async fn commission_freezes_releases_and_reverses_per_unit(db: Arc<dyn Database>
     assert_eq!(listed, [(payout.id, "paid", agent_profile.id), (rejected.id, "rejected", agent_profile.id)]);
     let rejected_only = app.payouts(&system, Some("rejected"), None, None).await.unwrap().items;
     assert_eq!(rejected_only.len(), 1);
+    // Promoters by what they were paid, most first, one a page: the cursor carries the amount.
+    let by_paid = quanyu_app::parse_sort::<quanyu_store::PromoterSort>(Some("-paid_out")).unwrap();
+    let first = app.promoters(&system, false, by_paid, None, Some(1)).await.unwrap();
+    assert_eq!((first.items[0].0.id, first.items[0].1.paid_out), (agent_profile.id, fen(100)));
+    let cursor = first.next_cursor.expect("more promoters").0;
+    let second = app.promoters(&system, false, by_paid, Some(&cursor), Some(1)).await.unwrap();
+    assert!(second.items[0].1.paid_out < fen(100), "{:?}", second.items);
     assert_eq!(
         balance(agent_profile.id).await,
         Buckets { available: fen(20), paid_out: fen(100), ..Buckets::default() }

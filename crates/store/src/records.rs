@@ -124,6 +124,10 @@ sort_keys!(
     /// The sortable columns of saved audiences.
     AudienceSort { Name => "name" }
 );
+sort_keys!(
+    /// The sortable columns of promoters with their commission balances.
+    PromoterSort { Name => "name", Frozen => "frozen", Available => "available", Pending => "pending", PaidOut => "paid_out" }
+);
 
 /// Restricts a listing to part of the chain. `None` everywhere lists everything.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -869,6 +873,19 @@ impl Sorted<AudienceSort> for SavedAudience {
     fn sort_value(&self, key: AudienceSort) -> SortValue {
         match key {
             AudienceSort::Name => SortValue::Text(self.name.clone()),
+        }
+    }
+}
+
+impl Sorted<PromoterSort> for (quanyu_domain::referral::Promoter, quanyu_domain::referral::Buckets) {
+    fn sort_value(&self, key: PromoterSort) -> SortValue {
+        let (promoter, balance) = self;
+        match key {
+            PromoterSort::Name => SortValue::Text(promoter.name.clone()),
+            PromoterSort::Frozen => SortValue::Int(balance.frozen.fen()),
+            PromoterSort::Available => SortValue::Int(balance.available.fen()),
+            PromoterSort::Pending => SortValue::Int(balance.pending.fen()),
+            PromoterSort::PaidOut => SortValue::Int(balance.paid_out.fen()),
         }
     }
 }

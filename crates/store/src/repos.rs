@@ -14,9 +14,9 @@ use crate::{
     CouponEntry, CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch, DocumentFilter,
     DocumentStep, EventSource, FlashJournalAppend, FlashReservation, FlashSale, GuideSale, GuideTask, GuideTaskCounts,
     IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone, OrderFilter, OrderPoints, OrderStep, OutboxEvent,
-    Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter, SavedAudience, ScoreInput, SkuFilter,
-    SkuSales, Sorting, StaffFilter, StockEntry, StockPolicy, StockRow, StockSort, StoreFilter, StoreResult, StoreSales,
-    StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
+    Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter, PromoterSort, SavedAudience,
+    ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter, StockEntry, StockPolicy, StockRow, StockSort, StoreFilter,
+    StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -657,11 +657,12 @@ pub trait ReferralRepo {
         at: Timestamp,
     ) -> StoreResult<bool>;
 
-    /// Promoters with their commission balances in id order (distributors only when asked);
-    /// the page cursor is a promoter id.
+    /// Promoters with their commission balances (distributors only when asked), in `sort`'s
+    /// order: by id, name or a balance bucket.
     async fn list_promoters(
         &mut self,
         distributors_only: bool,
+        sort: &Sorting<PromoterSort>,
         page: Page,
     ) -> StoreResult<Vec<(quanyu_domain::referral::Promoter, quanyu_domain::referral::Buckets)>>;
     /// Payout requests of a status (all when `None`), newest first; the cursor is a payout id.

@@ -11,10 +11,10 @@ use quanyu_domain::{
 use sqlx::{Row as _, types::Json};
 use uuid::Uuid;
 
-use super::{super::SqlTx, rows::Row};
+use super::{super::SqlTx, Keyset, bind_sort_value, keyset, rows::Row};
 use crate::{
-    Attribution, CommissionEntry, CommissionMismatch, GuideSale, LineCommission, Page, ReferralRepo, StoreError,
-    StoreResult,
+    Attribution, CommissionEntry, CommissionMismatch, GuideSale, LineCommission, Page, PromoterSort, ReferralRepo,
+    Sorting, StoreError, StoreResult,
 };
 
 fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
@@ -547,18 +547,22 @@ impl ReferralRepo for SqlTx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn list_promoters(&mut self, distributors_only: bool, page: Page) -> StoreResult<Vec<(Promoter, Buckets)>> {
-        let rows = sqlx::query(
+    async fn list_promoters(
+        &mut self,
+        distributors_only: bool,
+        sort: &Sorting<PromoterSort>,
+        page: Page,
+    ) -> StoreResult<Vec<(Promoter, Buckets)>> {
+        let Keyset { condition, order } = keyset(sort, "p.id", "$2", "$4");
+        let sql = format!(
             "SELECT p.*, COALESCE(b.frozen, 0) AS frozen, COALESCE(b.available, 0) AS available, \
              COALESCE(b.pending, 0) AS pending, COALESCE(b.paid_out, 0) AS paid_out \
              FROM promoters p LEFT JOIN promoter_balances b ON b.promoter_id = p.id \
-             WHERE ($1 = FALSE OR p.distributor = TRUE) AND ($2 IS NULL OR p.id > $2) ORDER BY p.id LIMIT $3",
-        )
-        .bind(distributors_only)
-        .bind(page.after)
-        .bind(page.sql_limit())
-        .fetch_all(&mut *self.tx)
-        .await?;
+             WHERE ($1 = FALSE OR p.distributor = TRUE) AND {condition} ORDER BY {order} LIMIT $3"
+        );
+        let query =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(distributors_only).bind(page.after).bind(page.sql_limit());
+        let rows = bind_sort_value(query, sort).fetch_all(&mut *self.tx).await?;
         rows.iter().map(|row| Ok((promoter(row)?, buckets(row)?))).collect()
     }
 
@@ -575,3 +579,11 @@ impl ReferralRepo for SqlTx {
         rows.iter().map(payout).collect()
     }
 }
+
+super::sort_columns!(crate::PromoterSort {
+    Name => ("p.name", true),
+    Frozen => ("COALESCE(b.frozen, 0)", false),
+    Available => ("COALESCE(b.available, 0)", false),
+    Pending => ("COALESCE(b.pending, 0)", false),
+    PaidOut => ("COALESCE(b.paid_out, 0)", false),
+});

@@ -318,6 +318,16 @@ async fn marketing_referral_and_audiences_render_for_hq_only(db: Arc<dyn Databas
     let referral = page(&app, &app.admin, "/admin/referral").await;
     assert_eq!(referral.status, StatusCode::OK, "{}", referral.text);
     assert!(referral.text.contains("id=\"rules-form\"") && referral.text.contains("id=\"program-form\""));
+    let sorted = page(&app, &app.admin, "/admin/referral?promoters_sort=-available").await;
+    assert!(
+        sorted.text.contains(
+            r#"aria-sort="descending"><a class="sort" href="&#x2f;admin&#x2f;referral?promoters_sort=available""#
+        ),
+        "{}",
+        sorted.text
+    );
+    let bogus = page(&app, &app.admin, "/admin/referral/promoters.csv?promoters_sort=colour").await;
+    assert_ne!(bogus.status, StatusCode::OK, "an unknown sort is refused");
     let payouts = page(&app, &app.admin, "/admin/referral/payouts.csv?payouts=all").await;
     assert_eq!(payouts.status, StatusCode::OK, "{}", payouts.text);
     assert!(payouts.text.trim_start_matches('\u{feff}').starts_with("申请时间,推广员,"), "{}", payouts.text);

@@ -17,8 +17,9 @@ pub struct SortLink {
 }
 
 /// The header links of `keys` (the API's sort names) for a page at `base` (its path and filter
-/// query, without sort or cursor) currently sorted by `current`.
-pub fn links(base: &str, current: Option<&str>, keys: &[&str]) -> BTreeMap<String, SortLink> {
+/// query, without sort or cursor) currently sorted by `current`, which the page reads from its
+/// query parameter `param` (`sort`, or a table's own on a page of several tables).
+pub fn links(base: &str, param: &str, current: Option<&str>, keys: &[&str]) -> BTreeMap<String, SortLink> {
     let current = current.map(str::trim).unwrap_or("");
     let separator = if base.contains('?') { '&' } else { '?' };
     keys.iter()
@@ -29,7 +30,7 @@ pub fn links(base: &str, current: Option<&str>, keys: &[&str]) -> BTreeMap<Strin
                 _ => "none",
             };
             let next = if state == "ascending" { format!("-{key}") } else { key.to_owned() };
-            (key.to_owned(), SortLink { href: format!("{base}{separator}sort={}", encode(&next)), state })
+            (key.to_owned(), SortLink { href: format!("{base}{separator}{param}={}", encode(&next)), state })
         })
         .collect()
 }
@@ -40,12 +41,12 @@ mod tests {
 
     #[test]
     fn a_header_sorts_ascending_then_descending_and_keeps_the_filters() {
-        let none = links("/admin/stores?q=%E5%BA%97", None, &["code", "area_m2"]);
+        let none = links("/admin/stores?q=%E5%BA%97", "sort", None, &["code", "area_m2"]);
         assert_eq!(none["code"], SortLink { href: "/admin/stores?q=%E5%BA%97&sort=code".into(), state: "none" });
-        let up = links("/admin/stores", Some("code"), &["code", "area_m2"]);
+        let up = links("/admin/stores", "sort", Some("code"), &["code", "area_m2"]);
         assert_eq!(up["code"], SortLink { href: "/admin/stores?sort=-code".into(), state: "ascending" });
         assert_eq!(up["area_m2"].state, "none");
-        let down = links("/admin/stores", Some("-code"), &["code"]);
+        let down = links("/admin/stores", "sort", Some("-code"), &["code"]);
         assert_eq!(down["code"], SortLink { href: "/admin/stores?sort=code".into(), state: "descending" });
     }
 }

@@ -147,7 +147,7 @@ pub async fn list(
                     "oldest" => "created_at",
                     other => other,
                 };
-                sorting::links(unsorted.trim_end_matches('?'), Some(current), &["created_at", "total"])
+                sorting::links(unsorted.trim_end_matches('?'), "sort", Some(current), &["created_at", "total"])
             },
             cursor => query.cursor,
             next_cursor,

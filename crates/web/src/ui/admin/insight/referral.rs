@@ -7,6 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use minijinja::Value;
+use quanyu_store::{PromoterSort, SortOrder};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -18,7 +19,7 @@ use crate::{
     AppState,
     routes::referral::{BucketsOut, CommissionRulesDto, PayoutOut, PromoterOut, ReferralProgramDto},
     ui::{
-        admin::page,
+        admin::{page, sorting},
         page::{Staff, UiError, templates},
     },
 };
@@ -30,6 +31,10 @@ pub struct ReferralQuery {
     promoters: Option<String>,
     #[serde(default, skip_serializing, deserialize_with = "empty_as_none")]
     promoters_cursor: Option<String>,
+    /// The promoters table's order: `name`, `frozen`, `available`, `pending` or `paid_out`
+    /// (`-` first for descending); creation order when absent.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    promoters_sort: Option<String>,
     /// requested (default), paid, rejected or all.
     #[serde(default, deserialize_with = "empty_as_none")]
     payouts: Option<String>,
@@ -40,6 +45,10 @@ pub struct ReferralQuery {
 impl ReferralQuery {
     fn distributors_only(&self) -> bool {
         self.promoters.as_deref() == Some("distributors")
+    }
+
+    fn promoter_order(&self) -> quanyu_app::AppResult<SortOrder<PromoterSort>> {
+        quanyu_app::parse_sort(self.promoters_sort.as_deref())
     }
 
     fn payout_status(&self) -> Option<&str> {
@@ -81,7 +90,13 @@ pub async fn referral(
     let program = ReferralProgramDto::from(app.referral_program(ctx).await.map_err(fail)?);
     let rules = CommissionRulesDto::from(app.commission_rules(ctx).await.map_err(fail)?);
     let promoters = app
-        .promoters(ctx, query.distributors_only(), query.promoters_cursor.as_deref(), Some(PAGE))
+        .promoters(
+            ctx,
+            query.distributors_only(),
+            query.promoter_order().map_err(fail)?,
+            query.promoters_cursor.as_deref(),
+            Some(PAGE),
+        )
         .await
         .map_err(fail)?;
     let payouts =
@@ -121,6 +136,11 @@ pub async fn referral(
             payouts => Value::from_serialize(&payout_rows),
             payouts_next => payouts.next_cursor.map(|c| c.0),
             filter => Value::from_serialize(&query),
+            promoter_sorts => {
+                let unsorted = format!("/admin/referral?{}", query_string(&ReferralQuery { promoters_sort: None, ..query.clone() }));
+                sorting::links(unsorted.trim_end_matches('?'), "promoters_sort", query.promoters_sort.as_deref(),
+                    &["name", "frozen", "available", "pending", "paid_out"])
+            },
             query => query_string(&query),
             coupon_templates => templates_on_offer,
         },
@@ -148,13 +168,16 @@ pub async fn export_promoters(
     .iter()
     .map(|k| templates().text(lang, k))
     .collect();
+    let order = query.promoter_order().map_err(|e| UiError::api(e, lang))?;
     let (app, ctx, only) = (state.app.clone(), staff.ctx.clone(), query.distributors_only());
     let (yes, no) = (templates().text(lang, "admin-yes"), templates().text(lang, "admin-no"));
     csv::export("promoters.csv", &header, move |cursor| {
         let (app, ctx, yes, no) = (app.clone(), ctx.clone(), yes.clone(), no.clone());
         async move {
-            let page =
-                app.promoters(&ctx, only, cursor.as_deref(), Some(500)).await.map_err(|e| UiError::api(e, lang))?;
+            let page = app
+                .promoters(&ctx, only, order, cursor.as_deref(), Some(500))
+                .await
+                .map_err(|e| UiError::api(e, lang))?;
             let rows = page
                 .items
                 .iter()

@@ -34,7 +34,7 @@ impl PageParams {
         filters: &[(&str, &str)],
         keys: &[&str],
     ) -> std::collections::BTreeMap<String, crate::ui::admin::sorting::SortLink> {
-        crate::ui::admin::sorting::links(&format!("{path}{}", query_string(filters)), self.sort(), keys)
+        crate::ui::admin::sorting::links(&format!("{path}{}", query_string(filters)), "sort", self.sort(), keys)
     }
 
     /// `filters` and the sort: the query of this listing without its position, for the CSV.
