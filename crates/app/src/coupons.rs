@@ -136,13 +136,15 @@ impl App {
     pub async fn coupon_templates(
         &self,
         ctx: &Ctx,
+        order: quanyu_store::SortOrder<quanyu_store::CouponTemplateSort>,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> AppResult<Listing<CouponTemplate>> {
         ctx.require(Permission::ReadCatalog)?;
-        let page = Cursor::page(cursor, limit)?;
-        let rows = read_tx!(self, |tx| Ok(tx.list_coupon_templates(page).await?))?;
-        Ok(Listing::from_rows(rows, page, |t| t.id.as_uuid()))
+        let mut sorting = quanyu_store::Sorting::from(order);
+        let page = Cursor::sorted_page(cursor, limit, &mut sorting)?;
+        let rows = read_tx!(self, |tx| Ok(tx.list_coupon_templates(&sorting, page).await?))?;
+        Ok(Listing::from_sorted_rows(rows, page, order, |t| t.id.as_uuid()))
     }
 
     pub async fn coupon_template(&self, ctx: &Ctx, id: CouponTemplateId) -> AppResult<CouponTemplate> {

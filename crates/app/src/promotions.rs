@@ -83,13 +83,15 @@ impl App {
     pub async fn promotions(
         &self,
         ctx: &Ctx,
+        order: quanyu_store::SortOrder<quanyu_store::PromotionSort>,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> AppResult<Listing<StoredPromotion>> {
         ctx.require(Permission::ReadCatalog)?;
-        let page = Cursor::page(cursor, limit)?;
-        let rows = read_tx!(self, |tx| Ok(tx.list_promotions(page).await?))?;
-        Ok(Listing::from_rows(rows, page, |p| p.id.as_uuid()))
+        let mut sorting = quanyu_store::Sorting::from(order);
+        let page = Cursor::sorted_page(cursor, limit, &mut sorting)?;
+        let rows = read_tx!(self, |tx| Ok(tx.list_promotions(&sorting, page).await?))?;
+        Ok(Listing::from_sorted_rows(rows, page, order, |p| p.id.as_uuid()))
     }
 
     pub async fn promotion(&self, ctx: &Ctx, id: PromotionId) -> AppResult<StoredPromotion> {

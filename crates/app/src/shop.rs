@@ -245,7 +245,9 @@ impl App {
     /// Coupon templates a customer may claim now (public).
     pub async fn claimable_coupons(&self) -> AppResult<Vec<CouponTemplate>> {
         let at = now();
-        let templates = read_tx!(self, |tx| Ok(tx.list_coupon_templates(Page::first(CLAIMABLE_SCAN)).await?))?;
+        let templates = read_tx!(self, |tx| Ok(tx
+            .list_coupon_templates(&Default::default(), Page::first(CLAIMABLE_SCAN))
+            .await?))?;
         Ok(templates.into_iter().filter(|t| t.issuable(IssueSource::Claim, at).is_ok()).collect())
     }
 

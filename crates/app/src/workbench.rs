@@ -265,7 +265,7 @@ impl App {
     /// their store).
     pub async fn templates_to_give(&self, ctx: &Ctx, at: Timestamp) -> AppResult<Vec<CouponTemplate>> {
         ctx.require(Permission::IssueCoupons)?;
-        let templates = self.coupon_templates(ctx, None, Some(Page::MAX_LIMIT)).await?.items;
+        let templates = self.coupon_templates(ctx, Default::default(), None, Some(Page::MAX_LIMIT)).await?.items;
         Ok(templates
             .into_iter()
             .filter(|t| t.issuable(IssueSource::Staff, at).is_ok() && accepted_in_scope(ctx, t))

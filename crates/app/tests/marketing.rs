@@ -103,9 +103,21 @@ async fn wallets_follow_budgets_limits_and_rules(db: Arc<dyn Database>) {
     app.set_coupon_template_status(&Ctx::system(), by_staff, "paused").await.unwrap();
     assert_eq!(refusal(issue(&app, &guide, by_staff, third, false, "c-8").await), IssueRefusal::NotActive);
 
-    let templates = app.coupon_templates(&cashier, None, None).await.unwrap().items;
+    let templates = app.coupon_templates(&cashier, Default::default(), None, None).await.unwrap().items;
     let counts: Vec<_> = templates.iter().map(|t| (t.name.as_str(), t.issued)).collect();
     assert_eq!(counts, [("新人礼", 3), ("满30减5", 2), ("导购专享9折", 1)]);
+    // Fewest issued first, one a page: every template once, in that order.
+    let fewest = quanyu_app::parse_sort(Some("issued")).unwrap();
+    let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let page = app.coupon_templates(&cashier, fewest, cursor.as_deref(), Some(1)).await.unwrap();
+        seen.extend(page.items.iter().map(|t| t.issued));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next.0),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [1, 2, 3]);
 
     let voided = app.void_coupon(&Ctx::system(), claimed, Some("发错了")).await.unwrap();
     assert_eq!(voided.coupon.state_at(Utc::now()), CouponState::Voided);

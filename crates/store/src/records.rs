@@ -125,6 +125,14 @@ sort_keys!(
     AudienceSort { Name => "name" }
 );
 sort_keys!(
+    /// The sortable columns of coupon templates.
+    CouponTemplateSort { Name => "name", Issued => "issued" }
+);
+sort_keys!(
+    /// The sortable columns of promotions.
+    PromotionSort { Name => "name", Priority => "priority" }
+);
+sort_keys!(
     /// The sortable columns of promoters with their commission balances.
     PromoterSort { Name => "name", Frozen => "frozen", Available => "available", Pending => "pending", PaidOut => "paid_out" }
 );
@@ -886,6 +894,24 @@ impl Sorted<PromoterSort> for (quanyu_domain::referral::Promoter, quanyu_domain:
             PromoterSort::Available => SortValue::Int(balance.available.fen()),
             PromoterSort::Pending => SortValue::Int(balance.pending.fen()),
             PromoterSort::PaidOut => SortValue::Int(balance.paid_out.fen()),
+        }
+    }
+}
+
+impl Sorted<CouponTemplateSort> for quanyu_domain::marketing::CouponTemplate {
+    fn sort_value(&self, key: CouponTemplateSort) -> SortValue {
+        match key {
+            CouponTemplateSort::Name => SortValue::Text(self.name.clone()),
+            CouponTemplateSort::Issued => SortValue::Int(self.issued),
+        }
+    }
+}
+
+impl Sorted<PromotionSort> for quanyu_domain::marketing::StoredPromotion {
+    fn sort_value(&self, key: PromotionSort) -> SortValue {
+        match key {
+            PromotionSort::Name => SortValue::Text(self.name.clone()),
+            PromotionSort::Priority => SortValue::Int(self.priority.into()),
         }
     }
 }

@@ -11,12 +11,13 @@ use quanyu_domain::{
 
 use crate::{
     Attribution, AudienceRow, AudienceSort, AuditEntry, AuditFilter, ChannelSales, CommissionEntry, CommissionMismatch,
-    CouponEntry, CouponMismatch, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch, DocumentFilter,
-    DocumentStep, EventSource, FlashJournalAppend, FlashReservation, FlashSale, GuideSale, GuideTask, GuideTaskCounts,
-    IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone, OrderFilter, OrderPoints, OrderStep, OutboxEvent,
-    Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter, PromoterSort, SavedAudience,
-    ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter, StockEntry, StockPolicy, StockRow, StockSort, StoreFilter,
-    StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag, TokenKind, TokenRecord,
+    CouponEntry, CouponMismatch, CouponTemplateSort, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch,
+    DocumentFilter, DocumentStep, EventSource, FlashJournalAppend, FlashReservation, FlashSale, GuideSale, GuideTask,
+    GuideTaskCounts, IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone, OrderFilter, OrderPoints,
+    OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter, PromoterSort,
+    PromotionSort, SavedAudience, ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter, StockEntry, StockPolicy,
+    StockRow, StockSort, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag, TokenKind,
+    TokenRecord,
 };
 
 #[async_trait]
@@ -471,9 +472,12 @@ pub trait MarketingRepo {
         &mut self,
         id: quanyu_domain::ids::CouponTemplateId,
     ) -> StoreResult<Option<quanyu_domain::marketing::CouponTemplate>>;
-    /// Templates in id order.
-    async fn list_coupon_templates(&mut self, page: Page)
-    -> StoreResult<Vec<quanyu_domain::marketing::CouponTemplate>>;
+    /// Templates in `sort`'s order (creation, name or how many were issued).
+    async fn list_coupon_templates(
+        &mut self,
+        sort: &Sorting<CouponTemplateSort>,
+        page: Page,
+    ) -> StoreResult<Vec<quanyu_domain::marketing::CouponTemplate>>;
     async fn set_coupon_template_status(
         &mut self,
         id: quanyu_domain::ids::CouponTemplateId,
@@ -539,8 +543,12 @@ pub trait MarketingRepo {
         &mut self,
         id: quanyu_domain::ids::PromotionId,
     ) -> StoreResult<Option<quanyu_domain::marketing::StoredPromotion>>;
-    /// Promotions in id order.
-    async fn list_promotions(&mut self, page: Page) -> StoreResult<Vec<quanyu_domain::marketing::StoredPromotion>>;
+    /// Promotions in `sort`'s order (creation, name or priority).
+    async fn list_promotions(
+        &mut self,
+        sort: &Sorting<PromotionSort>,
+        page: Page,
+    ) -> StoreResult<Vec<quanyu_domain::marketing::StoredPromotion>>;
     /// Ends a promotion early; `false` when it had ended already.
     async fn end_promotion(&mut self, id: quanyu_domain::ids::PromotionId, at: Timestamp) -> StoreResult<bool>;
     /// Promotions not ended whose window holds `at`.

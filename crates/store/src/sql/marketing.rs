@@ -16,8 +16,11 @@ use quanyu_domain::{
 use sqlx::{Row as _, types::Json};
 use uuid::Uuid;
 
-use super::{super::SqlTx, rows::Row};
-use crate::{CouponEntry, CouponMismatch, MarketingRepo, Page, StoreError, StoreResult};
+use super::{super::SqlTx, Keyset, bind_sort_value, keyset, rows::Row};
+use crate::{
+    CouponEntry, CouponMismatch, CouponTemplateSort, MarketingRepo, Page, PromotionSort, Sorting, StoreError,
+    StoreResult,
+};
 
 fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {err}"))
@@ -178,12 +181,15 @@ impl MarketingRepo for SqlTx {
         row.as_ref().map(template).transpose()
     }
 
-    async fn list_coupon_templates(&mut self, page: Page) -> StoreResult<Vec<CouponTemplate>> {
-        let rows = sqlx::query("SELECT * FROM coupon_templates WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
-            .bind(page.after)
-            .bind(page.sql_limit())
-            .fetch_all(&mut *self.tx)
-            .await?;
+    async fn list_coupon_templates(
+        &mut self,
+        sort: &Sorting<CouponTemplateSort>,
+        page: Page,
+    ) -> StoreResult<Vec<CouponTemplate>> {
+        let Keyset { condition, order } = keyset(sort, "id", "$1", "$3");
+        let sql = format!("SELECT * FROM coupon_templates WHERE {condition} ORDER BY {order} LIMIT $2");
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(page.after).bind(page.sql_limit());
+        let rows = bind_sort_value(query, sort).fetch_all(&mut *self.tx).await?;
         rows.iter().map(template).collect()
     }
 
@@ -406,12 +412,15 @@ impl MarketingRepo for SqlTx {
         row.as_ref().map(promotion).transpose()
     }
 
-    async fn list_promotions(&mut self, page: Page) -> StoreResult<Vec<StoredPromotion>> {
-        let rows = sqlx::query("SELECT * FROM promotions WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
-            .bind(page.after)
-            .bind(page.sql_limit())
-            .fetch_all(&mut *self.tx)
-            .await?;
+    async fn list_promotions(
+        &mut self,
+        sort: &Sorting<PromotionSort>,
+        page: Page,
+    ) -> StoreResult<Vec<StoredPromotion>> {
+        let Keyset { condition, order } = keyset(sort, "id", "$1", "$3");
+        let sql = format!("SELECT * FROM promotions WHERE {condition} ORDER BY {order} LIMIT $2");
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(page.after).bind(page.sql_limit());
+        let rows = bind_sort_value(query, sort).fetch_all(&mut *self.tx).await?;
         rows.iter().map(promotion).collect()
     }
 
@@ -451,3 +460,6 @@ async fn append_entry(tx: &mut SqlTx, e: &CouponEntry) -> StoreResult<()> {
     .await?;
     Ok(())
 }
+
+super::sort_columns!(crate::CouponTemplateSort { Name => ("name", true), Issued => ("issued", false) });
+super::sort_columns!(crate::PromotionSort { Name => ("name", true), Priority => ("priority", false) });

@@ -11,7 +11,7 @@ use quanyu_domain::{
     pricing::{AmountOffTier, BundleItem, CouponKind, PercentOffTier, PromotionKind, Scope, SkuPrice, coupon_rule},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{ListOut, PageQuery, created, json_reply, ok};
@@ -222,14 +222,25 @@ pub async fn create_coupon_template(
     Ok(created(state.app.create_coupon_template(&ctx, draft, &reply).await?, &reply))
 }
 
-#[utoipa::path(get, path = "/api/v1/coupon-templates", tag = "marketing", params(PageQuery),
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SortedPageQuery {
+    /// Coupon templates: `name` or `issued`; promotions: `name` or `priority`; `created_at` (the
+    /// default) for both; `-` first for descending.
+    sort: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/coupon-templates", tag = "marketing", params(SortedPageQuery),
     responses((status = 200, body = ListOut<CouponTemplateOut>)))]
 pub async fn list_coupon_templates(
     State(state): State<AppState>,
     Auth(ctx): Auth,
-    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(page): ApiQuery<SortedPageQuery>,
 ) -> Result<Response, ApiError> {
-    let listing = state.app.coupon_templates(&ctx, page.cursor.as_deref(), page.limit).await?;
+    let order = quanyu_app::parse_sort(page.sort.as_deref())?;
+    let listing = state.app.coupon_templates(&ctx, order, page.cursor.as_deref(), page.limit).await?;
     Ok(ok(ListOut::from_listing(listing, |t| CouponTemplateOut::from(&t))))
 }
 
@@ -633,14 +644,15 @@ pub async fn create_promotion(
     Ok(created(state.app.create_promotion(&ctx, draft, &reply).await?, &reply))
 }
 
-#[utoipa::path(get, path = "/api/v1/promotions", tag = "marketing", params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/promotions", tag = "marketing", params(SortedPageQuery),
     responses((status = 200, body = ListOut<PromotionOut>)))]
 pub async fn list_promotions(
     State(state): State<AppState>,
     Auth(ctx): Auth,
-    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(page): ApiQuery<SortedPageQuery>,
 ) -> Result<Response, ApiError> {
-    let listing = state.app.promotions(&ctx, page.cursor.as_deref(), page.limit).await?;
+    let order = quanyu_app::parse_sort(page.sort.as_deref())?;
+    let listing = state.app.promotions(&ctx, order, page.cursor.as_deref(), page.limit).await?;
     Ok(ok(ListOut::from_listing(listing, |p| PromotionOut::from(&p))))
 }
 

@@ -288,6 +288,13 @@ async fn marketing_referral_and_audiences_render_for_hq_only(db: Arc<dyn Databas
     // Four SKU pickers (scope, limited-time price, bundle item, playground line), each searchable.
     assert_eq!(marketing.text.matches("data-sku-picker").count(), 4);
     assert_eq!(marketing.text.matches("data-sku-search").count(), 4);
+    // Each of the page's two tables sorts on its own, keeping the other's order.
+    let sorted = page(&app, &app.admin, "/admin/marketing?coupons_sort=-issued&promotions_sort=name").await;
+    let header = r#"aria-sort="descending"><a class="sort" href="&#x2f;admin&#x2f;marketing?promotions_sort=name&amp;coupons_sort=issued#coupons""#;
+    assert!(sorted.text.contains(header), "{}", sorted.text);
+    assert!(sorted.text.contains("/admin/marketing/coupons.csv?coupons_sort=-issued"));
+    let csv = page(&app, &app.admin, "/admin/marketing/coupons.csv?coupons_sort=-issued").await;
+    assert_eq!(csv.status, StatusCode::OK);
     let csv = page(&app, &app.admin, "/admin/marketing/coupons.csv").await;
     let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
     assert!(lines[0].starts_with("名称,规则,类型,状态"), "{}", lines[0]);

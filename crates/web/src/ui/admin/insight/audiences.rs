@@ -71,7 +71,7 @@ pub async fn audiences(
     tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     tags.truncate(40);
     let coupon_templates: Vec<(String, String)> = app
-        .coupon_templates(ctx, None, Some(200))
+        .coupon_templates(ctx, Default::default(), None, Some(200))
         .await
         .map_err(fail)?
         .items

@@ -21,7 +21,7 @@ use crate::{
     AppState,
     routes::marketing::{CouponTemplateOut, PromotionOut},
     ui::{
-        admin::page,
+        admin::{page, sorting},
         page::{Staff, UiError, templates},
     },
 };
@@ -34,6 +34,35 @@ pub struct MarketingQuery {
     /// The promotions' page.
     #[serde(default, deserialize_with = "empty_as_none")]
     promotions: Option<String>,
+    /// The coupon templates' order: `name` or `issued`, `-` first for descending.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    coupons_sort: Option<String>,
+    /// The promotions' order: `name` or `priority`, `-` first for descending.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    promotions_sort: Option<String>,
+}
+
+impl MarketingQuery {
+    /// The header links of one of the page's two tables, keeping the other table's order and
+    /// coming back to the table (`#anchor`).
+    fn sort_links(
+        &self,
+        param: &str,
+        current: Option<&str>,
+        other: (&str, Option<&str>),
+        anchor: &str,
+        keys: &[&str],
+    ) -> std::collections::BTreeMap<String, sorting::SortLink> {
+        let base = match other {
+            (name, Some(value)) => format!("/admin/marketing?{name}={}", crate::ui::page::encode(value)),
+            _ => "/admin/marketing".to_owned(),
+        };
+        let mut links = sorting::links(&base, param, current, keys);
+        for link in links.values_mut() {
+            link.href.push_str(anchor);
+        }
+        links
+    }
 }
 
 const PAGE: u32 = 20;
@@ -50,8 +79,11 @@ pub async fn marketing(
     guard(&staff, "marketing")?;
     let (app, ctx) = (&state.app, &staff.ctx);
     let fail = |e| UiError::api(e, lang);
-    let coupons = app.coupon_templates(ctx, query.coupons.as_deref(), Some(PAGE)).await.map_err(fail)?;
-    let promotions = app.promotions(ctx, query.promotions.as_deref(), Some(PAGE)).await.map_err(fail)?;
+    let coupon_order = quanyu_app::parse_sort(query.coupons_sort.as_deref()).map_err(fail)?;
+    let promotion_order = quanyu_app::parse_sort(query.promotions_sort.as_deref()).map_err(fail)?;
+    let coupons = app.coupon_templates(ctx, coupon_order, query.coupons.as_deref(), Some(PAGE)).await.map_err(fail)?;
+    let promotions =
+        app.promotions(ctx, promotion_order, query.promotions.as_deref(), Some(PAGE)).await.map_err(fail)?;
     let stores: Vec<(String, String)> =
         store_names(app, ctx).await.map_err(fail)?.into_iter().map(|(id, n)| (id.to_string(), n)).collect();
     let skus = sku_choices(app, ctx).await.map_err(fail)?;
@@ -65,6 +97,12 @@ pub async fn marketing(
         "marketing",
         minijinja::context! {
             coupons => Value::from_serialize(&coupon_rows),
+            coupon_sorts => query.sort_links("coupons_sort", query.coupons_sort.as_deref(),
+                ("promotions_sort", query.promotions_sort.as_deref()), "#coupons", &["name", "issued"]),
+            promotion_sorts => query.sort_links("promotions_sort", query.promotions_sort.as_deref(),
+                ("coupons_sort", query.coupons_sort.as_deref()), "#promotions", &["name"]),
+            coupons_sort => query.coupons_sort.clone(),
+            promotions_sort => query.promotions_sort.clone(),
             coupons_cursor => query.coupons,
             coupons_next => coupons.next_cursor.map(|c| c.0),
             promotions => Value::from_serialize(&promotion_rows),
@@ -82,7 +120,11 @@ pub async fn marketing(
 }
 
 /// `/admin/marketing/coupons.csv`: every coupon template with its budget and what it issued.
-pub async fn export_coupons(State(state): State<AppState>, staff: Staff) -> Result<Response, UiError> {
+pub async fn export_coupons(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<MarketingQuery>,
+) -> Result<Response, UiError> {
     let lang = staff.lang;
     guard(&staff, "marketing")?;
     let header: Vec<String> = [
@@ -100,11 +142,14 @@ pub async fn export_coupons(State(state): State<AppState>, staff: Staff) -> Resu
     .map(|k| templates().text(lang, k))
     .collect();
     let (app, ctx) = (state.app.clone(), staff.ctx.clone());
+    let order = quanyu_app::parse_sort(query.coupons_sort.as_deref()).map_err(|e| UiError::api(e, lang))?;
     csv::export("coupon-templates.csv", &header, move |cursor| {
         let (app, ctx) = (app.clone(), ctx.clone());
         async move {
-            let page =
-                app.coupon_templates(&ctx, cursor.as_deref(), Some(500)).await.map_err(|e| UiError::api(e, lang))?;
+            let page = app
+                .coupon_templates(&ctx, order, cursor.as_deref(), Some(500))
+                .await
+                .map_err(|e| UiError::api(e, lang))?;
             let yuan = |fen: i64| quanyu_domain::Money::from_fen(fen).to_yuan_string();
             let rows = page
                 .items
@@ -131,7 +176,11 @@ pub async fn export_coupons(State(state): State<AppState>, staff: Staff) -> Resu
 }
 
 /// `/admin/marketing/promotions.csv`: every promotion with its window and audience.
-pub async fn export_promotions(State(state): State<AppState>, staff: Staff) -> Result<Response, UiError> {
+pub async fn export_promotions(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<MarketingQuery>,
+) -> Result<Response, UiError> {
     let lang = staff.lang;
     guard(&staff, "marketing")?;
     let header: Vec<String> = [
@@ -148,10 +197,12 @@ pub async fn export_promotions(State(state): State<AppState>, staff: Staff) -> R
     .map(|k| templates().text(lang, k))
     .collect();
     let (app, ctx) = (state.app.clone(), staff.ctx.clone());
+    let order = quanyu_app::parse_sort(query.promotions_sort.as_deref()).map_err(|e| UiError::api(e, lang))?;
     csv::export("promotions.csv", &header, move |cursor| {
         let (app, ctx) = (app.clone(), ctx.clone());
         async move {
-            let page = app.promotions(&ctx, cursor.as_deref(), Some(500)).await.map_err(|e| UiError::api(e, lang))?;
+            let page =
+                app.promotions(&ctx, order, cursor.as_deref(), Some(500)).await.map_err(|e| UiError::api(e, lang))?;
             let text = |key: String| templates().text(lang, &key);
             let when = |t: chrono::DateTime<chrono::Utc>| {
                 t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M").to_string()

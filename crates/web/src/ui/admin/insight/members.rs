@@ -240,7 +240,7 @@ pub async fn profile(
     let actor = &ctx.actor;
     // The coupon templates a coupon can be given from: active ones, for roles that issue.
     let templates_on_offer: Vec<(String, String)> = if actor.can(Permission::IssueCoupons) {
-        app.coupon_templates(ctx, None, Some(200))
+        app.coupon_templates(ctx, Default::default(), None, Some(200))
             .await
             .map_err(|e| UiError::api(e, lang))?
             .items

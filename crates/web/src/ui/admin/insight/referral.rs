@@ -116,7 +116,7 @@ pub async fn referral(
         })
         .collect();
     let templates_on_offer: Vec<(String, String)> = app
-        .coupon_templates(ctx, None, Some(200))
+        .coupon_templates(ctx, Default::default(), None, Some(200))
         .await
         .map_err(fail)?
         .items
