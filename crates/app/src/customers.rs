@@ -214,12 +214,14 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Listing<Customer>> {
         ctx.require(Permission::ReadCustomers)?;
-        let page = Cursor::page(cursor, limit)?;
+        let mut filter = filter;
+        let page = Cursor::sorted_page(cursor, limit, &mut filter.sort)?;
+        let order = filter.sort.order;
         let rows = read_tx!(self, |tx| {
             let place = scoped_place(ctx, tx, filter.place).await?;
             Ok(tx.list_customers(&CustomerFilter { place, ..filter }, page).await?)
         })?;
-        Ok(Listing::from_rows(rows, page, |c| c.id.as_uuid()))
+        Ok(Listing::from_sorted_rows(rows, page, order, |c| c.id.as_uuid()))
     }
 
     /// Adds an identifier to a customer; one another customer holds is refused.

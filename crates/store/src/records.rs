@@ -125,6 +125,10 @@ sort_keys!(
     AudienceSort { Name => "name" }
 );
 sort_keys!(
+    /// The sortable columns of the member list.
+    CustomerSort { Ordinal => "ordinal" }
+);
+sort_keys!(
     /// The sortable columns of coupon templates.
     CouponTemplateSort { Name => "name", Issued => "issued" }
 );
@@ -455,6 +459,8 @@ pub struct CustomerFilter {
     pub place: PlaceFilter,
     /// Customers of this guide.
     pub guide_id: Option<StaffId>,
+    /// By member number, or by when they joined (creation order).
+    pub sort: Sorting<CustomerSort>,
 }
 
 /// Two profiles found to be one person: the absorbed one now resolves to the survivor.
@@ -912,6 +918,14 @@ impl Sorted<PromotionSort> for quanyu_domain::marketing::StoredPromotion {
         match key {
             PromotionSort::Name => SortValue::Text(self.name.clone()),
             PromotionSort::Priority => SortValue::Int(self.priority.into()),
+        }
+    }
+}
+
+impl Sorted<CustomerSort> for quanyu_domain::customer::Customer {
+    fn sort_value(&self, key: CustomerSort) -> SortValue {
+        match key {
+            CustomerSort::Ordinal => SortValue::Int(self.ordinal),
         }
     }
 }

@@ -11,7 +11,7 @@ use quanyu_domain::{
 use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
-use super::{super::SqlTx, Placeholders, rows::Row};
+use super::{super::SqlTx, Keyset, Placeholders, bind_sort_value, keyset, rows::Row};
 use crate::{
     AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, CustomerSearch, MergeUndone, OrderPoints, Page,
     PaidMembership, PointsEntry, StoreError, StoreResult,
@@ -89,19 +89,20 @@ impl CustomerRepo for SqlTx {
     }
 
     async fn list_customers(&mut self, filter: &CustomerFilter, page: Page) -> StoreResult<Vec<Customer>> {
-        let found = sqlx::query(
+        let Keyset { condition, order } = keyset(&filter.sort, "id", "$4", "$6");
+        let sql = format!(
             "SELECT * FROM customers WHERE merged_into IS NULL \
              AND ($1 IS NULL OR home_store_id = $1) \
              AND ($2 IS NULL OR home_store_id IN (SELECT id FROM stores WHERE region_id = $2)) \
-             AND ($3 IS NULL OR guide_id = $3) AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5",
-        )
-        .bind(filter.place.store_id.map(|s| s.as_uuid()))
-        .bind(filter.place.region_id.map(|r| r.as_uuid()))
-        .bind(filter.guide_id.map(|g| g.as_uuid()))
-        .bind(page.after)
-        .bind(page.sql_limit())
-        .fetch_all(&mut *self.tx)
-        .await?;
+             AND ($3 IS NULL OR guide_id = $3) AND {condition} ORDER BY {order} LIMIT $5"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(filter.place.store_id.map(|s| s.as_uuid()))
+            .bind(filter.place.region_id.map(|r| r.as_uuid()))
+            .bind(filter.guide_id.map(|g| g.as_uuid()))
+            .bind(page.after)
+            .bind(page.sql_limit());
+        let found = bind_sort_value(query, &filter.sort).fetch_all(&mut *self.tx).await?;
         found.iter().map(customer).collect()
     }
 
@@ -1050,3 +1051,5 @@ impl SqlTx {
         Ok(())
     }
 }
+
+super::sort_columns!(crate::CustomerSort { Ordinal => ("ordinal", false) });

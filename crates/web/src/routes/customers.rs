@@ -101,6 +101,8 @@ pub struct CustomerQuery {
     region_id: Option<Uuid>,
     /// Customers of this guide.
     guide_id: Option<Uuid>,
+    /// `ordinal` (member number) or `created_at` (the default); `-` first for descending.
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -182,6 +184,7 @@ pub async fn list_customers(
             store_id: query.store_id.map(StoreId::from_uuid),
         },
         guide_id: query.guide_id.map(StaffId::from_uuid),
+        sort: quanyu_app::parse_sort(query.sort.as_deref())?.into(),
     };
     let listing = state.app.list_customers(&ctx, filter, query.cursor.as_deref(), query.limit).await?;
     Ok(ok(ListOut::from_listing(listing, |c| CustomerOut::new(&c))))

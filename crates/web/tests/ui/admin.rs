@@ -237,6 +237,19 @@ async fn members_list_look_up_export_and_show_one_customer(db: Arc<dyn Database>
     let list = page(&app, &app.admin, "/admin/members").await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
     assert!(list.text.contains("赵女士") && list.text.contains("北区 A 店") && list.text.contains("members.csv"));
+    // Who joined last comes first with -created_at, and by member number either way.
+    member(&app, "13800000004", "钱先生").await;
+    let newest = page(&app, &app.admin, "/admin/members?sort=-created_at").await;
+    assert!(newest.text.find("钱先生") < newest.text.find("赵女士"), "{}", newest.text);
+    assert!(
+        newest
+            .text
+            .contains(r#"aria-sort="descending"><a class="sort" href="&#x2f;admin&#x2f;members?sort=created_at""#)
+    );
+    let by_number = page(&app, &app.admin, "/admin/members?sort=-ordinal").await;
+    assert!(by_number.text.find("钱先生") < by_number.text.find("赵女士"));
+    let oldest = page(&app, &app.admin, "/admin/members?sort=ordinal").await;
+    assert!(oldest.text.find("赵女士") < oldest.text.find("钱先生"));
     let found = page(&app, &app.admin, "/admin/members?phone=13800000003").await;
     assert_eq!(found.status, StatusCode::SEE_OTHER);
     assert_eq!(found.headers[header::LOCATION], format!("/admin/members/{id}").as_str());

@@ -30,7 +30,7 @@ use crate::{
     AppState,
     routes::{customers::CustomerOut, profile::profile_of},
     ui::{
-        admin::page,
+        admin::{page, sorting},
         page::{Staff, UiError, templates},
     },
 };
@@ -46,14 +46,19 @@ pub struct MembersQuery {
     phone: Option<String>,
     #[serde(default, skip_serializing, deserialize_with = "empty_as_none")]
     cursor: Option<String>,
+    /// `ordinal` or `created_at`, `-` first for descending: who joined last comes first with
+    /// `-created_at`.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    sort: Option<String>,
 }
 
 impl MembersQuery {
-    fn filter(&self) -> CustomerFilter {
-        CustomerFilter {
+    fn filter(&self) -> quanyu_app::AppResult<CustomerFilter> {
+        Ok(CustomerFilter {
             place: PlaceFilter { store_id: self.store_id.map(StoreId::from_uuid), region_id: None },
             guide_id: self.guide_id.map(StaffId::from_uuid),
-        }
+            sort: quanyu_app::parse_sort(self.sort.as_deref())?.into(),
+        })
     }
 }
 
@@ -125,8 +130,9 @@ pub async fn list(
         }
     }
     let names = Names::load(app, &staff.ctx).await.map_err(|e| UiError::api(e, lang))?;
+    let filter = query.filter().map_err(|e| UiError::api(e, lang))?;
     let listing = app
-        .list_customers(&staff.ctx, query.filter(), query.cursor.as_deref(), Some(PAGE))
+        .list_customers(&staff.ctx, filter, query.cursor.as_deref(), Some(PAGE))
         .await
         .map_err(|e| UiError::api(e, lang))?;
     let rows: Vec<MemberRow> = listing.items.iter().map(|c| names.row(c)).collect();
@@ -141,6 +147,10 @@ pub async fn list(
             members => Value::from_serialize(&rows),
             filter => Value::from_serialize(&query),
             query => query_string(&MembersQuery { phone: None, ..query.clone() }),
+            sorts => {
+                let unsorted = format!("/admin/members?{}", query_string(&MembersQuery { phone: None, sort: None, ..query.clone() }));
+                sorting::links(unsorted.trim_end_matches('?'), "sort", query.sort.as_deref(), &["ordinal", "created_at"])
+            },
             cursor => query.cursor,
             next_cursor => listing.next_cursor.map(|c| c.0),
             stores,
@@ -176,9 +186,10 @@ pub async fn export(
     .iter()
     .map(|k| templates().text(lang, k))
     .collect();
+    let filter = query.filter().map_err(|e| UiError::api(e, lang))?;
     let (app, ctx) = (state.app.clone(), staff.ctx.clone());
     csv::export("members.csv", &header, move |cursor| {
-        let (app, ctx, filter, names) = (app.clone(), ctx.clone(), query.filter(), names.clone());
+        let (app, ctx, filter, names) = (app.clone(), ctx.clone(), filter.clone(), names.clone());
         async move {
             let listing = app
                 .list_customers(&ctx, filter, cursor.as_deref(), Some(EXPORT_PAGE))
