@@ -747,21 +747,18 @@ impl App {
         let page = Cursor::page(cursor, limit)?;
         let rows = read_tx!(self, |tx| {
             let payouts = tx.list_payouts(status, page).await?;
-            let mut promoters: std::collections::HashMap<PromoterId, Promoter> = std::collections::HashMap::new();
-            let mut rows = Vec::with_capacity(payouts.len());
-            for payout in payouts {
-                let promoter = match promoters.get(&payout.promoter_id) {
-                    Some(known) => known.clone(),
-                    None => {
-                        let found = tx.get_promoter(payout.promoter_id).await?;
-                        let found = found.ok_or(AppError::NotFound { entity: "promoter" })?;
-                        promoters.insert(payout.promoter_id, found.clone());
-                        found
-                    }
-                };
-                rows.push((payout, promoter));
-            }
-            Ok(rows)
+            let mut ids: Vec<PromoterId> = payouts.iter().map(|p| p.promoter_id).collect();
+            ids.sort_by_key(|id| id.as_uuid());
+            ids.dedup();
+            let promoters: std::collections::HashMap<PromoterId, Promoter> =
+                tx.promoters_by_ids(&ids).await?.into_iter().map(|p| (p.id, p)).collect();
+            payouts
+                .into_iter()
+                .map(|payout| {
+                    let promoter = promoters.get(&payout.promoter_id).cloned();
+                    Ok((payout, promoter.ok_or(AppError::NotFound { entity: "promoter" })?))
+                })
+                .collect::<AppResult<Vec<_>>>()
         })?;
         Ok(Listing::from_rows(rows, page, |(p, _)| p.id.as_uuid()))
     }

@@ -570,6 +570,11 @@ pub trait ReferralRepo {
         &mut self,
         id: quanyu_domain::ids::PromoterId,
     ) -> StoreResult<Option<quanyu_domain::referral::Promoter>>;
+    /// The promoters behind `ids` (any order; unknown ids are left out).
+    async fn promoters_by_ids(
+        &mut self,
+        ids: &[quanyu_domain::ids::PromoterId],
+    ) -> StoreResult<Vec<quanyu_domain::referral::Promoter>>;
     async fn promoter_by_code(&mut self, code: &str) -> StoreResult<Option<quanyu_domain::referral::Promoter>>;
     async fn promoter_of(
         &mut self,
