@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use crate::lifecycle::{Activity, Assessment, Rfm, ScoringRules, Stage, WINDOW_DAYS, assess};
+use crate::lifecycle::{Activity, Rfm, ScoringRules, Stage, WINDOW_DAYS, assess};
 
 /// Paid orders as parallel columns, one row per order; days are whole days since a fixed epoch
 /// (the product uses 1970-01-01, which fits `u16` until 2149).
@@ -111,14 +111,34 @@ struct Scattered {
 /// A tally per customer is far larger than the CPU's caches (160 MB for 10M customers), and the
 /// orders come in no particular customer order, so adding them up directly would miss the cache
 /// on nearly every order. Instead each thread first scatters its rows of the window into
-/// partitions of 65,536 customers (a counting pass, then a placing pass, both sequential), and
-/// then each partition is added up with its tallies in cache, partitions shared among threads.
+/// partitions of 65,536 customers (a counting and a placing pass, both sequential), and then
+/// each partition is added up with its tallies in cache, partitions shared among threads.
 pub fn tally(
     orders: OrderColumns<'_>,
     customers: usize,
     since: u16,
     threads: usize,
 ) -> Result<Vec<Tally>, RebuildError> {
+    let mut tallies = vec![Tally::default(); customers];
+    let partitions = tallies.chunks_mut(PARTITION).map(|tallies| (tallies, ())).collect();
+    tally_partitions(orders, customers, since, threads, partitions, |_, ()| {})?;
+    Ok(tallies)
+}
+
+/// Customers per partition (see [`PARTITION_SHIFT`]).
+const PARTITION: usize = 1 << PARTITION_SHIFT;
+
+/// Adds up the orders on or after `since` into `partitions` (partition `p` holds the tallies of
+/// customers `p * PARTITION..`, with what `then` needs besides), then calls `then` on each
+/// partition's finished tallies while they are still in cache.
+fn tally_partitions<W: Send>(
+    orders: OrderColumns<'_>,
+    customers: usize,
+    since: u16,
+    threads: usize,
+    partitions: Vec<(&mut [Tally], W)>,
+    then: impl Fn(&[Tally], W) + Sync,
+) -> Result<(), RebuildError> {
     let rows = orders.customer.len();
     for column in [orders.day.len(), orders.amount.len()] {
         if column != rows {
@@ -126,13 +146,13 @@ pub fn tally(
         }
     }
     let threads = threads.max(1);
-    let partitions = customers.div_ceil(1 << PARTITION_SHIFT);
+    let count = partitions.len();
     let chunk = rows.div_ceil(threads).max(1);
     let scattered = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..rows)
             .step_by(chunk)
             .map(|start| {
-                scope.spawn(move || scatter(orders, customers, since, start..(start + chunk).min(rows), partitions))
+                scope.spawn(move || scatter(orders, customers, since, start..(start + chunk).min(rows), count))
             })
             .collect();
         workers
@@ -142,28 +162,28 @@ pub fn tally(
     });
     let scattered = scattered.into_iter().collect::<Result<Vec<_>, _>>()?;
 
-    let mut tallies = vec![Tally::default(); customers];
-    let mut shares: Vec<Vec<(usize, &mut [Tally])>> = (0..threads).map(|_| Vec::new()).collect();
-    for (partition, slice) in tallies.chunks_mut(1 << PARTITION_SHIFT).enumerate() {
-        shares[partition % threads].push((partition, slice));
+    let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+    for (partition, work) in partitions.into_iter().enumerate() {
+        shares[partition % threads].push((partition, work));
     }
     std::thread::scope(|scope| {
         for share in shares {
-            let scattered = &scattered;
+            let (scattered, then) = (&scattered, &then);
             scope.spawn(move || {
-                for (partition, slice) in share {
+                for (partition, (tallies, work)) in share {
                     for part in scattered {
                         for &entry in &part.entries[part.offsets[partition]..part.offsets[partition + 1]] {
-                            if let Some(tally) = slice.get_mut((entry & 0xFFFF) as usize) {
+                            if let Some(tally) = tallies.get_mut((entry & 0xFFFF) as usize) {
                                 tally.add_order((entry >> 16) as u16, (entry >> 32) as u32);
                             }
                         }
                     }
+                    then(tallies, work);
                 }
             });
         }
     });
-    Ok(tallies)
+    Ok(())
 }
 
 fn scatter(
@@ -204,7 +224,8 @@ fn scatter(
 }
 
 /// Scores every customer on `today`: `registered_day[c]` is customer `c`'s registration day, and
-/// `orders` their paid orders (any order; those before the window are left out).
+/// `orders` their paid orders (any order; those before the window are left out). Each partition
+/// of customers is scored as soon as its tallies are added up, while they are in cache.
 pub fn rebuild(
     orders: OrderColumns<'_>,
     registered_day: &[u16],
@@ -212,23 +233,27 @@ pub fn rebuild(
     rules: &ScoringRules,
     threads: usize,
 ) -> Result<Rebuilt, RebuildError> {
-    let tallies = tally(orders, registered_day.len(), window_start(today), threads)?;
-    let customers = tallies.len();
-    let mut assessed = vec![Assessment { rfm: Rfm::default(), stage: Stage::Introduction }; customers];
-    let chunk = customers.div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        for ((out, tallies), registered) in
-            assessed.chunks_mut(chunk).zip(tallies.chunks(chunk)).zip(registered_day.chunks(chunk))
-        {
-            scope.spawn(move || {
-                for ((out, tally), &registered) in out.iter_mut().zip(tallies).zip(registered) {
-                    *out = assess(&tally.activity(registered), i64::from(today), rules);
-                }
-            });
+    let customers = registered_day.len();
+    let mut rebuilt = Rebuilt {
+        tallies: vec![Tally::default(); customers],
+        rfm: vec![Rfm::default(); customers],
+        stage: vec![Stage::Introduction; customers],
+    };
+    let partitions = rebuilt
+        .tallies
+        .chunks_mut(PARTITION)
+        .zip(rebuilt.rfm.chunks_mut(PARTITION).zip(rebuilt.stage.chunks_mut(PARTITION)))
+        .zip(registered_day.chunks(PARTITION))
+        .map(|((tallies, out), registered)| (tallies, (out, registered)))
+        .collect();
+    let score = |tallies: &[Tally], ((rfm, stage), registered): ((&mut [Rfm], &mut [Stage]), &[u16])| {
+        for (((tally, &registered), rfm), stage) in tallies.iter().zip(registered).zip(rfm).zip(stage) {
+            let assessed = assess(&tally.activity(registered), i64::from(today), rules);
+            (*rfm, *stage) = (assessed.rfm, assessed.stage);
         }
-    });
-    let (rfm, stage) = assessed.into_iter().map(|a| (a.rfm, a.stage)).unzip();
-    Ok(Rebuilt { tallies, rfm, stage })
+    };
+    tally_partitions(orders, customers, window_start(today), threads, partitions, score)?;
+    Ok(rebuilt)
 }
 
 #[cfg(test)]
@@ -236,6 +261,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::lifecycle::Assessment;
 
     /// Orders as (customer, day, amount) rows.
     fn columns(rows: &[(u32, u16, u32)]) -> (Vec<u32>, Vec<u16>, Vec<u32>) {

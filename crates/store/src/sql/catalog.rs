@@ -8,7 +8,7 @@ use quanyu_domain::{
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{super::SqlTx, Keyset, Placeholders, bind_sort_value, keyset, like_pattern, rows};
+use super::{super::SqlTx, Keyset, bind_sort_value, keyset, like_pattern, rows};
 use crate::{CatalogRepo, Page, ProductFilter, SkuFilter, StoreResult};
 
 fn image_urls(images: &[ImageUrl]) -> Json<Vec<&str>> {
@@ -237,22 +237,11 @@ impl CatalogRepo for SqlTx {
 
     async fn get_skus(&mut self, ids: &[SkuId]) -> StoreResult<Vec<(Sku, String)>> {
         use sqlx::Row as _;
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let sql = format!(
-                "SELECT s.*, p.name AS product_name FROM skus s JOIN products p ON p.id = s.product_id \
-                 WHERE s.id IN ({})",
-                Placeholders::new().list(chunk.len())
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(id.as_uuid());
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.push((rows::sku(&row)?, row.try_get("product_name")?));
-            }
-        }
-        Ok(found)
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+        let sql = "SELECT s.*, p.name AS product_name FROM skus s JOIN products p ON p.id = s.product_id \
+                   WHERE s.id IN ({keys})";
+        let found = self.rows_in(sql, &ids).await?;
+        found.iter().map(|row| Ok((rows::sku(row)?, row.try_get("product_name")?))).collect()
     }
 
     async fn get_sku_by_barcode(&mut self, barcode: &str) -> StoreResult<Option<Sku>> {

@@ -11,7 +11,11 @@ use quanyu_domain::{
 use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
-use super::{super::SqlTx, Keyset, Placeholders, bind_sort_value, keyset, rows::Row};
+use super::{
+    super::{Db, SqlTx},
+    Keyset, bind_sort_value, keyset,
+    rows::Row,
+};
 use crate::{
     AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, CustomerSearch, MergeUndone, OrderPoints, Page,
     PaidMembership, PointsEntry, StoreError, StoreResult,
@@ -711,23 +715,7 @@ impl CustomerRepo for SqlTx {
     }
 
     async fn customers_by_ordinals(&mut self, ordinals: &[i64]) -> StoreResult<Vec<(Customer, Option<String>)>> {
-        let mut found = Vec::with_capacity(ordinals.len());
-        for chunk in ordinals.chunks(500) {
-            let sql = format!(
-                "SELECT c.*, (SELECT MIN(i.value) FROM customer_identities i \
-                 WHERE i.customer_id = c.id AND i.kind = 'phone') AS phone \
-                 FROM customers c WHERE c.merged_into IS NULL AND c.ordinal IN ({}) ORDER BY c.ordinal",
-                Placeholders::new().list(chunk.len())
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for ordinal in chunk {
-                query = query.bind(*ordinal);
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.push((customer(&row)?, row.try_get("phone")?));
-            }
-        }
-        Ok(found)
+        self.customers_with_phone_in("c.ordinal", ordinals).await
     }
 
     async fn set_birthday(&mut self, customer_id: CustomerId, birthday: Option<Birthday>) -> StoreResult<()> {
@@ -853,23 +841,8 @@ impl CustomerRepo for SqlTx {
     }
 
     async fn customers_by_ids(&mut self, ids: &[CustomerId]) -> StoreResult<Vec<(Customer, Option<String>)>> {
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let sql = format!(
-                "SELECT c.*, (SELECT MIN(i.value) FROM customer_identities i \
-                 WHERE i.customer_id = c.id AND i.kind = 'phone') AS phone \
-                 FROM customers c WHERE c.merged_into IS NULL AND c.id IN ({}) ORDER BY c.id",
-                Placeholders::new().list(chunk.len())
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(id.as_uuid());
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.push((customer(&row)?, row.try_get("phone")?));
-            }
-        }
-        Ok(found)
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+        self.customers_with_phone_in("c.id", &ids).await
     }
 
     async fn customers_of_guide_since(&mut self, guide_id: StaffId, since: Timestamp) -> StoreResult<i64> {
@@ -1053,3 +1026,24 @@ impl SqlTx {
 }
 
 super::sort_columns!(crate::CustomerSort { Ordinal => ("ordinal", false) });
+
+impl SqlTx {
+    /// Live customers whose `column` is one of `keys`, in that column's order, each with their
+    /// first phone number.
+    async fn customers_with_phone_in<K>(
+        &mut self,
+        column: &'static str,
+        keys: &[K],
+    ) -> StoreResult<Vec<(Customer, Option<String>)>>
+    where
+        K: Copy + Send + Sync + 'static + for<'q> sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    {
+        let sql = format!(
+            "SELECT c.*, (SELECT MIN(i.value) FROM customer_identities i \
+             WHERE i.customer_id = c.id AND i.kind = 'phone') AS phone \
+             FROM customers c WHERE c.merged_into IS NULL AND {column} IN ({{keys}}) ORDER BY {column}"
+        );
+        let found = self.rows_in(&sql, keys).await?;
+        found.iter().map(|row| Ok((customer(row)?, row.try_get("phone")?))).collect()
+    }
+}

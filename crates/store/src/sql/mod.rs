@@ -78,6 +78,27 @@ impl Placeholders {
     }
 }
 
+impl SqlTx {
+    /// The rows of `sql` for any number of `keys`, 500 keys a statement: `sql` holds `{keys}`
+    /// where the `IN` list's placeholders go, and each statement's rows come back in its own
+    /// order. Only placeholders are generated (see [`Placeholders`]).
+    async fn rows_in<K>(&mut self, sql: &str, keys: &[K]) -> crate::StoreResult<Vec<rows::Row>>
+    where
+        K: Copy + Send + Sync + 'static + for<'q> sqlx::Encode<'q, super::Db> + sqlx::Type<super::Db>,
+    {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(500) {
+            let statement = sql.replace("{keys}", &Placeholders::new().list(chunk.len()));
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(statement));
+            for key in chunk {
+                query = query.bind(*key);
+            }
+            found.extend(query.fetch_all(&mut *self.tx).await?);
+        }
+        Ok(found)
+    }
+}
+
 /// A listing's sortable column as SQL: an expression over the listing's rows, and whether its
 /// values are text (else integers).
 trait SortColumn: crate::SortKey {

@@ -1,6 +1,8 @@
 //! Orders with their lines, timeline and payments. Status changes are compare-and-set on the
 //! status the caller read, so two concurrent payments of one order cannot both succeed.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use quanyu_domain::{
     Money,
@@ -90,15 +92,16 @@ fn adjustments(line: &OrderLine) -> Json<Vec<StoredAdjustment>> {
 }
 
 impl SqlTx {
-    /// Order rows read back with their lines.
+    /// Order rows read back with their lines: one read of the lines per 500 orders, not one per
+    /// order.
     async fn orders_with_lines(&mut self, found: &[Row]) -> StoreResult<Vec<Order>> {
-        let mut orders = Vec::with_capacity(found.len());
-        for row in found {
-            let id = OrderId::from_uuid(row.try_get("id")?);
-            let lines = self.lines_of(id).await?;
-            orders.push(order(row, lines)?);
+        let ids = found.iter().map(|row| row.try_get::<Uuid, _>("id")).collect::<Result<Vec<_>, _>>()?;
+        let mut lines: HashMap<Uuid, Vec<OrderLine>> = HashMap::with_capacity(ids.len());
+        let sql = "SELECT * FROM order_lines WHERE order_id IN ({keys}) ORDER BY order_id, line_no";
+        for row in self.rows_in(sql, &ids).await? {
+            lines.entry(row.try_get("order_id")?).or_default().push(line(&row)?);
         }
-        Ok(orders)
+        found.iter().zip(&ids).map(|(row, id)| order(row, lines.remove(id).unwrap_or_default())).collect()
     }
 
     async fn lines_of(&mut self, id: OrderId) -> StoreResult<Vec<OrderLine>> {

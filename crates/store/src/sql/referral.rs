@@ -11,7 +11,7 @@ use quanyu_domain::{
 use sqlx::{Row as _, types::Json};
 use uuid::Uuid;
 
-use super::{super::SqlTx, Keyset, Placeholders, bind_sort_value, keyset, rows::Row};
+use super::{super::SqlTx, Keyset, bind_sort_value, keyset, rows::Row};
 use crate::{
     Attribution, CommissionEntry, CommissionMismatch, GuideSale, LineCommission, Page, PromoterSort, ReferralRepo,
     Sorting, StoreError, StoreResult,
@@ -156,18 +156,8 @@ impl ReferralRepo for SqlTx {
     }
 
     async fn promoters_by_ids(&mut self, ids: &[PromoterId]) -> StoreResult<Vec<Promoter>> {
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let sql = format!("SELECT * FROM promoters WHERE id IN ({})", Placeholders::new().list(chunk.len()));
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(id.as_uuid());
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.push(promoter(&row)?);
-            }
-        }
-        Ok(found)
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+        self.rows_in("SELECT * FROM promoters WHERE id IN ({keys})", &ids).await?.iter().map(promoter).collect()
     }
 
     async fn promoter_by_code(&mut self, code: &str) -> StoreResult<Option<Promoter>> {
