@@ -201,22 +201,89 @@ def run_pyroaring(data, repeat):
         numeric[field] = (bitmap(np.flatnonzero(has_value)), slices)
     load_seconds = time.perf_counter() - started
 
-    def compare(field, op, value):
-        existence, slices = numeric[field]
+    # The same algebra as quanyu_audience::bsi: `x > c` is one in-place operation per slice from
+    # the least significant up, `=` intersects the slices of c's 1 bits and subtracts those of
+    # its 0 bits, and inside sparse candidates every step works on subsets of them.
+    def with_value(field, among):
+        existence = numeric[field][0]
+        return existence & among if among is not None else existence.copy()
+
+    def greater_than(field, value, among):
+        slices = numeric[field][1]
         if value.bit_length() > len(slices):
-            less, equal, greater = existence.copy(), BitMap(), BitMap()
+            return BitMap()
+        greater = None
+        for bit, s in enumerate(slices):
+            if value >> bit & 1:
+                if greater is not None:
+                    greater &= s
+                continue
+            if greater is None:
+                greater = s.copy() if among is None else s & among
+            elif among is None:
+                greater |= s
+            else:
+                greater |= s & among
+        return greater if greater is not None else BitMap()
+
+    def equal_to(field, value, among):
+        slices = numeric[field][1]
+        if value.bit_length() > len(slices):
+            return BitMap()
+        ones = [s for bit, s in enumerate(slices) if value >> bit & 1]
+        zeros = [s for bit, s in enumerate(slices) if not value >> bit & 1]
+        if ones:
+            equal = ones[0].copy() if among is None else ones[0] & among
         else:
-            less, greater, equal = BitMap(), BitMap(), existence.copy()
-            for bit in reversed(range(len(slices))):
-                s = slices[bit]
-                if value >> bit & 1:
-                    less |= equal - s
-                    equal &= s
-                else:
-                    greater |= equal & s
-                    equal -= s
-        return {"=": equal, "!=": less | greater, "<": less, "<=": less | equal,
-                ">": greater, ">=": greater | equal}[op]
+            equal = with_value(field, among)
+        for s in ones[1:]:
+            equal &= s
+        for s in zeros:
+            if not equal:
+                break
+            equal -= s
+        return equal
+
+    def compare_in(field, op, value, among):
+        if op == ">":
+            return greater_than(field, value, among)
+        if op == ">=":
+            return greater_than(field, value - 1, among) if value > 0 else with_value(field, among)
+        if op == "<=":
+            result = with_value(field, among)
+            result -= greater_than(field, value, among)
+            return result
+        if op == "<":
+            return compare_in(field, "<=", value - 1, among) if value > 0 else BitMap()
+        if op == "=":
+            return equal_to(field, value, among)
+        result = with_value(field, among)
+        result -= equal_to(field, value, among)
+        return result
+
+    def between_in(field, low, high, among):
+        if low > high:
+            return BitMap()
+        at_least = compare_in(field, ">=", low, among)
+        at_least -= compare_among(field, ">", high, at_least)
+        return at_least
+
+    def sparse(field, among):
+        return len(among) * 16 < len(numeric[field][0])
+
+    def compare_among(field, op, value, among):
+        if sparse(field, among):
+            return compare_in(field, op, value, among)
+        result = compare_in(field, op, value, None)
+        result &= among
+        return result
+
+    def between_among(field, low, high, among):
+        if sparse(field, among):
+            return between_in(field, low, high, among)
+        result = between_in(field, low, high, None)
+        result &= among
+        return result
 
     def evaluate(e):
         kind = e[0]
@@ -230,23 +297,74 @@ def run_pyroaring(data, repeat):
             return BitMap.union(*(categorical[e[1]].get(v, BitMap()) for v in e[2]))
         if kind == "num":
             if e[2] == "between":
-                return compare(e[1], ">=", e[3][0]) & compare(e[1], "<=", e[3][1])
-            return compare(e[1], e[2], e[3])
+                return between_in(e[1], e[3][0], e[3][1], None)
+            return compare_in(e[1], e[2], e[3], None)
         if kind == "not":
-            return everyone - evaluate(e[1])
+            return remove(e[1], everyone.copy())
         if kind == "or":
             return BitMap.union(*(evaluate(x) for x in e[1]))
         return and_of(e[1])
 
+    # The same plan as Quanyu's evaluator (quanyu_audience::eval): one owned result, narrowed in
+    # place: set operands intersected smallest first, then negated sets subtracted one by one
+    # (`not (a or b)` subtracts a, then b), then comparisons among the members left, then
+    # negated comparisons.
+    def stage(x):
+        if x[0] == "not":
+            return 3 if x[1][0] == "num" else 1
+        return 2 if x[0] == "num" else 0
+
     def and_of(operands):
-        # The same plan as Quanyu's evaluator: intersect the positive operands smallest first,
-        # then take the negated ones away.
-        positive = sorted((evaluate(x) for x in operands if x[0] != "not"), key=len)
-        negative = [evaluate(x[1]) for x in operands if x[0] == "not"]
-        result = BitMap.intersection(*positive) if len(positive) > 1 else (
-            positive[0].copy() if positive else everyone.copy())
-        for x in negative:
-            result -= x
+        sets = sorted((evaluate(x) for x in operands if stage(x) == 0), key=len)
+        rest = sorted((x for x in operands if stage(x) > 0), key=stage)
+        if sets:
+            result = sets[0].copy()
+        else:
+            first = next((i for i, x in enumerate(rest) if x[0] == "num"), None)
+            result = evaluate(rest.pop(first)) if first is not None else everyone.copy()
+        for s in sets[1:]:
+            if not result:
+                return result
+            result &= s
+        for x in rest:
+            result = retain(x, result)
+        return result
+
+    def retain(e, result):
+        if not result:
+            return result
+        kind = e[0]
+        if kind == "num":
+            if e[2] == "between":
+                return between_among(e[1], e[3][0], e[3][1], result)
+            return compare_among(e[1], e[2], e[3], result)
+        if kind == "not":
+            return remove(e[1], result)
+        if kind == "and":
+            for x in e[1]:
+                result = retain(x, result)
+            return result
+        result &= evaluate(e)
+        return result
+
+    def remove(e, result):
+        """result minus e's members (result is narrowed in place where it can be)."""
+        if not result:
+            return result
+        kind = e[0]
+        if kind == "or":
+            for x in e[1]:
+                result = remove(x, result)
+            return result
+        if kind == "not":
+            return retain(e[1], result)
+        if kind == "num":
+            if e[2] == "between":
+                result -= between_among(e[1], e[3][0], e[3][1], result)
+            else:
+                result -= compare_among(e[1], e[2], e[3], result)
+            return result
+        result -= evaluate(e)
         return result
 
     all_times = []

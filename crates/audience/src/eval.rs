@@ -2,9 +2,14 @@
 //! values are looked up, numeric comparisons go through the bit-sliced index, and `NOT` is the
 //! difference from the universe. No member is ever visited one by one.
 //!
-//! The plan of an `AND`: its positive operands are intersected smallest first (only the smallest
-//! is copied; tags and values are borrowed from the index), then its negated operands are taken
-//! away, so `a and not b` never builds the complement of `b`.
+//! The plan of an `AND` builds one owned result and narrows it in place: its set operands (tags,
+//! categorical values, `OR`s) are intersected smallest first (only the smallest is copied; tags
+//! and values are borrowed from the index); then its negated operands are taken away one by one
+//! (`not (a or b)` subtracts `a`, then `b`, never building their union or a complement); then
+//! its numeric comparisons run among the members left ([`BitSlicedIndex::compare_among`]), so a
+//! rare tag prunes the slices' work. An empty result stops the plan.
+//!
+//! [`BitSlicedIndex::compare_among`]: crate::BitSlicedIndex::compare_among
 
 use std::borrow::Cow;
 
@@ -47,7 +52,11 @@ fn members<'a>(expr: &Expr, index: &'a AudienceIndex) -> Cow<'a, RoaringBitmap> 
         Expr::Between { field, low, high } => {
             index.numeric(field).map_or_else(nobody, |values| Cow::Owned(values.between(*low, *high)))
         }
-        Expr::Not(inner) => Cow::Owned(index.universe() - members(inner, index).as_ref()),
+        Expr::Not(inner) => {
+            let mut result = index.universe().clone();
+            remove(inner, index, &mut result);
+            Cow::Owned(result)
+        }
         Expr::And(operands) => Cow::Owned(intersection(operands, index)),
         Expr::Or(operands) => {
             let parts: Vec<Cow<'_, RoaringBitmap>> = operands.iter().map(|operand| members(operand, index)).collect();
@@ -70,32 +79,85 @@ fn union<'a>(parts: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
     result
 }
 
-fn intersection(operands: &[Expr], index: &AudienceIndex) -> RoaringBitmap {
-    let mut positive: Vec<Cow<'_, RoaringBitmap>> = Vec::with_capacity(operands.len());
-    let mut negated = Vec::new();
-    for operand in operands {
-        match operand {
-            Expr::Not(inner) => negated.push(inner.as_ref()),
-            _ => positive.push(members(operand, index)),
-        }
+fn is_comparison(expr: &Expr) -> bool {
+    matches!(expr, Expr::Number { .. } | Expr::Between { .. })
+}
+
+/// When an `AND`'s operand narrows the result: sets first (intersected smallest first), then
+/// negations of sets (one subtraction each), then comparisons among the members left, then
+/// negated comparisons.
+fn stage(operand: &Expr) -> u8 {
+    match operand {
+        Expr::Not(inner) if is_comparison(inner) => 3,
+        Expr::Not(_) => 1,
+        operand if is_comparison(operand) => 2,
+        _ => 0,
     }
-    positive.sort_by_key(|members| members.len());
-    let mut parts = positive.into_iter();
-    let mut result = match parts.next() {
+}
+
+fn intersection(operands: &[Expr], index: &AudienceIndex) -> RoaringBitmap {
+    let mut sets: Vec<Cow<'_, RoaringBitmap>> =
+        operands.iter().filter(|operand| stage(operand) == 0).map(|operand| members(operand, index)).collect();
+    sets.sort_by_key(|members| members.len());
+    let mut rest: Vec<&Expr> = operands.iter().filter(|operand| stage(operand) > 0).collect();
+    rest.sort_by_key(|operand| stage(operand));
+    let mut sets = sets.into_iter();
+    let mut result = match sets.next() {
         Some(smallest) => smallest.into_owned(),
-        None => index.universe().clone(),
+        // No set to start from: the first comparison in full, or everyone.
+        None => match rest.iter().position(|operand| is_comparison(operand)) {
+            Some(first) => members(rest.remove(first), index).into_owned(),
+            None => index.universe().clone(),
+        },
     };
-    for part in parts {
+    for set in sets {
         if result.is_empty() {
             return result;
         }
-        result &= part.as_ref();
+        result &= set.as_ref();
     }
-    for inner in negated {
-        if result.is_empty() {
-            break;
-        }
-        result -= members(inner, index).as_ref();
+    for operand in rest {
+        retain(operand, index, &mut result);
     }
     result
+}
+
+/// Narrows `result` to the members `expr` selects too (`result ∩= expr`).
+fn retain(expr: &Expr, index: &AudienceIndex, result: &mut RoaringBitmap) {
+    if result.is_empty() {
+        return;
+    }
+    match expr {
+        Expr::Number { field, op, value } => {
+            *result = index.numeric(field).map(|values| values.compare_among(*op, *value, result)).unwrap_or_default();
+        }
+        Expr::Between { field, low, high } => {
+            *result = index.numeric(field).map(|values| values.between_among(*low, *high, result)).unwrap_or_default();
+        }
+        Expr::Not(inner) => remove(inner, index, result),
+        Expr::And(operands) => operands.iter().for_each(|operand| retain(operand, index, result)),
+        _ => *result &= members(expr, index).as_ref(),
+    }
+}
+
+/// Takes the members `expr` selects out of `result` (`result −= expr`).
+fn remove(expr: &Expr, index: &AudienceIndex, result: &mut RoaringBitmap) {
+    if result.is_empty() {
+        return;
+    }
+    match expr {
+        Expr::Or(operands) => operands.iter().for_each(|operand| remove(operand, index, result)),
+        Expr::Not(inner) => retain(inner, index, result),
+        Expr::Number { field, op, value } => {
+            if let Some(values) = index.numeric(field) {
+                *result -= &values.compare_among(*op, *value, result);
+            }
+        }
+        Expr::Between { field, low, high } => {
+            if let Some(values) = index.numeric(field) {
+                *result -= &values.between_among(*low, *high, result);
+            }
+        }
+        _ => *result -= members(expr, index).as_ref(),
+    }
 }
