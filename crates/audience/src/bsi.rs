@@ -222,23 +222,59 @@ impl BitSlicedIndex {
             // The probe has a set bit above every stored value's highest bit.
             return RoaringBitmap::new();
         }
+        if let Some(among) = among {
+            return self.greater_among(value, among & &self.existence);
+        }
         // `None` is nobody yet: the probe's trailing ones intersect nothing.
         let mut greater: Option<RoaringBitmap> = None;
         for (bit, slice) in self.slices.iter().enumerate() {
-            if value >> bit & 1 == 1 {
-                if let Some(greater) = greater.as_mut() {
-                    *greater &= slice;
-                }
-                continue;
-            }
-            match (greater.as_mut(), among) {
-                (Some(greater), None) => *greater |= slice,
-                (Some(greater), Some(among)) => *greater |= &(slice & among),
-                (None, None) => greater = Some(slice.clone()),
-                (None, Some(among)) => greater = Some(slice & among),
+            match (value >> bit & 1 == 1, greater.as_mut()) {
+                (true, Some(greater)) => *greater &= slice,
+                (true, None) => {}
+                (false, Some(greater)) => *greater |= slice,
+                (false, None) => greater = Some(slice.clone()),
             }
         }
         greater.unwrap_or_default()
+    }
+
+    /// `greater_than` among `candidates` (members with a value), with no union: where the probe's
+    /// bit is 1 the members greater so far are narrowed (`greater &= slice`), where it is 0 the
+    /// members not greater so far are (`not_greater -= slice`); between runs of equal probe bits
+    /// one side becomes the other by a difference from the candidates. Every bitmap is a subset
+    /// of the candidates, and every step is in place.
+    fn greater_among(&self, value: u64, candidates: RoaringBitmap) -> RoaringBitmap {
+        enum Side {
+            Greater(RoaringBitmap),
+            NotGreater(RoaringBitmap),
+        }
+        let mut side = Side::Greater(RoaringBitmap::new());
+        for (bit, slice) in self.slices.iter().enumerate() {
+            side = match (side, value >> bit & 1 == 1) {
+                (Side::Greater(mut greater), true) => {
+                    greater &= slice;
+                    Side::Greater(greater)
+                }
+                (Side::NotGreater(mut not_greater), false) => {
+                    not_greater -= slice;
+                    Side::NotGreater(not_greater)
+                }
+                (Side::Greater(greater), false) => {
+                    let mut not_greater = &candidates - &greater;
+                    not_greater -= slice;
+                    Side::NotGreater(not_greater)
+                }
+                (Side::NotGreater(not_greater), true) => {
+                    let mut greater = &candidates - &not_greater;
+                    greater &= slice;
+                    Side::Greater(greater)
+                }
+            };
+        }
+        match side {
+            Side::Greater(greater) => greater,
+            Side::NotGreater(not_greater) => candidates - not_greater,
+        }
     }
 
     /// The members (of `among`) whose value is `value`: intersect the slices of its 1 bits, then

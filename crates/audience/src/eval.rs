@@ -3,11 +3,13 @@
 //! difference from the universe. No member is ever visited one by one.
 //!
 //! The plan of an `AND` builds one owned result and narrows it in place: its set operands (tags,
-//! categorical values, `OR`s) are intersected smallest first (only the smallest is copied; tags
-//! and values are borrowed from the index); then its negated operands are taken away one by one
-//! (`not (a or b)` subtracts `a`, then `b`, never building their union or a complement); then
-//! its numeric comparisons run among the members left ([`BitSlicedIndex::compare_among`]), so a
-//! rare tag prunes the slices' work. An empty result stops the plan.
+//! categorical values, `IN`s, `OR`s) are ordered by an upper bound of their size read off the
+//! bitmaps' lengths; the smallest is evaluated (a copy), the others intersected in that order
+//! (tags and values borrowed from the index; a union much larger than the result intersected
+//! part by part, never built); then its negated operands are taken away one by one (`not (a or
+//! b)` subtracts `a`, then `b`, never building their union or a complement); then its numeric
+//! comparisons run among the members left ([`BitSlicedIndex::compare_among`]), so a rare tag
+//! prunes the slices' work. An empty result stops the plan.
 //!
 //! [`BitSlicedIndex::compare_among`]: crate::BitSlicedIndex::compare_among
 
@@ -95,38 +97,57 @@ fn stage(operand: &Expr) -> u8 {
     }
 }
 
-fn intersection(operands: &[Expr], index: &AudienceIndex) -> RoaringBitmap {
-    let mut sets: Vec<Cow<'_, RoaringBitmap>> =
-        operands.iter().filter(|operand| stage(operand) == 0).map(|operand| members(operand, index)).collect();
-    sets.sort_by_key(|members| members.len());
-    let mut rest: Vec<&Expr> = operands.iter().filter(|operand| stage(operand) > 0).collect();
-    rest.sort_by_key(|operand| stage(operand));
-    let mut sets = sets.into_iter();
-    let mut result = match sets.next() {
-        Some(smallest) => smallest.into_owned(),
-        // No set to start from: the first comparison in full, or everyone.
-        None => match rest.iter().position(|operand| is_comparison(operand)) {
-            Some(first) => members(rest.remove(first), index).into_owned(),
-            None => index.universe().clone(),
-        },
-    };
-    for set in sets {
-        if result.is_empty() {
-            return result;
+/// An upper bound of how many members a set operand selects, from the sizes of the bitmaps it
+/// would read, without evaluating it.
+fn estimate(expr: &Expr, index: &AudienceIndex) -> u64 {
+    let size = |members: Option<&RoaringBitmap>| members.map_or(0, RoaringBitmap::len);
+    match expr {
+        Expr::Tag(name) => size(index.tag(name)),
+        Expr::Category { field, op: CategoryOp::Eq, value } => {
+            size(index.categorical(field).and_then(|values| values.members_with(value)))
         }
-        result &= set.as_ref();
+        Expr::Category { field, op: CategoryOp::Ne, .. } => {
+            size(index.categorical(field).map(|values| values.present()))
+        }
+        Expr::In { field, values } => {
+            let Some(field) = index.categorical(field) else { return 0 };
+            values.iter().map(|value| size(field.members_with(value))).sum()
+        }
+        Expr::Or(operands) => operands.iter().map(|operand| estimate(operand, index)).sum(),
+        Expr::And(operands) => operands.iter().map(|operand| estimate(operand, index)).min().unwrap_or(0),
+        _ => index.universe().len(),
     }
+}
+
+fn intersection(operands: &[Expr], index: &AudienceIndex) -> RoaringBitmap {
+    let mut order: Vec<(u8, u64, &Expr)> = operands
+        .iter()
+        .map(|operand| match stage(operand) {
+            0 => (0, estimate(operand, index), operand),
+            stage => (stage, 0, operand),
+        })
+        .collect();
+    order.sort_by_key(|(stage, estimate, _)| (*stage, *estimate));
+    let mut rest: Vec<&Expr> = order.into_iter().map(|(_, _, operand)| operand).collect();
+    // The smallest set in full, or else the first comparison, or else everyone; every other
+    // operand narrows it.
+    let mut result = match rest.iter().position(|operand| stage(operand) == 0 || is_comparison(operand)) {
+        Some(first) => members(rest.remove(first), index).into_owned(),
+        None => index.universe().clone(),
+    };
     for operand in rest {
         retain(operand, index, &mut result);
     }
     result
 }
 
-/// Narrows `result` to the members `expr` selects too (`result ∩= expr`).
+/// Narrows `result` to the members `expr` selects too (`result ∩= expr`). A union much larger
+/// than `result` is intersected part by part, so it is never built.
 fn retain(expr: &Expr, index: &AudienceIndex, result: &mut RoaringBitmap) {
     if result.is_empty() {
         return;
     }
+    let part_by_part = result.len().saturating_mul(UNION_PART_BY_PART);
     match expr {
         Expr::Number { field, op, value } => {
             *result = index.numeric(field).map(|values| values.compare_among(*op, *value, result)).unwrap_or_default();
@@ -136,9 +157,40 @@ fn retain(expr: &Expr, index: &AudienceIndex, result: &mut RoaringBitmap) {
         }
         Expr::Not(inner) => remove(inner, index, result),
         Expr::And(operands) => operands.iter().for_each(|operand| retain(operand, index, result)),
+        Expr::Category { field, op: CategoryOp::Ne, value } => match index.categorical(field) {
+            Some(values) => {
+                *result &= values.present();
+                if let Some(equal) = values.members_with(value) {
+                    *result -= equal;
+                }
+            }
+            None => result.clear(),
+        },
+        Expr::In { field, values } if estimate(expr, index) > part_by_part => {
+            let mut kept = RoaringBitmap::new();
+            if let Some(field) = index.categorical(field) {
+                for members in values.iter().filter_map(|value| field.members_with(value)) {
+                    kept |= &*result & members;
+                }
+            }
+            *result = kept;
+        }
+        Expr::Or(operands) if estimate(expr, index) > part_by_part => {
+            let mut kept = RoaringBitmap::new();
+            for operand in operands {
+                let mut part = result.clone();
+                retain(operand, index, &mut part);
+                kept |= part;
+            }
+            *result = kept;
+        }
         _ => *result &= members(expr, index).as_ref(),
     }
 }
+
+/// A union whose parts hold more than this many times the members of the result it narrows is
+/// intersected part by part instead of built.
+const UNION_PART_BY_PART: u64 = 4;
 
 /// Takes the members `expr` selects out of `result` (`result −= expr`).
 fn remove(expr: &Expr, index: &AudienceIndex, result: &mut RoaringBitmap) {
