@@ -209,22 +209,35 @@ def run_pyroaring(data, repeat):
         return existence & among if among is not None else existence.copy()
 
     def greater_than(field, value, among):
-        slices = numeric[field][1]
+        existence, slices = numeric[field]
         if value.bit_length() > len(slices):
             return BitMap()
+        if among is not None:
+            return greater_among(slices, value, existence & among)
         greater = None
         for bit, s in enumerate(slices):
             if value >> bit & 1:
                 if greater is not None:
                     greater &= s
-                continue
-            if greater is None:
-                greater = s.copy() if among is None else s & among
-            elif among is None:
-                greater |= s
+            elif greater is None:
+                greater = s.copy()
             else:
-                greater |= s & among
+                greater |= s
         return greater if greater is not None else BitMap()
+
+    def greater_among(slices, value, candidates):
+        # No union: narrow the members greater so far where the probe's bit is 1, those not
+        # greater where it is 0, switching sides by a difference from the candidates.
+        greater, side = BitMap(), True
+        for bit, s in enumerate(slices):
+            one = bool(value >> bit & 1)
+            if one != side:
+                greater, side = candidates - greater, one
+            if one:
+                greater &= s
+            else:
+                greater -= s
+        return greater if side else candidates - greater
 
     def equal_to(field, value, among):
         slices = numeric[field][1]
@@ -306,27 +319,41 @@ def run_pyroaring(data, repeat):
         return and_of(e[1])
 
     # The same plan as Quanyu's evaluator (quanyu_audience::eval): one owned result, narrowed in
-    # place: set operands intersected smallest first, then negated sets subtracted one by one
-    # (`not (a or b)` subtracts a, then b), then comparisons among the members left, then
-    # negated comparisons.
+    # place: set operands ordered by a size bound read off the bitmaps, the smallest evaluated
+    # and the others intersected in that order (a union much larger than the result intersected
+    # part by part), then negated sets subtracted one by one (`not (a or b)` subtracts a, then
+    # b), then comparisons among the members left, then negated comparisons.
     def stage(x):
         if x[0] == "not":
             return 3 if x[1][0] == "num" else 1
         return 2 if x[0] == "num" else 0
 
+    def estimate(e):
+        kind = e[0]
+        if kind == "tag":
+            return len(tags[e[1]])
+        if kind == "eq":
+            return len(categorical[e[1]].get(e[2], BitMap()))
+        if kind == "ne":
+            return len(present[e[1]])
+        if kind == "in":
+            return sum(len(categorical[e[1]].get(v, BitMap())) for v in e[2])
+        if kind == "or":
+            return sum(estimate(x) for x in e[1])
+        if kind == "and":
+            return min(estimate(x) for x in e[1])
+        return len(everyone)
+
     def and_of(operands):
-        sets = sorted((evaluate(x) for x in operands if stage(x) == 0), key=len)
-        rest = sorted((x for x in operands if stage(x) > 0), key=stage)
-        if sets:
-            result = sets[0].copy()
+        order = sorted(operands, key=lambda x: (stage(x), estimate(x) if stage(x) == 0 else 0))
+        first = next((i for i, x in enumerate(order) if stage(x) in (0, 2)), None)
+        if first is None:
+            result = everyone.copy()
         else:
-            first = next((i for i, x in enumerate(rest) if x[0] == "num"), None)
-            result = evaluate(rest.pop(first)) if first is not None else everyone.copy()
-        for s in sets[1:]:
-            if not result:
-                return result
-            result &= s
-        for x in rest:
+            x = order.pop(first)
+            # Tags and values are the index's own bitmaps: copied; anything else is new already.
+            result = evaluate(x).copy() if x[0] in ("tag", "eq") else evaluate(x)
+        for x in order:
             result = retain(x, result)
         return result
 
@@ -344,6 +371,16 @@ def run_pyroaring(data, repeat):
             for x in e[1]:
                 result = retain(x, result)
             return result
+        if kind == "ne":
+            result &= present[e[1]]
+            result -= categorical[e[1]].get(e[2], BitMap())
+            return result
+        if kind in ("in", "or") and estimate(e) > len(result) * 4:
+            if kind == "in":
+                parts = [result & categorical[e[1]].get(v, BitMap()) for v in e[2]]
+            else:
+                parts = [retain(x, result.copy()) for x in e[1]]
+            return BitMap.union(*parts)
         result &= evaluate(e)
         return result
 
