@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use roaring::RoaringBitmap;
+use roaring::{MultiOps, RoaringBitmap};
 
 use crate::expr::{CategoryOp, Expr};
 use crate::index::AudienceIndex;
@@ -67,11 +67,15 @@ fn members<'a>(expr: &Expr, index: &'a AudienceIndex) -> Cow<'a, RoaringBitmap> 
     }
 }
 
-/// The union of `parts`: the largest copied, the others added to it in place. (Roaring's
-/// many-way union turns every container into a bitmap first, which costs more than it saves for
-/// the few operands an expression has.)
+/// The union of `parts`. Two parts: the larger copied, the other added in place (roaring's
+/// many-way union turns every container into a bitmap first, which costs more than it saves
+/// for two operands). Three or more: the many-way union, because adding arrays to an array one
+/// by one merges and reallocates it each time.
 fn union<'a>(parts: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
     let mut parts: Vec<&RoaringBitmap> = parts.collect();
+    if parts.len() > 2 {
+        return parts.union();
+    }
     parts.sort_by_key(|members| std::cmp::Reverse(members.len()));
     let mut parts = parts.into_iter();
     let mut result = parts.next().cloned().unwrap_or_default();
