@@ -201,22 +201,102 @@ def run_pyroaring(data, repeat):
         numeric[field] = (bitmap(np.flatnonzero(has_value)), slices)
     load_seconds = time.perf_counter() - started
 
-    def compare(field, op, value):
+    # The same algebra as quanyu_audience::bsi: `x > c` is one in-place operation per slice from
+    # the least significant up, `=` intersects the slices of c's 1 bits and subtracts those of
+    # its 0 bits, and inside sparse candidates every step works on subsets of them.
+    def with_value(field, among):
+        existence = numeric[field][0]
+        return existence & among if among is not None else existence.copy()
+
+    def greater_than(field, value, among):
         existence, slices = numeric[field]
         if value.bit_length() > len(slices):
-            less, equal, greater = existence.copy(), BitMap(), BitMap()
+            return BitMap()
+        if among is not None:
+            return greater_among(slices, value, existence & among)
+        greater = None
+        for bit, s in enumerate(slices):
+            if value >> bit & 1:
+                if greater is not None:
+                    greater &= s
+            elif greater is None:
+                greater = s.copy()
+            else:
+                greater |= s
+        return greater if greater is not None else BitMap()
+
+    def greater_among(slices, value, candidates):
+        # No union: narrow the members greater so far where the probe's bit is 1, those not
+        # greater where it is 0, switching sides by a difference from the candidates.
+        greater, side = BitMap(), True
+        for bit, s in enumerate(slices):
+            one = bool(value >> bit & 1)
+            if one != side:
+                greater, side = candidates - greater, one
+            if one:
+                greater &= s
+            else:
+                greater -= s
+        return greater if side else candidates - greater
+
+    def equal_to(field, value, among):
+        slices = numeric[field][1]
+        if value.bit_length() > len(slices):
+            return BitMap()
+        ones = [s for bit, s in enumerate(slices) if value >> bit & 1]
+        zeros = [s for bit, s in enumerate(slices) if not value >> bit & 1]
+        if ones:
+            equal = ones[0].copy() if among is None else ones[0] & among
         else:
-            less, greater, equal = BitMap(), BitMap(), existence.copy()
-            for bit in reversed(range(len(slices))):
-                s = slices[bit]
-                if value >> bit & 1:
-                    less |= equal - s
-                    equal &= s
-                else:
-                    greater |= equal & s
-                    equal -= s
-        return {"=": equal, "!=": less | greater, "<": less, "<=": less | equal,
-                ">": greater, ">=": greater | equal}[op]
+            equal = with_value(field, among)
+        for s in ones[1:]:
+            equal &= s
+        for s in zeros:
+            if not equal:
+                break
+            equal -= s
+        return equal
+
+    def compare_in(field, op, value, among):
+        if op == ">":
+            return greater_than(field, value, among)
+        if op == ">=":
+            return greater_than(field, value - 1, among) if value > 0 else with_value(field, among)
+        if op == "<=":
+            result = with_value(field, among)
+            result -= greater_than(field, value, among)
+            return result
+        if op == "<":
+            return compare_in(field, "<=", value - 1, among) if value > 0 else BitMap()
+        if op == "=":
+            return equal_to(field, value, among)
+        result = with_value(field, among)
+        result -= equal_to(field, value, among)
+        return result
+
+    def between_in(field, low, high, among):
+        if low > high:
+            return BitMap()
+        at_least = compare_in(field, ">=", low, among)
+        at_least -= compare_among(field, ">", high, at_least)
+        return at_least
+
+    def sparse(field, among):
+        return len(among) * 16 < len(numeric[field][0])
+
+    def compare_among(field, op, value, among):
+        if sparse(field, among):
+            return compare_in(field, op, value, among)
+        result = compare_in(field, op, value, None)
+        result &= among
+        return result
+
+    def between_among(field, low, high, among):
+        if sparse(field, among):
+            return between_in(field, low, high, among)
+        result = between_in(field, low, high, None)
+        result &= among
+        return result
 
     def evaluate(e):
         kind = e[0]
@@ -230,23 +310,98 @@ def run_pyroaring(data, repeat):
             return BitMap.union(*(categorical[e[1]].get(v, BitMap()) for v in e[2]))
         if kind == "num":
             if e[2] == "between":
-                return compare(e[1], ">=", e[3][0]) & compare(e[1], "<=", e[3][1])
-            return compare(e[1], e[2], e[3])
+                return between_in(e[1], e[3][0], e[3][1], None)
+            return compare_in(e[1], e[2], e[3], None)
         if kind == "not":
-            return everyone - evaluate(e[1])
+            return remove(e[1], everyone.copy())
         if kind == "or":
             return BitMap.union(*(evaluate(x) for x in e[1]))
         return and_of(e[1])
 
+    # The same plan as Quanyu's evaluator (quanyu_audience::eval): one owned result, narrowed in
+    # place: set operands ordered by a size bound read off the bitmaps, the smallest evaluated
+    # and the others intersected in that order (a union much larger than the result intersected
+    # part by part), then negated sets subtracted one by one (`not (a or b)` subtracts a, then
+    # b), then comparisons among the members left, then negated comparisons.
+    def stage(x):
+        if x[0] == "not":
+            return 3 if x[1][0] == "num" else 1
+        return 2 if x[0] == "num" else 0
+
+    def estimate(e):
+        kind = e[0]
+        if kind == "tag":
+            return len(tags[e[1]])
+        if kind == "eq":
+            return len(categorical[e[1]].get(e[2], BitMap()))
+        if kind == "ne":
+            return len(present[e[1]])
+        if kind == "in":
+            return sum(len(categorical[e[1]].get(v, BitMap())) for v in e[2])
+        if kind == "or":
+            return sum(estimate(x) for x in e[1])
+        if kind == "and":
+            return min(estimate(x) for x in e[1])
+        return len(everyone)
+
     def and_of(operands):
-        # The same plan as Quanyu's evaluator: intersect the positive operands smallest first,
-        # then take the negated ones away.
-        positive = sorted((evaluate(x) for x in operands if x[0] != "not"), key=len)
-        negative = [evaluate(x[1]) for x in operands if x[0] == "not"]
-        result = BitMap.intersection(*positive) if len(positive) > 1 else (
-            positive[0].copy() if positive else everyone.copy())
-        for x in negative:
-            result -= x
+        order = sorted(operands, key=lambda x: (stage(x), estimate(x) if stage(x) == 0 else 0))
+        first = next((i for i, x in enumerate(order) if stage(x) in (0, 2)), None)
+        if first is None:
+            result = everyone.copy()
+        else:
+            x = order.pop(first)
+            # Tags and values are the index's own bitmaps: copied; anything else is new already.
+            result = evaluate(x).copy() if x[0] in ("tag", "eq") else evaluate(x)
+        for x in order:
+            result = retain(x, result)
+        return result
+
+    def retain(e, result):
+        if not result:
+            return result
+        kind = e[0]
+        if kind == "num":
+            if e[2] == "between":
+                return between_among(e[1], e[3][0], e[3][1], result)
+            return compare_among(e[1], e[2], e[3], result)
+        if kind == "not":
+            return remove(e[1], result)
+        if kind == "and":
+            for x in e[1]:
+                result = retain(x, result)
+            return result
+        if kind == "ne":
+            result &= present[e[1]]
+            result -= categorical[e[1]].get(e[2], BitMap())
+            return result
+        if kind in ("in", "or") and estimate(e) > len(result) * 4:
+            if kind == "in":
+                parts = [result & categorical[e[1]].get(v, BitMap()) for v in e[2]]
+            else:
+                parts = [retain(x, result.copy()) for x in e[1]]
+            return BitMap.union(*parts)
+        result &= evaluate(e)
+        return result
+
+    def remove(e, result):
+        """result minus e's members (result is narrowed in place where it can be)."""
+        if not result:
+            return result
+        kind = e[0]
+        if kind == "or":
+            for x in e[1]:
+                result = remove(x, result)
+            return result
+        if kind == "not":
+            return retain(e[1], result)
+        if kind == "num":
+            if e[2] == "between":
+                result -= between_among(e[1], e[3][0], e[3][1], result)
+            else:
+                result -= compare_among(e[1], e[2], e[3], result)
+            return result
+        result -= evaluate(e)
         return result
 
     all_times = []

@@ -63,15 +63,18 @@ fn load_tags(dir: &Path, manifest: &Manifest, threads: usize) -> anyhow::Result<
 /// A categorical field from a column of codes into `names`.
 fn categorical<T: Column + Into<u64>>(dir: &Path, column: &str, names: &[String]) -> anyhow::Result<CategoricalField> {
     let codes: Vec<T> = read_column(dir, column)?;
-    let mut members = vec![RoaringBitmap::new(); names.len()];
+    // Each value's members gathered first, then built in one `from_sorted_iter`: roaring's
+    // one-value `try_push` scans a dense container for its maximum on every call.
+    let mut members = vec![Vec::new(); names.len()];
     for (member, code) in (0u32..).zip(codes) {
         let code: u64 = code.into();
-        let Some(bitmap) = usize::try_from(code).ok().and_then(|code| members.get_mut(code)) else {
+        let Some(value_members) = usize::try_from(code).ok().and_then(|code| members.get_mut(code)) else {
             bail!("{column}: member {member} has code {code}, which names nothing");
         };
-        let _appended = bitmap.try_push(member);
+        value_members.push(member);
     }
-    CategoricalField::from_members(names.iter().cloned().zip(members)).context("a member with two values")
+    let bitmaps = members.into_iter().map(|members| RoaringBitmap::from_sorted_iter(members).unwrap_or_default());
+    CategoricalField::from_members(names.iter().cloned().zip(bitmaps)).context("a member with two values")
 }
 
 /// A numeric field from a column, leaving out the members whose value is `missing`.
