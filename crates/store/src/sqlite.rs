@@ -6,7 +6,7 @@
 //! which WAL lets run beside the writer. `synchronous=NORMAL` (the default) survives a crash of
 //! the process; `FULL` also survives a power loss.
 
-use std::{path::Path, str::FromStr as _, sync::OnceLock, time::Duration};
+use std::{path::Path, str::FromStr as _, time::Duration};
 
 use sqlx::{
     Row as _,
@@ -14,7 +14,7 @@ use sqlx::{
 };
 
 use crate::{
-    AppliedMigration, Backend, Database, LogicalSchema, StoreError, StoreResult, StoredEvent, Tx,
+    AppliedMigration, Backend, Database, LogicalSchema, StoreError, StoreResult, Tx,
     migrate::{self, LogicalColumn},
 };
 
@@ -44,66 +44,21 @@ pub enum SqliteDurability {
     Full,
 }
 
+mod event_insert;
+pub(crate) use event_insert::insert_event_rows;
+
 /// Events per call of [`insert_event_rows`]: a whole commit of the ingest writer.
 pub(crate) const EVENTS_PER_BULK_INSERT: usize = 10_000;
 
-/// The sizes of the multi-row inserts of events, largest first: a bulk insert is cut into
-/// statements of these sizes only, so each is prepared once per connection and reused (SQLite
-/// allows 32,766 parameters; a row has 14).
-const EVENT_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
-
-/// The multi-row insert of `EVENT_ROWS[i]` events, built once.
-fn event_insert_sql(i: usize) -> &'static str {
-    static SQL: OnceLock<Vec<String>> = OnceLock::new();
-    let statements = SQL.get_or_init(|| {
-        EVENT_ROWS
-            .iter()
-            .map(|rows| {
-                let row = format!("({})", vec!["?"; 14].join(", "));
-                format!(
-                    "INSERT INTO customer_events (id, source_id, message_id, kind, name, user_id, anonymous_id, \
-                     previous_id, customer_id, properties, traits, context, occurred_at, received_at) VALUES {} \
-                     ON CONFLICT (source_id, message_id) DO NOTHING",
-                    vec![row; *rows].join(", ")
-                )
-            })
-            .collect()
-    });
-    &statements[i]
+/// `column IN` a set of texts bound as one parameter ([`text_set`]): a JSON array read by
+/// `json_each`, so a look-up of any number of ids is one statement, prepared once.
+pub(crate) fn one_of_texts(column: &str) -> String {
+    format!("{column} IN (SELECT value FROM json_each(?))")
 }
 
-/// Inserts events in multi-row statements of the [`EVENT_ROWS`] sizes, skipping duplicates;
-/// returns how many were new.
-pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &[StoredEvent]) -> StoreResult<u64> {
-    let mut inserted = 0;
-    let mut rest = events;
-    for (i, size) in EVENT_ROWS.into_iter().enumerate() {
-        while rest.len() >= size {
-            let (chunk, after) = rest.split_at(size);
-            rest = after;
-            let mut query = sqlx::query(event_insert_sql(i));
-            for e in chunk {
-                let m = &e.message;
-                query = query
-                    .bind(e.id)
-                    .bind(e.source_id)
-                    .bind(m.message_id.as_str())
-                    .bind(m.kind.as_str())
-                    .bind(m.name.as_deref())
-                    .bind(m.user_id.as_deref())
-                    .bind(m.anonymous_id.as_deref())
-                    .bind(m.previous_id.as_deref())
-                    .bind(e.customer_id.map(|c| c.as_uuid()))
-                    .bind(m.properties.as_str())
-                    .bind(m.traits.as_str())
-                    .bind(m.context.as_str())
-                    .bind(e.occurred_at)
-                    .bind(e.received_at);
-            }
-            inserted += query.execute(&mut *tx.tx).await?.rows_affected();
-        }
-    }
-    Ok(inserted)
+/// The parameter of [`one_of_texts`].
+pub(crate) fn text_set(values: &[String]) -> String {
+    serde_json::Value::from(values).to_string()
 }
 
 /// How many read-only connections serve reads beside the single writer.

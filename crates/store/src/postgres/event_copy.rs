@@ -1,14 +1,15 @@
 //! Customer events into PostgreSQL by binary `COPY`, the bulk path PostgreSQL itself is fastest
-//! at (it fills heap pages many rows at a time), with deduplication kept exact: the messageIds a
-//! source has already stored are looked up first and left out, as are repeats within the rows,
-//! so the `COPY` meets no conflict. Should another instance store one of the same messageIds in
-//! between, the unique index refuses the `COPY`; it is then undone to a savepoint and the rows
-//! go through `INSERT … ON CONFLICT DO NOTHING` instead.
+//! at (it fills heap pages many rows at a time), with deduplication kept exact: repeats within
+//! the rows are left out, and the unique index on (source, messageId) refuses the whole `COPY`
+//! if any row was stored before (a retried batch, or another instance storing the same
+//! messageId meanwhile); it is then undone to a savepoint and the rows go through
+//! `INSERT … ON CONFLICT DO NOTHING` instead. Fresh messageIds, the common case, thus cost no
+//! look-up of their own: the `COPY`'s index insert is the check.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use sqlx::{Connection as _, Row as _};
+use sqlx::Connection as _;
 use uuid::Uuid;
 
 use super::SqlTx;
@@ -17,28 +18,12 @@ use crate::{StoreResult, StoredEvent};
 const COLUMNS: &str = "id, source_id, message_id, kind, name, user_id, anonymous_id, previous_id, customer_id, \
                        properties, traits, context, occurred_at, received_at";
 
-/// Inserts events, skipping those stored already (same source and messageId) and repeats;
+/// Inserts events, skipping repeats and those stored already (same source and messageId);
 /// returns how many were new.
 pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &[StoredEvent]) -> StoreResult<u64> {
-    let stored: HashSet<(Uuid, String)> = {
-        let rows = sqlx::query(
-            "SELECT e.source_id, e.message_id FROM UNNEST($1::uuid[], $2::text[]) AS m (source_id, message_id) \
-             JOIN customer_events e ON e.source_id = m.source_id AND e.message_id = m.message_id",
-        )
-        .bind(events.iter().map(|e| e.source_id).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.message.message_id.as_str()).collect::<Vec<_>>())
-        .fetch_all(&mut *tx.tx)
-        .await?;
-        rows.iter().map(|r| Ok((r.try_get("source_id")?, r.try_get("message_id")?))).collect::<StoreResult<_>>()?
-    };
     let mut seen = HashSet::new();
-    let fresh: Vec<&StoredEvent> = events
-        .iter()
-        .filter(|e| {
-            let key = (e.source_id, e.message.message_id.as_str());
-            (stored.is_empty() || !stored.contains(&(key.0, key.1.to_owned()))) && seen.insert(key)
-        })
-        .collect();
+    let fresh: Vec<&StoredEvent> =
+        events.iter().filter(|e| seen.insert((e.source_id, e.message.message_id.as_str()))).collect();
     if fresh.is_empty() {
         return Ok(0);
     }

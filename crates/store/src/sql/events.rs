@@ -139,22 +139,21 @@ impl EventRepo for SqlTx {
     }
 
     async fn customers_of_anonymous_ids(&mut self, anonymous_ids: &[String]) -> StoreResult<Vec<(String, CustomerId)>> {
-        let mut found = Vec::new();
-        for chunk in anonymous_ids.chunks(ROWS_PER_STATEMENT) {
-            let mut params = Placeholders::new();
-            let sql = format!(
-                "SELECT anonymous_id, customer_id FROM anonymous_ids WHERE anonymous_id IN ({})",
-                params.list(chunk.len())
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(id);
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.push((row.try_get("anonymous_id")?, CustomerId::from_uuid(row.try_get("customer_id")?)));
-            }
+        if anonymous_ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(found)
+        // One statement whatever the count: the ids are bound as one parameter.
+        let sql = format!(
+            "SELECT anonymous_id, customer_id FROM anonymous_ids WHERE {}",
+            super::super::one_of_texts("anonymous_id")
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(super::super::text_set(anonymous_ids))
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("anonymous_id")?, CustomerId::from_uuid(row.try_get("customer_id")?))))
+            .collect()
     }
 
     async fn live_customers(&mut self, ids: &[CustomerId]) -> StoreResult<Vec<(CustomerId, CustomerId)>> {
