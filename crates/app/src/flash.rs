@@ -18,7 +18,7 @@ pub use quanyu_domain::flash::Refusal;
 use quanyu_domain::{
     DomainError, Money,
     authz::{Permission, StorePlace},
-    flash::HoldStatus,
+    flash::{HoldStatus, journal::scoped_key},
     ids::{SkuId, StockEntryId, StoreId},
     inventory::{Qty, StockChange},
     time::Timestamp,
@@ -151,7 +151,7 @@ impl App {
         let buyer = quanyu_domain::text::required("buyer", buyer, 64)?;
         let quantity = Qty::positive("quantity", quantity)?.get();
         let (answer, answered) = oneshot::channel();
-        let request = Request { key: format!("{buyer}:{key}"), buyer, quantity, answer };
+        let request = Request { scoped_key: scoped_key(&buyer, key), buyer, quantity, answer };
         queue.sender.send(request).map_err(|_| AppError::Internal("the flash-sale owner stopped".into()))?;
         answered.await.map_err(|_| AppError::Internal("the flash-sale owner dropped a request".into()))?
     }
