@@ -87,47 +87,52 @@ struct Batch {
     expires_at: Timestamp,
 }
 
+/// What one request of a batch gets.
+#[derive(Clone)]
+enum Outcome {
+    Held(Held),
+    Refused(Refusal),
+    KeyReused,
+}
+
 impl Batch {
     /// Answers every request, handing each its own buyer and key back.
     fn answer(self, requests: Vec<Request>) {
-        // Answers a retry later in the batch repeats (rare): kept by index.
-        let mut repeated: HashMap<usize, Result<FlashReservation, Refusal>> = self
-            .decisions
-            .iter()
-            .filter_map(|d| if let Decision::SameAs(first) = d { Some((*first, Err(Refusal::SoldOut))) } else { None })
-            .collect();
         let mut made = self.made.into_iter();
-        for (index, (request, decision)) in requests.into_iter().zip(self.decisions).enumerate() {
-            let Request { buyer, scoped_key, answer: sender, .. } = request;
-            let held = match decision {
-                Decision::Existing(held) => Ok(held),
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(self.decisions.len());
+        for decision in self.decisions {
+            let outcome = match decision {
+                Decision::Existing(held) => Outcome::Held(held),
                 Decision::Accept => match made.next() {
-                    Some((id, quantity)) => Ok(Held { id, quantity, at: self.at, expires_at: self.expires_at }),
-                    None => Err(Refusal::SoldOut),
+                    Some((id, quantity)) => {
+                        Outcome::Held(Held { id, quantity, at: self.at, expires_at: self.expires_at })
+                    }
+                    None => Outcome::Refused(Refusal::SoldOut),
                 },
-                Decision::SameAs(first) => {
-                    let _ = sender.send(
-                        repeated.get(&first).cloned().unwrap_or(Err(Refusal::SoldOut)).map_err(AppError::FlashSale),
-                    );
-                    continue;
-                }
-                Decision::Refuse(refusal) => Err(refusal),
+                // Always an earlier request's: answered as that one.
+                Decision::SameAs(first) => outcomes.get(first).cloned().unwrap_or(Outcome::Refused(Refusal::SoldOut)),
+                Decision::KeyReused => Outcome::KeyReused,
+                Decision::Refuse(refusal) => Outcome::Refused(refusal),
             };
-            let answer = held.map(|held| FlashReservation {
-                id: held.id,
-                sale_id: self.sale_id,
-                buyer,
-                quantity: held.quantity,
-                idempotency_key: scoped_key,
-                at: held.at,
-                status: HoldStatus::Held,
-                expires_at: held.expires_at,
-                order_id: None,
+            outcomes.push(outcome);
+        }
+        for (request, outcome) in requests.into_iter().zip(outcomes) {
+            let Request { buyer, scoped_key, answer, .. } = request;
+            let _ = answer.send(match outcome {
+                Outcome::Held(held) => Ok(FlashReservation {
+                    id: held.id,
+                    sale_id: self.sale_id,
+                    buyer,
+                    quantity: held.quantity,
+                    idempotency_key: scoped_key,
+                    at: held.at,
+                    status: HoldStatus::Held,
+                    expires_at: held.expires_at,
+                    order_id: None,
+                }),
+                Outcome::Refused(refusal) => Err(AppError::FlashSale(refusal)),
+                Outcome::KeyReused => Err(AppError::IdempotencyKeyReused),
             });
-            if let Some(kept) = repeated.get_mut(&index) {
-                kept.clone_from(&answer);
-            }
-            let _ = sender.send(answer.map_err(AppError::FlashSale));
         }
     }
 }

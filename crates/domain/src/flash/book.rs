@@ -46,6 +46,9 @@ pub enum Decision {
     Existing(Held),
     /// A retry of an earlier request of the same batch (its index): answer as that one.
     SameAs(usize),
+    /// The buyer's key was used for a request of another quantity: refuse it, as any reused
+    /// idempotency key with a different body is.
+    KeyReused,
     /// Reserve it.
     Accept,
     Refuse(Refusal),
@@ -139,13 +142,22 @@ impl SaleBook {
         for (index, ask) in asks.iter().enumerate() {
             let key_hash = self.key_hash(ask.buyer, ask.key);
             if let Some(kept) = self.find_kept(key_hash, ask.buyer, ask.key) {
-                decisions.push(Decision::Existing(self.held(kept)));
+                decisions.push(if kept.quantity == ask.quantity {
+                    Decision::Existing(self.held(kept))
+                } else {
+                    Decision::KeyReused
+                });
                 continue;
             }
             let same = |&(_, i): &(u64, usize)| asks[i].buyer == ask.buyer && asks[i].key == ask.key;
             match first_of_key.entry(key_hash, same, |&(hash, _)| hash) {
                 Entry::Occupied(first) => {
-                    decisions.push(Decision::SameAs(first.get().1));
+                    let first = first.get().1;
+                    decisions.push(if asks[first].quantity == ask.quantity {
+                        Decision::SameAs(first)
+                    } else {
+                        Decision::KeyReused
+                    });
                     continue;
                 }
                 Entry::Vacant(vacant) => {
@@ -324,7 +336,8 @@ mod tests {
         check(&[("a", "1", 1), ("a", "2", 1), ("a", "3", 1)], 10, 2, &[Accept, Accept, Refuse(LimitReached)]);
         check(&[("a", "1", 1), ("a", "1", 1)], 10, 2, &[Accept, SameAs(0)]);
         check(&[("a", "1", 1), ("b", "1", 1), ("a", "1", 1)], 10, 2, &[Accept, Accept, SameAs(0)]);
-        check(&[("a", "1", 3), ("a", "1", 1)], 10, 2, &[Refuse(LimitReached), SameAs(0)]);
+        check(&[("a", "1", 3), ("a", "1", 3)], 10, 2, &[Refuse(LimitReached), SameAs(0)]);
+        check(&[("a", "1", 1), ("a", "1", 2), ("a", "1", 1)], 10, 2, &[Accept, KeyReused, SameAs(0)]);
         check(&[("a", "1", 3)], 10, 2, &[Refuse(LimitReached)]);
         check(&[("a", "1", 0)], 10, 2, &[Refuse(LimitReached)]);
         check(&[("a", "1", 1)], 0, 2, &[Refuse(SoldOut)]);
@@ -339,6 +352,7 @@ mod tests {
         let held = book.find("a", "1").unwrap();
         assert_eq!(book.plan(&[ask("a", "1", 2)], bounds, &none), vec![Decision::Existing(held)]);
         assert_eq!(book.find("b", "1"), None, "a key is its buyer's");
+        assert_eq!(book.plan(&[ask("a", "1", 1)], bounds, &none), vec![Decision::KeyReused]);
         let more = [ask("a", "2", 1)];
         let refused = book.plan(&more, bounds, &none);
         assert_eq!(refused, vec![Decision::Refuse(Refusal::LimitReached)]);
@@ -389,7 +403,8 @@ mod tests {
 
         /// The book decides exactly as the plain rule, written with one map per question:
         /// a known (buyer, key) is answered again, a key repeated in the batch as its first
-        /// request, and otherwise the limit (less what was released) and the units left decide.
+        /// request (either refused if the quantity differs), and otherwise the limit (less what
+        /// was released) and the units left decide.
         #[test]
         fn the_book_decides_as_the_plain_rule(
             batches in prop::collection::vec(prop::collection::vec((0u8..5, 0u8..4, 0i64..4), 1..25), 1..6),
@@ -414,11 +429,11 @@ mod tests {
                 let mut left = bounds.units_left;
                 for (i, a) in asks.iter().enumerate() {
                     if let Some(held) = known.get(&(a.buyer.to_owned(), a.key.to_owned())) {
-                        expect.push(Decision::Existing(held.clone()));
+                        expect.push(if held.quantity == a.quantity { Decision::Existing(held.clone()) } else { Decision::KeyReused });
                         continue;
                     }
                     if let Some(&f) = first.get(&(a.buyer, a.key)) {
-                        expect.push(Decision::SameAs(f));
+                        expect.push(if asks[f].quantity == a.quantity { Decision::SameAs(f) } else { Decision::KeyReused });
                         continue;
                     }
                     first.insert((a.buyer, a.key), i);
