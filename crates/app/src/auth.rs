@@ -200,6 +200,5 @@ pub(crate) fn new_secret() -> (String, String) {
 }
 
 pub(crate) fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    quanyu_domain::text::hex(&Sha256::digest(secret.as_bytes()))
 }

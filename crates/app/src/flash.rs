@@ -18,7 +18,7 @@ pub use quanyu_domain::flash::Refusal;
 use quanyu_domain::{
     DomainError, Money,
     authz::{Permission, StorePlace},
-    flash::HoldStatus,
+    flash::{HoldStatus, journal::scoped_key},
     ids::{SkuId, StockEntryId, StoreId},
     inventory::{Qty, StockChange},
     time::Timestamp,
@@ -116,9 +116,22 @@ impl App {
         })
     }
 
-    pub async fn get_flash_sale(&self, ctx: &Ctx, id: Uuid) -> AppResult<(FlashSale, Vec<(String, i64)>)> {
+    /// A flash sale as it stands: its `sold` is exact at once (each batch claims the quota as
+    /// it is appended), so this reads no reservation rows and materialises nothing — a read
+    /// during the rush costs the rush nothing.
+    pub async fn get_flash_sale(&self, ctx: &Ctx, id: Uuid) -> AppResult<FlashSale> {
         ctx.require(Permission::ReadOrders)?;
-        // The buyers' counts are rows: bring them up to the journal first.
+        read_tx!(self, |tx| {
+            let sale = tx.get_flash_sale(id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
+            store_in_scope(ctx, tx, sale.store_id).await?;
+            Ok(sale)
+        })
+    }
+
+    /// A flash sale with what each buyer holds. The buyers' counts are rows, so the journal is
+    /// materialised up to its head first.
+    pub async fn get_flash_sale_buyers(&self, ctx: &Ctx, id: Uuid) -> AppResult<(FlashSale, Vec<(String, i64)>)> {
+        ctx.require(Permission::ReadOrders)?;
         if self.flash.sales.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).contains_key(&id)
             || read_tx!(self, |tx| Ok(tx.get_flash_sale(id).await?.is_some_and(|s| s.journal_seq > 0)))?
         {
@@ -151,7 +164,7 @@ impl App {
         let buyer = quanyu_domain::text::required("buyer", buyer, 64)?;
         let quantity = Qty::positive("quantity", quantity)?.get();
         let (answer, answered) = oneshot::channel();
-        let request = Request { key: format!("{buyer}:{key}"), buyer, quantity, answer };
+        let request = Request { scoped_key: scoped_key(&buyer, key), buyer, quantity, answer };
         queue.sender.send(request).map_err(|_| AppError::Internal("the flash-sale owner stopped".into()))?;
         answered.await.map_err(|_| AppError::Internal("the flash-sale owner dropped a request".into()))?
     }

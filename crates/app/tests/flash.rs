@@ -130,7 +130,7 @@ async fn a_crowd_buys_exactly_the_quota(db: Arc<dyn Database>) {
     assert_eq!(bought.values().sum::<i64>(), 10, "exactly the quota");
     assert!(bought.values().all(|&n| n <= 2), "no buyer beats the limit: {bought:?}");
     assert_eq!(refused.len(), 35);
-    let (sale, buyers) = app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap();
+    let (sale, buyers) = app.get_flash_sale_buyers(&Ctx::system(), sale_id).await.unwrap();
     assert_eq!(sale.sold, 10);
     assert_eq!(buyers.iter().map(|(_, n)| n).sum::<i64>(), 10, "buyer counts match what was sold");
     let mut tx = db.read().await.unwrap();
@@ -143,7 +143,7 @@ async fn a_crowd_buys_exactly_the_quota(db: Arc<dyn Database>) {
     if buyer != "greedy" {
         let again = app.reserve_flash_sale(&keyed(&key), sale_id, &buyer, 1).await;
         assert!(again.is_ok() || matches!(again, Err(AppError::FlashSale(_))));
-        assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().0.sold, 10);
+        assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 10);
     }
 }
 
@@ -154,7 +154,7 @@ async fn stock_below_the_quota_caps_the_sale(db: Arc<dyn Database>) {
     let (bought, refused) = crowd(&app, sale_id, requests).await;
     assert_eq!(bought.values().sum::<i64>(), 3, "never more than the stock");
     assert!(refused.iter().all(|r| *r == Refusal::SoldOut));
-    let (sale, buyers) = app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap();
+    let (sale, buyers) = app.get_flash_sale_buyers(&Ctx::system(), sale_id).await.unwrap();
     assert_eq!(sale.sold, 3, "refused claims were undone");
     assert_eq!(buyers.iter().map(|(_, n)| n).sum::<i64>(), 3);
     let mut tx = db.read().await.unwrap();
@@ -216,7 +216,7 @@ async fn reservations_become_orders_or_give_everything_back(db: Arc<dyn Database
     assert_eq!(app.expire_flash_reservations(third.at + Duration::minutes(11)).await.unwrap(), 1);
     assert_eq!(app.expire_flash_reservations(third.at + Duration::minutes(11)).await.unwrap(), 0, "once");
     assert_eq!(levels(db.clone()).await, (0, 2, 10));
-    let (sale, buyers) = app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap();
+    let (sale, buyers) = app.get_flash_sale_buyers(&Ctx::system(), sale_id).await.unwrap();
     assert_eq!(sale.sold, 2, "only Alice's paid units stay sold");
     assert_eq!(buyers, vec![("alice".to_owned(), 2), ("bob".to_owned(), 0), ("carol".to_owned(), 0)]);
     let late = app.create_order(&keyed("o4"), draft(third.id), &no_reply).await.unwrap_err();
@@ -258,7 +258,7 @@ async fn two_owners_of_one_sale_share_its_journal(db: Arc<dyn Database>) {
     let third = App::new(db.clone(), AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
     let again = third.reserve_flash_sale(&keyed(&format!("k{}-0", &buyer[1..])), sale_id, buyer, 1).await;
     assert!(again.is_ok() || matches!(again, Err(AppError::FlashSale(_))), "{again:?}");
-    let (sale, buyers) = third.get_flash_sale(&Ctx::system(), sale_id).await.unwrap();
+    let (sale, buyers) = third.get_flash_sale_buyers(&Ctx::system(), sale_id).await.unwrap();
     assert_eq!(sale.sold, 30);
     assert_eq!(buyers.iter().map(|(_, n)| n).sum::<i64>(), 30, "materialised counts match the journal");
     let mut tx = db.read().await.unwrap();

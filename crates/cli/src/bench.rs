@@ -1,7 +1,7 @@
 //! `quanyu bench`: workloads for the whole-system benchmarks in `bench/`, run against a real
 //! database with the real use cases, printing what they measured as one JSON line.
 
-use std::{sync::Arc, time::Instant};
+use std::{fmt::Write as _, sync::Arc, time::Instant};
 
 use anyhow::{Context, bail};
 use chrono::Duration;
@@ -103,11 +103,17 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
             tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(per_task as usize);
                 let mut refused = 0u64;
+                // One context per buyer task, its key rewritten per request (each request is a
+                // new buyer whose key is their name).
+                let mut ctx = keyed("");
                 for n in 0..per_task {
-                    let key = format!("{task}-{n}");
-                    let ctx = keyed(&key);
+                    if let Some(idempotency) = ctx.idempotency.as_mut() {
+                        idempotency.key.clear();
+                        let _ = write!(idempotency.key, "{task}-{n}");
+                    }
+                    let buyer = ctx.idempotency.as_ref().map_or("", |i| i.key.as_str());
                     let begun = Instant::now();
-                    match app.reserve_flash_sale(&ctx, sale_id, &key, 1).await {
+                    match app.reserve_flash_sale(&ctx, sale_id, buyer, 1).await {
                         Ok(_) => latencies.push(begun.elapsed()),
                         Err(_) => refused += 1,
                     }
@@ -132,7 +138,7 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
     let materializing = Instant::now();
     app.materialize_flash_sales(Some(sale.id)).await?;
     let materialize_seconds = materializing.elapsed().as_secs_f64();
-    let (after, buyers) = app.get_flash_sale(&system, sale.id).await?;
+    let (after, buyers) = app.get_flash_sale_buyers(&system, sale.id).await?;
     let counted: i64 = buyers.iter().map(|(_, n)| n).sum();
     let mut tx = app.database().read().await?;
     let stock = tx.get_stock(store, sku).await?.context("the bench SKU has no stock row")?;

@@ -1,4 +1,4 @@
-//! Validated text: trimmed, non-empty, bounded names and codes.
+//! Validated text: trimmed, non-empty, bounded names and codes; digests written as hex.
 
 use crate::{DomainError, DomainResult};
 
@@ -59,9 +59,29 @@ impl std::fmt::Display for Phone {
     }
 }
 
+/// Lower-case hex of `bytes` (how digests of secrets and requests are stored and compared).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_two_lower_case_digits_per_byte() {
+        assert_eq!(hex(&[]), "");
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        let every: Vec<u8> = (0..=255).collect();
+        let expect: String = every.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&every), expect);
+    }
 
     #[test]
     fn required_trims_and_bounds() {

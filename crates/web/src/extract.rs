@@ -77,8 +77,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<JsonBody<T>, ApiError> {
-        let (parts, body) = request.into_parts();
-        let bytes = read_json_body(&parts.headers, Request::from_parts(parts.clone(), body), state).await?;
+        let bytes = read_json_body(request, state).await?;
         parse_json(&bytes).map(JsonBody)
     }
 }
@@ -107,8 +106,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Create<T> {
         };
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
-        let headers = request.headers().clone();
-        let bytes = read_json_body(&headers, request, state).await?;
+        let bytes = read_json_body(request, state).await?;
         let body = parse_json(&bytes)?;
         let idempotency = key.map(|key| Idempotency { key, fingerprint: fingerprint(&method, &path, &bytes) });
         Ok(Create { body, idempotency })
@@ -126,11 +124,12 @@ fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
         Ok(value) => hasher.update(value.to_string().as_bytes()),
         Err(_) => hasher.update(body),
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    quanyu_domain::text::hex(&hasher.finalize())
 }
 
-async fn read_json_body<S: Send + Sync>(headers: &HeaderMap, request: Request, state: &S) -> Result<Bytes, ApiError> {
-    let is_json = headers
+async fn read_json_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    let is_json = request
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));

@@ -878,6 +878,10 @@ async fn flash_sales_sell_their_quota_once(db: Arc<dyn Database>) {
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
     let retry = app.post_with_key(&app.cashier_a, &reserve, "r1", json!({"buyer": "13800000001", "quantity": 1})).await;
     assert_eq!(retry.body["id"], first.body["id"], "a retry finds its reservation");
+    let reused =
+        app.post_with_key(&app.cashier_a, &reserve, "r1", json!({"buyer": "13800000001", "quantity": 2})).await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reused.body);
+    assert_eq!(reused.body["error"]["code"], "idempotency_key_reused");
     let again = app.post_with_key(&app.cashier_a, &reserve, "r2", json!({"buyer": "13800000001", "quantity": 1})).await;
     assert_eq!(again.body["error"]["code"], "flash_sale_limit_reached");
     let second =

@@ -16,7 +16,7 @@ use quanyu_domain::{
     flash::{
         HoldStatus, Refusal,
         book::{Ask, Bounds, Decision, Held, SaleBook},
-        journal::{JournalEntry, JournalRecord},
+        journal::{JournalEntry, JournalRecord, buyer_key},
     },
     ids::StockEntryId,
     inventory::{Qty, StockChange},
@@ -38,10 +38,17 @@ const MAX_ATTEMPTS: usize = 64;
 
 pub(crate) struct Request {
     pub buyer: String,
-    /// Scoped to the buyer: `buyer:key`.
-    pub key: String,
+    /// The buyer's key scoped to them (`journal::scoped_key`), as the reservation keeps it.
+    pub scoped_key: String,
     pub quantity: i64,
     pub answer: oneshot::Sender<AppResult<FlashReservation>>,
+}
+
+impl Request {
+    fn ask(&self) -> Ask<'_> {
+        let key = buyer_key(&self.buyer, &self.scoped_key).unwrap_or(&self.scoped_key);
+        Ask { buyer: &self.buyer, key, quantity: self.quantity }
+    }
 }
 
 /// Drains one sale's queue: every waiting request goes into the next batch.
@@ -80,47 +87,52 @@ struct Batch {
     expires_at: Timestamp,
 }
 
+/// What one request of a batch gets.
+#[derive(Clone)]
+enum Outcome {
+    Held(Held),
+    Refused(Refusal),
+    KeyReused,
+}
+
 impl Batch {
     /// Answers every request, handing each its own buyer and key back.
     fn answer(self, requests: Vec<Request>) {
-        // Answers a retry later in the batch repeats (rare): kept by index.
-        let mut repeated: HashMap<usize, Result<FlashReservation, Refusal>> = self
-            .decisions
-            .iter()
-            .filter_map(|d| if let Decision::SameAs(first) = d { Some((*first, Err(Refusal::SoldOut))) } else { None })
-            .collect();
         let mut made = self.made.into_iter();
-        for (index, (request, decision)) in requests.into_iter().zip(self.decisions).enumerate() {
-            let Request { buyer, key, answer: sender, .. } = request;
-            let held = match decision {
-                Decision::Existing(held) => Ok(held),
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(self.decisions.len());
+        for decision in self.decisions {
+            let outcome = match decision {
+                Decision::Existing(held) => Outcome::Held(held),
                 Decision::Accept => match made.next() {
-                    Some((id, quantity)) => Ok(Held { id, quantity, at: self.at, expires_at: self.expires_at }),
-                    None => Err(Refusal::SoldOut),
+                    Some((id, quantity)) => {
+                        Outcome::Held(Held { id, quantity, at: self.at, expires_at: self.expires_at })
+                    }
+                    None => Outcome::Refused(Refusal::SoldOut),
                 },
-                Decision::SameAs(first) => {
-                    let _ = sender.send(
-                        repeated.get(&first).cloned().unwrap_or(Err(Refusal::SoldOut)).map_err(AppError::FlashSale),
-                    );
-                    continue;
-                }
-                Decision::Refuse(refusal) => Err(refusal),
+                // Always an earlier request's: answered as that one.
+                Decision::SameAs(first) => outcomes.get(first).cloned().unwrap_or(Outcome::Refused(Refusal::SoldOut)),
+                Decision::KeyReused => Outcome::KeyReused,
+                Decision::Refuse(refusal) => Outcome::Refused(refusal),
             };
-            let answer = held.map(|held| FlashReservation {
-                id: held.id,
-                sale_id: self.sale_id,
-                buyer,
-                quantity: held.quantity,
-                idempotency_key: key,
-                at: held.at,
-                status: HoldStatus::Held,
-                expires_at: held.expires_at,
-                order_id: None,
+            outcomes.push(outcome);
+        }
+        for (request, outcome) in requests.into_iter().zip(outcomes) {
+            let Request { buyer, scoped_key, answer, .. } = request;
+            let _ = answer.send(match outcome {
+                Outcome::Held(held) => Ok(FlashReservation {
+                    id: held.id,
+                    sale_id: self.sale_id,
+                    buyer,
+                    quantity: held.quantity,
+                    idempotency_key: scoped_key,
+                    at: held.at,
+                    status: HoldStatus::Held,
+                    expires_at: held.expires_at,
+                    order_id: None,
+                }),
+                Outcome::Refused(refusal) => Err(AppError::FlashSale(refusal)),
+                Outcome::KeyReused => Err(AppError::IdempotencyKeyReused),
             });
-            if let Some(kept) = repeated.get_mut(&index) {
-                kept.clone_from(&answer);
-            }
-            let _ = sender.send(answer.map_err(AppError::FlashSale));
         }
     }
 }
@@ -132,8 +144,7 @@ async fn apply_batch(
     book: &mut Option<SaleBook>,
     requests: &[Request],
 ) -> AppResult<Batch> {
-    let asks: Vec<Ask<'_>> =
-        requests.iter().map(|r| Ask { buyer: &r.buyer, key: &r.key, quantity: r.quantity }).collect();
+    let asks: Vec<Ask<'_>> = requests.iter().map(Request::ask).collect();
     for _ in 0..MAX_ATTEMPTS {
         let mut tx = db.write().await?;
         let sale = tx.get_flash_sale(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
@@ -158,6 +169,7 @@ async fn apply_batch(
                 decisions = book.plan(&asks, bounds, &released);
             }
         }
+        let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
         let record = JournalRecord {
             at,
             expires_at: at + chrono::Duration::minutes(sale.hold_minutes),
@@ -166,10 +178,10 @@ async fn apply_batch(
                 .zip(&decisions)
                 .filter(|(_, d)| **d == Decision::Accept)
                 .map(|(ask, _)| JournalEntry {
-                    id: Uuid::now_v7(),
+                    id: reservation_id(millis),
                     quantity: ask.quantity,
-                    buyer: ask.buyer.to_owned(),
-                    key: ask.key.to_owned(),
+                    buyer: ask.buyer,
+                    key: ask.key,
                 })
                 .collect(),
         };
@@ -193,11 +205,18 @@ async fn apply_batch(
                 continue;
             }
             tx.commit().await?;
-            book.record(seq, record);
+            book.record(seq, &record);
         }
         return Ok(Batch { sale_id, decisions, made, at, expires_at });
     }
     Err(AppError::Internal("the flash sale stayed contended between instances; try again".into()))
+}
+
+/// A reservation id made at `millis`: a version-7 UUID whose other 80 bits come from the
+/// thread's CSPRNG (seeded by the OS) rather than from one OS call per id, as
+/// `Uuid::now_v7` makes them.
+fn reservation_id(millis: u64) -> Uuid {
+    uuid::Builder::from_unix_timestamp_millis(millis, &rand::random()).into_uuid()
 }
 
 /// The stock a batch reserves: one ledger entry per journal record, keyed by the record's
@@ -226,8 +245,10 @@ pub(crate) async fn load_book(tx: &mut dyn Tx, sale_id: Uuid) -> AppResult<SaleB
     let materialized = tx.flash_materialized_seq(sale_id).await?;
     let mut book = SaleBook::default();
     for row in tx.flash_sale_reservations(sale_id).await? {
+        let key = buyer_key(&row.buyer, &row.idempotency_key)
+            .ok_or_else(|| AppError::Internal(format!("flash reservation {}: its key is not its buyer's", row.id)))?;
         let held = Held { id: row.id, quantity: row.quantity, at: row.at, expires_at: row.expires_at };
-        book.remember(&row.buyer, &row.idempotency_key, held);
+        book.remember(&row.buyer, key, held);
     }
     book.skip_to(materialized);
     Ok(book)
@@ -241,13 +262,13 @@ async fn catch_up(tx: &mut dyn Tx, book: &mut SaleBook, sale_id: Uuid, head: i64
             return Err(AppError::Internal(format!("the journal of flash sale {sale_id} ends before {head}")));
         }
         for (seq, payload) in records {
-            book.record(seq, decode(sale_id, seq, &payload)?);
+            book.record(seq, &decode(sale_id, seq, &payload)?);
         }
     }
     Ok(())
 }
 
-pub(crate) fn decode(sale_id: Uuid, seq: i64, payload: &[u8]) -> AppResult<JournalRecord> {
+pub(crate) fn decode(sale_id: Uuid, seq: i64, payload: &[u8]) -> AppResult<JournalRecord<'_>> {
     JournalRecord::decode(payload)
         .map_err(|e| AppError::Internal(format!("flash sale {sale_id}, journal record {seq}: {e}")))
 }

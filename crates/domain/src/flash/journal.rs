@@ -4,8 +4,9 @@
 //!
 //! Format (version 1): the version byte; `at` and `expires_at` as microseconds since the epoch
 //! (zigzag varints); the number of entries; then per entry the reservation id (16 bytes), the
-//! quantity (varint), the buyer and the request key (each a varint length and UTF-8 bytes).
-//! Decoding checks every length, so a damaged record is an error, never a panic.
+//! quantity (varint), the buyer and the request key scoped to the buyer (`buyer:key`, see
+//! [`scoped_key`]), each a varint length and UTF-8 bytes. Decoding checks every length, so a
+//! damaged record is an error, never a panic; it borrows the texts from the bytes it reads.
 
 use uuid::Uuid;
 
@@ -13,25 +14,40 @@ use crate::{DomainError, DomainResult, time::Timestamp};
 
 const VERSION: u8 = 1;
 
+/// A request key as reservation rows and the journal keep it: a buyer's `Idempotency-Key` is the
+/// buyer's own, so the same key from two buyers is two requests.
+pub fn scoped_key(buyer: &str, key: &str) -> String {
+    let mut scoped = String::with_capacity(buyer.len() + 1 + key.len());
+    scoped.push_str(buyer);
+    scoped.push(':');
+    scoped.push_str(key);
+    scoped
+}
+
+/// The buyer's own key in a key [`scoped_key`] made for `buyer` (`None`: not one of theirs).
+pub fn buyer_key<'a>(buyer: &str, scoped: &'a str) -> Option<&'a str> {
+    scoped.strip_prefix(buyer)?.strip_prefix(':')
+}
+
 /// One reservation in a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalEntry {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JournalEntry<'a> {
     pub id: Uuid,
     pub quantity: i64,
-    pub buyer: String,
-    /// The request's idempotency key as the engine scopes it (unique per sale and buyer).
-    pub key: String,
+    pub buyer: &'a str,
+    /// The request's idempotency key, as the buyer sent it.
+    pub key: &'a str,
 }
 
 /// The reservations one committed batch made, all at the same instant and with the same hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalRecord {
+pub struct JournalRecord<'a> {
     pub at: Timestamp,
     pub expires_at: Timestamp,
-    pub entries: Vec<JournalEntry>,
+    pub entries: Vec<JournalEntry<'a>>,
 }
 
-impl JournalRecord {
+impl<'a> JournalRecord<'a> {
     /// Units the record reserves.
     pub fn units(&self) -> i64 {
         self.entries.iter().map(|e| e.quantity).sum()
@@ -39,7 +55,7 @@ impl JournalRecord {
 
     pub fn encode(&self) -> Vec<u8> {
         let mut out =
-            Vec::with_capacity(24 + self.entries.iter().map(|e| 20 + e.buyer.len() + e.key.len()).sum::<usize>());
+            Vec::with_capacity(24 + self.entries.iter().map(|e| 21 + 2 * e.buyer.len() + e.key.len()).sum::<usize>());
         out.push(VERSION);
         put_signed(&mut out, self.at.timestamp_micros());
         put_signed(&mut out, self.expires_at.timestamp_micros());
@@ -49,13 +65,15 @@ impl JournalRecord {
             put_signed(&mut out, entry.quantity);
             put(&mut out, entry.buyer.len() as u64);
             out.extend_from_slice(entry.buyer.as_bytes());
-            put(&mut out, entry.key.len() as u64);
+            put(&mut out, (entry.buyer.len() + 1 + entry.key.len()) as u64);
+            out.extend_from_slice(entry.buyer.as_bytes());
+            out.push(b':');
             out.extend_from_slice(entry.key.as_bytes());
         }
         out
     }
 
-    pub fn decode(bytes: &[u8]) -> DomainResult<JournalRecord> {
+    pub fn decode(bytes: &'a [u8]) -> DomainResult<JournalRecord<'a>> {
         let mut reader = Reader { bytes };
         if reader.byte()? != VERSION {
             return Err(corrupt());
@@ -63,13 +81,13 @@ impl JournalRecord {
         let at = reader.instant()?;
         let expires_at = reader.instant()?;
         let count = reader.varint()?;
-        // Every entry takes at least 19 bytes: never reserve more than the record could hold.
-        let mut entries = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(bytes.len() / 19));
+        // Every entry takes at least 20 bytes: never reserve more than the record could hold.
+        let mut entries = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(bytes.len() / 20));
         for _ in 0..count {
             let id = Uuid::from_bytes(reader.take(16)?.try_into().map_err(|_| corrupt())?);
             let quantity = reader.signed()?;
             let buyer = reader.text()?;
-            let key = reader.text()?;
+            let key = buyer_key(buyer, reader.text()?).ok_or_else(corrupt)?;
             entries.push(JournalEntry { id, quantity, buyer, key });
         }
         if !reader.bytes.is_empty() {
@@ -136,9 +154,9 @@ impl<'a> Reader<'a> {
         Timestamp::from_timestamp_micros(self.signed()?).ok_or_else(corrupt)
     }
 
-    fn text(&mut self) -> DomainResult<String> {
+    fn text(&mut self) -> DomainResult<&'a str> {
         let len = usize::try_from(self.varint()?).map_err(|_| corrupt())?;
-        String::from_utf8(self.take(len)?.to_vec()).map_err(|_| corrupt())
+        std::str::from_utf8(self.take(len)?).map_err(|_| corrupt())
     }
 }
 
@@ -152,22 +170,38 @@ mod tests {
         Timestamp::from_timestamp_micros(micros).unwrap()
     }
 
-    fn record() -> impl Strategy<Value = JournalRecord> {
-        let entry = (any::<u128>(), any::<i64>(), ".{0,12}", ".{0,30}")
-            .prop_map(|(id, quantity, buyer, key)| JournalEntry { id: Uuid::from_u128(id), quantity, buyer, key });
+    /// Entries as owned parts, and instants: a record borrows its texts from them.
+    type Parts = (i64, i64, Vec<(u128, i64, String, String)>);
+
+    fn parts() -> impl Strategy<Value = Parts> {
+        let entry = (any::<u128>(), any::<i64>(), ".{0,12}", ".{0,30}");
         // Any instant chrono can hold, to the microsecond.
         let micros = -8_000_000_000_000_000i64..8_000_000_000_000_000;
-        (micros.clone(), micros, prop::collection::vec(entry, 0..40)).prop_map(|(at, expires, entries)| JournalRecord {
-            at: instant(at),
-            expires_at: instant(expires),
-            entries,
-        })
+        (micros.clone(), micros, prop::collection::vec(entry, 0..40))
+    }
+
+    fn record((at, expires, entries): &Parts) -> JournalRecord<'_> {
+        JournalRecord {
+            at: instant(*at),
+            expires_at: instant(*expires),
+            entries: entries
+                .iter()
+                .map(|(id, quantity, buyer, key)| JournalEntry {
+                    id: Uuid::from_u128(*id),
+                    quantity: *quantity,
+                    buyer,
+                    key,
+                })
+                .collect(),
+        }
     }
 
     proptest! {
         #[test]
-        fn records_survive_encoding(record in record()) {
-            prop_assert_eq!(JournalRecord::decode(&record.encode()).unwrap(), record);
+        fn records_survive_encoding(parts in parts()) {
+            let record = record(&parts);
+            let bytes = record.encode();
+            prop_assert_eq!(JournalRecord::decode(&bytes).unwrap(), record);
         }
 
         #[test]
@@ -176,23 +210,27 @@ mod tests {
         }
 
         #[test]
-        fn a_truncated_record_is_refused(record in record(), cut in any::<prop::sample::Index>()) {
-            let bytes = record.encode();
+        fn a_truncated_record_is_refused(parts in parts(), cut in any::<prop::sample::Index>()) {
+            let bytes = record(&parts).encode();
             let cut = cut.index(bytes.len());
             prop_assert!(JournalRecord::decode(&bytes[..cut]).is_err());
+        }
+
+        #[test]
+        fn scoped_keys_give_the_buyers_key_back(buyer in ".{0,12}", key in ".{0,30}") {
+            let scoped = scoped_key(&buyer, &key);
+            prop_assert_eq!(buyer_key(&buyer, &scoped), Some(key.as_str()));
         }
     }
 
     #[test]
     fn a_record_is_compact() {
         let at = instant(1_764_000_000_000_000);
-        let entries = (0..100)
-            .map(|n| JournalEntry {
-                id: Uuid::from_u128(n),
-                quantity: 1,
-                buyer: format!("1380013{n:04}"),
-                key: format!("1380013{n:04}:k{n}"),
-            })
+        let texts: Vec<(String, String)> = (0..100).map(|n| (format!("1380013{n:04}"), format!("k{n}"))).collect();
+        let entries = texts
+            .iter()
+            .enumerate()
+            .map(|(n, (buyer, key))| JournalEntry { id: Uuid::from_u128(n as u128), quantity: 1, buyer, key })
             .collect();
         let record = JournalRecord { at, expires_at: at + chrono::Duration::minutes(15), entries };
         let bytes = record.encode();
@@ -206,5 +244,30 @@ mod tests {
         let mut wrong_version = bytes;
         wrong_version[0] = 2;
         assert!(JournalRecord::decode(&wrong_version).is_err());
+    }
+
+    #[test]
+    fn a_key_scoped_to_another_buyer_is_damage() {
+        assert_eq!(buyer_key("ab", "ab:c:d"), Some("c:d"));
+        assert_eq!(buyer_key("a", "ab:c"), None);
+        assert_eq!(buyer_key("ab", "ab"), None);
+        let at = instant(0);
+        let mut bytes = vec![VERSION];
+        put_signed(&mut bytes, 0);
+        put_signed(&mut bytes, 0);
+        put(&mut bytes, 1);
+        bytes.extend_from_slice(&[0; 16]);
+        put_signed(&mut bytes, 1);
+        for text in ["a", "b:k"] {
+            put(&mut bytes, text.len() as u64);
+            bytes.extend_from_slice(text.as_bytes());
+        }
+        assert!(JournalRecord::decode(&bytes).is_err());
+        let fine = JournalRecord {
+            at,
+            expires_at: at,
+            entries: vec![JournalEntry { id: Uuid::nil(), quantity: 1, buyer: "a", key: "k" }],
+        };
+        assert_eq!(JournalRecord::decode(&fine.encode()).unwrap(), fine);
     }
 }

@@ -138,7 +138,7 @@ pub async fn get_flash_sale(
     Auth(ctx): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    let (sale, _) = state.app.get_flash_sale(&ctx, id).await?;
+    let sale = state.app.get_flash_sale(&ctx, id).await?;
     Ok(ok(FlashSaleOut::from(&sale)))
 }
 
