@@ -93,14 +93,7 @@ pub fn sort_param<K: SortKey>(key: K, descending: bool) -> String {
 fn encode_value(value: &SortValue) -> String {
     match value {
         SortValue::Int(n) => format!("i{n}"),
-        SortValue::Text(text) => {
-            let mut out = String::with_capacity(1 + text.len() * 2);
-            out.push('s');
-            for byte in text.bytes() {
-                out.push_str(&format!("{byte:02x}"));
-            }
-            out
-        }
+        SortValue::Text(text) => format!("s{}", quanyu_domain::text::hex(text.as_bytes())),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod expr;
 pub mod index;
 pub mod lifecycle;
 pub mod lookalike;
+mod memory;
 pub mod rebuild;
 pub mod schema;
 

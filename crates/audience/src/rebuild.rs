@@ -15,7 +15,10 @@
 
 use std::fmt;
 
-use crate::lifecycle::{Activity, Rfm, ScoringRules, Stage, WINDOW_DAYS, assess};
+use crate::{
+    lifecycle::{Activity, Rfm, ScoringRules, Stage, WINDOW_DAYS, assess},
+    memory,
+};
 
 /// Paid orders as parallel columns, one row per order; days are whole days since a fixed epoch
 /// (the product uses 1970-01-01, which fits `u16` until 2149).
@@ -119,7 +122,7 @@ pub fn tally(
     since: u16,
     threads: usize,
 ) -> Result<Vec<Tally>, RebuildError> {
-    let mut tallies = vec![Tally::default(); customers];
+    let mut tallies = memory::filled(customers, Tally::default());
     let partitions = tallies.chunks_mut(PARTITION).map(|tallies| (tallies, ())).collect();
     tally_partitions(orders, customers, since, threads, partitions, |_, ()| {})?;
     Ok(tallies)
@@ -211,7 +214,7 @@ fn scatter(
         offsets[partition + 1] += offsets[partition];
     }
     let mut cursor = offsets.clone();
-    let mut entries = vec![0u64; offsets[partitions]];
+    let mut entries = memory::filled(offsets[partitions], 0u64);
     for ((&customer, &day), &amount) in customer.iter().zip(day).zip(amount) {
         if day < since {
             continue;
@@ -235,9 +238,9 @@ pub fn rebuild(
 ) -> Result<Rebuilt, RebuildError> {
     let customers = registered_day.len();
     let mut rebuilt = Rebuilt {
-        tallies: vec![Tally::default(); customers],
-        rfm: vec![Rfm::default(); customers],
-        stage: vec![Stage::Introduction; customers],
+        tallies: memory::filled(customers, Tally::default()),
+        rfm: memory::filled(customers, Rfm::default()),
+        stage: memory::filled(customers, Stage::Introduction),
     };
     let partitions = rebuilt
         .tallies

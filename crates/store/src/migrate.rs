@@ -15,7 +15,7 @@ pub(crate) struct Migration {
 
 impl Migration {
     pub fn checksum(&self) -> String {
-        Sha256::digest(self.sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        quanyu_domain::text::hex(&Sha256::digest(self.sql.as_bytes()))
     }
 }
 

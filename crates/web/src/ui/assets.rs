@@ -16,8 +16,7 @@ pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(file) = Files::get(&path) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
-    let etag =
-        format!("\"{}\"", file.metadata.sha256_hash().iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+    let etag = format!("\"{}\"", quanyu_domain::text::hex(&file.metadata.sha256_hash()[..12]));
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return StatusCode::NOT_MODIFIED.into_response();
     }
