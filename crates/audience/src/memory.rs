@@ -11,6 +11,15 @@ pub(crate) fn filled<T: Clone>(len: usize, value: T) -> Vec<T> {
     buffer
 }
 
+/// `len` zero words, asked for huge pages like [`filled`], without writing the zeros: a large
+/// zeroed allocation comes from fresh pages the kernel zeroes on first touch, so writing zeros
+/// again would only double the cost.
+pub(crate) fn zeroed_words(len: usize) -> Vec<u64> {
+    let mut buffer = vec![0u64; len];
+    advise_huge_pages(buffer.as_mut_ptr().cast::<u8>(), len.saturating_mul(size_of::<u64>()));
+    buffer
+}
+
 #[cfg(target_os = "linux")]
 fn advise_huge_pages(start: *mut u8, bytes: usize) {
     const PAGE: usize = 4096;
@@ -38,6 +47,9 @@ mod tests {
             let buffer = super::filled(len, 7u16);
             assert_eq!(buffer.len(), len);
             assert!(buffer.iter().all(|&v| v == 7));
+            let words = super::zeroed_words(len);
+            assert_eq!(words.len(), len);
+            assert!(words.iter().all(|&v| v == 0));
         }
     }
 }

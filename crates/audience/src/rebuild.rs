@@ -131,6 +131,10 @@ pub fn tally(
 /// Customers per partition (see [`PARTITION_SHIFT`]).
 const PARTITION: usize = 1 << PARTITION_SHIFT;
 
+/// A customer's place in its partition, as packed into the low 16 bits of a scattered entry.
+const IN_PARTITION: u32 = (1 << PARTITION_SHIFT) - 1;
+const _: () = assert!(PARTITION_SHIFT <= 16, "an entry keeps 16 bits of the customer");
+
 /// Adds up the orders on or after `since` into `partitions` (partition `p` holds the tallies of
 /// customers `p * PARTITION..`, with what `then` needs besides), then calls `then` on each
 /// partition's finished tallies while they are still in cache.
@@ -176,7 +180,7 @@ fn tally_partitions<W: Send>(
                 for (partition, (tallies, work)) in share {
                     for part in scattered {
                         for &entry in &part.entries[part.offsets[partition]..part.offsets[partition + 1]] {
-                            if let Some(tally) = tallies.get_mut((entry & 0xFFFF) as usize) {
+                            if let Some(tally) = tallies.get_mut((entry & u64::from(IN_PARTITION)) as usize) {
                                 tally.add_order((entry >> 16) as u16, (entry >> 32) as u32);
                             }
                         }
@@ -214,13 +218,13 @@ fn scatter(
         offsets[partition + 1] += offsets[partition];
     }
     let mut cursor = offsets.clone();
-    let mut entries = memory::filled(offsets[partitions], 0u64);
+    let mut entries = memory::zeroed_words(offsets[partitions]);
     for ((&customer, &day), &amount) in customer.iter().zip(day).zip(amount) {
         if day < since {
             continue;
         }
         let at = &mut cursor[(customer >> PARTITION_SHIFT) as usize];
-        entries[*at] = u64::from(customer & 0xFFFF) | u64::from(day) << 16 | u64::from(amount) << 32;
+        entries[*at] = u64::from(customer & IN_PARTITION) | u64::from(day) << 16 | u64::from(amount) << 32;
         *at += 1;
     }
     Ok(Scattered { offsets, entries })
