@@ -7,7 +7,7 @@
 # at MEMBERS (40M: Quanyu and pyroaring) and SMALL_MEMBERS (10M: all three), 3,000 Zipf tags, ~80
 # tags per member. Prints p50/p95 warm per expression, the ratios, the tag index's memory, and
 # fails if the engines' counts differ. The pieces run one after another (peak memory ~8 GiB).
-# Usage: bench/audience/run.sh   (env: MEMBERS=40000000 SMALL_MEMBERS=10000000 TAGS=3000
+# Usage: bench/audience/run.sh   (env: QUANYU_BIN=<a built quanyu> MEMBERS=40000000 SMALL_MEMBERS=10000000 TAGS=3000
 #        TAGS_PER_MEMBER=80 REPEAT=30 DUCKDB_REPEAT=5 BENCH_WORK=/tmp/quanyu-bench)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,8 +17,7 @@ TAGS=${TAGS:-3000}
 TAGS_PER_MEMBER=${TAGS_PER_MEMBER:-80}
 REPEAT=${REPEAT:-30}
 DUCKDB_REPEAT=${DUCKDB_REPEAT:-5}
-cargo build --release -q -p quanyu
-BIN=$PWD/target/release/quanyu
+source bench/quanyu-bin.sh
 source bench/python-env.sh
 PEERS=bench/audience/peers.py
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores" >&2

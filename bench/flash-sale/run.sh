@@ -7,7 +7,7 @@
 #       materialised into reservation rows and the books checked)
 #   (e) Quanyu over HTTP on SQLite, driven by wrk, with p50/p99
 # Then the ratios, and an oversell check on every Quanyu run.
-# Usage: bench/flash-sale/run.sh   (env: SECONDS_EACH=10 CONNS=64 REQUESTS=50000 INPROC=400000 BUYERS=4096)
+# Usage: bench/flash-sale/run.sh   (env: QUANYU_BIN=<a built quanyu> SECONDS_EACH=10 CONNS=64 REQUESTS=50000 INPROC=400000 BUYERS=4096)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_EACH=${SECONDS_EACH:-10}
@@ -18,8 +18,7 @@ BUYERS=${BUYERS:-4096}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
-cargo build --release -q -p quanyu
-BIN=target/release/quanyu
+source bench/quanyu-bin.sh
 WORK=$(mktemp -d)
 cleanup() {
   redis-cli -p 6390 shutdown nosave >/dev/null 2>&1 || true

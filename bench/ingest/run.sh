@@ -5,7 +5,7 @@
 #   (b) Quanyu on PostgreSQL, driven by wrk
 #   (c) psql \copy of the same rows into Quanyu's own table on PostgreSQL (a freshly migrated database)
 # Prints events/s, p50/p99 per request, the server's peak memory, the ratios and a count check.
-# Usage: bench/ingest/run.sh   (env: SECONDS_EACH=10 CONNS=32 BATCH=100 COPY_ROWS=1000000)
+# Usage: bench/ingest/run.sh   (env: QUANYU_BIN=<a built quanyu> SECONDS_EACH=10 CONNS=32 BATCH=100 COPY_ROWS=1000000)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_EACH=${SECONDS_EACH:-10}
@@ -16,8 +16,7 @@ PG=${PG:-postgres://postgres@127.0.0.1:5432}
 PASSWORD=bench-ingest-1
 
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
-cargo build --release -q -p quanyu
-BIN=target/release/quanyu
+source bench/quanyu-bin.sh
 WORK=$(mktemp -d)
 cleanup() { [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT

@@ -7,14 +7,13 @@
 #   Polars  the same as one lazy query, collected
 # Prints each engine's best of REPEAT and the ratios, and fails unless every engine gives every
 # customer the same R, F, M, stage, order count and spend.
-# Usage: bench/rfm/run.sh   (env: CUSTOMERS=10000000 ORDER_LINES=100000000 REPEAT=3 BENCH_WORK=/tmp/quanyu-bench)
+# Usage: bench/rfm/run.sh   (env: QUANYU_BIN=<a built quanyu> CUSTOMERS=10000000 ORDER_LINES=100000000 REPEAT=3 BENCH_WORK=/tmp/quanyu-bench)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CUSTOMERS=${CUSTOMERS:-10000000}
 ORDER_LINES=${ORDER_LINES:-100000000}
 REPEAT=${REPEAT:-3}
-cargo build --release -q -p quanyu
-BIN=$PWD/target/release/quanyu
+source bench/quanyu-bin.sh
 source bench/python-env.sh
 PEERS=bench/rfm/peers.py
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores" >&2
