@@ -146,13 +146,7 @@ impl BitSlicedIndex {
     /// `compare(op, value) & among`, cheaper when `among` is small because every step of the
     /// comparison then works on subsets of `among`.
     pub fn compare_among(&self, op: CompareOp, value: u64, among: &RoaringBitmap) -> RoaringBitmap {
-        if self.is_sparse(among) {
-            self.compare_in(op, value, Some(among))
-        } else {
-            let mut matching = self.compare_in(op, value, None);
-            matching &= among;
-            matching
-        }
+        self.restricted_to(among, |within| self.compare_in(op, value, within))
     }
 
     /// The members whose value lies in `low..=high` (none when `low > high`).
@@ -162,12 +156,22 @@ impl BitSlicedIndex {
 
     /// The members of `among` whose value lies in `low..=high`: `between(low, high) & among`.
     pub fn between_among(&self, low: u64, high: u64, among: &RoaringBitmap) -> RoaringBitmap {
+        self.restricted_to(among, |within| self.between_in(low, high, within))
+    }
+
+    /// `matching(within)` restricted to `among`: run among the candidates when they are few,
+    /// else over everyone and then intersected.
+    fn restricted_to(
+        &self,
+        among: &RoaringBitmap,
+        matching: impl FnOnce(Option<&RoaringBitmap>) -> RoaringBitmap,
+    ) -> RoaringBitmap {
         if self.is_sparse(among) {
-            self.between_in(low, high, Some(among))
+            matching(Some(among))
         } else {
-            let mut matching = self.between_in(low, high, None);
-            matching &= among;
-            matching
+            let mut all = matching(None);
+            all &= among;
+            all
         }
     }
 
