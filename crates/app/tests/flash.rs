@@ -21,6 +21,7 @@ mod support;
 quanyu_store::backend_tests!(
     a_crowd_buys_exactly_the_quota,
     stock_below_the_quota_caps_the_sale,
+    a_store_that_never_had_the_sku_sells_none,
     sales_outside_their_window_refuse,
     reservations_become_orders_or_give_everything_back,
     two_owners_of_one_sale_share_its_journal,
@@ -61,8 +62,10 @@ async fn setup(db: Arc<dyn Database>, stock: i64) -> (App, StoreId, SkuId) {
         ..Default::default()
     };
     let (_, skus) = fresh(app.create_product(&system, product, &no_reply).await.unwrap());
-    let receipt = [(skus[0].id, StockChange::Move { kind: MovementKind::PurchaseReceipt, delta: stock })];
-    app.change_stock(&system, store, "purchase_receipt", &receipt, "po-1", None).await.unwrap();
+    if stock > 0 {
+        let receipt = [(skus[0].id, StockChange::Move { kind: MovementKind::PurchaseReceipt, delta: stock })];
+        app.change_stock(&system, store, "purchase_receipt", &receipt, "po-1", None).await.unwrap();
+    }
     (app, store, skus[0].id)
 }
 
@@ -159,6 +162,17 @@ async fn stock_below_the_quota_caps_the_sale(db: Arc<dyn Database>) {
     assert_eq!(buyers.iter().map(|(_, n)| n).sum::<i64>(), 3);
     let mut tx = db.read().await.unwrap();
     assert_eq!(tx.get_stock(store, sku).await.unwrap().unwrap().levels.available().get(), 0);
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+}
+
+async fn a_store_that_never_had_the_sku_sells_none(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 0).await;
+    let sale_id = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
+    let (bought, refused) = crowd(&app, sale_id, (0..3).map(|b| (format!("b{b}"), format!("k{b}"))).collect()).await;
+    assert!(bought.is_empty(), "{bought:?}");
+    assert_eq!(refused, [Refusal::SoldOut; 3]);
+    assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 0);
+    let mut tx = db.read().await.unwrap();
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
 }
 

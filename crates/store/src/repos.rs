@@ -202,6 +202,12 @@ pub trait OrderRepo {
 pub trait FlashSaleRepo {
     async fn insert_flash_sale(&mut self, sale: &FlashSale) -> StoreResult<()>;
     async fn get_flash_sale(&mut self, id: uuid::Uuid) -> StoreResult<Option<FlashSale>>;
+    /// A sale with the levels of its SKU's stock in its store (`None`: no stock row yet), in
+    /// one read: what each batch of the rush decides on.
+    async fn get_flash_sale_with_stock(
+        &mut self,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<(FlashSale, Option<quanyu_domain::inventory::StockLevels>)>>;
     /// A store's flash sales not yet over at `at`, soonest first, at most `limit`.
     async fn current_flash_sales(
         &mut self,

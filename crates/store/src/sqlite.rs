@@ -13,6 +13,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
 };
 
+use self::checkpoint::Checkpointer;
 use crate::{
     AppliedMigration, Backend, Database, LogicalSchema, StoreError, StoreResult, Tx,
     migrate::{self, LogicalColumn},
@@ -44,6 +45,7 @@ pub enum SqliteDurability {
     Full,
 }
 
+mod checkpoint;
 mod event_insert;
 pub(crate) use event_insert::insert_event_rows;
 
@@ -67,6 +69,7 @@ const READERS: u32 = 4;
 pub struct SqliteDatabase {
     writer: SqlitePool,
     readers: SqlitePool,
+    checkpointer: Checkpointer,
 }
 
 impl SqliteDatabase {
@@ -92,10 +95,9 @@ impl SqliteDatabase {
             .pragma("temp_store", "memory")
             // 32 MiB of page cache per connection (the default is 2 MiB).
             .pragma("cache_size", "-32768")
-            // Checkpoint the WAL into the database file every 10,000 pages (~40 MiB) rather
-            // than 1,000: one large group commit of events otherwise triggers a checkpoint, and
-            // its fsync, nearly every time. Commits stay as durable (the WAL holds them).
-            .pragma("wal_autocheckpoint", "10000");
+            // A connection of its own copies the log into the file as it grows ([`checkpoint`]);
+            // the writer's checkpoint finishes the copy and lets the log start over.
+            .pragma("wal_autocheckpoint", checkpoint::WRITER_CHECKPOINT_PAGES);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -105,9 +107,11 @@ impl SqliteDatabase {
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
-        Ok(SqliteDatabase { writer, readers })
+        let checkpointer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+        let checkpointer = Checkpointer::start(checkpointer);
+        Ok(SqliteDatabase { writer, readers, checkpointer })
     }
 }
 
@@ -152,6 +156,7 @@ impl Database for SqliteDatabase {
     }
 
     async fn close(&self) {
+        self.checkpointer.stop().await;
         self.readers.close().await;
         self.writer.close().await;
     }

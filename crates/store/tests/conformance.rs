@@ -744,7 +744,7 @@ async fn stock_changes_are_guarded_and_add_up(db: Arc<dyn Database>) {
         inventory::{MovementKind, Qty, StockChange},
     };
     use quanyu_store::StockEntry;
-    let (_, a, _) = seed_places(&db).await;
+    let (_, a, b) = seed_places(&db).await;
     let root = category("蛋类", None);
     let eggs = product(root.id, None);
     let box30 = sku(eggs.id, "EGG-30", None);
@@ -773,6 +773,8 @@ async fn stock_changes_are_guarded_and_add_up(db: Arc<dyn Database>) {
     let held = tx.apply_stock(&entry(StockChange::Reserve(Qty::new(5)), "k3")).await.unwrap().unwrap();
     assert_eq!(held.available(), Qty::ZERO);
     assert_eq!(tx.apply_stock(&entry(StockChange::SellAvailable(Qty::new(1)), "k4")).await.unwrap(), None);
+    let elsewhere = StockEntry { store_id: b.id, ..entry(StockChange::Reserve(Qty::new(1)), "k5") };
+    assert_eq!(tx.apply_stock(&elsewhere).await.unwrap(), None, "nothing to reserve where nothing was received");
     tx.commit().await.unwrap();
     let mut tx = write(&db).await;
     let reused = tx.apply_stock(&entry(StockChange::Release(Qty::new(1)), "k1")).await;

@@ -59,16 +59,16 @@ pub(crate) async fn run_owner(
     materializer: Arc<Materializer>,
 ) {
     let mut book = None;
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let requests = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
+    // One buffer for every batch: emptied by answering, never given back to the allocator.
+    let mut requests = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut requests, MAX_BATCH).await > 0 {
         match apply_batch(&db, sale_id, &mut book, &requests).await {
-            Ok(done) => done.answer(requests),
+            Ok(done) => done.answer(requests.drain(..)),
             Err(err) => {
                 // Whether the batch committed is unknown: rebuild the book from the database.
                 book = None;
                 let message = err.to_string();
-                for request in requests {
+                for request in requests.drain(..) {
                     let _ = request.answer.send(Err(AppError::Internal(message.clone())));
                 }
             }
@@ -97,7 +97,7 @@ enum Outcome {
 
 impl Batch {
     /// Answers every request, handing each its own buyer and key back.
-    fn answer(self, requests: Vec<Request>) {
+    fn answer(self, requests: impl Iterator<Item = Request>) {
         let mut made = self.made.into_iter();
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(self.decisions.len());
         for decision in self.decisions {
@@ -116,7 +116,7 @@ impl Batch {
             };
             outcomes.push(outcome);
         }
-        for (request, outcome) in requests.into_iter().zip(outcomes) {
+        for (request, outcome) in requests.zip(outcomes) {
             let Request { buyer, scoped_key, answer, .. } = request;
             let _ = answer.send(match outcome {
                 Outcome::Held(held) => Ok(FlashReservation {
@@ -147,7 +147,8 @@ async fn apply_batch(
     let asks: Vec<Ask<'_>> = requests.iter().map(Request::ask).collect();
     for _ in 0..MAX_ATTEMPTS {
         let mut tx = db.write().await?;
-        let sale = tx.get_flash_sale(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
+        let (sale, stock) =
+            tx.get_flash_sale_with_stock(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
         let at = to_micros(now());
         if !(sale.starts_at <= at && at < sale.ends_at) {
             let decisions = requests.iter().map(|_| Decision::Refuse(Refusal::NotActive)).collect();
@@ -158,7 +159,7 @@ async fn apply_batch(
             None => book.insert(load_book(&mut *tx, sale_id).await?),
         };
         catch_up(&mut *tx, book, sale_id, sale.journal_seq).await?;
-        let available = tx.get_stock(sale.store_id, sale.sku_id).await?.map_or(0, |row| row.levels.available().get());
+        let available = stock.map_or(0, |levels| levels.available().get());
         let bounds =
             Bounds { units_left: (sale.quota - sale.sold).min(available), per_customer_limit: sale.per_customer_limit };
         let mut decisions = book.plan(&asks, bounds, &HashMap::new());

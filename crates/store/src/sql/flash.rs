@@ -7,12 +7,13 @@ use quanyu_domain::{
     Money,
     flash::HoldStatus,
     ids::{OrderId, SkuId, StoreId},
+    inventory::StockLevels,
     time::Timestamp,
 };
 use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
-use super::{super::SqlTx, Placeholders, rows::Row};
+use super::{super::SqlTx, Placeholders, inventory::levels, rows::Row};
 use crate::{FlashJournalAppend, FlashReservation, FlashSale, FlashSaleRepo, StoreError, StoreResult};
 
 fn sale(row: &Row) -> StoreResult<FlashSale> {
@@ -79,6 +80,24 @@ impl FlashSaleRepo for SqlTx {
     async fn get_flash_sale(&mut self, id: Uuid) -> StoreResult<Option<FlashSale>> {
         let row = sqlx::query("SELECT * FROM flash_sales WHERE id = $1").bind(id).fetch_optional(&mut *self.tx).await?;
         row.as_ref().map(sale).transpose()
+    }
+
+    async fn get_flash_sale_with_stock(&mut self, id: Uuid) -> StoreResult<Option<(FlashSale, Option<StockLevels>)>> {
+        let row = sqlx::query(
+            "SELECT f.*, s.on_hand AS stock_on_hand, s.reserved AS stock_reserved, s.committed AS stock_committed, \
+             s.unavailable AS stock_unavailable, s.in_transit AS stock_in_transit \
+             FROM flash_sales f LEFT JOIN stock_levels s ON s.store_id = f.store_id AND s.sku_id = f.sku_id \
+             WHERE f.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stock = match row.try_get::<Option<i64>, _>("stock_on_hand")? {
+            Some(_) => Some(levels(&row, "stock_")?),
+            None => None,
+        };
+        Ok(Some((sale(&row)?, stock)))
     }
 
     async fn current_flash_sales(

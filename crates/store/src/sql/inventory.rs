@@ -59,20 +59,12 @@ fn entry(row: &rows::Row) -> StoreResult<StockEntry> {
     })
 }
 
-#[async_trait]
-impl InventoryRepo for SqlTx {
-    async fn apply_stock(&mut self, e: &StockEntry) -> StoreResult<Option<StockLevels>> {
-        sqlx::query(
-            "INSERT INTO stock_levels (store_id, sku_id, on_hand, reserved, committed, unavailable, in_transit, \
-             updated_at) VALUES ($1, $2, 0, 0, 0, 0, 0, $3) ON CONFLICT (store_id, sku_id) DO NOTHING",
-        )
-        .bind(e.store_id.as_uuid())
-        .bind(e.sku_id.as_uuid())
-        .bind(e.at)
-        .execute(&mut *self.tx)
-        .await?;
+impl SqlTx {
+    /// The guarded move of an existing stock row: its levels after `e`, or `None` when the row
+    /// is missing or a bucket would leave its bounds.
+    async fn move_stock(&mut self, e: &StockEntry) -> StoreResult<Option<rows::Row>> {
         let d = e.deltas;
-        let updated = sqlx::query(
+        Ok(sqlx::query(
             "UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, committed = committed + $5, \
              unavailable = unavailable + $6, in_transit = in_transit + $7, updated_at = $8 \
              WHERE store_id = $1 AND sku_id = $2 \
@@ -89,7 +81,31 @@ impl InventoryRepo for SqlTx {
         .bind(d.in_transit)
         .bind(e.at)
         .fetch_optional(&mut *self.tx)
-        .await?;
+        .await?)
+    }
+}
+
+#[async_trait]
+impl InventoryRepo for SqlTx {
+    async fn apply_stock(&mut self, e: &StockEntry) -> StoreResult<Option<StockLevels>> {
+        // The row nearly always exists: move it first, and only when nothing moved find out
+        // whether it was missing (then create it empty and try once more) or the guard said no.
+        let mut updated = self.move_stock(e).await?;
+        if updated.is_none() {
+            // Created here or by a concurrent writer (whose insert this one waits for on
+            // PostgreSQL): either way the row is there for the second try.
+            sqlx::query(
+                "INSERT INTO stock_levels (store_id, sku_id, on_hand, reserved, committed, unavailable, in_transit, \
+                 updated_at) VALUES ($1, $2, 0, 0, 0, 0, 0, $3) ON CONFLICT (store_id, sku_id) DO NOTHING",
+            )
+            .bind(e.store_id.as_uuid())
+            .bind(e.sku_id.as_uuid())
+            .bind(e.at)
+            .execute(&mut *self.tx)
+            .await?;
+            updated = self.move_stock(e).await?;
+        }
+        let d = e.deltas;
         let Some(updated) = updated else { return Ok(None) };
         sqlx::query(
             "INSERT INTO stock_ledger (id, store_id, sku_id, change, delta_on_hand, delta_reserved, delta_committed, \
