@@ -1,0 +1,166 @@
+//! The radix scatter of the rebuild: a thread's orders of the scoring window grouped by
+//! partition of customers, in one pass over the columns.
+//!
+//! Each partition's entries go to a chain of fixed-size blocks taken from one pool as they
+//! fill, so no counting pass is needed to size the partitions beforehand (that pass read the
+//! customer and day columns a second time). Rows outside the window are written to a discard
+//! slot that is never kept instead of being skipped by a branch: whether a row is in the window
+//! is as good as random, and a mispredicted branch on nearly every other row cost more than the
+//! store.
+
+use std::ops::Range;
+
+use super::{OrderColumns, RebuildError};
+use crate::memory;
+
+/// Customers per partition: 65,536 customers' tallies (1 MiB) are added up together, in cache.
+pub(super) const PARTITION_SHIFT: u32 = 16;
+/// Customers per partition (see [`PARTITION_SHIFT`]).
+pub(super) const PARTITION: usize = 1 << PARTITION_SHIFT;
+/// A customer's place in its partition, as packed into the low 16 bits of an entry.
+const IN_PARTITION: u32 = (1 << PARTITION_SHIFT) - 1;
+const _: () = assert!(PARTITION_SHIFT <= 16, "an entry keeps 16 bits of the customer");
+
+/// Entries per block (32 KiB): large enough that moving to a new block is rare, small enough
+/// that the last, partly filled block of each partition wastes little.
+const BLOCK: usize = 4096;
+
+/// One order of the window as scattered: the customer's place in its partition (16 bits), the
+/// day (16 bits) and the amount (32 bits).
+pub(super) fn entry(customer: u32, day: u16, amount: u32) -> u64 {
+    u64::from(customer & IN_PARTITION) | u64::from(day) << 16 | u64::from(amount) << 32
+}
+
+/// The parts of an [`entry`]: the customer's place in its partition, the day and the amount.
+pub(super) fn unpack(entry: u64) -> (usize, u16, u32) {
+    ((entry as u32 & IN_PARTITION) as usize, (entry >> 16) as u16, (entry >> 32) as u32)
+}
+
+/// One thread's scattered orders. Block `b` is `pool[b * BLOCK..][..BLOCK]`; block 0 holds
+/// the discard slot.
+pub(super) struct Scattered {
+    pool: Vec<u64>,
+    /// Each partition's blocks, in the order they were filled.
+    blocks: Vec<Vec<usize>>,
+    /// Each partition's next free entry in the pool (the end of its last block's entries, a
+    /// multiple of [`BLOCK`] when that block is full or there is none), then the discard slot.
+    next: Vec<usize>,
+    /// Blocks taken so far, block 0 included.
+    taken: usize,
+}
+
+/// Where rows outside the window are written: inside block 0, and never a multiple of
+/// [`BLOCK`], so it never looks full.
+const DISCARD: usize = 1;
+
+impl Scattered {
+    /// An empty scatter into `partitions` partitions, with room for `rows` entries.
+    pub(super) fn new(partitions: usize, rows: usize) -> Scattered {
+        // Every partition's last block may be partly filled, and block 0 is the discard slot.
+        let blocks = rows.div_ceil(BLOCK) + partitions + 1;
+        let mut next = vec![0; partitions + 1];
+        next[partitions] = DISCARD;
+        Scattered { pool: memory::zeroed_words(blocks * BLOCK), blocks: vec![Vec::new(); partitions], next, taken: 1 }
+    }
+
+    /// Partition `partition`'s entries, block by block.
+    pub(super) fn entries(&self, partition: usize) -> impl Iterator<Item = &[u64]> {
+        let blocks = &self.blocks[partition];
+        let last = blocks.len().saturating_sub(1);
+        blocks.iter().enumerate().map(move |(at, &block)| {
+            let start = block * BLOCK;
+            let end = if at == last { self.next[partition] } else { start + BLOCK };
+            &self.pool[start..end]
+        })
+    }
+
+    /// Adds the rows `rows` of `orders` on or after `since`; fails on the first such row that
+    /// names a customer outside `0..customers`.
+    pub(super) fn add(
+        &mut self,
+        orders: OrderColumns<'_>,
+        customers: usize,
+        since: u16,
+        rows: Range<usize>,
+    ) -> Result<(), RebuildError> {
+        let discard = self.blocks.len();
+        let first = rows.start;
+        let columns = orders.customer[rows.clone()].iter().zip(&orders.day[rows.clone()]).zip(&orders.amount[rows]);
+        for (offset, ((&customer, &day), &amount)) in columns.enumerate() {
+            let in_window = day >= since;
+            if in_window && customer as usize >= customers {
+                return Err(RebuildError::UnknownCustomer { row: first + offset, customer });
+            }
+            let partition = std::hint::select_unpredictable(in_window, (customer >> PARTITION_SHIFT) as usize, discard);
+            let mut at = self.next[partition];
+            if at.is_multiple_of(BLOCK) {
+                // The partition's block is full (or it has none yet): take the next one.
+                self.blocks[partition].push(self.taken);
+                at = self.taken * BLOCK;
+                self.taken += 1;
+            }
+            self.pool[at] = entry(customer, day, amount);
+            self.next[partition] = at + usize::from(in_window);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Each partition's entries as the scatter holds them, block after block.
+    fn grouped(scattered: &Scattered, partitions: usize) -> Vec<Vec<u64>> {
+        (0..partitions).map(|p| scattered.entries(p).flatten().copied().collect()).collect()
+    }
+
+    proptest! {
+        #[test]
+        fn each_partition_keeps_its_rows_of_the_window_in_order(
+            rows in prop::collection::vec((0u32..3 * PARTITION as u32, 0u16..4, any::<u32>()), 0..12_000),
+            cuts in prop::collection::vec(0usize..12_000, 0..4),
+            since in 0u16..5,
+            crowd in 0u32..3,
+        ) {
+            // Most rows in one partition, so its blocks fill and chain.
+            let customer: Vec<u32> = rows.iter().map(|r| if r.2 % 4 == 0 { r.0 } else { crowd * PARTITION as u32 + r.0 % 7 }).collect();
+            let day: Vec<u16> = rows.iter().map(|r| r.1).collect();
+            let amount: Vec<u32> = rows.iter().map(|r| r.2).collect();
+            let orders = OrderColumns { customer: &customer, day: &day, amount: &amount };
+            let customers = 3 * PARTITION;
+            let mut bounds: Vec<usize> = cuts.iter().map(|&cut| cut.min(rows.len())).collect();
+            bounds.extend([0, rows.len()]);
+            bounds.sort_unstable();
+            let mut scattered = Scattered::new(3, rows.len());
+            for range in bounds.windows(2) {
+                scattered.add(orders, customers, since, range[0]..range[1]).unwrap();
+            }
+            let mut expected = vec![Vec::new(); 3];
+            for ((&customer, &day), &amount) in customer.iter().zip(&day).zip(&amount).filter(|r| *r.0.1 >= since) {
+                expected[customer as usize / PARTITION].push(entry(customer, day, amount));
+            }
+            prop_assert_eq!(grouped(&scattered, 3), expected);
+        }
+    }
+
+    #[test]
+    fn entries_unpack_to_what_was_packed() {
+        for (customer, day, amount) in
+            [(0, 0, 0), (PARTITION as u32 - 1, u16::MAX, u32::MAX), (PARTITION as u32 + 5, 7, 1)]
+        {
+            assert_eq!(unpack(entry(customer, day, amount)), ((customer & IN_PARTITION) as usize, day, amount));
+        }
+    }
+
+    #[test]
+    fn unknown_customers_outside_the_window_are_ignored() {
+        let orders = OrderColumns { customer: &[9, 0, 7], day: &[1, 5, 5], amount: &[1, 2, 3] };
+        let mut scattered = Scattered::new(1, 3);
+        let refused = scattered.add(orders, 2, 5, 0..3);
+        assert_eq!(refused, Err(RebuildError::UnknownCustomer { row: 2, customer: 7 }));
+        assert_eq!(grouped(&scattered, 1), [vec![entry(0, 5, 2)]]);
+    }
+}
