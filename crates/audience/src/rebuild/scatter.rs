@@ -3,7 +3,8 @@
 //!
 //! Each partition's entries go to a chain of fixed-size blocks taken from one pool as they
 //! fill, so no counting pass is needed to size the partitions beforehand (that pass read the
-//! customer and day columns a second time). Rows outside the window are written to a discard
+//! customer and day columns a second time). Entries are staged a cache line per partition and
+//! each full line is written to the pool in one go, bypassing the caches. Rows outside the window are written to a discard
 //! slot that is never kept instead of being skipped by a branch: whether a row is in the window
 //! is as good as random, and a mispredicted branch on nearly every other row cost more than the
 //! store.
@@ -36,47 +37,90 @@ pub(super) fn unpack(entry: u64) -> (usize, u16, u32) {
     ((entry as u32 & IN_PARTITION) as usize, (entry >> 16) as u16, (entry >> 32) as u32)
 }
 
-/// One thread's scattered orders. Block `b` is `pool[b * BLOCK..][..BLOCK]`; block 0 holds
-/// the discard slot.
+/// Entries per cache line.
+const LINE: usize = 8;
+
+/// A cache line of one partition's entries, staged before it goes to the pool in one write.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Line([u64; LINE]);
+
+/// One thread's scattered orders. Block `b` is `pool[base + b * BLOCK..][..BLOCK]`; block 0
+/// holds the discard slot, and partition `p` starts with block `p + 1`.
 pub(super) struct Scattered {
     pool: Vec<u64>,
+    /// Where block 0 starts in the pool: the first entry on a cache-line boundary.
+    base: usize,
     /// Each partition's blocks, in the order they were filled.
     blocks: Vec<Vec<usize>>,
-    /// Each partition's next free entry in the pool (the end of its last block's entries, a
-    /// multiple of [`BLOCK`] when that block is full or there is none), then the discard slot.
+    /// Each partition's next entry, counted from `base` (its last block is full when this is
+    /// a multiple of [`BLOCK`]), then the discard slot.
     next: Vec<usize>,
+    /// Each partition's line being filled (its entries from the last multiple of [`LINE`] up to
+    /// `next`), then the discard slot's.
+    staged: Vec<Line>,
     /// Blocks taken so far, block 0 included.
     taken: usize,
 }
 
-/// Where rows outside the window are written: inside block 0, and never a multiple of
-/// [`BLOCK`], so it never looks full.
+/// Where rows outside the window are written: never advanced, and not at the end of a line,
+/// so its line is never written out.
 const DISCARD: usize = 1;
 
 impl Scattered {
     /// An empty scatter into `partitions` partitions, with room for `rows` entries.
     pub(super) fn new(partitions: usize, rows: usize) -> Scattered {
-        // Every partition's last block may be partly filled, and block 0 is the discard slot.
+        // Every partition's last block may be partly filled, and block 0 is the discard slot's.
         let blocks = rows.div_ceil(BLOCK) + partitions + 1;
-        let mut next = vec![0; partitions + 1];
-        next[partitions] = DISCARD;
-        Scattered { pool: memory::zeroed_words(blocks * BLOCK), blocks: vec![Vec::new(); partitions], next, taken: 1 }
+        let pool = memory::zeroed_words(blocks * BLOCK + LINE);
+        Scattered {
+            base: pool.as_ptr().align_offset(size_of::<Line>()),
+            pool,
+            blocks: (1..=partitions).map(|block| vec![block]).collect(),
+            next: (1..=partitions).map(|block| block * BLOCK).chain([DISCARD]).collect(),
+            staged: vec![Line::default(); partitions + 1],
+            taken: partitions + 1,
+        }
     }
 
     /// Partition `partition`'s entries, block by block.
     pub(super) fn entries(&self, partition: usize) -> impl Iterator<Item = &[u64]> {
         let blocks = &self.blocks[partition];
-        let last = blocks.len().saturating_sub(1);
+        let last = blocks.len() - 1;
         blocks.iter().enumerate().map(move |(at, &block)| {
             let start = block * BLOCK;
             let end = if at == last { self.next[partition] } else { start + BLOCK };
-            &self.pool[start..end]
+            &self.pool[self.base + start..self.base + end]
         })
     }
 
     /// Adds the rows `rows` of `orders` on or after `since`; fails on the first such row that
     /// names a customer outside `0..customers`.
     pub(super) fn add(
+        &mut self,
+        orders: OrderColumns<'_>,
+        customers: usize,
+        since: u16,
+        rows: Range<usize>,
+    ) -> Result<(), RebuildError> {
+        let added = self.stage(orders, customers, since, rows);
+        let discard = self.blocks.len();
+        for (&at, line) in self.next[..discard].iter().zip(&self.staged) {
+            let staged = at % LINE;
+            self.pool[self.base + at - staged..][..staged].copy_from_slice(&line.0[..staged]);
+        }
+        #[cfg(target_arch = "x86_64")]
+        // The streamed lines are seen by other threads only after they are joined, and the
+        // join's synchronisation orders ordinary stores, not streaming ones.
+        // SAFETY: SSE is part of x86-64, and a fence has no other requirement.
+        unsafe {
+            std::arch::x86_64::_mm_sfence()
+        };
+        added
+    }
+
+    /// Stages each row in its partition's line, and writes each line that fills to the pool.
+    fn stage(
         &mut self,
         orders: OrderColumns<'_>,
         customers: usize,
@@ -92,18 +136,42 @@ impl Scattered {
                 return Err(RebuildError::UnknownCustomer { row: first + offset, customer });
             }
             let partition = std::hint::select_unpredictable(in_window, (customer >> PARTITION_SHIFT) as usize, discard);
-            let mut at = self.next[partition];
-            if at.is_multiple_of(BLOCK) {
-                // The partition's block is full (or it has none yet): take the next one.
-                self.blocks[partition].push(self.taken);
-                at = self.taken * BLOCK;
-                self.taken += 1;
+            let at = self.next[partition];
+            self.staged[partition].0[at % LINE] = entry(customer, day, amount);
+            let mut at = at + usize::from(in_window);
+            if at.is_multiple_of(LINE) {
+                stream(&mut self.pool[self.base + at - LINE..][..LINE], &self.staged[partition]);
+                if at.is_multiple_of(BLOCK) {
+                    self.blocks[partition].push(self.taken);
+                    at = self.taken * BLOCK;
+                    self.taken += 1;
+                }
             }
-            self.pool[at] = entry(customer, day, amount);
-            self.next[partition] = at + usize::from(in_window);
+            self.next[partition] = at;
         }
         Ok(())
     }
+}
+
+/// Writes a staged line to its place in the pool past the caches (on x86-64): the pool is far
+/// larger than the caches and read only after the whole scatter, so an ordinary store would
+/// first read each line from memory and then push the columns being read out of the cache.
+fn stream(to: &mut [u64], line: &Line) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_stream_si128};
+        assert!(to.len() == LINE && to.as_ptr().cast::<Line>().is_aligned(), "a whole, aligned line");
+        let to = to.as_mut_ptr().cast::<__m128i>();
+        let from = line.0.as_ptr().cast::<__m128i>();
+        for part in 0..LINE / 2 {
+            // SAFETY: `to` is a mutably borrowed line of 64 bytes, aligned as a `Line` (checked
+            // above), and `from` is a `Line`: each 16-byte part of either is inside it and
+            // aligned to 16 bytes. SSE2 is part of x86-64.
+            unsafe { _mm_stream_si128(to.add(part), from.add(part).read()) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    to.copy_from_slice(&line.0);
 }
 
 #[cfg(test)]
