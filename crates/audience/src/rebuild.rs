@@ -347,7 +347,7 @@ mod tests {
 
     #[test]
     fn many_partitions_add_up_like_one_pass() {
-        let customers = 200_000; // four partitions, the last one partial
+        let customers = 200_000; // a dozen partitions, the last one partial
         let mut state = 1u64;
         let mut next = || {
             state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
