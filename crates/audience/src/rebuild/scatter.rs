@@ -4,10 +4,10 @@
 //! Each partition's entries go to a chain of fixed-size blocks taken from one pool as they
 //! fill, so no counting pass is needed to size the partitions beforehand (that pass read the
 //! customer and day columns a second time). Entries are staged a cache line per partition and
-//! each full line is written to the pool in one go, bypassing the caches. Rows outside the window are written to a discard
-//! slot that is never kept instead of being skipped by a branch: whether a row is in the window
-//! is as good as random, and a mispredicted branch on nearly every other row cost more than the
-//! store.
+//! each full line is written to the pool in one go, bypassing the caches. Which rows are in the
+//! window is worked out 64 rows at a time as a bit mask, and only those rows are visited: a
+//! branch per row would be mispredicted on nearly every other row (in or out of the window is
+//! as good as random), and placing every row somewhere cost more than skipping.
 
 use std::ops::Range;
 
@@ -47,8 +47,8 @@ const LINE: usize = 8;
 #[repr(C, align(64))]
 struct Line([u64; LINE]);
 
-/// One thread's scattered orders. Block `b` is `pool[base + b * BLOCK..][..BLOCK]`; block 0
-/// holds the discard slot, and partition `p` starts with block `p + 1`.
+/// One thread's scattered orders. Block `b` is `pool[base + b * BLOCK..][..BLOCK]`, and
+/// partition `p` starts with block `p`.
 pub(super) struct Scattered {
     pool: Vec<u64>,
     /// Where block 0 starts in the pool: the first entry on a cache-line boundary.
@@ -56,32 +56,29 @@ pub(super) struct Scattered {
     /// Each partition's blocks, in the order they were filled.
     blocks: Vec<Vec<usize>>,
     /// Each partition's next entry, counted from `base` (its last block is full when this is
-    /// a multiple of [`BLOCK`]), then the discard slot.
+    /// a multiple of [`BLOCK`]).
     next: Vec<usize>,
-    /// Each partition's line being filled (its entries from the last multiple of [`LINE`] up to
-    /// `next`), then the discard slot's.
+    /// Each partition's line being filled: its entries from the last multiple of [`LINE`] up to
+    /// `next`.
     staged: Vec<Line>,
-    /// Blocks taken so far, block 0 included.
+    /// Blocks taken so far.
     taken: usize,
 }
-
-/// Where rows outside the window are written: never advanced, and not at the end of a line,
-/// so its line is never written out.
-const DISCARD: usize = 1;
 
 impl Scattered {
     /// An empty scatter into `partitions` partitions, with room for `rows` entries.
     pub(super) fn new(partitions: usize, rows: usize) -> Scattered {
-        // Every partition's last block may be partly filled, and block 0 is the discard slot's.
-        let blocks = rows.div_ceil(BLOCK) + partitions + 1;
+        // Every partition's last block may be partly filled.
+        let blocks = rows.div_ceil(BLOCK) + partitions;
+        // A line more, to start the blocks on a line boundary.
         let pool = memory::zeroed_words(blocks * BLOCK + LINE);
         Scattered {
             base: pool.as_ptr().align_offset(size_of::<Line>()),
             pool,
-            blocks: (1..=partitions).map(|block| vec![block]).collect(),
-            next: (1..=partitions).map(|block| block * BLOCK).chain([DISCARD]).collect(),
-            staged: vec![Line::default(); partitions + 1],
-            taken: partitions + 1,
+            blocks: (0..partitions).map(|block| vec![block]).collect(),
+            next: (0..partitions).map(|block| block * BLOCK).collect(),
+            staged: vec![Line::default(); partitions],
+            taken: partitions,
         }
     }
 
@@ -106,8 +103,7 @@ impl Scattered {
         rows: Range<usize>,
     ) -> Result<(), RebuildError> {
         let added = self.stage(orders, customers, since, rows);
-        let discard = self.blocks.len();
-        for (&at, line) in self.next[..discard].iter().zip(&self.staged) {
+        for (&at, line) in self.next.iter().zip(&self.staged) {
             let staged = at % LINE;
             self.pool[self.base + at - staged..][..staged].copy_from_slice(&line.0[..staged]);
         }
@@ -129,30 +125,45 @@ impl Scattered {
         since: u16,
         rows: Range<usize>,
     ) -> Result<(), RebuildError> {
-        let discard = self.blocks.len();
         let first = rows.start;
-        let columns = orders.customer[rows.clone()].iter().zip(&orders.day[rows.clone()]).zip(&orders.amount[rows]);
-        for (offset, ((&customer, &day), &amount)) in columns.enumerate() {
-            let in_window = day >= since;
-            if in_window && customer as usize >= customers {
-                return Err(RebuildError::UnknownCustomer { row: first + offset, customer });
-            }
-            let partition = std::hint::select_unpredictable(in_window, (customer >> PARTITION_SHIFT) as usize, discard);
-            let at = self.next[partition];
-            self.staged[partition].0[at % LINE] = entry(customer, day, amount);
-            let mut at = at + usize::from(in_window);
-            if at.is_multiple_of(LINE) {
-                stream(&mut self.pool[self.base + at - LINE..][..LINE], &self.staged[partition]);
-                if at.is_multiple_of(BLOCK) {
-                    self.blocks[partition].push(self.taken);
-                    at = self.taken * BLOCK;
-                    self.taken += 1;
+        let (customer, amount) = (&orders.customer[rows.clone()], &orders.amount[rows.clone()]);
+        let day = &orders.day[rows];
+        let exact = day.chunks_exact(ROWS_PER_MASK);
+        let rest = exact.remainder();
+        let masks = exact.map(|days| in_window(days, since)).chain([in_window(rest, since)]);
+        for (chunk, mut mask) in masks.enumerate() {
+            while mask != 0 {
+                let offset = chunk * ROWS_PER_MASK + mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                let customer = customer[offset];
+                if customer as usize >= customers {
+                    return Err(RebuildError::UnknownCustomer { row: first + offset, customer });
                 }
+                let partition = (customer >> PARTITION_SHIFT) as usize;
+                let at = self.next[partition];
+                self.staged[partition].0[at % LINE] = entry(customer, day[offset], amount[offset]);
+                let mut at = at + 1;
+                if at.is_multiple_of(LINE) {
+                    stream(&mut self.pool[self.base + at - LINE..][..LINE], &self.staged[partition]);
+                    if at.is_multiple_of(BLOCK) {
+                        self.blocks[partition].push(self.taken);
+                        at = self.taken * BLOCK;
+                        self.taken += 1;
+                    }
+                }
+                self.next[partition] = at;
             }
-            self.next[partition] = at;
         }
         Ok(())
     }
+}
+
+/// Rows whose days are compared at once: a bit each in a mask.
+const ROWS_PER_MASK: usize = 64;
+
+/// Bit `i` set when `days[i]` is on or after `since`.
+fn in_window(days: &[u16], since: u16) -> u64 {
+    days.iter().enumerate().fold(0, |mask, (i, &day)| mask | u64::from(day >= since) << i)
 }
 
 /// Writes a staged line to its place in the pool past the caches (on x86-64): the pool is far
