@@ -207,15 +207,7 @@ fn tally_partitions<W: Send>(
                     }
                     for (partition, work) in taken {
                         let tallies = &mut tallies[..(customers - partition * PARTITION).min(PARTITION)];
-                        tallies.fill(Tally::default());
-                        for block in scattered.iter().flat_map(|scattered| scattered.entries(partition)) {
-                            for &entry in block {
-                                let (customer, day, amount) = scatter::unpack(entry);
-                                if let Some(tally) = tallies.get_mut(customer) {
-                                    tally.add_order(day, amount);
-                                }
-                            }
-                        }
+                        add_up(&scattered, partition, tallies);
                         then(tallies, work);
                     }
                 }
@@ -223,6 +215,19 @@ fn tally_partitions<W: Send>(
         }
     });
     Ok(())
+}
+
+/// Partition `partition`'s tallies, from every thread's share of its orders.
+fn add_up(scattered: &[Scattered], partition: usize, tallies: &mut [Tally]) {
+    tallies.fill(Tally::default());
+    for block in scattered.iter().flat_map(|scattered| scattered.entries(partition)) {
+        for &entry in block {
+            let (customer, day, amount) = scatter::unpack(entry);
+            if let Some(tally) = tallies.get_mut(customer) {
+                tally.add_order(day, amount);
+            }
+        }
+    }
 }
 
 /// One partition's share of the rebuild's outputs, not written yet, and its customers'
