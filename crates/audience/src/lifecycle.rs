@@ -67,9 +67,17 @@ pub struct Rfm {
     pub m: u8,
 }
 
+/// 5 when the first threshold is reached, 4 when only from the second on, and so on.
 fn score(hits: impl Iterator<Item = bool>) -> u8 {
-    let reached = hits.take_while(|hit| !hit).count();
-    5 - u8::try_from(reached).unwrap_or(4).min(4)
+    // The leading misses counted without a branch per threshold: a rebuild scores millions of
+    // customers, and whether one reaches a threshold follows no pattern a branch predictor
+    // could learn (a branch here took a tenth of the rebuild).
+    let (mut missed_all_so_far, mut missed) = (true, 0u8);
+    for hit in hits {
+        missed_all_so_far &= !hit;
+        missed += u8::from(missed_all_so_far);
+    }
+    5 - missed.min(4)
 }
 
 /// The scores of `activity` on `today`.
@@ -309,6 +317,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_score_counts_the_thresholds_missed_before_the_first_reached(hits in prop::collection::vec(any::<bool>(), 0..6)) {
+            let leading_misses = hits.iter().take_while(|hit| !**hit).count().min(4);
+            prop_assert_eq!(usize::from(score(hits.into_iter())), 5 - leading_misses);
+        }
+
         #[test]
         fn scores_stay_in_range_and_never_improve_with_time(
             days_ago in 0i64..1_000, orders in 0i64..100, spend in 0i64..10_000_000, later in 0i64..500,

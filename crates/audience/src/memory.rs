@@ -5,9 +5,16 @@
 /// `len` copies of `value` in a vector whose pages the kernel is asked to back with huge pages
 /// before the first one is touched (Linux `madvise(MADV_HUGEPAGE)`; elsewhere a plain vector).
 pub(crate) fn filled<T: Clone>(len: usize, value: T) -> Vec<T> {
+    let mut buffer = reserved(len);
+    buffer.resize(len, value);
+    buffer
+}
+
+/// An empty vector with room for `len` values, its pages asked for like [`filled`]'s, for
+/// callers that write the values themselves (several threads, each its own share).
+pub(crate) fn reserved<T>(len: usize) -> Vec<T> {
     let mut buffer: Vec<T> = Vec::with_capacity(len);
     advise_huge_pages(buffer.as_mut_ptr().cast::<u8>(), len.saturating_mul(size_of::<T>()));
-    buffer.resize(len, value);
     buffer
 }
 

@@ -13,7 +13,18 @@
 //!
 //! Pure: no I/O; the caller owns the columns (memory-mapped files, a database read, a test).
 
-use std::fmt;
+mod scatter;
+
+use std::{
+    fmt,
+    mem::MaybeUninit,
+    sync::{
+        Mutex, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use scatter::{PARTITION, Scattered};
 
 use crate::{
     lifecycle::{Activity, Rfm, ScoringRules, Stage, WINDOW_DAYS, assess},
@@ -97,25 +108,21 @@ pub fn window_start(today: u16) -> u16 {
     u16::try_from((i64::from(today) - WINDOW_DAYS).max(0)).unwrap_or(0)
 }
 
-/// Customers per partition of the tally: 65,536 tallies (1 MiB) stay in the CPU's cache while
-/// a partition's orders are added up.
-const PARTITION_SHIFT: u32 = 16;
+/// Rows a thread takes at a time while scattering: threads take the next rows as they finish
+/// theirs, so a thread slowed down by the rest of the machine does less of the work.
+const ROWS_PER_TAKE: usize = 1 << 20;
 
-/// One thread's share of the orders in the window, grouped by partition: partition `p`'s orders
-/// are `entries[offsets[p]..offsets[p + 1]]`, each packed as the customer's low 16 bits, the
-/// day (16 bits) and the amount (32 bits).
-struct Scattered {
-    offsets: Vec<usize>,
-    entries: Vec<u64>,
-}
+/// Partitions a thread takes at a time while adding up: 2 MiB of tallies, a huge page, so the
+/// threads do not fault in the same huge page of the outputs at once (each would zero its own
+/// 2 MiB, and one of them is thrown away).
+const PARTITIONS_PER_TAKE: usize = (2 << 20) / (PARTITION * size_of::<Tally>());
 
 /// Each customer's tally of the orders on or after `since`, over `threads` threads.
 ///
 /// A tally per customer is far larger than the CPU's caches (160 MB for 10M customers), and the
 /// orders come in no particular customer order, so adding them up directly would miss the cache
-/// on nearly every order. Instead each thread first scatters its rows of the window into
-/// partitions of 65,536 customers (a counting and a placing pass, both sequential), and then
-/// each partition is added up with its tallies in cache, partitions shared among threads.
+/// on nearly every order. Instead the threads first scatter the window's rows into partitions of
+/// customers ([`scatter`]), and then each partition is added up with its tallies in cache.
 pub fn tally(
     orders: OrderColumns<'_>,
     customers: usize,
@@ -123,27 +130,23 @@ pub fn tally(
     threads: usize,
 ) -> Result<Vec<Tally>, RebuildError> {
     let mut tallies = memory::filled(customers, Tally::default());
-    let partitions = tallies.chunks_mut(PARTITION).map(|tallies| (tallies, ())).collect();
-    tally_partitions(orders, customers, since, threads, partitions, |_, ()| {})?;
+    let partitions = tallies.chunks_mut(PARTITION).collect();
+    tally_partitions(orders, customers, since, threads, partitions, |tallies, out: &mut [Tally]| {
+        out.copy_from_slice(tallies);
+    })?;
     Ok(tallies)
 }
 
-/// Customers per partition (see [`PARTITION_SHIFT`]).
-const PARTITION: usize = 1 << PARTITION_SHIFT;
-
-/// A customer's place in its partition, as packed into the low 16 bits of a scattered entry.
-const IN_PARTITION: u32 = (1 << PARTITION_SHIFT) - 1;
-const _: () = assert!(PARTITION_SHIFT <= 16, "an entry keeps 16 bits of the customer");
-
-/// Adds up the orders on or after `since` into `partitions` (partition `p` holds the tallies of
-/// customers `p * PARTITION..`, with what `then` needs besides), then calls `then` on each
-/// partition's finished tallies while they are still in cache.
+/// Adds up the orders on or after `since` for each partition of customers (partition `p` holds
+/// customers `p * PARTITION..`, and `partitions[p]` is what `then` needs besides), and calls
+/// `then` on each partition's tallies while they are still in cache. When this returns `Ok`,
+/// `then` has been called exactly once for every partition.
 fn tally_partitions<W: Send>(
     orders: OrderColumns<'_>,
     customers: usize,
     since: u16,
     threads: usize,
-    partitions: Vec<(&mut [Tally], W)>,
+    partitions: Vec<W>,
     then: impl Fn(&[Tally], W) + Sync,
 ) -> Result<(), RebuildError> {
     let rows = orders.customer.len();
@@ -154,38 +157,59 @@ fn tally_partitions<W: Send>(
     }
     let threads = threads.max(1);
     let count = partitions.len();
-    let chunk = rows.div_ceil(threads).max(1);
-    let scattered = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..rows)
-            .step_by(chunk)
-            .map(|start| {
-                scope.spawn(move || scatter(orders, customers, since, start..(start + chunk).min(rows), count))
+    let taken = AtomicUsize::new(0);
+    let scattered: Vec<_> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut scattered = Scattered::new(count, rows);
+                    loop {
+                        let start = taken.fetch_add(ROWS_PER_TAKE, Ordering::Relaxed);
+                        if start >= rows {
+                            return Ok(scattered);
+                        }
+                        scattered.add(orders, customers, since, start..(start + ROWS_PER_TAKE).min(rows))?;
+                    }
+                })
             })
             .collect();
         workers
             .into_iter()
             .map(|worker| worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect::<Vec<_>>()
+            .collect()
     });
-    let scattered = scattered.into_iter().collect::<Result<Vec<_>, _>>()?;
-
-    let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
-    for (partition, work) in partitions.into_iter().enumerate() {
-        shares[partition % threads].push((partition, work));
+    // Each thread stops at its first unknown customer and takes rows in ascending order, so the
+    // lowest row reported is the table's first.
+    let first_error =
+        scattered.iter().filter_map(|scattered| scattered.as_ref().err()).min_by_key(|error| match error {
+            RebuildError::UnknownCustomer { row, .. } => *row,
+            RebuildError::Lengths { .. } => 0,
+        });
+    if let Some(error) = first_error {
+        return Err(error.clone());
     }
+    let scattered: Vec<Scattered> = scattered.into_iter().flatten().collect();
+
+    let work = Mutex::new(partitions.into_iter().enumerate());
     std::thread::scope(|scope| {
-        for share in shares {
-            let (scattered, then) = (&scattered, &then);
-            scope.spawn(move || {
-                for (partition, (tallies, work)) in share {
-                    for part in scattered {
-                        for &entry in &part.entries[part.offsets[partition]..part.offsets[partition + 1]] {
-                            if let Some(tally) = tallies.get_mut((entry & u64::from(IN_PARTITION)) as usize) {
-                                tally.add_order((entry >> 16) as u16, (entry >> 32) as u32);
-                            }
-                        }
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut tallies = vec![Tally::default(); PARTITION];
+                loop {
+                    let taken: Vec<_> = work
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .by_ref()
+                        .take(PARTITIONS_PER_TAKE)
+                        .collect();
+                    if taken.is_empty() {
+                        return;
                     }
-                    then(tallies, work);
+                    for (partition, work) in taken {
+                        let tallies = &mut tallies[..(customers - partition * PARTITION).min(PARTITION)];
+                        add_up(&scattered, partition, tallies);
+                        then(tallies, work);
+                    }
                 }
             });
         }
@@ -193,46 +217,33 @@ fn tally_partitions<W: Send>(
     Ok(())
 }
 
-fn scatter(
-    orders: OrderColumns<'_>,
-    customers: usize,
-    since: u16,
-    rows: std::ops::Range<usize>,
-    partitions: usize,
-) -> Result<Scattered, RebuildError> {
-    let start = rows.start;
-    let customer = &orders.customer[rows.clone()];
-    let day = &orders.day[rows.clone()];
-    let amount = &orders.amount[rows];
-    let mut offsets = vec![0usize; partitions + 1];
-    for (offset, (&customer, &day)) in customer.iter().zip(day).enumerate() {
-        if day < since {
-            continue;
+/// Partition `partition`'s tallies, from every thread's share of its orders.
+fn add_up(scattered: &[Scattered], partition: usize, tallies: &mut [Tally]) {
+    tallies.fill(Tally::default());
+    for block in scattered.iter().flat_map(|scattered| scattered.entries(partition)) {
+        for &entry in block {
+            let (customer, day, amount) = scatter::unpack(entry);
+            if let Some(tally) = tallies.get_mut(customer) {
+                tally.add_order(day, amount);
+            }
         }
-        if customer as usize >= customers {
-            return Err(RebuildError::UnknownCustomer { row: start + offset, customer });
-        }
-        offsets[(customer >> PARTITION_SHIFT) as usize + 1] += 1;
     }
-    for partition in 0..partitions {
-        offsets[partition + 1] += offsets[partition];
-    }
-    let mut cursor = offsets.clone();
-    let mut entries = memory::zeroed_words(offsets[partitions]);
-    for ((&customer, &day), &amount) in customer.iter().zip(day).zip(amount) {
-        if day < since {
-            continue;
-        }
-        let at = &mut cursor[(customer >> PARTITION_SHIFT) as usize];
-        entries[*at] = u64::from(customer & IN_PARTITION) | u64::from(day) << 16 | u64::from(amount) << 32;
-        *at += 1;
-    }
-    Ok(Scattered { offsets, entries })
+}
+
+/// One partition's share of the rebuild's outputs, not written yet, and its customers'
+/// registration days.
+struct Unscored<'a> {
+    tallies: &'a mut [MaybeUninit<Tally>],
+    rfm: &'a mut [MaybeUninit<Rfm>],
+    stage: &'a mut [MaybeUninit<Stage>],
+    registered: &'a [u16],
 }
 
 /// Scores every customer on `today`: `registered_day[c]` is customer `c`'s registration day, and
 /// `orders` their paid orders (any order; those before the window are left out). Each partition
-/// of customers is scored as soon as its tallies are added up, while they are in cache.
+/// of customers is scored as soon as its tallies are added up, while they are in cache, and
+/// written out by the thread that scored it (the outputs are not filled beforehand: that took a
+/// single thread through 200 MB).
 pub fn rebuild(
     orders: OrderColumns<'_>,
     registered_day: &[u16],
@@ -241,26 +252,35 @@ pub fn rebuild(
     threads: usize,
 ) -> Result<Rebuilt, RebuildError> {
     let customers = registered_day.len();
-    let mut rebuilt = Rebuilt {
-        tallies: memory::filled(customers, Tally::default()),
-        rfm: memory::filled(customers, Rfm::default()),
-        stage: memory::filled(customers, Stage::Introduction),
-    };
-    let partitions = rebuilt
-        .tallies
+    let mut tallies = memory::reserved::<Tally>(customers);
+    let mut rfm = memory::reserved::<Rfm>(customers);
+    let mut stage = memory::reserved::<Stage>(customers);
+    let partitions = tallies.spare_capacity_mut()[..customers]
         .chunks_mut(PARTITION)
-        .zip(rebuilt.rfm.chunks_mut(PARTITION).zip(rebuilt.stage.chunks_mut(PARTITION)))
+        .zip(rfm.spare_capacity_mut()[..customers].chunks_mut(PARTITION))
+        .zip(stage.spare_capacity_mut()[..customers].chunks_mut(PARTITION))
         .zip(registered_day.chunks(PARTITION))
-        .map(|((tallies, out), registered)| (tallies, (out, registered)))
+        .map(|(((tallies, rfm), stage), registered)| Unscored { tallies, rfm, stage, registered })
         .collect();
-    let score = |tallies: &[Tally], ((rfm, stage), registered): ((&mut [Rfm], &mut [Stage]), &[u16])| {
-        for (((tally, &registered), rfm), stage) in tallies.iter().zip(registered).zip(rfm).zip(stage) {
+    let score = |tallies: &[Tally], out: Unscored<'_>| {
+        let outputs = out.tallies.iter_mut().zip(out.rfm).zip(out.stage).zip(out.registered);
+        for (tally, (((tally_out, rfm), stage), &registered)) in tallies.iter().zip(outputs) {
             let assessed = assess(&tally.activity(registered), i64::from(today), rules);
-            (*rfm, *stage) = (assessed.rfm, assessed.stage);
+            tally_out.write(*tally);
+            rfm.write(assessed.rfm);
+            stage.write(assessed.stage);
         }
     };
     tally_partitions(orders, customers, window_start(today), threads, partitions, score)?;
-    Ok(rebuilt)
+    // SAFETY: `tally_partitions` returned Ok, so `score` ran on every partition; the partitions'
+    // chunks cover the first `customers` elements of each vector's capacity, and `score` writes
+    // every element of its chunks (the four chunks of a partition have the same length).
+    unsafe {
+        tallies.set_len(customers);
+        rfm.set_len(customers);
+        stage.set_len(customers);
+    }
+    Ok(Rebuilt { tallies, rfm, stage })
 }
 
 #[cfg(test)]
@@ -326,8 +346,27 @@ mod tests {
     }
 
     #[test]
+    fn the_first_unknown_customer_is_reported_whichever_thread_meets_it() {
+        let rows = 2 * ROWS_PER_TAKE + 10;
+        let mut customer = vec![0u32; rows];
+        customer[2 * ROWS_PER_TAKE + 1] = 8;
+        customer[ROWS_PER_TAKE + 3] = 9;
+        customer[ROWS_PER_TAKE + 5] = 7;
+        let (day, amount) = (vec![10u16; rows], vec![1u32; rows]);
+        let orders = OrderColumns { customer: &customer, day: &day, amount: &amount };
+        for threads in [1, 2, 3] {
+            let refused = tally(orders, 1, 0, threads);
+            assert_eq!(
+                refused,
+                Err(RebuildError::UnknownCustomer { row: ROWS_PER_TAKE + 3, customer: 9 }),
+                "{threads}"
+            );
+        }
+    }
+
+    #[test]
     fn many_partitions_add_up_like_one_pass() {
-        let customers = 200_000; // four partitions, the last one partial
+        let customers = 200_000; // a dozen partitions, the last one partial
         let mut state = 1u64;
         let mut next = || {
             state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
