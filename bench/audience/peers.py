@@ -12,6 +12,7 @@ comparison, and NOT is everyone else.
 """
 
 import array
+import bisect
 import json
 import math
 import os
@@ -21,6 +22,7 @@ import time
 import numpy as np
 
 NO_LAST_ORDER = 65535
+BINS = 16  # quanyu_audience::bsi::bins::BINS
 
 
 # -- the expressions -----------------------------------------------------------------------------
@@ -198,20 +200,63 @@ def run_pyroaring(data, repeat):
         width = int(values[has_value].max()).bit_length() if has_value.any() else 0
         slices = [bitmap(np.flatnonzero(has_value & ((values >> np.uint64(b)) & np.uint64(1)).astype(bool)))
                   for b in range(width)]
-        numeric[field] = (bitmap(np.flatnonzero(has_value)), slices)
+        # The same range-encoded bins as quanyu_audience::bsi::bins: boundaries at the i/BINS
+        # quantiles (the rank-th smallest value, ranks from 1), below the maximum, distinct; one
+        # bitmap of the members at most each boundary.
+        sorted_values = np.sort(values[has_value])
+        boundaries = []
+        for i in range(1, BINS):
+            boundary = int(sorted_values[max(len(sorted_values) * i // BINS, 1) - 1]) if len(sorted_values) else None
+            if boundary is not None and boundary < int(sorted_values[-1]) and boundary not in boundaries[-1:]:
+                boundaries.append(boundary)
+        at_most = [bitmap(np.flatnonzero(has_value & (values <= np.uint64(b)))) for b in boundaries]
+        numeric[field] = (bitmap(np.flatnonzero(has_value)), slices, boundaries, at_most)
     load_seconds = time.perf_counter() - started
 
     # The same algebra as quanyu_audience::bsi: `x > c` is one in-place operation per slice from
     # the least significant up, `=` intersects the slices of c's 1 bits and subtracts those of
-    # its 0 bits, and inside sparse candidates every step works on subsets of them.
+    # its 0 bits, and inside sparse candidates every step works on subsets of them; with bins,
+    # two cumulative bitmaps settle every member outside the probe's bin first.
     def with_value(field, among):
         existence = numeric[field][0]
         return existence & among if among is not None else existence.copy()
 
+    def containing(field, value):
+        """The bin `value` falls in: (largest boundary below it, smallest at or above it), each
+        as (boundary, members at most it) or None."""
+        boundaries, at_most = numeric[field][2], numeric[field][3]
+        split = bisect.bisect_left(boundaries, value)
+        below = (boundaries[split - 1], at_most[split - 1]) if split > 0 else None
+        above = (boundaries[split], at_most[split]) if split < len(boundaries) else None
+        return below, above
+
+    def greater_by_bins(field, value, among):
+        # Members at most the largest boundary <= value are not greater, those above the next
+        # boundary are; only the probe's bin walks the slices.
+        existence, slices = numeric[field][0], numeric[field][1]
+        below, above = containing(field, value + 1)
+        if among is not None:
+            greater = existence & among
+            if below is not None:
+                greater -= below[1]
+        else:
+            greater = existence - below[1] if below is not None else existence.copy()
+        if (below is not None and below[0] == value) or not greater:
+            return greater
+        if above is not None:
+            in_bin = greater & above[1]
+            greater -= above[1]
+        else:
+            in_bin, greater = greater, BitMap()
+        greater |= greater_among(slices, value, in_bin)
+        return greater
+
     def greater_than(field, value, among):
-        existence, slices = numeric[field]
+        existence, slices = numeric[field][0], numeric[field][1]
         if value.bit_length() > len(slices):
             return BitMap()
+        if numeric[field][2]:
+            return greater_by_bins(field, value, among)
         if among is not None:
             return greater_among(slices, value, existence & among)
         greater = None
@@ -240,9 +285,23 @@ def run_pyroaring(data, repeat):
         return greater if side else candidates - greater
 
     def equal_to(field, value, among):
-        slices = numeric[field][1]
-        if value.bit_length() > len(slices):
+        if value.bit_length() > len(numeric[field][1]):
             return BitMap()
+        if not numeric[field][2]:
+            return equal_by_slices(field, value, among)
+        # Only the members of value's bin walk the slices, and none when the bin holds value alone.
+        below, above = containing(field, value)
+        if above is not None:
+            in_bin = above[1] & among if among is not None else above[1].copy()
+        else:
+            in_bin = with_value(field, among)
+        if below is not None:
+            in_bin -= below[1]
+        alone = above is not None and above[0] == value and (below[0] + 1 == value if below is not None else value == 0)
+        return in_bin if alone or not in_bin else equal_by_slices(field, value, in_bin)
+
+    def equal_by_slices(field, value, among):
+        slices = numeric[field][1]
         ones = [s for bit, s in enumerate(slices) if value >> bit & 1]
         zeros = [s for bit, s in enumerate(slices) if not value >> bit & 1]
         if ones:
@@ -282,7 +341,8 @@ def run_pyroaring(data, repeat):
         return at_least
 
     def sparse(field, among):
-        return len(among) * 16 < len(numeric[field][0])
+        # With bins, a comparison always runs among the candidates (Quanyu's restricted_to).
+        return bool(numeric[field][2]) or len(among) * 16 < len(numeric[field][0])
 
     def compare_among(field, op, value, among):
         if sparse(field, among):

@@ -213,6 +213,9 @@ impl App {
             }
             after = last - 1;
         }
+        // Filled member by member, the numeric fields have no bins yet: cut them once, so
+        // comparisons settle most members with two bitmaps instead of walking every bit slice.
+        index.rebin_numeric();
         let index = Arc::new(index);
         self.audiences.put(index.clone());
         Ok(index)

@@ -7,10 +7,18 @@
 //! least significant up (`greater_than`), never a visit of members; `compare_among` runs the same
 //! steps inside a candidate set, so an `AND` whose other operands are rare pays for the
 //! candidates, not for every member. Members without a value match no comparison, `!=` included.
+//!
+//! A bulk-loaded index also keeps [range-encoded bins](bins) at its quantiles: with them a
+//! comparison settles every member outside the probe's bin with two bitmap operations, and only
+//! that bin's members walk the slices.
+
+mod bins;
 
 use std::fmt;
 
 use roaring::RoaringBitmap;
+
+use self::bins::{Bin, Bins};
 
 /// A numeric comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,11 +55,20 @@ impl fmt::Display for CompareOp {
 }
 
 /// Members' values of one numeric attribute, sliced by bit.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct BitSlicedIndex {
     existence: RoaringBitmap,
     /// `slices[i]` holds the members whose value has bit `i` set.
     slices: Vec<RoaringBitmap>,
+    /// Derived from the values (so left out of equality); empty until [`BitSlicedIndex::rebin`].
+    bins: Bins,
+}
+
+/// Two indexes are equal when they hold the same values, whatever their bins.
+impl PartialEq for BitSlicedIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.existence == other.existence && self.slices == other.slices
+    }
 }
 
 /// A restricted comparison pays for intersecting each slice with the candidates; it only wins
@@ -62,7 +79,8 @@ const SPARSE_CANDIDATES: u64 = 16;
 impl BitSlicedIndex {
     /// Sets `member`'s value, replacing any previous one.
     pub fn set(&mut self, member: u32, value: u64) {
-        self.clear(member);
+        let old = self.take(member);
+        self.bins.update(member, old, Some(value));
         self.existence.insert(member);
         let width = bit_width(value);
         if self.slices.len() < width {
@@ -103,18 +121,66 @@ impl BitSlicedIndex {
             }
         }
         block.append_to(&mut index);
+        index.rebin();
         Some(index)
+    }
+
+    /// Cuts the values into bins at their current quantiles (replacing any bins): what a bulk
+    /// load does at its end, and what an index filled member by member needs once to compare
+    /// fast. Costs about `BINS` × 3 bitmap operations per slice.
+    pub fn rebin(&mut self) {
+        self.bins = Bins::default();
+        let len = self.existence.len();
+        if len == 0 {
+            return;
+        }
+        let max = self.value_at_rank(len);
+        let boundaries = bins::quantile_boundaries(len, max, |rank| self.value_at_rank(rank));
+        self.bins = Bins::new(boundaries, |boundary| self.compare(CompareOp::Le, boundary));
+    }
+
+    /// The `rank`-th smallest value (from 1, at most the number of members with a value), from
+    /// the most significant slice down: each slice's zeros among the candidates are the smaller
+    /// values.
+    fn value_at_rank(&self, mut rank: u64) -> u64 {
+        let mut candidates = self.existence.clone();
+        let mut value = 0;
+        for (bit, slice) in self.slices.iter().enumerate().rev() {
+            let zeros = candidates.difference_len(slice);
+            if zeros >= rank {
+                candidates -= slice;
+            } else {
+                rank -= zeros;
+                candidates &= slice;
+                value |= 1 << bit;
+            }
+        }
+        value
     }
 
     /// Removes `member`'s value; returns whether it had one.
     pub fn clear(&mut self, member: u32) -> bool {
-        if !self.existence.remove(member) {
-            return false;
-        }
+        let old = self.take(member);
+        self.bins.update(member, old, None);
+        old.is_some()
+    }
+
+    /// Removes `member` from the existence bitmap and the slices, returning its value; the bins
+    /// are the caller's to update.
+    fn take(&mut self, member: u32) -> Option<u64> {
+        let old = self.get(member)?;
+        self.existence.remove(member);
         for slice in &mut self.slices {
             slice.remove(member);
         }
-        true
+        Some(old)
+    }
+
+    /// The bytes of the index's bitmaps (existence, slices and bins) in roaring's serialized
+    /// form: what the field takes in memory, less the containers' small fixed overheads.
+    pub fn serialized_size(&self) -> usize {
+        let slices: usize = self.slices.iter().map(RoaringBitmap::serialized_size).sum();
+        self.existence.serialized_size() + slices + self.bins.serialized_size()
     }
 
     /// `member`'s value, if it has one.
@@ -159,14 +225,14 @@ impl BitSlicedIndex {
         self.restricted_to(among, |within| self.between_in(low, high, within))
     }
 
-    /// `matching(within)` restricted to `among`: run among the candidates when they are few,
-    /// else over everyone and then intersected.
+    /// `matching(within)` restricted to `among`: run among the candidates when they are few or
+    /// the bins settle most of them, else over everyone and then intersected.
     fn restricted_to(
         &self,
         among: &RoaringBitmap,
         matching: impl FnOnce(Option<&RoaringBitmap>) -> RoaringBitmap,
     ) -> RoaringBitmap {
-        if self.is_sparse(among) {
+        if !self.bins.is_empty() || self.is_sparse(among) {
             matching(Some(among))
         } else {
             let mut all = matching(None);
@@ -236,6 +302,9 @@ impl BitSlicedIndex {
             // The probe has a set bit above every stored value's highest bit.
             return RoaringBitmap::new();
         }
+        if !self.bins.is_empty() {
+            return self.greater_by_bins(value, among);
+        }
         if let Some(among) = among {
             return self.greater_among(value, among & &self.existence);
         }
@@ -250,6 +319,35 @@ impl BitSlicedIndex {
             }
         }
         greater.unwrap_or_default()
+    }
+
+    /// `greater_than` with the bins: the members at most the largest boundary `<= value` are
+    /// not greater, those above the next boundary are; only the probe's bin walks the slices.
+    fn greater_by_bins(&self, value: u64, among: Option<&RoaringBitmap>) -> RoaringBitmap {
+        let Some(above_value) = value.checked_add(1) else { return RoaringBitmap::new() };
+        let Bin { below, above } = self.bins.containing(above_value);
+        let mut greater = match (below, among) {
+            (Some((_, at_most)), Some(among)) => {
+                let mut greater = among & &self.existence;
+                greater -= at_most;
+                greater
+            }
+            (Some((_, at_most)), None) => &self.existence - at_most,
+            (None, _) => self.with_value(among),
+        };
+        if below.is_some_and(|(boundary, _)| boundary == value) || greater.is_empty() {
+            return greater;
+        }
+        let in_bin = match above {
+            Some((_, at_most)) => {
+                let in_bin = &greater & at_most;
+                greater -= at_most;
+                in_bin
+            }
+            None => std::mem::take(&mut greater),
+        };
+        greater |= self.greater_among(value, in_bin);
+        greater
     }
 
     /// `greater_than` among `candidates` (members with a value), with no union: where the probe's
@@ -297,6 +395,32 @@ impl BitSlicedIndex {
         if bit_width(value) > self.slices.len() {
             return RoaringBitmap::new();
         }
+        if !self.bins.is_empty() {
+            return self.equal_by_bins(value, among);
+        }
+        self.equal_by_slices(value, among)
+    }
+
+    /// `equal_to` with the bins: only the members of `value`'s bin walk the slices, and none
+    /// when the bin holds `value` alone.
+    fn equal_by_bins(&self, value: u64, among: Option<&RoaringBitmap>) -> RoaringBitmap {
+        let Bin { below, above } = self.bins.containing(value);
+        let mut in_bin = match (above, among) {
+            // The bins hold only members with a value.
+            (Some((_, at_most)), Some(among)) => among & at_most,
+            (Some((_, at_most)), None) => at_most.clone(),
+            (None, _) => self.with_value(among),
+        };
+        if let Some((_, at_most)) = below {
+            in_bin -= at_most;
+        }
+        let alone = above.is_some_and(|(boundary, _)| boundary == value)
+            && below.map_or(value == 0, |(boundary, _)| boundary + 1 == value);
+        if alone || in_bin.is_empty() { in_bin } else { self.equal_by_slices(value, Some(&in_bin)) }
+    }
+
+    /// `equal_to` over the slices alone.
+    fn equal_by_slices(&self, value: u64, among: Option<&RoaringBitmap>) -> RoaringBitmap {
         let has_bit = |bit: &usize| value >> bit & 1 == 1;
         let bits = 0..self.slices.len();
         let mut ones = bits.clone().filter(has_bit).map(|bit| &self.slices[bit]);

@@ -46,7 +46,7 @@ fn members<'a>(expr: &Expr, index: &'a AudienceIndex) -> Cow<'a, RoaringBitmap> 
         }
         Expr::In { field, values } => {
             let Some(field) = index.categorical(field) else { return nobody() };
-            Cow::Owned(union(values.iter().filter_map(|value| field.members_with(value))))
+            Cow::Owned(union(values.iter().filter_map(|value| field.members_with(value)), index.universe().len()))
         }
         Expr::Number { field, op, value } => {
             index.numeric(field).map_or_else(nobody, |values| Cow::Owned(values.compare(*op, *value)))
@@ -62,18 +62,20 @@ fn members<'a>(expr: &Expr, index: &'a AudienceIndex) -> Cow<'a, RoaringBitmap> 
         Expr::And(operands) => Cow::Owned(intersection(operands, index)),
         Expr::Or(operands) => {
             let parts: Vec<Cow<'_, RoaringBitmap>> = operands.iter().map(|operand| members(operand, index)).collect();
-            Cow::Owned(union(parts.iter().map(AsRef::as_ref)))
+            Cow::Owned(union(parts.iter().map(AsRef::as_ref), index.universe().len()))
         }
     }
 }
 
-/// The union of `parts`. Two parts: the larger copied, the other added in place (roaring's
-/// many-way union turns every container into a bitmap first, which costs more than it saves
-/// for two operands). Three or more: the many-way union, because adding arrays to an array one
-/// by one merges and reallocates it each time.
-fn union<'a>(parts: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
+/// The union of `parts` among a universe of `everyone` members. Sparse parts (together below
+/// one member in [`SPARSE_UNION`] of the universe, so the union stays in array containers): the
+/// largest copied, the others merged in one by one; roaring's many-way union would turn every
+/// container into an 8 KB bitmap and back. Three or more denser parts: the many-way union,
+/// because adding large arrays to an array one by one merges and reallocates it each time.
+fn union<'a>(parts: impl Iterator<Item = &'a RoaringBitmap>, everyone: u64) -> RoaringBitmap {
     let mut parts: Vec<&RoaringBitmap> = parts.collect();
-    if parts.len() > 2 {
+    let total: u64 = parts.iter().map(|part| part.len()).sum();
+    if parts.len() > 2 && total.saturating_mul(SPARSE_UNION) > everyone {
         return parts.union();
     }
     parts.sort_by_key(|members| std::cmp::Reverse(members.len()));
@@ -84,6 +86,10 @@ fn union<'a>(parts: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
     }
     result
 }
+
+/// Below one member in this many of the universe, a union's containers are mostly arrays
+/// (roaring keeps a container of at most 4,096 of its 65,536 ordinals as an array).
+const SPARSE_UNION: u64 = 16;
 
 fn is_comparison(expr: &Expr) -> bool {
     matches!(expr, Expr::Number { .. } | Expr::Between { .. })

@@ -173,6 +173,13 @@ impl AudienceIndex {
         self.numeric.insert(field.to_owned(), values);
     }
 
+    /// Cuts every numeric field into bins at its current quantiles
+    /// ([`BitSlicedIndex::rebin`]): an index filled member by member needs this once to compare
+    /// without walking every bit slice; updates afterwards keep the bins current.
+    pub fn rebin_numeric(&mut self) {
+        self.numeric.values_mut().for_each(BitSlicedIndex::rebin);
+    }
+
     /// The bytes of every tag bitmap in roaring's serialized form: what the tags take in memory,
     /// less the containers' small fixed overheads.
     pub fn tag_bytes(&self) -> u64 {
