@@ -556,7 +556,8 @@ mod tests {
         assert_eq!(BitSlicedIndex::from_sorted([]), Some(BitSlicedIndex::default()));
     }
 
-    fn naive(value: u64, op: CompareOp, probe: u64) -> bool {
+    /// Whether `value op probe` holds: what every comparison must agree with, member by member.
+    pub(super) fn naive(value: u64, op: CompareOp, probe: u64) -> bool {
         match op {
             CompareOp::Eq => value == probe,
             CompareOp::Ne => value != probe,

@@ -94,22 +94,11 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::bsi::{BitSlicedIndex, CompareOp};
+    use crate::bsi::{BitSlicedIndex, CompareOp, tests::naive};
 
     /// Small domains (every value its own bin, as `r`, `f`, `m`), wide ones, 0 and the maximum.
     fn value() -> impl Strategy<Value = u64> {
         prop_oneof![4 => 0u64..6, 3 => 0u64..70_000, 1 => any::<u64>(), 1 => Just(u64::MAX), 1 => Just(0u64)]
-    }
-
-    fn naive(value: u64, op: CompareOp, probe: u64) -> bool {
-        match op {
-            CompareOp::Eq => value == probe,
-            CompareOp::Ne => value != probe,
-            CompareOp::Lt => value < probe,
-            CompareOp::Le => value <= probe,
-            CompareOp::Gt => value > probe,
-            CompareOp::Ge => value >= probe,
-        }
     }
 
     /// Every comparison and range, in full and among `candidates`, against the values one by
