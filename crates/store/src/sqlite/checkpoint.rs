@@ -4,8 +4,8 @@
 //! Left to itself, SQLite checkpoints on the connection whose commit crosses
 //! `wal_autocheckpoint` pages: that commit — and every request waiting on the single writer —
 //! then also copies up to 40 MiB into the database file and syncs it. Under a flash sale this
-//! was the 99th percentile (a stall of ~150 ms every few seconds), and in event ingest a sixth
-//! of the writer's time. A `PASSIVE` checkpoint from another connection runs beside the writer
+//! was the 99th percentile (a stall of ~150 ms every few seconds; 28 ms with this task), and in
+//! event ingest part of each commit. A `PASSIVE` checkpoint from another connection runs beside the writer
 //! (WAL allows one checkpointer and one writer at once) on the other core. It cannot restart
 //! the log, though: the writer appends while it copies, so it never finds the log fully copied
 //! with nobody writing. That is left to the writer's own checkpoint, which by then has only the
