@@ -168,12 +168,12 @@ impl BitSlicedIndex {
     /// Removes `member` from the existence bitmap and the slices, returning its value; the bins
     /// are the caller's to update.
     fn take(&mut self, member: u32) -> Option<u64> {
-        let old = self.get(member)?;
-        self.existence.remove(member);
-        for slice in &mut self.slices {
-            slice.remove(member);
+        if !self.existence.remove(member) {
+            return None;
         }
-        Some(old)
+        // Each slice the member leaves held one of its value's bits: one pass, not a read first.
+        let bits = self.slices.iter_mut().enumerate().filter_map(|(bit, slice)| slice.remove(member).then_some(bit));
+        Some(bits.fold(0, |value, bit| value | 1 << bit))
     }
 
     /// The bytes of the index's bitmaps (existence, slices and bins) in roaring's serialized
