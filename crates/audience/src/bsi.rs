@@ -21,6 +21,7 @@ use std::fmt;
 use roaring::RoaringBitmap;
 
 use self::bins::Bins;
+use crate::narrow::split_off;
 
 /// A numeric comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,6 +135,15 @@ impl BitSlicedIndex {
         let max = self.value_at_rank(len);
         let boundaries = bins::quantile_boundaries(len, max, |rank| self.value_at_rank(rank));
         self.bins = Bins::new(boundaries, |boundary| self.compare(CompareOp::Le, boundary));
+    }
+
+    /// Moves the values of the members from `at` on into an index of their own (one shard's).
+    pub fn split_off(&mut self, at: u32) -> BitSlicedIndex {
+        BitSlicedIndex {
+            existence: split_off(&mut self.existence, at),
+            slices: self.slices.iter_mut().map(|slice| split_off(slice, at)).collect(),
+            bins: self.bins.split_off(at),
+        }
     }
 
     /// The `rank`-th smallest value (from 1, at most the number of members with a value), from

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use roaring::RoaringBitmap;
 
 use crate::bsi::BitSlicedIndex;
+use crate::narrow::split_off;
 use crate::schema::{FieldKind, Schema};
 
 /// The members' values of one categorical field; a member has at most one value.
@@ -36,6 +37,20 @@ impl CategoricalField {
             }
         }
         (field.present.len() == total).then_some(field)
+    }
+
+    /// Moves the members from `at` on into a field of their own (one shard's); values left
+    /// with nobody are dropped on either side.
+    pub fn split_off(&mut self, at: u32) -> CategoricalField {
+        let mut from_at = CategoricalField { present: split_off(&mut self.present, at), values: BTreeMap::new() };
+        for (value, members) in &mut self.values {
+            let moved = split_off(members, at);
+            if !moved.is_empty() {
+                from_at.values.insert(value.clone(), moved);
+            }
+        }
+        self.values.retain(|_, members| !members.is_empty());
+        from_at
     }
 
     /// Sets `member`'s value, replacing any previous one.
@@ -171,6 +186,17 @@ impl AudienceIndex {
     pub fn set_numeric_field(&mut self, field: &str, values: BitSlicedIndex) {
         self.universe |= values.existence();
         self.numeric.insert(field.to_owned(), values);
+    }
+
+    /// Moves the members from `at` on into an index of their own (one shard's): every tag stays
+    /// known on both sides, carried or not, so an expression resolves the same on each.
+    pub fn split_off(&mut self, at: u32) -> AudienceIndex {
+        AudienceIndex {
+            universe: split_off(&mut self.universe, at),
+            tags: self.tags.iter_mut().map(|(tag, members)| (tag.clone(), split_off(members, at))).collect(),
+            categorical: self.categorical.iter_mut().map(|(name, field)| (name.clone(), field.split_off(at))).collect(),
+            numeric: self.numeric.iter_mut().map(|(name, field)| (name.clone(), field.split_off(at))).collect(),
+        }
     }
 
     /// Cuts every numeric field into bins at its current quantiles

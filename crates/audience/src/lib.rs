@@ -26,6 +26,7 @@ mod memory;
 mod narrow;
 pub mod rebuild;
 pub mod schema;
+pub mod shards;
 
 pub use bsi::{BitSlicedIndex, CompareOp};
 pub use eval::{count, evaluate};
@@ -36,3 +37,4 @@ pub use lookalike::{Lookalike, lookalike};
 pub use rebuild::{OrderColumns, RebuildError, Rebuilt, Tally};
 pub use roaring::RoaringBitmap;
 pub use schema::{FieldKind, Schema};
+pub use shards::Shards;

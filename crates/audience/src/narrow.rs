@@ -1,4 +1,5 @@
-//! Narrowing a set of members that may still be a bitmap borrowed from the index.
+//! Narrowing a set of members that may still be a bitmap borrowed from the index, and cutting
+//! a bitmap in two by ordinal.
 //!
 //! A plan starts from one of the index's own bitmaps (a tag, a value, the universe, a numeric
 //! field's existence) and narrows it step by step. Copying that bitmap before its first step
@@ -28,6 +29,16 @@ pub fn subtract(members: &mut Members<'_>, other: &RoaringBitmap) {
         Cow::Borrowed(all) => *members = Cow::Owned(*all - other),
         Cow::Owned(owned) => *owned -= other,
     }
+}
+
+/// Moves the members from `at` on out of `members` into the bitmap returned (a shard's cut:
+/// roaring cannot cut a bitmap without copying, so the copy is made once, when the index is
+/// split, never per query).
+pub fn split_off(members: &mut RoaringBitmap, at: u32) -> RoaringBitmap {
+    let mut from_at = members.clone();
+    from_at.remove_range(..at);
+    members.remove_range(at..);
+    from_at
 }
 
 /// No member.

@@ -3,7 +3,7 @@
 //! no input makes the parser panic.
 
 use proptest::prelude::*;
-use quanyu_audience::{AudienceIndex, CategoryOp, CompareOp, Expr, FieldKind, Schema, count, evaluate, parse};
+use quanyu_audience::{AudienceIndex, CategoryOp, CompareOp, Expr, FieldKind, Schema, Shards, count, evaluate, parse};
 
 const TAGS: [&str; 4] = ["vip", "爱买生鲜", "has space", "and"];
 const CATEGORICAL: [&str; 2] = ["lifecycle", "门店"];
@@ -137,14 +137,17 @@ proptest! {
     // Each case builds an index of up to 2,000 members; fewer cases keep the debug-build run short.
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// With and without the numeric fields' bins; wide strides spread the members over several
-    /// roaring containers, and the offset near `u32::MAX` wraps some around to the lowest.
+    /// With and without the numeric fields' bins, and through [`Shards`]: wide strides spread the
+    /// members over several roaring containers, so the shards' cuts fall between them (some
+    /// shards are not made); the offset near `u32::MAX` wraps members around to the lowest
+    /// ordinals, so the last shard holds the highest ordinals there are.
     #[test]
     fn bitmap_evaluation_matches_naive_evaluation(
         population in proptest::collection::vec(member(), 0..2000),
         stride in prop_oneof![1u32..5, 30u32..300],
         offset in prop_oneof![Just(0u32), Just(70_000u32), Just(u32::MAX - 10_000)],
         binned in any::<bool>(),
+        shard_count in 1usize..5,
         exprs in proptest::collection::vec(expr(), 1..6),
     ) {
         let members: Vec<(u32, Member)> =
@@ -153,6 +156,8 @@ proptest! {
         if binned {
             index.rebin_numeric();
         }
+        let shards = Shards::new(index.clone(), shard_count);
+        prop_assert!(shards.shards().len() <= shard_count);
         for expr in &exprs {
             let expected: Vec<u32> = members
                 .iter()
@@ -164,6 +169,8 @@ proptest! {
             let actual: Vec<u32> = evaluate(expr, &index).iter().collect();
             prop_assert_eq!(&actual, &expected, "{}", expr);
             prop_assert_eq!(count(expr, &index), expected.len() as u64);
+            prop_assert_eq!(shards.evaluate(expr).iter().collect::<Vec<_>>(), expected.clone(), "{} sharded", expr);
+            prop_assert_eq!(shards.count(expr), expected.len() as u64);
         }
     }
 

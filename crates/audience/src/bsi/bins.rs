@@ -45,6 +45,13 @@ impl Bins {
         self.boundaries.is_empty()
     }
 
+    /// Moves the members from `at` on into bins of their own at the same boundaries (still
+    /// exact: every bitmap keeps the members at most its boundary).
+    pub fn split_off(&mut self, at: u32) -> Bins {
+        let at_most = self.at_most.iter_mut().map(|members| crate::narrow::split_off(members, at)).collect();
+        Bins { boundaries: self.boundaries.clone(), at_most }
+    }
+
     /// The bytes of the cumulative bitmaps in roaring's serialized form.
     pub fn serialized_size(&self) -> usize {
         self.at_most.iter().map(RoaringBitmap::serialized_size).sum()
