@@ -3,22 +3,24 @@
 //! A value is stored as one bitmap per binary digit plus an existence bitmap: the base-2 form of
 //! Chan & Ioannidis's range-encoded index (their `digit <= 0` bitmap of a component is the
 //! complement of its slice), the smallest of the range encodings and the one `set`/`clear` keep
-//! current member by member. A comparison is one in-place bitmap operation per slice, from the
-//! least significant up (`greater_than`), never a visit of members; `compare_among` runs the same
-//! steps inside a candidate set, so an `AND` whose other operands are rare pays for the
-//! candidates, not for every member. Members without a value match no comparison, `!=` included.
+//! current member by member. A comparison over everyone is one in-place bitmap operation per
+//! slice, from the least significant up, never a visit of members; among candidates
+//! ([`compare`]) it narrows them in place from the most significant bit down, so an `AND` whose
+//! other operands are rare pays for the candidates, not for every member. Members without a
+//! value match no comparison, `!=` included.
 //!
 //! A bulk-loaded index also keeps [range-encoded bins](bins) at its quantiles: with them a
 //! comparison settles every member outside the probe's bin with two bitmap operations, and only
 //! that bin's members walk the slices.
 
 mod bins;
+mod compare;
 
 use std::fmt;
 
 use roaring::RoaringBitmap;
 
-use self::bins::{Bin, Bins};
+use self::bins::Bins;
 
 /// A numeric comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,11 +72,6 @@ impl PartialEq for BitSlicedIndex {
         self.existence == other.existence && self.slices == other.slices
     }
 }
-
-/// A restricted comparison pays for intersecting each slice with the candidates; it only wins
-/// when the candidates are sparse (mostly roaring array containers). Denser candidates are
-/// compared in full, in place, then intersected once.
-const SPARSE_CANDIDATES: u64 = 16;
 
 impl BitSlicedIndex {
     /// Sets `member`'s value, replacing any previous one.
@@ -202,245 +199,6 @@ impl BitSlicedIndex {
     pub fn slices(&self) -> &[RoaringBitmap] {
         &self.slices
     }
-
-    /// The members whose value satisfies `value_of_member <op> value`.
-    pub fn compare(&self, op: CompareOp, value: u64) -> RoaringBitmap {
-        self.compare_in(op, value, None)
-    }
-
-    /// The members of `among` whose value satisfies `value_of_member <op> value`: the same as
-    /// `compare(op, value) & among`, cheaper when `among` is small because every step of the
-    /// comparison then works on subsets of `among`.
-    pub fn compare_among(&self, op: CompareOp, value: u64, among: &RoaringBitmap) -> RoaringBitmap {
-        self.restricted_to(among, |within| self.compare_in(op, value, within))
-    }
-
-    /// The members whose value lies in `low..=high` (none when `low > high`).
-    pub fn between(&self, low: u64, high: u64) -> RoaringBitmap {
-        self.between_in(low, high, None)
-    }
-
-    /// The members of `among` whose value lies in `low..=high`: `between(low, high) & among`.
-    pub fn between_among(&self, low: u64, high: u64, among: &RoaringBitmap) -> RoaringBitmap {
-        self.restricted_to(among, |within| self.between_in(low, high, within))
-    }
-
-    /// `matching(within)` restricted to `among`: run among the candidates when they are few or
-    /// the bins settle most of them, else over everyone and then intersected.
-    fn restricted_to(
-        &self,
-        among: &RoaringBitmap,
-        matching: impl FnOnce(Option<&RoaringBitmap>) -> RoaringBitmap,
-    ) -> RoaringBitmap {
-        if !self.bins.is_empty() || self.is_sparse(among) {
-            matching(Some(among))
-        } else {
-            let mut all = matching(None);
-            all &= among;
-            all
-        }
-    }
-
-    fn is_sparse(&self, among: &RoaringBitmap) -> bool {
-        among.len().saturating_mul(SPARSE_CANDIDATES) < self.existence.len()
-    }
-
-    /// Every comparison from two walks: `greater_than` and `equal_to`, with `among` (when given)
-    /// restricting every step.
-    fn compare_in(&self, op: CompareOp, value: u64, among: Option<&RoaringBitmap>) -> RoaringBitmap {
-        match op {
-            CompareOp::Gt => self.greater_than(value, among),
-            CompareOp::Ge => match value.checked_sub(1) {
-                Some(below) => self.greater_than(below, among),
-                None => self.with_value(among),
-            },
-            CompareOp::Le => {
-                let mut at_most = self.with_value(among);
-                at_most -= &self.greater_than(value, among);
-                at_most
-            }
-            CompareOp::Lt => match value.checked_sub(1) {
-                Some(below) => self.compare_in(CompareOp::Le, below, among),
-                None => RoaringBitmap::new(),
-            },
-            CompareOp::Eq => self.equal_to(value, among),
-            CompareOp::Ne => {
-                let mut other = self.with_value(among);
-                other -= &self.equal_to(value, among);
-                other
-            }
-        }
-    }
-
-    fn between_in(&self, low: u64, high: u64, among: Option<&RoaringBitmap>) -> RoaringBitmap {
-        if low > high {
-            return RoaringBitmap::new();
-        }
-        let mut at_least = self.compare_in(CompareOp::Ge, low, among);
-        let above = self.compare_among(CompareOp::Gt, high, &at_least);
-        at_least -= &above;
-        at_least
-    }
-
-    /// The members (of `among`) that have a value.
-    fn with_value(&self, among: Option<&RoaringBitmap>) -> RoaringBitmap {
-        match among {
-            Some(among) => among & &self.existence,
-            None => self.existence.clone(),
-        }
-    }
-
-    /// The members (of `among`) whose value is greater than `value`, with one bitmap operation
-    /// per slice, in place, from the least significant bit up (range evaluation over the base-2
-    /// components, Chan & Ioannidis; O'Neil's walk needs three operations and two new bitmaps
-    /// per slice). After slice `i`, `greater` holds the members whose low `i + 1` bits exceed
-    /// the probe's: where the probe's bit is 0, a member's 1 makes it greater whatever the lower
-    /// bits say (`greater |= slice`); where it is 1, only a member's 1 keeps it greater
-    /// (`greater &= slice`).
-    fn greater_than(&self, value: u64, among: Option<&RoaringBitmap>) -> RoaringBitmap {
-        if bit_width(value) > self.slices.len() {
-            // The probe has a set bit above every stored value's highest bit.
-            return RoaringBitmap::new();
-        }
-        if !self.bins.is_empty() {
-            return self.greater_by_bins(value, among);
-        }
-        if let Some(among) = among {
-            return self.greater_among(value, among & &self.existence);
-        }
-        // `None` is nobody yet: the probe's trailing ones intersect nothing.
-        let mut greater: Option<RoaringBitmap> = None;
-        for (bit, slice) in self.slices.iter().enumerate() {
-            match (value >> bit & 1 == 1, greater.as_mut()) {
-                (true, Some(greater)) => *greater &= slice,
-                (true, None) => {}
-                (false, Some(greater)) => *greater |= slice,
-                (false, None) => greater = Some(slice.clone()),
-            }
-        }
-        greater.unwrap_or_default()
-    }
-
-    /// `greater_than` with the bins: the members at most the largest boundary `<= value` are
-    /// not greater, those above the next boundary are; only the probe's bin walks the slices.
-    fn greater_by_bins(&self, value: u64, among: Option<&RoaringBitmap>) -> RoaringBitmap {
-        let Some(above_value) = value.checked_add(1) else { return RoaringBitmap::new() };
-        let Bin { below, above } = self.bins.containing(above_value);
-        let mut greater = match (below, among) {
-            (Some((_, at_most)), Some(among)) => {
-                let mut greater = among & &self.existence;
-                greater -= at_most;
-                greater
-            }
-            (Some((_, at_most)), None) => &self.existence - at_most,
-            (None, _) => self.with_value(among),
-        };
-        if below.is_some_and(|(boundary, _)| boundary == value) || greater.is_empty() {
-            return greater;
-        }
-        let in_bin = match above {
-            Some((_, at_most)) => {
-                let in_bin = &greater & at_most;
-                greater -= at_most;
-                in_bin
-            }
-            None => std::mem::take(&mut greater),
-        };
-        greater |= self.greater_among(value, in_bin);
-        greater
-    }
-
-    /// `greater_than` among `candidates` (members with a value), with no union: where the probe's
-    /// bit is 1 the members greater so far are narrowed (`greater &= slice`), where it is 0 the
-    /// members not greater so far are (`not_greater -= slice`); between runs of equal probe bits
-    /// one side becomes the other by a difference from the candidates. Every bitmap is a subset
-    /// of the candidates, and every step is in place.
-    fn greater_among(&self, value: u64, candidates: RoaringBitmap) -> RoaringBitmap {
-        enum Side {
-            Greater(RoaringBitmap),
-            NotGreater(RoaringBitmap),
-        }
-        let mut side = Side::Greater(RoaringBitmap::new());
-        for (bit, slice) in self.slices.iter().enumerate() {
-            side = match (side, value >> bit & 1 == 1) {
-                (Side::Greater(mut greater), true) => {
-                    greater &= slice;
-                    Side::Greater(greater)
-                }
-                (Side::NotGreater(mut not_greater), false) => {
-                    not_greater -= slice;
-                    Side::NotGreater(not_greater)
-                }
-                (Side::Greater(greater), false) => {
-                    let mut not_greater = &candidates - &greater;
-                    not_greater -= slice;
-                    Side::NotGreater(not_greater)
-                }
-                (Side::NotGreater(not_greater), true) => {
-                    let mut greater = &candidates - &not_greater;
-                    greater &= slice;
-                    Side::Greater(greater)
-                }
-            };
-        }
-        match side {
-            Side::Greater(greater) => greater,
-            Side::NotGreater(not_greater) => candidates - not_greater,
-        }
-    }
-
-    /// The members (of `among`) whose value is `value`: intersect the slices of its 1 bits, then
-    /// take away those of its 0 bits, in place.
-    fn equal_to(&self, value: u64, among: Option<&RoaringBitmap>) -> RoaringBitmap {
-        if bit_width(value) > self.slices.len() {
-            return RoaringBitmap::new();
-        }
-        if !self.bins.is_empty() {
-            return self.equal_by_bins(value, among);
-        }
-        self.equal_by_slices(value, among)
-    }
-
-    /// `equal_to` with the bins: only the members of `value`'s bin walk the slices, and none
-    /// when the bin holds `value` alone.
-    fn equal_by_bins(&self, value: u64, among: Option<&RoaringBitmap>) -> RoaringBitmap {
-        let Bin { below, above } = self.bins.containing(value);
-        let mut in_bin = match (above, among) {
-            // The bins hold only members with a value.
-            (Some((_, at_most)), Some(among)) => among & at_most,
-            (Some((_, at_most)), None) => at_most.clone(),
-            (None, _) => self.with_value(among),
-        };
-        if let Some((_, at_most)) = below {
-            in_bin -= at_most;
-        }
-        let alone = above.is_some_and(|(boundary, _)| boundary == value)
-            && below.map_or(value == 0, |(boundary, _)| boundary + 1 == value);
-        if alone || in_bin.is_empty() { in_bin } else { self.equal_by_slices(value, Some(&in_bin)) }
-    }
-
-    /// `equal_to` over the slices alone.
-    fn equal_by_slices(&self, value: u64, among: Option<&RoaringBitmap>) -> RoaringBitmap {
-        let has_bit = |bit: &usize| value >> bit & 1 == 1;
-        let bits = 0..self.slices.len();
-        let mut ones = bits.clone().filter(has_bit).map(|bit| &self.slices[bit]);
-        let zeros = bits.filter(|bit| !has_bit(bit)).map(|bit| &self.slices[bit]);
-        let mut equal = match (ones.next(), among) {
-            (Some(first), Some(among)) => first & among,
-            (Some(first), None) => first.clone(),
-            (None, _) => self.with_value(among),
-        };
-        for slice in ones {
-            equal &= slice;
-        }
-        for slice in zeros {
-            if equal.is_empty() {
-                break;
-            }
-            equal -= slice;
-        }
-        equal
-    }
 }
 
 /// The members of one block of 2^16 ordinals gathered by `from_sorted`, ascending.
@@ -471,6 +229,8 @@ fn bit_width(value: u64) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use proptest::prelude::*;
 
     use super::*;
@@ -496,7 +256,8 @@ mod tests {
         assert_eq!(index.compare_among(op, probe, &everyone).iter().collect::<Vec<_>>(), expected);
         let even: RoaringBitmap = everyone.iter().filter(|member| member % 2 == 0).collect();
         let expected_even: Vec<u32> = expected.iter().copied().filter(|member| member % 2 == 0).collect();
-        assert_eq!(index.compare_in(op, probe, Some(&even)).iter().collect::<Vec<_>>(), expected_even);
+        let even_with_value = Cow::Owned(&even & index.existence());
+        assert_eq!(index.compare_in(op, probe, even_with_value).iter().collect::<Vec<_>>(), expected_even);
     }
 
     const EDGES: [Option<u64>; 6] = [Some(0), Some(1), None, Some(u64::MAX), Some(u64::MAX - 1), Some(1 << 32)];
@@ -599,14 +360,16 @@ mod tests {
                     prop_assert_eq!(index.compare(op, probe).iter().collect::<Vec<_>>(), selected(&keep, None));
                     let expected = selected(&keep, Some(&candidates));
                     prop_assert_eq!(index.compare_among(op, probe, &candidates).iter().collect::<Vec<_>>(), expected.clone());
-                    prop_assert_eq!(index.compare_in(op, probe, Some(&candidates)).iter().collect::<Vec<_>>(), expected.clone());
+                    let owned = Cow::Owned(&candidates & index.existence());
+                    prop_assert_eq!(index.compare_in(op, probe, owned).iter().collect::<Vec<_>>(), expected.clone());
                 }
                 for &high in &probes {
                     let keep = |value: u64| probe <= value && value <= high;
                     prop_assert_eq!(index.between(probe, high).iter().collect::<Vec<_>>(), selected(&keep, None));
                     let expected = selected(&keep, Some(&candidates));
                     prop_assert_eq!(index.between_among(probe, high, &candidates).iter().collect::<Vec<_>>(), expected.clone());
-                    prop_assert_eq!(index.between_in(probe, high, Some(&candidates)).iter().collect::<Vec<_>>(), expected.clone());
+                    let owned = Cow::Owned(&candidates & index.existence());
+                    prop_assert_eq!(index.between_in(probe, high, owned).iter().collect::<Vec<_>>(), expected.clone());
                 }
             }
         }

@@ -2,16 +2,18 @@
 //! values are looked up, numeric comparisons go through the bit-sliced index, and `NOT` is the
 //! difference from the universe. No member is ever visited one by one.
 //!
-//! The plan of an `AND` builds one owned result and narrows it in place: its set operands (tags,
+//! The plan of an `AND` builds one result and narrows it in place: its set operands (tags,
 //! categorical values, `IN`s, `OR`s) are ordered by an upper bound of their size read off the
-//! bitmaps' lengths; the smallest is evaluated (a copy), the others intersected in that order
-//! (tags and values borrowed from the index; a union much larger than the result intersected
-//! part by part, never built); then its negated operands are taken away one by one (`not (a or
-//! b)` subtracts `a`, then `b`, never building their union or a complement); then its numeric
-//! comparisons run among the members left ([`BitSlicedIndex::compare_among`]), so a rare tag
-//! prunes the slices' work. An empty result stops the plan.
+//! bitmaps' lengths; the smallest is the start (a tag or value stays the index's own bitmap
+//! until the first narrowing builds the result from it, never a copy narrowed afterwards), the
+//! others intersected in that order (a union much larger than the result intersected part by
+//! part, never built); then its negated operands are taken away one by one (`not (a or b)`
+//! subtracts `a`, then `b`, never building their union or a complement); then its numeric
+//! comparisons narrow the members left in place ([`BitSlicedIndex::retain_matching`]), so a rare
+//! tag prunes the slices' work and the result is never copied to be compared. An empty result
+//! stops the plan.
 //!
-//! [`BitSlicedIndex::compare_among`]: crate::BitSlicedIndex::compare_among
+//! [`BitSlicedIndex::retain_matching`]: crate::BitSlicedIndex::retain_matching
 
 use std::borrow::Cow;
 
@@ -19,6 +21,7 @@ use roaring::{MultiOps, RoaringBitmap};
 
 use crate::expr::{CategoryOp, Expr};
 use crate::index::AudienceIndex;
+use crate::narrow::{Members, intersect, nobody, subtract};
 
 /// The members of `index` that `expr` selects. Names absent from the index select no one.
 pub fn evaluate(expr: &Expr, index: &AudienceIndex) -> RoaringBitmap {
@@ -30,8 +33,7 @@ pub fn count(expr: &Expr, index: &AudienceIndex) -> u64 {
     members(expr, index).len()
 }
 
-fn members<'a>(expr: &Expr, index: &'a AudienceIndex) -> Cow<'a, RoaringBitmap> {
-    let nobody = || Cow::Owned(RoaringBitmap::new());
+fn members<'a>(expr: &Expr, index: &'a AudienceIndex) -> Members<'a> {
     match expr {
         Expr::Tag(name) => index.tag(name).map_or_else(nobody, Cow::Borrowed),
         Expr::Category { field, op, value } => {
@@ -55,13 +57,13 @@ fn members<'a>(expr: &Expr, index: &'a AudienceIndex) -> Cow<'a, RoaringBitmap> 
             index.numeric(field).map_or_else(nobody, |values| Cow::Owned(values.between(*low, *high)))
         }
         Expr::Not(inner) => {
-            let mut result = index.universe().clone();
+            let mut result = Cow::Borrowed(index.universe());
             remove(inner, index, &mut result);
-            Cow::Owned(result)
+            result
         }
-        Expr::And(operands) => Cow::Owned(intersection(operands, index)),
+        Expr::And(operands) => intersection(operands, index),
         Expr::Or(operands) => {
-            let parts: Vec<Cow<'_, RoaringBitmap>> = operands.iter().map(|operand| members(operand, index)).collect();
+            let parts: Vec<Members<'_>> = operands.iter().map(|operand| members(operand, index)).collect();
             Cow::Owned(union(parts.iter().map(AsRef::as_ref), index.universe().len()))
         }
     }
@@ -80,7 +82,11 @@ fn union<'a>(parts: impl Iterator<Item = &'a RoaringBitmap>, everyone: u64) -> R
     }
     parts.sort_by_key(|members| std::cmp::Reverse(members.len()));
     let mut parts = parts.into_iter();
-    let mut result = parts.next().cloned().unwrap_or_default();
+    // The first two parts make the result in one pass, not a copy and then a merge.
+    let mut result = match (parts.next(), parts.next()) {
+        (Some(largest), Some(next)) => largest | next,
+        (largest, _) => largest.cloned().unwrap_or_default(),
+    };
     for part in parts {
         result |= part;
     }
@@ -129,7 +135,7 @@ fn estimate(expr: &Expr, index: &AudienceIndex) -> u64 {
     }
 }
 
-fn intersection(operands: &[Expr], index: &AudienceIndex) -> RoaringBitmap {
+fn intersection<'a>(operands: &[Expr], index: &'a AudienceIndex) -> Members<'a> {
     let mut order: Vec<(u8, u64, &Expr)> = operands
         .iter()
         .map(|operand| match stage(operand) {
@@ -139,11 +145,11 @@ fn intersection(operands: &[Expr], index: &AudienceIndex) -> RoaringBitmap {
         .collect();
     order.sort_by_key(|(stage, estimate, _)| (*stage, *estimate));
     let mut rest: Vec<&Expr> = order.into_iter().map(|(_, _, operand)| operand).collect();
-    // The smallest set in full, or else the first comparison, or else everyone; every other
-    // operand narrows it.
+    // The smallest set, or else the first comparison, or else everyone; every other operand
+    // narrows it (the first narrowing builds the result from the index's bitmap, not a copy).
     let mut result = match rest.iter().position(|operand| stage(operand) == 0 || is_comparison(operand)) {
-        Some(first) => members(rest.remove(first), index).into_owned(),
-        None => index.universe().clone(),
+        Some(first) => members(rest.remove(first), index),
+        None => Cow::Borrowed(index.universe()),
     };
     for operand in rest {
         retain(operand, index, &mut result);
@@ -153,48 +159,50 @@ fn intersection(operands: &[Expr], index: &AudienceIndex) -> RoaringBitmap {
 
 /// Narrows `result` to the members `expr` selects too (`result ∩= expr`). A union much larger
 /// than `result` is intersected part by part, so it is never built.
-fn retain(expr: &Expr, index: &AudienceIndex, result: &mut RoaringBitmap) {
+fn retain<'a>(expr: &Expr, index: &'a AudienceIndex, result: &mut Members<'a>) {
     if result.is_empty() {
         return;
     }
     let part_by_part = result.len().saturating_mul(UNION_PART_BY_PART);
     match expr {
-        Expr::Number { field, op, value } => {
-            *result = index.numeric(field).map(|values| values.compare_among(*op, *value, result)).unwrap_or_default();
-        }
-        Expr::Between { field, low, high } => {
-            *result = index.numeric(field).map(|values| values.between_among(*low, *high, result)).unwrap_or_default();
-        }
+        Expr::Number { field, op, value } => match index.numeric(field) {
+            Some(values) => values.retain_matching(*op, *value, result),
+            None => *result = nobody(),
+        },
+        Expr::Between { field, low, high } => match index.numeric(field) {
+            Some(values) => values.retain_between(*low, *high, result),
+            None => *result = nobody(),
+        },
         Expr::Not(inner) => remove(inner, index, result),
         Expr::And(operands) => operands.iter().for_each(|operand| retain(operand, index, result)),
         Expr::Category { field, op: CategoryOp::Ne, value } => match index.categorical(field) {
             Some(values) => {
-                *result &= values.present();
+                intersect(result, values.present());
                 if let Some(equal) = values.members_with(value) {
-                    *result -= equal;
+                    subtract(result, equal);
                 }
             }
-            None => result.clear(),
+            None => *result = nobody(),
         },
         Expr::In { field, values } if estimate(expr, index) > part_by_part => {
             let mut kept = RoaringBitmap::new();
             if let Some(field) = index.categorical(field) {
                 for members in values.iter().filter_map(|value| field.members_with(value)) {
-                    kept |= &*result & members;
+                    kept |= result.as_ref() & members;
                 }
             }
-            *result = kept;
+            *result = Cow::Owned(kept);
         }
         Expr::Or(operands) if estimate(expr, index) > part_by_part => {
             let mut kept = RoaringBitmap::new();
             for operand in operands {
-                let mut part = result.clone();
+                let mut part = Cow::Borrowed(result.as_ref());
                 retain(operand, index, &mut part);
-                kept |= part;
+                kept |= part.into_owned();
             }
-            *result = kept;
+            *result = Cow::Owned(kept);
         }
-        _ => *result &= members(expr, index).as_ref(),
+        _ => intersect(result, members(expr, index).as_ref()),
     }
 }
 
@@ -203,7 +211,7 @@ fn retain(expr: &Expr, index: &AudienceIndex, result: &mut RoaringBitmap) {
 const UNION_PART_BY_PART: u64 = 4;
 
 /// Takes the members `expr` selects out of `result` (`result −= expr`).
-fn remove(expr: &Expr, index: &AudienceIndex, result: &mut RoaringBitmap) {
+fn remove<'a>(expr: &Expr, index: &'a AudienceIndex, result: &mut Members<'a>) {
     if result.is_empty() {
         return;
     }
@@ -212,14 +220,16 @@ fn remove(expr: &Expr, index: &AudienceIndex, result: &mut RoaringBitmap) {
         Expr::Not(inner) => retain(inner, index, result),
         Expr::Number { field, op, value } => {
             if let Some(values) = index.numeric(field) {
-                *result -= &values.compare_among(*op, *value, result);
+                let matching = values.compare_among(*op, *value, result);
+                subtract(result, &matching);
             }
         }
         Expr::Between { field, low, high } => {
             if let Some(values) = index.numeric(field) {
-                *result -= &values.between_among(*low, *high, result);
+                let matching = values.between_among(*low, *high, result);
+                subtract(result, &matching);
             }
         }
-        _ => *result -= members(expr, index).as_ref(),
+        _ => subtract(result, members(expr, index).as_ref()),
     }
 }

@@ -23,6 +23,7 @@ pub mod index;
 pub mod lifecycle;
 pub mod lookalike;
 mod memory;
+mod narrow;
 pub mod rebuild;
 pub mod schema;
 

@@ -137,16 +137,22 @@ proptest! {
     // Each case builds an index of up to 2,000 members; fewer cases keep the debug-build run short.
     #![proptest_config(ProptestConfig::with_cases(48))]
 
+    /// With and without the numeric fields' bins; wide strides spread the members over several
+    /// roaring containers, and the offset near `u32::MAX` wraps some around to the lowest.
     #[test]
     fn bitmap_evaluation_matches_naive_evaluation(
         population in proptest::collection::vec(member(), 0..2000),
-        stride in 1u32..5,
+        stride in prop_oneof![1u32..5, 30u32..300],
         offset in prop_oneof![Just(0u32), Just(70_000u32), Just(u32::MAX - 10_000)],
+        binned in any::<bool>(),
         exprs in proptest::collection::vec(expr(), 1..6),
     ) {
         let members: Vec<(u32, Member)> =
             (0u32..).zip(population).map(|(i, member)| (offset.wrapping_add(i * stride), member)).collect();
-        let index = index_of(&members);
+        let mut index = index_of(&members);
+        if binned {
+            index.rebin_numeric();
+        }
         for expr in &exprs {
             let expected: Vec<u32> = members
                 .iter()
