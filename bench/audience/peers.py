@@ -213,14 +213,29 @@ def run_pyroaring(data, repeat):
         numeric[field] = (bitmap(np.flatnonzero(has_value)), slices, boundaries, at_most)
     load_seconds = time.perf_counter() - started
 
-    # The same algebra as quanyu_audience::bsi: `x > c` is one in-place operation per slice from
-    # the least significant up, `=` intersects the slices of c's 1 bits and subtracts those of
-    # its 0 bits, and inside sparse candidates every step works on subsets of them; with bins,
-    # two cumulative bitmaps settle every member outside the probe's bin first.
-    def with_value(field, among):
-        existence = numeric[field][0]
-        return existence & among if among is not None else existence.copy()
+    # Members as (bitmap, owned), as quanyu_audience::narrow: a bitmap of the index (borrowed) is
+    # never copied to be narrowed; the first narrowing builds a new one from it, later ones work
+    # in place.
+    def intersect(c, x):
+        if c[1]:
+            c[0].__iand__(x)
+            return c
+        return (c[0] & x, True)
 
+    def subtract(c, x):
+        if c[1]:
+            c[0].__isub__(x)
+            return c
+        return (c[0] - x, True)
+
+    def nobody():
+        return (BitMap(), True)
+
+    # The same algebra as quanyu_audience::bsi::compare: over everyone without bins `x > c` is one
+    # in-place operation per slice from the least significant up; among candidates the slices
+    # are walked from the most significant bit where the bin's bounds differ down; `=`
+    # intersects the slices of c's 1 bits and subtracts those of its 0 bits; with bins, two
+    # cumulative bitmaps settle every candidate outside the probe's bin first.
     def containing(field, value):
         """The bin `value` falls in: (largest boundary below it, smallest at or above it), each
         as (boundary, members at most it) or None."""
@@ -230,35 +245,39 @@ def run_pyroaring(data, repeat):
         above = (boundaries[split], at_most[split]) if split < len(boundaries) else None
         return below, above
 
-    def greater_by_bins(field, value, among):
-        # Members at most the largest boundary <= value are not greater, those above the next
-        # boundary are; only the probe's bin walks the slices.
-        existence, slices = numeric[field][0], numeric[field][1]
-        below, above = containing(field, value + 1)
-        if among is not None:
-            greater = existence & among
-            if below is not None:
-                greater -= below[1]
-        else:
-            greater = existence - below[1] if below is not None else existence.copy()
-        if (below is not None and below[0] == value) or not greater:
-            return greater
-        if above is not None:
-            in_bin = greater & above[1]
-            greater -= above[1]
-        else:
-            in_bin, greater = greater, BitMap()
-        greater |= greater_among(slices, value, in_bin)
+    def keep_with_value(field, c):
+        # A field covering one run of ordinals keeps every candidate inside it untouched.
+        existence = numeric[field][0]
+        if not existence:
+            return nobody()
+        first, last = existence.min(), existence.max()
+        if len(existence) != last - first + 1:
+            return intersect(c, existence)
+        if c[0] and (c[0].min() < first or c[0].max() > last):
+            bm = c[0] if c[1] else c[0].copy()
+            bm.remove_range(0, first)
+            bm.remove_range(last + 1, 2 ** 32)
+            return (bm, True)
+        return c
+
+    def greater_within(field, value, candidates, low, high):
+        slices = numeric[field][1]
+        undecided, greater = (candidates, False), BitMap()
+        for bit in reversed(range(min((low ^ high).bit_length(), len(slices)))):
+            if not undecided[0]:
+                break
+            ones = undecided[0] & slices[bit]
+            if value >> bit & 1:
+                undecided = (ones, True)
+            else:
+                undecided = subtract(undecided, ones)
+                greater |= ones
         return greater
 
-    def greater_than(field, value, among):
+    def greater_by_slices(field, value, c):
         existence, slices = numeric[field][0], numeric[field][1]
-        if value.bit_length() > len(slices):
-            return BitMap()
-        if numeric[field][2]:
-            return greater_by_bins(field, value, among)
-        if among is not None:
-            return greater_among(slices, value, existence & among)
+        if c[0] is not existence:
+            return greater_within(field, value, c[0], 0, 2 ** 64 - 1)
         greater = None
         for bit, s in enumerate(slices):
             if value >> bit & 1:
@@ -270,44 +289,66 @@ def run_pyroaring(data, repeat):
                 greater |= s
         return greater if greater is not None else BitMap()
 
-    def greater_among(slices, value, candidates):
-        # No union: narrow the members greater so far where the probe's bit is 1, those not
-        # greater where it is 0, switching sides by a difference from the candidates.
-        greater, side = BitMap(), True
-        for bit, s in enumerate(slices):
-            one = bool(value >> bit & 1)
-            if one != side:
-                greater, side = candidates - greater, one
-            if one:
-                greater &= s
-            else:
-                greater -= s
-        return greater if side else candidates - greater
-
-    def equal_to(field, value, among):
+    def greater_than(field, value, c):
         if value.bit_length() > len(numeric[field][1]):
-            return BitMap()
+            return nobody()
         if not numeric[field][2]:
-            return equal_by_slices(field, value, among)
+            return (greater_by_slices(field, value, c), True)
+        below, above = containing(field, value + 1)
+        if below is not None:
+            c = subtract(c, below[1])
+            if below[0] == value:
+                return c
+        if not c[0]:
+            return c
+        low = below[0] + 1 if below is not None else 0
+        if above is None:
+            return (greater_within(field, value, c[0], low, 2 ** 64 - 1), True)
+        in_bin = c[0] & above[1]
+        c = subtract(c, in_bin)
+        greater = c[0] if c[1] else c[0].copy()
+        greater |= greater_within(field, value, in_bin, low, above[0])
+        return (greater, True)
+
+    def at_most(field, value, c):
+        if not c[0] or value.bit_length() > len(numeric[field][1]):
+            return c
+        if not numeric[field][2]:
+            return subtract(c, greater_than(field, value, (c[0], False))[0])
+        below, above = containing(field, value + 1)
+        if below is not None and below[0] == value:
+            return intersect(c, below[1])
+        high = 2 ** 64 - 1
+        if above is not None:
+            c = intersect(c, above[1])
+            high = above[0]
+        if below is not None:
+            greater = greater_within(field, value, c[0] - below[1], below[0] + 1, high)
+        else:
+            greater = greater_within(field, value, c[0], 0, high)
+        return subtract(c, greater) if greater else c
+
+    def equal_to(field, value, c):
+        if value.bit_length() > len(numeric[field][1]):
+            return nobody()
+        if not numeric[field][2]:
+            return (equal_by_slices(field, value, c), True)
         # Only the members of value's bin walk the slices, and none when the bin holds value alone.
         below, above = containing(field, value)
         if above is not None:
-            in_bin = above[1] & among if among is not None else above[1].copy()
-        else:
-            in_bin = with_value(field, among)
+            c = intersect(c, above[1])
         if below is not None:
-            in_bin -= below[1]
+            c = subtract(c, below[1])
         alone = above is not None and above[0] == value and (below[0] + 1 == value if below is not None else value == 0)
-        return in_bin if alone or not in_bin else equal_by_slices(field, value, in_bin)
+        return c if alone or not c[0] else (equal_by_slices(field, value, c), True)
 
-    def equal_by_slices(field, value, among):
+    def equal_by_slices(field, value, c):
         slices = numeric[field][1]
         ones = [s for bit, s in enumerate(slices) if value >> bit & 1]
         zeros = [s for bit, s in enumerate(slices) if not value >> bit & 1]
         if ones:
-            equal = ones[0].copy() if among is None else ones[0] & among
-        else:
-            equal = with_value(field, among)
+            c = intersect(c, ones[0])
+        equal = c[0] if c[1] else c[0].copy()
         for s in ones[1:]:
             equal &= s
         for s in zeros:
@@ -316,73 +357,72 @@ def run_pyroaring(data, repeat):
             equal -= s
         return equal
 
-    def compare_in(field, op, value, among):
+    def compare_in(field, op, value, c):
         if op == ">":
-            return greater_than(field, value, among)
+            return greater_than(field, value, c)
         if op == ">=":
-            return greater_than(field, value - 1, among) if value > 0 else with_value(field, among)
+            return greater_than(field, value - 1, c) if value > 0 else c
         if op == "<=":
-            result = with_value(field, among)
-            result -= greater_than(field, value, among)
-            return result
+            return at_most(field, value, c)
         if op == "<":
-            return compare_in(field, "<=", value - 1, among) if value > 0 else BitMap()
+            return at_most(field, value - 1, c) if value > 0 else nobody()
         if op == "=":
-            return equal_to(field, value, among)
-        result = with_value(field, among)
-        result -= equal_to(field, value, among)
-        return result
+            return equal_to(field, value, c)
+        return subtract(c, equal_to(field, value, (c[0], False))[0])
 
-    def between_in(field, low, high, among):
+    def between_in(field, low, high, c):
         if low > high:
-            return BitMap()
-        at_least = compare_in(field, ">=", low, among)
-        at_least -= compare_among(field, ">", high, at_least)
-        return at_least
+            return nobody()
+        return at_most(field, high, compare_in(field, ">=", low, c))
 
-    def sparse(field, among):
-        # With bins, a comparison always runs among the candidates (Quanyu's restricted_to).
-        return bool(numeric[field][2]) or len(among) * 16 < len(numeric[field][0])
+    def everyone_with_value(field):
+        return (numeric[field][0], False)
 
-    def compare_among(field, op, value, among):
-        if sparse(field, among):
-            return compare_in(field, op, value, among)
-        result = compare_in(field, op, value, None)
-        result &= among
-        return result
+    def restrict(field, c, among, in_full):
+        # Among the candidates when the bins settle most of them or they are few (Quanyu's
+        # restrict), else in full and intersected.
+        if not c[0]:
+            return c
+        if not numeric[field][2] and len(c[0]) * 16 >= len(numeric[field][0]):
+            return intersect(c, in_full())
+        return among(keep_with_value(field, c))
 
-    def between_among(field, low, high, among):
-        if sparse(field, among):
-            return between_in(field, low, high, among)
-        result = between_in(field, low, high, None)
-        result &= among
-        return result
+    def retain_number(e, c):
+        field = e[1]
+        if e[2] == "between":
+            low, high = e[3]
+            return restrict(field, c, lambda w: between_in(field, low, high, w),
+                            lambda: between_in(field, low, high, everyone_with_value(field))[0])
+        return restrict(field, c, lambda w: compare_in(field, e[2], e[3], w),
+                        lambda: compare_in(field, e[2], e[3], everyone_with_value(field))[0])
 
-    def evaluate(e):
+    def members(e):
         kind = e[0]
         if kind == "tag":
-            return tags[e[1]]
+            return (tags[e[1]], False)
         if kind == "eq":
-            return categorical[e[1]].get(e[2], BitMap())
+            equal = categorical[e[1]].get(e[2])
+            return (equal, False) if equal is not None else nobody()
         if kind == "ne":
-            return present[e[1]] - categorical[e[1]].get(e[2], BitMap())
+            return (present[e[1]] - categorical[e[1]].get(e[2], BitMap()), True)
         if kind == "in":
-            return BitMap.union(*(categorical[e[1]].get(v, BitMap()) for v in e[2]))
+            return (BitMap.union(*(categorical[e[1]].get(v, BitMap()) for v in e[2])), True)
         if kind == "num":
             if e[2] == "between":
-                return between_in(e[1], e[3][0], e[3][1], None)
-            return compare_in(e[1], e[2], e[3], None)
+                return between_in(e[1], e[3][0], e[3][1], everyone_with_value(e[1]))
+            return compare_in(e[1], e[2], e[3], everyone_with_value(e[1]))
         if kind == "not":
-            return remove(e[1], everyone.copy())
+            return remove(e[1], (everyone, False))
         if kind == "or":
-            return BitMap.union(*(evaluate(x) for x in e[1]))
+            return (BitMap.union(*(members(x)[0] for x in e[1])), True)
         return and_of(e[1])
 
-    # The same plan as Quanyu's evaluator (quanyu_audience::eval): one owned result, narrowed in
-    # place: set operands ordered by a size bound read off the bitmaps, the smallest evaluated
-    # and the others intersected in that order (a union much larger than the result intersected
-    # part by part), then negated sets subtracted one by one (`not (a or b)` subtracts a, then
-    # b), then comparisons among the members left, then negated comparisons.
+    # The same plan as Quanyu's evaluator (quanyu_audience::eval): one result, narrowed in
+    # place: set operands ordered by a size bound read off the bitmaps, the smallest the start
+    # (the index's own bitmap until the first narrowing builds the result from it) and the
+    # others intersected in that order (a union much larger than the result intersected part by
+    # part), then negated sets subtracted one by one (`not (a or b)` subtracts a, then b), then
+    # comparisons among the members left, then negated comparisons.
     def stage(x):
         if x[0] == "not":
             return 3 if x[1][0] == "num" else 1
@@ -407,62 +447,52 @@ def run_pyroaring(data, repeat):
     def and_of(operands):
         order = sorted(operands, key=lambda x: (stage(x), estimate(x) if stage(x) == 0 else 0))
         first = next((i for i, x in enumerate(order) if stage(x) in (0, 2)), None)
-        if first is None:
-            result = everyone.copy()
-        else:
-            x = order.pop(first)
-            # Tags and values are the index's own bitmaps: copied; anything else is new already.
-            result = evaluate(x).copy() if x[0] in ("tag", "eq") else evaluate(x)
+        result = members(order.pop(first)) if first is not None else (everyone, False)
         for x in order:
             result = retain(x, result)
         return result
 
-    def retain(e, result):
-        if not result:
-            return result
+    def retain(e, c):
+        if not c[0]:
+            return c
         kind = e[0]
         if kind == "num":
-            if e[2] == "between":
-                return between_among(e[1], e[3][0], e[3][1], result)
-            return compare_among(e[1], e[2], e[3], result)
+            return retain_number(e, c)
         if kind == "not":
-            return remove(e[1], result)
+            return remove(e[1], c)
         if kind == "and":
             for x in e[1]:
-                result = retain(x, result)
-            return result
+                c = retain(x, c)
+            return c
         if kind == "ne":
-            result &= present[e[1]]
-            result -= categorical[e[1]].get(e[2], BitMap())
-            return result
-        if kind in ("in", "or") and estimate(e) > len(result) * 4:
+            c = intersect(c, present[e[1]])
+            equal = categorical[e[1]].get(e[2])
+            return subtract(c, equal) if equal is not None else c
+        if kind in ("in", "or") and estimate(e) > len(c[0]) * 4:
             if kind == "in":
-                parts = [result & categorical[e[1]].get(v, BitMap()) for v in e[2]]
+                parts = [c[0] & categorical[e[1]].get(v, BitMap()) for v in e[2]]
             else:
-                parts = [retain(x, result.copy()) for x in e[1]]
-            return BitMap.union(*parts)
-        result &= evaluate(e)
-        return result
+                parts = [retain(x, (c[0], False))[0] for x in e[1]]
+            return (BitMap.union(*parts), True)
+        return intersect(c, members(e)[0])
 
-    def remove(e, result):
-        """result minus e's members (result is narrowed in place where it can be)."""
-        if not result:
-            return result
+    def remove(e, c):
+        """c minus e's members."""
+        if not c[0]:
+            return c
         kind = e[0]
         if kind == "or":
             for x in e[1]:
-                result = remove(x, result)
-            return result
+                c = remove(x, c)
+            return c
         if kind == "not":
-            return retain(e[1], result)
+            return retain(e[1], c)
         if kind == "num":
-            if e[2] == "between":
-                result -= between_among(e[1], e[3][0], e[3][1], result)
-            else:
-                result -= compare_among(e[1], e[2], e[3], result)
-            return result
-        result -= evaluate(e)
-        return result
+            return subtract(c, retain_number(e, (c[0], False))[0])
+        return subtract(c, members(e)[0])
+
+    def evaluate(e):
+        return members(e)[0]
 
     all_times = []
     for name, e in EXPRESSIONS:

@@ -324,13 +324,13 @@ async fn write_batch(db: &Arc<dyn Database>, batch: &mut [Request]) -> AppResult
             }
         }
     }
-    let unknown: Vec<String> = {
-        let mut ids: Vec<String> = batch
+    let unknown: Vec<&str> = {
+        let mut ids: Vec<&str> = batch
             .iter()
             .flat_map(|r| &r.messages)
             .filter(|m| user_of(m).is_none())
-            .filter_map(|m| m.anonymous_id.clone())
-            .filter(|id| !anonymous.contains_key(id))
+            .filter_map(|m| m.anonymous_id.as_deref())
+            .filter(|id| !anonymous.contains_key(*id))
             .collect();
         ids.sort_unstable();
         ids.dedup();

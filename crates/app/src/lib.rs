@@ -114,31 +114,43 @@ impl Default for AppConfig {
     }
 }
 
-/// The application: the database plus configuration. Cheap to clone.
+/// The application: the database plus configuration. Cheap to clone: one shared allocation, so
+/// the HTTP edge's per-request clone is one reference count, not one per part.
 #[derive(Clone)]
-pub struct App {
+pub struct App(Arc<AppShared>);
+
+/// What an [`App`] shares between its clones.
+pub struct AppShared {
     db: Arc<dyn Database>,
-    config: Arc<AppConfig>,
-    flash: Arc<flash::FlashEngine>,
-    events: Arc<events::EventIngestor>,
-    sessions: Arc<session_cache::SessionCache>,
+    config: AppConfig,
+    flash: flash::FlashEngine,
+    events: events::EventIngestor,
+    sessions: session_cache::SessionCache,
     /// Open stores for nearest-store search.
-    stores_near: Arc<cached::Cached<quanyu_domain::spatial::SpatialIndex<quanyu_domain::org::Store>>>,
+    stores_near: cached::Cached<quanyu_domain::spatial::SpatialIndex<quanyu_domain::org::Store>>,
     /// Members for audience counts.
-    audiences: Arc<cached::Cached<quanyu_audience::AudienceIndex>>,
+    audiences: cached::Cached<quanyu_audience::AudienceIndex>,
+}
+
+impl std::ops::Deref for App {
+    type Target = AppShared;
+
+    fn deref(&self) -> &AppShared {
+        &self.0
+    }
 }
 
 impl App {
     pub fn new(db: Arc<dyn Database>, config: AppConfig) -> App {
-        App {
+        App(Arc::new(AppShared {
             db,
-            config: Arc::new(config),
-            flash: Arc::default(),
-            events: Arc::default(),
-            sessions: Arc::default(),
-            stores_near: Arc::new(cached::Cached::new(nearby::INDEX_TTL)),
-            audiences: Arc::new(cached::Cached::new(audiences::INDEX_TTL)),
-        }
+            config,
+            flash: flash::FlashEngine::default(),
+            events: events::EventIngestor::default(),
+            sessions: session_cache::SessionCache::default(),
+            stores_near: cached::Cached::new(nearby::INDEX_TTL),
+            audiences: cached::Cached::new(audiences::INDEX_TTL),
+        }))
     }
 
     pub fn database(&self) -> &Arc<dyn Database> {

@@ -7,6 +7,13 @@ use clap::Parser;
 use quanyu::args::Cli;
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc rather than the C library's malloc: the request path of the HTTP server allocates and
+/// frees small objects on two threads at a high rate, where glibc's arenas spent a fifth of the
+/// server's CPU (measured in bench/RESULTS.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()

@@ -54,6 +54,11 @@ pub(crate) const SQLITE: &[Migration] = &[
     Migration { version: 20, name: "flash_journal", sql: include_str!("../migrations/sqlite/0020_flash_journal.sql") },
     Migration { version: 21, name: "event_ingest", sql: include_str!("../migrations/sqlite/0021_event_ingest.sql") },
     Migration { version: 22, name: "cash_tendered", sql: include_str!("../migrations/sqlite/0022_cash_tendered.sql") },
+    Migration {
+        version: 23,
+        name: "event_ids_unindexed",
+        sql: include_str!("../migrations/sqlite/0023_event_ids_unindexed.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -102,6 +107,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 22,
         name: "cash_tendered",
         sql: include_str!("../migrations/postgres/0022_cash_tendered.sql"),
+    },
+    Migration {
+        version: 23,
+        name: "event_ids_unindexed",
+        sql: include_str!("../migrations/postgres/0023_event_ids_unindexed.sql"),
     },
 ];
 

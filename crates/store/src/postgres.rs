@@ -38,8 +38,8 @@ pub(crate) fn one_of_texts(column: &str) -> String {
 }
 
 /// The parameter of [`one_of_texts`].
-pub(crate) fn text_set(values: &[String]) -> &[String] {
-    values
+pub(crate) fn text_set<'a>(values: &'a [&'a str]) -> StoreResult<&'a [&'a str]> {
+    Ok(values)
 }
 
 /// Events per call of [`insert_event_rows`]: a whole commit of the ingest writer.

@@ -789,7 +789,7 @@ pub trait EventRepo {
     /// The customers these anonymous ids are tied to.
     async fn customers_of_anonymous_ids(
         &mut self,
-        anonymous_ids: &[String],
+        anonymous_ids: &[&str],
     ) -> StoreResult<Vec<(String, quanyu_domain::ids::CustomerId)>>;
     /// Of these customer ids, those that exist, each with the live profile it resolves to
     /// (itself, or the survivor of a merge).

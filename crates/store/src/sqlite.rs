@@ -59,8 +59,8 @@ pub(crate) fn one_of_texts(column: &str) -> String {
 }
 
 /// The parameter of [`one_of_texts`].
-pub(crate) fn text_set(values: &[String]) -> String {
-    serde_json::Value::from(values).to_string()
+pub(crate) fn text_set(values: &[&str]) -> StoreResult<String> {
+    serde_json::to_string(values).map_err(|e| StoreError::Unavailable(format!("cannot write a JSON array: {e}")))
 }
 
 /// How many read-only connections serve reads beside the single writer.

@@ -40,14 +40,26 @@ pub struct WebOptions {
     pub secure_cookies: bool,
 }
 
-/// What every handler can reach.
+/// What every handler can reach. Axum clones it for every request, so it is one shared
+/// allocation: one reference count per clone.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<StateParts>);
+
+/// What [`AppState`]'s clones share.
+pub struct StateParts {
     pub app: App,
     pub options: WebOptions,
-    login_limiter: Arc<limiter::Limiter>,
-    code_send_limiter: Arc<limiter::Limiter>,
+    login_limiter: limiter::Limiter,
+    code_send_limiter: limiter::Limiter,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = StateParts;
+
+    fn deref(&self) -> &StateParts {
+        &self.0
+    }
 }
 
 /// Largest accepted request body (1 MiB): far above any API request, far below harm.
@@ -59,13 +71,13 @@ pub fn router(app: App, options: WebOptions) -> Router {
         audiences, audit, auth, catalog, customers, documents, flash, group_buys, ingest, inventory, marketing, orders,
         org, profile, quotes, referral, shop, staff, stored_value, system, tags, till,
     };
-    let state = AppState {
+    let state = AppState(Arc::new(StateParts {
         app,
         options,
-        login_limiter: Arc::new(limiter::Limiter::logins()),
-        code_send_limiter: Arc::new(limiter::Limiter::code_sends()),
+        login_limiter: limiter::Limiter::logins(),
+        code_send_limiter: limiter::Limiter::code_sends(),
         metrics: metrics::handle(),
-    };
+    }));
     let api = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))

@@ -101,9 +101,9 @@ impl EventRepo for SqlTx {
             if inserted == chunk.len() as u64 {
                 stored.resize(stored.len() + chunk.len(), true);
             } else {
-                // Some were sent before: which ones is rare enough to ask.
-                let ids: Vec<Uuid> = chunk.iter().map(|e| e.id).collect();
-                let fresh: HashSet<Uuid> = stored_ids(self, &ids).await?.into_iter().collect();
+                // Some were sent before: which ones is rare enough to ask. An event is new if
+                // the row its (source, messageId) names now is this event.
+                let fresh: HashSet<Uuid> = stored_ids(self, chunk).await?.into_iter().collect();
                 stored.extend(chunk.iter().map(|e| fresh.contains(&e.id)));
             }
         }
@@ -138,7 +138,7 @@ impl EventRepo for SqlTx {
         Ok(CustomerId::from_uuid(owner))
     }
 
-    async fn customers_of_anonymous_ids(&mut self, anonymous_ids: &[String]) -> StoreResult<Vec<(String, CustomerId)>> {
+    async fn customers_of_anonymous_ids(&mut self, anonymous_ids: &[&str]) -> StoreResult<Vec<(String, CustomerId)>> {
         if anonymous_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -148,7 +148,7 @@ impl EventRepo for SqlTx {
             super::super::one_of_texts("anonymous_id")
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(super::super::text_set(anonymous_ids))
+            .bind(super::super::text_set(anonymous_ids)?)
             .fetch_all(&mut *self.tx)
             .await?;
         rows.iter()
@@ -187,18 +187,30 @@ impl EventRepo for SqlTx {
     }
 }
 
-/// Which of these event ids are stored.
-async fn stored_ids(tx: &mut SqlTx, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+/// The ids of the rows stored under these events' (source, messageId) keys, looked up by the
+/// unique key (the id itself is not indexed on SQLite).
+async fn stored_ids(tx: &mut SqlTx, events: &[StoredEvent]) -> StoreResult<Vec<Uuid>> {
+    let mut sources: Vec<Uuid> = events.iter().map(|e| e.source_id).collect();
+    sources.sort_unstable();
+    sources.dedup();
     let mut found = Vec::new();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let mut params = Placeholders::new();
-        let sql = format!("SELECT id FROM customer_events WHERE id IN ({})", params.list(chunk.len()));
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for id in chunk {
-            query = query.bind(id);
-        }
-        for row in query.fetch_all(&mut *tx.tx).await? {
-            found.push(row.try_get("id")?);
+    for source in sources {
+        let message_ids: Vec<&str> =
+            events.iter().filter(|e| e.source_id == source).map(|e| e.message.message_id.as_str()).collect();
+        for chunk in message_ids.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let source_param = params.one();
+            let sql = format!(
+                "SELECT id FROM customer_events WHERE source_id = {source_param} AND message_id IN ({})",
+                params.list(chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(source);
+            for message_id in chunk {
+                query = query.bind(*message_id);
+            }
+            for row in query.fetch_all(&mut *tx.tx).await? {
+                found.push(row.try_get("id")?);
+            }
         }
     }
     Ok(found)

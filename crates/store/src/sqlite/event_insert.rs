@@ -17,6 +17,8 @@ use std::{
 use chrono::SecondsFormat;
 use libsqlite3_sys as ffi;
 
+use quanyu_domain::time::Timestamp;
+
 use super::SqlTx;
 use crate::{StoreError, StoreResult, StoredEvent};
 
@@ -30,11 +32,29 @@ const INSERT: &CStr = c"INSERT INTO customer_events (id, source_id, message_id, 
 pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &[StoredEvent]) -> StoreResult<u64> {
     let mut handle = tx.tx.lock_handle().await?;
     let insert = Insert::prepare(handle.as_raw_handle())?;
+    let (mut occurred_at, mut received_at) = (TimestampText::default(), TimestampText::default());
     let mut inserted = 0;
     for event in events {
-        inserted += insert.row(event)?;
+        inserted += insert.row(event, occurred_at.of(event.occurred_at), received_at.of(event.received_at))?;
     }
     Ok(inserted)
+}
+
+/// A timestamp as sqlx writes it (so it compares and reads back alike), formatted once for a
+/// run of events that share it: a request's events share their received time, and most carry
+/// no client time of their own.
+#[derive(Default)]
+struct TimestampText {
+    last: Option<(Timestamp, String)>,
+}
+
+impl TimestampText {
+    fn of(&mut self, at: Timestamp) -> &str {
+        if self.last.as_ref().is_none_or(|(last, _)| *last != at) {
+            self.last = Some((at, at.to_rfc3339_opts(SecondsFormat::AutoSi, false)));
+        }
+        self.last.as_ref().map_or("", |(_, text)| text.as_str())
+    }
 }
 
 /// The prepared insert, finalised on drop.
@@ -71,12 +91,10 @@ impl Insert {
         Ok(Insert { db, statement })
     }
 
-    /// Inserts one event; 1 if it was new, 0 if its messageId was stored before.
-    fn row(&self, e: &StoredEvent) -> StoreResult<u64> {
+    /// Inserts one event, its timestamps given as text; 1 if it was new, 0 if its messageId
+    /// was stored before.
+    fn row(&self, e: &StoredEvent, occurred_at: &str, received_at: &str) -> StoreResult<u64> {
         let m = &e.message;
-        // Timestamps as sqlx writes them, so they compare and read back alike.
-        let occurred_at = e.occurred_at.to_rfc3339_opts(SecondsFormat::AutoSi, false);
-        let received_at = e.received_at.to_rfc3339_opts(SecondsFormat::AutoSi, false);
         let customer_id = e.customer_id.map(|c| c.as_uuid());
         let bound = self
             .blob(1, Some(e.id.as_bytes()))
@@ -91,8 +109,8 @@ impl Insert {
             .and_then(|()| self.text(10, Some(&m.properties)))
             .and_then(|()| self.text(11, Some(&m.traits)))
             .and_then(|()| self.text(12, Some(&m.context)))
-            .and_then(|()| self.text(13, Some(&occurred_at)))
-            .and_then(|()| self.text(14, Some(&received_at)));
+            .and_then(|()| self.text(13, Some(occurred_at)))
+            .and_then(|()| self.text(14, Some(received_at)));
         let stepped = bound.and_then(|()| {
             // SAFETY: every parameter is bound to memory that outlives this call (see below).
             match unsafe { ffi::sqlite3_step(self.statement.as_ptr()) } {
@@ -104,7 +122,8 @@ impl Insert {
             }
         });
         // SAFETY: resets the statement and unbinds every parameter before the texts they point
-        // to (this event's fields and the two timestamps above) are dropped.
+        // to (this event's fields and the two timestamp texts, borrowed for this call) can be
+        // dropped or changed.
         unsafe {
             ffi::sqlite3_reset(self.statement.as_ptr());
             ffi::sqlite3_clear_bindings(self.statement.as_ptr());

@@ -72,8 +72,10 @@ pub(super) fn text(raw: Option<&RawValue>, field: &str) -> Result<Option<String>
     let invalid = || EventError::new("invalid_field", format!("{field} must be a string"));
     match json.as_bytes().first() {
         Some(b'"') => {
-            // Borrowed when the string has no escapes, decoded otherwise.
-            if let Ok(plain) = serde_json::from_str::<&str>(json) {
+            // A string without escapes is its text between the quotes (the body was checked
+            // to be JSON, which has no raw control characters in strings); decoded otherwise.
+            if let Some(plain) = json.strip_prefix('"').and_then(|j| j.strip_suffix('"')).filter(|p| !p.contains('\\'))
+            {
                 return Ok(Some(plain.to_owned()));
             }
             serde_json::from_str::<String>(json).map(Some).map_err(|_| invalid())
