@@ -8,7 +8,9 @@
 # tags per member. Prints p50/p95 warm per expression, the ratios, the tag index's memory, and
 # fails if the engines' counts differ. The pieces run one after another (peak memory ~8 GiB).
 # Usage: bench/audience/run.sh   (env: QUANYU_BIN=<a built quanyu> MEMBERS=40000000 SMALL_MEMBERS=10000000 TAGS=3000
-#        TAGS_PER_MEMBER=80 REPEAT=30 DUCKDB_REPEAT=5 BENCH_WORK=/tmp/quanyu-bench)
+#        TAGS_PER_MEMBER=80 REPEAT=30 DUCKDB_REPEAT=5 BENCH_WORK=/tmp/quanyu-bench SHARDS=1)
+#        SHARDS > 1 cuts Quanyu's index by ordinal range and counts the shards on one thread each;
+#        pyroaring and DuckDB are unchanged (pyroaring single-threaded, DuckDB on its own threads).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MEMBERS=${MEMBERS:-40000000}
@@ -17,6 +19,7 @@ TAGS=${TAGS:-3000}
 TAGS_PER_MEMBER=${TAGS_PER_MEMBER:-80}
 REPEAT=${REPEAT:-30}
 DUCKDB_REPEAT=${DUCKDB_REPEAT:-5}
+SHARDS=${SHARDS:-1}
 source bench/quanyu-bin.sh
 source bench/python-env.sh
 PEERS=bench/audience/peers.py
@@ -35,7 +38,7 @@ for size in big small; do
   bench_data "$dir" --members "$members" --tags "$TAGS" --tags-per-member "$TAGS_PER_MEMBER" --customers 0 --order-lines 0
   echo "Quanyu, $members members…" >&2
   peak "quanyu $size" $BIN bench audience --data "$dir" --expressions "$OUT/expressions.tsv" --repeat "$REPEAT" \
-    > "$OUT/$size/quanyu.jsonl"
+    --shards "$SHARDS" > "$OUT/$size/quanyu.jsonl"
   echo "pyroaring, $members members…" >&2
   peak "pyroaring $size" $PY $PEERS pyroaring "$dir" "$REPEAT" > "$OUT/$size/pyroaring.jsonl"
   if [ $size = small ]; then

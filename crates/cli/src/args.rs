@@ -97,6 +97,10 @@ pub struct AudienceBenchArgs {
     /// Threads to load the index with [default: the available cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Cut the index by ordinal range into this many shards, counted on one thread each (1: the
+    /// product's unsharded index).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub shards: usize,
 }
 
 #[derive(Debug, Args)]
