@@ -1,7 +1,7 @@
 //! The SQLite adapter: the embedded default.
 //!
-//! One file in WAL mode. Writes go through a pool of exactly one connection and start with
-//! `BEGIN IMMEDIATE`, so a write transaction holds the write lock from its first statement and
+//! One file in WAL mode. Writes go through the one writer connection, in turn ([`writer`]), and
+//! start with `BEGIN IMMEDIATE`, so a write transaction holds the write lock from its first statement and
 //! never fails half-way with "database is locked". Reads use a pool of read-only connections,
 //! which WAL lets run beside the writer. `synchronous=NORMAL` (the default) survives a crash of
 //! the process; `FULL` also survives a power loss.
@@ -9,11 +9,14 @@
 use std::{path::Path, str::FromStr as _, time::Duration};
 
 use sqlx::{
-    Row as _,
+    ConnectOptions as _, Row as _,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use self::checkpoint::Checkpointer;
+use self::{
+    checkpoint::Checkpointer,
+    writer::{Conn, Writer},
+};
 use crate::{
     AppliedMigration, Backend, Database, LogicalSchema, StoreError, StoreResult, Tx,
     migrate::{self, LogicalColumn},
@@ -27,7 +30,7 @@ pub(crate) const NUMBERED_PLACEHOLDERS: bool = false;
 
 /// A transaction on SQLite.
 pub struct SqlTx {
-    tx: sqlx::Transaction<'static, Db>,
+    tx: Conn,
 }
 
 // The shared SQL, compiled here against this backend's types (and again in the other backend).
@@ -47,7 +50,11 @@ pub enum SqliteDurability {
 
 mod checkpoint;
 mod event_insert;
+mod flash_batch;
+mod raw;
+mod writer;
 pub(crate) use event_insert::insert_event_rows;
+pub(crate) use flash_batch::reserve_flash_batch;
 
 /// Events per call of [`insert_event_rows`]: a whole commit of the ingest writer.
 pub(crate) const EVENTS_PER_BULK_INSERT: usize = 10_000;
@@ -67,7 +74,7 @@ pub(crate) fn text_set(values: &[&str]) -> StoreResult<String> {
 const READERS: u32 = 4;
 
 pub struct SqliteDatabase {
-    writer: SqlitePool,
+    writer: Writer,
     readers: SqlitePool,
     checkpointer: Checkpointer,
 }
@@ -98,15 +105,13 @@ impl SqliteDatabase {
             // A connection of its own copies the log into the file as it grows ([`checkpoint`]);
             // the writer's checkpoint finishes the copy and lets the log start over.
             .pragma("wal_autocheckpoint", checkpoint::WRITER_CHECKPOINT_PAGES);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
-            .await?;
+        let writer = Writer::new(options.connect().await?);
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
             .acquire_timeout(Duration::from_secs(30))
+            // An embedded connection cannot go away behind our back: no ping (a round trip to
+            // its worker thread) before every read.
+            .test_before_acquire(false)
             .connect_with(options.clone().read_only(true))
             .await?;
         let checkpointer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
@@ -122,15 +127,16 @@ impl Database for SqliteDatabase {
     }
 
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
-        Ok(Box::new(SqlTx { tx: self.readers.begin().await? }))
+        Ok(Box::new(SqlTx { tx: Conn::Read(self.readers.begin().await?) }))
     }
 
     async fn write(&self) -> StoreResult<Box<dyn Tx>> {
-        Ok(Box::new(SqlTx { tx: self.writer.begin_with("BEGIN IMMEDIATE").await? }))
+        Ok(Box::new(SqlTx { tx: Conn::Write(self.writer.begin().await?) }))
     }
 
     async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>> {
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut writer = self.writer.hold().await?;
+        let tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE").await?;
         sql::migrate::run(tx, migrate::SQLITE, None).await
     }
 

@@ -10,7 +10,7 @@ use super::super::Db;
 use crate::{AppliedMigration, StoreError, StoreResult, migrate::Migration};
 
 pub(in super::super) async fn run(
-    mut tx: sqlx::Transaction<'static, Db>,
+    mut tx: sqlx::Transaction<'_, Db>,
     migrations: &[Migration],
     lock: Option<&'static str>,
 ) -> StoreResult<Vec<AppliedMigration>> {

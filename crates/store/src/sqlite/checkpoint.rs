@@ -81,10 +81,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().join("checkpoint.db");
         let db = SqliteDatabase::open(&path, SqliteDurability::Normal).await.expect("opening SQLite");
-        sqlx::query("CREATE TABLE blobs (b BLOB)").execute(&db.writer).await.expect("a table");
+        let mut writer = db.writer.hold().await.expect("the writer");
+        sqlx::query("CREATE TABLE blobs (b BLOB)").execute(&mut *writer).await.expect("a table");
         for _ in 0..64 {
-            sqlx::query("INSERT INTO blobs VALUES (zeroblob(16384))").execute(&db.writer).await.expect("a row");
+            sqlx::query("INSERT INTO blobs VALUES (zeroblob(16384))").execute(&mut *writer).await.expect("a row");
         }
+        drop(writer);
         // A MiB is in the log, far below where the writer checkpoints: only the task copies it.
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::fs::metadata(&path).expect("the database file").len() < 1 << 20 {

@@ -1,0 +1,132 @@
+//! The one writer connection and the transactions on it.
+//!
+//! SQLite takes one writer at a time, so the writer is a single connection behind a fair
+//! (first come, first served) lock rather than a pool of one. A pool checks a connection out
+//! with a ping and checks it back in from a spawned task with another ping: two round trips to
+//! the connection's worker thread and a task per transaction, on the path every write waits on
+//! (a flash sale's batches commit back to back). Here a transaction is the lock, `BEGIN
+//! IMMEDIATE`, its statements and `COMMIT`; dropped uncommitted, it queues a `ROLLBACK` ahead of
+//! the next holder's `BEGIN`.
+
+use std::{
+    ops::{Deref, DerefMut},
+    sync::Arc,
+    time::Duration,
+};
+
+use sqlx::{SqlSafeStr as _, SqliteConnection, sqlite::SqliteTransactionManager};
+use sqlx_core::transaction::TransactionManager as _;
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+
+use crate::{StoreError, StoreResult};
+
+/// How long a write waits for the writer before giving up (as the pool's acquire timeout did).
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The writer connection; `None` once the database is closed.
+#[derive(Clone)]
+pub(crate) struct Writer(Arc<Mutex<Option<SqliteConnection>>>);
+
+impl Writer {
+    pub(crate) fn new(connection: SqliteConnection) -> Writer {
+        Writer(Arc::new(Mutex::new(Some(connection))))
+    }
+
+    /// Waits for the writer and holds it (migrations run their own transaction on it).
+    pub(crate) async fn hold(&self) -> StoreResult<OwnedMappedMutexGuard<Option<SqliteConnection>, SqliteConnection>> {
+        let held = tokio::time::timeout(WAIT, self.0.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))?;
+        OwnedMutexGuard::try_map(held, Option::as_mut)
+            .map_err(|_| StoreError::Unavailable("the database is closed".into()))
+    }
+
+    /// Waits for the writer and begins a write transaction on it.
+    pub(crate) async fn begin(&self) -> StoreResult<WriteTx> {
+        // Open before `BEGIN` is sent: if this future is dropped while it runs, the rollback
+        // still follows it (a rollback outside a transaction does nothing).
+        let mut tx = WriteTx { connection: self.hold().await?, open: true };
+        SqliteTransactionManager::begin(&mut tx.connection, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
+        Ok(tx)
+    }
+
+    /// Closes the connection once the transaction holding it, if any, is done.
+    pub(crate) async fn close(&self) {
+        if let Some(connection) = self.0.lock().await.take() {
+            let _ = sqlx::Connection::close(connection).await;
+        }
+    }
+}
+
+/// A write transaction, holding the writer until it is committed or dropped.
+pub(crate) struct WriteTx {
+    connection: OwnedMappedMutexGuard<Option<SqliteConnection>, SqliteConnection>,
+    open: bool,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        SqliteTransactionManager::commit(&mut self.connection).await?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if self.open {
+            // Queued on the connection's worker before the lock passes on, so it runs first.
+            SqliteTransactionManager::start_rollback(&mut self.connection);
+        }
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.connection
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.connection
+    }
+}
+
+/// What a [`SqlTx`](super::SqlTx) runs on: a read transaction on a pooled read-only
+/// connection, or a write transaction on the writer.
+pub(crate) enum Conn {
+    Read(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Write(WriteTx),
+}
+
+impl Conn {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Conn::Read(tx) => tx.commit().await,
+            Conn::Write(tx) => tx.commit().await,
+        }
+    }
+}
+
+impl Deref for Conn {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            Conn::Read(tx) => tx,
+            Conn::Write(tx) => tx,
+        }
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            Conn::Read(tx) => tx,
+            Conn::Write(tx) => tx,
+        }
+    }
+}
