@@ -89,11 +89,8 @@ fn unique_key(db: &dyn sqlx::error::DatabaseError) -> UniqueKey {
         // PostgreSQL: `stores_code_key`.
         return UniqueKey::from_normalised(constraint.strip_suffix("_key").unwrap_or(constraint));
     }
-    sqlite_unique_key(db.message())
-}
-
-/// The key SQLite names in "UNIQUE constraint failed: stores.code" or "…: t.a, t.b".
-pub(crate) fn sqlite_unique_key(message: &str) -> UniqueKey {
+    // SQLite: "UNIQUE constraint failed: stores.code" or "…: t.a, t.b".
+    let message = db.message();
     let columns = message.rsplit(": ").next().unwrap_or_default();
     let mut parts = columns.split(", ");
     let first = parts.next().unwrap_or_default();

@@ -31,19 +31,6 @@ mod sql;
 mod event_copy;
 pub(crate) use event_copy::insert_event_rows;
 
-/// A flash sale's batch ([`FlashSaleRepo::reserve_flash_batch`](crate::FlashSaleRepo::reserve_flash_batch)),
-/// statement by statement: each is a round trip to the server whichever way it is sent.
-pub(crate) async fn reserve_flash_batch(
-    tx: &mut SqlTx,
-    entry: &crate::StockEntry,
-    sale_id: uuid::Uuid,
-    after: i64,
-    append: &crate::FlashJournalAppend<'_>,
-) -> StoreResult<bool> {
-    use crate::{FlashSaleRepo as _, InventoryRepo as _};
-    Ok(tx.apply_stock(entry).await?.is_some() && tx.append_flash_journal(sale_id, after, append).await?)
-}
-
 /// `column =` any of a set of texts bound as one parameter ([`text_set`]): a `text[]`, so a
 /// look-up of any number of ids is one statement, prepared once.
 pub(crate) fn one_of_texts(column: &str) -> String {

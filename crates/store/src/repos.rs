@@ -223,19 +223,6 @@ pub trait FlashSaleRepo {
         after: i64,
         entry: &FlashJournalAppend<'_>,
     ) -> StoreResult<bool>;
-    /// One committed batch of the rush, written as a unit: `entry` (the batch's reserve entry)
-    /// into the stock ledger, then [`append_flash_journal`](FlashSaleRepo::append_flash_journal).
-    /// `false` when either guard refused (the stock moved, another instance appended): the
-    /// caller rolls the transaction back and decides again. The stock row must exist (the batch
-    /// was decided on its levels). On SQLite the four statements are one hand-off to the
-    /// connection, not four.
-    async fn reserve_flash_batch(
-        &mut self,
-        entry: &StockEntry,
-        sale_id: uuid::Uuid,
-        after: i64,
-        append: &FlashJournalAppend<'_>,
-    ) -> StoreResult<bool>;
     /// Journal records after `after`, in order, at most `limit`: (seq, payload).
     async fn flash_journal_since(
         &mut self,

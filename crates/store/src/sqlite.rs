@@ -50,11 +50,8 @@ pub enum SqliteDurability {
 
 mod checkpoint;
 mod event_insert;
-mod flash_batch;
-mod raw;
 mod writer;
 pub(crate) use event_insert::insert_event_rows;
-pub(crate) use flash_batch::reserve_flash_batch;
 
 /// Events per call of [`insert_event_rows`]: a whole commit of the ingest writer.
 pub(crate) const EVENTS_PER_BULK_INSERT: usize = 10_000;

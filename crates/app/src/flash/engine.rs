@@ -200,7 +200,9 @@ async fn apply_batch(
             // Stock first, then the sale, as every other path locks them. Either refused means
             // another writer got there first (another instance appended, an order took the
             // stock): roll back and decide again on what is there now.
-            if !tx.reserve_flash_batch(&reserve_entry(&sale, &record)?, sale_id, book.seq(), &append).await? {
+            if tx.apply_stock(&reserve_entry(&sale, &record)?).await?.is_none()
+                || !tx.append_flash_journal(sale_id, book.seq(), &append).await?
+            {
                 continue;
             }
             tx.commit().await?;

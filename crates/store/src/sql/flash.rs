@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, inventory::levels, rows::Row};
-use crate::{FlashJournalAppend, FlashReservation, FlashSale, FlashSaleRepo, StockEntry, StoreError, StoreResult};
+use crate::{FlashJournalAppend, FlashReservation, FlashSale, FlashSaleRepo, StoreError, StoreResult};
 
 fn sale(row: &Row) -> StoreResult<FlashSale> {
     Ok(FlashSale {
@@ -53,15 +53,6 @@ fn reservation(row: &Row) -> StoreResult<FlashReservation> {
 const ROWS_PER_STATEMENT: usize = 500;
 /// The parameters of one reservation in a multi-row insert.
 const RESERVATION_COLUMNS: usize = 8;
-
-/// Claims journal record `$3 + 1` of sale `$1` and `$2` units of its quota: only if the head is
-/// still `$3` and the units fit.
-pub(crate) const CLAIM_FLASH_JOURNAL: &str = "UPDATE flash_sales SET sold = sold + $2, journal_seq = $3 + 1 \
-    WHERE id = $1 AND journal_seq = $3 AND sold + $2 <= quota RETURNING journal_seq";
-
-/// Appends the claimed journal record.
-pub(crate) const APPEND_FLASH_JOURNAL: &str = "INSERT INTO flash_sale_journal (sale_id, seq, at, reservations, \
-    units, payload) VALUES ($1, $2, $3, $4, $5, $6)";
 
 #[async_trait]
 impl FlashSaleRepo for SqlTx {
@@ -151,35 +142,31 @@ impl FlashSaleRepo for SqlTx {
         after: i64,
         entry: &FlashJournalAppend<'_>,
     ) -> StoreResult<bool> {
-        let claimed = sqlx::query(CLAIM_FLASH_JOURNAL)
-            .bind(sale_id)
-            .bind(entry.units)
-            .bind(after)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let claimed = sqlx::query(
+            "UPDATE flash_sales SET sold = sold + $2, journal_seq = $3 + 1 \
+             WHERE id = $1 AND journal_seq = $3 AND sold + $2 <= quota RETURNING journal_seq",
+        )
+        .bind(sale_id)
+        .bind(entry.units)
+        .bind(after)
+        .fetch_optional(&mut *self.tx)
+        .await?;
         if claimed.is_none() {
             return Ok(false);
         }
-        sqlx::query(APPEND_FLASH_JOURNAL)
-            .bind(sale_id)
-            .bind(after + 1)
-            .bind(entry.at)
-            .bind(entry.reservations)
-            .bind(entry.units)
-            .bind(entry.payload)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO flash_sale_journal (sale_id, seq, at, reservations, units, payload) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(sale_id)
+        .bind(after + 1)
+        .bind(entry.at)
+        .bind(entry.reservations)
+        .bind(entry.units)
+        .bind(entry.payload)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(true)
-    }
-
-    async fn reserve_flash_batch(
-        &mut self,
-        entry: &StockEntry,
-        sale_id: Uuid,
-        after: i64,
-        append: &FlashJournalAppend<'_>,
-    ) -> StoreResult<bool> {
-        super::super::reserve_flash_batch(self, entry, sale_id, after, append).await
     }
 
     async fn flash_journal_since(&mut self, sale_id: Uuid, after: i64, limit: u32) -> StoreResult<Vec<(i64, Vec<u8>)>> {

@@ -59,36 +59,29 @@ fn entry(row: &rows::Row) -> StoreResult<StockEntry> {
     })
 }
 
-/// Moves a stock row by the entry's deltas (`$3`–`$7`, at `$8`) if no quantity goes negative and
-/// the holds still fit on hand; returns the new levels, or nothing when the guard said no.
-pub(crate) const MOVE_STOCK: &str = "UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, \
-    committed = committed + $5, unavailable = unavailable + $6, in_transit = in_transit + $7, updated_at = $8 \
-    WHERE store_id = $1 AND sku_id = $2 \
-    AND on_hand + $3 >= 0 AND reserved + $4 >= 0 AND committed + $5 >= 0 AND unavailable + $6 >= 0 \
-    AND in_transit + $7 >= 0 AND (reserved + $4) + (committed + $5) + (unavailable + $6) <= on_hand + $3 \
-    RETURNING on_hand, reserved, committed, unavailable, in_transit";
-
-/// Appends one stock ledger entry.
-pub(crate) const INSERT_LEDGER_ENTRY: &str = "INSERT INTO stock_ledger (id, store_id, sku_id, change, delta_on_hand, \
-    delta_reserved, delta_committed, delta_unavailable, delta_in_transit, reason, reference, idem_key, actor_id, at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
-
 impl SqlTx {
     /// The guarded move of an existing stock row: its levels after `e`, or `None` when the row
     /// is missing or a bucket would leave its bounds.
     async fn move_stock(&mut self, e: &StockEntry) -> StoreResult<Option<rows::Row>> {
         let d = e.deltas;
-        Ok(sqlx::query(MOVE_STOCK)
-            .bind(e.store_id.as_uuid())
-            .bind(e.sku_id.as_uuid())
-            .bind(d.on_hand)
-            .bind(d.reserved)
-            .bind(d.committed)
-            .bind(d.unavailable)
-            .bind(d.in_transit)
-            .bind(e.at)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        Ok(sqlx::query(
+            "UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, committed = committed + $5, \
+             unavailable = unavailable + $6, in_transit = in_transit + $7, updated_at = $8 \
+             WHERE store_id = $1 AND sku_id = $2 \
+             AND on_hand + $3 >= 0 AND reserved + $4 >= 0 AND committed + $5 >= 0 AND unavailable + $6 >= 0 \
+             AND in_transit + $7 >= 0 AND (reserved + $4) + (committed + $5) + (unavailable + $6) <= on_hand + $3 \
+             RETURNING on_hand, reserved, committed, unavailable, in_transit",
+        )
+        .bind(e.store_id.as_uuid())
+        .bind(e.sku_id.as_uuid())
+        .bind(d.on_hand)
+        .bind(d.reserved)
+        .bind(d.committed)
+        .bind(d.unavailable)
+        .bind(d.in_transit)
+        .bind(e.at)
+        .fetch_optional(&mut *self.tx)
+        .await?)
     }
 }
 
@@ -114,23 +107,27 @@ impl InventoryRepo for SqlTx {
         }
         let d = e.deltas;
         let Some(updated) = updated else { return Ok(None) };
-        sqlx::query(INSERT_LEDGER_ENTRY)
-            .bind(e.id.as_uuid())
-            .bind(e.store_id.as_uuid())
-            .bind(e.sku_id.as_uuid())
-            .bind(&e.change)
-            .bind(d.on_hand)
-            .bind(d.reserved)
-            .bind(d.committed)
-            .bind(d.unavailable)
-            .bind(d.in_transit)
-            .bind(&e.reason)
-            .bind(&e.reference)
-            .bind(&e.idempotency_key)
-            .bind(e.actor_id.map(|a| a.as_uuid()))
-            .bind(e.at)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO stock_ledger (id, store_id, sku_id, change, delta_on_hand, delta_reserved, delta_committed, \
+             delta_unavailable, delta_in_transit, reason, reference, idem_key, actor_id, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(e.id.as_uuid())
+        .bind(e.store_id.as_uuid())
+        .bind(e.sku_id.as_uuid())
+        .bind(&e.change)
+        .bind(d.on_hand)
+        .bind(d.reserved)
+        .bind(d.committed)
+        .bind(d.unavailable)
+        .bind(d.in_transit)
+        .bind(&e.reason)
+        .bind(&e.reference)
+        .bind(&e.idempotency_key)
+        .bind(e.actor_id.map(|a| a.as_uuid()))
+        .bind(e.at)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(Some(levels(&updated, "")?))
     }
 

@@ -130,3 +130,44 @@ impl DerefMut for Conn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Database as _, SqliteDatabase, SqliteDurability};
+
+    async fn count(db: &SqliteDatabase) -> i64 {
+        let mut tx = db.writer.begin().await.expect("a write transaction");
+        let n = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&mut *tx).await.expect("a count");
+        tx.commit().await.expect("commit");
+        n
+    }
+
+    #[tokio::test]
+    async fn a_dropped_transaction_is_rolled_back_before_the_next_one_begins() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let db =
+            SqliteDatabase::open(&dir.path().join("w.db"), SqliteDurability::Normal).await.expect("opening SQLite");
+        let mut tx = db.writer.begin().await.expect("a write transaction");
+        sqlx::query("CREATE TABLE t (n INTEGER)").execute(&mut *tx).await.expect("a table");
+        sqlx::query("INSERT INTO t VALUES (1)").execute(&mut *tx).await.expect("a row");
+        tx.commit().await.expect("commit");
+
+        let mut dropped = db.writer.begin().await.expect("a write transaction");
+        sqlx::query("INSERT INTO t VALUES (2)").execute(&mut *dropped).await.expect("a row");
+        drop(dropped);
+        assert_eq!(count(&db).await, 1, "the dropped insert is gone");
+
+        // A write given up while it waits for the writer leaves the writer usable.
+        let waiting = db.writer.hold().await.expect("the writer");
+        let mut begin = Box::pin(db.writer.begin());
+        assert!(within_50ms(&mut begin).await.is_none(), "begin waits for the writer");
+        drop(begin);
+        drop(waiting);
+        assert_eq!(count(&db).await, 1);
+        db.close().await;
+    }
+
+    async fn within_50ms<F: std::future::Future + Unpin>(future: &mut F) -> Option<F::Output> {
+        tokio::time::timeout(std::time::Duration::from_millis(50), future).await.ok()
+    }
+}
