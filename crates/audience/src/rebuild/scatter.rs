@@ -183,7 +183,40 @@ const ROWS_PER_MASK: usize = 64;
 
 /// Bit `i` set when `days[i]` is on or after `since`.
 fn in_window(days: &[u16], since: u16) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if let Ok(days) = <&[u16; ROWS_PER_MASK]>::try_from(days) {
+        // SAFETY: SSE2, the one feature it enables, is part of x86-64.
+        return unsafe { in_window_sse2(days, since) };
+    }
     days.iter().enumerate().fold(0, |mask, (i, &day)| mask | u64::from(day >= since) << i)
+}
+
+/// [`in_window`] for a whole mask's rows, 8 days to a compare and 16 to a `movemask` (the
+/// compiler turned the portable version into shifts of each row's bit into place, a tenth of
+/// the scatter).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn in_window_sse2(days: &[u16; ROWS_PER_MASK], since: u16) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpgt_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16, _mm_xor_si128,
+    };
+    // SSE2 compares signed 16-bit lanes: flipping the top bit of both sides orders unsigned
+    // values as signed ones.
+    let flip = _mm_set1_epi16(i16::MIN);
+    let since = _mm_set1_epi16(since.cast_signed() ^ i16::MIN);
+    let mut before = 0u64;
+    for (sixteen, days) in days.chunks_exact(16).enumerate() {
+        let [low, high] = [0, 8].map(|at| {
+            // SAFETY: `days` holds 16 `u16`, so the 16 bytes from `at` are inside it, and an
+            // unaligned load has no other requirement.
+            let eight = unsafe { _mm_loadu_si128(days[at..].as_ptr().cast::<__m128i>()) };
+            _mm_cmpgt_epi16(since, _mm_xor_si128(eight, flip))
+        });
+        // Each lane is all ones or zeros, so packing keeps it, a byte a row.
+        let bits = _mm_movemask_epi8(_mm_packs_epi16(low, high)) as u32;
+        before |= u64::from(bits) << (16 * sixteen);
+    }
+    !before
 }
 
 /// Writes a staged line to its place in the pool past the caches (on x86-64): the pool is far
@@ -244,6 +277,17 @@ mod tests {
                 expected[customer as usize / PARTITION].push(entry(customer, day, amount));
             }
             prop_assert_eq!(grouped(&scattered, 3), expected);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_mask_has_the_bits_of_the_days_in_the_window(
+            days in prop::collection::vec(prop_oneof![any::<u16>(), 0u16..4, (u16::MAX - 3)..=u16::MAX], 0..=ROWS_PER_MASK),
+            since in prop_oneof![any::<u16>(), 0u16..4, (u16::MAX - 3)..=u16::MAX, 32_766u16..32_770],
+        ) {
+            let expected = days.iter().enumerate().filter(|(_, day)| **day >= since).fold(0u64, |mask, (i, _)| mask | 1 << i);
+            prop_assert_eq!(in_window(&days, since), expected);
         }
     }
 
