@@ -301,13 +301,13 @@ impl Rebuilder {
             .map(|(((tallies, rfm), stage), registered)| Unscored { tallies, rfm, stage, registered })
             .collect();
         let score = |tallies: &[Tally], out: Unscored<'_>| {
-            let outputs = out.tallies.iter_mut().zip(out.rfm).zip(out.stage).zip(out.registered);
-            for (tally, (((tally_out, rfm), stage), &registered)) in tallies.iter().zip(outputs) {
+            let outputs = out.rfm.iter_mut().zip(out.stage).zip(out.registered);
+            for (tally, ((rfm, stage), &registered)) in tallies.iter().zip(outputs) {
                 let assessed = assess(&tally.activity(registered), i64::from(today), rules);
-                tally_out.write(*tally);
                 rfm.write(assessed.rfm);
                 stage.write(assessed.stage);
             }
+            write_tallies(out.tallies, tallies);
         };
         let since = window_start(today);
         tally_partitions(orders, customers, since, threads, &mut self.scatters, partitions, score)?;
@@ -326,6 +326,37 @@ impl Rebuilder {
     /// The last rebuild's scores (empty before the first, and after one that failed).
     pub fn rebuilt(&self) -> &Rebuilt {
         &self.rebuilt
+    }
+}
+
+/// Writes a partition's tallies to the rebuild's output (of the same length): past the caches
+/// on x86-64, as the output is far larger than the caches and not read again by the rebuild,
+/// so an ordinary store would first read each line from memory.
+fn write_tallies(out: &mut [MaybeUninit<Tally>], tallies: &[Tally]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_sfence, _mm_stream_si128};
+        const _: () = assert!(size_of::<Tally>() == size_of::<__m128i>(), "a tally is 16 bytes, no padding");
+        if out.as_ptr().cast::<__m128i>().is_aligned() {
+            for (out, tally) in out.iter_mut().zip(tallies) {
+                // SAFETY: a tally is 16 bytes of integers without padding (asserted above), so
+                // it can be read as one unaligned vector; `out` is a mutably borrowed slot of
+                // 16 bytes, aligned to 16 (`out` starts so, checked above, and its slots are 16
+                // bytes long). SSE2 is part of x86-64.
+                unsafe {
+                    let tally = _mm_loadu_si128(std::ptr::from_ref(tally).cast::<__m128i>());
+                    _mm_stream_si128(out.as_mut_ptr().cast::<__m128i>(), tally);
+                }
+            }
+            // The streamed tallies are read after the threads are joined, and the join orders
+            // ordinary stores, not streaming ones.
+            // SAFETY: SSE is part of x86-64, and a fence has no other requirement.
+            unsafe { _mm_sfence() };
+            return;
+        }
+    }
+    for (out, tally) in out.iter_mut().zip(tallies) {
+        out.write(*tally);
     }
 }
 
