@@ -222,16 +222,16 @@ pub fn stage(activity: &Activity, today: i64, rules: &LifecycleRules) -> Stage {
     // Both cases are worked out and one is picked, each by its first rule that applies, without
     // a branch (see `leading_misses`).
     let since_last = (today - activity.last_order_day.unwrap_or(today)).max(0);
-    let ordered = [Stage::Churned, Stage::Silence, Stage::Decline, Stage::Maturity, Stage::Growth];
-    let ordered = ordered[leading_misses([
+    static ORDERED: [Stage; 5] = [Stage::Churned, Stage::Silence, Stage::Decline, Stage::Maturity, Stage::Growth];
+    let ordered = ORDERED[leading_misses([
         since_last > rules.churned_after_days,
         since_last > rules.silence_after_days,
         since_last > rules.decline_after_days,
         activity.orders >= rules.maturity_orders,
     ])];
     let since_registered = today - activity.registered_day;
-    let never = [Stage::Introduction, Stage::Silence, Stage::Churned];
-    let never = never
+    static NEVER: [Stage; 3] = [Stage::Introduction, Stage::Silence, Stage::Churned];
+    let never = NEVER
         [leading_misses([since_registered <= rules.introduction_days, since_registered <= rules.churned_after_days])];
     [never, ordered][usize::from(activity.last_order_day.is_some())]
 }
