@@ -252,7 +252,7 @@ const ENTRIES_PER_LINE: usize = 64 / size_of::<u64>();
 const PREFETCH_AHEAD: usize = 256;
 
 /// Asks for the cache line at `at` to be brought into the cache (on x86-64; elsewhere nothing).
-fn prefetch(at: *const u64) {
+fn prefetch<T>(at: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint: it reads nothing the program sees and never faults, so any
     // address will do (`at` may point past the block, even past the pool). SSE is part of
