@@ -291,8 +291,10 @@ pub fn rebuild(
 
 /// Rebuilds every customer's scores again and again (the nightly pass in a long-lived process,
 /// the benchmark's repeated runs), keeping its buffers between rebuilds: the scatter's pools
-/// (about 4.4 bytes per order of the window) and the outputs. Fresh buffers would be faulted in
-/// and zeroed by the kernel on every rebuild, a third of a rebuild's time when measured.
+/// (8 bytes per order of the window, plus a partly filled 32 KiB block per partition and
+/// thread) and the outputs (20 bytes per customer), which stay in memory in between. Fresh
+/// buffers would be faulted in and zeroed by the kernel on every rebuild, a third of a
+/// rebuild's time when measured.
 #[derive(Default)]
 pub struct Rebuilder {
     scatters: Vec<Scattered>,
