@@ -2,7 +2,9 @@
 # RFM + lifecycle full rebuild over ORDER_LINES paid orders into CUSTOMERS customers, side by side
 # on the same synthetic orders with the same bins and rules:
 #   Quanyu  `quanyu bench rfm`: quanyu_audience::rebuild (columnar tally, then the product's own
-#           assess() per customer), in process; also the incremental per-order step
+#           assess() per customer), in process, one Rebuilder kept across the runs (the first
+#           run faults its buffers in, the later ones reuse them; every run is printed);
+#           also the incremental per-order step
 #   DuckDB  one SQL statement (GROUP BY customer, LEFT JOIN customers, CASE rules) into a table
 #   Polars  the same as one lazy query, collected
 # Prints each engine's best of REPEAT and the ratios, and fails unless every engine gives every

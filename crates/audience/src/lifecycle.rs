@@ -67,32 +67,35 @@ pub struct Rfm {
     pub m: u8,
 }
 
-/// 5 when the first threshold is reached, 4 when only from the second on, and so on.
-fn score(hits: impl Iterator<Item = bool>) -> u8 {
-    // The leading misses counted without a branch per threshold: a rebuild scores millions of
-    // customers, and whether one reaches a threshold follows no pattern a branch predictor
-    // could learn (a branch here took a tenth of the rebuild).
-    let (mut missed_all_so_far, mut missed) = (true, 0u8);
+/// How many of `hits` are false before the first true one (all of them when none is): which
+/// rule of an ordered list applies first.
+fn leading_misses(hits: impl IntoIterator<Item = bool>) -> usize {
+    // Counted without a branch per rule: a rebuild scores millions of customers, and whether
+    // one meets a rule follows no pattern a branch predictor could learn (a branch here took a
+    // tenth of the rebuild).
+    let (mut missed_all_so_far, mut missed) = (true, 0);
     for hit in hits {
         missed_all_so_far &= !hit;
-        missed += u8::from(missed_all_so_far);
+        missed += usize::from(missed_all_so_far);
     }
-    5 - missed.min(4)
+    missed
+}
+
+/// 5 when the first threshold is reached, 4 when only from the second on, and so on.
+fn score(hits: impl IntoIterator<Item = bool>) -> u8 {
+    5 - leading_misses(hits).min(4) as u8
 }
 
 /// The scores of `activity` on `today`.
 pub fn rfm(activity: &Activity, today: i64, bins: &RfmBins) -> Rfm {
-    let r = match activity.last_order_day {
-        Some(day) => {
-            let since = (today - day).max(0);
-            score(bins.recency_days.iter().map(|&max| since <= max))
-        }
-        None => 0,
-    };
+    // Recency is worked out for everyone and zeroed for who never ordered, without a branch:
+    // in a rebuild, who did follows no pattern either.
+    let since = (today - activity.last_order_day.unwrap_or(today)).max(0);
+    let recency = score(bins.recency_days.map(|max| since <= max));
     Rfm {
-        r,
-        f: score(bins.frequency.iter().map(|&min| activity.orders >= min)),
-        m: score(bins.monetary.iter().map(|&min| activity.spend >= min)),
+        r: recency * u8::from(activity.last_order_day.is_some()),
+        f: score(bins.frequency.map(|min| activity.orders >= min)),
+        m: score(bins.monetary.map(|min| activity.spend >= min)),
     }
 }
 
@@ -211,30 +214,26 @@ impl LifecycleRules {
     }
 }
 
-/// The stage of `activity` on `today`.
+/// The stage of `activity` on `today`: for a customer who ordered, churned, silent or
+/// declining by the days since the last order (the first that applies), else mature or growing
+/// by the orders; for one who never did, in introduction, silent or churned by the days since
+/// registering.
 pub fn stage(activity: &Activity, today: i64, rules: &LifecycleRules) -> Stage {
-    let Some(last) = activity.last_order_day else {
-        let since = today - activity.registered_day;
-        return if since <= rules.introduction_days {
-            Stage::Introduction
-        } else if since <= rules.churned_after_days {
-            Stage::Silence
-        } else {
-            Stage::Churned
-        };
-    };
-    let since = (today - last).max(0);
-    if since > rules.churned_after_days {
-        Stage::Churned
-    } else if since > rules.silence_after_days {
-        Stage::Silence
-    } else if since > rules.decline_after_days {
-        Stage::Decline
-    } else if activity.orders >= rules.maturity_orders {
-        Stage::Maturity
-    } else {
-        Stage::Growth
-    }
+    // Both cases are worked out and one is picked, each by its first rule that applies, without
+    // a branch (see `leading_misses`).
+    let since_last = (today - activity.last_order_day.unwrap_or(today)).max(0);
+    static ORDERED: [Stage; 5] = [Stage::Churned, Stage::Silence, Stage::Decline, Stage::Maturity, Stage::Growth];
+    let ordered = ORDERED[leading_misses([
+        since_last > rules.churned_after_days,
+        since_last > rules.silence_after_days,
+        since_last > rules.decline_after_days,
+        activity.orders >= rules.maturity_orders,
+    ])];
+    let since_registered = today - activity.registered_day;
+    static NEVER: [Stage; 3] = [Stage::Introduction, Stage::Silence, Stage::Churned];
+    let never = NEVER
+        [leading_misses([since_registered <= rules.introduction_days, since_registered <= rules.churned_after_days])];
+    [never, ordered][usize::from(activity.last_order_day.is_some())]
 }
 
 /// The rules HQ sets: RFM bins and lifecycle thresholds.
@@ -316,11 +315,76 @@ mod tests {
         assert_eq!(Stage::parse("maturity"), Some(Stage::Maturity));
     }
 
+    /// The stage rules as a chain of conditions, as they read.
+    fn stage_by_conditions(activity: &Activity, today: i64, rules: &LifecycleRules) -> Stage {
+        let Some(last) = activity.last_order_day else {
+            let since = today - activity.registered_day;
+            return if since <= rules.introduction_days {
+                Stage::Introduction
+            } else if since <= rules.churned_after_days {
+                Stage::Silence
+            } else {
+                Stage::Churned
+            };
+        };
+        let since = (today - last).max(0);
+        if since > rules.churned_after_days {
+            Stage::Churned
+        } else if since > rules.silence_after_days {
+            Stage::Silence
+        } else if since > rules.decline_after_days {
+            Stage::Decline
+        } else if activity.orders >= rules.maturity_orders {
+            Stage::Maturity
+        } else {
+            Stage::Growth
+        }
+    }
+
+    fn any_activity() -> impl Strategy<Value = Activity> {
+        (-500i64..1_500, prop::option::of(-500i64..1_500), -2i64..20, -10i64..400_000).prop_map(
+            |(registered_day, last_order_day, orders, spend)| Activity {
+                registered_day,
+                last_order_day,
+                orders,
+                spend,
+            },
+        )
+    }
+
     proptest! {
         #[test]
         fn a_score_counts_the_thresholds_missed_before_the_first_reached(hits in prop::collection::vec(any::<bool>(), 0..6)) {
             let leading_misses = hits.iter().take_while(|hit| !**hit).count().min(4);
-            prop_assert_eq!(usize::from(score(hits.into_iter())), 5 - leading_misses);
+            prop_assert_eq!(usize::from(score(hits)), 5 - leading_misses);
+        }
+
+        #[test]
+        fn stages_follow_the_rules_as_they_read(
+            activity in any_activity(),
+            today in 0i64..1_200,
+            // Invalid rules too: the stage takes the first rule that applies whatever the order.
+            thresholds in prop::array::uniform5(-5i64..250),
+        ) {
+            let [maturity_orders, decline_after_days, silence_after_days, churned_after_days, introduction_days] = thresholds;
+            let rules = LifecycleRules { maturity_orders, decline_after_days, silence_after_days, churned_after_days, introduction_days };
+            prop_assert_eq!(stage(&activity, today, &rules), stage_by_conditions(&activity, today, &rules));
+            prop_assert_eq!(stage(&activity, today, &LifecycleRules::default()), stage_by_conditions(&activity, today, &LifecycleRules::default()));
+        }
+
+        #[test]
+        fn recency_is_zero_without_an_order_and_scored_by_the_days_since_with_one(
+            activity in any_activity(), today in 0i64..1_200,
+        ) {
+            let bins = RfmBins::default();
+            let expected = match activity.last_order_day {
+                None => 0,
+                Some(day) => {
+                    let since = (today - day).max(0);
+                    5 - bins.recency_days.iter().take_while(|&&max| since > max).count().min(4) as u8
+                }
+            };
+            prop_assert_eq!(rfm(&activity, today, &bins).r, expected);
         }
 
         #[test]

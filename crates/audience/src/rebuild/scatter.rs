@@ -3,15 +3,15 @@
 //!
 //! Each partition's entries go to a chain of fixed-size blocks taken from one pool as they
 //! fill, so no counting pass is needed to size the partitions beforehand (that pass read the
-//! customer and day columns a second time). Entries are staged a cache line per partition and
-//! each full line is written to the pool in one go, bypassing the caches. Which rows are in the
+//! customer and day columns a second time). Entries are staged four cache lines per partition
+//! and each full run is written to the pool in one go, bypassing the caches. Which rows are in the
 //! window is worked out 64 rows at a time as a bit mask, and only those rows are visited: a
 //! branch per row would be mispredicted on nearly every other row (in or out of the window is
 //! as good as random), and placing every row somewhere cost more than skipping.
 
 use std::ops::Range;
 
-use super::{OrderColumns, RebuildError};
+use super::{OrderColumns, RebuildError, prefetch};
 use crate::memory;
 
 /// Customers per partition: 16,384 customers' tallies (256 KiB) are added up together, in the
@@ -39,16 +39,24 @@ pub(super) fn unpack(entry: u64) -> (usize, u16, u32) {
     ((entry as u32 & IN_PARTITION) as usize, (entry >> 16) as u16, (entry >> 32) as u32)
 }
 
-/// Entries per cache line.
-const LINE: usize = 8;
+/// Entries staged per partition before they go to the pool: four cache lines (256 bytes; 611
+/// partitions of 10M customers stage 156 KiB, in L2). Whether a partition's run is full is a
+/// branch per entry that follows no pattern, mispredicted once per run: one cache line to a
+/// run took the rebuild 8% more CPU time than two, and two 3% more than four.
+const RUN: usize = 32;
 
-/// A cache line of one partition's entries, staged before it goes to the pool in one write.
-#[derive(Debug, Clone, Copy, Default)]
+/// A run of one partition's entries, staged before it goes to the pool in one write.
+#[derive(Debug, Clone, Copy)]
 #[repr(C, align(64))]
-struct Line([u64; LINE]);
+struct Run([u64; RUN]);
 
 /// One thread's scattered orders. Block `b` is `pool[base + b * BLOCK..][..BLOCK]`, and
 /// partition `p` starts with block `p`.
+///
+/// A scatter is [`reset`](Scattered::reset) before each rebuild and keeps its pool: the pool's
+/// pages are then already faulted in, and the kernel does not zero hundreds of megabytes again.
+/// Nothing in the pool is read before this rebuild wrote it, so it is not cleared.
+#[derive(Default)]
 pub(super) struct Scattered {
     pool: Vec<u64>,
     /// Where block 0 starts in the pool: the first entry on a cache-line boundary.
@@ -58,28 +66,43 @@ pub(super) struct Scattered {
     /// Each partition's next entry, counted from `base` (its last block is full when this is
     /// a multiple of [`BLOCK`]).
     next: Vec<usize>,
-    /// Each partition's line being filled: its entries from the last multiple of [`LINE`] up to
+    /// Each partition's run being filled: its entries from the last multiple of [`RUN`] up to
     /// `next`.
-    staged: Vec<Line>,
+    staged: Vec<Run>,
     /// Blocks taken so far.
     taken: usize,
 }
 
 impl Scattered {
     /// An empty scatter into `partitions` partitions, with room for `rows` entries.
+    #[cfg(test)]
     pub(super) fn new(partitions: usize, rows: usize) -> Scattered {
-        // Every partition's last block may be partly filled.
-        let blocks = rows.div_ceil(BLOCK) + partitions;
-        // A line more, to start the blocks on a line boundary.
-        let pool = memory::zeroed_words(blocks * BLOCK + LINE);
-        Scattered {
-            base: pool.as_ptr().align_offset(size_of::<Line>()),
-            pool,
-            blocks: (0..partitions).map(|block| vec![block]).collect(),
-            next: (0..partitions).map(|block| block * BLOCK).collect(),
-            staged: vec![Line::default(); partitions],
-            taken: partitions,
+        let mut scattered = Scattered::default();
+        scattered.reset(partitions, rows);
+        scattered
+    }
+
+    /// Empties the scatter for `partitions` partitions and room for `rows` entries, keeping the
+    /// pool when it is large enough.
+    pub(super) fn reset(&mut self, partitions: usize, rows: usize) {
+        // Every partition's last block may be partly filled; a run more, to start the blocks
+        // on a cache-line boundary.
+        let words = (rows.div_ceil(BLOCK) + partitions) * BLOCK + RUN;
+        if self.pool.len() < words {
+            self.pool = Vec::new(); // the old pool goes before the new one is faulted in
+            self.pool = memory::zeroed_words(words);
         }
+        self.base = self.pool.as_ptr().align_offset(align_of::<Run>());
+        self.blocks.resize_with(partitions, Vec::new);
+        for (partition, blocks) in self.blocks.iter_mut().enumerate() {
+            blocks.clear();
+            blocks.push(partition);
+        }
+        self.next.clear();
+        self.next.extend((0..partitions).map(|block| block * BLOCK));
+        self.staged.clear();
+        self.staged.resize(partitions, Run([0; RUN]));
+        self.taken = partitions;
     }
 
     /// Partition `partition`'s entries, block by block.
@@ -103,12 +126,12 @@ impl Scattered {
         rows: Range<usize>,
     ) -> Result<(), RebuildError> {
         let added = self.stage(orders, customers, since, rows);
-        for (&at, line) in self.next.iter().zip(&self.staged) {
-            let staged = at % LINE;
-            self.pool[self.base + at - staged..][..staged].copy_from_slice(&line.0[..staged]);
+        for (&at, run) in self.next.iter().zip(&self.staged) {
+            let staged = at % RUN;
+            self.pool[self.base + at - staged..][..staged].copy_from_slice(&run.0[..staged]);
         }
         #[cfg(target_arch = "x86_64")]
-        // The streamed lines are seen by other threads only after they are joined, and the
+        // The streamed runs are seen by other threads only after they are joined, and the
         // join's synchronisation orders ordinary stores, not streaming ones.
         // SAFETY: SSE is part of x86-64, and a fence has no other requirement.
         unsafe {
@@ -117,7 +140,7 @@ impl Scattered {
         added
     }
 
-    /// Stages each row in its partition's line, and writes each line that fills to the pool.
+    /// Stages each row in its partition's run, and writes each run that fills to the pool.
     fn stage(
         &mut self,
         orders: OrderColumns<'_>,
@@ -132,6 +155,13 @@ impl Scattered {
         let rest = exact.remainder();
         let masks = exact.map(|days| in_window(days, since)).chain([in_window(rest, since)]);
         for (chunk, mut mask) in masks.enumerate() {
+            // The 64 rows' customers and amounts 2 KiB ahead (4 cache lines each), asked for
+            // before they are needed: about 2% less CPU time per rebuild when measured.
+            let ahead = chunk * ROWS_PER_MASK + COLUMN_PREFETCH_AHEAD;
+            for line in (0..ROWS_PER_MASK).step_by(16) {
+                prefetch(customer.as_ptr().wrapping_add(ahead + line));
+                prefetch(amount.as_ptr().wrapping_add(ahead + line));
+            }
             while mask != 0 {
                 let offset = chunk * ROWS_PER_MASK + mask.trailing_zeros() as usize;
                 mask &= mask - 1;
@@ -141,10 +171,10 @@ impl Scattered {
                 }
                 let partition = (customer >> PARTITION_SHIFT) as usize;
                 let at = self.next[partition];
-                self.staged[partition].0[at % LINE] = entry(customer, day[offset], amount[offset]);
+                self.staged[partition].0[at % RUN] = entry(customer, day[offset], amount[offset]);
                 let mut at = at + 1;
-                if at.is_multiple_of(LINE) {
-                    stream(&mut self.pool[self.base + at - LINE..][..LINE], &self.staged[partition]);
+                if at.is_multiple_of(RUN) {
+                    stream(&mut self.pool[self.base + at - RUN..][..RUN], &self.staged[partition]);
                     if at.is_multiple_of(BLOCK) {
                         self.blocks[partition].push(self.taken);
                         at = self.taken * BLOCK;
@@ -158,33 +188,69 @@ impl Scattered {
     }
 }
 
+/// Rows ahead of the mask being placed whose customers and amounts are asked for.
+const COLUMN_PREFETCH_AHEAD: usize = 512;
+
 /// Rows whose days are compared at once: a bit each in a mask.
 const ROWS_PER_MASK: usize = 64;
 
 /// Bit `i` set when `days[i]` is on or after `since`.
 fn in_window(days: &[u16], since: u16) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if let Ok(days) = <&[u16; ROWS_PER_MASK]>::try_from(days) {
+        // SAFETY: SSE2, the one feature it enables, is part of x86-64.
+        return unsafe { in_window_sse2(days, since) };
+    }
     days.iter().enumerate().fold(0, |mask, (i, &day)| mask | u64::from(day >= since) << i)
 }
 
-/// Writes a staged line to its place in the pool past the caches (on x86-64): the pool is far
+/// [`in_window`] for a whole mask's rows, 8 days to a compare and 16 to a `movemask` (the
+/// compiler turned the portable version into shifts of each row's bit into place, a tenth of
+/// the scatter).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn in_window_sse2(days: &[u16; ROWS_PER_MASK], since: u16) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpgt_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16, _mm_xor_si128,
+    };
+    // SSE2 compares signed 16-bit lanes: flipping the top bit of both sides orders unsigned
+    // values as signed ones.
+    let flip = _mm_set1_epi16(i16::MIN);
+    let since = _mm_set1_epi16(since.cast_signed() ^ i16::MIN);
+    let mut before = 0u64;
+    for (sixteen, days) in days.chunks_exact(16).enumerate() {
+        let [low, high] = [0, 8].map(|at| {
+            // SAFETY: `days` holds 16 `u16`, so the 16 bytes from `at` are inside it, and an
+            // unaligned load has no other requirement.
+            let eight = unsafe { _mm_loadu_si128(days[at..].as_ptr().cast::<__m128i>()) };
+            _mm_cmpgt_epi16(since, _mm_xor_si128(eight, flip))
+        });
+        // Each lane is all ones or zeros, so packing keeps it, a byte a row.
+        let bits = _mm_movemask_epi8(_mm_packs_epi16(low, high)) as u32;
+        before |= u64::from(bits) << (16 * sixteen);
+    }
+    !before
+}
+
+/// Writes a staged run to its place in the pool past the caches (on x86-64): the pool is far
 /// larger than the caches and read only after the whole scatter, so an ordinary store would
-/// first read each line from memory and then push the columns being read out of the cache.
-fn stream(to: &mut [u64], line: &Line) {
+/// first read each cache line from memory and then push the columns being read out of the cache.
+fn stream(to: &mut [u64], run: &Run) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{__m128i, _mm_stream_si128};
-        assert!(to.len() == LINE && to.as_ptr().cast::<Line>().is_aligned(), "a whole, aligned line");
+        assert!(to.len() == RUN && to.as_ptr().cast::<Run>().is_aligned(), "a whole, aligned run");
         let to = to.as_mut_ptr().cast::<__m128i>();
-        let from = line.0.as_ptr().cast::<__m128i>();
-        for part in 0..LINE / 2 {
-            // SAFETY: `to` is a mutably borrowed line of 64 bytes, aligned as a `Line` (checked
-            // above), and `from` is a `Line`: each 16-byte part of either is inside it and
+        let from = run.0.as_ptr().cast::<__m128i>();
+        for part in 0..RUN / 2 {
+            // SAFETY: `to` is a mutably borrowed run of `RUN` words, aligned as a `Run` (checked
+            // above), and `from` is a `Run`: each 16-byte part of either is inside it and
             // aligned to 16 bytes. SSE2 is part of x86-64.
             unsafe { _mm_stream_si128(to.add(part), from.add(part).read()) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    to.copy_from_slice(&line.0);
+    to.copy_from_slice(&run.0);
 }
 
 #[cfg(test)]
@@ -224,6 +290,17 @@ mod tests {
                 expected[customer as usize / PARTITION].push(entry(customer, day, amount));
             }
             prop_assert_eq!(grouped(&scattered, 3), expected);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_mask_has_the_bits_of_the_days_in_the_window(
+            days in prop::collection::vec(prop_oneof![any::<u16>(), 0u16..4, (u16::MAX - 3)..=u16::MAX], 0..=ROWS_PER_MASK),
+            since in prop_oneof![any::<u16>(), 0u16..4, (u16::MAX - 3)..=u16::MAX, 32_766u16..32_770],
+        ) {
+            let expected = days.iter().enumerate().filter(|(_, day)| **day >= since).fold(0u64, |mask, (i, _)| mask | 1 << i);
+            prop_assert_eq!(in_window(&days, since), expected);
         }
     }
 
