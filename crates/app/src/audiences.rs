@@ -2,8 +2,10 @@
 //! growth team types it.
 //!
 //! The members' attributes are loaded from the database into an [`AudienceIndex`] (bitmaps over
-//! the customers' dense ordinals), kept per instance and rebuilt at most every [`INDEX_TTL`];
-//! counting is then bitmap algebra. Fields so far: `tier`, `home_store` and `region` (codes),
+//! the customers' dense ordinals), cut by ordinal range into [`Shards`] (one per core by default,
+//! [`AppConfig::audience_shards`](crate::AppConfig)), kept per instance and rebuilt at most every
+//! [`INDEX_TTL`]; counting is then bitmap algebra on every shard at once, the counts summed,
+//! members concatenated in ordinal order, lookalike weights summed over the shards. Fields so far: `tier`, `home_store` and `region` (codes),
 //! `points`, `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM
 //! scores `r`, `f`, `m` (1–5), the lifecycle `stage` (introduction, growth, maturity, decline,
 //! silence, churned) and `last_order_days`; and every defined tag (`#投诉`). The index will
@@ -13,7 +15,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use quanyu_audience::{AudienceIndex, Expr, FieldKind, RoaringBitmap, Schema};
+use quanyu_audience::{AudienceIndex, Expr, FieldKind, RoaringBitmap, Schema, Shards};
 use quanyu_domain::{authz::Permission, customer::Customer, org::Scope};
 
 use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
@@ -29,6 +31,14 @@ pub const MAX_EXPORT: u64 = 100_000;
 const PAGE: u32 = 5_000;
 /// (member, tag) rows per read.
 const TAG_PAGE: u32 = 50_000;
+/// The most shards the audience index is cut into by default: past this, a shard's thread costs
+/// more to start than its share of a count saves.
+pub const MAX_AUDIENCE_SHARDS: usize = 8;
+
+/// One audience shard per available core, at most [`MAX_AUDIENCE_SHARDS`].
+pub fn default_audience_shards() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| cores.get().min(MAX_AUDIENCE_SHARDS))
+}
 
 /// The fields an expression may name, and their kinds.
 pub fn audience_schema() -> Schema {
@@ -51,7 +61,8 @@ impl App {
     /// How many members `expression` selects (within the caller's scope).
     pub async fn audience_count(&self, ctx: &Ctx, expression: &str) -> AppResult<u64> {
         ctx.require(Permission::ReadCustomers)?;
-        Ok(self.select(ctx, expression).await?.len())
+        let (shards, segment) = self.segment(ctx, expression).await?;
+        Ok(shards.count(&segment))
     }
 
     /// The members `expression` selects, by ordinal, each with their first phone, for a
@@ -85,12 +96,9 @@ impl App {
             return Err(quanyu_domain::DomainError::OutOfRange { field: "limit", min: 1, max }.into());
         }
         let seed_members = self.select(ctx, seed).await?;
-        let index = self.audience_index().await?;
-        let candidates = match self.scope_filter(ctx).await? {
-            Some(scope) => quanyu_audience::evaluate(&scope, &index),
-            None => index.universe().clone(),
-        };
-        let ranked = quanyu_audience::lookalike(&index, &seed_members, &candidates, limit);
+        let shards = self.audience_shards().await?;
+        let scope = self.scope_filter(ctx).await?;
+        let ranked = shards.lookalike(&seed_members, scope.as_ref(), limit);
         let ordinals: Vec<i64> = ranked.iter().map(|r| i64::from(r.member)).collect();
         let rows = read_tx!(self, |tx| Ok(tx.customers_by_ordinals(&ordinals).await?))?;
         let mut by_ordinal: std::collections::HashMap<i64, (Customer, Option<String>)> =
@@ -106,21 +114,32 @@ impl App {
 
     /// The bitmap of members an expression selects within the caller's scope.
     pub(crate) async fn select(&self, ctx: &Ctx, expression: &str) -> AppResult<RoaringBitmap> {
+        let (shards, segment) = self.segment(ctx, expression).await?;
+        Ok(shards.evaluate(&segment))
+    }
+
+    /// The index and `expression` parsed against it, narrowed to the caller's scope (one `AND`,
+    /// so the scope's bitmap is one more step of the plan, not a second evaluation).
+    async fn segment(&self, ctx: &Ctx, expression: &str) -> AppResult<(Arc<Shards>, Expr)> {
         if expression.len() > MAX_EXPRESSION {
             let max = MAX_EXPRESSION as i64;
             return Err(quanyu_domain::DomainError::OutOfRange { field: "expression", min: 1, max }.into());
         }
-        let index = self.audience_index().await?;
+        let shards = self.audience_shards().await?;
         let mut schema = audience_schema();
-        for tag in index.tag_names() {
+        for tag in shards.tag_names() {
             schema.add_tag(tag);
         }
         let expr = quanyu_audience::parse(expression, &schema).map_err(AppError::Expression)?;
-        let mut members = quanyu_audience::evaluate(&expr, &index);
-        if let Some(scope) = self.scope_filter(ctx).await? {
-            members &= quanyu_audience::evaluate(&scope, &index);
-        }
-        Ok(members)
+        let segment = match (self.scope_filter(ctx).await?, expr) {
+            (None, expr) => expr,
+            (Some(scope), Expr::And(mut operands)) => {
+                operands.push(scope);
+                Expr::And(operands)
+            }
+            (Some(scope), expr) => Expr::And(vec![expr, scope]),
+        };
+        Ok((shards, segment))
     }
 
     /// The expression that limits a region's or store's staff to their members.
@@ -140,9 +159,9 @@ impl App {
         Ok(Some(Expr::Category { field: field.to_owned(), op: quanyu_audience::CategoryOp::Eq, value }))
     }
 
-    async fn audience_index(&self) -> AppResult<Arc<AudienceIndex>> {
-        if let Some(index) = self.audiences.fresh() {
-            return Ok(index);
+    async fn audience_shards(&self) -> AppResult<Arc<Shards>> {
+        if let Some(shards) = self.audiences.fresh() {
+            return Ok(shards);
         }
         let at = now();
         let mut index = AudienceIndex::default();
@@ -216,8 +235,9 @@ impl App {
         // Filled member by member, the numeric fields have no bins yet: cut them once, so
         // comparisons settle most members with two bitmaps instead of walking every bit slice.
         index.rebin_numeric();
-        let index = Arc::new(index);
-        self.audiences.put(index.clone());
-        Ok(index)
+        // Moved into its shards, not kept beside them: at 40M members the index is ~5 GiB.
+        let shards = Arc::new(Shards::new(index, self.config.audience_shards));
+        self.audiences.put(shards.clone());
+        Ok(shards)
     }
 }

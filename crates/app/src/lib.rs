@@ -54,7 +54,7 @@ use std::sync::Arc;
 
 use quanyu_store::Database;
 
-pub use audiences::{MAX_EXPORT, MAX_EXPRESSION, audience_schema};
+pub use audiences::{MAX_AUDIENCE_SHARDS, MAX_EXPORT, MAX_EXPRESSION, audience_schema, default_audience_shards};
 pub use auth::{ApiTokenCreated, LoginOutcome, NewApiToken};
 pub use catalog::*;
 pub use context::{Ctx, Idempotency, Origin};
@@ -102,6 +102,9 @@ pub struct AppConfig {
     pub passwords: PasswordHasher,
     /// Where customers' sign-in codes are sent (default: the server log).
     pub sms: Arc<dyn SmsSender>,
+    /// Into how many shards the audience index is cut, each counted on its own thread
+    /// (default: the available cores, at most [`MAX_AUDIENCE_SHARDS`]).
+    pub audience_shards: usize,
 }
 
 impl Default for AppConfig {
@@ -110,6 +113,7 @@ impl Default for AppConfig {
             session_ttl: chrono::Duration::hours(12),
             passwords: PasswordHasher::default(),
             sms: Arc::new(LogSms),
+            audience_shards: default_audience_shards(),
         }
     }
 }
@@ -128,8 +132,8 @@ pub struct AppShared {
     sessions: session_cache::SessionCache,
     /// Open stores for nearest-store search.
     stores_near: cached::Cached<quanyu_domain::spatial::SpatialIndex<quanyu_domain::org::Store>>,
-    /// Members for audience counts.
-    audiences: cached::Cached<quanyu_audience::AudienceIndex>,
+    /// Members for audience counts, cut into shards.
+    audiences: cached::Cached<quanyu_audience::Shards>,
 }
 
 impl std::ops::Deref for App {

@@ -10,12 +10,24 @@ use quanyu_store::Database;
 
 mod support;
 
-use support::{keyed, member, no_reply, paid_order, shop};
+use support::{keyed, member, no_reply, paid_order, shop_on_shards};
 
-quanyu_store::backend_tests!(customers_move_through_the_stages,);
+quanyu_store::backend_tests!(
+    customers_move_through_the_stages,
+    customers_move_through_the_stages_on_three_audience_shards
+);
 
 async fn customers_move_through_the_stages(db: Arc<dyn Database>) {
-    let (app, cashier, store, sku) = shop(db).await;
+    customers_move_through_the_stages_on(db, 1).await;
+}
+
+/// The same with the audience index cut into three shards (its members between them).
+async fn customers_move_through_the_stages_on_three_audience_shards(db: Arc<dyn Database>) {
+    customers_move_through_the_stages_on(db, 3).await;
+}
+
+async fn customers_move_through_the_stages_on(db: Arc<dyn Database>, audience_shards: usize) {
+    let (app, cashier, store, sku) = shop_on_shards(db, audience_shards).await;
     let system = Ctx::system();
     let (loyal, once, browser) = (
         member(&app, &cashier, "13800000001").await,

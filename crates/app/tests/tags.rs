@@ -14,15 +14,25 @@ use quanyu_store::Database;
 
 mod support;
 
-use support::{fresh, keyed, no_reply, shop, staff};
+use support::{fresh, keyed, no_reply, shop, shop_on_shards, staff};
 
 quanyu_store::backend_tests!(
     tags_select_members_and_saved_audiences_stay_current,
+    tags_select_members_and_saved_audiences_stay_current_on_three_audience_shards,
     rule_tags_stick_by_behaviour_and_slide_off,
 );
 
 async fn tags_select_members_and_saved_audiences_stay_current(db: Arc<dyn Database>) {
-    let (app, cashier, store, _) = shop(db).await;
+    tags_select_members_and_saved_audiences_stay_current_on(db, 1).await;
+}
+
+/// The same with the audience index cut into three shards (its members between them).
+async fn tags_select_members_and_saved_audiences_stay_current_on_three_audience_shards(db: Arc<dyn Database>) {
+    tags_select_members_and_saved_audiences_stay_current_on(db, 3).await;
+}
+
+async fn tags_select_members_and_saved_audiences_stay_current_on(db: Arc<dyn Database>, audience_shards: usize) {
+    let (app, cashier, store, _) = shop_on_shards(db, audience_shards).await;
     let system = Ctx::system();
     let mut members = Vec::new();
     for n in 0..4 {

@@ -12,12 +12,24 @@ use quanyu_store::Database;
 
 mod support;
 
-use support::{fresh, keyed, no_reply, shop, staff};
+use support::{fresh, keyed, no_reply, shop_on_shards, staff};
 
-quanyu_store::backend_tests!(a_guides_book_board_and_kpis_are_theirs);
+quanyu_store::backend_tests!(
+    a_guides_book_board_and_kpis_are_theirs,
+    a_guides_book_board_and_kpis_are_theirs_on_three_audience_shards
+);
 
 async fn a_guides_book_board_and_kpis_are_theirs(db: Arc<dyn Database>) {
-    let (app, cashier, store, sku) = shop(db).await;
+    a_guides_book_board_and_kpis_are_theirs_on(db, 1).await;
+}
+
+/// The same with the audience index cut into three shards (its members between them).
+async fn a_guides_book_board_and_kpis_are_theirs_on_three_audience_shards(db: Arc<dyn Database>) {
+    a_guides_book_board_and_kpis_are_theirs_on(db, 3).await;
+}
+
+async fn a_guides_book_board_and_kpis_are_theirs_on(db: Arc<dyn Database>, audience_shards: usize) {
+    let (app, cashier, store, sku) = shop_on_shards(db, audience_shards).await;
     let system = Ctx::system();
     let (guide_id, guide) = staff(&app, "guide", "guide", Some(store), None).await;
     let (other_id, _) = staff(&app, "guide2", "guide", Some(store), None).await;

@@ -10,8 +10,12 @@
 //!
 //! Cost: one intersection per feature to weigh it, then one pass over each useful feature's
 //! members, never a scan of members by attribute.
+//!
+//! Over [`Shards`](crate::Shards) the counts behind the weights are [tallied](Tally) per shard
+//! and summed, each shard ranks its own members with the weights, and the best of the shards'
+//! best are the answer: a member's score adds the same weights in the same order either way.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use roaring::RoaringBitmap;
 
@@ -27,6 +31,30 @@ const REASONS: usize = 3;
 pub struct Feature {
     pub name: String,
     pub weight: f64,
+    key: Key,
+}
+
+/// Where a feature's members are, in any index (each shard has its own bitmap of them).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Tag(String),
+    Value { field: String, value: String },
+}
+
+impl Key {
+    fn name(&self) -> String {
+        match self {
+            Key::Tag(tag) => format!("#{tag}"),
+            Key::Value { field, value } => format!("{field}={value}"),
+        }
+    }
+
+    fn members<'i>(&self, index: &'i AudienceIndex) -> Option<&'i RoaringBitmap> {
+        match self {
+            Key::Tag(tag) => index.tag(tag),
+            Key::Value { field, value } => index.categorical(field)?.members_with(value),
+        }
+    }
 }
 
 /// A member ranked by resemblance, with the features that count most.
@@ -37,27 +65,65 @@ pub struct Lookalike {
     pub features: Vec<String>,
 }
 
-/// The weights of the features that set the seed apart, heaviest first.
-pub fn weigh<'i>(index: &'i AudienceIndex, seed: &RoaringBitmap) -> Vec<(Feature, &'i RoaringBitmap)> {
-    let everyone = index.universe().len().max(1) as f64;
-    let seed_size = seed.len().max(1) as f64;
-    let mut weighted = Vec::new();
-    let consider = |name: String, members: &'i RoaringBitmap| {
-        let in_seed = members.intersection_len(seed) as f64 / seed_size;
-        let overall = members.len() as f64 / everyone;
-        let weight = ((in_seed + SMOOTHING) / (overall + SMOOTHING)).ln();
-        (weight > 0.0).then_some((Feature { name, weight }, members))
-    };
-    for (tag, members) in index.tags() {
-        weighted.extend(consider(format!("#{tag}"), members));
+/// How many members have each feature, in the seed and in all, over one index or summed over
+/// the shards of one ([`Tally::add`]): what the weights are computed from.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    everyone: u64,
+    features: BTreeMap<Key, (u64, u64)>,
+}
+
+impl Tally {
+    /// The features of `index`, each counted in `seed` (which may hold members of other shards:
+    /// only this index's are counted) and overall.
+    pub(crate) fn of(index: &AudienceIndex, seed: &RoaringBitmap) -> Tally {
+        let mut features = BTreeMap::new();
+        let mut count = |key: Key, members: &RoaringBitmap| {
+            features.insert(key, (members.intersection_len(seed), members.len()));
+        };
+        for (tag, members) in index.tags() {
+            count(Key::Tag(tag.to_owned()), members);
+        }
+        for (field, values) in index.categorical_fields() {
+            for (value, members) in values.values() {
+                count(Key::Value { field: field.to_owned(), value: value.to_owned() }, members);
+            }
+        }
+        Tally { everyone: index.universe().len(), features }
     }
-    for (field, values) in index.categorical_fields() {
-        for (value, members) in values.values() {
-            weighted.extend(consider(format!("{field}={value}"), members));
+
+    /// Adds another shard's counts.
+    pub(crate) fn add(&mut self, other: Tally) {
+        self.everyone += other.everyone;
+        for (key, (in_seed, overall)) in other.features {
+            let counts = self.features.entry(key).or_default();
+            counts.0 += in_seed;
+            counts.1 += overall;
         }
     }
-    weighted.sort_by(|(a, _), (b, _)| b.weight.total_cmp(&a.weight).then_with(|| a.name.cmp(&b.name)));
-    weighted
+
+    /// The features that set the seed (of `seed_size` members) apart, heaviest first.
+    pub(crate) fn weights(self, seed_size: u64) -> Vec<Feature> {
+        let everyone = self.everyone.max(1) as f64;
+        let seed_size = seed_size.max(1) as f64;
+        let mut weighted: Vec<Feature> = self
+            .features
+            .into_iter()
+            .filter_map(|(key, (in_seed, overall))| {
+                let in_seed = in_seed as f64 / seed_size;
+                let overall = overall as f64 / everyone;
+                let weight = ((in_seed + SMOOTHING) / (overall + SMOOTHING)).ln();
+                (weight > 0.0).then(|| Feature { name: key.name(), weight, key })
+            })
+            .collect();
+        weighted.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.name.cmp(&b.name)));
+        weighted
+    }
+}
+
+/// The weights of the features that set the seed apart, heaviest first.
+pub fn weigh(index: &AudienceIndex, seed: &RoaringBitmap) -> Vec<Feature> {
+    Tally::of(index, seed).weights(seed.len())
 }
 
 /// The `limit` members of `candidates` (the seed left out) most like the seed, best first; ties
@@ -68,11 +134,17 @@ pub fn lookalike(
     candidates: &RoaringBitmap,
     limit: usize,
 ) -> Vec<Lookalike> {
-    let pool = candidates - seed;
-    let features = weigh(index, seed);
+    rank(index, &weigh(index, seed), &(candidates - seed), limit)
+}
+
+/// The `limit` members of `pool` (members of `index`) that the weighed `features` make most
+/// alike, best first; ties go to the lower ordinal. Each member's score adds the weights in the
+/// features' order, so the same member scores the same in a shard as in the whole index.
+pub(crate) fn rank(index: &AudienceIndex, features: &[Feature], pool: &RoaringBitmap, limit: usize) -> Vec<Lookalike> {
     let mut scores: HashMap<u32, (f64, Vec<usize>)> = HashMap::new();
-    for (position, (feature, members)) in features.iter().enumerate() {
-        for member in &(*members & &pool) {
+    for (position, feature) in features.iter().enumerate() {
+        let Some(members) = feature.key.members(index) else { continue };
+        for member in &(members & pool) {
             let entry = scores.entry(member).or_insert((0.0, Vec::new()));
             entry.0 += feature.weight;
             if entry.1.len() < REASONS {
@@ -80,14 +152,19 @@ pub fn lookalike(
             }
         }
     }
-    let mut ranked: Vec<Lookalike> = scores
+    let ranked = scores
         .into_iter()
         .map(|(member, (score, reasons))| Lookalike {
             member,
             score,
-            features: reasons.iter().filter_map(|&p| features.get(p)).map(|(f, _)| f.name.clone()).collect(),
+            features: reasons.iter().filter_map(|&p| features.get(p)).map(|f| f.name.clone()).collect(),
         })
         .collect();
+    best(ranked, limit)
+}
+
+/// The `limit` best of `ranked`: highest score first, ties to the lower ordinal.
+pub(crate) fn best(mut ranked: Vec<Lookalike>, limit: usize) -> Vec<Lookalike> {
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.member.cmp(&b.member)));
     ranked.truncate(limit);
     ranked
@@ -124,7 +201,7 @@ mod tests {
         assert_eq!(ranked[0].features, ["tier=gold"]);
         assert!(ranked.iter().all(|r| !seed.contains(r.member)), "the seed is not its own lookalike");
         let weights = weigh(&index, &seed);
-        assert!(weights.iter().all(|(f, _)| f.name != "region=W"), "what the seed lacks does not count");
+        assert!(weights.iter().all(|f| f.name != "region=W"), "what the seed lacks does not count");
     }
 
     #[test]

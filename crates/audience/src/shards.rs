@@ -1,11 +1,14 @@
 //! An [`AudienceIndex`] cut by ordinal range into shards, each evaluated on its own thread.
 //!
 //! Counting a segment over tens of millions of members is bitmap algebra whose cost grows with
-//! the members, one core streaming every bitmap through its caches. Cut at whole roaring
-//! containers (multiples of 2^16 ordinals), every shard is a full index over its range, so an
-//! expression means the same on each: counts are summed, members concatenated in ordinal order,
-//! and the cores share the work. The cut copies each bitmap once, when the shards are made;
-//! queries never copy to cut.
+//! the members, one core streaming every bitmap through its caches. Cut by ordinal range (at
+//! whole roaring containers, multiples of 2^16 ordinals, unless the index is too small to),
+//! every shard is a full index over its range, so an expression means the same on each: counts are summed, members concatenated in ordinal order,
+//! and the cores share the work. A [lookalike](crate::lookalike) search counts each feature in
+//! every shard, weighs the features once from the sums, then ranks each shard's members with
+//! those weights and keeps the best of the shards' best. The cut copies each bitmap once, when
+//! the shards are made (the index is moved into its shards, never kept beside them); queries
+//! never copy to cut.
 
 use std::thread;
 
@@ -14,6 +17,7 @@ use roaring::RoaringBitmap;
 use crate::eval;
 use crate::expr::Expr;
 use crate::index::AudienceIndex;
+use crate::lookalike::{self, Lookalike, Tally};
 
 /// Shards hold whole roaring containers: a cut inside one would split it into two.
 const CONTAINER: u32 = 1 << 16;
@@ -32,18 +36,26 @@ impl Default for Shards {
 
 impl Shards {
     /// Cuts `index` into at most `count` shards of about as many live members each (fewer when
-    /// the members span fewer containers); the last shard's range is open, so members beyond
-    /// the last ordinal belong to it.
+    /// there are fewer members); the last shard's range is open, so members beyond the last
+    /// ordinal belong to it. Each cut falls at the start of the container holding the member it
+    /// aims at, unless that would leave the shard below it empty (a small index): then at the
+    /// member itself, splitting that one container between two shards.
     pub fn new(mut index: AudienceIndex, count: usize) -> Shards {
         let universe = index.universe();
         let live = universe.len();
         let count = count.max(1) as u64;
-        let mut cuts: Vec<u32> = (1..count)
-            .filter_map(|i| universe.select(u32::try_from(live * i / count).ok()?))
-            .map(|ordinal| ordinal / CONTAINER * CONTAINER)
-            .filter(|&cut| cut > 0)
-            .collect();
-        cuts.dedup();
+        let mut cuts: Vec<u32> = Vec::new();
+        for i in 1..count {
+            let Some(member) = u32::try_from(live * i / count).ok().and_then(|rank| universe.select(rank)) else {
+                continue;
+            };
+            let previous = cuts.last().copied().unwrap_or(0);
+            let container = member / CONTAINER * CONTAINER;
+            let cut = if universe.range_cardinality(previous..container) > 0 { container } else { member };
+            if cut > previous && universe.range_cardinality(previous..cut) > 0 {
+                cuts.push(cut);
+            }
+        }
         let mut shards: Vec<AudienceIndex> = Vec::with_capacity(cuts.len() + 1);
         // From the highest cut down, so each cut moves only the members above it.
         for &cut in cuts.iter().rev() {
@@ -68,10 +80,41 @@ impl Shards {
     pub fn evaluate(&self, expr: &Expr) -> RoaringBitmap {
         let mut members = RoaringBitmap::new();
         for part in self.on_each(|shard| eval::evaluate(expr, shard)) {
-            // Disjoint and above every member so far: roaring appends the containers.
+            // Disjoint and above every member so far: roaring appends the containers (merging
+            // the one container a small index's cut split).
             members |= part;
         }
         members
+    }
+
+    /// Every known tag, in name order (every shard knows every tag).
+    pub fn tag_names(&self) -> impl Iterator<Item = &str> {
+        self.shards.first().into_iter().flat_map(AudienceIndex::tag_names)
+    }
+
+    /// How many members there are.
+    pub fn members(&self) -> u64 {
+        self.shards.iter().map(|shard| shard.universe().len()).sum()
+    }
+
+    /// The `limit` members most like `seed` (the seed left out), among those `within` selects
+    /// (everyone when `None`), best first, ties to the lower ordinal: the same answer as
+    /// [`lookalike::lookalike`] over the whole index.
+    pub fn lookalike(&self, seed: &RoaringBitmap, within: Option<&Expr>, limit: usize) -> Vec<Lookalike> {
+        let mut tally = Tally::default();
+        for part in self.on_each(|shard| Tally::of(shard, seed)) {
+            tally.add(part);
+        }
+        let features = tally.weights(seed.len());
+        let best_of_each = self.on_each(|shard| {
+            let mut pool = match within {
+                Some(within) => eval::evaluate(within, shard),
+                None => shard.universe().clone(),
+            };
+            pool -= seed;
+            lookalike::rank(shard, &features, &pool, limit)
+        });
+        lookalike::best(best_of_each.into_iter().flatten().collect(), limit)
     }
 
     /// `work` on every shard, the first on this thread and the others on one thread each.
@@ -98,12 +141,12 @@ mod tests {
     use crate::bsi::BitSlicedIndex;
     use crate::expr::{Expr, parse};
 
-    /// Members every 1,000th ordinal in `0..ordinals`, tagged `even` when even, with their
+    /// Members every 1,000th ordinal in `0..ordinals`, every other one tagged `even`, with their
     /// ordinal as `points`, binned.
     fn index_of(ordinals: u32) -> AudienceIndex {
         let mut index = AudienceIndex::default();
         let members: Vec<u32> = (0..ordinals).step_by(1_000).collect();
-        index.set_tag_members("even", members.iter().copied().filter(|m| m % 2 == 0).collect());
+        index.set_tag_members("even", members.iter().copied().filter(|m| m / 1_000 % 2 == 0).collect());
         index.declare_tag("nobody");
         let points = BitSlicedIndex::from_sorted(members.iter().map(|&m| (m, u64::from(m))));
         index.set_numeric_field("points", points.unwrap_or_default());
@@ -134,17 +177,39 @@ mod tests {
             assert_eq!(shards.count(&expr), eval::count(&expr, &index), "{source}");
         }
         assert!(shards.shards().iter().all(|shard| shard.tag("nobody").is_some()), "every tag known on every shard");
+        let seed = eval::evaluate(&expr("#even and points < 200000", &index), &index);
+        let alike = shards.lookalike(&seed, None, 1_000);
+        assert_eq!(alike, crate::lookalike(&index, &seed, index.universe(), 1_000));
+        let even = index.tag("even").map_or(0, RoaringBitmap::len);
+        assert_eq!(alike.len() as u64, even - seed.len(), "the other even members, from every shard");
+        let within = expr("points >= 400000", &index);
+        assert_eq!(
+            shards.lookalike(&seed, Some(&within), 3),
+            crate::lookalike(&index, &seed, &eval::evaluate(&within, &index), 3)
+        );
+        assert_eq!(shards.members(), index.universe().len());
+        assert_eq!(shards.tag_names().collect::<Vec<_>>(), ["even", "nobody"]);
     }
 
     #[test]
-    fn few_containers_make_fewer_shards_and_an_empty_index_one() {
-        let small = Shards::new(index_of(CONTAINER), 4);
-        assert_eq!(small.shards().len(), 1, "one container cannot be cut");
+    fn a_small_index_is_cut_inside_its_container_and_an_empty_index_makes_one_shard() {
+        let small = index_of(CONTAINER);
+        let shards = Shards::new(small.clone(), 4);
+        let sizes: Vec<u64> = shards.shards().iter().map(|shard| shard.universe().len()).collect();
+        assert_eq!(sizes, [16, 17, 16, 17], "66 members, cut at the members, not at the container");
+        for source in ["#even", "not #even", "points > 30000"] {
+            let expr = expr(source, &small);
+            assert_eq!(shards.evaluate(&expr), eval::evaluate(&expr, &small), "{source}");
+        }
+        let mut three = AudienceIndex::default();
+        [5, 6, 7].into_iter().for_each(|member| three.insert_member(member));
+        assert_eq!(Shards::new(three, 5).shards().len(), 3, "no shard without members");
         let empty = Shards::new(AudienceIndex::default(), 4);
         assert_eq!(empty.shards().len(), 1);
         let everyone = Expr::Not(Box::new(Expr::Tag("x".to_owned())));
         assert_eq!(empty.count(&everyone), 0);
         assert!(empty.evaluate(&everyone).is_empty());
         assert_eq!(Shards::default().count(&everyone), 0);
+        assert!(empty.lookalike(&RoaringBitmap::new(), None, 5).is_empty());
     }
 }

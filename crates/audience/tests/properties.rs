@@ -1,9 +1,12 @@
 //! Properties of the whole engine: bitmap evaluation agrees with a naive per-member evaluation of
-//! the same AST on random populations, printing an AST and parsing it back is the identity, and
+//! the same AST on random populations, an index cut into shards answers counts, members and
+//! lookalikes as the whole index does, printing an AST and parsing it back is the identity, and
 //! no input makes the parser panic.
 
 use proptest::prelude::*;
-use quanyu_audience::{AudienceIndex, CategoryOp, CompareOp, Expr, FieldKind, Schema, Shards, count, evaluate, parse};
+use quanyu_audience::{
+    AudienceIndex, CategoryOp, CompareOp, Expr, FieldKind, Schema, Shards, count, evaluate, lookalike, parse,
+};
 
 const TAGS: [&str; 4] = ["vip", "爱买生鲜", "has space", "and"];
 const CATEGORICAL: [&str; 2] = ["lifecycle", "门店"];
@@ -172,6 +175,26 @@ proptest! {
             prop_assert_eq!(shards.evaluate(expr).iter().collect::<Vec<_>>(), expected.clone(), "{} sharded", expr);
             prop_assert_eq!(shards.count(expr), expected.len() as u64);
         }
+    }
+
+    /// A lookalike over shards weighs the features over all members and ranks every shard's
+    /// members by the same weights: the same members, scores and reasons as over the whole index.
+    #[test]
+    fn sharded_lookalike_matches_the_whole_index(
+        population in proptest::collection::vec(member(), 0..2000),
+        stride in prop_oneof![1u32..5, 30u32..300],
+        shard_count in 1usize..5,
+        seed in expr(),
+        within in proptest::option::of(expr()),
+        limit in 1usize..40,
+    ) {
+        let members: Vec<(u32, Member)> = (0u32..).zip(population).map(|(i, member)| (i * stride, member)).collect();
+        let index = index_of(&members);
+        let shards = Shards::new(index.clone(), shard_count);
+        let seed_members = evaluate(&seed, &index);
+        let candidates = within.as_ref().map_or_else(|| index.universe().clone(), |within| evaluate(within, &index));
+        let whole = lookalike(&index, &seed_members, &candidates, limit);
+        prop_assert_eq!(shards.lookalike(&seed_members, within.as_ref(), limit), whole, "{} within {:?}", seed, within);
     }
 
 }

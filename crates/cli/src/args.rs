@@ -11,8 +11,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Quanyu (全域): the operating system of an omnichannel retail chain",
     long_about = "Quanyu (全域): the operating system of an omnichannel retail chain.\n\n\
         Settings are layered: built-in defaults, then a TOML file (`quanyu.toml` in the working \
-        directory, or --config FILE), then environment variables QUANYU_DATABASE_URL and \
-        QUANYU_BIND, then flags. Logging follows RUST_LOG (default `info`), on stderr."
+        directory, or --config FILE), then environment variables QUANYU_DATABASE_URL, \
+        QUANYU_BIND and QUANYU_AUDIENCE_SHARDS, then flags. Logging follows RUST_LOG (default `info`), on stderr."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -97,8 +97,8 @@ pub struct AudienceBenchArgs {
     /// Threads to load the index with [default: the available cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Cut the index by ordinal range into this many shards, counted on one thread each (1: the
-    /// product's unsharded index).
+    /// Cut the index by ordinal range into this many shards, counted on one thread each (as the
+    /// product does, one per core by default; 1: unsharded).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub shards: usize,
 }

@@ -22,6 +22,18 @@ pub fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time this process has used so far, on all its threads, in ms: a count's CPU time
+/// whatever else the machine runs (wall time waits for a free core when it is loaded).
+fn process_cpu_ms() -> f64 {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime only writes the one timespec it is given, which lives on this stack.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    if status != 0 {
+        return 0.0;
+    }
+    now.tv_sec as f64 * 1e3 + now.tv_nsec as f64 / 1e6
+}
+
 /// Each tag's members as a bitmap, `threads` tags at a time.
 fn load_tags(dir: &Path, manifest: &Manifest, threads: usize) -> anyhow::Result<Vec<RoaringBitmap>> {
     let offsets: Vec<u64> = read_column(dir, "tag_offsets")?;
@@ -147,24 +159,28 @@ pub fn run(args: &AudienceBenchArgs) -> anyhow::Result<()> {
     // One shard is the index as the product holds it; more cut it by ordinal range (no copy kept).
     let tag_bytes = index.tag_bytes();
     let shards = quanyu_audience::Shards::new(index, args.shards);
-    let mut all = Vec::new();
+    let (mut all, mut all_cpu) = (Vec::new(), Vec::new());
     for (name, expression) in &expressions {
         let mut times = Vec::with_capacity(args.repeat);
+        let mut cpu_times = Vec::with_capacity(args.repeat);
         let mut count = None;
         for run in 0..args.warmup + args.repeat {
-            let start = Instant::now();
+            let (start, cpu_start) = (Instant::now(), process_cpu_ms());
             let expr = quanyu_audience::parse(expression, &schema).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             let members = shards.count(&expr);
             let elapsed = start.elapsed().as_secs_f64() * 1e3;
+            let cpu = process_cpu_ms() - cpu_start;
             if count.is_some_and(|c| c != members) {
                 bail!("{name}: the count changed between runs");
             }
             count = Some(members);
             if run >= args.warmup {
                 times.push(elapsed);
+                cpu_times.push(cpu);
             }
         }
         times.sort_by(f64::total_cmp);
+        cpu_times.sort_by(f64::total_cmp);
         println!(
             "{}",
             serde_json::json!({
@@ -173,11 +189,14 @@ pub fn run(args: &AudienceBenchArgs) -> anyhow::Result<()> {
                 "count": count.unwrap_or(0),
                 "p50_ms": quantile(&times, 0.5),
                 "p95_ms": quantile(&times, 0.95),
+                "cpu_p50_ms": quantile(&cpu_times, 0.5),
             })
         );
         all.extend(times);
+        all_cpu.extend(cpu_times);
     }
     all.sort_by(f64::total_cmp);
+    all_cpu.sort_by(f64::total_cmp);
     println!(
         "{}",
         serde_json::json!({
@@ -190,6 +209,8 @@ pub fn run(args: &AudienceBenchArgs) -> anyhow::Result<()> {
             "rss_kib": rss_kib(),
             "p50_ms": quantile(&all, 0.5),
             "p95_ms": quantile(&all, 0.95),
+            "cpu_p50_ms": quantile(&all_cpu, 0.5),
+            "cpu_p95_ms": quantile(&all_cpu, 0.95),
         })
     );
     Ok(())

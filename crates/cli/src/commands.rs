@@ -35,7 +35,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = Settings::load(&args.database, args.bind.as_deref())?;
     let db = open_database(&settings.database_url, true).await?;
     tracing::info!(database = %redact(&settings.database_url), "database ready");
-    serve_app(App::new(db, AppConfig::default()), &settings.bind).await
+    let config = AppConfig { audience_shards: settings.audience_shards, ..AppConfig::default() };
+    serve_app(App::new(db, config), &settings.bind).await
 }
 
 /// Serves the HTTP API of `app` on `bind` until Ctrl-C or SIGTERM.

@@ -21,11 +21,18 @@ pub struct Settings {
     pub database_url: String,
     /// The address `serve` listens on.
     pub bind: String,
+    /// Into how many shards `serve` cuts the audience index (default: one per core, at most
+    /// [`quanyu_app::MAX_AUDIENCE_SHARDS`]).
+    pub audience_shards: usize,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { database_url: "sqlite://quanyu-data/quanyu.db".to_owned(), bind: "127.0.0.1:8080".to_owned() }
+        Settings {
+            database_url: "sqlite://quanyu-data/quanyu.db".to_owned(),
+            bind: "127.0.0.1:8080".to_owned(),
+            audience_shards: quanyu_app::default_audience_shards(),
+        }
     }
 }
 
@@ -87,6 +94,8 @@ mod tests {
 
             jail.set_env("QUANYU_BIND", "0.0.0.0:2");
             assert_eq!(load(&args, None)?.bind, "0.0.0.0:2");
+            jail.set_env("QUANYU_AUDIENCE_SHARDS", "3");
+            assert_eq!(load(&args, None)?.audience_shards, 3);
             assert_eq!(load(&args, Some("0.0.0.0:3"))?.bind, "0.0.0.0:3");
 
             let flagged = DatabaseArgs { database: Some("sqlite://flag.db".into()), config: None };

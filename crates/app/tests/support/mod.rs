@@ -73,7 +73,14 @@ pub async fn staff(
 
 /// A chain with one store holding 10 of one SKU, and a cashier's context there.
 pub async fn shop(db: Arc<dyn Database>) -> (App, Ctx, StoreId, SkuId) {
-    let app = App::new(db, AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
+    shop_on_shards(db, 1).await
+}
+
+/// [`shop`], its audience index cut into `audience_shards` shards (audience tests run on one and
+/// on several: a few members are cut between shards too).
+pub async fn shop_on_shards(db: Arc<dyn Database>, audience_shards: usize) -> (App, Ctx, StoreId, SkuId) {
+    let config = AppConfig { passwords: PasswordHasher::fast_for_tests(), audience_shards, ..AppConfig::default() };
+    let app = App::new(db, config);
     let system = Ctx::system();
     let region = fresh(
         app.create_region(&system, RegionDraft { code: "N".into(), name: "北区".into() }, &no_reply).await.unwrap(),
