@@ -62,7 +62,7 @@ impl App {
     pub async fn audience_count(&self, ctx: &Ctx, expression: &str) -> AppResult<u64> {
         ctx.require(Permission::ReadCustomers)?;
         let (shards, segment) = self.segment(ctx, expression).await?;
-        Ok(shards.count(&segment))
+        off_the_workers(move || shards.count(&segment)).await
     }
 
     /// The members `expression` selects, by ordinal, each with their first phone, for a
@@ -98,7 +98,7 @@ impl App {
         let seed_members = self.select(ctx, seed).await?;
         let shards = self.audience_shards().await?;
         let scope = self.scope_filter(ctx).await?;
-        let ranked = shards.lookalike(&seed_members, scope.as_ref(), limit);
+        let ranked = off_the_workers(move || shards.lookalike(&seed_members, scope.as_ref(), limit)).await?;
         let ordinals: Vec<i64> = ranked.iter().map(|r| i64::from(r.member)).collect();
         let rows = read_tx!(self, |tx| Ok(tx.customers_by_ordinals(&ordinals).await?))?;
         let mut by_ordinal: std::collections::HashMap<i64, (Customer, Option<String>)> =
@@ -115,7 +115,7 @@ impl App {
     /// The bitmap of members an expression selects within the caller's scope.
     pub(crate) async fn select(&self, ctx: &Ctx, expression: &str) -> AppResult<RoaringBitmap> {
         let (shards, segment) = self.segment(ctx, expression).await?;
-        Ok(shards.evaluate(&segment))
+        off_the_workers(move || shards.evaluate(&segment)).await
     }
 
     /// The index and `expression` parsed against it, narrowed to the caller's scope (one `AND`,
@@ -240,4 +240,13 @@ impl App {
         self.audiences.put(shards.clone());
         Ok(shards)
     }
+}
+
+/// Runs bitmap algebra on a blocking thread: over tens of millions of members a count takes
+/// milliseconds of every core (one thread per shard), which would stall the requests queued on
+/// an async worker.
+async fn off_the_workers<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(format!("an audience evaluation stopped: {e}")))
 }
