@@ -5,8 +5,8 @@
 //! the customers' dense ordinals), cut by ordinal range into [`Shards`] (one per core by default,
 //! [`AppConfig::audience_shards`](crate::AppConfig)), kept per instance and rebuilt at most every
 //! [`INDEX_TTL`]; counting is then bitmap algebra on every shard at once, the counts summed,
-//! members concatenated in ordinal order, lookalike weights summed over the shards. Fields so far: `tier`, `home_store` and `region` (codes),
-//! `points`, `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM
+//! members concatenated in ordinal order, lookalike weights summed over the shards. Fields so
+//! far: `tier`, `home_store` and `region` (codes), `points`, `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM
 //! scores `r`, `f`, `m` (1–5), the lifecycle `stage` (introduction, growth, maturity, decline,
 //! silence, churned) and `last_order_days`; and every defined tag (`#投诉`). The index will
 //! follow events instead of being rebuilt.

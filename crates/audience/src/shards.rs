@@ -3,12 +3,12 @@
 //! Counting a segment over tens of millions of members is bitmap algebra whose cost grows with
 //! the members, one core streaming every bitmap through its caches. Cut by ordinal range (at
 //! whole roaring containers, multiples of 2^16 ordinals, unless the index is too small to),
-//! every shard is a full index over its range, so an expression means the same on each: counts are summed, members concatenated in ordinal order,
-//! and the cores share the work. A [lookalike](crate::lookalike) search counts each feature in
-//! every shard, weighs the features once from the sums, then ranks each shard's members with
-//! those weights and keeps the best of the shards' best. The cut copies each bitmap once, when
-//! the shards are made (the index is moved into its shards, never kept beside them); queries
-//! never copy to cut.
+//! every shard is a full index over its range, so an expression means the same on each: counts
+//! are summed, members concatenated in ordinal order, and the cores share the work. A
+//! [lookalike](crate::lookalike) search counts each feature in every shard, weighs the features
+//! once from the sums, then ranks each shard's members with those weights and keeps the best of
+//! the shards' best. The cut copies each bitmap once, when the shards are made (the index is
+//! moved into its shards, never kept beside them); queries never copy to cut.
 
 use std::thread;
 
