@@ -36,6 +36,10 @@ impl Default for Settings {
     }
 }
 
+/// The most audience shards a setting may ask for (the default stops at the cores, at most
+/// [`quanyu_app::MAX_AUDIENCE_SHARDS`]).
+const MAX_AUDIENCE_SHARDS_SETTING: usize = 64;
+
 /// Values given as flags; only those present override the layers below.
 #[derive(Debug, Default, Serialize)]
 struct Flags {
@@ -55,12 +59,20 @@ impl Settings {
             None => PathBuf::from(DEFAULT_CONFIG_FILE),
         };
         let flags = Flags { database_url: database.database.clone(), bind: bind.map(str::to_owned) };
-        Figment::from(Serialized::defaults(Settings::default()))
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(&file))
             .merge(Env::prefixed("QUANYU_"))
             .merge(Serialized::defaults(flags))
             .extract()
-            .with_context(|| format!("reading settings (file {}, QUANYU_* variables)", file.display()))
+            .with_context(|| format!("reading settings (file {}, QUANYU_* variables)", file.display()))?;
+        // Every count starts one thread per shard: a typo must not make that thousands.
+        if !(1..=MAX_AUDIENCE_SHARDS_SETTING).contains(&settings.audience_shards) {
+            bail!(
+                "audience_shards (QUANYU_AUDIENCE_SHARDS) must be between 1 and {MAX_AUDIENCE_SHARDS_SETTING}, not {}",
+                settings.audience_shards
+            );
+        }
+        Ok(settings)
     }
 }
 
@@ -96,6 +108,12 @@ mod tests {
             assert_eq!(load(&args, None)?.bind, "0.0.0.0:2");
             jail.set_env("QUANYU_AUDIENCE_SHARDS", "3");
             assert_eq!(load(&args, None)?.audience_shards, 3);
+            for wrong in ["0", "65"] {
+                jail.set_env("QUANYU_AUDIENCE_SHARDS", wrong);
+                let refused = load(&args, None).expect_err("out of range");
+                assert!(refused.contains("between 1 and 64"), "{refused}");
+            }
+            jail.set_env("QUANYU_AUDIENCE_SHARDS", "3");
             assert_eq!(load(&args, Some("0.0.0.0:3"))?.bind, "0.0.0.0:3");
 
             let flagged = DatabaseArgs { database: Some("sqlite://flag.db".into()), config: None };
