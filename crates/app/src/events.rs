@@ -5,12 +5,15 @@
 //! them all (up to [`MAX_EVENTS_PER_COMMIT`] events) into one transaction, resolves who each
 //! message is about, stitches anonymous ids, inserts all the events in one bulk write (skipping
 //! messageIds the source sent before), commits once and only then answers each request, so an
-//! acknowledged event survives a crash and a retried batch is stored once. The queue is bounded
+//! acknowledged event survives a crash and a retried batch is stored once. On PostgreSQL the
+//! writer keeps up to [`COMMITS_IN_FLIGHT`] such transactions going at once, so that one's wait
+//! for its WAL flush overlaps the next one's work. The queue is bounded
 //! by its senders: each request holds at most one batch (500 KB) and waits for its answer, so
 //! the memory it takes is at most one batch per open connection.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap, HashSet, VecDeque},
+    hash::{Hash as _, Hasher as _},
     sync::{Arc, Mutex, OnceLock},
     time::{Duration, Instant},
 };
@@ -22,7 +25,7 @@ use quanyu_domain::{
     text,
     time::Timestamp,
 };
-use quanyu_store::{Database, EventSource, StoredEvent};
+use quanyu_store::{Backend, Database, EventSource, StoredEvent};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::{App, AppError, AppResult, Ctx, Listing, Reply, Written, change::Change, listing::Cursor, write::now};
@@ -259,28 +262,117 @@ async fn customer_of_change(
     })
 }
 
-/// Drains the queue: every waiting request goes into the next commit, split so that no commit
-/// carries more than [`MAX_EVENTS_PER_COMMIT`] events.
+/// Commits in flight at once on PostgreSQL. A commit waits for its WAL flush while the
+/// database has CPU to spare, so a second and third overlap that wait; SQLite has one writer.
+const COMMITS_IN_FLIGHT: usize = 3;
+/// How often a batch the database undid to break a deadlock is written again.
+const ATTEMPTS: usize = 3;
+
+/// A commit running, and the anonymous ids its batch stitches and resolves.
+struct InFlight {
+    done: tokio::task::JoinHandle<()>,
+    ids: AnonymousIds,
+}
+
+/// The anonymous ids (hashed) a batch ties to customers and those it looks up.
+///
+/// Two commits side by side see each other's rows only once committed, so a batch that
+/// stitches an id and one that looks the same id up must not overlap: the look-up could miss
+/// the stitch while the stitch misses the look-up's new events, leaving them with no customer.
+/// Such a batch waits for the other's commit first. Batches of tracks from different visitors,
+/// the bulk of traffic, never wait.
+#[derive(Default)]
+struct AnonymousIds {
+    stitched: HashSet<u64>,
+    looked_up: HashSet<u64>,
+}
+
+impl AnonymousIds {
+    fn of(batch: &[Request]) -> Self {
+        let hash = |id: &str| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            id.hash(&mut hasher);
+            hasher.finish()
+        };
+        let mut ids = AnonymousIds::default();
+        for message in batch.iter().flat_map(|r| &r.messages) {
+            if let Some(id) = message.stitches() {
+                ids.stitched.insert(hash(id));
+            }
+            if let Some(id) = &message.anonymous_id {
+                ids.looked_up.insert(hash(id));
+            }
+        }
+        ids
+    }
+
+    fn overlaps(&self, other: &AnonymousIds) -> bool {
+        !self.stitched.is_disjoint(&other.looked_up) || !self.looked_up.is_disjoint(&other.stitched)
+    }
+}
+
+/// Drains the queue: once a commit may start, every waiting request goes into it, up to
+/// [`MAX_EVENTS_PER_COMMIT`] events; on PostgreSQL up to [`COMMITS_IN_FLIGHT`] commits run at
+/// once.
 async fn run_writer(db: Arc<dyn Database>, mut queue: mpsc::UnboundedReceiver<Request>) {
-    let mut waiting = Vec::with_capacity(256);
-    while queue.recv_many(&mut waiting, 256).await > 0 {
+    let in_flight_max = match db.backend() {
+        Backend::Postgres => COMMITS_IN_FLIGHT,
+        Backend::Sqlite => 1,
+    };
+    let mut running: VecDeque<InFlight> = VecDeque::new();
+    let mut waiting: VecDeque<Request> = VecDeque::new();
+    let mut received = Vec::with_capacity(256);
+    loop {
+        running.retain(|commit| !commit.done.is_finished());
+        while running.len() >= in_flight_max {
+            if let Some(oldest) = running.pop_front() {
+                let _ = oldest.done.await;
+            }
+        }
+        if waiting.is_empty() {
+            if queue.recv_many(&mut received, 256).await == 0 {
+                break;
+            }
+        } else {
+            while let Ok(request) = queue.try_recv() {
+                received.push(request);
+            }
+        }
+        waiting.extend(received.drain(..));
         let mut batch = Vec::new();
         let mut events = 0;
-        for request in std::mem::take(&mut waiting) {
+        while let Some(request) = waiting.pop_front() {
             if !batch.is_empty() && events + request.messages.len() > MAX_EVENTS_PER_COMMIT {
-                commit(&db, std::mem::take(&mut batch)).await;
-                events = 0;
+                waiting.push_front(request);
+                break;
             }
             events += request.messages.len();
             batch.push(request);
         }
-        commit(&db, batch).await;
+        let ids = if in_flight_max > 1 { AnonymousIds::of(&batch) } else { AnonymousIds::default() };
+        while let Some(at) = running.iter().position(|commit| commit.ids.overlaps(&ids)) {
+            if let Some(earlier) = running.remove(at) {
+                let _ = earlier.done.await;
+            }
+        }
+        running.push_back(InFlight { done: tokio::spawn(commit(Arc::clone(&db), batch)), ids });
+    }
+    for commit in running {
+        let _ = commit.done.await;
     }
 }
 
-/// Writes a batch and answers each of its requests.
-async fn commit(db: &Arc<dyn Database>, mut batch: Vec<Request>) {
-    match write_batch(db, &mut batch).await {
+/// Writes a batch, again if the database undid it to break a deadlock, and answers each of
+/// its requests.
+async fn commit(db: Arc<dyn Database>, mut batch: Vec<Request>) {
+    let mut attempt = 1;
+    let written = loop {
+        match write_batch(&db, &mut batch).await {
+            Err(AppError::Store(e)) if e.is_retryable() && attempt < ATTEMPTS => attempt += 1,
+            written => break written,
+        }
+    };
+    match written {
         Ok(outcomes) => {
             for (request, outcome) in batch.into_iter().zip(outcomes) {
                 let _ = request.answer.send(Ok(outcome));
@@ -295,8 +387,12 @@ async fn commit(db: &Arc<dyn Database>, mut batch: Vec<Request>) {
     }
 }
 
-/// One transaction for the batch (whose messages it takes): who each message is about,
-/// stitching, one insert of every event, the rule tags of those stored now.
+/// One transaction for the batch: who each message is about, stitching, one insert of every
+/// event, the rule tags of those stored now. The messages are taken out of the requests and
+/// put back if the transaction fails.
+///
+/// Every lock it takes is taken in one order (anonymous ids sorted, then the events' keys,
+/// then the rule counters by customer), so that commits side by side cannot deadlock.
 async fn write_batch(db: &Arc<dyn Database>, batch: &mut [Request]) -> AppResult<Vec<Ingested>> {
     let mut tx = db.write().await?;
     let user_ids: Vec<CustomerId> = {
@@ -313,16 +409,19 @@ async fn write_batch(db: &Arc<dyn Database>, batch: &mut [Request]) -> AppResult
     let user_of = |m: &EventMessage| {
         m.user_id.as_deref().and_then(events::customer_of_user_id).and_then(|id| live.get(&id).copied())
     };
-    let mut anonymous: HashMap<String, CustomerId> = HashMap::new();
+    // The first message to tie an anonymous id to a customer does.
+    let mut stitches: BTreeMap<&str, (CustomerId, Timestamp)> = BTreeMap::new();
     for request in batch.iter() {
         for message in &request.messages {
-            if let (Some(anonymous_id), Some(customer)) = (message.stitches(), user_of(message))
-                && !anonymous.contains_key(anonymous_id)
-            {
-                let owner = tx.stitch_anonymous_id(anonymous_id, customer, request.received_at).await?;
-                anonymous.insert(anonymous_id.to_owned(), owner);
+            if let (Some(anonymous_id), Some(customer)) = (message.stitches(), user_of(message)) {
+                stitches.entry(anonymous_id).or_insert((customer, request.received_at));
             }
         }
+    }
+    let mut anonymous: HashMap<String, CustomerId> = HashMap::with_capacity(stitches.len());
+    for (anonymous_id, (customer, at)) in stitches {
+        let owner = tx.stitch_anonymous_id(anonymous_id, customer, at).await?;
+        anonymous.insert(anonymous_id.to_owned(), owner);
     }
     let unknown: Vec<&str> = {
         let mut ids: Vec<&str> = batch
@@ -352,15 +451,32 @@ async fn write_batch(db: &Arc<dyn Database>, batch: &mut [Request]) -> AppResult
             });
         }
     }
-    let fresh = tx.insert_events(&stored).await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    let mut at = 0;
-    for request in batch.iter() {
-        let sent = request.sent;
-        let accepted = fresh[at..at + sent].iter().filter(|f| **f).count() as u64;
-        outcomes.push(Ingested { accepted, duplicates: sent as u64 - accepted });
-        at += sent;
+    match store_events(tx, &stored).await {
+        Ok(fresh) => {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            let mut at = 0;
+            for request in batch.iter() {
+                let sent = request.sent;
+                let accepted = fresh[at..at + sent].iter().filter(|f| **f).count() as u64;
+                outcomes.push(Ingested { accepted, duplicates: sent as u64 - accepted });
+                at += sent;
+            }
+            Ok(outcomes)
+        }
+        Err(err) => {
+            let mut stored = stored.into_iter();
+            for request in batch.iter_mut() {
+                request.messages = stored.by_ref().take(request.sent).map(|e| e.message).collect();
+            }
+            Err(err)
+        }
     }
+}
+
+/// Inserts the events, counts the rule tags of those stored now and commits; returns which
+/// were stored now.
+async fn store_events(mut tx: Box<dyn quanyu_store::Tx>, stored: &[StoredEvent]) -> AppResult<Vec<bool>> {
+    let fresh = tx.insert_events(stored).await?;
     // Rule tags count only what was stored now: a retried messageId counts once.
     let counted: Vec<&StoredEvent> =
         stored.iter().zip(&fresh).filter(|(e, fresh)| **fresh && e.customer_id.is_some()).map(|(e, _)| e).collect();
@@ -368,5 +484,5 @@ async fn write_batch(db: &Arc<dyn Database>, batch: &mut [Request]) -> AppResult
         crate::tags::on_events(tx.as_mut(), &counted).await?;
     }
     tx.commit().await?;
-    Ok(outcomes)
+    Ok(fresh)
 }

@@ -10,7 +10,7 @@
 //! expressions select on them (`#投诉`, `tag("VIP 客户")`). A saved audience is an expression
 //! with a name: its count is evaluated when read, so it always reflects the members as they are.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use quanyu_domain::{
     DomainError,
@@ -217,12 +217,12 @@ fn tag_name(name: &str) -> AppResult<String> {
     Ok(name)
 }
 
-/// Counts one occurrence of a rule's behaviour for a customer and tags them when the window's
+/// Counts `by` occurrences of a rule's behaviour for a customer and tags them when the window's
 /// count reaches the rule's.
-async fn count(tx: &mut dyn Tx, tag: &Tag, rule: &TagRule, customer: CustomerId) -> AppResult<()> {
+async fn count(tx: &mut dyn Tx, tag: &Tag, rule: &TagRule, customer: CustomerId, by: i64) -> AppResult<()> {
     let at = now();
     let today = day(at);
-    let total = tx.bump_rule_count(tag.id, customer, today, 1, today - rule.window_days + 1).await?;
+    let total = tx.bump_rule_count(tag.id, customer, today, by, today - rule.window_days + 1).await?;
     if total >= rule.min_count {
         tx.tag_customers(tag.id, &[customer], "rule", at).await?;
     }
@@ -259,13 +259,16 @@ pub(crate) async fn on_order_paid(tx: &mut dyn Tx, order: &Order) -> AppResult<(
     for tag in &rules {
         let Some(rule) = &tag.rule else { continue };
         if rule.category_id.is_none_or(|c| categories.contains(&c)) {
-            count(tx, tag, rule, customer).await?;
+            count(tx, tag, rule, customer, 1).await?;
         }
     }
     Ok(())
 }
 
-/// Tracked events count for the rules on their name.
+/// Tracked events count for the rules on their name: each customer's events once per rule,
+/// customers in id order and rules in name order, so that writers committing side by side
+/// (PostgreSQL) take the counters' row locks in one order and never wait on each other in a
+/// circle.
 pub(crate) async fn on_events(tx: &mut dyn Tx, events: &[&quanyu_store::StoredEvent]) -> AppResult<()> {
     let rules: Vec<Tag> = tx
         .rule_tags()
@@ -273,15 +276,25 @@ pub(crate) async fn on_events(tx: &mut dyn Tx, events: &[&quanyu_store::StoredEv
         .into_iter()
         .filter(|t| t.rule.as_ref().is_some_and(|r| r.event != ORDER_PAID_EVENT))
         .collect();
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let mut counts: BTreeMap<(CustomerId, usize), i64> = BTreeMap::new();
     for event in events {
         let (Some(customer), Some(name)) = (event.customer_id, event.message.name.as_deref()) else { continue };
         if event.message.kind != quanyu_domain::events::EventType::Track {
             continue;
         }
-        for tag in &rules {
-            if let Some(rule) = tag.rule.as_ref().filter(|r| r.event == name) {
-                count(tx, tag, rule, customer).await?;
+        for (at, tag) in rules.iter().enumerate() {
+            if tag.rule.as_ref().is_some_and(|r| r.event == name) {
+                *counts.entry((customer, at)).or_default() += 1;
             }
+        }
+    }
+    for ((customer, at), by) in counts {
+        let tag = &rules[at];
+        if let Some(rule) = &tag.rule {
+            count(tx, tag, rule, customer, by).await?;
         }
     }
     Ok(())

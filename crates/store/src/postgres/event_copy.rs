@@ -6,8 +6,6 @@
 //! `INSERT … ON CONFLICT DO NOTHING` instead. Fresh messageIds, the common case, thus cost no
 //! look-up of their own: the `COPY`'s index insert is the check.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, TimeZone as _, Utc};
 use sqlx::Connection as _;
 use uuid::Uuid;
@@ -21,9 +19,13 @@ const COLUMNS: &str = "id, source_id, message_id, kind, name, user_id, anonymous
 /// Inserts events, skipping repeats and those stored already (same source and messageId);
 /// returns how many were new.
 pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &[StoredEvent]) -> StoreResult<u64> {
-    let mut seen = HashSet::new();
-    let fresh: Vec<&StoredEvent> =
-        events.iter().filter(|e| seen.insert((e.source_id, e.message.message_id.as_str()))).collect();
+    // In key order: a row whose key another transaction is inserting waits for it, so every
+    // transaction taking the keys in the same order is what keeps two of them from waiting on
+    // each other.
+    // Of repeats, the first sent is kept (the sort is stable).
+    let mut fresh: Vec<&StoredEvent> = events.iter().collect();
+    fresh.sort_by(|a, b| key(a).cmp(&key(b)));
+    fresh.dedup_by(|a, b| key(a) == key(b));
     if fresh.is_empty() {
         return Ok(0);
     }
@@ -42,16 +44,21 @@ pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &[StoredEvent]) ->
         }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             savepoint.rollback().await?;
-            insert_skipping_conflicts(tx, events).await
+            insert_skipping_conflicts(tx, &fresh).await
         }
         Err(e) => Err(e.into()),
     }
 }
 
+/// The unique key of an event's row.
+fn key(event: &StoredEvent) -> (Uuid, &str) {
+    (event.source_id, &event.message.message_id)
+}
+
 /// Inserts events in one statement, each column one binary array that `UNNEST` turns back
-/// into rows, skipping conflicts row by row; returns how many were new.
-async fn insert_skipping_conflicts(tx: &mut SqlTx, events: &[StoredEvent]) -> StoreResult<u64> {
-    let column = |f: fn(&StoredEvent) -> Option<&str>| events.iter().map(f).collect::<Vec<_>>();
+/// into rows (in the order given), skipping conflicts row by row; returns how many were new.
+async fn insert_skipping_conflicts(tx: &mut SqlTx, events: &[&StoredEvent]) -> StoreResult<u64> {
+    let column = |f: fn(&StoredEvent) -> Option<&str>| events.iter().map(|e| f(e)).collect::<Vec<_>>();
     let done = sqlx::query(
         "INSERT INTO customer_events (id, source_id, message_id, kind, name, user_id, anonymous_id, previous_id, \
          customer_id, properties, traits, context, occurred_at, received_at) \
