@@ -54,8 +54,16 @@ pub const DEFAULT_HOLD_MINUTES: i64 = 15;
 /// database read per request), and the instance's materialiser.
 #[derive(Default)]
 pub(crate) struct FlashEngine {
-    sales: std::sync::Mutex<HashMap<Uuid, Arc<SaleQueue>>>,
+    sales: std::sync::Mutex<HashMap<Uuid, Arc<SaleSlot>>>,
     materializer: Arc<Materializer>,
+}
+
+/// A sale in this instance: its queue, once its owner has started. The first request of a rush
+/// starts the owner and the others wait for it, so the rush's opening moment reads the sale
+/// once rather than once per buyer (thousands of reads queued ahead of the first batch).
+#[derive(Default)]
+struct SaleSlot {
+    queue: tokio::sync::OnceCell<SaleQueue>,
 }
 
 struct SaleQueue {
@@ -157,7 +165,14 @@ impl App {
     ) -> AppResult<FlashReservation> {
         ctx.require(Permission::SellOrders)?;
         let key = ctx.idempotency.as_ref().ok_or(AppError::IdempotencyKeyRequired)?.key.as_str();
-        let queue = self.flash_sale_queue(sale_id).await?;
+        let slot = self.flash_sale_slot(sale_id);
+        let queue = match slot.queue.get_or_try_init(|| self.start_flash_owner(sale_id)).await {
+            Ok(queue) => queue,
+            Err(err) => {
+                self.forget_flash_slot(sale_id, &slot);
+                return Err(err);
+            }
+        };
         if !ctx.actor.covers_store(queue.place) {
             return Err(AppError::OutOfScope);
         }
@@ -204,29 +219,37 @@ impl App {
         Ok(released)
     }
 
-    /// The sale's queue in this instance, with its owner started on first use.
-    async fn flash_sale_queue(&self, sale_id: Uuid) -> AppResult<Arc<SaleQueue>> {
-        let open =
-            |sales: &HashMap<Uuid, Arc<SaleQueue>>| sales.get(&sale_id).filter(|q| !q.sender.is_closed()).cloned();
-        if let Some(queue) = open(&self.flash.sales.lock().unwrap_or_else(|poisoned| poisoned.into_inner())) {
-            return Ok(queue);
+    /// The sale's slot in this instance; a slot whose owner stopped is replaced by an empty one.
+    fn flash_sale_slot(&self, sale_id: Uuid) -> Arc<SaleSlot> {
+        let mut sales = self.flash.sales.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let slot = sales.entry(sale_id).or_default();
+        if slot.queue.get().is_some_and(|queue| queue.sender.is_closed()) {
+            *slot = Arc::default();
         }
+        Arc::clone(slot)
+    }
+
+    /// Drops a slot whose owner could not start (no such sale), unless another request has
+    /// started it since: unknown ids leave nothing behind.
+    fn forget_flash_slot(&self, sale_id: Uuid, slot: &Arc<SaleSlot>) {
+        let mut sales = self.flash.sales.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if sales.get(&sale_id).is_some_and(|kept| Arc::ptr_eq(kept, slot) && kept.queue.get().is_none()) {
+            sales.remove(&sale_id);
+        }
+    }
+
+    /// Starts the sale's owner in this instance and gives its queue.
+    async fn start_flash_owner(&self, sale_id: Uuid) -> AppResult<SaleQueue> {
         let place = read_tx!(self, |tx| {
             let sale = tx.get_flash_sale(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
             let store = tx.get_store(sale.store_id).await?.ok_or(AppError::NotFound { entity: "store" })?;
             Ok(StorePlace { store_id: store.id, region_id: store.region_id })
         })?;
-        let mut sales = self.flash.sales.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(queue) = open(&sales) {
-            return Ok(queue);
-        }
         let (sender, receiver) = mpsc::unbounded_channel();
         let materializer = Arc::clone(&self.flash.materializer);
         materializer.start(&self.db);
         tokio::spawn(engine::run_owner(Arc::clone(&self.db), sale_id, receiver, materializer));
-        let queue = Arc::new(SaleQueue { place, sender });
-        sales.insert(sale_id, Arc::clone(&queue));
-        Ok(queue)
+        Ok(SaleQueue { place, sender })
     }
 }
 

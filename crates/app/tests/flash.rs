@@ -183,6 +183,12 @@ async fn sales_outside_their_window_refuse(db: Arc<dyn Database>) {
     assert!(matches!(refused, Err(AppError::FlashSale(Refusal::NotActive))), "{refused:?}");
     let unkeyed = app.reserve_flash_sale(&Ctx::system(), later, "b1", 1).await;
     assert!(matches!(unkeyed, Err(AppError::IdempotencyKeyRequired)));
+    // A sale that does not exist is not found, however often it is asked for.
+    let unknown = Uuid::now_v7();
+    for key in ["u1", "u2"] {
+        let missing = app.reserve_flash_sale(&keyed(key), unknown, "b1", 1).await;
+        assert!(matches!(missing, Err(AppError::NotFound { entity: "flash_sale" })), "{missing:?}");
+    }
 }
 
 async fn reservations_become_orders_or_give_everything_back(db: Arc<dyn Database>) {

@@ -93,17 +93,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Create<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Create<T>, ApiError> {
-        let key = match request.headers().get("idempotency-key") {
-            None => None,
-            Some(value) => {
-                let key = value.to_str().map_err(|_| ApiError::invalid_idempotency_key())?.trim().to_owned();
-                let visible = key.bytes().all(|b| b.is_ascii_graphic());
-                if key.is_empty() || key.len() > 255 || !visible {
-                    return Err(ApiError::invalid_idempotency_key());
-                }
-                Some(key)
-            }
-        };
+        let key = idempotency_key(request.headers())?;
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let bytes = read_json_body(request, state).await?;
@@ -111,6 +101,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Create<T> {
         let idempotency = key.map(|key| Idempotency { key, fingerprint: fingerprint(&method, &path, &bytes) });
         Ok(Create { body, idempotency })
     }
+}
+
+/// A create whose use case tells a retry from a reused key by itself — a flash reservation
+/// compares the buyer and quantity it keeps with each key — so the request is not fingerprinted
+/// (a JSON re-parse and a SHA-256 on every request of a rush): its JSON body and idempotency key.
+/// The key's fingerprint is empty, so it must never reach `write_idempotent!`, which would
+/// replay a stored reply for any body sent with the key.
+pub struct KeyedCreate<T> {
+    pub body: T,
+    pub idempotency: Option<Idempotency>,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for KeyedCreate<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<KeyedCreate<T>, ApiError> {
+        let key = idempotency_key(request.headers())?;
+        let body = parse_json(&read_json_body(request, state).await?)?;
+        let idempotency = key.map(|key| Idempotency { key, fingerprint: String::new() });
+        Ok(KeyedCreate { body, idempotency })
+    }
+}
+
+/// The `Idempotency-Key` header, when sent: visible ASCII, 1–255 characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().map_err(|_| ApiError::invalid_idempotency_key())?.trim();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::invalid_idempotency_key());
+    }
+    Ok(Some(key.to_owned()))
 }
 
 fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {

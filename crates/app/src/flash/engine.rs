@@ -35,6 +35,10 @@ pub const MAX_BATCH: usize = 8192;
 const REPLAY_CHUNK: u32 = 256;
 /// How often a batch is decided again after losing the append to another instance.
 const MAX_ATTEMPTS: usize = 64;
+/// Reservations a new book makes room for up front (fewer when the sale has fewer units left):
+/// a quarter of a million costs some 55 MiB (both tables, resident as they fill) and spares a
+/// rush every rehash of the book's tables until then — each one a stall of every waiting buyer.
+const BOOK_ROOM: usize = 1 << 18;
 
 pub(crate) struct Request {
     pub buyer: String,
@@ -51,7 +55,9 @@ impl Request {
     }
 }
 
-/// Drains one sale's queue: every waiting request goes into the next batch.
+/// Drains one sale's queue: every waiting request goes into the next batch. The owner is the
+/// one thing of a rush that cannot run in parallel, so it leaves the answering (a wake-up per
+/// buyer) to a task of its own and starts on the next batch meanwhile.
 pub(crate) async fn run_owner(
     db: Arc<dyn Database>,
     sale_id: Uuid,
@@ -59,21 +65,35 @@ pub(crate) async fn run_owner(
     materializer: Arc<Materializer>,
 ) {
     let mut book = None;
-    // One buffer for every batch: emptied by answering, never given back to the allocator.
-    let mut requests = Vec::with_capacity(MAX_BATCH);
+    let (answering, to_answer) = mpsc::unbounded_channel();
+    tokio::spawn(answer_batches(to_answer));
+    let mut requests = Vec::new();
     while queue.recv_many(&mut requests, MAX_BATCH).await > 0 {
-        match apply_batch(&db, sale_id, &mut book, &requests).await {
-            Ok(done) => done.answer(requests.drain(..)),
+        let outcome = apply_batch(&db, sale_id, &mut book, &requests).await;
+        if outcome.is_err() {
+            // Whether the batch committed is unknown: rebuild the book from the database.
+            book = None;
+        }
+        let next = Vec::with_capacity(requests.len());
+        let batch = std::mem::replace(&mut requests, next);
+        // The answering task only stops when this sender is dropped.
+        let _ = answering.send((outcome, batch));
+        materializer.nudge();
+    }
+}
+
+/// Answers each decided batch's buyers, in the order the batches were decided.
+async fn answer_batches(mut batches: mpsc::UnboundedReceiver<(AppResult<Batch>, Vec<Request>)>) {
+    while let Some((outcome, requests)) = batches.recv().await {
+        match outcome {
+            Ok(done) => done.answer(requests.into_iter()),
             Err(err) => {
-                // Whether the batch committed is unknown: rebuild the book from the database.
-                book = None;
                 let message = err.to_string();
-                for request in requests.drain(..) {
+                for request in requests {
                     let _ = request.answer.send(Err(AppError::Internal(message.clone())));
                 }
             }
         }
-        materializer.nudge();
     }
 }
 
@@ -156,7 +176,10 @@ async fn apply_batch(
         }
         let book = match book {
             Some(book) => book,
-            None => book.insert(load_book(&mut *tx, sale_id).await?),
+            None => {
+                let room = usize::try_from(sale.quota - sale.sold).unwrap_or(0).min(BOOK_ROOM);
+                book.insert(load_book(&mut *tx, sale_id, room).await?)
+            }
         };
         catch_up(&mut *tx, book, sale_id, sale.journal_seq).await?;
         let available = stock.map_or(0, |levels| levels.available().get());
@@ -241,8 +264,9 @@ fn reserve_entry(sale: &FlashSale, record: &JournalRecord) -> AppResult<StockEnt
 }
 
 /// A book for a sale from the database: the materialised reservations, then the journal after
-/// them. A record materialised between the two reads is met twice and counted once (by key).
-pub(crate) async fn load_book(tx: &mut dyn Tx, sale_id: Uuid) -> AppResult<SaleBook> {
+/// them, with room for `room` more. A record materialised between the two reads is met twice
+/// and counted once (by key).
+pub(crate) async fn load_book(tx: &mut dyn Tx, sale_id: Uuid, room: usize) -> AppResult<SaleBook> {
     let materialized = tx.flash_materialized_seq(sale_id).await?;
     let mut book = SaleBook::default();
     for row in tx.flash_sale_reservations(sale_id).await? {
@@ -252,6 +276,7 @@ pub(crate) async fn load_book(tx: &mut dyn Tx, sale_id: Uuid) -> AppResult<SaleB
         book.remember(&row.buyer, key, held);
     }
     book.skip_to(materialized);
+    book.reserve(room);
     Ok(book)
 }
 

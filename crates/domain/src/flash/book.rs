@@ -212,6 +212,13 @@ impl SaleBook {
         self.seq = self.seq.max(seq);
     }
 
+    /// Makes room for `reservations` more, so that a rush does not stop to grow the tables
+    /// (moving every reservation known so far) while buyers wait on the batch.
+    pub fn reserve(&mut self, reservations: usize) {
+        self.keys.reserve(reservations, |kept| kept.hash);
+        self.buyers.reserve(reservations, |buyer| buyer.hash);
+    }
+
     /// Marks the journal up to `seq` as applied: the reservations [`remember`](Self::remember)ed
     /// from materialised rows cover it.
     pub fn skip_to(&mut self, seq: i64) {

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{created, json_reply, ok};
 use crate::{
     ApiError, AppState,
-    extract::{ApiPath, Auth, Create},
+    extract::{ApiPath, Auth, Create, KeyedCreate},
 };
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -152,7 +152,7 @@ pub async fn reserve(
     State(state): State<AppState>,
     Auth(ctx): Auth,
     ApiPath(id): ApiPath<Uuid>,
-    create: Create<ReservationIn>,
+    create: KeyedCreate<ReservationIn>,
 ) -> Result<Response, ApiError> {
     let ctx = Ctx { idempotency: create.idempotency, ..ctx };
     let reservation = state.app.reserve_flash_sale(&ctx, id, &create.body.buyer, create.body.quantity).await?;

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     ApiError, AppState,
-    extract::{ApiPath, ApiQuery, Create, JsonBody, origin},
+    extract::{ApiPath, ApiQuery, Create, JsonBody, KeyedCreate, origin},
     shopper::{CUSTOMER_COOKIE, Customer, REF_COOKIE, cookie, session_cookie, set_cookie},
 };
 
@@ -378,7 +378,7 @@ pub async fn reserve_flash(
     State(state): State<AppState>,
     Customer(shopper): Customer,
     ApiPath(id): ApiPath<Uuid>,
-    create: Create<ShopReserveIn>,
+    create: KeyedCreate<ShopReserveIn>,
 ) -> Result<Response, ApiError> {
     let shopper = Shopper { idempotency: create.idempotency, ..shopper };
     let reservation = state.app.shop_reserve_flash(&shopper, id, create.body.quantity).await?;
