@@ -67,6 +67,16 @@ pub(crate) fn text_set(values: &[&str]) -> StoreResult<String> {
     serde_json::to_string(values).map_err(|e| StoreError::Unavailable(format!("cannot write a JSON array: {e}")))
 }
 
+/// The page size of a new database file, in bytes (an existing file keeps the size it was
+/// created with until a `VACUUM`). Every page a commit changes is one frame of the write-ahead
+/// log — two writes to the log file, a checksum, a cache entry — and ingest's index entries land
+/// on pages all over their indexes, so the frame count, not the bytes, is what a commit costs:
+/// 16 KiB pages took bulk ingest from ~160k to ~195k events/s against SQLite's default 4 KiB
+/// (alternating runs, 2 pairs, a busy machine) and left the in-process flash sale as it was.
+/// 64 KiB gained a few per cent more, but a point read then copies 64 KiB and materialising a
+/// flash sale took a quarter longer.
+const PAGE_SIZE: u32 = 16 * 1024;
+
 /// How many read-only connections serve reads beside the single writer.
 const READERS: u32 = 4;
 
@@ -101,7 +111,10 @@ impl SqliteDatabase {
             .pragma("cache_size", "-32768")
             // A connection of its own copies the log into the file as it grows ([`checkpoint`]);
             // the writer's checkpoint finishes the copy and lets the log start over.
-            .pragma("wal_autocheckpoint", checkpoint::WRITER_CHECKPOINT_PAGES);
+            .pragma("wal_autocheckpoint", checkpoint::WRITER_CHECKPOINT_PAGES)
+            // Set before anything else touches a new file (sqlx sends it first); ignored for an
+            // existing one.
+            .page_size(PAGE_SIZE);
         let writer = Writer::new(options.connect().await?);
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
@@ -162,5 +175,34 @@ impl Database for SqliteDatabase {
         self.checkpointer.stop().await;
         self.readers.close().await;
         self.writer.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_new_file_gets_the_page_size_and_an_existing_one_keeps_its_own() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let page_size = |db: &SqliteDatabase| {
+            let readers = db.readers.clone();
+            async move { sqlx::query_scalar::<_, i64>("PRAGMA page_size").fetch_one(&readers).await.expect("a size") }
+        };
+        let new = dir.path().join("new.db");
+        let db = SqliteDatabase::open(&new, SqliteDurability::Normal).await.expect("opening SQLite");
+        db.migrate().await.expect("migrating");
+        assert_eq!(page_size(&db).await, i64::from(PAGE_SIZE));
+        db.close().await;
+
+        let old = dir.path().join("old.db");
+        let made = SqliteConnectOptions::from_str("sqlite:").expect("options").filename(&old).create_if_missing(true);
+        let mut made = made.page_size(4096).journal_mode(SqliteJournalMode::Wal).connect().await.expect("a 4 KiB file");
+        sqlx::query("CREATE TABLE t (n INTEGER)").execute(&mut made).await.expect("a table");
+        sqlx::Connection::close(made).await.expect("closing");
+        let db = SqliteDatabase::open(&old, SqliteDurability::Normal).await.expect("opening SQLite");
+        db.migrate().await.expect("migrating");
+        assert_eq!(page_size(&db).await, 4096);
+        db.close().await;
     }
 }
