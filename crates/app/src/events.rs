@@ -228,7 +228,7 @@ impl App {
                 revoked_at: None,
             })
             .await?;
-            tx.insert_events(&stored).await?;
+            tx.insert_events(&mut stored).await?;
             if !tx.advance_relay_cursor(RELAY, cursor, last).await? {
                 return Err(AppError::StatusChanged);
             }
@@ -418,40 +418,25 @@ async fn write_batch(db: &Arc<dyn Database>, batch: &mut [Request]) -> AppResult
             }
         }
     }
-    let mut anonymous: HashMap<String, CustomerId> = HashMap::with_capacity(stitches.len());
     for (anonymous_id, (customer, at)) in stitches {
-        let owner = tx.stitch_anonymous_id(anonymous_id, customer, at).await?;
-        anonymous.insert(anonymous_id.to_owned(), owner);
+        tx.stitch_anonymous_id(anonymous_id, customer, at).await?;
     }
-    let unknown: Vec<&str> = {
-        let mut ids: Vec<&str> = batch
-            .iter()
-            .flat_map(|r| &r.messages)
-            .filter(|m| user_of(m).is_none())
-            .filter_map(|m| m.anonymous_id.as_deref())
-            .filter(|id| !anonymous.contains_key(*id))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    anonymous.extend(tx.customers_of_anonymous_ids(&unknown).await?);
 
+    // An anonymous event is given its customer by the insert, which sees the stitches above.
     let mut stored = Vec::with_capacity(batch.iter().map(|r| r.messages.len()).sum());
     for request in batch.iter_mut() {
         for message in std::mem::take(&mut request.messages) {
             stored.push(StoredEvent {
                 id: uuid::Uuid::now_v7(),
                 source_id: request.source_id,
-                customer_id: user_of(&message)
-                    .or_else(|| message.anonymous_id.as_ref().and_then(|a| anonymous.get(a).copied())),
+                customer_id: user_of(&message),
                 occurred_at: message.occurred_at(request.received_at),
                 received_at: request.received_at,
                 message,
             });
         }
     }
-    match store_events(tx, &stored).await {
+    match store_events(tx, &mut stored).await {
         Ok(fresh) => {
             let mut outcomes = Vec::with_capacity(batch.len());
             let mut at = 0;
@@ -475,7 +460,7 @@ async fn write_batch(db: &Arc<dyn Database>, batch: &mut [Request]) -> AppResult
 
 /// Inserts the events, counts the rule tags of those stored now and commits; returns which
 /// were stored now.
-async fn store_events(mut tx: Box<dyn quanyu_store::Tx>, stored: &[StoredEvent]) -> AppResult<Vec<bool>> {
+async fn store_events(mut tx: Box<dyn quanyu_store::Tx>, stored: &mut [StoredEvent]) -> AppResult<Vec<bool>> {
     let fresh = tx.insert_events(stored).await?;
     // Rule tags count only what was stored now: a retried messageId counts once.
     let counted: Vec<&StoredEvent> =

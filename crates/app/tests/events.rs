@@ -81,6 +81,13 @@ async fn anonymous_events_join_the_customer_on_identify(db: Arc<dyn Database>) {
     let timeline = app.customer_events(&Ctx::system(), member, None, None).await.unwrap().items;
     let ids: Vec<_> = timeline.iter().map(|e| e.message.message_id.as_str()).collect();
     assert_eq!(ids, ["m-3", "m-2", "m-1"], "the event from before the identify is theirs too");
+
+    // Later tracks of the visitor, with no user, are theirs as they arrive.
+    let third = app.ingest(&source, vec![message(EventType::Track, "m-4", None)]).await.unwrap();
+    assert_eq!((third.accepted, third.duplicates), (1, 0));
+    let timeline = app.customer_events(&Ctx::system(), member, None, None).await.unwrap().items;
+    assert_eq!(timeline.first().map(|e| e.message.message_id.as_str()), Some("m-4"));
+    assert_eq!(timeline.len(), 4);
 }
 
 /// A track (or an identify, with a user) from an anonymous visitor.

@@ -31,17 +31,6 @@ mod sql;
 mod event_copy;
 pub(crate) use event_copy::insert_event_rows;
 
-/// `column =` any of a set of texts bound as one parameter ([`text_set`]): a `text[]`, so a
-/// look-up of any number of ids is one statement, prepared once.
-pub(crate) fn one_of_texts(column: &str) -> String {
-    format!("{column} = ANY($1::text[])")
-}
-
-/// The parameter of [`one_of_texts`].
-pub(crate) fn text_set<'a>(values: &'a [&'a str]) -> StoreResult<&'a [&'a str]> {
-    Ok(values)
-}
-
 /// Events per call of [`insert_event_rows`]: a whole commit of the ingest writer.
 pub(crate) const EVENTS_PER_BULK_INSERT: usize = 10_000;
 

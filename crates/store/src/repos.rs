@@ -775,8 +775,10 @@ pub trait EventRepo {
     async fn list_event_sources(&mut self) -> StoreResult<Vec<EventSource>>;
     /// Inserts events in bulk (each backend's fastest way that still skips duplicates), skipping
     /// those whose (source, messageId) is stored already, including earlier in `events`; says of
-    /// each event whether it was stored now.
-    async fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<Vec<bool>>;
+    /// each event whether it was stored now. An event with no customer whose anonymous id is tied
+    /// to one (by [`stitch_anonymous_id`](Self::stitch_anonymous_id), in this transaction or
+    /// before) is given that customer first, in `events` as in the row.
+    async fn insert_events(&mut self, events: &mut [StoredEvent]) -> StoreResult<Vec<bool>>;
     /// Ties an anonymous id to a customer (an anonymous id belongs to one customer: the first
     /// tie wins) and gives that customer the anonymous id's earlier events. Returns the customer
     /// the anonymous id belongs to now.
@@ -786,11 +788,6 @@ pub trait EventRepo {
         customer_id: quanyu_domain::ids::CustomerId,
         at: Timestamp,
     ) -> StoreResult<quanyu_domain::ids::CustomerId>;
-    /// The customers these anonymous ids are tied to.
-    async fn customers_of_anonymous_ids(
-        &mut self,
-        anonymous_ids: &[&str],
-    ) -> StoreResult<Vec<(String, quanyu_domain::ids::CustomerId)>>;
     /// Of these customer ids, those that exist, each with the live profile it resolves to
     /// (itself, or the survivor of a merge).
     async fn live_customers(

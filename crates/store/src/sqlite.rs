@@ -56,17 +56,6 @@ pub(crate) use event_insert::insert_event_rows;
 /// Events per call of [`insert_event_rows`]: a whole commit of the ingest writer.
 pub(crate) const EVENTS_PER_BULK_INSERT: usize = 10_000;
 
-/// `column IN` a set of texts bound as one parameter ([`text_set`]): a JSON array read by
-/// `json_each`, so a look-up of any number of ids is one statement, prepared once.
-pub(crate) fn one_of_texts(column: &str) -> String {
-    format!("{column} IN (SELECT value FROM json_each(?))")
-}
-
-/// The parameter of [`one_of_texts`].
-pub(crate) fn text_set(values: &[&str]) -> StoreResult<String> {
-    serde_json::to_string(values).map_err(|e| StoreError::Unavailable(format!("cannot write a JSON array: {e}")))
-}
-
 /// The page size of a new database file, in bytes (an existing file keeps the size it was
 /// created with until a `VACUUM`). Every page a commit changes is one frame of the write-ahead
 /// log — two writes to the log file, a checksum, a cache entry — and ingest's index entries land

@@ -197,19 +197,21 @@ async fn events_are_stored_once_per_message_id(db: Arc<dyn Database>) {
         received_at: now(),
     };
     let mut tx = write(&db).await;
-    assert_eq!(tx.insert_events(&[event("m-1"), event("m-2"), event("m-1")]).await.unwrap(), [true, true, false]);
+    let mut events = [event("m-1"), event("m-2"), event("m-1")];
+    assert_eq!(tx.insert_events(&mut events).await.unwrap(), [true, true, false]);
+    assert!(events.iter().all(|e| e.customer_id.is_none()), "anon-1 is tied to no customer");
     tx.commit().await.unwrap();
 
     // The first writer holds m-3, not yet committed, while a second one writes m-2, m-3, m-4
     // (on PostgreSQL the second's bulk path then meets m-3 in the unique index).
     let mut first = write(&db).await;
-    assert_eq!(first.insert_events(&[event("m-3")]).await.unwrap(), [true]);
+    assert_eq!(first.insert_events(&mut [event("m-3")]).await.unwrap(), [true]);
     let second = tokio::spawn({
         let db = Arc::clone(&db);
-        let events = vec![event("m-2"), event("m-3"), event("m-4")];
+        let mut events = vec![event("m-2"), event("m-3"), event("m-4")];
         async move {
             let mut tx = db.write().await.unwrap();
-            let stored = tx.insert_events(&events).await.unwrap();
+            let stored = tx.insert_events(&mut events).await.unwrap();
             tx.commit().await.unwrap();
             stored
         }

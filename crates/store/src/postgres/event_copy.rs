@@ -4,10 +4,14 @@
 //! if any row was stored before (a retried batch, or another instance storing the same
 //! messageId meanwhile); it is then undone to a savepoint and the rows go through
 //! `INSERT … ON CONFLICT DO NOTHING` instead. Fresh messageIds, the common case, thus cost no
-//! look-up of their own: the `COPY`'s index insert is the check.
+//! look-up of their own: the `COPY`'s index insert is the check. Anonymous events are first given
+//! the customers their anonymous ids are tied to, in one look-up for the whole batch.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use sqlx::Connection as _;
+use quanyu_domain::ids::CustomerId;
+use sqlx::{Connection as _, Row as _};
 use uuid::Uuid;
 
 use super::SqlTx;
@@ -18,7 +22,8 @@ const COLUMNS: &str = "id, source_id, message_id, kind, name, user_id, anonymous
 
 /// Inserts events, skipping repeats and those stored already (same source and messageId);
 /// returns how many were new.
-pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &[StoredEvent]) -> StoreResult<u64> {
+pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]) -> StoreResult<u64> {
+    give_anonymous_events_their_customers(tx, events).await?;
     // In key order: a row whose key another transaction is inserting waits for it, so every
     // transaction taking the keys in the same order is what keeps two of them from waiting on
     // each other.
@@ -48,6 +53,29 @@ pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &[StoredEvent]) ->
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Gives each event that has no customer the one its anonymous id is tied to, if any.
+async fn give_anonymous_events_their_customers(tx: &mut SqlTx, events: &mut [StoredEvent]) -> StoreResult<()> {
+    let mut ids: Vec<&str> =
+        events.iter().filter(|e| e.customer_id.is_none()).filter_map(|e| e.message.anonymous_id.as_deref()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let rows = sqlx::query("SELECT anonymous_id, customer_id FROM anonymous_ids WHERE anonymous_id = ANY($1::text[])")
+        .bind(&ids)
+        .fetch_all(&mut *tx.tx)
+        .await?;
+    let owners = rows
+        .iter()
+        .map(|row| Ok((row.try_get::<String, _>("anonymous_id")?, CustomerId::from_uuid(row.try_get("customer_id")?))))
+        .collect::<StoreResult<HashMap<_, _>>>()?;
+    for event in events.iter_mut().filter(|e| e.customer_id.is_none()) {
+        event.customer_id = event.message.anonymous_id.as_ref().and_then(|id| owners.get(id)).copied();
+    }
+    Ok(())
 }
 
 /// The unique key of an event's row.

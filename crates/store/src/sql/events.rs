@@ -94,9 +94,9 @@ impl EventRepo for SqlTx {
         rows.iter().map(source).collect()
     }
 
-    async fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<Vec<bool>> {
+    async fn insert_events(&mut self, events: &mut [StoredEvent]) -> StoreResult<Vec<bool>> {
         let mut stored = Vec::with_capacity(events.len());
-        for chunk in events.chunks(super::super::EVENTS_PER_BULK_INSERT) {
+        for chunk in events.chunks_mut(super::super::EVENTS_PER_BULK_INSERT) {
             let inserted = super::super::insert_event_rows(self, chunk).await?;
             if inserted == chunk.len() as u64 {
                 stored.resize(stored.len() + chunk.len(), true);
@@ -136,24 +136,6 @@ impl EventRepo for SqlTx {
             .execute(&mut *self.tx)
             .await?;
         Ok(CustomerId::from_uuid(owner))
-    }
-
-    async fn customers_of_anonymous_ids(&mut self, anonymous_ids: &[&str]) -> StoreResult<Vec<(String, CustomerId)>> {
-        if anonymous_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        // One statement whatever the count: the ids are bound as one parameter.
-        let sql = format!(
-            "SELECT anonymous_id, customer_id FROM anonymous_ids WHERE {}",
-            super::super::one_of_texts("anonymous_id")
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(super::super::text_set(anonymous_ids)?)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("anonymous_id")?, CustomerId::from_uuid(row.try_get("customer_id")?))))
-            .collect()
     }
 
     async fn live_customers(&mut self, ids: &[CustomerId]) -> StoreResult<Vec<(CustomerId, CustomerId)>> {
