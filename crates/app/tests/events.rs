@@ -90,6 +90,48 @@ async fn anonymous_events_join_the_customer_on_identify(db: Arc<dyn Database>) {
     assert_eq!(timeline.len(), 4);
 }
 
+/// A batch the database undoes to break a deadlock (`40P01`) is written again, whole: the
+/// identify's stitch and every event, each stored once, and the sender told of each message
+/// once. PostgreSQL only (SQLite has one writer). Taking every lock in one order keeps real
+/// deadlocks out of the tests, so a trigger raises the error on the batch's first attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_undone_by_a_deadlock_is_written_again() {
+    let Some(db) = quanyu_store::testing::postgres().await else {
+        eprintln!("skipped: {} is not set", quanyu_store::testing::POSTGRES_VAR);
+        return;
+    };
+    let (app, cashier, _, _) = shop(db.database()).await;
+    let source = source(&app).await;
+    let draft = CustomerDraft { identities: vec![("phone".into(), "13800138009".into())], ..Default::default() };
+    let member = fresh(app.register_customer(&cashier, draft, &no_reply).await.unwrap()).customer.id;
+    db.execute(
+        "CREATE SEQUENCE insert_attempts; \
+         CREATE FUNCTION deadlock_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           IF nextval('insert_attempts') = 1 THEN \
+             RAISE EXCEPTION 'a deadlock, on purpose' USING ERRCODE = '40P01'; \
+           END IF; \
+           RETURN NULL; \
+         END $$; \
+         CREATE TRIGGER deadlock_once BEFORE INSERT ON customer_events \
+           FOR EACH STATEMENT EXECUTE FUNCTION deadlock_once();",
+    )
+    .await;
+    let batch = || {
+        vec![
+            visit(EventType::Track, "d-1", "anon-9", None),
+            visit(EventType::Identify, "d-2", "anon-9", Some(member)),
+            visit(EventType::Track, "d-3", "anon-9", None),
+        ]
+    };
+    let first = app.ingest(&source, batch()).await.expect("written on the second attempt");
+    assert_eq!((first.accepted, first.duplicates), (3, 0));
+    let timeline = app.customer_events(&Ctx::system(), member, None, None).await.unwrap().items;
+    let ids: Vec<_> = timeline.iter().map(|e| e.message.message_id.as_str()).collect();
+    assert_eq!(ids, ["d-3", "d-2", "d-1"], "every event once, all the member's");
+    let again = app.ingest(&source, batch()).await.unwrap();
+    assert_eq!((again.accepted, again.duplicates), (0, 3));
+}
+
 /// A track (or an identify, with a user) from an anonymous visitor.
 fn visit(kind: EventType, id: &str, anonymous_id: &str, user: Option<CustomerId>) -> EventMessage {
     EventMessage {

@@ -16,7 +16,14 @@ pub const POSTGRES_VAR: &str = "QUANYU_TEST_POSTGRES";
 pub struct TestDb {
     database: Arc<dyn Database>,
     label: &'static str,
+    /// Where it is, for [`TestDb::execute`].
+    place: Place,
     _dir: Option<tempfile::TempDir>,
+}
+
+enum Place {
+    Sqlite(std::path::PathBuf),
+    Postgres { url: String, schema: String },
 }
 
 impl TestDb {
@@ -28,16 +35,41 @@ impl TestDb {
     pub fn label(&self) -> &'static str {
         self.label
     }
+
+    /// Runs SQL of the test's own on a connection of its own: a fixture no use case makes, such
+    /// as a trigger that fails on purpose.
+    ///
+    /// # Panics
+    /// When the SQL fails.
+    pub async fn execute(&self, sql: &str) {
+        use sqlx::Connection as _;
+        let sql = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()));
+        let done = match &self.place {
+            Place::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+                let mut connection = sqlx::SqliteConnection::connect_with(&options).await.expect("a SQLite connection");
+                sql.execute(&mut connection).await.map(drop)
+            }
+            Place::Postgres { url, schema } => {
+                let options: sqlx::postgres::PgConnectOptions = url.parse().expect("a PostgreSQL URL");
+                let options = options.options([("search_path", schema.as_str())]);
+                let mut connection = sqlx::PgConnection::connect_with(&options).await.expect("a PostgreSQL connection");
+                sql.execute(&mut connection).await.map(drop)
+            }
+        };
+        done.expect("the test's own SQL");
+    }
 }
 
 /// A fresh SQLite database in a temporary directory.
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let db = SqliteDatabase::open(&dir.path().join("test.db"), SqliteDurability::Normal)
+    let path = dir.path().join("test.db");
+    let db = SqliteDatabase::open(&path, SqliteDurability::Normal)
         .await
         .expect("opening a SQLite file in a temporary directory");
     db.migrate().await.expect("migrating SQLite");
-    TestDb { database: Arc::new(db), label: "sqlite", _dir: Some(dir) }
+    TestDb { database: Arc::new(db), label: "sqlite", place: Place::Sqlite(path), _dir: Some(dir) }
 }
 
 /// A fresh schema on the PostgreSQL server named by `QUANYU_TEST_POSTGRES`, or `None` when the
@@ -64,7 +96,7 @@ pub async fn postgres() -> Option<TestDb> {
     admin.close().await;
     let db = PgDatabase::connect_with_schema(&url, &schema).await.unwrap_or_else(|e| unreachable(&e));
     db.migrate().await.expect("migrating PostgreSQL");
-    Some(TestDb { database: Arc::new(db), label: "postgres", _dir: None })
+    Some(TestDb { database: Arc::new(db), label: "postgres", place: Place::Postgres { url, schema }, _dir: None })
 }
 
 #[doc(hidden)]
