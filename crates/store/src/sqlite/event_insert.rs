@@ -3,8 +3,8 @@
 //! handle: each text is bound where it lies (`SQLITE_STATIC`, no copy into sqlx's arguments
 //! and none into SQLite's), no statement journal is needed (a single row has nothing to undo
 //! half-way) and whether each row was new is SQLite's own change count. Before that, under the
-//! same handle, each anonymous event with no customer is given the one its anonymous id is tied
-//! to, one prepared look-up per distinct id.
+//! same handle, anonymous events with no customer are given those their anonymous ids are tied
+//! to, in one look-up for the batch.
 //!
 //! This is the one place Quanyu calls SQLite's C API: ingest binds 14 values per event at
 //! hundreds of thousands of events a second, where sqlx's per-statement hand-off to its worker
@@ -34,7 +34,8 @@ const INSERT: &CStr = c"INSERT INTO customer_events (id, source_id, message_id, 
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
     ON CONFLICT (source_id, message_id) DO NOTHING";
 
-const OWNER: &CStr = c"SELECT customer_id FROM anonymous_ids WHERE anonymous_id = ?1";
+const OWNERS: &CStr =
+    c"SELECT anonymous_id, customer_id FROM anonymous_ids WHERE anonymous_id IN (SELECT value FROM json_each(?1))";
 
 /// Gives anonymous events their customers, then inserts the events one row at a time through
 /// one prepared statement, skipping those stored already (same source and messageId) and
@@ -52,30 +53,24 @@ pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]
     Ok(inserted)
 }
 
-/// Gives each event that has no customer the one its anonymous id is tied to, if any.
+/// Gives each event that has no customer the one its anonymous id is tied to, if any: one
+/// look-up of every such id in the batch at once (a JSON array read by `json_each`).
 fn give_anonymous_events_their_customers(db: NonNull<ffi::sqlite3>, events: &mut [StoredEvent]) -> StoreResult<()> {
-    let owners = {
-        let mut lookup = None;
-        let mut owners: HashMap<&str, Option<CustomerId>> = HashMap::new();
-        for id in events.iter().filter(|e| e.customer_id.is_none()).filter_map(|e| e.message.anonymous_id.as_deref()) {
-            if !owners.contains_key(id) {
-                let lookup = match &mut lookup {
-                    Some(lookup) => lookup,
-                    None => lookup.insert(Statement::prepare(db, OWNER)?),
-                };
-                owners.insert(id, lookup.owner(id)?);
-            }
-        }
-        events
-            .iter()
-            .map(|e| match (e.customer_id, e.message.anonymous_id.as_deref()) {
-                (None, Some(id)) => owners.get(id).copied().flatten(),
-                (customer, _) => customer,
-            })
-            .collect::<Vec<_>>()
-    };
-    for (event, owner) in events.iter_mut().zip(owners) {
-        event.customer_id = owner;
+    let mut ids: Vec<&str> =
+        events.iter().filter(|e| e.customer_id.is_none()).filter_map(|e| e.message.anonymous_id.as_deref()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let ids =
+        serde_json::to_string(&ids).map_err(|e| StoreError::Unavailable(format!("cannot write a JSON array: {e}")))?;
+    let owners = Statement::prepare(db, OWNERS)?.owners(&ids)?;
+    if owners.is_empty() {
+        return Ok(());
+    }
+    for event in events.iter_mut().filter(|e| e.customer_id.is_none()) {
+        event.customer_id = event.message.anonymous_id.as_ref().and_then(|id| owners.get(id)).copied();
     }
     Ok(())
 }
@@ -131,28 +126,40 @@ impl Statement {
         Ok(Statement { db, statement })
     }
 
-    /// Runs [`OWNER`]: the customer an anonymous id is tied to.
-    fn owner(&self, anonymous_id: &str) -> StoreResult<Option<CustomerId>> {
-        let found = self.text(1, Some(anonymous_id)).and_then(|()| {
-            // SAFETY: the parameter is bound to memory that outlives this call (see below).
-            match unsafe { ffi::sqlite3_step(self.statement.as_ptr()) } {
-                ffi::SQLITE_ROW => {
-                    // SAFETY: a row is current; the blob is copied out before the next step.
-                    let bytes = unsafe {
-                        let blob = ffi::sqlite3_column_blob(self.statement.as_ptr(), 0).cast::<u8>();
-                        let len = usize::try_from(ffi::sqlite3_column_bytes(self.statement.as_ptr(), 0)).unwrap_or(0);
-                        if blob.is_null() { &[][..] } else { std::slice::from_raw_parts(blob, len) }
-                    };
-                    Uuid::from_slice(bytes)
-                        .map(|id| Some(CustomerId::from_uuid(id)))
-                        .map_err(|e| StoreError::Unavailable(format!("a stored anonymous id's customer: {e}")))
+    /// Runs [`OWNERS`]: the customers anonymous ids (a JSON array) are tied to.
+    fn owners(&self, ids: &str) -> StoreResult<HashMap<String, CustomerId>> {
+        let mut owners = HashMap::new();
+        let found = self.text(1, Some(ids)).and_then(|()| {
+            loop {
+                // SAFETY: the parameter is bound to memory that outlives this call (see below).
+                match unsafe { ffi::sqlite3_step(self.statement.as_ptr()) } {
+                    ffi::SQLITE_ROW => {
+                        // SAFETY: a row is current; both columns are copied out before the next step.
+                        let (id, customer) = unsafe { (self.column(0), self.column(1)) };
+                        let id = std::str::from_utf8(id).map_err(|e| corrupt(&e))?;
+                        let customer = Uuid::from_slice(customer).map_err(|e| corrupt(&e))?;
+                        owners.insert(id.to_owned(), CustomerId::from_uuid(customer));
+                    }
+                    ffi::SQLITE_DONE => return Ok(()),
+                    rc => return Err(error(self.db, rc)),
                 }
-                ffi::SQLITE_DONE => Ok(None),
-                rc => Err(error(self.db, rc)),
             }
         });
         self.reset();
-        found
+        found.map(|()| owners)
+    }
+
+    /// A column of the current row, as bytes.
+    ///
+    /// # Safety
+    /// A row must be current, and the bytes are valid only until the next step or reset.
+    unsafe fn column(&self, index: c_int) -> &[u8] {
+        // SAFETY: as the caller promises.
+        unsafe {
+            let bytes = ffi::sqlite3_column_blob(self.statement.as_ptr(), index).cast::<u8>();
+            let len = usize::try_from(ffi::sqlite3_column_bytes(self.statement.as_ptr(), index)).unwrap_or(0);
+            if bytes.is_null() { &[] } else { std::slice::from_raw_parts(bytes, len) }
+        }
     }
 
     /// Runs [`INSERT`] for one event, its timestamps given as text; 1 if it was new, 0 if its
@@ -234,6 +241,11 @@ impl Statement {
         };
         if rc == ffi::SQLITE_OK { Ok(()) } else { Err(error(self.db, rc)) }
     }
+}
+
+/// A stored anonymous id or customer that does not read back as one.
+fn corrupt(err: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("a stored anonymous id's customer does not read back: {err}"))
 }
 
 /// SQLite's error as the store's: a missing source is a missing reference, anything else
