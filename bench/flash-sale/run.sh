@@ -28,16 +28,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Writes the page cache back before each measured part, so that one part's writeback (gigabytes
+# of written-out pages, for ingest) does not land in the next part's figures.
+settle() { sync; sleep 1; }
 fresh_pg() { psql "$PG/postgres" -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; }
 
 echo "(a) PostgreSQL, one transaction per request…" >&2
 fresh_pg quanyu_bench_peer
 psql "$PG/quanyu_bench_peer" -qc "CREATE TABLE hot (id int PRIMARY KEY, quota bigint, sold bigint); INSERT INTO hot VALUES (1, 1000000000, 0)"
 printf 'BEGIN;\nUPDATE hot SET sold = sold + 1 WHERE id = 1 AND sold + 1 <= quota;\nCOMMIT;\n' > "$WORK/reserve.sql"
+settle
 PG_TX=$(pgbench -n -c "$CONNS" -j 2 -T "$SECONDS_EACH" -f "$WORK/reserve.sql" "$PG/quanyu_bench_peer" 2>/dev/null | awk '/^tps = /{printf "%.0f", $3; exit}')
 
 echo "(b) SQLite, one transaction per request…" >&2
+settle
 SQLITE_FULL=$(python3 bench/flash-sale/sqlite_peer.py "$WORK/peer-full.db" FULL "$SECONDS_EACH")
+settle
 SQLITE_NORMAL=$(python3 bench/flash-sale/sqlite_peer.py "$WORK/peer-normal.db" NORMAL "$SECONDS_EACH")
 
 echo "(c) Redis Lua…" >&2
@@ -50,12 +56,15 @@ redis_rps() {
   redis-benchmark -p "$1" -c "$CONNS" -n $((REQUESTS * 4)) -q EVAL "$LUA" 1 stock \
     | grep -oE '[0-9.]+ requests per second' | tail -n 1 | cut -d' ' -f1 | cut -d. -f1
 }
+settle
 REDIS_ALWAYS=$(redis_rps 6390)
 REDIS_NONE=$(redis_rps 6391)
 
 echo "(d) Quanyu in process…" >&2
+settle
 Q_SQLITE=$($BIN bench flash-sale --database "sqlite://$WORK/inproc.db" --requests "$INPROC" --concurrency "$BUYERS" 2>/dev/null)
 fresh_pg quanyu_bench_inproc
+settle
 Q_PG=$($BIN bench flash-sale --database "$PG/quanyu_bench_inproc" --requests "$INPROC" --concurrency "$BUYERS" 2>/dev/null)
 
 echo "(e) Quanyu over HTTP…" >&2
@@ -65,6 +74,7 @@ export TOKEN=$(echo "$SEED" | python3 -c 'import json,sys; print(json.load(sys.s
 RUST_LOG=warn $BIN serve --database "sqlite://$WORK/http.db" --bind 127.0.0.1:18091 >/dev/null 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18091/healthz >/dev/null && break; sleep 0.1; done
+settle
 WRK=$(wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" --latency -s bench/flash-sale/reserve.lua http://127.0.0.1:18091)
 HTTP_RPS=$(echo "$WRK" | awk '/Requests\/sec/{printf "%.0f", $2}')
 HTTP_P50=$(echo "$WRK" | awk '$1=="50%"{print $2}')

@@ -20,6 +20,9 @@ source bench/quanyu-bin.sh
 WORK=$(mktemp -d)
 cleanup() { [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
+# Writes the page cache back before each measured part, so that one part's writeback (gigabytes
+# of written-out pages, for ingest) does not land in the next part's figures.
+settle() { sync; sleep 1; }
 fresh_pg() { psql "$PG/postgres" -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; }
 
 # Starts a server on $1 (a database URL) and port $2, with an admin and an event source;
@@ -54,6 +57,7 @@ measure() {
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "(a) Quanyu on SQLite…" >&2
 serve "sqlite://$WORK/ingest.db" 18101
+settle
 A=$(measure 18101)
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 A_STORED=$(python3 -c "import sqlite3; print(sqlite3.connect('$WORK/ingest.db').execute('select count(*) from customer_events').fetchone()[0])")
@@ -61,6 +65,7 @@ A_STORED=$(python3 -c "import sqlite3; print(sqlite3.connect('$WORK/ingest.db').
 echo "(b) Quanyu on PostgreSQL…" >&2
 fresh_pg quanyu_bench_ingest
 serve "$PG/quanyu_bench_ingest" 18102
+settle
 B=$(measure 18102)
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 B_STORED=$(psql "$PG/quanyu_bench_ingest" -Atc 'select count(*) from customer_events')
@@ -80,6 +85,7 @@ PY
 fresh_pg quanyu_bench_copy
 RUST_LOG=warn $BIN migrate --database "$PG/quanyu_bench_copy" >/dev/null 2>&1
 psql "$PG/quanyu_bench_copy" -q -v ON_ERROR_STOP=1 -c "INSERT INTO event_sources (id, name, key_hash, created_at) VALUES ('00000000-0000-7000-8000-000000000002', 'copy', 'copy', now())"
+settle
 START=$(date +%s.%N)
 psql "$PG/quanyu_bench_copy" -q -v ON_ERROR_STOP=1 -c "\\copy customer_events (id, source_id, message_id, kind, name, user_id, anonymous_id, previous_id, customer_id, properties, traits, context, occurred_at, received_at) FROM '$WORK/events.csv' WITH (FORMAT csv)"
 END=$(date +%s.%N)
