@@ -669,6 +669,34 @@ pub struct StoredEvent {
     pub received_at: Timestamp,
 }
 
+impl StoredEvent {
+    /// The anonymous ids of these events that have no customer, sorted and each once: what a bulk
+    /// insert looks up in `anonymous_ids`.
+    pub(crate) fn unowned_anonymous_ids(events: &[StoredEvent]) -> Vec<&str> {
+        let mut ids: Vec<&str> = events
+            .iter()
+            .filter(|e| e.customer_id.is_none())
+            .filter_map(|e| e.message.anonymous_id.as_deref())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Gives each of these events that has no customer the one its anonymous id belongs to.
+    pub(crate) fn give_owners(
+        events: &mut [StoredEvent],
+        owners: &std::collections::HashMap<String, quanyu_domain::ids::CustomerId>,
+    ) {
+        if owners.is_empty() {
+            return;
+        }
+        for event in events.iter_mut().filter(|e| e.customer_id.is_none()) {
+            event.customer_id = event.message.anonymous_id.as_ref().and_then(|id| owners.get(id)).copied();
+        }
+    }
+}
+
 /// A customer's order activity in the scoring window, their RFM scores and lifecycle stage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerScores {

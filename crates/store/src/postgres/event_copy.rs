@@ -57,13 +57,10 @@ pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]
 
 /// Gives each event that has no customer the one its anonymous id is tied to, if any.
 async fn give_anonymous_events_their_customers(tx: &mut SqlTx, events: &mut [StoredEvent]) -> StoreResult<()> {
-    let mut ids: Vec<&str> =
-        events.iter().filter(|e| e.customer_id.is_none()).filter_map(|e| e.message.anonymous_id.as_deref()).collect();
+    let ids = StoredEvent::unowned_anonymous_ids(events);
     if ids.is_empty() {
         return Ok(());
     }
-    ids.sort_unstable();
-    ids.dedup();
     let rows = sqlx::query("SELECT anonymous_id, customer_id FROM anonymous_ids WHERE anonymous_id = ANY($1::text[])")
         .bind(&ids)
         .fetch_all(&mut *tx.tx)
@@ -72,9 +69,7 @@ async fn give_anonymous_events_their_customers(tx: &mut SqlTx, events: &mut [Sto
         .iter()
         .map(|row| Ok((row.try_get::<String, _>("anonymous_id")?, CustomerId::from_uuid(row.try_get("customer_id")?))))
         .collect::<StoreResult<HashMap<_, _>>>()?;
-    for event in events.iter_mut().filter(|e| e.customer_id.is_none()) {
-        event.customer_id = event.message.anonymous_id.as_ref().and_then(|id| owners.get(id)).copied();
-    }
+    StoredEvent::give_owners(events, &owners);
     Ok(())
 }
 

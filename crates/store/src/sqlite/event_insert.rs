@@ -56,22 +56,14 @@ pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]
 /// Gives each event that has no customer the one its anonymous id is tied to, if any: one
 /// look-up of every such id in the batch at once (a JSON array read by `json_each`).
 fn give_anonymous_events_their_customers(db: NonNull<ffi::sqlite3>, events: &mut [StoredEvent]) -> StoreResult<()> {
-    let mut ids: Vec<&str> =
-        events.iter().filter(|e| e.customer_id.is_none()).filter_map(|e| e.message.anonymous_id.as_deref()).collect();
+    let ids = StoredEvent::unowned_anonymous_ids(events);
     if ids.is_empty() {
         return Ok(());
     }
-    ids.sort_unstable();
-    ids.dedup();
     let ids =
         serde_json::to_string(&ids).map_err(|e| StoreError::Unavailable(format!("cannot write a JSON array: {e}")))?;
     let owners = Statement::prepare(db, OWNERS)?.owners(&ids)?;
-    if owners.is_empty() {
-        return Ok(());
-    }
-    for event in events.iter_mut().filter(|e| e.customer_id.is_none()) {
-        event.customer_id = event.message.anonymous_id.as_ref().and_then(|id| owners.get(id)).copied();
-    }
+    StoredEvent::give_owners(events, &owners);
     Ok(())
 }
 
