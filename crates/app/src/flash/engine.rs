@@ -1,10 +1,17 @@
 //! The owner of a flash sale's rush, one per sale and instance: a task that drains the sale's
-//! queue in batches. For each batch it reads the sale's quota, journal head and the store's
-//! stock, replays any journal records it has not seen (another instance appended them), decides
-//! every request against its in-memory [`SaleBook`], and appends one journal record with the
-//! batch's reservations — a compare-and-set on the journal head and the quota — together with
-//! one reserve entry in the stock ledger, in one transaction. Buyers are answered only after
-//! that commit (group commit: one row and one fsync per batch, not per buyer).
+//! queue in batches. It decides every request of a batch against its in-memory [`SaleBook`]
+//! and what it knows of the sale — quota, units sold, journal head, the store's stock — and
+//! appends one journal record with the batch's reservations — a compare-and-set on the journal
+//! head and the quota — together with one reserve entry in the stock ledger, in one
+//! transaction. Buyers are answered only after that commit (group commit: one row and one
+//! fsync per batch, not per buyer).
+//!
+//! What the owner knows of the sale is what its last read and its own appends since left: a
+//! batch reads nothing. The append's guards check it against the database; when one refuses
+//! (another instance appended, an order took the stock) the owner reads the sale again,
+//! replays the journal records it has not seen and decides the batch again. And because what
+//! it knows can only fall short of what there is (units given back, stock received), a batch
+//! that would refuse a buyer for want of units is decided again on a fresh read first.
 //!
 //! Several instances may own the same sale at once: the compare-and-set lets exactly one of two
 //! concurrent appends through, and the loser replays and decides its batch again. Correctness
@@ -24,6 +31,7 @@ use quanyu_domain::{
 };
 use quanyu_store::{Database, FlashJournalAppend, FlashReservation, FlashSale, StockEntry, Tx};
 use tokio::sync::{mpsc, oneshot};
+use tracing::warn;
 use uuid::Uuid;
 
 use super::materialize::Materializer;
@@ -55,6 +63,27 @@ impl Request {
     }
 }
 
+/// What the owner holds between batches: the book, and what it knows of the sale (`None`: read
+/// the sale before the next batch).
+#[derive(Default)]
+struct Owner {
+    book: Option<SaleBook>,
+    known: Option<Known>,
+}
+
+/// The sale, and the units of its SKU's stock available in its store, as the owner's last read
+/// or its own appends since left them.
+struct Known {
+    sale: FlashSale,
+    available: i64,
+}
+
+/// A batch's committed journal record, for the book to learn.
+struct Appended {
+    seq: i64,
+    payload: Vec<u8>,
+}
+
 /// Drains one sale's queue: every waiting request goes into the next batch. The owner is the
 /// one thing of a rush that cannot run in parallel, so it leaves the answering (a wake-up per
 /// buyer) to a task of its own and starts on the next batch meanwhile.
@@ -64,20 +93,38 @@ pub(crate) async fn run_owner(
     mut queue: mpsc::UnboundedReceiver<Request>,
     materializer: Arc<Materializer>,
 ) {
-    let mut book = None;
+    let mut owner = Owner::default();
     let (answering, to_answer) = mpsc::unbounded_channel();
     tokio::spawn(answer_batches(to_answer));
     let mut requests = Vec::new();
     while queue.recv_many(&mut requests, MAX_BATCH).await > 0 {
-        let outcome = apply_batch(&db, sale_id, &mut book, &requests).await;
-        if outcome.is_err() {
-            // Whether the batch committed is unknown: rebuild the book from the database.
-            book = None;
-        }
+        let (outcome, appended) = match apply_batch(&db, sale_id, &mut owner, &requests).await {
+            Ok((batch, appended)) => (Ok(batch), appended),
+            Err(err) => {
+                // Whether the batch committed is unknown: rebuild the book from the database.
+                owner = Owner::default();
+                (Err(err), None)
+            }
+        };
         let next = Vec::with_capacity(requests.len());
         let batch = std::mem::replace(&mut requests, next);
         // The answering task only stops when this sender is dropped.
         let _ = answering.send((outcome, batch));
+        // The book learns the batch from its record as committed (the bytes a replay reads),
+        // while the buyers are being answered rather than before: they need not wait for it.
+        if let Some(Appended { seq, payload }) = appended {
+            let learnt = decode(sale_id, seq, &payload).and_then(|record| match &mut owner.book {
+                Some(book) => {
+                    book.record(seq, &record);
+                    Ok(())
+                }
+                None => Err(AppError::Internal("the flash-sale owner lost its book".into())),
+            });
+            if let Err(err) = learnt {
+                warn!(error = %err, %sale_id, "the flash-sale book could not learn a batch; reloading it");
+                owner = Owner::default();
+            }
+        }
         materializer.nudge();
     }
 }
@@ -157,41 +204,40 @@ impl Batch {
     }
 }
 
-/// One batch, in one transaction; per-request refusals are answers, not failures.
+/// One batch, in one transaction; per-request refusals are answers, not failures. Returns the
+/// decided batch and, when it reserved anything, its committed record.
 async fn apply_batch(
     db: &Arc<dyn Database>,
     sale_id: Uuid,
-    book: &mut Option<SaleBook>,
+    owner: &mut Owner,
     requests: &[Request],
-) -> AppResult<Batch> {
+) -> AppResult<(Batch, Option<Appended>)> {
     let asks: Vec<Ask<'_>> = requests.iter().map(Request::ask).collect();
     for _ in 0..MAX_ATTEMPTS {
-        let mut tx = db.write().await?;
-        let (sale, stock) =
-            tx.get_flash_sale_with_stock(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
+        let fresh = owner.known.is_none() || owner.book.is_none();
+        let (book, known) = owner.state(db, sale_id).await?;
+        let sale = &known.sale;
         let at = to_micros(now());
         if !(sale.starts_at <= at && at < sale.ends_at) {
             let decisions = requests.iter().map(|_| Decision::Refuse(Refusal::NotActive)).collect();
-            return Ok(Batch { sale_id, decisions, made: Vec::new(), at, expires_at: at });
+            return Ok((Batch { sale_id, decisions, made: Vec::new(), at, expires_at: at }, None));
         }
-        let book = match book {
-            Some(book) => book,
-            None => {
-                let room = usize::try_from(sale.quota - sale.sold).unwrap_or(0).min(BOOK_ROOM);
-                book.insert(load_book(&mut *tx, sale_id, room).await?)
-            }
+        let bounds = Bounds {
+            units_left: (sale.quota - sale.sold).min(known.available),
+            per_customer_limit: sale.per_customer_limit,
         };
-        catch_up(&mut *tx, book, sale_id, sale.journal_seq).await?;
-        let available = stock.map_or(0, |levels| levels.available().get());
-        let bounds =
-            Bounds { units_left: (sale.quota - sale.sold).min(available), per_customer_limit: sale.per_customer_limit };
         let mut decisions = book.plan(&asks, bounds, &HashMap::new());
         let over = book.over_limit(&asks, &decisions);
         if !over.is_empty() {
-            let released: HashMap<String, i64> = tx.flash_released_units(sale_id, &over).await?.into_iter().collect();
+            let released = db.read().await?.flash_released_units(sale_id, &over).await?;
+            let released: HashMap<String, i64> = released.into_iter().collect();
             if !released.is_empty() {
                 decisions = book.plan(&asks, bounds, &released);
             }
+        }
+        if !fresh && decisions.contains(&Decision::Refuse(Refusal::SoldOut)) {
+            owner.known = None;
+            continue;
         }
         let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
         let record = JournalRecord {
@@ -211,29 +257,57 @@ async fn apply_batch(
         };
         let made: Vec<(Uuid, i64)> = record.entries.iter().map(|e| (e.id, e.quantity)).collect();
         let (at, expires_at) = (record.at, record.expires_at);
-        if !record.entries.is_empty() {
-            let payload = record.encode();
-            let append = FlashJournalAppend {
-                at,
-                reservations: record.entries.len() as i64,
-                units: record.units(),
-                payload: &payload,
-            };
-            let seq = book.seq() + 1;
-            // Stock first, then the sale, as every other path locks them. Either refused means
-            // another writer got there first (another instance appended, an order took the
-            // stock): roll back and decide again on what is there now.
-            if tx.apply_stock(&reserve_entry(&sale, &record)?).await?.is_none()
-                || !tx.append_flash_journal(sale_id, book.seq(), &append).await?
-            {
-                continue;
-            }
-            tx.commit().await?;
-            book.record(seq, &record);
+        let batch = Batch { sale_id, decisions, made, at, expires_at };
+        if record.entries.is_empty() {
+            return Ok((batch, None));
         }
-        return Ok(Batch { sale_id, decisions, made, at, expires_at });
+        let payload = record.encode();
+        let units = record.units();
+        let append = FlashJournalAppend {
+            at,
+            reservations: record.entries.len() as i64,
+            units,
+            payload: &payload,
+            stock: &reserve_entry(sale, &record)?,
+        };
+        let after = book.seq();
+        // Refused: another writer got there first (another instance appended, an order took
+        // the stock): decide again on what is there now.
+        if !db.append_flash_batch(sale_id, after, &append).await? {
+            owner.known = None;
+            continue;
+        }
+        known.sale.sold += units;
+        known.sale.journal_seq = after + 1;
+        known.available -= units;
+        return Ok((batch, Some(Appended { seq: after + 1, payload })));
     }
     Err(AppError::Internal("the flash sale stayed contended between instances; try again".into()))
+}
+
+impl Owner {
+    /// The book and what the owner knows of the sale: read (the book loaded, the journal
+    /// replayed up to the sale's head) unless both are at hand.
+    async fn state(&mut self, db: &Arc<dyn Database>, sale_id: Uuid) -> AppResult<(&SaleBook, &mut Known)> {
+        if self.known.is_none() || self.book.is_none() {
+            let mut tx = db.read().await?;
+            let (sale, stock) =
+                tx.get_flash_sale_with_stock(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
+            let book = match &mut self.book {
+                Some(book) => book,
+                None => {
+                    let room = usize::try_from(sale.quota - sale.sold).unwrap_or(0).min(BOOK_ROOM);
+                    self.book.insert(load_book(&mut *tx, sale_id, room).await?)
+                }
+            };
+            catch_up(&mut *tx, book, sale_id, sale.journal_seq).await?;
+            self.known = Some(Known { available: stock.map_or(0, |levels| levels.available().get()), sale });
+        }
+        match (&self.book, &mut self.known) {
+            (Some(book), Some(known)) => Ok((book, known)),
+            _ => Err(AppError::Internal("the flash-sale owner has no book".into())),
+        }
+    }
 }
 
 /// A reservation id made at `millis`: a version-7 UUID whose other 80 bits come from the
