@@ -185,8 +185,13 @@ impl SaleBook {
         let mut so_far: HashTable<(u64, usize, i64)> = HashTable::with_capacity(asks.len());
         let mut decisions = Vec::with_capacity(asks.len());
         for (index, ask) in asks.iter().enumerate() {
+            let buyer_hash = self.hasher.hash_one(ask.buyer);
+            let known_buyer = entries.find_buyer(&self.buyer_index, buyer_hash, ask.buyer);
             let key_hash = self.key_hash(ask.buyer, ask.key);
-            if let Some(kept) = entries.find_kept(&self.keys, key_hash, ask.buyer, ask.key) {
+            // Keys are kept with their buyer: one the book has never met (most of a rush) has
+            // none to look up.
+            let kept = known_buyer.and_then(|_| entries.find_kept(&self.keys, key_hash, ask.buyer, ask.key));
+            if let Some(kept) = kept {
                 decisions.push(if kept.quantity == ask.quantity {
                     Decision::Existing(self.held(kept))
                 } else {
@@ -209,11 +214,10 @@ impl SaleBook {
                     vacant.insert((key_hash, index));
                 }
             }
-            let buyer_hash = self.hasher.hash_one(ask.buyer);
             let (_, _, units) = so_far
                 .entry(buyer_hash, |&(_, i, _)| asks[i].buyer == ask.buyer, |&(hash, _, _)| hash)
                 .or_insert_with(|| {
-                    let bought = entries.find_buyer(&self.buyer_index, buyer_hash, ask.buyer).map_or(0, |b| b.bought);
+                    let bought = known_buyer.map_or(0, |b| b.bought);
                     let given_back = if bought > 0 { released.get(ask.buyer).copied().unwrap_or(0) } else { 0 };
                     (buyer_hash, index, bought - given_back)
                 })
