@@ -39,6 +39,8 @@ use crate::{AppError, AppResult, write::now};
 
 /// The most requests one batch carries.
 pub const MAX_BATCH: usize = 8192;
+/// At most how many times the owner yields to let a batch grow ([`gather`]).
+const GATHER_ROUNDS: usize = 8;
 /// Journal records read per statement when replaying.
 const REPLAY_CHUNK: u32 = 256;
 /// How often a batch is decided again after losing the append to another instance.
@@ -98,6 +100,7 @@ pub(crate) async fn run_owner(
     tokio::spawn(answer_batches(to_answer));
     let mut requests = Vec::new();
     while queue.recv_many(&mut requests, MAX_BATCH).await > 0 {
+        gather(&mut queue, &mut requests).await;
         let (outcome, appended) = match apply_batch(&db, sale_id, &mut owner, &requests).await {
             Ok((batch, appended)) => (Ok(batch), appended),
             Err(err) => {
@@ -126,6 +129,27 @@ pub(crate) async fn run_owner(
             }
         }
         materializer.nudge();
+    }
+}
+
+/// Adds to a batch what the tasks ready to run send: the owner yields to them, round after
+/// round while each round brings more (at most [`GATHER_ROUNDS`]). Buyers answered a moment ago
+/// are on their way back; a batch of the first few to arrive would pay a whole commit — and a
+/// wait for the writer's thread to get a core while they run — with the rest queued behind it.
+/// A round with nothing new ends it at once, so a lone request waits one yield.
+async fn gather(queue: &mut mpsc::UnboundedReceiver<Request>, requests: &mut Vec<Request>) {
+    for _ in 0..GATHER_ROUNDS {
+        let before = requests.len();
+        tokio::task::yield_now().await;
+        while requests.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(request) => requests.push(request),
+                Err(_) => break,
+            }
+        }
+        if requests.len() == before || requests.len() >= MAX_BATCH {
+            return;
+        }
     }
 }
 
