@@ -31,7 +31,6 @@ use quanyu_domain::{
 };
 use quanyu_store::{Database, FlashJournalAppend, FlashReservation, FlashSale, StockEntry, Tx};
 use tokio::sync::{mpsc, oneshot};
-use tracing::warn;
 use uuid::Uuid;
 
 use super::materialize::Materializer;
@@ -80,12 +79,6 @@ struct Known {
     available: i64,
 }
 
-/// A batch's committed journal record, for the book to learn.
-struct Appended {
-    seq: i64,
-    payload: Vec<u8>,
-}
-
 /// Drains one sale's queue: every waiting request goes into the next batch. The owner is the
 /// one thing of a rush that cannot run in parallel, so it leaves the answering (a wake-up per
 /// buyer) to a task of its own and starts on the next batch meanwhile.
@@ -101,33 +94,15 @@ pub(crate) async fn run_owner(
     let mut requests = Vec::new();
     while queue.recv_many(&mut requests, MAX_BATCH).await > 0 {
         gather(&mut queue, &mut requests).await;
-        let (outcome, appended) = match apply_batch(&db, sale_id, &mut owner, &requests).await {
-            Ok((batch, appended)) => (Ok(batch), appended),
-            Err(err) => {
-                // Whether the batch committed is unknown: rebuild the book from the database.
-                owner = Owner::default();
-                (Err(err), None)
-            }
-        };
+        let outcome = apply_batch(&db, sale_id, &mut owner, &requests).await;
+        if outcome.is_err() {
+            // Whether the batch committed is unknown: rebuild the book from the database.
+            owner = Owner::default();
+        }
         let next = Vec::with_capacity(requests.len());
         let batch = std::mem::replace(&mut requests, next);
         // The answering task only stops when this sender is dropped.
         let _ = answering.send((outcome, batch));
-        // The book learns the batch from its record as committed (the bytes a replay reads),
-        // while the buyers are being answered rather than before: they need not wait for it.
-        if let Some(Appended { seq, payload }) = appended {
-            let learnt = decode(sale_id, seq, &payload).and_then(|record| match &mut owner.book {
-                Some(book) => {
-                    book.record(seq, &record);
-                    Ok(())
-                }
-                None => Err(AppError::Internal("the flash-sale owner lost its book".into())),
-            });
-            if let Err(err) = learnt {
-                warn!(error = %err, %sale_id, "the flash-sale book could not learn a batch; reloading it");
-                owner = Owner::default();
-            }
-        }
         materializer.nudge();
     }
 }
@@ -228,14 +203,13 @@ impl Batch {
     }
 }
 
-/// One batch, in one transaction; per-request refusals are answers, not failures. Returns the
-/// decided batch and, when it reserved anything, its committed record.
+/// One batch, in one transaction; per-request refusals are answers, not failures.
 async fn apply_batch(
     db: &Arc<dyn Database>,
     sale_id: Uuid,
     owner: &mut Owner,
     requests: &[Request],
-) -> AppResult<(Batch, Option<Appended>)> {
+) -> AppResult<Batch> {
     let asks: Vec<Ask<'_>> = requests.iter().map(Request::ask).collect();
     for _ in 0..MAX_ATTEMPTS {
         let fresh = owner.known.is_none() || owner.book.is_none();
@@ -244,7 +218,7 @@ async fn apply_batch(
         let at = to_micros(now());
         if !(sale.starts_at <= at && at < sale.ends_at) {
             let decisions = requests.iter().map(|_| Decision::Refuse(Refusal::NotActive)).collect();
-            return Ok((Batch { sale_id, decisions, made: Vec::new(), at, expires_at: at }, None));
+            return Ok(Batch { sale_id, decisions, made: Vec::new(), at, expires_at: at });
         }
         let bounds = Bounds {
             units_left: (sale.quota - sale.sold).min(known.available),
@@ -283,7 +257,7 @@ async fn apply_batch(
         let (at, expires_at) = (record.at, record.expires_at);
         let batch = Batch { sale_id, decisions, made, at, expires_at };
         if record.entries.is_empty() {
-            return Ok((batch, None));
+            return Ok(batch);
         }
         let payload = record.encode();
         let units = record.units();
@@ -295,16 +269,24 @@ async fn apply_batch(
             stock: &reserve_entry(sale, &record)?,
         };
         let after = book.seq();
+        let mark = book.mark();
+        // The book records the batch while its append is being committed — just decided, its
+        // buyers' places in the book are still in cache — and takes it back if the append is
+        // refused. If the append fails, the owner drops the book.
+        let (appended, ()) = tokio::join!(biased; db.append_flash_batch(sale_id, after, &append), async {
+            book.record(after + 1, &record)
+        });
         // Refused: another writer got there first (another instance appended, an order took
         // the stock): decide again on what is there now.
-        if !db.append_flash_batch(sale_id, after, &append).await? {
+        if !appended? {
+            book.roll_back(mark);
             owner.known = None;
             continue;
         }
         known.sale.sold += units;
         known.sale.journal_seq = after + 1;
         known.available -= units;
-        return Ok((batch, Some(Appended { seq: after + 1, payload })));
+        return Ok(batch);
     }
     Err(AppError::Internal("the flash sale stayed contended between instances; try again".into()))
 }
@@ -312,7 +294,7 @@ async fn apply_batch(
 impl Owner {
     /// The book and what the owner knows of the sale: read (the book loaded, the journal
     /// replayed up to the sale's head) unless both are at hand.
-    async fn state(&mut self, db: &Arc<dyn Database>, sale_id: Uuid) -> AppResult<(&SaleBook, &mut Known)> {
+    async fn state(&mut self, db: &Arc<dyn Database>, sale_id: Uuid) -> AppResult<(&mut SaleBook, &mut Known)> {
         if self.known.is_none() || self.book.is_none() {
             let mut tx = db.read().await?;
             let (sale, stock) =
@@ -327,7 +309,7 @@ impl Owner {
             catch_up(&mut *tx, book, sale_id, sale.journal_seq).await?;
             self.known = Some(Known { available: stock.map_or(0, |levels| levels.available().get()), sale });
         }
-        match (&self.book, &mut self.known) {
+        match (&mut self.book, &mut self.known) {
             (Some(book), Some(known)) => Ok((book, known)),
             _ => Err(AppError::Internal("the flash-sale owner has no book".into())),
         }

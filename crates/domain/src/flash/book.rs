@@ -87,6 +87,16 @@ impl std::fmt::Debug for SaleBook {
     }
 }
 
+/// Where a book stood ([`SaleBook::mark`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    seq: i64,
+    reservations: usize,
+    buyers: usize,
+    texts: usize,
+    times: usize,
+}
+
 /// Where a text lies in the book's arena.
 #[derive(Debug, Clone, Copy)]
 struct Span {
@@ -259,6 +269,43 @@ impl SaleBook {
             self.insert(entry.buyer, entry.key, entry.id, entry.quantity, times);
         }
         self.seq = self.seq.max(seq);
+    }
+
+    /// Where the book stands: what [`roll_back`](Self::roll_back) returns it to.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            seq: self.seq,
+            reservations: self.reservations.len(),
+            buyers: self.buyers.len(),
+            texts: self.texts.len(),
+            times: self.times.len(),
+        }
+    }
+
+    /// Forgets everything recorded since `mark`: the engine records a batch while its append
+    /// is being committed, and takes it back if the append is refused.
+    pub fn roll_back(&mut self, mark: Mark) {
+        let Self { seq, hasher, keys, buyer_index, reservations, buyers, texts, times } = self;
+        for index in (mark.reservations..reservations.len()).rev() {
+            let kept = &reservations[index];
+            let entries = Entries { hasher, reservations, buyers, texts };
+            let hash = hasher.hash_one((entries.buyer_text(kept.buyer), text(texts, kept.key)));
+            if let Ok(slot) = keys.find_entry(hash, |&i| i as usize == index) {
+                slot.remove();
+            }
+            buyers[kept.buyer as usize].bought -= kept.quantity;
+        }
+        reservations.truncate(mark.reservations);
+        for index in (mark.buyers..buyers.len()).rev() {
+            let hash = hasher.hash_one(text(texts, buyers[index].buyer));
+            if let Ok(slot) = buyer_index.find_entry(hash, |&i| i as usize == index) {
+                slot.remove();
+            }
+        }
+        buyers.truncate(mark.buyers);
+        texts.truncate(mark.texts);
+        times.truncate(mark.times);
+        *seq = mark.seq;
     }
 
     /// Makes room for `reservations` more, so that a rush does not stop to grow the tables
@@ -518,6 +565,12 @@ mod tests {
                         Decision::Accept
                     });
                 }
+                prop_assert_eq!(&book.plan(&asks, bounds, &released), &expect);
+                // A batch recorded and then taken back (its append refused) leaves no trace.
+                let mark = book.mark();
+                commit(&mut book, &asks, bounds, &released);
+                book.roll_back(mark);
+                prop_assert_eq!(book.len(), known.len());
                 prop_assert_eq!(&book.plan(&asks, bounds, &released), &expect);
                 let decisions = commit(&mut book, &asks, bounds, &released);
                 prop_assert_eq!(&decisions, &expect);
