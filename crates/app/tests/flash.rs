@@ -25,6 +25,7 @@ quanyu_store::backend_tests!(
     sales_outside_their_window_refuse,
     reservations_become_orders_or_give_everything_back,
     two_owners_of_one_sale_share_its_journal,
+    the_owner_sees_stock_received_and_taken_behind_its_back,
 );
 
 async fn setup(db: Arc<dyn Database>, stock: i64) -> (App, StoreId, SkuId) {
@@ -284,5 +285,37 @@ async fn two_owners_of_one_sale_share_its_journal(db: Arc<dyn Database>) {
     let mut tx = db.read().await.unwrap();
     let row = tx.get_stock(store, sku).await.unwrap().unwrap();
     assert_eq!(row.levels.reserved.get(), 30);
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+}
+
+/// The owner decides batches on what it last read and appended, not on a read per batch: stock
+/// received since is sold (a refusal for want of units is checked on a fresh read), and stock
+/// taken since is never oversold (the append's guard refuses, and the batch is decided again).
+async fn the_owner_sees_stock_received_and_taken_behind_its_back(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 2).await;
+    let sale_id = sale(&app, store, sku, 10, 1, -Duration::minutes(1)).await;
+    let reserve = |buyer: &'static str| {
+        let app = app.clone();
+        async move { app.reserve_flash_sale(&keyed(buyer), sale_id, buyer, 1).await }
+    };
+    reserve("b0").await.unwrap();
+    reserve("b1").await.unwrap();
+    assert!(matches!(reserve("b2").await, Err(AppError::FlashSale(Refusal::SoldOut))));
+    let moved = |delta: i64, kind: MovementKind, key: &'static str| {
+        let app = app.clone();
+        async move {
+            let change = [(sku, StockChange::Move { kind, delta })];
+            app.change_stock(&Ctx::system(), store, "adjust", &change, key, None).await.unwrap();
+        }
+    };
+    moved(3, MovementKind::PurchaseReceipt, "po-2").await;
+    reserve("b3").await.expect("received stock is sold");
+    moved(-2, MovementKind::Loss, "loss-1").await;
+    let refused = reserve("b4").await;
+    assert!(matches!(refused, Err(AppError::FlashSale(Refusal::SoldOut))), "{refused:?}");
+    assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 3);
+    let mut tx = db.read().await.unwrap();
+    let levels = tx.get_stock(store, sku).await.unwrap().unwrap().levels;
+    assert_eq!((levels.on_hand.get(), levels.reserved.get(), levels.available().get()), (3, 3, 0));
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
 }

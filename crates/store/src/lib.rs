@@ -64,6 +64,23 @@ pub trait Database: Send + Sync + 'static {
 
     /// Closes the pools, waiting for connections to be returned.
     async fn close(&self);
+
+    /// [`FlashSaleRepo::append_flash_batch`] in a transaction of its own, committed when it
+    /// appended. The flash-sale owner's write: on SQLite the whole transaction is one hand-off
+    /// to the writer's worker thread, which a rush otherwise waits on (for a core) per statement.
+    async fn append_flash_batch(
+        &self,
+        sale_id: uuid::Uuid,
+        after: i64,
+        entry: &FlashJournalAppend<'_>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        if !tx.append_flash_batch(sale_id, after, entry).await? {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
 }
 
 /// Opens a database from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.

@@ -399,7 +399,7 @@ pub struct FlashSale {
     pub journal_seq: i64,
 }
 
-/// One record appended to a flash sale's journal.
+/// One record appended to a flash sale's journal, with the stock it reserves.
 #[derive(Debug, Clone, Copy)]
 pub struct FlashJournalAppend<'a> {
     pub at: Timestamp,
@@ -409,6 +409,8 @@ pub struct FlashJournalAppend<'a> {
     pub units: i64,
     /// `quanyu_domain::flash::journal::JournalRecord::encode`.
     pub payload: &'a [u8],
+    /// The stock-ledger entry reserving `units` of the sale's SKU in its store.
+    pub stock: &'a StockEntry,
 }
 
 /// Units of a flash sale held for one buyer.

@@ -215,9 +215,13 @@ pub trait FlashSaleRepo {
         at: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<FlashSale>>;
-    /// Appends journal record `after + 1` reserving `units` in all: only if the sale's journal
-    /// head is still `after` and the units fit its quota; `false` (nothing changed) otherwise.
-    async fn append_flash_journal(
+    /// Appends journal record `after + 1` reserving `units` in all, and applies its stock
+    /// entry: only if the sale's journal head is still `after`, the units fit its quota and the
+    /// stock's guards (as [`InventoryRepo::apply_stock`]'s) allow the entry; `false` otherwise,
+    /// and then the transaction must be rolled back, not committed: PostgreSQL's one statement
+    /// may have moved the stock before the sale refused (as [`crate::Database::append_flash_batch`]
+    /// does, dropping it).
+    async fn append_flash_batch(
         &mut self,
         sale_id: uuid::Uuid,
         after: i64,

@@ -56,6 +56,34 @@ pub(crate) use event_insert::insert_event_rows;
 /// Events per call of [`insert_event_rows`]: a whole commit of the ingest writer.
 pub(crate) const EVENTS_PER_BULK_INSERT: usize = 10_000;
 
+/// A flash-sale batch ([`crate::FlashSaleRepo::append_flash_batch`], parameters bound by
+/// `sql::flash::bind_batch`): the compare-and-set on the sale (journal head, quota, and the
+/// stock's guards checked in the same step), then — only if it moved the sale (`changes()`) —
+/// the stock move, the journal record and the ledger entry. SQLite runs the statements of one
+/// query in turn on its worker thread: one hand-off. Under the single writer nothing changes
+/// between the check and the move, so either all four rows are written or none.
+macro_rules! flash_batch {
+    () => {
+        "UPDATE flash_sales SET sold = sold + $3, journal_seq = $2 + 1 \
+         WHERE id = $1 AND journal_seq = $2 AND sold + $3 <= quota AND EXISTS (SELECT 1 FROM stock_levels \
+         WHERE store_id = $7 AND sku_id = $8 AND on_hand + $9 >= 0 AND reserved + $10 >= 0 \
+         AND committed + $11 >= 0 AND unavailable + $12 >= 0 AND in_transit + $13 >= 0 \
+         AND (reserved + $10) + (committed + $11) + (unavailable + $12) <= on_hand + $9); \
+         UPDATE stock_levels SET on_hand = on_hand + $9, reserved = reserved + $10, committed = committed + $11, \
+         unavailable = unavailable + $12, in_transit = in_transit + $13, updated_at = $20 \
+         WHERE store_id = $7 AND sku_id = $8 AND changes() = 1; \
+         INSERT INTO flash_sale_journal (sale_id, seq, at, reservations, units, payload) \
+         SELECT $1, $2 + 1, $6, $4, $3, $5 WHERE changes() = 1; \
+         INSERT INTO stock_ledger (id, store_id, sku_id, change, delta_on_hand, delta_reserved, delta_committed, \
+         delta_unavailable, delta_in_transit, reason, reference, idem_key, actor_id, at) \
+         SELECT $14, $7, $8, $15, $9, $10, $11, $12, $13, $16, $17, $18, $19, $20 WHERE changes() = 1; \
+         SELECT changes() AS appended;"
+    };
+}
+pub(crate) const FLASH_BATCH: &str = flash_batch!();
+/// [`FLASH_BATCH`] as a whole transaction, for [`Database::append_flash_batch`].
+const FLASH_BATCH_ALONE: &str = concat!("BEGIN IMMEDIATE; ", flash_batch!(), " COMMIT;");
+
 /// The page size of a new database file, in bytes (an existing file keeps the size it was
 /// created with until a `VACUUM`). Every page a commit changes is one frame of the write-ahead
 /// log — two writes to the log file, a checksum, a cache entry — and ingest's index entries land
@@ -164,6 +192,16 @@ impl Database for SqliteDatabase {
         self.checkpointer.stop().await;
         self.readers.close().await;
         self.writer.close().await;
+    }
+
+    async fn append_flash_batch(
+        &self,
+        sale_id: uuid::Uuid,
+        after: i64,
+        entry: &crate::FlashJournalAppend<'_>,
+    ) -> StoreResult<bool> {
+        let batch = sql::flash::bind_batch(FLASH_BATCH_ALONE, sale_id, after, entry);
+        sql::flash::appended(self.writer.run_whole_transaction(batch).await?)
     }
 }
 

@@ -1,10 +1,17 @@
 //! The owner of a flash sale's rush, one per sale and instance: a task that drains the sale's
-//! queue in batches. For each batch it reads the sale's quota, journal head and the store's
-//! stock, replays any journal records it has not seen (another instance appended them), decides
-//! every request against its in-memory [`SaleBook`], and appends one journal record with the
-//! batch's reservations — a compare-and-set on the journal head and the quota — together with
-//! one reserve entry in the stock ledger, in one transaction. Buyers are answered only after
-//! that commit (group commit: one row and one fsync per batch, not per buyer).
+//! queue in batches. It decides every request of a batch against its in-memory [`SaleBook`]
+//! and what it knows of the sale — quota, units sold, journal head, the store's stock — and
+//! appends one journal record with the batch's reservations — a compare-and-set on the journal
+//! head and the quota — together with one reserve entry in the stock ledger, in one
+//! transaction. Buyers are answered only after that commit (group commit: one row and one
+//! fsync per batch, not per buyer).
+//!
+//! What the owner knows of the sale is what its last read and its own appends since left: a
+//! batch reads nothing. The append's guards check it against the database; when one refuses
+//! (another instance appended, an order took the stock) the owner reads the sale again,
+//! replays the journal records it has not seen and decides the batch again. And because what
+//! it knows can only fall short of what there is (units given back, stock received), a batch
+//! that would refuse a buyer for want of units is decided again on a fresh read first.
 //!
 //! Several instances may own the same sale at once: the compare-and-set lets exactly one of two
 //! concurrent appends through, and the loser replays and decides its batch again. Correctness
@@ -31,6 +38,8 @@ use crate::{AppError, AppResult, write::now};
 
 /// The most requests one batch carries.
 pub const MAX_BATCH: usize = 8192;
+/// At most how many times the owner yields to let a batch grow ([`gather`]).
+const GATHER_ROUNDS: usize = 8;
 /// Journal records read per statement when replaying.
 const REPLAY_CHUNK: u32 = 256;
 /// How often a batch is decided again after losing the append to another instance.
@@ -55,6 +64,21 @@ impl Request {
     }
 }
 
+/// What the owner holds between batches: the book, and what it knows of the sale (`None`: read
+/// the sale before the next batch).
+#[derive(Default)]
+struct Owner {
+    book: Option<SaleBook>,
+    known: Option<Known>,
+}
+
+/// The sale, and the units of its SKU's stock available in its store, as the owner's last read
+/// or its own appends since left them.
+struct Known {
+    sale: FlashSale,
+    available: i64,
+}
+
 /// Drains one sale's queue: every waiting request goes into the next batch. The owner is the
 /// one thing of a rush that cannot run in parallel, so it leaves the answering (a wake-up per
 /// buyer) to a task of its own and starts on the next batch meanwhile.
@@ -64,21 +88,43 @@ pub(crate) async fn run_owner(
     mut queue: mpsc::UnboundedReceiver<Request>,
     materializer: Arc<Materializer>,
 ) {
-    let mut book = None;
+    let mut owner = Owner::default();
     let (answering, to_answer) = mpsc::unbounded_channel();
     tokio::spawn(answer_batches(to_answer));
     let mut requests = Vec::new();
     while queue.recv_many(&mut requests, MAX_BATCH).await > 0 {
-        let outcome = apply_batch(&db, sale_id, &mut book, &requests).await;
+        gather(&mut queue, &mut requests).await;
+        let outcome = apply_batch(&db, sale_id, &mut owner, &requests).await;
         if outcome.is_err() {
             // Whether the batch committed is unknown: rebuild the book from the database.
-            book = None;
+            owner = Owner::default();
         }
         let next = Vec::with_capacity(requests.len());
         let batch = std::mem::replace(&mut requests, next);
         // The answering task only stops when this sender is dropped.
         let _ = answering.send((outcome, batch));
         materializer.nudge();
+    }
+}
+
+/// Adds to a batch what the tasks ready to run send: the owner yields to them, round after
+/// round while each round brings more (at most [`GATHER_ROUNDS`]). Buyers answered a moment ago
+/// are on their way back; a batch of the first few to arrive would pay a whole commit — and a
+/// wait for the writer's thread to get a core while they run — with the rest queued behind it.
+/// A round with nothing new ends it at once, so a lone request waits one yield.
+async fn gather(queue: &mut mpsc::UnboundedReceiver<Request>, requests: &mut Vec<Request>) {
+    for _ in 0..GATHER_ROUNDS {
+        let before = requests.len();
+        tokio::task::yield_now().await;
+        while requests.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(request) => requests.push(request),
+                Err(_) => break,
+            }
+        }
+        if requests.len() == before || requests.len() >= MAX_BATCH {
+            return;
+        }
     }
 }
 
@@ -161,37 +207,35 @@ impl Batch {
 async fn apply_batch(
     db: &Arc<dyn Database>,
     sale_id: Uuid,
-    book: &mut Option<SaleBook>,
+    owner: &mut Owner,
     requests: &[Request],
 ) -> AppResult<Batch> {
     let asks: Vec<Ask<'_>> = requests.iter().map(Request::ask).collect();
     for _ in 0..MAX_ATTEMPTS {
-        let mut tx = db.write().await?;
-        let (sale, stock) =
-            tx.get_flash_sale_with_stock(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
+        let fresh = owner.known.is_none() || owner.book.is_none();
+        let (book, known) = owner.state(db, sale_id).await?;
+        let sale = &known.sale;
         let at = to_micros(now());
         if !(sale.starts_at <= at && at < sale.ends_at) {
             let decisions = requests.iter().map(|_| Decision::Refuse(Refusal::NotActive)).collect();
             return Ok(Batch { sale_id, decisions, made: Vec::new(), at, expires_at: at });
         }
-        let book = match book {
-            Some(book) => book,
-            None => {
-                let room = usize::try_from(sale.quota - sale.sold).unwrap_or(0).min(BOOK_ROOM);
-                book.insert(load_book(&mut *tx, sale_id, room).await?)
-            }
+        let bounds = Bounds {
+            units_left: (sale.quota - sale.sold).min(known.available),
+            per_customer_limit: sale.per_customer_limit,
         };
-        catch_up(&mut *tx, book, sale_id, sale.journal_seq).await?;
-        let available = stock.map_or(0, |levels| levels.available().get());
-        let bounds =
-            Bounds { units_left: (sale.quota - sale.sold).min(available), per_customer_limit: sale.per_customer_limit };
         let mut decisions = book.plan(&asks, bounds, &HashMap::new());
         let over = book.over_limit(&asks, &decisions);
         if !over.is_empty() {
-            let released: HashMap<String, i64> = tx.flash_released_units(sale_id, &over).await?.into_iter().collect();
+            let released = db.read().await?.flash_released_units(sale_id, &over).await?;
+            let released: HashMap<String, i64> = released.into_iter().collect();
             if !released.is_empty() {
                 decisions = book.plan(&asks, bounds, &released);
             }
+        }
+        if !fresh && decisions.contains(&Decision::Refuse(Refusal::SoldOut)) {
+            owner.known = None;
+            continue;
         }
         let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
         let record = JournalRecord {
@@ -211,29 +255,65 @@ async fn apply_batch(
         };
         let made: Vec<(Uuid, i64)> = record.entries.iter().map(|e| (e.id, e.quantity)).collect();
         let (at, expires_at) = (record.at, record.expires_at);
-        if !record.entries.is_empty() {
-            let payload = record.encode();
-            let append = FlashJournalAppend {
-                at,
-                reservations: record.entries.len() as i64,
-                units: record.units(),
-                payload: &payload,
-            };
-            let seq = book.seq() + 1;
-            // Stock first, then the sale, as every other path locks them. Either refused means
-            // another writer got there first (another instance appended, an order took the
-            // stock): roll back and decide again on what is there now.
-            if tx.apply_stock(&reserve_entry(&sale, &record)?).await?.is_none()
-                || !tx.append_flash_journal(sale_id, book.seq(), &append).await?
-            {
-                continue;
-            }
-            tx.commit().await?;
-            book.record(seq, &record);
+        let batch = Batch { sale_id, decisions, made, at, expires_at };
+        if record.entries.is_empty() {
+            return Ok(batch);
         }
-        return Ok(Batch { sale_id, decisions, made, at, expires_at });
+        let payload = record.encode();
+        let units = record.units();
+        let append = FlashJournalAppend {
+            at,
+            reservations: record.entries.len() as i64,
+            units,
+            payload: &payload,
+            stock: &reserve_entry(sale, &record)?,
+        };
+        let after = book.seq();
+        let mark = book.mark();
+        // The book records the batch while its append is being committed — just decided, its
+        // buyers' places in the book are still in cache — and takes it back if the append is
+        // refused. If the append fails, the owner drops the book.
+        let (appended, ()) = tokio::join!(biased; db.append_flash_batch(sale_id, after, &append), async {
+            book.record(after + 1, &record)
+        });
+        // Refused: another writer got there first (another instance appended, an order took
+        // the stock): decide again on what is there now.
+        if !appended? {
+            book.roll_back(mark);
+            owner.known = None;
+            continue;
+        }
+        known.sale.sold += units;
+        known.sale.journal_seq = after + 1;
+        known.available -= units;
+        return Ok(batch);
     }
     Err(AppError::Internal("the flash sale stayed contended between instances; try again".into()))
+}
+
+impl Owner {
+    /// The book and what the owner knows of the sale: read (the book loaded, the journal
+    /// replayed up to the sale's head) unless both are at hand.
+    async fn state(&mut self, db: &Arc<dyn Database>, sale_id: Uuid) -> AppResult<(&mut SaleBook, &mut Known)> {
+        if self.known.is_none() || self.book.is_none() {
+            let mut tx = db.read().await?;
+            let (sale, stock) =
+                tx.get_flash_sale_with_stock(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
+            let book = match &mut self.book {
+                Some(book) => book,
+                None => {
+                    let room = usize::try_from(sale.quota - sale.sold).unwrap_or(0).min(BOOK_ROOM);
+                    self.book.insert(load_book(&mut *tx, sale_id, room).await?)
+                }
+            };
+            catch_up(&mut *tx, book, sale_id, sale.journal_seq).await?;
+            self.known = Some(Known { available: stock.map_or(0, |levels| levels.available().get()), sale });
+        }
+        match (&mut self.book, &mut self.known) {
+            (Some(book), Some(known)) => Ok((book, known)),
+            _ => Err(AppError::Internal("the flash-sale owner has no book".into())),
+        }
+    }
 }
 
 /// A reservation id made at `millis`: a version-7 UUID whose other 80 bits come from the

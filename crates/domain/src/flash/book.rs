@@ -67,10 +67,14 @@ pub struct SaleBook {
     /// The last journal record applied (0: none).
     seq: i64,
     hasher: DefaultHashBuilder,
-    /// Reservations by buyer and key.
-    keys: HashTable<Kept>,
-    /// Units reserved per buyer.
-    buyers: HashTable<Buyer>,
+    /// Indexes into `reservations`, by buyer and key.
+    keys: HashTable<u32>,
+    /// Indexes into `buyers`, by buyer.
+    buyer_index: HashTable<u32>,
+    /// Every reservation, in the order the book learnt of it.
+    reservations: Vec<Kept>,
+    /// Every buyer, in the order the book first met them.
+    buyers: Vec<Buyer>,
     /// Every buyer and key, end to end.
     texts: String,
     /// The (at, expires_at) pairs reservations share: one per journal record.
@@ -83,27 +87,77 @@ impl std::fmt::Debug for SaleBook {
     }
 }
 
+/// Where a book stood ([`SaleBook::mark`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    seq: i64,
+    reservations: usize,
+    buyers: usize,
+    texts: usize,
+    times: usize,
+}
+
 /// Where a text lies in the book's arena.
 #[derive(Debug, Clone, Copy)]
 struct Span {
     start: usize,
-    len: usize,
+    len: u32,
 }
 
+/// A reservation. The index tables hold only 4-byte positions in `reservations` and `buyers`
+/// (rather than these entries): a rush looks up and adds a key and a buyer per request at
+/// random places in the tables, and small slots keep those places in cache, while the entries
+/// themselves are appended in order.
 struct Kept {
-    hash: u64,
-    buyer: Span,
-    key: Span,
     id: Uuid,
     quantity: i64,
+    key: Span,
+    /// Index into `buyers`.
+    buyer: u32,
     /// Index into `times`.
-    times: usize,
+    times: u32,
 }
 
 struct Buyer {
-    hash: u64,
     buyer: Span,
     bought: i64,
+}
+
+/// The parts of a book lookups read, borrowed apart from the index tables they serve.
+struct Entries<'a> {
+    hasher: &'a DefaultHashBuilder,
+    reservations: &'a [Kept],
+    buyers: &'a [Buyer],
+    texts: &'a str,
+}
+
+impl Entries<'_> {
+    fn buyer_text(&self, buyer: u32) -> &str {
+        text(self.texts, self.buyers[buyer as usize].buyer)
+    }
+
+    fn is_key(&self, index: u32, buyer: &str, key: &str) -> bool {
+        let kept = &self.reservations[index as usize];
+        text(self.texts, kept.key) == key && self.buyer_text(kept.buyer) == buyer
+    }
+
+    /// The hash of a reservation's buyer and key, for when a table grows.
+    fn key_hash_of(&self, index: u32) -> u64 {
+        let kept = &self.reservations[index as usize];
+        self.hasher.hash_one((self.buyer_text(kept.buyer), text(self.texts, kept.key)))
+    }
+
+    fn buyer_hash_of(&self, index: u32) -> u64 {
+        self.hasher.hash_one(self.buyer_text(index))
+    }
+
+    fn find_kept(&self, keys: &HashTable<u32>, hash: u64, buyer: &str, key: &str) -> Option<&Kept> {
+        keys.find(hash, |&i| self.is_key(i, buyer, key)).map(|&i| &self.reservations[i as usize])
+    }
+
+    fn find_buyer(&self, buyer_index: &HashTable<u32>, hash: u64, buyer: &str) -> Option<&Buyer> {
+        buyer_index.find(hash, |&i| self.buyer_text(i) == buyer).map(|&i| &self.buyers[i as usize])
+    }
 }
 
 impl SaleBook {
@@ -121,18 +175,19 @@ impl SaleBook {
     }
 
     pub fn find(&self, buyer: &str, key: &str) -> Option<Held> {
-        self.find_kept(self.key_hash(buyer, key), buyer, key).map(|kept| self.held(kept))
+        self.entries().find_kept(&self.keys, self.key_hash(buyer, key), buyer, key).map(|kept| self.held(kept))
     }
 
     /// Units `buyer` reserved in all (released ones included).
     pub fn bought(&self, buyer: &str) -> i64 {
-        self.find_buyer(self.hasher.hash_one(buyer), buyer).map_or(0, |b| b.bought)
+        self.entries().find_buyer(&self.buyer_index, self.hasher.hash_one(buyer), buyer).map_or(0, |b| b.bought)
     }
 
     /// Decides each request in order. `released` holds, for buyers the limit would refuse,
     /// the units released since they reserved them (missing: none). Requests that do not fit
     /// are refused while later, smaller ones may still fit.
     pub fn plan(&self, asks: &[Ask<'_>], bounds: Bounds, released: &HashMap<String, i64>) -> Vec<Decision> {
+        let entries = self.entries();
         let mut units_left = bounds.units_left;
         // This batch's first request per key (hash, index), and each buyer's units so far
         // (hash, index of their first request, units).
@@ -140,8 +195,13 @@ impl SaleBook {
         let mut so_far: HashTable<(u64, usize, i64)> = HashTable::with_capacity(asks.len());
         let mut decisions = Vec::with_capacity(asks.len());
         for (index, ask) in asks.iter().enumerate() {
+            let buyer_hash = self.hasher.hash_one(ask.buyer);
+            let known_buyer = entries.find_buyer(&self.buyer_index, buyer_hash, ask.buyer);
             let key_hash = self.key_hash(ask.buyer, ask.key);
-            if let Some(kept) = self.find_kept(key_hash, ask.buyer, ask.key) {
+            // Keys are kept with their buyer: one the book has never met (most of a rush) has
+            // none to look up.
+            let kept = known_buyer.and_then(|_| entries.find_kept(&self.keys, key_hash, ask.buyer, ask.key));
+            if let Some(kept) = kept {
                 decisions.push(if kept.quantity == ask.quantity {
                     Decision::Existing(self.held(kept))
                 } else {
@@ -164,11 +224,10 @@ impl SaleBook {
                     vacant.insert((key_hash, index));
                 }
             }
-            let buyer_hash = self.hasher.hash_one(ask.buyer);
             let (_, _, units) = so_far
                 .entry(buyer_hash, |&(_, i, _)| asks[i].buyer == ask.buyer, |&(hash, _, _)| hash)
                 .or_insert_with(|| {
-                    let bought = self.find_buyer(buyer_hash, ask.buyer).map_or(0, |b| b.bought);
+                    let bought = known_buyer.map_or(0, |b| b.bought);
                     let given_back = if bought > 0 { released.get(ask.buyer).copied().unwrap_or(0) } else { 0 };
                     (buyer_hash, index, bought - given_back)
                 })
@@ -205,18 +264,59 @@ impl SaleBook {
     /// its buyer and key) is not counted twice, so overlapping loads stay exact.
     pub fn record(&mut self, seq: i64, record: &JournalRecord<'_>) {
         let times = self.times_index(record.at, record.expires_at);
-        self.keys.reserve(record.entries.len(), |kept| kept.hash);
+        self.reserve(record.entries.len());
         for entry in &record.entries {
             self.insert(entry.buyer, entry.key, entry.id, entry.quantity, times);
         }
         self.seq = self.seq.max(seq);
     }
 
+    /// Where the book stands: what [`roll_back`](Self::roll_back) returns it to.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            seq: self.seq,
+            reservations: self.reservations.len(),
+            buyers: self.buyers.len(),
+            texts: self.texts.len(),
+            times: self.times.len(),
+        }
+    }
+
+    /// Forgets everything recorded since `mark`: the engine records a batch while its append
+    /// is being committed, and takes it back if the append is refused.
+    pub fn roll_back(&mut self, mark: Mark) {
+        let Self { seq, hasher, keys, buyer_index, reservations, buyers, texts, times } = self;
+        for index in (mark.reservations..reservations.len()).rev() {
+            let kept = &reservations[index];
+            let entries = Entries { hasher, reservations, buyers, texts };
+            let hash = hasher.hash_one((entries.buyer_text(kept.buyer), text(texts, kept.key)));
+            if let Ok(slot) = keys.find_entry(hash, |&i| i as usize == index) {
+                slot.remove();
+            }
+            buyers[kept.buyer as usize].bought -= kept.quantity;
+        }
+        reservations.truncate(mark.reservations);
+        for index in (mark.buyers..buyers.len()).rev() {
+            let hash = hasher.hash_one(text(texts, buyers[index].buyer));
+            if let Ok(slot) = buyer_index.find_entry(hash, |&i| i as usize == index) {
+                slot.remove();
+            }
+        }
+        buyers.truncate(mark.buyers);
+        texts.truncate(mark.texts);
+        times.truncate(mark.times);
+        *seq = mark.seq;
+    }
+
     /// Makes room for `reservations` more, so that a rush does not stop to grow the tables
     /// (moving every reservation known so far) while buyers wait on the batch.
     pub fn reserve(&mut self, reservations: usize) {
-        self.keys.reserve(reservations, |kept| kept.hash);
-        self.buyers.reserve(reservations, |buyer| buyer.hash);
+        let Self { hasher, keys, buyer_index, reservations: kept, buyers, texts, .. } = self;
+        let entries = Entries { hasher, reservations: kept, buyers, texts };
+        keys.reserve(reservations, |&i| entries.key_hash_of(i));
+        buyer_index.reserve(reservations, |&i| entries.buyer_hash_of(i));
+        kept.reserve(reservations);
+        buyers.reserve(reservations);
     }
 
     /// Marks the journal up to `seq` as applied: the reservations [`remember`](Self::remember)ed
@@ -229,69 +329,77 @@ impl SaleBook {
     /// already known.
     pub fn remember(&mut self, buyer: &str, key: &str, held: Held) -> bool {
         let times = self.times_index(held.at, held.expires_at);
+        self.reserve(1);
         self.insert(buyer, key, held.id, held.quantity, times)
     }
 
-    fn insert(&mut self, buyer: &str, key: &str, id: Uuid, quantity: i64, times: usize) -> bool {
+    /// Adds a reservation unless its buyer and key are known; the caller has made room. One
+    /// probe of each table: finding a key's slot is also where a new one goes.
+    fn insert(&mut self, buyer: &str, key: &str, id: Uuid, quantity: i64, times: u32) -> bool {
         let key_hash = self.key_hash(buyer, key);
-        let texts = &self.texts;
-        let entry = self.keys.entry(
-            key_hash,
-            |kept| text(texts, kept.buyer) == buyer && text(texts, kept.key) == key,
-            |kept| kept.hash,
-        );
-        let Entry::Vacant(vacant) = entry else { return false };
         let buyer_hash = self.hasher.hash_one(buyer);
-        let buyer_span = match self.buyers.entry(buyer_hash, |b| text(texts, b.buyer) == buyer, |b| b.hash) {
-            Entry::Occupied(mut known) => {
-                known.get_mut().bought += quantity;
-                known.get().buyer
-            }
-            Entry::Vacant(new) => {
-                let span = push(&mut self.texts, buyer);
-                new.insert(Buyer { hash: buyer_hash, buyer: span, bought: quantity });
-                span
-            }
+        let Self { hasher, keys, buyer_index, reservations, buyers, texts, .. } = self;
+        let entries = Entries { hasher, reservations, buyers, texts };
+        let Entry::Vacant(new_key) =
+            keys.entry(key_hash, |&i| entries.is_key(i, buyer, key), |&i| entries.key_hash_of(i))
+        else {
+            return false;
         };
-        let key = push(&mut self.texts, key);
-        vacant.insert(Kept { hash: key_hash, buyer: buyer_span, key, id, quantity, times });
+        let buyer_at =
+            match buyer_index.entry(buyer_hash, |&i| entries.buyer_text(i) == buyer, |&i| entries.buyer_hash_of(i)) {
+                Entry::Occupied(known) => {
+                    let known = *known.get();
+                    buyers[known as usize].bought += quantity;
+                    known
+                }
+                Entry::Vacant(new_buyer) => {
+                    let at = index(buyers.len());
+                    buyers.push(Buyer { buyer: push(texts, buyer), bought: quantity });
+                    new_buyer.insert(at);
+                    at
+                }
+            };
+        new_key.insert(index(reservations.len()));
+        reservations.push(Kept { id, quantity, key: push(texts, key), buyer: buyer_at, times });
         true
+    }
+
+    fn entries(&self) -> Entries<'_> {
+        Entries { hasher: &self.hasher, reservations: &self.reservations, buyers: &self.buyers, texts: &self.texts }
     }
 
     fn key_hash(&self, buyer: &str, key: &str) -> u64 {
         self.hasher.hash_one((buyer, key))
     }
 
-    fn find_kept(&self, hash: u64, buyer: &str, key: &str) -> Option<&Kept> {
-        self.keys.find(hash, |kept| text(&self.texts, kept.buyer) == buyer && text(&self.texts, kept.key) == key)
-    }
-
-    fn find_buyer(&self, hash: u64, buyer: &str) -> Option<&Buyer> {
-        self.buyers.find(hash, |b| text(&self.texts, b.buyer) == buyer)
-    }
-
     fn held(&self, kept: &Kept) -> Held {
-        let (at, expires_at) = self.times[kept.times];
+        let (at, expires_at) = self.times[kept.times as usize];
         Held { id: kept.id, quantity: kept.quantity, at, expires_at }
     }
 
     /// The index of (at, expires_at) in `times`, added unless it is the last one.
-    fn times_index(&mut self, at: Timestamp, expires_at: Timestamp) -> usize {
+    fn times_index(&mut self, at: Timestamp, expires_at: Timestamp) -> u32 {
         if self.times.last() != Some(&(at, expires_at)) {
             self.times.push((at, expires_at));
         }
-        self.times.len() - 1
+        index(self.times.len() - 1)
     }
 }
 
+/// A position in one of the book's vectors as its tables keep it. A book holds one sale's
+/// reservations, bounded by its quota, far below 4 billion.
+fn index(position: usize) -> u32 {
+    u32::try_from(position).expect("a flash sale's book holds fewer than 2^32 reservations")
+}
+
 fn text(texts: &str, span: Span) -> &str {
-    &texts[span.start..span.start + span.len]
+    &texts[span.start..span.start + span.len as usize]
 }
 
 fn push(texts: &mut String, value: &str) -> Span {
     let start = texts.len();
     texts.push_str(value);
-    Span { start, len: value.len() }
+    Span { start, len: u32::try_from(value.len()).expect("buyers and keys are short texts") }
 }
 
 #[cfg(test)]
@@ -457,6 +565,12 @@ mod tests {
                         Decision::Accept
                     });
                 }
+                prop_assert_eq!(&book.plan(&asks, bounds, &released), &expect);
+                // A batch recorded and then taken back (its append refused) leaves no trace.
+                let mark = book.mark();
+                commit(&mut book, &asks, bounds, &released);
+                book.roll_back(mark);
+                prop_assert_eq!(book.len(), known.len());
                 prop_assert_eq!(&book.plan(&asks, bounds, &released), &expect);
                 let decisions = commit(&mut book, &asks, bounds, &released);
                 prop_assert_eq!(&decisions, &expect);

@@ -49,6 +49,47 @@ fn reservation(row: &Row) -> StoreResult<FlashReservation> {
     })
 }
 
+/// The parameters of `FLASH_BATCH` (each backend's, in its root module): the journal record,
+/// then the stock entry.
+pub(crate) fn bind_batch<'q>(
+    sql: &'static str,
+    sale_id: Uuid,
+    after: i64,
+    entry: &FlashJournalAppend<'q>,
+) -> sqlx::query::Query<'q, super::super::Db, <super::super::Db as sqlx::Database>::Arguments> {
+    let stock = entry.stock;
+    let d = stock.deltas;
+    sqlx::query(sql)
+        .bind(sale_id)
+        .bind(after)
+        .bind(entry.units)
+        .bind(entry.reservations)
+        .bind(entry.payload)
+        .bind(entry.at)
+        .bind(stock.store_id.as_uuid())
+        .bind(stock.sku_id.as_uuid())
+        .bind(d.on_hand)
+        .bind(d.reserved)
+        .bind(d.committed)
+        .bind(d.unavailable)
+        .bind(d.in_transit)
+        .bind(stock.id.as_uuid())
+        .bind(&stock.change)
+        .bind(&stock.reason)
+        .bind(&stock.reference)
+        .bind(&stock.idempotency_key)
+        .bind(stock.actor_id.map(|a| a.as_uuid()))
+        .bind(stock.at)
+}
+
+/// Whether `FLASH_BATCH` appended: its last row's `appended` is 1.
+pub(crate) fn appended(rows: Vec<Row>) -> StoreResult<bool> {
+    match rows.last() {
+        Some(row) => Ok(row.try_get::<i64, _>("appended")? == 1),
+        None => Err(StoreError::Corrupt("the flash-sale append answered nothing".into())),
+    }
+}
+
 /// Rows per multi-row statement: 8 parameters a row stays far below both backends' limits.
 const ROWS_PER_STATEMENT: usize = 500;
 /// The parameters of one reservation in a multi-row insert.
@@ -136,37 +177,13 @@ impl FlashSaleRepo for SqlTx {
         Ok(())
     }
 
-    async fn append_flash_journal(
+    async fn append_flash_batch(
         &mut self,
         sale_id: Uuid,
         after: i64,
         entry: &FlashJournalAppend<'_>,
     ) -> StoreResult<bool> {
-        let claimed = sqlx::query(
-            "UPDATE flash_sales SET sold = sold + $2, journal_seq = $3 + 1 \
-             WHERE id = $1 AND journal_seq = $3 AND sold + $2 <= quota RETURNING journal_seq",
-        )
-        .bind(sale_id)
-        .bind(entry.units)
-        .bind(after)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        if claimed.is_none() {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO flash_sale_journal (sale_id, seq, at, reservations, units, payload) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(sale_id)
-        .bind(after + 1)
-        .bind(entry.at)
-        .bind(entry.reservations)
-        .bind(entry.units)
-        .bind(entry.payload)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(true)
+        appended(bind_batch(super::super::FLASH_BATCH, sale_id, after, entry).fetch_all(&mut *self.tx).await?)
     }
 
     async fn flash_journal_since(&mut self, sale_id: Uuid, after: i64, limit: u32) -> StoreResult<Vec<(i64, Vec<u8>)>> {

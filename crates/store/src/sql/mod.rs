@@ -8,7 +8,7 @@ mod customer_auth;
 mod customers;
 mod documents;
 mod events;
-mod flash;
+pub(super) mod flash;
 mod group_buys;
 mod inventory;
 mod log;

@@ -10,11 +10,18 @@
 
 use std::{
     ops::{Deref, DerefMut},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
-use sqlx::{SqlSafeStr as _, SqliteConnection, sqlite::SqliteTransactionManager};
+use sqlx::{
+    SqlSafeStr as _, Sqlite, SqliteConnection,
+    query::Query,
+    sqlite::{SqliteArguments, SqliteRow, SqliteTransactionManager},
+};
 use sqlx_core::transaction::TransactionManager as _;
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
@@ -25,20 +32,50 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// The writer connection; `None` once the database is closed.
 #[derive(Clone)]
-pub(crate) struct Writer(Arc<Mutex<Option<SqliteConnection>>>);
+pub(crate) struct Writer {
+    connection: Arc<Mutex<Option<SqliteConnection>>>,
+    /// A [whole transaction](Writer::run_whole_transaction) was given up while it ran: it may
+    /// have left its transaction open, which the next holder rolls back first.
+    unfinished: Arc<AtomicBool>,
+}
 
 impl Writer {
     pub(crate) fn new(connection: SqliteConnection) -> Writer {
-        Writer(Arc::new(Mutex::new(Some(connection))))
+        Writer { connection: Arc::new(Mutex::new(Some(connection))), unfinished: Arc::default() }
     }
 
     /// Waits for the writer and holds it (migrations run their own transaction on it).
     pub(crate) async fn hold(&self) -> StoreResult<OwnedMappedMutexGuard<Option<SqliteConnection>, SqliteConnection>> {
-        let held = tokio::time::timeout(WAIT, self.0.clone().lock_owned())
+        let held = tokio::time::timeout(WAIT, self.connection.clone().lock_owned())
             .await
             .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))?;
-        OwnedMutexGuard::try_map(held, Option::as_mut)
-            .map_err(|_| StoreError::Unavailable("the database is closed".into()))
+        let mut held = OwnedMutexGuard::try_map(held, Option::as_mut)
+            .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
+        if self.unfinished.load(Ordering::Acquire) {
+            // Outside a transaction this fails, harmlessly.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *held).await;
+            self.unfinished.store(false, Ordering::Release);
+        }
+        Ok(held)
+    }
+
+    /// Runs `query`, a whole transaction from `BEGIN IMMEDIATE` to `COMMIT` written as one
+    /// query, on the writer: one hand-off to the connection's worker thread instead of one per
+    /// statement, `BEGIN` and `COMMIT`. Every statement runs (rows are collected to the end);
+    /// on an error the transaction is rolled back, and if this is given up half-way, by the
+    /// next holder before anything else.
+    pub(crate) async fn run_whole_transaction(
+        &self,
+        query: Query<'_, Sqlite, SqliteArguments>,
+    ) -> StoreResult<Vec<SqliteRow>> {
+        let mut connection = self.hold().await?;
+        self.unfinished.store(true, Ordering::Release);
+        let ran = query.fetch_all(&mut *connection).await;
+        if ran.is_err() {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+        }
+        self.unfinished.store(false, Ordering::Release);
+        Ok(ran?)
     }
 
     /// Waits for the writer and begins a write transaction on it.
@@ -52,7 +89,7 @@ impl Writer {
 
     /// Closes the connection once the transaction holding it, if any, is done.
     pub(crate) async fn close(&self) {
-        if let Some(connection) = self.0.lock().await.take() {
+        if let Some(connection) = self.connection.lock().await.take() {
             let _ = sqlx::Connection::close(connection).await;
         }
     }
@@ -133,6 +170,10 @@ impl DerefMut for Conn {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering;
+
+    use sqlx::Row as _;
+
     use crate::{Database as _, SqliteDatabase, SqliteDurability};
 
     async fn count(db: &SqliteDatabase) -> i64 {
@@ -163,6 +204,34 @@ mod tests {
         assert!(within_50ms(&mut begin).await.is_none(), "begin waits for the writer");
         drop(begin);
         drop(waiting);
+        assert_eq!(count(&db).await, 1);
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_whole_transaction_that_fails_or_is_given_up_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let db =
+            SqliteDatabase::open(&dir.path().join("w.db"), SqliteDurability::Normal).await.expect("opening SQLite");
+        let mut tx = db.writer.begin().await.expect("a write transaction");
+        sqlx::query("CREATE TABLE t (n INTEGER)").execute(&mut *tx).await.expect("a table");
+        tx.commit().await.expect("commit");
+
+        // Fails half-way, after its first insert: rolled back at once.
+        let failing = "BEGIN IMMEDIATE; INSERT INTO t VALUES (1); INSERT INTO missing VALUES (1); COMMIT;";
+        assert!(db.writer.run_whole_transaction(sqlx::query(failing)).await.is_err());
+        assert_eq!(count(&db).await, 0);
+
+        // Given up half-way, its transaction left open: the next holder rolls it back first.
+        let mut held = db.writer.hold().await.expect("the writer");
+        sqlx::query("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);").execute(&mut *held).await.expect("a row");
+        db.writer.unfinished.store(true, Ordering::Release);
+        drop(held);
+        assert_eq!(count(&db).await, 0);
+
+        let whole = "BEGIN IMMEDIATE; INSERT INTO t VALUES (3); SELECT changes() AS n; COMMIT;";
+        let rows = db.writer.run_whole_transaction(sqlx::query(whole)).await.expect("a whole transaction");
+        assert_eq!(rows.iter().map(|row| row.get::<i64, _>("n")).collect::<Vec<_>>(), [1]);
         assert_eq!(count(&db).await, 1);
         db.close().await;
     }
