@@ -11,6 +11,36 @@
 //! into each backend module against that backend's concrete `sqlx` types; SQLite accepts the
 //! same `$1` placeholders as PostgreSQL.
 
+/// The guard of a stock move, as SQL over `stock_levels`: every bucket stays at or above zero and
+/// the held ones (reserved, committed, unavailable) within what is on hand — what "never
+/// oversell" means in the database. The arguments are the placeholders of the deltas (on hand,
+/// reserved, committed, unavailable, in transit). Written once for every statement that moves
+/// stock: `InventoryRepo`'s guarded move and each backend's flash-sale batch.
+macro_rules! stock_guard {
+    ($on_hand:literal, $reserved:literal, $committed:literal, $unavailable:literal, $in_transit:literal) => {
+        concat!(
+            "on_hand + ",
+            $on_hand,
+            " >= 0 AND reserved + ",
+            $reserved,
+            " >= 0 AND committed + ",
+            $committed,
+            " >= 0 AND unavailable + ",
+            $unavailable,
+            " >= 0 AND in_transit + ",
+            $in_transit,
+            " >= 0 AND (reserved + ",
+            $reserved,
+            ") + (committed + ",
+            $committed,
+            ") + (unavailable + ",
+            $unavailable,
+            ") <= on_hand + ",
+            $on_hand
+        )
+    };
+}
+
 mod error;
 mod migrate;
 mod postgres;

@@ -35,12 +35,13 @@ pub(crate) use event_copy::insert_event_rows;
 /// `sql::flash::bind_batch`) as one statement: the stock move (locking the stock row first, as
 /// every path does), the compare-and-set on the sale only if the stock moved, and the journal
 /// record and ledger entry only if the sale moved.
-pub(crate) const FLASH_BATCH: &str = "WITH stock AS ( \
+pub(crate) const FLASH_BATCH: &str = concat!(
+    "WITH stock AS ( \
     UPDATE stock_levels SET on_hand = on_hand + $9, reserved = reserved + $10, committed = committed + $11, \
     unavailable = unavailable + $12, in_transit = in_transit + $13, updated_at = $20 \
-    WHERE store_id = $7 AND sku_id = $8 AND on_hand + $9 >= 0 AND reserved + $10 >= 0 \
-    AND committed + $11 >= 0 AND unavailable + $12 >= 0 AND in_transit + $13 >= 0 \
-    AND (reserved + $10) + (committed + $11) + (unavailable + $12) <= on_hand + $9 RETURNING 1 \
+    WHERE store_id = $7 AND sku_id = $8 AND ",
+    stock_guard!("$9", "$10", "$11", "$12", "$13"),
+    " RETURNING 1 \
 ), sale AS ( \
     UPDATE flash_sales SET sold = sold + $3, journal_seq = $2 + 1 \
     WHERE id = $1 AND journal_seq = $2 AND sold + $3 <= quota AND EXISTS (SELECT 1 FROM stock) RETURNING id \
@@ -51,7 +52,8 @@ pub(crate) const FLASH_BATCH: &str = "WITH stock AS ( \
     INSERT INTO stock_ledger (id, store_id, sku_id, change, delta_on_hand, delta_reserved, delta_committed, \
     delta_unavailable, delta_in_transit, reason, reference, idem_key, actor_id, at) \
     SELECT $14, $7, $8, $15, $9, $10, $11, $12, $13, $16, $17, $18, $19, $20 FROM sale \
-) SELECT count(*) AS appended FROM sale";
+) SELECT count(*) AS appended FROM sale"
+);
 
 /// Events per call of [`insert_event_rows`]: a whole commit of the ingest writer.
 pub(crate) const EVENTS_PER_BULK_INSERT: usize = 10_000;

@@ -64,11 +64,12 @@ pub(crate) const EVENTS_PER_BULK_INSERT: usize = 10_000;
 /// between the check and the move, so either all four rows are written or none.
 macro_rules! flash_batch {
     () => {
-        "UPDATE flash_sales SET sold = sold + $3, journal_seq = $2 + 1 \
+        concat!(
+            "UPDATE flash_sales SET sold = sold + $3, journal_seq = $2 + 1 \
          WHERE id = $1 AND journal_seq = $2 AND sold + $3 <= quota AND EXISTS (SELECT 1 FROM stock_levels \
-         WHERE store_id = $7 AND sku_id = $8 AND on_hand + $9 >= 0 AND reserved + $10 >= 0 \
-         AND committed + $11 >= 0 AND unavailable + $12 >= 0 AND in_transit + $13 >= 0 \
-         AND (reserved + $10) + (committed + $11) + (unavailable + $12) <= on_hand + $9); \
+         WHERE store_id = $7 AND sku_id = $8 AND ",
+            stock_guard!("$9", "$10", "$11", "$12", "$13"),
+            "); \
          UPDATE stock_levels SET on_hand = on_hand + $9, reserved = reserved + $10, committed = committed + $11, \
          unavailable = unavailable + $12, in_transit = in_transit + $13, updated_at = $20 \
          WHERE store_id = $7 AND sku_id = $8 AND changes() = 1; \
@@ -78,6 +79,7 @@ macro_rules! flash_batch {
          delta_unavailable, delta_in_transit, reason, reference, idem_key, actor_id, at) \
          SELECT $14, $7, $8, $15, $9, $10, $11, $12, $13, $16, $17, $18, $19, $20 WHERE changes() = 1; \
          SELECT changes() AS appended;"
+        )
     };
 }
 pub(crate) const FLASH_BATCH: &str = flash_batch!();

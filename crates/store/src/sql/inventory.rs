@@ -64,14 +64,13 @@ impl SqlTx {
     /// is missing or a bucket would leave its bounds.
     async fn move_stock(&mut self, e: &StockEntry) -> StoreResult<Option<rows::Row>> {
         let d = e.deltas;
-        Ok(sqlx::query(
+        Ok(sqlx::query(concat!(
             "UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, committed = committed + $5, \
              unavailable = unavailable + $6, in_transit = in_transit + $7, updated_at = $8 \
-             WHERE store_id = $1 AND sku_id = $2 \
-             AND on_hand + $3 >= 0 AND reserved + $4 >= 0 AND committed + $5 >= 0 AND unavailable + $6 >= 0 \
-             AND in_transit + $7 >= 0 AND (reserved + $4) + (committed + $5) + (unavailable + $6) <= on_hand + $3 \
-             RETURNING on_hand, reserved, committed, unavailable, in_transit",
-        )
+             WHERE store_id = $1 AND sku_id = $2 AND ",
+            stock_guard!("$3", "$4", "$5", "$6", "$7"),
+            " RETURNING on_hand, reserved, committed, unavailable, in_transit"
+        ))
         .bind(e.store_id.as_uuid())
         .bind(e.sku_id.as_uuid())
         .bind(d.on_hand)
