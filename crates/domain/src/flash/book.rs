@@ -286,21 +286,21 @@ impl SaleBook {
     /// is being committed, and takes it back if the append is refused.
     pub fn roll_back(&mut self, mark: Mark) {
         let Self { seq, hasher, keys, buyer_index, reservations, buyers, texts, times } = self;
-        for index in (mark.reservations..reservations.len()).rev() {
-            let kept = &reservations[index];
-            let entries = Entries { hasher, reservations, buyers, texts };
-            let hash = hasher.hash_one((entries.buyer_text(kept.buyer), text(texts, kept.key)));
-            if let Ok(slot) = keys.find_entry(hash, |&i| i as usize == index) {
+        let entries = Entries { hasher, reservations, buyers, texts };
+        for index in mark.reservations..reservations.len() {
+            let at = index as u32;
+            if let Ok(slot) = keys.find_entry(entries.key_hash_of(at), |&i| i == at) {
                 slot.remove();
             }
-            buyers[kept.buyer as usize].bought -= kept.quantity;
         }
-        reservations.truncate(mark.reservations);
-        for index in (mark.buyers..buyers.len()).rev() {
-            let hash = hasher.hash_one(text(texts, buyers[index].buyer));
-            if let Ok(slot) = buyer_index.find_entry(hash, |&i| i as usize == index) {
+        for index in mark.buyers..buyers.len() {
+            let at = index as u32;
+            if let Ok(slot) = buyer_index.find_entry(entries.buyer_hash_of(at), |&i| i == at) {
                 slot.remove();
             }
+        }
+        for kept in reservations.drain(mark.reservations..) {
+            buyers[kept.buyer as usize].bought -= kept.quantity;
         }
         buyers.truncate(mark.buyers);
         texts.truncate(mark.texts);
