@@ -59,6 +59,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "event_ids_unindexed",
         sql: include_str!("../migrations/sqlite/0023_event_ids_unindexed.sql"),
     },
+    Migration {
+        version: 24,
+        name: "anonymous_event_index",
+        sql: include_str!("../migrations/sqlite/0024_anonymous_event_index.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -132,6 +137,12 @@ pub struct LogicalColumn {
     pub nullable: bool,
 }
 
+/// Columns only one backend has, for the way it stores something both keep: SQLite's
+/// anonymous-event index, filled in bulk (`sqlite::anonymous_index`), and the event row numbers
+/// it points at. PostgreSQL indexes the same events as it inserts them.
+const BACKEND_LOCAL: &[(&str, &str)] =
+    &[("anonymous_event_index", "visitor"), ("anonymous_event_index", "seq"), ("customer_events", "seq")];
+
 /// Every table and column of the application schema (not the migrations table), sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LogicalSchema {
@@ -140,7 +151,11 @@ pub struct LogicalSchema {
 
 impl LogicalSchema {
     pub(crate) fn new(mut columns: Vec<LogicalColumn>) -> LogicalSchema {
-        columns.retain(|c| c.table != "schema_migrations" && !c.table.starts_with("sqlite_"));
+        columns.retain(|c| {
+            c.table != "schema_migrations"
+                && !c.table.starts_with("sqlite_")
+                && !BACKEND_LOCAL.contains(&(c.table.as_str(), c.column.as_str()))
+        });
         columns.sort();
         LogicalSchema { columns }
     }

@@ -29,7 +29,7 @@ pub struct SqlTx {
 mod sql;
 
 mod event_copy;
-pub(crate) use event_copy::insert_event_rows;
+pub(crate) use event_copy::{insert_event_rows, stitch_events};
 
 /// A flash-sale batch ([`crate::FlashSaleRepo::append_flash_batch`], parameters bound by
 /// `sql::flash::bind_batch`) as one statement: the stock move (locking the stock row first, as

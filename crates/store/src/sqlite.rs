@@ -48,9 +48,12 @@ pub enum SqliteDurability {
     Full,
 }
 
+mod anonymous_index;
 mod checkpoint;
 mod event_insert;
+mod raw;
 mod writer;
+pub(crate) use anonymous_index::stitch_events;
 pub(crate) use event_insert::insert_event_rows;
 
 /// Events per call of [`insert_event_rows`]: a whole commit of the ingest writer.
@@ -165,7 +168,7 @@ impl Database for SqliteDatabase {
 
     async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>> {
         let mut writer = self.writer.hold().await?;
-        let tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE").await?;
+        let tx = sqlx::Connection::begin_with(&mut writer.connection, "BEGIN IMMEDIATE").await?;
         sql::migrate::run(tx, migrate::SQLITE, None).await
     }
 

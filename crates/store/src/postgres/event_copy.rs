@@ -55,6 +55,17 @@ pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]
     }
 }
 
+/// Gives `owner` the events `anonymous_id` sent before it was tied to them, found through the
+/// partial index of events without a customer (SQLite keeps its own, filled in bulk).
+pub(crate) async fn stitch_events(tx: &mut SqlTx, anonymous_id: &str, owner: Uuid) -> StoreResult<()> {
+    sqlx::query("UPDATE customer_events SET customer_id = $2 WHERE anonymous_id = $1 AND customer_id IS NULL")
+        .bind(anonymous_id)
+        .bind(owner)
+        .execute(&mut *tx.tx)
+        .await?;
+    Ok(())
+}
+
 /// Gives each event that has no customer the one its anonymous id is tied to, if any.
 async fn give_anonymous_events_their_customers(tx: &mut SqlTx, events: &mut [StoredEvent]) -> StoreResult<()> {
     let ids = StoredEvent::unowned_anonymous_ids(events);

@@ -130,11 +130,7 @@ impl EventRepo for SqlTx {
             .fetch_one(&mut *self.tx)
             .await?
             .try_get("customer_id")?;
-        sqlx::query("UPDATE customer_events SET customer_id = $2 WHERE anonymous_id = $1 AND customer_id IS NULL")
-            .bind(anonymous_id)
-            .bind(owner)
-            .execute(&mut *self.tx)
-            .await?;
+        super::super::stitch_events(self, anonymous_id, owner).await?;
         Ok(CustomerId::from_uuid(owner))
     }
 

@@ -90,9 +90,12 @@ mod tests {
         let path = dir.path().join("checkpoint.db");
         let db = SqliteDatabase::open(&path, SqliteDurability::Normal).await.expect("opening SQLite");
         let mut writer = db.writer.hold().await.expect("the writer");
-        sqlx::query("CREATE TABLE blobs (b BLOB)").execute(&mut *writer).await.expect("a table");
+        sqlx::query("CREATE TABLE blobs (b BLOB)").execute(&mut writer.connection).await.expect("a table");
         for _ in 0..64 {
-            sqlx::query("INSERT INTO blobs VALUES (zeroblob(16384))").execute(&mut *writer).await.expect("a row");
+            sqlx::query("INSERT INTO blobs VALUES (zeroblob(16384))")
+                .execute(&mut writer.connection)
+                .await
+                .expect("a row");
         }
         drop(writer);
         // A MiB is in the log, far below where the writer checkpoints: only the task copies it.

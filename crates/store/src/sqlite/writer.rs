@@ -6,7 +6,9 @@
 //! the connection's worker thread and a task per transaction, on the path every write waits on
 //! (a flash sale's batches commit back to back). Here a transaction is the lock, `BEGIN
 //! IMMEDIATE`, its statements and `COMMIT`; dropped uncommitted, it queues a `ROLLBACK` ahead of
-//! the next holder's `BEGIN`.
+//! the next holder's `BEGIN`. Beside the connection, under the same lock, is the in-memory tail
+//! of the [anonymous-event index](super::anonymous_index), which a transaction changes only
+//! when it commits.
 
 use std::{
     ops::{Deref, DerefMut},
@@ -25,6 +27,7 @@ use sqlx::{
 use sqlx_core::transaction::TransactionManager as _;
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
+use super::anonymous_index::{Pending, Tail};
 use crate::{StoreError, StoreResult};
 
 /// How long a write waits for the writer before giving up (as the pool's acquire timeout did).
@@ -33,19 +36,26 @@ const WAIT: Duration = Duration::from_secs(30);
 /// The writer connection; `None` once the database is closed.
 #[derive(Clone)]
 pub(crate) struct Writer {
-    connection: Arc<Mutex<Option<SqliteConnection>>>,
+    connection: Arc<Mutex<Option<Held>>>,
     /// A [whole transaction](Writer::run_whole_transaction) was given up while it ran: it may
     /// have left its transaction open, which the next holder rolls back first.
     unfinished: Arc<AtomicBool>,
 }
 
+/// What holding the writer gives: its connection, and the anonymous-event tail.
+pub(crate) struct Held {
+    pub(crate) connection: SqliteConnection,
+    pub(super) anonymous: Tail,
+}
+
 impl Writer {
     pub(crate) fn new(connection: SqliteConnection) -> Writer {
-        Writer { connection: Arc::new(Mutex::new(Some(connection))), unfinished: Arc::default() }
+        let held = Held { connection, anonymous: Tail::default() };
+        Writer { connection: Arc::new(Mutex::new(Some(held))), unfinished: Arc::default() }
     }
 
     /// Waits for the writer and holds it (migrations run their own transaction on it).
-    pub(crate) async fn hold(&self) -> StoreResult<OwnedMappedMutexGuard<Option<SqliteConnection>, SqliteConnection>> {
+    pub(crate) async fn hold(&self) -> StoreResult<OwnedMappedMutexGuard<Option<Held>, Held>> {
         let held = tokio::time::timeout(WAIT, self.connection.clone().lock_owned())
             .await
             .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))?;
@@ -53,7 +63,7 @@ impl Writer {
             .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
         if self.unfinished.load(Ordering::Acquire) {
             // Outside a transaction this fails, harmlessly.
-            let _ = sqlx::query("ROLLBACK").execute(&mut *held).await;
+            let _ = sqlx::query("ROLLBACK").execute(&mut held.connection).await;
             self.unfinished.store(false, Ordering::Release);
         }
         Ok(held)
@@ -68,11 +78,11 @@ impl Writer {
         &self,
         query: Query<'_, Sqlite, SqliteArguments>,
     ) -> StoreResult<Vec<SqliteRow>> {
-        let mut connection = self.hold().await?;
+        let mut held = self.hold().await?;
         self.unfinished.store(true, Ordering::Release);
-        let ran = query.fetch_all(&mut *connection).await;
+        let ran = query.fetch_all(&mut held.connection).await;
         if ran.is_err() {
-            let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+            let _ = sqlx::query("ROLLBACK").execute(&mut held.connection).await;
         }
         self.unfinished.store(false, Ordering::Release);
         Ok(ran?)
@@ -82,38 +92,75 @@ impl Writer {
     pub(crate) async fn begin(&self) -> StoreResult<WriteTx> {
         // Open before `BEGIN` is sent: if this future is dropped while it runs, the rollback
         // still follows it (a rollback outside a transaction does nothing).
-        let mut tx = WriteTx { connection: self.hold().await?, open: true };
-        SqliteTransactionManager::begin(&mut tx.connection, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
+        let mut tx = WriteTx { held: self.hold().await?, open: true, anonymous: Pending::default() };
+        SqliteTransactionManager::begin(&mut tx.held.connection, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
         Ok(tx)
     }
 
     /// Closes the connection once the transaction holding it, if any, is done.
     pub(crate) async fn close(&self) {
-        if let Some(connection) = self.connection.lock().await.take() {
-            let _ = sqlx::Connection::close(connection).await;
+        if let Some(held) = self.connection.lock().await.take() {
+            let _ = sqlx::Connection::close(held.connection).await;
         }
     }
 }
 
 /// A write transaction, holding the writer until it is committed or dropped.
 pub(crate) struct WriteTx {
-    connection: OwnedMappedMutexGuard<Option<SqliteConnection>, SqliteConnection>,
+    held: OwnedMappedMutexGuard<Option<Held>, Held>,
     open: bool,
+    /// What this transaction did to the anonymous-event tail, applied when it commits.
+    anonymous: Pending,
 }
 
 impl WriteTx {
     pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
-        SqliteTransactionManager::commit(&mut self.connection).await?;
+        SqliteTransactionManager::commit(&mut self.held.connection).await?;
         self.open = false;
+        let held = &mut *self.held;
+        held.anonymous.apply(std::mem::take(&mut self.anonymous));
+        if held.anonymous.wants_flush() {
+            // The commit stands whatever happens here: a failed flush leaves the tail to the next.
+            if let Err(err) = flush_anonymous_tail(held).await {
+                tracing::warn!(error = %err, "could not index anonymous events; retrying at the next commit");
+            }
+        }
         Ok(())
     }
+
+    /// The connection, the anonymous-event tail and this transaction's changes to it.
+    pub(crate) fn parts(&mut self) -> (&mut SqliteConnection, &mut Tail, &mut Pending) {
+        let held = &mut *self.held;
+        (&mut held.connection, &mut held.anonymous, &mut self.anonymous)
+    }
+}
+
+/// Writes the anonymous-event tail to its index in a transaction of its own.
+async fn flush_anonymous_tail(held: &mut Held) -> StoreResult<()> {
+    let connection = &mut held.connection;
+    SqliteTransactionManager::begin(connection, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
+    let flushed = match connection.lock_handle().await {
+        Ok(mut handle) => held.anonymous.flush(handle.as_raw_handle()),
+        Err(err) => Err(err.into()),
+    };
+    let done = match flushed {
+        Ok(()) => SqliteTransactionManager::commit(connection).await.map_err(StoreError::from),
+        Err(err) => Err(err),
+    };
+    match done {
+        Ok(()) => held.anonymous.flushed(),
+        Err(_) => {
+            let _ = SqliteTransactionManager::rollback(connection).await;
+        }
+    }
+    done
 }
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
         if self.open {
             // Queued on the connection's worker before the lock passes on, so it runs first.
-            SqliteTransactionManager::start_rollback(&mut self.connection);
+            SqliteTransactionManager::start_rollback(&mut self.held.connection);
         }
     }
 }
@@ -122,13 +169,13 @@ impl Deref for WriteTx {
     type Target = SqliteConnection;
 
     fn deref(&self) -> &SqliteConnection {
-        &self.connection
+        &self.held.connection
     }
 }
 
 impl DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.connection
+        &mut self.held.connection
     }
 }
 
@@ -144,6 +191,14 @@ impl Conn {
         match self {
             Conn::Read(tx) => tx.commit().await,
             Conn::Write(tx) => tx.commit().await,
+        }
+    }
+
+    /// The parts of a write transaction (see [`WriteTx::parts`]); a read transaction cannot write.
+    pub(crate) fn writing(&mut self) -> StoreResult<(&mut SqliteConnection, &mut Tail, &mut Pending)> {
+        match self {
+            Conn::Write(tx) => Ok(tx.parts()),
+            Conn::Read(_) => Err(StoreError::Unavailable("a read transaction cannot write".into())),
         }
     }
 }
@@ -224,7 +279,7 @@ mod tests {
 
         // Given up half-way, its transaction left open: the next holder rolls it back first.
         let mut held = db.writer.hold().await.expect("the writer");
-        sqlx::query("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);").execute(&mut *held).await.expect("a row");
+        sqlx::query("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);").execute(&mut held.connection).await.expect("a row");
         db.writer.unfinished.store(true, Ordering::Release);
         drop(held);
         assert_eq!(count(&db).await, 0);

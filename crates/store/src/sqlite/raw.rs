@@ -1,0 +1,173 @@
+//! Statements on the writer connection's own SQLite handle, through the C API: the few hot
+//! paths where sqlx's per-statement hand-off to its worker thread and its copies of every
+//! argument were most of the writer's time (event ingest, and the anonymous-event index it
+//! keeps). The handle is sqlx's, locked for the duration (`lock_handle`), so these statements
+//! run in the same transaction as everything else.
+
+use std::{
+    ffi::{CStr, c_int},
+    ptr::{self, NonNull},
+};
+
+use libsqlite3_sys as ffi;
+
+use crate::{StoreError, StoreResult};
+
+/// A prepared statement, finalised on drop. Parameters are bound to borrowed memory
+/// (`SQLITE_STATIC`); every run ends with [`Statement::reset`], which unbinds them, so no
+/// binding outlives what it points to.
+pub(super) struct Statement {
+    db: NonNull<ffi::sqlite3>,
+    statement: NonNull<ffi::sqlite3_stmt>,
+}
+
+impl Drop for Statement {
+    fn drop(&mut self) {
+        // SAFETY: the statement was prepared on this handle and is finalised once.
+        unsafe { ffi::sqlite3_finalize(self.statement.as_ptr()) };
+    }
+}
+
+impl Statement {
+    pub(super) fn prepare(db: NonNull<ffi::sqlite3>, sql: &CStr) -> StoreResult<Statement> {
+        let mut statement = ptr::null_mut();
+        // SAFETY: `db` is an open connection locked for us; `sql` is a NUL-terminated string.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v3(
+                db.as_ptr(),
+                sql.as_ptr(),
+                -1,
+                ffi::SQLITE_PREPARE_PERSISTENT,
+                &mut statement,
+                ptr::null_mut(),
+            )
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(error(db, rc));
+        }
+        let statement = NonNull::new(statement).ok_or_else(|| error(db, rc))?;
+        Ok(Statement { db, statement })
+    }
+
+    /// Steps once: `true` when a row is current, `false` when the statement is done.
+    ///
+    /// # Safety
+    /// Every bound parameter must still point to live memory.
+    pub(super) unsafe fn step(&self) -> StoreResult<bool> {
+        // SAFETY: as the caller promises.
+        match unsafe { ffi::sqlite3_step(self.statement.as_ptr()) } {
+            ffi::SQLITE_ROW => Ok(true),
+            ffi::SQLITE_DONE => Ok(false),
+            rc => Err(error(self.db, rc)),
+        }
+    }
+
+    /// Rows changed by the statement just stepped.
+    pub(super) fn changes(&self) -> u64 {
+        // SAFETY: an open connection; the count is of its last statement.
+        u64::try_from(unsafe { ffi::sqlite3_changes(self.db.as_ptr()) }).unwrap_or(0)
+    }
+
+    /// The rowid of the row the connection inserted last.
+    pub(super) fn last_insert_rowid(&self) -> i64 {
+        // SAFETY: an open connection.
+        unsafe { ffi::sqlite3_last_insert_rowid(self.db.as_ptr()) }
+    }
+
+    /// A column of the current row, as bytes.
+    ///
+    /// # Safety
+    /// A row must be current, and the bytes are valid only until the next step or reset.
+    pub(super) unsafe fn column(&self, index: c_int) -> &[u8] {
+        // SAFETY: as the caller promises.
+        unsafe {
+            let bytes = ffi::sqlite3_column_blob(self.statement.as_ptr(), index).cast::<u8>();
+            let len = usize::try_from(ffi::sqlite3_column_bytes(self.statement.as_ptr(), index)).unwrap_or(0);
+            if bytes.is_null() { &[] } else { std::slice::from_raw_parts(bytes, len) }
+        }
+    }
+
+    /// An integer column of the current row (0 for NULL).
+    pub(super) fn column_int(&self, index: c_int) -> i64 {
+        // SAFETY: a prepared statement; SQLite answers 0 when no row is current.
+        unsafe { ffi::sqlite3_column_int64(self.statement.as_ptr(), index) }
+    }
+
+    /// Resets the statement and unbinds every parameter, before the memory they point to can
+    /// be dropped or changed.
+    pub(super) fn reset(&self) {
+        // SAFETY: a prepared statement of an open connection.
+        unsafe {
+            ffi::sqlite3_reset(self.statement.as_ptr());
+            ffi::sqlite3_clear_bindings(self.statement.as_ptr());
+        }
+    }
+
+    pub(super) fn text(&self, index: c_int, value: Option<&str>) -> StoreResult<()> {
+        // SAFETY: SQLITE_STATIC: SQLite reads the text in place until the bindings are cleared,
+        // which `reset` does at the end of every run, before the text can be dropped.
+        let rc = match value {
+            Some(text) => unsafe {
+                ffi::sqlite3_bind_text64(
+                    self.statement.as_ptr(),
+                    index,
+                    text.as_ptr().cast(),
+                    text.len() as u64,
+                    ffi::SQLITE_STATIC(),
+                    ffi::SQLITE_UTF8 as u8,
+                )
+            },
+            None => unsafe { ffi::sqlite3_bind_null(self.statement.as_ptr(), index) },
+        };
+        self.bound(rc)
+    }
+
+    pub(super) fn blob(&self, index: c_int, value: Option<&[u8]>) -> StoreResult<()> {
+        // SAFETY: as for `text`.
+        let rc = match value {
+            Some(bytes) => unsafe {
+                ffi::sqlite3_bind_blob64(
+                    self.statement.as_ptr(),
+                    index,
+                    bytes.as_ptr().cast(),
+                    bytes.len() as u64,
+                    ffi::SQLITE_STATIC(),
+                )
+            },
+            None => unsafe { ffi::sqlite3_bind_null(self.statement.as_ptr(), index) },
+        };
+        self.bound(rc)
+    }
+
+    pub(super) fn int(&self, index: c_int, value: i64) -> StoreResult<()> {
+        // SAFETY: a prepared statement; an integer is copied.
+        self.bound(unsafe { ffi::sqlite3_bind_int64(self.statement.as_ptr(), index, value) })
+    }
+
+    fn bound(&self, rc: c_int) -> StoreResult<()> {
+        if rc == ffi::SQLITE_OK { Ok(()) } else { Err(error(self.db, rc)) }
+    }
+}
+
+/// A stored value that does not read back as what was written.
+pub(super) fn corrupt(what: &str, err: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("{what} does not read back: {err}"))
+}
+
+/// SQLite's error as the store's: a missing reference is one, anything else (busy, I/O, full
+/// disk) leaves the database unable to take the write.
+fn error(db: NonNull<ffi::sqlite3>, rc: c_int) -> StoreError {
+    // SAFETY: an open connection; errmsg returns a NUL-terminated string SQLite owns, copied
+    // out at once.
+    let (code, message) = unsafe {
+        let message = ffi::sqlite3_errmsg(db.as_ptr());
+        let message =
+            if message.is_null() { String::new() } else { CStr::from_ptr(message).to_string_lossy().into_owned() };
+        (ffi::sqlite3_extended_errcode(db.as_ptr()), message)
+    };
+    if code == ffi::SQLITE_CONSTRAINT_FOREIGNKEY {
+        StoreError::MissingReference
+    } else {
+        StoreError::Unavailable(format!("SQLite error {rc} ({code}): {message}"))
+    }
+}
