@@ -71,16 +71,20 @@ kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 B_STORED=$(psql "$PG/quanyu_bench_ingest" -Atc 'select count(*) from customer_events')
 
 echo "(c) psql \\copy of $COPY_ROWS rows…" >&2
-# The rows wrk sends, as Quanyu stores them: time-ordered ids (Quanyu's are UUIDv7), one messageId
-# each, one of 100,000 anonymous visitors, the properties as sent; copied into the very table
-# Quanyu writes (a freshly migrated database: same columns, constraints and indexes).
+# The rows wrk sends, as Quanyu stores them: time-ordered ids (Quanyu's are UUIDv7), messageIds as
+# analytics-node makes them ("node-next-<ms>-<uuid v4>", a millisecond per 250 rows), one of
+# 100,000 random visitor UUIDs each, the properties as sent; copied into the very table Quanyu
+# writes (a freshly migrated database: same columns, constraints and indexes).
 python3 - "$WORK/events.csv" "$COPY_ROWS" <<'PY'
-import sys, uuid
+import random, sys, uuid
 path, rows = sys.argv[1], int(sys.argv[2])
 source = "00000000-0000-7000-8000-000000000002"
+rng = random.Random(20261205)
+visitors = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(100000)]
 with open(path, "w") as f:
     for i in range(rows):
-        f.write(f'{uuid.UUID(int=(0x019ae0 << 104) | i)},{source},c-{i // 100}-{i % 100},track,Product Viewed,,a{i % 100000},,,"{{""sku"":""SKU{i % 2000}"",""price"":1290}}",{{}},{{}},2026-12-01 00:00:00+00,2026-12-01 00:00:00+00\n')
+        message_id = f"node-next-{1764892800000 + i // 250}-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+        f.write(f'{uuid.UUID(int=(0x019ae0 << 104) | i)},{source},{message_id},track,Product Viewed,,{rng.choice(visitors)},,,"{{""sku"":""SKU{i % 2000}"",""price"":1290}}",{{}},{{}},2026-12-01 00:00:00+00,2026-12-01 00:00:00+00\n')
 PY
 fresh_pg quanyu_bench_copy
 RUST_LOG=warn $BIN migrate --database "$PG/quanyu_bench_copy" >/dev/null 2>&1

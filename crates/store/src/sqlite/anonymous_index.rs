@@ -61,8 +61,7 @@ pub(crate) struct Tail {
     chunk: usize,
     /// The last event row number this tail has accounted for.
     known: i64,
-    events: HashMap<i64, Vec<i64>>,
-    len: usize,
+    events: Chains,
     /// The tail on its way to the index, a chunk per commit; still searched until it is there.
     flushing: Option<Flush>,
 }
@@ -84,7 +83,7 @@ const FLUSH_CHUNK: usize = 16_384;
 impl Default for Tail {
     fn default() -> Tail {
         let (flush_at, chunk) = (FLUSH_AT, FLUSH_CHUNK);
-        Tail { loaded: false, flush_at, chunk, known: 0, events: HashMap::new(), len: 0, flushing: None }
+        Tail { loaded: false, flush_at, chunk, known: 0, events: Chains::default(), flushing: None }
     }
 }
 
@@ -141,7 +140,7 @@ impl Tail {
     /// The events of `visitor` the index may not have: the tail's, those on their way and this
     /// transaction's.
     fn candidates(&self, visitor: i64, pending: &Pending) -> Vec<i64> {
-        let mut found: Vec<i64> = self.events.get(&visitor).into_iter().flatten().copied().collect();
+        let mut found = self.events.of(visitor);
         if let Some(flush) = &self.flushing {
             found.extend(flush.entries[flush.of(visitor)].iter().map(|(_, seq)| *seq));
         }
@@ -150,8 +149,7 @@ impl Tail {
     }
 
     fn insert(&mut self, visitor: i64, seq: i64) {
-        self.events.entry(visitor).or_default().push(seq);
-        self.len += 1;
+        self.events.push(visitor, seq);
     }
 
     /// Takes in a committed transaction's changes. A tail not filled yet ignores them: it will
@@ -165,14 +163,7 @@ impl Tail {
             self.insert(visitor, seq);
         }
         for (visitor, seq) in pending.stitched {
-            if let Some(events) = self.events.get_mut(&visitor) {
-                let before = events.len();
-                events.retain(|s| *s != seq);
-                self.len -= before - events.len();
-                if events.is_empty() {
-                    self.events.remove(&visitor);
-                }
-            }
+            self.events.take_out(visitor, seq);
             // Not written yet: it need not be (written already, the stitch took it out).
             if let Some(flush) = &mut self.flushing
                 && let Ok(at) = flush.entries[flush.next..].binary_search(&(visitor, seq))
@@ -184,7 +175,7 @@ impl Tail {
 
     /// Whether the commit just made should write (more of) the tail to the index.
     pub(super) fn wants_flush(&self) -> bool {
-        self.loaded && (self.flushing.is_some() || self.len >= self.flush_at)
+        self.loaded && (self.flushing.is_some() || self.events.live >= self.flush_at)
     }
 
     /// Writes the next chunk of the tail to the index, sorted, inside a transaction the caller
@@ -192,12 +183,7 @@ impl Tail {
     /// call takes the whole tail aside, sorted: what arrives meanwhile starts the next tail.
     pub(super) fn flush(&mut self, db: NonNull<ffi::sqlite3>) -> StoreResult<()> {
         if self.flushing.is_none() {
-            let mut entries: Vec<(i64, i64)> = std::mem::take(&mut self.events)
-                .into_iter()
-                .flat_map(|(visitor, seqs)| seqs.into_iter().map(move |seq| (visitor, seq)))
-                .collect();
-            entries.sort_unstable();
-            self.len = 0;
+            let entries = std::mem::take(&mut self.events).sorted();
             self.flushing = Some(Flush { entries, next: 0, upto: self.known });
         }
         let Some(flush) = &self.flushing else { return Ok(()) };
@@ -236,6 +222,59 @@ impl Tail {
                 self.flushing = None;
             }
         }
+    }
+}
+
+/// Tail events in arrival order, each visitor's linked from its newest back through
+/// `previous`: taking one in is a push and a map update, with no allocation per visitor.
+#[derive(Debug, Default)]
+struct Chains {
+    /// Each visitor's newest entry.
+    newest: HashMap<i64, usize>,
+    /// (visitor, seq), seq [`TAKEN`] once a stitch took the event out.
+    entries: Vec<(i64, i64)>,
+    /// The visitor's entry before each, or `usize::MAX`.
+    previous: Vec<usize>,
+    /// Entries not taken out.
+    live: usize,
+}
+
+/// The seq of an entry taken out of the tail (event row numbers start at 1).
+const TAKEN: i64 = 0;
+
+impl Chains {
+    fn push(&mut self, visitor: i64, seq: i64) {
+        let previous = self.newest.insert(visitor, self.entries.len()).unwrap_or(usize::MAX);
+        self.entries.push((visitor, seq));
+        self.previous.push(previous);
+        self.live += 1;
+    }
+
+    /// Where `visitor`'s entries are, newest first.
+    fn chain(&self, visitor: i64) -> impl Iterator<Item = usize> + '_ {
+        let newest = self.newest.get(&visitor).copied().unwrap_or(usize::MAX);
+        std::iter::successors(Some(newest), |at| self.previous.get(*at).copied()).take_while(|at| *at != usize::MAX)
+    }
+
+    /// `visitor`'s events.
+    fn of(&self, visitor: i64) -> Vec<i64> {
+        self.chain(visitor).map(|at| self.entries[at].1).filter(|seq| *seq != TAKEN).collect()
+    }
+
+    fn take_out(&mut self, visitor: i64, seq: i64) {
+        let found = self.chain(visitor).find(|at| self.entries[*at].1 == seq);
+        if let Some(at) = found {
+            self.entries[at].1 = TAKEN;
+            self.live -= 1;
+        }
+    }
+
+    /// Every event, sorted by (visitor, seq).
+    fn sorted(self) -> Vec<(i64, i64)> {
+        let mut entries = self.entries;
+        entries.retain(|(_, seq)| *seq != TAKEN);
+        entries.sort_unstable();
+        entries
     }
 }
 
@@ -373,11 +412,13 @@ mod tests {
         pending.added("y", 2);
         pending.added("x", 3);
         tail.apply(pending);
-        assert_eq!((tail.len, tail.known), (3, 3));
-        assert_eq!(tail.candidates(visitor("x"), &Pending::default()), [1, 3]);
+        assert_eq!((tail.events.live, tail.known), (3, 3));
+        assert_eq!(tail.candidates(visitor("x"), &Pending::default()), [3, 1]);
         tail.apply(Pending { added: vec![], stitched: vec![(visitor("x"), 1), (visitor("x"), 3)] });
-        assert_eq!(tail.len, 1);
-        assert!(!tail.events.contains_key(&visitor("x")));
+        assert_eq!(tail.events.live, 1);
+        assert!(tail.events.of(visitor("x")).is_empty());
+        assert_eq!(tail.events.of(visitor("y")), [2]);
+        assert_eq!(std::mem::take(&mut tail.events).sorted(), [(visitor("y"), 2)]);
         assert!(tail.flushing.is_none());
     }
 
@@ -387,7 +428,7 @@ mod tests {
         let mut pending = Pending::default();
         pending.added("x", 7);
         tail.apply(pending);
-        assert_eq!((tail.len, tail.known), (0, 0));
+        assert_eq!((tail.events.live, tail.known), (0, 0));
         assert!(!tail.wants_flush());
     }
 
@@ -518,7 +559,7 @@ mod tests {
                     .expect("a count");
                 let writer = self.db.writer.hold().await.expect("the writer");
                 let flushing = writer.anonymous.flushing.as_ref().map_or(0, |f| f.entries.len() - f.next);
-                (indexed, writer.anonymous.len, flushing)
+                (indexed, writer.anonymous.events.live, flushing)
             }
 
             async fn watermark(&self) -> i64 {
