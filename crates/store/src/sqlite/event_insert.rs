@@ -32,8 +32,12 @@ const INSERT: &CStr = c"INSERT INTO customer_events (id, source_id, message_id, 
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
     ON CONFLICT (source_id, message_id) DO NOTHING";
 
-const OWNERS: &CStr =
-    c"SELECT anonymous_id, customer_id FROM anonymous_ids WHERE anonymous_id IN (SELECT value FROM json_each(?1))";
+/// The customers the ids in a JSON array (sorted) are tied to: the array walked in order, each id
+/// looked up in the primary key. `anonymous_id IN (SELECT value FROM json_each(…))` first built a
+/// temporary index of the array's ids: with random visitor ids the look-up took 7.4 % of the
+/// server's CPU under ingest, and 3.8 % this way (`perf`).
+const OWNERS: &CStr = c"SELECT a.anonymous_id, a.customer_id FROM json_each(?1) AS j \
+    CROSS JOIN anonymous_ids AS a ON a.anonymous_id = j.value";
 
 /// Gives anonymous events their customers, then inserts the events one row at a time through
 /// one prepared statement, skipping those stored already (same source and messageId) and
