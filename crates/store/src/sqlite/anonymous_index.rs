@@ -11,10 +11,11 @@
 //!   [`WATERMARK`]): a visitor is a 64-bit hash of the anonymous id ([`visitor`]), an event its
 //!   row number (`customer_events.seq`);
 //! - the [`Tail`], in memory beside the writer, holds the unowned anonymous events after it;
-//! - once the tail reaches [`FLUSH_AT`] events, it is set aside sorted by visitor and the next
-//!   commits each write a chunk of it ([`FLUSH_CHUNK`], a range of visitors) to the index in a
-//!   transaction of their own; the last chunk moves the watermark. Each page of the index is
-//!   then written once for many events, and no commit waits long behind a chunk.
+//! - once the tail reaches [`FLUSH_AT`] events (or a [`GROWTH`]th of the index), it is set
+//!   aside sorted by visitor and the next commits each write a chunk of it ([`FLUSH_CHUNK`], a
+//!   range of visitors) to the index in a transaction of their own; the last chunk moves the
+//!   watermark. Each page of the index is then written once for many events, and no commit
+//!   waits long behind a chunk.
 //!
 //! The tail is a cache of the table, not the truth: it is filled from the table when the writer
 //! first needs it (after a restart: whatever came after the watermark), and before each use it
@@ -22,7 +23,7 @@
 //! written otherwise. A stitch takes its candidates from both and compares the anonymous id
 //! exactly, so a stale entry or a hash collision costs a look, never a wrong owner.
 
-use std::{collections::HashMap, ptr::NonNull};
+use std::{collections::HashMap, ffi::CStr, ptr::NonNull};
 
 use libsqlite3_sys as ffi;
 use uuid::Uuid;
@@ -33,12 +34,21 @@ use super::{
 };
 use crate::StoreResult;
 
-/// Tail events at which a commit writes them to the index: 131,072 events, ~3 MB of memory,
-/// about half a second of full-speed ingest.
+/// Tail events at which they start going to the index: 131,072 events (~3 MB of memory, about
+/// half a second of full-speed ingest), or a [`GROWTH`]th of the index if that is more.
 pub(super) const FLUSH_AT: usize = 1 << 17;
+
+/// The index grows by at least this fraction at a time. Visitors are random, so a flush writes
+/// every page of the index that holds one of its visitors: nearly all of them once it has more
+/// visitors than the index has pages. Flushing a fixed number of events, what each event costs
+/// would grow with the index; flushing a 16th of it, each event costs a 16th of a page-share
+/// at any size, for a tail in memory that is a 16th of the index (~24 bytes an event).
+const GROWTH: usize = 16;
 
 /// The counter (in `counters`) holding the last event row number the index covers.
 const WATERMARK: &str = "anonymous_event_index";
+/// The counter holding about how many entries the index has (stitches take some out uncounted).
+const ENTRIES: &str = "anonymous_event_index_entries";
 
 /// The key of an anonymous id in the index: its 64-bit FNV-1a hash. It is stored, so it must not
 /// change between versions (Rust's own hasher may); collisions only add candidates.
@@ -61,6 +71,8 @@ pub(crate) struct Tail {
     chunk: usize,
     /// The last event row number this tail has accounted for.
     known: i64,
+    /// About how many entries the index has.
+    indexed: usize,
     events: Chains,
     /// The tail on its way to the index, a chunk per commit; still searched until it is there.
     flushing: Option<Flush>,
@@ -83,7 +95,7 @@ const FLUSH_CHUNK: usize = 16_384;
 impl Default for Tail {
     fn default() -> Tail {
         let (flush_at, chunk) = (FLUSH_AT, FLUSH_CHUNK);
-        Tail { loaded: false, flush_at, chunk, known: 0, events: Chains::default(), flushing: None }
+        Tail { loaded: false, flush_at, chunk, known: 0, indexed: 0, events: Chains::default(), flushing: None }
     }
 }
 
@@ -112,8 +124,17 @@ impl Tail {
             return Ok(());
         }
         if !self.loaded {
-            let upto = Statement::prepare(db, c"SELECT value FROM counters WHERE name = ?1")?.one_int(WATERMARK)?;
-            *self = Tail { loaded: true, known: upto, flush_at: self.flush_at, chunk: self.chunk, ..Tail::default() };
+            let counter = Statement::prepare(db, c"SELECT value FROM counters WHERE name = ?1")?;
+            let upto = counter.one_int(WATERMARK)?;
+            let indexed = usize::try_from(counter.one_int(ENTRIES)?).unwrap_or(0);
+            *self = Tail {
+                loaded: true,
+                known: upto,
+                indexed,
+                flush_at: self.flush_at,
+                chunk: self.chunk,
+                ..Tail::default()
+            };
         }
         let last = Statement::prepare(db, c"SELECT COALESCE(MAX(seq), 0) FROM customer_events")?.one_int("")?;
         if last > self.known {
@@ -175,7 +196,7 @@ impl Tail {
 
     /// Whether the commit just made should write (more of) the tail to the index.
     pub(super) fn wants_flush(&self) -> bool {
-        self.loaded && (self.flushing.is_some() || self.events.live >= self.flush_at)
+        self.loaded && (self.flushing.is_some() || self.events.live >= self.flush_at.max(self.indexed / GROWTH))
     }
 
     /// Writes the next chunk of the tail to the index, sorted, inside a transaction the caller
@@ -201,17 +222,22 @@ impl Tail {
         if flush.next + chunk.len() < flush.entries.len() {
             return Ok(());
         }
-        let watermark = Statement::prepare(
+        // Another connection may have moved the watermark further; the count is an estimate.
+        set_counter(
             db,
             c"INSERT INTO counters (name, value) VALUES (?1, ?2) \
-              ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+            ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+            WATERMARK,
+            flush.upto,
         )?;
-        watermark.text(1, Some(WATERMARK))?;
-        watermark.int(2, flush.upto)?;
-        // SAFETY: the text is a constant; the integer is copied.
-        let done = unsafe { watermark.step() };
-        watermark.reset();
-        done.map(drop)
+        let entries = i64::try_from(self.indexed + flush.entries.len()).unwrap_or(i64::MAX);
+        set_counter(
+            db,
+            c"INSERT INTO counters (name, value) VALUES (?1, ?2) \
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            ENTRIES,
+            entries,
+        )
     }
 
     /// The chunk [`Tail::flush`] wrote was committed.
@@ -219,10 +245,20 @@ impl Tail {
         if let Some(flush) = &mut self.flushing {
             flush.next = flush.entries.len().min(flush.next + self.chunk);
             if flush.next == flush.entries.len() {
+                self.indexed += flush.entries.len();
                 self.flushing = None;
             }
         }
     }
+}
+
+/// Runs `sql`, an upsert of counter `name` (`?1`) to `value` (`?2`).
+fn set_counter(db: NonNull<ffi::sqlite3>, sql: &CStr, name: &str, value: i64) -> StoreResult<()> {
+    let upsert = Statement::prepare(db, sql)?;
+    // SAFETY: the name outlives the step; `reset` follows at once; the integer is copied.
+    let done = upsert.text(1, Some(name)).and_then(|()| upsert.int(2, value)).and_then(|()| unsafe { upsert.step() });
+    upsert.reset();
+    done.map(drop)
 }
 
 /// Tail events in arrival order, each visitor's linked from its newest back through
@@ -423,6 +459,19 @@ mod tests {
     }
 
     #[test]
+    fn the_tail_waits_for_a_sixteenth_of_a_large_index() {
+        let mut tail = Tail { loaded: true, flush_at: 4, indexed: 16 * 200, ..Tail::default() };
+        for seq in 1..200 {
+            tail.events.push(visitor("x"), seq);
+        }
+        assert!(!tail.wants_flush());
+        tail.events.push(visitor("y"), 200);
+        assert!(tail.wants_flush());
+        let small = Tail { loaded: true, flush_at: 4, indexed: 16, events: tail.events, ..Tail::default() };
+        assert!(small.wants_flush());
+    }
+
+    #[test]
     fn a_tail_not_filled_yet_leaves_commits_to_the_table() {
         let mut tail = Tail::default();
         let mut pending = Pending::default();
@@ -579,6 +628,12 @@ mod tests {
             chain.send(&["v2", "v2", "v3", "v1"]).await;
             assert_eq!(chain.sizes().await, (9, 0, 0), "the commit that reached 8 wrote all 9 to the index");
             assert_eq!(chain.watermark().await, 9, "the last of the nine events");
+            let entries: i64 =
+                sqlx::query_scalar("SELECT value FROM counters WHERE name = 'anonymous_event_index_entries'")
+                    .fetch_one(&chain.db.readers)
+                    .await
+                    .expect("the count");
+            assert_eq!(entries, 9);
             chain.send(&["v1", "v2"]).await;
             assert_eq!(chain.sizes().await, (9, 2, 0));
 
