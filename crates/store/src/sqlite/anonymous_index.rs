@@ -125,8 +125,8 @@ impl Tail {
         }
         if !self.loaded {
             let counter = Statement::prepare(db, c"SELECT value FROM counters WHERE name = ?1")?;
-            let upto = counter.one_int(WATERMARK)?;
-            let indexed = usize::try_from(counter.one_int(ENTRIES)?).unwrap_or(0);
+            let upto = counter.one_int(Some(WATERMARK))?;
+            let indexed = usize::try_from(counter.one_int(Some(ENTRIES))?).unwrap_or(0);
             *self = Tail {
                 loaded: true,
                 known: upto,
@@ -136,7 +136,7 @@ impl Tail {
                 ..Tail::default()
             };
         }
-        let last = Statement::prepare(db, c"SELECT COALESCE(MAX(seq), 0) FROM customer_events")?.one_int("")?;
+        let last = Statement::prepare(db, c"SELECT COALESCE(MAX(seq), 0) FROM customer_events")?.one_int(None)?;
         if last > self.known {
             let scan = Statement::prepare(
                 db,
@@ -144,15 +144,19 @@ impl Tail {
                   AND customer_id IS NULL AND anonymous_id IS NOT NULL",
             )?;
             scan.int(1, self.known)?;
-            let found = scan.rows(|row| {
+            let mut found = Vec::new();
+            let scanned = scan.rows(|row| {
                 // SAFETY: a row is current; the text is hashed before the next step.
                 let anonymous_id = unsafe { row.column(1) };
                 let anonymous_id = std::str::from_utf8(anonymous_id).map_err(|e| corrupt("an anonymous id", &e))?;
-                self.insert(visitor(anonymous_id), row.column_int(0));
+                found.push((visitor(anonymous_id), row.column_int(0)));
                 Ok(())
             });
             scan.reset();
-            found?;
+            scanned?;
+            for (visitor, seq) in found {
+                self.insert(visitor, seq);
+            }
             self.known = last;
         }
         Ok(())
@@ -417,9 +421,10 @@ impl Statement {
     }
 
     /// The integer in the first column of the first row (0 if there is none), with `?1` bound
-    /// to `param` unless it is empty.
-    fn one_int(&self, param: &str) -> StoreResult<i64> {
-        let value = (if param.is_empty() { Ok(()) } else { self.text(1, Some(param)) })
+    /// to `param` if there is one.
+    fn one_int(&self, param: Option<&str>) -> StoreResult<i64> {
+        let value = param
+            .map_or(Ok(()), |param| self.text(1, Some(param)))
             // SAFETY: `param` outlives the step; `reset` follows at once.
             .and_then(|()| unsafe { self.step() })
             .map(|row| if row { self.column_int(0) } else { 0 });
