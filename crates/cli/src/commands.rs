@@ -1,5 +1,5 @@
 //! The commands that work on a configured database: `serve`, `migrate`, `import`, `export`,
-//! `reconcile`.
+//! `reconcile`, `scores rebuild`.
 
 use std::{
     fs::File,
@@ -149,6 +149,18 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+pub async fn rebuild_scores(args: DatabaseArgs) -> anyhow::Result<()> {
+    let settings = Settings::load(&args, None)?;
+    let db = open_database(&settings.database_url, true).await?;
+    let app = App::new(db, AppConfig::default());
+    let started = std::time::Instant::now();
+    let scored = app.rebuild_scores(chrono::Utc::now()).await;
+    let took = started.elapsed();
+    app.database().close().await;
+    println!("scored {} customers in {:.2} s", scored?, took.as_secs_f64());
+    Ok(())
 }
 
 pub async fn reconcile(args: DatabaseArgs) -> anyhow::Result<()> {
