@@ -11,13 +11,13 @@ use quanyu_domain::{
 
 use crate::{
     Attribution, AudienceRow, AudienceSort, AuditEntry, AuditFilter, ChannelSales, CommissionEntry, CommissionMismatch,
-    CouponEntry, CouponMismatch, CouponTemplateSort, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch,
-    DocumentFilter, DocumentStep, EventSource, FlashJournalAppend, FlashReservation, FlashSale, GuideSale, GuideTask,
-    GuideTaskCounts, IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone, OrderFilter, OrderPoints,
-    OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter, PromoterSort,
-    PromotionSort, SavedAudience, ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter, StockEntry, StockPolicy,
-    StockRow, StockSort, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag, TokenKind,
-    TokenRecord,
+    CountedOrder, CouponEntry, CouponMismatch, CouponTemplateSort, CustomerFilter, CustomerMerge, CustomerScores,
+    CustomerSearch, DocumentFilter, DocumentStep, EventSource, FlashJournalAppend, FlashReservation, FlashSale,
+    GuideSale, GuideTask, GuideTaskCounts, IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone, OrderFilter,
+    OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter,
+    PromoterSort, PromotionSort, SavedAudience, ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter, StockEntry,
+    StockPolicy, StockRow, StockSort, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag,
+    TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -828,6 +828,22 @@ pub trait ScoresRepo {
         customer_id: quanyu_domain::ids::CustomerId,
         since: Timestamp,
     ) -> StoreResult<Option<ScoreInput>>;
+    /// Every live (unmerged) customer with the time they registered, in one streaming read, in
+    /// no particular order.
+    async fn scan_live_customers(
+        &mut self,
+        each: &mut (dyn FnMut(quanyu_domain::ids::CustomerId, Timestamp) + Send),
+    ) -> StoreResult<()>;
+    /// Every order placed since `since` that scores count (exactly those
+    /// [`score_inputs`](Self::score_inputs) adds up), whoever's it is, in one streaming read, in
+    /// no particular order.
+    async fn scan_counted_orders(
+        &mut self,
+        since: Timestamp,
+        each: &mut (dyn FnMut(CountedOrder) + Send),
+    ) -> StoreResult<()>;
+    /// Every stored scores row, in one streaming read, in no particular order.
+    async fn scan_scores(&mut self, each: &mut (dyn FnMut(CustomerScores) + Send)) -> StoreResult<()>;
 }
 
 /// Tags, who carries them, and saved audiences.

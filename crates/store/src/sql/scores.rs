@@ -2,12 +2,13 @@
 //! computed from.
 
 use async_trait::async_trait;
+use futures::TryStreamExt as _;
 use quanyu_domain::{ids::CustomerId, time::Timestamp};
 use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
-use crate::{CustomerScores, ScoreInput, ScoresRepo, StoreResult};
+use crate::{CountedOrder, CustomerScores, ScoreInput, ScoresRepo, StoreResult};
 
 /// Rows per multi-row statement (10 parameters each).
 const ROWS_PER_STATEMENT: usize = 500;
@@ -27,10 +28,18 @@ fn scores(row: &Row) -> StoreResult<CustomerScores> {
     })
 }
 
+/// The orders scores count, placed since `$1`: paid, and not cancelled (refunded ones too, for
+/// what they kept). The one definition, for the aggregates and the full rebuild's read.
+const COUNTED: &str = "paid > 0 AND status <> 'cancelled' AND created_at >= $1";
+
 /// The paid-order aggregates of the customers listed, since `since`.
-const AGGREGATES: &str = "SELECT customer_id, CAST(COUNT(*) AS BIGINT) AS orders, \
-     CAST(COALESCE(SUM(paid - refunded), 0) AS BIGINT) AS spend, MAX(created_at) AS last_order_at \
-     FROM orders WHERE paid > 0 AND status <> 'cancelled' AND created_at >= $1 AND customer_id IN";
+fn aggregates() -> String {
+    format!(
+        "SELECT customer_id, CAST(COUNT(*) AS BIGINT) AS orders, \
+         CAST(COALESCE(SUM(paid - refunded), 0) AS BIGINT) AS spend, MAX(created_at) AS last_order_at \
+         FROM orders WHERE {COUNTED} AND customer_id IN"
+    )
+}
 
 #[async_trait]
 impl ScoresRepo for SqlTx {
@@ -120,8 +129,11 @@ impl ScoresRepo for SqlTx {
         }
         let mut params = Placeholders::new();
         let since_param = params.one();
-        let sql =
-            format!("{} ({}) GROUP BY customer_id", AGGREGATES.replace("$1", &since_param), params.list(inputs.len()));
+        let sql = format!(
+            "{} ({}) GROUP BY customer_id",
+            aggregates().replace("$1", &since_param),
+            params.list(inputs.len())
+        );
         let mut query = sqlx::query(AssertSqlSafe(sql)).bind(since);
         for input in &inputs {
             query = query.bind(input.customer_id.as_uuid());
@@ -148,7 +160,7 @@ impl ScoresRepo for SqlTx {
         else {
             return Ok(None);
         };
-        let row = sqlx::query(AssertSqlSafe(format!("{AGGREGATES} ($2) GROUP BY customer_id")))
+        let row = sqlx::query(AssertSqlSafe(format!("{} ($2) GROUP BY customer_id", aggregates())))
             .bind(since)
             .bind(customer_id.as_uuid())
             .fetch_optional(&mut *self.tx)
@@ -164,5 +176,42 @@ impl ScoresRepo for SqlTx {
             spend,
             last_order_at,
         }))
+    }
+
+    async fn scan_live_customers(&mut self, each: &mut (dyn FnMut(CustomerId, Timestamp) + Send)) -> StoreResult<()> {
+        let mut rows =
+            sqlx::query("SELECT id, created_at FROM customers WHERE merged_into IS NULL").fetch(&mut *self.tx);
+        while let Some(row) = rows.try_next().await? {
+            each(CustomerId::from_uuid(row.try_get("id")?), row.try_get("created_at")?);
+        }
+        Ok(())
+    }
+
+    async fn scan_counted_orders(
+        &mut self,
+        since: Timestamp,
+        each: &mut (dyn FnMut(CountedOrder) + Send),
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "SELECT customer_id, created_at, CAST(paid - refunded AS BIGINT) AS spend FROM orders \
+             WHERE {COUNTED} AND customer_id IS NOT NULL"
+        );
+        let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(since).fetch(&mut *self.tx);
+        while let Some(row) = rows.try_next().await? {
+            each(CountedOrder {
+                customer_id: CustomerId::from_uuid(row.try_get("customer_id")?),
+                created_at: row.try_get("created_at")?,
+                spend: row.try_get("spend")?,
+            });
+        }
+        Ok(())
+    }
+
+    async fn scan_scores(&mut self, each: &mut (dyn FnMut(CustomerScores) + Send)) -> StoreResult<()> {
+        let mut rows = sqlx::query("SELECT * FROM customer_scores").fetch(&mut *self.tx);
+        while let Some(row) = rows.try_next().await? {
+            each(scores(&row)?);
+        }
+        Ok(())
     }
 }
