@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use quanyu_app::{AppError, Ctx, RefundDraft, ScoringRules};
-use quanyu_store::{Database, ScoresRepo as _};
+use quanyu_store::Database;
 
 mod support;
 
@@ -156,4 +156,29 @@ async fn the_rebuild_stores_what_each_customers_own_aggregates_score(db: Arc<dyn
         orders_of_often.push(tx.get_scores(often).await.unwrap().unwrap().orders);
     }
     assert_eq!(orders_of_often, [3, 3, 3, 2], "the merged orders count; the first leaves the window after its edge");
+
+    // Computed tags: a wrong one is taken off and the right ones stay; none once the window is
+    // empty.
+    let tags = |id| {
+        let app = app.clone();
+        async move {
+            let tags = app.customer_tags(&Ctx::system(), id).await.unwrap();
+            tags.into_iter().map(|t| t.name).collect::<Vec<_>>()
+        }
+    };
+    app.rebuild_scores(Utc::now()).await.unwrap();
+    let right = tags(often).await;
+    assert!(
+        right.iter().any(|t| t.starts_with("偏好:")) && right.iter().any(|t| t.starts_with("消费力:")),
+        "{right:?}"
+    );
+    assert!(tags(never).await.is_empty());
+    let wrong = ["消费力:高", "消费力:中", "消费力:低"].into_iter().find(|t| !right.iter().any(|r| r == t)).unwrap();
+    app.set_customer_tag(&system, often, wrong, true).await.unwrap();
+    app.set_customer_tag(&system, never, wrong, true).await.unwrap();
+    app.rebuild_scores(Utc::now()).await.unwrap();
+    assert_eq!(tags(often).await, right);
+    assert!(tags(never).await.is_empty());
+    app.rebuild_scores(Utc::now() + Duration::days(400)).await.unwrap();
+    assert!(tags(often).await.is_empty() && tags(refunded).await.is_empty());
 }

@@ -814,15 +814,7 @@ pub trait ScoresRepo {
     async fn scores_of(&mut self, ids: &[quanyu_domain::ids::CustomerId]) -> StoreResult<Vec<CustomerScores>>;
     /// Inserts or replaces rows.
     async fn put_scores(&mut self, scores: &[CustomerScores]) -> StoreResult<()>;
-    /// The inputs of up to `limit` live customers after `after` in id order, from their paid
-    /// orders placed since `since`.
-    async fn score_inputs(
-        &mut self,
-        since: Timestamp,
-        after: Option<quanyu_domain::ids::CustomerId>,
-        limit: u32,
-    ) -> StoreResult<Vec<ScoreInput>>;
-    /// One customer's inputs.
+    /// One customer's inputs, from their paid orders placed since `since`.
     async fn score_input(
         &mut self,
         customer_id: quanyu_domain::ids::CustomerId,
@@ -835,8 +827,8 @@ pub trait ScoresRepo {
         each: &mut (dyn FnMut(quanyu_domain::ids::CustomerId, Timestamp) + Send),
     ) -> StoreResult<()>;
     /// Every order placed since `since` that scores count (exactly those
-    /// [`score_inputs`](Self::score_inputs) adds up), whoever's it is, in one streaming read, in
-    /// no particular order.
+    /// [`score_input`](Self::score_input) adds up), whoever's it is, in one streaming read, in no
+    /// particular order.
     async fn scan_counted_orders(
         &mut self,
         since: Timestamp,
@@ -887,12 +879,20 @@ pub trait TagRepo {
     /// forgets counts older than that; returns how many lost the tag.
     async fn expire_rule_tag(&mut self, tag_id: uuid::Uuid, since_day: i64, min: i64) -> StoreResult<u64>;
 
-    /// What each of these customers spent per category (net of refunds) on orders since `since`.
-    async fn category_spend(
+    /// Every line of the orders scores count placed since `since` (those of
+    /// [`ScoresRepo::scan_counted_orders`]): its customer, its product's category and what it
+    /// kept net of refunds (分), in one streaming read, in no particular order.
+    async fn scan_category_spend(
         &mut self,
-        customers: &[quanyu_domain::ids::CustomerId],
         since: Timestamp,
-    ) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, quanyu_domain::ids::CategoryId, i64)>>;
+        each: &mut (dyn FnMut(quanyu_domain::ids::CustomerId, quanyu_domain::ids::CategoryId, i64) + Send),
+    ) -> StoreResult<()>;
+    /// Every customer carrying one of `tags`, with the tag, in one streaming read.
+    async fn scan_tagged(
+        &mut self,
+        tags: &[uuid::Uuid],
+        each: &mut (dyn FnMut(quanyu_domain::ids::CustomerId, uuid::Uuid) + Send),
+    ) -> StoreResult<()>;
     /// Takes the tags `family` off these customers (a computed family is replaced whole).
     async fn clear_tags(
         &mut self,

@@ -23,7 +23,10 @@ use quanyu_domain::{ids::CustomerId, time::Timestamp};
 use quanyu_store::{CountedOrder, CustomerScores, ScoreInput, Tx};
 
 use super::{ScoringRules, day, row, rules, stage_changed};
-use crate::{App, AppError, AppResult, Ctx};
+use crate::{
+    App, AppError, AppResult, Ctx,
+    tags::computed::{Family, TagFacts},
+};
 
 /// Customers per write transaction.
 const PAGE: usize = 1_000;
@@ -39,6 +42,7 @@ struct Facts {
     order_day: Vec<u16>,
     order_amount: Vec<u32>,
     stored: Vec<Option<CustomerScores>>,
+    tags: TagFacts,
 }
 
 /// `at`'s day as the engine counts days (since 1970-01-01, in a `u16`).
@@ -48,8 +52,8 @@ fn engine_day(at: Timestamp, what: &str) -> AppResult<u16> {
 }
 
 impl Facts {
-    /// Reads the facts for a rebuild of the window since `since`.
-    async fn read(tx: &mut dyn Tx, since: Timestamp) -> AppResult<Facts> {
+    /// Reads the facts for a rebuild of the window since `since`, with computed tags `family`.
+    async fn read(tx: &mut dyn Tx, since: Timestamp, family: Family) -> AppResult<Facts> {
         let mut facts = Facts { rules: rules(tx).await?, ..Facts::default() };
         let mut ordinals: HashMap<CustomerId, u32> = HashMap::new();
         let mut refused: Option<AppError> = None;
@@ -92,6 +96,7 @@ impl Facts {
             }
         })
         .await?;
+        facts.tags = TagFacts::read(tx, family, since, &ordinals).await?;
         refused.map_or(Ok(facts), Err)
     }
 
@@ -164,7 +169,8 @@ impl App {
         let since = at - chrono::Duration::days(super::WINDOW_DAYS);
         // One rebuild at a time, each reusing the last one's buffers.
         let mut rebuilder = std::sync::Arc::clone(&self.rebuilder).lock_owned().await;
-        let facts = read_tx!(self, |tx| Facts::read(tx, since).await)?;
+        let family = write_tx!(self, |tx| Family::define(tx, at).await)?;
+        let facts = read_tx!(self, |tx| Facts::read(tx, since, family).await)?;
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let (facts, scored) = tokio::task::spawn_blocking(move || {
             let scored = score_all(&mut rebuilder, &facts, at, threads);
@@ -173,7 +179,7 @@ impl App {
         .await
         .map_err(|err| AppError::Internal(format!("rebuilding scores: {err}")))?;
         let scored = scored?;
-        for (page, before) in scored.chunks(PAGE).zip(facts.stored.chunks(PAGE)) {
+        for ((page, before), first) in scored.chunks(PAGE).zip(facts.stored.chunks(PAGE)).zip((0..).step_by(PAGE)) {
             write_tx!(self, |tx| {
                 let mut rows = Vec::new();
                 for (after, before) in page.iter().zip(before) {
@@ -183,7 +189,7 @@ impl App {
                     }
                 }
                 tx.put_scores(&rows).await?;
-                crate::tags::compute_tags(tx, page, since, at).await?;
+                facts.tags.write_page(tx, first, page, at).await?;
                 Ok(())
             })?;
         }

@@ -5,7 +5,6 @@ use async_trait::async_trait;
 use futures::TryStreamExt as _;
 use quanyu_domain::{ids::CustomerId, time::Timestamp};
 use sqlx::{AssertSqlSafe, Row as _};
-use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
 use crate::{CountedOrder, CustomerScores, ScoreInput, ScoresRepo, StoreResult};
@@ -28,16 +27,20 @@ fn scores(row: &Row) -> StoreResult<CustomerScores> {
     })
 }
 
-/// The orders scores count, placed since `$1`: paid, and not cancelled (refunded ones too, for
-/// what they kept). The one definition, for the aggregates and the full rebuild's read.
-const COUNTED: &str = "paid > 0 AND status <> 'cancelled' AND created_at >= $1";
+/// The orders scores count, placed since `$1`, of the `orders` table named `orders`: paid, and
+/// not cancelled (refunded ones too, for what they kept). The one definition, for the
+/// aggregates, the full rebuild's read and the computed tags' read of order lines.
+pub(super) fn counted(orders: &str) -> String {
+    format!("{orders}.paid > 0 AND {orders}.status <> 'cancelled' AND {orders}.created_at >= $1")
+}
 
-/// The paid-order aggregates of the customers listed, since `since`.
+/// The paid-order aggregates of the customer listed, since `$1`.
 fn aggregates() -> String {
     format!(
         "SELECT customer_id, CAST(COUNT(*) AS BIGINT) AS orders, \
          CAST(COALESCE(SUM(paid - refunded), 0) AS BIGINT) AS spend, MAX(created_at) AS last_order_at \
-         FROM orders WHERE {COUNTED} AND customer_id IN"
+         FROM orders WHERE {} AND customer_id IN",
+        counted("orders")
     )
 }
 
@@ -98,60 +101,6 @@ impl ScoresRepo for SqlTx {
         Ok(())
     }
 
-    async fn score_inputs(
-        &mut self,
-        since: Timestamp,
-        after: Option<CustomerId>,
-        limit: u32,
-    ) -> StoreResult<Vec<ScoreInput>> {
-        let customers = sqlx::query(
-            "SELECT id, created_at FROM customers WHERE merged_into IS NULL AND ($1 IS NULL OR id > $1) \
-             ORDER BY id LIMIT $2",
-        )
-        .bind(after.map(|c| c.as_uuid()))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let mut inputs: Vec<ScoreInput> = customers
-            .iter()
-            .map(|row| {
-                Ok(ScoreInput {
-                    customer_id: CustomerId::from_uuid(row.try_get("id")?),
-                    registered_at: row.try_get("created_at")?,
-                    orders: 0,
-                    spend: 0,
-                    last_order_at: None,
-                })
-            })
-            .collect::<StoreResult<_>>()?;
-        if inputs.is_empty() {
-            return Ok(inputs);
-        }
-        let mut params = Placeholders::new();
-        let since_param = params.one();
-        let sql = format!(
-            "{} ({}) GROUP BY customer_id",
-            aggregates().replace("$1", &since_param),
-            params.list(inputs.len())
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(since);
-        for input in &inputs {
-            query = query.bind(input.customer_id.as_uuid());
-        }
-        let mut found = std::collections::HashMap::new();
-        for row in query.fetch_all(&mut *self.tx).await? {
-            let id: Uuid = row.try_get("customer_id")?;
-            let last: Option<Timestamp> = row.try_get("last_order_at")?;
-            found.insert(id, (row.try_get::<i64, _>("orders")?, row.try_get::<i64, _>("spend")?, last));
-        }
-        for input in &mut inputs {
-            if let Some(&(orders, spend, last)) = found.get(&input.customer_id.as_uuid()) {
-                (input.orders, input.spend, input.last_order_at) = (orders, spend, last);
-            }
-        }
-        Ok(inputs)
-    }
-
     async fn score_input(&mut self, customer_id: CustomerId, since: Timestamp) -> StoreResult<Option<ScoreInput>> {
         let Some(customer) = sqlx::query("SELECT created_at FROM customers WHERE id = $1")
             .bind(customer_id.as_uuid())
@@ -194,7 +143,8 @@ impl ScoresRepo for SqlTx {
     ) -> StoreResult<()> {
         let sql = format!(
             "SELECT customer_id, created_at, CAST(paid - refunded AS BIGINT) AS spend FROM orders \
-             WHERE {COUNTED} AND customer_id IS NOT NULL"
+             WHERE {} AND customer_id IS NOT NULL",
+            counted("orders")
         );
         let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(since).fetch(&mut *self.tx);
         while let Some(row) = rows.try_next().await? {
