@@ -130,7 +130,17 @@ pub struct RfmBenchArgs {
 pub enum ScoresCommand {
     /// Rescore every live customer from their orders now (what the server does nightly), and
     /// print how many were scored and how long it took.
-    Rebuild(DatabaseArgs),
+    Rebuild(RebuildScoresArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildScoresArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Score as of this instant (RFC 3339, e.g. 2025-12-04T00:00:00Z) instead of now: to replay
+    /// a night, or to benchmark on a generated history.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Subcommand)]
