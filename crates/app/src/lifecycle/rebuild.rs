@@ -19,7 +19,10 @@ use quanyu_audience::{
     lifecycle::Assessment,
     rebuild::{OrderColumns, Rebuilder},
 };
-use quanyu_domain::{ids::CustomerId, time::Timestamp};
+use quanyu_domain::{
+    ids::{CustomerId, OrderId},
+    time::Timestamp,
+};
 use quanyu_store::{CountedOrder, CustomerScores, ScoreInput, Tx};
 
 use super::{ScoringRules, day, row, rules, stage_changed};
@@ -54,8 +57,11 @@ fn engine_day(at: Timestamp, what: &str) -> AppResult<u16> {
 impl Facts {
     /// Reads the facts for a rebuild of the window since `since`, with computed tags `family`.
     async fn read(tx: &mut dyn Tx, since: Timestamp, family: Family) -> AppResult<Facts> {
+        let mut step = std::time::Instant::now();
         let mut facts = Facts { rules: rules(tx).await?, ..Facts::default() };
         let mut ordinals: HashMap<CustomerId, u32> = HashMap::new();
+        // The counted orders' customers, for the computed tags' read of order lines.
+        let mut orders: HashMap<OrderId, u32> = HashMap::new();
         let mut refused: Option<AppError> = None;
         tx.scan_live_customers(&mut |customer_id, registered_at| {
             if refused.is_some() {
@@ -78,6 +84,11 @@ impl Facts {
             }
         })
         .await?;
+        let took = |what: &str, since: &mut std::time::Instant| {
+            tracing::debug!(seconds = since.elapsed().as_secs_f64(), "rebuild read {what}");
+            *since = std::time::Instant::now();
+        };
+        took("the live customers", &mut step);
         tx.scan_counted_orders(since, &mut |order| {
             // Orders of merged customers moved to the survivor; any left belong to no one scored.
             if refused.is_some() {
@@ -87,16 +98,20 @@ impl Facts {
             if let Err(err) = facts.add_order(ordinal, &order) {
                 refused = Some(err);
             }
+            orders.insert(order.id, ordinal);
         })
         .await?;
         facts.stored = vec![None; facts.customers.len()];
+        took("the counted orders", &mut step);
         tx.scan_scores(&mut |scores| {
             if let Some(&ordinal) = ordinals.get(&scores.customer_id) {
                 facts.stored[ordinal as usize] = Some(scores);
             }
         })
         .await?;
-        facts.tags = TagFacts::read(tx, family, since, &ordinals).await?;
+        took("the stored scores", &mut step);
+        facts.tags = TagFacts::read(tx, family, &orders, &ordinals).await?;
+        took("the order lines and computed tags", &mut step);
         refused.map_or(Ok(facts), Err)
     }
 
@@ -169,8 +184,10 @@ impl App {
         let since = at - chrono::Duration::days(super::WINDOW_DAYS);
         // One rebuild at a time, each reusing the last one's buffers.
         let mut rebuilder = std::sync::Arc::clone(&self.rebuilder).lock_owned().await;
+        let started = std::time::Instant::now();
         let family = write_tx!(self, |tx| Family::define(tx, at).await)?;
         let facts = read_tx!(self, |tx| Facts::read(tx, since, family).await)?;
+        let read = started.elapsed();
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let (facts, scored) = tokio::task::spawn_blocking(move || {
             let scored = score_all(&mut rebuilder, &facts, at, threads);
@@ -179,6 +196,8 @@ impl App {
         .await
         .map_err(|err| AppError::Internal(format!("rebuilding scores: {err}")))?;
         let scored = scored?;
+        let assessed = started.elapsed();
+        let mut written = 0;
         for ((page, before), first) in scored.chunks(PAGE).zip(facts.stored.chunks(PAGE)).zip((0..).step_by(PAGE)) {
             write_tx!(self, |tx| {
                 let mut rows = Vec::new();
@@ -190,9 +209,19 @@ impl App {
                 }
                 tx.put_scores(&rows).await?;
                 facts.tags.write_page(tx, first, page, at).await?;
-                Ok(())
-            })?;
+                Ok(rows.len())
+            })
+            .map(|rows| written += rows)?;
         }
+        tracing::info!(
+            customers = scored.len(),
+            orders = facts.order_customer.len(),
+            written,
+            read_s = read.as_secs_f64(),
+            scored_s = (assessed - read).as_secs_f64(),
+            total_s = started.elapsed().as_secs_f64(),
+            "rebuilt customer scores"
+        );
         // Stages, scores and computed tags moved: this instance's audience index reloads.
         self.audiences.invalidate();
         Ok(scored.len())
@@ -285,7 +314,12 @@ mod tests {
         let noon = at(today, 43_200);
         let since = noon - Duration::days(365);
         let (edge, refunded, never, merged) = (customer(1), customer(2), customer(3), customer(4));
-        let order = |customer_id, created_at: DateTime<Utc>, spend| CountedOrder { customer_id, created_at, spend };
+        let order = |customer_id, created_at: DateTime<Utc>, spend| CountedOrder {
+            id: quanyu_domain::ids::OrderId::new(),
+            customer_id,
+            created_at,
+            spend,
+        };
         let population = Population {
             customers: vec![(edge, at(19_000, 0)), (refunded, at(19_990, 5)), (never, at(19_995, 0))],
             orders: vec![
@@ -321,6 +355,7 @@ mod tests {
             (0..300).map(|n| (customer(n), at(start + next(400) as i64, next(86_400) as i64))).collect();
         let orders = (0..3_000)
             .map(|_| CountedOrder {
+                id: quanyu_domain::ids::OrderId::new(),
                 customer_id: customer(u128::from(next(320))), // some belong to no live customer
                 created_at: at(start + next(900) as i64, next(86_400) as i64),
                 spend: next(300_000) as i64,

@@ -3,16 +3,17 @@
 //! top-level category a customer kept most money on in the scoring window, ties to the category
 //! named first).
 //!
-//! The rebuild reads what it needs with its other facts, one streaming read each: every counted
-//! order line's category and amount (added up per customer and top-level category, in memory),
-//! and who carries a computed tag now. Each page then changes the tags of only the customers
+//! The rebuild reads what it needs with its other facts: every order line's SKU and amount in one
+//! streaming read, kept for the lines of the window's counted orders (which the rebuild read
+//! already) and added up per customer and top-level category in memory, and who carries a
+//! computed tag now. Each page then changes the tags of only the customers
 //! whose computed tags differ from what they should be.
 
 use std::collections::HashMap;
 
 use quanyu_domain::{
     catalog::Category,
-    ids::{CategoryId, CustomerId},
+    ids::{CategoryId, CustomerId, OrderId, SkuId},
     time::Timestamp,
 };
 use quanyu_store::{CustomerScores, Tag, Tx};
@@ -125,33 +126,37 @@ pub(crate) struct TagFacts {
 }
 
 impl TagFacts {
-    /// Reads who spent what on which category since `since`, and who carries which of
-    /// `family`'s tags, for the customers in `ordinals`.
+    /// Reads who kept what on which category through the orders in `orders` (the counted
+    /// orders of the window, each with its customer's ordinal), and who carries which of
+    /// `family`'s tags, of the customers in `ordinals`.
     pub(crate) async fn read(
         tx: &mut dyn Tx,
         family: Family,
-        since: Timestamp,
+        orders: &HashMap<OrderId, u32>,
         ordinals: &HashMap<CustomerId, u32>,
     ) -> AppResult<TagFacts> {
         let categories: Vec<Category> = tx.all_categories().await?;
         let parents: HashMap<CategoryId, Option<CategoryId>> = categories.iter().map(|c| (c.id, c.parent_id)).collect();
         let by_id: HashMap<CategoryId, &str> = categories.iter().map(|c| (c.id, c.name.as_str())).collect();
         let mut facts = TagFacts { family, ..TagFacts::default() };
-        // Each top's index in `names`, and each category's top's index (a category unknown to
-        // the tree is its own top, with no name).
-        let (mut top_index, mut category_index) = (HashMap::new(), HashMap::new());
+        // Each SKU's top-level category, by its index in `names` (a category unknown to the tree
+        // is its own top, with no name).
+        let mut top_index = HashMap::new();
         let mut names: Vec<String> = Vec::new();
-        let mut kept = Vec::new();
-        tx.scan_category_spend(since, &mut |customer, category, amount| {
-            let Some(&ordinal) = ordinals.get(&customer) else { return };
-            let index = *category_index.entry(category).or_insert_with(|| {
-                let top = top(&parents, category);
-                *top_index.entry(top).or_insert_with(|| {
-                    names.push(by_id.get(&top).map_or_else(String::new, |name| (*name).to_owned()));
-                    names.len() - 1
-                })
+        let mut sku_top: HashMap<SkuId, u32> = HashMap::new();
+        for (sku, category) in tx.sku_categories().await? {
+            let top = top(&parents, category);
+            let index = *top_index.entry(top).or_insert_with(|| {
+                names.push(by_id.get(&top).map_or_else(String::new, |name| (*name).to_owned()));
+                u32::try_from(names.len() - 1).unwrap_or(u32::MAX)
             });
-            kept.push((ordinal, u32::try_from(index).unwrap_or(u32::MAX), amount));
+            sku_top.insert(sku, index);
+        }
+        let mut kept = Vec::new();
+        tx.scan_line_spend(&mut |order, sku, amount| {
+            if let (Some(&ordinal), Some(&top)) = (orders.get(&order), sku_top.get(&sku)) {
+                kept.push((ordinal, top, amount));
+            }
         })
         .await?;
         kept.sort_unstable_by_key(|&(customer, _, _)| customer);

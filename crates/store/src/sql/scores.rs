@@ -3,7 +3,10 @@
 
 use async_trait::async_trait;
 use futures::TryStreamExt as _;
-use quanyu_domain::{ids::CustomerId, time::Timestamp};
+use quanyu_domain::{
+    ids::{CustomerId, OrderId},
+    time::Timestamp,
+};
 use sqlx::{AssertSqlSafe, Row as _};
 
 use super::{super::SqlTx, Placeholders, rows::Row};
@@ -29,8 +32,8 @@ fn scores(row: &Row) -> StoreResult<CustomerScores> {
 
 /// The orders scores count, placed since `$1`, of the `orders` table named `orders`: paid, and
 /// not cancelled (refunded ones too, for what they kept). The one definition, for the
-/// aggregates, the full rebuild's read and the computed tags' read of order lines.
-pub(super) fn counted(orders: &str) -> String {
+/// per-customer aggregates and the full rebuild's read.
+fn counted(orders: &str) -> String {
     format!("{orders}.paid > 0 AND {orders}.status <> 'cancelled' AND {orders}.created_at >= $1")
 }
 
@@ -142,13 +145,15 @@ impl ScoresRepo for SqlTx {
         each: &mut (dyn FnMut(CountedOrder) + Send),
     ) -> StoreResult<()> {
         let sql = format!(
-            "SELECT customer_id, created_at, CAST(paid - refunded AS BIGINT) AS spend FROM orders \
-             WHERE {} AND customer_id IS NOT NULL",
+            "SELECT id, customer_id, created_at, CAST(paid - refunded AS BIGINT) AS spend \
+             FROM orders {} WHERE {} AND customer_id IS NOT NULL",
+            super::super::WHOLE_TABLE,
             counted("orders")
         );
         let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(since).fetch(&mut *self.tx);
         while let Some(row) = rows.try_next().await? {
             each(CountedOrder {
+                id: OrderId::from_uuid(row.try_get("id")?),
                 customer_id: CustomerId::from_uuid(row.try_get("customer_id")?),
                 created_at: row.try_get("created_at")?,
                 spend: row.try_get("spend")?,

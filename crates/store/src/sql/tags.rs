@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use futures::TryStreamExt as _;
 use quanyu_domain::{
     customer::TagRule,
-    ids::{CategoryId, CustomerId, StaffId},
+    ids::{CategoryId, CustomerId, OrderId, SkuId, StaffId},
     time::Timestamp,
 };
 use sqlx::{AssertSqlSafe, Row as _, types::Json};
@@ -196,26 +196,29 @@ impl TagRepo for SqlTx {
         Ok(removed)
     }
 
-    async fn scan_category_spend(
-        &mut self,
-        since: Timestamp,
-        each: &mut (dyn FnMut(CustomerId, CategoryId, i64) + Send),
-    ) -> StoreResult<()> {
+    async fn scan_line_spend(&mut self, each: &mut (dyn FnMut(OrderId, SkuId, i64) + Send)) -> StoreResult<()> {
         let sql = format!(
-            "SELECT o.customer_id, p.category_id, CAST(l.amount - l.refunded_amount AS BIGINT) AS spend \
-             FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN skus s ON s.id = l.sku_id \
-             JOIN products p ON p.id = s.product_id WHERE {} AND o.customer_id IS NOT NULL",
-            super::scores::counted("o")
+            "SELECT order_id, sku_id, CAST(amount - refunded_amount AS BIGINT) AS spend FROM order_lines {}",
+            super::super::WHOLE_TABLE
         );
-        let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(since).fetch(&mut *self.tx);
+        let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(&mut *self.tx);
         while let Some(row) = rows.try_next().await? {
             each(
-                CustomerId::from_uuid(row.try_get("customer_id")?),
-                CategoryId::from_uuid(row.try_get("category_id")?),
+                OrderId::from_uuid(row.try_get("order_id")?),
+                SkuId::from_uuid(row.try_get("sku_id")?),
                 row.try_get("spend")?,
             );
         }
         Ok(())
+    }
+
+    async fn sku_categories(&mut self) -> StoreResult<Vec<(SkuId, CategoryId)>> {
+        let rows = sqlx::query("SELECT s.id, p.category_id FROM skus s JOIN products p ON p.id = s.product_id")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((SkuId::from_uuid(row.try_get("id")?), CategoryId::from_uuid(row.try_get("category_id")?))))
+            .collect()
     }
 
     async fn scan_tagged(&mut self, tags: &[Uuid], each: &mut (dyn FnMut(CustomerId, Uuid) + Send)) -> StoreResult<()> {
