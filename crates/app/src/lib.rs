@@ -134,6 +134,9 @@ pub struct AppShared {
     stores_near: cached::Cached<quanyu_domain::spatial::SpatialIndex<quanyu_domain::org::Store>>,
     /// Members for audience counts, cut into shards.
     audiences: cached::Cached<quanyu_audience::Shards>,
+    /// The scores rebuild's engine, kept between rebuilds with its buffers (and held by the one
+    /// rebuild running).
+    rebuilder: Arc<tokio::sync::Mutex<quanyu_audience::rebuild::Rebuilder>>,
 }
 
 impl std::ops::Deref for App {
@@ -154,6 +157,7 @@ impl App {
             sessions: session_cache::SessionCache::default(),
             stores_near: cached::Cached::new(nearby::INDEX_TTL),
             audiences: cached::Cached::new(audiences::INDEX_TTL),
+            rebuilder: Arc::default(),
         }))
     }
 

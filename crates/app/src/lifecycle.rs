@@ -4,10 +4,12 @@
 //! Kept current incrementally: a payment adds one order and what it paid to the customer's
 //! window, a refund takes its amount off, each in O(1) in the step's own transaction. Time
 //! moves scores too (recency decays, the 365-day window slides), so a nightly pass rebuilds
-//! every customer from their orders, set-based, a page of customers per transaction. A stage
-//! change is recorded as `customer.stage_changed` (audited, and on the customer's timeline via
-//! the outbox), with the time the stage was entered. The rebuild also recomputes the computed
-//! tags (spending power, category preference) of each page.
+//! every customer from their orders on the columnar engine ([`rebuild`]). A stage change is
+//! recorded as `customer.stage_changed` (audited, and on the customer's timeline via the
+//! outbox), with the time the stage was entered. The rebuild also recomputes the computed tags
+//! (spending power, category preference).
+
+mod rebuild;
 
 use chrono::Duration;
 pub use quanyu_audience::lifecycle::{ScoringRules, WINDOW_DAYS};
@@ -18,7 +20,6 @@ use quanyu_store::{CustomerScores, ScoreInput, Tx};
 use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
 
 const SETTINGS: &str = "lifecycle";
-const PAGE: u32 = 1_000;
 
 /// Whole days since 1970-01-01 (UTC): the day numbers scores and rule-tag counts use.
 pub(crate) fn day(at: Timestamp) -> i64 {
@@ -33,7 +34,18 @@ fn score(input: &ScoreInput, before: Option<&CustomerScores>, rules: &ScoringRul
         orders: input.orders,
         spend: input.spend,
     };
-    let lifecycle::Assessment { rfm, stage } = lifecycle::assess(&activity, day(at), rules);
+    row(input, lifecycle::assess(&activity, day(at), rules), before, at)
+}
+
+/// The stored row of `input` assessed on `at`; a stage unchanged from `before` keeps the time it
+/// was entered.
+fn row(
+    input: &ScoreInput,
+    assessment: lifecycle::Assessment,
+    before: Option<&CustomerScores>,
+    at: Timestamp,
+) -> CustomerScores {
+    let lifecycle::Assessment { rfm, stage } = assessment;
     let stage = stage.as_str().to_owned();
     let stage_entered_at = before.filter(|b| b.stage == stage).map_or(at, |b| b.stage_entered_at);
     CustomerScores {
@@ -136,48 +148,6 @@ impl App {
         read_tx!(self, |tx| {
             current_scores(tx, &[customer.id], at).await?.pop().ok_or(AppError::NotFound { entity: "customer" })
         })
-    }
-
-    /// Rescores every live customer from their orders as of `at` (the nightly pass, and
-    /// `quanyu scores rebuild`): a page of customers per transaction, one aggregate query and
-    /// one multi-row write per page. Returns how many customers it scored.
-    pub async fn rebuild_scores(&self, at: Timestamp) -> AppResult<usize> {
-        let ctx = Ctx::system();
-        let since = at - Duration::days(WINDOW_DAYS);
-        let mut after = None;
-        let mut scored = 0;
-        loop {
-            let page = write_tx!(self, |tx| {
-                let rules = rules(tx).await?;
-                let inputs = tx.score_inputs(since, after, PAGE).await?;
-                let ids: Vec<CustomerId> = inputs.iter().map(|i| i.customer_id).collect();
-                let stored: std::collections::HashMap<CustomerId, CustomerScores> =
-                    tx.scores_of(&ids).await?.into_iter().map(|s| (s.customer_id, s)).collect();
-                let mut rows = Vec::with_capacity(inputs.len());
-                for input in &inputs {
-                    let before = stored.get(&input.customer_id);
-                    let after = score(input, before, &rules, at);
-                    stage_changed(tx, &ctx, before, &after).await?;
-                    rows.push(after);
-                }
-                tx.put_scores(&rows).await?;
-                crate::tags::compute_tags(tx, &rows, since, at).await?;
-                Ok(inputs.last().map(|last| (last.customer_id, inputs.len())))
-            })?;
-            match page {
-                Some((last, count)) => {
-                    scored += count;
-                    after = Some(last);
-                    if count < PAGE as usize {
-                        break;
-                    }
-                }
-                None => break,
-            }
-        }
-        // Stages, scores and computed tags moved: this instance's audience index reloads.
-        self.audiences.invalidate();
-        Ok(scored)
     }
 }
 

@@ -10,6 +10,8 @@
 //! expressions select on them (`#投诉`, `tag("VIP 客户")`). A saved audience is an expression
 //! with a name: its count is evaluated when read, so it always reflects the members as they are.
 
+pub(crate) mod computed;
+
 use std::collections::{BTreeMap, HashMap};
 
 use quanyu_domain::{
@@ -21,9 +23,8 @@ use quanyu_domain::{
     marketing::{IssueRefusal, IssueSource},
     order::Order,
     text,
-    time::Timestamp,
 };
-use quanyu_store::{AudienceSort, CustomerScores, GuideTask, SavedAudience, Tag, Tx};
+use quanyu_store::{AudienceSort, GuideTask, SavedAudience, Tag, Tx};
 
 use crate::{App, AppError, AppResult, Ctx, change::Change, coupons::Issued, lifecycle::day, write::now};
 
@@ -469,93 +470,6 @@ impl App {
             tx.get_guide_task(id).await?.ok_or(AppError::NotFound { entity: "guide_task" })
         })
     }
-}
-
-/// The computed spending-power tags, from the monetary score: 4–5 high, 2–3 middle, 1 low.
-const SPENDING_POWER: [(&str, i64); 3] = [("消费力:高", 4), ("消费力:中", 2), ("消费力:低", 1)];
-/// Computed category preference: `偏好:` and the top-level category the customer spent most on.
-const PREFERENCE: &str = "偏好:";
-
-/// A computed tag by name, defined on first use.
-async fn computed_tag(tx: &mut dyn Tx, name: &str, at: Timestamp) -> AppResult<Tag> {
-    if let Some(tag) = tx.tag_by_name(name).await? {
-        return Ok(tag);
-    }
-    let tag = Tag {
-        id: uuid::Uuid::now_v7(),
-        name: name.to_owned(),
-        kind: "computed".to_owned(),
-        description: Some("每晚按订单计算".to_owned()),
-        rule: None,
-        created_at: at,
-    };
-    tx.insert_tag(&tag).await?;
-    Ok(tag)
-}
-
-/// Recomputes the computed tags of a page of scored customers, in the rebuild's transaction:
-/// spending power from their monetary score, and the top-level category they spent most on in
-/// the scoring window (ties to the category named first).
-pub(crate) async fn compute_tags(
-    tx: &mut dyn Tx,
-    scores: &[CustomerScores],
-    since: Timestamp,
-    at: Timestamp,
-) -> AppResult<()> {
-    if scores.is_empty() {
-        return Ok(());
-    }
-    let categories = tx.all_categories().await?;
-    let parents: HashMap<CategoryId, Option<CategoryId>> = categories.iter().map(|c| (c.id, c.parent_id)).collect();
-    let top = |mut id: CategoryId| {
-        for _ in 0..32 {
-            match parents.get(&id).copied().flatten() {
-                Some(parent) => id = parent,
-                None => break,
-            }
-        }
-        id
-    };
-    let mut family: HashMap<String, Tag> = HashMap::new();
-    for (name, _) in SPENDING_POWER {
-        family.insert(name.to_owned(), computed_tag(tx, name, at).await?);
-    }
-    for category in categories.iter().filter(|c| c.parent_id.is_none()) {
-        let name = format!("{PREFERENCE}{}", category.name);
-        let tag = computed_tag(tx, &name, at).await?;
-        family.insert(name, tag);
-    }
-    let customers: Vec<CustomerId> = scores.iter().map(|s| s.customer_id).collect();
-    let mut spent: HashMap<CustomerId, HashMap<CategoryId, i64>> = HashMap::new();
-    for (customer, category, amount) in tx.category_spend(&customers, since).await? {
-        *spent.entry(customer).or_default().entry(top(category)).or_default() += amount;
-    }
-    let names: HashMap<CategoryId, &str> = categories.iter().map(|c| (c.id, c.name.as_str())).collect();
-    let mut given: HashMap<uuid::Uuid, Vec<CustomerId>> = HashMap::new();
-    for score in scores {
-        if score.orders > 0
-            && let Some((name, _)) = SPENDING_POWER.iter().find(|(_, min)| score.m >= *min)
-            && let Some(tag) = family.get(*name)
-        {
-            given.entry(tag.id).or_default().push(score.customer_id);
-        }
-        let favourite = spent.get(&score.customer_id).and_then(|by_category| {
-            by_category
-                .iter()
-                .filter(|(_, amount)| **amount > 0)
-                .max_by(|(a, x), (b, y)| x.cmp(y).then_with(|| names.get(b).cmp(&names.get(a))))
-                .map(|(category, _)| *category)
-        });
-        if let Some(tag) = favourite.and_then(|c| names.get(&c)).and_then(|n| family.get(&format!("{PREFERENCE}{n}"))) {
-            given.entry(tag.id).or_default().push(score.customer_id);
-        }
-    }
-    let ids: Vec<uuid::Uuid> = family.values().map(|t| t.id).collect();
-    tx.clear_tags(&ids, &customers).await?;
-    for (tag, customers) in given {
-        tx.tag_customers(tag, &customers, "computed", at).await?;
-    }
-    Ok(())
 }
 
 async fn named(tx: &mut dyn Tx, name: &str) -> AppResult<Tag> {

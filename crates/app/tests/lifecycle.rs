@@ -10,11 +10,12 @@ use quanyu_store::Database;
 
 mod support;
 
-use support::{keyed, member, no_reply, paid_order, shop_on_shards};
+use support::{fresh, keyed, member, no_reply, paid_order, shop, shop_on_shards};
 
 quanyu_store::backend_tests!(
     customers_move_through_the_stages,
-    customers_move_through_the_stages_on_three_audience_shards
+    customers_move_through_the_stages_on_three_audience_shards,
+    the_rebuild_stores_what_each_customers_own_aggregates_score
 );
 
 async fn customers_move_through_the_stages(db: Arc<dyn Database>) {
@@ -87,4 +88,97 @@ async fn customers_move_through_the_stages_on(db: Arc<dyn Database>, audience_sh
     assert!(matches!(refused, AppError::Invalid(_)), "silence before decline: {refused:?}");
     let forbidden = app.set_scoring_rules(&cashier, ScoringRules::default()).await.unwrap_err();
     assert!(matches!(forbidden, AppError::Forbidden));
+}
+
+/// The full rebuild (columnar, from one read of every order) stores for each live customer what
+/// the per-customer path gives: their own SQL aggregates (`score_input`, what a first payment
+/// and the profile use) scored by `assess`. With a partial and a whole refund, an unpaid and a
+/// cancelled order, a customer merged into another, one without orders, and rebuilds on the
+/// window's first instant, just after it, and later.
+async fn the_rebuild_stores_what_each_customers_own_aggregates_score(db: Arc<dyn Database>) {
+    let (app, cashier, store, sku) = shop(db).await;
+    let system = Ctx::system();
+    let phones = ["13800000011", "13800000012", "13800000013", "13800000014"];
+    let mut customers = Vec::new();
+    for phone in phones {
+        customers.push(member(&app, &cashier, phone).await);
+    }
+    let [often, refunded, absorbed, never] = customers[..] else { unreachable!() };
+    let first = paid_order(&app, &cashier, store, sku, often, 1, "o-1").await;
+    paid_order(&app, &cashier, store, sku, often, 2, "o-2").await;
+    let partly = paid_order(&app, &cashier, store, sku, refunded, 2, "r-1").await;
+    let wholly = paid_order(&app, &cashier, store, sku, refunded, 1, "r-2").await;
+    for (order, quantity, key) in [(partly.id, 1, "r-1-back"), (wholly.id, 1, "r-2-back")] {
+        let refund = RefundDraft { lines: vec![(1, quantity)], reason: None };
+        app.refund_order(&keyed(&cashier, key), order, refund, &no_reply).await.unwrap();
+    }
+    let unpaid = quanyu_app::OrderDraft {
+        store_id: Some(store),
+        channel: "pos".into(),
+        customer_id: Some(never),
+        lines: vec![quanyu_app::LineDraft { sku_id: Some(sku), quantity: 1 }],
+        ..quanyu_app::OrderDraft::default()
+    };
+    fresh(app.create_order(&keyed(&cashier, "u-1"), unpaid.clone(), &no_reply).await.unwrap());
+    let cancelled = fresh(app.create_order(&keyed(&cashier, "u-2"), unpaid, &no_reply).await.unwrap()).order;
+    app.cancel_order(&cashier, cancelled.id).await.unwrap();
+    paid_order(&app, &cashier, store, sku, absorbed, 3, "m-1").await;
+    app.merge_customers(&system, often, absorbed, None).await.unwrap();
+
+    let edge = first.created_at + Duration::days(365);
+    let rebuilds = [Utc::now(), Utc::now() + Duration::days(100), edge, edge + Duration::microseconds(1)];
+    let mut orders_of_often = Vec::new();
+    for at in rebuilds {
+        assert_eq!(app.rebuild_scores(at).await.unwrap(), 3, "the live customers");
+        let rules = app.scoring_rules(&system).await.unwrap();
+        let since = at - Duration::days(365);
+        let day = |t: chrono::DateTime<Utc>| t.timestamp().div_euclid(86_400);
+        let mut tx = app.database().read().await.unwrap();
+        for customer in [often, refunded, never] {
+            let input = tx.score_input(customer, since).await.unwrap().unwrap();
+            let activity = quanyu_audience::Activity {
+                registered_day: day(input.registered_at),
+                last_order_day: input.last_order_at.map(day),
+                orders: input.orders,
+                spend: input.spend,
+            };
+            let expected = quanyu_audience::assess(&activity, day(at), &rules);
+            let stored = tx.get_scores(customer).await.unwrap().unwrap();
+            assert_eq!(
+                (stored.orders, stored.spend, stored.last_order_at),
+                (input.orders, input.spend, input.last_order_at),
+                "{customer} at {at}"
+            );
+            let rfm = (i64::from(expected.rfm.r), i64::from(expected.rfm.f), i64::from(expected.rfm.m));
+            assert_eq!((stored.r, stored.f, stored.m), rfm, "{customer} at {at}");
+            assert_eq!(stored.stage, expected.stage.as_str(), "{customer} at {at}");
+        }
+        orders_of_often.push(tx.get_scores(often).await.unwrap().unwrap().orders);
+    }
+    assert_eq!(orders_of_often, [3, 3, 3, 2], "the merged orders count; the first leaves the window after its edge");
+
+    // Computed tags: a wrong one is taken off and the right ones stay; none once the window is
+    // empty.
+    let tags = |id| {
+        let app = app.clone();
+        async move {
+            let tags = app.customer_tags(&Ctx::system(), id).await.unwrap();
+            tags.into_iter().map(|t| t.name).collect::<Vec<_>>()
+        }
+    };
+    app.rebuild_scores(Utc::now()).await.unwrap();
+    let right = tags(often).await;
+    assert!(
+        right.iter().any(|t| t.starts_with("偏好:")) && right.iter().any(|t| t.starts_with("消费力:")),
+        "{right:?}"
+    );
+    assert!(tags(never).await.is_empty());
+    let wrong = ["消费力:高", "消费力:中", "消费力:低"].into_iter().find(|t| !right.iter().any(|r| r == t)).unwrap();
+    app.set_customer_tag(&system, often, wrong, true).await.unwrap();
+    app.set_customer_tag(&system, never, wrong, true).await.unwrap();
+    app.rebuild_scores(Utc::now()).await.unwrap();
+    assert_eq!(tags(often).await, right);
+    assert!(tags(never).await.is_empty());
+    app.rebuild_scores(Utc::now() + Duration::days(400)).await.unwrap();
+    assert!(tags(often).await.is_empty() && tags(refunded).await.is_empty());
 }

@@ -41,6 +41,9 @@ pub enum Command {
     /// Prove the stock books: every stock level against the sum of its ledger; exit status 1 on
     /// any difference.
     Reconcile(DatabaseArgs),
+    /// Customer scores (RFM and lifecycle stages).
+    #[command(subcommand)]
+    Scores(ScoresCommand),
     /// Benchmarks: drive a workload against a database and print what it measured.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -121,6 +124,23 @@ pub struct RfmBenchArgs {
     /// Orders to apply one at a time for the incremental measurement.
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub incremental: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScoresCommand {
+    /// Rescore every live customer from their orders now (what the server does nightly), and
+    /// print how many were scored and how long it took.
+    Rebuild(RebuildScoresArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildScoresArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Score as of this instant (RFC 3339, e.g. 2025-12-04T00:00:00Z) instead of now: to replay
+    /// a night, or to benchmark on a generated history.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,5 @@
 //! The commands that work on a configured database: `serve`, `migrate`, `import`, `export`,
-//! `reconcile`.
+//! `reconcile`, `scores rebuild`.
 
 use std::{
     fs::File,
@@ -13,7 +13,7 @@ use quanyu_store::Database;
 use quanyu_web::WebOptions;
 
 use crate::{
-    args::{DatabaseArgs, ExportArgs, ImportArgs, Kind, ServeArgs},
+    args::{DatabaseArgs, ExportArgs, ImportArgs, Kind, RebuildScoresArgs, ServeArgs},
     config::{Settings, ensure_sqlite_dir},
     csv_io::{CsvRow, read_rows, write_rows},
 };
@@ -149,6 +149,18 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+pub async fn rebuild_scores(args: RebuildScoresArgs) -> anyhow::Result<()> {
+    let settings = Settings::load(&args.database, None)?;
+    let db = open_database(&settings.database_url, true).await?;
+    let app = App::new(db, AppConfig::default());
+    let started = std::time::Instant::now();
+    let scored = app.rebuild_scores(args.at.unwrap_or_else(chrono::Utc::now)).await;
+    let took = started.elapsed();
+    app.database().close().await;
+    println!("scored {} customers in {:.2} s", scored?, took.as_secs_f64());
+    Ok(())
 }
 
 pub async fn reconcile(args: DatabaseArgs) -> anyhow::Result<()> {

@@ -35,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => commands::import(args).await,
         Command::Export(args) => commands::export(args).await,
         Command::Reconcile(args) => commands::reconcile(args).await,
+        Command::Scores(args::ScoresCommand::Rebuild(args)) => commands::rebuild_scores(args).await,
         Command::Bench(args::BenchCommand::FlashSale(args)) => bench::flash_sale(args).await,
         Command::Bench(args::BenchCommand::Nearest(args)) => bench::nearest(&args),
         Command::Bench(args::BenchCommand::Audience(args)) => bench_audience::run(&args),

@@ -18,6 +18,9 @@ pub(crate) type Db = sqlx::Postgres;
 /// Dynamically sized statements use `$1, $2…` placeholders, as PostgreSQL requires.
 pub(crate) const NUMBERED_PLACEHOLDERS: bool = true;
 
+/// Written after a table in `FROM` to read it whole (SQLite needs a hint; see its adapter).
+pub(crate) const WHOLE_TABLE: &str = "";
+
 /// A transaction on PostgreSQL.
 pub struct SqlTx {
     tx: sqlx::Transaction<'static, Db>,

@@ -728,6 +728,17 @@ pub struct ScoreInput {
     pub last_order_at: Option<Timestamp>,
 }
 
+/// One order a customer's scores count (paid, not cancelled, placed in the window), as a full
+/// rebuild reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedOrder {
+    pub id: quanyu_domain::ids::OrderId,
+    pub customer_id: quanyu_domain::ids::CustomerId,
+    pub created_at: Timestamp,
+    /// What it paid less what was refunded (分).
+    pub spend: i64,
+}
+
 /// A tag (标签) customers can carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {

@@ -11,13 +11,13 @@ use quanyu_domain::{
 
 use crate::{
     Attribution, AudienceRow, AudienceSort, AuditEntry, AuditFilter, ChannelSales, CommissionEntry, CommissionMismatch,
-    CouponEntry, CouponMismatch, CouponTemplateSort, CustomerFilter, CustomerMerge, CustomerScores, CustomerSearch,
-    DocumentFilter, DocumentStep, EventSource, FlashJournalAppend, FlashReservation, FlashSale, GuideSale, GuideTask,
-    GuideTaskCounts, IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone, OrderFilter, OrderPoints,
-    OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter, PromoterSort,
-    PromotionSort, SavedAudience, ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter, StockEntry, StockPolicy,
-    StockRow, StockSort, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag, TokenKind,
-    TokenRecord,
+    CountedOrder, CouponEntry, CouponMismatch, CouponTemplateSort, CustomerFilter, CustomerMerge, CustomerScores,
+    CustomerSearch, DocumentFilter, DocumentStep, EventSource, FlashJournalAppend, FlashReservation, FlashSale,
+    GuideSale, GuideTask, GuideTaskCounts, IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone, OrderFilter,
+    OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter,
+    PromoterSort, PromotionSort, SavedAudience, ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter, StockEntry,
+    StockPolicy, StockRow, StockSort, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag,
+    TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -814,20 +814,28 @@ pub trait ScoresRepo {
     async fn scores_of(&mut self, ids: &[quanyu_domain::ids::CustomerId]) -> StoreResult<Vec<CustomerScores>>;
     /// Inserts or replaces rows.
     async fn put_scores(&mut self, scores: &[CustomerScores]) -> StoreResult<()>;
-    /// The inputs of up to `limit` live customers after `after` in id order, from their paid
-    /// orders placed since `since`.
-    async fn score_inputs(
-        &mut self,
-        since: Timestamp,
-        after: Option<quanyu_domain::ids::CustomerId>,
-        limit: u32,
-    ) -> StoreResult<Vec<ScoreInput>>;
-    /// One customer's inputs.
+    /// One customer's inputs, from their paid orders placed since `since`.
     async fn score_input(
         &mut self,
         customer_id: quanyu_domain::ids::CustomerId,
         since: Timestamp,
     ) -> StoreResult<Option<ScoreInput>>;
+    /// Every live (unmerged) customer with the time they registered, in one streaming read, in
+    /// no particular order.
+    async fn scan_live_customers(
+        &mut self,
+        each: &mut (dyn FnMut(quanyu_domain::ids::CustomerId, Timestamp) + Send),
+    ) -> StoreResult<()>;
+    /// Every order placed since `since` that scores count (exactly those
+    /// [`score_input`](Self::score_input) adds up), whoever's it is, in one streaming read, in no
+    /// particular order.
+    async fn scan_counted_orders(
+        &mut self,
+        since: Timestamp,
+        each: &mut (dyn FnMut(CountedOrder) + Send),
+    ) -> StoreResult<()>;
+    /// Every stored scores row, in one streaming read, in no particular order.
+    async fn scan_scores(&mut self, each: &mut (dyn FnMut(CustomerScores) + Send)) -> StoreResult<()>;
 }
 
 /// Tags, who carries them, and saved audiences.
@@ -871,12 +879,21 @@ pub trait TagRepo {
     /// forgets counts older than that; returns how many lost the tag.
     async fn expire_rule_tag(&mut self, tag_id: uuid::Uuid, since_day: i64, min: i64) -> StoreResult<u64>;
 
-    /// What each of these customers spent per category (net of refunds) on orders since `since`.
-    async fn category_spend(
+    /// Every order line: its order, its SKU and what it kept net of refunds (分), in one
+    /// streaming read of the whole table, in no particular order.
+    async fn scan_line_spend(
         &mut self,
-        customers: &[quanyu_domain::ids::CustomerId],
-        since: Timestamp,
-    ) -> StoreResult<Vec<(quanyu_domain::ids::CustomerId, quanyu_domain::ids::CategoryId, i64)>>;
+        each: &mut (dyn FnMut(quanyu_domain::ids::OrderId, quanyu_domain::ids::SkuId, i64) + Send),
+    ) -> StoreResult<()>;
+    /// Every SKU's product's category.
+    async fn sku_categories(&mut self)
+    -> StoreResult<Vec<(quanyu_domain::ids::SkuId, quanyu_domain::ids::CategoryId)>>;
+    /// Every customer carrying one of `tags`, with the tag, in one streaming read.
+    async fn scan_tagged(
+        &mut self,
+        tags: &[uuid::Uuid],
+        each: &mut (dyn FnMut(quanyu_domain::ids::CustomerId, uuid::Uuid) + Send),
+    ) -> StoreResult<()>;
     /// Takes the tags `family` off these customers (a computed family is replaced whole).
     async fn clear_tags(
         &mut self,

@@ -2,12 +2,15 @@
 //! computed from.
 
 use async_trait::async_trait;
-use quanyu_domain::{ids::CustomerId, time::Timestamp};
+use futures::TryStreamExt as _;
+use quanyu_domain::{
+    ids::{CustomerId, OrderId},
+    time::Timestamp,
+};
 use sqlx::{AssertSqlSafe, Row as _};
-use uuid::Uuid;
 
 use super::{super::SqlTx, Placeholders, rows::Row};
-use crate::{CustomerScores, ScoreInput, ScoresRepo, StoreResult};
+use crate::{CountedOrder, CustomerScores, ScoreInput, ScoresRepo, StoreResult};
 
 /// Rows per multi-row statement (10 parameters each).
 const ROWS_PER_STATEMENT: usize = 500;
@@ -27,10 +30,22 @@ fn scores(row: &Row) -> StoreResult<CustomerScores> {
     })
 }
 
-/// The paid-order aggregates of the customers listed, since `since`.
-const AGGREGATES: &str = "SELECT customer_id, CAST(COUNT(*) AS BIGINT) AS orders, \
-     CAST(COALESCE(SUM(paid - refunded), 0) AS BIGINT) AS spend, MAX(created_at) AS last_order_at \
-     FROM orders WHERE paid > 0 AND status <> 'cancelled' AND created_at >= $1 AND customer_id IN";
+/// The orders scores count, placed since `$1`, of the `orders` table named `orders`: paid, and
+/// not cancelled (refunded ones too, for what they kept). The one definition, for the
+/// per-customer aggregates and the full rebuild's read.
+fn counted(orders: &str) -> String {
+    format!("{orders}.paid > 0 AND {orders}.status <> 'cancelled' AND {orders}.created_at >= $1")
+}
+
+/// The paid-order aggregates of the customer listed, since `$1`.
+fn aggregates() -> String {
+    format!(
+        "SELECT customer_id, CAST(COUNT(*) AS BIGINT) AS orders, \
+         CAST(COALESCE(SUM(paid - refunded), 0) AS BIGINT) AS spend, MAX(created_at) AS last_order_at \
+         FROM orders WHERE {} AND customer_id IN",
+        counted("orders")
+    )
+}
 
 #[async_trait]
 impl ScoresRepo for SqlTx {
@@ -89,57 +104,6 @@ impl ScoresRepo for SqlTx {
         Ok(())
     }
 
-    async fn score_inputs(
-        &mut self,
-        since: Timestamp,
-        after: Option<CustomerId>,
-        limit: u32,
-    ) -> StoreResult<Vec<ScoreInput>> {
-        let customers = sqlx::query(
-            "SELECT id, created_at FROM customers WHERE merged_into IS NULL AND ($1 IS NULL OR id > $1) \
-             ORDER BY id LIMIT $2",
-        )
-        .bind(after.map(|c| c.as_uuid()))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let mut inputs: Vec<ScoreInput> = customers
-            .iter()
-            .map(|row| {
-                Ok(ScoreInput {
-                    customer_id: CustomerId::from_uuid(row.try_get("id")?),
-                    registered_at: row.try_get("created_at")?,
-                    orders: 0,
-                    spend: 0,
-                    last_order_at: None,
-                })
-            })
-            .collect::<StoreResult<_>>()?;
-        if inputs.is_empty() {
-            return Ok(inputs);
-        }
-        let mut params = Placeholders::new();
-        let since_param = params.one();
-        let sql =
-            format!("{} ({}) GROUP BY customer_id", AGGREGATES.replace("$1", &since_param), params.list(inputs.len()));
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(since);
-        for input in &inputs {
-            query = query.bind(input.customer_id.as_uuid());
-        }
-        let mut found = std::collections::HashMap::new();
-        for row in query.fetch_all(&mut *self.tx).await? {
-            let id: Uuid = row.try_get("customer_id")?;
-            let last: Option<Timestamp> = row.try_get("last_order_at")?;
-            found.insert(id, (row.try_get::<i64, _>("orders")?, row.try_get::<i64, _>("spend")?, last));
-        }
-        for input in &mut inputs {
-            if let Some(&(orders, spend, last)) = found.get(&input.customer_id.as_uuid()) {
-                (input.orders, input.spend, input.last_order_at) = (orders, spend, last);
-            }
-        }
-        Ok(inputs)
-    }
-
     async fn score_input(&mut self, customer_id: CustomerId, since: Timestamp) -> StoreResult<Option<ScoreInput>> {
         let Some(customer) = sqlx::query("SELECT created_at FROM customers WHERE id = $1")
             .bind(customer_id.as_uuid())
@@ -148,7 +112,7 @@ impl ScoresRepo for SqlTx {
         else {
             return Ok(None);
         };
-        let row = sqlx::query(AssertSqlSafe(format!("{AGGREGATES} ($2) GROUP BY customer_id")))
+        let row = sqlx::query(AssertSqlSafe(format!("{} ($2) GROUP BY customer_id", aggregates())))
             .bind(since)
             .bind(customer_id.as_uuid())
             .fetch_optional(&mut *self.tx)
@@ -164,5 +128,45 @@ impl ScoresRepo for SqlTx {
             spend,
             last_order_at,
         }))
+    }
+
+    async fn scan_live_customers(&mut self, each: &mut (dyn FnMut(CustomerId, Timestamp) + Send)) -> StoreResult<()> {
+        let mut rows =
+            sqlx::query("SELECT id, created_at FROM customers WHERE merged_into IS NULL").fetch(&mut *self.tx);
+        while let Some(row) = rows.try_next().await? {
+            each(CustomerId::from_uuid(row.try_get("id")?), row.try_get("created_at")?);
+        }
+        Ok(())
+    }
+
+    async fn scan_counted_orders(
+        &mut self,
+        since: Timestamp,
+        each: &mut (dyn FnMut(CountedOrder) + Send),
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "SELECT id, customer_id, created_at, CAST(paid - refunded AS BIGINT) AS spend \
+             FROM orders {} WHERE {} AND customer_id IS NOT NULL",
+            super::super::WHOLE_TABLE,
+            counted("orders")
+        );
+        let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(since).fetch(&mut *self.tx);
+        while let Some(row) = rows.try_next().await? {
+            each(CountedOrder {
+                id: OrderId::from_uuid(row.try_get("id")?),
+                customer_id: CustomerId::from_uuid(row.try_get("customer_id")?),
+                created_at: row.try_get("created_at")?,
+                spend: row.try_get("spend")?,
+            });
+        }
+        Ok(())
+    }
+
+    async fn scan_scores(&mut self, each: &mut (dyn FnMut(CustomerScores) + Send)) -> StoreResult<()> {
+        let mut rows = sqlx::query("SELECT * FROM customer_scores").fetch(&mut *self.tx);
+        while let Some(row) = rows.try_next().await? {
+            each(scores(&row)?);
+        }
+        Ok(())
     }
 }

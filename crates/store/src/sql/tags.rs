@@ -1,9 +1,10 @@
 //! Tags, who carries them (tagged in multi-row statements), and saved audiences.
 
 use async_trait::async_trait;
+use futures::TryStreamExt as _;
 use quanyu_domain::{
     customer::TagRule,
-    ids::{CategoryId, CustomerId, StaffId},
+    ids::{CategoryId, CustomerId, OrderId, SkuId, StaffId},
     time::Timestamp,
 };
 use sqlx::{AssertSqlSafe, Row as _, types::Json};
@@ -195,36 +196,47 @@ impl TagRepo for SqlTx {
         Ok(removed)
     }
 
-    async fn category_spend(
-        &mut self,
-        customers: &[CustomerId],
-        since: Timestamp,
-    ) -> StoreResult<Vec<(CustomerId, CategoryId, i64)>> {
-        let mut found = Vec::new();
-        for chunk in customers.chunks(ROWS_PER_STATEMENT) {
-            let mut params = Placeholders::new();
-            let since_param = params.one();
-            let sql = format!(
-                "SELECT o.customer_id, p.category_id, CAST(SUM(l.amount - l.refunded_amount) AS BIGINT) AS spend \
-                 FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN skus s ON s.id = l.sku_id \
-                 JOIN products p ON p.id = s.product_id \
-                 WHERE o.paid > 0 AND o.status <> 'cancelled' AND o.created_at >= {since_param} \
-                 AND o.customer_id IN ({}) GROUP BY o.customer_id, p.category_id",
-                params.list(chunk.len())
+    async fn scan_line_spend(&mut self, each: &mut (dyn FnMut(OrderId, SkuId, i64) + Send)) -> StoreResult<()> {
+        let sql = format!(
+            "SELECT order_id, sku_id, CAST(amount - refunded_amount AS BIGINT) AS spend FROM order_lines {}",
+            super::super::WHOLE_TABLE
+        );
+        let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(&mut *self.tx);
+        while let Some(row) = rows.try_next().await? {
+            each(
+                OrderId::from_uuid(row.try_get("order_id")?),
+                SkuId::from_uuid(row.try_get("sku_id")?),
+                row.try_get("spend")?,
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(since);
-            for customer in chunk {
-                query = query.bind(customer.as_uuid());
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.push((
-                    CustomerId::from_uuid(row.try_get("customer_id")?),
-                    CategoryId::from_uuid(row.try_get("category_id")?),
-                    row.try_get("spend")?,
-                ));
-            }
         }
-        Ok(found)
+        Ok(())
+    }
+
+    async fn sku_categories(&mut self) -> StoreResult<Vec<(SkuId, CategoryId)>> {
+        let rows = sqlx::query("SELECT s.id, p.category_id FROM skus s JOIN products p ON p.id = s.product_id")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((SkuId::from_uuid(row.try_get("id")?), CategoryId::from_uuid(row.try_get("category_id")?))))
+            .collect()
+    }
+
+    async fn scan_tagged(&mut self, tags: &[Uuid], each: &mut (dyn FnMut(CustomerId, Uuid) + Send)) -> StoreResult<()> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let mut params = Placeholders::new();
+        let sql =
+            format!("SELECT customer_id, tag_id FROM customer_tags WHERE tag_id IN ({})", params.list(tags.len()));
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for tag in tags {
+            query = query.bind(tag);
+        }
+        let mut rows = query.fetch(&mut *self.tx);
+        while let Some(row) = rows.try_next().await? {
+            each(CustomerId::from_uuid(row.try_get("customer_id")?), row.try_get("tag_id")?);
+        }
+        Ok(())
     }
 
     async fn clear_tags(&mut self, family: &[Uuid], customers: &[CustomerId]) -> StoreResult<()> {

@@ -1,0 +1,403 @@
+//! The full rebuild of every live customer's scores (the nightly pass, `quanyu scores rebuild`)
+//! on the columnar engine, `quanyu_audience::rebuild`.
+//!
+//! 1. **Read**, in one read transaction: the live customers, the orders scores count (placed
+//!    since the window's start), the stored scores and what computed tags need
+//!    (`tags::computed`), one streaming read of a whole table each. Customers get dense
+//!    ordinals in id order; orders become the engine's columns.
+//! 2. **Score** every customer with the app's one `Rebuilder`, on a blocking thread.
+//! 3. **Write**, a page of 1,000 customers per transaction (SQLite has one writer): only the
+//!    rows whose window, scores or stage changed, each stage change recorded as
+//!    `lifecycle::on_order` records it, and the computed tags of the page's customers whose tags
+//!    should differ.
+//!
+//! Memory: the read holds every live customer's input and stored row, the window's orders as
+//! columns and in a map from order id, and the window's order lines (about 200 bytes a
+//! customer and 40 an order line at 1M customers / 10M orders).
+//!
+//! The engine works in whole days; the window starts at an instant (`at` less 365 days), so the
+//! read keeps only orders placed since that instant, and the last order's time, which the stored
+//! row keeps, is taken from the read beside the engine's columns.
+
+use std::collections::HashMap;
+
+use quanyu_audience::{
+    lifecycle::Assessment,
+    rebuild::{OrderColumns, Rebuilder},
+};
+use quanyu_domain::{
+    ids::{CustomerId, OrderId},
+    time::Timestamp,
+};
+use quanyu_store::{CountedOrder, CustomerScores, ScoreInput, Tx};
+
+use super::{ScoringRules, day, row, rules, stage_changed};
+use crate::{
+    App, AppError, AppResult, Ctx,
+    tags::computed::{Family, TagFacts},
+};
+
+/// Customers per write transaction.
+const PAGE: usize = 1_000;
+
+/// What a rebuild reads: the live customers by ordinal, their counted orders as the engine's
+/// columns, and their stored scores.
+#[derive(Debug, Default)]
+struct Facts {
+    rules: ScoringRules,
+    customers: Vec<ScoreInput>,
+    registered_day: Vec<u16>,
+    order_customer: Vec<u32>,
+    order_day: Vec<u16>,
+    order_amount: Vec<u32>,
+    stored: Vec<Option<CustomerScores>>,
+    tags: TagFacts,
+}
+
+/// `at`'s day as the engine counts days (since 1970-01-01, in a `u16`).
+fn engine_day(at: Timestamp, what: &str) -> AppResult<u16> {
+    u16::try_from(day(at))
+        .map_err(|_| AppError::Internal(format!("{what} on {at} is outside the days a rebuild can count")))
+}
+
+impl Facts {
+    /// Reads the facts for a rebuild of the window since `since`, with computed tags `family`.
+    async fn read(tx: &mut dyn Tx, since: Timestamp, family: Family) -> AppResult<Facts> {
+        let mut step = std::time::Instant::now();
+        let mut facts = Facts { rules: rules(tx).await?, ..Facts::default() };
+        let mut ordinals: HashMap<CustomerId, u32> = HashMap::new();
+        // The counted orders' customers, for the computed tags' read of order lines.
+        let mut orders: HashMap<OrderId, u32> = HashMap::new();
+        let mut refused: Option<AppError> = None;
+        let mut live = Vec::new();
+        tx.scan_live_customers(&mut |customer_id, registered_at| live.push((customer_id, registered_at))).await?;
+        // Ordinals in id order, so that pages write rows in key order (as appends to the
+        // indexes on customer ids, rather than all over them).
+        live.sort_unstable_by_key(|&(customer_id, _)| customer_id);
+        for (customer_id, registered_at) in live {
+            let ordinal = u32::try_from(facts.customers.len())
+                .map_err(|_| AppError::Internal("too many customers for a rebuild".into()))?;
+            ordinals.insert(customer_id, ordinal);
+            facts.registered_day.push(engine_day(registered_at, "a registration")?);
+            facts.customers.push(ScoreInput { customer_id, registered_at, orders: 0, spend: 0, last_order_at: None });
+        }
+        let took = |what: &str, since: &mut std::time::Instant| {
+            tracing::debug!(seconds = since.elapsed().as_secs_f64(), "rebuild read {what}");
+            *since = std::time::Instant::now();
+        };
+        took("the live customers", &mut step);
+        tx.scan_counted_orders(since, &mut |order| {
+            // Orders of merged customers moved to the survivor; any left belong to no one scored.
+            if refused.is_some() {
+                return;
+            }
+            let Some(&ordinal) = ordinals.get(&order.customer_id) else { return };
+            if let Err(err) = facts.add_order(ordinal, &order) {
+                refused = Some(err);
+            }
+            orders.insert(order.id, ordinal);
+        })
+        .await?;
+        facts.stored = vec![None; facts.customers.len()];
+        took("the counted orders", &mut step);
+        tx.scan_scores(&mut |scores| {
+            if let Some(&ordinal) = ordinals.get(&scores.customer_id) {
+                facts.stored[ordinal as usize] = Some(scores);
+            }
+        })
+        .await?;
+        took("the stored scores", &mut step);
+        facts.tags = TagFacts::read(tx, family, &orders, &ordinals).await?;
+        took("the order lines and computed tags", &mut step);
+        refused.map_or(Ok(facts), Err)
+    }
+
+    /// Adds one counted order of customer `ordinal` to the columns, and to the customer's input
+    /// (the per-customer figures the stored row shows, checked against the engine's).
+    fn add_order(&mut self, ordinal: u32, order: &CountedOrder) -> AppResult<()> {
+        let amount = u32::try_from(order.spend).map_err(|_| {
+            AppError::Internal(format!(
+                "an order of {} kept {} fen, outside a rebuild's amounts",
+                order.customer_id, order.spend
+            ))
+        })?;
+        self.order_customer.push(ordinal);
+        self.order_day.push(engine_day(order.created_at, "an order")?);
+        self.order_amount.push(amount);
+        let input = &mut self.customers[ordinal as usize];
+        input.orders += 1;
+        input.spend += order.spend;
+        input.last_order_at = input.last_order_at.max(Some(order.created_at));
+        Ok(())
+    }
+}
+
+/// Whether `after` differs from what is stored in anything but the times it was written and
+/// the stage entered (which follow from the rest).
+fn changed(before: Option<&CustomerScores>, after: &CustomerScores) -> bool {
+    before.is_none_or(|b| {
+        (b.orders, b.spend, b.last_order_at, b.r, b.f, b.m, b.stage.as_str())
+            != (after.orders, after.spend, after.last_order_at, after.r, after.f, after.m, after.stage.as_str())
+    })
+}
+
+/// Every live customer's scores on `at` from `facts`, by the engine, as rows with the stored
+/// ones they replace.
+fn score_all(
+    rebuilder: &mut Rebuilder,
+    facts: &Facts,
+    at: Timestamp,
+    threads: usize,
+) -> AppResult<Vec<CustomerScores>> {
+    let today = engine_day(at, "the rebuild")?;
+    let orders = OrderColumns { customer: &facts.order_customer, day: &facts.order_day, amount: &facts.order_amount };
+    let rebuilt = rebuilder
+        .rebuild(orders, &facts.registered_day, today, &facts.rules, threads)
+        .map_err(|err| AppError::Internal(format!("rebuilding scores: {err}")))?;
+    let assessed = rebuilt.rfm.iter().zip(&rebuilt.stage).zip(&rebuilt.tallies);
+    Ok(facts
+        .customers
+        .iter()
+        .zip(assessed)
+        .zip(&facts.stored)
+        .map(|((input, ((&rfm, &stage), tally)), before)| {
+            debug_assert_eq!(
+                (i64::from(tally.orders), tally.spend, tally.last_order_day().map(i64::from)),
+                (input.orders, input.spend as u64, input.last_order_at.map(day)),
+                "the engine counts what the read counted"
+            );
+            row(input, Assessment { rfm, stage }, before.as_ref(), at)
+        })
+        .collect())
+}
+
+impl App {
+    /// Rescores every live customer from their orders as of `at` (the nightly pass, and
+    /// `quanyu scores rebuild`) on the columnar engine, writing only the customers whose scores
+    /// or stage changed, and recomputing computed tags, a page of customers per transaction.
+    /// Returns how many customers it scored.
+    pub async fn rebuild_scores(&self, at: Timestamp) -> AppResult<usize> {
+        let ctx = Ctx::system();
+        let since = at - chrono::Duration::days(super::WINDOW_DAYS);
+        // One rebuild at a time, each reusing the last one's buffers.
+        let mut rebuilder = std::sync::Arc::clone(&self.rebuilder).lock_owned().await;
+        let started = std::time::Instant::now();
+        let family = write_tx!(self, |tx| Family::define(tx, at).await)?;
+        let facts = read_tx!(self, |tx| Facts::read(tx, since, family).await)?;
+        let read = started.elapsed();
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let (facts, scored) = tokio::task::spawn_blocking(move || {
+            let scored = score_all(&mut rebuilder, &facts, at, threads);
+            (facts, scored)
+        })
+        .await
+        .map_err(|err| AppError::Internal(format!("rebuilding scores: {err}")))?;
+        let scored = scored?;
+        let assessed = started.elapsed();
+        let mut written = 0;
+        for ((page, before), first) in scored.chunks(PAGE).zip(facts.stored.chunks(PAGE)).zip((0..).step_by(PAGE)) {
+            write_tx!(self, |tx| {
+                let mut rows = Vec::new();
+                for (after, before) in page.iter().zip(before) {
+                    if changed(before.as_ref(), after) {
+                        stage_changed(tx, &ctx, before.as_ref(), after).await?;
+                        rows.push(after.clone());
+                    }
+                }
+                tx.put_scores(&rows).await?;
+                facts.tags.write_page(tx, first, page, at).await?;
+                Ok(rows.len())
+            })
+            .map(|rows| written += rows)?;
+        }
+        tracing::info!(
+            customers = scored.len(),
+            orders = facts.order_customer.len(),
+            written,
+            read_s = read.as_secs_f64(),
+            scored_s = (assessed - read).as_secs_f64(),
+            total_s = started.elapsed().as_secs_f64(),
+            "rebuilt customer scores"
+        );
+        // Stages, scores and computed tags moved: this instance's audience index reloads.
+        self.audiences.invalidate();
+        Ok(scored.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, TimeZone as _, Utc};
+
+    use super::*;
+    use crate::lifecycle::score;
+
+    fn customer(n: u128) -> CustomerId {
+        CustomerId::from_uuid(uuid::Uuid::from_u128(n))
+    }
+
+    /// A population: (customer, registered) and orders as (customer, placed, kept), from a seed.
+    struct Population {
+        customers: Vec<(CustomerId, Timestamp)>,
+        orders: Vec<CountedOrder>,
+        stored: Vec<CustomerScores>,
+    }
+
+    /// The facts a rebuild would read of `population` since `since` (what the store's scans hand
+    /// over: every live customer, every counted order placed since `since`, the stored rows).
+    fn facts(population: &Population, since: Timestamp) -> Facts {
+        let mut facts = Facts::default();
+        let mut ordinals = HashMap::new();
+        for &(customer_id, registered_at) in &population.customers {
+            ordinals.insert(customer_id, facts.customers.len() as u32);
+            facts.registered_day.push(engine_day(registered_at, "").unwrap());
+            facts.customers.push(ScoreInput { customer_id, registered_at, orders: 0, spend: 0, last_order_at: None });
+        }
+        for order in population.orders.iter().filter(|o| o.created_at >= since) {
+            if let Some(&ordinal) = ordinals.get(&order.customer_id) {
+                facts.add_order(ordinal, order).unwrap();
+            }
+        }
+        facts.stored = facts
+            .customers
+            .iter()
+            .map(|c| population.stored.iter().find(|s| s.customer_id == c.customer_id).cloned())
+            .collect();
+        facts
+    }
+
+    /// The per-customer path: each customer's input added up from the orders as the SQL
+    /// aggregates do, scored by `score`.
+    fn one_by_one(population: &Population, at: Timestamp, rules: &ScoringRules) -> Vec<CustomerScores> {
+        let since = at - Duration::days(super::super::WINDOW_DAYS);
+        population
+            .customers
+            .iter()
+            .map(|&(customer_id, registered_at)| {
+                let mine: Vec<_> = population
+                    .orders
+                    .iter()
+                    .filter(|o| o.customer_id == customer_id && o.created_at >= since)
+                    .collect();
+                let input = ScoreInput {
+                    customer_id,
+                    registered_at,
+                    orders: mine.len() as i64,
+                    spend: mine.iter().map(|o| o.spend).sum(),
+                    last_order_at: mine.iter().map(|o| o.created_at).max(),
+                };
+                let before = population.stored.iter().find(|s| s.customer_id == customer_id);
+                score(&input, before, rules, at)
+            })
+            .collect()
+    }
+
+    fn check(population: &Population, at: Timestamp, rules: ScoringRules) -> Vec<CustomerScores> {
+        let since = at - Duration::days(super::super::WINDOW_DAYS);
+        let facts = Facts { rules, ..facts(population, since) };
+        let mut rebuilder = Rebuilder::default();
+        let columnar = score_all(&mut rebuilder, &facts, at, 2).unwrap();
+        assert_eq!(columnar, one_by_one(population, at, &rules), "at {at}");
+        columnar
+    }
+
+    fn at(day: i64, seconds: i64) -> Timestamp {
+        Utc.timestamp_opt(day * 86_400 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn window_edges_refunds_and_customers_without_orders_score_as_one_by_one() {
+        let today = 20_000;
+        let noon = at(today, 43_200);
+        let since = noon - Duration::days(365);
+        let (edge, refunded, never, merged) = (customer(1), customer(2), customer(3), customer(4));
+        let order = |customer_id, created_at: DateTime<Utc>, spend| CountedOrder {
+            id: quanyu_domain::ids::OrderId::new(),
+            customer_id,
+            created_at,
+            spend,
+        };
+        let population = Population {
+            customers: vec![(edge, at(19_000, 0)), (refunded, at(19_990, 5)), (never, at(19_995, 0))],
+            orders: vec![
+                order(edge, since, 100),                               // on the window's first instant
+                order(edge, since - Duration::microseconds(1), 5_000), // the same day, just before
+                order(edge, since - Duration::hours(11), 7),           // the same day, earlier
+                order(edge, noon + Duration::hours(3), 9),             // later than `at`
+                order(refunded, at(19_999, 100), 0),                   // wholly refunded: counted
+                order(refunded, at(19_999, 50), 2_400),                // the last order is the later
+                order(merged, at(19_999, 0), 1_000_000),               // a customer no longer live
+            ],
+            stored: vec![],
+        };
+        let scored = check(&population, noon, ScoringRules::default());
+        assert_eq!((scored[0].orders, scored[0].spend), (2, 109), "the day's earlier orders are outside");
+        assert_eq!(scored[0].last_order_at, Some(noon + Duration::hours(3)));
+        assert_eq!((scored[1].orders, scored[1].spend, scored[1].last_order_at), (2, 2_400, Some(at(19_999, 100))));
+        assert_eq!((scored[2].orders, scored[2].r, scored[2].stage.as_str()), (0, 0, "introduction"));
+        // A day later, the edge's orders leave the window.
+        let scored = check(&population, noon + Duration::days(1), ScoringRules::default());
+        assert_eq!((scored[0].orders, scored[0].spend), (1, 9));
+    }
+
+    #[test]
+    fn a_generated_population_scores_as_one_by_one_over_a_year_of_rebuilds() {
+        let mut state = 7u64;
+        let mut next = |below: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % below
+        };
+        let start = 19_000;
+        let customers: Vec<_> =
+            (0..300).map(|n| (customer(n), at(start + next(400) as i64, next(86_400) as i64))).collect();
+        let orders = (0..3_000)
+            .map(|_| CountedOrder {
+                id: quanyu_domain::ids::OrderId::new(),
+                customer_id: customer(u128::from(next(320))), // some belong to no live customer
+                created_at: at(start + next(900) as i64, next(86_400) as i64),
+                spend: next(300_000) as i64,
+            })
+            .collect();
+        let mut population = Population { customers, orders, stored: vec![] };
+        let mut rules = ScoringRules::default();
+        for (step, day) in (start + 300..start + 1_000).step_by(37).enumerate() {
+            if step == 5 {
+                rules.lifecycle.maturity_orders = 5;
+                rules.bins.monetary = [100_000, 50_000, 20_000, 10_000];
+            }
+            let scored = check(&population, at(day, next(86_400) as i64), rules);
+            // What this rebuild would write is stored for the next: stages keep the day entered.
+            population.stored = scored;
+        }
+        let stages: std::collections::HashSet<_> = population.stored.iter().map(|s| s.stage.as_str()).collect();
+        assert!(stages.len() >= 3, "the population moved through stages: {stages:?}");
+    }
+
+    #[test]
+    fn only_changed_rows_are_written() {
+        let at = at(20_000, 0);
+        let before = CustomerScores {
+            customer_id: customer(1),
+            orders: 2,
+            spend: 100,
+            last_order_at: Some(at),
+            r: 5,
+            f: 1,
+            m: 1,
+            stage: "growth".into(),
+            stage_entered_at: at,
+            updated_at: at,
+        };
+        let later = CustomerScores { updated_at: at + Duration::days(1), ..before.clone() };
+        assert!(!changed(Some(&before), &later), "a new time alone is no change");
+        assert!(changed(None, &later));
+        for moved in [
+            CustomerScores { spend: 99, ..before.clone() },
+            CustomerScores { last_order_at: None, ..before.clone() },
+            CustomerScores { r: 4, ..before.clone() },
+            CustomerScores { stage: "decline".into(), ..before.clone() },
+        ] {
+            assert!(changed(Some(&before), &moved), "{moved:?}");
+        }
+    }
+}
