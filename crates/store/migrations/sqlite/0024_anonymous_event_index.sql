@@ -3,8 +3,8 @@
 -- (an SDK makes a UUID per visitor), so each event's index entry landed on a page of its own and
 -- every commit wrote a page of the log per event: ~10 KB per event, 58-73k events/s instead of
 -- ~260k without the index (wrk, random visitors, measured). That index is replaced by
--- `anonymous_event_index`, which the writer fills in bulk, sorted, every 131,072 events
--- (`sqlite::anonymous_index`); the newest events are found in memory until then.
+-- `anonymous_event_index`, which the writer fills in bulk, sorted, every few hundred
+-- thousand events (`sqlite::anonymous_index`); the newest events are found in memory until then.
 --
 -- Its entries name events by `seq`, an explicit INTEGER PRIMARY KEY (the rowid, which VACUUM
 -- could otherwise renumber), and visitors by a 64-bit hash of their anonymous id: eight bytes
