@@ -36,8 +36,9 @@ use crate::StoreResult;
 
 /// Tail events at which they start going to the index: 524,288 events (~13 MB of memory, about
 /// two seconds of full-speed ingest), or a [`GROWTH`]th of the index if that is more. Against
-/// 131,072, a fifth fewer bytes written per event (each flush rewrites the index pages its
-/// visitors land on, at this size nearly all) and ~5 % more events/s (five alternating pairs).
+/// 131,072: a fifth fewer bytes written per event (each flush rewrites the index pages its
+/// visitors land on, at this size nearly all); events/s 5 % more on average over five
+/// alternating pairs, which is within this machine's spread from run to run.
 pub(super) const FLUSH_AT: usize = 1 << 19;
 
 /// The index grows by at least this fraction at a time. Visitors are random, so a flush writes
