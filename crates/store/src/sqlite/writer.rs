@@ -12,10 +12,7 @@
 
 use std::{
     ops::{Deref, DerefMut},
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::Arc,
     time::Duration,
 };
 
@@ -37,21 +34,22 @@ const WAIT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub(crate) struct Writer {
     connection: Arc<Mutex<Option<Held>>>,
-    /// A [whole transaction](Writer::run_whole_transaction) was given up while it ran: it may
-    /// have left its transaction open, which the next holder rolls back first.
-    unfinished: Arc<AtomicBool>,
 }
 
 /// What holding the writer gives: its connection, and the anonymous-event tail.
 pub(crate) struct Held {
     pub(crate) connection: SqliteConnection,
     pub(super) anonymous: Tail,
+    /// A transaction run in one piece (a [whole transaction](Writer::run_whole_transaction), a
+    /// flush of the anonymous-event tail) was given up while it ran: it may have left its
+    /// transaction open, which the next holder rolls back first.
+    unfinished: bool,
 }
 
 impl Writer {
     pub(crate) fn new(connection: SqliteConnection) -> Writer {
-        let held = Held { connection, anonymous: Tail::default() };
-        Writer { connection: Arc::new(Mutex::new(Some(held))), unfinished: Arc::default() }
+        let held = Held { connection, anonymous: Tail::default(), unfinished: false };
+        Writer { connection: Arc::new(Mutex::new(Some(held))) }
     }
 
     /// Waits for the writer and holds it (migrations run their own transaction on it).
@@ -61,10 +59,10 @@ impl Writer {
             .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))?;
         let mut held = OwnedMutexGuard::try_map(held, Option::as_mut)
             .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
-        if self.unfinished.load(Ordering::Acquire) {
+        if held.unfinished {
             // Outside a transaction this fails, harmlessly.
             let _ = sqlx::query("ROLLBACK").execute(&mut held.connection).await;
-            self.unfinished.store(false, Ordering::Release);
+            held.unfinished = false;
         }
         Ok(held)
     }
@@ -79,12 +77,12 @@ impl Writer {
         query: Query<'_, Sqlite, SqliteArguments>,
     ) -> StoreResult<Vec<SqliteRow>> {
         let mut held = self.hold().await?;
-        self.unfinished.store(true, Ordering::Release);
+        held.unfinished = true;
         let ran = query.fetch_all(&mut held.connection).await;
         if ran.is_err() {
             let _ = sqlx::query("ROLLBACK").execute(&mut held.connection).await;
         }
-        self.unfinished.store(false, Ordering::Release);
+        held.unfinished = false;
         Ok(ran?)
     }
 
@@ -135,8 +133,10 @@ impl WriteTx {
     }
 }
 
-/// Writes the anonymous-event tail to its index in a transaction of its own.
+/// Writes the anonymous-event tail to its index in a transaction of its own (left open only if
+/// this is given up half-way, for the next holder to roll back).
 async fn flush_anonymous_tail(held: &mut Held) -> StoreResult<()> {
+    held.unfinished = true;
     let connection = &mut held.connection;
     SqliteTransactionManager::begin(connection, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
     let flushed = match connection.lock_handle().await {
@@ -153,6 +153,7 @@ async fn flush_anonymous_tail(held: &mut Held) -> StoreResult<()> {
             let _ = SqliteTransactionManager::rollback(connection).await;
         }
     }
+    held.unfinished = false;
     done
 }
 
@@ -225,8 +226,6 @@ impl DerefMut for Conn {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::Ordering;
-
     use sqlx::Row as _;
 
     use crate::{Database as _, SqliteDatabase, SqliteDurability};
@@ -280,7 +279,7 @@ mod tests {
         // Given up half-way, its transaction left open: the next holder rolls it back first.
         let mut held = db.writer.hold().await.expect("the writer");
         sqlx::query("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);").execute(&mut held.connection).await.expect("a row");
-        db.writer.unfinished.store(true, Ordering::Release);
+        held.unfinished = true;
         drop(held);
         assert_eq!(count(&db).await, 0);
 
