@@ -174,7 +174,7 @@ impl Database for SqliteDatabase {
 
     async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>> {
         let mut writer = self.writer.hold().await?;
-        let tx = sqlx::Connection::begin_with(&mut writer.connection, "BEGIN IMMEDIATE").await?;
+        let tx = sqlx::Connection::begin_with(writer.connection(), "BEGIN IMMEDIATE").await?;
         sql::migrate::run(tx, migrate::SQLITE, None).await
     }
 

@@ -331,9 +331,8 @@ impl Flush {
 
 /// Gives `owner` the events `anonymous_id` sent before it was tied to them (see [`stitch`]).
 pub(crate) async fn stitch_events(tx: &mut SqlTx, anonymous_id: &str, owner: Uuid) -> StoreResult<()> {
-    let (connection, tail, pending) = tx.tx.writing()?;
-    let mut handle = connection.lock_handle().await?;
-    stitch(handle.as_raw_handle(), tail, pending, anonymous_id, owner)
+    let (db, tail, pending) = tx.tx.writing().await?;
+    stitch(db, tail, pending, anonymous_id, owner)
 }
 
 /// Gives `owner` the events `anonymous_id` sent with no customer: those the index and the tail

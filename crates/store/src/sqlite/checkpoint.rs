@@ -90,10 +90,10 @@ mod tests {
         let path = dir.path().join("checkpoint.db");
         let db = SqliteDatabase::open(&path, SqliteDurability::Normal).await.expect("opening SQLite");
         let mut writer = db.writer.hold().await.expect("the writer");
-        sqlx::query("CREATE TABLE blobs (b BLOB)").execute(&mut writer.connection).await.expect("a table");
+        sqlx::query("CREATE TABLE blobs (b BLOB)").execute(writer.connection()).await.expect("a table");
         for _ in 0..64 {
             sqlx::query("INSERT INTO blobs VALUES (zeroblob(16384))")
-                .execute(&mut writer.connection)
+                .execute(writer.connection())
                 .await
                 .expect("a row");
         }

@@ -11,7 +11,8 @@
 //! per-statement hand-off to its worker thread and its copies of every argument were most of
 //! the writer's time. Each hand-off is a round trip between two threads, which on a busy machine
 //! waits for a core (0.2–1.4 ms per statement measured under ingest), so the look-ups and the
-//! inserts share one.
+//! inserts run on the handle the writer keeps (see [`writer`](super::writer)): an ingest
+//! transaction hands nothing to sqlx's worker.
 
 use std::{collections::HashMap, ffi::CStr, ptr::NonNull};
 
@@ -43,9 +44,7 @@ const OWNERS: &CStr = c"SELECT a.anonymous_id, a.customer_id FROM json_each(?1) 
 /// one prepared statement, skipping those stored already (same source and messageId) and
 /// repeats; returns how many were new.
 pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]) -> StoreResult<u64> {
-    let (connection, tail, pending) = tx.tx.writing()?;
-    let mut handle = connection.lock_handle().await?;
-    let db = handle.as_raw_handle();
+    let (db, tail, pending) = tx.tx.writing().await?;
     give_anonymous_events_their_customers(db, events)?;
     tail.catch_up(db, pending)?;
     let insert = Statement::prepare(db, INSERT)?;

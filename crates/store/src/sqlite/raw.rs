@@ -1,8 +1,9 @@
 //! Statements on the writer connection's own SQLite handle, through the C API: the few hot
 //! paths where sqlx's per-statement hand-off to its worker thread and its copies of every
 //! argument were most of the writer's time (event ingest, and the anonymous-event index it
-//! keeps). The handle is sqlx's, locked for the duration (`lock_handle`), so these statements
-//! run in the same transaction as everything else.
+//! keeps; `BEGIN` and `COMMIT` of the writer's transactions). The handle is sqlx's, locked from
+//! its worker thread by the [writer](super::writer), so these statements run in the same
+//! transaction as everything else.
 
 use std::{
     ffi::{CStr, c_int},
@@ -147,6 +148,20 @@ impl Statement {
     fn bound(&self, rc: c_int) -> StoreResult<()> {
         if rc == ffi::SQLITE_OK { Ok(()) } else { Err(error(self.db, rc)) }
     }
+}
+
+/// Runs `sql`, statements without parameters or rows (`BEGIN IMMEDIATE`, `COMMIT`).
+pub(super) fn exec(db: NonNull<ffi::sqlite3>, sql: &CStr) -> StoreResult<()> {
+    // SAFETY: `db` is an open connection locked for us; `sql` is a NUL-terminated string; no
+    // callback, and SQLite's own error message is not asked for (`error` reads it).
+    let rc = unsafe { ffi::sqlite3_exec(db.as_ptr(), sql.as_ptr(), None, ptr::null_mut(), ptr::null_mut()) };
+    if rc == ffi::SQLITE_OK { Ok(()) } else { Err(error(db, rc)) }
+}
+
+/// Whether the connection is inside a transaction.
+pub(super) fn in_transaction(db: NonNull<ffi::sqlite3>) -> bool {
+    // SAFETY: an open connection.
+    unsafe { ffi::sqlite3_get_autocommit(db.as_ptr()) == 0 }
 }
 
 /// A stored value that does not read back as what was written.

@@ -4,27 +4,41 @@
 //! (first come, first served) lock rather than a pool of one. A pool checks a connection out
 //! with a ping and checks it back in from a spawned task with another ping: two round trips to
 //! the connection's worker thread and a task per transaction, on the path every write waits on
-//! (a flash sale's batches commit back to back). Here a transaction is the lock, `BEGIN
-//! IMMEDIATE`, its statements and `COMMIT`; dropped uncommitted, it queues a `ROLLBACK` ahead of
-//! the next holder's `BEGIN`. Beside the connection, under the same lock, is the in-memory tail
-//! of the [anonymous-event index](super::anonymous_index), which a transaction changes only
-//! when it commits.
+//! (a flash sale's batches commit back to back).
+//!
+//! A transaction is the lock and the connection's own SQLite handle, taken from sqlx's worker
+//! thread ([`LockedSqliteHandle`]) and kept between transactions: `BEGIN IMMEDIATE`, the
+//! statements run on the handle directly (event ingest, the anonymous-event index) and
+//! `COMMIT` all run on the caller's thread, so a transaction of only those hands nothing to the
+//! worker, where each statement, `BEGIN` and `COMMIT` was a round trip (a wait for a core, on a
+//! busy machine). A statement run through sqlx gives the handle back to the worker first; the
+//! next statement on the handle takes it again. Dropped uncommitted, a transaction is rolled
+//! back at once if it holds the handle, otherwise by the writer's next holder (or a task that
+//! takes the writer for just that) before anything else runs.
+//!
+//! Beside the connection, under the same lock, is the in-memory tail of the
+//! [anonymous-event index](super::anonymous_index), which a transaction changes only when it
+//! commits.
 
 use std::{
     ops::{Deref, DerefMut},
+    ptr::NonNull,
     sync::Arc,
     time::Duration,
 };
 
+use libsqlite3_sys as ffi;
 use sqlx::{
-    SqlSafeStr as _, Sqlite, SqliteConnection,
+    Sqlite, SqliteConnection,
     query::Query,
-    sqlite::{SqliteArguments, SqliteRow, SqliteTransactionManager},
+    sqlite::{LockedSqliteHandle, SqliteArguments, SqliteRow},
 };
-use sqlx_core::transaction::TransactionManager as _;
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
-use super::anonymous_index::{Pending, Tail};
+use super::{
+    anonymous_index::{Pending, Tail},
+    raw,
+};
 use crate::{StoreError, StoreResult};
 
 /// How long a write waits for the writer before giving up (as the pool's acquire timeout did).
@@ -38,30 +52,39 @@ pub(crate) struct Writer {
 
 /// What holding the writer gives: its connection, and the anonymous-event tail.
 pub(crate) struct Held {
-    pub(crate) connection: SqliteConnection,
+    /// The connection's handle while statements run on it directly, locked from sqlx's worker
+    /// (see [`Held::handle`]). Declared before the connection, so dropped first.
+    handle: Option<LockedSqliteHandle<'static>>,
+    connection: SqliteConnection,
     pub(super) anonymous: Tail,
-    /// A transaction run in one piece (a [whole transaction](Writer::run_whole_transaction), a
-    /// flush of the anonymous-event tail) was given up while it ran: it may have left its
-    /// transaction open, which the next holder rolls back first.
+    /// A transaction was left open by a holder that gave it up (a dropped [`WriteTx`], a
+    /// [whole transaction](Writer::run_whole_transaction) given up while it ran): the next
+    /// holder rolls it back first.
     unfinished: bool,
 }
 
 impl Writer {
     pub(crate) fn new(connection: SqliteConnection) -> Writer {
-        let held = Held { connection, anonymous: Tail::default(), unfinished: false };
+        let held = Held { handle: None, connection, anonymous: Tail::default(), unfinished: false };
         Writer { connection: Arc::new(Mutex::new(Some(held))) }
     }
 
-    /// Waits for the writer and holds it (migrations run their own transaction on it).
-    pub(crate) async fn hold(&self) -> StoreResult<OwnedMappedMutexGuard<Option<Held>, Held>> {
+    /// Waits for the writer.
+    async fn lock(&self) -> StoreResult<OwnedMappedMutexGuard<Option<Held>, Held>> {
         let held = tokio::time::timeout(WAIT, self.connection.clone().lock_owned())
             .await
             .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))?;
-        let mut held = OwnedMutexGuard::try_map(held, Option::as_mut)
-            .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
+        OwnedMutexGuard::try_map(held, Option::as_mut)
+            .map_err(|_| StoreError::Unavailable("the database is closed".into()))
+    }
+
+    /// Waits for the writer and holds it, any transaction left open rolled back (migrations
+    /// run their own transaction on it).
+    pub(crate) async fn hold(&self) -> StoreResult<OwnedMappedMutexGuard<Option<Held>, Held>> {
+        let mut held = self.lock().await?;
         if held.unfinished {
             // Outside a transaction this fails, harmlessly.
-            let _ = sqlx::query("ROLLBACK").execute(&mut held.connection).await;
+            let _ = sqlx::query("ROLLBACK").execute(held.connection()).await;
             held.unfinished = false;
         }
         Ok(held)
@@ -78,27 +101,65 @@ impl Writer {
     ) -> StoreResult<Vec<SqliteRow>> {
         let mut held = self.hold().await?;
         held.unfinished = true;
-        let ran = query.fetch_all(&mut held.connection).await;
+        let ran = query.fetch_all(held.connection()).await;
         if ran.is_err() {
-            let _ = sqlx::query("ROLLBACK").execute(&mut held.connection).await;
+            let _ = sqlx::query("ROLLBACK").execute(held.connection()).await;
         }
         held.unfinished = false;
         Ok(ran?)
     }
 
-    /// Waits for the writer and begins a write transaction on it.
+    /// Waits for the writer and begins a write transaction on it (with whatever a previous
+    /// holder left open rolled back first, on the same hand-off).
     pub(crate) async fn begin(&self) -> StoreResult<WriteTx> {
-        // Open before `BEGIN` is sent: if this future is dropped while it runs, the rollback
-        // still follows it (a rollback outside a transaction does nothing).
-        let mut tx = WriteTx { held: self.hold().await?, open: true, anonymous: Pending::default() };
-        SqliteTransactionManager::begin(&mut tx.held.connection, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
+        let mut tx =
+            WriteTx { held: self.lock().await?, writer: self.clone(), open: false, anonymous: Pending::default() };
+        let db = tx.held.handle().await?;
+        if tx.held.unfinished {
+            // Outside a transaction this fails, harmlessly.
+            let _ = raw::exec(db, c"ROLLBACK");
+            tx.held.unfinished = raw::in_transaction(db);
+        }
+        raw::exec(db, c"BEGIN IMMEDIATE")?;
+        tx.open = true;
+        tx.held.unfinished = true;
         Ok(tx)
     }
 
     /// Closes the connection once the transaction holding it, if any, is done.
     pub(crate) async fn close(&self) {
-        if let Some(held) = self.connection.lock().await.take() {
+        if let Some(mut held) = self.connection.lock().await.take() {
+            held.handle = None;
             let _ = sqlx::Connection::close(held.connection).await;
+        }
+    }
+}
+
+impl Held {
+    /// The connection, for statements through sqlx: the handle goes back to sqlx's worker first.
+    pub(crate) fn connection(&mut self) -> &mut SqliteConnection {
+        self.handle = None;
+        &mut self.connection
+    }
+
+    /// The connection's own handle, for statements on the caller's thread. Taking it from
+    /// sqlx's worker is a round trip; it stays taken, across transactions, until a statement
+    /// goes through sqlx ([`Held::connection`]).
+    async fn handle(&mut self) -> StoreResult<NonNull<ffi::sqlite3>> {
+        if self.handle.is_none() {
+            let handle = self.connection.lock_handle().await?;
+            // SAFETY: only the lifetime changes. The handle borrows sqlx's lock on the state the
+            // connection shares with its worker thread (behind an `Arc` of the connection's),
+            // which the connection keeps alive. The handle is dropped before the connection
+            // (field order; `close` drops it first) and before the connection is used in any
+            // other way (`connection` drops it): it never outlives the connection, and is never
+            // alive beside another use of it.
+            let handle = unsafe { std::mem::transmute::<LockedSqliteHandle<'_>, LockedSqliteHandle<'static>>(handle) };
+            self.handle = Some(handle);
+        }
+        match self.handle.as_mut() {
+            Some(handle) => Ok(handle.as_raw_handle()),
+            None => Err(StoreError::Unavailable("the SQLite writer's handle is not locked".into())),
         }
     }
 }
@@ -106,62 +167,71 @@ impl Writer {
 /// A write transaction, holding the writer until it is committed or dropped.
 pub(crate) struct WriteTx {
     held: OwnedMappedMutexGuard<Option<Held>, Held>,
+    /// The writer, for a task to roll back what this leaves open.
+    writer: Writer,
     open: bool,
     /// What this transaction did to the anonymous-event tail, applied when it commits.
     anonymous: Pending,
 }
 
 impl WriteTx {
-    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
-        SqliteTransactionManager::commit(&mut self.held.connection).await?;
+    /// Commits on the connection's handle; then, if the anonymous-event tail has grown enough,
+    /// writes a chunk of it to its index in a transaction of its own (see [`Tail::flush`]).
+    pub(crate) async fn commit(mut self) -> StoreResult<()> {
+        let db = self.held.handle().await?;
+        // Refused (a full disk), the transaction stays open and is rolled back on drop.
+        raw::exec(db, c"COMMIT")?;
         self.open = false;
         let held = &mut *self.held;
+        held.unfinished = false;
         held.anonymous.apply(std::mem::take(&mut self.anonymous));
         if held.anonymous.wants_flush() {
             // The commit stands whatever happens here: a failed flush leaves the tail to the next.
-            if let Err(err) = flush_anonymous_tail(held).await {
+            if let Err(err) = flush_anonymous_tail(db, &mut held.anonymous) {
                 tracing::warn!(error = %err, "could not index anonymous events; retrying at the next commit");
+                held.unfinished = raw::in_transaction(db);
             }
         }
         Ok(())
     }
 
-    /// The connection, the anonymous-event tail and this transaction's changes to it.
-    pub(crate) fn parts(&mut self) -> (&mut SqliteConnection, &mut Tail, &mut Pending) {
-        let held = &mut *self.held;
-        (&mut held.connection, &mut held.anonymous, &mut self.anonymous)
+    /// The connection's handle, the anonymous-event tail and this transaction's changes to it.
+    pub(crate) async fn parts(&mut self) -> StoreResult<(NonNull<ffi::sqlite3>, &mut Tail, &mut Pending)> {
+        let db = self.held.handle().await?;
+        Ok((db, &mut self.held.anonymous, &mut self.anonymous))
     }
 }
 
-/// Writes the anonymous-event tail to its index in a transaction of its own (left open only if
-/// this is given up half-way, for the next holder to roll back).
-async fn flush_anonymous_tail(held: &mut Held) -> StoreResult<()> {
-    held.unfinished = true;
-    let connection = &mut held.connection;
-    SqliteTransactionManager::begin(connection, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
-    let flushed = match connection.lock_handle().await {
-        Ok(mut handle) => held.anonymous.flush(handle.as_raw_handle()),
-        Err(err) => Err(err.into()),
-    };
-    let done = match flushed {
-        Ok(()) => SqliteTransactionManager::commit(connection).await.map_err(StoreError::from),
-        Err(err) => Err(err),
-    };
+/// Writes the next chunk of the anonymous-event tail to its index in a transaction of its own.
+fn flush_anonymous_tail(db: NonNull<ffi::sqlite3>, tail: &mut Tail) -> StoreResult<()> {
+    raw::exec(db, c"BEGIN IMMEDIATE")?;
+    let done = tail.flush(db).and_then(|()| raw::exec(db, c"COMMIT"));
     match done {
-        Ok(()) => held.anonymous.flushed(),
+        Ok(()) => tail.flushed(),
         Err(_) => {
-            let _ = SqliteTransactionManager::rollback(connection).await;
+            let _ = raw::exec(db, c"ROLLBACK");
         }
     }
-    held.unfinished = false;
     done
 }
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        if self.open {
-            // Queued on the connection's worker before the lock passes on, so it runs first.
-            SqliteTransactionManager::start_rollback(&mut self.held.connection);
+        if !self.open {
+            return;
+        }
+        if let Some(handle) = self.held.handle.as_mut() {
+            // The handle is ours: rolled back here and now.
+            let db = handle.as_raw_handle();
+            let _ = raw::exec(db, c"ROLLBACK");
+            self.held.unfinished = raw::in_transaction(db);
+        } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            // Left for the writer's next holder (`unfinished`); if nobody is waiting, this task
+            // is next, and rolls it back once this guard is released.
+            let writer = self.writer.clone();
+            runtime.spawn(async move {
+                let _ = writer.hold().await;
+            });
         }
     }
 }
@@ -175,8 +245,9 @@ impl Deref for WriteTx {
 }
 
 impl DerefMut for WriteTx {
+    /// The connection, for statements through sqlx: the handle goes back to sqlx's worker first.
     fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.held.connection
+        self.held.connection()
     }
 }
 
@@ -188,17 +259,17 @@ pub(crate) enum Conn {
 }
 
 impl Conn {
-    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+    pub(crate) async fn commit(self) -> StoreResult<()> {
         match self {
-            Conn::Read(tx) => tx.commit().await,
+            Conn::Read(tx) => Ok(tx.commit().await?),
             Conn::Write(tx) => tx.commit().await,
         }
     }
 
     /// The parts of a write transaction (see [`WriteTx::parts`]); a read transaction cannot write.
-    pub(crate) fn writing(&mut self) -> StoreResult<(&mut SqliteConnection, &mut Tail, &mut Pending)> {
+    pub(crate) async fn writing(&mut self) -> StoreResult<(NonNull<ffi::sqlite3>, &mut Tail, &mut Pending)> {
         match self {
-            Conn::Write(tx) => Ok(tx.parts()),
+            Conn::Write(tx) => tx.parts().await,
             Conn::Read(_) => Err(StoreError::Unavailable("a read transaction cannot write".into())),
         }
     }
@@ -278,7 +349,7 @@ mod tests {
 
         // Given up half-way, its transaction left open: the next holder rolls it back first.
         let mut held = db.writer.hold().await.expect("the writer");
-        sqlx::query("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);").execute(&mut held.connection).await.expect("a row");
+        sqlx::query("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);").execute(held.connection()).await.expect("a row");
         held.unfinished = true;
         drop(held);
         assert_eq!(count(&db).await, 0);
@@ -287,6 +358,67 @@ mod tests {
         let rows = db.writer.run_whole_transaction(sqlx::query(whole)).await.expect("a whole transaction");
         assert_eq!(rows.iter().map(|row| row.get::<i64, _>("n")).collect::<Vec<_>>(), [1]);
         assert_eq!(count(&db).await, 1);
+        db.close().await;
+    }
+
+    /// Whether another connection (another process, say) could write now: nothing holds
+    /// SQLite's write lock.
+    async fn writable_from_outside(path: &std::path::Path) -> bool {
+        use sqlx::Connection as _;
+        let mut other =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("a connection");
+        sqlx::query("PRAGMA busy_timeout = 0").execute(&mut other).await.expect("no waiting");
+        let began = sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.is_ok();
+        if began {
+            sqlx::query("ROLLBACK").execute(&mut other).await.expect("a rollback");
+        }
+        other.close().await.expect("closed");
+        began
+    }
+
+    #[tokio::test]
+    async fn a_transaction_given_up_lets_go_of_the_write_lock_with_nobody_else_waiting() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("w.db");
+        let db = SqliteDatabase::open(&path, SqliteDurability::Normal).await.expect("opening SQLite");
+        let mut tx = db.writer.begin().await.expect("a write transaction");
+        sqlx::query("CREATE TABLE t (n INTEGER)").execute(&mut *tx).await.expect("a table");
+        tx.commit().await.expect("commit");
+
+        // Statements on the handle only: rolled back as it is dropped.
+        let mut tx = db.writer.begin().await.expect("a write transaction");
+        let (handle, _, _) = tx.parts().await.expect("the handle");
+        super::raw::exec(handle, c"INSERT INTO t VALUES (1)").expect("a row");
+        assert!(!writable_from_outside(&path).await, "the transaction holds the write lock");
+        drop(tx);
+        assert!(!db.writer.lock().await.expect("the writer").unfinished);
+        assert!(writable_from_outside(&path).await, "rolled back at once");
+
+        // A statement through sqlx gave the handle back: a task rolls it back.
+        let mut tx = db.writer.begin().await.expect("a write transaction");
+        sqlx::query("INSERT INTO t VALUES (2)").execute(&mut *tx).await.expect("a row");
+        drop(tx);
+        let mut rolled_back = false;
+        for _ in 0..100 {
+            if writable_from_outside(&path).await {
+                rolled_back = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(rolled_back, "the write lock is let go without another write");
+        assert_eq!(count(&db).await, 0);
+
+        // Handle, then sqlx, then the handle again, then commit: one transaction, all of it.
+        let mut tx = db.writer.begin().await.expect("a write transaction");
+        let (handle, _, _) = tx.parts().await.expect("the handle");
+        super::raw::exec(handle, c"INSERT INTO t VALUES (3)").expect("a row");
+        sqlx::query("INSERT INTO t VALUES (4)").execute(&mut *tx).await.expect("a row");
+        let (handle, _, _) = tx.parts().await.expect("the handle");
+        super::raw::exec(handle, c"INSERT INTO t VALUES (5)").expect("a row");
+        tx.commit().await.expect("commit");
+        assert_eq!(count(&db).await, 3);
+        assert!(writable_from_outside(&path).await);
         db.close().await;
     }
 
