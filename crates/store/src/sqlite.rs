@@ -6,7 +6,7 @@
 //! which WAL lets run beside the writer. `synchronous=NORMAL` (the default) survives a crash of
 //! the process; `FULL` also survives a power loss.
 
-use std::{path::Path, str::FromStr as _, time::Duration};
+use std::{ffi::CStr, path::Path, str::FromStr as _, time::Duration};
 
 use sqlx::{
     ConnectOptions as _, Row as _,
@@ -15,6 +15,7 @@ use sqlx::{
 
 use self::{
     checkpoint::Checkpointer,
+    raw::Value,
     writer::{Conn, Writer},
 };
 use crate::{
@@ -68,9 +69,9 @@ pub(crate) const EVENTS_PER_BULK_INSERT: usize = 10_000;
 /// A flash-sale batch ([`crate::FlashSaleRepo::append_flash_batch`], parameters bound by
 /// `sql::flash::bind_batch`): the compare-and-set on the sale (journal head, quota, and the
 /// stock's guards checked in the same step), then — only if it moved the sale (`changes()`) —
-/// the stock move, the journal record and the ledger entry. SQLite runs the statements of one
-/// query in turn on its worker thread: one hand-off. Under the single writer nothing changes
-/// between the check and the move, so either all four rows are written or none.
+/// the stock move, the journal record and the ledger entry, in one script run statement after
+/// statement. Under the single writer nothing changes between the check and the move, so
+/// either all four rows are written or none.
 macro_rules! flash_batch {
     () => {
         concat!(
@@ -92,8 +93,13 @@ macro_rules! flash_batch {
     };
 }
 pub(crate) const FLASH_BATCH: &str = flash_batch!();
-/// [`FLASH_BATCH`] as a whole transaction, for [`Database::append_flash_batch`].
-const FLASH_BATCH_ALONE: &str = concat!("BEGIN IMMEDIATE; ", flash_batch!(), " COMMIT;");
+/// [`FLASH_BATCH`] as a whole transaction, for [`Database::append_flash_batch`]: run on the
+/// writer's own handle, it hands nothing to sqlx's worker thread.
+const FLASH_BATCH_ALONE: &CStr =
+    match CStr::from_bytes_with_nul(concat!("BEGIN IMMEDIATE; ", flash_batch!(), " COMMIT;\0").as_bytes()) {
+        Ok(script) => script,
+        Err(_) => panic!("the flash-sale batch is one NUL-terminated string"),
+    };
 
 /// The page size of a new database file, in bytes (an existing file keeps the size it was
 /// created with until a `VACUUM`). Every page a commit changes is one frame of the write-ahead
@@ -211,8 +217,28 @@ impl Database for SqliteDatabase {
         after: i64,
         entry: &crate::FlashJournalAppend<'_>,
     ) -> StoreResult<bool> {
-        let batch = sql::flash::bind_batch(FLASH_BATCH_ALONE, sale_id, after, entry);
-        sql::flash::appended(self.writer.run_whole_transaction(batch).await?)
+        use sql::flash::Param;
+        let batch = sql::flash::batch_params(sale_id, after, entry);
+        // Timestamps as sqlx writes them, made before they are bound where they lie.
+        let times = batch.map(|param| match param {
+            Param::At(at) => raw::timestamp(at),
+            _ => String::new(),
+        });
+        let params: Vec<Value<'_>> = batch
+            .iter()
+            .zip(&times)
+            .map(|(param, time)| match param {
+                Param::Uuid(id) => Value::blob_or_null(id.as_ref().map(|id| id.as_bytes().as_slice())),
+                Param::Int(n) => Value::Int(*n),
+                Param::Bytes(bytes) => Value::Blob(bytes),
+                Param::Text(text) => Value::text_or_null(*text),
+                Param::At(_) => Value::Text(time),
+            })
+            .collect();
+        match self.writer.run_whole_transaction(FLASH_BATCH_ALONE, &params).await? {
+            Some(appended) => Ok(appended == 1),
+            None => Err(StoreError::Corrupt("the flash-sale append answered nothing".into())),
+        }
     }
 }
 

@@ -49,37 +49,59 @@ fn reservation(row: &Row) -> StoreResult<FlashReservation> {
     })
 }
 
-/// The parameters of `FLASH_BATCH` (each backend's, in its root module): the journal record,
-/// then the stock entry.
+/// One of `FLASH_BATCH`'s parameters, as each way of binding it takes it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Param<'a> {
+    Uuid(Option<Uuid>),
+    Int(i64),
+    Bytes(&'a [u8]),
+    Text(Option<&'a str>),
+    At(Timestamp),
+}
+
+/// The parameters of `FLASH_BATCH` (each backend's, in its root module), `$1` to `$20`: the
+/// journal record, then the stock entry.
+pub(crate) fn batch_params<'a>(sale_id: Uuid, after: i64, entry: &FlashJournalAppend<'a>) -> [Param<'a>; 20] {
+    let stock = entry.stock;
+    let d = stock.deltas;
+    [
+        Param::Uuid(Some(sale_id)),
+        Param::Int(after),
+        Param::Int(entry.units),
+        Param::Int(entry.reservations),
+        Param::Bytes(entry.payload),
+        Param::At(entry.at),
+        Param::Uuid(Some(stock.store_id.as_uuid())),
+        Param::Uuid(Some(stock.sku_id.as_uuid())),
+        Param::Int(d.on_hand),
+        Param::Int(d.reserved),
+        Param::Int(d.committed),
+        Param::Int(d.unavailable),
+        Param::Int(d.in_transit),
+        Param::Uuid(Some(stock.id.as_uuid())),
+        Param::Text(Some(&stock.change)),
+        Param::Text(stock.reason.as_deref()),
+        Param::Text(stock.reference.as_deref()),
+        Param::Text(Some(&stock.idempotency_key)),
+        Param::Uuid(stock.actor_id.map(|a| a.as_uuid())),
+        Param::At(stock.at),
+    ]
+}
+
+/// `sql` (`FLASH_BATCH`, alone or in a transaction) with [`batch_params`] bound for sqlx.
 pub(crate) fn bind_batch<'q>(
     sql: &'static str,
     sale_id: Uuid,
     after: i64,
     entry: &FlashJournalAppend<'q>,
 ) -> sqlx::query::Query<'q, super::super::Db, <super::super::Db as sqlx::Database>::Arguments> {
-    let stock = entry.stock;
-    let d = stock.deltas;
-    sqlx::query(sql)
-        .bind(sale_id)
-        .bind(after)
-        .bind(entry.units)
-        .bind(entry.reservations)
-        .bind(entry.payload)
-        .bind(entry.at)
-        .bind(stock.store_id.as_uuid())
-        .bind(stock.sku_id.as_uuid())
-        .bind(d.on_hand)
-        .bind(d.reserved)
-        .bind(d.committed)
-        .bind(d.unavailable)
-        .bind(d.in_transit)
-        .bind(stock.id.as_uuid())
-        .bind(&stock.change)
-        .bind(&stock.reason)
-        .bind(&stock.reference)
-        .bind(&stock.idempotency_key)
-        .bind(stock.actor_id.map(|a| a.as_uuid()))
-        .bind(stock.at)
+    batch_params(sale_id, after, entry).into_iter().fold(sqlx::query(sql), |query, param| match param {
+        Param::Uuid(id) => query.bind(id),
+        Param::Int(n) => query.bind(n),
+        Param::Bytes(bytes) => query.bind(bytes),
+        Param::Text(text) => query.bind(text),
+        Param::At(at) => query.bind(at),
+    })
 }
 
 /// Whether `FLASH_BATCH` appended: its last row's `appended` is 1.

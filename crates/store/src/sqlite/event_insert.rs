@@ -16,7 +16,6 @@
 
 use std::{collections::HashMap, ffi::CStr, ptr::NonNull};
 
-use chrono::SecondsFormat;
 use libsqlite3_sys as ffi;
 
 use quanyu_domain::{ids::CustomerId, time::Timestamp};
@@ -85,7 +84,7 @@ struct TimestampText {
 impl TimestampText {
     fn of(&mut self, at: Timestamp) -> &str {
         if self.last.as_ref().is_none_or(|(last, _)| *last != at) {
-            self.last = Some((at, at.to_rfc3339_opts(SecondsFormat::AutoSi, false)));
+            self.last = Some((at, super::raw::timestamp(at)));
         }
         self.last.as_ref().map_or("", |(_, text)| text.as_str())
     }

@@ -10,7 +10,9 @@ use std::{
     ptr::{self, NonNull},
 };
 
+use chrono::SecondsFormat;
 use libsqlite3_sys as ffi;
+use quanyu_domain::time::Timestamp;
 
 use crate::{StoreError, StoreResult};
 
@@ -145,8 +147,82 @@ impl Statement {
         self.bound(unsafe { ffi::sqlite3_bind_int64(self.statement.as_ptr(), index, value) })
     }
 
+    /// Binds each `$n` parameter to `params[n - 1]`.
+    fn bind_numbered(&self, params: &[Value<'_>]) -> StoreResult<()> {
+        // SAFETY: a prepared statement.
+        let count = unsafe { ffi::sqlite3_bind_parameter_count(self.statement.as_ptr()) };
+        for index in 1..=count {
+            // SAFETY: `index` is in range; the name is NUL-terminated and SQLite's, read at once.
+            let name = unsafe { ffi::sqlite3_bind_parameter_name(self.statement.as_ptr(), index) };
+            let name = if name.is_null() { None } else { unsafe { CStr::from_ptr(name) }.to_str().ok() };
+            let value = name
+                .and_then(|name| name.strip_prefix('$'))
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| params.get(n.wrapping_sub(1)))
+                .ok_or_else(|| StoreError::Unavailable(format!("no value for the parameter {name:?}")))?;
+            match *value {
+                Value::Null => self.text(index, None)?,
+                Value::Int(n) => self.int(index, n)?,
+                Value::Text(text) => self.text(index, Some(text))?,
+                Value::Blob(bytes) => self.blob(index, Some(bytes))?,
+            }
+        }
+        Ok(())
+    }
+
     fn bound(&self, rc: c_int) -> StoreResult<()> {
         if rc == ffi::SQLITE_OK { Ok(()) } else { Err(error(self.db, rc)) }
+    }
+}
+
+/// A parameter's value, bound where it lies (`SQLITE_STATIC`).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Value<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+impl<'a> Value<'a> {
+    pub(super) fn blob_or_null(bytes: Option<&'a [u8]>) -> Value<'a> {
+        bytes.map_or(Value::Null, Value::Blob)
+    }
+
+    pub(super) fn text_or_null(text: Option<&'a str>) -> Value<'a> {
+        text.map_or(Value::Null, Value::Text)
+    }
+}
+
+/// Runs `sql`, statements one after another, each `$n` parameter bound to `params[n - 1]`;
+/// returns the first column of the last row any statement answered.
+pub(super) fn run_script(db: NonNull<ffi::sqlite3>, sql: &CStr, params: &[Value<'_>]) -> StoreResult<Option<i64>> {
+    let mut rest = sql.as_ptr();
+    let mut last = None;
+    loop {
+        let (mut statement, mut tail) = (ptr::null_mut(), ptr::null());
+        // SAFETY: `db` is an open connection locked for us; `rest` points into `sql`, a
+        // NUL-terminated string (SQLite's `tail` is where the statement it compiled ends).
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v3(db.as_ptr(), rest, -1, ffi::SQLITE_PREPARE_PERSISTENT, &mut statement, &mut tail)
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(error(db, rc));
+        }
+        // Only blanks (or nothing) were left.
+        let Some(statement) = NonNull::new(statement) else { return Ok(last) };
+        let statement = Statement { db, statement };
+        let ran = statement.bind_numbered(params).and_then(|()| {
+            // SAFETY: every parameter is bound to `params`, which outlives the statement's run
+            // (reset below).
+            while unsafe { statement.step() }? {
+                last = Some(statement.column_int(0));
+            }
+            Ok(())
+        });
+        statement.reset();
+        ran?;
+        rest = tail;
     }
 }
 
@@ -162,6 +238,11 @@ pub(super) fn exec(db: NonNull<ffi::sqlite3>, sql: &CStr) -> StoreResult<()> {
 pub(super) fn in_transaction(db: NonNull<ffi::sqlite3>) -> bool {
     // SAFETY: an open connection.
     unsafe { ffi::sqlite3_get_autocommit(db.as_ptr()) == 0 }
+}
+
+/// A timestamp as sqlx writes it, so that it compares and reads back alike.
+pub(super) fn timestamp(at: Timestamp) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
 /// A stored value that does not read back as what was written.

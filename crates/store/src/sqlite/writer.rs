@@ -21,6 +21,7 @@
 //! commits.
 
 use std::{
+    ffi::CStr,
     ops::{Deref, DerefMut},
     ptr::NonNull,
     sync::Arc,
@@ -28,11 +29,7 @@ use std::{
 };
 
 use libsqlite3_sys as ffi;
-use sqlx::{
-    Sqlite, SqliteConnection,
-    query::Query,
-    sqlite::{LockedSqliteHandle, SqliteArguments, SqliteRow},
-};
+use sqlx::{SqliteConnection, sqlite::LockedSqliteHandle};
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 use super::{
@@ -57,9 +54,8 @@ pub(crate) struct Held {
     handle: Option<LockedSqliteHandle<'static>>,
     connection: SqliteConnection,
     pub(super) anonymous: Tail,
-    /// A transaction was left open by a holder that gave it up (a dropped [`WriteTx`], a
-    /// [whole transaction](Writer::run_whole_transaction) given up while it ran): the next
-    /// holder rolls it back first.
+    /// A transaction was left open by a holder that gave it up (a dropped [`WriteTx`]): the
+    /// next holder rolls it back first.
     unfinished: bool,
 }
 
@@ -90,23 +86,28 @@ impl Writer {
         Ok(held)
     }
 
-    /// Runs `query`, a whole transaction from `BEGIN IMMEDIATE` to `COMMIT` written as one
-    /// query, on the writer: one hand-off to the connection's worker thread instead of one per
-    /// statement, `BEGIN` and `COMMIT`. Every statement runs (rows are collected to the end);
-    /// on an error the transaction is rolled back, and if this is given up half-way, by the
-    /// next holder before anything else.
+    /// Runs `script`, a whole transaction from `BEGIN IMMEDIATE` to `COMMIT` ([`raw::run_script`]),
+    /// on the writer's handle; returns the first column of its last row. On an error the
+    /// transaction is rolled back. Nothing here waits once the handle is taken, so it cannot
+    /// be given up half-way.
     pub(crate) async fn run_whole_transaction(
         &self,
-        query: Query<'_, Sqlite, SqliteArguments>,
-    ) -> StoreResult<Vec<SqliteRow>> {
-        let mut held = self.hold().await?;
-        held.unfinished = true;
-        let ran = query.fetch_all(held.connection()).await;
-        if ran.is_err() {
-            let _ = sqlx::query("ROLLBACK").execute(held.connection()).await;
+        script: &CStr,
+        params: &[raw::Value<'_>],
+    ) -> StoreResult<Option<i64>> {
+        let mut held = self.lock().await?;
+        let db = held.handle().await?;
+        if held.unfinished {
+            // Outside a transaction this fails, harmlessly.
+            let _ = raw::exec(db, c"ROLLBACK");
+            held.unfinished = raw::in_transaction(db);
         }
-        held.unfinished = false;
-        Ok(ran?)
+        let ran = raw::run_script(db, script, params);
+        if ran.is_err() {
+            let _ = raw::exec(db, c"ROLLBACK");
+            held.unfinished = raw::in_transaction(db);
+        }
+        ran
     }
 
     /// Waits for the writer and begins a write transaction on it (with whatever a previous
@@ -297,8 +298,7 @@ impl DerefMut for Conn {
 
 #[cfg(test)]
 mod tests {
-    use sqlx::Row as _;
-
+    use super::raw;
     use crate::{Database as _, SqliteDatabase, SqliteDurability};
 
     async fn count(db: &SqliteDatabase) -> i64 {
@@ -339,12 +339,16 @@ mod tests {
         let db =
             SqliteDatabase::open(&dir.path().join("w.db"), SqliteDurability::Normal).await.expect("opening SQLite");
         let mut tx = db.writer.begin().await.expect("a write transaction");
-        sqlx::query("CREATE TABLE t (n INTEGER)").execute(&mut *tx).await.expect("a table");
+        sqlx::query("CREATE TABLE t (n INTEGER NOT NULL)").execute(&mut *tx).await.expect("a table");
         tx.commit().await.expect("commit");
 
-        // Fails half-way, after its first insert: rolled back at once.
-        let failing = "BEGIN IMMEDIATE; INSERT INTO t VALUES (1); INSERT INTO missing VALUES (1); COMMIT;";
-        assert!(db.writer.run_whole_transaction(sqlx::query(failing)).await.is_err());
+        // Fails half-way, after its first insert, as a statement is compiled or as it runs:
+        // rolled back at once.
+        let failing = c"BEGIN IMMEDIATE; INSERT INTO t VALUES (1); INSERT INTO missing VALUES (1); COMMIT;";
+        assert!(db.writer.run_whole_transaction(failing, &[]).await.is_err());
+        let failing = c"BEGIN IMMEDIATE; INSERT INTO t VALUES ($1); INSERT INTO t VALUES ($2); COMMIT;";
+        let params = [raw::Value::Int(1), raw::Value::Null];
+        assert!(db.writer.run_whole_transaction(failing, &params).await.is_err());
         assert_eq!(count(&db).await, 0);
 
         // Given up half-way, its transaction left open: the next holder rolls it back first.
@@ -354,10 +358,16 @@ mod tests {
         drop(held);
         assert_eq!(count(&db).await, 0);
 
-        let whole = "BEGIN IMMEDIATE; INSERT INTO t VALUES (3); SELECT changes() AS n; COMMIT;";
-        let rows = db.writer.run_whole_transaction(sqlx::query(whole)).await.expect("a whole transaction");
-        assert_eq!(rows.iter().map(|row| row.get::<i64, _>("n")).collect::<Vec<_>>(), [1]);
-        assert_eq!(count(&db).await, 1);
+        // Parameters by number, each bound wherever it appears; the last row's first column.
+        let whole = c"BEGIN IMMEDIATE; INSERT INTO t VALUES ($2); INSERT INTO t SELECT $1 + $2 WHERE changes() = 1; \
+            SELECT changes(), 0; COMMIT;";
+        let params = [raw::Value::Int(4), raw::Value::Int(3)];
+        assert_eq!(db.writer.run_whole_transaction(whole, &params).await.expect("a whole transaction"), Some(1));
+        assert_eq!(count(&db).await, 2);
+        let mut tx = db.writer.begin().await.expect("a write transaction");
+        let sum: i64 = sqlx::query_scalar("SELECT sum(n) FROM t").fetch_one(&mut *tx).await.expect("a sum");
+        assert_eq!(sum, 10);
+        drop(tx);
         db.close().await;
     }
 
