@@ -22,7 +22,7 @@ use std::{collections::HashMap, sync::Arc};
 use quanyu_domain::{
     flash::{
         HoldStatus, Refusal,
-        book::{Ask, Bounds, Decision, Held, SaleBook},
+        book::{Ask, BookFull, Bounds, Decision, Held, SaleBook},
         journal::{JournalEntry, JournalRecord, buyer_key},
     },
     ids::StockEntryId,
@@ -272,8 +272,9 @@ async fn apply_batch(
         let mark = book.mark();
         // The book records the batch while its append is being committed — just decided, its
         // buyers' places in the book are still in cache — and takes it back if the append is
-        // refused. If the append fails, the owner drops the book.
-        let (appended, ()) = tokio::join!(biased; db.append_flash_batch(sale_id, after, &append), async {
+        // refused. If the append fails, the owner drops the book; so it does if the book
+        // cannot hold the batch, which `plan` made sure it can.
+        let (appended, recorded) = tokio::join!(biased; db.append_flash_batch(sale_id, after, &append), async {
             book.record(after + 1, &record)
         });
         // Refused: another writer got there first (another instance appended, an order took
@@ -283,6 +284,7 @@ async fn apply_batch(
             owner.known = None;
             continue;
         }
+        recorded.map_err(book_full)?;
         known.sale.sold += units;
         known.sale.journal_seq = after + 1;
         known.available -= units;
@@ -353,11 +355,15 @@ pub(crate) async fn load_book(tx: &mut dyn Tx, sale_id: Uuid, room: usize) -> Ap
         let key = buyer_key(&row.buyer, &row.idempotency_key)
             .ok_or_else(|| AppError::Internal(format!("flash reservation {}: its key is not its buyer's", row.id)))?;
         let held = Held { id: row.id, quantity: row.quantity, at: row.at, expires_at: row.expires_at };
-        book.remember(&row.buyer, key, held);
+        book.remember(&row.buyer, key, held).map_err(book_full)?;
     }
     book.skip_to(materialized);
     book.reserve(room);
     Ok(book)
+}
+
+fn book_full(full: BookFull) -> AppError {
+    AppError::Internal(full.to_string())
 }
 
 /// Replays the journal records after the book's last one, up to `head`.
@@ -368,7 +374,7 @@ async fn catch_up(tx: &mut dyn Tx, book: &mut SaleBook, sale_id: Uuid, head: i64
             return Err(AppError::Internal(format!("the journal of flash sale {sale_id} ends before {head}")));
         }
         for (seq, payload) in records {
-            book.record(seq, &decode(sale_id, seq, &payload)?);
+            book.record(seq, &decode(sale_id, seq, &payload)?).map_err(book_full)?;
         }
     }
     Ok(())

@@ -12,6 +12,10 @@
 //! The book is on the path of every request of a rush, so each request is hashed once per
 //! table (a per-book random seed, so buyers cannot choose colliding keys), and texts live in
 //! one arena rather than in a string allocation per reservation.
+//!
+//! The tables keep 4-byte positions, so a book holds at most [`CAPACITY`] reservations and
+//! buyers: `plan` refuses what would not fit (as sold out), and `record` and `remember` refuse
+//! a record that would not, changing nothing.
 
 use std::{collections::HashMap, hash::BuildHasher};
 
@@ -54,6 +58,22 @@ pub enum Decision {
     Refuse(Refusal),
 }
 
+/// The most reservations, buyers and (at, expires_at) pairs a book holds, and the longest
+/// buyer or key: its tables keep 4-byte positions and lengths.
+pub const CAPACITY: usize = u32::MAX as usize;
+
+/// A record the book cannot hold (see [`CAPACITY`]); the book is as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookFull;
+
+impl std::fmt::Display for BookFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a flash sale's book holds at most {CAPACITY} reservations")
+    }
+}
+
+impl std::error::Error for BookFull {}
+
 /// What bounds a batch.
 #[derive(Debug, Clone, Copy)]
 pub struct Bounds {
@@ -62,10 +82,11 @@ pub struct Bounds {
     pub per_customer_limit: i64,
 }
 
-#[derive(Default)]
 pub struct SaleBook {
     /// The last journal record applied (0: none).
     seq: i64,
+    /// [`CAPACITY`], less in tests.
+    capacity: usize,
     hasher: DefaultHashBuilder,
     /// Indexes into `reservations`, by buyer and key.
     keys: HashTable<u32>,
@@ -81,6 +102,22 @@ pub struct SaleBook {
     times: Vec<(Timestamp, Timestamp)>,
 }
 
+impl Default for SaleBook {
+    fn default() -> Self {
+        SaleBook {
+            seq: 0,
+            capacity: CAPACITY,
+            hasher: DefaultHashBuilder::default(),
+            keys: HashTable::new(),
+            buyer_index: HashTable::new(),
+            reservations: Vec::new(),
+            buyers: Vec::new(),
+            texts: String::new(),
+            times: Vec::new(),
+        }
+    }
+}
+
 impl std::fmt::Debug for SaleBook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SaleBook").field("seq", &self.seq).field("reservations", &self.keys.len()).finish()
@@ -88,7 +125,7 @@ impl std::fmt::Debug for SaleBook {
 }
 
 /// Where a book stood ([`SaleBook::mark`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
     seq: i64,
     reservations: usize,
@@ -189,6 +226,8 @@ impl SaleBook {
     pub fn plan(&self, asks: &[Ask<'_>], bounds: Bounds, released: &HashMap<String, i64>) -> Vec<Decision> {
         let entries = self.entries();
         let mut units_left = bounds.units_left;
+        // Each accepted request adds a reservation, and at most one buyer.
+        let mut room = self.capacity.saturating_sub(self.reservations.len().max(self.buyers.len()));
         // This batch's first request per key (hash, index), and each buyer's units so far
         // (hash, index of their first request, units).
         let mut first_of_key: HashTable<(u64, usize)> = HashTable::with_capacity(asks.len());
@@ -234,9 +273,10 @@ impl SaleBook {
                 .into_mut();
             let decision = if ask.quantity <= 0 || ask.quantity > bounds.per_customer_limit - *units {
                 Decision::Refuse(Refusal::LimitReached)
-            } else if ask.quantity > units_left {
+            } else if ask.quantity > units_left || room == 0 || ask.buyer.len().max(ask.key.len()) > self.capacity {
                 Decision::Refuse(Refusal::SoldOut)
             } else {
+                room -= 1;
                 units_left -= ask.quantity;
                 *units += ask.quantity;
                 Decision::Accept
@@ -262,13 +302,25 @@ impl SaleBook {
 
     /// Applies a committed journal record as record `seq`. A reservation already known (by
     /// its buyer and key) is not counted twice, so overlapping loads stay exact.
-    pub fn record(&mut self, seq: i64, record: &JournalRecord<'_>) {
+    pub fn record(&mut self, seq: i64, record: &JournalRecord<'_>) -> Result<(), BookFull> {
+        self.room_for(record.entries.len(), record.entries.iter().map(|e| e.buyer.len().max(e.key.len())))?;
         let times = self.times_index(record.at, record.expires_at);
         self.reserve(record.entries.len());
         for entry in &record.entries {
             self.insert(entry.buyer, entry.key, entry.id, entry.quantity, times);
         }
         self.seq = self.seq.max(seq);
+        Ok(())
+    }
+
+    /// Whether `reservations` more fit, with a new (at, expires_at) pair and each buyer new,
+    /// their buyers' and keys' longest `lengths`.
+    fn room_for(&self, reservations: usize, mut lengths: impl Iterator<Item = usize>) -> Result<(), BookFull> {
+        let most = self.reservations.len().max(self.buyers.len()).max(self.times.len());
+        if reservations > self.capacity - most.min(self.capacity) || lengths.any(|len| len > self.capacity) {
+            return Err(BookFull);
+        }
+        Ok(())
     }
 
     /// Where the book stands: what [`roll_back`](Self::roll_back) returns it to.
@@ -285,7 +337,7 @@ impl SaleBook {
     /// Forgets everything recorded since `mark`: the engine records a batch while its append
     /// is being committed, and takes it back if the append is refused.
     pub fn roll_back(&mut self, mark: Mark) {
-        let Self { seq, hasher, keys, buyer_index, reservations, buyers, texts, times } = self;
+        let Self { seq, hasher, keys, buyer_index, reservations, buyers, texts, times, .. } = self;
         let entries = Entries { hasher, reservations, buyers, texts };
         for index in mark.reservations..reservations.len() {
             let at = index as u32;
@@ -327,14 +379,16 @@ impl SaleBook {
 
     /// Adds one reservation known from elsewhere (a materialised row); `false` if it was
     /// already known.
-    pub fn remember(&mut self, buyer: &str, key: &str, held: Held) -> bool {
+    pub fn remember(&mut self, buyer: &str, key: &str, held: Held) -> Result<bool, BookFull> {
+        self.room_for(1, std::iter::once(buyer.len().max(key.len())))?;
         let times = self.times_index(held.at, held.expires_at);
         self.reserve(1);
-        self.insert(buyer, key, held.id, held.quantity, times)
+        Ok(self.insert(buyer, key, held.id, held.quantity, times))
     }
 
-    /// Adds a reservation unless its buyer and key are known; the caller has made room. One
-    /// probe of each table: finding a key's slot is also where a new one goes.
+    /// Adds a reservation unless its buyer and key are known; the caller has made room (in
+    /// the tables, and under [`CAPACITY`]). One probe of each table: finding a key's slot is
+    /// also where a new one goes.
     fn insert(&mut self, buyer: &str, key: &str, id: Uuid, quantity: i64, times: u32) -> bool {
         let key_hash = self.key_hash(buyer, key);
         let buyer_hash = self.hasher.hash_one(buyer);
@@ -386,10 +440,11 @@ impl SaleBook {
     }
 }
 
-/// A position in one of the book's vectors as its tables keep it. A book holds one sale's
-/// reservations, bounded by its quota, far below 4 billion.
+/// A position in one of the book's vectors as its tables keep it: below [`CAPACITY`], which
+/// `room_for` checked before anything was added.
 fn index(position: usize) -> u32 {
-    u32::try_from(position).expect("a flash sale's book holds fewer than 2^32 reservations")
+    debug_assert!(position < CAPACITY);
+    position as u32
 }
 
 fn text(texts: &str, span: Span) -> &str {
@@ -399,7 +454,8 @@ fn text(texts: &str, span: Span) -> &str {
 fn push(texts: &mut String, value: &str) -> Span {
     let start = texts.len();
     texts.push_str(value);
-    Span { start, len: u32::try_from(value.len()).expect("buyers and keys are short texts") }
+    // At most `CAPACITY` bytes, which `room_for` checked.
+    Span { start, len: value.len() as u32 }
 }
 
 #[cfg(test)]
@@ -433,7 +489,7 @@ mod tests {
             })
             .collect();
         let seq = book.seq() + 1;
-        book.record(seq, &JournalRecord { at: at(), expires_at: at(), entries });
+        book.record(seq, &JournalRecord { at: at(), expires_at: at(), entries }).expect("room in the book");
         decisions
     }
 
@@ -476,10 +532,39 @@ mod tests {
         assert_eq!(book.plan(&more, bounds, &released), vec![Decision::Accept]);
         // A reload that overlaps what the book holds changes nothing.
         let seen = book.find("a", "1").unwrap();
-        assert!(!book.remember("a", "1", seen.clone()));
+        assert_eq!(book.remember("a", "1", seen.clone()), Ok(false));
         assert_eq!(book.bought("a"), 2);
-        assert!(book.remember("a", "3", Held { id: Uuid::from_u128(99), ..seen }));
+        assert_eq!(book.remember("a", "3", Held { id: Uuid::from_u128(99), ..seen }), Ok(true));
         assert_eq!((book.bought("a"), book.len()), (4, 2));
+    }
+
+    #[test]
+    fn a_full_book_refuses_what_it_cannot_hold_and_stays_as_it_was() {
+        use Decision::*;
+        let mut book = SaleBook { capacity: 3, ..SaleBook::default() };
+        let bounds = Bounds { units_left: 10, per_customer_limit: 10 };
+        let none = HashMap::new();
+        let asks = [ask("a", "1", 1), ask("b", "1", 1), ask("c", "1", 1), ask("d", "1", 1)];
+        assert_eq!(commit(&mut book, &asks[..2], bounds, &none), [Accept, Accept]);
+        // Room for one more reservation: the rest of the batch is sold out, retries still found.
+        let decisions = book.plan(&[asks[0], asks[2], asks[3]], bounds, &none);
+        assert!(matches!(decisions[..], [Existing(_), Accept, Refuse(Refusal::SoldOut)]), "{decisions:?}");
+
+        let entry =
+            |buyer: &'static str, id: u128| JournalEntry { id: Uuid::from_u128(id), quantity: 1, buyer, key: "1" };
+        let two = JournalRecord { at: at(), expires_at: at(), entries: vec![entry("c", 3), entry("d", 4)] };
+        let mark = book.mark();
+        assert_eq!(book.record(9, &two), Err(BookFull));
+        assert_eq!((book.len(), book.seq(), book.mark()), (2, mark.seq, mark), "nothing was added");
+        let held = Held { id: Uuid::from_u128(5), quantity: 1, at: at(), expires_at: at() };
+        assert_eq!(book.remember("e", "1", held.clone()), Ok(true));
+        assert_eq!(book.remember("f", "1", held.clone()), Err(BookFull));
+        assert_eq!(book.remember("a", "1", held), Err(BookFull), "full, even for what it knows");
+        assert_eq!((book.len(), book.bought("f")), (3, 0));
+        // A buyer or key longer than the book can measure does not fit either.
+        let fresh = SaleBook { capacity: 3, ..SaleBook::default() };
+        let asks = [ask("g", "kkkk", 1), ask("g", "kkk", 1)];
+        assert_eq!(fresh.plan(&asks, bounds, &none), [Refuse(Refusal::SoldOut), Accept]);
     }
 
     proptest! {
