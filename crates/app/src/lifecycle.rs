@@ -69,14 +69,22 @@ async fn stage_changed(
     before: Option<&CustomerScores>,
     after: &CustomerScores,
 ) -> AppResult<()> {
-    let old = before.map_or("", |b| b.stage.as_str());
-    if old == after.stage {
-        return Ok(());
+    match stage_change(before, after) {
+        Some(change) => change.record(tx, Some(ctx)).await,
+        None => Ok(()),
     }
-    Change::new("customer.stage_changed", "customer", after.customer_id)
-        .diff("stage", &old.to_owned(), &after.stage)
-        .record(tx, Some(ctx))
-        .await
+}
+
+/// The change to record when `after` is in another stage than `before`.
+fn stage_change(before: Option<&CustomerScores>, after: &CustomerScores) -> Option<Change> {
+    let old = before.map_or("", |b| b.stage.as_str());
+    (old != after.stage).then(|| {
+        Change::new("customer.stage_changed", "customer", after.customer_id).diff(
+            "stage",
+            &old.to_owned(),
+            &after.stage,
+        )
+    })
 }
 
 pub(crate) async fn rules(tx: &mut dyn Tx) -> AppResult<ScoringRules> {

@@ -106,6 +106,8 @@ pub trait CatalogRepo {
 #[async_trait]
 pub trait AuditRepo {
     async fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Appends entries in order, in few statements.
+    async fn append_audits(&mut self, entries: &[AuditEntry]) -> StoreResult<()>;
     /// Newest first: the page cursor is an audit id and the page holds older entries.
     async fn list_audit(&mut self, filter: &AuditFilter, page: Page) -> StoreResult<Vec<AuditEntry>>;
 }
@@ -114,6 +116,8 @@ pub trait AuditRepo {
 pub trait OutboxRepo {
     /// Appends an event; the database assigns `seq` (the value in `event.seq` is ignored).
     async fn append_event(&mut self, event: &OutboxEvent) -> StoreResult<i64>;
+    /// Appends events in order (their `seq`s increase in it), in few statements.
+    async fn append_events(&mut self, events: &[OutboxEvent]) -> StoreResult<()>;
     /// Events with `seq > after_seq`, in `seq` order.
     async fn events_after(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>>;
 }

@@ -31,9 +31,10 @@ use quanyu_domain::{
 };
 use quanyu_store::{CountedOrder, CustomerScores, ScoreInput, Tx};
 
-use super::{ScoringRules, day, row, rules, stage_changed};
+use super::{ScoringRules, day, row, rules, stage_change};
 use crate::{
     App, AppError, AppResult, Ctx,
+    change::Change,
     tags::computed::{Family, TagFacts},
 };
 
@@ -196,19 +197,24 @@ impl App {
         let assessed = started.elapsed();
         let mut written = 0;
         for ((page, before), first) in scored.chunks(PAGE).zip(facts.stored.chunks(PAGE)).zip((0..).step_by(PAGE)) {
-            write_tx!(self, |tx| {
-                let mut rows = Vec::new();
-                for (after, before) in page.iter().zip(before) {
-                    if changed(before.as_ref(), after) {
-                        stage_changed(tx, &ctx, before.as_ref(), after).await?;
-                        rows.push(after.clone());
-                    }
+            let mut rows = Vec::new();
+            let mut stage_changes = Vec::new();
+            for (after, before) in page.iter().zip(before) {
+                if changed(before.as_ref(), after) {
+                    stage_changes.extend(stage_change(before.as_ref(), after));
+                    rows.push(after.clone());
                 }
+            }
+            let tags = facts.tags.page_changes(first, page);
+            if rows.is_empty() && tags.is_empty() {
+                continue;
+            }
+            write_tx!(self, |tx| {
+                Change::record_all(std::mem::take(&mut stage_changes), tx, Some(&ctx)).await?;
                 tx.put_scores(&rows).await?;
-                facts.tags.write_page(tx, first, page, at).await?;
-                Ok(rows.len())
-            })
-            .map(|rows| written += rows)?;
+                tags.write(tx, at).await
+            })?;
+            written += rows.len();
         }
         tracing::info!(
             customers = scored.len(),

@@ -174,20 +174,13 @@ impl TagFacts {
         Ok(facts)
     }
 
-    /// Gives the customers `first..` (their rows `scored`, in ordinal order) the computed tags
-    /// they should carry, where these differ from what they carry: in `tx`, the page's.
-    pub(crate) async fn write_page(
-        &self,
-        tx: &mut dyn Tx,
-        first: u32,
-        scored: &[CustomerScores],
-        at: Timestamp,
-    ) -> AppResult<()> {
+    /// What to change so that the customers `first..` (their rows `scored`, in ordinal order)
+    /// carry the computed tags they should: only the customers whose tags differ.
+    pub(crate) fn page_changes(&self, first: u32, scored: &[CustomerScores]) -> TagChanges {
         let end = first + u32::try_from(scored.len()).unwrap_or(u32::MAX);
         let mut kept = &self.kept[in_page(&self.kept, |row| row.0, first, end)];
         let mut carried = &self.carried[in_page(&self.carried, |row| row.0, first, end)];
-        let mut cleared: Vec<CustomerId> = Vec::new();
-        let mut given: HashMap<Uuid, Vec<CustomerId>> = HashMap::new();
+        let mut changes = TagChanges { family: self.family.ids(), ..TagChanges::default() };
         for (ordinal, scores) in (first..).zip(scored) {
             let mine = kept.partition_point(|row| row.0 == ordinal);
             let mut by_top: HashMap<u32, i64> = HashMap::new();
@@ -199,18 +192,38 @@ impl TagFacts {
                 .filter(|name| !name.is_empty());
             let should = self.family.of(scores, favourite);
             let theirs = carried.partition_point(|row| row.0 == ordinal);
-            let does: Vec<Uuid> = carried[..theirs].iter().map(|&(_, tag)| tag).collect();
+            let does = carried[..theirs].iter().map(|&(_, tag)| tag);
             carried = &carried[theirs..];
-            if should != does {
-                cleared.push(scores.customer_id);
+            if !should.iter().copied().eq(does) {
+                changes.cleared.push(scores.customer_id);
                 for tag in should {
-                    given.entry(tag).or_default().push(scores.customer_id);
+                    changes.given.entry(tag).or_default().push(scores.customer_id);
                 }
             }
         }
-        tx.clear_tags(&self.family.ids(), &cleared).await?;
-        for (tag, customers) in given {
-            tx.tag_customers(tag, &customers, "computed", at).await?;
+        changes
+    }
+}
+
+/// The computed tags a page of customers loses and gains ([`TagFacts::page_changes`]).
+#[derive(Debug, Default)]
+pub(crate) struct TagChanges {
+    family: Vec<Uuid>,
+    /// Customers whose computed tags are replaced whole: these lose every one first.
+    cleared: Vec<CustomerId>,
+    given: HashMap<Uuid, Vec<CustomerId>>,
+}
+
+impl TagChanges {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.cleared.is_empty()
+    }
+
+    /// Makes the changes in `tx`.
+    pub(crate) async fn write(&self, tx: &mut dyn Tx, at: Timestamp) -> AppResult<()> {
+        tx.clear_tags(&self.family, &self.cleared).await?;
+        for (&tag, customers) in &self.given {
+            tx.tag_customers(tag, customers, "computed", at).await?;
         }
         Ok(())
     }

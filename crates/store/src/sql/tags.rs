@@ -1,7 +1,6 @@
 //! Tags, who carries them (tagged in multi-row statements), and saved audiences.
 
 use async_trait::async_trait;
-use futures::TryStreamExt as _;
 use quanyu_domain::{
     customer::TagRule,
     ids::{CategoryId, CustomerId, OrderId, SkuId, StaffId},
@@ -10,7 +9,11 @@ use quanyu_domain::{
 use sqlx::{AssertSqlSafe, Row as _, types::Json};
 use uuid::Uuid;
 
-use super::{super::SqlTx, Keyset, Placeholders, bind_sort_value, keyset, rows::Row};
+use super::{
+    super::{SqlTx, scan::scan_rows},
+    Keyset, Placeholders, ScanArg, bind_sort_value, keyset,
+    rows::Row,
+};
 use crate::{AudienceSort, GuideTask, GuideTaskCounts, Page, SavedAudience, Sorting, StoreResult, Tag, TagRepo};
 
 const ROWS_PER_STATEMENT: usize = 500;
@@ -201,15 +204,11 @@ impl TagRepo for SqlTx {
             "SELECT order_id, sku_id, CAST(amount - refunded_amount AS BIGINT) AS spend FROM order_lines {}",
             super::super::WHOLE_TABLE
         );
-        let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(&mut *self.tx);
-        while let Some(row) = rows.try_next().await? {
-            each(
-                OrderId::from_uuid(row.try_get("order_id")?),
-                SkuId::from_uuid(row.try_get("sku_id")?),
-                row.try_get("spend")?,
-            );
-        }
-        Ok(())
+        scan_rows(self, &sql, &[], &mut |row| {
+            each(OrderId::from_uuid(row.uuid(0)?), SkuId::from_uuid(row.uuid(1)?), row.int(2)?);
+            Ok(())
+        })
+        .await
     }
 
     async fn sku_categories(&mut self) -> StoreResult<Vec<(SkuId, CategoryId)>> {
@@ -228,15 +227,12 @@ impl TagRepo for SqlTx {
         let mut params = Placeholders::new();
         let sql =
             format!("SELECT customer_id, tag_id FROM customer_tags WHERE tag_id IN ({})", params.list(tags.len()));
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for tag in tags {
-            query = query.bind(tag);
-        }
-        let mut rows = query.fetch(&mut *self.tx);
-        while let Some(row) = rows.try_next().await? {
-            each(CustomerId::from_uuid(row.try_get("customer_id")?), row.try_get("tag_id")?);
-        }
-        Ok(())
+        let args: Vec<ScanArg<'_>> = tags.iter().map(ScanArg::Uuid).collect();
+        scan_rows(self, &sql, &args, &mut |row| {
+            each(CustomerId::from_uuid(row.uuid(0)?), row.uuid(1)?);
+            Ok(())
+        })
+        .await
     }
 
     async fn clear_tags(&mut self, family: &[Uuid], customers: &[CustomerId]) -> StoreResult<()> {

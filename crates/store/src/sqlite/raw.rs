@@ -1,8 +1,9 @@
-//! Statements on the writer connection's own SQLite handle, through the C API: the few hot
-//! paths where sqlx's per-statement hand-off to its worker thread and its copies of every
-//! argument were most of the writer's time (event ingest, and the anonymous-event index it
-//! keeps). The handle is sqlx's, locked for the duration (`lock_handle`), so these statements
-//! run in the same transaction as everything else.
+//! Statements on a connection's own SQLite handle, through the C API: the few hot paths where
+//! sqlx's per-statement hand-off to its worker thread and its copies of every argument were
+//! most of the time (event ingest and the anonymous-event index it keeps, on the writer; the
+//! full scores rebuild's whole-table reads, [`scan`](super::scan), on a reader). The handle is
+//! sqlx's, locked for the duration (`lock_handle`), so these statements run in the same
+//! transaction as everything else.
 
 use std::{
     ffi::{CStr, c_int},
@@ -85,6 +86,12 @@ impl Statement {
             let len = usize::try_from(ffi::sqlite3_column_bytes(self.statement.as_ptr(), index)).unwrap_or(0);
             if bytes.is_null() { &[] } else { std::slice::from_raw_parts(bytes, len) }
         }
+    }
+
+    /// Whether a column of the current row is NULL.
+    pub(super) fn is_null(&self, index: c_int) -> bool {
+        // SAFETY: a prepared statement; SQLite answers NULL when no row is current.
+        unsafe { ffi::sqlite3_column_type(self.statement.as_ptr(), index) == ffi::SQLITE_NULL }
     }
 
     /// An integer column of the current row (0 for NULL).
