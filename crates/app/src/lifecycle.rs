@@ -11,6 +11,8 @@
 
 mod rebuild;
 
+pub(crate) use rebuild::Ordinals;
+
 use chrono::Duration;
 pub use quanyu_audience::lifecycle::{ScoringRules, WINDOW_DAYS};
 use quanyu_audience::{Activity, Stage, lifecycle};

@@ -883,11 +883,13 @@ pub trait TagRepo {
     /// forgets counts older than that; returns how many lost the tag.
     async fn expire_rule_tag(&mut self, tag_id: uuid::Uuid, since_day: i64, min: i64) -> StoreResult<u64>;
 
-    /// Every order line: its order, its SKU and what it kept net of refunds (分), in one
-    /// streaming read of the whole table, in no particular order.
-    async fn scan_line_spend(
+    /// Every line of the orders scores count, placed since `since` (those
+    /// [`ScoresRepo::scan_counted_orders`] reads): its order's customer, its SKU and what it kept
+    /// net of refunds (分), in one streaming read, in no particular order.
+    async fn scan_counted_line_spend(
         &mut self,
-        each: &mut (dyn FnMut(quanyu_domain::ids::OrderId, quanyu_domain::ids::SkuId, i64) + Send),
+        since: Timestamp,
+        each: &mut (dyn FnMut(quanyu_domain::ids::CustomerId, quanyu_domain::ids::SkuId, i64) + Send),
     ) -> StoreResult<()>;
     /// Every SKU's product's category.
     async fn sku_categories(&mut self)

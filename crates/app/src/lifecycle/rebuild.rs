@@ -3,33 +3,29 @@
 //!
 //! 1. **Read**, in one read transaction: the live customers, the orders scores count (placed
 //!    since the window's start), the stored scores and what computed tags need
-//!    (`tags::computed`), one streaming read of a whole table each. Customers get dense
-//!    ordinals in id order; orders become the engine's columns.
+//!    (`tags::computed`), one streaming read each (on SQLite through its C API, the store's
+//!    `scan`). Customers get dense ordinals in id order; orders become the engine's columns.
 //! 2. **Score** every customer with the app's one `Rebuilder`, on a blocking thread.
-//! 3. **Write**, a page of 1,000 customers per transaction (SQLite has one writer): only the
-//!    rows whose window, scores or stage changed, each stage change recorded as
-//!    `lifecycle::on_order` records it, and the computed tags of the page's customers whose tags
-//!    should differ.
+//! 3. **Write**, a page of customers per transaction (SQLite has one writer): only the rows
+//!    whose window, scores or stage changed, each stage change recorded as `lifecycle::on_order`
+//!    records it (in bulk), and the computed tags of the page's customers whose tags should
+//!    differ. A page with nothing to change opens no transaction.
 //!
-//! Memory: the read holds every live customer's input and stored row, the window's orders as
-//! columns and in a map from order id, and the window's order lines (about 200 bytes a
-//! customer and 40 an order line at 1M customers / 10M orders).
+//! Memory: per customer, its id and registration, the last order's time and the stored row;
+//! per counted order 10 bytes of columns and per counted order line 16 bytes; nothing keyed by
+//! order (the store joins lines to their orders). Rows to write are made a page at a time.
 //!
 //! The engine works in whole days; the window starts at an instant (`at` less 365 days), so the
 //! read keeps only orders placed since that instant, and the last order's time, which the stored
 //! row keeps, is taken from the read beside the engine's columns.
 
-use std::collections::HashMap;
-
 use quanyu_audience::{
     lifecycle::Assessment,
-    rebuild::{OrderColumns, Rebuilder},
+    rebuild::{OrderColumns, Rebuilder, Tally},
 };
-use quanyu_domain::{
-    ids::{CustomerId, OrderId},
-    time::Timestamp,
-};
+use quanyu_domain::{ids::CustomerId, time::Timestamp};
 use quanyu_store::{CountedOrder, CustomerScores, ScoreInput, Tx};
+use rustc_hash::FxHashMap;
 
 use super::{ScoringRules, day, row, rules, stage_change};
 use crate::{
@@ -38,16 +34,20 @@ use crate::{
     tags::computed::{Family, TagFacts},
 };
 
-/// Customers per write transaction.
-const PAGE: usize = 1_000;
+/// Customers per write transaction: large, as SQLite's one writer commits far fewer times so,
+/// short enough (tens of milliseconds) not to hold other writes up for long.
+const PAGE: usize = 10_000;
 
 /// What a rebuild reads: the live customers by ordinal, their counted orders as the engine's
 /// columns, and their stored scores.
 #[derive(Debug, Default)]
 struct Facts {
     rules: ScoringRules,
-    customers: Vec<ScoreInput>,
+    /// Each live customer and when they registered, by ordinal (in id order).
+    customers: Vec<(CustomerId, Timestamp)>,
     registered_day: Vec<u16>,
+    /// Each customer's last counted order's time (the engine counts whole days).
+    last_order_at: Vec<Option<Timestamp>>,
     order_customer: Vec<u32>,
     order_day: Vec<u16>,
     order_amount: Vec<u32>,
@@ -61,31 +61,33 @@ fn engine_day(at: Timestamp, what: &str) -> AppResult<u16> {
         .map_err(|_| AppError::Internal(format!("{what} on {at} is outside the days a rebuild can count")))
 }
 
+/// Dense ordinals of customers by id.
+pub(crate) type Ordinals = FxHashMap<CustomerId, u32>;
+
 impl Facts {
     /// Reads the facts for a rebuild of the window since `since`, with computed tags `family`.
     async fn read(tx: &mut dyn Tx, since: Timestamp, family: Family) -> AppResult<Facts> {
         let mut step = std::time::Instant::now();
-        let mut facts = Facts { rules: rules(tx).await?, ..Facts::default() };
-        let mut ordinals: HashMap<CustomerId, u32> = HashMap::new();
-        // The counted orders' customers, for the computed tags' read of order lines.
-        let mut orders: HashMap<OrderId, u32> = HashMap::new();
-        let mut refused: Option<AppError> = None;
-        let mut live = Vec::new();
-        tx.scan_live_customers(&mut |customer_id, registered_at| live.push((customer_id, registered_at))).await?;
-        // Ordinals in id order, so that pages write rows in key order (as appends to the
-        // indexes on customer ids, rather than all over them).
-        live.sort_unstable_by_key(|&(customer_id, _)| customer_id);
-        for (customer_id, registered_at) in live {
-            let ordinal = u32::try_from(facts.customers.len())
-                .map_err(|_| AppError::Internal("too many customers for a rebuild".into()))?;
-            ordinals.insert(customer_id, ordinal);
-            facts.registered_day.push(engine_day(registered_at, "a registration")?);
-            facts.customers.push(ScoreInput { customer_id, registered_at, orders: 0, spend: 0, last_order_at: None });
-        }
         let took = |what: &str, since: &mut std::time::Instant| {
             tracing::debug!(seconds = since.elapsed().as_secs_f64(), "rebuild read {what}");
             *since = std::time::Instant::now();
         };
+        let mut facts = Facts { rules: rules(tx).await?, ..Facts::default() };
+        let mut refused: Option<AppError> = None;
+        tx.scan_live_customers(&mut |customer_id, registered_at| facts.customers.push((customer_id, registered_at)))
+            .await?;
+        // Ordinals in id order, so that pages write rows in key order (as appends to the
+        // indexes on customer ids, rather than all over them).
+        facts.customers.sort_unstable_by_key(|&(customer_id, _)| customer_id);
+        u32::try_from(facts.customers.len())
+            .map_err(|_| AppError::Internal("too many customers for a rebuild".into()))?;
+        let mut ordinals = Ordinals::default();
+        ordinals.reserve(facts.customers.len());
+        for (ordinal, &(customer_id, registered_at)) in (0..).zip(&facts.customers) {
+            ordinals.insert(customer_id, ordinal);
+            facts.registered_day.push(engine_day(registered_at, "a registration")?);
+        }
+        facts.last_order_at = vec![None; facts.customers.len()];
         took("the live customers", &mut step);
         tx.scan_counted_orders(since, &mut |order| {
             // Orders of merged customers moved to the survivor; any left belong to no one scored.
@@ -96,7 +98,6 @@ impl Facts {
             if let Err(err) = facts.add_order(ordinal, &order) {
                 refused = Some(err);
             }
-            orders.insert(order.id, ordinal);
         })
         .await?;
         facts.stored = vec![None; facts.customers.len()];
@@ -108,13 +109,13 @@ impl Facts {
         })
         .await?;
         took("the stored scores", &mut step);
-        facts.tags = TagFacts::read(tx, family, &orders, &ordinals).await?;
+        facts.tags = TagFacts::read(tx, family, since, &ordinals).await?;
         took("the order lines and computed tags", &mut step);
         refused.map_or(Ok(facts), Err)
     }
 
-    /// Adds one counted order of customer `ordinal` to the columns, and to the customer's input
-    /// (the per-customer figures the stored row shows, checked against the engine's).
+    /// Adds one counted order of customer `ordinal` to the columns, and its time to the
+    /// customer's last order's.
     fn add_order(&mut self, ordinal: u32, order: &CountedOrder) -> AppResult<()> {
         let amount = u32::try_from(order.spend).map_err(|_| {
             AppError::Internal(format!(
@@ -125,12 +126,36 @@ impl Facts {
         self.order_customer.push(ordinal);
         self.order_day.push(engine_day(order.created_at, "an order")?);
         self.order_amount.push(amount);
-        let input = &mut self.customers[ordinal as usize];
-        input.orders += 1;
-        input.spend += order.spend;
-        input.last_order_at = input.last_order_at.max(Some(order.created_at));
+        let last = &mut self.last_order_at[ordinal as usize];
+        *last = (*last).max(Some(order.created_at));
         Ok(())
     }
+
+    /// The row of customer `ordinal` as the engine assessed them on `at`.
+    fn row(&self, assessed: &Assessed, ordinal: usize, at: Timestamp) -> CustomerScores {
+        let (customer_id, registered_at) = self.customers[ordinal];
+        let (assessment, tally) = (assessed.assessments[ordinal], assessed.tallies[ordinal]);
+        let input = ScoreInput {
+            customer_id,
+            registered_at,
+            orders: i64::from(tally.orders),
+            spend: i64::try_from(tally.spend).unwrap_or(i64::MAX),
+            last_order_at: self.last_order_at[ordinal],
+        };
+        debug_assert_eq!(
+            tally.last_order_day().map(i64::from),
+            input.last_order_at.map(day),
+            "the engine's last order is the read's"
+        );
+        row(&input, assessment, self.stored[ordinal].as_ref(), at)
+    }
+}
+
+/// What the engine made of each customer, by ordinal.
+#[derive(Debug)]
+struct Assessed {
+    assessments: Vec<Assessment>,
+    tallies: Vec<Tally>,
 }
 
 /// Whether `after` differs from what is stored in anything but the times it was written and
@@ -142,34 +167,15 @@ fn changed(before: Option<&CustomerScores>, after: &CustomerScores) -> bool {
     })
 }
 
-/// Every live customer's scores on `at` from `facts`, by the engine, as rows with the stored
-/// ones they replace.
-fn score_all(
-    rebuilder: &mut Rebuilder,
-    facts: &Facts,
-    at: Timestamp,
-    threads: usize,
-) -> AppResult<Vec<CustomerScores>> {
+/// Every live customer's scores on `at` from `facts`, by the engine.
+fn assess_all(rebuilder: &mut Rebuilder, facts: &Facts, at: Timestamp, threads: usize) -> AppResult<Assessed> {
     let today = engine_day(at, "the rebuild")?;
     let orders = OrderColumns { customer: &facts.order_customer, day: &facts.order_day, amount: &facts.order_amount };
     let rebuilt = rebuilder
         .rebuild(orders, &facts.registered_day, today, &facts.rules, threads)
         .map_err(|err| AppError::Internal(format!("rebuilding scores: {err}")))?;
-    let assessed = rebuilt.rfm.iter().zip(&rebuilt.stage).zip(&rebuilt.tallies);
-    Ok(facts
-        .customers
-        .iter()
-        .zip(assessed)
-        .zip(&facts.stored)
-        .map(|((input, ((&rfm, &stage), tally)), before)| {
-            debug_assert_eq!(
-                (i64::from(tally.orders), tally.spend, tally.last_order_day().map(i64::from)),
-                (input.orders, input.spend as u64, input.last_order_at.map(day)),
-                "the engine counts what the read counted"
-            );
-            row(input, Assessment { rfm, stage }, before.as_ref(), at)
-        })
-        .collect())
+    let assessments = rebuilt.rfm.iter().zip(&rebuilt.stage).map(|(&rfm, &stage)| Assessment { rfm, stage }).collect();
+    Ok(Assessed { assessments, tallies: rebuilt.tallies.clone() })
 }
 
 impl App {
@@ -187,25 +193,28 @@ impl App {
         let facts = read_tx!(self, |tx| Facts::read(tx, since, family).await)?;
         let read = started.elapsed();
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let (facts, scored) = tokio::task::spawn_blocking(move || {
-            let scored = score_all(&mut rebuilder, &facts, at, threads);
-            (facts, scored)
+        let (facts, assessed) = tokio::task::spawn_blocking(move || {
+            let assessed = assess_all(&mut rebuilder, &facts, at, threads);
+            (facts, assessed)
         })
         .await
         .map_err(|err| AppError::Internal(format!("rebuilding scores: {err}")))?;
-        let scored = scored?;
-        let assessed = started.elapsed();
+        let assessed = assessed?;
+        let scored_at = started.elapsed();
+        let customers = facts.customers.len();
         let mut written = 0;
-        for ((page, before), first) in scored.chunks(PAGE).zip(facts.stored.chunks(PAGE)).zip((0..).step_by(PAGE)) {
+        for first in (0..customers).step_by(PAGE) {
+            let page: Vec<CustomerScores> =
+                (first..customers.min(first + PAGE)).map(|ordinal| facts.row(&assessed, ordinal, at)).collect();
+            let tags = facts.tags.page_changes(u32::try_from(first).unwrap_or(u32::MAX), &page);
             let mut rows = Vec::new();
             let mut stage_changes = Vec::new();
-            for (after, before) in page.iter().zip(before) {
-                if changed(before.as_ref(), after) {
-                    stage_changes.extend(stage_change(before.as_ref(), after));
-                    rows.push(after.clone());
+            for (after, before) in page.into_iter().zip(&facts.stored[first..]) {
+                if changed(before.as_ref(), &after) {
+                    stage_changes.extend(stage_change(before.as_ref(), &after));
+                    rows.push(after);
                 }
             }
-            let tags = facts.tags.page_changes(first, page);
             if rows.is_empty() && tags.is_empty() {
                 continue;
             }
@@ -217,17 +226,17 @@ impl App {
             written += rows.len();
         }
         tracing::info!(
-            customers = scored.len(),
+            customers,
             orders = facts.order_customer.len(),
             written,
             read_s = read.as_secs_f64(),
-            scored_s = (assessed - read).as_secs_f64(),
+            scored_s = (scored_at - read).as_secs_f64(),
             total_s = started.elapsed().as_secs_f64(),
             "rebuilt customer scores"
         );
         // Stages, scores and computed tags moved: this instance's audience index reloads.
         self.audiences.invalidate();
-        Ok(scored.len())
+        Ok(customers)
     }
 }
 
@@ -253,12 +262,13 @@ mod tests {
     /// over: every live customer, every counted order placed since `since`, the stored rows).
     fn facts(population: &Population, since: Timestamp) -> Facts {
         let mut facts = Facts::default();
-        let mut ordinals = HashMap::new();
+        let mut ordinals = Ordinals::default();
         for &(customer_id, registered_at) in &population.customers {
             ordinals.insert(customer_id, facts.customers.len() as u32);
             facts.registered_day.push(engine_day(registered_at, "").unwrap());
-            facts.customers.push(ScoreInput { customer_id, registered_at, orders: 0, spend: 0, last_order_at: None });
+            facts.customers.push((customer_id, registered_at));
         }
+        facts.last_order_at = vec![None; facts.customers.len()];
         for order in population.orders.iter().filter(|o| o.created_at >= since) {
             if let Some(&ordinal) = ordinals.get(&order.customer_id) {
                 facts.add_order(ordinal, order).unwrap();
@@ -267,7 +277,7 @@ mod tests {
         facts.stored = facts
             .customers
             .iter()
-            .map(|c| population.stored.iter().find(|s| s.customer_id == c.customer_id).cloned())
+            .map(|&(customer_id, _)| population.stored.iter().find(|s| s.customer_id == customer_id).cloned())
             .collect();
         facts
     }
@@ -302,7 +312,8 @@ mod tests {
         let since = at - Duration::days(super::super::WINDOW_DAYS);
         let facts = Facts { rules, ..facts(population, since) };
         let mut rebuilder = Rebuilder::default();
-        let columnar = score_all(&mut rebuilder, &facts, at, 2).unwrap();
+        let assessed = assess_all(&mut rebuilder, &facts, at, 2).unwrap();
+        let columnar: Vec<_> = (0..facts.customers.len()).map(|ordinal| facts.row(&assessed, ordinal, at)).collect();
         assert_eq!(columnar, one_by_one(population, at, &rules), "at {at}");
         columnar
     }
@@ -317,12 +328,7 @@ mod tests {
         let noon = at(today, 43_200);
         let since = noon - Duration::days(365);
         let (edge, refunded, never, merged) = (customer(1), customer(2), customer(3), customer(4));
-        let order = |customer_id, created_at: DateTime<Utc>, spend| CountedOrder {
-            id: quanyu_domain::ids::OrderId::new(),
-            customer_id,
-            created_at,
-            spend,
-        };
+        let order = |customer_id, created_at: DateTime<Utc>, spend| CountedOrder { customer_id, created_at, spend };
         let population = Population {
             customers: vec![(edge, at(19_000, 0)), (refunded, at(19_990, 5)), (never, at(19_995, 0))],
             orders: vec![
@@ -358,7 +364,6 @@ mod tests {
             (0..300).map(|n| (customer(n), at(start + next(400) as i64, next(86_400) as i64))).collect();
         let orders = (0..3_000)
             .map(|_| CountedOrder {
-                id: quanyu_domain::ids::OrderId::new(),
                 customer_id: customer(u128::from(next(320))), // some belong to no live customer
                 created_at: at(start + next(900) as i64, next(86_400) as i64),
                 spend: next(300_000) as i64,

@@ -3,23 +3,24 @@
 //! top-level category a customer kept most money on in the scoring window, ties to the category
 //! named first).
 //!
-//! The rebuild reads what it needs with its other facts: every order line's SKU and amount in one
-//! streaming read, kept for the lines of the window's counted orders (which the rebuild read
-//! already) and added up per customer and top-level category in memory, and who carries a
-//! computed tag now. Each page then changes the tags of only the customers
+//! The rebuild reads what it needs with its other facts: the SKU and amount of every line of the
+//! window's counted orders with the order's customer, in one streaming read (the store joins the
+//! lines to their orders), added up per customer and top-level category in memory, and who
+//! carries a computed tag now. Each page then changes the tags of only the customers
 //! whose computed tags differ from what they should be.
 
 use std::collections::HashMap;
 
 use quanyu_domain::{
     catalog::Category,
-    ids::{CategoryId, CustomerId, OrderId, SkuId},
+    ids::{CategoryId, CustomerId, SkuId},
     time::Timestamp,
 };
 use quanyu_store::{CustomerScores, Tag, Tx};
+use rustc_hash::FxHashMap;
 use uuid::Uuid;
 
-use crate::AppResult;
+use crate::{AppResult, lifecycle::Ordinals};
 
 /// The computed spending-power tags, from the monetary score: 4–5 high, 2–3 middle, 1 low.
 const SPENDING_POWER: [(&str, i64); 3] = [("消费力:高", 4), ("消费力:中", 2), ("消费力:低", 1)];
@@ -126,14 +127,13 @@ pub(crate) struct TagFacts {
 }
 
 impl TagFacts {
-    /// Reads who kept what on which category through the orders in `orders` (the counted
-    /// orders of the window, each with its customer's ordinal), and who carries which of
-    /// `family`'s tags, of the customers in `ordinals`.
+    /// Reads who kept what on which category through the counted orders placed since `since`,
+    /// and who carries which of `family`'s tags, of the customers in `ordinals`.
     pub(crate) async fn read(
         tx: &mut dyn Tx,
         family: Family,
-        orders: &HashMap<OrderId, u32>,
-        ordinals: &HashMap<CustomerId, u32>,
+        since: Timestamp,
+        ordinals: &Ordinals,
     ) -> AppResult<TagFacts> {
         let categories: Vec<Category> = tx.all_categories().await?;
         let parents: HashMap<CategoryId, Option<CategoryId>> = categories.iter().map(|c| (c.id, c.parent_id)).collect();
@@ -143,7 +143,7 @@ impl TagFacts {
         // is its own top, with no name).
         let mut top_index = HashMap::new();
         let mut names: Vec<String> = Vec::new();
-        let mut sku_top: HashMap<SkuId, u32> = HashMap::new();
+        let mut sku_top: FxHashMap<SkuId, u32> = FxHashMap::default();
         for (sku, category) in tx.sku_categories().await? {
             let top = top(&parents, category);
             let index = *top_index.entry(top).or_insert_with(|| {
@@ -153,8 +153,8 @@ impl TagFacts {
             sku_top.insert(sku, index);
         }
         let mut kept = Vec::new();
-        tx.scan_line_spend(&mut |order, sku, amount| {
-            if let (Some(&ordinal), Some(&top)) = (orders.get(&order), sku_top.get(&sku)) {
+        tx.scan_counted_line_spend(since, &mut |customer, sku, amount| {
+            if let (Some(&ordinal), Some(&top)) = (ordinals.get(&customer), sku_top.get(&sku)) {
                 kept.push((ordinal, top, amount));
             }
         })

@@ -2,10 +2,7 @@
 //! computed from.
 
 use async_trait::async_trait;
-use quanyu_domain::{
-    ids::{CustomerId, OrderId},
-    time::Timestamp,
-};
+use quanyu_domain::{ids::CustomerId, time::Timestamp};
 use sqlx::{AssertSqlSafe, Row as _};
 
 use super::{
@@ -35,8 +32,8 @@ fn scores(row: &Row) -> StoreResult<CustomerScores> {
 
 /// The orders scores count, placed since `$1`, of the `orders` table named `orders`: paid, and
 /// not cancelled (refunded ones too, for what they kept). The one definition, for the
-/// per-customer aggregates and the full rebuild's read.
-fn counted(orders: &str) -> String {
+/// per-customer aggregates and the full rebuild's reads (of the orders, and of their lines).
+pub(super) fn counted(orders: &str) -> String {
     format!("{orders}.paid > 0 AND {orders}.status <> 'cancelled' AND {orders}.created_at >= $1")
 }
 
@@ -148,17 +145,16 @@ impl ScoresRepo for SqlTx {
         each: &mut (dyn FnMut(CountedOrder) + Send),
     ) -> StoreResult<()> {
         let sql = format!(
-            "SELECT id, customer_id, created_at, CAST(paid - refunded AS BIGINT) AS spend \
+            "SELECT customer_id, created_at, CAST(paid - refunded AS BIGINT) AS spend \
              FROM orders {} WHERE {} AND customer_id IS NOT NULL",
             super::super::WHOLE_TABLE,
             counted("orders")
         );
         scan_rows(self, &sql, &[ScanArg::Time(since)], &mut |row| {
             each(CountedOrder {
-                id: OrderId::from_uuid(row.uuid(0)?),
-                customer_id: CustomerId::from_uuid(row.uuid(1)?),
-                created_at: row.timestamp(2)?,
-                spend: row.int(3)?,
+                customer_id: CustomerId::from_uuid(row.uuid(0)?),
+                created_at: row.timestamp(1)?,
+                spend: row.int(2)?,
             });
             Ok(())
         })

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use quanyu_domain::{
     customer::TagRule,
-    ids::{CategoryId, CustomerId, OrderId, SkuId, StaffId},
+    ids::{CategoryId, CustomerId, SkuId, StaffId},
     time::Timestamp,
 };
 use sqlx::{AssertSqlSafe, Row as _, types::Json};
@@ -199,13 +199,22 @@ impl TagRepo for SqlTx {
         Ok(removed)
     }
 
-    async fn scan_line_spend(&mut self, each: &mut (dyn FnMut(OrderId, SkuId, i64) + Send)) -> StoreResult<()> {
+    async fn scan_counted_line_spend(
+        &mut self,
+        since: Timestamp,
+        each: &mut (dyn FnMut(CustomerId, SkuId, i64) + Send),
+    ) -> StoreResult<()> {
+        // Each counted order's lines looked up by their key, rather than every line read and
+        // joined in memory: on SQLite, the 4.8M lines of a year of 10M orders in 1.5 s over the
+        // orders' own scan, against 1.0 s to read all 10M lines and a map of the orders.
         let sql = format!(
-            "SELECT order_id, sku_id, CAST(amount - refunded_amount AS BIGINT) AS spend FROM order_lines {}",
-            super::super::WHOLE_TABLE
+            "SELECT o.customer_id, l.sku_id, CAST(l.amount - l.refunded_amount AS BIGINT) AS spend \
+             FROM orders o {} JOIN order_lines l ON l.order_id = o.id WHERE {} AND o.customer_id IS NOT NULL",
+            super::super::WHOLE_TABLE,
+            super::scores::counted("o")
         );
-        scan_rows(self, &sql, &[], &mut |row| {
-            each(OrderId::from_uuid(row.uuid(0)?), SkuId::from_uuid(row.uuid(1)?), row.int(2)?);
+        scan_rows(self, &sql, &[ScanArg::Time(since)], &mut |row| {
+            each(CustomerId::from_uuid(row.uuid(0)?), SkuId::from_uuid(row.uuid(1)?), row.int(2)?);
             Ok(())
         })
         .await
