@@ -900,12 +900,12 @@ pub trait TagRepo {
         tags: &[uuid::Uuid],
         each: &mut (dyn FnMut(quanyu_domain::ids::CustomerId, uuid::Uuid) + Send),
     ) -> StoreResult<()>;
-    /// Takes the tags `family` off these customers (a computed family is replaced whole).
-    async fn clear_tags(
+    /// Takes a tag off these customers; returns how many carried it.
+    async fn untag_customers(
         &mut self,
-        family: &[uuid::Uuid],
+        tag_id: uuid::Uuid,
         customers: &[quanyu_domain::ids::CustomerId],
-    ) -> StoreResult<()>;
+    ) -> StoreResult<u64>;
 
     /// Inserts a saved audience; a taken name fails with `Duplicate(Other)`.
     async fn insert_audience(&mut self, audience: &SavedAudience) -> StoreResult<()>;

@@ -180,7 +180,7 @@ impl TagFacts {
         let end = first + u32::try_from(scored.len()).unwrap_or(u32::MAX);
         let mut kept = &self.kept[in_page(&self.kept, |row| row.0, first, end)];
         let mut carried = &self.carried[in_page(&self.carried, |row| row.0, first, end)];
-        let mut changes = TagChanges { family: self.family.ids(), ..TagChanges::default() };
+        let mut changes = TagChanges::default();
         for (ordinal, scores) in (first..).zip(scored) {
             let mine = kept.partition_point(|row| row.0 == ordinal);
             let mut by_top: HashMap<u32, i64> = HashMap::new();
@@ -192,36 +192,37 @@ impl TagFacts {
                 .filter(|name| !name.is_empty());
             let should = self.family.of(scores, favourite);
             let theirs = carried.partition_point(|row| row.0 == ordinal);
-            let does = carried[..theirs].iter().map(|&(_, tag)| tag);
+            let does: Vec<Uuid> = carried[..theirs].iter().map(|&(_, tag)| tag).collect();
             carried = &carried[theirs..];
-            if !should.iter().copied().eq(does) {
-                changes.cleared.push(scores.customer_id);
-                for tag in should {
-                    changes.given.entry(tag).or_default().push(scores.customer_id);
-                }
+            for tag in does.iter().filter(|tag| !should.contains(tag)) {
+                changes.taken.entry(*tag).or_default().push(scores.customer_id);
+            }
+            for tag in should.into_iter().filter(|tag| !does.contains(tag)) {
+                changes.given.entry(tag).or_default().push(scores.customer_id);
             }
         }
         changes
     }
 }
 
-/// The computed tags a page of customers loses and gains ([`TagFacts::page_changes`]).
+/// The computed tags a page of customers loses and gains ([`TagFacts::page_changes`]): only
+/// the tags that differ, so a customer whose computed tags stay keeps their rows as they are.
 #[derive(Debug, Default)]
 pub(crate) struct TagChanges {
-    family: Vec<Uuid>,
-    /// Customers whose computed tags are replaced whole: these lose every one first.
-    cleared: Vec<CustomerId>,
+    taken: HashMap<Uuid, Vec<CustomerId>>,
     given: HashMap<Uuid, Vec<CustomerId>>,
 }
 
 impl TagChanges {
     pub(crate) fn is_empty(&self) -> bool {
-        self.cleared.is_empty()
+        self.taken.is_empty() && self.given.is_empty()
     }
 
     /// Makes the changes in `tx`.
     pub(crate) async fn write(&self, tx: &mut dyn Tx, at: Timestamp) -> AppResult<()> {
-        tx.clear_tags(&self.family, &self.cleared).await?;
+        for (&tag, customers) in &self.taken {
+            tx.untag_customers(tag, customers).await?;
+        }
         for (&tag, customers) in &self.given {
             tx.tag_customers(tag, customers, "computed", at).await?;
         }

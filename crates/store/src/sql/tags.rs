@@ -244,27 +244,22 @@ impl TagRepo for SqlTx {
         .await
     }
 
-    async fn clear_tags(&mut self, family: &[Uuid], customers: &[CustomerId]) -> StoreResult<()> {
-        if family.is_empty() {
-            return Ok(());
-        }
+    async fn untag_customers(&mut self, tag_id: Uuid, customers: &[CustomerId]) -> StoreResult<u64> {
+        let mut removed = 0;
         for chunk in customers.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
+            let tag = params.one();
             let sql = format!(
-                "DELETE FROM customer_tags WHERE tag_id IN ({}) AND customer_id IN ({})",
-                params.list(family.len()),
+                "DELETE FROM customer_tags WHERE tag_id = {tag} AND customer_id IN ({})",
                 params.list(chunk.len())
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for tag in family {
-                query = query.bind(tag);
-            }
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(tag_id);
             for customer in chunk {
                 query = query.bind(customer.as_uuid());
             }
-            query.execute(&mut *self.tx).await?;
+            removed += query.execute(&mut *self.tx).await?.rows_affected();
         }
-        Ok(())
+        Ok(removed)
     }
 
     async fn insert_audience(&mut self, a: &SavedAudience) -> StoreResult<()> {
