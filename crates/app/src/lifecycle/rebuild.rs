@@ -11,7 +11,8 @@
 //!    records it (in bulk), and the computed tags of the page's customers whose tags should
 //!    differ. A page with nothing to change opens no transaction.
 //!
-//! Memory: per customer, its id and registration, the last order's time and the stored row;
+//! Memory: per customer, its id and registration, the last order's time and the stored row
+//! (compacted);
 //! per counted order 10 bytes of columns and per counted order line 16 bytes; nothing keyed by
 //! order (the store joins lines to their orders). Rows to write are made a page at a time.
 //!
@@ -27,7 +28,7 @@ use quanyu_domain::{ids::CustomerId, time::Timestamp};
 use quanyu_store::{CountedOrder, CustomerScores, ScoreInput, Tx};
 use rustc_hash::FxHashMap;
 
-use super::{ScoringRules, day, row, rules, stage_change};
+use super::{Entered, ScoringRules, day, row, rules, stage_change};
 use crate::{
     App, AppError, AppResult, Ctx,
     change::Change,
@@ -51,8 +52,25 @@ struct Facts {
     order_customer: Vec<u32>,
     order_day: Vec<u16>,
     order_amount: Vec<u32>,
-    stored: Vec<Option<CustomerScores>>,
+    /// Each customer's stored row, if any.
+    stored: Vec<Option<Stored>>,
+    /// The stages stored rows name (six, unless the table holds others), which `Stored::stage`
+    /// indexes.
+    stages: Vec<String>,
     tags: TagFacts,
+}
+
+/// A stored scores row, as much of it as the rebuild compares and keeps (a quarter of a
+/// `CustomerScores`, with no allocation of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stored {
+    orders: i64,
+    spend: i64,
+    last_order_at: Option<Timestamp>,
+    stage_entered_at: Timestamp,
+    /// The scores; one out of a score's range is kept as `u8::MAX`, which no new score equals.
+    rfm: [u8; 3],
+    stage: u32,
 }
 
 /// `at`'s day as the engine counts days (since 1970-01-01, in a `u16`).
@@ -104,7 +122,7 @@ impl Facts {
         took("the counted orders", &mut step);
         tx.scan_scores(&mut |scores| {
             if let Some(&ordinal) = ordinals.get(&scores.customer_id) {
-                facts.stored[ordinal as usize] = Some(scores);
+                facts.keep_stored(ordinal, &scores);
             }
         })
         .await?;
@@ -147,7 +165,43 @@ impl Facts {
             input.last_order_at.map(day),
             "the engine's last order is the read's"
         );
-        row(&input, assessment, self.stored[ordinal].as_ref(), at)
+        let before = self.stored[ordinal].map(|b| Entered { stage: self.stage(&b), at: b.stage_entered_at });
+        row(&input, assessment, before, at)
+    }
+
+    /// Keeps customer `ordinal`'s stored row, compacted.
+    fn keep_stored(&mut self, ordinal: u32, scores: &CustomerScores) {
+        let stage = match self.stages.iter().position(|stage| *stage == scores.stage) {
+            Some(index) => index,
+            None => {
+                self.stages.push(scores.stage.clone());
+                self.stages.len() - 1
+            }
+        };
+        let score = |n: i64| u8::try_from(n).unwrap_or(u8::MAX);
+        self.stored[ordinal as usize] = Some(Stored {
+            orders: scores.orders,
+            spend: scores.spend,
+            last_order_at: scores.last_order_at,
+            stage_entered_at: scores.stage_entered_at,
+            rfm: [score(scores.r), score(scores.f), score(scores.m)],
+            stage: u32::try_from(stage).unwrap_or(u32::MAX),
+        });
+    }
+
+    /// The stage `stored` names.
+    fn stage(&self, stored: &Stored) -> &str {
+        self.stages.get(stored.stage as usize).map_or("", String::as_str)
+    }
+
+    /// Whether `after`, customer `ordinal`'s new row, differs from the stored one in anything
+    /// but the times it was written and the stage entered (which follow from the rest).
+    fn changed(&self, ordinal: usize, after: &CustomerScores) -> bool {
+        self.stored[ordinal].is_none_or(|b| {
+            let rfm = [after.r, after.f, after.m].map(|n| u8::try_from(n).unwrap_or(u8::MAX));
+            (b.orders, b.spend, b.last_order_at, b.rfm, self.stage(&b))
+                != (after.orders, after.spend, after.last_order_at, rfm, after.stage.as_str())
+        })
     }
 }
 
@@ -156,15 +210,6 @@ impl Facts {
 struct Assessed {
     assessments: Vec<Assessment>,
     tallies: Vec<Tally>,
-}
-
-/// Whether `after` differs from what is stored in anything but the times it was written and
-/// the stage entered (which follow from the rest).
-fn changed(before: Option<&CustomerScores>, after: &CustomerScores) -> bool {
-    before.is_none_or(|b| {
-        (b.orders, b.spend, b.last_order_at, b.r, b.f, b.m, b.stage.as_str())
-            != (after.orders, after.spend, after.last_order_at, after.r, after.f, after.m, after.stage.as_str())
-    })
 }
 
 /// Every live customer's scores on `at` from `facts`, by the engine.
@@ -203,28 +248,47 @@ impl App {
         let scored_at = started.elapsed();
         let customers = facts.customers.len();
         let mut written = 0;
+        // Time spent recording stage changes, writing rows, changing tags and in the whole
+        // transactions (so committing too), added up over the pages.
+        let mut writing = [std::time::Duration::ZERO; 4];
         for first in (0..customers).step_by(PAGE) {
             let page: Vec<CustomerScores> =
                 (first..customers.min(first + PAGE)).map(|ordinal| facts.row(&assessed, ordinal, at)).collect();
             let tags = facts.tags.page_changes(u32::try_from(first).unwrap_or(u32::MAX), &page);
             let mut rows = Vec::new();
             let mut stage_changes = Vec::new();
-            for (after, before) in page.into_iter().zip(&facts.stored[first..]) {
-                if changed(before.as_ref(), &after) {
-                    stage_changes.extend(stage_change(before.as_ref(), &after));
+            for (ordinal, after) in (first..).zip(page) {
+                if facts.changed(ordinal, &after) {
+                    let before = facts.stored[ordinal].as_ref().map(|b| facts.stage(b));
+                    stage_changes.extend(stage_change(before, &after));
                     rows.push(after);
                 }
             }
             if rows.is_empty() && tags.is_empty() {
                 continue;
             }
+            let step = std::time::Instant::now();
             write_tx!(self, |tx| {
+                let step = std::time::Instant::now();
                 Change::record_all(std::mem::take(&mut stage_changes), tx, Some(&ctx)).await?;
+                writing[0] += step.elapsed();
                 tx.put_scores(&rows).await?;
-                tags.write(tx, at).await
+                writing[1] += step.elapsed();
+                tags.write(tx, at).await?;
+                writing[2] += step.elapsed();
+                Ok(())
             })?;
+            writing[3] += step.elapsed();
             written += rows.len();
         }
+        let [changes, scores, tags, committed] = writing.map(|d| d.as_secs_f64());
+        tracing::debug!(
+            stage_changes_s = changes,
+            scores_s = scores - changes,
+            tags_s = tags - scores,
+            commits_s = committed - tags,
+            "rebuild wrote"
+        );
         tracing::info!(
             customers,
             orders = facts.order_customer.len(),
@@ -274,11 +338,12 @@ mod tests {
                 facts.add_order(ordinal, order).unwrap();
             }
         }
-        facts.stored = facts
-            .customers
-            .iter()
-            .map(|&(customer_id, _)| population.stored.iter().find(|s| s.customer_id == customer_id).cloned())
-            .collect();
+        facts.stored = vec![None; facts.customers.len()];
+        for stored in &population.stored {
+            if let Some(&ordinal) = ordinals.get(&stored.customer_id) {
+                facts.keep_stored(ordinal, stored);
+            }
+        }
         facts
     }
 
@@ -400,15 +465,24 @@ mod tests {
             updated_at: at,
         };
         let later = CustomerScores { updated_at: at + Duration::days(1), ..before.clone() };
-        assert!(!changed(Some(&before), &later), "a new time alone is no change");
-        assert!(changed(None, &later));
+        let facts = |stored: Option<&CustomerScores>| {
+            let mut facts = Facts { customers: vec![(customer(1), at)], stored: vec![None], ..Facts::default() };
+            if let Some(stored) = stored {
+                facts.keep_stored(0, stored);
+            }
+            facts
+        };
+        assert!(!facts(Some(&before)).changed(0, &later), "a new time alone is no change");
+        assert!(facts(None).changed(0, &later));
         for moved in [
             CustomerScores { spend: 99, ..before.clone() },
             CustomerScores { last_order_at: None, ..before.clone() },
             CustomerScores { r: 4, ..before.clone() },
+            CustomerScores { m: 300, ..before.clone() },
             CustomerScores { stage: "decline".into(), ..before.clone() },
         ] {
-            assert!(changed(Some(&before), &moved), "{moved:?}");
+            assert!(facts(Some(&before)).changed(0, &moved), "{moved:?}");
+            assert!(facts(Some(&moved)).changed(0, &before), "{moved:?}");
         }
     }
 }
