@@ -11,10 +11,11 @@
 //!    records it (in bulk), and the computed tags of the page's customers whose tags should
 //!    differ. A page with nothing to change opens no transaction.
 //!
-//! Memory: per customer, its id and registration, the last order's time and the stored row
-//! (compacted);
-//! per counted order 10 bytes of columns and per counted order line 16 bytes; nothing keyed by
-//! order (the store joins lines to their orders). Rows to write are made a page at a time.
+//! Memory: per customer its id, registration, last order's time and stored row (compacted,
+//! about 120 bytes with the map to ordinals), per counted order 10 bytes of columns, per counted
+//! order line 16 bytes; nothing keyed by order (the store joins lines to their orders). Rows to
+//! write are made a page at a time. Peak RSS of `quanyu scores rebuild` at 1M customers / 10M
+//! orders: 376–430 MiB (SQLite's page caches included), from 613–645 MiB.
 //!
 //! The engine works in whole days; the window starts at an instant (`at` less 365 days), so the
 //! read keeps only orders placed since that instant, and the last order's time, which the stored
@@ -35,8 +36,9 @@ use crate::{
     tags::computed::{Family, TagFacts},
 };
 
-/// Customers per write transaction: large, as SQLite's one writer commits far fewer times so,
-/// short enough (tens of milliseconds) not to hold other writes up for long.
+/// Customers per write transaction: SQLite's one writer commits a tenth as often as with 1,000,
+/// and holds other writes up for at most ~0.15 s a page (a first rebuild, every row new, at
+/// 1M customers; later nights change a few rows a page).
 const PAGE: usize = 10_000;
 
 /// What a rebuild reads: the live customers by ordinal, their counted orders as the engine's
@@ -127,7 +129,7 @@ impl Facts {
         })
         .await?;
         took("the stored scores", &mut step);
-        facts.tags = TagFacts::read(tx, family, since, &ordinals).await?;
+        facts.tags = TagFacts::read(tx, family, since, &ordinals, facts.order_customer.len()).await?;
         took("the order lines and computed tags", &mut step);
         refused.map_or(Ok(facts), Err)
     }

@@ -127,13 +127,16 @@ pub(crate) struct TagFacts {
 }
 
 impl TagFacts {
-    /// Reads who kept what on which category through the counted orders placed since `since`,
-    /// and who carries which of `family`'s tags, of the customers in `ordinals`.
+    /// Reads who kept what on which category through the counted orders placed since `since`
+    /// (`orders` of them, each with a line at least, so room for as many lines is made at once
+    /// rather than doubled into), and who carries which of `family`'s tags, of the customers in
+    /// `ordinals`.
     pub(crate) async fn read(
         tx: &mut dyn Tx,
         family: Family,
         since: Timestamp,
         ordinals: &Ordinals,
+        orders: usize,
     ) -> AppResult<TagFacts> {
         let categories: Vec<Category> = tx.all_categories().await?;
         let parents: HashMap<CategoryId, Option<CategoryId>> = categories.iter().map(|c| (c.id, c.parent_id)).collect();
@@ -152,7 +155,7 @@ impl TagFacts {
             });
             sku_top.insert(sku, index);
         }
-        let mut kept = Vec::new();
+        let mut kept = Vec::with_capacity(orders);
         tx.scan_counted_line_spend(since, &mut |customer, sku, amount| {
             if let (Some(&ordinal), Some(&top)) = (ordinals.get(&customer), sku_top.get(&sku)) {
                 kept.push((ordinal, top, amount));
