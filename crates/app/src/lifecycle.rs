@@ -11,7 +11,7 @@
 
 mod rebuild;
 
-pub(crate) use rebuild::Ordinals;
+pub(crate) use rebuild::{BATCH, Ordinals};
 
 use chrono::Duration;
 pub use quanyu_audience::lifecycle::{ScoringRules, WINDOW_DAYS};

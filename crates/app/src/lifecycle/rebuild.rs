@@ -81,6 +81,9 @@ fn engine_day(at: Timestamp, what: &str) -> AppResult<u16> {
         .map_err(|_| AppError::Internal(format!("{what} on {at} is outside the days a rebuild can count")))
 }
 
+/// Rows of a scan whose customers are looked up together.
+pub(crate) const BATCH: usize = 512;
+
 /// Dense ordinals of customers by id.
 pub(crate) type Ordinals = FxHashMap<CustomerId, u32>;
 
@@ -109,17 +112,16 @@ impl Facts {
         }
         facts.last_order_at = vec![None; facts.customers.len()];
         took("the live customers", &mut step);
+        let mut batch = Vec::with_capacity(BATCH);
         tx.scan_counted_orders(since, &mut |order| {
-            // Orders of merged customers moved to the survivor; any left belong to no one scored.
-            if refused.is_some() {
-                return;
-            }
-            let Some(&ordinal) = ordinals.get(&order.customer_id) else { return };
-            if let Err(err) = facts.add_order(ordinal, &order) {
-                refused = Some(err);
+            if refused.is_none() {
+                refused = facts.take_order(&ordinals, &mut batch, order).err();
             }
         })
         .await?;
+        if refused.is_none() {
+            refused = facts.add_orders(&ordinals, &mut batch).err();
+        }
         facts.stored = vec![None; facts.customers.len()];
         took("the counted orders", &mut step);
         tx.scan_scores(&mut |scores| {
@@ -132,6 +134,26 @@ impl Facts {
         facts.tags = TagFacts::read(tx, family, since, &ordinals, facts.order_customer.len()).await?;
         took("the order lines and computed tags", &mut step);
         refused.map_or(Ok(facts), Err)
+    }
+
+    /// Takes one counted order of a scan into `batch`, adding the batch once it is full.
+    fn take_order(&mut self, ordinals: &Ordinals, batch: &mut Vec<CountedOrder>, order: CountedOrder) -> AppResult<()> {
+        batch.push(order);
+        if batch.len() == BATCH { self.add_orders(ordinals, batch) } else { Ok(()) }
+    }
+
+    /// Adds a batch of counted orders (emptied) to the columns: their customers looked up first,
+    /// all at once, as the look-ups (each likely a cache miss in a map of every customer) then
+    /// overlap rather than wait on one another. Orders of merged customers moved to the
+    /// survivor; any left belong to no one scored.
+    fn add_orders(&mut self, ordinals: &Ordinals, batch: &mut Vec<CountedOrder>) -> AppResult<()> {
+        let found: Vec<Option<u32>> = batch.iter().map(|order| ordinals.get(&order.customer_id).copied()).collect();
+        for (order, ordinal) in batch.drain(..).zip(found) {
+            if let Some(ordinal) = ordinal {
+                self.add_order(ordinal, &order)?;
+            }
+        }
+        Ok(())
     }
 
     /// Adds one counted order of customer `ordinal` to the columns, and its time to the
@@ -335,11 +357,11 @@ mod tests {
             facts.customers.push((customer_id, registered_at));
         }
         facts.last_order_at = vec![None; facts.customers.len()];
+        let mut batch = Vec::new();
         for order in population.orders.iter().filter(|o| o.created_at >= since) {
-            if let Some(&ordinal) = ordinals.get(&order.customer_id) {
-                facts.add_order(ordinal, order).unwrap();
-            }
+            facts.take_order(&ordinals, &mut batch, *order).unwrap();
         }
+        facts.add_orders(&ordinals, &mut batch).unwrap();
         facts.stored = vec![None; facts.customers.len()];
         for stored in &population.stored {
             if let Some(&ordinal) = ordinals.get(&stored.customer_id) {

@@ -20,7 +20,10 @@ use quanyu_store::{CustomerScores, Tag, Tx};
 use rustc_hash::FxHashMap;
 use uuid::Uuid;
 
-use crate::{AppResult, lifecycle::Ordinals};
+use crate::{
+    AppResult,
+    lifecycle::{BATCH, Ordinals},
+};
 
 /// The computed spending-power tags, from the monetary score: 4–5 high, 2–3 middle, 1 low.
 const SPENDING_POWER: [(&str, i64); 3] = [("消费力:高", 4), ("消费力:中", 2), ("消费力:低", 1)];
@@ -156,12 +159,25 @@ impl TagFacts {
             sku_top.insert(sku, index);
         }
         let mut kept = Vec::with_capacity(orders);
+        // Customers looked up a batch at a time (see `lifecycle::rebuild::Facts::add_orders`).
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut keep = |batch: &mut Vec<(CustomerId, SkuId, i64)>| {
+            let found: Vec<Option<u32>> =
+                batch.iter().map(|(customer, _, _)| ordinals.get(customer).copied()).collect();
+            for ((_, sku, amount), ordinal) in batch.drain(..).zip(found) {
+                if let (Some(ordinal), Some(&top)) = (ordinal, sku_top.get(&sku)) {
+                    kept.push((ordinal, top, amount));
+                }
+            }
+        };
         tx.scan_counted_line_spend(since, &mut |customer, sku, amount| {
-            if let (Some(&ordinal), Some(&top)) = (ordinals.get(&customer), sku_top.get(&sku)) {
-                kept.push((ordinal, top, amount));
+            batch.push((customer, sku, amount));
+            if batch.len() == BATCH {
+                keep(&mut batch);
             }
         })
         .await?;
+        keep(&mut batch);
         kept.sort_unstable_by_key(|&(customer, _, _)| customer);
         (facts.names, facts.kept) = (names, kept);
         let ids = facts.family.ids();
