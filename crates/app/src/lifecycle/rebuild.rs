@@ -15,7 +15,8 @@
 //! about 120 bytes with the map to ordinals), per counted order 10 bytes of columns, per counted
 //! order line 16 bytes; nothing keyed by order (the store joins lines to their orders). Rows to
 //! write are made a page at a time. Peak RSS of `quanyu scores rebuild` at 1M customers / 10M
-//! orders: 376–430 MiB (SQLite's page caches included), from 613–645 MiB.
+//! orders (`bench/rfm/product.sh`): 388–433 MiB, SQLite's page caches included (615–645 MiB
+//! before).
 //!
 //! The engine works in whole days; the window starts at an instant (`at` less 365 days), so the
 //! read keeps only orders placed since that instant, and the last order's time, which the stored
