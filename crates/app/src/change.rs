@@ -3,7 +3,10 @@
 
 use std::fmt::Display;
 
-use quanyu_domain::ids::{AuditId, EventId, StoreId};
+use quanyu_domain::{
+    ids::{AuditId, EventId, StoreId},
+    time::Timestamp,
+};
 use quanyu_store::{AuditEntry, FieldChange, OutboxEvent, Tx};
 
 use crate::{AppResult, Ctx, write::now};
@@ -65,14 +68,31 @@ impl Change {
 
     /// Appends the audit entry and the outbox event.
     pub async fn record(self, tx: &mut dyn Tx, ctx: Option<&Ctx>) -> AppResult<()> {
-        let ctx = ctx.filter(|c| !c.is_system());
+        let (entry, event) = self.entries(ctx, now());
+        tx.append_audit(&entry).await?;
+        tx.append_event(&event).await?;
+        Ok(())
+    }
+
+    /// Appends the audit entries and outbox events of many changes, in few statements.
+    pub async fn record_all(changes: Vec<Change>, tx: &mut dyn Tx, ctx: Option<&Ctx>) -> AppResult<()> {
         let at = now();
+        let (entries, events): (Vec<AuditEntry>, Vec<OutboxEvent>) =
+            changes.into_iter().map(|change| change.entries(ctx, at)).unzip();
+        tx.append_audits(&entries).await?;
+        tx.append_events(&events).await?;
+        Ok(())
+    }
+
+    /// The audit entry and the outbox event of the change, made at `at`.
+    fn entries(self, ctx: Option<&Ctx>, at: Timestamp) -> (AuditEntry, OutboxEvent) {
+        let ctx = ctx.filter(|c| !c.is_system());
         let payload = serde_json::json!({
             "entity_id": self.entity_id,
             "store_id": self.store_id.map(|s| s.to_string()),
             "changes": self.fields,
         });
-        tx.append_audit(&AuditEntry {
+        let entry = AuditEntry {
             id: AuditId::new(),
             at,
             actor_id: ctx.map(|c| c.actor.staff_id),
@@ -84,9 +104,8 @@ impl Change {
             ip: ctx.and_then(|c| c.origin.ip.clone()),
             user_agent: ctx.and_then(|c| c.origin.user_agent.clone()),
             changes: self.fields,
-        })
-        .await?;
-        tx.append_event(&OutboxEvent {
+        };
+        let event = OutboxEvent {
             id: EventId::new(),
             seq: 0,
             at,
@@ -94,9 +113,8 @@ impl Change {
             entity_type: self.entity_type.to_owned(),
             entity_id: self.entity_id,
             payload,
-        })
-        .await?;
-        Ok(())
+        };
+        (entry, event)
     }
 }
 

@@ -11,6 +11,8 @@
 
 mod rebuild;
 
+pub(crate) use rebuild::{BATCH, Ordinals};
+
 use chrono::Duration;
 pub use quanyu_audience::lifecycle::{ScoringRules, WINDOW_DAYS};
 use quanyu_audience::{Activity, Stage, lifecycle};
@@ -26,6 +28,19 @@ pub(crate) fn day(at: Timestamp) -> i64 {
     at.timestamp().div_euclid(86_400)
 }
 
+/// The stage a customer is in and when they entered it.
+#[derive(Debug, Clone, Copy)]
+struct Entered<'a> {
+    stage: &'a str,
+    at: Timestamp,
+}
+
+impl Entered<'_> {
+    fn of(scores: &CustomerScores) -> Entered<'_> {
+        Entered { stage: &scores.stage, at: scores.stage_entered_at }
+    }
+}
+
 /// Scores `input` on `at`; a stage unchanged from `before` keeps the time it was entered.
 fn score(input: &ScoreInput, before: Option<&CustomerScores>, rules: &ScoringRules, at: Timestamp) -> CustomerScores {
     let activity = Activity {
@@ -34,7 +49,7 @@ fn score(input: &ScoreInput, before: Option<&CustomerScores>, rules: &ScoringRul
         orders: input.orders,
         spend: input.spend,
     };
-    row(input, lifecycle::assess(&activity, day(at), rules), before, at)
+    row(input, lifecycle::assess(&activity, day(at), rules), before.map(Entered::of), at)
 }
 
 /// The stored row of `input` assessed on `at`; a stage unchanged from `before` keeps the time it
@@ -42,12 +57,12 @@ fn score(input: &ScoreInput, before: Option<&CustomerScores>, rules: &ScoringRul
 fn row(
     input: &ScoreInput,
     assessment: lifecycle::Assessment,
-    before: Option<&CustomerScores>,
+    before: Option<Entered<'_>>,
     at: Timestamp,
 ) -> CustomerScores {
     let lifecycle::Assessment { rfm, stage } = assessment;
     let stage = stage.as_str().to_owned();
-    let stage_entered_at = before.filter(|b| b.stage == stage).map_or(at, |b| b.stage_entered_at);
+    let stage_entered_at = before.filter(|b| b.stage == stage).map_or(at, |b| b.at);
     CustomerScores {
         customer_id: input.customer_id,
         orders: input.orders,
@@ -69,14 +84,22 @@ async fn stage_changed(
     before: Option<&CustomerScores>,
     after: &CustomerScores,
 ) -> AppResult<()> {
-    let old = before.map_or("", |b| b.stage.as_str());
-    if old == after.stage {
-        return Ok(());
+    match stage_change(before.map(|b| b.stage.as_str()), after) {
+        Some(change) => change.record(tx, Some(ctx)).await,
+        None => Ok(()),
     }
-    Change::new("customer.stage_changed", "customer", after.customer_id)
-        .diff("stage", &old.to_owned(), &after.stage)
-        .record(tx, Some(ctx))
-        .await
+}
+
+/// The change to record when `after` is in another stage than the one stored, `before`.
+fn stage_change(before: Option<&str>, after: &CustomerScores) -> Option<Change> {
+    let old = before.unwrap_or("");
+    (old != after.stage).then(|| {
+        Change::new("customer.stage_changed", "customer", after.customer_id).diff(
+            "stage",
+            &old.to_owned(),
+            &after.stage,
+        )
+    })
 }
 
 pub(crate) async fn rules(tx: &mut dyn Tx) -> AppResult<ScoringRules> {

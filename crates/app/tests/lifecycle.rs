@@ -15,7 +15,8 @@ use support::{fresh, keyed, member, no_reply, paid_order, shop, shop_on_shards};
 quanyu_store::backend_tests!(
     customers_move_through_the_stages,
     customers_move_through_the_stages_on_three_audience_shards,
-    the_rebuild_stores_what_each_customers_own_aggregates_score
+    the_rebuild_stores_what_each_customers_own_aggregates_score,
+    a_rebuild_records_each_stage_change_once
 );
 
 async fn customers_move_through_the_stages(db: Arc<dyn Database>) {
@@ -181,4 +182,47 @@ async fn the_rebuild_stores_what_each_customers_own_aggregates_score(db: Arc<dyn
     assert!(tags(never).await.is_empty());
     app.rebuild_scores(Utc::now() + Duration::days(400)).await.unwrap();
     assert!(tags(often).await.is_empty() && tags(refunded).await.is_empty());
+}
+
+/// Each stage a rebuild moves a customer into is recorded once, in the audit log and the outbox
+/// alike; a rebuild that moves no one records nothing.
+async fn a_rebuild_records_each_stage_change_once(db: Arc<dyn Database>) {
+    let (app, cashier, store, sku) = shop(db).await;
+    let (buyer, browser) = (member(&app, &cashier, "13800000021").await, member(&app, &cashier, "13800000022").await);
+    paid_order(&app, &cashier, store, sku, buyer, 1, "s-1").await;
+    let recorded = |id: quanyu_domain::ids::CustomerId| {
+        let app = app.clone();
+        async move {
+            let filter = quanyu_store::AuditFilter {
+                action: Some("customer.stage_changed".into()),
+                entity_id: Some(id.to_string()),
+                ..Default::default()
+            };
+            let audited = app.list_audit(&Ctx::system(), filter, None, Some(500)).await.unwrap().items;
+            let mut tx = app.database().read().await.unwrap();
+            let events = tx.events_after(0, 10_000).await.unwrap();
+            let relayed = events.iter().filter(|e| e.kind == "customer.stage_changed" && e.entity_id == id.to_string());
+            let audited: Vec<String> = audited.iter().rev().map(|e| e.changes[0].after.clone().unwrap()).collect();
+            let relayed: Vec<String> =
+                relayed.map(|e| e.payload["changes"][0]["after"].as_str().unwrap().into()).collect();
+            assert_eq!(audited, relayed, "the outbox relays what the audit log records");
+            audited
+        }
+    };
+    let before = (recorded(buyer).await, recorded(browser).await);
+    let now = Utc::now();
+    for at in [now, now, now + Duration::days(70), now + Duration::days(70), now + Duration::days(71)] {
+        app.rebuild_scores(at).await.unwrap();
+    }
+    let stage = |id| {
+        let app = app.clone();
+        async move { app.customer_scores(&Ctx::system(), id).await.unwrap().stage }
+    };
+    assert_eq!((stage(buyer).await, stage(browser).await), ("decline".into(), "silence".into()));
+    let after = (recorded(buyer).await, recorded(browser).await);
+    let added = |before: &[String], after: &[String]| after[before.len()..].to_vec();
+    assert_eq!(added(&before.0, &after.0), ["decline"], "{after:?}");
+    let browser_stages = added(&before.1, &after.1);
+    let first_scored = if before.1.is_empty() { vec!["introduction".to_owned()] } else { vec![] };
+    assert_eq!(browser_stages, [first_scored, vec!["silence".to_owned()]].concat(), "{after:?}");
 }

@@ -32,6 +32,7 @@ pub struct SqlTx {
 mod sql;
 
 mod event_copy;
+mod scan;
 pub(crate) use event_copy::{insert_event_rows, stitch_events};
 
 /// A flash-sale batch ([`crate::FlashSaleRepo::append_flash_batch`], parameters bound by

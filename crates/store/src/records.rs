@@ -732,7 +732,6 @@ pub struct ScoreInput {
 /// rebuild reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CountedOrder {
-    pub id: quanyu_domain::ids::OrderId,
     pub customer_id: quanyu_domain::ids::CustomerId,
     pub created_at: Timestamp,
     /// What it paid less what was refunded (分).

@@ -106,6 +106,8 @@ pub trait CatalogRepo {
 #[async_trait]
 pub trait AuditRepo {
     async fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Appends entries in order, in few statements.
+    async fn append_audits(&mut self, entries: &[AuditEntry]) -> StoreResult<()>;
     /// Newest first: the page cursor is an audit id and the page holds older entries.
     async fn list_audit(&mut self, filter: &AuditFilter, page: Page) -> StoreResult<Vec<AuditEntry>>;
 }
@@ -114,6 +116,8 @@ pub trait AuditRepo {
 pub trait OutboxRepo {
     /// Appends an event; the database assigns `seq` (the value in `event.seq` is ignored).
     async fn append_event(&mut self, event: &OutboxEvent) -> StoreResult<i64>;
+    /// Appends events in order (their `seq`s increase in it), in few statements.
+    async fn append_events(&mut self, events: &[OutboxEvent]) -> StoreResult<()>;
     /// Events with `seq > after_seq`, in `seq` order.
     async fn events_after(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>>;
 }
@@ -879,11 +883,13 @@ pub trait TagRepo {
     /// forgets counts older than that; returns how many lost the tag.
     async fn expire_rule_tag(&mut self, tag_id: uuid::Uuid, since_day: i64, min: i64) -> StoreResult<u64>;
 
-    /// Every order line: its order, its SKU and what it kept net of refunds (分), in one
-    /// streaming read of the whole table, in no particular order.
-    async fn scan_line_spend(
+    /// Every line of the orders scores count, placed since `since` (those
+    /// [`ScoresRepo::scan_counted_orders`] reads): its order's customer, its SKU and what it kept
+    /// net of refunds (分), in one streaming read, in no particular order.
+    async fn scan_counted_line_spend(
         &mut self,
-        each: &mut (dyn FnMut(quanyu_domain::ids::OrderId, quanyu_domain::ids::SkuId, i64) + Send),
+        since: Timestamp,
+        each: &mut (dyn FnMut(quanyu_domain::ids::CustomerId, quanyu_domain::ids::SkuId, i64) + Send),
     ) -> StoreResult<()>;
     /// Every SKU's product's category.
     async fn sku_categories(&mut self)
@@ -894,12 +900,12 @@ pub trait TagRepo {
         tags: &[uuid::Uuid],
         each: &mut (dyn FnMut(quanyu_domain::ids::CustomerId, uuid::Uuid) + Send),
     ) -> StoreResult<()>;
-    /// Takes the tags `family` off these customers (a computed family is replaced whole).
-    async fn clear_tags(
+    /// Takes a tag off these customers; returns how many carried it.
+    async fn untag_customers(
         &mut self,
-        family: &[uuid::Uuid],
+        tag_id: uuid::Uuid,
         customers: &[quanyu_domain::ids::CustomerId],
-    ) -> StoreResult<()>;
+    ) -> StoreResult<u64>;
 
     /// Inserts a saved audience; a taken name fails with `Duplicate(Other)`.
     async fn insert_audience(&mut self, audience: &SavedAudience) -> StoreResult<()>;

@@ -59,6 +59,7 @@ mod anonymous_index;
 mod checkpoint;
 mod event_insert;
 mod raw;
+mod scan;
 mod writer;
 pub(crate) use anonymous_index::stitch_events;
 pub(crate) use event_insert::insert_event_rows;

@@ -40,6 +40,7 @@ quanyu_store::backend_tests!(
     idempotency_keys_are_claimed_once,
     both_backends_reach_the_same_logical_schema,
     stock_changes_are_guarded_and_add_up,
+    whole_table_scans_read_back_what_was_written,
 );
 
 fn now() -> Timestamp {
@@ -695,6 +696,29 @@ async fn outbox_events_are_numbered_in_order(db: Arc<dyn Database>) {
     let after_first = tx.events_after(seqs[0], 10).await.unwrap();
     assert_eq!(after_first.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["store.updated", "sku.created"]);
     assert_eq!(after_first[1].payload, serde_json::json!({ "kind": "sku.created" }));
+    drop(tx);
+
+    // Many at once (more than one statement's worth) keep their order.
+    let many: Vec<OutboxEvent> = (0..1_201)
+        .map(|n| OutboxEvent {
+            id: EventId::new(),
+            seq: 0,
+            at: now(),
+            kind: "customer.stage_changed".into(),
+            entity_type: "customer".into(),
+            entity_id: n.to_string(),
+            payload: serde_json::json!({ "n": n }),
+        })
+        .collect();
+    let mut tx = write(&db).await;
+    tx.append_events(&many).await.unwrap();
+    tx.append_events(&[]).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(&db).await;
+    let appended = tx.events_after(seqs[2], 5_000).await.unwrap();
+    assert_eq!(appended.iter().map(|e| e.id).collect::<Vec<_>>(), many.iter().map(|e| e.id).collect::<Vec<_>>());
+    assert_eq!(appended[1_200].payload, serde_json::json!({ "n": 1_200 }));
+    assert!(appended.windows(2).all(|w| w[0].seq < w[1].seq));
 }
 
 async fn idempotency_keys_are_claimed_once(db: Arc<dyn Database>) {
@@ -790,4 +814,81 @@ async fn stock_changes_are_guarded_and_add_up(db: Arc<dyn Database>) {
     assert_eq!((row.levels.on_hand, row.levels.reserved), (Qty::new(5), Qty::new(5)));
     assert_eq!(tx.list_stock(a.id, &Sorting::default(), Page::first(10)).await.unwrap(), vec![row]);
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+}
+
+/// The full rebuild's scans (on SQLite through the C API, not sqlx) read back exactly what the
+/// repositories wrote: live customers only, every scores column (a missing last order, times to
+/// the microsecond), and only the tags asked for.
+async fn whole_table_scans_read_back_what_was_written(db: Arc<dyn Database>) {
+    use quanyu_domain::{customer::Customer, ids::CustomerId};
+    use quanyu_store::{CustomerScores, Tag};
+
+    let registered = now() - chrono::Duration::days(400) + chrono::Duration::microseconds(123_457);
+    let customer = |ordinal: i64, merged_into: Option<CustomerId>| Customer {
+        id: CustomerId::new(),
+        ordinal,
+        display_name: None,
+        home_store_id: None,
+        guide_id: None,
+        tier_id: None,
+        merged_into,
+        created_at: registered + chrono::Duration::seconds(ordinal),
+        updated_at: registered,
+    };
+    let (kept, other) = (customer(1, None), customer(2, None));
+    let absorbed = customer(3, Some(kept.id));
+    let scores = |c: &Customer, last_order_at, stage: &str| CustomerScores {
+        customer_id: c.id,
+        orders: 3,
+        spend: 12_345,
+        last_order_at,
+        r: 5,
+        f: 2,
+        m: 1,
+        stage: stage.into(),
+        stage_entered_at: registered,
+        updated_at: now(),
+    };
+    let rows = [
+        scores(&kept, Some(now() - chrono::Duration::microseconds(1)), "growth"),
+        scores(&other, None, "introduction"),
+    ];
+    let tag = |name: &str| Tag {
+        id: uuid::Uuid::now_v7(),
+        name: name.into(),
+        kind: "computed".into(),
+        description: None,
+        rule: None,
+        created_at: now(),
+    };
+    let (asked, other_tag) = (tag("消费力:高"), tag("偏好:乳品"));
+    let mut tx = write(&db).await;
+    for c in [&kept, &other, &absorbed] {
+        tx.insert_customer(c).await.unwrap();
+    }
+    tx.put_scores(&rows).await.unwrap();
+    tx.insert_tag(&asked).await.unwrap();
+    tx.insert_tag(&other_tag).await.unwrap();
+    tx.tag_customers(asked.id, &[kept.id, other.id], "computed", now()).await.unwrap();
+    tx.tag_customers(other_tag.id, &[kept.id], "computed", now()).await.unwrap();
+    assert_eq!(tx.untag_customers(asked.id, &[other.id, absorbed.id]).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+
+    let mut tx = read(&db).await;
+    let mut live = Vec::new();
+    tx.scan_live_customers(&mut |id, at| live.push((id, at))).await.unwrap();
+    live.sort();
+    let mut expected = vec![(kept.id, kept.created_at), (other.id, other.created_at)];
+    expected.sort();
+    assert_eq!(live, expected);
+    let mut scanned = Vec::new();
+    tx.scan_scores(&mut |row| scanned.push(row)).await.unwrap();
+    scanned.sort_by_key(|row| row.customer_id);
+    let mut rows = rows.to_vec();
+    rows.sort_by_key(|row| row.customer_id);
+    assert_eq!(scanned, rows);
+    let mut tagged = Vec::new();
+    tx.scan_tagged(&[asked.id], &mut |customer, tag| tagged.push((customer, tag))).await.unwrap();
+    assert_eq!(tagged, [(kept.id, asked.id)]);
+    tx.scan_tagged(&[], &mut |_, _| panic!("no tags asked")).await.unwrap();
 }

@@ -3,55 +3,77 @@
 //!
 //! 1. **Read**, in one read transaction: the live customers, the orders scores count (placed
 //!    since the window's start), the stored scores and what computed tags need
-//!    (`tags::computed`), one streaming read of a whole table each. Customers get dense
-//!    ordinals in id order; orders become the engine's columns.
+//!    (`tags::computed`), one streaming read each (on SQLite through its C API, the store's
+//!    `scan`). Customers get dense ordinals in id order; orders become the engine's columns.
 //! 2. **Score** every customer with the app's one `Rebuilder`, on a blocking thread.
-//! 3. **Write**, a page of 1,000 customers per transaction (SQLite has one writer): only the
-//!    rows whose window, scores or stage changed, each stage change recorded as
-//!    `lifecycle::on_order` records it, and the computed tags of the page's customers whose tags
-//!    should differ.
+//! 3. **Write**, a page of customers per transaction (SQLite has one writer): only the rows
+//!    whose window, scores or stage changed, each stage change recorded as `lifecycle::on_order`
+//!    records it (in bulk), and the computed tags of the page's customers whose tags should
+//!    differ. A page with nothing to change opens no transaction.
 //!
-//! Memory: the read holds every live customer's input and stored row, the window's orders as
-//! columns and in a map from order id, and the window's order lines (about 200 bytes a
-//! customer and 40 an order line at 1M customers / 10M orders).
+//! Memory: per customer its id, registration, last order's time and stored row (compacted,
+//! about 120 bytes with the map to ordinals), per counted order 10 bytes of columns, per counted
+//! order line 16 bytes; nothing keyed by order (the store joins lines to their orders). Rows to
+//! write are made a page at a time. Peak RSS of `quanyu scores rebuild` at 1M customers / 10M
+//! orders (`bench/rfm/product.sh`): 388–433 MiB, SQLite's page caches included (615–645 MiB
+//! before).
 //!
 //! The engine works in whole days; the window starts at an instant (`at` less 365 days), so the
 //! read keeps only orders placed since that instant, and the last order's time, which the stored
 //! row keeps, is taken from the read beside the engine's columns.
 
-use std::collections::HashMap;
-
 use quanyu_audience::{
     lifecycle::Assessment,
-    rebuild::{OrderColumns, Rebuilder},
+    rebuild::{OrderColumns, Rebuilder, Tally},
 };
-use quanyu_domain::{
-    ids::{CustomerId, OrderId},
-    time::Timestamp,
-};
+use quanyu_domain::{ids::CustomerId, time::Timestamp};
 use quanyu_store::{CountedOrder, CustomerScores, ScoreInput, Tx};
+use rustc_hash::FxHashMap;
 
-use super::{ScoringRules, day, row, rules, stage_changed};
+use super::{Entered, ScoringRules, day, row, rules, stage_change};
 use crate::{
     App, AppError, AppResult, Ctx,
+    change::Change,
     tags::computed::{Family, TagFacts},
 };
 
-/// Customers per write transaction.
-const PAGE: usize = 1_000;
+/// Customers per write transaction: SQLite's one writer commits a tenth as often as with 1,000,
+/// and holds other writes up for at most ~0.15 s a page (a first rebuild, every row new, at
+/// 1M customers; later nights change a few rows a page).
+const PAGE: usize = 10_000;
 
 /// What a rebuild reads: the live customers by ordinal, their counted orders as the engine's
 /// columns, and their stored scores.
 #[derive(Debug, Default)]
 struct Facts {
     rules: ScoringRules,
-    customers: Vec<ScoreInput>,
+    /// Each live customer and when they registered, by ordinal (in id order).
+    customers: Vec<(CustomerId, Timestamp)>,
     registered_day: Vec<u16>,
+    /// Each customer's last counted order's time (the engine counts whole days).
+    last_order_at: Vec<Option<Timestamp>>,
     order_customer: Vec<u32>,
     order_day: Vec<u16>,
     order_amount: Vec<u32>,
-    stored: Vec<Option<CustomerScores>>,
+    /// Each customer's stored row, if any.
+    stored: Vec<Option<Stored>>,
+    /// The stages stored rows name (six, unless the table holds others), which `Stored::stage`
+    /// indexes.
+    stages: Vec<String>,
     tags: TagFacts,
+}
+
+/// A stored scores row, as much of it as the rebuild compares and keeps (a quarter of a
+/// `CustomerScores`, with no allocation of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stored {
+    orders: i64,
+    spend: i64,
+    last_order_at: Option<Timestamp>,
+    stage_entered_at: Timestamp,
+    /// The scores; one out of a score's range is kept as `u8::MAX`, which no new score equals.
+    rfm: [u8; 3],
+    stage: u32,
 }
 
 /// `at`'s day as the engine counts days (since 1970-01-01, in a `u16`).
@@ -60,60 +82,83 @@ fn engine_day(at: Timestamp, what: &str) -> AppResult<u16> {
         .map_err(|_| AppError::Internal(format!("{what} on {at} is outside the days a rebuild can count")))
 }
 
+/// Rows of a scan whose customers are looked up together.
+pub(crate) const BATCH: usize = 512;
+
+/// Dense ordinals of customers by id.
+pub(crate) type Ordinals = FxHashMap<CustomerId, u32>;
+
 impl Facts {
     /// Reads the facts for a rebuild of the window since `since`, with computed tags `family`.
     async fn read(tx: &mut dyn Tx, since: Timestamp, family: Family) -> AppResult<Facts> {
         let mut step = std::time::Instant::now();
-        let mut facts = Facts { rules: rules(tx).await?, ..Facts::default() };
-        let mut ordinals: HashMap<CustomerId, u32> = HashMap::new();
-        // The counted orders' customers, for the computed tags' read of order lines.
-        let mut orders: HashMap<OrderId, u32> = HashMap::new();
-        let mut refused: Option<AppError> = None;
-        let mut live = Vec::new();
-        tx.scan_live_customers(&mut |customer_id, registered_at| live.push((customer_id, registered_at))).await?;
-        // Ordinals in id order, so that pages write rows in key order (as appends to the
-        // indexes on customer ids, rather than all over them).
-        live.sort_unstable_by_key(|&(customer_id, _)| customer_id);
-        for (customer_id, registered_at) in live {
-            let ordinal = u32::try_from(facts.customers.len())
-                .map_err(|_| AppError::Internal("too many customers for a rebuild".into()))?;
-            ordinals.insert(customer_id, ordinal);
-            facts.registered_day.push(engine_day(registered_at, "a registration")?);
-            facts.customers.push(ScoreInput { customer_id, registered_at, orders: 0, spend: 0, last_order_at: None });
-        }
         let took = |what: &str, since: &mut std::time::Instant| {
             tracing::debug!(seconds = since.elapsed().as_secs_f64(), "rebuild read {what}");
             *since = std::time::Instant::now();
         };
+        let mut facts = Facts { rules: rules(tx).await?, ..Facts::default() };
+        let mut refused: Option<AppError> = None;
+        tx.scan_live_customers(&mut |customer_id, registered_at| facts.customers.push((customer_id, registered_at)))
+            .await?;
+        // Ordinals in id order, so that pages write rows in key order (as appends to the
+        // indexes on customer ids, rather than all over them).
+        facts.customers.sort_unstable_by_key(|&(customer_id, _)| customer_id);
+        u32::try_from(facts.customers.len())
+            .map_err(|_| AppError::Internal("too many customers for a rebuild".into()))?;
+        let mut ordinals = Ordinals::default();
+        ordinals.reserve(facts.customers.len());
+        for (ordinal, &(customer_id, registered_at)) in (0..).zip(&facts.customers) {
+            ordinals.insert(customer_id, ordinal);
+            facts.registered_day.push(engine_day(registered_at, "a registration")?);
+        }
+        facts.last_order_at = vec![None; facts.customers.len()];
         took("the live customers", &mut step);
+        let mut batch = Vec::with_capacity(BATCH);
         tx.scan_counted_orders(since, &mut |order| {
-            // Orders of merged customers moved to the survivor; any left belong to no one scored.
-            if refused.is_some() {
-                return;
+            if refused.is_none() {
+                refused = facts.take_order(&ordinals, &mut batch, order).err();
             }
-            let Some(&ordinal) = ordinals.get(&order.customer_id) else { return };
-            if let Err(err) = facts.add_order(ordinal, &order) {
-                refused = Some(err);
-            }
-            orders.insert(order.id, ordinal);
         })
         .await?;
+        if refused.is_none() {
+            refused = facts.add_orders(&ordinals, &mut batch).err();
+        }
         facts.stored = vec![None; facts.customers.len()];
         took("the counted orders", &mut step);
         tx.scan_scores(&mut |scores| {
             if let Some(&ordinal) = ordinals.get(&scores.customer_id) {
-                facts.stored[ordinal as usize] = Some(scores);
+                facts.keep_stored(ordinal, &scores);
             }
         })
         .await?;
         took("the stored scores", &mut step);
-        facts.tags = TagFacts::read(tx, family, &orders, &ordinals).await?;
+        facts.tags = TagFacts::read(tx, family, since, &ordinals, facts.order_customer.len()).await?;
         took("the order lines and computed tags", &mut step);
         refused.map_or(Ok(facts), Err)
     }
 
-    /// Adds one counted order of customer `ordinal` to the columns, and to the customer's input
-    /// (the per-customer figures the stored row shows, checked against the engine's).
+    /// Takes one counted order of a scan into `batch`, adding the batch once it is full.
+    fn take_order(&mut self, ordinals: &Ordinals, batch: &mut Vec<CountedOrder>, order: CountedOrder) -> AppResult<()> {
+        batch.push(order);
+        if batch.len() == BATCH { self.add_orders(ordinals, batch) } else { Ok(()) }
+    }
+
+    /// Adds a batch of counted orders (emptied) to the columns: their customers looked up first,
+    /// all at once, as the look-ups (each likely a cache miss in a map of every customer) then
+    /// overlap rather than wait on one another. Orders of merged customers moved to the
+    /// survivor; any left belong to no one scored.
+    fn add_orders(&mut self, ordinals: &Ordinals, batch: &mut Vec<CountedOrder>) -> AppResult<()> {
+        let found: Vec<Option<u32>> = batch.iter().map(|order| ordinals.get(&order.customer_id).copied()).collect();
+        for (order, ordinal) in batch.drain(..).zip(found) {
+            if let Some(ordinal) = ordinal {
+                self.add_order(ordinal, &order)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds one counted order of customer `ordinal` to the columns, and its time to the
+    /// customer's last order's.
     fn add_order(&mut self, ordinal: u32, order: &CountedOrder) -> AppResult<()> {
         let amount = u32::try_from(order.spend).map_err(|_| {
             AppError::Internal(format!(
@@ -124,51 +169,83 @@ impl Facts {
         self.order_customer.push(ordinal);
         self.order_day.push(engine_day(order.created_at, "an order")?);
         self.order_amount.push(amount);
-        let input = &mut self.customers[ordinal as usize];
-        input.orders += 1;
-        input.spend += order.spend;
-        input.last_order_at = input.last_order_at.max(Some(order.created_at));
+        let last = &mut self.last_order_at[ordinal as usize];
+        *last = (*last).max(Some(order.created_at));
         Ok(())
+    }
+
+    /// The row of customer `ordinal` as the engine assessed them on `at`.
+    fn row(&self, assessed: &Assessed, ordinal: usize, at: Timestamp) -> CustomerScores {
+        let (customer_id, registered_at) = self.customers[ordinal];
+        let (assessment, tally) = (assessed.assessments[ordinal], assessed.tallies[ordinal]);
+        let input = ScoreInput {
+            customer_id,
+            registered_at,
+            orders: i64::from(tally.orders),
+            spend: i64::try_from(tally.spend).unwrap_or(i64::MAX),
+            last_order_at: self.last_order_at[ordinal],
+        };
+        debug_assert_eq!(
+            tally.last_order_day().map(i64::from),
+            input.last_order_at.map(day),
+            "the engine's last order is the read's"
+        );
+        let before = self.stored[ordinal].map(|b| Entered { stage: self.stage(&b), at: b.stage_entered_at });
+        row(&input, assessment, before, at)
+    }
+
+    /// Keeps customer `ordinal`'s stored row, compacted.
+    fn keep_stored(&mut self, ordinal: u32, scores: &CustomerScores) {
+        let stage = match self.stages.iter().position(|stage| *stage == scores.stage) {
+            Some(index) => index,
+            None => {
+                self.stages.push(scores.stage.clone());
+                self.stages.len() - 1
+            }
+        };
+        let score = |n: i64| u8::try_from(n).unwrap_or(u8::MAX);
+        self.stored[ordinal as usize] = Some(Stored {
+            orders: scores.orders,
+            spend: scores.spend,
+            last_order_at: scores.last_order_at,
+            stage_entered_at: scores.stage_entered_at,
+            rfm: [score(scores.r), score(scores.f), score(scores.m)],
+            stage: u32::try_from(stage).unwrap_or(u32::MAX),
+        });
+    }
+
+    /// The stage `stored` names.
+    fn stage(&self, stored: &Stored) -> &str {
+        self.stages.get(stored.stage as usize).map_or("", String::as_str)
+    }
+
+    /// Whether `after`, customer `ordinal`'s new row, differs from the stored one in anything
+    /// but the times it was written and the stage entered (which follow from the rest).
+    fn changed(&self, ordinal: usize, after: &CustomerScores) -> bool {
+        self.stored[ordinal].is_none_or(|b| {
+            let rfm = [after.r, after.f, after.m].map(|n| u8::try_from(n).unwrap_or(u8::MAX));
+            (b.orders, b.spend, b.last_order_at, b.rfm, self.stage(&b))
+                != (after.orders, after.spend, after.last_order_at, rfm, after.stage.as_str())
+        })
     }
 }
 
-/// Whether `after` differs from what is stored in anything but the times it was written and
-/// the stage entered (which follow from the rest).
-fn changed(before: Option<&CustomerScores>, after: &CustomerScores) -> bool {
-    before.is_none_or(|b| {
-        (b.orders, b.spend, b.last_order_at, b.r, b.f, b.m, b.stage.as_str())
-            != (after.orders, after.spend, after.last_order_at, after.r, after.f, after.m, after.stage.as_str())
-    })
+/// What the engine made of each customer, by ordinal.
+#[derive(Debug)]
+struct Assessed {
+    assessments: Vec<Assessment>,
+    tallies: Vec<Tally>,
 }
 
-/// Every live customer's scores on `at` from `facts`, by the engine, as rows with the stored
-/// ones they replace.
-fn score_all(
-    rebuilder: &mut Rebuilder,
-    facts: &Facts,
-    at: Timestamp,
-    threads: usize,
-) -> AppResult<Vec<CustomerScores>> {
+/// Every live customer's scores on `at` from `facts`, by the engine.
+fn assess_all(rebuilder: &mut Rebuilder, facts: &Facts, at: Timestamp, threads: usize) -> AppResult<Assessed> {
     let today = engine_day(at, "the rebuild")?;
     let orders = OrderColumns { customer: &facts.order_customer, day: &facts.order_day, amount: &facts.order_amount };
     let rebuilt = rebuilder
         .rebuild(orders, &facts.registered_day, today, &facts.rules, threads)
         .map_err(|err| AppError::Internal(format!("rebuilding scores: {err}")))?;
-    let assessed = rebuilt.rfm.iter().zip(&rebuilt.stage).zip(&rebuilt.tallies);
-    Ok(facts
-        .customers
-        .iter()
-        .zip(assessed)
-        .zip(&facts.stored)
-        .map(|((input, ((&rfm, &stage), tally)), before)| {
-            debug_assert_eq!(
-                (i64::from(tally.orders), tally.spend, tally.last_order_day().map(i64::from)),
-                (input.orders, input.spend as u64, input.last_order_at.map(day)),
-                "the engine counts what the read counted"
-            );
-            row(input, Assessment { rfm, stage }, before.as_ref(), at)
-        })
-        .collect())
+    let assessments = rebuilt.rfm.iter().zip(&rebuilt.stage).map(|(&rfm, &stage)| Assessment { rfm, stage }).collect();
+    Ok(Assessed { assessments, tallies: rebuilt.tallies.clone() })
 }
 
 impl App {
@@ -186,42 +263,69 @@ impl App {
         let facts = read_tx!(self, |tx| Facts::read(tx, since, family).await)?;
         let read = started.elapsed();
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let (facts, scored) = tokio::task::spawn_blocking(move || {
-            let scored = score_all(&mut rebuilder, &facts, at, threads);
-            (facts, scored)
+        let (facts, assessed) = tokio::task::spawn_blocking(move || {
+            let assessed = assess_all(&mut rebuilder, &facts, at, threads);
+            (facts, assessed)
         })
         .await
         .map_err(|err| AppError::Internal(format!("rebuilding scores: {err}")))?;
-        let scored = scored?;
-        let assessed = started.elapsed();
+        let assessed = assessed?;
+        let scored_at = started.elapsed();
+        let customers = facts.customers.len();
         let mut written = 0;
-        for ((page, before), first) in scored.chunks(PAGE).zip(facts.stored.chunks(PAGE)).zip((0..).step_by(PAGE)) {
-            write_tx!(self, |tx| {
-                let mut rows = Vec::new();
-                for (after, before) in page.iter().zip(before) {
-                    if changed(before.as_ref(), after) {
-                        stage_changed(tx, &ctx, before.as_ref(), after).await?;
-                        rows.push(after.clone());
-                    }
+        // Time spent recording stage changes, writing rows, changing tags and in the whole
+        // transactions (so committing too), added up over the pages.
+        let mut writing = [std::time::Duration::ZERO; 4];
+        for first in (0..customers).step_by(PAGE) {
+            let page: Vec<CustomerScores> =
+                (first..customers.min(first + PAGE)).map(|ordinal| facts.row(&assessed, ordinal, at)).collect();
+            let tags = facts.tags.page_changes(u32::try_from(first).unwrap_or(u32::MAX), &page);
+            let mut rows = Vec::new();
+            let mut stage_changes = Vec::new();
+            for (ordinal, after) in (first..).zip(page) {
+                if facts.changed(ordinal, &after) {
+                    let before = facts.stored[ordinal].as_ref().map(|b| facts.stage(b));
+                    stage_changes.extend(stage_change(before, &after));
+                    rows.push(after);
                 }
+            }
+            if rows.is_empty() && tags.is_empty() {
+                continue;
+            }
+            let step = std::time::Instant::now();
+            write_tx!(self, |tx| {
+                let step = std::time::Instant::now();
+                Change::record_all(std::mem::take(&mut stage_changes), tx, Some(&ctx)).await?;
+                writing[0] += step.elapsed();
                 tx.put_scores(&rows).await?;
-                facts.tags.write_page(tx, first, page, at).await?;
-                Ok(rows.len())
-            })
-            .map(|rows| written += rows)?;
+                writing[1] += step.elapsed();
+                tags.write(tx, at).await?;
+                writing[2] += step.elapsed();
+                Ok(())
+            })?;
+            writing[3] += step.elapsed();
+            written += rows.len();
         }
+        let [changes, scores, tags, committed] = writing.map(|d| d.as_secs_f64());
+        tracing::debug!(
+            stage_changes_s = changes,
+            scores_s = scores - changes,
+            tags_s = tags - scores,
+            commits_s = committed - tags,
+            "rebuild wrote"
+        );
         tracing::info!(
-            customers = scored.len(),
+            customers,
             orders = facts.order_customer.len(),
             written,
             read_s = read.as_secs_f64(),
-            scored_s = (assessed - read).as_secs_f64(),
+            scored_s = (scored_at - read).as_secs_f64(),
             total_s = started.elapsed().as_secs_f64(),
             "rebuilt customer scores"
         );
         // Stages, scores and computed tags moved: this instance's audience index reloads.
         self.audiences.invalidate();
-        Ok(scored.len())
+        Ok(customers)
     }
 }
 
@@ -247,22 +351,24 @@ mod tests {
     /// over: every live customer, every counted order placed since `since`, the stored rows).
     fn facts(population: &Population, since: Timestamp) -> Facts {
         let mut facts = Facts::default();
-        let mut ordinals = HashMap::new();
+        let mut ordinals = Ordinals::default();
         for &(customer_id, registered_at) in &population.customers {
             ordinals.insert(customer_id, facts.customers.len() as u32);
             facts.registered_day.push(engine_day(registered_at, "").unwrap());
-            facts.customers.push(ScoreInput { customer_id, registered_at, orders: 0, spend: 0, last_order_at: None });
+            facts.customers.push((customer_id, registered_at));
         }
+        facts.last_order_at = vec![None; facts.customers.len()];
+        let mut batch = Vec::new();
         for order in population.orders.iter().filter(|o| o.created_at >= since) {
-            if let Some(&ordinal) = ordinals.get(&order.customer_id) {
-                facts.add_order(ordinal, order).unwrap();
+            facts.take_order(&ordinals, &mut batch, *order).unwrap();
+        }
+        facts.add_orders(&ordinals, &mut batch).unwrap();
+        facts.stored = vec![None; facts.customers.len()];
+        for stored in &population.stored {
+            if let Some(&ordinal) = ordinals.get(&stored.customer_id) {
+                facts.keep_stored(ordinal, stored);
             }
         }
-        facts.stored = facts
-            .customers
-            .iter()
-            .map(|c| population.stored.iter().find(|s| s.customer_id == c.customer_id).cloned())
-            .collect();
         facts
     }
 
@@ -296,7 +402,8 @@ mod tests {
         let since = at - Duration::days(super::super::WINDOW_DAYS);
         let facts = Facts { rules, ..facts(population, since) };
         let mut rebuilder = Rebuilder::default();
-        let columnar = score_all(&mut rebuilder, &facts, at, 2).unwrap();
+        let assessed = assess_all(&mut rebuilder, &facts, at, 2).unwrap();
+        let columnar: Vec<_> = (0..facts.customers.len()).map(|ordinal| facts.row(&assessed, ordinal, at)).collect();
         assert_eq!(columnar, one_by_one(population, at, &rules), "at {at}");
         columnar
     }
@@ -311,12 +418,7 @@ mod tests {
         let noon = at(today, 43_200);
         let since = noon - Duration::days(365);
         let (edge, refunded, never, merged) = (customer(1), customer(2), customer(3), customer(4));
-        let order = |customer_id, created_at: DateTime<Utc>, spend| CountedOrder {
-            id: quanyu_domain::ids::OrderId::new(),
-            customer_id,
-            created_at,
-            spend,
-        };
+        let order = |customer_id, created_at: DateTime<Utc>, spend| CountedOrder { customer_id, created_at, spend };
         let population = Population {
             customers: vec![(edge, at(19_000, 0)), (refunded, at(19_990, 5)), (never, at(19_995, 0))],
             orders: vec![
@@ -352,7 +454,6 @@ mod tests {
             (0..300).map(|n| (customer(n), at(start + next(400) as i64, next(86_400) as i64))).collect();
         let orders = (0..3_000)
             .map(|_| CountedOrder {
-                id: quanyu_domain::ids::OrderId::new(),
                 customer_id: customer(u128::from(next(320))), // some belong to no live customer
                 created_at: at(start + next(900) as i64, next(86_400) as i64),
                 spend: next(300_000) as i64,
@@ -389,15 +490,24 @@ mod tests {
             updated_at: at,
         };
         let later = CustomerScores { updated_at: at + Duration::days(1), ..before.clone() };
-        assert!(!changed(Some(&before), &later), "a new time alone is no change");
-        assert!(changed(None, &later));
+        let facts = |stored: Option<&CustomerScores>| {
+            let mut facts = Facts { customers: vec![(customer(1), at)], stored: vec![None], ..Facts::default() };
+            if let Some(stored) = stored {
+                facts.keep_stored(0, stored);
+            }
+            facts
+        };
+        assert!(!facts(Some(&before)).changed(0, &later), "a new time alone is no change");
+        assert!(facts(None).changed(0, &later));
         for moved in [
             CustomerScores { spend: 99, ..before.clone() },
             CustomerScores { last_order_at: None, ..before.clone() },
             CustomerScores { r: 4, ..before.clone() },
+            CustomerScores { m: 300, ..before.clone() },
             CustomerScores { stage: "decline".into(), ..before.clone() },
         ] {
-            assert!(changed(Some(&before), &moved), "{moved:?}");
+            assert!(facts(Some(&before)).changed(0, &moved), "{moved:?}");
+            assert!(facts(Some(&moved)).changed(0, &before), "{moved:?}");
         }
     }
 }

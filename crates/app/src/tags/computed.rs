@@ -3,23 +3,27 @@
 //! top-level category a customer kept most money on in the scoring window, ties to the category
 //! named first).
 //!
-//! The rebuild reads what it needs with its other facts: every order line's SKU and amount in one
-//! streaming read, kept for the lines of the window's counted orders (which the rebuild read
-//! already) and added up per customer and top-level category in memory, and who carries a
-//! computed tag now. Each page then changes the tags of only the customers
+//! The rebuild reads what it needs with its other facts: the SKU and amount of every line of the
+//! window's counted orders with the order's customer, in one streaming read (the store joins the
+//! lines to their orders), added up per customer and top-level category in memory, and who
+//! carries a computed tag now. Each page then changes the tags of only the customers
 //! whose computed tags differ from what they should be.
 
 use std::collections::HashMap;
 
 use quanyu_domain::{
     catalog::Category,
-    ids::{CategoryId, CustomerId, OrderId, SkuId},
+    ids::{CategoryId, CustomerId, SkuId},
     time::Timestamp,
 };
 use quanyu_store::{CustomerScores, Tag, Tx};
+use rustc_hash::FxHashMap;
 use uuid::Uuid;
 
-use crate::AppResult;
+use crate::{
+    AppResult,
+    lifecycle::{BATCH, Ordinals},
+};
 
 /// The computed spending-power tags, from the monetary score: 4–5 high, 2–3 middle, 1 low.
 const SPENDING_POWER: [(&str, i64); 3] = [("消费力:高", 4), ("消费力:中", 2), ("消费力:低", 1)];
@@ -126,14 +130,16 @@ pub(crate) struct TagFacts {
 }
 
 impl TagFacts {
-    /// Reads who kept what on which category through the orders in `orders` (the counted
-    /// orders of the window, each with its customer's ordinal), and who carries which of
-    /// `family`'s tags, of the customers in `ordinals`.
+    /// Reads who kept what on which category through the counted orders placed since `since`
+    /// (`orders` of them, each with a line at least, so room for as many lines is made at once
+    /// rather than doubled into), and who carries which of `family`'s tags, of the customers in
+    /// `ordinals`.
     pub(crate) async fn read(
         tx: &mut dyn Tx,
         family: Family,
-        orders: &HashMap<OrderId, u32>,
-        ordinals: &HashMap<CustomerId, u32>,
+        since: Timestamp,
+        ordinals: &Ordinals,
+        orders: usize,
     ) -> AppResult<TagFacts> {
         let categories: Vec<Category> = tx.all_categories().await?;
         let parents: HashMap<CategoryId, Option<CategoryId>> = categories.iter().map(|c| (c.id, c.parent_id)).collect();
@@ -143,7 +149,7 @@ impl TagFacts {
         // is its own top, with no name).
         let mut top_index = HashMap::new();
         let mut names: Vec<String> = Vec::new();
-        let mut sku_top: HashMap<SkuId, u32> = HashMap::new();
+        let mut sku_top: FxHashMap<SkuId, u32> = FxHashMap::default();
         for (sku, category) in tx.sku_categories().await? {
             let top = top(&parents, category);
             let index = *top_index.entry(top).or_insert_with(|| {
@@ -152,13 +158,26 @@ impl TagFacts {
             });
             sku_top.insert(sku, index);
         }
-        let mut kept = Vec::new();
-        tx.scan_line_spend(&mut |order, sku, amount| {
-            if let (Some(&ordinal), Some(&top)) = (orders.get(&order), sku_top.get(&sku)) {
-                kept.push((ordinal, top, amount));
+        let mut kept = Vec::with_capacity(orders);
+        // Customers looked up a batch at a time (see `lifecycle::rebuild::Facts::add_orders`).
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut keep = |batch: &mut Vec<(CustomerId, SkuId, i64)>| {
+            let found: Vec<Option<u32>> =
+                batch.iter().map(|(customer, _, _)| ordinals.get(customer).copied()).collect();
+            for ((_, sku, amount), ordinal) in batch.drain(..).zip(found) {
+                if let (Some(ordinal), Some(&top)) = (ordinal, sku_top.get(&sku)) {
+                    kept.push((ordinal, top, amount));
+                }
+            }
+        };
+        tx.scan_counted_line_spend(since, &mut |customer, sku, amount| {
+            batch.push((customer, sku, amount));
+            if batch.len() == BATCH {
+                keep(&mut batch);
             }
         })
         .await?;
+        keep(&mut batch);
         kept.sort_unstable_by_key(|&(customer, _, _)| customer);
         (facts.names, facts.kept) = (names, kept);
         let ids = facts.family.ids();
@@ -174,20 +193,13 @@ impl TagFacts {
         Ok(facts)
     }
 
-    /// Gives the customers `first..` (their rows `scored`, in ordinal order) the computed tags
-    /// they should carry, where these differ from what they carry: in `tx`, the page's.
-    pub(crate) async fn write_page(
-        &self,
-        tx: &mut dyn Tx,
-        first: u32,
-        scored: &[CustomerScores],
-        at: Timestamp,
-    ) -> AppResult<()> {
+    /// What to change so that the customers `first..` (their rows `scored`, in ordinal order)
+    /// carry the computed tags they should: only the customers whose tags differ.
+    pub(crate) fn page_changes(&self, first: u32, scored: &[CustomerScores]) -> TagChanges {
         let end = first + u32::try_from(scored.len()).unwrap_or(u32::MAX);
         let mut kept = &self.kept[in_page(&self.kept, |row| row.0, first, end)];
         let mut carried = &self.carried[in_page(&self.carried, |row| row.0, first, end)];
-        let mut cleared: Vec<CustomerId> = Vec::new();
-        let mut given: HashMap<Uuid, Vec<CustomerId>> = HashMap::new();
+        let mut changes = TagChanges::default();
         for (ordinal, scores) in (first..).zip(scored) {
             let mine = kept.partition_point(|row| row.0 == ordinal);
             let mut by_top: HashMap<u32, i64> = HashMap::new();
@@ -201,16 +213,37 @@ impl TagFacts {
             let theirs = carried.partition_point(|row| row.0 == ordinal);
             let does: Vec<Uuid> = carried[..theirs].iter().map(|&(_, tag)| tag).collect();
             carried = &carried[theirs..];
-            if should != does {
-                cleared.push(scores.customer_id);
-                for tag in should {
-                    given.entry(tag).or_default().push(scores.customer_id);
-                }
+            for tag in does.iter().filter(|tag| !should.contains(tag)) {
+                changes.taken.entry(*tag).or_default().push(scores.customer_id);
+            }
+            for tag in should.into_iter().filter(|tag| !does.contains(tag)) {
+                changes.given.entry(tag).or_default().push(scores.customer_id);
             }
         }
-        tx.clear_tags(&self.family.ids(), &cleared).await?;
-        for (tag, customers) in given {
-            tx.tag_customers(tag, &customers, "computed", at).await?;
+        changes
+    }
+}
+
+/// The computed tags a page of customers loses and gains ([`TagFacts::page_changes`]): only
+/// the tags that differ, so a customer whose computed tags stay keeps their rows as they are.
+#[derive(Debug, Default)]
+pub(crate) struct TagChanges {
+    taken: HashMap<Uuid, Vec<CustomerId>>,
+    given: HashMap<Uuid, Vec<CustomerId>>,
+}
+
+impl TagChanges {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.taken.is_empty() && self.given.is_empty()
+    }
+
+    /// Makes the changes in `tx`.
+    pub(crate) async fn write(&self, tx: &mut dyn Tx, at: Timestamp) -> AppResult<()> {
+        for (&tag, customers) in &self.taken {
+            tx.untag_customers(tag, customers).await?;
+        }
+        for (&tag, customers) in &self.given {
+            tx.tag_customers(tag, customers, "computed", at).await?;
         }
         Ok(())
     }

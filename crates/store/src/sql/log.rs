@@ -2,33 +2,48 @@
 
 use async_trait::async_trait;
 use quanyu_domain::ids::StaffId;
-use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, types::Json};
 
-use super::{super::SqlTx, rows};
+use super::{super::SqlTx, Placeholders, rows};
 use crate::{
     AuditEntry, AuditFilter, AuditRepo, IdempotencyRecord, IdempotencyRepo, OutboxEvent, OutboxRepo, Page, StoreResult,
 };
 
+/// Rows per multi-row insert (11 parameters each at most).
+const ROWS_PER_STATEMENT: usize = 500;
+
 #[async_trait]
 impl AuditRepo for SqlTx {
     async fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (id, at, actor_id, actor_name, action, entity_type, entity_id, store_id, ip, \
-             user_agent, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(entry.id.as_uuid())
-        .bind(entry.at)
-        .bind(entry.actor_id.map(|a| a.as_uuid()))
-        .bind(&entry.actor_name)
-        .bind(&entry.action)
-        .bind(&entry.entity_type)
-        .bind(&entry.entity_id)
-        .bind(entry.store_id.map(|s| s.as_uuid()))
-        .bind(&entry.ip)
-        .bind(&entry.user_agent)
-        .bind(Json(&entry.changes))
-        .execute(&mut *self.tx)
-        .await?;
+        self.append_audits(std::slice::from_ref(entry)).await
+    }
+
+    async fn append_audits(&mut self, entries: &[AuditEntry]) -> StoreResult<()> {
+        for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let values: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(11))).collect();
+            let sql = format!(
+                "INSERT INTO audit_log (id, at, actor_id, actor_name, action, entity_type, entity_id, store_id, ip, \
+                 user_agent, changes) VALUES {}",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for entry in chunk {
+                query = query
+                    .bind(entry.id.as_uuid())
+                    .bind(entry.at)
+                    .bind(entry.actor_id.map(|a| a.as_uuid()))
+                    .bind(&entry.actor_name)
+                    .bind(&entry.action)
+                    .bind(&entry.entity_type)
+                    .bind(&entry.entity_id)
+                    .bind(entry.store_id.map(|s| s.as_uuid()))
+                    .bind(&entry.ip)
+                    .bind(&entry.user_agent)
+                    .bind(Json(&entry.changes));
+            }
+            query.execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 
@@ -71,6 +86,29 @@ impl OutboxRepo for SqlTx {
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(row.try_get("seq")?)
+    }
+
+    async fn append_events(&mut self, events: &[OutboxEvent]) -> StoreResult<()> {
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            let mut params = Placeholders::new();
+            let values: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(6))).collect();
+            let sql = format!(
+                "INSERT INTO events (id, at, kind, entity_type, entity_id, payload) VALUES {}",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for event in chunk {
+                query = query
+                    .bind(event.id.as_uuid())
+                    .bind(event.at)
+                    .bind(&event.kind)
+                    .bind(&event.entity_type)
+                    .bind(&event.entity_id)
+                    .bind(Json(&event.payload));
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
     async fn events_after(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<OutboxEvent>> {

@@ -36,6 +36,12 @@ impl crate::Tx for SqlTx {
     }
 }
 
+/// A parameter of a whole-table scan (each backend's `scan::scan_rows`).
+pub(super) enum ScanArg<'a> {
+    Time(quanyu_domain::time::Timestamp),
+    Uuid(&'a uuid::Uuid),
+}
+
 /// A case-insensitive substring pattern for `LIKE … ESCAPE '\'`, or `None` for no search.
 fn like_pattern(search: Option<&str>) -> Option<String> {
     let term = search.map(str::trim).filter(|s| !s.is_empty())?;

@@ -2,14 +2,14 @@
 //! computed from.
 
 use async_trait::async_trait;
-use futures::TryStreamExt as _;
-use quanyu_domain::{
-    ids::{CustomerId, OrderId},
-    time::Timestamp,
-};
+use quanyu_domain::{ids::CustomerId, time::Timestamp};
 use sqlx::{AssertSqlSafe, Row as _};
 
-use super::{super::SqlTx, Placeholders, rows::Row};
+use super::{
+    super::{SqlTx, scan::scan_rows},
+    Placeholders, ScanArg,
+    rows::Row,
+};
 use crate::{CountedOrder, CustomerScores, ScoreInput, ScoresRepo, StoreResult};
 
 /// Rows per multi-row statement (10 parameters each).
@@ -32,8 +32,8 @@ fn scores(row: &Row) -> StoreResult<CustomerScores> {
 
 /// The orders scores count, placed since `$1`, of the `orders` table named `orders`: paid, and
 /// not cancelled (refunded ones too, for what they kept). The one definition, for the
-/// per-customer aggregates and the full rebuild's read.
-fn counted(orders: &str) -> String {
+/// per-customer aggregates and the full rebuild's reads (of the orders, and of their lines).
+pub(super) fn counted(orders: &str) -> String {
     format!("{orders}.paid > 0 AND {orders}.status <> 'cancelled' AND {orders}.created_at >= $1")
 }
 
@@ -131,12 +131,12 @@ impl ScoresRepo for SqlTx {
     }
 
     async fn scan_live_customers(&mut self, each: &mut (dyn FnMut(CustomerId, Timestamp) + Send)) -> StoreResult<()> {
-        let mut rows =
-            sqlx::query("SELECT id, created_at FROM customers WHERE merged_into IS NULL").fetch(&mut *self.tx);
-        while let Some(row) = rows.try_next().await? {
-            each(CustomerId::from_uuid(row.try_get("id")?), row.try_get("created_at")?);
-        }
-        Ok(())
+        let sql = "SELECT id, created_at FROM customers WHERE merged_into IS NULL";
+        scan_rows(self, sql, &[], &mut |row| {
+            each(CustomerId::from_uuid(row.uuid(0)?), row.timestamp(1)?);
+            Ok(())
+        })
+        .await
     }
 
     async fn scan_counted_orders(
@@ -145,28 +145,40 @@ impl ScoresRepo for SqlTx {
         each: &mut (dyn FnMut(CountedOrder) + Send),
     ) -> StoreResult<()> {
         let sql = format!(
-            "SELECT id, customer_id, created_at, CAST(paid - refunded AS BIGINT) AS spend \
+            "SELECT customer_id, created_at, CAST(paid - refunded AS BIGINT) AS spend \
              FROM orders {} WHERE {} AND customer_id IS NOT NULL",
             super::super::WHOLE_TABLE,
             counted("orders")
         );
-        let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(since).fetch(&mut *self.tx);
-        while let Some(row) = rows.try_next().await? {
+        scan_rows(self, &sql, &[ScanArg::Time(since)], &mut |row| {
             each(CountedOrder {
-                id: OrderId::from_uuid(row.try_get("id")?),
-                customer_id: CustomerId::from_uuid(row.try_get("customer_id")?),
-                created_at: row.try_get("created_at")?,
-                spend: row.try_get("spend")?,
+                customer_id: CustomerId::from_uuid(row.uuid(0)?),
+                created_at: row.timestamp(1)?,
+                spend: row.int(2)?,
             });
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn scan_scores(&mut self, each: &mut (dyn FnMut(CustomerScores) + Send)) -> StoreResult<()> {
-        let mut rows = sqlx::query("SELECT * FROM customer_scores").fetch(&mut *self.tx);
-        while let Some(row) = rows.try_next().await? {
-            each(scores(&row)?);
-        }
-        Ok(())
+        let sql = "SELECT customer_id, orders, spend, last_order_at, r, f, m, stage, stage_entered_at, updated_at \
+                   FROM customer_scores";
+        scan_rows(self, sql, &[], &mut |row| {
+            each(CustomerScores {
+                customer_id: CustomerId::from_uuid(row.uuid(0)?),
+                orders: row.int(1)?,
+                spend: row.int(2)?,
+                last_order_at: row.optional_timestamp(3)?,
+                r: row.int(4)?,
+                f: row.int(5)?,
+                m: row.int(6)?,
+                stage: row.text(7)?,
+                stage_entered_at: row.timestamp(8)?,
+                updated_at: row.timestamp(9)?,
+            });
+            Ok(())
+        })
+        .await
     }
 }

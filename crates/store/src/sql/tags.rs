@@ -1,16 +1,19 @@
 //! Tags, who carries them (tagged in multi-row statements), and saved audiences.
 
 use async_trait::async_trait;
-use futures::TryStreamExt as _;
 use quanyu_domain::{
     customer::TagRule,
-    ids::{CategoryId, CustomerId, OrderId, SkuId, StaffId},
+    ids::{CategoryId, CustomerId, SkuId, StaffId},
     time::Timestamp,
 };
 use sqlx::{AssertSqlSafe, Row as _, types::Json};
 use uuid::Uuid;
 
-use super::{super::SqlTx, Keyset, Placeholders, bind_sort_value, keyset, rows::Row};
+use super::{
+    super::{SqlTx, scan::scan_rows},
+    Keyset, Placeholders, ScanArg, bind_sort_value, keyset,
+    rows::Row,
+};
 use crate::{AudienceSort, GuideTask, GuideTaskCounts, Page, SavedAudience, Sorting, StoreResult, Tag, TagRepo};
 
 const ROWS_PER_STATEMENT: usize = 500;
@@ -196,20 +199,26 @@ impl TagRepo for SqlTx {
         Ok(removed)
     }
 
-    async fn scan_line_spend(&mut self, each: &mut (dyn FnMut(OrderId, SkuId, i64) + Send)) -> StoreResult<()> {
+    async fn scan_counted_line_spend(
+        &mut self,
+        since: Timestamp,
+        each: &mut (dyn FnMut(CustomerId, SkuId, i64) + Send),
+    ) -> StoreResult<()> {
+        // Each counted order's lines looked up by their key, rather than every line read and
+        // joined to a map of the counted orders' ids in memory. At 10M orders, 4.8M counted
+        // (the `sqlite3` shell): this join 3.3 s, the orders alone 1.8 s, every line 1.0 s; but
+        // every line then cost a look-up in a 4.8M-entry map (~170 MB), the read's largest part.
         let sql = format!(
-            "SELECT order_id, sku_id, CAST(amount - refunded_amount AS BIGINT) AS spend FROM order_lines {}",
-            super::super::WHOLE_TABLE
+            "SELECT o.customer_id, l.sku_id, CAST(l.amount - l.refunded_amount AS BIGINT) AS spend \
+             FROM orders o {} JOIN order_lines l ON l.order_id = o.id WHERE {} AND o.customer_id IS NOT NULL",
+            super::super::WHOLE_TABLE,
+            super::scores::counted("o")
         );
-        let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(&mut *self.tx);
-        while let Some(row) = rows.try_next().await? {
-            each(
-                OrderId::from_uuid(row.try_get("order_id")?),
-                SkuId::from_uuid(row.try_get("sku_id")?),
-                row.try_get("spend")?,
-            );
-        }
-        Ok(())
+        scan_rows(self, &sql, &[ScanArg::Time(since)], &mut |row| {
+            each(CustomerId::from_uuid(row.uuid(0)?), SkuId::from_uuid(row.uuid(1)?), row.int(2)?);
+            Ok(())
+        })
+        .await
     }
 
     async fn sku_categories(&mut self) -> StoreResult<Vec<(SkuId, CategoryId)>> {
@@ -228,38 +237,30 @@ impl TagRepo for SqlTx {
         let mut params = Placeholders::new();
         let sql =
             format!("SELECT customer_id, tag_id FROM customer_tags WHERE tag_id IN ({})", params.list(tags.len()));
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for tag in tags {
-            query = query.bind(tag);
-        }
-        let mut rows = query.fetch(&mut *self.tx);
-        while let Some(row) = rows.try_next().await? {
-            each(CustomerId::from_uuid(row.try_get("customer_id")?), row.try_get("tag_id")?);
-        }
-        Ok(())
+        let args: Vec<ScanArg<'_>> = tags.iter().map(ScanArg::Uuid).collect();
+        scan_rows(self, &sql, &args, &mut |row| {
+            each(CustomerId::from_uuid(row.uuid(0)?), row.uuid(1)?);
+            Ok(())
+        })
+        .await
     }
 
-    async fn clear_tags(&mut self, family: &[Uuid], customers: &[CustomerId]) -> StoreResult<()> {
-        if family.is_empty() {
-            return Ok(());
-        }
+    async fn untag_customers(&mut self, tag_id: Uuid, customers: &[CustomerId]) -> StoreResult<u64> {
+        let mut removed = 0;
         for chunk in customers.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
+            let tag = params.one();
             let sql = format!(
-                "DELETE FROM customer_tags WHERE tag_id IN ({}) AND customer_id IN ({})",
-                params.list(family.len()),
+                "DELETE FROM customer_tags WHERE tag_id = {tag} AND customer_id IN ({})",
                 params.list(chunk.len())
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for tag in family {
-                query = query.bind(tag);
-            }
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(tag_id);
             for customer in chunk {
                 query = query.bind(customer.as_uuid());
             }
-            query.execute(&mut *self.tx).await?;
+            removed += query.execute(&mut *self.tx).await?.rows_affected();
         }
-        Ok(())
+        Ok(removed)
     }
 
     async fn insert_audience(&mut self, a: &SavedAudience) -> StoreResult<()> {

@@ -1,8 +1,9 @@
-//! Statements on the writer connection's own SQLite handle, through the C API: the few hot
-//! paths where sqlx's per-statement hand-off to its worker thread and its copies of every
-//! argument were most of the writer's time (event ingest, and the anonymous-event index it
-//! keeps; `BEGIN` and `COMMIT` of the writer's transactions). The handle is sqlx's, locked from
-//! its worker thread by the [writer](super::writer), so these statements run in the same
+//! Statements on a connection's own SQLite handle, through the C API: the few hot paths where
+//! sqlx's per-statement hand-off to its worker thread and its copies of every argument were
+//! most of the time (on the writer: event ingest, the anonymous-event index it keeps, a flash
+//! sale's batches, `BEGIN` and `COMMIT`; on a reader: the full scores rebuild's whole-table
+//! reads, [`scan`](super::scan)). The handle is sqlx's, locked from its worker thread (by the
+//! [writer](super::writer), or by a scan for its duration), so these statements run in the same
 //! transaction as everything else.
 
 use std::{
@@ -88,6 +89,12 @@ impl Statement {
             let len = usize::try_from(ffi::sqlite3_column_bytes(self.statement.as_ptr(), index)).unwrap_or(0);
             if bytes.is_null() { &[] } else { std::slice::from_raw_parts(bytes, len) }
         }
+    }
+
+    /// Whether a column of the current row is NULL.
+    pub(super) fn is_null(&self, index: c_int) -> bool {
+        // SAFETY: a prepared statement; SQLite answers NULL when no row is current.
+        unsafe { ffi::sqlite3_column_type(self.statement.as_ptr(), index) == ffi::SQLITE_NULL }
     }
 
     /// An integer column of the current row (0 for NULL).
