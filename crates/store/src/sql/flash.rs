@@ -266,11 +266,11 @@ impl FlashSaleRepo for SqlTx {
     async fn add_flash_buyers(&mut self, sale_id: Uuid, counts: &[(String, i64)]) -> StoreResult<()> {
         for chunk in counts.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
-            let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(3))).collect();
+            let rows = params.rows(chunk.len(), 3);
             let sql = format!(
                 "INSERT INTO flash_sale_buyers (sale_id, buyer, quantity) VALUES {} \
                  ON CONFLICT (sale_id, buyer) DO UPDATE SET quantity = flash_sale_buyers.quantity + excluded.quantity",
-                rows.join(", ")
+                rows
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (buyer, quantity) in chunk {
@@ -326,11 +326,11 @@ impl FlashSaleRepo for SqlTx {
     async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()> {
         for chunk in reservations.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
-            let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(RESERVATION_COLUMNS))).collect();
+            let rows = params.rows(chunk.len(), RESERVATION_COLUMNS);
             let sql = format!(
                 "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at, status, expires_at) \
                  VALUES {}",
-                rows.join(", ")
+                rows
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for r in chunk {

@@ -21,11 +21,11 @@ impl AuditRepo for SqlTx {
     async fn append_audits(&mut self, entries: &[AuditEntry]) -> StoreResult<()> {
         for chunk in entries.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
-            let values: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(11))).collect();
+            let values = params.rows(chunk.len(), 11);
             let sql = format!(
                 "INSERT INTO audit_log (id, at, actor_id, actor_name, action, entity_type, entity_id, store_id, ip, \
                  user_agent, changes) VALUES {}",
-                values.join(", ")
+                values
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for entry in chunk {
@@ -91,11 +91,8 @@ impl OutboxRepo for SqlTx {
     async fn append_events(&mut self, events: &[OutboxEvent]) -> StoreResult<()> {
         for chunk in events.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
-            let values: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(6))).collect();
-            let sql = format!(
-                "INSERT INTO events (id, at, kind, entity_type, entity_id, payload) VALUES {}",
-                values.join(", ")
-            );
+            let values = params.rows(chunk.len(), 6);
+            let sql = format!("INSERT INTO events (id, at, kind, entity_type, entity_id, payload) VALUES {}", values);
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for event in chunk {
                 query = query

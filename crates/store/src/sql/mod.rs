@@ -82,6 +82,11 @@ impl Placeholders {
     fn list(&mut self, count: usize) -> String {
         (0..count).map(|_| self.one()).collect::<Vec<_>>().join(", ")
     }
+
+    /// The `VALUES` of a multi-row insert: `rows` parenthesised lists of `columns` placeholders.
+    fn rows(&mut self, rows: usize, columns: usize) -> String {
+        (0..rows).map(|_| format!("({})", self.list(columns))).collect::<Vec<_>>().join(", ")
+    }
 }
 
 impl SqlTx {

@@ -76,14 +76,14 @@ impl ScoresRepo for SqlTx {
     async fn put_scores(&mut self, rows: &[CustomerScores]) -> StoreResult<()> {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
-            let values: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(10))).collect();
+            let values = params.rows(chunk.len(), 10);
             let sql = format!(
                 "INSERT INTO customer_scores (customer_id, orders, spend, last_order_at, r, f, m, stage, \
                  stage_entered_at, updated_at) VALUES {} ON CONFLICT (customer_id) DO UPDATE SET \
                  orders = excluded.orders, spend = excluded.spend, last_order_at = excluded.last_order_at, \
                  r = excluded.r, f = excluded.f, m = excluded.m, stage = excluded.stage, \
                  stage_entered_at = excluded.stage_entered_at, updated_at = excluded.updated_at",
-                values.join(", ")
+                values
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for s in chunk {

@@ -97,11 +97,11 @@ impl TagRepo for SqlTx {
         let mut added = 0;
         for chunk in customers.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
-            let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(4))).collect();
+            let rows = params.rows(chunk.len(), 4);
             let sql = format!(
                 "INSERT INTO customer_tags (customer_id, tag_id, source, at) VALUES {} \
                  ON CONFLICT (customer_id, tag_id) DO NOTHING",
-                rows.join(", ")
+                rows
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for customer in chunk {
@@ -296,11 +296,11 @@ impl TagRepo for SqlTx {
         let mut added = 0;
         for chunk in tasks.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
-            let rows: Vec<String> = chunk.iter().map(|_| format!("({})", params.list(9))).collect();
+            let rows = params.rows(chunk.len(), 9);
             let sql = format!(
                 "INSERT INTO guide_tasks (id, guide_id, customer_id, audience_id, title, status, note, created_at, \
                  done_at) VALUES {} ON CONFLICT (guide_id, customer_id, audience_id) DO NOTHING",
-                rows.join(", ")
+                rows
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for t in chunk {
