@@ -78,11 +78,7 @@ impl Writer {
     /// run their own transaction on it).
     pub(crate) async fn hold(&self) -> StoreResult<OwnedMappedMutexGuard<Option<Held>, Held>> {
         let mut held = self.lock().await?;
-        if held.unfinished {
-            // Outside a transaction this fails, harmlessly.
-            let _ = sqlx::query("ROLLBACK").execute(held.connection()).await;
-            held.unfinished = false;
-        }
+        held.ready_handle().await?;
         Ok(held)
     }
 
@@ -96,16 +92,10 @@ impl Writer {
         params: &[raw::Value<'_>],
     ) -> StoreResult<Option<i64>> {
         let mut held = self.lock().await?;
-        let db = held.handle().await?;
-        if held.unfinished {
-            // Outside a transaction this fails, harmlessly.
-            let _ = raw::exec(db, c"ROLLBACK");
-            held.unfinished = raw::in_transaction(db);
-        }
+        let db = held.ready_handle().await?;
         let ran = raw::run_script(db, script, params);
         if ran.is_err() {
-            let _ = raw::exec(db, c"ROLLBACK");
-            held.unfinished = raw::in_transaction(db);
+            held.roll_back(db);
         }
         ran
     }
@@ -115,12 +105,7 @@ impl Writer {
     pub(crate) async fn begin(&self) -> StoreResult<WriteTx> {
         let mut tx =
             WriteTx { held: self.lock().await?, writer: self.clone(), open: false, anonymous: Pending::default() };
-        let db = tx.held.handle().await?;
-        if tx.held.unfinished {
-            // Outside a transaction this fails, harmlessly.
-            let _ = raw::exec(db, c"ROLLBACK");
-            tx.held.unfinished = raw::in_transaction(db);
-        }
+        let db = tx.held.ready_handle().await?;
         raw::exec(db, c"BEGIN IMMEDIATE")?;
         tx.open = true;
         tx.held.unfinished = true;
@@ -163,6 +148,22 @@ impl Held {
             None => Err(StoreError::Unavailable("the SQLite writer's handle is not locked".into())),
         }
     }
+
+    /// The handle, with whatever a previous holder left open rolled back first.
+    async fn ready_handle(&mut self) -> StoreResult<NonNull<ffi::sqlite3>> {
+        let db = self.handle().await?;
+        if self.unfinished {
+            self.roll_back(db);
+        }
+        Ok(db)
+    }
+
+    /// Rolls back on the handle (outside a transaction this fails, harmlessly); if the
+    /// transaction is somehow still open, the next holder tries again.
+    fn roll_back(&mut self, db: NonNull<ffi::sqlite3>) {
+        let _ = raw::exec(db, c"ROLLBACK");
+        self.unfinished = raw::in_transaction(db);
+    }
 }
 
 /// A write transaction, holding the writer until it is committed or dropped.
@@ -188,9 +189,8 @@ impl WriteTx {
         held.anonymous.apply(std::mem::take(&mut self.anonymous));
         if held.anonymous.wants_flush() {
             // The commit stands whatever happens here: a failed flush leaves the tail to the next.
-            if let Err(err) = flush_anonymous_tail(db, &mut held.anonymous) {
+            if let Err(err) = flush_anonymous_tail(db, held) {
                 tracing::warn!(error = %err, "could not index anonymous events; retrying at the next commit");
-                held.unfinished = raw::in_transaction(db);
             }
         }
         Ok(())
@@ -204,14 +204,12 @@ impl WriteTx {
 }
 
 /// Writes the next chunk of the anonymous-event tail to its index in a transaction of its own.
-fn flush_anonymous_tail(db: NonNull<ffi::sqlite3>, tail: &mut Tail) -> StoreResult<()> {
+fn flush_anonymous_tail(db: NonNull<ffi::sqlite3>, held: &mut Held) -> StoreResult<()> {
     raw::exec(db, c"BEGIN IMMEDIATE")?;
-    let done = tail.flush(db).and_then(|()| raw::exec(db, c"COMMIT"));
+    let done = held.anonymous.flush(db).and_then(|()| raw::exec(db, c"COMMIT"));
     match done {
-        Ok(()) => tail.flushed(),
-        Err(_) => {
-            let _ = raw::exec(db, c"ROLLBACK");
-        }
+        Ok(()) => held.anonymous.flushed(),
+        Err(_) => held.roll_back(db),
     }
     done
 }
@@ -221,11 +219,9 @@ impl Drop for WriteTx {
         if !self.open {
             return;
         }
-        if let Some(handle) = self.held.handle.as_mut() {
+        if let Some(db) = self.held.handle.as_mut().map(LockedSqliteHandle::as_raw_handle) {
             // The handle is ours: rolled back here and now.
-            let db = handle.as_raw_handle();
-            let _ = raw::exec(db, c"ROLLBACK");
-            self.held.unfinished = raw::in_transaction(db);
+            self.held.roll_back(db);
         } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             // Left for the writer's next holder (`unfinished`); if nobody is waiting, this task
             // is next, and rolls it back once this guard is released.
