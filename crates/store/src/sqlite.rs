@@ -15,7 +15,6 @@ use sqlx::{
 
 use self::{
     checkpoint::Checkpointer,
-    raw::Value,
     writer::{Conn, Writer},
 };
 use crate::{
@@ -218,25 +217,8 @@ impl Database for SqliteDatabase {
         after: i64,
         entry: &crate::FlashJournalAppend<'_>,
     ) -> StoreResult<bool> {
-        use sql::flash::Param;
         let batch = sql::flash::batch_params(sale_id, after, entry);
-        // Timestamps as sqlx writes them, made before they are bound where they lie.
-        let times = batch.map(|param| match param {
-            Param::At(at) => raw::timestamp(at),
-            _ => String::new(),
-        });
-        let params: Vec<Value<'_>> = batch
-            .iter()
-            .zip(&times)
-            .map(|(param, time)| match param {
-                Param::Uuid(id) => Value::blob_or_null(id.as_ref().map(|id| id.as_bytes().as_slice())),
-                Param::Int(n) => Value::Int(*n),
-                Param::Bytes(bytes) => Value::Blob(bytes),
-                Param::Text(text) => Value::text_or_null(*text),
-                Param::At(_) => Value::Text(time),
-            })
-            .collect();
-        match self.writer.run_whole_transaction(FLASH_BATCH_ALONE, &params).await? {
+        match self.writer.run_whole_transaction(FLASH_BATCH_ALONE, &batch).await? {
             Some(appended) => Ok(appended == 1),
             None => Err(StoreError::Corrupt("the flash-sale append answered nothing".into())),
         }

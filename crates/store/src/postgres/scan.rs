@@ -7,7 +7,10 @@ use quanyu_domain::time::Timestamp;
 use sqlx::{AssertSqlSafe, Row as _, postgres::PgRow};
 use uuid::Uuid;
 
-use super::{SqlTx, sql::ScanArg};
+use super::{
+    SqlTx,
+    sql::{Param, bind_param},
+};
 use crate::StoreResult;
 
 /// The current row of a scan; columns by their position in the `SELECT`.
@@ -42,16 +45,10 @@ impl ScanRow<'_> {
 pub(super) async fn scan_rows(
     tx: &mut SqlTx,
     sql: &str,
-    args: &[ScanArg<'_>],
+    args: &[Param<'_>],
     each: &mut (dyn FnMut(&ScanRow<'_>) -> StoreResult<()> + Send),
 ) -> StoreResult<()> {
-    let mut query = sqlx::query(AssertSqlSafe(sql.to_owned()));
-    for arg in args {
-        query = match *arg {
-            ScanArg::Time(at) => query.bind(at),
-            ScanArg::Uuid(id) => query.bind(*id),
-        };
-    }
+    let query = args.iter().fold(sqlx::query(AssertSqlSafe(sql.to_owned())), |query, &arg| bind_param(query, arg));
     let mut rows = query.fetch(&mut *tx.tx);
     while let Some(row) = rows.try_next().await? {
         each(&ScanRow { row: &row })?;

@@ -13,7 +13,7 @@ use quanyu_domain::{
 use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
-use super::{super::SqlTx, Placeholders, inventory::levels, rows::Row};
+use super::{super::SqlTx, Param, Placeholders, inventory::levels, rows::Row};
 use crate::{FlashJournalAppend, FlashReservation, FlashSale, FlashSaleRepo, StoreError, StoreResult};
 
 fn sale(row: &Row) -> StoreResult<FlashSale> {
@@ -47,16 +47,6 @@ fn reservation(row: &Row) -> StoreResult<FlashReservation> {
         expires_at: row.try_get("expires_at")?,
         order_id: order_id.map(OrderId::from_uuid),
     })
-}
-
-/// One of `FLASH_BATCH`'s parameters, as each way of binding it takes it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Param<'a> {
-    Uuid(Option<Uuid>),
-    Int(i64),
-    Bytes(&'a [u8]),
-    Text(Option<&'a str>),
-    At(Timestamp),
 }
 
 /// The parameters of `FLASH_BATCH` (each backend's, in its root module), `$1` to `$20`: the
@@ -95,13 +85,7 @@ pub(crate) fn bind_batch<'q>(
     after: i64,
     entry: &FlashJournalAppend<'q>,
 ) -> sqlx::query::Query<'q, super::super::Db, <super::super::Db as sqlx::Database>::Arguments> {
-    batch_params(sale_id, after, entry).into_iter().fold(sqlx::query(sql), |query, param| match param {
-        Param::Uuid(id) => query.bind(id),
-        Param::Int(n) => query.bind(n),
-        Param::Bytes(bytes) => query.bind(bytes),
-        Param::Text(text) => query.bind(text),
-        Param::At(at) => query.bind(at),
-    })
+    batch_params(sale_id, after, entry).into_iter().fold(sqlx::query(sql), super::bind_param)
 }
 
 /// Whether `FLASH_BATCH` appended: its last row's `appended` is 1.

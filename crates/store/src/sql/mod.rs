@@ -36,10 +36,28 @@ impl crate::Tx for SqlTx {
     }
 }
 
-/// A parameter of a whole-table scan (each backend's `scan::scan_rows`).
-pub(super) enum ScanArg<'a> {
-    Time(quanyu_domain::time::Timestamp),
-    Uuid(&'a uuid::Uuid),
+/// A parameter of a statement bound both through sqlx ([`bind_param`]) and, on SQLite, through
+/// the C API (`raw::with_values`): the whole-table scans, a flash sale's batch.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Param<'a> {
+    Uuid(Option<uuid::Uuid>),
+    Int(i64),
+    Bytes(&'a [u8]),
+    Text(Option<&'a str>),
+    At(quanyu_domain::time::Timestamp),
+}
+
+type Query<'q> = sqlx::query::Query<'q, super::Db, <super::Db as sqlx::Database>::Arguments>;
+
+/// `query` with `param` bound next, as sqlx binds its type.
+pub(super) fn bind_param<'q>(query: Query<'q>, param: Param<'q>) -> Query<'q> {
+    match param {
+        Param::Uuid(id) => query.bind(id),
+        Param::Int(n) => query.bind(n),
+        Param::Bytes(bytes) => query.bind(bytes),
+        Param::Text(text) => query.bind(text),
+        Param::At(at) => query.bind(at),
+    }
 }
 
 /// A case-insensitive substring pattern for `LIKE … ESCAPE '\'`, or `None` for no search.

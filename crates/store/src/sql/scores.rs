@@ -7,7 +7,7 @@ use sqlx::{AssertSqlSafe, Row as _};
 
 use super::{
     super::{SqlTx, scan::scan_rows},
-    Placeholders, ScanArg,
+    Param, Placeholders,
     rows::Row,
 };
 use crate::{CountedOrder, CustomerScores, ScoreInput, ScoresRepo, StoreResult};
@@ -150,7 +150,7 @@ impl ScoresRepo for SqlTx {
             super::super::WHOLE_TABLE,
             counted("orders")
         );
-        scan_rows(self, &sql, &[ScanArg::Time(since)], &mut |row| {
+        scan_rows(self, &sql, &[Param::At(since)], &mut |row| {
             each(CountedOrder {
                 customer_id: CustomerId::from_uuid(row.uuid(0)?),
                 created_at: row.timestamp(1)?,

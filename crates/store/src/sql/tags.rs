@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{
     super::{SqlTx, scan::scan_rows},
-    Keyset, Placeholders, ScanArg, bind_sort_value, keyset,
+    Keyset, Param, Placeholders, bind_sort_value, keyset,
     rows::Row,
 };
 use crate::{AudienceSort, GuideTask, GuideTaskCounts, Page, SavedAudience, Sorting, StoreResult, Tag, TagRepo};
@@ -214,7 +214,7 @@ impl TagRepo for SqlTx {
             super::super::WHOLE_TABLE,
             super::scores::counted("o")
         );
-        scan_rows(self, &sql, &[ScanArg::Time(since)], &mut |row| {
+        scan_rows(self, &sql, &[Param::At(since)], &mut |row| {
             each(CustomerId::from_uuid(row.uuid(0)?), SkuId::from_uuid(row.uuid(1)?), row.int(2)?);
             Ok(())
         })
@@ -237,7 +237,7 @@ impl TagRepo for SqlTx {
         let mut params = Placeholders::new();
         let sql =
             format!("SELECT customer_id, tag_id FROM customer_tags WHERE tag_id IN ({})", params.list(tags.len()));
-        let args: Vec<ScanArg<'_>> = tags.iter().map(ScanArg::Uuid).collect();
+        let args: Vec<Param<'_>> = tags.iter().map(|&tag| Param::Uuid(Some(tag))).collect();
         scan_rows(self, &sql, &args, &mut |row| {
             each(CustomerId::from_uuid(row.uuid(0)?), row.uuid(1)?);
             Ok(())

@@ -15,6 +15,7 @@ use chrono::SecondsFormat;
 use libsqlite3_sys as ffi;
 use quanyu_domain::time::Timestamp;
 
+use super::sql::Param;
 use crate::{StoreError, StoreResult};
 
 /// A prepared statement, finalised on drop. Parameters are bound to borrowed memory
@@ -154,17 +155,20 @@ impl Statement {
         self.bound(unsafe { ffi::sqlite3_bind_int64(self.statement.as_ptr(), index, value) })
     }
 
-    /// Binds each `$n` parameter to `params[n - 1]`.
-    fn bind_numbered(&self, params: &[Value<'_>]) -> StoreResult<()> {
+    /// Binds each `$n` parameter to `params[n - 1]`, and each other (`?`) to the value at its
+    /// position.
+    pub(super) fn bind(&self, params: &[Value<'_>]) -> StoreResult<()> {
         // SAFETY: a prepared statement.
         let count = unsafe { ffi::sqlite3_bind_parameter_count(self.statement.as_ptr()) };
         for index in 1..=count {
             // SAFETY: `index` is in range; the name is NUL-terminated and SQLite's, read at once.
             let name = unsafe { ffi::sqlite3_bind_parameter_name(self.statement.as_ptr(), index) };
             let name = if name.is_null() { None } else { unsafe { CStr::from_ptr(name) }.to_str().ok() };
-            let value = name
-                .and_then(|name| name.strip_prefix('$'))
-                .and_then(|n| n.parse::<usize>().ok())
+            let number = match name.and_then(|name| name.strip_prefix('$')) {
+                Some(n) => n.parse::<usize>().ok(),
+                None => usize::try_from(index).ok(),
+            };
+            let value = number
                 .and_then(|n| params.get(n.wrapping_sub(1)))
                 .ok_or_else(|| StoreError::Unavailable(format!("no value for the parameter {name:?}")))?;
             match *value {
@@ -201,6 +205,30 @@ impl<'a> Value<'a> {
     }
 }
 
+/// The values `params` are bound as through the C API: ids as 16-byte blobs, times as text as
+/// sqlx writes them (so that they compare and read back alike); handed to `bind`.
+pub(super) fn with_values<R>(params: &[Param<'_>], bind: impl FnOnce(&[Value<'_>]) -> R) -> R {
+    let times: Vec<String> = params
+        .iter()
+        .map(|param| match param {
+            Param::At(at) => timestamp(*at),
+            _ => String::new(),
+        })
+        .collect();
+    let values: Vec<Value<'_>> = params
+        .iter()
+        .zip(&times)
+        .map(|(param, time)| match param {
+            Param::Uuid(id) => Value::blob_or_null(id.as_ref().map(|id| id.as_bytes().as_slice())),
+            Param::Int(n) => Value::Int(*n),
+            Param::Bytes(bytes) => Value::Blob(bytes),
+            Param::Text(text) => Value::text_or_null(*text),
+            Param::At(_) => Value::Text(time),
+        })
+        .collect();
+    bind(&values)
+}
+
 /// Runs `sql`, statements one after another, each `$n` parameter bound to `params[n - 1]`;
 /// returns the first column of the last row any statement answered.
 pub(super) fn run_script(db: NonNull<ffi::sqlite3>, sql: &CStr, params: &[Value<'_>]) -> StoreResult<Option<i64>> {
@@ -219,7 +247,7 @@ pub(super) fn run_script(db: NonNull<ffi::sqlite3>, sql: &CStr, params: &[Value<
         // Only blanks (or nothing) were left.
         let Some(statement) = NonNull::new(statement) else { return Ok(last) };
         let statement = Statement { db, statement };
-        let ran = statement.bind_numbered(params).and_then(|()| {
+        let ran = statement.bind(params).and_then(|()| {
             // SAFETY: every parameter is bound to `params`, which outlives the statement's run
             // (reset below).
             while unsafe { statement.step() }? {

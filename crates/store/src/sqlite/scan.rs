@@ -16,9 +16,9 @@ use quanyu_domain::time::Timestamp;
 use uuid::Uuid;
 
 use super::{
-    SqlTx,
+    SqlTx, raw,
     raw::{Statement, corrupt},
-    sql::ScanArg,
+    sql::Param,
 };
 use crate::{StoreError, StoreResult};
 
@@ -59,37 +59,25 @@ impl ScanRow<'_> {
 pub(super) async fn scan_rows(
     tx: &mut SqlTx,
     sql: &str,
-    args: &[ScanArg<'_>],
+    args: &[Param<'_>],
     each: &mut (dyn FnMut(&ScanRow<'_>) -> StoreResult<()> + Send),
 ) -> StoreResult<()> {
     let sql = CString::new(sql).map_err(|e| StoreError::Unavailable(format!("a statement with a NUL: {e}")))?;
-    // Bound as sqlx binds them, so that comparisons with stored values go as they would there.
-    let texts: Vec<Option<String>> = args
-        .iter()
-        .map(|arg| match arg {
-            ScanArg::Time(at) => Some(super::raw::timestamp(*at)),
-            ScanArg::Uuid(_) => None,
-        })
-        .collect();
     let mut handle = tx.tx.lock_handle().await?;
     let db = handle.as_raw_handle();
     off_the_async_workers(|| {
         let statement = Statement::prepare(db, &sql)?;
-        let stepped = (|| {
-            for (index, (arg, text)) in (1..).zip(args.iter().zip(&texts)) {
-                match arg {
-                    ScanArg::Time(_) => statement.text(index, text.as_deref())?,
-                    ScanArg::Uuid(id) => statement.blob(index, Some(id.as_bytes()))?,
-                }
-            }
+        // Bound as sqlx binds them, so that comparisons with stored values go as they would there.
+        let stepped = raw::with_values(args, |values| {
+            statement.bind(values)?;
             let row = ScanRow { statement: &statement };
-            // SAFETY: the parameters point into `args` and `texts`, which outlive the statement's
-            // reset below.
+            // SAFETY: the parameters point into `values`, which outlive the statement's reset
+            // below.
             while unsafe { statement.step() }? {
                 each(&row)?;
             }
             Ok(())
-        })();
+        });
         statement.reset();
         stepped
     })

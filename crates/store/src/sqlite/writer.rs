@@ -35,6 +35,7 @@ use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 use super::{
     anonymous_index::{Pending, Tail},
     raw,
+    sql::Param,
 };
 use crate::{StoreError, StoreResult};
 
@@ -86,14 +87,10 @@ impl Writer {
     /// on the writer's handle; returns the first column of its last row. On an error the
     /// transaction is rolled back. Nothing here waits once the handle is taken, so it cannot
     /// be given up half-way.
-    pub(crate) async fn run_whole_transaction(
-        &self,
-        script: &CStr,
-        params: &[raw::Value<'_>],
-    ) -> StoreResult<Option<i64>> {
+    pub(crate) async fn run_whole_transaction(&self, script: &CStr, params: &[Param<'_>]) -> StoreResult<Option<i64>> {
         let mut held = self.lock().await?;
         let db = held.ready_handle().await?;
-        let ran = raw::run_script(db, script, params);
+        let ran = raw::with_values(params, |values| raw::run_script(db, script, values));
         if ran.is_err() {
             held.roll_back(db);
         }
@@ -294,7 +291,7 @@ impl DerefMut for Conn {
 
 #[cfg(test)]
 mod tests {
-    use super::raw;
+    use super::{Param, raw};
     use crate::{Database as _, SqliteDatabase, SqliteDurability};
 
     async fn count(db: &SqliteDatabase) -> i64 {
@@ -343,7 +340,7 @@ mod tests {
         let failing = c"BEGIN IMMEDIATE; INSERT INTO t VALUES (1); INSERT INTO missing VALUES (1); COMMIT;";
         assert!(db.writer.run_whole_transaction(failing, &[]).await.is_err());
         let failing = c"BEGIN IMMEDIATE; INSERT INTO t VALUES ($1); INSERT INTO t VALUES ($2); COMMIT;";
-        let params = [raw::Value::Int(1), raw::Value::Null];
+        let params = [Param::Int(1), Param::Text(None)];
         assert!(db.writer.run_whole_transaction(failing, &params).await.is_err());
         assert_eq!(count(&db).await, 0);
 
@@ -357,7 +354,7 @@ mod tests {
         // Parameters by number, each bound wherever it appears; the last row's first column.
         let whole = c"BEGIN IMMEDIATE; INSERT INTO t VALUES ($2); INSERT INTO t SELECT $1 + $2 WHERE changes() = 1; \
             SELECT changes(), 0; COMMIT;";
-        let params = [raw::Value::Int(4), raw::Value::Int(3)];
+        let params = [Param::Int(4), Param::Int(3)];
         assert_eq!(db.writer.run_whole_transaction(whole, &params).await.expect("a whole transaction"), Some(1));
         assert_eq!(count(&db).await, 2);
         let mut tx = db.writer.begin().await.expect("a write transaction");
