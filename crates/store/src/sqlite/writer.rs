@@ -291,7 +291,7 @@ impl DerefMut for Conn {
 
 #[cfg(test)]
 mod tests {
-    use super::{Param, raw};
+    use super::Param;
     use crate::{Database as _, SqliteDatabase, SqliteDurability};
 
     async fn count(db: &SqliteDatabase) -> i64 {
