@@ -94,8 +94,8 @@ rows = [
     ("(b) SQLite, 1 tx/request, synchronous=NORMAL", float(s_normal)),
     ("(c) Redis Lua, appendfsync always", float(r_always)),
     ("(c) Redis Lua, no persistence", float(r_none)),
-    (f"(d) Quanyu batched, in process, SQLite (p99 {q_sqlite['p99_ms']:.1f} ms)", q_sqlite["per_second"]),
-    (f"(d) Quanyu batched, in process, PostgreSQL (p99 {q_pg['p99_ms']:.1f} ms)", q_pg["per_second"]),
+    (f"(d) Quanyu batched, in process, SQLite (p99 {q_sqlite['p99_ms']:.1f} ms, {q_sqlite['cpu_us_per_reservation']:.2f} µs CPU each)", q_sqlite["per_second"]),
+    (f"(d) Quanyu batched, in process, PostgreSQL (p99 {q_pg['p99_ms']:.1f} ms, {q_pg['cpu_us_per_reservation']:.2f} µs CPU each)", q_pg["per_second"]),
     (f"(e) Quanyu over HTTP, SQLite (wrk: p50 {p50}, p99 {p99})", float(http)),
 ]
 print("| run | reservations/s |")

@@ -22,9 +22,9 @@ pub fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU time this process has used so far, on all its threads, in ms: a count's CPU time
-/// whatever else the machine runs (wall time waits for a free core when it is loaded).
-fn process_cpu_ms() -> f64 {
+/// CPU time this process has used so far, on all its threads, in ms: a measured part's CPU
+/// time whatever else the machine runs (wall time waits for a free core when it is loaded).
+pub(crate) fn process_cpu_ms() -> f64 {
     let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime only writes the one timespec it is given, which lives on this stack.
     let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
