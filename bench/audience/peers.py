@@ -589,7 +589,7 @@ def run_duckdb(data, repeat):
 # -- report --------------------------------------------------------------------------------------
 
 def read_run(path):
-    lines, summary = {}, {}
+    lines, summary, lookalikes = {}, {}, []
     if not os.path.exists(path):
         return None
     with open(path) as f:
@@ -600,9 +600,11 @@ def read_run(path):
             line = json.loads(raw)
             if line.get("summary"):
                 summary = line
+            elif "lookalike" in line:
+                lookalikes.append(line)
             else:
                 lines[line["name"]] = line
-    return {"lines": lines, "summary": summary}
+    return {"lines": lines, "summary": summary, "lookalikes": lookalikes}
 
 
 def report(big, small):
@@ -642,6 +644,11 @@ def report(big, small):
                   + (f"; DuckDB buffers {s['duckdb_memory_bytes'] / 2**20:,.0f} MiB, file "
                      f"{s['file_bytes'] / 2**20:,.0f} MiB, {s['member_tag_rows']:,} rows, {s['threads']} threads"
                      if "duckdb_memory_bytes" in s else ""))
+        for found in quanyu["lookalikes"]:
+            best = found.get("best") or {}
+            print(f"quanyu lookalike of {found['lookalike']} ({found['seed_members']:,} members): the best "
+                  f"{found['ranked']} in {found['p50_ms']:,.0f} ms p50 (CPU {found['cpu_p50_ms']:,.0f} ms); "
+                  f"first: {', '.join(best.get('features', []))}")
         q95 = quanyu["summary"]["p95_ms"]
         for engine, run in present.items():
             if engine == "quanyu":

@@ -6,9 +6,11 @@
 #   DuckDB     the same predicate in SQL over a (member_id, tag_id) table (at SMALL_MEMBERS only)
 # at MEMBERS (40M: Quanyu and pyroaring) and SMALL_MEMBERS (10M: all three), 3,000 Zipf tags, ~80
 # tags per member. Prints p50/p95 warm per expression, the ratios, the tag index's memory, and
-# fails if the engines' counts differ. The pieces run one after another (peak memory ~8 GiB).
+# fails if the engines' counts differ. Then Quanyu ranks the 100 members most like the members of
+# each of LOOKALIKE_SEEDS (lookalike, 精准获客; no peer does this). The pieces run one after
+# another (peak memory ~8 GiB).
 # Usage: bench/audience/run.sh   (env: QUANYU_BIN=<a built quanyu> MEMBERS=40000000 SMALL_MEMBERS=10000000 TAGS=3000
-#        TAGS_PER_MEMBER=80 REPEAT=30 DUCKDB_REPEAT=5 BENCH_WORK=/tmp/quanyu-bench SHARDS=1)
+#        TAGS_PER_MEMBER=80 REPEAT=30 DUCKDB_REPEAT=5 BENCH_WORK=/tmp/quanyu-bench SHARDS=1 LOOKALIKE_SEEDS=3b,10a)
 #        SHARDS > 1 cuts Quanyu's index by ordinal range and counts the shards on one thread each;
 #        pyroaring and DuckDB are unchanged (pyroaring single-threaded, DuckDB on its own threads).
 set -euo pipefail
@@ -20,6 +22,7 @@ TAGS_PER_MEMBER=${TAGS_PER_MEMBER:-80}
 REPEAT=${REPEAT:-30}
 DUCKDB_REPEAT=${DUCKDB_REPEAT:-5}
 SHARDS=${SHARDS:-1}
+LOOKALIKE_SEEDS=${LOOKALIKE_SEEDS:-3b,10a}
 source bench/quanyu-bin.sh
 source bench/python-env.sh
 PEERS=bench/audience/peers.py
@@ -38,7 +41,7 @@ for size in big small; do
   bench_data "$dir" --members "$members" --tags "$TAGS" --tags-per-member "$TAGS_PER_MEMBER" --customers 0 --order-lines 0
   echo "Quanyu, $members members…" >&2
   peak "quanyu $size" $BIN bench audience --data "$dir" --expressions "$OUT/expressions.tsv" --repeat "$REPEAT" \
-    --shards "$SHARDS" > "$OUT/$size/quanyu.jsonl"
+    --shards "$SHARDS" --lookalike-seeds "$LOOKALIKE_SEEDS" > "$OUT/$size/quanyu.jsonl"
   echo "pyroaring, $members members…" >&2
   peak "pyroaring $size" $PY $PEERS pyroaring "$dir" "$REPEAT" > "$OUT/$size/pyroaring.jsonl"
   if [ $size = small ]; then

@@ -104,6 +104,16 @@ pub struct AudienceBenchArgs {
     /// product does, one per core by default; 1: unsharded).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub shards: usize,
+    /// Then rank the members most like each of these expressions' members (lookalike), by the
+    /// first word of their names (`3b,10a`), timing each.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub lookalike_seeds: Vec<String>,
+    /// How many members each lookalike ranks.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub lookalike_limit: usize,
+    /// Timed runs of each lookalike (after one untimed run).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub lookalike_repeat: usize,
 }
 
 #[derive(Debug, Args)]

@@ -195,6 +195,12 @@ pub fn run(args: &AudienceBenchArgs) -> anyhow::Result<()> {
         all.extend(times);
         all_cpu.extend(cpu_times);
     }
+    for (name, expression) in &expressions {
+        if args.lookalike_seeds.iter().any(|seed| name.split_whitespace().next() == Some(seed.as_str())) {
+            let expr = quanyu_audience::parse(expression, &schema).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            time_lookalike(&shards, name, &shards.evaluate(&expr), args)?;
+        }
+    }
     all.sort_by(f64::total_cmp);
     all_cpu.sort_by(f64::total_cmp);
     println!(
@@ -211,6 +217,46 @@ pub fn run(args: &AudienceBenchArgs) -> anyhow::Result<()> {
             "p95_ms": quantile(&all, 0.95),
             "cpu_p50_ms": quantile(&all_cpu, 0.5),
             "cpu_p95_ms": quantile(&all_cpu, 0.95),
+        })
+    );
+    Ok(())
+}
+
+/// Ranks the members most like `seed` (as `POST /api/v1/audiences/lookalike` does, over the
+/// product's shards), once untimed and then `lookalike_repeat` times; prints one JSON line.
+fn time_lookalike(
+    shards: &quanyu_audience::Shards,
+    name: &str,
+    seed: &RoaringBitmap,
+    args: &AudienceBenchArgs,
+) -> anyhow::Result<()> {
+    let (mut times, mut cpu_times, mut best) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..=args.lookalike_repeat {
+        let (start, cpu_start, rss_before) = (Instant::now(), process_cpu_ms(), rss_kib());
+        let ranked = shards.lookalike(seed, None, args.lookalike_limit);
+        let (elapsed, cpu) = (start.elapsed().as_secs_f64() * 1e3, process_cpu_ms() - cpu_start);
+        if run > 0 {
+            times.push(elapsed);
+            cpu_times.push(cpu);
+            if ranked != best {
+                bail!("{name}: the lookalike changed between runs");
+            }
+        }
+        best = ranked;
+        eprintln!("lookalike {name}: {elapsed:.0} ms, RSS {} → {} MiB", rss_before / 1024, rss_kib() / 1024);
+    }
+    times.sort_by(f64::total_cmp);
+    cpu_times.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        serde_json::json!({
+            "lookalike": name,
+            "seed_members": seed.len(),
+            "ranked": best.len(),
+            "p50_ms": quantile(&times, 0.5),
+            "cpu_p50_ms": quantile(&cpu_times, 0.5),
+            "rss_kib": rss_kib(),
+            "best": best.first().map(|b| serde_json::json!({ "score": b.score, "features": b.features })),
         })
     );
     Ok(())
