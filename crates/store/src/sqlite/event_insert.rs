@@ -23,7 +23,8 @@ use uuid::Uuid;
 
 use super::{
     SqlTx,
-    raw::{Statement, corrupt},
+    raw::{Statement, Statements, corrupt},
+    writer::Parts,
 };
 use crate::{StoreError, StoreResult, StoredEvent};
 
@@ -43,10 +44,10 @@ const OWNERS: &CStr = c"SELECT a.anonymous_id, a.customer_id FROM json_each(?1) 
 /// one prepared statement, skipping those stored already (same source and messageId) and
 /// repeats; returns how many were new.
 pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]) -> StoreResult<u64> {
-    let (db, tail, pending) = tx.tx.writing().await?;
-    give_anonymous_events_their_customers(db, events)?;
-    tail.catch_up(db, pending)?;
-    let insert = Statement::prepare(db, INSERT)?;
+    let Parts { db, statements, tail, pending } = tx.tx.writing().await?;
+    give_anonymous_events_their_customers(db, statements, events)?;
+    tail.catch_up(db, statements, pending)?;
+    let insert = statements.get(db, INSERT)?;
     let (mut occurred_at, mut received_at) = (TimestampText::default(), TimestampText::default());
     let mut inserted = 0;
     for event in events.iter() {
@@ -61,14 +62,18 @@ pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]
 
 /// Gives each event that has no customer the one its anonymous id is tied to, if any: one
 /// look-up of every such id in the batch at once (a JSON array read by `json_each`).
-fn give_anonymous_events_their_customers(db: NonNull<ffi::sqlite3>, events: &mut [StoredEvent]) -> StoreResult<()> {
+fn give_anonymous_events_their_customers(
+    db: NonNull<ffi::sqlite3>,
+    statements: &mut Statements,
+    events: &mut [StoredEvent],
+) -> StoreResult<()> {
     let ids = StoredEvent::unowned_anonymous_ids(events);
     if ids.is_empty() {
         return Ok(());
     }
     let ids =
         serde_json::to_string(&ids).map_err(|e| StoreError::Unavailable(format!("cannot write a JSON array: {e}")))?;
-    let owners = Statement::prepare(db, OWNERS)?.owners(&ids)?;
+    let owners = statements.get(db, OWNERS)?.owners(&ids)?;
     StoredEvent::give_owners(events, &owners);
     Ok(())
 }

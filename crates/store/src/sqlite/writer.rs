@@ -34,7 +34,7 @@ use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 use super::{
     anonymous_index::{Pending, Tail},
-    raw,
+    raw::{self, Statements},
     sql::Param,
 };
 use crate::{StoreError, StoreResult};
@@ -50,6 +50,9 @@ pub(crate) struct Writer {
 
 /// What holding the writer gives: its connection, and the anonymous-event tail.
 pub(crate) struct Held {
+    /// Statements kept prepared on the handle (ingest's, the anonymous-event index's).
+    /// Declared first, so finalised before the handle and the connection are dropped.
+    statements: Statements,
     /// The connection's handle while statements run on it directly, locked from sqlx's worker
     /// (see [`Held::handle`]). Declared before the connection, so dropped first.
     handle: Option<LockedSqliteHandle<'static>>,
@@ -62,7 +65,13 @@ pub(crate) struct Held {
 
 impl Writer {
     pub(crate) fn new(connection: SqliteConnection) -> Writer {
-        let held = Held { handle: None, connection, anonymous: Tail::default(), unfinished: false };
+        let held = Held {
+            statements: Statements::default(),
+            handle: None,
+            connection,
+            anonymous: Tail::default(),
+            unfinished: false,
+        };
         Writer { connection: Arc::new(Mutex::new(Some(held))) }
     }
 
@@ -112,6 +121,7 @@ impl Writer {
     /// Closes the connection once the transaction holding it, if any, is done.
     pub(crate) async fn close(&self) {
         if let Some(mut held) = self.connection.lock().await.take() {
+            held.statements = Statements::default();
             held.handle = None;
             let _ = sqlx::Connection::close(held.connection).await;
         }
@@ -193,17 +203,27 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The connection's handle, the anonymous-event tail and this transaction's changes to it.
-    pub(crate) async fn parts(&mut self) -> StoreResult<(NonNull<ffi::sqlite3>, &mut Tail, &mut Pending)> {
+    /// The connection's handle, the statements kept on it, the anonymous-event tail and this
+    /// transaction's changes to it.
+    pub(crate) async fn parts(&mut self) -> StoreResult<Parts<'_>> {
         let db = self.held.handle().await?;
-        Ok((db, &mut self.held.anonymous, &mut self.anonymous))
+        let held = &mut *self.held;
+        Ok(Parts { db, statements: &mut held.statements, tail: &mut held.anonymous, pending: &mut self.anonymous })
     }
+}
+
+/// What a write transaction's statements on the handle work with ([`WriteTx::parts`]).
+pub(crate) struct Parts<'a> {
+    pub(super) db: NonNull<ffi::sqlite3>,
+    pub(super) statements: &'a mut Statements,
+    pub(super) tail: &'a mut Tail,
+    pub(super) pending: &'a mut Pending,
 }
 
 /// Writes the next chunk of the anonymous-event tail to its index in a transaction of its own.
 fn flush_anonymous_tail(db: NonNull<ffi::sqlite3>, held: &mut Held) -> StoreResult<()> {
     raw::exec(db, c"BEGIN IMMEDIATE")?;
-    let done = held.anonymous.flush(db).and_then(|()| raw::exec(db, c"COMMIT"));
+    let done = held.anonymous.flush(db, &mut held.statements).and_then(|()| raw::exec(db, c"COMMIT"));
     match done {
         Ok(()) => held.anonymous.flushed(),
         Err(_) => held.roll_back(db),
@@ -261,7 +281,7 @@ impl Conn {
     }
 
     /// The parts of a write transaction (see [`WriteTx::parts`]); a read transaction cannot write.
-    pub(crate) async fn writing(&mut self) -> StoreResult<(NonNull<ffi::sqlite3>, &mut Tail, &mut Pending)> {
+    pub(crate) async fn writing(&mut self) -> StoreResult<Parts<'_>> {
         match self {
             Conn::Write(tx) => tx.parts().await,
             Conn::Read(_) => Err(StoreError::Unavailable("a read transaction cannot write".into())),
@@ -390,7 +410,7 @@ mod tests {
 
         // Statements on the handle only: rolled back as it is dropped.
         let mut tx = db.writer.begin().await.expect("a write transaction");
-        let (handle, _, _) = tx.parts().await.expect("the handle");
+        let handle = tx.parts().await.expect("the handle").db;
         super::raw::exec(handle, c"INSERT INTO t VALUES (1)").expect("a row");
         assert!(!writable_from_outside(&path).await, "the transaction holds the write lock");
         drop(tx);
@@ -414,10 +434,10 @@ mod tests {
 
         // Handle, then sqlx, then the handle again, then commit: one transaction, all of it.
         let mut tx = db.writer.begin().await.expect("a write transaction");
-        let (handle, _, _) = tx.parts().await.expect("the handle");
+        let handle = tx.parts().await.expect("the handle").db;
         super::raw::exec(handle, c"INSERT INTO t VALUES (3)").expect("a row");
         sqlx::query("INSERT INTO t VALUES (4)").execute(&mut *tx).await.expect("a row");
-        let (handle, _, _) = tx.parts().await.expect("the handle");
+        let handle = tx.parts().await.expect("the handle").db;
         super::raw::exec(handle, c"INSERT INTO t VALUES (5)").expect("a row");
         tx.commit().await.expect("commit");
         assert_eq!(count(&db).await, 3);
