@@ -1,5 +1,5 @@
 //! Customer events into SQLite through one single-row `INSERT … ON CONFLICT DO NOTHING`,
-//! prepared once per bulk write and stepped once per event on the writer connection's own
+//! prepared once per writer connection and stepped once per event on the writer connection's own
 //! handle ([`raw`](super::raw)): each text is bound where it lies (`SQLITE_STATIC`, no copy into
 //! sqlx's arguments and none into SQLite's), no statement journal is needed (a single row has
 //! nothing to undo half-way) and whether each row was new is SQLite's own change count. Before

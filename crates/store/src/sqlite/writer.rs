@@ -16,9 +16,10 @@
 //! back at once if it holds the handle, otherwise by the writer's next holder (or a task that
 //! takes the writer for just that) before anything else runs.
 //!
-//! Beside the connection, under the same lock, is the in-memory tail of the
-//! [anonymous-event index](super::anonymous_index), which a transaction changes only when it
-//! commits.
+//! Beside the connection, under the same lock, are the statements kept prepared on its handle
+//! ([`Statements`]: ingest's and the anonymous-event index's, finalised before the connection
+//! closes) and the in-memory tail of the [anonymous-event index](super::anonymous_index), which a
+//! transaction changes only when it commits.
 
 use std::{
     ffi::CStr,
@@ -442,6 +443,32 @@ mod tests {
         tx.commit().await.expect("commit");
         assert_eq!(count(&db).await, 3);
         assert!(writable_from_outside(&path).await);
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_statement_kept_on_the_handle_serves_every_transaction_until_the_writer_closes() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let db =
+            SqliteDatabase::open(&dir.path().join("w.db"), SqliteDurability::Normal).await.expect("opening SQLite");
+        let mut tx = db.writer.begin().await.expect("a write transaction");
+        sqlx::query("CREATE TABLE t (n INTEGER)").execute(&mut *tx).await.expect("a table");
+        tx.commit().await.expect("commit");
+        for n in 1..=3 {
+            let mut tx = db.writer.begin().await.expect("a write transaction");
+            let parts = tx.parts().await.expect("the handle");
+            let insert = parts.statements.get(parts.db, c"INSERT INTO t VALUES (?1)").expect("prepared");
+            // SAFETY: an integer is copied as it is bound.
+            let done = insert.int(1, n).and_then(|()| unsafe { insert.step() });
+            insert.reset();
+            done.expect("a row");
+            if n == 2 {
+                // The handle goes back to sqlx's worker and is taken again: the statement stays.
+                sqlx::query("INSERT INTO t VALUES (10)").execute(&mut *tx).await.expect("a row");
+            }
+            tx.commit().await.expect("commit");
+        }
+        assert_eq!(count(&db).await, 4);
         db.close().await;
     }
 
