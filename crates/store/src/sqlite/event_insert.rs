@@ -51,7 +51,10 @@ pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]
     let (mut occurred_at, mut received_at) = (TimestampText::default(), TimestampText::default());
     let mut inserted = 0;
     for event in events.iter() {
-        let new = insert.row(event, occurred_at.of(event.occurred_at), received_at.of(event.received_at))?;
+        // NULL when it is the received time: each timestamp is written once (migration 0025).
+        let occurred_at =
+            if event.occurred_at == event.received_at { None } else { Some(occurred_at.of(event.occurred_at)) };
+        let new = insert.row(event, occurred_at, received_at.of(event.received_at))?;
         if let (1, None, Some(anonymous_id)) = (new, event.customer_id, event.message.anonymous_id.as_deref()) {
             pending.added(anonymous_id, insert.last_insert_rowid());
         }
@@ -114,9 +117,9 @@ impl Statement {
         found.map(|()| owners)
     }
 
-    /// Runs [`INSERT`] for one event, its timestamps given as text; 1 if it was new, 0 if its
-    /// messageId was stored before.
-    fn row(&self, e: &StoredEvent, occurred_at: &str, received_at: &str) -> StoreResult<u64> {
+    /// Runs [`INSERT`] for one event, its timestamps given as text (`occurred_at` `None` when it
+    /// is the received time); 1 if it was new, 0 if its messageId was stored before.
+    fn row(&self, e: &StoredEvent, occurred_at: Option<&str>, received_at: &str) -> StoreResult<u64> {
         let m = &e.message;
         let customer_id = e.customer_id.map(|c| c.as_uuid());
         let bound = self
@@ -132,7 +135,7 @@ impl Statement {
             .and_then(|()| self.text(10, Some(&m.properties)))
             .and_then(|()| self.text(11, Some(&m.traits)))
             .and_then(|()| self.text(12, Some(&m.context)))
-            .and_then(|()| self.text(13, Some(occurred_at)))
+            .and_then(|()| self.text(13, occurred_at))
             .and_then(|()| self.text(14, Some(received_at)));
         // SAFETY: every parameter is bound to memory that outlives this call (see `reset`).
         let stepped = bound.and_then(|()| unsafe { self.step() }).map(|_| self.changes());
