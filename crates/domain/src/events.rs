@@ -69,11 +69,18 @@ impl EventError {
     }
 }
 
+/// Whether an id or name is longer than [`MAX_ID_CHARS`] characters. UTF-8 takes at least a byte
+/// per character, so only a text longer in bytes is counted (every message is checked at the
+/// edge and again at ingest, several texts each).
+fn over_max_id_chars(text: &str) -> bool {
+    text.len() > MAX_ID_CHARS && text.chars().count() > MAX_ID_CHARS
+}
+
 impl EventMessage {
     /// Checks a message: an id, who it is about, what each kind needs, bounded sizes.
     pub fn check(&self) -> Result<(), EventError> {
-        let too_long = |value: &Option<String>| value.as_ref().is_some_and(|v| v.chars().count() > MAX_ID_CHARS);
-        if self.message_id.trim().is_empty() || self.message_id.chars().count() > MAX_ID_CHARS {
+        let too_long = |value: &Option<String>| value.as_deref().is_some_and(over_max_id_chars);
+        if self.message_id.trim().is_empty() || over_max_id_chars(&self.message_id) {
             return Err(EventError::new("invalid_message_id", "messageId must be 1–255 characters"));
         }
         for (field, value) in [

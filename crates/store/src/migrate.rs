@@ -64,6 +64,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "anonymous_event_index",
         sql: include_str!("../migrations/sqlite/0024_anonymous_event_index.sql"),
     },
+    Migration {
+        version: 25,
+        name: "event_time_once",
+        sql: include_str!("../migrations/sqlite/0025_event_time_once.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -117,6 +122,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 23,
         name: "event_ids_unindexed",
         sql: include_str!("../migrations/postgres/0023_event_ids_unindexed.sql"),
+    },
+    Migration {
+        version: 24,
+        name: "event_time_once",
+        sql: include_str!("../migrations/postgres/0024_event_time_once.sql"),
     },
 ];
 

@@ -31,6 +31,9 @@ fn source(row: &Row) -> StoreResult<EventSource> {
 
 fn event(row: &Row) -> StoreResult<StoredEvent> {
     let kind: String = row.try_get("kind")?;
+    let received_at: Timestamp = row.try_get("received_at")?;
+    // NULL: it happened when it was received (SQLite writes the time once).
+    let occurred_at = row.try_get::<Option<Timestamp>, _>("occurred_at")?.unwrap_or(received_at);
     Ok(StoredEvent {
         id: row.try_get("id")?,
         source_id: row.try_get("source_id")?,
@@ -41,14 +44,14 @@ fn event(row: &Row) -> StoreResult<StoredEvent> {
             user_id: row.try_get("user_id")?,
             anonymous_id: row.try_get("anonymous_id")?,
             previous_id: row.try_get("previous_id")?,
-            timestamp: Some(row.try_get("occurred_at")?),
+            timestamp: Some(occurred_at),
             properties: row.try_get("properties")?,
             traits: row.try_get("traits")?,
             context: row.try_get("context")?,
         },
         customer_id: row.try_get::<Option<Uuid>, _>("customer_id")?.map(CustomerId::from_uuid),
-        occurred_at: row.try_get("occurred_at")?,
-        received_at: row.try_get("received_at")?,
+        occurred_at,
+        received_at,
     })
 }
 

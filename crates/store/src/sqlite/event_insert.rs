@@ -1,5 +1,5 @@
 //! Customer events into SQLite through one single-row `INSERT … ON CONFLICT DO NOTHING`,
-//! prepared once per bulk write and stepped once per event on the writer connection's own
+//! prepared once per writer connection and stepped once per event on the writer connection's own
 //! handle ([`raw`](super::raw)): each text is bound where it lies (`SQLITE_STATIC`, no copy into
 //! sqlx's arguments and none into SQLite's), no statement journal is needed (a single row has
 //! nothing to undo half-way) and whether each row was new is SQLite's own change count. Before
@@ -23,7 +23,8 @@ use uuid::Uuid;
 
 use super::{
     SqlTx,
-    raw::{Statement, corrupt},
+    raw::{Statement, Statements, corrupt},
+    writer::Parts,
 };
 use crate::{StoreError, StoreResult, StoredEvent};
 
@@ -43,14 +44,17 @@ const OWNERS: &CStr = c"SELECT a.anonymous_id, a.customer_id FROM json_each(?1) 
 /// one prepared statement, skipping those stored already (same source and messageId) and
 /// repeats; returns how many were new.
 pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]) -> StoreResult<u64> {
-    let (db, tail, pending) = tx.tx.writing().await?;
-    give_anonymous_events_their_customers(db, events)?;
-    tail.catch_up(db, pending)?;
-    let insert = Statement::prepare(db, INSERT)?;
+    let Parts { db, statements, tail, pending } = tx.tx.writing().await?;
+    give_anonymous_events_their_customers(db, statements, events)?;
+    tail.catch_up(db, statements, pending)?;
+    let insert = statements.get(db, INSERT)?;
     let (mut occurred_at, mut received_at) = (TimestampText::default(), TimestampText::default());
     let mut inserted = 0;
     for event in events.iter() {
-        let new = insert.row(event, occurred_at.of(event.occurred_at), received_at.of(event.received_at))?;
+        // NULL when it is the received time: each timestamp is written once (migration 0025).
+        let occurred_at =
+            if event.occurred_at == event.received_at { None } else { Some(occurred_at.of(event.occurred_at)) };
+        let new = insert.row(event, occurred_at, received_at.of(event.received_at))?;
         if let (1, None, Some(anonymous_id)) = (new, event.customer_id, event.message.anonymous_id.as_deref()) {
             pending.added(anonymous_id, insert.last_insert_rowid());
         }
@@ -61,14 +65,18 @@ pub(crate) async fn insert_event_rows(tx: &mut SqlTx, events: &mut [StoredEvent]
 
 /// Gives each event that has no customer the one its anonymous id is tied to, if any: one
 /// look-up of every such id in the batch at once (a JSON array read by `json_each`).
-fn give_anonymous_events_their_customers(db: NonNull<ffi::sqlite3>, events: &mut [StoredEvent]) -> StoreResult<()> {
+fn give_anonymous_events_their_customers(
+    db: NonNull<ffi::sqlite3>,
+    statements: &mut Statements,
+    events: &mut [StoredEvent],
+) -> StoreResult<()> {
     let ids = StoredEvent::unowned_anonymous_ids(events);
     if ids.is_empty() {
         return Ok(());
     }
     let ids =
         serde_json::to_string(&ids).map_err(|e| StoreError::Unavailable(format!("cannot write a JSON array: {e}")))?;
-    let owners = Statement::prepare(db, OWNERS)?.owners(&ids)?;
+    let owners = statements.get(db, OWNERS)?.owners(&ids)?;
     StoredEvent::give_owners(events, &owners);
     Ok(())
 }
@@ -109,9 +117,9 @@ impl Statement {
         found.map(|()| owners)
     }
 
-    /// Runs [`INSERT`] for one event, its timestamps given as text; 1 if it was new, 0 if its
-    /// messageId was stored before.
-    fn row(&self, e: &StoredEvent, occurred_at: &str, received_at: &str) -> StoreResult<u64> {
+    /// Runs [`INSERT`] for one event, its timestamps given as text (`occurred_at` `None` when it
+    /// is the received time); 1 if it was new, 0 if its messageId was stored before.
+    fn row(&self, e: &StoredEvent, occurred_at: Option<&str>, received_at: &str) -> StoreResult<u64> {
         let m = &e.message;
         let customer_id = e.customer_id.map(|c| c.as_uuid());
         let bound = self
@@ -127,7 +135,7 @@ impl Statement {
             .and_then(|()| self.text(10, Some(&m.properties)))
             .and_then(|()| self.text(11, Some(&m.traits)))
             .and_then(|()| self.text(12, Some(&m.context)))
-            .and_then(|()| self.text(13, Some(occurred_at)))
+            .and_then(|()| self.text(13, occurred_at))
             .and_then(|()| self.text(14, Some(received_at)));
         // SAFETY: every parameter is bound to memory that outlives this call (see `reset`).
         let stepped = bound.and_then(|()| unsafe { self.step() }).map(|_| self.changes());

@@ -16,9 +16,10 @@
 //! back at once if it holds the handle, otherwise by the writer's next holder (or a task that
 //! takes the writer for just that) before anything else runs.
 //!
-//! Beside the connection, under the same lock, is the in-memory tail of the
-//! [anonymous-event index](super::anonymous_index), which a transaction changes only when it
-//! commits.
+//! Beside the connection, under the same lock, are the statements kept prepared on its handle
+//! ([`Statements`]: ingest's and the anonymous-event index's, finalised before the connection
+//! closes) and the in-memory tail of the [anonymous-event index](super::anonymous_index), which a
+//! transaction changes only when it commits.
 
 use std::{
     ffi::CStr,
@@ -34,7 +35,7 @@ use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 use super::{
     anonymous_index::{Pending, Tail},
-    raw,
+    raw::{self, Statements},
     sql::Param,
 };
 use crate::{StoreError, StoreResult};
@@ -50,6 +51,9 @@ pub(crate) struct Writer {
 
 /// What holding the writer gives: its connection, and the anonymous-event tail.
 pub(crate) struct Held {
+    /// Statements kept prepared on the handle (ingest's, the anonymous-event index's).
+    /// Declared first, so finalised before the handle and the connection are dropped.
+    statements: Statements,
     /// The connection's handle while statements run on it directly, locked from sqlx's worker
     /// (see [`Held::handle`]). Declared before the connection, so dropped first.
     handle: Option<LockedSqliteHandle<'static>>,
@@ -62,7 +66,13 @@ pub(crate) struct Held {
 
 impl Writer {
     pub(crate) fn new(connection: SqliteConnection) -> Writer {
-        let held = Held { handle: None, connection, anonymous: Tail::default(), unfinished: false };
+        let held = Held {
+            statements: Statements::default(),
+            handle: None,
+            connection,
+            anonymous: Tail::default(),
+            unfinished: false,
+        };
         Writer { connection: Arc::new(Mutex::new(Some(held))) }
     }
 
@@ -112,6 +122,7 @@ impl Writer {
     /// Closes the connection once the transaction holding it, if any, is done.
     pub(crate) async fn close(&self) {
         if let Some(mut held) = self.connection.lock().await.take() {
+            held.statements = Statements::default();
             held.handle = None;
             let _ = sqlx::Connection::close(held.connection).await;
         }
@@ -193,17 +204,27 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The connection's handle, the anonymous-event tail and this transaction's changes to it.
-    pub(crate) async fn parts(&mut self) -> StoreResult<(NonNull<ffi::sqlite3>, &mut Tail, &mut Pending)> {
+    /// The connection's handle, the statements kept on it, the anonymous-event tail and this
+    /// transaction's changes to it.
+    pub(crate) async fn parts(&mut self) -> StoreResult<Parts<'_>> {
         let db = self.held.handle().await?;
-        Ok((db, &mut self.held.anonymous, &mut self.anonymous))
+        let held = &mut *self.held;
+        Ok(Parts { db, statements: &mut held.statements, tail: &mut held.anonymous, pending: &mut self.anonymous })
     }
+}
+
+/// What a write transaction's statements on the handle work with ([`WriteTx::parts`]).
+pub(crate) struct Parts<'a> {
+    pub(super) db: NonNull<ffi::sqlite3>,
+    pub(super) statements: &'a mut Statements,
+    pub(super) tail: &'a mut Tail,
+    pub(super) pending: &'a mut Pending,
 }
 
 /// Writes the next chunk of the anonymous-event tail to its index in a transaction of its own.
 fn flush_anonymous_tail(db: NonNull<ffi::sqlite3>, held: &mut Held) -> StoreResult<()> {
     raw::exec(db, c"BEGIN IMMEDIATE")?;
-    let done = held.anonymous.flush(db).and_then(|()| raw::exec(db, c"COMMIT"));
+    let done = held.anonymous.flush(db, &mut held.statements).and_then(|()| raw::exec(db, c"COMMIT"));
     match done {
         Ok(()) => held.anonymous.flushed(),
         Err(_) => held.roll_back(db),
@@ -261,7 +282,7 @@ impl Conn {
     }
 
     /// The parts of a write transaction (see [`WriteTx::parts`]); a read transaction cannot write.
-    pub(crate) async fn writing(&mut self) -> StoreResult<(NonNull<ffi::sqlite3>, &mut Tail, &mut Pending)> {
+    pub(crate) async fn writing(&mut self) -> StoreResult<Parts<'_>> {
         match self {
             Conn::Write(tx) => tx.parts().await,
             Conn::Read(_) => Err(StoreError::Unavailable("a read transaction cannot write".into())),
@@ -390,7 +411,7 @@ mod tests {
 
         // Statements on the handle only: rolled back as it is dropped.
         let mut tx = db.writer.begin().await.expect("a write transaction");
-        let (handle, _, _) = tx.parts().await.expect("the handle");
+        let handle = tx.parts().await.expect("the handle").db;
         super::raw::exec(handle, c"INSERT INTO t VALUES (1)").expect("a row");
         assert!(!writable_from_outside(&path).await, "the transaction holds the write lock");
         drop(tx);
@@ -414,14 +435,40 @@ mod tests {
 
         // Handle, then sqlx, then the handle again, then commit: one transaction, all of it.
         let mut tx = db.writer.begin().await.expect("a write transaction");
-        let (handle, _, _) = tx.parts().await.expect("the handle");
+        let handle = tx.parts().await.expect("the handle").db;
         super::raw::exec(handle, c"INSERT INTO t VALUES (3)").expect("a row");
         sqlx::query("INSERT INTO t VALUES (4)").execute(&mut *tx).await.expect("a row");
-        let (handle, _, _) = tx.parts().await.expect("the handle");
+        let handle = tx.parts().await.expect("the handle").db;
         super::raw::exec(handle, c"INSERT INTO t VALUES (5)").expect("a row");
         tx.commit().await.expect("commit");
         assert_eq!(count(&db).await, 3);
         assert!(writable_from_outside(&path).await);
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_statement_kept_on_the_handle_serves_every_transaction_until_the_writer_closes() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let db =
+            SqliteDatabase::open(&dir.path().join("w.db"), SqliteDurability::Normal).await.expect("opening SQLite");
+        let mut tx = db.writer.begin().await.expect("a write transaction");
+        sqlx::query("CREATE TABLE t (n INTEGER)").execute(&mut *tx).await.expect("a table");
+        tx.commit().await.expect("commit");
+        for n in 1..=3 {
+            let mut tx = db.writer.begin().await.expect("a write transaction");
+            let parts = tx.parts().await.expect("the handle");
+            let insert = parts.statements.get(parts.db, c"INSERT INTO t VALUES (?1)").expect("prepared");
+            // SAFETY: an integer is copied as it is bound.
+            let done = insert.int(1, n).and_then(|()| unsafe { insert.step() });
+            insert.reset();
+            done.expect("a row");
+            if n == 2 {
+                // The handle goes back to sqlx's worker and is taken again: the statement stays.
+                sqlx::query("INSERT INTO t VALUES (10)").execute(&mut *tx).await.expect("a row");
+            }
+            tx.commit().await.expect("commit");
+        }
+        assert_eq!(count(&db).await, 4);
         db.close().await;
     }
 

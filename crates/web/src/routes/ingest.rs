@@ -78,10 +78,9 @@ async fn ingest(
     let bytes = body(raw, if kind.is_some() { MAX_MESSAGE_BYTES + 4096 } else { MAX_BATCH_BYTES })?;
     let (items, context, key) = match kind {
         Some(_) => {
-            let single: messages::KeyOnly<'_> = messages::body(&bytes).map_err(|e| ApiError::invalid_json(&e))?;
-            let whole: &RawValue =
-                serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid_json(&e.to_string()))?;
-            (vec![whole], None, single.write_key)
+            let single: messages::Fields<'_> = messages::body(&bytes).map_err(|e| ApiError::invalid_json(&e))?;
+            let key = single.write_key;
+            (vec![messages::Item(Some(single))], None, key)
         }
         None => {
             let batch: messages::Body<'_> = messages::body(&bytes).map_err(|e| ApiError::invalid_json(&e))?;
@@ -97,7 +96,7 @@ async fn ingest(
     let mut accepted = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        match messages::message(item, kind, context) {
+        match messages::message(item.0, kind, context) {
             Ok(message) => accepted.push(message),
             Err(err) => rejected.push((index, err)),
         }

@@ -1,59 +1,179 @@
 //! Reading Segment messages out of a request body without building a JSON tree: the body is
-//! scanned once into borrowed slices ([`RawValue`]), each message's fields are read from its
-//! slice, and `properties`, `traits` and `context` are kept as the JSON text the client sent
+//! scanned once, each message's fields taken as borrowed slices of it ([`RawValue`]) in that same
+//! pass, and `properties`, `traits` and `context` are kept as the JSON text the client sent
 //! (checked to be objects), never parsed into values and printed again.
+//!
+//! A batch's messages are read where they lie, not captured whole and parsed again: a message
+//! that is not an object, or names a field twice, is noted as such and the rest of the batch is
+//! still read (each message is checked on its own).
+
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use quanyu_domain::events::{EventError, EventMessage, EventType};
-use serde::Deserialize;
+use serde::{
+    Deserialize, Deserializer,
+    de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor},
+};
 use serde_json::value::RawValue;
 
-/// A batch's body: its messages and `context`, each a slice of the body, and the `writeKey` it
-/// may carry (a single message's body is read as a [`Body`] too, for its `writeKey`).
+/// A batch's body: its messages, their fields read in the same pass, the batch's `context`, a
+/// slice of the body, and the `writeKey` it may carry.
 #[derive(Deserialize)]
 pub(super) struct Body<'a> {
     #[serde(borrow, default)]
-    pub batch: Option<Vec<&'a RawValue>>,
+    pub batch: Option<Vec<Item<'a>>>,
     #[serde(borrow, default)]
     pub context: Option<&'a RawValue>,
     #[serde(rename = "writeKey", borrow, default)]
     pub write_key: Option<&'a RawValue>,
 }
 
-/// The `writeKey` of a single message's body.
-#[derive(Deserialize)]
-pub(super) struct KeyOnly<'a> {
-    #[serde(rename = "writeKey", borrow, default)]
+/// One message of a batch: its fields, or `None` if it is not a JSON object.
+pub(super) struct Item<'a>(pub Option<Fields<'a>>);
+
+/// One message's fields, as slices of the body (a single message's body is read as one, for its
+/// `writeKey` too). `null` is read as absent, as for any optional field.
+#[derive(Default)]
+pub(super) struct Fields<'a> {
+    kind: Option<&'a RawValue>,
+    message_id: Option<&'a RawValue>,
+    event: Option<&'a RawValue>,
+    name: Option<&'a RawValue>,
+    group_id: Option<&'a RawValue>,
+    user_id: Option<&'a RawValue>,
+    anonymous_id: Option<&'a RawValue>,
+    previous_id: Option<&'a RawValue>,
+    timestamp: Option<&'a RawValue>,
+    properties: Option<&'a RawValue>,
+    traits: Option<&'a RawValue>,
+    context: Option<&'a RawValue>,
     pub write_key: Option<&'a RawValue>,
+    /// The first field the message names twice: it is refused, as a whole.
+    duplicate: Option<&'static str>,
 }
 
-/// One message's fields, as slices of the body.
-#[derive(Deserialize)]
-struct Fields<'a> {
-    #[serde(rename = "type", borrow, default)]
-    kind: Option<&'a RawValue>,
-    #[serde(rename = "messageId", borrow, default)]
-    message_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    event: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    name: Option<&'a RawValue>,
-    #[serde(rename = "groupId", borrow, default)]
-    group_id: Option<&'a RawValue>,
-    #[serde(rename = "userId", borrow, default)]
-    user_id: Option<&'a RawValue>,
-    #[serde(rename = "anonymousId", borrow, default)]
-    anonymous_id: Option<&'a RawValue>,
-    #[serde(rename = "previousId", borrow, default)]
-    previous_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    timestamp: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    properties: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    traits: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    context: Option<&'a RawValue>,
+impl<'a> Fields<'a> {
+    /// The slot of the field named `key` (as sent), its name and its bit among those seen;
+    /// `None` for fields Quanyu does not read.
+    fn slot(&mut self, key: &str) -> Option<(&mut Option<&'a RawValue>, &'static str, u16)> {
+        let (slot, name, at) = match key {
+            "type" => (&mut self.kind, "type", 0),
+            "messageId" => (&mut self.message_id, "messageId", 1),
+            "event" => (&mut self.event, "event", 2),
+            "name" => (&mut self.name, "name", 3),
+            "groupId" => (&mut self.group_id, "groupId", 4),
+            "userId" => (&mut self.user_id, "userId", 5),
+            "anonymousId" => (&mut self.anonymous_id, "anonymousId", 6),
+            "previousId" => (&mut self.previous_id, "previousId", 7),
+            "timestamp" => (&mut self.timestamp, "timestamp", 8),
+            "properties" => (&mut self.properties, "properties", 9),
+            "traits" => (&mut self.traits, "traits", 10),
+            "context" => (&mut self.context, "context", 11),
+            "writeKey" => (&mut self.write_key, "writeKey", 12),
+            _ => return None,
+        };
+        Some((slot, name, 1 << at))
+    }
+}
+
+/// A key of a message, borrowed from the body when it has no escapes.
+struct Key<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(key.into()))
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(key.to_owned().into()))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Reads a message in place: an object's fields, anything else noted as not a message (and
+/// skipped, so the batch is read on).
+struct MessageVisitor;
+
+impl<'de> Visitor<'de> for MessageVisitor {
+    type Value = Item<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a message")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item<'de>, A::Error> {
+        let mut fields = Fields::default();
+        let (mut seen, mut duplicate) = (0_u16, None);
+        while let Some(Key(key)) = map.next_key()? {
+            match fields.slot(&key) {
+                Some((slot, name, bit)) => {
+                    *slot = map.next_value()?;
+                    if seen & bit != 0 {
+                        duplicate.get_or_insert(name);
+                    }
+                    seen |= bit;
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        fields.duplicate = duplicate;
+        Ok(Item(Some(fields)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Item<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Item(None))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Item<'de>, E> {
+        Ok(Item(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Item<'de>, E> {
+        Ok(Item(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Item<'de>, E> {
+        Ok(Item(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Item<'de>, E> {
+        Ok(Item(None))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Item<'de>, E> {
+        Ok(Item(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Item<'de>, E> {
+        Ok(Item(None))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Item<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(MessageVisitor)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match deserializer.deserialize_map(MessageVisitor)? {
+            Item(Some(fields)) => Ok(fields),
+            Item(None) => Err(de::Error::custom("a message is a JSON object")),
+        }
+    }
 }
 
 /// Reads a body that must be a JSON object into `T`, in one pass; the error says why not.
@@ -97,19 +217,17 @@ fn object_text(raw: Option<&RawValue>, field: &str, default: Option<&RawValue>) 
     }
 }
 
-/// Reads one message; `kind` is the endpoint's, or `None` in a batch (where `type` says);
-/// `context` is the batch's, for messages without their own.
+/// Reads one message from its fields (`None`: not a JSON object); `kind` is the endpoint's, or
+/// `None` in a batch (where `type` says); `context` is the batch's, for messages without their own.
 pub(super) fn message(
-    raw: &RawValue,
+    fields: Option<Fields<'_>>,
     kind: Option<EventType>,
     context: Option<&RawValue>,
 ) -> Result<EventMessage, EventError> {
-    let invalid = || EventError::new("invalid_message", "a message is a JSON object");
-    if !raw.get().starts_with('{') {
-        return Err(invalid());
+    let fields = fields.ok_or_else(|| EventError::new("invalid_message", "a message is a JSON object"))?;
+    if let Some(field) = fields.duplicate {
+        return Err(EventError::new("invalid_message", format!("duplicate field `{field}`")));
     }
-    let fields: Fields<'_> =
-        serde_json::from_str(raw.get()).map_err(|e| EventError::new("invalid_message", e.to_string()))?;
     let kind = match kind {
         Some(kind) => kind,
         None => {
@@ -152,7 +270,7 @@ mod tests {
     use super::*;
 
     fn read(json: &str, kind: Option<EventType>) -> Result<EventMessage, EventError> {
-        message(serde_json::from_str(json).unwrap(), kind, None)
+        message(serde_json::from_str::<Item<'_>>(json).unwrap().0, kind, None)
     }
 
     #[test]
@@ -177,7 +295,9 @@ mod tests {
             code(r#"{"type":"track","event":"x","anonymousId":"a","timestamp":"yesterday"}"#),
             "invalid_timestamp"
         );
-        assert_eq!(message(serde_json::from_str("[1]").unwrap(), None, None).unwrap_err().code, "invalid_message");
+        assert_eq!(code("[1]"), "invalid_message");
+        assert_eq!(code(r#"{"type":"track","event":"x","anonymousId":"a","event":"y"}"#), "invalid_message");
+        assert_eq!(code(r#"{"type":"track","event":null,"anonymousId":"a","event":"y"}"#), "invalid_message");
         assert_eq!(
             read(r#"{"event":"x","userId":null,"anonymousId":"a"}"#, Some(EventType::Track)).unwrap().user_id,
             None
@@ -186,13 +306,22 @@ mod tests {
 
     #[test]
     fn a_batch_context_is_the_default() {
-        let context: &RawValue = serde_json::from_str(r#"{"app":{"name":"mall"}}"#).unwrap();
-        let raw: &RawValue = serde_json::from_str(r#"{"type":"page","anonymousId":"a"}"#).unwrap();
-        assert_eq!(message(raw, None, Some(context)).unwrap().context, r#"{"app":{"name":"mall"}}"#);
-        let batch: Body<'_> = body(br#" {"batch":[{"type":"page"}],"writeKey":"k"}"#).unwrap();
-        assert_eq!(batch.batch.map(|b| b.len()), Some(1));
+        let batch: Body<'_> = body(
+            br#" {"batch":[{"type":"page","anonymousId":"a"},{"type":"page","anonymousId":"a","context":null},
+            7,{"type":"page","anonymousId":"a","context":{}}],"context":{"app":{"name":"mall"}},"writeKey":"k"}"#,
+        )
+        .unwrap();
+        let context = batch.context;
+        let read: Vec<_> = batch.batch.unwrap().into_iter().map(|item| message(item.0, None, context)).collect();
+        assert_eq!(read[0].as_ref().unwrap().context, r#"{"app":{"name":"mall"}}"#);
+        assert_eq!(read[1].as_ref().unwrap().context, r#"{"app":{"name":"mall"}}"#, "null is absent");
+        assert_eq!(read[2].as_ref().unwrap_err().code, "invalid_message", "a message is an object");
+        assert_eq!(read[3].as_ref().unwrap().context, "{}");
         assert_eq!(text(batch.write_key, "writeKey").unwrap().as_deref(), Some("k"));
+        let single: Fields<'_> = body(br#"{"type":"page","writeKey":"w"}"#).unwrap();
+        assert_eq!(text(single.write_key, "writeKey").unwrap().as_deref(), Some("w"));
         assert!(body::<Body<'_>>(b"[1]").is_err());
         assert!(body::<Body<'_>>(br#"{"batch":{"type":"page"}}"#).is_err());
+        assert!(body::<Body<'_>>(br#"{"batch":[{"type":"page"]}"#).is_err(), "the body is JSON or nothing is read");
     }
 }
