@@ -101,11 +101,12 @@ impl Shards {
     /// (everyone when `None`), best first, ties to the lower ordinal: the same answer as
     /// [`lookalike::lookalike`] over the whole index.
     pub fn lookalike(&self, seed: &RoaringBitmap, within: Option<&Expr>, limit: usize) -> Vec<Lookalike> {
+        let sample = lookalike::sample(seed);
         let mut tally = Tally::default();
-        for part in self.on_each(|shard| Tally::of(shard, seed)) {
+        for part in self.on_each(|shard| Tally::of(shard, &sample)) {
             tally.add(part);
         }
-        let features = tally.weights(seed.len());
+        let features = tally.weights(sample.len());
         let best_of_each = self.on_each(|shard| {
             let mut pool = match within {
                 Some(within) => eval::evaluate(within, shard),
