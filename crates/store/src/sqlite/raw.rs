@@ -187,13 +187,14 @@ impl Statement {
 }
 
 /// Statements prepared once on a connection and kept for its life: the writer's hot statements
-/// (an ingest commit's insert and look-ups, the anonymous-event index's), which were prepared
-/// again for every transaction (2.3 % of the server's CPU under ingest, `perf`). Keyed by the
-/// address of their SQL, a constant. Whoever keeps them finalises them (drops this) before the
-/// connection closes.
+/// (an ingest commit's insert and look-ups, the anonymous-event index's, a flash sale's batch
+/// script), which were prepared again for every transaction (2.3 % of the server's CPU under
+/// ingest, `perf`). Keyed by the address of their SQL, a constant. Whoever keeps them finalises
+/// them (drops this) before the connection closes.
 #[derive(Default)]
 pub(crate) struct Statements {
-    prepared: Vec<(&'static CStr, Statement)>,
+    /// Each SQL text with its statements, in order.
+    prepared: Vec<(&'static CStr, Vec<Statement>)>,
 }
 
 // SAFETY: the statements are used only by the holder of the writer (under its lock, on the
@@ -201,16 +202,42 @@ pub(crate) struct Statements {
 unsafe impl Send for Statements {}
 
 impl Statements {
-    /// `sql` prepared on `db`, the first time it is asked for on this connection.
+    /// `sql`, one statement, prepared on `db` the first time it is asked for on this connection.
     pub(super) fn get(&mut self, db: NonNull<ffi::sqlite3>, sql: &'static CStr) -> StoreResult<&Statement> {
+        self.script(db, sql)?.first().ok_or_else(|| StoreError::Unavailable(format!("no statement in {sql:?}")))
+    }
+
+    /// Each statement of `sql` in turn, prepared on `db` the first time it is asked for on this
+    /// connection (for [`run_script`]).
+    pub(super) fn script(&mut self, db: NonNull<ffi::sqlite3>, sql: &'static CStr) -> StoreResult<&[Statement]> {
         let at = match self.prepared.iter().position(|(kept, _)| kept.as_ptr() == sql.as_ptr()) {
             Some(at) => at,
             None => {
-                self.prepared.push((sql, Statement::prepare(db, sql)?));
+                self.prepared.push((sql, prepare_all(db, sql)?));
                 self.prepared.len() - 1
             }
         };
         Ok(&self.prepared[at].1)
+    }
+}
+
+/// Each statement of `sql` in turn, prepared.
+fn prepare_all(db: NonNull<ffi::sqlite3>, sql: &CStr) -> StoreResult<Vec<Statement>> {
+    let (mut rest, mut all) = (sql.as_ptr(), Vec::new());
+    loop {
+        let (mut statement, mut tail) = (ptr::null_mut(), ptr::null());
+        // SAFETY: `db` is an open connection locked for us; `rest` points into `sql`, a
+        // NUL-terminated string (SQLite's `tail` is where the statement it compiled ends).
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v3(db.as_ptr(), rest, -1, ffi::SQLITE_PREPARE_PERSISTENT, &mut statement, &mut tail)
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(error(db, rc));
+        }
+        // Only blanks (or nothing) were left.
+        let Some(statement) = NonNull::new(statement) else { return Ok(all) };
+        all.push(Statement { db, statement });
+        rest = tail;
     }
 }
 
@@ -257,27 +284,15 @@ pub(super) fn with_values<R>(params: &[Param<'_>], bind: impl FnOnce(&[Value<'_>
     bind(&values)
 }
 
-/// Runs `sql`, statements one after another, each `$n` parameter bound to `params[n - 1]`;
-/// returns the first column of the last row any statement answered.
-pub(super) fn run_script(db: NonNull<ffi::sqlite3>, sql: &CStr, params: &[Value<'_>]) -> StoreResult<Option<i64>> {
-    let mut rest = sql.as_ptr();
+/// Runs `statements` one after another (a script prepared with [`Statements::script`]), each
+/// `$n` parameter bound to `params[n - 1]`; returns the first column of the last row any
+/// statement answered.
+pub(super) fn run_script(statements: &[Statement], params: &[Value<'_>]) -> StoreResult<Option<i64>> {
     let mut last = None;
-    loop {
-        let (mut statement, mut tail) = (ptr::null_mut(), ptr::null());
-        // SAFETY: `db` is an open connection locked for us; `rest` points into `sql`, a
-        // NUL-terminated string (SQLite's `tail` is where the statement it compiled ends).
-        let rc = unsafe {
-            ffi::sqlite3_prepare_v3(db.as_ptr(), rest, -1, ffi::SQLITE_PREPARE_PERSISTENT, &mut statement, &mut tail)
-        };
-        if rc != ffi::SQLITE_OK {
-            return Err(error(db, rc));
-        }
-        // Only blanks (or nothing) were left.
-        let Some(statement) = NonNull::new(statement) else { return Ok(last) };
-        let statement = Statement { db, statement };
+    for statement in statements {
         let ran = statement.bind(params).and_then(|()| {
             // SAFETY: every parameter is bound to `params`, which outlives the statement's run
-            // (reset below).
+            // (reset below; the next run binds every parameter again).
             while unsafe { statement.step() }? {
                 last = Some(statement.column_int(0));
             }
@@ -285,8 +300,8 @@ pub(super) fn run_script(db: NonNull<ffi::sqlite3>, sql: &CStr, params: &[Value<
         });
         statement.reset();
         ran?;
-        rest = tail;
     }
+    Ok(last)
 }
 
 /// Runs `sql`, statements without parameters or rows (`BEGIN IMMEDIATE`, `COMMIT`).

@@ -94,13 +94,20 @@ impl Writer {
     }
 
     /// Runs `script`, a whole transaction from `BEGIN IMMEDIATE` to `COMMIT` ([`raw::run_script`]),
-    /// on the writer's handle; returns the first column of its last row. On an error the
-    /// transaction is rolled back. Nothing here waits once the handle is taken, so it cannot
-    /// be given up half-way.
-    pub(crate) async fn run_whole_transaction(&self, script: &CStr, params: &[Param<'_>]) -> StoreResult<Option<i64>> {
+    /// on the writer's handle, its statements prepared once and kept; returns the first column
+    /// of its last row. On an error the transaction is rolled back. Nothing here waits once the
+    /// handle is taken, so it cannot be given up half-way.
+    pub(crate) async fn run_whole_transaction(
+        &self,
+        script: &'static CStr,
+        params: &[Param<'_>],
+    ) -> StoreResult<Option<i64>> {
         let mut held = self.lock().await?;
         let db = held.ready_handle().await?;
-        let ran = raw::with_values(params, |values| raw::run_script(db, script, values));
+        let ran = held
+            .statements
+            .script(db, script)
+            .and_then(|statements| raw::with_values(params, |values| raw::run_script(statements, values)));
         if ran.is_err() {
             held.roll_back(db);
         }
