@@ -8,7 +8,8 @@
 //! small prior). Only features the seed has significantly more often than everyone count (its
 //! share at least three standard errors above the overall one): of thousands of tags, a seed
 //! picked by stage and region is over-represented in half by chance, and those would rank
-//! members by noise (and cost a pass over their members each). A candidate's score is the sum
+//! members by noise (and cost a pass over their members each). A seed too small for any feature
+//! to pass (a handful of members) counts its few heaviest instead. A candidate's score is the sum
 //! of the weights of the features it has; the answer lists the best candidates with the
 //! features that made them similar.
 //!
@@ -30,6 +31,9 @@ const SMOOTHING: f64 = 0.01;
 /// How many standard errors above its share of everyone a feature's share of the seed must be
 /// to count: a seed drawn at random from everyone has about one such feature in a thousand.
 const SIGNIFICANCE: f64 = 3.0;
+/// How many of the heaviest features count when none is significant (a seed of a handful of
+/// members, whose shares cannot tell a trait from chance).
+const FALLBACK: usize = 16;
 /// The most seed members the weights are estimated from ([`sample`]).
 const SAMPLE: u64 = 20_000;
 /// The most features reported per member.
@@ -115,7 +119,7 @@ impl Tally {
     pub(crate) fn weights(self, seed_size: u64) -> Vec<Feature> {
         let everyone = self.everyone.max(1) as f64;
         let seed_size = seed_size.max(1) as f64;
-        let mut weighted: Vec<Feature> = self
+        let mut weighted: Vec<(Feature, bool)> = self
             .features
             .into_iter()
             .filter_map(|(key, (in_seed, overall))| {
@@ -124,11 +128,16 @@ impl Tally {
                 let weight = ((in_seed + SMOOTHING) / (overall + SMOOTHING)).ln();
                 let standard_error = (overall * (1.0 - overall) / seed_size).sqrt();
                 let significant = in_seed - overall >= SIGNIFICANCE * standard_error;
-                (weight > 0.0 && significant).then(|| Feature { name: key.name(), weight, key })
+                (weight > 0.0).then(|| (Feature { name: key.name(), weight, key }, significant))
             })
             .collect();
-        weighted.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.name.cmp(&b.name)));
-        weighted
+        weighted.sort_by(|(a, _), (b, _)| b.weight.total_cmp(&a.weight).then_with(|| a.name.cmp(&b.name)));
+        if weighted.iter().any(|(_, significant)| *significant) {
+            weighted.retain(|(_, significant)| *significant);
+        } else {
+            weighted.truncate(FALLBACK);
+        }
+        weighted.into_iter().map(|(feature, _)| feature).collect()
     }
 }
 
@@ -366,6 +375,21 @@ mod tests {
         let seed: RoaringBitmap = (0..10_000).step_by(10).collect();
         let names: Vec<String> = weigh(&index, &seed).into_iter().map(|f| f.name).collect();
         assert_eq!(names, ["#vip"], "the scattered tags are as common in the seed as anywhere, give or take chance");
+    }
+
+    #[test]
+    fn a_seed_too_small_to_tell_counts_its_heaviest_features() {
+        let mut index = AudienceIndex::default();
+        for member in 0..4 {
+            index.insert_member(member);
+        }
+        for member in 0..3 {
+            index.add_tag(member, "爱红酒");
+        }
+        let seed: RoaringBitmap = [1, 2].into_iter().collect();
+        let ranked = lookalike(&index, &seed, index.universe(), 5);
+        assert_eq!(ranked.len(), 1, "member 3 shares nothing with the seed");
+        assert_eq!((ranked[0].member, &ranked[0].features[..]), (0, &["#爱红酒".to_owned()][..]));
     }
 
     #[test]
