@@ -7,7 +7,7 @@
 //! transaction as everything else.
 
 use std::{
-    ffi::{CStr, c_int},
+    ffi::{CStr, c_char, c_int},
     ptr::{self, NonNull},
 };
 
@@ -34,24 +34,11 @@ impl Drop for Statement {
 }
 
 impl Statement {
+    /// `sql`'s first statement, prepared.
     pub(super) fn prepare(db: NonNull<ffi::sqlite3>, sql: &CStr) -> StoreResult<Statement> {
-        let mut statement = ptr::null_mut();
-        // SAFETY: `db` is an open connection locked for us; `sql` is a NUL-terminated string.
-        let rc = unsafe {
-            ffi::sqlite3_prepare_v3(
-                db.as_ptr(),
-                sql.as_ptr(),
-                -1,
-                ffi::SQLITE_PREPARE_PERSISTENT,
-                &mut statement,
-                ptr::null_mut(),
-            )
-        };
-        if rc != ffi::SQLITE_OK {
-            return Err(error(db, rc));
-        }
-        let statement = NonNull::new(statement).ok_or_else(|| error(db, rc))?;
-        Ok(Statement { db, statement })
+        // SAFETY: the start of `sql`, a NUL-terminated string that outlives the call.
+        let (statement, _) = unsafe { prepare_next(db, sql.as_ptr()) }?;
+        statement.ok_or_else(|| StoreError::Unavailable(format!("no statement in {sql:?}")))
     }
 
     /// Steps once: `true` when a row is current, `false` when the statement is done.
@@ -225,20 +212,36 @@ impl Statements {
 fn prepare_all(db: NonNull<ffi::sqlite3>, sql: &CStr) -> StoreResult<Vec<Statement>> {
     let (mut rest, mut all) = (sql.as_ptr(), Vec::new());
     loop {
-        let (mut statement, mut tail) = (ptr::null_mut(), ptr::null());
-        // SAFETY: `db` is an open connection locked for us; `rest` points into `sql`, a
-        // NUL-terminated string (SQLite's `tail` is where the statement it compiled ends).
-        let rc = unsafe {
-            ffi::sqlite3_prepare_v3(db.as_ptr(), rest, -1, ffi::SQLITE_PREPARE_PERSISTENT, &mut statement, &mut tail)
-        };
-        if rc != ffi::SQLITE_OK {
-            return Err(error(db, rc));
+        // SAFETY: `rest` is the start of `sql` or where SQLite said the statement before it ended,
+        // inside `sql`, a NUL-terminated string that outlives the loop.
+        match unsafe { prepare_next(db, rest) }? {
+            (Some(statement), tail) => {
+                all.push(statement);
+                rest = tail;
+            }
+            (None, _) => return Ok(all),
         }
-        // Only blanks (or nothing) were left.
-        let Some(statement) = NonNull::new(statement) else { return Ok(all) };
-        all.push(Statement { db, statement });
-        rest = tail;
     }
+}
+
+/// The statement that begins at `at`, prepared (`None` if only blanks are left), and where the
+/// text after it begins.
+///
+/// # Safety
+/// `at` points into a NUL-terminated string that outlives the call.
+unsafe fn prepare_next(
+    db: NonNull<ffi::sqlite3>,
+    at: *const c_char,
+) -> StoreResult<(Option<Statement>, *const c_char)> {
+    let (mut statement, mut tail) = (ptr::null_mut(), ptr::null());
+    // SAFETY: `db` is an open connection locked for us; `at` is as the caller promises.
+    let rc = unsafe {
+        ffi::sqlite3_prepare_v3(db.as_ptr(), at, -1, ffi::SQLITE_PREPARE_PERSISTENT, &mut statement, &mut tail)
+    };
+    if rc != ffi::SQLITE_OK {
+        return Err(error(db, rc));
+    }
+    Ok((NonNull::new(statement).map(|statement| Statement { db, statement }), tail))
 }
 
 /// A parameter's value, bound where it lies (`SQLITE_STATIC`).
