@@ -13,7 +13,7 @@ use quanyu_domain::inventory::{MovementKind, StockChange};
 
 use crate::{
     args::{FlashSaleBenchArgs, NearestBenchArgs},
-    bench_audience::process_cpu_ms,
+    bench_audience::{process_cpu_ms, process_minor_faults},
     commands::open_database,
     config::Settings,
     seeding::{fresh, keyed, no_reply},
@@ -95,7 +95,7 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
     }
 
     let app = Arc::new(app);
-    let (started, cpu_started) = (Instant::now(), process_cpu_ms());
+    let (started, cpu_started, faults_started) = (Instant::now(), process_cpu_ms(), process_minor_faults());
     let per_task = args.requests.div_ceil(args.concurrency.max(1));
     let tasks: Vec<_> = (0..args.concurrency.max(1))
         .map(|task| {
@@ -132,6 +132,7 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
         refused += no;
     }
     let (elapsed, cpu_ms) = (started.elapsed(), process_cpu_ms() - cpu_started);
+    let faults = process_minor_faults().saturating_sub(faults_started);
     latencies.sort();
     let percentile =
         |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)));
@@ -161,6 +162,8 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
             // The rush's CPU time on all the process's threads, per reservation made: what the
             // engine and its buyers cost, whatever else the machine was running.
             "cpu_us_per_reservation": cpu_ms * 1e3 / reserved.max(1) as f64,
+            // Pages the rush touched for the first time (see `process_minor_faults`).
+            "minor_faults": faults,
             "p50_ms": ms(percentile(0.50)),
             "p99_ms": ms(percentile(0.99)),
             "journal_records": after.journal_seq,

@@ -49,6 +49,15 @@ const MAX_ATTEMPTS: usize = 64;
 /// rush every rehash of the book's tables until then — each one a stall of every waiting buyer.
 const BOOK_ROOM: usize = 1 << 18;
 
+/// Reservations a new book reserves its arrays for (fewer when the sale has fewer units left):
+/// address space alone until written (some 200 MiB of it at two million), which spares a rush
+/// past [`BOOK_ROOM`] the arrays' copies as they grow. [`BOOK_TEXT_BYTES`] of text each.
+const BOOK_ENTRIES: usize = 1 << 21;
+
+/// The text a book reserves per reservation: its key, and its buyer's name when the buyer is
+/// new; more only makes the arrays grow once more.
+const BOOK_TEXT_BYTES: usize = 32;
+
 pub(crate) struct Request {
     pub buyer: String,
     /// The buyer's key scoped to them (`journal::scoped_key`), as the reservation keeps it.
@@ -304,8 +313,11 @@ impl Owner {
             let book = match &mut self.book {
                 Some(book) => book,
                 None => {
-                    let room = usize::try_from(sale.quota - sale.sold).unwrap_or(0).min(BOOK_ROOM);
-                    self.book.insert(load_book(&mut *tx, sale_id, room).await?)
+                    let left = usize::try_from(sale.quota - sale.sold).unwrap_or(0);
+                    let mut book = load_book(&mut *tx, sale_id, left.min(BOOK_ROOM)).await?;
+                    let entries = left.min(BOOK_ENTRIES);
+                    book.reserve_entries(entries, entries * BOOK_TEXT_BYTES);
+                    self.book.insert(book)
                 }
             };
             catch_up(&mut *tx, book, sale_id, sale.journal_seq).await?;

@@ -396,6 +396,19 @@ impl SaleBook {
         buyers.reserve(reservations);
     }
 
+    /// Makes room in the book's arrays — not its tables — for `reservations` more, each with a
+    /// new buyer, and `text_bytes` more of their texts. The arrays are appended to in order, so
+    /// address space reserved ahead costs nothing until it is written; growing one instead
+    /// copies all it holds into memory touched for the first time (on a virtual machine whose
+    /// host takes free memory back, a fault of microseconds per page), while buyers wait. The
+    /// tables are kept to [`reserve`](Self::reserve)'s size: their entries land anywhere, so
+    /// every page of a bigger table would be touched as it fills.
+    pub fn reserve_entries(&mut self, reservations: usize, text_bytes: usize) {
+        self.reservations.reserve(reservations);
+        self.buyers.reserve(reservations);
+        self.texts.reserve(text_bytes);
+    }
+
     /// Marks the journal up to `seq` as applied: the reservations [`remember`](Self::remember)ed
     /// from materialised rows cover it.
     pub fn skip_to(&mut self, seq: i64) {
