@@ -50,6 +50,10 @@ pub struct FlashSaleDraft {
 /// How long a reservation holds when the sale names no time: as long as an unpaid order.
 pub const DEFAULT_HOLD_MINUTES: i64 = 15;
 
+/// A sale created to start within this many minutes (or already started) is armed as it is
+/// created ([`App::arm_flash_sale`]).
+const ARM_AHEAD_MINUTES: i64 = 10;
+
 /// Where each sale's queue and store are (a sale never changes store, so scope checks need no
 /// database read per request), and the instance's materialiser.
 #[derive(Default)]
@@ -108,7 +112,7 @@ impl App {
             created_at: now(),
             journal_seq: 0,
         };
-        write_idempotent!(self, ctx, reply, |tx| {
+        let written = write_idempotent!(self, ctx, reply, |tx| {
             store_in_scope(ctx, tx, store_id).await?;
             if tx.get_sku(sku_id).await?.is_none() {
                 return Err(AppError::UnknownReference { field: "sku_id", entity: "sku" });
@@ -121,7 +125,18 @@ impl App {
                 .record(tx, Some(ctx))
                 .await?;
             Ok(sale)
-        })
+        })?;
+        if let Written::Fresh(sale) = &written
+            && sale.starts_at <= now() + chrono::Duration::minutes(ARM_AHEAD_MINUTES)
+        {
+            let (app, sale_id) = (self.clone(), sale.id);
+            tokio::spawn(async move {
+                if let Err(err) = app.arm_flash_sale(sale_id).await {
+                    tracing::warn!(error = %err, %sale_id, "arming a flash sale failed; its first buyer starts its owner");
+                }
+            });
+        }
+        Ok(written)
     }
 
     /// A flash sale as it stands: its `sold` is exact at once (each batch claims the quota as
@@ -165,13 +180,9 @@ impl App {
     ) -> AppResult<FlashReservation> {
         ctx.require(Permission::SellOrders)?;
         let key = ctx.idempotency.as_ref().ok_or(AppError::IdempotencyKeyRequired)?.key.as_str();
-        let slot = self.flash_sale_slot(sale_id);
-        let queue = match slot.queue.get_or_try_init(|| self.start_flash_owner(sale_id)).await {
-            Ok(queue) => queue,
-            Err(err) => {
-                self.forget_flash_slot(sale_id, &slot);
-                return Err(err);
-            }
+        let slot = self.flash_owner(sale_id).await?;
+        let Some(queue) = slot.queue.get() else {
+            return Err(AppError::Internal("the flash-sale owner has no queue".into()));
         };
         if !ctx.actor.covers_store(queue.place) {
             return Err(AppError::OutOfScope);
@@ -220,6 +231,26 @@ impl App {
     }
 
     /// The sale's slot in this instance; a slot whose owner stopped is replaced by an empty one.
+    /// Readies the sale's owner in this instance before its buyers come (预热): the book loaded
+    /// from the database and its memory touched, so the sale's first second does not pay for
+    /// them. A sale created to start soon is armed as it is created; any other starts its owner
+    /// at its first request.
+    pub async fn arm_flash_sale(&self, sale_id: Uuid) -> AppResult<()> {
+        self.flash_owner(sale_id).await.map(|_| ())
+    }
+
+    /// The sale's slot in this instance, its owner started.
+    async fn flash_owner(&self, sale_id: Uuid) -> AppResult<Arc<SaleSlot>> {
+        let slot = self.flash_sale_slot(sale_id);
+        match slot.queue.get_or_try_init(|| self.start_flash_owner(sale_id)).await {
+            Ok(_) => Ok(slot),
+            Err(err) => {
+                self.forget_flash_slot(sale_id, &slot);
+                Err(err)
+            }
+        }
+    }
+
     fn flash_sale_slot(&self, sale_id: Uuid) -> Arc<SaleSlot> {
         let mut sales = self.flash.sales.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let slot = sales.entry(sale_id).or_default();
@@ -248,7 +279,10 @@ impl App {
         let (sender, receiver) = mpsc::unbounded_channel();
         let materializer = Arc::clone(&self.flash.materializer);
         materializer.start(&self.db);
-        tokio::spawn(engine::run_owner(Arc::clone(&self.db), sale_id, receiver, materializer));
+        let (ready, readied) = oneshot::channel();
+        tokio::spawn(engine::run_owner(Arc::clone(&self.db), sale_id, receiver, materializer, ready));
+        // Dropped unsent only if the owner panicked; its queue's closing says so to buyers.
+        let _ = readied.await;
         Ok(SaleQueue { place, sender })
     }
 }

@@ -20,6 +20,7 @@ mod support;
 
 quanyu_store::backend_tests!(
     a_crowd_buys_exactly_the_quota,
+    an_armed_sale_sells_and_an_unknown_one_is_not_armed,
     stock_below_the_quota_caps_the_sale,
     a_store_that_never_had_the_sku_sells_none,
     sales_outside_their_window_refuse,
@@ -149,6 +150,25 @@ async fn a_crowd_buys_exactly_the_quota(db: Arc<dyn Database>) {
         assert!(again.is_ok() || matches!(again, Err(AppError::FlashSale(_))));
         assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 10);
     }
+}
+
+async fn an_armed_sale_sells_and_an_unknown_one_is_not_armed(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 30).await;
+    let unknown = Uuid::now_v7();
+    assert!(matches!(app.arm_flash_sale(unknown).await, Err(AppError::NotFound { entity: "flash_sale" })));
+    // Nothing is left behind for the unknown id: a buyer gets the same answer.
+    let asked = app.reserve_flash_sale(&keyed("k"), unknown, "a", 1).await;
+    assert!(matches!(asked, Err(AppError::NotFound { entity: "flash_sale" })), "{asked:?}");
+    // Created to start in a day: not armed at creation; armed by hand, it is ready to sell.
+    let later = sale(&app, store, sku, 10, 2, Duration::days(1)).await;
+    app.arm_flash_sale(later).await.unwrap();
+    let refused = app.reserve_flash_sale(&keyed("k"), later, "a", 1).await;
+    assert!(matches!(refused, Err(AppError::FlashSale(Refusal::NotActive))), "{refused:?}");
+    // Created running: armed as it is made; arming again is the same owner.
+    let now = sale(&app, store, sku, 10, 2, -Duration::minutes(1)).await;
+    app.arm_flash_sale(now).await.unwrap();
+    let (bought, refused) = crowd(&app, now, (0..12).map(|n| (format!("b{n}"), format!("k{n}"))).collect()).await;
+    assert_eq!((bought.values().sum::<i64>(), refused.len()), (10, 2));
 }
 
 async fn stock_below_the_quota_caps_the_sale(db: Arc<dyn Database>) {

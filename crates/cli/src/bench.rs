@@ -94,6 +94,9 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
 
+    // Armed as a sale about to start is (`create_flash_sale` arms those itself; this one was
+    // made to start a minute ago).
+    app.arm_flash_sale(sale.id).await?;
     let app = Arc::new(app);
     let (started, cpu_started, faults_started) = (Instant::now(), process_cpu_ms(), process_minor_faults());
     let per_task = args.requests.div_ceil(args.concurrency.max(1));
@@ -108,17 +111,21 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
                 // new buyer whose key is their name: `{task}-{n}`).
                 let prefix = format!("{task}-");
                 let mut ctx = keyed(&prefix);
+                // A buyer's next request begins as the last one ends: one clock read each.
+                let mut begun = Instant::now();
                 for n in 0..per_task {
                     if let Some(idempotency) = ctx.idempotency.as_mut() {
                         idempotency.key.truncate(prefix.len());
                         push_decimal(&mut idempotency.key, n);
                     }
                     let buyer = ctx.idempotency.as_ref().map_or("", |i| i.key.as_str());
-                    let begun = Instant::now();
-                    match app.reserve_flash_sale(&ctx, sale_id, buyer, 1).await {
-                        Ok(_) => latencies.push(begun.elapsed()),
+                    let reserved = app.reserve_flash_sale(&ctx, sale_id, buyer, 1).await;
+                    let ended = Instant::now();
+                    match reserved {
+                        Ok(_) => latencies.push(ended - begun),
                         Err(_) => refused += 1,
                     }
+                    begun = ended;
                 }
                 (latencies, refused)
             })

@@ -50,9 +50,10 @@ const MAX_ATTEMPTS: usize = 64;
 const BOOK_ROOM: usize = 1 << 18;
 
 /// Reservations a new book reserves its arrays for (fewer when the sale has fewer units left):
-/// address space alone until written (some 200 MiB of it at two million), which spares a rush
+/// address space until written (some 100 MiB at a million; the owner writes it once before its
+/// first request, see `SaleBook::touch_reserved`), which spares a rush
 /// past [`BOOK_ROOM`] the arrays' copies as they grow. [`BOOK_TEXT_BYTES`] of text each.
-const BOOK_ENTRIES: usize = 1 << 21;
+const BOOK_ENTRIES: usize = 1 << 20;
 
 /// The text a book reserves per reservation: its key, and its buyer's name when the buyer is
 /// new; more only makes the arrays grow once more.
@@ -96,8 +97,15 @@ pub(crate) async fn run_owner(
     sale_id: Uuid,
     mut queue: mpsc::UnboundedReceiver<Request>,
     materializer: Arc<Materializer>,
+    ready: oneshot::Sender<()>,
 ) {
     let mut owner = Owner::default();
+    // Ready before the first request is taken: the book loaded and its arrays' memory touched.
+    // If the sale cannot be read now, the first batch reads it again and answers the error.
+    if let Ok((book, _)) = owner.state(&db, sale_id).await {
+        book.touch_reserved();
+    }
+    let _ = ready.send(());
     let (answering, to_answer) = mpsc::unbounded_channel();
     tokio::spawn(answer_batches(to_answer));
     let mut requests = Vec::new();
