@@ -61,62 +61,26 @@ impl Brand {
     }
 }
 
-/// What kind of goods a product is; it decides how it is sold and fulfilled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProductKind {
-    /// Packaged goods with a fixed unit.
-    Standard,
-    /// Fresh produce, meat, seafood: often sold by weight.
-    Fresh,
-    /// Made to order (coffee, bakery, hot food).
-    MadeToOrder,
-    /// A service or a member right; no stock.
-    Service,
-}
-
-impl ProductKind {
-    pub const ALL: [ProductKind; 4] =
-        [ProductKind::Standard, ProductKind::Fresh, ProductKind::MadeToOrder, ProductKind::Service];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProductKind::Standard => "standard",
-            ProductKind::Fresh => "fresh",
-            ProductKind::MadeToOrder => "made_to_order",
-            ProductKind::Service => "service",
-        }
-    }
-
-    pub fn parse(raw: &str) -> DomainResult<ProductKind> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == raw)
-            .ok_or_else(|| DomainError::UnknownValue { field: "kind", value: raw.to_owned() })
+named_enum! {
+    /// What kind of goods a product is; it decides how it is sold and fulfilled.
+    pub enum ProductKind for "kind" {
+        /// Packaged goods with a fixed unit.
+        Standard = "standard",
+        /// Fresh produce, meat, seafood: often sold by weight.
+        Fresh = "fresh",
+        /// Made to order (coffee, bakery, hot food).
+        MadeToOrder = "made_to_order",
+        /// A service or a member right; no stock.
+        Service = "service",
     }
 }
 
-/// Whether something is on sale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListingStatus {
-    Active,
-    /// Delisted (下架): kept for history, not sold.
-    Inactive,
-}
-
-impl ListingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ListingStatus::Active => "active",
-            ListingStatus::Inactive => "inactive",
-        }
-    }
-
-    pub fn parse(raw: &str) -> DomainResult<ListingStatus> {
-        match raw {
-            "active" => Ok(ListingStatus::Active),
-            "inactive" => Ok(ListingStatus::Inactive),
-            _ => Err(DomainError::UnknownValue { field: "status", value: raw.to_owned() }),
-        }
+named_enum! {
+    /// Whether something is on sale.
+    pub enum ListingStatus for "status" {
+        Active = "active",
+        /// Delisted (下架): kept for history, not sold.
+        Inactive = "inactive",
     }
 }
 
@@ -230,29 +194,13 @@ pub fn validate_attributes(attributes: &Attributes) -> DomainResult<()> {
     Ok(())
 }
 
-/// A channel a price applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Channel {
-    /// In the store: POS, scan-to-buy, table ordering.
-    Store,
-    /// The online mall: delivery and pickup.
-    Online,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Store => "store",
-            Channel::Online => "online",
-        }
-    }
-
-    pub fn parse(raw: &str) -> DomainResult<Channel> {
-        match raw {
-            "store" => Ok(Channel::Store),
-            "online" => Ok(Channel::Online),
-            _ => Err(DomainError::UnknownValue { field: "channel", value: raw.to_owned() }),
-        }
+named_enum! {
+    /// A channel a price applies to.
+    pub enum Channel for "channel" {
+        /// In the store: POS, scan-to-buy, table ordering.
+        Store = "store",
+        /// The online mall: delivery and pickup.
+        Online = "online",
     }
 }
 

@@ -49,63 +49,31 @@ impl fmt::Display for Qty {
     }
 }
 
-/// Why on-hand stock moved: the reason a ledger entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MovementKind {
-    /// 采购入库: goods received from a supplier.
-    PurchaseReceipt,
-    /// 要货入库: goods received from HQ or a warehouse.
-    RequisitionIn,
-    /// 要货出库: goods shipped to a store that asked for them.
-    RequisitionOut,
-    /// 调拨出库: goods sent to another store (they go in transit there).
-    TransferOut,
-    /// 调拨入库: goods received from another store (out of transit).
-    TransferIn,
-    /// 销售: goods handed to a customer.
-    Sale,
-    /// 退货: goods brought back by a customer.
-    Return,
-    /// 盘点调整: the difference a stocktake found (either sign).
-    StocktakeAdjustment,
-    /// 损耗: damaged, expired or lost goods.
-    Loss,
+named_enum! {
+    /// Why on-hand stock moved: the reason a ledger entry records.
+    pub enum MovementKind for "kind" {
+        /// 采购入库: goods received from a supplier.
+        PurchaseReceipt = "purchase_receipt",
+        /// 要货入库: goods received from HQ or a warehouse.
+        RequisitionIn = "requisition_in",
+        /// 要货出库: goods shipped to a store that asked for them.
+        RequisitionOut = "requisition_out",
+        /// 调拨出库: goods sent to another store (they go in transit there).
+        TransferOut = "transfer_out",
+        /// 调拨入库: goods received from another store (out of transit).
+        TransferIn = "transfer_in",
+        /// 销售: goods handed to a customer.
+        Sale = "sale",
+        /// 退货: goods brought back by a customer.
+        Return = "return",
+        /// 盘点调整: the difference a stocktake found (either sign).
+        StocktakeAdjustment = "stocktake_adjustment",
+        /// 损耗: damaged, expired or lost goods.
+        Loss = "loss",
+    }
 }
 
 impl MovementKind {
-    pub const ALL: [MovementKind; 9] = [
-        MovementKind::PurchaseReceipt,
-        MovementKind::RequisitionIn,
-        MovementKind::RequisitionOut,
-        MovementKind::TransferOut,
-        MovementKind::TransferIn,
-        MovementKind::Sale,
-        MovementKind::Return,
-        MovementKind::StocktakeAdjustment,
-        MovementKind::Loss,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MovementKind::PurchaseReceipt => "purchase_receipt",
-            MovementKind::RequisitionIn => "requisition_in",
-            MovementKind::RequisitionOut => "requisition_out",
-            MovementKind::TransferOut => "transfer_out",
-            MovementKind::TransferIn => "transfer_in",
-            MovementKind::Sale => "sale",
-            MovementKind::Return => "return",
-            MovementKind::StocktakeAdjustment => "stocktake_adjustment",
-            MovementKind::Loss => "loss",
-        }
-    }
-
-    pub fn parse(raw: &str) -> DomainResult<MovementKind> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == raw)
-            .ok_or_else(|| DomainError::UnknownValue { field: "kind", value: raw.to_owned() })
-    }
-
     /// The sign this kind gives on-hand stock: +1 adds, −1 removes, 0 either (adjustments).
     pub fn direction(self) -> i8 {
         match self {

@@ -2,57 +2,27 @@
 //! channel. Only the transitions listed here exist; anything else is refused with the status
 //! and event named, so a client knows why.
 
-use crate::{DomainError, DomainResult};
-
-/// How the customer buys and receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OrderChannel {
-    /// 到家: delivered from a store.
-    Delivery,
-    /// 到店自提: ordered online, collected in store.
-    Pickup,
-    /// A cashier rings it up.
-    Pos,
-    /// 扫码购: the customer scans and pays in store.
-    ScanToBuy,
-    /// 扫码点单, pay first.
-    TablePayFirst,
-    /// 扫码点单, eat first: an open bill (预结单) that accepts more items until paid.
-    TableEatFirst,
-    /// 预约到店: a booked visit.
-    Appointment,
+named_enum! {
+    /// How the customer buys and receives.
+    pub enum OrderChannel for "channel" {
+        /// 到家: delivered from a store.
+        Delivery = "delivery",
+        /// 到店自提: ordered online, collected in store.
+        Pickup = "pickup",
+        /// A cashier rings it up.
+        Pos = "pos",
+        /// 扫码购: the customer scans and pays in store.
+        ScanToBuy = "scan_to_buy",
+        /// 扫码点单, pay first.
+        TablePayFirst = "table_pay_first",
+        /// 扫码点单, eat first: an open bill (预结单) that accepts more items until paid.
+        TableEatFirst = "table_eat_first",
+        /// 预约到店: a booked visit.
+        Appointment = "appointment",
+    }
 }
 
 impl OrderChannel {
-    pub const ALL: [OrderChannel; 7] = [
-        OrderChannel::Delivery,
-        OrderChannel::Pickup,
-        OrderChannel::Pos,
-        OrderChannel::ScanToBuy,
-        OrderChannel::TablePayFirst,
-        OrderChannel::TableEatFirst,
-        OrderChannel::Appointment,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderChannel::Delivery => "delivery",
-            OrderChannel::Pickup => "pickup",
-            OrderChannel::Pos => "pos",
-            OrderChannel::ScanToBuy => "scan_to_buy",
-            OrderChannel::TablePayFirst => "table_pay_first",
-            OrderChannel::TableEatFirst => "table_eat_first",
-            OrderChannel::Appointment => "appointment",
-        }
-    }
-
-    pub fn parse(raw: &str) -> DomainResult<OrderChannel> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == raw)
-            .ok_or_else(|| DomainError::UnknownValue { field: "channel", value: raw.to_owned() })
-    }
-
     /// Whether the customer ordered online (the mall: delivery, pickup, a booked visit) rather
     /// than in the store; the dashboard's online share counts these.
     pub fn is_online(self) -> bool {
@@ -65,56 +35,24 @@ impl OrderChannel {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OrderStatus {
-    /// Placed, not paid (an eat-first table bill is open in this status).
-    Created,
-    Paid,
-    Picking,
-    /// Packed and waiting for the customer (pickup).
-    Ready,
-    /// With the courier (delivery).
-    Dispatched,
-    Completed,
-    Cancelled,
-    PartiallyRefunded,
-    Refunded,
+named_enum! {
+    pub enum OrderStatus for "status" {
+        /// Placed, not paid (an eat-first table bill is open in this status).
+        Created = "created",
+        Paid = "paid",
+        Picking = "picking",
+        /// Packed and waiting for the customer (pickup).
+        Ready = "ready",
+        /// With the courier (delivery).
+        Dispatched = "dispatched",
+        Completed = "completed",
+        Cancelled = "cancelled",
+        PartiallyRefunded = "partially_refunded",
+        Refunded = "refunded",
+    }
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 9] = [
-        OrderStatus::Created,
-        OrderStatus::Paid,
-        OrderStatus::Picking,
-        OrderStatus::Ready,
-        OrderStatus::Dispatched,
-        OrderStatus::Completed,
-        OrderStatus::Cancelled,
-        OrderStatus::PartiallyRefunded,
-        OrderStatus::Refunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Created => "created",
-            OrderStatus::Paid => "paid",
-            OrderStatus::Picking => "picking",
-            OrderStatus::Ready => "ready",
-            OrderStatus::Dispatched => "dispatched",
-            OrderStatus::Completed => "completed",
-            OrderStatus::Cancelled => "cancelled",
-            OrderStatus::PartiallyRefunded => "partially_refunded",
-            OrderStatus::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(raw: &str) -> DomainResult<OrderStatus> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == raw)
-            .ok_or_else(|| DomainError::UnknownValue { field: "status", value: raw.to_owned() })
-    }
-
     /// No event moves an order out of a final status.
     pub fn is_final(self) -> bool {
         matches!(self, OrderStatus::Cancelled | OrderStatus::Refunded)

@@ -39,33 +39,15 @@ impl Region {
     }
 }
 
-/// Whether a store trades.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StoreStatus {
-    /// Trading.
-    Open,
-    /// Temporarily not trading (renovation, holiday).
-    Paused,
-    /// Permanently closed; kept for history.
-    Closed,
-}
-
-impl StoreStatus {
-    pub const ALL: [StoreStatus; 3] = [StoreStatus::Open, StoreStatus::Paused, StoreStatus::Closed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StoreStatus::Open => "open",
-            StoreStatus::Paused => "paused",
-            StoreStatus::Closed => "closed",
-        }
-    }
-
-    pub fn parse(raw: &str) -> DomainResult<StoreStatus> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == raw)
-            .ok_or_else(|| DomainError::UnknownValue { field: "status", value: raw.to_owned() })
+named_enum! {
+    /// Whether a store trades.
+    pub enum StoreStatus for "status" {
+        /// Trading.
+        Open = "open",
+        /// Temporarily not trading (renovation, holiday).
+        Paused = "paused",
+        /// Permanently closed; kept for history.
+        Closed = "closed",
     }
 }
 
@@ -328,27 +310,11 @@ impl Assignment {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StaffStatus {
-    Active,
-    /// Left or suspended: cannot log in; history stays.
-    Disabled,
-}
-
-impl StaffStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StaffStatus::Active => "active",
-            StaffStatus::Disabled => "disabled",
-        }
-    }
-
-    pub fn parse(raw: &str) -> DomainResult<StaffStatus> {
-        match raw {
-            "active" => Ok(StaffStatus::Active),
-            "disabled" => Ok(StaffStatus::Disabled),
-            _ => Err(DomainError::UnknownValue { field: "status", value: raw.to_owned() }),
-        }
+named_enum! {
+    pub enum StaffStatus for "status" {
+        Active = "active",
+        /// Left or suspended: cannot log in; history stays.
+        Disabled = "disabled",
     }
 }
 

@@ -73,32 +73,16 @@ pub enum PromoterOwner {
     Staff(StaffId),
 }
 
-/// Why a registration with an invite code earns no referral. The customer is registered all
-/// the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReferralRefusal {
-    /// The code is the invitee's own.
-    SelfInvite,
-    /// The customer existed before: only new customers are referrals.
-    NotNew,
-    /// This device already registered a referral.
-    SameDevice,
-}
-
-impl ReferralRefusal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReferralRefusal::SelfInvite => "self_invite",
-            ReferralRefusal::NotNew => "not_new",
-            ReferralRefusal::SameDevice => "same_device",
-        }
-    }
-
-    pub fn parse(raw: &str) -> DomainResult<ReferralRefusal> {
-        [ReferralRefusal::SelfInvite, ReferralRefusal::NotNew, ReferralRefusal::SameDevice]
-            .into_iter()
-            .find(|r| r.as_str() == raw)
-            .ok_or_else(|| DomainError::UnknownValue { field: "refusal", value: raw.to_owned() })
+named_enum! {
+    /// Why a registration with an invite code earns no referral. The customer is registered all
+    /// the same.
+    pub enum ReferralRefusal for "refusal" {
+        /// The code is the invitee's own.
+        SelfInvite = "self_invite",
+        /// The customer existed before: only new customers are referrals.
+        NotNew = "not_new",
+        /// This device already registered a referral.
+        SameDevice = "same_device",
     }
 }
 

@@ -94,9 +94,9 @@ mod tests {
         let templates = Templates::load();
         let mut keys: Vec<String> = Vec::new();
         keys.extend(OrderChannel::ALL.iter().map(|c| format!("admin-channel-{}", c.as_str())));
-        for status in OrderStatus::ALL {
+        for &status in OrderStatus::ALL {
             keys.push(format!("admin-status-{}", status.as_str()));
-            for channel in OrderChannel::ALL {
+            for &channel in OrderChannel::ALL {
                 for event in next_events(channel, status) {
                     if !matches!(event, OrderEvent::Cancel | OrderEvent::Refund { .. }) {
                         keys.push(format!("admin-step-{}", event.as_str()));
