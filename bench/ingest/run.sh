@@ -5,13 +5,14 @@
 #   (b) Quanyu on PostgreSQL, driven by wrk
 #   (c) psql \copy of the same rows into Quanyu's own table on PostgreSQL (a freshly migrated database)
 # Prints events/s, p50/p99 per request, the server's peak memory, the ratios and a count check.
-# Usage: bench/ingest/run.sh   (env: QUANYU_BIN=<a built quanyu> SECONDS_EACH=10 CONNS=32 BATCH=100 COPY_ROWS=1000000)
+# Usage: bench/ingest/run.sh   (env: QUANYU_BIN=<a built quanyu> SECONDS_EACH=10 CONNS=32 BATCH=100 COPY_ROWS=1000000 RUNS=3)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_EACH=${SECONDS_EACH:-10}
 CONNS=${CONNS:-32}
 export BATCH=${BATCH:-100}
 COPY_ROWS=${COPY_ROWS:-1000000}
+RUNS=${RUNS:-3}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 PASSWORD=bench-ingest-1
 
@@ -55,12 +56,18 @@ measure() {
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "(a) Quanyu on SQLite…" >&2
-serve "sqlite://$WORK/ingest.db" 18101
-settle
-A=$(measure 18101)
-kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
-A_STORED=$(python3 -c "import sqlite3; print(sqlite3.connect('$WORK/ingest.db').execute('select count(*) from customer_events').fetchone()[0])")
+# SQLite's rate swings by some 10 % from one run to the next on this machine, so it is RUNS runs,
+# each a fresh server and database file: the median is reported, every one printed and counted.
+A_ALL=
+for run in $(seq 1 "$RUNS"); do
+  echo "(a) Quanyu on SQLite, run $run of $RUNS…" >&2
+  serve "sqlite://$WORK/ingest-$run.db" 18101
+  settle
+  A_RUN=$(measure 18101)
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+  A_ALL+="$A_RUN $(python3 -c "import sqlite3; print(sqlite3.connect('$WORK/ingest-$run.db').execute('select count(*) from customer_events').fetchone()[0])")"$'\n'
+  rm -f "$WORK/ingest-$run.db"*
+done
 
 echo "(b) Quanyu on PostgreSQL…" >&2
 fresh_pg quanyu_bench_ingest
@@ -96,15 +103,19 @@ END=$(date +%s.%N)
 C=$(python3 -c "print(round($COPY_ROWS / ($END - $START)))")
 
 echo "load average before the run: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-python3 - "$A" "$B" "$C" "$A_STORED" "$B_STORED" <<'PY'
+python3 - "$A_ALL" "$B" "$C" "$B_STORED" <<'PY'
 import sys
-a, b, c, a_stored, b_stored = sys.argv[1].split(), sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+runs = sorted((line.split() for line in sys.argv[1].splitlines() if line.strip()), key=lambda r: int(r[0]))
+a, b, c, b_stored = runs[len(runs) // 2], sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4])
+a_stored = ", ".join(f"{int(r[5]):,}" for r in runs)
 print(f"{'':44} {'events/s':>10} {'p50':>9} {'p99':>9} {'peak RSS':>10}")
-for label, r in (("(a) Quanyu /v1/batch on SQLite (NORMAL)", a), ("(b) Quanyu /v1/batch on PostgreSQL", b)):
+a_label = f"(a) Quanyu /v1/batch on SQLite, median of {len(runs)}"
+for label, r in ((a_label, a), ("(b) Quanyu /v1/batch on PostgreSQL", b)):
     print(f"{label:44} {int(r[0]):>10,} {r[1]:>9} {r[2]:>9} {int(r[3]) // 1024:>7} MiB   non-2xx {r[4]}")
 copy_label = "(c) psql \\copy into PostgreSQL"
 print(f"{copy_label:44} {c:>10,}")
 print()
+print("(a) every run, events/s: " + ", ".join(f"{int(r[0]):,}" for r in runs))
 print(f"(a) / (c) = {int(a[0]) / c:.2f}x    (b) / (c) = {int(b[0]) / c:.2f}x    target: >= 0.6x and >= 250,000 events/s")
-print(f"stored: SQLite {a_stored:,}, PostgreSQL {b_stored:,} (every acknowledged event once)")
+print(f"stored: SQLite {a_stored}, PostgreSQL {b_stored:,} (every acknowledged event once)")
 PY
