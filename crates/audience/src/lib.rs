@@ -30,7 +30,7 @@ pub mod shards;
 
 pub use bsi::{BitSlicedIndex, CompareOp};
 pub use eval::{count, evaluate};
-pub use expr::{CategoryOp, Expr, ExprError, Position, parse};
+pub use expr::{CategoryOp, Expected, Expr, ExprError, Found, Position, parse};
 pub use index::{AudienceIndex, CategoricalField};
 pub use lifecycle::{Activity, Assessment, LifecycleRules, Rfm, RfmBins, ScoringRules, Stage, assess};
 pub use lookalike::{Lookalike, lookalike};

@@ -628,7 +628,7 @@ impl From<AppError> for ApiError {
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     err.code(),
-                    format!("人群表达式第 {} 行第 {} 列有误：{err}", at.line, at.column),
+                    format!("人群表达式第 {} 行第 {} 列有误：{}", at.line, at.column, expression_zh(&err)),
                     format!("The audience expression is wrong at line {}, column {}: {err}", at.line, at.column),
                 )
                 .with_field("expression")
@@ -719,6 +719,53 @@ impl From<AppError> for ApiError {
                 ApiError::internal()
             }
         }
+    }
+}
+
+/// An audience expression's error in Chinese, as its `Display` says it in English.
+fn expression_zh(err: &quanyu_audience::ExprError) -> String {
+    use quanyu_audience::{Expected, ExprError, FieldKind, Found};
+    let found = |found: &Found| match found {
+        Found::End => "表达式结尾".to_owned(),
+        Found::Text(text) => text.clone(),
+    };
+    let kind = |kind: &FieldKind| match kind {
+        FieldKind::Categorical => "分类",
+        FieldKind::Numeric => "数值",
+    };
+    let expected = |expected: &Expected| match expected {
+        Expected::Operand => "标签、字段、NOT 或“(”".to_owned(),
+        Expected::AndOrEnd => "AND、OR 或表达式结尾".to_owned(),
+        Expected::CloseParen { column } => format!("与第 {column} 列的“(”配对的“)”"),
+        Expected::TagNameInCall => "“tag(”之后的标签名".to_owned(),
+        Expected::CloseTagCall => "标签名之后的“)”".to_owned(),
+        Expected::TagNameAfterHash => "“#”之后的标签名".to_owned(),
+        Expected::Operator { field } => format!("“{field}”之后的比较运算符"),
+        Expected::ListOpen { field } => format!("“{field} in”之后的“(”"),
+        Expected::ListNext => "取值列表中的“,”或“)”".to_owned(),
+        Expected::BoundsAnd { field } => format!("“{field}”上下界之间的 AND"),
+        Expected::NumberFor { field } => format!("“{field}”的数值"),
+        Expected::ValueFor { field } => format!("“{field}”的取值"),
+        Expected::Number => "数字".to_owned(),
+        Expected::Name => "名称或字符串".to_owned(),
+        Expected::OperatorOf(FieldKind::Categorical) => "=、!= 或 in".to_owned(),
+        Expected::OperatorOf(FieldKind::Numeric) => "=、!=、<、<=、>、>= 或 between".to_owned(),
+    };
+    match err {
+        ExprError::EmptyExpression { .. } => "表达式为空".to_owned(),
+        ExprError::UnexpectedCharacter { found, .. } => format!("无法识别的字符“{found}”"),
+        ExprError::UnterminatedString { .. } => "字符串缺少结尾的引号".to_owned(),
+        ExprError::InvalidEscape { found, .. } => format!("无效的转义“\\{found}”，只能用 \\\" 和 \\\\"),
+        ExprError::NumberOutOfRange { text, .. } => format!("数字 {text} 太大"),
+        ExprError::UnexpectedToken { expected: e, found: f, .. } => {
+            format!("这里应为{}，实际是{}", expected(e), found(f))
+        }
+        ExprError::UnknownField { name, .. } => format!("没有字段“{name}”"),
+        ExprError::UnknownTag { name, .. } => format!("没有标签“{name}”"),
+        ExprError::TypeMismatch { field, kind: k, expected: e, found: f, .. } => {
+            format!("{}字段“{field}”需要{}，实际是{}", kind(k), expected(e), found(f))
+        }
+        ExprError::TooDeep { limit, .. } => format!("嵌套超过 {limit} 层"),
     }
 }
 

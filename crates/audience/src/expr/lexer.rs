@@ -4,7 +4,7 @@
 use std::iter::Peekable;
 use std::str::CharIndices;
 
-use super::error::{ExprError, Position};
+use super::error::{Expected, ExprError, Found, Position};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TokenKind {
@@ -116,13 +116,9 @@ pub(crate) fn tokenize(source: &str) -> Result<Vec<Token>, ExprError> {
                 let end = eat_while(source, &mut chars, is_ident_char);
                 let name = source.get(start + 1..end).unwrap_or_default();
                 if name.is_empty() {
-                    let found = chars.peek().map_or("end of input".to_owned(), |&(_, c)| format!("\"{c}\""));
+                    let found = chars.peek().map_or(Found::End, |&(_, c)| Found::Text(format!("\"{c}\"")));
                     let position = Position::locate(source, end);
-                    return Err(ExprError::UnexpectedToken {
-                        expected: "a tag name after \"#\"".into(),
-                        found,
-                        position,
-                    });
+                    return Err(ExprError::UnexpectedToken { expected: Expected::TagNameAfterHash, found, position });
                 }
                 TokenKind::Hash(name.to_owned())
             }

@@ -41,7 +41,7 @@ mod lexer;
 mod parser;
 
 pub use ast::{CategoryOp, Expr};
-pub use error::{ExprError, Position};
+pub use error::{Expected, ExprError, Found, Position};
 pub use parser::{MAX_DEPTH, parse};
 
 #[cfg(test)]

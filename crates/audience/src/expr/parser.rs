@@ -4,15 +4,13 @@ use std::iter::Peekable;
 use std::vec::IntoIter;
 
 use super::ast::{CategoryOp, Expr};
-use super::error::{ExprError, Position};
+use super::error::{Expected, ExprError, Found, Position};
 use super::lexer::{Token, TokenKind, tokenize};
 use crate::bsi::CompareOp;
 use crate::schema::{FieldKind, Schema};
 
 /// How deep parentheses and `NOT` may nest; deeper input is rejected rather than overflowing the stack.
 pub const MAX_DEPTH: usize = 64;
-
-const PRIMARY: &str = "a tag, a field, NOT or \"(\"";
 
 /// Parses a segment expression and resolves its tags and fields against `schema`.
 pub fn parse(source: &str, schema: &Schema) -> Result<Expr, ExprError> {
@@ -24,7 +22,7 @@ pub fn parse(source: &str, schema: &Schema) -> Result<Expr, ExprError> {
     let expr = parser.or_expr()?;
     match parser.tokens.next() {
         None => Ok(expr),
-        found => Err(parser.unexpected("AND, OR or the end of the expression", found.as_ref())),
+        found => Err(parser.unexpected(Expected::AndOrEnd, found.as_ref())),
     }
 }
 
@@ -76,14 +74,14 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> Result<Expr, ExprError> {
         let Some(token) = self.tokens.next() else {
-            return Err(self.unexpected(PRIMARY, None));
+            return Err(self.unexpected(Expected::Operand, None));
         };
         match token.kind {
             TokenKind::LParen => {
                 self.enter(token.start)?;
                 let inner = self.or_expr()?;
                 let column = Position::locate(self.source, token.start).column;
-                self.expect(&TokenKind::RParen, &format!("\")\" to close the \"(\" from column {column}"))?;
+                self.expect(&TokenKind::RParen, Expected::CloseParen { column })?;
                 self.depth -= 1;
                 Ok(inner)
             }
@@ -96,13 +94,13 @@ impl Parser<'_> {
                 let name = self.tokens.next();
                 let (name, start) = match name {
                     Some(Token { kind: TokenKind::Str(name) | TokenKind::Ident(name), start, .. }) => (name, start),
-                    other => return Err(self.unexpected("a tag name after \"tag(\"", other.as_ref())),
+                    other => return Err(self.unexpected(Expected::TagNameInCall, other.as_ref())),
                 };
-                self.expect(&TokenKind::RParen, "\")\" after the tag name")?;
+                self.expect(&TokenKind::RParen, Expected::CloseTagCall)?;
                 self.tag(name, start)
             }
             TokenKind::Ident(field) => self.comparison(field, token.start),
-            _ => Err(self.unexpected(PRIMARY, Some(&token))),
+            _ => Err(self.unexpected(Expected::Operand, Some(&token))),
         }
     }
 
@@ -120,21 +118,21 @@ impl Parser<'_> {
         };
         let operator = self.tokens.next();
         let Some(token) = operator else {
-            return Err(self.unexpected(&format!("a comparison operator after \"{field}\""), None));
+            return Err(self.unexpected(Expected::Operator { field }, None));
         };
         match (&token.kind, kind, compare_op(&token.kind)) {
             (TokenKind::In, FieldKind::Categorical, _) => {
-                self.expect(&TokenKind::LParen, &format!("\"(\" after \"{field} in\""))?;
+                self.expect(&TokenKind::LParen, Expected::ListOpen { field: field.clone() })?;
                 let mut values = vec![self.category_value(&field)?];
                 while self.tokens.next_if(|token| token.kind == TokenKind::Comma).is_some() {
                     values.push(self.category_value(&field)?);
                 }
-                self.expect(&TokenKind::RParen, "\",\" or \")\" in the list of values")?;
+                self.expect(&TokenKind::RParen, Expected::ListNext)?;
                 Ok(Expr::In { field, values })
             }
             (TokenKind::Between, FieldKind::Numeric, _) => {
                 let low = self.number(&field)?;
-                self.expect(&TokenKind::And, &format!("AND between the bounds of \"{field}\""))?;
+                self.expect(&TokenKind::And, Expected::BoundsAnd { field: field.clone() })?;
                 let high = self.number(&field)?;
                 Ok(Expr::Between { field, low, high })
             }
@@ -148,13 +146,9 @@ impl Parser<'_> {
                 Ok(Expr::Number { field, op, value })
             }
             (TokenKind::In | TokenKind::Between, _, _) | (_, _, Some(_)) => {
-                let expected = match kind {
-                    FieldKind::Categorical => "=, != or in",
-                    FieldKind::Numeric => "=, !=, <, <=, >, >= or between",
-                };
-                Err(self.mismatch(&field, kind, expected, Some(&token)))
+                Err(self.mismatch(&field, kind, Expected::OperatorOf(kind), Some(&token)))
             }
-            _ => Err(self.unexpected(&format!("a comparison operator after \"{field}\""), Some(&token))),
+            _ => Err(self.unexpected(Expected::Operator { field }, Some(&token))),
         }
     }
 
@@ -162,9 +156,9 @@ impl Parser<'_> {
         match self.tokens.next() {
             Some(Token { kind: TokenKind::Number(number), .. }) => Ok(number),
             Some(token @ Token { kind: TokenKind::Str(_) | TokenKind::Ident(_), .. }) => {
-                Err(self.mismatch(field, FieldKind::Numeric, "a number", Some(&token)))
+                Err(self.mismatch(field, FieldKind::Numeric, Expected::Number, Some(&token)))
             }
-            other => Err(self.unexpected(&format!("a number for \"{field}\""), other.as_ref())),
+            other => Err(self.unexpected(Expected::NumberFor { field: field.to_owned() }, other.as_ref())),
         }
     }
 
@@ -172,13 +166,13 @@ impl Parser<'_> {
         match self.tokens.next() {
             Some(Token { kind: TokenKind::Str(value) | TokenKind::Ident(value), .. }) => Ok(value),
             Some(token @ Token { kind: TokenKind::Number(_), .. }) => {
-                Err(self.mismatch(field, FieldKind::Categorical, "a name or a string", Some(&token)))
+                Err(self.mismatch(field, FieldKind::Categorical, Expected::Name, Some(&token)))
             }
-            other => Err(self.unexpected(&format!("a value for \"{field}\""), other.as_ref())),
+            other => Err(self.unexpected(Expected::ValueFor { field: field.to_owned() }, other.as_ref())),
         }
     }
 
-    fn expect(&mut self, kind: &TokenKind, expected: &str) -> Result<(), ExprError> {
+    fn expect(&mut self, kind: &TokenKind, expected: Expected) -> Result<(), ExprError> {
         match self.tokens.next() {
             Some(token) if token.kind == *kind => Ok(()),
             other => Err(self.unexpected(expected, other.as_ref())),
@@ -198,26 +192,29 @@ impl Parser<'_> {
     }
 
     /// How a token reads in an error message, and where it is.
-    fn found(&self, token: Option<&Token>) -> (String, Position) {
+    fn found(&self, token: Option<&Token>) -> (Found, Position) {
         match token {
-            None => ("end of input".to_owned(), self.locate(self.source.len())),
+            None => (Found::End, self.locate(self.source.len())),
             Some(token) => {
                 let text = self.source.get(token.start..token.end).unwrap_or_default();
-                let found =
-                    if matches!(token.kind, TokenKind::Str(_)) { text.to_owned() } else { format!("\"{text}\"") };
+                let found = Found::Text(if matches!(token.kind, TokenKind::Str(_)) {
+                    text.to_owned()
+                } else {
+                    format!("\"{text}\"")
+                });
                 (found, self.locate(token.start))
             }
         }
     }
 
-    fn unexpected(&self, expected: &str, token: Option<&Token>) -> ExprError {
+    fn unexpected(&self, expected: Expected, token: Option<&Token>) -> ExprError {
         let (found, position) = self.found(token);
-        ExprError::UnexpectedToken { expected: expected.to_owned(), found, position }
+        ExprError::UnexpectedToken { expected, found, position }
     }
 
-    fn mismatch(&self, field: &str, kind: FieldKind, expected: &str, token: Option<&Token>) -> ExprError {
+    fn mismatch(&self, field: &str, kind: FieldKind, expected: Expected, token: Option<&Token>) -> ExprError {
         let (found, position) = self.found(token);
-        ExprError::TypeMismatch { field: field.to_owned(), kind, expected: expected.to_owned(), found, position }
+        ExprError::TypeMismatch { field: field.to_owned(), kind, expected, found, position }
     }
 }
 
