@@ -51,8 +51,13 @@ pub struct FlashSaleDraft {
 pub const DEFAULT_HOLD_MINUTES: i64 = 15;
 
 /// A sale created to start within this many minutes (or already started) is armed as it is
-/// created ([`App::arm_flash_sale`]).
+/// created ([`App::arm_flash_sale`]); the sweeper arms the others as they come this close
+/// ([`App::arm_upcoming_flash_sales`]).
 const ARM_AHEAD_MINUTES: i64 = 10;
+
+/// Sales the sweeper tries to arm at most per tick: each loads a book and touches its memory, so
+/// a restart amid many sales spreads that over ticks rather than stalling one.
+const ARM_PER_TICK: u32 = 100;
 
 /// Where each sale's queue and store are (a sale never changes store, so scope checks need no
 /// database read per request), and the instance's materialiser.
@@ -130,11 +135,7 @@ impl App {
             && sale.starts_at <= now() + chrono::Duration::minutes(ARM_AHEAD_MINUTES)
         {
             let (app, sale_id) = (self.clone(), sale.id);
-            tokio::spawn(async move {
-                if let Err(err) = app.arm_flash_sale(sale_id).await {
-                    tracing::warn!(error = %err, %sale_id, "arming a flash sale failed; its first buyer starts its owner");
-                }
-            });
+            tokio::spawn(async move { app.arm_flash_sale_or_warn(sale_id).await });
         }
         Ok(written)
     }
@@ -230,13 +231,45 @@ impl App {
         Ok(released)
     }
 
-    /// The sale's slot in this instance; a slot whose owner stopped is replaced by an empty one.
     /// Readies the sale's owner in this instance before its buyers come (预热): the book loaded
     /// from the database and its memory touched, so the sale's first second does not pay for
-    /// them. A sale created to start soon is armed as it is created; any other starts its owner
-    /// at its first request.
+    /// them. A sale created to start soon is armed as it is created, any other by the sweeper
+    /// as its start comes near; one that neither armed starts its owner at its first request.
     pub async fn arm_flash_sale(&self, sale_id: Uuid) -> AppResult<()> {
         self.flash_owner(sale_id).await.map(|_| ())
+    }
+
+    /// Arms, in this instance, the sales not over at `at` that start within [`ARM_AHEAD_MINUTES`]
+    /// and are not armed here yet, at most [`ARM_PER_TICK`]; returns how many it armed. The
+    /// sweeper calls it, so sales created further ahead, and every sale after a restart, are
+    /// ready before their buyers come.
+    pub async fn arm_upcoming_flash_sales(&self, at: Timestamp) -> AppResult<usize> {
+        let until = at + chrono::Duration::minutes(ARM_AHEAD_MINUTES);
+        // Armed sales come first (soonest first) and are skipped, so read past them.
+        let upcoming = read_tx!(self, |tx| Ok(tx.flash_sales_starting_by(at, until, ARM_PER_TICK * 10).await?))?;
+        let mut armed = 0;
+        let unarmed = upcoming.into_iter().filter(|id| !self.flash_sale_armed(*id));
+        for sale_id in unarmed.take(ARM_PER_TICK as usize) {
+            if self.arm_flash_sale_or_warn(sale_id).await {
+                armed += 1;
+            }
+        }
+        Ok(armed)
+    }
+
+    /// Arms the sale; a failure is logged and leaves the sale to its first buyer. Whether it armed.
+    async fn arm_flash_sale_or_warn(&self, sale_id: Uuid) -> bool {
+        let armed = self.arm_flash_sale(sale_id).await;
+        if let Err(err) = &armed {
+            tracing::warn!(error = %err, %sale_id, "arming a flash sale failed; its first buyer starts its owner");
+        }
+        armed.is_ok()
+    }
+
+    /// Whether the sale's owner runs in this instance.
+    fn flash_sale_armed(&self, sale_id: Uuid) -> bool {
+        let sales = self.flash.sales.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        sales.get(&sale_id).and_then(|slot| slot.queue.get()).is_some_and(|queue| !queue.sender.is_closed())
     }
 
     /// The sale's slot in this instance, its owner started.
@@ -251,6 +284,7 @@ impl App {
         }
     }
 
+    /// The sale's slot in this instance; a slot whose owner stopped is replaced by an empty one.
     fn flash_sale_slot(&self, sale_id: Uuid) -> Arc<SaleSlot> {
         let mut sales = self.flash.sales.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let slot = sales.entry(sale_id).or_default();

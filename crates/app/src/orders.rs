@@ -621,6 +621,13 @@ impl App {
         loop {
             tick.tick().await;
             let at = now();
+            // First: after a restart, a sale about to start should not wait behind the day's
+            // scores rebuild.
+            match self.arm_upcoming_flash_sales(at).await {
+                Ok(0) => {}
+                Ok(armed) => tracing::info!(armed, "armed flash sales about to start"),
+                Err(err) => tracing::warn!(error = %err, "arming upcoming flash sales failed; retrying next tick"),
+            }
             // Tiers are reviewed, and birthday gifts given, once a day (the first tick of each
             // UTC day).
             if reviewed_on != Some(at.date_naive()) {

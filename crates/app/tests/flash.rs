@@ -21,6 +21,8 @@ mod support;
 quanyu_store::backend_tests!(
     a_crowd_buys_exactly_the_quota,
     an_armed_sale_sells_and_an_unknown_one_is_not_armed,
+    the_sweeper_arms_sales_about_to_start_once,
+    a_sale_the_sweeper_armed_sells,
     stock_below_the_quota_caps_the_sale,
     a_store_that_never_had_the_sku_sells_none,
     sales_outside_their_window_refuse,
@@ -29,8 +31,13 @@ quanyu_store::backend_tests!(
     the_owner_sees_stock_received_and_taken_behind_its_back,
 );
 
+/// An instance of the application over `db`, with nothing of any sale in memory yet.
+fn instance(db: Arc<dyn Database>) -> App {
+    App::new(db, AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() })
+}
+
 async fn setup(db: Arc<dyn Database>, stock: i64) -> (App, StoreId, SkuId) {
-    let app = App::new(db, AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
+    let app = instance(db);
     let system = Ctx::system();
     let region = fresh(
         app.create_region(&system, RegionDraft { code: "N".into(), name: "北区".into() }, &no_reply).await.unwrap(),
@@ -88,6 +95,11 @@ async fn sale(app: &App, store: StoreId, sku: SkuId, quota: i64, limit: i64, sta
 
 fn keyed(key: &str) -> Ctx {
     support::keyed(&Ctx::system(), key)
+}
+
+/// `n` buyers asking once each: (`b{i}`, `k{i}`).
+fn once_each(n: usize) -> Vec<(String, String)> {
+    (0..n).map(|i| (format!("b{i}"), format!("k{i}"))).collect()
 }
 
 /// Sends every (buyer, key) request at once; returns the successes per buyer and the refusals.
@@ -167,14 +179,41 @@ async fn an_armed_sale_sells_and_an_unknown_one_is_not_armed(db: Arc<dyn Databas
     // Created running: armed as it is made; arming again is the same owner.
     let now = sale(&app, store, sku, 10, 2, -Duration::minutes(1)).await;
     app.arm_flash_sale(now).await.unwrap();
-    let (bought, refused) = crowd(&app, now, (0..12).map(|n| (format!("b{n}"), format!("k{n}"))).collect()).await;
+    let (bought, refused) = crowd(&app, now, once_each(12)).await;
     assert_eq!((bought.values().sum::<i64>(), refused.len()), (10, 2));
+}
+
+/// The sweeper's arming, in an instance that did not create the sales (as after a restart, or
+/// for a sale created too far ahead to be armed as it was made): a sale starting in 5 minutes
+/// is armed, one starting in a day is not until its start comes near, and nothing twice.
+async fn the_sweeper_arms_sales_about_to_start_once(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 30).await;
+    sale(&app, store, sku, 10, 2, Duration::minutes(5)).await;
+    sale(&app, store, sku, 10, 2, Duration::days(1)).await;
+    let restarted = instance(db);
+    let now = chrono::Utc::now();
+    assert_eq!(restarted.arm_upcoming_flash_sales(now).await.unwrap(), 1, "the sale starting in 5 minutes");
+    assert_eq!(restarted.arm_upcoming_flash_sales(now).await.unwrap(), 0, "already armed");
+    let tomorrow = now + Duration::days(1);
+    assert_eq!(restarted.arm_upcoming_flash_sales(tomorrow).await.unwrap(), 1, "the day-ahead sale, now near");
+}
+
+/// A running sale armed by the sweeper in an instance that did not create it sells exactly
+/// its quota there.
+async fn a_sale_the_sweeper_armed_sells(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 30).await;
+    let sale_id = sale(&app, store, sku, 10, 2, -Duration::minutes(1)).await;
+    let restarted = instance(db);
+    assert_eq!(restarted.arm_upcoming_flash_sales(chrono::Utc::now()).await.unwrap(), 1);
+    let (bought, refused) = crowd(&restarted, sale_id, once_each(12)).await;
+    assert_eq!((bought.values().sum::<i64>(), refused.len()), (10, 2));
+    assert_eq!(restarted.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 10);
 }
 
 async fn stock_below_the_quota_caps_the_sale(db: Arc<dyn Database>) {
     let (app, store, sku) = setup(db.clone(), 3).await;
     let sale_id = sale(&app, store, sku, 10, 1, -Duration::minutes(1)).await;
-    let requests = (0..12).map(|b| (format!("b{b}"), format!("k{b}"))).collect();
+    let requests = once_each(12);
     let (bought, refused) = crowd(&app, sale_id, requests).await;
     assert_eq!(bought.values().sum::<i64>(), 3, "never more than the stock");
     assert!(refused.iter().all(|r| *r == Refusal::SoldOut));
@@ -189,7 +228,7 @@ async fn stock_below_the_quota_caps_the_sale(db: Arc<dyn Database>) {
 async fn a_store_that_never_had_the_sku_sells_none(db: Arc<dyn Database>) {
     let (app, store, sku) = setup(db.clone(), 0).await;
     let sale_id = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
-    let (bought, refused) = crowd(&app, sale_id, (0..3).map(|b| (format!("b{b}"), format!("k{b}"))).collect()).await;
+    let (bought, refused) = crowd(&app, sale_id, once_each(3)).await;
     assert!(bought.is_empty(), "{bought:?}");
     assert_eq!(refused, [Refusal::SoldOut; 3]);
     assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 0);
@@ -270,7 +309,7 @@ async fn two_owners_of_one_sale_share_its_journal(db: Arc<dyn Database>) {
     let (app, store, sku) = setup(db.clone(), 100).await;
     let sale_id = sale(&app, store, sku, 30, 2, -Duration::minutes(1)).await;
     // A second instance of the application: its own book of the sale, the same database.
-    let other = App::new(db.clone(), AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
+    let other = instance(db.clone());
     let requests: Vec<(String, String)> =
         (0..40).flat_map(|b| (0..3).map(move |r| (format!("b{b}"), format!("k{b}-{r}")))).collect();
     let (bought, _) = crowd_across(&[app.clone(), other.clone()], sale_id, requests).await;
@@ -296,7 +335,7 @@ async fn two_owners_of_one_sale_share_its_journal(db: Arc<dyn Database>) {
     assert_eq!(found.len() as i64, bought[buyer]);
 
     // A third instance, started afterwards, replays the journal: the books agree.
-    let third = App::new(db.clone(), AppConfig { passwords: PasswordHasher::fast_for_tests(), ..AppConfig::default() });
+    let third = instance(db.clone());
     let again = third.reserve_flash_sale(&keyed(&format!("k{}-0", &buyer[1..])), sale_id, buyer, 1).await;
     assert!(again.is_ok() || matches!(again, Err(AppError::FlashSale(_))), "{again:?}");
     let (sale, buyers) = third.get_flash_sale_buyers(&Ctx::system(), sale_id).await.unwrap();

@@ -219,6 +219,14 @@ pub trait FlashSaleRepo {
         at: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<FlashSale>>;
+    /// The ids of flash sales in every store not over at `at` that start by `until`, soonest
+    /// first, at most `limit`.
+    async fn flash_sales_starting_by(
+        &mut self,
+        at: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<uuid::Uuid>>;
     /// Appends journal record `after + 1` reserving `units` in all, and applies its stock
     /// entry: only if the sale's journal head is still `after`, the units fit its quota and the
     /// stock's guards (as [`InventoryRepo::apply_stock`]'s) allow the entry; `false` otherwise,

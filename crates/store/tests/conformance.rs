@@ -41,6 +41,7 @@ quanyu_store::backend_tests!(
     both_backends_reach_the_same_logical_schema,
     stock_changes_are_guarded_and_add_up,
     whole_table_scans_read_back_what_was_written,
+    flash_sales_starting_by_span_every_store_soonest_first,
 );
 
 fn now() -> Timestamp {
@@ -814,6 +815,52 @@ async fn stock_changes_are_guarded_and_add_up(db: Arc<dyn Database>) {
     assert_eq!((row.levels.on_hand, row.levels.reserved), (Qty::new(5), Qty::new(5)));
     assert_eq!(tx.list_stock(a.id, &Sorting::default(), Page::first(10)).await.unwrap(), vec![row]);
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+}
+
+/// The sales not over at `at` that start by `until`, in every store: a sale ending exactly at
+/// `at` is over, one starting exactly at `until` is in; soonest first, cut at the limit.
+async fn flash_sales_starting_by_span_every_store_soonest_first(db: Arc<dyn Database>) {
+    use chrono::Duration;
+    use quanyu_store::FlashSale;
+    let (_, a, b) = seed_places(&db).await;
+    let root = category("饮料", None);
+    let cola = product(root.id, None);
+    let can = sku(cola.id, "COLA-330", None);
+    let (at, until) = (now(), now() + Duration::minutes(10));
+    let sale = |store_id: StoreId, starts_at: Timestamp, ends_at: Timestamp| FlashSale {
+        id: uuid::Uuid::now_v7(),
+        store_id,
+        sku_id: can.id,
+        price: Money::from_fen(100),
+        quota: 10,
+        sold: 0,
+        per_customer_limit: 1,
+        hold_minutes: 15,
+        starts_at,
+        ends_at,
+        created_at: at,
+        journal_seq: 0,
+    };
+    let hour = Duration::hours(1);
+    let ended_at_at = sale(a.id, at - hour, at);
+    let ended_before = sale(b.id, at - hour, at - Duration::minutes(1));
+    let running = sale(a.id, at - hour, at + hour);
+    let starting_at_until = sale(b.id, until, until + hour);
+    let starting_soon = sale(b.id, at + Duration::minutes(5), at + hour);
+    let starting_after = sale(a.id, until + Duration::microseconds(1), until + hour);
+    let mut tx = write(&db).await;
+    tx.insert_category(&root).await.unwrap();
+    tx.insert_product(&cola).await.unwrap();
+    tx.insert_sku(&can).await.unwrap();
+    for s in [&ended_at_at, &ended_before, &running, &starting_at_until, &starting_soon, &starting_after] {
+        tx.insert_flash_sale(s).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = read(&db).await;
+    let found = tx.flash_sales_starting_by(at, until, 10).await.unwrap();
+    assert_eq!(found, [running.id, starting_soon.id, starting_at_until.id]);
+    assert_eq!(tx.flash_sales_starting_by(at, until, 2).await.unwrap(), [running.id, starting_soon.id]);
+    assert_eq!(tx.flash_sales_starting_by(at, at, 10).await.unwrap(), [running.id], "only what has started");
 }
 
 /// The full rebuild's scans (on SQLite through the C API, not sqlx) read back exactly what the

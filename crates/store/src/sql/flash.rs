@@ -164,6 +164,19 @@ impl FlashSaleRepo for SqlTx {
         found.iter().map(sale).collect()
     }
 
+    // No index: the table holds one row per sale, and this runs once per sweep, not per buyer.
+    async fn flash_sales_starting_by(&mut self, at: Timestamp, until: Timestamp, limit: u32) -> StoreResult<Vec<Uuid>> {
+        let rows = sqlx::query(
+            "SELECT id FROM flash_sales WHERE ends_at > $1 AND starts_at <= $2 ORDER BY starts_at, id LIMIT $3",
+        )
+        .bind(at)
+        .bind(until)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+    }
+
     async fn release_buyer_quota(&mut self, sale_id: Uuid, buyer: &str, quantity: i64) -> StoreResult<()> {
         sqlx::query("UPDATE flash_sale_buyers SET quantity = quantity - $3 WHERE sale_id = $1 AND buyer = $2")
             .bind(sale_id)
