@@ -4,7 +4,7 @@
 //! The members' attributes are loaded from the database into an [`AudienceIndex`] (bitmaps over
 //! the customers' dense ordinals), cut by ordinal range into [`Shards`] (one per core by default,
 //! [`AppConfig::audience_shards`](crate::AppConfig)), kept per instance and rebuilt at most every
-//! [`INDEX_TTL`]; counting is then bitmap algebra on every shard at once, the counts summed,
+//! [`INDEX_TTL`] (by one reader, the others waiting for it); counting is then bitmap algebra on every shard at once, the counts summed,
 //! members concatenated in ordinal order, lookalike weights summed over the shards. Fields so
 //! far: `tier`, `home_store` and `region` (codes), `points`, `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM
 //! scores `r`, `f`, `m` (1–5), the lifecycle `stage` (introduction, growth, maturity, decline,
@@ -160,9 +160,11 @@ impl App {
     }
 
     async fn audience_shards(&self) -> AppResult<Arc<Shards>> {
-        if let Some(shards) = self.audiences.fresh() {
-            return Ok(shards);
-        }
+        self.audiences.get_or_build(|| self.build_audience_shards()).await
+    }
+
+    /// The index read from the database, cut into shards.
+    async fn build_audience_shards(&self) -> AppResult<Shards> {
         let at = now();
         let mut index = AudienceIndex::default();
         let mut after = 0i64;
@@ -236,9 +238,7 @@ impl App {
         // comparisons settle most members with two bitmaps instead of walking every bit slice.
         index.rebin_numeric();
         // Moved into its shards, not kept beside them: at 40M members the index is ~5 GiB.
-        let shards = Arc::new(Shards::new(index, self.config.audience_shards));
-        self.audiences.put(shards.clone());
-        Ok(shards)
+        Ok(Shards::new(index, self.config.audience_shards))
     }
 }
 

@@ -114,9 +114,10 @@ impl App {
     /// The index of open stores, rebuilt from the database when older than [`INDEX_TTL`] or
     /// after this instance changed a store.
     async fn store_index(&self) -> AppResult<Arc<SpatialIndex<Store>>> {
-        if let Some(index) = self.stores_near.fresh() {
-            return Ok(index);
-        }
+        self.stores_near.get_or_build(|| self.build_store_index()).await
+    }
+
+    async fn build_store_index(&self) -> AppResult<SpatialIndex<Store>> {
         let filter = StoreFilter {
             status: Some(StoreStatus::Open.as_str().to_owned()),
             kind: Some(StoreKind::Store),
@@ -133,9 +134,7 @@ impl App {
                 break;
             }
         }
-        let index = Arc::new(SpatialIndex::new(stores.into_iter().map(|s| (s.location, s))));
-        self.stores_near.put(index.clone());
-        Ok(index)
+        Ok(SpatialIndex::new(stores.into_iter().map(|s| (s.location, s))))
     }
 }
 
