@@ -77,6 +77,8 @@ struct SaleSlot {
 
 struct SaleQueue {
     place: StorePlace,
+    /// When the sale ends: after it the sweeper stops the owner ([`App::stop_ended_flash_owners`]).
+    ends_at: Timestamp,
     sender: mpsc::UnboundedSender<Request>,
 }
 
@@ -133,6 +135,7 @@ impl App {
         })?;
         if let Written::Fresh(sale) = &written
             && sale.starts_at <= now() + chrono::Duration::minutes(ARM_AHEAD_MINUTES)
+            && sale.ends_at > now()
         {
             let (app, sale_id) = (self.clone(), sale.id);
             tokio::spawn(async move { app.arm_flash_sale_or_warn(sale_id).await });
@@ -266,6 +269,17 @@ impl App {
         armed.is_ok()
     }
 
+    /// Stops, in this instance, the owners of sales that ended by `at`, so their books (as much
+    /// as the room reserved for the sale's units) are freed; returns how many. An owner's queue
+    /// closes once the requests still holding it are answered, and then the owner stops. A
+    /// request for an ended sale is refused without starting one again.
+    pub fn stop_ended_flash_owners(&self, at: Timestamp) -> usize {
+        let mut sales = self.flash.sales.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let before = sales.len();
+        sales.retain(|_, slot| slot.queue.get().is_none_or(|queue| queue.ends_at > at));
+        before - sales.len()
+    }
+
     /// Whether the sale's owner runs in this instance.
     fn flash_sale_armed(&self, sale_id: Uuid) -> bool {
         let sales = self.flash.sales.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -305,11 +319,15 @@ impl App {
 
     /// Starts the sale's owner in this instance and gives its queue.
     async fn start_flash_owner(&self, sale_id: Uuid) -> AppResult<SaleQueue> {
-        let place = read_tx!(self, |tx| {
+        let (place, ends_at) = read_tx!(self, |tx| {
             let sale = tx.get_flash_sale(sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
             let store = tx.get_store(sale.store_id).await?.ok_or(AppError::NotFound { entity: "store" })?;
-            Ok(StorePlace { store_id: store.id, region_id: store.region_id })
+            Ok((StorePlace { store_id: store.id, region_id: store.region_id }, sale.ends_at))
         })?;
+        // An owner would load the book only to refuse every request as the sale being over.
+        if ends_at <= now() {
+            return Err(AppError::FlashSale(Refusal::NotActive));
+        }
         let (sender, receiver) = mpsc::unbounded_channel();
         let materializer = Arc::clone(&self.flash.materializer);
         materializer.start(&self.db);
@@ -317,7 +335,7 @@ impl App {
         tokio::spawn(engine::run_owner(Arc::clone(&self.db), sale_id, receiver, materializer, ready));
         // Dropped unsent only if the owner panicked; its queue's closing says so to buyers.
         let _ = readied.await;
-        Ok(SaleQueue { place, sender })
+        Ok(SaleQueue { place, ends_at, sender })
     }
 }
 

@@ -628,6 +628,10 @@ impl App {
                 Ok(armed) => tracing::info!(armed, "armed flash sales about to start"),
                 Err(err) => tracing::warn!(error = %err, "arming upcoming flash sales failed; retrying next tick"),
             }
+            match self.stop_ended_flash_owners(at) {
+                0 => {}
+                stopped => tracing::info!(stopped, "stopped the owners of flash sales that ended"),
+            }
             // Tiers are reviewed, and birthday gifts given, once a day (the first tick of each
             // UTC day).
             if reviewed_on != Some(at.date_naive()) {

@@ -21,6 +21,7 @@ mod support;
 quanyu_store::backend_tests!(
     a_crowd_buys_exactly_the_quota,
     an_armed_sale_sells_and_an_unknown_one_is_not_armed,
+    ended_sales_stop_their_owners_and_start_none,
     the_sweeper_arms_sales_about_to_start_once,
     a_sale_the_sweeper_armed_sells,
     stock_below_the_quota_caps_the_sale,
@@ -208,6 +209,27 @@ async fn a_sale_the_sweeper_armed_sells(db: Arc<dyn Database>) {
     let (bought, refused) = crowd(&restarted, sale_id, once_each(12)).await;
     assert_eq!((bought.values().sum::<i64>(), refused.len()), (10, 2));
     assert_eq!(restarted.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 10);
+}
+
+/// An ended sale's owner is stopped by the sweeper (freeing its book), and none is started
+/// for it again: its buyers are refused as before.
+async fn ended_sales_stop_their_owners_and_start_none(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 30).await;
+    let running = sale(&app, store, sku, 10, 2, -Duration::minutes(1)).await;
+    let (bought, _) = crowd(&app, running, once_each(3)).await;
+    assert_eq!(bought.len(), 3);
+    let now = chrono::Utc::now();
+    assert_eq!(app.stop_ended_flash_owners(now), 0, "still running");
+    assert_eq!(app.stop_ended_flash_owners(now + Duration::hours(2)), 1, "over by then");
+    // Stopped, not just forgotten: the sweeper would arm it again (it runs, as far as now goes).
+    assert_eq!(app.arm_upcoming_flash_sales(now).await.unwrap(), 1);
+    assert_eq!(app.get_flash_sale(&Ctx::system(), running).await.unwrap().sold, 3);
+
+    let ended = sale(&app, store, sku, 10, 2, -Duration::hours(2)).await;
+    let refused = app.reserve_flash_sale(&keyed("k"), ended, "a", 1).await;
+    assert!(matches!(refused, Err(AppError::FlashSale(Refusal::NotActive))), "{refused:?}");
+    assert!(matches!(app.arm_flash_sale(ended).await, Err(AppError::FlashSale(Refusal::NotActive))));
+    assert_eq!(app.stop_ended_flash_owners(chrono::Utc::now()), 0, "no owner was started for it");
 }
 
 async fn stock_below_the_quota_caps_the_sale(db: Arc<dyn Database>) {
