@@ -3,8 +3,9 @@
 //!
 //! The members' attributes are loaded from the database into an [`AudienceIndex`] (bitmaps over
 //! the customers' dense ordinals), cut by ordinal range into [`Shards`] (one per core by default,
-//! [`AppConfig::audience_shards`](crate::AppConfig)), kept per instance and rebuilt at most every
-//! [`INDEX_TTL`] (by one reader, the others waiting for it); counting is then bitmap algebra on every shard at once, the counts summed,
+//! [`AppConfig::audience_shards`](crate::AppConfig)), kept per instance and rebuilt in the
+//! background once it is [`INDEX_TTL`] old (the old one counting meanwhile), or at once after a
+//! local change; counting is then bitmap algebra on every shard at once, the counts summed,
 //! members concatenated in ordinal order, lookalike weights summed over the shards. Fields so
 //! far: `tier`, `home_store` and `region` (codes), `points`, `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM
 //! scores `r`, `f`, `m` (1–5), the lifecycle `stage` (introduction, growth, maturity, decline,
@@ -159,8 +160,27 @@ impl App {
         Ok(Some(Expr::Category { field: field.to_owned(), op: quanyu_audience::CategoryOp::Eq, value }))
     }
 
+    /// The index: past its [`INDEX_TTL`] it still serves while one build of the next runs in the
+    /// background (a count never waits for every member to be read again); after a local change
+    /// (a tag set here) the next reader builds it and waits, so the change shows at once.
     async fn audience_shards(&self) -> AppResult<Arc<Shards>> {
-        self.audiences.get_or_build(|| self.build_audience_shards()).await
+        match self.audiences.kept() {
+            Some((shards, false)) => Ok(shards),
+            Some((shards, true)) => {
+                if self.audiences.claim_refresh() {
+                    let app = self.clone();
+                    tokio::spawn(async move {
+                        // Released however the build ends, a panic included.
+                        let _refresh = RefreshClaim(app.clone());
+                        if let Err(err) = app.audiences.get_or_build(|| app.build_audience_shards()).await {
+                            tracing::warn!(error = %err, "rebuilding the audience index failed; the old one serves");
+                        }
+                    });
+                }
+                Ok(shards)
+            }
+            None => self.audiences.get_or_build(|| self.build_audience_shards()).await,
+        }
     }
 
     /// The index read from the database, cut into shards.
@@ -239,6 +259,15 @@ impl App {
         index.rebin_numeric();
         // Moved into its shards, not kept beside them: at 40M members the index is ~5 GiB.
         Ok(Shards::new(index, self.config.audience_shards))
+    }
+}
+
+/// A claimed background refresh of the audience index, given up when dropped.
+struct RefreshClaim(App);
+
+impl Drop for RefreshClaim {
+    fn drop(&mut self) {
+        self.0.audiences.refreshed();
     }
 }
 

@@ -1,13 +1,15 @@
 //! `Cached<T>`: one value built from the database and kept per instance for a while (the
 //! store index, the audience index). A reader takes it while it is fresh; when it is stale, one
 //! reader builds it again while the others wait for that build (not each their own: a build of
-//! the audience index reads every member); a local change drops it at once.
+//! the audience index reads every member), or, for a value worth serving old, one reader starts
+//! that build in the background and the old value serves meanwhile; a local change drops it at
+//! once.
 
 use std::{
     future::Future,
     sync::{
         Arc, RwLock,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -20,11 +22,19 @@ pub(crate) struct Cached<T> {
     /// Bumped by every invalidation: a build that began before one is handed to its reader
     /// but not kept, since it may have missed the change.
     generation: AtomicU64,
+    /// Whether a reader has taken on refreshing a value past its time to live.
+    refreshing: AtomicBool,
 }
 
 impl<T> Cached<T> {
     pub(crate) fn new(ttl: Duration) -> Cached<T> {
-        Cached { ttl, slot: RwLock::new(None), building: tokio::sync::Mutex::new(()), generation: AtomicU64::new(0) }
+        Cached {
+            ttl,
+            slot: RwLock::new(None),
+            building: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
+            refreshing: AtomicBool::new(false),
+        }
     }
 
     /// The value, if it was built less than the time to live ago.
@@ -53,6 +63,24 @@ impl<T> Cached<T> {
             *slot = Some((Instant::now(), Arc::clone(&value)));
         }
         Ok(value)
+    }
+
+    /// The value however old (`None`: never built, or invalidated since), and whether it is
+    /// past its time to live.
+    pub(crate) fn kept(&self) -> Option<(Arc<T>, bool)> {
+        let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().map(|(built, value)| (Arc::clone(value), built.elapsed() >= self.ttl))
+    }
+
+    /// Whether the caller is the one to refresh a value past its time to live (in the
+    /// background, while the old one serves): true for one caller until [`refreshed`](Self::refreshed).
+    pub(crate) fn claim_refresh(&self) -> bool {
+        !self.refreshing.swap(true, Ordering::AcqRel)
+    }
+
+    /// The claimed refresh is over (built, failed or given up).
+    pub(crate) fn refreshed(&self) {
+        self.refreshing.store(false, Ordering::Release);
     }
 
     /// Drops the value: the next reader builds it again, and a build under way is not kept.
@@ -91,6 +119,20 @@ mod tests {
             assert_eq!(reader.await.expect("a reader"), 1);
         }
         assert_eq!(builds.load(Ordering::SeqCst), 1, "one build for every reader");
+    }
+
+    #[tokio::test]
+    async fn an_old_value_is_kept_and_one_reader_refreshes_it() {
+        let cached = Cached::<u32>::new(Duration::ZERO);
+        assert!(cached.kept().is_none(), "nothing built yet");
+        assert_eq!(cached.get_or_build(|| async { Ok::<_, ()>(1) }).await.as_deref(), Ok(&1));
+        assert_eq!(cached.kept().map(|(v, old)| (*v, old)), Some((1, true)), "served, though past its time");
+        assert!(cached.claim_refresh(), "the first reader refreshes");
+        assert!(!cached.claim_refresh(), "the others do not");
+        cached.refreshed();
+        assert!(cached.claim_refresh(), "until that refresh is over");
+        cached.invalidate();
+        assert!(cached.kept().is_none(), "a local change is never served old");
     }
 
     #[tokio::test]
