@@ -148,7 +148,7 @@ impl App {
             return Ok(Ingested { accepted: 0, duplicates: 0 });
         }
         if let Some(bad) = messages.iter().find_map(|m| m.check().err()) {
-            return Err(AppError::Internal(format!("an unchecked message reached ingest: {}", bad.message)));
+            return Err(AppError::Internal(format!("an unchecked message reached ingest: {bad}")));
         }
         let stopped = || AppError::Internal("the event writer stopped".into());
         // A batch holds at most MAX_BATCH_MESSAGES (2,500) events, well below the room.

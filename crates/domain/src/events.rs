@@ -56,16 +56,55 @@ pub struct EventMessage {
     pub context: String,
 }
 
-/// Why one message was refused: a stable code and what was wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventError {
-    pub code: &'static str,
-    pub message: String,
+/// Why one message was refused: a stable [`code`](Self::code), what was wrong as values (the
+/// HTTP edge words it in the caller's language), and in English as `Display`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("messageId must be 1–255 characters")]
+    MessageId,
+    #[error("{field} must be 1–255 characters")]
+    TooLong { field: &'static str },
+    #[error("userId or anonymousId is required")]
+    MissingIdentity,
+    #[error("a track message needs an event name")]
+    MissingEvent,
+    #[error("a group message needs a groupId")]
+    MissingGroupId,
+    #[error("an alias needs a previousId and a userId")]
+    MissingPreviousId,
+    #[error("a message may hold at most 32 KB")]
+    TooLarge,
+    #[error("{field} must be a string")]
+    NotText { field: &'static str },
+    #[error("{field} must be an object")]
+    NotObject { field: &'static str },
+    #[error("a message is a JSON object")]
+    NotAMessage,
+    #[error("duplicate field `{field}`")]
+    DuplicateField { field: &'static str },
+    #[error("type is required")]
+    MissingType,
+    #[error("unknown type {name}")]
+    UnknownType { name: String },
+    #[error("timestamp must be ISO 8601")]
+    BadTimestamp,
 }
 
 impl EventError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> EventError {
-        EventError { code, message: message.into() }
+    /// A stable snake_case code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MessageId => "invalid_message_id",
+            Self::TooLong { .. } | Self::NotText { .. } | Self::NotObject { .. } => "invalid_field",
+            Self::MissingIdentity => "missing_identity",
+            Self::MissingEvent => "missing_event",
+            Self::MissingGroupId => "missing_group_id",
+            Self::MissingPreviousId => "missing_previous_id",
+            Self::TooLarge => "message_too_large",
+            Self::NotAMessage | Self::DuplicateField { .. } => "invalid_message",
+            Self::MissingType | Self::UnknownType { .. } => "invalid_type",
+            Self::BadTimestamp => "invalid_timestamp",
+        }
     }
 }
 
@@ -81,7 +120,7 @@ impl EventMessage {
     pub fn check(&self) -> Result<(), EventError> {
         let too_long = |value: &Option<String>| value.as_deref().is_some_and(over_max_id_chars);
         if self.message_id.trim().is_empty() || over_max_id_chars(&self.message_id) {
-            return Err(EventError::new("invalid_message_id", "messageId must be 1–255 characters"));
+            return Err(EventError::MessageId);
         }
         for (field, value) in [
             ("userId", &self.user_id),
@@ -90,27 +129,27 @@ impl EventMessage {
             ("event", &self.name),
         ] {
             if too_long(value) || value.as_ref().is_some_and(|v| v.trim().is_empty()) {
-                return Err(EventError::new("invalid_field", format!("{field} must be 1–255 characters")));
+                return Err(EventError::TooLong { field });
             }
         }
         if self.user_id.is_none() && self.anonymous_id.is_none() {
-            return Err(EventError::new("missing_identity", "userId or anonymousId is required"));
+            return Err(EventError::MissingIdentity);
         }
         match self.kind {
             EventType::Track if self.name.is_none() => {
-                return Err(EventError::new("missing_event", "a track message needs an event name"));
+                return Err(EventError::MissingEvent);
             }
             EventType::Group if self.name.is_none() => {
-                return Err(EventError::new("missing_group_id", "a group message needs a groupId"));
+                return Err(EventError::MissingGroupId);
             }
             EventType::Alias if self.previous_id.is_none() || self.user_id.is_none() => {
-                return Err(EventError::new("missing_previous_id", "an alias needs a previousId and a userId"));
+                return Err(EventError::MissingPreviousId);
             }
             _ => {}
         }
         let size = self.properties.len() + self.traits.len() + self.context.len();
         if size > MAX_MESSAGE_BYTES {
-            return Err(EventError::new("message_too_large", "a message may hold at most 32 KB"));
+            return Err(EventError::TooLarge);
         }
         Ok(())
     }
@@ -183,7 +222,7 @@ mod tests {
     #[test]
     fn messages_need_an_id_an_identity_and_what_their_kind_needs() {
         assert_eq!(track().check(), Ok(()));
-        let code = |m: EventMessage| m.check().unwrap_err().code;
+        let code = |m: EventMessage| m.check().unwrap_err().code();
         assert_eq!(code(EventMessage { message_id: " ".into(), ..track() }), "invalid_message_id");
         assert_eq!(code(EventMessage { anonymous_id: None, ..track() }), "missing_identity");
         assert_eq!(code(EventMessage { name: None, ..track() }), "missing_event");

@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use quanyu_app::AppError;
-use quanyu_domain::{DomainError, Money};
+use quanyu_domain::{DomainError, Money, events::EventError};
 use quanyu_store::UniqueKey;
 
 use crate::lang::Lang;
@@ -82,9 +82,14 @@ impl ApiError {
     // --- Errors raised by the edge itself -------------------------------------------------
 
     /// An event message the ingest API refuses (its code is the event check's).
-    pub fn bad_event(code: &'static str, field: String, detail: &str) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, code, format!("事件格式有误：{detail}"), format!("Bad event: {detail}"))
-            .with_field(field)
+    pub fn bad_event(err: &EventError, field: String) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            err.code(),
+            format!("事件格式有误：{}", event_error_text(err, Lang::Zh)),
+            format!("Bad event: {err}"),
+        )
+        .with_field(field)
     }
 
     pub fn invalid_json(detail: &str) -> ApiError {
@@ -719,6 +724,30 @@ impl From<AppError> for ApiError {
                 ApiError::internal()
             }
         }
+    }
+}
+
+/// Why an event was refused, in `lang`: each message an ingest batch refuses is answered in the
+/// caller's language, as any error is.
+pub fn event_error_text(err: &EventError, lang: Lang) -> String {
+    if lang == Lang::En {
+        return err.to_string();
+    }
+    match err {
+        EventError::MessageId => "messageId 须为 1–255 个字符".to_owned(),
+        EventError::TooLong { field } => format!("{field} 须为 1–255 个字符"),
+        EventError::MissingIdentity => "须有 userId 或 anonymousId".to_owned(),
+        EventError::MissingEvent => "track 消息须有事件名（event）".to_owned(),
+        EventError::MissingGroupId => "group 消息须有 groupId".to_owned(),
+        EventError::MissingPreviousId => "alias 消息须有 previousId 和 userId".to_owned(),
+        EventError::TooLarge => "单条消息最多 32 KB".to_owned(),
+        EventError::NotText { field } => format!("{field} 须为字符串"),
+        EventError::NotObject { field } => format!("{field} 须为 JSON 对象"),
+        EventError::NotAMessage => "消息须为 JSON 对象".to_owned(),
+        EventError::DuplicateField { field } => format!("字段 `{field}` 重复"),
+        EventError::MissingType => "须有 type".to_owned(),
+        EventError::UnknownType { name } => format!("未知的消息类型 {name}"),
+        EventError::BadTimestamp => "timestamp 须为 ISO 8601 格式".to_owned(),
     }
 }
 

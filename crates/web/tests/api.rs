@@ -1431,6 +1431,7 @@ async fn events_arrive_as_the_segment_spec_sends_them(db: Arc<dyn Database>) {
     );
     let bad = send("/v1/track", json!({"event": "Product Viewed"}), Some(&basic)).await;
     assert_eq!((bad.status, bad.body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("missing_identity")));
+    assert_eq!(bad.body["error"]["message"], "事件格式有误：须有 userId 或 anonymousId");
 
     let member = app
         .post_as(
@@ -1454,6 +1455,20 @@ async fn events_arrive_as_the_segment_spec_sends_them(db: Arc<dyn Database>) {
     let rejected: Vec<_> =
         sent.body["rejected"].as_array().unwrap().iter().map(|r| (r["index"].clone(), r["code"].clone())).collect();
     assert_eq!(rejected, [(json!(1), json!("missing_event")), (json!(4), json!("invalid_type"))]);
+    assert_eq!(sent.body["rejected"][1]["message"], "未知的消息类型 purchase", "in the caller's language");
+    let english = axum::http::Request::post("/v1/batch")
+        .header("content-type", "application/json")
+        .header("accept-language", "en");
+    let english = app
+        .send(
+            english,
+            Some(json!({"batch": [
+        {"type": "track", "anonymousId": "a-9"}, {}, {"type": "page", "anonymousId": "a-9", "messageId": "m-9"}
+    ], "writeKey": key})),
+        )
+        .await;
+    let messages: Vec<_> = english.body["rejected"].as_array().unwrap().iter().map(|r| r["message"].clone()).collect();
+    assert_eq!(messages, [json!("a track message needs an event name"), json!("type is required")], "{}", english.body);
     let again = send("/v1/batch", batch, Some(&basic)).await;
     assert_eq!(
         (again.body["accepted"].as_u64(), again.body["duplicates"].as_u64()),

@@ -22,7 +22,7 @@ use serde_json::{Value, value::RawValue};
 use utoipa::ToSchema;
 
 use super::ok;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, lang::Lang};
 
 mod messages;
 
@@ -93,6 +93,7 @@ async fn ingest(
     };
     let key = write_key(headers, key).ok_or(quanyu_app::AppError::Unauthenticated)?;
     let source = state.app.event_source(&key).await?;
+    let lang = Lang::from_headers(headers);
     let mut accepted = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
@@ -105,7 +106,7 @@ async fn ingest(
         && let Some((index, err)) = rejected.first()
     {
         let field = if kind.is_some() { "event".to_owned() } else { format!("batch[{index}]") };
-        return Err(ApiError::bad_event(err.code, field, &err.message));
+        return Err(ApiError::bad_event(err, field));
     }
     let outcome = state.app.ingest(&source, accepted).await?;
     Ok(ok(IngestOut {
@@ -114,7 +115,11 @@ async fn ingest(
         duplicates: outcome.duplicates,
         rejected: rejected
             .into_iter()
-            .map(|(index, err)| RejectedOut { index, code: err.code.to_owned(), message: err.message })
+            .map(|(index, err)| RejectedOut {
+                index,
+                code: err.code().to_owned(),
+                message: crate::error::event_error_text(&err, lang),
+            })
             .collect(),
     }))
 }

@@ -186,10 +186,10 @@ pub(super) fn body<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String>
 }
 
 /// A string or number field as text; `null` or absent is `None`.
-pub(super) fn text(raw: Option<&RawValue>, field: &str) -> Result<Option<String>, EventError> {
+pub(super) fn text(raw: Option<&RawValue>, field: &'static str) -> Result<Option<String>, EventError> {
     let Some(raw) = raw else { return Ok(None) };
     let json = raw.get();
-    let invalid = || EventError::new("invalid_field", format!("{field} must be a string"));
+    let invalid = || EventError::NotText { field };
     match json.as_bytes().first() {
         Some(b'"') => {
             // A string without escapes is its text between the quotes (the body was checked
@@ -209,11 +209,11 @@ pub(super) fn text(raw: Option<&RawValue>, field: &str) -> Result<Option<String>
 }
 
 /// An object field as its JSON text (`{}` when absent or null).
-fn object_text(raw: Option<&RawValue>, field: &str, default: Option<&RawValue>) -> Result<String, EventError> {
+fn object_text(raw: Option<&RawValue>, field: &'static str, default: Option<&RawValue>) -> Result<String, EventError> {
     match raw.or(default).map(RawValue::get) {
         None | Some("null") => Ok("{}".to_owned()),
         Some(json) if json.starts_with('{') => Ok(json.to_owned()),
-        Some(_) => Err(EventError::new("invalid_field", format!("{field} must be an object"))),
+        Some(_) => Err(EventError::NotObject { field }),
     }
 }
 
@@ -224,23 +224,21 @@ pub(super) fn message(
     kind: Option<EventType>,
     context: Option<&RawValue>,
 ) -> Result<EventMessage, EventError> {
-    let fields = fields.ok_or_else(|| EventError::new("invalid_message", "a message is a JSON object"))?;
+    let fields = fields.ok_or(EventError::NotAMessage)?;
     if let Some(field) = fields.duplicate {
-        return Err(EventError::new("invalid_message", format!("duplicate field `{field}`")));
+        return Err(EventError::DuplicateField { field });
     }
     let kind = match kind {
         Some(kind) => kind,
         None => {
-            let name = text(fields.kind, "type")?.ok_or_else(|| EventError::new("invalid_type", "type is required"))?;
-            EventType::parse(&name).map_err(|_| EventError::new("invalid_type", format!("unknown type {name}")))?
+            let name = text(fields.kind, "type")?.ok_or(EventError::MissingType)?;
+            EventType::parse(&name).map_err(|_| EventError::UnknownType { name: name.clone() })?
         }
     };
     let timestamp = match text(fields.timestamp, "timestamp")? {
-        Some(raw) => Some(
-            DateTime::parse_from_rfc3339(&raw)
-                .map_err(|_| EventError::new("invalid_timestamp", "timestamp must be ISO 8601"))?
-                .with_timezone(&Utc),
-        ),
+        Some(raw) => {
+            Some(DateTime::parse_from_rfc3339(&raw).map_err(|_| EventError::BadTimestamp)?.with_timezone(&Utc))
+        }
         None => None,
     };
     let name = match kind {
@@ -286,7 +284,7 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let code = |json: &str| read(json, None).unwrap_err().code;
+        let code = |json: &str| read(json, None).unwrap_err().code();
         assert_eq!(code(r#"{"type":"track","event":"x","anonymousId":{"a":1}}"#), "invalid_field");
         assert_eq!(code(r#"{"type":"track","event":"x","anonymousId":"a","properties":[1]}"#), "invalid_field");
         assert_eq!(code(r#"{"type":"buy","anonymousId":"a"}"#), "invalid_type");
@@ -315,7 +313,7 @@ mod tests {
         let read: Vec<_> = batch.batch.unwrap().into_iter().map(|item| message(item.0, None, context)).collect();
         assert_eq!(read[0].as_ref().unwrap().context, r#"{"app":{"name":"mall"}}"#);
         assert_eq!(read[1].as_ref().unwrap().context, r#"{"app":{"name":"mall"}}"#, "null is absent");
-        assert_eq!(read[2].as_ref().unwrap_err().code, "invalid_message", "a message is an object");
+        assert_eq!(read[2].as_ref().unwrap_err().code(), "invalid_message", "a message is an object");
         assert_eq!(read[3].as_ref().unwrap().context, "{}");
         assert_eq!(text(batch.write_key, "writeKey").unwrap().as_deref(), Some("k"));
         let single: Fields<'_> = body(br#"{"type":"page","writeKey":"w"}"#).unwrap();
