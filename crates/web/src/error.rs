@@ -92,12 +92,34 @@ impl ApiError {
         .with_field(field)
     }
 
-    pub fn invalid_json(detail: &str) -> ApiError {
+    /// A body that is not JSON: where, in either language (serde's own words in English only).
+    pub fn invalid_json(err: &serde_json::Error) -> ApiError {
+        let what = if err.classify() == serde_json::error::Category::Eof { "处意外结束" } else { "有误" };
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
-            format!("请求体不是合法的 JSON：{detail}"),
-            format!("The request body is not valid JSON: {detail}"),
+            format!("请求体不是合法的 JSON：第 {} 行第 {} 列{what}", err.line(), err.column()),
+            format!("The request body is not valid JSON: {err}"),
+        )
+    }
+
+    /// A JSON body of the wrong shape (`zh` and `en` say which).
+    pub fn invalid_json_shape(zh: &str, en: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("请求体不是合法的 JSON：{zh}"),
+            format!("The request body is not valid JSON: {en}"),
+        )
+    }
+
+    /// A body that could not be read (cut off, or not UTF-8 where text is needed).
+    pub fn unreadable_body(detail: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "无法读取请求体",
+            format!("The request body could not be read: {detail}"),
         )
     }
 

@@ -161,7 +161,7 @@ async fn read_json_body<S: Send + Sync>(request: Request, state: &S) -> Result<B
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large()
         } else {
-            ApiError::invalid_json(&rejection.body_text())
+            ApiError::unreadable_body(&rejection.body_text())
         }
     })
 }
@@ -175,7 +175,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = err.into_inner();
         json_error(&path, &inner)
     })?;
-    deserializer.end().map_err(|e| ApiError::invalid_json(&e.to_string()))?;
+    deserializer.end().map_err(|e| ApiError::invalid_json(&e))?;
     Ok(value)
 }
 
@@ -186,7 +186,7 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
     let within =
         |field: &str| if path == "." || path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
     match err.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::invalid_json(detail),
+        Category::Syntax | Category::Eof | Category::Io => ApiError::invalid_json(err),
         Category::Data => {
             if let Some(field) = backticked(detail, "unknown field `") {
                 // The path already ends at the unknown field.

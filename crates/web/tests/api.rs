@@ -225,6 +225,9 @@ async fn creating_a_store_validates_every_field_and_writes_nothing_on_error(db: 
     assert_eq!(not_json.body["error"]["code"], "unsupported_media_type");
     let broken = app.raw("POST", "/api/v1/stores", &app.admin, "application/json", "{\"code\":").await;
     assert_eq!(broken.body["error"]["code"], "invalid_json");
+    assert_eq!(broken.body["error"]["message"], "请求体不是合法的 JSON：第 1 行第 8 列处意外结束");
+    let broken = app.raw("POST", "/api/v1/stores", &app.admin, "application/json", "{\"code\": x}").await;
+    assert_eq!(broken.body["error"]["message"], "请求体不是合法的 JSON：第 1 行第 10 列有误");
 }
 
 async fn idempotency_key_replays_the_first_response(db: Arc<dyn Database>) {

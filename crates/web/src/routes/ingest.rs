@@ -51,7 +51,7 @@ fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiE
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large()
         } else {
-            ApiError::invalid_json(&rejection.body_text())
+            ApiError::unreadable_body(&rejection.body_text())
         }
     })?;
     if bytes.len() > limit { Err(ApiError::payload_too_large()) } else { Ok(bytes) }
@@ -78,13 +78,15 @@ async fn ingest(
     let bytes = body(raw, if kind.is_some() { MAX_MESSAGE_BYTES + 4096 } else { MAX_BATCH_BYTES })?;
     let (items, context, key) = match kind {
         Some(_) => {
-            let single: messages::Fields<'_> = messages::body(&bytes).map_err(|e| ApiError::invalid_json(&e))?;
+            let single: messages::Fields<'_> = messages::body(&bytes)?;
             let key = single.write_key;
             (vec![messages::Item(Some(single))], None, key)
         }
         None => {
-            let batch: messages::Body<'_> = messages::body(&bytes).map_err(|e| ApiError::invalid_json(&e))?;
-            let items = batch.batch.ok_or_else(|| ApiError::invalid_json("batch must be an array of messages"))?;
+            let batch: messages::Body<'_> = messages::body(&bytes)?;
+            let items = batch.batch.ok_or_else(|| {
+                ApiError::invalid_json_shape("batch 须为消息数组", "batch must be an array of messages")
+            })?;
             if items.len() > MAX_BATCH_MESSAGES {
                 return Err(ApiError::payload_too_large());
             }

@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use crate::ApiError;
 use chrono::{DateTime, Utc};
 use quanyu_domain::events::{EventError, EventMessage, EventType};
 use serde::{
@@ -177,12 +178,12 @@ impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
 }
 
 /// Reads a body that must be a JSON object into `T`, in one pass; the error says why not.
-pub(super) fn body<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+pub(super) fn body<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ApiError::unreadable_body(&e.to_string()))?;
     if !text.trim_start().starts_with('{') {
-        return Err("the body must be a JSON object".to_owned());
+        return Err(ApiError::invalid_json_shape("请求体须为 JSON 对象", "the body must be a JSON object"));
     }
-    serde_json::from_str(text).map_err(|e| e.to_string())
+    serde_json::from_str(text).map_err(|e| ApiError::invalid_json(&e))
 }
 
 /// A string or number field as text; `null` or absent is `None`.
