@@ -69,6 +69,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "event_time_once",
         sql: include_str!("../migrations/sqlite/0025_event_time_once.sql"),
     },
+    Migration {
+        version: 26,
+        name: "audience_changes",
+        sql: include_str!("../migrations/sqlite/0026_audience_changes.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -127,6 +132,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 24,
         name: "event_time_once",
         sql: include_str!("../migrations/postgres/0024_event_time_once.sql"),
+    },
+    Migration {
+        version: 25,
+        name: "audience_changes",
+        sql: include_str!("../migrations/postgres/0025_audience_changes.sql"),
     },
 ];
 

@@ -21,6 +21,19 @@ pub(crate) const NUMBERED_PLACEHOLDERS: bool = true;
 /// Written after a table in `FROM` to read it whole (SQLite needs a hint; see its adapter).
 pub(crate) const WHOLE_TABLE: &str = "";
 
+/// The audience-change log's cursor is the oldest transaction still running (the snapshot's
+/// `xmin`): every transaction below it has finished, so its entries are visible now, and every
+/// entry not yet visible belongs to a transaction at or above it.
+pub(crate) const AUDIENCE_CURSOR: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+/// The customers changed in transactions at or after cursor `$1` whose changes are visible now,
+/// at most `$2`. Not bounded by the next cursor: a transaction above it that has committed is
+/// read now (and again next time, until every transaction before it has finished), so a change
+/// shows at once even while a long transaction elsewhere holds the cursor back.
+pub(crate) const AUDIENCE_CHANGES: &str = "SELECT DISTINCT c.ordinal FROM audience_changes a \
+     JOIN customers c ON c.id = a.customer_id WHERE a.xid >= $1 LIMIT $2";
+/// Whether [`AUDIENCE_CHANGES`] takes the next cursor as its upper bound.
+pub(crate) const AUDIENCE_CHANGES_UP_TO_NEXT: bool = false;
+
 /// A transaction on PostgreSQL.
 pub struct SqlTx {
     tx: sqlx::Transaction<'static, Db>,

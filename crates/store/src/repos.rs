@@ -436,6 +436,17 @@ pub trait CustomerRepo {
     /// `after` is the last ordinal of the previous page. Spend, orders, RFM and stage are the
     /// customer's scores.
     async fn audience_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<AudienceRow>>;
+    /// [`audience_rows`](Self::audience_rows) of just these ordinals (the live ones).
+    async fn audience_rows_of(&mut self, ordinals: &[i64]) -> StoreResult<Vec<AudienceRow>>;
+    /// Where the log of audience changes stands now: taken before a full read of the members,
+    /// every change after it is one [`audience_changes`](Self::audience_changes) will give.
+    async fn audience_cursor(&mut self) -> StoreResult<i64>;
+    /// The ordinals of customers (live or merged away) whose audience attributes or tags changed
+    /// after `cursor`, at most `limit` (`None` if there are more: read every member instead),
+    /// and the cursor to read from next. A customer may come again in a later read.
+    async fn audience_changes(&mut self, cursor: i64, limit: u32) -> StoreResult<(Option<Vec<i64>>, i64)>;
+    /// Forgets the log of audience changes made before `before`; how many entries went.
+    async fn prune_audience_changes(&mut self, before: Timestamp) -> StoreResult<u64>;
     /// The live customers with these ordinals, by ordinal, each with their first phone.
     async fn customers_by_ordinals(
         &mut self,
@@ -874,6 +885,8 @@ pub trait TagRepo {
     async fn tags_of(&mut self, customer: quanyu_domain::ids::CustomerId) -> StoreResult<Vec<Tag>>;
     /// (ordinal, tag name) of live customers' tags, ordinals after `after`, by ordinal.
     async fn tag_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<(i64, String)>>;
+    /// [`tag_rows`](Self::tag_rows) of just these ordinals (the live ones).
+    async fn tag_rows_of(&mut self, ordinals: &[i64]) -> StoreResult<Vec<(i64, String)>>;
 
     /// Every rule tag.
     async fn rule_tags(&mut self) -> StoreResult<Vec<Tag>>;

@@ -34,6 +34,15 @@ pub(crate) const NUMBERED_PLACEHOLDERS: bool = false;
 /// 10M orders). PostgreSQL's planner scans by itself.
 pub(crate) const WHOLE_TABLE: &str = "NOT INDEXED";
 
+/// The audience-change log's cursor is its last sequence number: one writer at a time, so every
+/// entry at or below it is committed, and every later one is numbered above it.
+pub(crate) const AUDIENCE_CURSOR: &str = "SELECT COALESCE(MAX(seq), 0) FROM audience_changes";
+/// The customers changed after cursor `$1`, up to cursor `$2`, at most `$3`.
+pub(crate) const AUDIENCE_CHANGES: &str = "SELECT DISTINCT c.ordinal FROM audience_changes a \
+     JOIN customers c ON c.id = a.customer_id WHERE a.seq > $1 AND a.seq <= $2 LIMIT $3";
+/// Whether [`AUDIENCE_CHANGES`] takes the next cursor as its upper bound.
+pub(crate) const AUDIENCE_CHANGES_UP_TO_NEXT: bool = true;
+
 /// A transaction on SQLite.
 pub struct SqlTx {
     tx: Conn,

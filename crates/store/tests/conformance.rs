@@ -20,6 +20,7 @@ use quanyu_store::{
 };
 
 quanyu_store::backend_tests!(
+    audience_changes_name_who_changed_after_a_cursor,
     events_are_stored_once_per_message_id,
     migrating_again_applies_nothing,
     the_chain_is_a_single_row,
@@ -938,4 +939,99 @@ async fn whole_table_scans_read_back_what_was_written(db: Arc<dyn Database>) {
     tx.scan_tagged(&[asked.id], &mut |customer, tag| tagged.push((customer, tag))).await.unwrap();
     assert_eq!(tagged, [(kept.id, asked.id)]);
     tx.scan_tagged(&[], &mut |_, _| panic!("no tags asked")).await.unwrap();
+}
+
+/// The log of audience changes names every customer whose tags, scores, points, tier or home
+/// store changed after a cursor, each once per read; the rows and tags of just those customers
+/// read back. A read may name a customer again (on PostgreSQL, while other transactions hold
+/// the cursor back) but never one that did not change.
+async fn audience_changes_name_who_changed_after_a_cursor(db: Arc<dyn Database>) {
+    use quanyu_domain::{customer::Customer, ids::CustomerId};
+    use quanyu_store::{CustomerScores, Tag};
+
+    let customer = |ordinal: i64| Customer {
+        id: CustomerId::new(),
+        ordinal,
+        display_name: None,
+        home_store_id: None,
+        guide_id: None,
+        tier_id: None,
+        merged_into: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    let changes = |cursor: i64, limit: u32| {
+        let db = db.clone();
+        async move { read(&db).await.audience_changes(cursor, limit).await.unwrap() }
+    };
+    let start = read(&db).await.audience_cursor().await.unwrap();
+    let (a, b, c) = (customer(1), customer(2), customer(3));
+    let vip = Tag {
+        id: uuid::Uuid::now_v7(),
+        name: "vip".into(),
+        kind: "manual".into(),
+        description: None,
+        rule: None,
+        created_at: now(),
+    };
+    let mut tx = write(&db).await;
+    for customer in [&a, &b, &c] {
+        tx.insert_customer(customer).await.unwrap();
+    }
+    tx.insert_tag(&vip).await.unwrap();
+    tx.commit().await.unwrap();
+    let (seen, after_insert) = changes(start, 10).await;
+    assert_eq!(seen.map(sorted), Some(vec![1, 2, 3]), "new customers");
+    let again = changes(after_insert, 10).await.0.expect("within the limit");
+    assert!(again.iter().all(|o| [1, 2, 3].contains(o)), "nothing that did not change: {again:?}");
+
+    let mut tx = write(&db).await;
+    tx.tag_customers(vip.id, &[a.id], "manual", now()).await.unwrap();
+    let scores = CustomerScores {
+        customer_id: b.id,
+        orders: 1,
+        spend: 990,
+        last_order_at: Some(now()),
+        r: 5,
+        f: 1,
+        m: 1,
+        stage: "introduction".into(),
+        stage_entered_at: now(),
+        updated_at: now(),
+    };
+    tx.put_scores(&[scores]).await.unwrap();
+    tx.commit().await.unwrap();
+    let (seen, after_tagging) = changes(after_insert, 10).await;
+    let seen = seen.expect("within the limit");
+    assert!(seen.contains(&1) && seen.contains(&2), "tagged, and scored: {seen:?}");
+    assert_eq!(changes(after_insert, 1).await.0, None, "more than the limit: read everyone instead");
+
+    let mut tx = write(&db).await;
+    assert_eq!(tx.untag_customers(vip.id, &[a.id]).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    let (seen, _) = changes(after_tagging, 10).await;
+    assert!(seen.expect("within the limit").contains(&1), "untagged");
+
+    let mut tx = write(&db).await;
+    tx.tag_customers(vip.id, &[c.id], "manual", now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(&db).await;
+    let rows = tx.audience_rows_of(&[2, 3, 99]).await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| (r.ordinal, r.spend, r.stage.clone())).collect::<Vec<_>>(),
+        [(2, 990, Some("introduction".to_owned())), (3, 0, None)]
+    );
+    assert_eq!(tx.tag_rows_of(&[1, 3]).await.unwrap(), [(3, "vip".to_owned())]);
+    drop(tx);
+
+    let mut tx = write(&db).await;
+    assert!(tx.prune_audience_changes(now() - chrono::Duration::hours(1)).await.unwrap() == 0, "all recent");
+    assert!(tx.prune_audience_changes(now() + chrono::Duration::hours(1)).await.unwrap() >= 6);
+    tx.commit().await.unwrap();
+    assert_eq!(changes(start, 10).await.0, Some(vec![]), "pruned");
+}
+
+fn sorted(mut ordinals: Vec<i64>) -> Vec<i64> {
+    ordinals.sort_unstable();
+    ordinals
 }

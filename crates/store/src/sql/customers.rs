@@ -676,42 +676,38 @@ impl CustomerRepo for SqlTx {
     }
 
     async fn audience_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<AudienceRow>> {
-        let rows = sqlx::query(
-            "SELECT c.ordinal, t.code AS tier, s.code AS home_store, r.code AS region, \
-             CAST(COALESCE(p.balance, 0) AS BIGINT) AS points, \
-             CAST(COALESCE(o.spend, 0) AS BIGINT) AS spend, CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, \
-             CAST(COALESCE(o.r, 0) AS BIGINT) AS rs, CAST(COALESCE(o.f, 0) AS BIGINT) AS fs, \
-             CAST(COALESCE(o.m, 0) AS BIGINT) AS ms, o.stage, o.last_order_at \
-             FROM customers c \
-             LEFT JOIN member_tiers t ON t.id = c.tier_id \
-             LEFT JOIN stores s ON s.id = c.home_store_id \
-             LEFT JOIN regions r ON r.id = s.region_id \
-             LEFT JOIN customer_points p ON p.customer_id = c.id \
-             LEFT JOIN customer_scores o ON o.customer_id = c.id \
-             WHERE c.merged_into IS NULL AND c.ordinal > $1 ORDER BY c.ordinal LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AudienceRow {
-                    ordinal: row.try_get("ordinal")?,
-                    tier: row.try_get("tier")?,
-                    home_store: row.try_get("home_store")?,
-                    region: row.try_get("region")?,
-                    points: row.try_get("points")?,
-                    spend: row.try_get("spend")?,
-                    orders: row.try_get("orders")?,
-                    r: row.try_get("rs")?,
-                    f: row.try_get("fs")?,
-                    m: row.try_get("ms")?,
-                    stage: row.try_get("stage")?,
-                    last_order_at: row.try_get("last_order_at")?,
-                })
-            })
-            .collect()
+        let sql = format!("{AUDIENCE_ROWS} WHERE c.merged_into IS NULL AND c.ordinal > $1 ORDER BY c.ordinal LIMIT $2");
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(i64::from(limit)).fetch_all(&mut *self.tx).await?;
+        rows.iter().map(audience_row).collect()
+    }
+
+    async fn audience_rows_of(&mut self, ordinals: &[i64]) -> StoreResult<Vec<AudienceRow>> {
+        let sql = format!("{AUDIENCE_ROWS} WHERE c.merged_into IS NULL AND c.ordinal IN ({{keys}}) ORDER BY c.ordinal");
+        self.rows_in(&sql, ordinals).await?.iter().map(audience_row).collect()
+    }
+
+    async fn audience_cursor(&mut self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(super::super::AUDIENCE_CURSOR).fetch_one(&mut *self.tx).await?)
+    }
+
+    async fn audience_changes(&mut self, cursor: i64, limit: u32) -> StoreResult<(Option<Vec<i64>>, i64)> {
+        // The next cursor first: whatever it covers is committed by the time the changes are read.
+        let next: i64 = sqlx::query_scalar(super::super::AUDIENCE_CURSOR).fetch_one(&mut *self.tx).await?;
+        let query = sqlx::query_scalar(super::super::AUDIENCE_CHANGES).bind(cursor);
+        let query = if super::super::AUDIENCE_CHANGES_UP_TO_NEXT { query.bind(next) } else { query };
+        let ordinals: Vec<i64> = query.bind(i64::from(limit) + 1).fetch_all(&mut *self.tx).await?;
+        let within = ordinals.len() <= limit as usize;
+        Ok((within.then_some(ordinals), next))
+    }
+
+    async fn prune_audience_changes(&mut self, before: Timestamp) -> StoreResult<u64> {
+        // The log keeps Unix seconds.
+        let done = sqlx::query("DELETE FROM audience_changes WHERE at < $1")
+            .bind(before.timestamp())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn customers_by_ordinals(&mut self, ordinals: &[i64]) -> StoreResult<Vec<(Customer, Option<String>)>> {
@@ -1046,4 +1042,34 @@ impl SqlTx {
         let found = self.rows_in(&sql, keys).await?;
         found.iter().map(|row| Ok((customer(row)?, row.try_get("phone")?))).collect()
     }
+}
+
+/// What [`CustomerRepo::audience_rows`] reads of a member, before its `WHERE`.
+const AUDIENCE_ROWS: &str = "SELECT c.ordinal, t.code AS tier, s.code AS home_store, r.code AS region, \
+     CAST(COALESCE(p.balance, 0) AS BIGINT) AS points, \
+     CAST(COALESCE(o.spend, 0) AS BIGINT) AS spend, CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, \
+     CAST(COALESCE(o.r, 0) AS BIGINT) AS rs, CAST(COALESCE(o.f, 0) AS BIGINT) AS fs, \
+     CAST(COALESCE(o.m, 0) AS BIGINT) AS ms, o.stage, o.last_order_at \
+     FROM customers c \
+     LEFT JOIN member_tiers t ON t.id = c.tier_id \
+     LEFT JOIN stores s ON s.id = c.home_store_id \
+     LEFT JOIN regions r ON r.id = s.region_id \
+     LEFT JOIN customer_points p ON p.customer_id = c.id \
+     LEFT JOIN customer_scores o ON o.customer_id = c.id";
+
+fn audience_row(row: &Row) -> StoreResult<AudienceRow> {
+    Ok(AudienceRow {
+        ordinal: row.try_get("ordinal")?,
+        tier: row.try_get("tier")?,
+        home_store: row.try_get("home_store")?,
+        region: row.try_get("region")?,
+        points: row.try_get("points")?,
+        spend: row.try_get("spend")?,
+        orders: row.try_get("orders")?,
+        r: row.try_get("rs")?,
+        f: row.try_get("fs")?,
+        m: row.try_get("ms")?,
+        stage: row.try_get("stage")?,
+        last_order_at: row.try_get("last_order_at")?,
+    })
 }

@@ -144,6 +144,14 @@ impl TagRepo for SqlTx {
         rows.iter().map(|row| Ok((row.try_get("ordinal")?, row.try_get("name")?))).collect()
     }
 
+    async fn tag_rows_of(&mut self, ordinals: &[i64]) -> StoreResult<Vec<(i64, String)>> {
+        let sql = "SELECT c.ordinal, t.name FROM customer_tags ct JOIN customers c ON c.id = ct.customer_id \
+             JOIN tags t ON t.id = ct.tag_id WHERE c.merged_into IS NULL AND c.ordinal IN ({keys}) \
+             ORDER BY c.ordinal, t.name";
+        let rows = self.rows_in(sql, ordinals).await?;
+        rows.iter().map(|row| Ok((row.try_get("ordinal")?, row.try_get("name")?))).collect()
+    }
+
     async fn rule_tags(&mut self) -> StoreResult<Vec<Tag>> {
         let rows = sqlx::query("SELECT * FROM tags WHERE kind = 'rule' ORDER BY name").fetch_all(&mut *self.tx).await?;
         rows.iter().map(tag).collect()
