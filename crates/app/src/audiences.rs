@@ -3,26 +3,52 @@
 //!
 //! The members' attributes are loaded from the database into an [`AudienceIndex`] (bitmaps over
 //! the customers' dense ordinals), cut by ordinal range into [`Shards`] (one per core by default,
-//! [`AppConfig::audience_shards`](crate::AppConfig)), kept per instance and rebuilt in the
-//! background once it is [`INDEX_TTL`] old (the old one counting meanwhile), or at once after a
-//! local change; counting is then bitmap algebra on every shard at once, the counts summed,
-//! members concatenated in ordinal order, lookalike weights summed over the shards. Fields so
-//! far: `tier`, `home_store` and `region` (codes), `points`, `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM
+//! [`AppConfig::audience_shards`](crate::AppConfig)) and kept per instance. It follows the
+//! database: before a count it reads the log of audience changes (written by triggers whatever
+//! changed a member's tier, home store, points, scores or tags, in this instance or another) at
+//! most every [`CATCH_UP_EVERY`], at once after a change made here, and reloads just those
+//! members in place; every [`INDEX_TTL`] it is read whole again in the background (the old one
+//! counting meanwhile) for what the log does not cover (a store's region, how many days ago a
+//! last order was). Counting is then bitmap algebra on every shard at once, the counts summed,
+//! members concatenated in ordinal order, lookalike weights summed over the shards. Fields: `tier`, `home_store` and `region` (codes), `points`, `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM
 //! scores `r`, `f`, `m` (1–5), the lifecycle `stage` (introduction, growth, maturity, decline,
-//! silence, churned) and `last_order_days`; and every defined tag (`#投诉`). The index will
-//! follow events instead of being rebuilt.
+//! silence, churned) and `last_order_days`; and every defined tag (`#投诉`).
 //!
 //! Staff below HQ count only within their scope: their region's or store's members.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use quanyu_audience::{AudienceIndex, Expr, FieldKind, RoaringBitmap, Schema, Shards};
-use quanyu_domain::{authz::Permission, customer::Customer, org::Scope};
+use quanyu_domain::{authz::Permission, customer::Customer, org::Scope, time::Timestamp};
+use quanyu_store::AudienceRow;
 
 use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
 
-/// How long the loaded index serves before it is rebuilt.
-pub const INDEX_TTL: Duration = Duration::from_secs(30);
+/// How long the loaded index serves before it is read whole again (in the background): the log
+/// of changes keeps it current meanwhile.
+pub const INDEX_TTL: Duration = Duration::from_secs(3600);
+/// How often, at most, a count reads the log of changes first (at once after a change made in
+/// this instance).
+pub const CATCH_UP_EVERY: Duration = Duration::from_secs(1);
+/// The most changed members one catch-up reloads; past it the index is read whole again.
+const MAX_CATCH_UP: u32 = 100_000;
+/// How long the log of changes is kept: far longer than any index goes without reading it.
+pub const AUDIENCE_CHANGES_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(2);
+
+/// The index of one instance, and where it stands in the log of audience changes.
+pub(crate) struct AudienceState {
+    shards: RwLock<Shards>,
+    /// The log's cursor read up to, and when it was last read.
+    cursor: tokio::sync::Mutex<(i64, Instant)>,
+    /// A change was made in this instance: read the log before the next count.
+    changed_here: AtomicBool,
+}
 /// The longest expression accepted.
 pub const MAX_EXPRESSION: usize = 4_000;
 /// The most members one lookalike search returns.
@@ -62,8 +88,8 @@ impl App {
     /// How many members `expression` selects (within the caller's scope).
     pub async fn audience_count(&self, ctx: &Ctx, expression: &str) -> AppResult<u64> {
         ctx.require(Permission::ReadCustomers)?;
-        let (shards, segment) = self.segment(ctx, expression).await?;
-        off_the_workers(move || shards.count(&segment)).await
+        let (state, segment) = self.segment(ctx, expression).await?;
+        off_the_workers(move || state.read().count(&segment)).await
     }
 
     /// The members `expression` selects, by ordinal, each with their first phone, for a
@@ -97,9 +123,9 @@ impl App {
             return Err(quanyu_domain::DomainError::OutOfRange { field: "limit", min: 1, max }.into());
         }
         let seed_members = self.select(ctx, seed).await?;
-        let shards = self.audience_shards().await?;
+        let state = self.audience_state().await?;
         let scope = self.scope_filter(ctx).await?;
-        let ranked = off_the_workers(move || shards.lookalike(&seed_members, scope.as_ref(), limit)).await?;
+        let ranked = off_the_workers(move || state.read().lookalike(&seed_members, scope.as_ref(), limit)).await?;
         let ordinals: Vec<i64> = ranked.iter().map(|r| i64::from(r.member)).collect();
         let rows = read_tx!(self, |tx| Ok(tx.customers_by_ordinals(&ordinals).await?))?;
         let mut by_ordinal: std::collections::HashMap<i64, (Customer, Option<String>)> =
@@ -115,20 +141,20 @@ impl App {
 
     /// The bitmap of members an expression selects within the caller's scope.
     pub(crate) async fn select(&self, ctx: &Ctx, expression: &str) -> AppResult<RoaringBitmap> {
-        let (shards, segment) = self.segment(ctx, expression).await?;
-        off_the_workers(move || shards.evaluate(&segment)).await
+        let (state, segment) = self.segment(ctx, expression).await?;
+        off_the_workers(move || state.read().evaluate(&segment)).await
     }
 
     /// The index and `expression` parsed against it, narrowed to the caller's scope (one `AND`,
     /// so the scope's bitmap is one more step of the plan, not a second evaluation).
-    async fn segment(&self, ctx: &Ctx, expression: &str) -> AppResult<(Arc<Shards>, Expr)> {
+    async fn segment(&self, ctx: &Ctx, expression: &str) -> AppResult<(Arc<AudienceState>, Expr)> {
         if expression.len() > MAX_EXPRESSION {
             let max = MAX_EXPRESSION as i64;
             return Err(quanyu_domain::DomainError::OutOfRange { field: "expression", min: 1, max }.into());
         }
-        let shards = self.audience_shards().await?;
+        let state = self.audience_state().await?;
         let mut schema = audience_schema();
-        for tag in shards.tag_names() {
+        for tag in state.read().tag_names() {
             schema.add_tag(tag);
         }
         let expr = quanyu_audience::parse(expression, &schema).map_err(AppError::Expression)?;
@@ -140,7 +166,7 @@ impl App {
             }
             (Some(scope), expr) => Expr::And(vec![expr, scope]),
         };
-        Ok((shards, segment))
+        Ok((state, segment))
     }
 
     /// The expression that limits a region's or store's staff to their members.
@@ -160,71 +186,104 @@ impl App {
         Ok(Some(Expr::Category { field: field.to_owned(), op: quanyu_audience::CategoryOp::Eq, value }))
     }
 
-    /// The index: past its [`INDEX_TTL`] it still serves while one build of the next runs in the
-    /// background (a count never waits for every member to be read again); after a local change
-    /// (a tag set here) the next reader builds it and waits, so the change shows at once.
-    async fn audience_shards(&self) -> AppResult<Arc<Shards>> {
-        match self.audiences.kept() {
-            Some((shards, false)) => Ok(shards),
-            Some((shards, true)) => {
+    /// The index, caught up with the log of changes: past its [`INDEX_TTL`] it still serves
+    /// while one build of the next runs in the background (a count never waits for every member
+    /// to be read again).
+    async fn audience_state(&self) -> AppResult<Arc<AudienceState>> {
+        let state = match self.audiences.kept() {
+            Some((state, false)) => state,
+            Some((state, true)) => {
                 if self.audiences.claim_refresh() {
                     let app = self.clone();
                     tokio::spawn(async move {
                         // Released however the build ends, a panic included.
                         let _refresh = RefreshClaim(app.clone());
-                        if let Err(err) = app.audiences.get_or_build(|| app.build_audience_shards()).await {
+                        if let Err(err) = app.audiences.get_or_build(|| app.build_audience_state()).await {
                             tracing::warn!(error = %err, "rebuilding the audience index failed; the old one serves");
                         }
                     });
                 }
-                Ok(shards)
+                state
             }
-            None => self.audiences.get_or_build(|| self.build_audience_shards()).await,
+            None => self.audiences.get_or_build(|| self.build_audience_state()).await?,
+        };
+        self.catch_up(&state).await?;
+        Ok(state)
+    }
+
+    /// Reloads, in place, the members the log of changes names after the index's cursor: at most
+    /// every [`CATCH_UP_EVERY`], at once after a change made here; one catch-up at a time (a
+    /// count that finds one running counts on what is there).
+    async fn catch_up(&self, state: &AudienceState) -> AppResult<()> {
+        let Ok(mut cursor) = state.cursor.try_lock() else { return Ok(()) };
+        let changed_here = state.changed_here.swap(false, Ordering::AcqRel);
+        if !changed_here && cursor.1.elapsed() < CATCH_UP_EVERY {
+            return Ok(());
+        }
+        let from = cursor.0;
+        let (changed, next) = read_tx!(self, |tx| Ok(tx.audience_changes(from, MAX_CATCH_UP).await?))?;
+        let Some(ordinals) = changed else {
+            // Too many to reload one by one: the next reader reads every member.
+            self.audiences.invalidate();
+            return Ok(());
+        };
+        if !ordinals.is_empty() {
+            let (rows, tags) =
+                read_tx!(self, |tx| Ok((tx.audience_rows_of(&ordinals).await?, tx.tag_rows_of(&ordinals).await?)))?;
+            let at = now();
+            let mut shards = state.shards.write().unwrap_or_else(|e| e.into_inner());
+            for member in ordinals.iter().filter_map(|&o| u32::try_from(o).ok()) {
+                shards.shard_mut(member).remove_member(member);
+            }
+            for row in &rows {
+                if let Ok(member) = u32::try_from(row.ordinal) {
+                    set_member(shards.shard_mut(member), member, row, at);
+                }
+            }
+            for (ordinal, tag) in &tags {
+                let Ok(member) = u32::try_from(*ordinal) else { continue };
+                if shards.shards().first().is_some_and(|shard| shard.tag(tag).is_none()) {
+                    shards.declare_tag(tag);
+                }
+                shards.shard_mut(member).add_tag(member, tag);
+            }
+        }
+        *cursor = (next, Instant::now());
+        Ok(())
+    }
+
+    /// Forgets the log of audience changes older than [`AUDIENCE_CHANGES_KEPT`] (the sweeper,
+    /// daily); how many entries went.
+    pub async fn prune_audience_changes(&self, at: Timestamp) -> AppResult<u64> {
+        write_tx!(self, |tx| Ok(tx.prune_audience_changes(at - AUDIENCE_CHANGES_KEPT).await?))
+    }
+
+    /// A change made here to members the index holds: the next count reads the log first.
+    pub(crate) fn audience_changed(&self) {
+        if let Some((state, _)) = self.audiences.kept() {
+            state.changed_here.store(true, Ordering::Release);
         }
     }
 
-    /// The index read from the database, cut into shards.
-    async fn build_audience_shards(&self) -> AppResult<Shards> {
+    /// A tag defined here: known to the index at once (carried by nobody yet).
+    pub(crate) fn audience_tag_defined(&self, tag: &str) {
+        if let Some((state, _)) = self.audiences.kept() {
+            state.shards.write().unwrap_or_else(|e| e.into_inner()).declare_tag(tag);
+        }
+    }
+
+    /// The index read from the database, cut into shards, with the log's cursor taken first:
+    /// whatever changes while the members are read is read again from the log.
+    async fn build_audience_state(&self) -> AppResult<AudienceState> {
+        let cursor = read_tx!(self, |tx| Ok(tx.audience_cursor().await?))?;
         let at = now();
         let mut index = AudienceIndex::default();
         let mut after = 0i64;
         loop {
             let rows = read_tx!(self, |tx| Ok(tx.audience_rows(after, PAGE).await?))?;
             for row in &rows {
-                let Ok(member) = u32::try_from(row.ordinal) else { continue };
-                index.insert_member(member);
-                let categories = [
-                    ("tier", &row.tier),
-                    ("home_store", &row.home_store),
-                    ("region", &row.region),
-                    ("stage", &row.stage),
-                ];
-                for (field, value) in categories {
-                    if let Some(value) = value {
-                        index.set_category(member, field, value);
-                    }
-                }
-                let numbers = [
-                    ("points", row.points),
-                    ("spend_365d", row.spend),
-                    ("orders_365d", row.orders),
-                    ("r", row.r),
-                    ("f", row.f),
-                    ("m", row.m),
-                ];
-                for (field, value) in numbers {
-                    index.set_number(member, field, u64::try_from(value).unwrap_or(0));
-                }
-                // Members who never ordered have no last order: `last_order_days > 30` leaves
-                // them out, as the growth team means it.
-                if row.r > 0 {
-                    let rfm = |v: i64| u8::try_from(v).unwrap_or(0);
-                    let scores = quanyu_audience::Rfm { r: rfm(row.r), f: rfm(row.f), m: rfm(row.m) };
-                    index.set_category(member, "rfm_segment", quanyu_audience::lifecycle::rfm_segment(scores));
-                }
-                if let Some(last) = row.last_order_at {
-                    let days = (at - last).num_days().max(0);
-                    index.set_number(member, "last_order_days", u64::try_from(days).unwrap_or(0));
+                if let Ok(member) = u32::try_from(row.ordinal) {
+                    set_member(&mut index, member, row, at);
                 }
             }
             match rows.last() {
@@ -258,7 +317,53 @@ impl App {
         // comparisons settle most members with two bitmaps instead of walking every bit slice.
         index.rebin_numeric();
         // Moved into its shards, not kept beside them: at 40M members the index is ~5 GiB.
-        Ok(Shards::new(index, self.config.audience_shards))
+        Ok(AudienceState {
+            shards: RwLock::new(Shards::new(index, self.config.audience_shards)),
+            cursor: tokio::sync::Mutex::new((cursor, Instant::now())),
+            changed_here: AtomicBool::new(false),
+        })
+    }
+}
+
+impl AudienceState {
+    /// The shards, to count on (a catch-up waits for the counts under way).
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Shards> {
+        self.shards.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Makes `member` live in `index` with what `row` says of them (`at`: now, for how long ago
+/// their last order was).
+fn set_member(index: &mut AudienceIndex, member: u32, row: &AudienceRow, at: Timestamp) {
+    index.insert_member(member);
+    let categories =
+        [("tier", &row.tier), ("home_store", &row.home_store), ("region", &row.region), ("stage", &row.stage)];
+    for (field, value) in categories {
+        if let Some(value) = value {
+            index.set_category(member, field, value);
+        }
+    }
+    let numbers = [
+        ("points", row.points),
+        ("spend_365d", row.spend),
+        ("orders_365d", row.orders),
+        ("r", row.r),
+        ("f", row.f),
+        ("m", row.m),
+    ];
+    for (field, value) in numbers {
+        index.set_number(member, field, u64::try_from(value).unwrap_or(0));
+    }
+    // Members who never ordered have no last order: `last_order_days > 30` leaves them out, as
+    // the growth team means it.
+    if row.r > 0 {
+        let rfm = |v: i64| u8::try_from(v).unwrap_or(0);
+        let scores = quanyu_audience::Rfm { r: rfm(row.r), f: rfm(row.f), m: rfm(row.m) };
+        index.set_category(member, "rfm_segment", quanyu_audience::lifecycle::rfm_segment(scores));
+    }
+    if let Some(last) = row.last_order_at {
+        let days = (at - last).num_days().max(0);
+        index.set_number(member, "last_order_days", u64::try_from(days).unwrap_or(0));
     }
 }
 

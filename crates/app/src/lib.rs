@@ -54,7 +54,9 @@ use std::sync::Arc;
 
 use quanyu_store::Database;
 
-pub use audiences::{MAX_AUDIENCE_SHARDS, MAX_EXPORT, MAX_EXPRESSION, audience_schema, default_audience_shards};
+pub use audiences::{
+    CATCH_UP_EVERY, MAX_AUDIENCE_SHARDS, MAX_EXPORT, MAX_EXPRESSION, audience_schema, default_audience_shards,
+};
 pub use auth::{ApiTokenCreated, LoginOutcome, NewApiToken};
 pub use catalog::*;
 pub use context::{Ctx, Idempotency, Origin};
@@ -133,7 +135,7 @@ pub struct AppShared {
     /// Open stores for nearest-store search.
     stores_near: cached::Cached<quanyu_domain::spatial::SpatialIndex<quanyu_domain::org::Store>>,
     /// Members for audience counts, cut into shards.
-    audiences: cached::Cached<quanyu_audience::Shards>,
+    audiences: cached::Cached<audiences::AudienceState>,
     /// The scores rebuild's engine, kept between rebuilds with its buffers (and held by the one
     /// rebuild running).
     rebuilder: Arc<tokio::sync::Mutex<quanyu_audience::rebuild::Rebuilder>>,

@@ -644,6 +644,11 @@ impl App {
                     Ok(scored) => tracing::info!(scored, "rebuilt RFM scores and lifecycle stages"),
                     Err(err) => tracing::warn!(error = %err, "rebuilding customer scores failed; retrying tomorrow"),
                 }
+                match self.prune_audience_changes(at).await {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::info!(pruned, "pruned the log of audience changes"),
+                    Err(err) => tracing::warn!(error = %err, "pruning audience changes failed; retrying tomorrow"),
+                }
                 match self.refresh_rule_tags(at).await {
                     Ok(0) => {}
                     Ok(removed) => tracing::info!(removed, "took rule tags off customers whose window slid below"),

@@ -89,7 +89,7 @@ impl App {
             Change::new("tag.created", "tag", tag.id).set("name", &tag.name).record(tx, Some(ctx)).await?;
             Ok(tag.clone())
         })
-        .inspect(|_| self.audiences.invalidate())
+        .inspect(|tag| self.audience_tag_defined(&tag.name))
     }
 
     /// Every tag with how many customers carry it.
@@ -115,7 +115,7 @@ impl App {
             }
             Ok(tx.tags_of(customer.id).await?)
         })
-        .inspect(|_| self.audiences.invalidate())
+        .inspect(|_| self.audience_changed())
     }
 
     pub async fn customer_tags(&self, ctx: &Ctx, id: CustomerId) -> AppResult<Vec<Tag>> {
@@ -151,7 +151,7 @@ impl App {
                 .await?;
             Ok(TagImport { tagged, already: customers.len() as u64 - tagged, unknown })
         })
-        .inspect(|_| self.audiences.invalidate())
+        .inspect(|_| self.audience_changed())
     }
 
     /// Saves an expression under a name (HQ marketing); it must parse.

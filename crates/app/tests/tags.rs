@@ -17,10 +17,58 @@ mod support;
 use support::{fresh, keyed, no_reply, shop, shop_on_shards, staff};
 
 quanyu_store::backend_tests!(
+    the_audience_index_follows_changes_made_anywhere,
     tags_select_members_and_saved_audiences_stay_current,
     tags_select_members_and_saved_audiences_stay_current_on_three_audience_shards,
     rule_tags_stick_by_behaviour_and_slide_off,
 );
+
+/// A count reflects changes made since the index was read — here at once, in another instance
+/// within a catch-up interval — without reading every member again: the index (which would
+/// otherwise serve for an hour) reloads the members the log of changes names, on whichever of
+/// its shards they live.
+async fn the_audience_index_follows_changes_made_anywhere(db: Arc<dyn Database>) {
+    let (app, cashier, _, _) = shop_on_shards(db.clone(), 2).await;
+    let system = Ctx::system();
+    let mut members = Vec::new();
+    for n in 0..6 {
+        let draft =
+            CustomerDraft { identities: vec![("phone".into(), format!("1390000000{n}"))], ..Default::default() };
+        members.push(fresh(app.register_customer(&cashier, draft, &no_reply).await.unwrap()).customer.id);
+    }
+    app.create_tag(&system, "常客", "manual", None).await.unwrap();
+    assert_eq!(app.audience_count(&system, "#常客 or points >= 500").await.unwrap(), 0, "the index is read");
+
+    // Here: at once, a new tag included.
+    app.set_customer_tag(&cashier, members[5], "常客", true).await.unwrap();
+    assert_eq!(app.audience_count(&system, "#常客").await.unwrap(), 1);
+    app.create_tag(&system, "新标签", "manual", None).await.unwrap();
+    assert_eq!(app.audience_count(&system, "#新标签").await.unwrap(), 0, "known at once");
+
+    // Another instance on the same database: its changes show after a catch-up interval.
+    let other = quanyu_app::App::new(
+        db,
+        quanyu_app::AppConfig { passwords: quanyu_app::PasswordHasher::fast_for_tests(), ..Default::default() },
+    );
+    other.set_customer_tag(&system, members[0], "常客", true).await.unwrap();
+    other.set_customer_tag(&system, members[5], "常客", false).await.unwrap();
+    other.set_customer_tag(&system, members[1], "新标签", true).await.unwrap();
+    let gift = keyed(&system, "gift-1");
+    other.adjust_points(&gift, members[2], 600, Some("活动奖励"), &no_reply).await.unwrap();
+    tokio::time::sleep(quanyu_app::CATCH_UP_EVERY + std::time::Duration::from_millis(50)).await;
+    assert_eq!(app.audience_count(&system, "#常客").await.unwrap(), 1, "tagged and untagged elsewhere");
+    assert_eq!(app.audience_count(&system, "#新标签").await.unwrap(), 1);
+    assert_eq!(app.audience_count(&system, "points >= 500").await.unwrap(), 1);
+    let members_of = |expression: &'static str| {
+        let (app, system) = (app.clone(), system.clone());
+        async move {
+            let rows = app.audience_members(&system, expression).await.unwrap();
+            rows.into_iter().map(|(c, _)| c.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(members_of("#常客 or #新标签").await, [members[0], members[1]]);
+    assert_eq!(members_of("points >= 500").await, [members[2]]);
+}
 
 async fn tags_select_members_and_saved_audiences_stay_current(db: Arc<dyn Database>) {
     tags_select_members_and_saved_audiences_stay_current_on(db, 1).await;

@@ -26,11 +26,13 @@ const CONTAINER: u32 = 1 << 16;
 #[derive(Debug, Clone)]
 pub struct Shards {
     shards: Vec<AudienceIndex>,
+    /// The first ordinal of each shard's range (the first is 0; the last range is open).
+    starts: Vec<u32>,
 }
 
 impl Default for Shards {
     fn default() -> Self {
-        Shards { shards: vec![AudienceIndex::default()] }
+        Shards { shards: vec![AudienceIndex::default()], starts: vec![0] }
     }
 }
 
@@ -63,7 +65,22 @@ impl Shards {
         }
         shards.push(index);
         shards.reverse();
-        Shards { shards }
+        let starts = std::iter::once(0).chain(cuts).collect();
+        Shards { shards, starts }
+    }
+
+    /// The shard whose range holds `member`, to change that member in place.
+    pub fn shard_mut(&mut self, member: u32) -> &mut AudienceIndex {
+        let last = self.shards.len() - 1;
+        let at = self.starts.partition_point(|&start| start <= member).saturating_sub(1).min(last);
+        &mut self.shards[at]
+    }
+
+    /// Makes `tag` known on every shard (an expression naming it resolves on each).
+    pub fn declare_tag(&mut self, tag: &str) {
+        for shard in &mut self.shards {
+            shard.declare_tag(tag);
+        }
     }
 
     /// Each shard, lowest ordinals first.
@@ -190,6 +207,34 @@ mod tests {
         );
         assert_eq!(shards.members(), index.universe().len());
         assert_eq!(shards.tag_names().collect::<Vec<_>>(), ["even", "nobody"]);
+    }
+
+    #[test]
+    fn members_changed_in_place_on_their_shard_agree_with_the_whole_index_changed_alike() {
+        let mut whole = index_of(10 * CONTAINER);
+        let mut shards = Shards::new(whole.clone(), 3);
+        whole.rebin_numeric();
+        shards.shards.iter_mut().for_each(AudienceIndex::rebin_numeric);
+        shards.declare_tag("new");
+        whole.declare_tag("new");
+        // Members on every shard, at and around the cuts, and beyond the last member.
+        let starts = shards.starts.clone();
+        let mut touched: Vec<u32> = starts.iter().flat_map(|&s| [s, s.saturating_sub(1_000), s + 1_000]).collect();
+        touched.extend([0, 7_000, 10 * CONTAINER + 5_000]);
+        for (n, &member) in touched.iter().enumerate() {
+            for index in [&mut whole, shards.shard_mut(member)] {
+                index.remove_member(member);
+                if n % 3 != 0 {
+                    index.set_number(member, "points", u64::from(member) / 2 + 7);
+                    index.add_tag(member, if n % 2 == 0 { "even" } else { "new" });
+                }
+            }
+        }
+        for source in ["#even", "#new", "not #even", "points > 300000 and #even", "points <= 5000 or #new"] {
+            let expr = expr(source, &whole);
+            assert_eq!(shards.evaluate(&expr), eval::evaluate(&expr, &whole), "{source}");
+        }
+        assert_eq!(shards.members(), whole.universe().len());
     }
 
     #[test]

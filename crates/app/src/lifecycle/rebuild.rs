@@ -323,8 +323,9 @@ impl App {
             total_s = started.elapsed().as_secs_f64(),
             "rebuilt customer scores"
         );
-        // Stages, scores and computed tags moved: this instance's audience index reloads.
-        self.audiences.invalidate();
+        // Stages, scores and computed tags moved: the log of audience changes names whom, and
+        // this instance's index reads it before its next count.
+        self.audience_changed();
         Ok(customers)
     }
 }
