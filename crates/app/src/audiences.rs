@@ -193,22 +193,29 @@ impl App {
         let state = match self.audiences.kept() {
             Some((state, false)) => state,
             Some((state, true)) => {
-                if self.audiences.claim_refresh() {
-                    let app = self.clone();
-                    tokio::spawn(async move {
-                        // Released however the build ends, a panic included.
-                        let _refresh = RefreshClaim(app.clone());
-                        if let Err(err) = app.audiences.get_or_build(|| app.build_audience_state()).await {
-                            tracing::warn!(error = %err, "rebuilding the audience index failed; the old one serves");
-                        }
-                    });
-                }
+                self.rebuild_audience_index_in_background();
                 state
             }
             None => self.audiences.get_or_build(|| self.build_audience_state()).await?,
         };
         self.catch_up(&state).await?;
         Ok(state)
+    }
+
+    /// Reads every member into a new index in the background (one build at a time), the kept
+    /// one serving until it is done.
+    fn rebuild_audience_index_in_background(&self) {
+        if !self.audiences.claim_refresh() {
+            return;
+        }
+        let app = self.clone();
+        tokio::spawn(async move {
+            // Released however the build ends, a panic included.
+            let _refresh = RefreshClaim(app.clone());
+            if let Err(err) = app.audiences.get_or_build(|| app.build_audience_state()).await {
+                tracing::warn!(error = %err, "rebuilding the audience index failed; the old one serves");
+            }
+        });
     }
 
     /// Reloads, in place, the members the log of changes names after the index's cursor: at most
@@ -223,8 +230,10 @@ impl App {
         let from = cursor.0;
         let (changed, next) = read_tx!(self, |tx| Ok(tx.audience_changes(from, MAX_CATCH_UP).await?))?;
         let Some(ordinals) = changed else {
-            // Too many to reload one by one: the next reader reads every member.
-            self.audiences.invalidate();
+            // Too many to reload one by one (a nightly rebuild): every member is read again in
+            // the background, and this index counts until then.
+            self.audiences.expire();
+            self.rebuild_audience_index_in_background();
             return Ok(());
         };
         if !ordinals.is_empty() {

@@ -24,6 +24,8 @@ pub(crate) struct Cached<T> {
     generation: AtomicU64,
     /// Whether a reader has taken on refreshing a value past its time to live.
     refreshing: AtomicBool,
+    /// The kept value was declared past its time ([`expire`](Self::expire)) before its time.
+    expired: AtomicBool,
 }
 
 impl<T> Cached<T> {
@@ -34,13 +36,14 @@ impl<T> Cached<T> {
             building: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
             refreshing: AtomicBool::new(false),
+            expired: AtomicBool::new(false),
         }
     }
 
     /// The value, if it was built less than the time to live ago.
     fn fresh(&self) -> Option<Arc<T>> {
         let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref().filter(|(built, _)| built.elapsed() < self.ttl).map(|(_, value)| Arc::clone(value))
+        slot.as_ref().filter(|(built, _)| !self.is_stale(*built)).map(|(_, value)| Arc::clone(value))
     }
 
     /// The value while it is fresh; otherwise `build`'s, one build at a time: a reader that
@@ -61,6 +64,7 @@ impl<T> Cached<T> {
         let mut slot = self.slot.write().unwrap_or_else(|e| e.into_inner());
         if self.generation.load(Ordering::Acquire) == generation {
             *slot = Some((Instant::now(), Arc::clone(&value)));
+            self.expired.store(false, Ordering::Release);
         }
         Ok(value)
     }
@@ -69,7 +73,7 @@ impl<T> Cached<T> {
     /// past its time to live.
     pub(crate) fn kept(&self) -> Option<(Arc<T>, bool)> {
         let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref().map(|(built, value)| (Arc::clone(value), built.elapsed() >= self.ttl))
+        slot.as_ref().map(|(built, value)| (Arc::clone(value), self.is_stale(*built)))
     }
 
     /// Whether the caller is the one to refresh a value past its time to live (in the
@@ -81,6 +85,15 @@ impl<T> Cached<T> {
     /// The claimed refresh is over (built, failed or given up).
     pub(crate) fn refreshed(&self) {
         self.refreshing.store(false, Ordering::Release);
+    }
+
+    /// Marks the value past its time to live, still served: the next build replaces it.
+    pub(crate) fn expire(&self) {
+        self.expired.store(true, Ordering::Release);
+    }
+
+    fn is_stale(&self, built: Instant) -> bool {
+        built.elapsed() >= self.ttl || self.expired.load(Ordering::Acquire)
     }
 
     /// Drops the value: the next reader builds it again, and a build under way is not kept.
@@ -131,6 +144,11 @@ mod tests {
         assert!(!cached.claim_refresh(), "the others do not");
         cached.refreshed();
         assert!(cached.claim_refresh(), "until that refresh is over");
+        let fresh = Cached::<u32>::new(Duration::from_secs(60));
+        fresh.get_or_build(|| async { Ok::<_, ()>(4) }).await.expect("a value");
+        fresh.expire();
+        assert_eq!(fresh.kept().map(|(v, old)| (*v, old)), Some((4, true)), "expired, still served");
+        assert_eq!(fresh.get_or_build(|| async { Ok::<_, ()>(5) }).await.as_deref(), Ok(&5), "and built again");
         cached.invalidate();
         assert!(cached.kept().is_none(), "a local change is never served old");
     }
