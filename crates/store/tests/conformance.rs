@@ -873,15 +873,9 @@ async fn whole_table_scans_read_back_what_was_written(db: Arc<dyn Database>) {
 
     let registered = now() - chrono::Duration::days(400) + chrono::Duration::microseconds(123_457);
     let customer = |ordinal: i64, merged_into: Option<CustomerId>| Customer {
-        id: CustomerId::new(),
-        ordinal,
-        display_name: None,
-        home_store_id: None,
-        guide_id: None,
-        tier_id: None,
         merged_into,
         created_at: registered + chrono::Duration::seconds(ordinal),
-        updated_at: registered,
+        ..member(ordinal, registered)
     };
     let (kept, other) = (customer(1, None), customer(2, None));
     let absorbed = customer(3, Some(kept.id));
@@ -946,20 +940,9 @@ async fn whole_table_scans_read_back_what_was_written(db: Arc<dyn Database>) {
 /// read back. A read may name a customer again (on PostgreSQL, while other transactions hold
 /// the cursor back) but never one that did not change.
 async fn audience_changes_name_who_changed_after_a_cursor(db: Arc<dyn Database>) {
-    use quanyu_domain::{customer::Customer, ids::CustomerId};
     use quanyu_store::{CustomerScores, Tag};
 
-    let customer = |ordinal: i64| Customer {
-        id: CustomerId::new(),
-        ordinal,
-        display_name: None,
-        home_store_id: None,
-        guide_id: None,
-        tier_id: None,
-        merged_into: None,
-        created_at: now(),
-        updated_at: now(),
-    };
+    let customer = |ordinal: i64| member(ordinal, now());
     let changes = |cursor: i64, limit: u32| {
         let db = db.clone();
         async move { read(&db).await.audience_changes(cursor, limit).await.unwrap() }
@@ -1029,6 +1012,21 @@ async fn audience_changes_name_who_changed_after_a_cursor(db: Arc<dyn Database>)
     assert!(tx.prune_audience_changes(now() + chrono::Duration::hours(1)).await.unwrap() >= 6);
     tx.commit().await.unwrap();
     assert_eq!(changes(start, 10).await.0, Some(vec![]), "pruned");
+}
+
+/// A live customer with no store, guide or tier, registered `at`.
+fn member(ordinal: i64, at: Timestamp) -> quanyu_domain::customer::Customer {
+    quanyu_domain::customer::Customer {
+        id: quanyu_domain::ids::CustomerId::new(),
+        ordinal,
+        display_name: None,
+        home_store_id: None,
+        guide_id: None,
+        tier_id: None,
+        merged_into: None,
+        created_at: at,
+        updated_at: at,
+    }
 }
 
 fn sorted(mut ordinals: Vec<i64>) -> Vec<i64> {
