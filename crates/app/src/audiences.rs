@@ -41,14 +41,6 @@ const MAX_CATCH_UP: u32 = 100_000;
 /// How long the log of changes is kept: far longer than any index goes without reading it.
 pub const AUDIENCE_CHANGES_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(2);
 
-/// The index of one instance, and where it stands in the log of audience changes.
-pub(crate) struct AudienceState {
-    shards: RwLock<Shards>,
-    /// The log's cursor read up to, and when it was last read.
-    cursor: tokio::sync::Mutex<(i64, Instant)>,
-    /// A change was made in this instance: read the log before the next count.
-    changed_here: AtomicBool,
-}
 /// The longest expression accepted.
 pub const MAX_EXPRESSION: usize = 4_000;
 /// The most members one lookalike search returns.
@@ -251,9 +243,8 @@ impl App {
             }
             for (ordinal, tag) in &tags {
                 let Ok(member) = u32::try_from(*ordinal) else { continue };
-                if shards.shards().first().is_some_and(|shard| shard.tag(tag).is_none()) {
-                    shards.declare_tag(tag);
-                }
+                // Known on every shard, so an expression naming it resolves on each.
+                shards.declare_tag(tag);
                 shards.shard_mut(member).add_tag(member, tag);
             }
         }
@@ -332,6 +323,15 @@ impl App {
             changed_here: AtomicBool::new(false),
         })
     }
+}
+
+/// The index of one instance, and where it stands in the log of audience changes.
+pub(crate) struct AudienceState {
+    shards: RwLock<Shards>,
+    /// The log's cursor read up to, and when it was last read.
+    cursor: tokio::sync::Mutex<(i64, Instant)>,
+    /// A change was made in this instance: read the log before the next count.
+    changed_here: AtomicBool,
 }
 
 impl AudienceState {

@@ -132,12 +132,22 @@ impl AudienceIndex {
 
     pub fn add_tag(&mut self, member: u32, tag: &str) {
         self.universe.insert(member);
-        self.tags.entry(tag.to_owned()).or_default().insert(member);
+        // The name is copied only for a tag not known yet, not for every member added.
+        match self.tags.get_mut(tag) {
+            Some(members) => {
+                members.insert(member);
+            }
+            None => {
+                self.tags.insert(tag.to_owned(), RoaringBitmap::from_iter([member]));
+            }
+        }
     }
 
-    /// Makes `tag` known, carried by nobody yet.
+    /// Makes `tag` known, carried by nobody yet (a known tag is left as it is).
     pub fn declare_tag(&mut self, tag: &str) {
-        self.tags.entry(tag.to_owned()).or_default();
+        if !self.tags.contains_key(tag) {
+            self.tags.insert(tag.to_owned(), RoaringBitmap::new());
+        }
     }
 
     /// Every known tag, in name order.

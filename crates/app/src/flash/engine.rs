@@ -50,9 +50,9 @@ const MAX_ATTEMPTS: usize = 64;
 const BOOK_ROOM: usize = 1 << 18;
 
 /// Reservations a new book reserves its arrays for (fewer when the sale has fewer units left):
-/// address space until written (some 100 MiB at a million; the owner writes it once before its
-/// first request, see `SaleBook::touch_reserved`), which spares a rush
-/// past [`BOOK_ROOM`] the arrays' copies as they grow. [`BOOK_TEXT_BYTES`] of text each.
+/// some 100 MiB at a million, which the owner writes once before its first request
+/// (`SaleBook::touch_reserved`), so that a rush past [`BOOK_ROOM`] neither copies the arrays as
+/// they grow nor faults in fresh pages. [`BOOK_TEXT_BYTES`] of text each.
 const BOOK_ENTRIES: usize = 1 << 20;
 
 /// The text a book reserves per reservation: its key, and its buyer's name when the buyer is
