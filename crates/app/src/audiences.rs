@@ -28,7 +28,7 @@ use quanyu_audience::{AudienceIndex, Expr, FieldKind, RoaringBitmap, Schema, Sha
 use quanyu_domain::{authz::Permission, customer::Customer, org::Scope, time::Timestamp};
 use quanyu_store::AudienceRow;
 
-use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};
+use crate::{App, AppError, AppResult, Ctx, change::Change, lifecycle::day, write::now};
 
 /// How long the loaded index serves before it is read whole again (in the background): the log
 /// of changes keeps it current meanwhile.
@@ -40,6 +40,10 @@ pub const CATCH_UP_EVERY: Duration = Duration::from_secs(1);
 const MAX_CATCH_UP: u32 = 100_000;
 /// How long the log of changes is kept: far longer than any index goes without reading it.
 pub const AUDIENCE_CHANGES_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(2);
+
+/// The index's field holding the day of a member's last order (days since 1970-01-01, UTC, as
+/// scores count days), which expressions name as `last_order_days`, days before today.
+const LAST_ORDER_DAY: &str = "last_order_day";
 
 /// The longest expression accepted.
 pub const MAX_EXPRESSION: usize = 4_000;
@@ -149,7 +153,11 @@ impl App {
         for tag in state.read().tag_names() {
             schema.add_tag(tag);
         }
-        let expr = quanyu_audience::parse(expression, &schema).map_err(AppError::Expression)?;
+        let expr = quanyu_audience::parse(expression, &schema).map_err(AppError::Expression)?.days_ago(
+            "last_order_days",
+            LAST_ORDER_DAY,
+            u64::try_from(day(now())).unwrap_or(0),
+        );
         let segment = match (self.scope_filter(ctx).await?, expr) {
             (None, expr) => expr,
             (Some(scope), Expr::And(mut operands)) => {
@@ -231,14 +239,13 @@ impl App {
         if !ordinals.is_empty() {
             let (rows, tags) =
                 read_tx!(self, |tx| Ok((tx.audience_rows_of(&ordinals).await?, tx.tag_rows_of(&ordinals).await?)))?;
-            let at = now();
             let mut shards = state.shards.write().unwrap_or_else(|e| e.into_inner());
             for member in ordinals.iter().filter_map(|&o| u32::try_from(o).ok()) {
                 shards.shard_mut(member).remove_member(member);
             }
             for row in &rows {
                 if let Ok(member) = u32::try_from(row.ordinal) {
-                    set_member(shards.shard_mut(member), member, row, at);
+                    set_member(shards.shard_mut(member), member, row);
                 }
             }
             for (ordinal, tag) in &tags {
@@ -276,14 +283,13 @@ impl App {
     /// whatever changes while the members are read is read again from the log.
     async fn build_audience_state(&self) -> AppResult<AudienceState> {
         let cursor = read_tx!(self, |tx| Ok(tx.audience_cursor().await?))?;
-        let at = now();
         let mut index = AudienceIndex::default();
         let mut after = 0i64;
         loop {
             let rows = read_tx!(self, |tx| Ok(tx.audience_rows(after, PAGE).await?))?;
             for row in &rows {
                 if let Ok(member) = u32::try_from(row.ordinal) {
-                    set_member(&mut index, member, row, at);
+                    set_member(&mut index, member, row);
                 }
             }
             match rows.last() {
@@ -341,9 +347,8 @@ impl AudienceState {
     }
 }
 
-/// Makes `member` live in `index` with what `row` says of them (`at`: now, for how long ago
-/// their last order was).
-fn set_member(index: &mut AudienceIndex, member: u32, row: &AudienceRow, at: Timestamp) {
+/// Makes `member` live in `index` with what `row` says of them.
+fn set_member(index: &mut AudienceIndex, member: u32, row: &AudienceRow) {
     index.insert_member(member);
     let categories =
         [("tier", &row.tier), ("home_store", &row.home_store), ("region", &row.region), ("stage", &row.stage)];
@@ -370,9 +375,10 @@ fn set_member(index: &mut AudienceIndex, member: u32, row: &AudienceRow, at: Tim
         let scores = quanyu_audience::Rfm { r: rfm(row.r), f: rfm(row.f), m: rfm(row.m) };
         index.set_category(member, "rfm_segment", quanyu_audience::lifecycle::rfm_segment(scores));
     }
+    // The day, not how many days ago: the index does not go stale as days pass
+    // (`last_order_days` is rewritten against today before a count).
     if let Some(last) = row.last_order_at {
-        let days = (at - last).num_days().max(0);
-        index.set_number(member, "last_order_days", u64::try_from(days).unwrap_or(0));
+        index.set_number(member, LAST_ORDER_DAY, u64::try_from(day(last)).unwrap_or(0));
     }
 }
 

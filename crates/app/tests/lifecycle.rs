@@ -67,6 +67,11 @@ async fn customers_move_through_the_stages_on(db: Arc<dyn Database>, audience_sh
     assert_eq!(tags(loyal).await, ["偏好:乳品", "消费力:低"], "computed by the rebuild");
     assert!(tags(browser).await.is_empty(), "nothing bought, nothing computed");
     assert_eq!(app.audience_count(&system, r#"tag("偏好:乳品")"#).await.unwrap(), 2);
+    // Ordered today (or yesterday, should the test straddle midnight UTC); the browser never did.
+    assert_eq!(app.audience_count(&system, "last_order_days <= 1").await.unwrap(), 2);
+    assert_eq!(app.audience_count(&system, "last_order_days between 0 and 1 and orders_365d >= 3").await.unwrap(), 1);
+    assert_eq!(app.audience_count(&system, "last_order_days > 1 or last_order_days >= 100000").await.unwrap(), 0);
+    assert_eq!(app.audience_count(&system, "not last_order_days >= 0").await.unwrap(), 1, "never ordered");
     app.rebuild_scores(now + Duration::days(70)).await.unwrap();
     assert_eq!(
         (stage(loyal).await, stage(once).await, stage(browser).await),

@@ -36,6 +36,7 @@
 //! Nesting (parentheses and `NOT`) is limited to [`MAX_DEPTH`] levels.
 
 mod ast;
+mod days_ago;
 mod error;
 mod lexer;
 mod parser;
