@@ -4,15 +4,22 @@
 //! The members' attributes are loaded from the database into an [`AudienceIndex`] (bitmaps over
 //! the customers' dense ordinals), cut by ordinal range into [`Shards`] (one per core by default,
 //! [`AppConfig::audience_shards`](crate::AppConfig)) and kept per instance. It follows the
-//! database: before a count it reads the log of audience changes (written by triggers whatever
-//! changed a member's tier, home store, points, scores or tags, in this instance or another) at
-//! most every [`CATCH_UP_EVERY`], at once after a change made here, and reloads just those
-//! members in place; every [`INDEX_TTL`] it is read whole again in the background (the old one
-//! counting meanwhile) for what the log does not cover (a store's region, how many days ago a
-//! last order was). Counting is then bitmap algebra on every shard at once, the counts summed,
-//! members concatenated in ordinal order, lookalike weights summed over the shards. Fields: `tier`, `home_store` and `region` (codes), `points`, `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM
-//! scores `r`, `f`, `m` (1–5), the lifecycle `stage` (introduction, growth, maturity, decline,
-//! silence, churned) and `last_order_days`; and every defined tag (`#投诉`).
+//! database through the log of audience changes, written by triggers whatever changed a member's
+//! tier, home store (or that store's region or code), points, scores or tags, in this instance
+//! or another. Before a count, at most every [`CATCH_UP_EVERY`] (at once after a change made
+//! here), and on every tick of the sweeper, the index reads the log and reloads just the members
+//! it names, in place; a catch-up too big to wait for (a night's rescoring) goes on in the
+//! background, and one too big to reload member by member reads every member again in the
+//! background, the old index counting meanwhile. Nothing in it is relative to today: it keeps
+//! the day of a member's last order, and `last_order_days` is rewritten against today before
+//! each count. Every [`INDEX_TTL`] it is still read whole again in the background, a safety net
+//! for a change made behind the application's back. Counting is then bitmap algebra on every
+//! shard at once, the counts summed, members concatenated in ordinal order, lookalike weights
+//! summed over the shards. Fields: `tier`, `home_store` and `region` (codes), `points`,
+//! `spend_365d` (分 paid less refunded in the last year), `orders_365d`, the RFM scores `r`, `f`,
+//! `m` (1–5), the lifecycle `stage` (introduction, growth, maturity, decline, silence, churned)
+//! and `last_order_days`; and every defined tag (`#投诉`; one defined in another instance and
+//! carried by nobody is looked up when first named).
 //!
 //! Staff below HQ count only within their scope: their region's or store's members.
 
@@ -30,16 +37,37 @@ use quanyu_store::AudienceRow;
 
 use crate::{App, AppError, AppResult, Ctx, change::Change, lifecycle::day, write::now};
 
-/// How long the loaded index serves before it is read whole again (in the background): the log
-/// of changes keeps it current meanwhile.
-pub const INDEX_TTL: Duration = Duration::from_secs(3600);
+/// How long the loaded index serves before it is read whole again (in the background), a safety
+/// net: the log of changes keeps it current meanwhile.
+pub const INDEX_TTL: Duration = Duration::from_secs(24 * 3600);
 /// How often, at most, a count reads the log of changes first (at once after a change made in
 /// this instance).
 pub const CATCH_UP_EVERY: Duration = Duration::from_secs(1);
-/// The most changed members one catch-up reloads; past it the index is read whole again.
-const MAX_CATCH_UP: u32 = 100_000;
 /// How long the log of changes is kept: far longer than any index goes without reading it.
 pub const AUDIENCE_CHANGES_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(2);
+/// How an index catches up with the log of changes.
+const CATCH_UP: CatchUp = CatchUp {
+    most: 100_000,
+    inline: 20_000,
+    chunk: 10_000,
+    // A day short of what the log keeps, so no change the index missed has been pruned.
+    trusted_for: Duration::from_secs(24 * 3600),
+};
+
+/// The bounds of catching an index up with the log of changes.
+#[derive(Debug, Clone, Copy)]
+struct CatchUp {
+    /// The most changed members one catch-up reloads; past it the index is read whole again.
+    most: u32,
+    /// The most changed members a count waits to see reloaded; a bigger catch-up runs in the
+    /// background.
+    inline: usize,
+    /// Members reloaded per read of the database and per hold of the index.
+    chunk: usize,
+    /// How long after its cursor was taken an index may still catch up from the log; one not
+    /// caught up for longer is read whole again before it counts.
+    trusted_for: Duration,
+}
 
 /// The index's field holding the day of a member's last order (days since 1970-01-01, UTC, as
 /// scores count days), which expressions name as `last_order_days`, days before today.
@@ -149,15 +177,25 @@ impl App {
             return Err(quanyu_domain::DomainError::OutOfRange { field: "expression", min: 1, max }.into());
         }
         let state = self.audience_state().await?;
-        let mut schema = audience_schema();
-        for tag in state.read().tag_names() {
-            schema.add_tag(tag);
+        let parsed = |state: &AudienceState| {
+            let mut schema = audience_schema();
+            for tag in state.read().tag_names() {
+                schema.add_tag(tag);
+            }
+            quanyu_audience::parse(expression, &schema)
+        };
+        let mut expr = parsed(&state);
+        // A tag defined in another instance and carried by nobody yet is not in the log: it is
+        // known once the database says it exists (each unknown tag looked up once).
+        while let Err(quanyu_audience::ExprError::UnknownTag { name, .. }) = &expr {
+            if read_tx!(self, |tx| Ok(tx.tag_by_name(name).await?))?.is_none() {
+                break;
+            }
+            state.shards.write().unwrap_or_else(|e| e.into_inner()).declare_tag(name);
+            expr = parsed(&state);
         }
-        let expr = quanyu_audience::parse(expression, &schema).map_err(AppError::Expression)?.days_ago(
-            "last_order_days",
-            LAST_ORDER_DAY,
-            u64::try_from(day(now())).unwrap_or(0),
-        );
+        let today = u64::try_from(day(now())).unwrap_or(0);
+        let expr = expr.map_err(AppError::Expression)?.days_ago("last_order_days", LAST_ORDER_DAY, today);
         let segment = match (self.scope_filter(ctx).await?, expr) {
             (None, expr) => expr,
             (Some(scope), Expr::And(mut operands)) => {
@@ -188,7 +226,7 @@ impl App {
 
     /// The index, caught up with the log of changes: past its [`INDEX_TTL`] it still serves
     /// while one build of the next runs in the background (a count never waits for every member
-    /// to be read again).
+    /// to be read again), unless the log may have lost changes it missed.
     async fn audience_state(&self) -> AppResult<Arc<AudienceState>> {
         let state = match self.audiences.kept() {
             Some((state, false)) => state,
@@ -198,8 +236,29 @@ impl App {
             }
             None => self.audiences.get_or_build(|| self.build_audience_state()).await?,
         };
-        self.catch_up(&state).await?;
+        if self.catch_up(&state, false, CATCH_UP).await? == CaughtUp::Lost {
+            // Not read for longer than the log is trusted: read whole before counting.
+            self.audiences.invalidate();
+            let state = self.audiences.get_or_build(|| self.build_audience_state()).await?;
+            self.catch_up(&state, false, CATCH_UP).await?;
+            return Ok(state);
+        }
         Ok(state)
+    }
+
+    /// Keeps this instance's index current without waiting for a count (the sweeper, every
+    /// tick): the first count after a quiet night does not reload the night's changes, and the
+    /// log is read long before its entries are pruned.
+    pub async fn keep_audience_index_current(&self) -> AppResult<()> {
+        let Some((state, stale)) = self.audiences.kept() else { return Ok(()) };
+        if stale {
+            self.rebuild_audience_index_in_background();
+        }
+        if self.catch_up(&state, true, CATCH_UP).await? == CaughtUp::Lost {
+            self.audiences.invalidate();
+            self.rebuild_audience_index_in_background();
+        }
+        Ok(())
     }
 
     /// Reads every member into a new index in the background (one build at a time), the kept
@@ -218,31 +277,55 @@ impl App {
         });
     }
 
-    /// Reloads, in place, the members the log of changes names after the index's cursor: at most
-    /// every [`CATCH_UP_EVERY`], at once after a change made here; one catch-up at a time (a
-    /// count that finds one running counts on what is there).
-    async fn catch_up(&self, state: &AudienceState) -> AppResult<()> {
-        let Ok(mut cursor) = state.cursor.try_lock() else { return Ok(()) };
+    /// Reloads, in place, the members the log of changes names after the index's cursor: when
+    /// `due` or [`CATCH_UP_EVERY`] has passed, at once after a change made here; one catch-up at
+    /// a time (a count that finds one running counts on what is there). Up to `bounds.inline`
+    /// members are reloaded before the count; more (a nightly rebuild's) in the background,
+    /// counts using what is there meanwhile.
+    async fn catch_up(&self, state: &Arc<AudienceState>, due: bool, bounds: CatchUp) -> AppResult<CaughtUp> {
+        let Ok(mut cursor) = Arc::clone(&state.cursor).try_lock_owned() else { return Ok(CaughtUp::Current) };
         let changed_here = state.changed_here.swap(false, Ordering::AcqRel);
-        if !changed_here && cursor.1.elapsed() < CATCH_UP_EVERY {
-            return Ok(());
+        let since = cursor.read_at.elapsed();
+        if since >= bounds.trusted_for {
+            return Ok(CaughtUp::Lost);
         }
-        let from = cursor.0;
-        let (changed, next) = read_tx!(self, |tx| Ok(tx.audience_changes(from, MAX_CATCH_UP).await?))?;
+        if !due && !changed_here && since < CATCH_UP_EVERY {
+            return Ok(CaughtUp::Current);
+        }
+        let (read_at, from) = (Instant::now(), cursor.at);
+        let (changed, next) = read_tx!(self, |tx| Ok(tx.audience_changes(from, bounds.most).await?))?;
         let Some(ordinals) = changed else {
-            // Too many to reload one by one (a nightly rebuild): every member is read again in
-            // the background, and this index counts until then.
+            // Too many to reload one by one (a first night's scores): every member is read
+            // again in the background, and this index counts until then.
             self.audiences.expire();
             self.rebuild_audience_index_in_background();
-            return Ok(());
+            return Ok(CaughtUp::Current);
         };
-        if !ordinals.is_empty() {
-            let (rows, tags) =
-                read_tx!(self, |tx| Ok((tx.audience_rows_of(&ordinals).await?, tx.tag_rows_of(&ordinals).await?)))?;
-            let mut shards = state.shards.write().unwrap_or_else(|e| e.into_inner());
-            for member in ordinals.iter().filter_map(|&o| u32::try_from(o).ok()) {
-                shards.shard_mut(member).remove_member(member);
+        if ordinals.len() <= bounds.inline {
+            self.reload_members(state, &ordinals, bounds.chunk).await?;
+            *cursor = Cursor { at: next, read_at };
+            return Ok(CaughtUp::Current);
+        }
+        let (app, state) = (self.clone(), Arc::clone(state));
+        tokio::spawn(async move {
+            match app.reload_members(&state, &ordinals, bounds.chunk).await {
+                Ok(()) => *cursor = Cursor { at: next, read_at },
+                // The cursor stays: the next catch-up reads them again.
+                Err(err) => tracing::warn!(error = %err, "catching the audience index up failed; retrying"),
             }
+        });
+        Ok(CaughtUp::Current)
+    }
+
+    /// Reads `ordinals` again into the index, `chunk` members per read and per hold of the index
+    /// (counts run between chunks); members no longer live (merged) are left out.
+    async fn reload_members(&self, state: &AudienceState, ordinals: &[i64], chunk: usize) -> AppResult<()> {
+        for chunk in ordinals.chunks(chunk.max(1)) {
+            let (rows, tags) =
+                read_tx!(self, |tx| Ok((tx.audience_rows_of(chunk).await?, tx.tag_rows_of(chunk).await?)))?;
+            let removed: RoaringBitmap = chunk.iter().filter_map(|&o| u32::try_from(o).ok()).collect();
+            let mut shards = state.shards.write().unwrap_or_else(|e| e.into_inner());
+            shards.remove_members(&removed);
             for row in &rows {
                 if let Ok(member) = u32::try_from(row.ordinal) {
                     set_member(shards.shard_mut(member), member, row);
@@ -255,7 +338,6 @@ impl App {
                 shards.shard_mut(member).add_tag(member, tag);
             }
         }
-        *cursor = (next, Instant::now());
         Ok(())
     }
 
@@ -282,7 +364,8 @@ impl App {
     /// The index read from the database, cut into shards, with the log's cursor taken first:
     /// whatever changes while the members are read is read again from the log.
     async fn build_audience_state(&self) -> AppResult<AudienceState> {
-        let cursor = read_tx!(self, |tx| Ok(tx.audience_cursor().await?))?;
+        let read_at = Instant::now();
+        let at = read_tx!(self, |tx| Ok(tx.audience_cursor().await?))?;
         let mut index = AudienceIndex::default();
         let mut after = 0i64;
         loop {
@@ -325,7 +408,7 @@ impl App {
         // Moved into its shards, not kept beside them: at 40M members the index is ~5 GiB.
         Ok(AudienceState {
             shards: RwLock::new(Shards::new(index, self.config.audience_shards)),
-            cursor: tokio::sync::Mutex::new((cursor, Instant::now())),
+            cursor: Arc::new(tokio::sync::Mutex::new(Cursor { at, read_at })),
             changed_here: AtomicBool::new(false),
         })
     }
@@ -334,10 +417,27 @@ impl App {
 /// The index of one instance, and where it stands in the log of audience changes.
 pub(crate) struct AudienceState {
     shards: RwLock<Shards>,
-    /// The log's cursor read up to, and when it was last read.
-    cursor: tokio::sync::Mutex<(i64, Instant)>,
+    /// Where this index stands in the log (held by the one catch-up under way).
+    cursor: Arc<tokio::sync::Mutex<Cursor>>,
     /// A change was made in this instance: read the log before the next count.
     changed_here: AtomicBool,
+}
+
+/// Where an index stands in the log of audience changes.
+struct Cursor {
+    /// The log read up to.
+    at: i64,
+    /// When that cursor was taken.
+    read_at: Instant,
+}
+
+/// Whether an index could be caught up with the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CaughtUp {
+    /// Caught up, or catching up in the background, or not due yet.
+    Current,
+    /// Its cursor was taken longer ago than the log is trusted to keep every change since.
+    Lost,
 }
 
 impl AudienceState {
@@ -398,4 +498,67 @@ async fn off_the_workers<T: Send + 'static>(work: impl FnOnce() -> T + Send + 's
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| AppError::Internal(format!("an audience evaluation stopped: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AppConfig, CustomerDraft, PasswordHasher, StoredReply, Written};
+
+    fn no_reply<T>(_: &T) -> StoredReply {
+        StoredReply { status: 201, body: Vec::new() }
+    }
+
+    /// A catch-up bigger than a count waits for reloads its members in the background, a chunk
+    /// at a time; one bigger than the most it reloads reads every member again; an index whose
+    /// cursor is older than the log is trusted for is lost, on each backend.
+    #[tokio::test]
+    async fn big_catch_ups_go_on_in_the_background_and_an_old_cursor_is_not_trusted() {
+        let (sqlite, postgres) = (quanyu_store::testing::sqlite().await, quanyu_store::testing::postgres().await);
+        for db in [Some(sqlite), postgres].into_iter().flatten() {
+            let config = || AppConfig { passwords: PasswordHasher::fast_for_tests(), ..Default::default() };
+            let (app, other) = (App::new(db.database(), config()), App::new(db.database(), config()));
+            let system = Ctx::system();
+            let mut members = Vec::new();
+            for n in 0..5 {
+                let draft = CustomerDraft {
+                    identities: vec![("phone".into(), format!("1370000000{n}"))],
+                    ..Default::default()
+                };
+                let Written::Fresh(profile) = app.register_customer(&system, draft, &no_reply).await.unwrap() else {
+                    panic!("a new customer")
+                };
+                members.push(profile.customer.id);
+            }
+            app.create_tag(&system, "常客", "manual", None).await.unwrap();
+            assert_eq!(app.audience_count(&system, "#常客").await.unwrap(), 0, "{}: the index is read", db.label());
+            let state = app.audiences.kept().expect("kept").0;
+            let regular = Expr::Tag("常客".into());
+
+            for &member in &members {
+                other.set_customer_tag(&system, member, "常客", true).await.unwrap();
+            }
+            let small = CatchUp { most: 100, inline: 2, chunk: 2, trusted_for: CATCH_UP.trusted_for };
+            assert_eq!(app.catch_up(&state, true, small).await.unwrap(), CaughtUp::Current);
+            // The background catch-up holds the cursor until it is done.
+            drop(state.cursor.lock().await);
+            assert_eq!(state.read().count(&regular), 5, "{}: reloaded two at a time", db.label());
+
+            for &member in &members {
+                other.set_customer_tag(&system, member, "常客", false).await.unwrap();
+            }
+            let tiny = CatchUp { most: 3, ..small };
+            assert_eq!(app.catch_up(&state, true, tiny).await.unwrap(), CaughtUp::Current);
+            assert!(app.audiences.kept().is_some_and(|(_, stale)| stale), "{}: too many: read again", db.label());
+            assert_eq!(state.read().count(&regular), 5, "{}: the old index counts meanwhile", db.label());
+            // Waits for the build in the background (or builds, should it not have begun).
+            let rebuilt = app.audiences.get_or_build(|| app.build_audience_state()).await.unwrap();
+            assert_eq!(rebuilt.read().count(&regular), 0, "{}", db.label());
+            assert_eq!(app.audience_count(&system, "#常客").await.unwrap(), 0, "{}", db.label());
+
+            let state = app.audiences.kept().expect("kept").0;
+            let untrusted = CatchUp { trusted_for: Duration::ZERO, ..small };
+            assert_eq!(app.catch_up(&state, true, untrusted).await.unwrap(), CaughtUp::Lost, "{}", db.label());
+        }
+    }
 }

@@ -609,9 +609,9 @@ impl App {
 }
 
 impl App {
-    /// Releases expired holds (unpaid orders, flash-sale reservations) and writes off expired
-    /// points every `every`, and reviews membership tiers daily, forever: the server spawns it
-    /// beside the API.
+    /// Releases expired holds (unpaid orders, flash-sale reservations), writes off expired
+    /// points and catches the audience index up every `every`, and reviews membership tiers
+    /// daily, forever: the server spawns it beside the API.
     pub async fn sweep_expired_holds(self, every: std::time::Duration) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -631,6 +631,9 @@ impl App {
             match self.stop_ended_flash_owners(at) {
                 0 => {}
                 stopped => tracing::info!(stopped, "stopped the owners of flash sales that ended"),
+            }
+            if let Err(err) = self.keep_audience_index_current().await {
+                tracing::warn!(error = %err, "catching the audience index up failed; retrying next tick");
             }
             // Tiers are reviewed, and birthday gifts given, once a day (the first tick of each
             // UTC day).

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use quanyu_app::{AppError, Ctx, CustomerDraft, LineDraft, OrderDraft, PaymentDraft};
+use quanyu_app::{AppError, Ctx, CustomerDraft, LineDraft, OrderDraft, PaymentDraft, RegionDraft, StorePatch};
 use quanyu_domain::{
     customer::TagRule,
     events::{EventMessage, EventType},
@@ -28,7 +28,7 @@ quanyu_store::backend_tests!(
 /// otherwise serve for an hour) reloads the members the log of changes names, on whichever of
 /// its shards they live.
 async fn the_audience_index_follows_changes_made_anywhere(db: Arc<dyn Database>) {
-    let (app, cashier, _, _) = shop_on_shards(db.clone(), 2).await;
+    let (app, cashier, store, _) = shop_on_shards(db.clone(), 2).await;
     let system = Ctx::system();
     let mut members = Vec::new();
     for n in 0..6 {
@@ -68,6 +68,21 @@ async fn the_audience_index_follows_changes_made_anywhere(db: Arc<dyn Database>)
     };
     assert_eq!(members_of("#常客 or #新标签").await, [members[0], members[1]]);
     assert_eq!(members_of("points >= 500").await, [members[2]]);
+
+    // A tag defined elsewhere and carried by nobody is not in the log: known when first named.
+    other.create_tag(&system, "别处的标签", "manual", None).await.unwrap();
+    assert_eq!(app.audience_count(&system, "#别处的标签 or #常客").await.unwrap(), 1);
+    let unknown = app.audience_count(&system, "#没有的标签").await.unwrap_err();
+    assert!(matches!(unknown, AppError::Expression(_)), "{unknown:?}");
+
+    // The members' home store moved to another region elsewhere: their `region` follows.
+    assert_eq!(app.audience_count(&system, "region = N").await.unwrap(), 6);
+    let south = RegionDraft { code: "S".into(), name: "南区".into() };
+    let south = fresh(other.create_region(&system, south, &no_reply).await.unwrap()).id;
+    other.update_store(&system, store, StorePatch { region_id: Some(south), ..Default::default() }).await.unwrap();
+    tokio::time::sleep(quanyu_app::CATCH_UP_EVERY + std::time::Duration::from_millis(50)).await;
+    assert_eq!(app.audience_count(&system, "region = N").await.unwrap(), 0);
+    assert_eq!(app.audience_count(&system, "region = S and #常客").await.unwrap(), 1);
 }
 
 async fn tags_select_members_and_saved_audiences_stay_current(db: Arc<dyn Database>) {

@@ -101,6 +101,10 @@ impl CategoricalField {
     }
 }
 
+/// Up to how many members [`AudienceIndex::remove_members`] removes one by one: a difference
+/// walks each tag's containers, about what a hundred single removals from every tag cost.
+const FEW_TO_REMOVE: u64 = 64;
+
 /// Tags, categorical and numeric attributes of all live members.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AudienceIndex {
@@ -128,6 +132,31 @@ impl AudienceIndex {
             field.clear(member);
         }
         self.universe.remove(member)
+    }
+
+    /// Forgets `members` and everything about them, as [`remove_member`](Self::remove_member)
+    /// would one by one. Past a few members each tag loses them in one bitmap difference instead
+    /// of a look-up per member: with thousands of tags, reloading a night's changed members one
+    /// by one would cost milliseconds each.
+    pub fn remove_members(&mut self, members: &RoaringBitmap) {
+        if members.len() <= FEW_TO_REMOVE {
+            for member in members {
+                self.remove_member(member);
+            }
+            return;
+        }
+        for tagged in self.tags.values_mut() {
+            *tagged -= members;
+        }
+        for member in members.iter().filter(|&m| self.universe.contains(m)) {
+            for field in self.categorical.values_mut() {
+                field.clear(member);
+            }
+            for field in self.numeric.values_mut() {
+                field.clear(member);
+            }
+        }
+        self.universe -= members;
     }
 
     pub fn add_tag(&mut self, member: u32, tag: &str) {
@@ -262,6 +291,7 @@ impl AudienceIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bsi::CompareOp;
 
     #[test]
     fn setters_replace_and_remove_member_forgets_everything() {
@@ -283,6 +313,32 @@ mod tests {
         assert_eq!(index.numeric("points").and_then(|field| field.get(7)), None);
         assert!(index.schema().has_tag("爱买生鲜"));
         assert_eq!(index.schema().field_kind("points"), Some(FieldKind::Numeric));
+    }
+
+    #[test]
+    fn removing_members_at_once_equals_removing_them_one_by_one() {
+        let mut index = AudienceIndex::default();
+        for member in (0..200_000).step_by(7) {
+            index.add_tag(member, if member % 2 == 0 { "even" } else { "odd" });
+            index.set_category(member, "tier", if member % 3 == 0 { "gold" } else { "silver" });
+            index.set_number(member, "points", u64::from(member % 1_000));
+        }
+        index.declare_tag("nobody");
+        index.rebin_numeric();
+        // A few members, and many: one by one, and in differences; some not members at all.
+        for removed in [vec![7, 14, 15], (0..150_000).step_by(3).collect::<Vec<u32>>()] {
+            let (mut at_once, mut one_by_one) = (index.clone(), index.clone());
+            at_once.remove_members(&removed.iter().copied().collect());
+            for &member in &removed {
+                one_by_one.remove_member(member);
+            }
+            assert_eq!(at_once, one_by_one, "{} removed", removed.len());
+            let points = |index: &AudienceIndex| {
+                let numbers = index.numeric("points").expect("points");
+                CompareOp::ALL.map(|op| numbers.compare(op, 500).len())
+            };
+            assert_eq!(points(&at_once), points(&one_by_one), "the bins follow");
+        }
     }
 
     #[test]

@@ -76,6 +76,21 @@ impl Shards {
         &mut self.shards[at]
     }
 
+    /// Forgets `members` on whichever shards hold them (see [`AudienceIndex::remove_members`]).
+    pub fn remove_members(&mut self, members: &RoaringBitmap) {
+        let ends = self.starts.iter().skip(1).map(|&end| Some(end)).chain([None]);
+        for ((shard, &start), end) in self.shards.iter_mut().zip(&self.starts).zip(ends) {
+            let mut own = members.clone();
+            own.remove_range(..start);
+            if let Some(end) = end {
+                own.remove_range(end..);
+            }
+            if !own.is_empty() {
+                shard.remove_members(&own);
+            }
+        }
+    }
+
     /// Makes `tag` known on every shard (an expression naming it resolves on each).
     pub fn declare_tag(&mut self, tag: &str) {
         for shard in &mut self.shards {
@@ -221,9 +236,11 @@ mod tests {
         let starts = shards.starts.clone();
         let mut touched: Vec<u32> = starts.iter().flat_map(|&s| [s, s.saturating_sub(1_000), s + 1_000]).collect();
         touched.extend([0, 7_000, 10 * CONTAINER + 5_000]);
+        let removed: RoaringBitmap = touched.iter().copied().collect();
+        whole.remove_members(&removed);
+        shards.remove_members(&removed);
         for (n, &member) in touched.iter().enumerate() {
             for index in [&mut whole, shards.shard_mut(member)] {
-                index.remove_member(member);
                 if n % 3 != 0 {
                     index.set_number(member, "points", u64::from(member) / 2 + 7);
                     index.add_tag(member, if n % 2 == 0 { "even" } else { "new" });

@@ -74,6 +74,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "audience_changes",
         sql: include_str!("../migrations/sqlite/0026_audience_changes.sql"),
     },
+    Migration {
+        version: 27,
+        name: "audience_store_changes",
+        sql: include_str!("../migrations/sqlite/0027_audience_store_changes.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -137,6 +142,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 25,
         name: "audience_changes",
         sql: include_str!("../migrations/postgres/0025_audience_changes.sql"),
+    },
+    Migration {
+        version: 26,
+        name: "audience_store_changes",
+        sql: include_str!("../migrations/postgres/0026_audience_store_changes.sql"),
     },
 ];
 

@@ -21,6 +21,7 @@ use quanyu_store::{
 
 quanyu_store::backend_tests!(
     audience_changes_name_who_changed_after_a_cursor,
+    audience_changes_name_a_moved_stores_customers,
     events_are_stored_once_per_message_id,
     migrating_again_applies_nothing,
     the_chain_is_a_single_row,
@@ -1012,6 +1013,68 @@ async fn audience_changes_name_who_changed_after_a_cursor(db: Arc<dyn Database>)
     assert!(tx.prune_audience_changes(now() + chrono::Duration::hours(1)).await.unwrap() >= 6);
     tx.commit().await.unwrap();
     assert_eq!(changes(start, 10).await.0, Some(vec![]), "pruned");
+}
+
+/// A store that moves to another region or takes a new code changes its customers' `region` and
+/// `home_store`, and a region's new code its stores' customers': the log names them; a store
+/// saved unchanged, or renamed only, names nobody.
+async fn audience_changes_name_a_moved_stores_customers(db: Arc<dyn Database>) {
+    let (north, south) = (region("N"), region("S"));
+    let (mut a, b) = (store("A", north.id), store("B", north.id));
+    let (mut x, mut y, z) = (member(1, now()), member(2, now()), member(3, now()));
+    (x.home_store_id, y.home_store_id) = (Some(a.id), Some(b.id));
+    let mut tx = write(&db).await;
+    tx.insert_region(&north).await.unwrap();
+    tx.insert_region(&south).await.unwrap();
+    tx.insert_store(&a).await.unwrap();
+    tx.insert_store(&b).await.unwrap();
+    for customer in [&x, &y, &z] {
+        tx.insert_customer(customer).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Who the log names for the changes committed since `mark()`, which empties the log (on
+    // PostgreSQL the cursor may lag behind work committed earlier, held back by others).
+    let mark = || {
+        let db = db.clone();
+        async move {
+            let mut tx = write(&db).await;
+            tx.prune_audience_changes(now() + chrono::Duration::hours(1)).await.unwrap();
+            tx.commit().await.unwrap();
+            read(&db).await.audience_cursor().await.unwrap()
+        }
+    };
+    let named_since = |cursor: i64| {
+        let db = db.clone();
+        async move { sorted(read(&db).await.audience_changes(cursor, 100).await.unwrap().0.unwrap()) }
+    };
+
+    let since = mark().await;
+    a.name = "A 店（新名）".into();
+    let mut tx = write(&db).await;
+    assert!(tx.update_store(&a).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(named_since(since).await, Vec::<i64>::new(), "a new name alone changes nobody's attributes");
+
+    let since = mark().await;
+    a.region_id = south.id;
+    let mut tx = write(&db).await;
+    assert!(tx.update_store(&a).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(named_since(since).await, [1], "the moved store's customer");
+
+    let since = mark().await;
+    a.code = "A2".into();
+    let mut tx = write(&db).await;
+    assert!(tx.update_store(&a).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(named_since(since).await, [1], "a store's new code");
+
+    let since = mark().await;
+    let north = Region { code: "N2".into(), ..north };
+    let mut tx = write(&db).await;
+    assert!(tx.update_region(&north).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(named_since(since).await, [2], "the region's remaining store's customer");
 }
 
 /// A live customer with no store, guide or tier, registered `at`.
