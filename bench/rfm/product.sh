@@ -12,21 +12,8 @@
 #        AT=2025-12-04T00:00:00Z BENCH_WORK=/tmp/quanyu-bench)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CUSTOMERS=${CUSTOMERS:-1000000}
-ORDERS=${ORDERS:-10000000}
-AT=${AT:-2025-12-04T00:00:00Z}
 source bench/quanyu-bin.sh
-BENCH_WORK=${BENCH_WORK:-/tmp/quanyu-bench}
-POPULATION=$BENCH_WORK/rfm-product-$CUSTOMERS-$ORDERS
-if [ "$(cat "$POPULATION/.args" 2>/dev/null)" != "$AT" ]; then
-  rm -rf "$POPULATION"; mkdir -p "$POPULATION"
-  echo "generating $POPULATION…" >&2
-  "$BIN" demo --data "$POPULATION/demo" --members 1000 --no-serve > /dev/null
-  sqlite3 "$POPULATION/demo/quanyu.db" "PRAGMA wal_checkpoint(TRUNCATE);" > /dev/null
-  cp "$POPULATION/demo/quanyu.db" "$POPULATION/quanyu.db"
-  python3 bench/rfm/product_population.py "$POPULATION/quanyu.db" "$CUSTOMERS" "$ORDERS" "${AT%%T*}"
-  echo "$AT" > "$POPULATION/.args"
-fi
+source bench/rfm/population.sh
 RUN=$BENCH_WORK/rfm-product-run
 rm -rf "$RUN"; mkdir -p "$RUN"
 cp "$POPULATION/quanyu.db" "$RUN/quanyu.db"

@@ -247,18 +247,21 @@ impl App {
     }
 
     /// Keeps this instance's index current without waiting for a count (the sweeper, every
-    /// tick): the first count after a quiet night does not reload the night's changes, and the
-    /// log is read long before its entries are pruned.
-    pub async fn keep_audience_index_current(&self) -> AppResult<()> {
-        let Some((state, stale)) = self.audiences.kept() else { return Ok(()) };
+    /// tick, so a catch-up of any size is reloaded here, not handed on): the first count after a
+    /// quiet night does not reload the night's changes, and the log is read long before its
+    /// entries are pruned. `None` when no index is kept (nobody counted yet).
+    pub async fn keep_audience_index_current(&self) -> AppResult<Option<CaughtUp>> {
+        let Some((state, stale)) = self.audiences.kept() else { return Ok(None) };
         if stale {
             self.rebuild_audience_index_in_background();
         }
-        if self.catch_up(&state, true, CATCH_UP).await? == CaughtUp::Lost {
+        let all_here = CatchUp { inline: CATCH_UP.most as usize, ..CATCH_UP };
+        let caught_up = self.catch_up(&state, true, all_here).await?;
+        if caught_up == CaughtUp::Lost {
             self.audiences.invalidate();
             self.rebuild_audience_index_in_background();
         }
-        Ok(())
+        Ok(Some(caught_up))
     }
 
     /// Reads every member into a new index in the background (one build at a time), the kept
@@ -283,14 +286,14 @@ impl App {
     /// members are reloaded before the count; more (a nightly rebuild's) in the background,
     /// counts using what is there meanwhile.
     async fn catch_up(&self, state: &Arc<AudienceState>, due: bool, bounds: CatchUp) -> AppResult<CaughtUp> {
-        let Ok(mut cursor) = Arc::clone(&state.cursor).try_lock_owned() else { return Ok(CaughtUp::Current) };
+        let Ok(mut cursor) = Arc::clone(&state.cursor).try_lock_owned() else { return Ok(CaughtUp::Reloaded(0)) };
         let changed_here = state.changed_here.swap(false, Ordering::AcqRel);
         let since = cursor.read_at.elapsed();
         if since >= bounds.trusted_for {
             return Ok(CaughtUp::Lost);
         }
         if !due && !changed_here && since < CATCH_UP_EVERY {
-            return Ok(CaughtUp::Current);
+            return Ok(CaughtUp::Reloaded(0));
         }
         let (read_at, from) = (Instant::now(), cursor.at);
         let (changed, next) = read_tx!(self, |tx| Ok(tx.audience_changes(from, bounds.most).await?))?;
@@ -299,14 +302,14 @@ impl App {
             // again in the background, and this index counts until then.
             self.audiences.expire();
             self.rebuild_audience_index_in_background();
-            return Ok(CaughtUp::Current);
+            return Ok(CaughtUp::ReadingWhole);
         };
         if ordinals.len() <= bounds.inline {
             self.reload_members(state, &ordinals, bounds.chunk).await?;
             *cursor = Cursor { at: next, read_at };
-            return Ok(CaughtUp::Current);
+            return Ok(CaughtUp::Reloaded(ordinals.len()));
         }
-        let (app, state) = (self.clone(), Arc::clone(state));
+        let (app, state, reloading) = (self.clone(), Arc::clone(state), ordinals.len());
         tokio::spawn(async move {
             match app.reload_members(&state, &ordinals, bounds.chunk).await {
                 Ok(()) => *cursor = Cursor { at: next, read_at },
@@ -314,7 +317,7 @@ impl App {
                 Err(err) => tracing::warn!(error = %err, "catching the audience index up failed; retrying"),
             }
         });
-        Ok(CaughtUp::Current)
+        Ok(CaughtUp::Reloading(reloading))
     }
 
     /// Reads `ordinals` again into the index, `chunk` members per read and per hold of the index
@@ -431,12 +434,19 @@ struct Cursor {
     read_at: Instant,
 }
 
-/// Whether an index could be caught up with the log.
+/// What catching an audience index up with the log of changes did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CaughtUp {
-    /// Caught up, or catching up in the background, or not due yet.
-    Current,
-    /// Its cursor was taken longer ago than the log is trusted to keep every change since.
+pub enum CaughtUp {
+    /// Reloaded this many changed members (none: nothing changed, not due, or another
+    /// catch-up under way).
+    Reloaded(usize),
+    /// Reloading this many in the background.
+    Reloading(usize),
+    /// Too many changed to reload one by one: every member is being read again in the
+    /// background.
+    ReadingWhole,
+    /// The index's cursor was taken longer ago than the log is trusted to keep every change
+    /// since: it is read whole again.
     Lost,
 }
 
@@ -539,7 +549,7 @@ mod tests {
                 other.set_customer_tag(&system, member, "常客", true).await.unwrap();
             }
             let small = CatchUp { most: 100, inline: 2, chunk: 2, trusted_for: CATCH_UP.trusted_for };
-            assert_eq!(app.catch_up(&state, true, small).await.unwrap(), CaughtUp::Current);
+            assert!(matches!(app.catch_up(&state, true, small).await.unwrap(), CaughtUp::Reloading(5..)));
             // The background catch-up holds the cursor until it is done.
             drop(state.cursor.lock().await);
             assert_eq!(state.read().count(&regular), 5, "{}: reloaded two at a time", db.label());
@@ -548,7 +558,7 @@ mod tests {
                 other.set_customer_tag(&system, member, "常客", false).await.unwrap();
             }
             let tiny = CatchUp { most: 3, ..small };
-            assert_eq!(app.catch_up(&state, true, tiny).await.unwrap(), CaughtUp::Current);
+            assert_eq!(app.catch_up(&state, true, tiny).await.unwrap(), CaughtUp::ReadingWhole);
             assert!(app.audiences.kept().is_some_and(|(_, stale)| stale), "{}: too many: read again", db.label());
             assert_eq!(state.read().count(&regular), 5, "{}: the old index counts meanwhile", db.label());
             // Waits for the build in the background (or builds, should it not have begun).

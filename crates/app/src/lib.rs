@@ -55,7 +55,7 @@ use std::sync::Arc;
 use quanyu_store::Database;
 
 pub use audiences::{
-    CATCH_UP_EVERY, MAX_AUDIENCE_SHARDS, MAX_EXPORT, MAX_EXPRESSION, audience_schema, default_audience_shards,
+    CATCH_UP_EVERY, CaughtUp, MAX_AUDIENCE_SHARDS, MAX_EXPORT, MAX_EXPRESSION, audience_schema, default_audience_shards,
 };
 pub use auth::{ApiTokenCreated, LoginOutcome, NewApiToken};
 pub use catalog::*;

@@ -632,8 +632,10 @@ impl App {
                 0 => {}
                 stopped => tracing::info!(stopped, "stopped the owners of flash sales that ended"),
             }
-            if let Err(err) = self.keep_audience_index_current().await {
-                tracing::warn!(error = %err, "catching the audience index up failed; retrying next tick");
+            match self.keep_audience_index_current().await {
+                Ok(None | Some(crate::CaughtUp::Reloaded(0))) => {}
+                Ok(Some(caught_up)) => tracing::debug!(?caught_up, "caught the audience index up"),
+                Err(err) => tracing::warn!(error = %err, "catching the audience index up failed; retrying next tick"),
             }
             // Tiers are reviewed, and birthday gifts given, once a day (the first tick of each
             // UTC day).

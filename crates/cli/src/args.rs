@@ -136,6 +136,18 @@ pub struct RfmBenchArgs {
     pub incremental: usize,
 }
 
+#[derive(Debug, Args)]
+pub struct AudienceFollowBenchArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The night to rescore as (RFC 3339), after the one the database was scored as.
+    #[arg(long, value_name = "TIME")]
+    pub night: chrono::DateTime<chrono::Utc>,
+    /// Members given points (one entry each, through the use case) before the first catch-up.
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    pub touch: usize,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ScoresCommand {
     /// Rescore every live customer from their orders now (what the server does nightly), and
@@ -168,6 +180,11 @@ pub enum BenchCommand {
     /// RFM + lifecycle full rebuild of every customer from `bench-data` order columns, and the
     /// per-order incremental step, in process.
     Rfm(RfmBenchArgs),
+    /// How the product's audience index follows the database: reads it whole (the first
+    /// count), then times catching up with the log of changes after points given to some members
+    /// and after a night's scores rebuild, and checks the caught-up index counts what one read
+    /// whole again counts. In process, on a scored database (`quanyu scores rebuild` first).
+    AudienceFollow(AudienceFollowBenchArgs),
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@
 pub mod args;
 pub mod bench;
 pub mod bench_audience;
+pub mod bench_audience_follow;
 pub mod bench_data;
 pub mod bench_rfm;
 pub mod commands;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args::BenchCommand::Nearest(args)) => bench::nearest(&args),
         Command::Bench(args::BenchCommand::Audience(args)) => bench_audience::run(&args),
         Command::Bench(args::BenchCommand::Rfm(args)) => bench_rfm::run(&args),
+        Command::Bench(args::BenchCommand::AudienceFollow(args)) => bench_audience_follow::run(args).await,
         Command::BenchData(args) => bench_data::run(&args),
     }
 }
