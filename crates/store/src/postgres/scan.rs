@@ -31,6 +31,10 @@ impl ScanRow<'_> {
         Ok(self.row.try_get(index)?)
     }
 
+    pub(super) fn optional_text(&self, index: usize) -> StoreResult<Option<String>> {
+        Ok(self.row.try_get(index)?)
+    }
+
     pub(super) fn timestamp(&self, index: usize) -> StoreResult<Timestamp> {
         Ok(self.row.try_get(index)?)
     }

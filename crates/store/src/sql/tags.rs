@@ -132,16 +132,17 @@ impl TagRepo for SqlTx {
     }
 
     async fn tag_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<(i64, String)>> {
-        let rows = sqlx::query(
-            "SELECT c.ordinal, t.name FROM customer_tags ct JOIN customers c ON c.id = ct.customer_id \
+        // Stepped through in place, as `audience_rows`.
+        let sql = "SELECT c.ordinal, t.name FROM customer_tags ct JOIN customers c ON c.id = ct.customer_id \
              JOIN tags t ON t.id = ct.tag_id WHERE c.merged_into IS NULL AND c.ordinal > $1 \
-             ORDER BY c.ordinal, t.name LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *self.tx)
+             ORDER BY c.ordinal, t.name LIMIT $2";
+        let mut rows = Vec::with_capacity(limit.min(100_000) as usize);
+        scan_rows(self, sql, &[Param::Int(after), Param::Int(i64::from(limit))], &mut |row| {
+            rows.push((row.int(0)?, row.text(1)?));
+            Ok(())
+        })
         .await?;
-        rows.iter().map(|row| Ok((row.try_get("ordinal")?, row.try_get("name")?))).collect()
+        Ok(rows)
     }
 
     async fn tag_rows_of(&mut self, ordinals: &[i64]) -> StoreResult<Vec<(i64, String)>> {

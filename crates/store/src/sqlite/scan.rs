@@ -43,6 +43,10 @@ impl ScanRow<'_> {
         Ok(std::str::from_utf8(bytes).map_err(|e| corrupt("a stored text", &e))?.to_owned())
     }
 
+    pub(super) fn optional_text(&self, index: i32) -> StoreResult<Option<String>> {
+        if self.statement.is_null(index) { Ok(None) } else { self.text(index).map(Some) }
+    }
+
     pub(super) fn timestamp(&self, index: i32) -> StoreResult<Timestamp> {
         // SAFETY: as for `uuid`.
         let bytes = unsafe { self.statement.column(index) };
