@@ -80,8 +80,6 @@ pub const MAX_LOOKALIKE: usize = 10_000;
 /// The most members one export returns.
 pub const MAX_EXPORT: u64 = 100_000;
 const PAGE: u32 = 5_000;
-/// (member, tag) rows per read.
-const TAG_PAGE: u32 = 50_000;
 /// The most shards the audience index is cut into by default: past this, a shard's thread costs
 /// more to start than its share of a count saves.
 pub const MAX_AUDIENCE_SHARDS: usize = 8;
@@ -370,40 +368,34 @@ impl App {
         let read_at = Instant::now();
         let at = read_tx!(self, |tx| Ok(tx.audience_cursor().await?))?;
         let mut index = AudienceIndex::default();
+        for tag in read_tx!(self, |tx| Ok(tx.tag_names().await?))? {
+            index.declare_tag(&tag);
+        }
+        // A page of members at a time, with the tags of the ordinals it spans.
         let mut after = 0i64;
         loop {
-            let rows = read_tx!(self, |tx| Ok(tx.audience_rows(after, PAGE).await?))?;
+            let (rows, tags) = read_tx!(self, |tx| {
+                let rows = tx.audience_rows(after, PAGE).await?;
+                let tags = match rows.last() {
+                    Some(last) => tx.tag_rows(after, last.ordinal).await?,
+                    None => Vec::new(),
+                };
+                Ok((rows, tags))
+            })?;
             for row in &rows {
                 if let Ok(member) = u32::try_from(row.ordinal) {
                     set_member(&mut index, member, row);
+                }
+            }
+            for (ordinal, tag) in &tags {
+                if let Ok(member) = u32::try_from(*ordinal) {
+                    index.add_tag(member, tag);
                 }
             }
             match rows.last() {
                 Some(last) if rows.len() == PAGE as usize => after = last.ordinal,
                 _ => break,
             }
-        }
-        for (tag, _) in read_tx!(self, |tx| Ok(tx.list_tags().await?))? {
-            index.declare_tag(&tag.name);
-        }
-        let mut after = 0i64;
-        loop {
-            let rows = read_tx!(self, |tx| Ok(tx.tag_rows(after, TAG_PAGE).await?))?;
-            for (ordinal, tag) in &rows {
-                if let Ok(member) = u32::try_from(*ordinal) {
-                    index.add_tag(member, tag);
-                }
-            }
-            let Some(&(last, _)) = rows.last() else { break };
-            if rows.len() < TAG_PAGE as usize {
-                break;
-            }
-            // The page may end inside the last member's tags: read that member again (adding a
-            // tag twice is harmless). A member with a whole page of tags would stop the walk.
-            if last - 1 <= after {
-                break;
-            }
-            after = last - 1;
         }
         // Filled member by member, the numeric fields have no bins yet: cut them once, so
         // comparisons settle most members with two bitmaps instead of walking every bit slice.

@@ -883,8 +883,11 @@ pub trait TagRepo {
         customer: quanyu_domain::ids::CustomerId,
     ) -> StoreResult<bool>;
     async fn tags_of(&mut self, customer: quanyu_domain::ids::CustomerId) -> StoreResult<Vec<Tag>>;
-    /// (ordinal, tag name) of live customers' tags, ordinals after `after`, by ordinal.
-    async fn tag_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<(i64, String)>>;
+    /// Every tag's name, in name order.
+    async fn tag_names(&mut self) -> StoreResult<Vec<String>>;
+    /// (ordinal, tag name) of the tags of live customers whose ordinals lie in `(after, up_to]`,
+    /// in no particular order.
+    async fn tag_rows(&mut self, after: i64, up_to: i64) -> StoreResult<Vec<(i64, String)>>;
     /// [`tag_rows`](Self::tag_rows) of just these ordinals (the live ones).
     async fn tag_rows_of(&mut self, ordinals: &[i64]) -> StoreResult<Vec<(i64, String)>>;
 

@@ -1006,6 +1006,10 @@ async fn audience_changes_name_who_changed_after_a_cursor(db: Arc<dyn Database>)
         [(2, 990, Some("introduction".to_owned())), (3, 0, None)]
     );
     assert_eq!(tx.tag_rows_of(&[1, 3]).await.unwrap(), [(3, "vip".to_owned())]);
+    assert_eq!(tx.tag_rows(2, 3).await.unwrap(), [(3, "vip".to_owned())], "a range of ordinals");
+    assert_eq!(tx.tag_rows(0, 2).await.unwrap(), [], "its bounds: after, up to");
+    assert_eq!(tx.tag_rows(3, 99).await.unwrap(), []);
+    assert_eq!(tx.tag_names().await.unwrap(), ["vip"]);
     drop(tx);
 
     let mut tx = write(&db).await;

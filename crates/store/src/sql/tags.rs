@@ -131,13 +131,18 @@ impl TagRepo for SqlTx {
         rows.iter().map(tag).collect()
     }
 
-    async fn tag_rows(&mut self, after: i64, limit: u32) -> StoreResult<Vec<(i64, String)>> {
-        // Stepped through in place, as `audience_rows`.
-        let sql = "SELECT c.ordinal, t.name FROM customer_tags ct JOIN customers c ON c.id = ct.customer_id \
-             JOIN tags t ON t.id = ct.tag_id WHERE c.merged_into IS NULL AND c.ordinal > $1 \
-             ORDER BY c.ordinal, t.name LIMIT $2";
-        let mut rows = Vec::with_capacity(limit.min(100_000) as usize);
-        scan_rows(self, sql, &[Param::Int(after), Param::Int(i64::from(limit))], &mut |row| {
+    async fn tag_names(&mut self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT name FROM tags ORDER BY name").fetch_all(&mut *self.tx).await?)
+    }
+
+    async fn tag_rows(&mut self, after: i64, up_to: i64) -> StoreResult<Vec<(i64, String)>> {
+        // A range of ordinals, walked on their index with each one's tags beside it, and stepped
+        // through in place: no sort, no limit (a page by tag rows, sorted, made SQLite sort
+        // what followed the cursor, each page).
+        let sql = "SELECT c.ordinal, t.name FROM customers c JOIN customer_tags ct ON ct.customer_id = c.id \
+             JOIN tags t ON t.id = ct.tag_id WHERE c.merged_into IS NULL AND c.ordinal > $1 AND c.ordinal <= $2";
+        let mut rows = Vec::new();
+        scan_rows(self, sql, &[Param::Int(after), Param::Int(up_to)], &mut |row| {
             rows.push((row.int(0)?, row.text(1)?));
             Ok(())
         })
