@@ -324,9 +324,13 @@ impl App {
         for chunk in ordinals.chunks(chunk.max(1)) {
             let (rows, tags) =
                 read_tx!(self, |tx| Ok((tx.audience_rows_of(chunk).await?, tx.tag_rows_of(chunk).await?)))?;
-            let removed: RoaringBitmap = chunk.iter().filter_map(|&o| u32::try_from(o).ok()).collect();
+            let changed: RoaringBitmap = chunk.iter().filter_map(|&o| u32::try_from(o).ok()).collect();
+            let live: RoaringBitmap = rows.iter().filter_map(|row| u32::try_from(row.ordinal).ok()).collect();
             let mut shards = state.shards.write().unwrap_or_else(|e| e.into_inner());
-            shards.remove_members(&removed);
+            // Their tags are set again below, their attributes in place (moving a numeric value
+            // only across the bins between its old and new value); merged members go.
+            shards.remove_tags_of(&live);
+            shards.remove_members(&(changed - &live));
             for row in &rows {
                 if let Ok(member) = u32::try_from(row.ordinal) {
                     set_member(shards.shard_mut(member), member, row);
@@ -449,14 +453,16 @@ impl AudienceState {
     }
 }
 
-/// Makes `member` live in `index` with what `row` says of them.
+/// Makes `member` live in `index` with what `row` says of them, replacing any attributes they
+/// had (their tags are the caller's).
 fn set_member(index: &mut AudienceIndex, member: u32, row: &AudienceRow) {
     index.insert_member(member);
     let categories =
         [("tier", &row.tier), ("home_store", &row.home_store), ("region", &row.region), ("stage", &row.stage)];
     for (field, value) in categories {
-        if let Some(value) = value {
-            index.set_category(member, field, value);
+        match value {
+            Some(value) => index.set_category(member, field, value),
+            None => _ = index.clear_category(member, field),
         }
     }
     let numbers = [
@@ -476,11 +482,14 @@ fn set_member(index: &mut AudienceIndex, member: u32, row: &AudienceRow) {
         let rfm = |v: i64| u8::try_from(v).unwrap_or(0);
         let scores = quanyu_audience::Rfm { r: rfm(row.r), f: rfm(row.f), m: rfm(row.m) };
         index.set_category(member, "rfm_segment", quanyu_audience::lifecycle::rfm_segment(scores));
+    } else {
+        index.clear_category(member, "rfm_segment");
     }
     // The day, not how many days ago: the index does not go stale as days pass
     // (`last_order_days` is rewritten against today before a count).
-    if let Some(last) = row.last_order_at {
-        index.set_number(member, LAST_ORDER_DAY, u64::try_from(day(last)).unwrap_or(0));
+    match row.last_order_at {
+        Some(last) => index.set_number(member, LAST_ORDER_DAY, u64::try_from(day(last)).unwrap_or(0)),
+        None => _ = index.clear_number(member, LAST_ORDER_DAY),
     }
 }
 

@@ -77,6 +77,10 @@ impl PartialEq for BitSlicedIndex {
 impl BitSlicedIndex {
     /// Sets `member`'s value, replacing any previous one.
     pub fn set(&mut self, member: u32, value: u64) {
+        // Reloading a member sets every field again, most of them to what they were.
+        if self.get(member) == Some(value) {
+            return;
+        }
         let old = self.take(member);
         self.bins.update(member, old, Some(value));
         self.existence.insert(member);

@@ -55,6 +55,9 @@ impl CategoricalField {
 
     /// Sets `member`'s value, replacing any previous one.
     pub fn set(&mut self, member: u32, value: &str) {
+        if self.get(member) == Some(value) {
+            return;
+        }
         self.clear(member);
         self.present.insert(member);
         self.values.entry(value.to_owned()).or_default().insert(member);
@@ -101,8 +104,8 @@ impl CategoricalField {
     }
 }
 
-/// Up to how many members [`AudienceIndex::remove_members`] removes one by one: a difference
-/// walks each tag's containers, about what a hundred single removals from every tag cost.
+/// Up to how many members [`AudienceIndex::remove_tags_of`] takes off each tag one by one: a
+/// difference walks each tag's containers, about what a hundred single removals cost.
 const FEW_TO_REMOVE: u64 = 64;
 
 /// Tags, categorical and numeric attributes of all live members.
@@ -135,19 +138,9 @@ impl AudienceIndex {
     }
 
     /// Forgets `members` and everything about them, as [`remove_member`](Self::remove_member)
-    /// would one by one. Past a few members each tag loses them in one bitmap difference instead
-    /// of a look-up per member: with thousands of tags, reloading a night's changed members one
-    /// by one would cost milliseconds each.
+    /// would one by one, their tags as [`remove_tags_of`](Self::remove_tags_of) does.
     pub fn remove_members(&mut self, members: &RoaringBitmap) {
-        if members.len() <= FEW_TO_REMOVE {
-            for member in members {
-                self.remove_member(member);
-            }
-            return;
-        }
-        for tagged in self.tags.values_mut() {
-            *tagged -= members;
-        }
+        self.remove_tags_of(members);
         for member in members.iter().filter(|&m| self.universe.contains(m)) {
             for field in self.categorical.values_mut() {
                 field.clear(member);
@@ -157,6 +150,24 @@ impl AudienceIndex {
             }
         }
         self.universe -= members;
+    }
+
+    /// Takes every tag off `members` (they stay live, with their attributes). Past a few
+    /// members each tag loses them in one bitmap difference instead of a look-up per member:
+    /// with thousands of tags, reloading a night's changed members one by one would cost
+    /// milliseconds each.
+    pub fn remove_tags_of(&mut self, members: &RoaringBitmap) {
+        if members.len() <= FEW_TO_REMOVE {
+            for tagged in self.tags.values_mut() {
+                for member in members {
+                    tagged.remove(member);
+                }
+            }
+        } else {
+            for tagged in self.tags.values_mut() {
+                *tagged -= members;
+            }
+        }
     }
 
     pub fn add_tag(&mut self, member: u32, tag: &str) {
@@ -338,6 +349,23 @@ mod tests {
                 CompareOp::ALL.map(|op| numbers.compare(op, 500).len())
             };
             assert_eq!(points(&at_once), points(&one_by_one), "the bins follow");
+        }
+    }
+
+    #[test]
+    fn taking_tags_off_members_keeps_them_and_their_attributes() {
+        let mut index = AudienceIndex::default();
+        for member in 0..300 {
+            index.add_tag(member, "a");
+            index.set_number(member, "points", u64::from(member));
+        }
+        for removed in [vec![1, 2], (0..300).step_by(2).collect::<Vec<u32>>()] {
+            let mut taken = index.clone();
+            taken.remove_tags_of(&removed.iter().copied().collect());
+            let left: RoaringBitmap = (0..300).filter(|m| !removed.contains(m)).collect();
+            assert_eq!(taken.tag("a"), Some(&left), "{} taken off", removed.len());
+            assert_eq!(taken.universe(), index.universe());
+            assert_eq!(taken.numeric("points"), index.numeric("points"));
         }
     }
 

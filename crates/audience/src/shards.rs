@@ -78,6 +78,17 @@ impl Shards {
 
     /// Forgets `members` on whichever shards hold them (see [`AudienceIndex::remove_members`]).
     pub fn remove_members(&mut self, members: &RoaringBitmap) {
+        self.on_their_shards(members, AudienceIndex::remove_members);
+    }
+
+    /// Takes every tag off `members` on whichever shards hold them (see
+    /// [`AudienceIndex::remove_tags_of`]).
+    pub fn remove_tags_of(&mut self, members: &RoaringBitmap) {
+        self.on_their_shards(members, AudienceIndex::remove_tags_of);
+    }
+
+    /// Calls `change` on each shard with the members of `members` in its range.
+    fn on_their_shards(&mut self, members: &RoaringBitmap, change: impl Fn(&mut AudienceIndex, &RoaringBitmap)) {
         let ends = self.starts.iter().skip(1).map(|&end| Some(end)).chain([None]);
         for ((shard, &start), end) in self.shards.iter_mut().zip(&self.starts).zip(ends) {
             let mut own = members.clone();
@@ -86,7 +97,7 @@ impl Shards {
                 own.remove_range(end..);
             }
             if !own.is_empty() {
-                shard.remove_members(&own);
+                change(shard, &own);
             }
         }
     }
