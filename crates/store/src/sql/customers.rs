@@ -12,7 +12,10 @@ use sqlx::{AssertSqlSafe, Row as _};
 use uuid::Uuid;
 
 use super::{
-    super::{Db, SqlTx, scan::scan_rows},
+    super::{
+        Db, SqlTx,
+        scan::{ScanRow, scan_rows},
+    },
     Keyset, Param, bind_sort_value, keyset,
     rows::Row,
 };
@@ -682,20 +685,7 @@ impl CustomerRepo for SqlTx {
         let mut rows = Vec::with_capacity(limit.min(100_000) as usize);
         let args = [Param::Int(after), Param::Int(i64::from(limit))];
         scan_rows(self, &sql, &args, &mut |row| {
-            rows.push(AudienceRow {
-                ordinal: row.int(0)?,
-                tier: row.optional_text(1)?,
-                home_store: row.optional_text(2)?,
-                region: row.optional_text(3)?,
-                points: row.int(4)?,
-                spend: row.int(5)?,
-                orders: row.int(6)?,
-                r: row.int(7)?,
-                f: row.int(8)?,
-                m: row.int(9)?,
-                stage: row.optional_text(10)?,
-                last_order_at: row.optional_timestamp(11)?,
-            });
+            rows.push(scanned_audience_row(row)?);
             Ok(())
         })
         .await?;
@@ -703,8 +693,15 @@ impl CustomerRepo for SqlTx {
     }
 
     async fn audience_rows_of(&mut self, ordinals: &[i64]) -> StoreResult<Vec<AudienceRow>> {
-        let sql = format!("{AUDIENCE_ROWS} WHERE c.merged_into IS NULL AND c.ordinal IN ({{keys}}) ORDER BY c.ordinal");
-        self.rows_in(&sql, ordinals).await?.iter().map(audience_row).collect()
+        let sql = format!("{AUDIENCE_ROWS} WHERE c.merged_into IS NULL AND c.ordinal IN ({{keys}})");
+        let mut rows = Vec::with_capacity(ordinals.len());
+        self.scan_in(&sql, ordinals, &mut |row| {
+            rows.push(scanned_audience_row(row)?);
+            Ok(())
+        })
+        .await?;
+        rows.sort_unstable_by_key(|row| row.ordinal);
+        Ok(rows)
     }
 
     async fn audience_cursor(&mut self) -> StoreResult<i64> {
@@ -1077,19 +1074,20 @@ const AUDIENCE_ROWS: &str = "SELECT c.ordinal, t.code AS tier, s.code AS home_st
      LEFT JOIN customer_points p ON p.customer_id = c.id \
      LEFT JOIN customer_scores o ON o.customer_id = c.id";
 
-fn audience_row(row: &Row) -> StoreResult<AudienceRow> {
+/// A row of [`AUDIENCE_ROWS`] as a scan reads it.
+fn scanned_audience_row(row: &ScanRow<'_>) -> StoreResult<AudienceRow> {
     Ok(AudienceRow {
-        ordinal: row.try_get("ordinal")?,
-        tier: row.try_get("tier")?,
-        home_store: row.try_get("home_store")?,
-        region: row.try_get("region")?,
-        points: row.try_get("points")?,
-        spend: row.try_get("spend")?,
-        orders: row.try_get("orders")?,
-        r: row.try_get("rs")?,
-        f: row.try_get("fs")?,
-        m: row.try_get("ms")?,
-        stage: row.try_get("stage")?,
-        last_order_at: row.try_get("last_order_at")?,
+        ordinal: row.int(0)?,
+        tier: row.optional_text(1)?,
+        home_store: row.optional_text(2)?,
+        region: row.optional_text(3)?,
+        points: row.int(4)?,
+        spend: row.int(5)?,
+        orders: row.int(6)?,
+        r: row.int(7)?,
+        f: row.int(8)?,
+        m: row.int(9)?,
+        stage: row.optional_text(10)?,
+        last_order_at: row.optional_timestamp(11)?,
     })
 }

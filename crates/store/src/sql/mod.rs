@@ -108,6 +108,22 @@ impl Placeholders {
 }
 
 impl SqlTx {
+    /// Scans the rows of `sql` for any number of `keys` (see [`scan_rows`](super::scan::scan_rows)),
+    /// 500 keys a statement: `sql` holds `{keys}` where the `IN` list's placeholders go.
+    async fn scan_in(
+        &mut self,
+        sql: &str,
+        keys: &[i64],
+        each: &mut (dyn FnMut(&super::scan::ScanRow<'_>) -> crate::StoreResult<()> + Send),
+    ) -> crate::StoreResult<()> {
+        for chunk in keys.chunks(500) {
+            let statement = sql.replace("{keys}", &Placeholders::new().list(chunk.len()));
+            let args: Vec<Param<'_>> = chunk.iter().map(|&key| Param::Int(key)).collect();
+            super::scan::scan_rows(self, &statement, &args, each).await?;
+        }
+        Ok(())
+    }
+
     /// The rows of `sql` for any number of `keys`, 500 keys a statement: `sql` holds `{keys}`
     /// where the `IN` list's placeholders go, and each statement's rows come back in its own
     /// order. Only placeholders are generated (see [`Placeholders`]).

@@ -151,11 +151,16 @@ impl TagRepo for SqlTx {
     }
 
     async fn tag_rows_of(&mut self, ordinals: &[i64]) -> StoreResult<Vec<(i64, String)>> {
-        let sql = "SELECT c.ordinal, t.name FROM customer_tags ct JOIN customers c ON c.id = ct.customer_id \
-             JOIN tags t ON t.id = ct.tag_id WHERE c.merged_into IS NULL AND c.ordinal IN ({keys}) \
-             ORDER BY c.ordinal, t.name";
-        let rows = self.rows_in(sql, ordinals).await?;
-        rows.iter().map(|row| Ok((row.try_get("ordinal")?, row.try_get("name")?))).collect()
+        let sql = "SELECT c.ordinal, t.name FROM customers c JOIN customer_tags ct ON ct.customer_id = c.id \
+             JOIN tags t ON t.id = ct.tag_id WHERE c.merged_into IS NULL AND c.ordinal IN ({keys})";
+        let mut rows = Vec::new();
+        self.scan_in(sql, ordinals, &mut |row| {
+            rows.push((row.int(0)?, row.text(1)?));
+            Ok(())
+        })
+        .await?;
+        rows.sort_unstable();
+        Ok(rows)
     }
 
     async fn rule_tags(&mut self) -> StoreResult<Vec<Tag>> {
