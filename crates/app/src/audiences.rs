@@ -54,10 +54,15 @@ const CATCH_UP: CatchUp = CatchUp {
     trusted_for: Duration::from_secs(24 * 3600),
 };
 
+/// Reloading a changed member costs about six times what reading one costs when every member is
+/// read (`bench/audience/follow.sh`): a catch-up reloads up to one member in eight.
+const RELOAD_SHARE: u64 = 8;
+
 /// The bounds of catching an index up with the log of changes.
 #[derive(Debug, Clone, Copy)]
 struct CatchUp {
-    /// The most changed members one catch-up reloads; past it the index is read whole again.
+    /// The most changed members one catch-up reloads, or one in [`RELOAD_SHARE`] of the
+    /// members if that is more; past it the index is read whole again.
     most: u32,
     /// The most changed members a count waits to see reloaded; a bigger catch-up runs in the
     /// background.
@@ -253,7 +258,7 @@ impl App {
         if stale {
             self.rebuild_audience_index_in_background();
         }
-        let all_here = CatchUp { inline: CATCH_UP.most as usize, ..CATCH_UP };
+        let all_here = CatchUp { inline: usize::MAX, ..CATCH_UP };
         let caught_up = self.catch_up(&state, true, all_here).await?;
         if caught_up == CaughtUp::Lost {
             self.audiences.invalidate();
@@ -294,7 +299,9 @@ impl App {
             return Ok(CaughtUp::Reloaded(0));
         }
         let (read_at, from) = (Instant::now(), cursor.at);
-        let (changed, next) = read_tx!(self, |tx| Ok(tx.audience_changes(from, bounds.most).await?))?;
+        let share = u32::try_from(state.read().members() / RELOAD_SHARE).unwrap_or(u32::MAX);
+        let most = bounds.most.max(share);
+        let (changed, next) = read_tx!(self, |tx| Ok(tx.audience_changes(from, most).await?))?;
         let Some(ordinals) = changed else {
             // Too many to reload one by one (a first night's scores): every member is read
             // again in the background, and this index counts until then.
