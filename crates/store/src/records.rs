@@ -172,6 +172,7 @@ pub struct StaffFilter {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProductFilter {
+    /// Products in this category or any below it.
     pub category_id: Option<quanyu_domain::ids::CategoryId>,
     pub brand_id: Option<quanyu_domain::ids::BrandId>,
     pub search: Option<String>,
@@ -180,7 +181,7 @@ pub struct ProductFilter {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SkuFilter {
     pub product_id: Option<quanyu_domain::ids::ProductId>,
-    /// SKUs of products in exactly this category.
+    /// SKUs of products in this category or any below it (生鲜 lists 水果's SKUs too).
     pub category_id: Option<quanyu_domain::ids::CategoryId>,
     pub barcode: Option<String>,
     /// Case-insensitive substring of SKU code, SKU name or product name.

@@ -598,8 +598,19 @@ async fn catalog_round_trips(db: Arc<dyn Database>) {
     expected.sort_by_key(|(s, _)| s.code.clone());
     assert_eq!(named, expected, "unknown ids are skipped");
     assert!(tx.get_skus(&[]).await.unwrap().is_empty());
-    let other = quanyu_store::ProductFilter { category_id: Some(fresh.id), ..Default::default() };
-    assert_eq!(tx.list_products(&other, Page::first(10)).await.unwrap(), vec![]);
+    let below = SkuFilter { category_id: Some(fresh.id), ..Default::default() };
+    assert_eq!(tx.list_skus(&below, Page::first(10)).await.unwrap().len(), 2, "a category lists those below it");
+    let parent = quanyu_store::ProductFilter { category_id: Some(fresh.id), ..Default::default() };
+    assert_eq!(tx.list_products(&parent, Page::first(10)).await.unwrap(), vec![apple.clone()]);
+    let fruit_only = quanyu_store::ProductFilter { category_id: Some(fruit.id), ..Default::default() };
+    assert_eq!(tx.list_products(&fruit_only, Page::first(10)).await.unwrap(), vec![apple]);
+    drop(tx);
+    let vegetables = category("蔬菜", Some(fresh.id));
+    let mut tx = write(&db).await;
+    tx.insert_category(&vegetables).await.unwrap();
+    tx.commit().await.unwrap();
+    let elsewhere = quanyu_store::ProductFilter { category_id: Some(vegetables.id), ..Default::default() };
+    assert_eq!(read(&db).await.list_products(&elsewhere, Page::first(10)).await.unwrap(), vec![], "not its sibling's");
 }
 
 async fn store_settings_upsert_and_delete(db: Arc<dyn Database>) {

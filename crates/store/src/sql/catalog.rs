@@ -160,7 +160,10 @@ impl CatalogRepo for SqlTx {
 
     async fn list_products(&mut self, filter: &ProductFilter, page: Page) -> StoreResult<Vec<Product>> {
         let found = sqlx::query(
-            "SELECT * FROM products WHERE ($1 IS NULL OR category_id = $1) AND ($2 IS NULL OR brand_id = $2) \
+            "SELECT * FROM products WHERE ($1 IS NULL OR category_id IN (WITH RECURSIVE below (id) AS \
+             (SELECT id FROM categories WHERE id = $1 UNION ALL \
+              SELECT c.id FROM categories c JOIN below ON c.parent_id = below.id) SELECT id FROM below)) \
+             AND ($2 IS NULL OR brand_id = $2) \
              AND ($3 IS NULL OR LOWER(name) LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5",
         )
         .bind(filter.category_id.map(|c| c.as_uuid()))
@@ -254,7 +257,9 @@ impl CatalogRepo for SqlTx {
         let Keyset { condition, order } = keyset(&filter.sort, "s.id", "$5", "$7");
         let sql = format!(
             "SELECT s.* FROM skus s JOIN products p ON p.id = s.product_id \
-             WHERE ($1 IS NULL OR s.product_id = $1) AND ($2 IS NULL OR p.category_id = $2) \
+             WHERE ($1 IS NULL OR s.product_id = $1) AND ($2 IS NULL OR p.category_id IN \
+                 (WITH RECURSIVE below (id) AS (SELECT id FROM categories WHERE id = $2 UNION ALL \
+                  SELECT c.id FROM categories c JOIN below ON c.parent_id = below.id) SELECT id FROM below)) \
              AND ($3 IS NULL OR s.barcode = $3) \
              AND ($4 IS NULL OR LOWER(s.code) LIKE $4 ESCAPE '\\' OR LOWER(s.name) LIKE $4 ESCAPE '\\' \
                   OR LOWER(p.name) LIKE $4 ESCAPE '\\') \

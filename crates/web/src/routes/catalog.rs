@@ -362,6 +362,7 @@ pub struct SkuPatchIn {
 #[into_params(parameter_in = Query)]
 pub struct SkuQuery {
     product_id: Option<Uuid>,
+    /// SKUs of products in this category or any below it.
     category_id: Option<Uuid>,
     barcode: Option<String>,
     /// Substring of SKU code, SKU name or product name.
@@ -512,6 +513,7 @@ pub struct ProductPatchIn {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProductQuery {
+    /// Products in this category or any below it.
     category_id: Option<Uuid>,
     brand_id: Option<Uuid>,
     q: Option<String>,
