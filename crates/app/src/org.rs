@@ -158,7 +158,8 @@ impl App {
         ctx.require(Permission::ManageChain)?;
         let code = patch.code.as_deref().map(Region::validate_code).transpose()?;
         let name = patch.name.as_deref().map(Region::validate_name).transpose()?;
-        write_tx!(self, |tx| {
+        let recoded = code.is_some();
+        let updated = write_tx!(self, |tx| {
             let before = region_in(tx, id).await?;
             let mut after = before.clone();
             after.code = code.unwrap_or(after.code);
@@ -167,7 +168,12 @@ impl App {
             tx.update_region(&after).await?;
             region_changes("region.updated", Some(&before), &after).record(tx, Some(ctx)).await?;
             Ok(after)
-        })
+        });
+        if recoded && updated.is_ok() {
+            // Its members' `region`: counted at once here.
+            self.audience_changed();
+        }
+        updated
     }
 
     pub async fn list_stores(
@@ -230,6 +236,7 @@ impl App {
         let radius = patch.delivery_radius_m.map(Store::validate_delivery_radius).transpose()?;
         let phone = patch.phone.as_ref().map(|p| Store::validate_phone(p.as_deref())).transpose()?;
         let status = patch.status.as_deref().map(StoreStatus::parse).transpose()?;
+        let moved = code.is_some() || patch.region_id.is_some();
         let updated = write_tx!(self, |tx| {
             let before = store_in_scope(ctx, tx, id).await?;
             let mut after = before.clone();
@@ -253,6 +260,10 @@ impl App {
             Ok(after)
         });
         self.stores_near.invalidate();
+        if moved && updated.is_ok() {
+            // Its members' `region` and `home_store`: counted at once here.
+            self.audience_changed();
+        }
         updated
     }
 }

@@ -83,6 +83,11 @@ async fn the_audience_index_follows_changes_made_anywhere(db: Arc<dyn Database>)
     tokio::time::sleep(quanyu_app::CATCH_UP_EVERY + std::time::Duration::from_millis(50)).await;
     assert_eq!(app.audience_count(&system, "region = N").await.unwrap(), 0);
     assert_eq!(app.audience_count(&system, "region = S and #常客").await.unwrap(), 1);
+    // Moved back here: at once.
+    let regions = app.list_regions(&system, None, None).await.unwrap().items;
+    let north = regions.into_iter().find(|r| r.code == "N").unwrap().id;
+    app.update_store(&system, store, StorePatch { region_id: Some(north), ..Default::default() }).await.unwrap();
+    assert_eq!(app.audience_count(&system, "region = N").await.unwrap(), 6);
 }
 
 async fn tags_select_members_and_saved_audiences_stay_current(db: Arc<dyn Database>) {
