@@ -289,6 +289,9 @@ impl App {
     /// members are reloaded before the count; more (a nightly rebuild's) in the background,
     /// counts using what is there meanwhile.
     async fn catch_up(&self, state: &Arc<AudienceState>, due: bool, bounds: CatchUp) -> AppResult<CaughtUp> {
+        if state.superseded.load(Ordering::Acquire) {
+            return Ok(CaughtUp::ReadingWhole);
+        }
         let Ok(mut cursor) = Arc::clone(&state.cursor).try_lock_owned() else { return Ok(CaughtUp::Reloaded(0)) };
         let changed_here = state.changed_here.swap(false, Ordering::AcqRel);
         let since = cursor.read_at.elapsed();
@@ -304,7 +307,9 @@ impl App {
         let (changed, next) = read_tx!(self, |tx| Ok(tx.audience_changes(from, most).await?))?;
         let Some(ordinals) = changed else {
             // Too many to reload one by one (a first night's scores): every member is read
-            // again in the background, and this index counts until then.
+            // again in the background, and this index counts until then without reading the
+            // log again.
+            state.superseded.store(true, Ordering::Release);
             self.audiences.expire();
             self.rebuild_audience_index_in_background();
             return Ok(CaughtUp::ReadingWhole);
@@ -416,6 +421,7 @@ impl App {
             shards: RwLock::new(Shards::new(index, self.config.audience_shards)),
             cursor: Arc::new(tokio::sync::Mutex::new(Cursor { at, read_at })),
             changed_here: AtomicBool::new(false),
+            superseded: AtomicBool::new(false),
         })
     }
 }
@@ -427,6 +433,9 @@ pub(crate) struct AudienceState {
     cursor: Arc<tokio::sync::Mutex<Cursor>>,
     /// A change was made in this instance: read the log before the next count.
     changed_here: AtomicBool,
+    /// More changed than a catch-up reloads: a build reading every member replaces this index,
+    /// which no longer reads the log.
+    superseded: AtomicBool,
 }
 
 /// Where an index stands in the log of audience changes.
@@ -567,6 +576,7 @@ mod tests {
             }
             let tiny = CatchUp { most: 3, ..small };
             assert_eq!(app.catch_up(&state, true, tiny).await.unwrap(), CaughtUp::ReadingWhole);
+            assert_eq!(app.catch_up(&state, true, small).await.unwrap(), CaughtUp::ReadingWhole, "superseded");
             assert!(app.audiences.kept().is_some_and(|(_, stale)| stale), "{}: too many: read again", db.label());
             assert_eq!(state.read().count(&regular), 5, "{}: the old index counts meanwhile", db.label());
             // Waits for the build in the background (or builds, should it not have begun).
