@@ -33,7 +33,7 @@ use std::{
 
 use quanyu_audience::{AudienceIndex, Expr, FieldKind, RoaringBitmap, Schema, Shards};
 use quanyu_domain::{authz::Permission, customer::Customer, org::Scope, time::Timestamp};
-use quanyu_store::AudienceRow;
+use quanyu_store::{AudienceCursor, AudienceRow};
 
 use crate::{App, AppError, AppResult, Ctx, change::Change, lifecycle::day, write::now};
 
@@ -301,10 +301,10 @@ impl App {
         if !due && !changed_here && since < CATCH_UP_EVERY {
             return Ok(CaughtUp::Reloaded(0));
         }
-        let (read_at, from) = (Instant::now(), cursor.at);
+        let (read_at, from) = (Instant::now(), cursor.at.clone());
         let share = u32::try_from(state.read().members() / RELOAD_SHARE).unwrap_or(u32::MAX);
         let most = bounds.most.max(share);
-        let (changed, next) = read_tx!(self, |tx| Ok(tx.audience_changes(from, most).await?))?;
+        let (changed, next) = read_tx!(self, |tx| Ok(tx.audience_changes(&from, most).await?))?;
         let Some(ordinals) = changed else {
             // Too many to reload one by one (a first night's scores): every member is read
             // again in the background, and this index counts until then without reading the
@@ -441,7 +441,7 @@ pub(crate) struct AudienceState {
 /// Where an index stands in the log of audience changes.
 struct Cursor {
     /// The log read up to.
-    at: i64,
+    at: AudienceCursor,
     /// When that cursor was taken.
     read_at: Instant,
 }

@@ -25,14 +25,43 @@ pub(crate) const WHOLE_TABLE: &str = "";
 /// `xmin`): every transaction below it has finished, so its entries are visible now, and every
 /// entry not yet visible belongs to a transaction at or above it.
 pub(crate) const AUDIENCE_CURSOR: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
-/// The customers changed in transactions at or after cursor `$1` whose changes are visible now,
-/// at most `$2`. Not bounded by the next cursor: a transaction above it that has committed is
-/// read now (and again next time, until every transaction before it has finished), so a change
-/// shows at once even while a long transaction elsewhere holds the cursor back.
-pub(crate) const AUDIENCE_CHANGES: &str = "SELECT DISTINCT c.ordinal FROM audience_changes a \
-     JOIN customers c ON c.id = a.customer_id WHERE a.xid >= $1 LIMIT $2";
-/// Whether [`AUDIENCE_CHANGES`] takes the next cursor as its upper bound.
-pub(crate) const AUDIENCE_CHANGES_UP_TO_NEXT: bool = false;
+
+impl SqlTx {
+    /// The customers changed in transactions at or after the cursor whose changes are visible
+    /// now and were not read before, at most `limit + 1`, and the cursor after them. Not bounded
+    /// by the next `xmin`: a transaction above it that has committed is read now, so a change
+    /// shows at once even while a long transaction elsewhere holds `xmin` back; its id is kept
+    /// in the cursor until `xmin` passes it, so its entries are not read again meanwhile.
+    pub(crate) async fn audience_changes_after(
+        &mut self,
+        cursor: &crate::AudienceCursor,
+        limit: u32,
+    ) -> crate::StoreResult<(Vec<i64>, crate::AudienceCursor)> {
+        let position: i64 = sqlx::query_scalar(AUDIENCE_CURSOR).fetch_one(&mut *self.tx).await?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT DISTINCT a.xid, c.ordinal FROM audience_changes a JOIN customers c ON c.id = a.customer_id \
+             WHERE a.xid >= $1 AND NOT (a.xid = ANY($2)) LIMIT $3",
+        )
+        .bind(cursor.position)
+        .bind(&cursor.read)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut read: Vec<i64> = cursor
+            .read
+            .iter()
+            .copied()
+            .chain(rows.iter().map(|&(xid, _)| xid))
+            .filter(|&xid| xid >= position)
+            .collect();
+        read.sort_unstable();
+        read.dedup();
+        let mut ordinals: Vec<i64> = rows.into_iter().map(|(_, ordinal)| ordinal).collect();
+        ordinals.sort_unstable();
+        ordinals.dedup();
+        Ok((ordinals, crate::AudienceCursor { position, read }))
+    }
+}
 
 /// A transaction on PostgreSQL.
 pub struct SqlTx {

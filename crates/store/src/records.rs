@@ -540,6 +540,18 @@ pub struct PointsEntry {
     pub at: Timestamp,
 }
 
+/// Where a reader stands in the log of audience changes (opaque: each backend reads it its way).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AudienceCursor {
+    /// SQLite: the last entry read. PostgreSQL: the oldest transaction whose entries may not all
+    /// have been read (the snapshot's `xmin` at the last read).
+    pub(crate) position: i64,
+    /// PostgreSQL: transactions at or after `position` whose entries were read already — a
+    /// transaction's entries become visible together, so they need not be read again while a
+    /// long transaction elsewhere holds `position` back. Empty on SQLite.
+    pub(crate) read: Vec<i64>,
+}
+
 /// What the audience engine knows of one member, as loaded from the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudienceRow {

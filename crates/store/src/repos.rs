@@ -10,14 +10,14 @@ use quanyu_domain::{
 };
 
 use crate::{
-    Attribution, AudienceRow, AudienceSort, AuditEntry, AuditFilter, ChannelSales, CommissionEntry, CommissionMismatch,
-    CountedOrder, CouponEntry, CouponMismatch, CouponTemplateSort, CustomerFilter, CustomerMerge, CustomerScores,
-    CustomerSearch, DocumentFilter, DocumentStep, EventSource, FlashJournalAppend, FlashReservation, FlashSale,
-    GuideSale, GuideTask, GuideTaskCounts, IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone, OrderFilter,
-    OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry, ProductFilter,
-    PromoterSort, PromotionSort, SavedAudience, ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter, StockEntry,
-    StockPolicy, StockRow, StockSort, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry, Tag,
-    TokenKind, TokenRecord,
+    Attribution, AudienceCursor, AudienceRow, AudienceSort, AuditEntry, AuditFilter, ChannelSales, CommissionEntry,
+    CommissionMismatch, CountedOrder, CouponEntry, CouponMismatch, CouponTemplateSort, CustomerFilter, CustomerMerge,
+    CustomerScores, CustomerSearch, DocumentFilter, DocumentStep, EventSource, FlashJournalAppend, FlashReservation,
+    FlashSale, GuideSale, GuideTask, GuideTaskCounts, IdempotencyRecord, LedgerMismatch, LineCommission, MergeUndone,
+    OrderFilter, OrderPoints, OrderStep, OutboxEvent, Page, PaidMembership, PaymentRecord, PlaceFilter, PointsEntry,
+    ProductFilter, PromoterSort, PromotionSort, SavedAudience, ScoreInput, SkuFilter, SkuSales, Sorting, StaffFilter,
+    StockEntry, StockPolicy, StockRow, StockSort, StoreFilter, StoreResult, StoreSales, StoredEvent, StoredValueEntry,
+    Tag, TokenKind, TokenRecord,
 };
 
 #[async_trait]
@@ -440,11 +440,15 @@ pub trait CustomerRepo {
     async fn audience_rows_of(&mut self, ordinals: &[i64]) -> StoreResult<Vec<AudienceRow>>;
     /// Where the log of audience changes stands now: taken before a full read of the members,
     /// every change after it is one [`audience_changes`](Self::audience_changes) will give.
-    async fn audience_cursor(&mut self) -> StoreResult<i64>;
+    async fn audience_cursor(&mut self) -> StoreResult<AudienceCursor>;
     /// The ordinals of customers (live or merged away) whose audience attributes or tags changed
     /// after `cursor`, at most `limit` (`None` if there are more: read every member instead),
     /// and the cursor to read from next. A customer may come again in a later read.
-    async fn audience_changes(&mut self, cursor: i64, limit: u32) -> StoreResult<(Option<Vec<i64>>, i64)>;
+    async fn audience_changes(
+        &mut self,
+        cursor: &AudienceCursor,
+        limit: u32,
+    ) -> StoreResult<(Option<Vec<i64>>, AudienceCursor)>;
     /// Forgets the log of audience changes made before `before`; how many entries went.
     async fn prune_audience_changes(&mut self, before: Timestamp) -> StoreResult<u64>;
     /// The live customers with these ordinals, by ordinal, each with their first phone.

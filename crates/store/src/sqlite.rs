@@ -37,11 +37,27 @@ pub(crate) const WHOLE_TABLE: &str = "NOT INDEXED";
 /// The audience-change log's cursor is its last sequence number: one writer at a time, so every
 /// entry at or below it is committed, and every later one is numbered above it.
 pub(crate) const AUDIENCE_CURSOR: &str = "SELECT COALESCE(MAX(seq), 0) FROM audience_changes";
-/// The customers changed after cursor `$1`, up to cursor `$2`, at most `$3`.
-pub(crate) const AUDIENCE_CHANGES: &str = "SELECT DISTINCT c.ordinal FROM audience_changes a \
-     JOIN customers c ON c.id = a.customer_id WHERE a.seq > $1 AND a.seq <= $2 LIMIT $3";
-/// Whether [`AUDIENCE_CHANGES`] takes the next cursor as its upper bound.
-pub(crate) const AUDIENCE_CHANGES_UP_TO_NEXT: bool = true;
+
+impl SqlTx {
+    /// The customers changed after the cursor, at most `limit + 1`, and the cursor after them.
+    pub(crate) async fn audience_changes_after(
+        &mut self,
+        cursor: &crate::AudienceCursor,
+        limit: u32,
+    ) -> crate::StoreResult<(Vec<i64>, crate::AudienceCursor)> {
+        let position: i64 = sqlx::query_scalar(AUDIENCE_CURSOR).fetch_one(&mut *self.tx).await?;
+        let ordinals = sqlx::query_scalar(
+            "SELECT DISTINCT c.ordinal FROM audience_changes a JOIN customers c ON c.id = a.customer_id \
+             WHERE a.seq > $1 AND a.seq <= $2 LIMIT $3",
+        )
+        .bind(cursor.position)
+        .bind(position)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok((ordinals, crate::AudienceCursor { position, read: Vec::new() }))
+    }
+}
 
 /// A transaction on SQLite.
 pub struct SqlTx {

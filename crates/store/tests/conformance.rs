@@ -22,6 +22,7 @@ use quanyu_store::{
 quanyu_store::backend_tests!(
     audience_changes_name_who_changed_after_a_cursor,
     audience_changes_name_a_moved_stores_customers,
+    audience_changes_are_not_named_again_while_an_older_transaction_runs,
     events_are_stored_once_per_message_id,
     migrating_again_applies_nothing,
     the_chain_is_a_single_row,
@@ -955,9 +956,9 @@ async fn audience_changes_name_who_changed_after_a_cursor(db: Arc<dyn Database>)
     use quanyu_store::{CustomerScores, Tag};
 
     let customer = |ordinal: i64| member(ordinal, now());
-    let changes = |cursor: i64, limit: u32| {
-        let db = db.clone();
-        async move { read(&db).await.audience_changes(cursor, limit).await.unwrap() }
+    let changes = |cursor: &quanyu_store::AudienceCursor, limit: u32| {
+        let (db, cursor) = (db.clone(), cursor.clone());
+        async move { read(&db).await.audience_changes(&cursor, limit).await.unwrap() }
     };
     let start = read(&db).await.audience_cursor().await.unwrap();
     let (a, b, c) = (customer(1), customer(2), customer(3));
@@ -975,9 +976,9 @@ async fn audience_changes_name_who_changed_after_a_cursor(db: Arc<dyn Database>)
     }
     tx.insert_tag(&vip).await.unwrap();
     tx.commit().await.unwrap();
-    let (seen, after_insert) = changes(start, 10).await;
+    let (seen, after_insert) = changes(&start, 10).await;
     assert_eq!(seen.map(sorted), Some(vec![1, 2, 3]), "new customers");
-    let again = changes(after_insert, 10).await.0.expect("within the limit");
+    let again = changes(&after_insert, 10).await.0.expect("within the limit");
     assert!(again.iter().all(|o| [1, 2, 3].contains(o)), "nothing that did not change: {again:?}");
 
     let mut tx = write(&db).await;
@@ -996,15 +997,15 @@ async fn audience_changes_name_who_changed_after_a_cursor(db: Arc<dyn Database>)
     };
     tx.put_scores(&[scores]).await.unwrap();
     tx.commit().await.unwrap();
-    let (seen, after_tagging) = changes(after_insert, 10).await;
+    let (seen, after_tagging) = changes(&after_insert, 10).await;
     let seen = seen.expect("within the limit");
     assert!(seen.contains(&1) && seen.contains(&2), "tagged, and scored: {seen:?}");
-    assert_eq!(changes(after_insert, 1).await.0, None, "more than the limit: read everyone instead");
+    assert_eq!(changes(&after_insert, 1).await.0, None, "more than the limit: read everyone instead");
 
     let mut tx = write(&db).await;
     assert_eq!(tx.untag_customers(vip.id, &[a.id]).await.unwrap(), 1);
     tx.commit().await.unwrap();
-    let (seen, _) = changes(after_tagging, 10).await;
+    let (seen, _) = changes(&after_tagging, 10).await;
     assert!(seen.expect("within the limit").contains(&1), "untagged");
 
     let mut tx = write(&db).await;
@@ -1027,7 +1028,43 @@ async fn audience_changes_name_who_changed_after_a_cursor(db: Arc<dyn Database>)
     assert!(tx.prune_audience_changes(now() - chrono::Duration::hours(1)).await.unwrap() == 0, "all recent");
     assert!(tx.prune_audience_changes(now() + chrono::Duration::hours(1)).await.unwrap() >= 6);
     tx.commit().await.unwrap();
-    assert_eq!(changes(start, 10).await.0, Some(vec![]), "pruned");
+    assert_eq!(changes(&start, 10).await.0, Some(vec![]), "pruned");
+}
+
+/// A change committed while an older transaction is still open (on PostgreSQL it holds the
+/// cursor back) is named once, not again by the next read from the cursor that read it; it is
+/// named again only from a cursor taken before it.
+async fn audience_changes_are_not_named_again_while_an_older_transaction_runs(db: Arc<dyn Database>) {
+    let (a, b) = (member(1, now()), member(2, now()));
+    let mut tx = write(&db).await;
+    tx.insert_customer(&a).await.unwrap();
+    tx.commit().await.unwrap();
+    let start = read(&db).await.audience_cursor().await.unwrap();
+    // SQLite has one writer: nothing can commit beside an open write there.
+    let older = match db.backend() {
+        quanyu_store::Backend::Postgres => {
+            let mut older = write(&db).await;
+            older.insert_customer(&member(3, now())).await.unwrap();
+            Some(older)
+        }
+        _ => None,
+    };
+    let mut tx = write(&db).await;
+    tx.insert_customer(&b).await.unwrap();
+    tx.commit().await.unwrap();
+    let (named, next) = read(&db).await.audience_changes(&start, 100).await.unwrap();
+    assert!(named.expect("within the limit").contains(&2), "the committed change");
+    let (again, next) = read(&db).await.audience_changes(&next, 100).await.unwrap();
+    assert!(!again.expect("within the limit").contains(&2), "not named again from the cursor that read it");
+    if let Some(older) = older {
+        older.commit().await.unwrap();
+    }
+    let (last, _) = read(&db).await.audience_changes(&next, 100).await.unwrap();
+    let last = last.expect("within the limit");
+    assert!(!last.contains(&2), "{last:?}");
+    if db.backend() == quanyu_store::Backend::Postgres {
+        assert!(last.contains(&3), "the older transaction's change, once it committed");
+    }
 }
 
 /// A store that moves to another region or takes a new code changes its customers' `region` and
@@ -1058,9 +1095,9 @@ async fn audience_changes_name_a_moved_stores_customers(db: Arc<dyn Database>) {
             read(&db).await.audience_cursor().await.unwrap()
         }
     };
-    let named_since = |cursor: i64| {
+    let named_since = |cursor: quanyu_store::AudienceCursor| {
         let db = db.clone();
-        async move { sorted(read(&db).await.audience_changes(cursor, 100).await.unwrap().0.unwrap()) }
+        async move { sorted(read(&db).await.audience_changes(&cursor, 100).await.unwrap().0.unwrap()) }
     };
 
     let since = mark().await;

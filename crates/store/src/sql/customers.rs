@@ -20,8 +20,8 @@ use super::{
     rows::Row,
 };
 use crate::{
-    AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, CustomerSearch, MergeUndone, OrderPoints, Page,
-    PaidMembership, PointsEntry, StoreError, StoreResult,
+    AudienceCursor, AudienceRow, CustomerFilter, CustomerMerge, CustomerRepo, CustomerSearch, MergeUndone, OrderPoints,
+    Page, PaidMembership, PointsEntry, StoreError, StoreResult,
 };
 
 fn customer(row: &Row) -> StoreResult<Customer> {
@@ -704,16 +704,19 @@ impl CustomerRepo for SqlTx {
         Ok(rows)
     }
 
-    async fn audience_cursor(&mut self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(super::super::AUDIENCE_CURSOR).fetch_one(&mut *self.tx).await?)
+    async fn audience_cursor(&mut self) -> StoreResult<AudienceCursor> {
+        let position = sqlx::query_scalar(super::super::AUDIENCE_CURSOR).fetch_one(&mut *self.tx).await?;
+        Ok(AudienceCursor { position, read: Vec::new() })
     }
 
-    async fn audience_changes(&mut self, cursor: i64, limit: u32) -> StoreResult<(Option<Vec<i64>>, i64)> {
-        // The next cursor first: whatever it covers is committed by the time the changes are read.
-        let next: i64 = sqlx::query_scalar(super::super::AUDIENCE_CURSOR).fetch_one(&mut *self.tx).await?;
-        let query = sqlx::query_scalar(super::super::AUDIENCE_CHANGES).bind(cursor);
-        let query = if super::super::AUDIENCE_CHANGES_UP_TO_NEXT { query.bind(next) } else { query };
-        let ordinals: Vec<i64> = query.bind(i64::from(limit) + 1).fetch_all(&mut *self.tx).await?;
+    async fn audience_changes(
+        &mut self,
+        cursor: &AudienceCursor,
+        limit: u32,
+    ) -> StoreResult<(Option<Vec<i64>>, AudienceCursor)> {
+        // The next cursor is taken first (each backend its way): whatever it covers is committed
+        // by the time the changes are read.
+        let (ordinals, next) = self.audience_changes_after(cursor, limit).await?;
         let within = ordinals.len() <= limit as usize;
         Ok((within.then_some(ordinals), next))
     }
