@@ -9,9 +9,11 @@
 //! released since (handed to `plan` as `released`) before it is refused.
 //!
 //! A request is its buyer and the buyer's key: the same key from two buyers is two requests.
-//! The book is on the path of every request of a rush, so each request is hashed once per
-//! table (a per-book random seed, so buyers cannot choose colliding keys), and texts live in
-//! one arena rather than in a string allocation per reservation.
+//! The book is on the path of every request of a rush, so a request is one probe of the buyers'
+//! table (hashed with a per-book random seed, so buyers cannot choose colliding names): a
+//! buyer's keys are found among the reservations chained to them, and filed in a table of
+//! keys only once a buyer has more than [`CHAIN`]. Texts live in one arena rather than in a
+//! string allocation per reservation.
 //!
 //! The tables keep 4-byte positions, so a book holds at most [`CAPACITY`] reservations and
 //! buyers: `plan` refuses what would not fit (as sold out), and `record` and `remember` refuse
@@ -87,8 +89,11 @@ pub struct SaleBook {
     seq: i64,
     /// [`CAPACITY`], less in tests.
     capacity: usize,
+    /// [`CHAIN`], less in tests.
+    chain: u32,
     hasher: DefaultHashBuilder,
-    /// Indexes into `reservations`, by buyer and key.
+    /// Indexes into `reservations`, by buyer and key: only the reservations of buyers who
+    /// have (or had) more than [`CHAIN`].
     keys: HashTable<Slot>,
     /// Indexes into `buyers`, by buyer.
     buyer_index: HashTable<Slot>,
@@ -107,6 +112,7 @@ impl Default for SaleBook {
         SaleBook {
             seq: 0,
             capacity: CAPACITY,
+            chain: CHAIN,
             hasher: DefaultHashBuilder::default(),
             keys: HashTable::new(),
             buyer_index: HashTable::new(),
@@ -120,7 +126,7 @@ impl Default for SaleBook {
 
 impl std::fmt::Debug for SaleBook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SaleBook").field("seq", &self.seq).field("reservations", &self.keys.len()).finish()
+        f.debug_struct("SaleBook").field("seq", &self.seq).field("reservations", &self.reservations.len()).finish()
     }
 }
 
@@ -160,6 +166,15 @@ fn widen(hash: u32) -> u64 {
     (u64::from(hash) << 32) | u64::from(hash)
 }
 
+/// How many reservations of one buyer are found by walking them; a buyer with more has their
+/// keys filed in the book's table of keys. Most sales allow a buyer a handful, and walking a
+/// few entries appended in order costs less than a second table probed at random per request;
+/// a sale with a big limit is not a walk of everything its biggest buyer reserved.
+const CHAIN: u32 = 8;
+
+/// No reservation (the end of a buyer's chain).
+const NONE: u32 = u32::MAX;
+
 /// Where a text lies in the book's arena.
 #[derive(Debug, Clone, Copy)]
 struct Span {
@@ -179,15 +194,22 @@ struct Kept {
     buyer: u32,
     /// Index into `times`.
     times: u32,
+    /// The buyer's reservation before this one ([`NONE`]: this is their first).
+    earlier: u32,
 }
 
 struct Buyer {
     buyer: Span,
     bought: i64,
+    /// Their latest reservation, the head of their chain.
+    latest: u32,
+    /// How many reservations they have in the book.
+    count: u32,
 }
 
 /// The parts of a book lookups read, borrowed apart from the index tables they serve.
 struct Entries<'a> {
+    chain: u32,
     hasher: &'a DefaultHashBuilder,
     reservations: &'a [Kept],
     buyers: &'a [Buyer],
@@ -214,8 +236,22 @@ impl Entries<'_> {
         fold(self.hasher.hash_one(self.buyer_text(index)))
     }
 
-    fn find_kept(&self, keys: &HashTable<Slot>, hash: u64, buyer: &str, key: &str) -> Option<&Kept> {
-        keys.find(hash, |s| self.is_key(s.at, buyer, key)).map(|s| &self.reservations[s.at as usize])
+    /// The buyer's reservation under `key`: walked to along their chain, or found in the
+    /// table of keys once they have more than [`CHAIN`].
+    fn find_kept(&self, keys: &HashTable<Slot>, found: &Buyer, buyer: &str, key: &str) -> Option<&Kept> {
+        if found.count > self.chain {
+            let hash = fold(self.hasher.hash_one((buyer, key)));
+            return keys.find(hash, |s| self.is_key(s.at, buyer, key)).map(|s| &self.reservations[s.at as usize]);
+        }
+        let mut at = found.latest;
+        while at != NONE {
+            let kept = &self.reservations[at as usize];
+            if text(self.texts, kept.key) == key {
+                return Some(kept);
+            }
+            at = kept.earlier;
+        }
+        None
     }
 
     fn find_buyer(&self, buyer_index: &HashTable<Slot>, hash: u64, buyer: &str) -> Option<&Buyer> {
@@ -230,15 +266,17 @@ impl SaleBook {
 
     /// Reservations the book knows.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.reservations.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.reservations.is_empty()
     }
 
     pub fn find(&self, buyer: &str, key: &str) -> Option<Held> {
-        self.entries().find_kept(&self.keys, self.key_hash(buyer, key), buyer, key).map(|kept| self.held(kept))
+        let entries = self.entries();
+        let found = entries.find_buyer(&self.buyer_index, self.buyer_hash(buyer), buyer)?;
+        entries.find_kept(&self.keys, found, buyer, key).map(|kept| self.held(kept))
     }
 
     /// Units `buyer` reserved in all (released ones included).
@@ -265,7 +303,7 @@ impl SaleBook {
             let key_hash = self.key_hash(ask.buyer, ask.key);
             // Keys are kept with their buyer: one the book has never met (most of a rush) has
             // none to look up.
-            let kept = known_buyer.and_then(|_| entries.find_kept(&self.keys, key_hash, ask.buyer, ask.key));
+            let kept = known_buyer.and_then(|found| entries.find_kept(&self.keys, found, ask.buyer, ask.key));
             if let Some(kept) = kept {
                 decisions.push(if kept.quantity == ask.quantity {
                     Decision::Existing(self.held(kept))
@@ -363,12 +401,16 @@ impl SaleBook {
     /// Forgets everything recorded since `mark`: the engine records a batch while its append
     /// is being committed, and takes it back if the append is refused.
     pub fn roll_back(&mut self, mark: Mark) {
-        let Self { seq, hasher, keys, buyer_index, reservations, buyers, texts, times, .. } = self;
-        let entries = Entries { hasher, reservations, buyers, texts };
-        for index in mark.reservations..reservations.len() {
-            let at = index as u32;
-            if let Ok(slot) = keys.find_entry(entries.key_hash_of(at), |s| s.at == at) {
-                slot.remove();
+        let Self { seq, chain, hasher, keys, buyer_index, reservations, buyers, texts, times, .. } = self;
+        let entries = Entries { chain: *chain, hasher, reservations, buyers, texts };
+        // Only reservations of buyers past `CHAIN` are filed by key (an earlier reservation
+        // filed as its buyer passed it stays: it is still in the book, and found as it is).
+        if !keys.is_empty() {
+            for index in mark.reservations..reservations.len() {
+                let at = index as u32;
+                if let Ok(slot) = keys.find_entry(entries.key_hash_of(at), |s| s.at == at) {
+                    slot.remove();
+                }
             }
         }
         for index in mark.buyers..buyers.len() {
@@ -377,8 +419,12 @@ impl SaleBook {
                 slot.remove();
             }
         }
-        for kept in reservations.drain(mark.reservations..) {
-            buyers[kept.buyer as usize].bought -= kept.quantity;
+        // Latest first, so each buyer's chain is unwound to where it stood.
+        for kept in reservations.drain(mark.reservations..).rev() {
+            let buyer = &mut buyers[kept.buyer as usize];
+            buyer.bought -= kept.quantity;
+            buyer.latest = kept.earlier;
+            buyer.count -= 1;
         }
         buyers.truncate(mark.buyers);
         texts.truncate(mark.texts);
@@ -386,11 +432,11 @@ impl SaleBook {
         *seq = mark.seq;
     }
 
-    /// Makes room for `reservations` more, so that a rush does not stop to grow the tables
-    /// (moving every reservation known so far) while buyers wait on the batch.
+    /// Makes room for `reservations` more, so that a rush does not stop to grow the buyers'
+    /// table (moving every buyer known so far) while buyers wait on the batch. The table of
+    /// keys holds only the reservations of buyers past [`CHAIN`], and grows as they come.
     pub fn reserve(&mut self, reservations: usize) {
-        let Self { keys, buyer_index, reservations: kept, buyers, .. } = self;
-        keys.reserve(reservations, |s| s.hash());
+        let Self { buyer_index, reservations: kept, buyers, .. } = self;
         buyer_index.reserve(reservations, |s| s.hash());
         kept.reserve(reservations);
         buyers.reserve(reservations);
@@ -422,9 +468,10 @@ impl SaleBook {
             key: blank,
             buyer: 0,
             times: 0,
+            earlier: NONE,
         });
         reservations.truncate(kept);
-        buyers.resize_with(buyers.capacity(), || Buyer { buyer: blank, bought: 0 });
+        buyers.resize_with(buyers.capacity(), || Buyer { buyer: blank, bought: 0, latest: NONE, count: 0 });
         buyers.truncate(known);
         let room = texts.capacity() - written;
         texts.extend(std::iter::repeat_n('\0', room));
@@ -447,36 +494,61 @@ impl SaleBook {
     }
 
     /// Adds a reservation unless its buyer and key are known; the caller has made room (in
-    /// the tables, and under [`CAPACITY`]). One probe of each table: finding a key's slot is
-    /// also where a new one goes.
+    /// the buyers' table, and under [`CAPACITY`]). One probe of the buyers' table: finding a
+    /// buyer's slot is also where a new one goes, and a new buyer has no keys to look for.
     fn insert(&mut self, buyer: &str, key: &str, id: Uuid, quantity: i64, times: u32) -> bool {
-        let key_hash = self.key_hash(buyer, key);
         let buyer_hash = self.buyer_hash(buyer);
-        let Self { hasher, keys, buyer_index, reservations, buyers, texts, .. } = self;
-        let entries = Entries { hasher, reservations, buyers, texts };
-        let Entry::Vacant(new_key) = keys.entry(key_hash, |s| entries.is_key(s.at, buyer, key), |s| s.hash()) else {
-            return false;
-        };
-        let buyer_at = match buyer_index.entry(buyer_hash, |s| entries.buyer_text(s.at) == buyer, |s| s.hash()) {
+        let Self { chain, hasher, keys, buyer_index, reservations, buyers, texts, .. } = self;
+        let chain = *chain;
+        let entries = Entries { chain, hasher, reservations, buyers, texts };
+        let known = match buyer_index.entry(buyer_hash, |s| entries.buyer_text(s.at) == buyer, |s| s.hash()) {
             Entry::Occupied(known) => {
                 let known = known.get().at;
-                buyers[known as usize].bought += quantity;
-                known
+                if entries.find_kept(keys, &buyers[known as usize], buyer, key).is_some() {
+                    return false;
+                }
+                Some(known)
             }
             Entry::Vacant(new_buyer) => {
-                let at = index(buyers.len());
-                buyers.push(Buyer { buyer: push(texts, buyer), bought: quantity });
-                new_buyer.insert(Slot { at, hash: buyer_hash as u32 });
-                at
+                new_buyer.insert(Slot { at: index(buyers.len()), hash: buyer_hash as u32 });
+                None
             }
         };
-        new_key.insert(Slot { at: index(reservations.len()), hash: key_hash as u32 });
-        reservations.push(Kept { id, quantity, key: push(texts, key), buyer: buyer_at, times });
+        let buyer_at = known.unwrap_or_else(|| {
+            buyers.push(Buyer { buyer: push(texts, buyer), bought: 0, latest: NONE, count: 0 });
+            index(buyers.len() - 1)
+        });
+        let at = index(reservations.len());
+        let chained = &mut buyers[buyer_at as usize];
+        let earlier = std::mem::replace(&mut chained.latest, at);
+        chained.count += 1;
+        chained.bought += quantity;
+        let count = chained.count;
+        reservations.push(Kept { id, quantity, key: push(texts, key), buyer: buyer_at, times, earlier });
+        if count > chain {
+            // Past `CHAIN` every one of the buyer's reservations is filed by key: this one, and
+            // as the buyer passes it, the ones before (some may be filed from an earlier pass).
+            let entries = Entries { chain, hasher, reservations, buyers, texts };
+            let mut filing = at;
+            while filing != NONE {
+                let hash = entries.key_hash_of(filing);
+                if let Entry::Vacant(slot) = keys.entry(hash, |s| s.at == filing, |s| s.hash()) {
+                    slot.insert(Slot { at: filing, hash: hash as u32 });
+                }
+                filing = if count == chain + 1 { reservations[filing as usize].earlier } else { NONE };
+            }
+        }
         true
     }
 
     fn entries(&self) -> Entries<'_> {
-        Entries { hasher: &self.hasher, reservations: &self.reservations, buyers: &self.buyers, texts: &self.texts }
+        Entries {
+            chain: self.chain,
+            hasher: &self.hasher,
+            reservations: &self.reservations,
+            buyers: &self.buyers,
+            texts: &self.texts,
+        }
     }
 
     fn key_hash(&self, buyer: &str, key: &str) -> u64 {
@@ -645,6 +717,34 @@ mod tests {
         assert_eq!(fresh.plan(&asks, bounds, &none), [Refuse(Refusal::SoldOut), Accept]);
     }
 
+    #[test]
+    fn a_buyer_past_the_chain_is_found_by_key_and_taken_back_below_it() {
+        let mut book = SaleBook::default();
+        let bounds = Bounds { units_left: 1000, per_customer_limit: 1000 };
+        let none = HashMap::new();
+        let keys: Vec<String> = (0..3 * CHAIN).map(|k| format!("k{k}")).collect();
+        let first: Vec<Ask<'_>> = keys[..CHAIN as usize].iter().map(|k| ask("a", k, 1)).collect();
+        commit(&mut book, &first, bounds, &none);
+        assert!(book.keys.is_empty(), "a buyer with up to CHAIN reservations is found along them");
+        let mark = book.mark();
+        let rest: Vec<Ask<'_>> = keys[CHAIN as usize..].iter().map(|k| ask("a", k, 1)).collect();
+        commit(&mut book, &rest, bounds, &none);
+        assert_eq!(book.keys.len(), keys.len(), "past it, every one of theirs is filed by key");
+        for key in &keys {
+            assert!(book.find("a", key).is_some(), "{key}");
+        }
+        assert_eq!((book.find("a", "k99"), book.find("b", "k0")), (None, None));
+        assert_eq!(book.plan(&[ask("a", "k0", 2)], bounds, &none), [Decision::KeyReused]);
+        book.roll_back(mark);
+        assert_eq!((book.len(), book.bought("a")), (CHAIN as usize, i64::from(CHAIN)));
+        for (n, key) in keys.iter().enumerate() {
+            assert_eq!(book.find("a", key).is_some(), n < CHAIN as usize, "{key}");
+        }
+        // Past it again: nothing is filed twice.
+        commit(&mut book, &rest, bounds, &none);
+        assert_eq!((book.keys.len(), book.len(), book.bought("a")), (keys.len(), keys.len(), 3 * i64::from(CHAIN)));
+    }
+
     proptest! {
         /// Whatever the batches, the book never lets the quota or a buyer's limit be beaten,
         /// and a key is reserved at most once.
@@ -689,8 +789,10 @@ mod tests {
             releases in prop::collection::vec((0u8..5, 0i64..3), 0..3),
             quota in 1i64..30,
             limit in 1i64..4,
+            chain in 0u32..4,
         ) {
-            let mut book = SaleBook::default();
+            // A short chain, so buyers pass it (and batches taken back unwind them below it).
+            let mut book = SaleBook { chain, ..SaleBook::default() };
             let mut known: HashMap<(String, String), Held> = HashMap::new();
             let mut bought: HashMap<String, i64> = HashMap::new();
             let released: HashMap<String, i64> = releases.iter().map(|&(b, n)| (format!("b{b}"), n)).collect();
