@@ -115,7 +115,7 @@ print(f"(e) / (a) PostgreSQL per request: {float(http) / float(pg):.2f}x")
 print(f"(e) / (c) Redis appendfsync always: {float(http) / float(r_always):.2f}x")
 print(f"(d) SQLite / (b) SQLite FULL: {q_sqlite['per_second'] / float(s_full):.2f}x")
 print("(d) SQLite, every rush: " + ", ".join(
-    f"{q['per_second']:,.0f}/s ({q['cpu_us_per_reservation']:.2f} µs CPU, {q['minor_faults']:,} page faults)" for q in rushes))
+    f"{q['per_second']:,.0f}/s ({q['cpu_us_per_reservation']:.2f} µs CPU: {q['user_us_per_reservation']:.2f} user, {q['system_us_per_reservation']:.2f} kernel; {q['minor_faults']:,} page faults)" for q in rushes))
 print(f"(d) SQLite / 1,000,000 target: {q_sqlite['per_second'] / 1e6:.2f}x; (e) / 40,000 target: {float(http) / 40000:.2f}x")
 for name, q in (("SQLite", q_sqlite), ("PostgreSQL", q_pg)):
     print(f"(d) {name}: {q['reserved']:,} reservations in {q['journal_records']:,} journal records "

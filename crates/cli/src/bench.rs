@@ -13,7 +13,7 @@ use quanyu_domain::inventory::{MovementKind, StockChange};
 
 use crate::{
     args::{FlashSaleBenchArgs, NearestBenchArgs},
-    bench_audience::{process_cpu_ms, process_minor_faults},
+    bench_audience::{Usage, process_cpu_ms},
     commands::open_database,
     config::Settings,
     seeding::{fresh, keyed, no_reply},
@@ -98,7 +98,7 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
     // made to start a minute ago).
     app.arm_flash_sale(sale.id).await?;
     let app = Arc::new(app);
-    let (started, cpu_started, faults_started) = (Instant::now(), process_cpu_ms(), process_minor_faults());
+    let (started, cpu_started, usage_started) = (Instant::now(), process_cpu_ms(), Usage::now());
     let per_task = args.requests.div_ceil(args.concurrency.max(1));
     let tasks: Vec<_> = (0..args.concurrency.max(1))
         .map(|task| {
@@ -139,7 +139,7 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
         refused += no;
     }
     let (elapsed, cpu_ms) = (started.elapsed(), process_cpu_ms() - cpu_started);
-    let faults = process_minor_faults().saturating_sub(faults_started);
+    let usage = Usage::now().since(usage_started);
     latencies.sort();
     let percentile =
         |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)));
@@ -169,8 +169,12 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
             // The rush's CPU time on all the process's threads, per reservation made: what the
             // engine and its buyers cost, whatever else the machine was running.
             "cpu_us_per_reservation": cpu_ms * 1e3 / reserved.max(1) as f64,
-            // Pages the rush touched for the first time (see `process_minor_faults`).
-            "minor_faults": faults,
+            // The same, in user space and in the kernel (see `Usage`): comparing two builds, the
+            // user part is the code's and the steadier; the kernel's swings with the host.
+            "user_us_per_reservation": usage.user_ms * 1e3 / reserved.max(1) as f64,
+            "system_us_per_reservation": usage.system_ms * 1e3 / reserved.max(1) as f64,
+            // Pages the rush touched for the first time (see `Usage::minor_faults`).
+            "minor_faults": usage.minor_faults,
             "p50_ms": ms(percentile(0.50)),
             "p99_ms": ms(percentile(0.99)),
             "journal_records": after.journal_seq,

@@ -34,18 +34,45 @@ pub(crate) fn process_cpu_ms() -> f64 {
     now.tv_sec as f64 * 1e3 + now.tv_nsec as f64 / 1e6
 }
 
-/// Minor page faults this process has taken so far: each is a page of memory touched for the
-/// first time (or given back and touched again). On a virtual machine whose host takes free
-/// memory back, such a first touch costs several microseconds; a measured part's count says how
-/// much of its CPU time may be that.
-pub(crate) fn process_minor_faults() -> u64 {
-    // SAFETY: getrusage only writes the one struct it is given, which lives on this stack.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: as above; RUSAGE_SELF is always a valid target.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return 0;
+/// What this process has used so far, from `getrusage` (zeros where it fails).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Usage {
+    /// Minor page faults: each is a page of memory touched for the first time (or given back
+    /// and touched again). On a virtual machine whose host takes free memory back, such a first
+    /// touch costs several microseconds; a measured part's count says how much of its CPU time
+    /// may be that.
+    pub minor_faults: u64,
+    /// CPU time in user space, ms.
+    pub user_ms: f64,
+    /// CPU time in the kernel on the process's behalf (system calls, page faults), ms: what the
+    /// machine rather than the code decides, and the part that swings from run to run here.
+    pub system_ms: f64,
+}
+
+impl Usage {
+    pub(crate) fn now() -> Usage {
+        // SAFETY: getrusage only writes the one struct it is given, which lives on this stack.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; RUSAGE_SELF is always a valid target.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+            return Usage::default();
+        }
+        let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+        Usage {
+            minor_faults: u64::try_from(usage.ru_minflt).unwrap_or(0),
+            user_ms: ms(usage.ru_utime),
+            system_ms: ms(usage.ru_stime),
+        }
     }
-    u64::try_from(usage.ru_minflt).unwrap_or(0)
+
+    /// What was used between `earlier` and this.
+    pub(crate) fn since(self, earlier: Usage) -> Usage {
+        Usage {
+            minor_faults: self.minor_faults.saturating_sub(earlier.minor_faults),
+            user_ms: self.user_ms - earlier.user_ms,
+            system_ms: self.system_ms - earlier.system_ms,
+        }
+    }
 }
 
 /// Each tag's members as a bitmap, `threads` tags at a time.
