@@ -250,16 +250,27 @@ impl App {
     }
 
     /// Keeps this instance's index current without waiting for a count (the sweeper, every
-    /// tick, so a catch-up of any size is reloaded here, not handed on): the first count after a
-    /// quiet night does not reload the night's changes, and the log is read long before its
-    /// entries are pruned. `None` when no index is kept (nobody counted yet).
+    /// tick; a big catch-up goes on in the background, as for a count, so the sweeper's other
+    /// work does not wait for it): the first count after a quiet night does not reload the
+    /// night's changes, and the log is read long before its entries are pruned. `None` when no
+    /// index is kept (nobody counted yet).
     pub async fn keep_audience_index_current(&self) -> AppResult<Option<CaughtUp>> {
+        self.keep_audience_index_current_within(CATCH_UP).await
+    }
+
+    /// [`keep_audience_index_current`](Self::keep_audience_index_current), reloading every
+    /// changed member before it returns however many (for a benchmark or a command that wants
+    /// the index current when it is done).
+    pub async fn catch_audience_index_up_now(&self) -> AppResult<Option<CaughtUp>> {
+        self.keep_audience_index_current_within(CatchUp { inline: usize::MAX, ..CATCH_UP }).await
+    }
+
+    async fn keep_audience_index_current_within(&self, bounds: CatchUp) -> AppResult<Option<CaughtUp>> {
         let Some((state, stale)) = self.audiences.kept() else { return Ok(None) };
         if stale {
             self.rebuild_audience_index_in_background();
         }
-        let all_here = CatchUp { inline: usize::MAX, ..CATCH_UP };
-        let caught_up = self.catch_up(&state, true, all_here).await?;
+        let caught_up = self.catch_up(&state, true, bounds).await?;
         if caught_up == CaughtUp::Lost {
             self.audiences.invalidate();
             self.rebuild_audience_index_in_background();

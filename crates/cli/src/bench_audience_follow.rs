@@ -48,14 +48,14 @@ pub async fn run(args: AudienceFollowBenchArgs) -> anyhow::Result<()> {
         .await?;
     }
     let step = Step::start();
-    let caught_up = app.keep_audience_index_current().await?;
+    let caught_up = app.catch_audience_index_up_now().await?;
     step.done("catch up after points", &format!("given={} {caught_up:?}", members.len()));
 
     let step = Step::start();
     let scored = app.rebuild_scores(args.night).await?;
     step.done("night's scores rebuild", &format!("scored={scored}"));
     let step = Step::start();
-    let caught_up = app.keep_audience_index_current().await?;
+    let caught_up = app.catch_audience_index_up_now().await?;
     step.done("catch up after the night", &format!("{caught_up:?}"));
     if !matches!(caught_up, Some(CaughtUp::Reloaded(_))) {
         bail!("the night was not caught up member by member: {caught_up:?}");
