@@ -28,38 +28,34 @@ pub(crate) const AUDIENCE_CURSOR: &str = "SELECT pg_snapshot_xmin(pg_current_sna
 
 impl SqlTx {
     /// The customers changed in transactions at or after the cursor whose changes are visible
-    /// now and were not read before, at most `limit + 1`, and the cursor after them. Not bounded
-    /// by the next `xmin`: a transaction above it that has committed is read now, so a change
-    /// shows at once even while a long transaction elsewhere holds `xmin` back; its id is kept
-    /// in the cursor until `xmin` passes it, so its entries are not read again meanwhile.
-    pub(crate) async fn audience_changes_after(
+    /// now and were not read before (at most `most` entries), and the transactions read since
+    /// `next` (the new `xmin`). Not bounded by `next`: a transaction above it that has committed
+    /// is read now, so a change shows at once even while a long transaction elsewhere holds
+    /// `xmin` back; its id is kept in the cursor until `xmin` passes it, so its entries are not
+    /// read again meanwhile (a transaction's entries become visible together).
+    pub(crate) async fn audience_changes_to(
         &mut self,
         cursor: &crate::AudienceCursor,
-        limit: u32,
-    ) -> crate::StoreResult<(Vec<i64>, crate::AudienceCursor)> {
-        let position: i64 = sqlx::query_scalar(AUDIENCE_CURSOR).fetch_one(&mut *self.tx).await?;
+        next: i64,
+        most: i64,
+    ) -> crate::StoreResult<(Vec<i64>, Vec<i64>)> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT DISTINCT a.xid, c.ordinal FROM audience_changes a JOIN customers c ON c.id = a.customer_id \
              WHERE a.xid >= $1 AND NOT (a.xid = ANY($2)) LIMIT $3",
         )
         .bind(cursor.position)
         .bind(&cursor.read)
-        .bind(i64::from(limit) + 1)
+        .bind(most)
         .fetch_all(&mut *self.tx)
         .await?;
-        let mut read: Vec<i64> = cursor
-            .read
-            .iter()
-            .copied()
-            .chain(rows.iter().map(|&(xid, _)| xid))
-            .filter(|&xid| xid >= position)
-            .collect();
+        let earlier = cursor.read.iter().copied();
+        let mut read: Vec<i64> = earlier.chain(rows.iter().map(|&(xid, _)| xid)).filter(|&xid| xid >= next).collect();
         read.sort_unstable();
         read.dedup();
         let mut ordinals: Vec<i64> = rows.into_iter().map(|(_, ordinal)| ordinal).collect();
         ordinals.sort_unstable();
         ordinals.dedup();
-        Ok((ordinals, crate::AudienceCursor { position, read }))
+        Ok((ordinals, read))
     }
 }
 

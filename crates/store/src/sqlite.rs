@@ -39,23 +39,24 @@ pub(crate) const WHOLE_TABLE: &str = "NOT INDEXED";
 pub(crate) const AUDIENCE_CURSOR: &str = "SELECT COALESCE(MAX(seq), 0) FROM audience_changes";
 
 impl SqlTx {
-    /// The customers changed after the cursor, at most `limit + 1`, and the cursor after them.
-    pub(crate) async fn audience_changes_after(
+    /// The customers changed after the cursor up to `next` (at most `most`); no transactions
+    /// to remember: sequence order is commit order here.
+    pub(crate) async fn audience_changes_to(
         &mut self,
         cursor: &crate::AudienceCursor,
-        limit: u32,
-    ) -> crate::StoreResult<(Vec<i64>, crate::AudienceCursor)> {
-        let position: i64 = sqlx::query_scalar(AUDIENCE_CURSOR).fetch_one(&mut *self.tx).await?;
+        next: i64,
+        most: i64,
+    ) -> crate::StoreResult<(Vec<i64>, Vec<i64>)> {
         let ordinals = sqlx::query_scalar(
             "SELECT DISTINCT c.ordinal FROM audience_changes a JOIN customers c ON c.id = a.customer_id \
              WHERE a.seq > $1 AND a.seq <= $2 LIMIT $3",
         )
         .bind(cursor.position)
-        .bind(position)
-        .bind(i64::from(limit) + 1)
+        .bind(next)
+        .bind(most)
         .fetch_all(&mut *self.tx)
         .await?;
-        Ok((ordinals, crate::AudienceCursor { position, read: Vec::new() }))
+        Ok((ordinals, Vec::new()))
     }
 }
 

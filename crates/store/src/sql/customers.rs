@@ -714,11 +714,12 @@ impl CustomerRepo for SqlTx {
         cursor: &AudienceCursor,
         limit: u32,
     ) -> StoreResult<(Option<Vec<i64>>, AudienceCursor)> {
-        // The next cursor is taken first (each backend its way): whatever it covers is committed
-        // by the time the changes are read.
-        let (ordinals, next) = self.audience_changes_after(cursor, limit).await?;
+        // The next cursor first: whatever it covers is committed by the time the changes are
+        // read (each backend reads them its way).
+        let position: i64 = sqlx::query_scalar(super::super::AUDIENCE_CURSOR).fetch_one(&mut *self.tx).await?;
+        let (ordinals, read) = self.audience_changes_to(cursor, position, i64::from(limit) + 1).await?;
         let within = ordinals.len() <= limit as usize;
-        Ok((within.then_some(ordinals), next))
+        Ok((within.then_some(ordinals), AudienceCursor { position, read }))
     }
 
     async fn prune_audience_changes(&mut self, before: Timestamp) -> StoreResult<u64> {
