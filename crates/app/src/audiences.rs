@@ -369,6 +369,13 @@ impl App {
         Ok(())
     }
 
+    /// How many live members carry `tag`, from the index (a bitmap's length per shard): an
+    /// aggregate over every member-tag row would take minutes at tens of millions of members.
+    pub(crate) async fn tag_carriers(&self) -> AppResult<impl Fn(&str) -> u64> {
+        let state = self.audience_state().await?;
+        Ok(move |tag: &str| state.read().carriers(tag))
+    }
+
     /// Forgets the log of audience changes older than [`AUDIENCE_CHANGES_KEPT`] (the sweeper,
     /// daily); how many entries went.
     pub async fn prune_audience_changes(&self, at: Timestamp) -> AppResult<u64> {
@@ -395,8 +402,8 @@ impl App {
         let read_at = Instant::now();
         let at = read_tx!(self, |tx| Ok(tx.audience_cursor().await?))?;
         let mut index = AudienceIndex::default();
-        for tag in read_tx!(self, |tx| Ok(tx.tag_names().await?))? {
-            index.declare_tag(&tag);
+        for tag in read_tx!(self, |tx| Ok(tx.list_tags().await?))? {
+            index.declare_tag(&tag.name);
         }
         // A page of members at a time, with the tags of the ordinals it spans.
         let mut after = 0i64;

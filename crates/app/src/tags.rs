@@ -92,10 +92,19 @@ impl App {
         .inspect(|tag| self.audience_tag_defined(&tag.name))
     }
 
-    /// Every tag with how many customers carry it.
+    /// Every tag with how many live customers carry it, counted on the audience index (which it
+    /// builds if no count has yet).
     pub async fn tags(&self, ctx: &Ctx) -> AppResult<Vec<(Tag, i64)>> {
         ctx.require(Permission::ReadCustomers)?;
-        read_tx!(self, |tx| Ok(tx.list_tags().await?))
+        let tags = read_tx!(self, |tx| Ok(tx.list_tags().await?))?;
+        let carriers = self.tag_carriers().await?;
+        Ok(tags
+            .into_iter()
+            .map(|tag| {
+                let carried = i64::try_from(carriers(&tag.name)).unwrap_or(i64::MAX);
+                (tag, carried)
+            })
+            .collect())
     }
 
     /// Tags (or, with `on` false, untags) a customer the caller sees.

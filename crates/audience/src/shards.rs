@@ -135,6 +135,11 @@ impl Shards {
         self.shards.first().into_iter().flat_map(AudienceIndex::tag_names)
     }
 
+    /// How many members carry `tag` (none if it is not known).
+    pub fn carriers(&self, tag: &str) -> u64 {
+        self.shards.iter().map(|shard| shard.tag(tag).map_or(0, RoaringBitmap::len)).sum()
+    }
+
     /// How many members there are.
     pub fn members(&self) -> u64 {
         self.shards.iter().map(|shard| shard.universe().len()).sum()
@@ -233,6 +238,8 @@ mod tests {
         );
         assert_eq!(shards.members(), index.universe().len());
         assert_eq!(shards.tag_names().collect::<Vec<_>>(), ["even", "nobody"]);
+        assert_eq!(shards.carriers("even"), index.tag("even").map_or(0, RoaringBitmap::len));
+        assert_eq!((shards.carriers("nobody"), shards.carriers("unknown")), (0, 0));
     }
 
     #[test]

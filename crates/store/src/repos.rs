@@ -871,8 +871,8 @@ pub trait TagRepo {
     /// Inserts a tag; a taken name fails with `Duplicate(Other)`.
     async fn insert_tag(&mut self, tag: &Tag) -> StoreResult<()>;
     async fn tag_by_name(&mut self, name: &str) -> StoreResult<Option<Tag>>;
-    /// Every tag with how many live customers carry it, by name.
-    async fn list_tags(&mut self) -> StoreResult<Vec<(Tag, i64)>>;
+    /// Every tag, by name.
+    async fn list_tags(&mut self) -> StoreResult<Vec<Tag>>;
     /// Tags customers; returns how many did not carry it yet.
     async fn tag_customers(
         &mut self,
@@ -887,8 +887,6 @@ pub trait TagRepo {
         customer: quanyu_domain::ids::CustomerId,
     ) -> StoreResult<bool>;
     async fn tags_of(&mut self, customer: quanyu_domain::ids::CustomerId) -> StoreResult<Vec<Tag>>;
-    /// Every tag's name, in name order.
-    async fn tag_names(&mut self) -> StoreResult<Vec<String>>;
     /// (ordinal, tag name) of the tags of live customers whose ordinals lie in `(after, up_to]`,
     /// in no particular order.
     async fn tag_rows(&mut self, after: i64, up_to: i64) -> StoreResult<Vec<(i64, String)>>;

@@ -1021,7 +1021,7 @@ async fn audience_changes_name_who_changed_after_a_cursor(db: Arc<dyn Database>)
     assert_eq!(tx.tag_rows(2, 3).await.unwrap(), [(3, "vip".to_owned())], "a range of ordinals");
     assert_eq!(tx.tag_rows(0, 2).await.unwrap(), [], "its bounds: after, up to");
     assert_eq!(tx.tag_rows(3, 99).await.unwrap(), []);
-    assert_eq!(tx.tag_names().await.unwrap(), ["vip"]);
+    assert_eq!(tx.list_tags().await.unwrap(), std::slice::from_ref(&vip));
     drop(tx);
 
     let mut tx = write(&db).await;

@@ -75,16 +75,9 @@ impl TagRepo for SqlTx {
         row.as_ref().map(tag).transpose()
     }
 
-    async fn list_tags(&mut self) -> StoreResult<Vec<(Tag, i64)>> {
-        let rows = sqlx::query(
-            "SELECT t.*, CAST(COUNT(c.id) AS BIGINT) AS carriers FROM tags t \
-             LEFT JOIN customer_tags ct ON ct.tag_id = t.id \
-             LEFT JOIN customers c ON c.id = ct.customer_id AND c.merged_into IS NULL \
-             GROUP BY t.id, t.name, t.kind, t.description, t.rule, t.created_at ORDER BY t.name",
-        )
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(|row| Ok((tag(row)?, row.try_get("carriers")?))).collect()
+    async fn list_tags(&mut self) -> StoreResult<Vec<Tag>> {
+        let rows = sqlx::query("SELECT * FROM tags ORDER BY name").fetch_all(&mut *self.tx).await?;
+        rows.iter().map(tag).collect()
     }
 
     async fn tag_customers(
@@ -129,10 +122,6 @@ impl TagRepo for SqlTx {
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter().map(tag).collect()
-    }
-
-    async fn tag_names(&mut self) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT name FROM tags ORDER BY name").fetch_all(&mut *self.tx).await?)
     }
 
     async fn tag_rows(&mut self, after: i64, up_to: i64) -> StoreResult<Vec<(i64, String)>> {
