@@ -5,7 +5,9 @@
 #   (c) Redis Lua check-and-decrement, appendfsync always and no persistence
 #   (d) Quanyu's batched engine in process, on SQLite and PostgreSQL (then the journal is
 #       materialised into reservation rows and the books checked)
-#   (e) Quanyu over HTTP on SQLite, driven by wrk, with p50/p99
+#   (e) Quanyu over HTTP on SQLite, driven by wrk, with p50/p99; then the same server answering
+#       a 404 (routing, middleware, a JSON error; no reservation): what this machine's HTTP over
+#       loopback allows at all, the ceiling (e) is measured against
 # Then the ratios, and an oversell check on every Quanyu run.
 # Usage: bench/flash-sale/run.sh   (env: QUANYU_BIN=<a built quanyu> SECONDS_EACH=10 CONNS=64 REQUESTS=50000 INPROC=400000 BUYERS=4096 RUSHES=3)
 set -euo pipefail
@@ -87,12 +89,14 @@ HTTP_RPS=$(echo "$WRK" | awk '/Requests\/sec/{printf "%.0f", $2}')
 HTTP_P50=$(echo "$WRK" | awk '$1=="50%"{print $2}')
 HTTP_P99=$(echo "$WRK" | awk '$1=="99%"{print $2}')
 HTTP_ERRORS=$(echo "$WRK" | awk '/Non-2xx/{print $5}')
+settle
+FLOOR=$(wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" http://127.0.0.1:18091/api/v1/no-such-route | awk '/Requests\/sec/{printf "%.0f", $2}')
 SOLD=$(curl -s "http://127.0.0.1:18091/api/v1/flash-sales/$SALE_ID" -H "authorization: Bearer $TOKEN" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["sold"], d["quota"])')
 SOUND=$(curl -s http://127.0.0.1:18091/api/v1/inventory/reconcile -H "authorization: Bearer $TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sound"])')
 
-python3 - "$PG_TX" "$SQLITE_FULL" "$SQLITE_NORMAL" "$REDIS_ALWAYS" "$REDIS_NONE" "$Q_SQLITE" "$Q_PG" "$HTTP_RPS" "$HTTP_P50" "$HTTP_P99" "${HTTP_ERRORS:-0}" "$SOLD" "$SOUND" <<'PY'
+python3 - "$PG_TX" "$SQLITE_FULL" "$SQLITE_NORMAL" "$REDIS_ALWAYS" "$REDIS_NONE" "$Q_SQLITE" "$Q_PG" "$HTTP_RPS" "$HTTP_P50" "$HTTP_P99" "${HTTP_ERRORS:-0}" "$SOLD" "$SOUND" "$FLOOR" <<'PY'
 import json, sys
-pg, s_full, s_normal, r_always, r_none, q_sqlite, q_pg, http, p50, p99, errors, sold, sound = sys.argv[1:]
+pg, s_full, s_normal, r_always, r_none, q_sqlite, q_pg, http, p50, p99, errors, sold, sound, floor = sys.argv[1:]
 rushes = sorted((json.loads(line) for line in q_sqlite.splitlines() if line.strip()), key=lambda q: q["per_second"])
 q_sqlite, q_pg = rushes[len(rushes) // 2], json.loads(q_pg)
 sold, quota = map(int, sold.split())
@@ -105,6 +109,7 @@ rows = [
     (f"(d) Quanyu batched, in process, SQLite, median of {len(rushes)} (p99 {q_sqlite['p99_ms']:.1f} ms, {q_sqlite['cpu_us_per_reservation']:.2f} µs CPU each)", q_sqlite["per_second"]),
     (f"(d) Quanyu batched, in process, PostgreSQL (p99 {q_pg['p99_ms']:.1f} ms, {q_pg['cpu_us_per_reservation']:.2f} µs CPU each)", q_pg["per_second"]),
     (f"(e) Quanyu over HTTP, SQLite (wrk: p50 {p50}, p99 {p99})", float(http)),
+    ("(e) the same server answering a 404, no reservation (the HTTP ceiling here)", float(floor)),
 ]
 print("| run | reservations/s |")
 print("|---|---:|")
@@ -113,6 +118,7 @@ for name, value in rows:
 print()
 print(f"(e) / (a) PostgreSQL per request: {float(http) / float(pg):.2f}x")
 print(f"(e) / (c) Redis appendfsync always: {float(http) / float(r_always):.2f}x")
+print(f"(e) / the 404 ceiling: {float(http) / float(floor):.2f}x; the ceiling / (c) Redis appendfsync always: {float(floor) / float(r_always):.2f}x")
 print(f"(d) SQLite / (b) SQLite FULL: {q_sqlite['per_second'] / float(s_full):.2f}x")
 print("(d) SQLite, every rush: " + ", ".join(
     f"{q['per_second']:,.0f}/s ({q['cpu_us_per_reservation']:.2f} µs CPU: {q['user_us_per_reservation']:.2f} user, {q['system_us_per_reservation']:.2f} kernel; {q['minor_faults']:,} page faults)" for q in rushes))
