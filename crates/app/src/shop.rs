@@ -318,7 +318,7 @@ impl App {
 
 /// Who a customer is to a flash sale's per-buyer limit.
 fn flash_buyer(shopper: &Shopper) -> String {
-    format!("customer:{}", shopper.customer_id)
+    quanyu_domain::flash::member_buyer(shopper.customer_id)
 }
 
 /// The mall takes delivery and pickup orders only.

@@ -14,6 +14,23 @@
 pub mod book;
 pub mod journal;
 
+use crate::ids::CustomerId;
+
+/// How a member is named as a flash sale's buyer, whoever reserves for them (the mall's shopper
+/// themselves, or staff naming them by id or phone): the per-customer limit counts per buyer,
+/// so one member has exactly one buyer name.
+const MEMBER_BUYER: &str = "customer:";
+
+/// The buyer name of a member.
+pub fn member_buyer(customer: CustomerId) -> String {
+    format!("{MEMBER_BUYER}{customer}")
+}
+
+/// The member a buyer name is ([`member_buyer`]'s inverse); `None` for any other name.
+pub fn buyer_member(buyer: &str) -> Option<CustomerId> {
+    buyer.strip_prefix(MEMBER_BUYER)?.parse().ok()
+}
+
 named_enum! {
     /// Where a reservation stands.
     pub enum HoldStatus for "status" {
@@ -35,4 +52,19 @@ pub enum Refusal {
     LimitReached,
     /// Not enough of the quota or of the store's stock is left.
     SoldOut,
+}
+
+#[cfg(test)]
+mod buyer_tests {
+    use super::*;
+
+    #[test]
+    fn a_member_has_one_buyer_name() {
+        let member = CustomerId::new();
+        let name = member_buyer(member);
+        assert_eq!(name, format!("customer:{}", member.as_uuid().hyphenated()));
+        assert_eq!(buyer_member(&name), Some(member));
+        assert_eq!(buyer_member("13800019934"), None);
+        assert_eq!(buyer_member("customer:not-a-uuid"), None);
+    }
 }
