@@ -881,6 +881,7 @@ mod tests {
             AppError::Duplicate(UniqueKey::Barcode).into(),
             AppError::IdempotencyKeyReused.into(),
             AppError::Invalid(DomainError::NegativeMoney { field: "base_price" }).into(),
+            AppError::Invalid(DomainError::InvalidText { field: "note" }).into(),
             ApiError::unknown_field("colour"),
             ApiError::too_many_attempts(900),
             AppError::LoginCodeTooSoon { retry_after_s: 42 }.into(),
@@ -902,5 +903,10 @@ mod tests {
         assert_eq!(error.code, "negative_money");
         assert_eq!(error.field.as_deref(), Some("base_price"));
         assert_eq!(error.body(Lang::En)["error"]["message"], "base_price must not be a negative amount");
+        let error = ApiError::from(AppError::Invalid(DomainError::InvalidText { field: "note" }));
+        assert_eq!(
+            (error.status, error.code, error.field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_text", Some("note"))
+        );
     }
 }

@@ -1124,7 +1124,7 @@ async fn control_characters_are_refused_before_anything_is_stored(db: Arc<dyn Da
             refused.body
         );
     }
-    let listed = app.get_as(&app.manager_a, &format!("/api/v1/skus?q=%00")).await;
+    let listed = app.get_as(&app.manager_a, "/api/v1/skus?q=%00").await;
     assert_eq!(listed.body["error"]["code"], "invalid_text", "{}", listed.body);
     assert_eq!(stock_of(&app, &tea).await["on_hand"], 10, "nothing moved");
     assert_eq!(stock_of(&app, &tea).await["reserved"], 0, "nothing held");
