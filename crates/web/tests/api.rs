@@ -1137,6 +1137,24 @@ async fn control_characters_are_refused_before_anything_is_stored(db: Arc<dyn Da
         app.post_with_key(&app.manager_a, "/api/v1/orders", "note-ok", with(&order, "note", json!(note))).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(created.body["note"], note);
+
+    // A flash-sale buyer is refused before it reaches the sale's journal.
+    let now = chrono::Utc::now();
+    let offer = json!({"store_id": a, "sku_id": tea, "price": 990, "quota": 2, "per_customer_limit": 1,
+                       "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1)});
+    let sale = app.post_as(&app.manager_a, "/api/v1/flash-sales", offer).await;
+    assert_eq!(sale.status, StatusCode::CREATED, "{}", sale.body);
+    let reserve = format!("/api/v1/flash-sales/{}/reservations", sale.body["id"].as_str().unwrap());
+    let refused =
+        app.post_with_key(&app.cashier_a, &reserve, "r-nul", json!({"buyer": "a\u{0}b", "quantity": 1})).await;
+    assert_eq!(
+        (refused.status, refused.body["error"]["code"].as_str(), refused.body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_text"), Some("buyer")),
+        "{}",
+        refused.body
+    );
+    let read = app.get_as(&app.manager_a, &format!("/api/v1/flash-sales/{}", sale.body["id"].as_str().unwrap())).await;
+    assert_eq!(read.body["remaining"], 2, "{}", read.body);
 }
 
 async fn customers_have_one_identity_across_channels(db: Arc<dyn Database>) {
