@@ -179,6 +179,8 @@ impl App {
             let max = MAX_EXPRESSION as i64;
             return Err(quanyu_domain::DomainError::OutOfRange { field: "expression", min: 1, max }.into());
         }
+        // Saved with its audience and searched for tag names: no control characters.
+        quanyu_domain::text::plain("expression", expression)?;
         let state = self.audience_state().await?;
         let parsed = |state: &AudienceState| {
             let mut schema = audience_schema();

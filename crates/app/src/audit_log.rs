@@ -15,6 +15,11 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Listing<AuditEntry>> {
         ctx.require(Permission::ReadAudit)?;
+        for (field, value) in
+            [("entity_type", &filter.entity_type), ("entity_id", &filter.entity_id), ("action", &filter.action)]
+        {
+            crate::listing::searchable(field, value.as_deref())?;
+        }
         let page = Cursor::page(cursor, limit)?;
         let rows = read_tx!(self, |tx| Ok(tx.list_audit(&filter, page).await?))?;
         Ok(Listing::from_rows(rows, page, |e| e.id.as_uuid()))

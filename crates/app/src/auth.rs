@@ -45,6 +45,7 @@ impl App {
     /// Checks a login (username or phone) and password and opens a session.
     pub async fn login(&self, login: &str, password: &str, origin: &Origin) -> AppResult<LoginOutcome> {
         let login = login.trim().to_lowercase();
+        text::plain("login", &login)?;
         let found = read_tx!(self, |tx| Ok(tx.find_staff_for_login(&login).await?))?;
         let Some((staff, hash)) = found else {
             // Spend the time a verification would, so unknown logins cannot be told apart.

@@ -16,7 +16,7 @@ use quanyu_store::{ProductFilter, SkuFilter, Tx};
 use crate::{
     App, AppError, AppResult, Ctx, Listing, Reply, Written,
     change::{Change, Field, opt},
-    listing::Cursor,
+    listing::{Cursor, searchable},
     org::store_in_scope,
     write::now,
 };
@@ -201,6 +201,7 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Listing<Brand>> {
         ctx.require(Permission::ReadCatalog)?;
+        searchable("q", search)?;
         let page = Cursor::page(cursor, limit)?;
         let rows = read_tx!(self, |tx| Ok(tx.list_brands(search, page).await?))?;
         Ok(Listing::from_rows(rows, page, |b| b.id.as_uuid()))
@@ -257,6 +258,7 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Listing<Product>> {
         ctx.require(Permission::ReadCatalog)?;
+        searchable("q", filter.search.as_deref())?;
         let page = Cursor::page(cursor, limit)?;
         let rows = read_tx!(self, |tx| Ok(tx.list_products(&filter, page).await?))?;
         Ok(Listing::from_rows(rows, page, |p| p.id.as_uuid()))
@@ -329,6 +331,8 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Listing<Sku>> {
         ctx.require(Permission::ReadCatalog)?;
+        searchable("q", filter.search.as_deref())?;
+        searchable("barcode", filter.barcode.as_deref())?;
         let mut filter = filter;
         let page = Cursor::sorted_page(cursor, limit, &mut filter.sort)?;
         let order = filter.sort.order;

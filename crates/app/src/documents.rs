@@ -497,7 +497,10 @@ async fn post(
     if postings.changes.is_empty() {
         return Ok(());
     }
-    let entries = batch_entries(ctx, store_id, postings.label, &postings.changes, key, Some(reference))?;
+    let mut entries = batch_entries(ctx, store_id, postings.label, &postings.changes, key, Some(reference))?;
+    for entry in &mut entries {
+        entry.reason = postings.reason_of(entry.sku_id).map(str::to_owned);
+    }
     apply_batch(tx, store_id, &entries).await?;
     Ok(())
 }

@@ -53,6 +53,15 @@ impl Cursor {
     }
 }
 
+/// Checks a listing's search text (`q`, a barcode…) before it reaches a query: text with a
+/// control character matches nothing stored, and PostgreSQL refuses a NUL outright.
+pub fn searchable(field: &'static str, search: Option<&str>) -> AppResult<()> {
+    match search {
+        Some(search) => Ok(quanyu_domain::text::plain(field, search)?),
+        None => Ok(()),
+    }
+}
+
 fn malformed_cursor() -> AppError {
     AppError::Invalid(DomainError::Malformed { field: "cursor", expected: "a cursor from next_cursor" })
 }
@@ -107,7 +116,10 @@ fn decode_value(raw: &str) -> Option<SortValue> {
     }
     let bytes: Option<Vec<u8>> =
         (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect();
-    String::from_utf8(bytes?).ok().map(SortValue::Text)
+    // Sort values come from stored text, which holds no control characters (nor can
+    // PostgreSQL compare with a NUL).
+    let text = String::from_utf8(bytes?).ok().filter(|t| quanyu_domain::text::plain("cursor", t).is_ok())?;
+    Some(SortValue::Text(text))
 }
 
 /// One page of a list.

@@ -11,7 +11,7 @@ use quanyu_domain::{
 };
 use quanyu_store::{Page, StoreFilter};
 
-use crate::{App, AppResult, write::now};
+use crate::{App, AppError, AppResult, write::now};
 
 /// A store near a point.
 #[derive(Debug, Clone)]
@@ -42,7 +42,8 @@ impl App {
     /// are what a customer sees on the mall's store finder.
     ///
     /// Searches an R-tree of the open stores ([`SpatialIndex`]), so only the nearest few are
-    /// visited however many stores the chain has.
+    /// visited however many stores the chain has. An `sku` that does not exist is refused as
+    /// an unknown reference rather than reported as out of stock everywhere.
     pub async fn nearest_stores(
         &self,
         point: Coordinates,
@@ -50,6 +51,11 @@ impl App {
         sku: Option<SkuId>,
         limit: usize,
     ) -> AppResult<Vec<NearbyStore>> {
+        if let Some(sku_id) = sku
+            && read_tx!(self, |tx| Ok(tx.get_sku(sku_id).await?))?.is_none()
+        {
+            return Err(AppError::UnknownReference { field: "sku", entity: "sku" });
+        }
         self.stores_by_distance(point, datum, sku, limit).await
     }
 

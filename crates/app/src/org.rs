@@ -184,6 +184,7 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Listing<Store>> {
         ctx.require(Permission::ReadOrg)?;
+        crate::listing::searchable("q", filter.search.as_deref())?;
         let mut filter = filter;
         let page = Cursor::sorted_page(cursor, limit, &mut filter.sort)?;
         if let Some(status) = &filter.status {

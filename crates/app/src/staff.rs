@@ -54,6 +54,7 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Listing<Staff>> {
         ctx.require(Permission::ReadStaff)?;
+        crate::listing::searchable("q", filter.search.as_deref())?;
         let mut filter = filter;
         let page = Cursor::sorted_page(cursor, limit, &mut filter.sort)?;
         let order = filter.sort.order;

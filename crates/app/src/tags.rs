@@ -482,5 +482,6 @@ impl App {
 }
 
 async fn named(tx: &mut dyn Tx, name: &str) -> AppResult<Tag> {
+    text::plain("tag", name)?;
     tx.tag_by_name(name.trim()).await?.ok_or(AppError::UnknownReference { field: "tag", entity: "tag" })
 }

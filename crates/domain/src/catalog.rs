@@ -190,6 +190,7 @@ pub fn validate_attributes(attributes: &Attributes) -> DomainResult<()> {
         if value.chars().count() > 128 {
             return Err(DomainError::TooLong { field: "attributes", max: 128 });
         }
+        text::plain("attributes", value)?;
     }
     Ok(())
 }

@@ -364,11 +364,19 @@ pub enum DocumentError {
 }
 
 /// Stock changes at one location: (SKU, change) pairs, with the ledger kind to record them
-/// under.
+/// under and, per SKU, the reason its ledger entry carries (a loss report's line reason).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Postings {
     pub changes: Vec<(SkuId, StockChange)>,
     pub label: &'static str,
+    pub reasons: Vec<(SkuId, String)>,
+}
+
+impl Postings {
+    /// The reason recorded for `sku_id`'s change, if any.
+    pub fn reason_of(&self, sku_id: SkuId) -> Option<&str> {
+        self.reasons.iter().find(|(sku, _)| *sku == sku_id).map(|(_, reason)| reason.as_str())
+    }
 }
 
 /// Given per-line quantities (`None`: every line's default), checks each against its bound
@@ -420,14 +428,15 @@ pub fn receive_purchase(
         changes.push((line.sku_id, StockChange::Move { kind: MovementKind::PurchaseReceipt, delta: quantity }));
     }
     let complete = lines.iter().all(|l| l.received >= l.quantity);
-    Ok((Postings { changes, label: MovementKind::PurchaseReceipt.as_str() }, complete))
+    Ok((Postings { changes, label: MovementKind::PurchaseReceipt.as_str(), ..Postings::default() }, complete))
 }
 
-/// Approval of a requisition or transfer: grants `approved` per line (`None`: what was asked;
-/// a line left out gets what it asked for; zero refuses a line).
+/// Approval of a requisition or transfer: grants `approved` per line, at most what the line
+/// asked for (`None`: what was asked; a line left out gets what it asked for; zero refuses a
+/// line).
 pub fn approve_shipment(lines: &mut [DocumentLine], approved: Option<&[(i32, i64)]>) -> Result<(), DocumentError> {
     let granted = match approved {
-        Some(_) => per_line(lines, approved, "approved", |_| Qty::MAX.get(), true)?,
+        Some(_) => per_line(lines, approved, "approved", |l| l.quantity, true)?,
         None => Vec::new(),
     };
     for line in lines.iter_mut() {
@@ -442,23 +451,25 @@ pub fn approve_shipment(lines: &mut [DocumentLine], approved: Option<&[(i32, i64
     Ok(())
 }
 
-/// Shipping a requisition or transfer: `shipped` per line (`None`: as approved; at most what was
-/// approved). Returns the postings at the source (goods leave) and at the destination (goods
-/// in transit).
+/// Shipping a requisition or transfer: `shipped` per line, at most what was approved (`None`:
+/// as approved; a line left out ships as approved, as approval and receipt treat lines left
+/// out; zero holds a line back). Returns the postings at the source (goods leave) and at the
+/// destination (goods in transit).
 pub fn ship(
     kind: DocumentKind,
     lines: &mut [DocumentLine],
     shipped: Option<&[(i32, i64)]>,
 ) -> Result<(Postings, Postings), DocumentError> {
-    let quantities = per_line(lines, shipped, "shipped", |l| l.approved.unwrap_or(0), true)?;
-    for line in lines.iter_mut() {
-        line.shipped = Some(0);
+    let mut sent: Vec<i64> = lines.iter().map(|l| l.approved.unwrap_or(0)).collect();
+    if shipped.is_some() {
+        for (index, quantity) in per_line(lines, shipped, "shipped", |l| l.approved.unwrap_or(0), true)? {
+            sent[index] = quantity;
+        }
     }
     let (out_kind, _) = kind.shipment_kinds();
-    let mut source = Postings { changes: Vec::new(), label: out_kind.as_str() };
-    let mut destination = Postings { changes: Vec::new(), label: "in_transit" };
-    for (index, quantity) in quantities {
-        let line = &mut lines[index];
+    let mut source = Postings { label: out_kind.as_str(), ..Postings::default() };
+    let mut destination = Postings { label: "in_transit", ..Postings::default() };
+    for (line, quantity) in lines.iter_mut().zip(sent) {
         line.shipped = Some(quantity);
         if quantity > 0 {
             source.changes.push((line.sku_id, StockChange::Move { kind: out_kind, delta: -quantity }));
@@ -486,7 +497,7 @@ pub fn receive_shipment(
         }
     }
     let (_, in_kind) = kind.shipment_kinds();
-    let mut postings = Postings { changes: Vec::new(), label: in_kind.as_str() };
+    let mut postings = Postings { label: in_kind.as_str(), ..Postings::default() };
     for (line, arrived) in lines.iter_mut().zip(arrived) {
         let shipped = line.shipped.unwrap_or(0);
         line.received = arrived;
@@ -527,14 +538,16 @@ pub fn stocktake_postings(lines: &[DocumentLine]) -> Postings {
         .filter(|(_, variance)| *variance != 0)
         .map(|(sku, delta)| (sku, StockChange::Move { kind: MovementKind::StocktakeAdjustment, delta }))
         .collect();
-    Postings { changes, label: MovementKind::StocktakeAdjustment.as_str() }
+    Postings { changes, label: MovementKind::StocktakeAdjustment.as_str(), ..Postings::default() }
 }
 
-/// The removals an approved loss report posts.
+/// The removals an approved loss report posts, each with its line's reason (as a direct loss
+/// movement records its reason).
 pub fn loss_postings(lines: &[DocumentLine]) -> Postings {
     let changes =
         lines.iter().map(|l| (l.sku_id, StockChange::Move { kind: MovementKind::Loss, delta: -l.quantity })).collect();
-    Postings { changes, label: MovementKind::Loss.as_str() }
+    let reasons = lines.iter().filter_map(|l| Some((l.sku_id, l.reason.clone()?))).collect();
+    Postings { changes, label: MovementKind::Loss.as_str(), reasons }
 }
 
 /// What a location should reorder of one SKU: enough to bring what it will have (available,
@@ -619,6 +632,50 @@ mod tests {
         }
         there = there.apply(arrived.changes[0].1).unwrap();
         assert_eq!((there.on_hand.get(), there.in_transit.get()), (7, 0));
+    }
+
+    #[test]
+    fn a_line_left_out_of_a_shipment_ships_as_approved() {
+        let mut rq = lines(&[24, 24, 24]);
+        approve_shipment(&mut rq, Some(&[(1, 20)])).unwrap();
+        let (source, destination) = ship(DocumentKind::Requisition, &mut rq, Some(&[(1, 18)])).unwrap();
+        let shipped: Vec<_> = rq.iter().map(|l| l.shipped).collect();
+        assert_eq!(shipped, [Some(18), Some(24), Some(24)]);
+        let left: Vec<_> = source.changes.iter().map(|(sku, c)| (*sku, c.deltas().unwrap().on_hand)).collect();
+        assert_eq!(left, [(sku(1), -18), (sku(2), -24), (sku(3), -24)]);
+        assert_eq!(destination.changes[2], (sku(3), StockChange::Dispatched(Qty::new(24))));
+
+        // Zero holds a named line back; a line refused at approval stays at zero.
+        let mut tr = lines(&[5, 6, 7]);
+        approve_shipment(&mut tr, Some(&[(3, 0)])).unwrap();
+        let (source, _) = ship(DocumentKind::Transfer, &mut tr, Some(&[(2, 0)])).unwrap();
+        assert_eq!(tr.iter().map(|l| l.shipped).collect::<Vec<_>>(), [Some(5), Some(0), Some(0)]);
+        assert_eq!(source.changes, [(sku(1), StockChange::Move { kind: MovementKind::TransferOut, delta: -5 })]);
+        let mut held = lines(&[5]);
+        approve_shipment(&mut held, None).unwrap();
+        assert_eq!(ship(DocumentKind::Transfer, &mut held, Some(&[(1, 0)])).unwrap_err(), DocumentError::Nothing);
+    }
+
+    #[test]
+    fn approval_grants_at_most_what_was_asked() {
+        let mut tr = lines(&[5, 3]);
+        assert_eq!(
+            approve_shipment(&mut tr, Some(&[(1, 1000)])).unwrap_err(),
+            DocumentError::TooMuch { line_no: 1, what: "approved", max: 5, requested: 1000 }
+        );
+        assert_eq!(tr[0].approved, None, "a refused approval grants nothing");
+        approve_shipment(&mut tr, Some(&[(1, 5), (2, 2)])).unwrap();
+        assert_eq!((tr[0].approved, tr[1].approved), (Some(5), Some(2)));
+    }
+
+    #[test]
+    fn a_loss_report_posts_each_lines_reason() {
+        let mut report = lines(&[300, 2]);
+        report[0].reason = Some("腐烂 rotten".to_owned());
+        let postings = loss_postings(&report);
+        assert_eq!(postings.changes[0], (sku(1), StockChange::Move { kind: MovementKind::Loss, delta: -300 }));
+        assert_eq!(postings.reason_of(sku(1)), Some("腐烂 rotten"));
+        assert_eq!(postings.reason_of(sku(2)), None);
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub enum DomainError {
     Required { field: &'static str },
     #[error("{field} is longer than {max} characters")]
     TooLong { field: &'static str, max: usize },
+    #[error("{field} contains a control character")]
+    InvalidText { field: &'static str },
     #[error("{field} is malformed: {expected}")]
     Malformed { field: &'static str, expected: &'static str },
     #[error("{field} must be between {min} and {max}")]
@@ -32,6 +34,7 @@ impl DomainError {
         match self {
             DomainError::Required { .. } => "required",
             DomainError::TooLong { .. } => "too_long",
+            DomainError::InvalidText { .. } => "invalid_text",
             DomainError::Malformed { .. } => "malformed",
             DomainError::OutOfRange { .. } => "out_of_range",
             DomainError::NegativeMoney { .. } => "negative_money",
@@ -48,6 +51,7 @@ impl DomainError {
         match self {
             DomainError::Required { field }
             | DomainError::TooLong { field, .. }
+            | DomainError::InvalidText { field }
             | DomainError::Malformed { field, .. }
             | DomainError::OutOfRange { field, .. }
             | DomainError::NegativeMoney { field }

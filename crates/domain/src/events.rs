@@ -64,6 +64,8 @@ pub enum EventError {
     MessageId,
     #[error("{field} must be 1–255 characters")]
     TooLong { field: &'static str },
+    #[error("{field} contains a control character")]
+    ControlCharacter { field: &'static str },
     #[error("userId or anonymousId is required")]
     MissingIdentity,
     #[error("a track message needs an event name")]
@@ -96,6 +98,7 @@ impl EventError {
         match self {
             Self::MessageId => "invalid_message_id",
             Self::TooLong { .. } | Self::NotText { .. } | Self::NotObject { .. } => "invalid_field",
+            Self::ControlCharacter { .. } => "invalid_text",
             Self::MissingIdentity => "missing_identity",
             Self::MissingEvent => "missing_event",
             Self::MissingGroupId => "missing_group_id",
@@ -130,6 +133,17 @@ impl EventMessage {
         ] {
             if too_long(value) || value.as_ref().is_some_and(|v| v.trim().is_empty()) {
                 return Err(EventError::TooLong { field });
+            }
+        }
+        for (field, value) in [
+            ("messageId", Some(&self.message_id)),
+            ("userId", self.user_id.as_ref()),
+            ("anonymousId", self.anonymous_id.as_ref()),
+            ("previousId", self.previous_id.as_ref()),
+            ("event", self.name.as_ref()),
+        ] {
+            if value.is_some_and(|v| crate::text::plain(field, v).is_err()) {
+                return Err(EventError::ControlCharacter { field });
             }
         }
         if self.user_id.is_none() && self.anonymous_id.is_none() {
@@ -232,6 +246,11 @@ mod tests {
             "message_too_large"
         );
         assert_eq!(code(EventMessage { name: Some("x".repeat(300)), ..track() }), "invalid_field");
+        assert_eq!(
+            EventMessage { anonymous_id: Some("a\u{0}b".into()), ..track() }.check(),
+            Err(EventError::ControlCharacter { field: "anonymousId" })
+        );
+        assert_eq!(code(EventMessage { message_id: "m\u{0}".into(), ..track() }), "invalid_text");
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! Validated text: trimmed, non-empty, bounded names and codes; digests written as hex.
+//!
+//! Every text a caller gives passes through [`required`] or [`optional`] (or a newtype built on
+//! them), which also refuse control characters: PostgreSQL cannot store NUL at all, and no
+//! retail text means a bell or an escape. Tab, line feed and carriage return stay allowed, so
+//! notes and addresses may span lines.
 
 use crate::{DomainError, DomainResult};
 
-/// Trims `raw` and checks it is non-empty and at most `max` characters.
+/// Trims `raw` and checks it is non-empty, at most `max` characters and [`plain`].
 pub fn required(field: &'static str, raw: &str, max: usize) -> DomainResult<String> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -11,7 +16,18 @@ pub fn required(field: &'static str, raw: &str, max: usize) -> DomainResult<Stri
     if trimmed.chars().count() > max {
         return Err(DomainError::TooLong { field, max });
     }
+    plain(field, trimmed)?;
     Ok(trimmed.to_owned())
+}
+
+/// Refuses text holding a control character other than tab, line feed and carriage return
+/// (NUL, escape, DEL, the C1 range…). For text kept as given, untrimmed and unbounded, such as
+/// free-form values inside JSON.
+pub fn plain(field: &'static str, raw: &str) -> DomainResult<()> {
+    if raw.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(DomainError::InvalidText { field });
+    }
+    Ok(())
 }
 
 /// Like [`required`], but an empty or missing value is `None`.
@@ -88,6 +104,18 @@ mod tests {
         assert_eq!(required("name", "  鲜果  ", 4).unwrap(), "鲜果");
         assert_eq!(required("name", "   ", 4), Err(DomainError::Required { field: "name" }));
         assert_eq!(required("name", "一二三四五", 4), Err(DomainError::TooLong { field: "name", max: 4 }));
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_lines_are_not() {
+        for bad in ["a\u{0}b", "\u{0}", "x\u{7}", "esc\u{1b}[0m", "del\u{7f}", "c1\u{85}x"] {
+            assert_eq!(required("note", bad, 50), Err(DomainError::InvalidText { field: "note" }), "{bad:?}");
+            assert_eq!(optional("note", Some(bad), 50), Err(DomainError::InvalidText { field: "note" }), "{bad:?}");
+        }
+        assert_eq!(code("code", "A\u{0}", 8), Err(DomainError::InvalidText { field: "code" }));
+        assert_eq!(required("note", "第一行\r\n第二行\t完", 50).unwrap(), "第一行\r\n第二行\t完");
+        assert_eq!(required("note", "👨‍👩‍👧 \u{202e} RTL", 50).unwrap(), "👨‍👩‍👧 \u{202e} RTL", "format characters are text");
+        assert!(plain("value", "  trailing\n").is_ok());
     }
 
     #[test]

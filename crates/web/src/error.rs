@@ -285,6 +285,10 @@ fn domain_error(err: &DomainError) -> ApiError {
         DomainError::TooLong { field, max } => {
             (format!("{field} 不能超过 {max} 个字符"), format!("{field} must be at most {max} characters"))
         }
+        DomainError::InvalidText { field } => (
+            format!("{field} 含有不允许的控制字符（如 NUL），只可使用普通文字、制表符和换行"),
+            format!("{field} contains a control character (such as NUL); only text, tabs and line breaks are allowed"),
+        ),
         DomainError::Malformed { field, expected } => {
             (format!("{field} 格式不正确，应为：{expected}"), format!("{field} is malformed; expected {expected}"))
         }
@@ -758,6 +762,7 @@ pub fn event_error_text(err: &EventError, lang: Lang) -> String {
     match err {
         EventError::MessageId => "messageId 须为 1–255 个字符".to_owned(),
         EventError::TooLong { field } => format!("{field} 须为 1–255 个字符"),
+        EventError::ControlCharacter { field } => format!("{field} 含有不允许的控制字符（如 NUL）"),
         EventError::MissingIdentity => "须有 userId 或 anonymousId".to_owned(),
         EventError::MissingEvent => "track 消息须有事件名（event）".to_owned(),
         EventError::MissingGroupId => "group 消息须有 groupId".to_owned(),
@@ -876,6 +881,7 @@ mod tests {
             AppError::Duplicate(UniqueKey::Barcode).into(),
             AppError::IdempotencyKeyReused.into(),
             AppError::Invalid(DomainError::NegativeMoney { field: "base_price" }).into(),
+            AppError::Invalid(DomainError::InvalidText { field: "note" }).into(),
             ApiError::unknown_field("colour"),
             ApiError::too_many_attempts(900),
             AppError::LoginCodeTooSoon { retry_after_s: 42 }.into(),
@@ -897,5 +903,10 @@ mod tests {
         assert_eq!(error.code, "negative_money");
         assert_eq!(error.field.as_deref(), Some("base_price"));
         assert_eq!(error.body(Lang::En)["error"]["message"], "base_price must not be a negative amount");
+        let error = ApiError::from(AppError::Invalid(DomainError::InvalidText { field: "note" }));
+        assert_eq!(
+            (error.status, error.code, error.field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_text", Some("note"))
+        );
     }
 }

@@ -33,6 +33,8 @@ quanyu_store::backend_tests!(
     deliveries_go_to_the_nearest_store_with_stock,
     flash_sales_sell_their_quota_once,
     stock_documents_move_goods_between_stores,
+    shipments_send_unnamed_lines_as_approved_and_losses_keep_their_reason,
+    control_characters_are_refused_before_anything_is_stored,
     customers_have_one_identity_across_channels,
     price_quotes_explain_member_prices_points_and_delivery,
     audiences_count_members_while_typing,
@@ -543,6 +545,7 @@ async fn nearest_stores_come_by_distance_with_delivery(db: Arc<dyn Database>) {
         ("lat=31&lng=121&coord=bd09", "unknown_value"),
         ("lat=31&lng=121&limit=0", "out_of_range"),
         ("lat=abc&lng=121", "invalid_parameter"),
+        ("lat=31&lng=121&sku=01a24aa2-2997-716f-a4fa-000000000000", "unknown_reference"),
     ] {
         let response = app.get_as("", &format!("/api/v1/stores/nearest?{query}")).await;
         assert_eq!(response.body["error"]["code"], code, "{query}");
@@ -1021,6 +1024,137 @@ async fn stock_documents_move_goods_between_stores(db: Arc<dyn Database>) {
 
     let reconcile = app.get_as(&app.admin, "/api/v1/inventory/reconcile").await;
     assert_eq!(reconcile.body["sound"], true, "{}", reconcile.body);
+}
+
+async fn shipments_send_unnamed_lines_as_approved_and_losses_keep_their_reason(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let juice =
+        stocked_sku(&app, "果汁", json!({"code": "JUICE", "name": "1L", "unit": "瓶", "base_price": 900}), 30).await;
+    let bread =
+        stocked_sku(&app, "面包", json!({"code": "BREAD", "name": "袋", "unit": "袋", "base_price": 600}), 30).await;
+    let (a, b) = (app.store_a.clone(), app.store_b.clone());
+    let transfer = json!({"kind": "transfer", "store_id": b, "source_store_id": a,
+                          "lines": [{"sku_id": juice, "quantity": 24}, {"sku_id": bread, "quantity": 24}]});
+    let created = app.post_with_key(&app.manager_a, "/api/v1/stock-documents", "tr-p", transfer).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let steps = format!("/api/v1/stock-documents/{}/steps", created.body["id"].as_str().unwrap());
+
+    // Approving more than was asked is refused; less is allowed, and a line left out gets
+    // what it asked for.
+    let greedy = json!({"step": "approve", "lines": [{"line_no": 1, "quantity": 1000}]});
+    let refused = app.post_with_key(&app.region_manager_n, &steps, "tr-p-a0", greedy).await;
+    assert_eq!(
+        (refused.status, refused.body["error"]["code"].as_str(), refused.body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("document_lines"), Some("lines")),
+        "{}",
+        refused.body
+    );
+    let approve = json!({"step": "approve", "lines": [{"line_no": 1, "quantity": 20}]});
+    let approved = app.post_with_key(&app.region_manager_n, &steps, "tr-p-a1", approve).await;
+    let granted: Vec<i64> =
+        approved.body["lines"].as_array().unwrap().iter().map(|l| l["approved"].as_i64().unwrap()).collect();
+    assert_eq!(granted, [20, 24], "{}", approved.body);
+
+    // Naming one line ships the other as approved.
+    let ship = json!({"step": "ship", "lines": [{"line_no": 1, "quantity": 18}]});
+    let shipped = app.post_with_key(&app.manager_a, &steps, "tr-p-s", ship).await;
+    assert_eq!(shipped.body["status"], "shipped", "{}", shipped.body);
+    let sent: Vec<i64> =
+        shipped.body["lines"].as_array().unwrap().iter().map(|l| l["shipped"].as_i64().unwrap()).collect();
+    assert_eq!(sent, [18, 24]);
+    assert_eq!(stock_of(&app, &juice).await["on_hand"], 12);
+    assert_eq!(stock_of(&app, &bread).await["on_hand"], 6);
+    let in_b = app.get_as(&app.admin, &format!("/api/v1/stores/{b}/stock/{bread}")).await;
+    assert_eq!(in_b.body["in_transit"], 24);
+
+    // A loss report's line reason reaches the ledger, as a direct loss movement's does.
+    let loss = json!({"kind": "loss", "store_id": a,
+                      "lines": [{"sku_id": juice, "quantity": 2, "reason": "腐烂 rotten"}]});
+    let report = app.post_with_key(&app.manager_a, "/api/v1/stock-documents", "ls-r", loss).await;
+    assert_eq!(report.status, StatusCode::CREATED, "{}", report.body);
+    let number = report.body["number"].as_str().unwrap().to_owned();
+    let loss_steps = format!("/api/v1/stock-documents/{}/steps", report.body["id"].as_str().unwrap());
+    let posted = app.post_with_key(&app.region_manager_n, &loss_steps, "ls-r-a", json!({"step": "approve"})).await;
+    assert_eq!(posted.body["status"], "posted", "{}", posted.body);
+    let ledger = app.get_as(&app.manager_a, &format!("/api/v1/stores/{a}/stock/{juice}/ledger")).await;
+    let entry = &ledger.body["items"][0];
+    assert_eq!(
+        (
+            entry["change"].as_str(),
+            entry["delta_on_hand"].as_i64(),
+            entry["reason"].as_str(),
+            entry["reference"].as_str()
+        ),
+        (Some("loss"), Some(-2), Some("腐烂 rotten"), Some(number.as_str())),
+        "{}",
+        ledger.body
+    );
+    let reconcile = app.get_as(&app.admin, "/api/v1/inventory/reconcile").await;
+    assert_eq!(reconcile.body["sound"], true, "{}", reconcile.body);
+}
+
+/// NUL cannot be stored by PostgreSQL and is silently kept by SQLite: every backend refuses it,
+/// naming the field, before anything is written.
+async fn control_characters_are_refused_before_anything_is_stored(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let tea = stocked_sku(&app, "茶", json!({"code": "TEA", "name": "盒", "unit": "盒", "base_price": 3000}), 10).await;
+    let a = app.store_a.clone();
+    let order = json!({"store_id": a, "channel": "pos", "lines": [{"sku_id": tea, "quantity": 1}]});
+    let movements = format!("/api/v1/stores/{a}/stock/movements");
+    let cases = [
+        ("/api/v1/orders", with(&order, "note", json!("a\u{0}b")), "note"),
+        (movements.as_str(), json!({"sku_id": tea, "kind": "loss", "quantity": 1, "reason": "x\u{0}y"}), "reason"),
+        (
+            "/api/v1/stock-documents",
+            json!({"kind": "purchase", "store_id": a, "supplier": "s\u{0}", "lines": [{"sku_id": tea, "quantity": 1}]}),
+            "supplier",
+        ),
+        (
+            "/api/v1/stock-documents",
+            json!({"kind": "loss", "store_id": a, "lines": [{"sku_id": tea, "quantity": 1, "reason": "\u{1b}[31m"}]}),
+            "reason",
+        ),
+    ];
+    for (index, (path, body, field)) in cases.into_iter().enumerate() {
+        let refused = app.post_with_key(&app.manager_a, path, &format!("nul-{index}"), body).await;
+        assert_eq!(
+            (refused.status, refused.body["error"]["code"].as_str(), refused.body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_text"), Some(field)),
+            "{path}: {}",
+            refused.body
+        );
+    }
+    let listed = app.get_as(&app.manager_a, "/api/v1/skus?q=%00").await;
+    assert_eq!(listed.body["error"]["code"], "invalid_text", "{}", listed.body);
+    assert_eq!(stock_of(&app, &tea).await["on_hand"], 10, "nothing moved");
+    assert_eq!(stock_of(&app, &tea).await["reserved"], 0, "nothing held");
+    let documents = app.get_as(&app.manager_a, &format!("/api/v1/stock-documents?store_id={a}")).await;
+    assert_eq!(documents.body["items"], json!([]), "no document was raised");
+
+    // Lines, tabs and any printable script are text.
+    let note = "第一行\r\n第二行\t👨‍👩‍👧 \u{202e} RTL";
+    let created =
+        app.post_with_key(&app.manager_a, "/api/v1/orders", "note-ok", with(&order, "note", json!(note))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["note"], note);
+
+    // A flash-sale buyer is refused before it reaches the sale's journal.
+    let now = chrono::Utc::now();
+    let offer = json!({"store_id": a, "sku_id": tea, "price": 990, "quota": 2, "per_customer_limit": 1,
+                       "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1)});
+    let sale = app.post_as(&app.manager_a, "/api/v1/flash-sales", offer).await;
+    assert_eq!(sale.status, StatusCode::CREATED, "{}", sale.body);
+    let reserve = format!("/api/v1/flash-sales/{}/reservations", sale.body["id"].as_str().unwrap());
+    let refused =
+        app.post_with_key(&app.cashier_a, &reserve, "r-nul", json!({"buyer": "a\u{0}b", "quantity": 1})).await;
+    assert_eq!(
+        (refused.status, refused.body["error"]["code"].as_str(), refused.body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_text"), Some("buyer")),
+        "{}",
+        refused.body
+    );
+    let read = app.get_as(&app.manager_a, &format!("/api/v1/flash-sales/{}", sale.body["id"].as_str().unwrap())).await;
+    assert_eq!(read.body["remaining"], 2, "{}", read.body);
 }
 
 async fn customers_have_one_identity_across_channels(db: Arc<dyn Database>) {

@@ -391,7 +391,7 @@ pub struct NearbyStoreOut {
 
 /// Open stores nearest to a point, closest first (public: the mall's store finder).
 #[utoipa::path(get, path = "/api/v1/stores/nearest", tag = "organisation", params(NearestQuery), security(()),
-    responses((status = 200, body = ListOut<NearbyStoreOut>), (status = 422, description = "invalid_coordinates, unknown_value")))]
+    responses((status = 200, body = ListOut<NearbyStoreOut>), (status = 422, description = "invalid_coordinates, unknown_value, unknown_reference")))]
 pub async fn nearest_stores(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<NearestQuery>,
