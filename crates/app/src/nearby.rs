@@ -11,7 +11,7 @@ use quanyu_domain::{
 };
 use quanyu_store::{Page, StoreFilter};
 
-use crate::{App, AppResult, write::now};
+use crate::{App, AppError, AppResult, write::now};
 
 /// A store near a point.
 #[derive(Debug, Clone)]
@@ -35,6 +35,29 @@ pub enum Datum {
     Gcj02,
     /// What a GPS reports.
     Wgs84,
+}
+
+impl Datum {
+    /// `point` in GCJ-02, the datum stores are kept in (distances are taken there).
+    pub fn to_gcj02(self, point: Coordinates) -> Coordinates {
+        match self {
+            Datum::Gcj02 => point,
+            Datum::Wgs84 => point.wgs84_to_gcj02(),
+        }
+    }
+}
+
+/// Refuses a delivery from `store` to `point` (GCJ-02) beyond the store's delivery radius, as
+/// routing would not have sent it there.
+pub(crate) fn check_delivery_radius(store: &Store, point: Coordinates) -> AppResult<()> {
+    let distance = store.location.distance_m(&point);
+    if distance <= f64::from(store.delivery_radius_m) {
+        return Ok(());
+    }
+    Err(AppError::OutsideDeliveryRadius {
+        distance_m: distance.round().clamp(0.0, f64::from(u32::MAX)) as u32,
+        radius_m: store.delivery_radius_m,
+    })
 }
 
 impl App {
@@ -85,10 +108,7 @@ impl App {
         sku: Option<SkuId>,
         limit: usize,
     ) -> AppResult<Vec<NearbyStore>> {
-        let point = match datum {
-            Datum::Gcj02 => point,
-            Datum::Wgs84 => point.wgs84_to_gcj02(),
-        };
+        let point = datum.to_gcj02(point);
         let index = self.store_index().await?;
         let stock: HashMap<StoreId, i64> = match sku {
             Some(sku_id) => read_tx!(self, |tx| Ok(tx.stock_of_sku(sku_id).await?))?

@@ -172,6 +172,14 @@ pub trait OrderRepo {
         order: &quanyu_domain::order::Order,
         expected: quanyu_domain::order::OrderStatus,
     ) -> StoreResult<bool>;
+    /// Saves an open order priced again (an eat-first bill that took more items): its totals,
+    /// and every line as given (new ones inserted, existing ones repriced), if its status is
+    /// still `expected`; `false` when another writer moved it first.
+    async fn reprice_order(
+        &mut self,
+        order: &quanyu_domain::order::Order,
+        expected: quanyu_domain::order::OrderStatus,
+    ) -> StoreResult<bool>;
     /// Orders in id order (newest last).
     async fn list_orders(&mut self, filter: &OrderFilter, page: Page) -> StoreResult<Vec<quanyu_domain::order::Order>>;
     /// Unpaid orders whose hold has expired at `now`, oldest first.

@@ -210,6 +210,52 @@ impl OrderRepo for SqlTx {
         Ok(true)
     }
 
+    async fn reprice_order(&mut self, o: &Order, expected: OrderStatus) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE orders SET subtotal = $3, discount = $4, delivery_fee = $5, total = $6, updated_at = $7 \
+             WHERE id = $1 AND status = $2",
+        )
+        .bind(o.id.as_uuid())
+        .bind(expected.as_str())
+        .bind(o.subtotal.fen())
+        .bind(o.discount.fen())
+        .bind(o.delivery_fee.fen())
+        .bind(o.total.fen())
+        .bind(o.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for l in &o.lines {
+            let b = &l.breakdown;
+            sqlx::query(
+                "INSERT INTO order_lines (order_id, line_no, sku_id, sku_name, quantity, unit_price, sold_by_weight, \
+                 base_amount, adjustments, amount, refunded_quantity, refunded_amount) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (order_id, line_no) DO UPDATE SET sku_id = excluded.sku_id, \
+                 sku_name = excluded.sku_name, quantity = excluded.quantity, unit_price = excluded.unit_price, \
+                 sold_by_weight = excluded.sold_by_weight, base_amount = excluded.base_amount, \
+                 adjustments = excluded.adjustments, amount = excluded.amount",
+            )
+            .bind(o.id.as_uuid())
+            .bind(l.line_no)
+            .bind(l.sku_id.as_uuid())
+            .bind(&l.sku_name)
+            .bind(b.quantity)
+            .bind(b.unit_price.fen())
+            .bind(b.sold_by_weight)
+            .bind(b.base_amount.fen())
+            .bind(adjustments(l))
+            .bind(b.amount.fen())
+            .bind(l.refunded_quantity)
+            .bind(l.refunded_amount.fen())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(true)
+    }
+
     async fn list_orders(&mut self, filter: &OrderFilter, page: Page) -> StoreResult<Vec<Order>> {
         let Keyset { condition, order } = keyset(&filter.sort, "id", "$5", "$10");
         let sql = format!(

@@ -105,7 +105,7 @@ mod tests {
             }
         }
         for event in
-            ["created", "pay", "start_picking", "mark_ready", "dispatch", "complete", "cancel", "expire", "refund"]
+            ["created", "pay", "start_picking", "mark_ready", "dispatch", "complete", "cancel", "expire", "refund", "add_lines"]
         {
             keys.push(format!("admin-event-{event}"));
         }
