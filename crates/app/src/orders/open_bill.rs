@@ -104,8 +104,8 @@ impl App {
                     refunded_amount,
                 });
             }
-            let (subtotal, discount, total) = Order::totals(&repriced, priced.delivery_fee)
-                .ok_or(DomainError::MoneyOverflow { field: "lines" })?;
+            let (subtotal, discount, total) =
+                Order::totals(&repriced, priced.delivery_fee).ok_or(DomainError::MoneyOverflow { field: "lines" })?;
             let holds = merge_holds(holds)?;
             let batch = uuid::Uuid::now_v7();
             let key = format!("order:{id}:add:{batch}");
@@ -137,10 +137,7 @@ impl App {
 /// a group buy (such an order starts as that one line), so pricing again keeps it.
 async fn activity_price(tx: &mut dyn Tx, order: &Order) -> AppResult<Option<ActivityPrice>> {
     if let Some(reservation) = tx.flash_reservation_of_order(order.id).await? {
-        let sale = tx
-            .get_flash_sale(reservation.sale_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "flash_sale" })?;
+        let sale = tx.get_flash_sale(reservation.sale_id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
         return Ok(Some(ActivityPrice { activity_id: sale.id, unit_price: sale.price }));
     }
     if let Some(group) = tx.group_of_order(order.id).await? {
