@@ -355,7 +355,7 @@ impl App {
         let method = PaymentMethod::parse(draft.method.trim())?;
         write_idempotent!(self, ctx, reply, |tx| {
             let mut order = order_in_scope(ctx, tx, id).await?;
-            let before = order.status;
+            let (before, last_updated) = (order.status, order.updated_at);
             let next = transition(order.channel, before, OrderEvent::Pay)?;
             let due = order.total.checked_sub(order.paid).unwrap_or(Money::ZERO);
             if draft.amount != due.fen() {
@@ -394,7 +394,7 @@ impl App {
             order.paid = order.total;
             order.hold_expires_at = None;
             order.updated_at = now();
-            save(tx, &order, before).await?;
+            save(tx, &order, before, last_updated).await?;
             tx.insert_payment(&PaymentRecord {
                 id: PaymentId::new(),
                 order_id: id,
@@ -441,7 +441,7 @@ impl App {
         }
         write_tx!(self, |tx| {
             let mut order = order_in_scope(ctx, tx, id).await?;
-            let before = order.status;
+            let (before, last_updated) = (order.status, order.updated_at);
             let next = transition(order.channel, before, event)?;
             crate::group_buys::ensure_formed(tx, &order).await?;
             let hands_over = matches!(next, OrderStatus::Ready | OrderStatus::Dispatched)
@@ -465,7 +465,7 @@ impl App {
             if fulfils {
                 order.fulfilled_at = Some(order.updated_at);
             }
-            save(tx, &order, before).await?;
+            save(tx, &order, before, last_updated).await?;
             step(tx, ctx, &order, event.as_str(), Some(before)).await?;
             Change::new("order.advanced", "order", id)
                 .in_store(order.store_id)
@@ -500,7 +500,7 @@ impl App {
         let reason = text::optional("reason", draft.reason.as_deref(), 200)?;
         write_idempotent!(self, ctx, reply, |tx| {
             let mut order = order_in_scope(ctx, tx, id).await?;
-            let before = order.status;
+            let (before, last_updated) = (order.status, order.updated_at);
             quanyu_domain::order::check_refund_lines(&order.lines, &draft.lines)?;
             let mut total = Money::ZERO;
             let mut returned = Vec::new();
@@ -543,7 +543,7 @@ impl App {
             order.status = next;
             order.refunded = order.refunded.checked_add(total).ok_or(DomainError::MoneyOverflow { field: "lines" })?;
             order.updated_at = now();
-            save(tx, &order, before).await?;
+            save(tx, &order, before, last_updated).await?;
             let method = tx.order_payments(id).await?.first().map_or(PaymentMethod::Cash, |p| p.method);
             crate::payments::provider(method).refund(tx, ctx, &order, total, &payment_id.to_string()).await?;
             tx.insert_payment(&PaymentRecord {
@@ -772,8 +772,15 @@ async fn detail(tx: &mut dyn Tx, id: OrderId) -> AppResult<OrderDetail> {
     Ok(OrderDetail { steps: tx.order_steps(id).await?, payments: tx.order_payments(id).await?, order })
 }
 
-async fn save(tx: &mut dyn Tx, order: &Order, expected: OrderStatus) -> AppResult<()> {
-    if tx.update_order(order, expected).await? { Ok(()) } else { Err(AppError::StatusChanged) }
+/// Saves `order` if nobody changed it since it was read (still `expected`, last updated at
+/// `last_updated`): an open bill that took more items meanwhile is not paid at its old total.
+async fn save(
+    tx: &mut dyn Tx,
+    order: &Order,
+    expected: OrderStatus,
+    last_updated: quanyu_domain::time::Timestamp,
+) -> AppResult<()> {
+    if tx.update_order(order, expected, last_updated).await? { Ok(()) } else { Err(AppError::StatusChanged) }
 }
 
 async fn step(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, event: &str, from: Option<OrderStatus>) -> AppResult<()> {
@@ -824,7 +831,7 @@ async fn move_stock(
 /// Cancels in the caller's transaction (shared by cancellation and hold expiry).
 pub(crate) async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppResult<OrderDetail> {
     let mut order = order_in_scope(ctx, tx, id).await?;
-    let before = order.status;
+    let (before, last_updated) = (order.status, order.updated_at);
     let next = transition(order.channel, before, OrderEvent::Cancel)?;
     let stocked = stocked_lines(tx, &order).await?;
     if before == OrderStatus::Created {
@@ -858,7 +865,7 @@ pub(crate) async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &s
     order.status = next;
     order.hold_expires_at = None;
     order.updated_at = now();
-    save(tx, &order, before).await?;
+    save(tx, &order, before, last_updated).await?;
     step(tx, ctx, &order, event, Some(before)).await?;
     crate::loyalty::take_back_for_order(tx, ctx, &order).await?;
     crate::loyalty::restore_for_order(tx, ctx, &order, true).await?;

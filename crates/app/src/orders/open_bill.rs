@@ -44,7 +44,7 @@ impl App {
         let added = crate::quotes::cart_lines(&lines)?;
         write_idempotent!(self, ctx, reply, |tx| {
             let mut order = order_in_scope(ctx, tx, id).await?;
-            let before = order.status;
+            let (before, last_updated) = (order.status, order.updated_at);
             transition(order.channel, before, OrderEvent::AddLines)?;
             let room = MAX_ORDER_LINES.saturating_sub(order.lines.len());
             if added.len() > room {
@@ -118,7 +118,7 @@ impl App {
             order.delivery_fee = priced.delivery_fee;
             order.total = total;
             order.updated_at = now();
-            if !tx.reprice_order(&order, before).await? {
+            if !tx.reprice_order(&order, before, last_updated).await? {
                 return Err(AppError::StatusChanged);
             }
             step(tx, ctx, &order, "add_lines", Some(before)).await?;

@@ -178,10 +178,10 @@ impl OrderRepo for SqlTx {
         order(&row, lines).map(Some)
     }
 
-    async fn update_order(&mut self, o: &Order, expected: OrderStatus) -> StoreResult<bool> {
+    async fn update_order(&mut self, o: &Order, expected: OrderStatus, last_updated: Timestamp) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE orders SET status = $3, paid = $4, refunded = $5, hold_expires_at = $6, fulfilled_at = $7, \
-             updated_at = $8 WHERE id = $1 AND status = $2",
+             updated_at = $8 WHERE id = $1 AND status = $2 AND updated_at = $9",
         )
         .bind(o.id.as_uuid())
         .bind(expected.as_str())
@@ -191,6 +191,7 @@ impl OrderRepo for SqlTx {
         .bind(o.hold_expires_at)
         .bind(o.fulfilled_at)
         .bind(o.updated_at)
+        .bind(last_updated)
         .execute(&mut *self.tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -210,10 +211,10 @@ impl OrderRepo for SqlTx {
         Ok(true)
     }
 
-    async fn reprice_order(&mut self, o: &Order, expected: OrderStatus) -> StoreResult<bool> {
+    async fn reprice_order(&mut self, o: &Order, expected: OrderStatus, last_updated: Timestamp) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE orders SET subtotal = $3, discount = $4, delivery_fee = $5, total = $6, updated_at = $7 \
-             WHERE id = $1 AND status = $2",
+             WHERE id = $1 AND status = $2 AND updated_at = $8",
         )
         .bind(o.id.as_uuid())
         .bind(expected.as_str())
@@ -222,6 +223,7 @@ impl OrderRepo for SqlTx {
         .bind(o.delivery_fee.fen())
         .bind(o.total.fen())
         .bind(o.updated_at)
+        .bind(last_updated)
         .execute(&mut *self.tx)
         .await?;
         if done.rows_affected() == 0 {
