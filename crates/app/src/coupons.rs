@@ -441,6 +441,19 @@ pub(crate) async fn chosen(
     Ok(chosen)
 }
 
+/// The coupons an order used, for the price engine to price it again (an open bill that took
+/// more items).
+pub(crate) async fn used_by_order(tx: &mut dyn Tx, order_id: OrderId) -> AppResult<Vec<pricing::Coupon>> {
+    let mut used = Vec::new();
+    for coupon in tx.order_coupons(order_id).await? {
+        if coupon.status == CouponStatus::Used {
+            let template = template(tx, coupon.template_id).await?;
+            used.push(template.to_pricing(&coupon));
+        }
+    }
+    Ok(used)
+}
+
 /// Uses the chosen coupons on a new order: every one must have applied (an order takes no
 /// coupon it would not use), and each moves from available to used or the order fails.
 pub(crate) async fn use_on_order(

@@ -47,6 +47,15 @@ pub enum AppError {
     /// The flash-sale reservation was already ordered, or released when its hold ran out.
     #[error("the reservation is no longer held")]
     ReservationNotHeld,
+    /// The flash-sale reservation is a member's, and the order names another buyer.
+    #[error("the reservation is another member's")]
+    ReservationBuyerMismatch,
+    /// A delivery to a point beyond the store's delivery radius.
+    #[error("the point is {distance_m} m from the store, which delivers within {radius_m} m")]
+    OutsideDeliveryRadius { distance_m: u32, radius_m: u32 },
+    /// An input that orders of this channel do not take (a promised time at the till).
+    #[error("{field} does not apply to {} orders", channel.as_str())]
+    NotForChannel { field: &'static str, channel: quanyu_domain::order::OrderChannel },
     /// The identifiers given belong to different customers: merging them is a separate,
     /// trusted step.
     #[error("these identifiers belong to different customers")]
@@ -103,6 +112,12 @@ pub enum AppError {
     /// The cash handed over does not cover what is due.
     #[error("{tendered} handed over for {due} due")]
     TenderedShort { due: i64, tendered: i64 },
+    /// The cash handed over is beyond what is due by more than a till gives in change.
+    #[error("{tendered} handed over for {due} due: at most {max_change} of change")]
+    TenderedTooMuch { due: i64, tendered: i64, max_change: i64 },
+    /// A refund names a line twice, or a line with nothing left to refund.
+    #[error(transparent)]
+    RefundLines(#[from] quanyu_domain::order::RefundLineError),
     /// The order's status does not allow this.
     #[error(transparent)]
     IllegalTransition(#[from] quanyu_domain::order::IllegalTransition),

@@ -37,6 +37,29 @@ pub enum Datum {
     Wgs84,
 }
 
+impl Datum {
+    /// `point` in GCJ-02, the datum stores are kept in (distances are taken there).
+    pub fn to_gcj02(self, point: Coordinates) -> Coordinates {
+        match self {
+            Datum::Gcj02 => point,
+            Datum::Wgs84 => point.wgs84_to_gcj02(),
+        }
+    }
+}
+
+/// Refuses a delivery from `store` to `point` (GCJ-02) beyond the store's delivery radius, as
+/// routing would not have sent it there.
+pub(crate) fn check_delivery_radius(store: &Store, point: Coordinates) -> AppResult<()> {
+    let distance = store.location.distance_m(&point);
+    if distance <= f64::from(store.delivery_radius_m) {
+        return Ok(());
+    }
+    Err(AppError::OutsideDeliveryRadius {
+        distance_m: distance.round().clamp(0.0, f64::from(u32::MAX)) as u32,
+        radius_m: store.delivery_radius_m,
+    })
+}
+
 impl App {
     /// Open stores nearest to `point`, closest first, at most `limit`. Public: store locations
     /// are what a customer sees on the mall's store finder.
@@ -91,10 +114,7 @@ impl App {
         sku: Option<SkuId>,
         limit: usize,
     ) -> AppResult<Vec<NearbyStore>> {
-        let point = match datum {
-            Datum::Gcj02 => point,
-            Datum::Wgs84 => point.wgs84_to_gcj02(),
-        };
+        let point = datum.to_gcj02(point);
         let index = self.store_index().await?;
         let stock: HashMap<StoreId, i64> = match sku {
             Some(sku_id) => read_tx!(self, |tx| Ok(tx.stock_of_sku(sku_id).await?))?

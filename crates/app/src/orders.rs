@@ -7,12 +7,14 @@
 //! ledger entry in the order's transaction, and every status change is compare-and-set, so a
 //! retried or concurrent request never moves stock or money twice.
 
+mod open_bill;
+
 use chrono::Duration;
 use quanyu_domain::{
     DomainError, Money,
     authz::Permission,
     catalog::ProductKind,
-    flash::HoldStatus,
+    flash::{HoldStatus, buyer_member},
     ids::{OrderId, PaymentId, SkuId, StoreId},
     inventory::{MovementKind, Qty, StockChange},
     marketing::{AutoIssue, Undo},
@@ -30,7 +32,7 @@ use crate::{
     inventory::{apply_batch, batch_entries},
     listing::Cursor,
     org::{scoped_place, store_in_scope},
-    quotes::{Cart, PricedCart, price_cart},
+    quotes::{Cart, Points, PricedCart, price_cart},
     staff::parse_phone,
     write::now,
 };
@@ -41,6 +43,8 @@ pub const DEFAULT_HOLD: Duration = Duration::minutes(15);
 pub const DEFAULT_DELIVERY_PROMISE: Duration = Duration::minutes(60);
 /// What a pickup promises when the caller names no time: ready within half an hour.
 pub const DEFAULT_PICKUP_PROMISE: Duration = Duration::minutes(30);
+/// The most lines one order (an eat-first bill with everything added) holds.
+pub const MAX_ORDER_LINES: usize = 200;
 
 #[derive(Debug, Clone, Default)]
 pub struct LineDraft {
@@ -65,7 +69,8 @@ pub struct OrderDraft {
     /// Where to deliver; with no `store_id`, a delivery goes to the nearest store that delivers
     /// there and has every line in stock.
     pub delivery_location: Option<(f64, f64, crate::Datum)>,
-    /// By when the goods are promised (deliveries and pickups); defaults by channel.
+    /// By when the goods are promised: deliveries and pickups (defaults by channel), and the
+    /// booked time of an appointment (required). Other channels take none.
     pub promised_at: Option<quanyu_domain::time::Timestamp>,
     pub note: Option<String>,
     /// A held flash-sale reservation to turn into this order (no `lines`): one line at the
@@ -169,16 +174,27 @@ impl App {
             (Some((fixed, _)), _, _) => fixed,
             (None, Some(store_id), _) => store_id,
             (None, None, Some((lat, lng, datum))) if channel == OrderChannel::Delivery => {
-                let point = quanyu_domain::geo::Coordinates::new(lat, lng)?;
+                let point = quanyu_domain::geo::Coordinates::new(lat, lng)
+                    .map_err(|_| DomainError::InvalidCoordinates { field: "delivery_location" })?;
                 let lines: Vec<(SkuId, i64)> =
                     draft.lines.iter().filter_map(|l| l.sku_id.map(|sku| (sku, l.quantity))).collect();
                 self.route_delivery(point, datum, &lines).await?.ok_or(AppError::NoStoreCanServe)?
             }
             (None, None, _) => return Err(DomainError::Required { field: "store_id" }.into()),
         };
-        if fixed_store.is_none() && (draft.lines.is_empty() || draft.lines.len() > 200) {
-            return Err(DomainError::OutOfRange { field: "lines", min: 1, max: 200 }.into());
+        if fixed_store.is_none() && (draft.lines.is_empty() || draft.lines.len() > MAX_ORDER_LINES) {
+            return Err(DomainError::OutOfRange { field: "lines", min: 1, max: MAX_ORDER_LINES as i64 }.into());
         }
+        // Where a delivery goes, in the stores' datum: it must lie within the store's radius.
+        let delivery_point = match draft.delivery_location {
+            Some((lat, lng, datum)) if channel == OrderChannel::Delivery => Some(
+                datum.to_gcj02(
+                    quanyu_domain::geo::Coordinates::new(lat, lng)
+                        .map_err(|_| DomainError::InvalidCoordinates { field: "delivery_location" })?,
+                ),
+            ),
+            _ => None,
+        };
         let customer_phone = parse_phone(draft.customer_phone.as_deref())?;
         let delivery_address = text::optional("delivery_address", draft.delivery_address.as_deref(), 256)?;
         if channel == OrderChannel::Delivery && delivery_address.is_none() {
@@ -188,9 +204,13 @@ impl App {
         let promoter_code =
             draft.promoter_code.as_deref().map(quanyu_domain::referral::parse_invite_code).transpose()?;
         let at = now();
+        if draft.promised_at.is_some() && !channel.takes_promised_time() {
+            return Err(AppError::NotForChannel { field: "promised_at", channel });
+        }
         let promised_at = match channel {
             OrderChannel::Delivery => Some(draft.promised_at.unwrap_or(at + DEFAULT_DELIVERY_PROMISE)),
             OrderChannel::Pickup => Some(draft.promised_at.unwrap_or(at + DEFAULT_PICKUP_PROMISE)),
+            OrderChannel::Appointment => Some(draft.promised_at.ok_or(DomainError::Required { field: "promised_at" })?),
             _ => None,
         };
         if promised_at.is_some_and(|p| p <= at) {
@@ -199,16 +219,35 @@ impl App {
         let id = OrderId::new();
         write_idempotent!(self, ctx, reply, |tx| {
             let store = store_in_scope(ctx, tx, store_id).await?;
-            let member = buyer(tx, draft.customer_id, customer_phone.as_ref()).await?;
+            if let Some(point) = delivery_point {
+                crate::nearby::check_delivery_radius(&store, point)?;
+            }
+            let held = match draft.flash_reservation {
+                Some(reservation) => Some(held_reservation(tx, reservation, at).await?),
+                None => None,
+            };
+            // A member's reservation is that member's order.
+            let member = match held.as_ref().and_then(|h| buyer_member(&h.buyer)) {
+                Some(reserved) => {
+                    Some(reservation_member(tx, reserved, draft.customer_id, customer_phone.as_ref()).await?)
+                }
+                None => buyer(tx, draft.customer_id, customer_phone.as_ref()).await?,
+            };
             let customer_id = member.as_ref().map(|m| m.id);
             if store.status != StoreStatus::Open {
                 return Err(AppError::StoreNotTrading);
             }
-            // The cart: the caller's lines, or a held flash reservation at its flash price.
-            let mut hold_expires_at = (channel != OrderChannel::TableEatFirst).then(|| at + DEFAULT_HOLD);
-            let cart_lines = match (&flash, draft.flash_reservation) {
-                (Some(sale), Some(reservation)) => {
-                    let held = held_reservation(tx, reservation, at).await?;
+            // The cart: the caller's lines, or a held flash reservation at its flash price. An
+            // unpaid order holds its stock for a while; an eat-first bill until it is settled or
+            // voided, a booked visit until its time.
+            let mut hold_expires_at = match channel {
+                OrderChannel::TableEatFirst => None,
+                OrderChannel::Appointment => promised_at,
+                _ => Some(at + DEFAULT_HOLD),
+            };
+            let cart_lines = match (&flash, &held) {
+                (Some(sale), Some(held)) => {
+                    let reservation = held.id;
                     hold_expires_at = Some(held.expires_at);
                     if !tx
                         .set_flash_reservation_status(reservation, HoldStatus::Held, HoldStatus::Ordered, Some(id))
@@ -231,7 +270,8 @@ impl App {
             let coupons = chosen.iter().map(|(_, priced)| priced.clone()).collect();
             let cart =
                 Cart { store_id, channel, lines: &cart_lines, member: member.as_ref(), member_prices: draft.member };
-            let PricedCart { breakdown: priced, items } = price_cart(tx, &cart, draft.points, coupons).await?;
+            let PricedCart { breakdown: priced, items } =
+                price_cart(tx, &cart, Points::Asked(draft.points), coupons).await?;
             let mut lines = Vec::with_capacity(priced.lines.len());
             let mut holds = Vec::new();
             for ((priced, (sku, product)), &(sku_id, quantity, _)) in priced.lines.iter().zip(&items).zip(&cart_lines) {
@@ -274,7 +314,6 @@ impl App {
                 total,
                 paid: Money::ZERO,
                 refunded: Money::ZERO,
-                // An eat-first bill holds until it is settled or voided.
                 hold_expires_at,
                 promised_at,
                 fulfilled_at: None,
@@ -316,7 +355,7 @@ impl App {
         let method = PaymentMethod::parse(draft.method.trim())?;
         write_idempotent!(self, ctx, reply, |tx| {
             let mut order = order_in_scope(ctx, tx, id).await?;
-            let before = order.status;
+            let (before, last_updated) = (order.status, order.updated_at);
             let next = transition(order.channel, before, OrderEvent::Pay)?;
             let due = order.total.checked_sub(order.paid).unwrap_or(Money::ZERO);
             if draft.amount != due.fen() {
@@ -330,8 +369,16 @@ impl App {
                         expected: "an amount handed over in cash; leave it out for other methods",
                     }));
                 }
-                if quanyu_domain::order::cash_change(due, tendered).is_none() {
-                    return Err(AppError::TenderedShort { due: due.fen(), tendered: tendered.fen() });
+                match quanyu_domain::order::cash_change(due, tendered) {
+                    None => return Err(AppError::TenderedShort { due: due.fen(), tendered: tendered.fen() }),
+                    Some(change) if change > quanyu_domain::order::MAX_CASH_CHANGE => {
+                        return Err(AppError::TenderedTooMuch {
+                            due: due.fen(),
+                            tendered: tendered.fen(),
+                            max_change: quanyu_domain::order::MAX_CASH_CHANGE.fen(),
+                        });
+                    }
+                    Some(_) => {}
                 }
             }
             let reference =
@@ -347,7 +394,7 @@ impl App {
             order.paid = order.total;
             order.hold_expires_at = None;
             order.updated_at = now();
-            save(tx, &order, before).await?;
+            save(tx, &order, before, last_updated).await?;
             tx.insert_payment(&PaymentRecord {
                 id: PaymentId::new(),
                 order_id: id,
@@ -394,7 +441,7 @@ impl App {
         }
         write_tx!(self, |tx| {
             let mut order = order_in_scope(ctx, tx, id).await?;
-            let before = order.status;
+            let (before, last_updated) = (order.status, order.updated_at);
             let next = transition(order.channel, before, event)?;
             crate::group_buys::ensure_formed(tx, &order).await?;
             let hands_over = matches!(next, OrderStatus::Ready | OrderStatus::Dispatched)
@@ -418,7 +465,7 @@ impl App {
             if fulfils {
                 order.fulfilled_at = Some(order.updated_at);
             }
-            save(tx, &order, before).await?;
+            save(tx, &order, before, last_updated).await?;
             step(tx, ctx, &order, event.as_str(), Some(before)).await?;
             Change::new("order.advanced", "order", id)
                 .in_store(order.store_id)
@@ -453,7 +500,8 @@ impl App {
         let reason = text::optional("reason", draft.reason.as_deref(), 200)?;
         write_idempotent!(self, ctx, reply, |tx| {
             let mut order = order_in_scope(ctx, tx, id).await?;
-            let before = order.status;
+            let (before, last_updated) = (order.status, order.updated_at);
+            quanyu_domain::order::check_refund_lines(&order.lines, &draft.lines)?;
             let mut total = Money::ZERO;
             let mut returned = Vec::new();
             for &(line_no, quantity) in &draft.lines {
@@ -495,7 +543,7 @@ impl App {
             order.status = next;
             order.refunded = order.refunded.checked_add(total).ok_or(DomainError::MoneyOverflow { field: "lines" })?;
             order.updated_at = now();
-            save(tx, &order, before).await?;
+            save(tx, &order, before, last_updated).await?;
             let method = tx.order_payments(id).await?.first().map_or(PaymentMethod::Cash, |p| p.method);
             crate::payments::provider(method).refund(tx, ctx, &order, total, &payment_id.to_string()).await?;
             tx.insert_payment(&PaymentRecord {
@@ -724,8 +772,15 @@ async fn detail(tx: &mut dyn Tx, id: OrderId) -> AppResult<OrderDetail> {
     Ok(OrderDetail { steps: tx.order_steps(id).await?, payments: tx.order_payments(id).await?, order })
 }
 
-async fn save(tx: &mut dyn Tx, order: &Order, expected: OrderStatus) -> AppResult<()> {
-    if tx.update_order(order, expected).await? { Ok(()) } else { Err(AppError::StatusChanged) }
+/// Saves `order` if nobody changed it since it was read (still `expected`, last updated at
+/// `last_updated`): an open bill that took more items meanwhile is not paid at its old total.
+async fn save(
+    tx: &mut dyn Tx,
+    order: &Order,
+    expected: OrderStatus,
+    last_updated: quanyu_domain::time::Timestamp,
+) -> AppResult<()> {
+    if tx.update_order(order, expected, last_updated).await? { Ok(()) } else { Err(AppError::StatusChanged) }
 }
 
 async fn step(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, event: &str, from: Option<OrderStatus>) -> AppResult<()> {
@@ -776,16 +831,12 @@ async fn move_stock(
 /// Cancels in the caller's transaction (shared by cancellation and hold expiry).
 pub(crate) async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &str) -> AppResult<OrderDetail> {
     let mut order = order_in_scope(ctx, tx, id).await?;
-    let before = order.status;
+    let (before, last_updated) = (order.status, order.updated_at);
     let next = transition(order.channel, before, OrderEvent::Cancel)?;
     let stocked = stocked_lines(tx, &order).await?;
     if before == OrderStatus::Created {
         let release: Vec<_> = stocked.iter().map(|&(sku, qty)| (sku, StockChange::Release(qty))).collect();
         move_stock(tx, ctx, &order, "release", &release).await?;
-        // An order placed from a flash-sale reservation gives its quota back too.
-        if let Some(reservation) = tx.flash_reservation_of_order(id).await? {
-            crate::flash::give_back(tx, &reservation, HoldStatus::Ordered).await?;
-        }
     } else {
         let uncommit: Vec<_> = stocked.iter().map(|&(sku, qty)| (sku, StockChange::Uncommit(qty))).collect();
         move_stock(tx, ctx, &order, "uncommit", &uncommit).await?;
@@ -806,10 +857,15 @@ pub(crate) async fn cancel_in(tx: &mut dyn Tx, ctx: &Ctx, id: OrderId, event: &s
             order.refunded = order.paid;
         }
     }
+    // An order placed from a flash-sale reservation gives the sale's quota and the buyer's count
+    // back, paid or not: the units were not sold after all.
+    if let Some(reservation) = tx.flash_reservation_of_order(id).await? {
+        crate::flash::give_back(tx, &reservation, HoldStatus::Ordered).await?;
+    }
     order.status = next;
     order.hold_expires_at = None;
     order.updated_at = now();
-    save(tx, &order, before).await?;
+    save(tx, &order, before, last_updated).await?;
     step(tx, ctx, &order, event, Some(before)).await?;
     crate::loyalty::take_back_for_order(tx, ctx, &order).await?;
     crate::loyalty::restore_for_order(tx, ctx, &order, true).await?;
@@ -900,6 +956,29 @@ pub(crate) async fn buyer(
         Err(AppError::NotFound { .. }) => Err(AppError::UnknownReference { field: "customer_id", entity: "customer" }),
         found => found.map(Some),
     }
+}
+
+/// The member a flash reservation made for `reserved` is ordered for: that member (as merges
+/// resolve it), whom the caller's `customer_id` or `phone`, when given, must name too.
+async fn reservation_member(
+    tx: &mut dyn Tx,
+    reserved: quanyu_domain::ids::CustomerId,
+    customer_id: Option<quanyu_domain::ids::CustomerId>,
+    phone: Option<&quanyu_domain::text::Phone>,
+) -> AppResult<quanyu_domain::customer::Customer> {
+    let member = match crate::customers::resolve(tx, reserved).await {
+        Err(AppError::NotFound { .. }) => {
+            return Err(AppError::UnknownReference { field: "flash_reservation_id", entity: "customer" });
+        }
+        found => found?,
+    };
+    if customer_id.is_some() || phone.is_some() {
+        let named = buyer(tx, customer_id, phone).await?;
+        if named.map(|c| c.id) != Some(member.id) {
+            return Err(AppError::ReservationBuyerMismatch);
+        }
+    }
+    Ok(member)
 }
 
 /// Parses the order list's `sort` parameter: `total` or `created_at` (`-` first for

@@ -28,6 +28,16 @@ pub const FREE_DELIVERY_FROM: Money = Money::from_fen(3_900);
 /// Points per yuan when redeemed, and the most of the goods they may pay (basis points).
 pub const POINTS_PER_YUAN: i64 = 100;
 pub const POINTS_MAX_SHARE_BP: u32 = 5_000;
+/// The most points one cart may ask to redeem: worth the largest price there is.
+pub const MAX_POINTS: i64 = Money::MAX_PRICE.fen() / 100 * POINTS_PER_YUAN;
+
+/// Points a cart redeems: asked for at checkout (checked against the member's balance), or
+/// already taken from it by the order being priced again.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Points {
+    Asked(Option<i64>),
+    Redeemed(i64),
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct QuoteDraft {
@@ -58,7 +68,7 @@ impl App {
             let coupons = crate::coupons::chosen(tx, member.as_ref().map(|m| m.id), &draft.coupon_ids).await?;
             let coupons: Vec<_> = coupons.into_iter().map(|(_, priced)| priced).collect();
             let cart = Cart { store_id, channel, lines: &lines, member: member.as_ref(), member_prices: false };
-            Ok(price_cart(tx, &cart, draft.points, coupons).await?.breakdown)
+            Ok(price_cart(tx, &cart, Points::Asked(draft.points), coupons).await?.breakdown)
         })
     }
 }
@@ -100,9 +110,16 @@ pub(crate) struct PricedCart {
 pub(crate) async fn price_cart(
     tx: &mut dyn Tx,
     cart: &Cart<'_>,
-    points: Option<i64>,
+    points: Points,
     coupons: Vec<pricing::Coupon>,
 ) -> AppResult<PricedCart> {
+    let (points, spent) = match points {
+        Points::Asked(Some(points)) if !(0..=MAX_POINTS).contains(&points) => {
+            return Err(DomainError::OutOfRange { field: "points", min: 0, max: MAX_POINTS }.into());
+        }
+        Points::Asked(points) => (points, false),
+        Points::Redeemed(points) => (Some(points), true),
+    };
     let price_channel = match cart.channel {
         OrderChannel::Delivery | OrderChannel::Pickup | OrderChannel::Appointment => Channel::Online,
         _ => Channel::Store,
@@ -124,7 +141,7 @@ pub(crate) async fn price_cart(
     let points = match (cart.member, points.filter(|p| *p > 0)) {
         (Some(member), Some(points)) => {
             let balance = tx.points_balance(member.id).await?;
-            if points > balance {
+            if !spent && points > balance {
                 return Err(AppError::InsufficientPoints { balance, requested: points });
             }
             Some(PointsRedemption {

@@ -33,6 +33,12 @@ impl OrderChannel {
     pub fn completes_on_payment(self) -> bool {
         matches!(self, OrderChannel::Pos | OrderChannel::ScanToBuy | OrderChannel::TableEatFirst)
     }
+
+    /// Whether the customer is promised a time (`promised_at`): a delivery, a pickup, a booked
+    /// visit. The in-store channels hand over at once and take none.
+    pub fn takes_promised_time(self) -> bool {
+        matches!(self, OrderChannel::Delivery | OrderChannel::Pickup | OrderChannel::Appointment)
+    }
 }
 
 named_enum! {
@@ -75,6 +81,8 @@ pub enum OrderEvent {
     Refund {
         all_lines: bool,
     },
+    /// More items on an open eat-first bill (加菜).
+    AddLines,
 }
 
 impl OrderEvent {
@@ -87,6 +95,7 @@ impl OrderEvent {
             OrderEvent::Complete => "complete",
             OrderEvent::Cancel => "cancel",
             OrderEvent::Refund { .. } => "refund",
+            OrderEvent::AddLines => "add_lines",
         }
     }
 }
@@ -118,6 +127,7 @@ pub fn transition(
     let next = match (status, event) {
         (S::Created, E::Pay) if channel.completes_on_payment() => Some(S::Completed),
         (S::Created, E::Pay) => Some(S::Paid),
+        (S::Created, E::AddLines) if channel == OrderChannel::TableEatFirst => Some(S::Created),
         (S::Created | S::Paid, E::Cancel) => Some(S::Cancelled),
         (S::Picking, E::Cancel) if matches!(channel, OrderChannel::Delivery | OrderChannel::Pickup) => {
             Some(S::Cancelled)
@@ -167,6 +177,18 @@ mod tests {
         assert_eq!(run(OrderChannel::TableEatFirst, &[Pay]), done);
         assert_eq!(run(OrderChannel::TablePayFirst, &[Pay, Complete]), done);
         assert_eq!(run(OrderChannel::Appointment, &[Pay, Complete]), done);
+        assert_eq!(run(OrderChannel::TableEatFirst, &[AddLines, AddLines, Pay]), done, "an open bill takes more");
+    }
+
+    #[test]
+    fn only_an_open_eat_first_bill_takes_more_items() {
+        use OrderEvent::*;
+        assert!(run(OrderChannel::TableEatFirst, &[Pay, AddLines]).is_err(), "settled");
+        assert!(run(OrderChannel::TableEatFirst, &[Cancel, AddLines]).is_err(), "voided");
+        for channel in OrderChannel::ALL.iter().filter(|&&c| c != OrderChannel::TableEatFirst) {
+            let refused = run(*channel, &[AddLines]).unwrap_err();
+            assert_eq!((refused.status, refused.event), (OrderStatus::Created, AddLines), "{channel:?}");
+        }
     }
 
     #[test]
@@ -175,6 +197,26 @@ mod tests {
         assert_eq!(cash_change(fen(3750), fen(10_000)), Some(fen(6250)));
         assert_eq!(cash_change(fen(3750), fen(3750)), Some(fen(0)));
         assert_eq!(cash_change(fen(3750), fen(3700)), None, "short");
+    }
+
+    #[test]
+    fn a_refund_names_a_repeated_or_settled_line() {
+        let mut lines = vec![line(1, 3), line(2, 2)];
+        lines[1].refunded_quantity = 2;
+        assert_eq!(check_refund_lines(&lines, &[(1, 1), (1, 2)]), Err(RefundLineError::Repeated { line_no: 1 }));
+        assert_eq!(check_refund_lines(&lines, &[(2, 1)]), Err(RefundLineError::NothingLeft { line_no: 2 }));
+        assert_eq!(check_refund_lines(&lines, &[(1, 3), (9, 1)]), Ok(()), "unknown lines are the caller's to name");
+    }
+
+    fn line(line_no: i32, quantity: i64) -> OrderLine {
+        OrderLine {
+            line_no,
+            sku_id: crate::ids::SkuId::from_uuid(uuid::Uuid::nil()),
+            sku_name: "x".into(),
+            breakdown: LineBreakdown::price(crate::Money::from_fen(100), None, quantity, false).unwrap(),
+            refunded_quantity: 0,
+            refunded_amount: crate::Money::ZERO,
+        }
     }
 
     #[test]
@@ -210,12 +252,13 @@ mod tests {
             Just(Complete),
             Just(Cancel),
             any::<bool>().prop_map(|all_lines| Refund { all_lines }),
+            Just(AddLines),
         ]
     }
 
     proptest! {
-        /// Final statuses stay final, nothing returns to `created`, and an order is never
-        /// refunded without having completed.
+        /// Final statuses stay final, nothing returns to `created` once it left it, and an
+        /// order is never refunded without having completed.
         #[test]
         fn the_machine_only_moves_forward(channel in proptest::sample::select(OrderChannel::ALL.to_vec()),
                                           events in proptest::collection::vec(event(), 0..20)) {
@@ -225,7 +268,7 @@ mod tests {
                 match transition(channel, status, event) {
                     Ok(next) => {
                         prop_assert!(!status.is_final());
-                        prop_assert_ne!(next, OrderStatus::Created);
+                        prop_assert!(next != OrderStatus::Created || status == OrderStatus::Created);
                         if matches!(next, OrderStatus::Refunded | OrderStatus::PartiallyRefunded) {
                             prop_assert!(completed);
                         }
@@ -304,10 +347,40 @@ impl LineBreakdown {
     }
 }
 
+/// The most change a till gives for one cash payment: ¥10,000, a hundred ¥100 notes beyond
+/// what is due. More than that is a typing slip (an extra zero, a barcode in the amount field),
+/// and a change that large would be printed on every receipt reprint.
+pub const MAX_CASH_CHANGE: crate::Money = crate::Money::from_fen(1_000_000);
+
 /// The change for a cash payment of `due` when the customer hands over `tendered`, or `None`
 /// when that is not enough.
 pub fn cash_change(due: crate::Money, tendered: crate::Money) -> Option<crate::Money> {
     tendered.checked_sub(due).filter(|change| !change.is_negative())
+}
+
+/// Why the lines of a refund request do not fit the order, beyond a line number that does not
+/// exist or a quantity out of range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RefundLineError {
+    #[error("line {line_no} appears twice")]
+    Repeated { line_no: i32 },
+    #[error("line {line_no} has nothing left to refund")]
+    NothingLeft { line_no: i32 },
+}
+
+/// Checks a refund's (line number, quantity) pairs against the order's lines: each line named
+/// once, and none already refunded in full.
+pub fn check_refund_lines(lines: &[OrderLine], requested: &[(i32, i64)]) -> Result<(), RefundLineError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for &(line_no, _) in requested {
+        if !seen.insert(line_no) {
+            return Err(RefundLineError::Repeated { line_no });
+        }
+        if lines.iter().any(|l| l.line_no == line_no && l.refunded_quantity >= l.breakdown.quantity) {
+            return Err(RefundLineError::NothingLeft { line_no });
+        }
+    }
+    Ok(())
 }
 
 /// The money to give back for `quantity` more units of a line of which `refunded_quantity`

@@ -165,12 +165,23 @@ pub trait OrderRepo {
     /// Inserts an order with its lines.
     async fn insert_order(&mut self, order: &quanyu_domain::order::Order) -> StoreResult<()>;
     async fn get_order(&mut self, id: quanyu_domain::ids::OrderId) -> StoreResult<Option<quanyu_domain::order::Order>>;
-    /// Saves an order and its lines' refunds if its status is still `expected` (compare and
-    /// set): `false` when another writer moved it first.
+    /// Saves an order and its lines' refunds if its status is still `expected` and it was last
+    /// updated at `last_updated` (compare and set): `false` when another writer changed it first.
     async fn update_order(
         &mut self,
         order: &quanyu_domain::order::Order,
         expected: quanyu_domain::order::OrderStatus,
+        last_updated: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Saves an open order priced again (an eat-first bill that took more items): its totals,
+    /// and every line as given (new ones inserted, existing ones repriced), if its status is
+    /// still `expected` and was last updated at `last_updated`; `false` when another writer
+    /// changed it first.
+    async fn reprice_order(
+        &mut self,
+        order: &quanyu_domain::order::Order,
+        expected: quanyu_domain::order::OrderStatus,
+        last_updated: Timestamp,
     ) -> StoreResult<bool>;
     /// Orders in id order (newest last).
     async fn list_orders(&mut self, filter: &OrderFilter, page: Page) -> StoreResult<Vec<quanyu_domain::order::Order>>;

@@ -457,6 +457,29 @@ impl From<AppError> for ApiError {
                 "该秒杀预留已下单，或已超时释放",
                 "The flash-sale reservation was already ordered, or released when its hold ran out",
             ),
+            AppError::ReservationBuyerMismatch => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reservation_buyer_mismatch",
+                "该秒杀预留属于另一位会员：订单的顾客须是预留的会员",
+                "The flash-sale reservation is another member's: the order must be for the member who reserved",
+            )
+            .with_field("customer_id"),
+            AppError::OutsideDeliveryRadius { distance_m, radius_m } => ApiError::new(
+                StatusCode::CONFLICT,
+                "outside_delivery_radius",
+                format!("配送地址距门店 {distance_m} 米，超出门店的配送范围（{radius_m} 米）"),
+                format!(
+                    "The delivery address is {distance_m} m from the store, beyond its delivery radius of {radius_m} m"
+                ),
+            )
+            .with_field("delivery_location"),
+            AppError::NotForChannel { field, channel } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_for_channel",
+                format!("{} 渠道的订单不接受 {field}", channel.as_str()),
+                format!("{} orders do not take {field}", channel.as_str()),
+            )
+            .with_field(field),
             AppError::IdentitiesConflict => ApiError::new(
                 StatusCode::CONFLICT,
                 "identities_conflict",
@@ -692,6 +715,37 @@ impl From<AppError> for ApiError {
                 format!("{} handed over does not cover {} due", Money::from_fen(tendered), Money::from_fen(due)),
             )
             .with_field("tendered"),
+            AppError::TenderedTooMuch { due, tendered, max_change } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "tendered_too_much",
+                format!(
+                    "收款 {} 超出应收 {} 过多：找零最多 {}",
+                    Money::from_fen(tendered),
+                    Money::from_fen(due),
+                    Money::from_fen(max_change)
+                ),
+                format!(
+                    "{} handed over for {} due: the change may be at most {}",
+                    Money::from_fen(tendered),
+                    Money::from_fen(due),
+                    Money::from_fen(max_change)
+                ),
+            )
+            .with_field("tendered"),
+            AppError::RefundLines(err) => {
+                use quanyu_domain::order::RefundLineError as E;
+                let (code, zh, en) = match err {
+                    E::Repeated { line_no } => {
+                        ("line_repeated", format!("第 {line_no} 行重复出现"), format!("Line {line_no} appears twice"))
+                    }
+                    E::NothingLeft { line_no } => (
+                        "line_fully_refunded",
+                        format!("第 {line_no} 行已全部退款，没有可退的数量"),
+                        format!("Line {line_no} is already fully refunded"),
+                    ),
+                };
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en).with_field("lines")
+            }
             AppError::IllegalTransition(err) => ApiError::new(
                 StatusCode::CONFLICT,
                 "illegal_transition",
@@ -888,6 +942,12 @@ mod tests {
             AppError::LoginCodeWrong { attempts_left: 3 }.into(),
             AppError::LoginCodeExpired.into(),
             AppError::LoginCodeAttemptsUsed.into(),
+            AppError::ReservationBuyerMismatch.into(),
+            AppError::OutsideDeliveryRadius { distance_m: 1_067_000, radius_m: 3_000 }.into(),
+            AppError::NotForChannel { field: "promised_at", channel: quanyu_domain::order::OrderChannel::Pos }.into(),
+            AppError::TenderedTooMuch { due: 670, tendered: 9_000_000, max_change: 1_000_000 }.into(),
+            AppError::RefundLines(quanyu_domain::order::RefundLineError::Repeated { line_no: 1 }).into(),
+            AppError::RefundLines(quanyu_domain::order::RefundLineError::NothingLeft { line_no: 1 }).into(),
         ];
         for error in samples {
             assert!(error.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", error.code);

@@ -117,6 +117,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/price-quotes", post(quotes::quote))
         .route("/orders/{id}", get(orders::get_order))
         .route("/orders/{id}/payments", post(orders::pay_order))
+        .route("/orders/{id}/lines", post(orders::add_order_lines))
         .route("/orders/{id}/steps", post(orders::advance_order))
         .route("/orders/{id}/cancel", post(orders::cancel_order))
         .route("/orders/{id}/refunds", post(orders::refund_order))

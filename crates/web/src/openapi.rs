@@ -47,7 +47,7 @@ same response and has no second effect."
         documents::list_stock_policies, documents::put_stock_policy, documents::delete_stock_policy,
         documents::reorder_suggestions,
         orders::create_order, orders::list_orders, orders::get_order, orders::pay_order, orders::advance_order,
-        orders::cancel_order, orders::refund_order, orders::picking_list, quotes::quote,
+        orders::cancel_order, orders::refund_order, orders::add_order_lines, orders::picking_list, quotes::quote,
         flash::create_flash_sale, flash::get_flash_sale, flash::reserve,
         customers::register_customer, customers::list_customers, customers::lookup_customer, customers::get_customer,
         customers::add_identity, customers::merge_customers, customers::unmerge_customer, customers::assign_guide, customers::hand_over,

@@ -178,10 +178,10 @@ impl OrderRepo for SqlTx {
         order(&row, lines).map(Some)
     }
 
-    async fn update_order(&mut self, o: &Order, expected: OrderStatus) -> StoreResult<bool> {
+    async fn update_order(&mut self, o: &Order, expected: OrderStatus, last_updated: Timestamp) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE orders SET status = $3, paid = $4, refunded = $5, hold_expires_at = $6, fulfilled_at = $7, \
-             updated_at = $8 WHERE id = $1 AND status = $2",
+             updated_at = $8 WHERE id = $1 AND status = $2 AND updated_at = $9",
         )
         .bind(o.id.as_uuid())
         .bind(expected.as_str())
@@ -191,6 +191,7 @@ impl OrderRepo for SqlTx {
         .bind(o.hold_expires_at)
         .bind(o.fulfilled_at)
         .bind(o.updated_at)
+        .bind(last_updated)
         .execute(&mut *self.tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -202,6 +203,53 @@ impl OrderRepo for SqlTx {
             )
             .bind(o.id.as_uuid())
             .bind(l.line_no)
+            .bind(l.refunded_quantity)
+            .bind(l.refunded_amount.fen())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(true)
+    }
+
+    async fn reprice_order(&mut self, o: &Order, expected: OrderStatus, last_updated: Timestamp) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE orders SET subtotal = $3, discount = $4, delivery_fee = $5, total = $6, updated_at = $7 \
+             WHERE id = $1 AND status = $2 AND updated_at = $8",
+        )
+        .bind(o.id.as_uuid())
+        .bind(expected.as_str())
+        .bind(o.subtotal.fen())
+        .bind(o.discount.fen())
+        .bind(o.delivery_fee.fen())
+        .bind(o.total.fen())
+        .bind(o.updated_at)
+        .bind(last_updated)
+        .execute(&mut *self.tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for l in &o.lines {
+            let b = &l.breakdown;
+            sqlx::query(
+                "INSERT INTO order_lines (order_id, line_no, sku_id, sku_name, quantity, unit_price, sold_by_weight, \
+                 base_amount, adjustments, amount, refunded_quantity, refunded_amount) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (order_id, line_no) DO UPDATE SET sku_id = excluded.sku_id, \
+                 sku_name = excluded.sku_name, quantity = excluded.quantity, unit_price = excluded.unit_price, \
+                 sold_by_weight = excluded.sold_by_weight, base_amount = excluded.base_amount, \
+                 adjustments = excluded.adjustments, amount = excluded.amount",
+            )
+            .bind(o.id.as_uuid())
+            .bind(l.line_no)
+            .bind(l.sku_id.as_uuid())
+            .bind(&l.sku_name)
+            .bind(b.quantity)
+            .bind(b.unit_price.fen())
+            .bind(b.sold_by_weight)
+            .bind(b.base_amount.fen())
+            .bind(adjustments(l))
+            .bind(b.amount.fen())
             .bind(l.refunded_quantity)
             .bind(l.refunded_amount.fen())
             .execute(&mut *self.tx)

@@ -208,10 +208,13 @@ pub struct OrderIn {
     customer_phone: Option<String>,
     /// Required for delivery.
     delivery_address: Option<String>,
-    /// Where to deliver (GCJ-02 unless `coord` is `wgs84`).
+    /// Where to deliver (GCJ-02 unless `coord` is `wgs84`). With `store_id`, it must lie within
+    /// that store's delivery radius (`outside_delivery_radius`).
     delivery_location: Option<super::org::LocationIn>,
     coord: Option<String>,
     /// By when the goods are promised; default in an hour (delivery) or half an hour (pickup).
+    /// Required for an appointment (the booked time, in the future; an unpaid booking holds its
+    /// stock until then). Refused for the in-store channels.
     promised_at: Option<DateTime<Utc>>,
     note: Option<String>,
     /// Coupons from the buyer's wallet (`customer_id` required): each must apply, or the order
@@ -227,6 +230,13 @@ pub struct OrderIn {
     /// Opens (no `group_id`) or joins a group buy: one unit at the group price (then no
     /// `lines`; `customer_id` required).
     group_buy: Option<GroupJoinIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLinesIn {
+    /// The items to add (1 to 200, counting the bill's lines).
+    lines: Vec<OrderLineIn>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -328,6 +338,29 @@ pub async fn create_order(
     Ok(created(state.app.create_order(&ctx, draft, &reply).await?, &reply))
 }
 
+/// Adds items to an open eat-first table bill (加菜): their stock is held and the bill is priced
+/// again as one cart. `Idempotency-Key` is required.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/lines", tag = "orders", request_body = OrderLinesIn,
+    params(("Idempotency-Key" = String, Header, description = "Required")),
+    responses((status = 201, body = OrderOut),
+              (status = 409, description = "illegal_transition (not an open eat-first bill), insufficient_stock")))]
+pub async fn add_order_lines(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    create: Create<OrderLinesIn>,
+) -> Result<Response, ApiError> {
+    let ctx = Ctx { idempotency: create.idempotency, ..ctx };
+    let lines = create
+        .body
+        .lines
+        .into_iter()
+        .map(|l| LineDraft { sku_id: Some(SkuId::from_uuid(l.sku_id)), quantity: l.quantity })
+        .collect();
+    let reply = json_reply(OrderOut::detail);
+    Ok(created(state.app.add_order_lines(&ctx, OrderId::from_uuid(id), lines, &reply).await?, &reply))
+}
+
 /// Orders within the caller's scope, oldest first unless `sort` says otherwise.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderQuery), responses((status = 200, body = ListOut<OrderOut>)))]
 pub async fn list_orders(
@@ -364,7 +397,7 @@ pub async fn get_order(
 /// Takes payment of what is due (cash, or card with the terminal's reference). `Idempotency-Key` is required.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/payments", tag = "orders", request_body = PaymentIn,
     params(("Idempotency-Key" = String, Header, description = "Required")),
-    responses((status = 201, body = OrderOut), (status = 422, description = "amount_mismatch")))]
+    responses((status = 201, body = OrderOut), (status = 422, description = "amount_mismatch, tendered_short, tendered_too_much")))]
 pub async fn pay_order(
     State(state): State<AppState>,
     Auth(ctx): Auth,

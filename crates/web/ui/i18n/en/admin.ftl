@@ -124,6 +124,7 @@ admin-event-complete = Completed
 admin-event-cancel = Cancelled
 admin-event-expire = Cancelled, unpaid in time
 admin-event-refund = Refund
+admin-event-add_lines = Items added
 admin-payment-payment = Payment
 admin-payment-refund = Refund
 admin-method-cash = Cash

@@ -124,6 +124,7 @@ admin-event-complete = 完成
 admin-event-cancel = 取消
 admin-event-expire = 超时未付取消
 admin-event-refund = 退款
+admin-event-add_lines = 加菜
 admin-payment-payment = 收款
 admin-payment-refund = 退款
 admin-method-cash = 现金

@@ -104,9 +104,18 @@ mod tests {
                 }
             }
         }
-        for event in
-            ["created", "pay", "start_picking", "mark_ready", "dispatch", "complete", "cancel", "expire", "refund"]
-        {
+        for event in [
+            "created",
+            "pay",
+            "start_picking",
+            "mark_ready",
+            "dispatch",
+            "complete",
+            "cancel",
+            "expire",
+            "refund",
+            "add_lines",
+        ] {
             keys.push(format!("admin-event-{event}"));
         }
         for stage in quanyu_audience::Stage::ALL {

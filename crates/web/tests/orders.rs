@@ -1,0 +1,312 @@
+//! Orders through the API, on each backend (SQLite always; PostgreSQL when
+//! `QUANYU_TEST_POSTGRES` is set): what an order may not be asked (a delivery beyond its
+//! store's radius, a booked visit without a time, a time the channel does not use, negative
+//! points, a till's change beyond reason, a refund naming a line twice or a settled line), and an
+//! eat-first bill that takes more items while it is open.
+
+#[allow(dead_code)]
+mod support;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use quanyu_store::Database;
+use serde_json::{Value, json};
+use support::{TestApp, spawn_app};
+
+quanyu_store::backend_tests!(
+    orders_refuse_what_they_cannot_keep,
+    appointments_keep_their_time_and_hold_until_it,
+    an_eat_first_bill_takes_more_items_while_open,
+    an_open_bill_is_priced_again_as_one_cart,
+);
+
+async fn stocked_sku(app: &TestApp, name: &str, sku: Value, quantity: i64) -> String {
+    let product = app.create_product(name, json!([sku])).await;
+    let sku_id = product["skus"][0]["id"].as_str().unwrap().to_owned();
+    let movements = format!("/api/v1/stores/{}/stock/movements", app.store_a);
+    let body = json!({"sku_id": sku_id, "kind": "purchase_receipt", "quantity": quantity});
+    let receipt = app.post_with_key(&app.manager_a, &movements, &format!("po-{sku_id}"), body).await;
+    assert_eq!(receipt.status, StatusCode::CREATED, "{}", receipt.body);
+    sku_id
+}
+
+async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
+    let body = app.get_as(&app.manager_a, &format!("/api/v1/stores/{}/stock/{sku}", app.store_a)).await.body;
+    let level = |name: &str| body[name].as_i64().unwrap();
+    (level("on_hand"), level("reserved"), level("committed"))
+}
+
+fn code(response: &support::TestResponse) -> (StatusCode, &str) {
+    (response.status, response.body["error"]["code"].as_str().unwrap_or(""))
+}
+
+async fn orders_refuse_what_they_cannot_keep(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let eggs =
+        stocked_sku(&app, "鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    let lines = json!([{"sku_id": eggs, "quantity": 1}]);
+
+    // Store A (31.23, 121.47) delivers within 3 km: next door yes, Beijing no, in either datum.
+    let delivery = json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "某路 8 号",
+                          "delivery_location": {"lat": 31.241, "lng": 121.47}, "lines": lines});
+    let near = app.post_with_key(&app.cashier_a, "/api/v1/orders", "d-near", delivery.clone()).await;
+    assert_eq!(near.status, StatusCode::CREATED, "{}", near.body);
+    let beijing = with(&delivery, "delivery_location", json!({"lat": 39.9, "lng": 116.4}));
+    let far = app.post_with_key(&app.cashier_a, "/api/v1/orders", "d-far", beijing.clone()).await;
+    assert_eq!(code(&far), (StatusCode::CONFLICT, "outside_delivery_radius"), "{}", far.body);
+    assert_eq!(far.body["error"]["field"], "delivery_location");
+    let far_wgs = with(&beijing, "coord", json!("wgs84"));
+    let far_wgs = app.post_with_key(&app.cashier_a, "/api/v1/orders", "d-far-wgs", far_wgs).await;
+    assert_eq!(code(&far_wgs), (StatusCode::CONFLICT, "outside_delivery_radius"));
+    let english = app
+        .send(
+            axum::http::Request::builder()
+                .method("POST")
+                .uri("/api/v1/orders")
+                .header("authorization", format!("Bearer {}", app.cashier_a))
+                .header("content-type", "application/json")
+                .header("accept-language", "en")
+                .header("idempotency-key", "d-far-en"),
+            Some(beijing),
+        )
+        .await;
+    let message = english.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("beyond its delivery radius of 3000 m"), "{message}");
+    // A delivery naming its store without a location is still taken (the address is enough).
+    let no_point = app
+        .post_with_key(
+            &app.cashier_a,
+            "/api/v1/orders",
+            "d-nopoint",
+            json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "某路 8 号", "lines": lines}),
+        )
+        .await;
+    assert_eq!(no_point.status, StatusCode::CREATED, "{}", no_point.body);
+    assert_eq!(stock_of(&app, &eggs).await, (10, 2, 0), "only the two taken hold stock");
+
+    // A promised time on a till sale is refused, not ignored; negative points too.
+    let soon = chrono::Utc::now() + chrono::Duration::hours(1);
+    let till = json!({"store_id": app.store_a, "channel": "pos", "lines": lines});
+    for (key, channel) in [("t-pos", "pos"), ("t-scan", "scan_to_buy"), ("t-eat", "table_eat_first")] {
+        let timed = with(&with(&till, "channel", json!(channel)), "promised_at", json!(soon));
+        let refused = app.post_with_key(&app.cashier_a, "/api/v1/orders", key, timed).await;
+        assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "not_for_channel"), "{channel}");
+        assert_eq!(refused.body["error"]["field"], "promised_at");
+    }
+    let negative =
+        app.post_with_key(&app.cashier_a, "/api/v1/orders", "t-pts", with(&till, "points", json!(-100))).await;
+    assert_eq!(code(&negative), (StatusCode::UNPROCESSABLE_ENTITY, "out_of_range"), "{}", negative.body);
+    assert_eq!(negative.body["error"]["field"], "points");
+    let quote = json!({"store_id": app.store_a, "channel": "pos", "lines": lines, "points": -100});
+    let negative_quote = app.post_as(&app.cashier_a, "/api/v1/price-quotes", quote).await;
+    assert_eq!(code(&negative_quote), (StatusCode::UNPROCESSABLE_ENTITY, "out_of_range"), "{}", negative_quote.body);
+    assert_eq!(stock_of(&app, &eggs).await, (10, 2, 0), "nothing refused holds stock");
+
+    // The till's change is at most ¥10,000.
+    let sale = app
+        .post_with_key(
+            &app.cashier_a,
+            "/api/v1/orders",
+            "t-sale",
+            with(&till, "lines", json!([{"sku_id": eggs, "quantity": 3}])),
+        )
+        .await;
+    let pay = format!("/api/v1/orders/{}/payments", sale.body["id"].as_str().unwrap());
+    let huge = json!({"method": "cash", "amount": 4770, "tendered": i64::MAX});
+    let refused = app.post_with_key(&app.cashier_a, &pay, "p-huge", huge).await;
+    assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "tendered_too_much"), "{}", refused.body);
+    let just_over = json!({"method": "cash", "amount": 4770, "tendered": 4770 + 1_000_001});
+    let refused = app.post_with_key(&app.cashier_a, &pay, "p-over", just_over).await;
+    assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "tendered_too_much"));
+    let most = json!({"method": "cash", "amount": 4770, "tendered": 4770 + 1_000_000});
+    let paid = app.post_with_key(&app.cashier_a, &pay, "p-most", most).await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
+    assert_eq!(paid.body["payments"][0]["change"], 1_000_000);
+
+    // A refund names each line once, and a line with nothing left says so.
+    let refunds = format!("/api/v1/orders/{}/refunds", sale.body["id"].as_str().unwrap());
+    let twice = json!({"lines": [{"line_no": 1, "quantity": 1}, {"line_no": 1, "quantity": 1}]});
+    let refused = app.post_with_key(&app.cashier_a, &refunds, "r-twice", twice).await;
+    assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "line_repeated"), "{}", refused.body);
+    let all =
+        app.post_with_key(&app.cashier_a, &refunds, "r-all", json!({"lines": [{"line_no": 1, "quantity": 3}]})).await;
+    assert_eq!(all.body["status"], "refunded", "{}", all.body);
+    let again =
+        app.post_with_key(&app.cashier_a, &refunds, "r-again", json!({"lines": [{"line_no": 1, "quantity": 1}]})).await;
+    assert_eq!(code(&again), (StatusCode::UNPROCESSABLE_ENTITY, "line_fully_refunded"), "{}", again.body);
+    assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
+}
+
+async fn appointments_keep_their_time_and_hold_until_it(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let eggs =
+        stocked_sku(&app, "鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    let visit = json!({"store_id": app.store_a, "channel": "appointment", "lines": [{"sku_id": eggs, "quantity": 1}]});
+    let untimed = app.post_with_key(&app.cashier_a, "/api/v1/orders", "a-0", visit.clone()).await;
+    assert_eq!(code(&untimed), (StatusCode::UNPROCESSABLE_ENTITY, "required"), "{}", untimed.body);
+    assert_eq!(untimed.body["error"]["field"], "promised_at");
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    let late =
+        app.post_with_key(&app.cashier_a, "/api/v1/orders", "a-1", with(&visit, "promised_at", json!(past))).await;
+    assert_eq!(code(&late), (StatusCode::UNPROCESSABLE_ENTITY, "malformed"), "{}", late.body);
+    let booked = chrono::Utc::now() + chrono::Duration::days(2);
+    let created =
+        app.post_with_key(&app.cashier_a, "/api/v1/orders", "a-2", with(&visit, "promised_at", json!(booked))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let at = |field: &str| created.body[field].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    assert_eq!(at("promised_at").timestamp(), booked.timestamp(), "the booked time is kept");
+    assert_eq!(at("hold_expires_at"), at("promised_at"), "an unpaid booking holds its stock until then");
+    assert_eq!(stock_of(&app, &eggs).await, (10, 1, 0));
+}
+
+async fn an_eat_first_bill_takes_more_items_while_open(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let tea =
+        stocked_sku(&app, "奶茶", json!({"code": "TEA", "name": "大杯", "unit": "杯", "base_price": 1500}), 10).await;
+    let cake =
+        stocked_sku(&app, "蛋糕", json!({"code": "CAKE", "name": "切块", "unit": "块", "base_price": 2000}), 10).await;
+    let bill =
+        json!({"store_id": app.store_a, "channel": "table_eat_first", "lines": [{"sku_id": tea, "quantity": 2}]});
+    let opened = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-1", bill).await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
+    let id = opened.body["id"].as_str().unwrap().to_owned();
+    let add = format!("/api/v1/orders/{id}/lines");
+    let more = json!({"lines": [{"sku_id": cake, "quantity": 1}, {"sku_id": tea, "quantity": 1}, {"sku_id": cake, "quantity": 2}]});
+    let unkeyed = app.post_as(&app.cashier_a, &add, more.clone()).await;
+    assert_eq!(code(&unkeyed), (StatusCode::BAD_REQUEST, "idempotency_key_required"));
+    let added = app.post_with_key(&app.cashier_a, &add, "add-1", more.clone()).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let replayed = app.post_with_key(&app.cashier_a, &add, "add-1", more.clone()).await;
+    assert_eq!(replayed.body, added.body, "a retry adds nothing");
+    let line_nos: Vec<_> = added.body["lines"].as_array().unwrap().iter().map(|l| l["line_no"].as_i64()).collect();
+    assert_eq!(line_nos, [Some(1), Some(2), Some(3), Some(4)]);
+    assert_eq!(added.body["total"], 3 * 1500 + 3 * 2000);
+    assert_eq!((stock_of(&app, &tea).await, stock_of(&app, &cake).await), ((10, 3, 0), (10, 3, 0)));
+    let events: Vec<_> =
+        added.body["timeline"].as_array().unwrap().iter().map(|s| s["event"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(events, ["created", "add_lines"]);
+    let quoted = app
+        .post_as(
+            &app.cashier_a,
+            "/api/v1/price-quotes",
+            json!({"store_id": app.store_a, "channel": "table_eat_first", "lines": [
+                {"sku_id": tea, "quantity": 2}, {"sku_id": cake, "quantity": 1},
+                {"sku_id": tea, "quantity": 1}, {"sku_id": cake, "quantity": 2}]}),
+        )
+        .await;
+    assert_eq!(quoted.body["total_payable"], added.body["total"], "the bill costs what a fresh order would");
+    let too_much =
+        app.post_with_key(&app.cashier_a, &add, "add-2", json!({"lines": [{"sku_id": tea, "quantity": 8}]})).await;
+    assert_eq!(code(&too_much), (StatusCode::CONFLICT, "insufficient_stock"));
+    assert_eq!(stock_of(&app, &tea).await, (10, 3, 0), "nothing held by the refused add");
+
+    // Settling sells everything on the bill; a settled bill takes nothing more.
+    let pay = format!("/api/v1/orders/{id}/payments");
+    let paid = app.post_with_key(&app.cashier_a, &pay, "pay-1", json!({"method": "cash", "amount": 10_500})).await;
+    assert_eq!(paid.body["status"], "completed", "{}", paid.body);
+    assert_eq!((stock_of(&app, &tea).await, stock_of(&app, &cake).await), ((7, 0, 0), (7, 0, 0)));
+    let after =
+        app.post_with_key(&app.cashier_a, &add, "add-3", json!({"lines": [{"sku_id": tea, "quantity": 1}]})).await;
+    assert_eq!(code(&after), (StatusCode::CONFLICT, "illegal_transition"), "{}", after.body);
+
+    // A voided bill gives back everything it held, the added items too.
+    let second =
+        json!({"store_id": app.store_a, "channel": "table_eat_first", "lines": [{"sku_id": tea, "quantity": 1}]});
+    let second = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-2", second).await;
+    let second_id = second.body["id"].as_str().unwrap().to_owned();
+    let more = json!({"lines": [{"sku_id": cake, "quantity": 2}]});
+    let added = app.post_with_key(&app.cashier_a, &format!("/api/v1/orders/{second_id}/lines"), "add-4", more).await;
+    assert_eq!(added.body["total"], 1500 + 4000, "{}", added.body);
+    assert_eq!((stock_of(&app, &tea).await, stock_of(&app, &cake).await), ((7, 1, 0), (7, 2, 0)));
+    let voided = app.post_as(&app.cashier_a, &format!("/api/v1/orders/{second_id}/cancel"), json!({})).await;
+    assert_eq!(voided.body["status"], "cancelled", "{}", voided.body);
+    assert_eq!((stock_of(&app, &tea).await, stock_of(&app, &cake).await), ((7, 0, 0), (7, 0, 0)));
+
+    // Only an eat-first bill takes more.
+    let delivery = json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "某路 8 号",
+                          "lines": [{"sku_id": tea, "quantity": 1}]});
+    let delivery = app.post_with_key(&app.cashier_a, "/api/v1/orders", "d-1", delivery).await;
+    let path = format!("/api/v1/orders/{}/lines", delivery.body["id"].as_str().unwrap());
+    let refused =
+        app.post_with_key(&app.cashier_a, &path, "add-5", json!({"lines": [{"sku_id": tea, "quantity": 1}]})).await;
+    assert_eq!(code(&refused), (StatusCode::CONFLICT, "illegal_transition"), "{}", refused.body);
+    assert_eq!(stock_of(&app, &tea).await, (7, 1, 0), "only the delivery's own unit is held");
+    assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
+    let spec = app.get_as("", "/api/openapi.json").await;
+    assert!(spec.body["paths"]["/api/v1/orders/{id}/lines"]["post"].is_object(), "in the OpenAPI document");
+}
+
+async fn an_open_bill_is_priced_again_as_one_cart(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let milk = stocked_sku(
+        &app,
+        "牛奶",
+        json!({"code": "MILK", "name": "1L", "unit": "盒", "base_price": 1000, "member_price": 900}),
+        10,
+    )
+    .await;
+    let promotion = json!({"name": "满30减3", "type": "amount_off_ladder", "tiers": [{"threshold": 3000, "amount": 300}],
+                           "starts_at": "2020-01-01T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z",
+                           "store_ids": [app.store_a]});
+    let promotion = app.post_as(&app.admin, "/api/v1/promotions", promotion).await;
+    assert_eq!(promotion.status, StatusCode::CREATED, "{}", promotion.body);
+    let template = json!({"name": "满20减5", "type": "amount_off", "amount": 500, "threshold": 2000, "valid_days": 7,
+                          "claimable": true, "per_customer_limit": 1});
+    let template = app.post_as(&app.admin, "/api/v1/coupon-templates", template).await;
+    let template = template.body["id"].as_str().unwrap().to_owned();
+    let member = app
+        .post_as(
+            &app.cashier_a,
+            "/api/v1/customers",
+            json!({"identities": [{"kind": "phone", "value": "13800138000"}]}),
+        )
+        .await;
+    let member = member.body["id"].as_str().unwrap().to_owned();
+    let claim = json!({"customer_id": member, "claim": true});
+    let coupon = app
+        .post_with_key(&app.cashier_a, &format!("/api/v1/coupon-templates/{template}/coupons"), "claim-1", claim)
+        .await;
+    let coupon = coupon.body["id"].as_str().unwrap().to_owned();
+
+    // Three at the member price are ¥27, under the ¥30 of the ladder: only the coupon applies.
+    let bill = json!({"store_id": app.store_a, "channel": "table_eat_first", "customer_id": member,
+                      "coupon_ids": [coupon], "lines": [{"sku_id": milk, "quantity": 3}]});
+    let opened = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-1", bill).await;
+    assert_eq!(opened.body["total"], 2700 - 500, "{}", opened.body);
+    // A fourth reaches the ladder: the whole bill is priced again, the coupon still on it.
+    let add = format!("/api/v1/orders/{}/lines", opened.body["id"].as_str().unwrap());
+    let added =
+        app.post_with_key(&app.cashier_a, &add, "add-1", json!({"lines": [{"sku_id": milk, "quantity": 1}]})).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let quote = json!({"store_id": app.store_a, "channel": "table_eat_first", "customer_id": member,
+                       "lines": [{"sku_id": milk, "quantity": 3}, {"sku_id": milk, "quantity": 1}]});
+    let quoted = app.post_as(&app.cashier_a, "/api/v1/price-quotes", quote).await;
+    assert_eq!(quoted.body["total_payable"], 3600 - 300, "{}", quoted.body);
+    assert_eq!(added.body["total"], 3600 - 300 - 500, "the fresh quote less the coupon the bill holds");
+    assert_eq!(added.body["subtotal"].as_i64().unwrap() + added.body["discount"].as_i64().unwrap(), 2800);
+    let sources: Vec<_> = added.body["lines"][1]["adjustments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["source"].as_str().unwrap().split(':').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(sources, ["member_price", "promotion", "coupon"], "{}", added.body);
+    let paid = app
+        .post_with_key(
+            &app.cashier_a,
+            &format!("/api/v1/orders/{}/payments", opened.body["id"].as_str().unwrap()),
+            "pay-1",
+            json!({"method": "cash", "amount": 2800}),
+        )
+        .await;
+    assert_eq!(paid.body["status"], "completed", "{}", paid.body);
+    assert_eq!(stock_of(&app, &milk).await, (6, 0, 0));
+    assert_eq!(app.get_as(&app.admin, "/api/v1/coupons/reconcile").await.body, json!([]));
+}
+
+fn with(body: &Value, key: &str, value: Value) -> Value {
+    let mut body = body.clone();
+    body[key] = value;
+    body
+}
