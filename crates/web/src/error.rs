@@ -352,6 +352,12 @@ fn duplicate(key: UniqueKey) -> ApiError {
             "该 Idempotency-Key 已用于另一个请求",
             "This Idempotency-Key was used for a different request",
         ),
+        UniqueKey::FlashReservationKey => (
+            "duplicate",
+            "Idempotency-Key",
+            "该秒杀活动已有使用此 Idempotency-Key 的预留",
+            "A reservation of this flash sale already has this Idempotency-Key",
+        ),
         UniqueKey::Other => ("duplicate", "", "记录已存在", "This record already exists"),
     };
     let error = ApiError::new(StatusCode::CONFLICT, code, zh, en);

@@ -59,7 +59,7 @@ const BOOK_ENTRIES: usize = 1 << 20;
 
 /// The text a book reserves per reservation: its key, and its buyer's name when the buyer is
 /// new; more only makes the arrays grow once more.
-const BOOK_TEXT_BYTES: usize = 32;
+const BOOK_TEXT_BYTES: usize = 64;
 
 pub(crate) struct Request {
     pub buyer: String,
