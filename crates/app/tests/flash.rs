@@ -283,7 +283,7 @@ async fn stock_below_the_quota_caps_the_sale(db: Arc<dyn Database>) {
     let requests = once_each(12);
     let (bought, refused) = crowd(&app, sale_id, requests).await;
     assert_eq!(bought.values().sum::<i64>(), 3, "never more than the stock");
-    assert!(refused.iter().all(|r| *r == Refusal::SoldOut));
+    assert!(refused.iter().all(|r| *r == Refusal::OutOfStock), "the quota remains, the stock does not: {refused:?}");
     let (sale, buyers) = app.get_flash_sale_buyers(&Ctx::system(), sale_id).await.unwrap();
     assert_eq!(sale.sold, 3, "refused claims were undone");
     assert_eq!(buyers.iter().map(|(_, n)| n).sum::<i64>(), 3);
@@ -297,7 +297,7 @@ async fn a_store_that_never_had_the_sku_sells_none(db: Arc<dyn Database>) {
     let sale_id = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
     let (bought, refused) = crowd(&app, sale_id, once_each(3)).await;
     assert!(bought.is_empty(), "{bought:?}");
-    assert_eq!(refused, [Refusal::SoldOut; 3]);
+    assert_eq!(refused, [Refusal::OutOfStock; 3]);
     assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 0);
     let mut tx = db.read().await.unwrap();
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
@@ -431,7 +431,7 @@ async fn the_owner_sees_stock_received_and_taken_behind_its_back(db: Arc<dyn Dat
     };
     reserve("b0").await.unwrap();
     reserve("b1").await.unwrap();
-    assert!(matches!(reserve("b2").await, Err(AppError::FlashSale(Refusal::SoldOut))));
+    assert!(matches!(reserve("b2").await, Err(AppError::FlashSale(Refusal::OutOfStock))));
     let moved = |delta: i64, kind: MovementKind, key: &'static str| {
         let app = app.clone();
         async move {
@@ -443,7 +443,7 @@ async fn the_owner_sees_stock_received_and_taken_behind_its_back(db: Arc<dyn Dat
     reserve("b3").await.expect("received stock is sold");
     moved(-2, MovementKind::Loss, "loss-1").await;
     let refused = reserve("b4").await;
-    assert!(matches!(refused, Err(AppError::FlashSale(Refusal::SoldOut))), "{refused:?}");
+    assert!(matches!(refused, Err(AppError::FlashSale(Refusal::OutOfStock))), "{refused:?}");
     assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 3);
     let mut tx = db.read().await.unwrap();
     let levels = tx.get_stock(store, sku).await.unwrap().unwrap().levels;

@@ -76,8 +76,11 @@ pub enum Refusal {
     NotActive,
     /// The buyer would hold more than the per-customer limit.
     LimitReached,
-    /// Not enough of the quota or of the store's stock is left.
+    /// Not enough of the quota is left.
     SoldOut,
+    /// The quota has units left, but the store's stock does not: units may come back (stock
+    /// received, holds released), unlike a sold-out quota.
+    OutOfStock,
 }
 
 #[cfg(test)]

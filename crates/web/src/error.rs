@@ -450,6 +450,11 @@ impl From<AppError> for ApiError {
                         ("flash_sale_limit_reached", "已达到每人限购数量", "You have reached the per-customer limit")
                     }
                     quanyu_app::Refusal::SoldOut => ("flash_sale_sold_out", "已抢光", "Sold out"),
+                    quanyu_app::Refusal::OutOfStock => (
+                        "flash_sale_out_of_stock",
+                        "门店库存不足，活动名额尚有剩余，可稍后再试",
+                        "The store is out of stock for this flash sale; its quota is not used up, try again later",
+                    ),
                 };
                 ApiError::new(StatusCode::CONFLICT, code, zh, en)
             }

@@ -241,6 +241,7 @@ async fn apply_batch(
         }
         let bounds = Bounds {
             units_left: (sale.quota - sale.sold).min(known.available),
+            quota_left: sale.quota - sale.sold,
             per_customer_limit: sale.per_customer_limit,
         };
         let mut decisions = book.plan(&asks, bounds, &HashMap::new());
@@ -252,7 +253,8 @@ async fn apply_batch(
                 decisions = book.plan(&asks, bounds, &released);
             }
         }
-        if !fresh && decisions.contains(&Decision::Refuse(Refusal::SoldOut)) {
+        let short = |d: &Decision| matches!(d, Decision::Refuse(Refusal::SoldOut | Refusal::OutOfStock));
+        if !fresh && decisions.iter().any(short) {
             owner.known = None;
             continue;
         }

@@ -153,7 +153,8 @@ pub async fn get_flash_sale(
         finds its reservation (another quantity is idempotency_key_reused); the same key for another buyer is \
         another request")),
     responses((status = 201, body = ReservationOut),
-              (status = 409, description = "flash_sale_sold_out, flash_sale_limit_reached, flash_sale_not_active"),
+              (status = 409, description = "flash_sale_sold_out, flash_sale_out_of_stock (the quota remains, the \
+                  store's stock does not), flash_sale_limit_reached, flash_sale_not_active"),
               (status = 422, description = "buyer malformed (not a member id or phone) or unknown_reference (a phone \
                   no member holds)")))]
 pub async fn reserve(
