@@ -509,8 +509,8 @@ async fn a_sale_that_cannot_be_materialised_holds_up_no_other(db: Arc<dyn Databa
         waited += 1;
     }
     // A reservation made since becomes a row as its order needs it.
-    let late = app.reserve_flash_sale(&keyed("k3"), fine, &register(&app, "13900000013").await.to_string(), 1);
-    let late = late.await.unwrap();
+    let carol = register(&app, "13900000013").await.to_string();
+    let late = app.reserve_flash_sale(&keyed("k3"), fine, &carol, 1).await.unwrap();
     for (key, held) in [("o1", &kept), ("o2", &late)] {
         let draft = OrderDraft { channel: "pickup".into(), flash_reservation: Some(held.id), ..OrderDraft::default() };
         app.create_order(&keyed(key), draft, &no_reply).await.unwrap();

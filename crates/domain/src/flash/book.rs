@@ -342,7 +342,8 @@ impl SaleBook {
             let decision = if ask.quantity <= 0 || ask.quantity > bounds.per_customer_limit - *units {
                 Decision::Refuse(Refusal::LimitReached)
             } else if ask.quantity > units_left || room == 0 || ask.buyer.len().max(ask.key.len()) > self.capacity {
-                let stock_short = ask.quantity <= quota_left && room > 0;
+                // Only the store's stock stands in the way: what the book cannot hold is sold out.
+                let stock_short = ask.quantity <= quota_left && room > 0 && ask.buyer.len().max(ask.key.len()) <= self.capacity;
                 Decision::Refuse(if stock_short { Refusal::OutOfStock } else { Refusal::SoldOut })
             } else {
                 room -= 1;
