@@ -559,10 +559,7 @@ async fn a_buyer_is_a_member_id_or_a_members_phone(db: Arc<dyn Database>) {
     let (app, store, sku) = setup(db.clone(), 30).await;
     let sale_id = sale(&app, store, sku, 10, 1, -Duration::minutes(1)).await;
     let unknown = app.reserve_flash_sale(&keyed("u"), sale_id, "13900009999", 1).await;
-    assert!(
-        matches!(unknown, Err(AppError::UnknownReference { field: "buyer", entity: "customer" })),
-        "{unknown:?}"
-    );
+    assert!(matches!(unknown, Err(AppError::UnknownReference { field: "buyer", entity: "customer" })), "{unknown:?}");
     let shoppers_name = member_buyer(CustomerId::new());
     for (n, named) in ["alice", "null", "+86null", "a\u{0}b", "", shoppers_name.as_str()].into_iter().enumerate() {
         let refused = app.reserve_flash_sale(&keyed(&format!("m{n}")), sale_id, named, 1).await;

@@ -113,7 +113,9 @@ mod buyer_tests {
             assert_eq!(NamedBuyer::parse(spelling), Ok(NamedBuyer::Phone(phone.clone())), "{spelling}");
         }
         let malformed = DomainError::Malformed { field: "buyer", expected: "a member id or phone" };
-        for spelling in ["", "null", "+86null", "a\u{0}b", "customer:0193ccce-b880-7089-ab0c-6c757c6fd842", "1380001993"] {
+        for spelling in
+            ["", "null", "+86null", "a\u{0}b", "customer:0193ccce-b880-7089-ab0c-6c757c6fd842", "1380001993"]
+        {
             assert_eq!(NamedBuyer::parse(spelling), Err(malformed.clone()), "{spelling:?}");
         }
     }

@@ -883,13 +883,21 @@ async fn flash_sales_sell_their_quota_once(db: Arc<dyn Database>) {
         assert_eq!(member.status, StatusCode::CREATED, "{}", member.body);
         members.push(member.body["id"].as_str().unwrap().to_owned());
     }
-    let unknown = app.post_with_key(&app.cashier_a, &reserve, "r0", json!({"buyer": "13900009999", "quantity": 1})).await;
+    let unknown =
+        app.post_with_key(&app.cashier_a, &reserve, "r0", json!({"buyer": "13900009999", "quantity": 1})).await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.body);
-    assert_eq!((unknown.body["error"]["code"].as_str(), unknown.body["error"]["field"].as_str()), (Some("unknown_reference"), Some("buyer")));
+    assert_eq!(
+        (unknown.body["error"]["code"].as_str(), unknown.body["error"]["field"].as_str()),
+        (Some("unknown_reference"), Some("buyer"))
+    );
     for (n, named) in ["a\u{0}b", "alice", "+86null", &format!("customer:{}", members[0])].into_iter().enumerate() {
-        let refused = app.post_with_key(&app.cashier_a, &reserve, &format!("m{n}"), json!({"buyer": named, "quantity": 1})).await;
+        let refused =
+            app.post_with_key(&app.cashier_a, &reserve, &format!("m{n}"), json!({"buyer": named, "quantity": 1})).await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{named:?}: {}", refused.body);
-        assert_eq!((refused.body["error"]["code"].as_str(), refused.body["error"]["field"].as_str()), (Some("malformed"), Some("buyer")));
+        assert_eq!(
+            (refused.body["error"]["code"].as_str(), refused.body["error"]["field"].as_str()),
+            (Some("malformed"), Some("buyer"))
+        );
     }
     let unkeyed = app.post_as(&app.cashier_a, &reserve, json!({"buyer": "13800000001", "quantity": 1})).await;
     assert_eq!(unkeyed.body["error"]["code"], "idempotency_key_required");

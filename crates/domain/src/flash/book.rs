@@ -343,7 +343,8 @@ impl SaleBook {
                 Decision::Refuse(Refusal::LimitReached)
             } else if ask.quantity > units_left || room == 0 || ask.buyer.len().max(ask.key.len()) > self.capacity {
                 // Only the store's stock stands in the way: what the book cannot hold is sold out.
-                let stock_short = ask.quantity <= quota_left && room > 0 && ask.buyer.len().max(ask.key.len()) <= self.capacity;
+                let stock_short =
+                    ask.quantity <= quota_left && room > 0 && ask.buyer.len().max(ask.key.len()) <= self.capacity;
                 Decision::Refuse(if stock_short { Refusal::OutOfStock } else { Refusal::SoldOut })
             } else {
                 room -= 1;
