@@ -52,13 +52,14 @@ const MAX_ATTEMPTS: usize = 64;
 const BOOK_ROOM: usize = 1 << 18;
 
 /// Reservations a new book reserves its arrays for (fewer when the sale has fewer units left):
-/// some 100 MiB at a million, which the owner writes once before its first request
+/// some 150 MiB at a million, which the owner writes once before its first request
 /// (`SaleBook::touch_reserved`), so that a rush past [`BOOK_ROOM`] neither copies the arrays as
 /// they grow nor faults in fresh pages. [`BOOK_TEXT_BYTES`] of text each.
 const BOOK_ENTRIES: usize = 1 << 20;
 
 /// The text a book reserves per reservation: its key, and its buyer's name when the buyer is
-/// new; more only makes the arrays grow once more.
+/// new — a member's (`customer:` and the member id, 45 bytes) — so a rush of new buyers with
+/// keys up to 19 bytes fits; more only makes the arrays grow once more.
 const BOOK_TEXT_BYTES: usize = 64;
 
 pub(crate) struct Request {
