@@ -13,7 +13,7 @@ pub enum AppError {
     /// The referenced `field` names something that does not exist (a region id, a category id).
     #[error("{field} refers to a {entity} that does not exist")]
     UnknownReference { field: &'static str, entity: &'static str },
-    #[error("a {0:?} with this value already exists")]
+    #[error("a {0} with this value already exists")]
     Duplicate(UniqueKey),
     /// The role may not do this at all.
     #[error("your role may not do this")]

@@ -18,9 +18,11 @@ pub use quanyu_domain::flash::Refusal;
 use quanyu_domain::{
     DomainError, Money,
     authz::{Permission, StorePlace},
-    flash::{HoldStatus, journal::scoped_key},
+    customer::Identity,
+    flash::{HoldStatus, NamedBuyer, journal::scoped_key, member_buyer},
     ids::{SkuId, StockEntryId, StoreId},
     inventory::{Qty, StockChange},
+    text::Phone,
     time::Timestamp,
 };
 use quanyu_store::{FlashReservation, FlashSale, StockEntry, Tx};
@@ -105,6 +107,14 @@ impl App {
         if ends_at <= starts_at {
             return Err(DomainError::Malformed { field: "ends_at", expected: "a time after starts_at" }.into());
         }
+        // A sale over before it is made would only ever refuse its buyers.
+        if ends_at <= now() {
+            return Err(DomainError::Malformed { field: "ends_at", expected: "a time in the future" }.into());
+        }
+        // A limit above the quota is one nobody reaches: most likely the two were swapped.
+        if limit > quota {
+            return Err(DomainError::OutOfRange { field: "per_customer_limit", min: 1, max: quota }.into());
+        }
         let sale = FlashSale {
             id: Uuid::now_v7(),
             store_id,
@@ -172,14 +182,53 @@ impl App {
         })
     }
 
-    /// Reserves `quantity` of a flash sale for `buyer`, through the sale's batcher. Answers
-    /// once the batch holding the request has committed. `key` makes a retry find its
-    /// reservation instead of taking a second one.
+    /// Reserves `quantity` of a flash sale for the member `buyer` names — a member id (any case)
+    /// or a phone, looked up to its member — through the sale's batcher. Answers once the batch
+    /// holding the request has committed. `key` makes a retry find its reservation instead of
+    /// taking a second one; it is the buyer's: the same key for another buyer is another
+    /// request.
+    ///
+    /// A member id is taken as it is (no read: a rush names hundreds of thousands a second); the
+    /// order made from the reservation checks the member exists. A phone with no member is an
+    /// unknown reference; anything else is malformed.
     pub async fn reserve_flash_sale(
         &self,
         ctx: &Ctx,
         sale_id: Uuid,
         buyer: &str,
+        quantity: i64,
+    ) -> AppResult<FlashReservation> {
+        ctx.require(Permission::SellOrders)?;
+        let buyer = match NamedBuyer::parse(buyer)? {
+            NamedBuyer::Member(customer) => member_buyer(customer),
+            NamedBuyer::Phone(phone) => Box::pin(self.phone_buyer(&phone)).await?,
+        };
+        self.reserve_flash_for(ctx, sale_id, buyer, quantity).await
+    }
+
+    /// The buyer name of the member holding `phone` (as merges resolve them).
+    async fn phone_buyer(&self, phone: &Phone) -> AppResult<String> {
+        let unknown = AppError::UnknownReference { field: "buyer", entity: "customer" };
+        let member = read_tx!(self, |tx| {
+            let Some(id) = tx.customer_by_identity(&Identity::phone(phone)).await? else {
+                return Err(unknown);
+            };
+            match crate::customers::resolve(tx, id).await {
+                Err(AppError::NotFound { .. }) => Err(unknown),
+                found => found.map(|customer| customer.id),
+            }
+        })?;
+        Ok(member_buyer(member))
+    }
+
+    /// Reserves `quantity` of a flash sale for the buyer named `buyer` (a [`member_buyer`]
+    /// name), through the sale's batcher: what [`reserve_flash_sale`](Self::reserve_flash_sale)
+    /// and the mall's shopper come to.
+    pub(crate) async fn reserve_flash_for(
+        &self,
+        ctx: &Ctx,
+        sale_id: Uuid,
+        buyer: String,
         quantity: i64,
     ) -> AppResult<FlashReservation> {
         ctx.require(Permission::SellOrders)?;
@@ -199,7 +248,6 @@ impl App {
             if !ctx.actor.covers_store(queue.place) {
                 return Err(AppError::OutOfScope);
             }
-            let buyer = quanyu_domain::text::required("buyer", buyer, 64)?;
             let quantity = Qty::positive("quantity", quantity)?.get();
             let (answer, answered) = oneshot::channel();
             let request = Request { scoped_key: scoped_key(&buyer, key), buyer, quantity, answer };
@@ -217,6 +265,8 @@ impl App {
         if let Some(found) = read_tx!(self, |tx| Ok(tx.get_flash_reservation(id).await?))? {
             return Ok(found);
         }
+        // Every sale's: which one the reservation is of is not known until it is a row. A sale
+        // that cannot be materialised is logged and holds up no other.
         self.materialize_flash_sales(None).await?;
         read_tx!(self, |tx| tx
             .get_flash_reservation(id)

@@ -135,7 +135,9 @@ fn unique_column(key: UniqueKey) -> Option<String> {
         UniqueKey::BrandName => "brand",
         UniqueKey::CategoryName => "category",
         UniqueKey::CustomerIdentity => "value",
-        UniqueKey::IdempotencyKey | UniqueKey::StockEntryKey | UniqueKey::Other => return None,
+        UniqueKey::IdempotencyKey | UniqueKey::StockEntryKey | UniqueKey::FlashReservationKey | UniqueKey::Other => {
+            return None;
+        }
     };
     Some(column.to_owned())
 }

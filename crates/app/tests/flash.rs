@@ -5,14 +5,16 @@ use std::{collections::HashMap, sync::Arc};
 
 use chrono::Duration;
 use quanyu_app::{
-    App, AppConfig, AppError, CategoryDraft, Ctx, FlashSaleDraft, OrderDraft, PasswordHasher, PaymentDraft, PriceDraft,
-    ProductDraft, Refusal, RegionDraft, SkuDraft, StoreDraft,
+    App, AppConfig, AppError, CategoryDraft, Ctx, CustomerDraft, FlashSaleDraft, OrderDraft, Origin, PasswordHasher,
+    PaymentDraft, PriceDraft, ProductDraft, Refusal, RegionDraft, Shopper, SkuDraft, StoreDraft,
 };
 use quanyu_domain::{
-    ids::{SkuId, StoreId},
-    inventory::{MovementKind, StockChange},
+    DomainError, Money,
+    flash::member_buyer,
+    ids::{CustomerId, SkuId, StockEntryId, StoreId},
+    inventory::{MovementKind, Qty, StockChange},
 };
-use quanyu_store::Database;
+use quanyu_store::{Database, FlashJournalAppend, FlashSale, StockEntry};
 use support::{fresh, no_reply};
 use uuid::Uuid;
 
@@ -30,6 +32,11 @@ quanyu_store::backend_tests!(
     reservations_become_orders_or_give_everything_back,
     two_owners_of_one_sale_share_its_journal,
     the_owner_sees_stock_received_and_taken_behind_its_back,
+    one_key_on_two_sales_is_two_reservations,
+    a_sale_that_cannot_be_materialised_holds_up_no_other,
+    one_member_is_one_buyer_however_named,
+    a_buyer_is_a_member_id_or_a_members_phone,
+    sales_already_over_or_with_a_limit_above_the_quota_are_refused,
 );
 
 /// An instance of the application over `db`, with nothing of any sale in memory yet.
@@ -94,6 +101,44 @@ async fn sale(app: &App, store: StoreId, sku: SkuId, quota: i64, limit: i64, sta
     fresh(app.create_flash_sale(&Ctx::system(), draft, &no_reply).await.unwrap()).id
 }
 
+/// A sale that ended an hour ago, written straight to the database: creating one already over
+/// is refused.
+async fn ended_sale(db: &Arc<dyn Database>, store: StoreId, sku: SkuId) -> Uuid {
+    let now = chrono::Utc::now();
+    let sale = FlashSale {
+        id: Uuid::now_v7(),
+        store_id: store,
+        sku_id: sku,
+        price: Money::from_fen(990),
+        quota: 10,
+        sold: 0,
+        per_customer_limit: 2,
+        hold_minutes: 10,
+        starts_at: now - Duration::hours(2),
+        ends_at: now - Duration::hours(1),
+        created_at: now - Duration::hours(3),
+        journal_seq: 0,
+    };
+    let mut tx = db.write().await.unwrap();
+    tx.insert_flash_sale(&sale).await.unwrap();
+    tx.commit().await.unwrap();
+    sale.id
+}
+
+/// A member registered with `phone`.
+async fn register(app: &App, phone: &str) -> CustomerId {
+    let draft = CustomerDraft { identities: vec![("phone".into(), phone.into())], ..Default::default() };
+    fresh(app.register_customer(&Ctx::system(), draft, &no_reply).await.unwrap()).customer.id
+}
+
+/// The member id a test's buyer `label` stands for: the same label, the same member. Sales
+/// that never become orders need no registered member (a member id is not read while the sale
+/// is on).
+fn member(label: &str) -> String {
+    let hash = label.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    Uuid::from_u128(u128::from(hash) << 64 | label.len() as u128).to_string()
+}
+
 fn keyed(key: &str) -> Ctx {
     support::keyed(&Ctx::system(), key)
 }
@@ -121,7 +166,7 @@ async fn crowd_across(
         .map(|(n, (buyer, key))| {
             let app = apps[n % apps.len()].clone();
             tokio::spawn(async move {
-                let result = app.reserve_flash_sale(&keyed(&key), sale_id, &buyer, 1).await;
+                let result = app.reserve_flash_sale(&keyed(&key), sale_id, &member(&buyer), 1).await;
                 (buyer, result)
             })
         })
@@ -159,7 +204,7 @@ async fn a_crowd_buys_exactly_the_quota(db: Arc<dyn Database>) {
     // A retried request finds its reservation and takes nothing more.
     let (buyer, key) = bought.keys().next().map(|b| (b.clone(), format!("k{}-0", &b[1..]))).unwrap();
     if buyer != "greedy" {
-        let again = app.reserve_flash_sale(&keyed(&key), sale_id, &buyer, 1).await;
+        let again = app.reserve_flash_sale(&keyed(&key), sale_id, &member(&buyer), 1).await;
         assert!(again.is_ok() || matches!(again, Err(AppError::FlashSale(_))));
         assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 10);
     }
@@ -170,12 +215,12 @@ async fn an_armed_sale_sells_and_an_unknown_one_is_not_armed(db: Arc<dyn Databas
     let unknown = Uuid::now_v7();
     assert!(matches!(app.arm_flash_sale(unknown).await, Err(AppError::NotFound { entity: "flash_sale" })));
     // Nothing is left behind for the unknown id: a buyer gets the same answer.
-    let asked = app.reserve_flash_sale(&keyed("k"), unknown, "a", 1).await;
+    let asked = app.reserve_flash_sale(&keyed("k"), unknown, &member("a"), 1).await;
     assert!(matches!(asked, Err(AppError::NotFound { entity: "flash_sale" })), "{asked:?}");
     // Created to start in a day: not armed at creation; armed by hand, it is ready to sell.
     let later = sale(&app, store, sku, 10, 2, Duration::days(1)).await;
     app.arm_flash_sale(later).await.unwrap();
-    let refused = app.reserve_flash_sale(&keyed("k"), later, "a", 1).await;
+    let refused = app.reserve_flash_sale(&keyed("k"), later, &member("a"), 1).await;
     assert!(matches!(refused, Err(AppError::FlashSale(Refusal::NotActive))), "{refused:?}");
     // Created running: armed as it is made; arming again is the same owner.
     let now = sale(&app, store, sku, 10, 2, -Duration::minutes(1)).await;
@@ -225,8 +270,8 @@ async fn ended_sales_stop_their_owners_and_start_none(db: Arc<dyn Database>) {
     assert_eq!(app.arm_upcoming_flash_sales(now).await.unwrap(), 1);
     assert_eq!(app.get_flash_sale(&Ctx::system(), running).await.unwrap().sold, 3);
 
-    let ended = sale(&app, store, sku, 10, 2, -Duration::hours(2)).await;
-    let refused = app.reserve_flash_sale(&keyed("k"), ended, "a", 1).await;
+    let ended = ended_sale(&db, store, sku).await;
+    let refused = app.reserve_flash_sale(&keyed("k"), ended, &member("a"), 1).await;
     assert!(matches!(refused, Err(AppError::FlashSale(Refusal::NotActive))), "{refused:?}");
     assert!(matches!(app.arm_flash_sale(ended).await, Err(AppError::FlashSale(Refusal::NotActive))));
     assert_eq!(app.stop_ended_flash_owners(chrono::Utc::now()), 0, "no owner was started for it");
@@ -238,7 +283,7 @@ async fn stock_below_the_quota_caps_the_sale(db: Arc<dyn Database>) {
     let requests = once_each(12);
     let (bought, refused) = crowd(&app, sale_id, requests).await;
     assert_eq!(bought.values().sum::<i64>(), 3, "never more than the stock");
-    assert!(refused.iter().all(|r| *r == Refusal::SoldOut));
+    assert!(refused.iter().all(|r| *r == Refusal::OutOfStock), "the quota remains, the stock does not: {refused:?}");
     let (sale, buyers) = app.get_flash_sale_buyers(&Ctx::system(), sale_id).await.unwrap();
     assert_eq!(sale.sold, 3, "refused claims were undone");
     assert_eq!(buyers.iter().map(|(_, n)| n).sum::<i64>(), 3);
@@ -252,7 +297,7 @@ async fn a_store_that_never_had_the_sku_sells_none(db: Arc<dyn Database>) {
     let sale_id = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
     let (bought, refused) = crowd(&app, sale_id, once_each(3)).await;
     assert!(bought.is_empty(), "{bought:?}");
-    assert_eq!(refused, [Refusal::SoldOut; 3]);
+    assert_eq!(refused, [Refusal::OutOfStock; 3]);
     assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 0);
     let mut tx = db.read().await.unwrap();
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
@@ -261,14 +306,14 @@ async fn a_store_that_never_had_the_sku_sells_none(db: Arc<dyn Database>) {
 async fn sales_outside_their_window_refuse(db: Arc<dyn Database>) {
     let (app, store, sku) = setup(db, 5).await;
     let later = sale(&app, store, sku, 5, 1, Duration::hours(1)).await;
-    let refused = app.reserve_flash_sale(&keyed("early"), later, "b1", 1).await;
+    let refused = app.reserve_flash_sale(&keyed("early"), later, &member("b1"), 1).await;
     assert!(matches!(refused, Err(AppError::FlashSale(Refusal::NotActive))), "{refused:?}");
-    let unkeyed = app.reserve_flash_sale(&Ctx::system(), later, "b1", 1).await;
+    let unkeyed = app.reserve_flash_sale(&Ctx::system(), later, &member("b1"), 1).await;
     assert!(matches!(unkeyed, Err(AppError::IdempotencyKeyRequired)));
     // A sale that does not exist is not found, however often it is asked for.
     let unknown = Uuid::now_v7();
     for key in ["u1", "u2"] {
-        let missing = app.reserve_flash_sale(&keyed(key), unknown, "b1", 1).await;
+        let missing = app.reserve_flash_sale(&keyed(key), unknown, &member("b1"), 1).await;
         assert!(matches!(missing, Err(AppError::NotFound { entity: "flash_sale" })), "{missing:?}");
     }
 }
@@ -276,9 +321,12 @@ async fn sales_outside_their_window_refuse(db: Arc<dyn Database>) {
 async fn reservations_become_orders_or_give_everything_back(db: Arc<dyn Database>) {
     let (app, store, sku) = setup(db.clone(), 10).await;
     let sale_id = sale(&app, store, sku, 5, 2, -Duration::minutes(1)).await;
-    let first = app.reserve_flash_sale(&keyed("r1"), sale_id, "alice", 2).await.unwrap();
-    let second = app.reserve_flash_sale(&keyed("r2"), sale_id, "bob", 1).await.unwrap();
-    let third = app.reserve_flash_sale(&keyed("r3"), sale_id, "carol", 1).await.unwrap();
+    let alice = register(&app, "13900000001").await;
+    let bob = register(&app, "13900000002").await;
+    let carol = register(&app, "13900000003").await;
+    let first = app.reserve_flash_sale(&keyed("r1"), sale_id, &alice.to_string(), 2).await.unwrap();
+    let second = app.reserve_flash_sale(&keyed("r2"), sale_id, &bob.to_string(), 1).await.unwrap();
+    let third = app.reserve_flash_sale(&keyed("r3"), sale_id, &carol.to_string(), 1).await.unwrap();
     assert_eq!(first.status.as_str(), "held");
     assert_eq!(first.expires_at, first.at + Duration::minutes(10));
     let levels = |db: Arc<dyn Database>| async move {
@@ -320,11 +368,13 @@ async fn reservations_become_orders_or_give_everything_back(db: Arc<dyn Database
     assert_eq!(levels(db.clone()).await, (0, 2, 10));
     let (sale, buyers) = app.get_flash_sale_buyers(&Ctx::system(), sale_id).await.unwrap();
     assert_eq!(sale.sold, 2, "only Alice's paid units stay sold");
-    assert_eq!(buyers, vec![("alice".to_owned(), 2), ("bob".to_owned(), 0), ("carol".to_owned(), 0)]);
+    let mut expected = vec![(member_buyer(alice), 2), (member_buyer(bob), 0), (member_buyer(carol), 0)];
+    expected.sort();
+    assert_eq!(buyers, expected);
     let late = app.create_order(&keyed("o4"), draft(third.id), &no_reply).await.unwrap_err();
     assert!(matches!(late, AppError::ReservationNotHeld), "{late:?}");
     // What came back can be bought again.
-    app.reserve_flash_sale(&keyed("r4"), sale_id, "carol", 2).await.unwrap();
+    app.reserve_flash_sale(&keyed("r4"), sale_id, &carol.to_string(), 2).await.unwrap();
 }
 
 async fn two_owners_of_one_sale_share_its_journal(db: Arc<dyn Database>) {
@@ -339,15 +389,15 @@ async fn two_owners_of_one_sale_share_its_journal(db: Arc<dyn Database>) {
     assert!(bought.values().all(|&n| n <= 2), "no buyer beats the limit across instances: {bought:?}");
 
     // A retry through the instance that did not take it finds the same reservation.
-    let first = app.reserve_flash_sale(&keyed("late-1"), sale_id, "late", 1).await;
+    let first = app.reserve_flash_sale(&keyed("late-1"), sale_id, &member("late"), 1).await;
     assert!(matches!(first, Err(AppError::FlashSale(Refusal::SoldOut))), "{first:?}");
     let (buyer, _) = bought.iter().find(|(_, n)| **n > 0).unwrap();
     let mine = (0..3).map(|r| format!("k{}-{r}", &buyer[1..]));
     let mut found = Vec::new();
     for key in mine {
         let (a, b) = (
-            app.reserve_flash_sale(&keyed(&key), sale_id, buyer, 1).await,
-            other.reserve_flash_sale(&keyed(&key), sale_id, buyer, 1).await,
+            app.reserve_flash_sale(&keyed(&key), sale_id, &member(buyer), 1).await,
+            other.reserve_flash_sale(&keyed(&key), sale_id, &member(buyer), 1).await,
         );
         if let (Ok(a), Ok(b)) = (a, b) {
             assert_eq!((a.id, a.at), (b.id, b.at), "both instances answer a retry alike");
@@ -358,7 +408,7 @@ async fn two_owners_of_one_sale_share_its_journal(db: Arc<dyn Database>) {
 
     // A third instance, started afterwards, replays the journal: the books agree.
     let third = instance(db.clone());
-    let again = third.reserve_flash_sale(&keyed(&format!("k{}-0", &buyer[1..])), sale_id, buyer, 1).await;
+    let again = third.reserve_flash_sale(&keyed(&format!("k{}-0", &buyer[1..])), sale_id, &member(buyer), 1).await;
     assert!(again.is_ok() || matches!(again, Err(AppError::FlashSale(_))), "{again:?}");
     let (sale, buyers) = third.get_flash_sale_buyers(&Ctx::system(), sale_id).await.unwrap();
     assert_eq!(sale.sold, 30);
@@ -377,11 +427,11 @@ async fn the_owner_sees_stock_received_and_taken_behind_its_back(db: Arc<dyn Dat
     let sale_id = sale(&app, store, sku, 10, 1, -Duration::minutes(1)).await;
     let reserve = |buyer: &'static str| {
         let app = app.clone();
-        async move { app.reserve_flash_sale(&keyed(buyer), sale_id, buyer, 1).await }
+        async move { app.reserve_flash_sale(&keyed(buyer), sale_id, &member(buyer), 1).await }
     };
     reserve("b0").await.unwrap();
     reserve("b1").await.unwrap();
-    assert!(matches!(reserve("b2").await, Err(AppError::FlashSale(Refusal::SoldOut))));
+    assert!(matches!(reserve("b2").await, Err(AppError::FlashSale(Refusal::OutOfStock))));
     let moved = |delta: i64, kind: MovementKind, key: &'static str| {
         let app = app.clone();
         async move {
@@ -393,10 +443,158 @@ async fn the_owner_sees_stock_received_and_taken_behind_its_back(db: Arc<dyn Dat
     reserve("b3").await.expect("received stock is sold");
     moved(-2, MovementKind::Loss, "loss-1").await;
     let refused = reserve("b4").await;
-    assert!(matches!(refused, Err(AppError::FlashSale(Refusal::SoldOut))), "{refused:?}");
+    assert!(matches!(refused, Err(AppError::FlashSale(Refusal::OutOfStock))), "{refused:?}");
     assert_eq!(app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap().sold, 3);
     let mut tx = db.read().await.unwrap();
     let levels = tx.get_stock(store, sku).await.unwrap().unwrap().levels;
     assert_eq!((levels.on_hand.get(), levels.reserved.get(), levels.available().get()), (3, 3, 0));
     assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
+}
+
+/// The same buyer and key on two sales are two requests (keys are the buyer's, per sale): both
+/// reservations become rows, and orders.
+async fn one_key_on_two_sales_is_two_reservations(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 10).await;
+    let x = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
+    let y = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
+    let buyer = register(&app, "13911111111").await.to_string();
+    let on_x = app.reserve_flash_sale(&keyed("same-key"), x, &buyer, 1).await.unwrap();
+    let on_y = app.reserve_flash_sale(&keyed("same-key"), y, &buyer, 1).await.unwrap();
+    assert_ne!(on_x.id, on_y.id);
+    app.materialize_flash_sales(None).await.unwrap();
+    let mut tx = db.read().await.unwrap();
+    for held in [&on_x, &on_y] {
+        let row = tx.get_flash_reservation(held.id).await.unwrap();
+        assert_eq!(row.map(|r| r.idempotency_key), Some(held.idempotency_key.clone()), "a row, its key kept");
+    }
+    drop(tx);
+    for (n, held) in [on_x, on_y].iter().enumerate() {
+        let draft = OrderDraft { channel: "pickup".into(), flash_reservation: Some(held.id), ..OrderDraft::default() };
+        app.create_order(&keyed(&format!("o{n}")), draft, &no_reply).await.unwrap();
+    }
+}
+
+/// One sale's journal holding a record that cannot be materialised does not stop any other
+/// sale's reservations from becoming rows (behind the rush, and as an order needs them), being
+/// ordered, or expiring.
+async fn a_sale_that_cannot_be_materialised_holds_up_no_other(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 10).await;
+    // Made first, so every pass over the sales meets it first.
+    let broken = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
+    let fine = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
+    let now = chrono::Utc::now();
+    let stock = StockEntry {
+        id: StockEntryId::new(),
+        store_id: store,
+        sku_id: sku,
+        change: "flash_reserve".into(),
+        deltas: StockChange::Reserve(Qty::new(1)).deltas().unwrap(),
+        reason: None,
+        reference: Some(format!("flash_sale:{broken}")),
+        idempotency_key: format!("flash:{broken}:damaged"),
+        actor_id: None,
+        at: now,
+    };
+    let damaged = FlashJournalAppend { at: now, reservations: 1, units: 1, payload: b"\x09damaged", stock: &stock };
+    assert!(db.append_flash_batch(broken, 0, &damaged).await.unwrap());
+
+    let (alice, bob) = (register(&app, "13900000011").await, register(&app, "13900000012").await);
+    let kept = app.reserve_flash_sale(&keyed("k1"), fine, &alice.to_string(), 1).await.unwrap();
+    let lapsing = app.reserve_flash_sale(&keyed("k2"), fine, &bob.to_string(), 1).await.unwrap();
+    // Behind the rush, the background task makes them rows.
+    let mut waited = 0;
+    while db.read().await.unwrap().get_flash_reservation(kept.id).await.unwrap().is_none() {
+        assert!(waited < 100, "the background task materialised nothing of the other sale");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    // A reservation made since becomes a row as its order needs it.
+    let carol = register(&app, "13900000013").await.to_string();
+    let late = app.reserve_flash_sale(&keyed("k3"), fine, &carol, 1).await.unwrap();
+    for (key, held) in [("o1", &kept), ("o2", &late)] {
+        let draft = OrderDraft { channel: "pickup".into(), flash_reservation: Some(held.id), ..OrderDraft::default() };
+        app.create_order(&keyed(key), draft, &no_reply).await.unwrap();
+    }
+    assert_eq!(app.expire_flash_reservations(lapsing.at + Duration::minutes(11)).await.unwrap(), 1, "bob's lapsed");
+    assert!(app.materialize_flash_sales(Some(broken)).await.is_err(), "the damaged sale itself still fails");
+    assert!(app.materialize_flash_sales(None).await.is_ok(), "every sale's pass skips it");
+}
+
+/// QA #3: a member is one buyer whether staff name them by phone (with or without +86 and
+/// spaces), by member id in either case, or they reserve themselves in the mall.
+async fn one_member_is_one_buyer_however_named(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 30).await;
+    let sale_id = sale(&app, store, sku, 10, 1, -Duration::minutes(1)).await;
+    let member = register(&app, "13800019934").await;
+    let id = member.to_string();
+    let first = app.reserve_flash_sale(&keyed("by-phone"), sale_id, "13800019934", 1).await.unwrap();
+    assert_eq!(first.buyer, member_buyer(member));
+    let upper = id.to_uppercase();
+    for (key, named) in [("plus-86", "+86 138 0001 9934"), ("lower", id.as_str()), ("upper", upper.as_str())] {
+        let again = app.reserve_flash_sale(&keyed(key), sale_id, named, 1).await;
+        assert!(matches!(again, Err(AppError::FlashSale(Refusal::LimitReached))), "{named}: {again:?}");
+    }
+    let shopper = |key: &str| Shopper {
+        customer_id: member,
+        session_id: Uuid::now_v7(),
+        origin: Origin::default(),
+        idempotency: keyed(key).idempotency,
+    };
+    let in_the_mall = app.shop_reserve_flash(&shopper("shop-1"), sale_id, 1).await;
+    assert!(matches!(in_the_mall, Err(AppError::FlashSale(Refusal::LimitReached))), "{in_the_mall:?}");
+    // And the other way round: what the shopper reserved counts when staff name them.
+    let other = sale(&app, store, sku, 10, 1, -Duration::minutes(1)).await;
+    app.shop_reserve_flash(&shopper("shop-2"), other, 1).await.unwrap();
+    let by_staff = app.reserve_flash_sale(&keyed("upper-2"), other, &upper, 1).await;
+    assert!(matches!(by_staff, Err(AppError::FlashSale(Refusal::LimitReached))), "{by_staff:?}");
+    for sale_id in [sale_id, other] {
+        let (sale, buyers) = app.get_flash_sale_buyers(&Ctx::system(), sale_id).await.unwrap();
+        assert_eq!((sale.sold, buyers), (1, vec![(member_buyer(member), 1)]));
+    }
+}
+
+/// A buyer that names no member is refused before anything is queued or journalled: a phone
+/// no member holds, and any other text (control characters included).
+async fn a_buyer_is_a_member_id_or_a_members_phone(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 30).await;
+    let sale_id = sale(&app, store, sku, 10, 1, -Duration::minutes(1)).await;
+    let unknown = app.reserve_flash_sale(&keyed("u"), sale_id, "13900009999", 1).await;
+    assert!(matches!(unknown, Err(AppError::UnknownReference { field: "buyer", entity: "customer" })), "{unknown:?}");
+    let shoppers_name = member_buyer(CustomerId::new());
+    for (n, named) in ["alice", "null", "+86null", "a\u{0}b", "", shoppers_name.as_str()].into_iter().enumerate() {
+        let refused = app.reserve_flash_sale(&keyed(&format!("m{n}")), sale_id, named, 1).await;
+        assert!(
+            matches!(refused, Err(AppError::Invalid(DomainError::Malformed { field: "buyer", .. }))),
+            "{named:?}: {refused:?}"
+        );
+    }
+    let sale = app.get_flash_sale(&Ctx::system(), sale_id).await.unwrap();
+    assert_eq!((sale.sold, sale.journal_seq), (0, 0), "nothing journalled");
+}
+
+/// QA #13: a sale already over, or whose per-customer limit exceeds its quota, is refused.
+async fn sales_already_over_or_with_a_limit_above_the_quota_are_refused(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db, 5).await;
+    let now = chrono::Utc::now();
+    let draft = FlashSaleDraft {
+        store_id: Some(store),
+        sku_id: Some(sku),
+        price: 990,
+        quota: 2,
+        per_customer_limit: 1,
+        starts_at: Some(now - Duration::hours(2)),
+        ends_at: Some(now - Duration::hours(1)),
+        hold_minutes: None,
+    };
+    let over = app.create_flash_sale(&Ctx::system(), draft.clone(), &no_reply).await;
+    assert!(matches!(over, Err(AppError::Invalid(DomainError::Malformed { field: "ends_at", .. }))), "{over:?}");
+    let unreachable = FlashSaleDraft { ends_at: Some(now + Duration::hours(1)), per_customer_limit: 3, ..draft };
+    let unreachable = app.create_flash_sale(&Ctx::system(), unreachable, &no_reply).await;
+    assert!(
+        matches!(
+            unreachable,
+            Err(AppError::Invalid(DomainError::OutOfRange { field: "per_customer_limit", min: 1, max: 2 }))
+        ),
+        "{unreachable:?}"
+    );
 }

@@ -108,9 +108,12 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
                 let mut latencies = Vec::with_capacity(per_task as usize);
                 let mut refused = 0u64;
                 // One context per buyer task, its key rewritten per request (each request is a
-                // new buyer whose key is their name: `{task}-{n}`).
+                // new buyer, key `{task}-{n}`), and one buffer the buyer's member id is written
+                // into: a member id as staff send it, made of the task and n, so every request is
+                // a member of its own (per-customer limit 1) and no two tasks share one.
                 let prefix = format!("{task}-");
                 let mut ctx = keyed(&prefix);
+                let mut buffer = uuid::Uuid::encode_buffer();
                 // A buyer's next request begins as the last one ends: one clock read each.
                 let mut begun = Instant::now();
                 for n in 0..per_task {
@@ -118,7 +121,8 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
                         idempotency.key.truncate(prefix.len());
                         push_decimal(&mut idempotency.key, n);
                     }
-                    let buyer = ctx.idempotency.as_ref().map_or("", |i| i.key.as_str());
+                    let member = uuid::Uuid::from_u64_pair(task, n);
+                    let buyer = member.hyphenated().encode_lower(&mut buffer);
                     let reserved = app.reserve_flash_sale(&ctx, sale_id, buyer, 1).await;
                     let ended = Instant::now();
                     match reserved {

@@ -169,14 +169,30 @@ fn acknowledged_reservations_survive_sigkill() {
     let server = chain.serve();
     let token = server.login();
     let (sale, store, sku) = open_sale(&server, &token, 10_000, 10_000, 1);
-    let acknowledged = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    // A registered member reserves first, so the reservation ordered after the restart is a
+    // member's; the rush's buyers are member ids of their own (never ordered).
+    let (status, member) = server.call(
+        "POST",
+        "/api/v1/customers",
+        Some(&token),
+        None,
+        Some(json!({"identities": [{"kind": "phone", "value": "13900000001"}]})),
+    );
+    assert_eq!(status, 201, "{member}");
+    let member = member["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/flash-sales/{sale}/reservations");
+    let (status, first) =
+        server.call("POST", &path, Some(&token), Some(&member), Some(json!({"buyer": member, "quantity": 1})));
+    assert_eq!(status, 201, "{first}");
+    let members_reservation = (member.clone(), first["id"].as_str().unwrap().to_owned());
+    let acknowledged = Arc::new(Mutex::new(vec![members_reservation.clone()]));
     let port = server.port;
     let buyers: Vec<_> = (0..6)
         .map(|thread| {
             let (acknowledged, token, sale) = (Arc::clone(&acknowledged), token.clone(), sale.clone());
             std::thread::spawn(move || {
                 for n in 0.. {
-                    let buyer = format!("t{thread}-{n}");
+                    let buyer = uuid::Uuid::from_u64_pair(thread, n).to_string();
                     let body = json!({"buyer": buyer, "quantity": 1});
                     let path = format!("/api/v1/flash-sales/{sale}/reservations");
                     match http(port, "POST", &path, Some(&token), Some(&buyer), Some(body)) {
@@ -197,7 +213,7 @@ fn acknowledged_reservations_survive_sigkill() {
         buyer.join().unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(!acknowledged.is_empty(), "some reservations were acknowledged before the kill");
+    assert!(acknowledged.len() > 1, "some reservations were acknowledged before the kill");
     eprintln!("{} reservations acknowledged before SIGKILL", acknowledged.len());
 
     let server = chain.serve();
@@ -217,7 +233,7 @@ fn acknowledged_reservations_survive_sigkill() {
     let (_, reconcile) = server.call("GET", "/api/v1/inventory/reconcile", Some(&token), None, None);
     assert_eq!(reconcile["sound"], true, "{reconcile}");
     // The new instance replayed them from the journal: one becomes an order like any other.
-    let (buyer, id) = &acknowledged[acknowledged.len() / 2];
+    let (buyer, id) = &members_reservation;
     let order = json!({"channel": "pos", "flash_reservation_id": id});
     let (status, ordered) =
         server.call("POST", "/api/v1/orders", Some(&token), Some(&format!("o-{buyer}")), Some(order));
@@ -252,7 +268,7 @@ fn two_instances_on_one_postgres_sell_exactly_the_quota() {
             std::thread::spawn(move || {
                 for n in 0..40 {
                     // 80 buyers, each trying four times: 320 requests for a quota of 100.
-                    let buyer = format!("b{}", (thread * 40 + n) % 80);
+                    let buyer = uuid::Uuid::from_u128((thread * 40 + n) as u128 % 80).to_string();
                     let port = ports[n % 2];
                     let path = format!("/api/v1/flash-sales/{sale}/reservations");
                     let key = format!("{thread}-{n}");

@@ -14,16 +14,42 @@
 pub mod book;
 pub mod journal;
 
-use crate::ids::CustomerId;
+use crate::{DomainError, DomainResult, ids::CustomerId, text::Phone};
 
 /// How a member is named as a flash sale's buyer, whoever reserves for them (the mall's shopper
 /// themselves, or staff naming them by id or phone): the per-customer limit counts per buyer,
 /// so one member has exactly one buyer name.
 const MEMBER_BUYER: &str = "customer:";
 
-/// The buyer name of a member.
+/// The buyer name of a member: one allocation of its exact size, as it is made for every
+/// request of a rush.
 pub fn member_buyer(customer: CustomerId) -> String {
-    format!("{MEMBER_BUYER}{customer}")
+    let mut name = String::with_capacity(MEMBER_BUYER.len() + uuid::fmt::Hyphenated::LENGTH);
+    name.push_str(MEMBER_BUYER);
+    name.push_str(customer.as_uuid().hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()));
+    name
+}
+
+/// Whom a staff request names as the buyer (`buyer`: "a member id or phone"), parsed: a member
+/// id in any case or UUID form, or a mobile number (`+86` and spacing allowed). Anything else
+/// is refused, so a buyer name is always a member's and one member cannot be counted twice
+/// under two spellings. A phone still has to be looked up to its member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamedBuyer {
+    Member(CustomerId),
+    Phone(Phone),
+}
+
+impl NamedBuyer {
+    pub fn parse(raw: &str) -> DomainResult<NamedBuyer> {
+        let raw = raw.trim();
+        if let Ok(id) = uuid::Uuid::try_parse(raw) {
+            return Ok(NamedBuyer::Member(CustomerId::from_uuid(id)));
+        }
+        Phone::parse(raw)
+            .map(NamedBuyer::Phone)
+            .map_err(|_| DomainError::Malformed { field: "buyer", expected: "a member id or phone" })
+    }
 }
 
 /// The member a buyer name is ([`member_buyer`]'s inverse); `None` for any other name.
@@ -50,8 +76,11 @@ pub enum Refusal {
     NotActive,
     /// The buyer would hold more than the per-customer limit.
     LimitReached,
-    /// Not enough of the quota or of the store's stock is left.
+    /// Not enough of the quota is left.
     SoldOut,
+    /// The quota has units left, but the store's stock does not: units may come back (stock
+    /// received, holds released), unlike a sold-out quota.
+    OutOfStock,
 }
 
 #[cfg(test)]
@@ -66,5 +95,28 @@ mod buyer_tests {
         assert_eq!(buyer_member(&name), Some(member));
         assert_eq!(buyer_member("13800019934"), None);
         assert_eq!(buyer_member("customer:not-a-uuid"), None);
+    }
+
+    #[test]
+    fn a_buyer_is_named_by_member_id_or_phone_only() {
+        let member = CustomerId::from_uuid(uuid::Uuid::from_u128(0x0193ccce_b880_7089_ab0c_6c757c6fd842));
+        for spelling in [
+            "0193ccce-b880-7089-ab0c-6c757c6fd842",
+            "0193CCCE-B880-7089-AB0C-6C757C6FD842",
+            " 0193ccceb8807089ab0c6c757c6fd842 ",
+            "{0193ccce-b880-7089-ab0c-6c757c6fd842}",
+        ] {
+            assert_eq!(NamedBuyer::parse(spelling), Ok(NamedBuyer::Member(member)), "{spelling}");
+        }
+        let phone = Phone::parse("13800019934").unwrap();
+        for spelling in ["13800019934", "+86 13800019934", "138-0001-9934"] {
+            assert_eq!(NamedBuyer::parse(spelling), Ok(NamedBuyer::Phone(phone.clone())), "{spelling}");
+        }
+        let malformed = DomainError::Malformed { field: "buyer", expected: "a member id or phone" };
+        for spelling in
+            ["", "null", "+86null", "a\u{0}b", "customer:0193ccce-b880-7089-ab0c-6c757c6fd842", "1380001993"]
+        {
+            assert_eq!(NamedBuyer::parse(spelling), Err(malformed.clone()), "{spelling:?}");
+        }
     }
 }

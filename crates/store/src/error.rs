@@ -18,6 +18,8 @@ pub enum UniqueKey {
     CustomerIdentity,
     /// A membership tier code.
     TierCode,
+    /// A flash-sale reservation's request key within its sale (`buyer:key`).
+    FlashReservationKey,
     /// A unique rule this enum does not name yet; the string is `table_column`.
     Other,
 }
@@ -39,8 +41,32 @@ impl UniqueKey {
             "stock_ledger_idem_key" => UniqueKey::StockEntryKey,
             "customer_identities_kind_value" => UniqueKey::CustomerIdentity,
             "member_tiers_code" => UniqueKey::TierCode,
+            "flash_sale_reservations_sale_id_idem_key" => UniqueKey::FlashReservationKey,
             _ => UniqueKey::Other,
         }
+    }
+}
+
+/// What the rule keeps unique, in words for messages and logs ("a flash-sale reservation key
+/// with this value already exists").
+impl std::fmt::Display for UniqueKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UniqueKey::RegionCode => "region code",
+            UniqueKey::StoreCode => "store code",
+            UniqueKey::Username => "staff username",
+            UniqueKey::StaffPhone => "staff phone",
+            UniqueKey::BrandName => "brand name",
+            UniqueKey::CategoryName => "category name",
+            UniqueKey::SkuCode => "SKU code",
+            UniqueKey::Barcode => "barcode",
+            UniqueKey::IdempotencyKey => "idempotency key",
+            UniqueKey::StockEntryKey => "stock ledger entry key",
+            UniqueKey::CustomerIdentity => "customer identifier",
+            UniqueKey::TierCode => "membership tier code",
+            UniqueKey::FlashReservationKey => "flash-sale reservation key",
+            UniqueKey::Other => "record",
+        })
     }
 }
 
@@ -48,7 +74,7 @@ impl UniqueKey {
 pub enum StoreError {
     #[error("not a database URL (expected sqlite://PATH or postgres://…): {0}")]
     BadUrl(String),
-    #[error("a row with this {0:?} already exists")]
+    #[error("a {0} with this value already exists")]
     Duplicate(UniqueKey),
     #[error("a referenced row does not exist")]
     MissingReference,

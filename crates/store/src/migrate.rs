@@ -79,6 +79,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "audience_store_changes",
         sql: include_str!("../migrations/sqlite/0027_audience_store_changes.sql"),
     },
+    Migration {
+        version: 28,
+        name: "flash_keys_per_sale",
+        sql: include_str!("../migrations/sqlite/0028_flash_keys_per_sale.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -147,6 +152,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 26,
         name: "audience_store_changes",
         sql: include_str!("../migrations/postgres/0026_audience_store_changes.sql"),
+    },
+    Migration {
+        version: 27,
+        name: "flash_keys_per_sale",
+        sql: include_str!("../migrations/postgres/0027_flash_keys_per_sale.sql"),
     },
 ];
 

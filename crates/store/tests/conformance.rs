@@ -42,6 +42,7 @@ quanyu_store::backend_tests!(
     outbox_events_are_numbered_in_order,
     idempotency_keys_are_claimed_once,
     both_backends_reach_the_same_logical_schema,
+    flash_reservation_keys_are_unique_per_sale,
     stock_changes_are_guarded_and_add_up,
     whole_table_scans_read_back_what_was_written,
     flash_sales_starting_by_span_every_store_soonest_first,
@@ -875,6 +876,61 @@ async fn flash_sales_starting_by_span_every_store_soonest_first(db: Arc<dyn Data
     assert_eq!(found, [running.id, starting_soon.id, starting_at_until.id]);
     assert_eq!(tx.flash_sales_starting_by(at, until, 2).await.unwrap(), [running.id, starting_soon.id]);
     assert_eq!(tx.flash_sales_starting_by(at, at, 10).await.unwrap(), [running.id], "only what has started");
+}
+
+/// A reservation's request key is unique within its sale only: the same buyer and key on two
+/// sales are two reservations, the same key twice in one sale is refused and named.
+async fn flash_reservation_keys_are_unique_per_sale(db: Arc<dyn Database>) {
+    use chrono::Duration;
+    use quanyu_domain::flash::HoldStatus;
+    use quanyu_store::{FlashReservation, FlashSale, StoreError, UniqueKey};
+    let (_, a, _) = seed_places(&db).await;
+    let root = category("饮料", None);
+    let cola = product(root.id, None);
+    let can = sku(cola.id, "COLA-330", None);
+    let at = now();
+    let sale = || FlashSale {
+        id: uuid::Uuid::now_v7(),
+        store_id: a.id,
+        sku_id: can.id,
+        price: Money::from_fen(100),
+        quota: 10,
+        sold: 0,
+        per_customer_limit: 1,
+        hold_minutes: 15,
+        starts_at: at,
+        ends_at: at + Duration::hours(1),
+        created_at: at,
+        journal_seq: 0,
+    };
+    let (x, y) = (sale(), sale());
+    let held = |sale_id: uuid::Uuid| FlashReservation {
+        id: uuid::Uuid::now_v7(),
+        sale_id,
+        buyer: "customer:0193ccce-b880-7089-ab0c-6c757c6fd842".into(),
+        quantity: 1,
+        idempotency_key: "customer:0193ccce-b880-7089-ab0c-6c757c6fd842:same-key".into(),
+        at,
+        status: HoldStatus::Held,
+        expires_at: at + Duration::minutes(15),
+        order_id: None,
+    };
+    let mut tx = write(&db).await;
+    tx.insert_category(&root).await.unwrap();
+    tx.insert_product(&cola).await.unwrap();
+    tx.insert_sku(&can).await.unwrap();
+    tx.insert_flash_sale(&x).await.unwrap();
+    tx.insert_flash_sale(&y).await.unwrap();
+    tx.insert_flash_reservations(&[held(x.id), held(y.id)]).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = write(&db).await;
+    let twice = tx.insert_flash_reservations(&[held(x.id)]).await.unwrap_err();
+    assert!(matches!(twice, StoreError::Duplicate(UniqueKey::FlashReservationKey)), "{twice:?}");
+    assert_eq!(twice.to_string(), "a flash-sale reservation key with this value already exists");
+    drop(tx);
+    let mut tx = read(&db).await;
+    assert_eq!(tx.flash_sale_reservations(x.id).await.unwrap().len(), 1);
+    assert_eq!(tx.flash_sale_reservations(y.id).await.unwrap().len(), 1);
 }
 
 /// The full rebuild's scans (on SQLite through the C API, not sqlx) read back exactly what the

@@ -356,6 +356,12 @@ fn duplicate(key: UniqueKey) -> ApiError {
             "该 Idempotency-Key 已用于另一个请求",
             "This Idempotency-Key was used for a different request",
         ),
+        UniqueKey::FlashReservationKey => (
+            "duplicate",
+            "Idempotency-Key",
+            "该秒杀活动已有使用此 Idempotency-Key 的预留",
+            "A reservation of this flash sale already has this Idempotency-Key",
+        ),
         UniqueKey::Other => ("duplicate", "", "记录已存在", "This record already exists"),
     };
     let error = ApiError::new(StatusCode::CONFLICT, code, zh, en);
@@ -448,6 +454,11 @@ impl From<AppError> for ApiError {
                         ("flash_sale_limit_reached", "已达到每人限购数量", "You have reached the per-customer limit")
                     }
                     quanyu_app::Refusal::SoldOut => ("flash_sale_sold_out", "已抢光", "Sold out"),
+                    quanyu_app::Refusal::OutOfStock => (
+                        "flash_sale_out_of_stock",
+                        "门店库存不足，活动名额尚有剩余，可稍后再试",
+                        "The store is out of stock for this flash sale; its quota is not used up, try again later",
+                    ),
                 };
                 ApiError::new(StatusCode::CONFLICT, code, zh, en)
             }

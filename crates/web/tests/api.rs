@@ -878,6 +878,30 @@ async fn flash_sales_sell_their_quota_once(db: Arc<dyn Database>) {
     let created = app.post_as(&app.manager_a, "/api/v1/flash-sales", offer).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let reserve = format!("/api/v1/flash-sales/{}/reservations", created.body["id"].as_str().unwrap());
+    // A buyer is a member, named by phone or member id.
+    let mut members = Vec::new();
+    for phone in ["13800000001", "13800000002", "13800000003"] {
+        let body = json!({"identities": [{"kind": "phone", "value": phone}]});
+        let member = app.post_as(&app.cashier_a, "/api/v1/customers", body).await;
+        assert_eq!(member.status, StatusCode::CREATED, "{}", member.body);
+        members.push(member.body["id"].as_str().unwrap().to_owned());
+    }
+    let unknown =
+        app.post_with_key(&app.cashier_a, &reserve, "r0", json!({"buyer": "13900009999", "quantity": 1})).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.body);
+    assert_eq!(
+        (unknown.body["error"]["code"].as_str(), unknown.body["error"]["field"].as_str()),
+        (Some("unknown_reference"), Some("buyer"))
+    );
+    for (n, named) in ["a\u{0}b", "alice", "+86null", &format!("customer:{}", members[0])].into_iter().enumerate() {
+        let refused =
+            app.post_with_key(&app.cashier_a, &reserve, &format!("m{n}"), json!({"buyer": named, "quantity": 1})).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{named:?}: {}", refused.body);
+        assert_eq!(
+            (refused.body["error"]["code"].as_str(), refused.body["error"]["field"].as_str()),
+            (Some("malformed"), Some("buyer"))
+        );
+    }
     let unkeyed = app.post_as(&app.cashier_a, &reserve, json!({"buyer": "13800000001", "quantity": 1})).await;
     assert_eq!(unkeyed.body["error"]["code"], "idempotency_key_required");
     let first = app.post_with_key(&app.cashier_a, &reserve, "r1", json!({"buyer": "13800000001", "quantity": 1})).await;
@@ -890,10 +914,16 @@ async fn flash_sales_sell_their_quota_once(db: Arc<dyn Database>) {
     assert_eq!(reused.body["error"]["code"], "idempotency_key_reused");
     let again = app.post_with_key(&app.cashier_a, &reserve, "r2", json!({"buyer": "13800000001", "quantity": 1})).await;
     assert_eq!(again.body["error"]["code"], "flash_sale_limit_reached");
+    // The same member by id, in either case: the same buyer.
+    for (key, named) in [("r2-id", members[0].clone()), ("r2-upper", members[0].to_uppercase())] {
+        let again = app.post_with_key(&app.cashier_a, &reserve, key, json!({"buyer": named, "quantity": 1})).await;
+        assert_eq!(again.body["error"]["code"], "flash_sale_limit_reached", "{named}");
+    }
+    assert_eq!(first.body["buyer"], format!("customer:{}", members[0]));
     let second =
         app.post_with_key(&app.cashier_a, &reserve, "r3", json!({"buyer": "13800000002", "quantity": 1})).await;
     assert_eq!(second.status, StatusCode::CREATED);
-    let late = app.post_with_key(&app.cashier_a, &reserve, "r4", json!({"buyer": "13800000003", "quantity": 1})).await;
+    let late = app.post_with_key(&app.cashier_a, &reserve, "r4", json!({"buyer": members[2], "quantity": 1})).await;
     assert_eq!(late.body["error"]["code"], "flash_sale_sold_out");
     let read =
         app.get_as(&app.manager_a, &format!("/api/v1/flash-sales/{}", created.body["id"].as_str().unwrap())).await;

@@ -52,14 +52,15 @@ const MAX_ATTEMPTS: usize = 64;
 const BOOK_ROOM: usize = 1 << 18;
 
 /// Reservations a new book reserves its arrays for (fewer when the sale has fewer units left):
-/// some 100 MiB at a million, which the owner writes once before its first request
+/// some 150 MiB at a million, which the owner writes once before its first request
 /// (`SaleBook::touch_reserved`), so that a rush past [`BOOK_ROOM`] neither copies the arrays as
 /// they grow nor faults in fresh pages. [`BOOK_TEXT_BYTES`] of text each.
 const BOOK_ENTRIES: usize = 1 << 20;
 
 /// The text a book reserves per reservation: its key, and its buyer's name when the buyer is
-/// new; more only makes the arrays grow once more.
-const BOOK_TEXT_BYTES: usize = 32;
+/// new — a member's (`customer:` and the member id, 45 bytes) — so a rush of new buyers with
+/// keys up to 19 bytes fits; more only makes the arrays grow once more.
+const BOOK_TEXT_BYTES: usize = 64;
 
 pub(crate) struct Request {
     pub buyer: String,
@@ -241,6 +242,7 @@ async fn apply_batch(
         }
         let bounds = Bounds {
             units_left: (sale.quota - sale.sold).min(known.available),
+            quota_left: sale.quota - sale.sold,
             per_customer_limit: sale.per_customer_limit,
         };
         let mut decisions = book.plan(&asks, bounds, &HashMap::new());
@@ -252,7 +254,8 @@ async fn apply_batch(
                 decisions = book.plan(&asks, bounds, &released);
             }
         }
-        if !fresh && decisions.contains(&Decision::Refuse(Refusal::SoldOut)) {
+        let short = |d: &Decision| matches!(d, Decision::Refuse(Refusal::SoldOut | Refusal::OutOfStock));
+        if !fresh && decisions.iter().any(short) {
             owner.known = None;
             continue;
         }

@@ -9,6 +9,10 @@
 //!
 //! Each step is one transaction that moves the sale's materialised mark by compare-and-set, so
 //! two instances (or the task and a read) never write the same record twice.
+//!
+//! Sales are materialised apart: a sale whose step fails (a record that cannot be decoded or
+//! written) is logged and skipped, and the other sales' reservations still become rows, are
+//! ordered and expire. The failing sale is tried again on the next pass.
 
 use std::{
     collections::HashMap,
@@ -28,7 +32,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::engine::decode;
-use crate::{App, AppResult};
+use crate::{App, AppError, AppResult};
 
 /// A sale is hot while its last batch is younger than this.
 const HOT_FOR: Duration = Duration::from_millis(100);
@@ -107,20 +111,31 @@ impl Materializer {
             tx.flash_sales_to_materialize().await?
         };
         for sale_id in pending {
-            loop {
-                let hot = self.hot();
-                let started = Instant::now();
-                let done = step(db, sale_id, if hot { 1 } else { RECORDS_PER_STEP }, i64::MAX).await?;
-                if done == 0 {
-                    break;
-                }
-                if hot {
-                    tokio::time::sleep(started.elapsed() * 4).await;
-                }
+            if let Err(err) = self.catch_up_sale(db, sale_id).await {
+                skipped(sale_id, &err);
             }
         }
         Ok(())
     }
+
+    async fn catch_up_sale(&self, db: &Arc<dyn Database>, sale_id: Uuid) -> AppResult<()> {
+        loop {
+            let hot = self.hot();
+            let started = Instant::now();
+            let done = step(db, sale_id, if hot { 1 } else { RECORDS_PER_STEP }, i64::MAX).await?;
+            if done == 0 {
+                return Ok(());
+            }
+            if hot {
+                tokio::time::sleep(started.elapsed() * 4).await;
+            }
+        }
+    }
+}
+
+/// Logs a sale whose journal could not be materialised, which the pass then leaves behind.
+fn skipped(sale_id: Uuid, err: &AppError) {
+    tracing::warn!(error = %err, %sale_id, "materialising a flash sale's journal failed; other sales go on, this one is retried");
 }
 
 /// Materialises up to `records` journal records of a sale after its mark (none past `up_to`),
@@ -165,16 +180,29 @@ async fn step(db: &Arc<dyn Database>, sale_id: Uuid, records: u32, up_to: i64) -
 impl App {
     /// Materialises every pending journal record of one sale, or of every sale: what a read of
     /// reservation rows calls first. Returns the records materialised.
+    /// One sale's failure is that sale's error; for every sale, a sale that fails is logged and
+    /// skipped.
     pub async fn materialize_flash_sales(&self, sale_id: Option<Uuid>) -> AppResult<usize> {
-        let pending = match sale_id {
-            Some(id) => vec![id],
-            None => read_tx!(self, |tx| Ok(tx.flash_sales_to_materialize().await?))?,
-        };
-        let mut total = 0;
-        for id in pending {
-            total += self.materialize_sale(id, i64::MAX).await?;
+        match sale_id {
+            Some(id) => self.materialize_sale(id, i64::MAX).await,
+            None => {
+                let pending = read_tx!(self, |tx| Ok(tx.flash_sales_to_materialize().await?))?;
+                Ok(self.materialize_each(pending.into_iter().map(|id| (id, i64::MAX))).await)
+            }
         }
-        Ok(total)
+    }
+
+    /// Materialises each sale up to its mark, skipping (and logging) the ones that fail; returns
+    /// the records materialised.
+    async fn materialize_each(&self, sales: impl Iterator<Item = (Uuid, i64)>) -> usize {
+        let mut total = 0;
+        for (id, up_to) in sales {
+            match self.materialize_sale(id, up_to).await {
+                Ok(done) => total += done,
+                Err(err) => skipped(id, &err),
+            }
+        }
+        total
     }
 
     /// Materialises the journal records whose holds may have run out at `at` (made at least
@@ -189,11 +217,7 @@ impl App {
             }
             Ok(pending)
         })?;
-        let mut total = 0;
-        for (id, up_to) in pending {
-            total += self.materialize_sale(id, up_to).await?;
-        }
-        Ok(total)
+        Ok(self.materialize_each(pending.into_iter()).await)
     }
 
     async fn materialize_sale(&self, id: Uuid, up_to: i64) -> AppResult<usize> {

@@ -81,6 +81,10 @@ impl std::error::Error for BookFull {}
 pub struct Bounds {
     /// Units the batch may reserve: what is left of the quota, and of the store's stock.
     pub units_left: i64,
+    /// What is left of the quota alone (at least `units_left`): a request within it but beyond
+    /// `units_left` is refused for want of the store's stock ([`Refusal::OutOfStock`]), not as
+    /// sold out.
+    pub quota_left: i64,
     pub per_customer_limit: i64,
 }
 
@@ -289,7 +293,7 @@ impl SaleBook {
     /// are refused while later, smaller ones may still fit.
     pub fn plan(&self, asks: &[Ask<'_>], bounds: Bounds, released: &HashMap<String, i64>) -> Vec<Decision> {
         let entries = self.entries();
-        let mut units_left = bounds.units_left;
+        let (mut units_left, mut quota_left) = (bounds.units_left, bounds.quota_left);
         // Each accepted request adds a reservation, and at most one buyer.
         let mut room = self.capacity.saturating_sub(self.reservations.len().max(self.buyers.len()));
         // This batch's first request per key (hash, index), and each buyer's units so far
@@ -338,10 +342,14 @@ impl SaleBook {
             let decision = if ask.quantity <= 0 || ask.quantity > bounds.per_customer_limit - *units {
                 Decision::Refuse(Refusal::LimitReached)
             } else if ask.quantity > units_left || room == 0 || ask.buyer.len().max(ask.key.len()) > self.capacity {
-                Decision::Refuse(Refusal::SoldOut)
+                // Only the store's stock stands in the way: what the book cannot hold is sold out.
+                let stock_short =
+                    ask.quantity <= quota_left && room > 0 && ask.buyer.len().max(ask.key.len()) <= self.capacity;
+                Decision::Refuse(if stock_short { Refusal::OutOfStock } else { Refusal::SoldOut })
             } else {
                 room -= 1;
                 units_left -= ask.quantity;
+                quota_left -= ask.quantity;
                 *units += ask.quantity;
                 Decision::Accept
             };
@@ -628,7 +636,7 @@ mod tests {
 
     fn check(asks: &[(&str, &str, i64)], units_left: i64, limit: i64, expect: &[Decision]) {
         let asks: Vec<Ask<'_>> = asks.iter().map(|&(b, k, q)| ask(b, k, q)).collect();
-        let bounds = Bounds { units_left, per_customer_limit: limit };
+        let bounds = Bounds { units_left, quota_left: units_left, per_customer_limit: limit };
         assert_eq!(SaleBook::default().plan(&asks, bounds, &HashMap::new()), expect);
     }
 
@@ -648,9 +656,20 @@ mod tests {
     }
 
     #[test]
+    fn a_request_within_the_quota_but_beyond_the_stock_is_out_of_stock() {
+        use Decision::*;
+        use Refusal::*;
+        let asks = [ask("a", "1", 1), ask("b", "1", 2), ask("c", "1", 5), ask("d", "1", 1)];
+        // 2 units of stock, 4 of the quota: after a's unit, 1 and 3.
+        let bounds = Bounds { units_left: 2, quota_left: 4, per_customer_limit: 5 };
+        let decisions = SaleBook::default().plan(&asks, bounds, &HashMap::new());
+        assert_eq!(decisions, [Accept, Refuse(OutOfStock), Refuse(SoldOut), Accept]);
+    }
+
+    #[test]
     fn retries_find_their_reservation_and_releases_count() {
         let mut book = SaleBook::default();
-        let bounds = Bounds { units_left: 10, per_customer_limit: 2 };
+        let bounds = Bounds { units_left: 10, quota_left: 10, per_customer_limit: 2 };
         let none = HashMap::new();
         assert_eq!(commit(&mut book, &[ask("a", "1", 2)], bounds, &none), vec![Decision::Accept]);
         let held = book.find("a", "1").unwrap();
@@ -674,7 +693,7 @@ mod tests {
     #[test]
     fn touching_the_reserved_room_changes_nothing_and_keeps_it() {
         let mut book = SaleBook::default();
-        let bounds = Bounds { units_left: 10, per_customer_limit: 2 };
+        let bounds = Bounds { units_left: 10, quota_left: 10, per_customer_limit: 2 };
         let none = HashMap::new();
         commit(&mut book, &[ask("a", "1", 1), ask("b", "1", 2)], bounds, &none);
         book.reserve_entries(1000, 16_000);
@@ -692,7 +711,7 @@ mod tests {
     fn a_full_book_refuses_what_it_cannot_hold_and_stays_as_it_was() {
         use Decision::*;
         let mut book = SaleBook { capacity: 3, ..SaleBook::default() };
-        let bounds = Bounds { units_left: 10, per_customer_limit: 10 };
+        let bounds = Bounds { units_left: 10, quota_left: 10, per_customer_limit: 10 };
         let none = HashMap::new();
         let asks = [ask("a", "1", 1), ask("b", "1", 1), ask("c", "1", 1), ask("d", "1", 1)];
         assert_eq!(commit(&mut book, &asks[..2], bounds, &none), [Accept, Accept]);
@@ -720,7 +739,7 @@ mod tests {
     #[test]
     fn a_buyer_past_the_chain_is_found_by_key_and_taken_back_below_it() {
         let mut book = SaleBook::default();
-        let bounds = Bounds { units_left: 1000, per_customer_limit: 1000 };
+        let bounds = Bounds { units_left: 1000, quota_left: 1000, per_customer_limit: 1000 };
         let none = HashMap::new();
         let keys: Vec<String> = (0..3 * CHAIN).map(|k| format!("k{k}")).collect();
         let first: Vec<Ask<'_>> = keys[..CHAIN as usize].iter().map(|k| ask("a", k, 1)).collect();
@@ -761,7 +780,7 @@ mod tests {
                 let owned: Vec<(String, String, i64)> =
                     batch.iter().map(|&(b, k, q)| (format!("b{b}"), format!("k{k}"), q)).collect();
                 let asks: Vec<Ask<'_>> = owned.iter().map(|(b, k, q)| ask(b, k, *q)).collect();
-                let bounds = Bounds { units_left: quota - sold, per_customer_limit: limit };
+                let bounds = Bounds { units_left: quota - sold, quota_left: quota - sold, per_customer_limit: limit };
                 let decisions = commit(&mut book, &asks, bounds, &none);
                 for (a, d) in asks.iter().zip(&decisions) {
                     if *d == Decision::Accept {
@@ -801,7 +820,7 @@ mod tests {
                 let owned: Vec<(String, String, i64)> =
                     batch.iter().map(|&(b, k, q)| (format!("b{b}"), format!("k{k}"), q)).collect();
                 let asks: Vec<Ask<'_>> = owned.iter().map(|(b, k, q)| ask(b, k, *q)).collect();
-                let bounds = Bounds { units_left: quota - sold, per_customer_limit: limit };
+                let bounds = Bounds { units_left: quota - sold, quota_left: quota - sold, per_customer_limit: limit };
                 // The plain rule.
                 let mut expect = Vec::new();
                 let mut first: HashMap<(&str, &str), usize> = HashMap::new();

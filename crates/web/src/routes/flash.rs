@@ -101,7 +101,9 @@ impl From<&FlashReservation> for ReservationOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationIn {
-    /// Who buys: a member id or phone; the per-customer limit counts per buyer.
+    /// Who buys: a member id (any case) or the phone of a member (`+86` and spaces allowed);
+    /// the per-customer limit counts per member, however they are named. A phone no member
+    /// holds is `unknown_reference`; anything else is `malformed`.
     buyer: String,
     quantity: i64,
 }
@@ -143,11 +145,18 @@ pub async fn get_flash_sale(
 }
 
 /// Reserves units of a flash sale for a buyer. Requests for one sale are batched into one
-/// transaction and answered after it commits. `Idempotency-Key` is required.
+/// transaction and answered after it commits. `Idempotency-Key` is required, and it is the
+/// buyer's: a retry for the same buyer finds its reservation, the same key for another buyer
+/// is another request (another reservation).
 #[utoipa::path(post, path = "/api/v1/flash-sales/{id}/reservations", tag = "flash sales", request_body = ReservationIn,
-    params(("Idempotency-Key" = String, Header, description = "Required: a retry finds its reservation")),
+    params(("Idempotency-Key" = String, Header, description = "Required, and the buyer's: a retry with the same buyer \
+        finds its reservation (another quantity is idempotency_key_reused); the same key for another buyer is \
+        another request")),
     responses((status = 201, body = ReservationOut),
-              (status = 409, description = "flash_sale_sold_out, flash_sale_limit_reached, flash_sale_not_active")))]
+              (status = 409, description = "flash_sale_sold_out, flash_sale_out_of_stock (the quota remains, the \
+                  store's stock does not), flash_sale_limit_reached, flash_sale_not_active"),
+              (status = 422, description = "buyer malformed (not a member id or phone) or unknown_reference (a phone \
+                  no member holds)")))]
 pub async fn reserve(
     State(state): State<AppState>,
     Auth(ctx): Auth,
