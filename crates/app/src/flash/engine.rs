@@ -270,7 +270,7 @@ async fn apply_batch(
                 .map(|(ask, _)| JournalEntry {
                     id: reservation_id(millis),
                     quantity: ask.quantity,
-                    buyer: ask.buyer,
+                    buyer: ask.buyer.into(),
                     key: ask.key,
                 })
                 .collect(),

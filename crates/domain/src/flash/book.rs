@@ -379,7 +379,7 @@ impl SaleBook {
         let times = self.times_index(record.at, record.expires_at);
         self.reserve(record.entries.len());
         for entry in &record.entries {
-            self.insert(entry.buyer, entry.key, entry.id, entry.quantity, times);
+            self.insert(&entry.buyer, entry.key, entry.id, entry.quantity, times);
         }
         self.seq = self.seq.max(seq);
         Ok(())
@@ -625,7 +625,7 @@ mod tests {
             .map(|(n, (a, _))| JournalEntry {
                 id: Uuid::from_u128((book.len() + n) as u128),
                 quantity: a.quantity,
-                buyer: a.buyer,
+                buyer: a.buyer.into(),
                 key: a.key,
             })
             .collect();
@@ -719,8 +719,12 @@ mod tests {
         let decisions = book.plan(&[asks[0], asks[2], asks[3]], bounds, &none);
         assert!(matches!(decisions[..], [Existing(_), Accept, Refuse(Refusal::SoldOut)]), "{decisions:?}");
 
-        let entry =
-            |buyer: &'static str, id: u128| JournalEntry { id: Uuid::from_u128(id), quantity: 1, buyer, key: "1" };
+        let entry = |buyer: &'static str, id: u128| JournalEntry {
+            id: Uuid::from_u128(id),
+            quantity: 1,
+            buyer: buyer.into(),
+            key: "1",
+        };
         let two = JournalRecord { at: at(), expires_at: at(), entries: vec![entry("c", 3), entry("d", 4)] };
         let mark = book.mark();
         assert_eq!(book.record(9, &two), Err(BookFull));

@@ -2,17 +2,30 @@
 //! batch writes one row (and costs one fsync) whatever the number of its buyers. A new owner of
 //! the sale replays the records; a background task turns them into reservation rows.
 //!
-//! Format (version 1): the version byte; `at` and `expires_at` as microseconds since the epoch
+//! Format (version 2): the version byte; `at` and `expires_at` as microseconds since the epoch
 //! (zigzag varints); the number of entries; then per entry the reservation id (16 bytes), the
-//! quantity (varint), the buyer and the request key scoped to the buyer (`buyer:key`, see
-//! [`scoped_key`]), each a varint length and UTF-8 bytes. Decoding checks every length, so a
-//! damaged record is an error, never a panic; it borrows the texts from the bytes it reads.
+//! quantity (varint), the buyer — a member ([`member_buyer`]'s name, as every staff and mall
+//! buyer is) as a `1` byte and the member id's 16 bytes, any other name as a `0` byte and the
+//! text — and the buyer's request key as text; a text is a varint length and UTF-8 bytes.
+//! Version 1, which records written before still hold, kept every buyer as text and the key
+//! scoped to the buyer (`buyer:key`, see [`scoped_key`]): a member's name twice, 90 bytes an
+//! entry of a rush's 130. Decoding checks every length, so a damaged record is an error, never a
+//! panic; it borrows the texts from the bytes it reads.
+
+use std::borrow::Cow;
 
 use uuid::Uuid;
 
+use super::{buyer_member, member_buyer};
 use crate::{DomainError, DomainResult, time::Timestamp};
 
-const VERSION: u8 = 1;
+/// The version records are written in.
+const VERSION: u8 = 2;
+/// The version records were written in before members were kept by id.
+const VERSION_1: u8 = 1;
+/// How a version-2 entry's buyer is kept: as text, or as a member's id.
+const BUYER_TEXT: u8 = 0;
+const BUYER_MEMBER: u8 = 1;
 
 /// A request key as reservation rows and the journal keep it: a buyer's `Idempotency-Key` is the
 /// buyer's own, so the same key from two buyers is two requests.
@@ -30,11 +43,12 @@ pub fn buyer_key<'a>(buyer: &str, scoped: &'a str) -> Option<&'a str> {
 }
 
 /// One reservation in a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalEntry<'a> {
     pub id: Uuid,
     pub quantity: i64,
-    pub buyer: &'a str,
+    /// Borrowed, except a member's name decoded from the member's id.
+    pub buyer: Cow<'a, str>,
     /// The request's idempotency key, as the buyer sent it.
     pub key: &'a str,
 }
@@ -55,7 +69,7 @@ impl<'a> JournalRecord<'a> {
 
     pub fn encode(&self) -> Vec<u8> {
         let mut out =
-            Vec::with_capacity(24 + self.entries.iter().map(|e| 21 + 2 * e.buyer.len() + e.key.len()).sum::<usize>());
+            Vec::with_capacity(24 + self.entries.iter().map(|e| 21 + e.buyer.len() + e.key.len()).sum::<usize>());
         out.push(VERSION);
         put_signed(&mut out, self.at.timestamp_micros());
         put_signed(&mut out, self.expires_at.timestamp_micros());
@@ -63,31 +77,46 @@ impl<'a> JournalRecord<'a> {
         for entry in &self.entries {
             out.extend_from_slice(entry.id.as_bytes());
             put_signed(&mut out, entry.quantity);
-            put(&mut out, entry.buyer.len() as u64);
-            out.extend_from_slice(entry.buyer.as_bytes());
-            put(&mut out, (entry.buyer.len() + 1 + entry.key.len()) as u64);
-            out.extend_from_slice(entry.buyer.as_bytes());
-            out.push(b':');
-            out.extend_from_slice(entry.key.as_bytes());
+            match member_id(&entry.buyer) {
+                Some(member) => {
+                    out.push(BUYER_MEMBER);
+                    out.extend_from_slice(member.as_bytes());
+                }
+                None => {
+                    out.push(BUYER_TEXT);
+                    put_text(&mut out, &entry.buyer);
+                }
+            }
+            put_text(&mut out, entry.key);
         }
         out
     }
 
     pub fn decode(bytes: &'a [u8]) -> DomainResult<JournalRecord<'a>> {
         let mut reader = Reader { bytes };
-        if reader.byte()? != VERSION {
+        let version = reader.byte()?;
+        if version != VERSION && version != VERSION_1 {
             return Err(corrupt());
         }
         let at = reader.instant()?;
         let expires_at = reader.instant()?;
         let count = reader.varint()?;
-        // Every entry takes at least 20 bytes: never reserve more than the record could hold.
-        let mut entries = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(bytes.len() / 20));
+        // Every entry takes at least 19 bytes: never reserve more than the record could hold.
+        let mut entries = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(bytes.len() / 19));
         for _ in 0..count {
-            let id = Uuid::from_bytes(reader.take(16)?.try_into().map_err(|_| corrupt())?);
+            let id = reader.uuid()?;
             let quantity = reader.signed()?;
-            let buyer = reader.text()?;
-            let key = buyer_key(buyer, reader.text()?).ok_or_else(corrupt)?;
+            let (buyer, key) = if version == VERSION_1 {
+                let buyer = reader.text()?;
+                (Cow::Borrowed(buyer), buyer_key(buyer, reader.text()?).ok_or_else(corrupt)?)
+            } else {
+                let buyer = match reader.byte()? {
+                    BUYER_TEXT => Cow::Borrowed(reader.text()?),
+                    BUYER_MEMBER => Cow::Owned(member_buyer(crate::ids::CustomerId::from_uuid(reader.uuid()?))),
+                    _ => return Err(corrupt()),
+                };
+                (buyer, reader.text()?)
+            };
             entries.push(JournalEntry { id, quantity, buyer, key });
         }
         if !reader.bytes.is_empty() {
@@ -97,8 +126,22 @@ impl<'a> JournalRecord<'a> {
     }
 }
 
+/// The member id of a buyer name that is exactly [`member_buyer`]'s for it (so that decoding
+/// gives the same text back); `None` for any other name.
+fn member_id(buyer: &str) -> Option<Uuid> {
+    let member = buyer_member(buyer)?.as_uuid();
+    let canonical = buyer.ends_with(&*member.hyphenated().encode_lower(&mut Uuid::encode_buffer()))
+        && buyer.len() == "customer:".len() + uuid::fmt::Hyphenated::LENGTH;
+    canonical.then_some(member)
+}
+
+fn put_text(out: &mut Vec<u8>, text: &str) {
+    put(out, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
 fn corrupt() -> DomainError {
-    DomainError::Malformed { field: "flash_journal", expected: "a version-1 journal record" }
+    DomainError::Malformed { field: "flash_journal", expected: "a version-1 or version-2 journal record" }
 }
 
 fn put(out: &mut Vec<u8>, mut value: u64) {
@@ -145,6 +188,10 @@ impl<'a> Reader<'a> {
         Err(corrupt())
     }
 
+    fn uuid(&mut self) -> DomainResult<Uuid> {
+        Ok(Uuid::from_bytes(self.take(16)?.try_into().map_err(|_| corrupt())?))
+    }
+
     fn signed(&mut self) -> DomainResult<i64> {
         let raw = self.varint()?;
         Ok(((raw >> 1) as i64) ^ -((raw & 1) as i64))
@@ -165,6 +212,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::ids::CustomerId;
 
     fn instant(micros: i64) -> Timestamp {
         Timestamp::from_timestamp_micros(micros).unwrap()
@@ -174,7 +222,14 @@ mod tests {
     type Parts = (i64, i64, Vec<(u128, i64, String, String)>);
 
     fn parts() -> impl Strategy<Value = Parts> {
-        let entry = (any::<u128>(), any::<i64>(), ".{0,12}", ".{0,30}");
+        // Any text, members' names (kept by id) and names that only look like a member's.
+        let buyer = prop_oneof![
+            ".{0,12}".boxed(),
+            any::<u128>().prop_map(|id| member_buyer(CustomerId::from_uuid(Uuid::from_u128(id)))).boxed(),
+            any::<u128>().prop_map(|id| format!("customer:{}", Uuid::from_u128(id).simple())).boxed(),
+            any::<u128>().prop_map(|id| format!("customer:{}", Uuid::from_u128(id)).to_uppercase()).boxed(),
+        ];
+        let entry = (any::<u128>(), any::<i64>(), buyer, ".{0,30}");
         // Any instant chrono can hold, to the microsecond.
         let micros = -8_000_000_000_000_000i64..8_000_000_000_000_000;
         (micros.clone(), micros, prop::collection::vec(entry, 0..40))
@@ -189,7 +244,7 @@ mod tests {
                 .map(|(id, quantity, buyer, key)| JournalEntry {
                     id: Uuid::from_u128(*id),
                     quantity: *quantity,
-                    buyer,
+                    buyer: Cow::Borrowed(buyer),
                     key,
                 })
                 .collect(),
@@ -230,7 +285,12 @@ mod tests {
         let entries = texts
             .iter()
             .enumerate()
-            .map(|(n, (buyer, key))| JournalEntry { id: Uuid::from_u128(n as u128), quantity: 1, buyer, key })
+            .map(|(n, (buyer, key))| JournalEntry {
+                id: Uuid::from_u128(n as u128),
+                quantity: 1,
+                buyer: Cow::Borrowed(buyer),
+                key,
+            })
             .collect();
         let record = JournalRecord { at, expires_at: at + chrono::Duration::minutes(15), entries };
         let bytes = record.encode();
@@ -242,8 +302,31 @@ mod tests {
         trailing.push(0);
         assert!(JournalRecord::decode(&trailing).is_err(), "trailing bytes are damage too");
         let mut wrong_version = bytes;
-        wrong_version[0] = 2;
+        wrong_version[0] = 3;
         assert!(JournalRecord::decode(&wrong_version).is_err());
+    }
+
+    #[test]
+    fn a_members_entry_keeps_the_member_by_id_and_version_1_still_reads() {
+        let at = instant(1_764_000_000_000_000);
+        let member = member_buyer(CustomerId::from_uuid(Uuid::from_u128(7)));
+        let entry = JournalEntry { id: Uuid::from_u128(1), quantity: 1, buyer: Cow::Borrowed(&member), key: "w1-2" };
+        let record = JournalRecord { at, expires_at: at, entries: vec![entry.clone()] };
+        let bytes = record.encode();
+        // Version, two instants, a count; id, quantity, tag and member id; the key.
+        assert_eq!(bytes.len(), 1 + 8 + 8 + 1 + 16 + 1 + 1 + 16 + 1 + 4, "{bytes:?}");
+        assert_eq!(JournalRecord::decode(&bytes).unwrap(), record);
+
+        // The same record as version 1 wrote it: the buyer as text, the key scoped to them.
+        let mut v1 = vec![VERSION_1];
+        put_signed(&mut v1, at.timestamp_micros());
+        put_signed(&mut v1, at.timestamp_micros());
+        put(&mut v1, 1);
+        v1.extend_from_slice(entry.id.as_bytes());
+        put_signed(&mut v1, 1);
+        put_text(&mut v1, &member);
+        put_text(&mut v1, &scoped_key(&member, "w1-2"));
+        assert_eq!(JournalRecord::decode(&v1).unwrap(), record);
     }
 
     #[test]
@@ -252,7 +335,7 @@ mod tests {
         assert_eq!(buyer_key("a", "ab:c"), None);
         assert_eq!(buyer_key("ab", "ab"), None);
         let at = instant(0);
-        let mut bytes = vec![VERSION];
+        let mut bytes = vec![VERSION_1];
         put_signed(&mut bytes, 0);
         put_signed(&mut bytes, 0);
         put(&mut bytes, 1);
@@ -266,7 +349,7 @@ mod tests {
         let fine = JournalRecord {
             at,
             expires_at: at,
-            entries: vec![JournalEntry { id: Uuid::nil(), quantity: 1, buyer: "a", key: "k" }],
+            entries: vec![JournalEntry { id: Uuid::nil(), quantity: 1, buyer: "a".into(), key: "k" }],
         };
         assert_eq!(JournalRecord::decode(&fine.encode()).unwrap(), fine);
     }
