@@ -111,6 +111,38 @@ impl SqlTx {
             .await?;
         found.iter().map(line).collect()
     }
+
+    /// Writes an order's lines: new ones inserted, those it already has (an open bill priced
+    /// again with items added) replaced, all but what was refunded of them.
+    async fn put_lines(&mut self, o: &Order) -> StoreResult<()> {
+        for l in &o.lines {
+            let b = &l.breakdown;
+            sqlx::query(
+                "INSERT INTO order_lines (order_id, line_no, sku_id, sku_name, quantity, unit_price, sold_by_weight, \
+                 base_amount, adjustments, amount, refunded_quantity, refunded_amount) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (order_id, line_no) DO UPDATE SET sku_id = excluded.sku_id, \
+                 sku_name = excluded.sku_name, quantity = excluded.quantity, unit_price = excluded.unit_price, \
+                 sold_by_weight = excluded.sold_by_weight, base_amount = excluded.base_amount, \
+                 adjustments = excluded.adjustments, amount = excluded.amount",
+            )
+            .bind(o.id.as_uuid())
+            .bind(l.line_no)
+            .bind(l.sku_id.as_uuid())
+            .bind(&l.sku_name)
+            .bind(b.quantity)
+            .bind(b.unit_price.fen())
+            .bind(b.sold_by_weight)
+            .bind(b.base_amount.fen())
+            .bind(adjustments(l))
+            .bind(b.amount.fen())
+            .bind(l.refunded_quantity)
+            .bind(l.refunded_amount.fen())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -145,28 +177,7 @@ impl OrderRepo for SqlTx {
         .bind(o.delivery_fee.fen())
         .execute(&mut *self.tx)
         .await?;
-        for l in &o.lines {
-            let b = &l.breakdown;
-            sqlx::query(
-                "INSERT INTO order_lines (order_id, line_no, sku_id, sku_name, quantity, unit_price, sold_by_weight, \
-                 base_amount, adjustments, amount, refunded_quantity, refunded_amount) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(o.id.as_uuid())
-            .bind(l.line_no)
-            .bind(l.sku_id.as_uuid())
-            .bind(&l.sku_name)
-            .bind(b.quantity)
-            .bind(b.unit_price.fen())
-            .bind(b.sold_by_weight)
-            .bind(b.base_amount.fen())
-            .bind(adjustments(l))
-            .bind(b.amount.fen())
-            .bind(l.refunded_quantity)
-            .bind(l.refunded_amount.fen())
-            .execute(&mut *self.tx)
-            .await?;
-        }
+        self.put_lines(o).await?;
         Ok(())
     }
 
@@ -229,32 +240,7 @@ impl OrderRepo for SqlTx {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        for l in &o.lines {
-            let b = &l.breakdown;
-            sqlx::query(
-                "INSERT INTO order_lines (order_id, line_no, sku_id, sku_name, quantity, unit_price, sold_by_weight, \
-                 base_amount, adjustments, amount, refunded_quantity, refunded_amount) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                 ON CONFLICT (order_id, line_no) DO UPDATE SET sku_id = excluded.sku_id, \
-                 sku_name = excluded.sku_name, quantity = excluded.quantity, unit_price = excluded.unit_price, \
-                 sold_by_weight = excluded.sold_by_weight, base_amount = excluded.base_amount, \
-                 adjustments = excluded.adjustments, amount = excluded.amount",
-            )
-            .bind(o.id.as_uuid())
-            .bind(l.line_no)
-            .bind(l.sku_id.as_uuid())
-            .bind(&l.sku_name)
-            .bind(b.quantity)
-            .bind(b.unit_price.fen())
-            .bind(b.sold_by_weight)
-            .bind(b.base_amount.fen())
-            .bind(adjustments(l))
-            .bind(b.amount.fen())
-            .bind(l.refunded_quantity)
-            .bind(l.refunded_amount.fen())
-            .execute(&mut *self.tx)
-            .await?;
-        }
+        self.put_lines(o).await?;
         Ok(true)
     }
 
