@@ -121,6 +121,24 @@ fn product(category_id: CategoryId, brand_id: Option<BrandId>) -> Product {
     }
 }
 
+/// A flash sale of 10 units at ¥1, one per customer, created now.
+fn flash_sale(store_id: StoreId, sku_id: SkuId, starts_at: Timestamp, ends_at: Timestamp) -> quanyu_store::FlashSale {
+    quanyu_store::FlashSale {
+        id: uuid::Uuid::now_v7(),
+        store_id,
+        sku_id,
+        price: Money::from_fen(100),
+        quota: 10,
+        sold: 0,
+        per_customer_limit: 1,
+        hold_minutes: 15,
+        starts_at,
+        ends_at,
+        created_at: now(),
+        journal_seq: 0,
+    }
+}
+
 fn sku(product_id: ProductId, code: &str, barcode: Option<&str>) -> Sku {
     Sku {
         id: SkuId::new(),
@@ -836,26 +854,13 @@ async fn stock_changes_are_guarded_and_add_up(db: Arc<dyn Database>) {
 /// `at` is over, one starting exactly at `until` is in; soonest first, cut at the limit.
 async fn flash_sales_starting_by_span_every_store_soonest_first(db: Arc<dyn Database>) {
     use chrono::Duration;
-    use quanyu_store::FlashSale;
     let (_, a, b) = seed_places(&db).await;
     let root = category("饮料", None);
     let cola = product(root.id, None);
     let can = sku(cola.id, "COLA-330", None);
     let (at, until) = (now(), now() + Duration::minutes(10));
-    let sale = |store_id: StoreId, starts_at: Timestamp, ends_at: Timestamp| FlashSale {
-        id: uuid::Uuid::now_v7(),
-        store_id,
-        sku_id: can.id,
-        price: Money::from_fen(100),
-        quota: 10,
-        sold: 0,
-        per_customer_limit: 1,
-        hold_minutes: 15,
-        starts_at,
-        ends_at,
-        created_at: at,
-        journal_seq: 0,
-    };
+    let sale =
+        |store_id: StoreId, starts_at: Timestamp, ends_at: Timestamp| flash_sale(store_id, can.id, starts_at, ends_at);
     let hour = Duration::hours(1);
     let ended_at_at = sale(a.id, at - hour, at);
     let ended_before = sale(b.id, at - hour, at - Duration::minutes(1));
@@ -883,26 +888,13 @@ async fn flash_sales_starting_by_span_every_store_soonest_first(db: Arc<dyn Data
 async fn flash_reservation_keys_are_unique_per_sale(db: Arc<dyn Database>) {
     use chrono::Duration;
     use quanyu_domain::flash::HoldStatus;
-    use quanyu_store::{FlashReservation, FlashSale, StoreError, UniqueKey};
+    use quanyu_store::{FlashReservation, StoreError, UniqueKey};
     let (_, a, _) = seed_places(&db).await;
     let root = category("饮料", None);
     let cola = product(root.id, None);
     let can = sku(cola.id, "COLA-330", None);
     let at = now();
-    let sale = || FlashSale {
-        id: uuid::Uuid::now_v7(),
-        store_id: a.id,
-        sku_id: can.id,
-        price: Money::from_fen(100),
-        quota: 10,
-        sold: 0,
-        per_customer_limit: 1,
-        hold_minutes: 15,
-        starts_at: at,
-        ends_at: at + Duration::hours(1),
-        created_at: at,
-        journal_seq: 0,
-    };
+    let sale = || flash_sale(a.id, can.id, at, at + Duration::hours(1));
     let (x, y) = (sale(), sale());
     let held = |sale_id: uuid::Uuid| FlashReservation {
         id: uuid::Uuid::now_v7(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use quanyu_store::Database;
 use serde_json::{Value, json};
-use support::spawn_app;
+use support::{spawn_app, with};
 
 quanyu_store::backend_tests!(
     login_gives_a_token_and_a_cookie,
@@ -651,37 +651,26 @@ async fn stock_moves_only_through_keyed_ledger_entries(db: Arc<dyn Database>) {
     assert_eq!(app.get_as(&app.manager_a, "/api/v1/inventory/reconcile").await.body["error"]["code"], "forbidden");
 }
 
-/// Receives `quantity` of a new SKU into store A and returns the SKU id.
-async fn stocked_sku(app: &support::TestApp, name: &str, sku: Value, quantity: i64) -> String {
-    let product = app.create_product(name, json!([sku])).await;
-    let sku_id = product["skus"][0]["id"].as_str().unwrap().to_owned();
-    let movements = format!("/api/v1/stores/{}/stock/movements", app.store_a);
-    let body = json!({"sku_id": sku_id, "kind": "purchase_receipt", "quantity": quantity});
-    let receipt = app.post_with_key(&app.manager_a, &movements, &format!("po-{sku_id}"), body).await;
-    assert_eq!(receipt.status, StatusCode::CREATED, "{}", receipt.body);
-    sku_id
-}
-
 async fn stock_of(app: &support::TestApp, sku: &str) -> Value {
     app.get_as(&app.manager_a, &format!("/api/v1/stores/{}/stock/{sku}", app.store_a)).await.body
 }
 
 async fn an_order_moves_stock_and_money_exactly_once(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
-    let eggs = stocked_sku(
-        &app,
-        "鸡蛋",
-        json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590, "member_price": 1490}),
-        10,
-    )
-    .await;
-    let apples = stocked_sku(
-        &app,
-        "苹果",
-        json!({"code": "APL", "name": "散称", "unit": "kg", "sold_by_weight": true, "base_price": 2390}),
-        5000,
-    )
-    .await;
+    let eggs = app
+        .stocked_sku(
+            "鸡蛋",
+            json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590, "member_price": 1490}),
+            10,
+        )
+        .await;
+    let apples = app
+        .stocked_sku(
+            "苹果",
+            json!({"code": "APL", "name": "散称", "unit": "kg", "sold_by_weight": true, "base_price": 2390}),
+            5000,
+        )
+        .await;
     let order = json!({"store_id": app.store_a, "channel": "pos", "member": true,
                        "lines": [{"sku_id": eggs, "quantity": 2}, {"sku_id": apples, "quantity": 1234}]});
     let unkeyed = app.post_as(&app.cashier_a, "/api/v1/orders", order.clone()).await;
@@ -756,13 +745,13 @@ async fn an_order_moves_stock_and_money_exactly_once(db: Arc<dyn Database>) {
 
 async fn fulfilment_follows_the_channel(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
-    let milk = stocked_sku(
-        &app,
-        "牛奶",
-        json!({"code": "MILK", "name": "1L", "unit": "盒", "base_price": 1200, "online_price": 1100}),
-        5,
-    )
-    .await;
+    let milk = app
+        .stocked_sku(
+            "牛奶",
+            json!({"code": "MILK", "name": "1L", "unit": "盒", "base_price": 1200, "online_price": 1100}),
+            5,
+        )
+        .await;
     let pickup = json!({"store_id": app.store_a, "channel": "pickup", "lines": [{"sku_id": milk, "quantity": 2}]});
     let created = app.post_with_key(&app.cashier_a, "/api/v1/orders", "pk-1", pickup).await;
     assert_eq!(created.body["total"], 2200, "the online price");
@@ -836,7 +825,7 @@ async fn deliveries_go_to_the_nearest_store_with_stock(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
     // Only store A (31.23) holds eggs; the customer is next to store B (31.24).
     let eggs =
-        stocked_sku(&app, "鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
     let near_b = app.get_as("", &format!("/api/v1/stores/nearest?lat=31.241&lng=121.47&sku={eggs}")).await;
     let first = &near_b.body["items"][0];
     assert_eq!((first["store"]["code"].as_str(), first["in_stock"].as_bool()), (Some("N-B"), Some(false)));
@@ -867,9 +856,9 @@ async fn deliveries_go_to_the_nearest_store_with_stock(db: Arc<dyn Database>) {
 
 async fn flash_sales_sell_their_quota_once(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
-    let cherries =
-        stocked_sku(&app, "车厘子", json!({"code": "CHERRY", "name": "500g", "unit": "盒", "base_price": 6900}), 10)
-            .await;
+    let cherries = app
+        .stocked_sku("车厘子", json!({"code": "CHERRY", "name": "500g", "unit": "盒", "base_price": 6900}), 10)
+        .await;
     let now = chrono::Utc::now();
     let offer = json!({"store_id": app.store_a, "sku_id": cherries, "price": 990, "quota": 2, "per_customer_limit": 1,
                        "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1)});
@@ -942,16 +931,10 @@ async fn flash_sales_sell_their_quota_once(db: Arc<dyn Database>) {
     assert_eq!(again.body["error"]["code"], "reservation_not_held");
 }
 
-fn with(body: &Value, key: &str, value: Value) -> Value {
-    let mut body = body.clone();
-    body[key] = value;
-    body
-}
-
 async fn stock_documents_move_goods_between_stores(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
     let milk =
-        stocked_sku(&app, "牛奶", json!({"code": "MILK-D", "name": "1L", "unit": "盒", "base_price": 1500}), 20).await;
+        app.stocked_sku("牛奶", json!({"code": "MILK-D", "name": "1L", "unit": "盒", "base_price": 1500}), 20).await;
     let (a, b) = (app.store_a.clone(), app.store_b.clone());
     let transfer = json!({"kind": "transfer", "store_id": b, "source_store_id": a,
                           "lines": [{"sku_id": milk, "quantity": 5}], "note": "B 店缺货"});
@@ -1059,9 +1042,9 @@ async fn stock_documents_move_goods_between_stores(db: Arc<dyn Database>) {
 async fn shipments_send_unnamed_lines_as_approved_and_losses_keep_their_reason(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
     let juice =
-        stocked_sku(&app, "果汁", json!({"code": "JUICE", "name": "1L", "unit": "瓶", "base_price": 900}), 30).await;
+        app.stocked_sku("果汁", json!({"code": "JUICE", "name": "1L", "unit": "瓶", "base_price": 900}), 30).await;
     let bread =
-        stocked_sku(&app, "面包", json!({"code": "BREAD", "name": "袋", "unit": "袋", "base_price": 600}), 30).await;
+        app.stocked_sku("面包", json!({"code": "BREAD", "name": "袋", "unit": "袋", "base_price": 600}), 30).await;
     let (a, b) = (app.store_a.clone(), app.store_b.clone());
     let transfer = json!({"kind": "transfer", "store_id": b, "source_store_id": a,
                           "lines": [{"sku_id": juice, "quantity": 24}, {"sku_id": bread, "quantity": 24}]});
@@ -1127,7 +1110,7 @@ async fn shipments_send_unnamed_lines_as_approved_and_losses_keep_their_reason(d
 /// naming the field, before anything is written.
 async fn control_characters_are_refused_before_anything_is_stored(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
-    let tea = stocked_sku(&app, "茶", json!({"code": "TEA", "name": "盒", "unit": "盒", "base_price": 3000}), 10).await;
+    let tea = app.stocked_sku("茶", json!({"code": "TEA", "name": "盒", "unit": "盒", "base_price": 3000}), 10).await;
     let a = app.store_a.clone();
     let order = json!({"store_id": a, "channel": "pos", "lines": [{"sku_id": tea, "quantity": 1}]});
     let movements = format!("/api/v1/stores/{a}/stock/movements");
@@ -1432,7 +1415,7 @@ async fn audiences_count_members_while_typing(db: Arc<dyn Database>) {
 async fn coupons_and_promotions_through_the_api(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
     let milk =
-        stocked_sku(&app, "牛奶", json!({"code": "MILK-C", "name": "1L", "unit": "盒", "base_price": 1200}), 10).await;
+        app.stocked_sku("牛奶", json!({"code": "MILK-C", "name": "1L", "unit": "盒", "base_price": 1200}), 10).await;
     let bad = app.post_as(&app.admin, "/api/v1/coupon-templates", json!({"name": "折扣", "type": "percent_off"})).await;
     assert_eq!(
         (bad.body["error"]["code"].as_str(), bad.body["error"]["field"].as_str()),
@@ -1508,7 +1491,7 @@ async fn coupons_and_promotions_through_the_api(db: Arc<dyn Database>) {
 async fn referral_commission_and_stored_value_through_the_api(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
     let milk =
-        stocked_sku(&app, "牛奶", json!({"code": "MILK-R", "name": "1L", "unit": "盒", "base_price": 1000}), 10).await;
+        app.stocked_sku("牛奶", json!({"code": "MILK-R", "name": "1L", "unit": "盒", "base_price": 1000}), 10).await;
     let customer = |phone: &str, extra: Value| {
         let mut body = json!({"identities": [{"kind": "phone", "value": phone}]});
         for (k, v) in extra.as_object().unwrap() {

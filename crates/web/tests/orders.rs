@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use quanyu_store::Database;
-use serde_json::{Value, json};
-use support::{TestApp, spawn_app};
+use serde_json::json;
+use support::{TestApp, spawn_app, with};
 
 quanyu_store::backend_tests!(
     orders_refuse_what_they_cannot_keep,
@@ -20,16 +20,6 @@ quanyu_store::backend_tests!(
     an_eat_first_bill_takes_more_items_while_open,
     an_open_bill_is_priced_again_as_one_cart,
 );
-
-async fn stocked_sku(app: &TestApp, name: &str, sku: Value, quantity: i64) -> String {
-    let product = app.create_product(name, json!([sku])).await;
-    let sku_id = product["skus"][0]["id"].as_str().unwrap().to_owned();
-    let movements = format!("/api/v1/stores/{}/stock/movements", app.store_a);
-    let body = json!({"sku_id": sku_id, "kind": "purchase_receipt", "quantity": quantity});
-    let receipt = app.post_with_key(&app.manager_a, &movements, &format!("po-{sku_id}"), body).await;
-    assert_eq!(receipt.status, StatusCode::CREATED, "{}", receipt.body);
-    sku_id
-}
 
 async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
     let body = app.get_as(&app.manager_a, &format!("/api/v1/stores/{}/stock/{sku}", app.store_a)).await.body;
@@ -44,7 +34,7 @@ fn code(response: &support::TestResponse) -> (StatusCode, &str) {
 async fn orders_refuse_what_they_cannot_keep(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
     let eggs =
-        stocked_sku(&app, "鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
     let lines = json!([{"sku_id": eggs, "quantity": 1}]);
 
     // Store A (31.23, 121.47) delivers within 3 km: next door yes, Beijing no, in either datum.
@@ -141,7 +131,7 @@ async fn orders_refuse_what_they_cannot_keep(db: Arc<dyn Database>) {
 async fn appointments_keep_their_time_and_hold_until_it(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
     let eggs =
-        stocked_sku(&app, "鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
     let visit = json!({"store_id": app.store_a, "channel": "appointment", "lines": [{"sku_id": eggs, "quantity": 1}]});
     let untimed = app.post_with_key(&app.cashier_a, "/api/v1/orders", "a-0", visit.clone()).await;
     assert_eq!(code(&untimed), (StatusCode::UNPROCESSABLE_ENTITY, "required"), "{}", untimed.body);
@@ -163,9 +153,9 @@ async fn appointments_keep_their_time_and_hold_until_it(db: Arc<dyn Database>) {
 async fn an_eat_first_bill_takes_more_items_while_open(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
     let tea =
-        stocked_sku(&app, "奶茶", json!({"code": "TEA", "name": "大杯", "unit": "杯", "base_price": 1500}), 10).await;
+        app.stocked_sku("奶茶", json!({"code": "TEA", "name": "大杯", "unit": "杯", "base_price": 1500}), 10).await;
     let cake =
-        stocked_sku(&app, "蛋糕", json!({"code": "CAKE", "name": "切块", "unit": "块", "base_price": 2000}), 10).await;
+        app.stocked_sku("蛋糕", json!({"code": "CAKE", "name": "切块", "unit": "块", "base_price": 2000}), 10).await;
     let bill =
         json!({"store_id": app.store_a, "channel": "table_eat_first", "lines": [{"sku_id": tea, "quantity": 2}]});
     let opened = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-1", bill).await;
@@ -239,13 +229,13 @@ async fn an_eat_first_bill_takes_more_items_while_open(db: Arc<dyn Database>) {
 
 async fn an_open_bill_is_priced_again_as_one_cart(db: Arc<dyn Database>) {
     let app = spawn_app(db).await;
-    let milk = stocked_sku(
-        &app,
-        "牛奶",
-        json!({"code": "MILK", "name": "1L", "unit": "盒", "base_price": 1000, "member_price": 900}),
-        10,
-    )
-    .await;
+    let milk = app
+        .stocked_sku(
+            "牛奶",
+            json!({"code": "MILK", "name": "1L", "unit": "盒", "base_price": 1000, "member_price": 900}),
+            10,
+        )
+        .await;
     let promotion = json!({"name": "满30减3", "type": "amount_off_ladder", "tiers": [{"threshold": 3000, "amount": 300}],
                            "starts_at": "2020-01-01T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z",
                            "store_ids": [app.store_a]});
@@ -303,10 +293,4 @@ async fn an_open_bill_is_priced_again_as_one_cart(db: Arc<dyn Database>) {
     assert_eq!(paid.body["status"], "completed", "{}", paid.body);
     assert_eq!(stock_of(&app, &milk).await, (6, 0, 0));
     assert_eq!(app.get_as(&app.admin, "/api/v1/coupons/reconcile").await.body, json!([]));
-}
-
-fn with(body: &Value, key: &str, value: Value) -> Value {
-    let mut body = body.clone();
-    body[key] = value;
-    body
 }

@@ -171,6 +171,17 @@ impl TestApp {
         product.body
     }
 
+    /// Receives `quantity` of a new SKU (one product of its own) into store A; returns the SKU id.
+    pub async fn stocked_sku(&self, name: &str, sku: Value, quantity: i64) -> String {
+        let product = self.create_product(name, json!([sku])).await;
+        let sku_id = product["skus"][0]["id"].as_str().unwrap().to_owned();
+        let movements = format!("/api/v1/stores/{}/stock/movements", self.store_a);
+        let body = json!({"sku_id": sku_id, "kind": "purchase_receipt", "quantity": quantity});
+        let receipt = self.post_with_key(&self.manager_a, &movements, &format!("po-{sku_id}"), body).await;
+        assert_eq!(receipt.status, StatusCode::CREATED, "{}", receipt.body);
+        sku_id
+    }
+
     pub async fn post_anonymous(&self, path: &str, body: Value) -> TestResponse {
         self.send(Request::post(path).header("content-type", "application/json"), Some(body)).await
     }
@@ -236,4 +247,11 @@ impl TestApp {
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         TestResponse { status, headers, body, text }
     }
+}
+
+/// `body` with `key` set to `value`: a request that differs from another in one field.
+pub fn with(body: &Value, key: &str, value: Value) -> Value {
+    let mut body = body.clone();
+    body[key] = value;
+    body
 }
