@@ -167,25 +167,8 @@ impl App {
             (None, Some(offer)) => Some((offer.store_id, "the group buy's store")),
             (None, None) => None,
         };
-        let store_id = match (fixed_store, draft.store_id, draft.delivery_location) {
-            (Some((fixed, expected)), Some(store_id), _) if store_id != fixed => {
-                return Err(DomainError::Malformed { field: "store_id", expected }.into());
-            }
-            (Some((fixed, _)), _, _) => fixed,
-            (None, Some(store_id), _) => store_id,
-            (None, None, Some((lat, lng, datum))) if channel == OrderChannel::Delivery => {
-                let point = quanyu_domain::geo::Coordinates::new(lat, lng)
-                    .map_err(|_| DomainError::InvalidCoordinates { field: "delivery_location" })?;
-                let lines: Vec<(SkuId, i64)> =
-                    draft.lines.iter().filter_map(|l| l.sku_id.map(|sku| (sku, l.quantity))).collect();
-                self.route_delivery(point, datum, &lines).await?.ok_or(AppError::NoStoreCanServe)?
-            }
-            (None, None, _) => return Err(DomainError::Required { field: "store_id" }.into()),
-        };
-        if fixed_store.is_none() && (draft.lines.is_empty() || draft.lines.len() > MAX_ORDER_LINES) {
-            return Err(DomainError::OutOfRange { field: "lines", min: 1, max: MAX_ORDER_LINES as i64 }.into());
-        }
-        // Where a delivery goes, in the stores' datum: it must lie within the store's radius.
+        // Where a delivery goes, in the stores' datum: routed to a store that reaches it, or
+        // checked against the radius of the store it names.
         let delivery_point = match draft.delivery_location {
             Some((lat, lng, datum)) if channel == OrderChannel::Delivery => Some(
                 datum.to_gcj02(
@@ -195,6 +178,22 @@ impl App {
             ),
             _ => None,
         };
+        let store_id = match (fixed_store, draft.store_id, delivery_point) {
+            (Some((fixed, expected)), Some(store_id), _) if store_id != fixed => {
+                return Err(DomainError::Malformed { field: "store_id", expected }.into());
+            }
+            (Some((fixed, _)), _, _) => fixed,
+            (None, Some(store_id), _) => store_id,
+            (None, None, Some(point)) => {
+                let lines: Vec<(SkuId, i64)> =
+                    draft.lines.iter().filter_map(|l| l.sku_id.map(|sku| (sku, l.quantity))).collect();
+                self.route_delivery(point, crate::Datum::Gcj02, &lines).await?.ok_or(AppError::NoStoreCanServe)?
+            }
+            (None, None, _) => return Err(DomainError::Required { field: "store_id" }.into()),
+        };
+        if fixed_store.is_none() && (draft.lines.is_empty() || draft.lines.len() > MAX_ORDER_LINES) {
+            return Err(DomainError::OutOfRange { field: "lines", min: 1, max: MAX_ORDER_LINES as i64 }.into());
+        }
         let customer_phone = parse_phone(draft.customer_phone.as_deref())?;
         let delivery_address = text::optional("delivery_address", draft.delivery_address.as_deref(), 256)?;
         if channel == OrderChannel::Delivery && delivery_address.is_none() {
