@@ -14,13 +14,14 @@ mod materialize;
 
 use std::{collections::HashMap, sync::Arc};
 
+use futures::future::Either;
 pub use quanyu_domain::flash::Refusal;
 use quanyu_domain::{
     DomainError, Money,
     authz::{Permission, StorePlace},
     customer::Identity,
-    flash::{HoldStatus, NamedBuyer, journal::scoped_key, member_buyer},
-    ids::{SkuId, StockEntryId, StoreId},
+    flash::{HoldStatus, NamedBuyer},
+    ids::{CustomerId, SkuId, StockEntryId, StoreId},
     inventory::{Qty, StockChange},
     text::Phone,
     time::Timestamp,
@@ -191,23 +192,33 @@ impl App {
     /// A member id is taken as it is (no read: a rush names hundreds of thousands a second); the
     /// order made from the reservation checks the member exists. A phone with no member is an
     /// unknown reference; anything else is malformed.
-    pub async fn reserve_flash_sale(
-        &self,
-        ctx: &Ctx,
+    ///
+    /// `buyer` is read before the future is made, and a member id's future is
+    /// [`reserve_flash_for`](Self::reserve_flash_for)'s own (a phone's is boxed): a waiting
+    /// buyer's future is polled from memory that left the cache, so it is kept as small as its
+    /// wait allows (an `async fn` wrapping the other made every buyer's twice the size).
+    pub fn reserve_flash_sale<'a>(
+        &'a self,
+        ctx: &'a Ctx,
         sale_id: Uuid,
         buyer: &str,
         quantity: i64,
-    ) -> AppResult<FlashReservation> {
-        ctx.require(Permission::SellOrders)?;
-        let buyer = match NamedBuyer::parse(buyer)? {
-            NamedBuyer::Member(customer) => member_buyer(customer),
-            NamedBuyer::Phone(phone) => Box::pin(self.phone_buyer(&phone)).await?,
-        };
-        self.reserve_flash_for(ctx, sale_id, buyer, quantity).await
+    ) -> impl Future<Output = AppResult<FlashReservation>> + Send + 'a {
+        match NamedBuyer::parse(buyer) {
+            Ok(NamedBuyer::Member(member)) => Either::Left(self.reserve_flash_for(ctx, sale_id, member, quantity)),
+            named => Either::Right(Box::pin(async move {
+                ctx.require(Permission::SellOrders)?;
+                let member = match named? {
+                    NamedBuyer::Member(member) => member,
+                    NamedBuyer::Phone(phone) => self.phone_member(&phone).await?,
+                };
+                self.reserve_flash_for(ctx, sale_id, member, quantity).await
+            })),
+        }
     }
 
-    /// The buyer name of the member holding `phone` (as merges resolve them).
-    async fn phone_buyer(&self, phone: &Phone) -> AppResult<String> {
+    /// The member holding `phone` (as merges resolve them).
+    async fn phone_member(&self, phone: &Phone) -> AppResult<CustomerId> {
         let unknown = AppError::UnknownReference { field: "buyer", entity: "customer" };
         let member = read_tx!(self, |tx| {
             let Some(id) = tx.customer_by_identity(&Identity::phone(phone)).await? else {
@@ -218,21 +229,21 @@ impl App {
                 found => found.map(|customer| customer.id),
             }
         })?;
-        Ok(member_buyer(member))
+        Ok(member)
     }
 
-    /// Reserves `quantity` of a flash sale for the buyer named `buyer` (a [`member_buyer`]
-    /// name), through the sale's batcher: what [`reserve_flash_sale`](Self::reserve_flash_sale)
-    /// and the mall's shopper come to.
+    /// Reserves `quantity` of a flash sale for `member`, through the sale's batcher: what
+    /// [`reserve_flash_sale`](Self::reserve_flash_sale) and the mall's shopper come to. The
+    /// reservation's buyer is the member's name ([`member_buyer`](quanyu_domain::flash::member_buyer)).
     pub(crate) async fn reserve_flash_for(
         &self,
         ctx: &Ctx,
         sale_id: Uuid,
-        buyer: String,
+        member: CustomerId,
         quantity: i64,
     ) -> AppResult<FlashReservation> {
         ctx.require(Permission::SellOrders)?;
-        let key = ctx.idempotency.as_ref().ok_or(AppError::IdempotencyKeyRequired)?.key.as_str();
+        let key = &ctx.idempotency.as_ref().ok_or(AppError::IdempotencyKeyRequired)?.key;
         // A rush's requests find the owner running and await nothing but the answer, so the
         // future of a waiting buyer (a handler's too) holds little more than its receiver: a
         // rush polls thousands of them, each read back from memory that left the cache. Starting
@@ -250,7 +261,7 @@ impl App {
             }
             let quantity = Qty::positive("quantity", quantity)?.get();
             let (answer, answered) = oneshot::channel();
-            let request = Request { scoped_key: scoped_key(&buyer, key), buyer, quantity, answer };
+            let request = Request { member, key: key.clone(), quantity, answer };
             queue.sender.send(request).map_err(|_| AppError::Internal("the flash-sale owner stopped".into()))?;
             answered
         };

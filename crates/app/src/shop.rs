@@ -302,7 +302,7 @@ impl App {
         sale_id: uuid::Uuid,
         quantity: i64,
     ) -> AppResult<FlashReservation> {
-        self.reserve_flash_for(&shopper.ctx(), sale_id, flash_buyer(shopper), quantity).await
+        self.reserve_flash_for(&shopper.ctx(), sale_id, shopper.customer_id, quantity).await
     }
 
     async fn own_order(&self, shopper: &Shopper, id: OrderId) -> AppResult<Order> {

@@ -108,12 +108,11 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
                 let mut latencies = Vec::with_capacity(per_task as usize);
                 let mut refused = 0u64;
                 // One context per buyer task, its key rewritten per request (each request is a
-                // new buyer, key `{task}-{n}`), and one buffer the buyer's member id is written
-                // into: a member id as staff send it, made of the task and n, so every request is
-                // a member of its own (per-customer limit 1) and no two tasks share one.
+                // new buyer, key `{task}-{n}`); the buyer is a member id as staff send it, made
+                // of the task and n, so every request is a member of its own (per-customer limit
+                // 1) and no two tasks share one.
                 let prefix = format!("{task}-");
                 let mut ctx = keyed(&prefix);
-                let mut buffer = uuid::Uuid::encode_buffer();
                 // A buyer's next request begins as the last one ends: one clock read each.
                 let mut begun = Instant::now();
                 for n in 0..per_task {
@@ -121,9 +120,14 @@ pub async fn flash_sale(args: FlashSaleBenchArgs) -> anyhow::Result<()> {
                         idempotency.key.truncate(prefix.len());
                         push_decimal(&mut idempotency.key, n);
                     }
-                    let member = uuid::Uuid::from_u64_pair(task, n);
-                    let buyer = member.hyphenated().encode_lower(&mut buffer);
-                    let reserved = app.reserve_flash_sale(&ctx, sale_id, buyer, 1).await;
+                    // The id's text is read as the request is made: the future waiting for the
+                    // answer keeps none of it.
+                    let reserving = {
+                        let mut buffer = uuid::Uuid::encode_buffer();
+                        let buyer = uuid::Uuid::from_u64_pair(task, n).hyphenated().encode_lower(&mut buffer);
+                        app.reserve_flash_sale(&ctx, sale_id, buyer, 1)
+                    };
+                    let reserved = reserving.await;
                     let ended = Instant::now();
                     match reserved {
                         Ok(_) => latencies.push(ended - begun),

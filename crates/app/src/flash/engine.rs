@@ -21,11 +21,12 @@ use std::{collections::HashMap, sync::Arc};
 
 use quanyu_domain::{
     flash::{
-        HoldStatus, Refusal,
+        Buyer, HoldStatus, Refusal,
         book::{Ask, BookFull, Bounds, Decision, Held, SaleBook},
-        journal::{JournalEntry, JournalRecord, buyer_key},
+        journal::{JournalEntry, JournalRecord, buyer_key, scoped_key},
+        member_buyer,
     },
-    ids::StockEntryId,
+    ids::{CustomerId, StockEntryId},
     inventory::{Qty, StockChange},
     time::Timestamp,
 };
@@ -52,28 +53,28 @@ const MAX_ATTEMPTS: usize = 64;
 const BOOK_ROOM: usize = 1 << 18;
 
 /// Reservations a new book reserves its arrays for (fewer when the sale has fewer units left):
-/// some 150 MiB at a million, which the owner writes once before its first request
+/// some 130 MiB at a million, which the owner writes once before its first request
 /// (`SaleBook::touch_reserved`), so that a rush past [`BOOK_ROOM`] neither copies the arrays as
 /// they grow nor faults in fresh pages. [`BOOK_TEXT_BYTES`] of text each.
 const BOOK_ENTRIES: usize = 1 << 20;
 
-/// The text a book reserves per reservation: its key, and its buyer's name when the buyer is
-/// new — a member's (`customer:` and the member id, 45 bytes) — so a rush of new buyers with
-/// keys up to 19 bytes fits; more only makes the arrays grow once more.
-const BOOK_TEXT_BYTES: usize = 64;
+/// The text a book reserves per reservation: its key (a member is kept by id), so a rush with
+/// keys up to 32 bytes fits; more only makes the arrays grow once more.
+const BOOK_TEXT_BYTES: usize = 32;
 
+/// A buyer's request, as it waits in the sale's queue: a member, by id — spelling out their
+/// name and scoping the key to it is left to the answer, off the owner's path.
 pub(crate) struct Request {
-    pub buyer: String,
-    /// The buyer's key scoped to them (`journal::scoped_key`), as the reservation keeps it.
-    pub scoped_key: String,
+    pub member: CustomerId,
+    /// The buyer's `Idempotency-Key`.
+    pub key: String,
     pub quantity: i64,
     pub answer: oneshot::Sender<AppResult<FlashReservation>>,
 }
 
 impl Request {
     fn ask(&self) -> Ask<'_> {
-        let key = buyer_key(&self.buyer, &self.scoped_key).unwrap_or(&self.scoped_key);
-        Ask { buyer: &self.buyer, key, quantity: self.quantity }
+        Ask { buyer: Buyer::Member(self.member), key: &self.key, quantity: self.quantity }
     }
 }
 
@@ -203,19 +204,22 @@ impl Batch {
             outcomes.push(outcome);
         }
         for (request, outcome) in requests.zip(outcomes) {
-            let Request { buyer, scoped_key, answer, .. } = request;
+            let Request { member, key, answer, .. } = request;
             let _ = answer.send(match outcome {
-                Outcome::Held(held) => Ok(FlashReservation {
-                    id: held.id,
-                    sale_id: self.sale_id,
-                    buyer,
-                    quantity: held.quantity,
-                    idempotency_key: scoped_key,
-                    at: held.at,
-                    status: HoldStatus::Held,
-                    expires_at: held.expires_at,
-                    order_id: None,
-                }),
+                Outcome::Held(held) => {
+                    let buyer = member_buyer(member);
+                    Ok(FlashReservation {
+                        id: held.id,
+                        sale_id: self.sale_id,
+                        idempotency_key: scoped_key(&buyer, &key),
+                        buyer,
+                        quantity: held.quantity,
+                        at: held.at,
+                        status: HoldStatus::Held,
+                        expires_at: held.expires_at,
+                        order_id: None,
+                    })
+                }
                 Outcome::Refused(refusal) => Err(AppError::FlashSale(refusal)),
                 Outcome::KeyReused => Err(AppError::IdempotencyKeyReused),
             });
@@ -248,7 +252,9 @@ async fn apply_batch(
         let mut decisions = book.plan(&asks, bounds, &HashMap::new());
         let over = book.over_limit(&asks, &decisions);
         if !over.is_empty() {
-            let released = db.read().await?.flash_released_units(sale_id, &over).await?;
+            let names: Vec<_> = over.iter().map(|buyer| buyer.name()).collect();
+            let names: Vec<&str> = names.iter().map(|name| name.as_ref()).collect();
+            let released = db.read().await?.flash_released_units(sale_id, &names).await?;
             let released: HashMap<String, i64> = released.into_iter().collect();
             if !released.is_empty() {
                 decisions = book.plan(&asks, bounds, &released);
@@ -270,7 +276,7 @@ async fn apply_batch(
                 .map(|(ask, _)| JournalEntry {
                     id: reservation_id(millis),
                     quantity: ask.quantity,
-                    buyer: ask.buyer.into(),
+                    buyer: ask.buyer,
                     key: ask.key,
                 })
                 .collect(),
@@ -380,7 +386,7 @@ pub(crate) async fn load_book(tx: &mut dyn Tx, sale_id: Uuid, room: usize) -> Ap
         let key = buyer_key(&row.buyer, &row.idempotency_key)
             .ok_or_else(|| AppError::Internal(format!("flash reservation {}: its key is not its buyer's", row.id)))?;
         let held = Held { id: row.id, quantity: row.quantity, at: row.at, expires_at: row.expires_at };
-        book.remember(&row.buyer, key, held).map_err(book_full)?;
+        book.remember(Buyer::from_name(&row.buyer), key, held).map_err(book_full)?;
     }
     book.skip_to(materialized);
     book.reserve(room);

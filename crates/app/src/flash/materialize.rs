@@ -152,13 +152,14 @@ async fn step(db: &Arc<dyn Database>, sale_id: Uuid, records: u32, up_to: i64) -
     for (seq, payload) in &found {
         let record = decode(sale_id, *seq, payload)?;
         for entry in record.entries {
-            *counts.entry(entry.buyer.to_string()).or_default() += entry.quantity;
+            let buyer = entry.buyer.name().into_owned();
+            *counts.entry(buyer.clone()).or_default() += entry.quantity;
             rows.push(FlashReservation {
                 id: entry.id,
                 sale_id,
-                buyer: entry.buyer.to_string(),
+                idempotency_key: scoped_key(&buyer, entry.key),
+                buyer,
                 quantity: entry.quantity,
-                idempotency_key: scoped_key(&entry.buyer, entry.key),
                 at: record.at,
                 status: HoldStatus::Held,
                 expires_at: record.expires_at,

@@ -12,8 +12,9 @@
 //! The book is on the path of every request of a rush, so a request is one probe of the buyers'
 //! table (hashed with a per-book random seed, so buyers cannot choose colliding names): a
 //! buyer's keys are found among the reservations chained to them, and filed in a table of
-//! keys only once a buyer has more than [`CHAIN`]. Texts live in one arena rather than in a
-//! string allocation per reservation.
+//! keys only once a buyer has more than [`CHAIN`]. A member (every buyer of a rush) is kept and
+//! hashed by id ([`Buyer`]); keys, and the names of buyers from before, live in one arena of
+//! text rather than in a string allocation per reservation.
 //!
 //! The tables keep 4-byte positions, so a book holds at most [`CAPACITY`] reservations and
 //! buyers: `plan` refuses what would not fit (as sold out), and `record` and `remember` refuse
@@ -24,8 +25,8 @@ use std::{collections::HashMap, hash::BuildHasher};
 use hashbrown::{DefaultHashBuilder, HashTable, hash_table::Entry};
 use uuid::Uuid;
 
-use super::{Refusal, journal::JournalRecord};
-use crate::time::Timestamp;
+use super::{Buyer, Refusal, journal::JournalRecord};
+use crate::{ids::CustomerId, time::Timestamp};
 
 /// A reservation as the book remembers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,10 +40,17 @@ pub struct Held {
 /// One request of a batch.
 #[derive(Debug, Clone, Copy)]
 pub struct Ask<'a> {
-    pub buyer: &'a str,
+    pub buyer: Buyer<'a>,
     /// The buyer's idempotency key: the same buyer and key are the same request.
     pub key: &'a str,
     pub quantity: i64,
+}
+
+impl Ask<'_> {
+    /// The longest text the request would add to the book.
+    fn text_len(&self) -> usize {
+        self.buyer.text_len().max(self.key.len())
+    }
 }
 
 /// What the batch does with one request.
@@ -104,8 +112,8 @@ pub struct SaleBook {
     /// Every reservation, in the order the book learnt of it.
     reservations: Vec<Kept>,
     /// Every buyer, in the order the book first met them.
-    buyers: Vec<Buyer>,
-    /// Every buyer and key, end to end.
+    buyers: Vec<Tally>,
+    /// Every key and named buyer, end to end.
     texts: String,
     /// The (at, expires_at) pairs reservations share: one per journal record.
     times: Vec<(Timestamp, Timestamp)>,
@@ -202,8 +210,9 @@ struct Kept {
     earlier: u32,
 }
 
-struct Buyer {
-    buyer: Span,
+/// A buyer and what they reserved.
+struct Tally {
+    buyer: Who,
     bought: i64,
     /// Their latest reservation, the head of their chain.
     latest: u32,
@@ -211,38 +220,48 @@ struct Buyer {
     count: u32,
 }
 
+/// Who a [`Tally`] is: a member by id (every buyer of a rush), or a name in the book's arena.
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    Member(CustomerId),
+    Named(Span),
+}
+
 /// The parts of a book lookups read, borrowed apart from the index tables they serve.
 struct Entries<'a> {
     chain: u32,
     hasher: &'a DefaultHashBuilder,
     reservations: &'a [Kept],
-    buyers: &'a [Buyer],
+    buyers: &'a [Tally],
     texts: &'a str,
 }
 
 impl Entries<'_> {
-    fn buyer_text(&self, buyer: u32) -> &str {
-        text(self.texts, self.buyers[buyer as usize].buyer)
+    fn buyer(&self, buyer: u32) -> Buyer<'_> {
+        match self.buyers[buyer as usize].buyer {
+            Who::Member(member) => Buyer::Member(member),
+            Who::Named(name) => Buyer::Named(text(self.texts, name)),
+        }
     }
 
-    fn is_key(&self, index: u32, buyer: &str, key: &str) -> bool {
+    fn is_key(&self, index: u32, buyer: Buyer<'_>, key: &str) -> bool {
         let kept = &self.reservations[index as usize];
-        text(self.texts, kept.key) == key && self.buyer_text(kept.buyer) == buyer
+        text(self.texts, kept.key) == key && self.buyer(kept.buyer) == buyer
     }
 
     /// The hash of a reservation's buyer and key, for when a table grows.
     fn key_hash_of(&self, index: u32) -> u64 {
         let kept = &self.reservations[index as usize];
-        fold(self.hasher.hash_one((self.buyer_text(kept.buyer), text(self.texts, kept.key))))
+        fold(self.hasher.hash_one((self.buyer(kept.buyer), text(self.texts, kept.key))))
     }
 
     fn buyer_hash_of(&self, index: u32) -> u64 {
-        fold(self.hasher.hash_one(self.buyer_text(index)))
+        fold(self.hasher.hash_one(self.buyer(index)))
     }
 
     /// The buyer's reservation under `key`: walked to along their chain, or found in the
     /// table of keys once they have more than [`CHAIN`].
-    fn find_kept(&self, keys: &HashTable<Slot>, found: &Buyer, buyer: &str, key: &str) -> Option<&Kept> {
+    fn find_kept(&self, keys: &HashTable<Slot>, found: &Tally, buyer: Buyer<'_>, key: &str) -> Option<&Kept> {
         if found.count > self.chain {
             let hash = fold(self.hasher.hash_one((buyer, key)));
             return keys.find(hash, |s| self.is_key(s.at, buyer, key)).map(|s| &self.reservations[s.at as usize]);
@@ -258,8 +277,8 @@ impl Entries<'_> {
         None
     }
 
-    fn find_buyer(&self, buyer_index: &HashTable<Slot>, hash: u64, buyer: &str) -> Option<&Buyer> {
-        buyer_index.find(hash, |s| self.buyer_text(s.at) == buyer).map(|s| &self.buyers[s.at as usize])
+    fn find_buyer(&self, buyer_index: &HashTable<Slot>, hash: u64, buyer: Buyer<'_>) -> Option<&Tally> {
+        buyer_index.find(hash, |s| self.buyer(s.at) == buyer).map(|s| &self.buyers[s.at as usize])
     }
 }
 
@@ -277,19 +296,20 @@ impl SaleBook {
         self.reservations.is_empty()
     }
 
-    pub fn find(&self, buyer: &str, key: &str) -> Option<Held> {
+    pub fn find(&self, buyer: Buyer<'_>, key: &str) -> Option<Held> {
         let entries = self.entries();
         let found = entries.find_buyer(&self.buyer_index, self.buyer_hash(buyer), buyer)?;
         entries.find_kept(&self.keys, found, buyer, key).map(|kept| self.held(kept))
     }
 
     /// Units `buyer` reserved in all (released ones included).
-    pub fn bought(&self, buyer: &str) -> i64 {
+    pub fn bought(&self, buyer: Buyer<'_>) -> i64 {
         self.entries().find_buyer(&self.buyer_index, self.buyer_hash(buyer), buyer).map_or(0, |b| b.bought)
     }
 
-    /// Decides each request in order. `released` holds, for buyers the limit would refuse,
-    /// the units released since they reserved them (missing: none). Requests that do not fit
+    /// Decides each request in order. `released` holds, by buyer name ([`Buyer::name`]), for
+    /// buyers the limit would refuse, the units released since they reserved them (missing:
+    /// none). Requests that do not fit
     /// are refused while later, smaller ones may still fit.
     pub fn plan(&self, asks: &[Ask<'_>], bounds: Bounds, released: &HashMap<String, i64>) -> Vec<Decision> {
         let entries = self.entries();
@@ -335,16 +355,19 @@ impl SaleBook {
                 .entry(buyer_hash, |&(_, i, _)| asks[i].buyer == ask.buyer, |&(hash, _, _)| hash)
                 .or_insert_with(|| {
                     let bought = known_buyer.map_or(0, |b| b.bought);
-                    let given_back = if bought > 0 { released.get(ask.buyer).copied().unwrap_or(0) } else { 0 };
+                    let given_back = if bought > 0 && !released.is_empty() {
+                        released.get(&*ask.buyer.name()).copied().unwrap_or(0)
+                    } else {
+                        0
+                    };
                     (buyer_hash, index, bought - given_back)
                 })
                 .into_mut();
             let decision = if ask.quantity <= 0 || ask.quantity > bounds.per_customer_limit - *units {
                 Decision::Refuse(Refusal::LimitReached)
-            } else if ask.quantity > units_left || room == 0 || ask.buyer.len().max(ask.key.len()) > self.capacity {
+            } else if ask.quantity > units_left || room == 0 || ask.text_len() > self.capacity {
                 // Only the store's stock stands in the way: what the book cannot hold is sold out.
-                let stock_short =
-                    ask.quantity <= quota_left && room > 0 && ask.buyer.len().max(ask.key.len()) <= self.capacity;
+                let stock_short = ask.quantity <= quota_left && room > 0 && ask.text_len() <= self.capacity;
                 Decision::Refuse(if stock_short { Refusal::OutOfStock } else { Refusal::SoldOut })
             } else {
                 room -= 1;
@@ -360,8 +383,8 @@ impl SaleBook {
 
     /// Buyers among `asks` the book alone would refuse for the limit: the ones whose releases
     /// are worth looking up before refusing them.
-    pub fn over_limit<'a>(&self, asks: &[Ask<'a>], decisions: &[Decision]) -> Vec<&'a str> {
-        let mut buyers: Vec<&str> = asks
+    pub fn over_limit<'a>(&self, asks: &[Ask<'a>], decisions: &[Decision]) -> Vec<Buyer<'a>> {
+        let mut buyers: Vec<Buyer<'a>> = asks
             .iter()
             .zip(decisions)
             .filter(|(ask, d)| **d == Decision::Refuse(Refusal::LimitReached) && self.bought(ask.buyer) > 0)
@@ -375,11 +398,11 @@ impl SaleBook {
     /// Applies a committed journal record as record `seq`. A reservation already known (by
     /// its buyer and key) is not counted twice, so overlapping loads stay exact.
     pub fn record(&mut self, seq: i64, record: &JournalRecord<'_>) -> Result<(), BookFull> {
-        self.room_for(record.entries.len(), record.entries.iter().map(|e| e.buyer.len().max(e.key.len())))?;
+        self.room_for(record.entries.len(), record.entries.iter().map(|e| e.buyer.text_len().max(e.key.len())))?;
         let times = self.times_index(record.at, record.expires_at);
         self.reserve(record.entries.len());
         for entry in &record.entries {
-            self.insert(&entry.buyer, entry.key, entry.id, entry.quantity, times);
+            self.insert(entry.buyer, entry.key, entry.id, entry.quantity, times);
         }
         self.seq = self.seq.max(seq);
         Ok(())
@@ -479,7 +502,7 @@ impl SaleBook {
             earlier: NONE,
         });
         reservations.truncate(kept);
-        buyers.resize_with(buyers.capacity(), || Buyer { buyer: blank, bought: 0, latest: NONE, count: 0 });
+        buyers.resize_with(buyers.capacity(), || Tally { buyer: Who::Named(blank), bought: 0, latest: NONE, count: 0 });
         buyers.truncate(known);
         let room = texts.capacity() - written;
         texts.extend(std::iter::repeat_n('\0', room));
@@ -494,8 +517,8 @@ impl SaleBook {
 
     /// Adds one reservation known from elsewhere (a materialised row); `false` if it was
     /// already known.
-    pub fn remember(&mut self, buyer: &str, key: &str, held: Held) -> Result<bool, BookFull> {
-        self.room_for(1, std::iter::once(buyer.len().max(key.len())))?;
+    pub fn remember(&mut self, buyer: Buyer<'_>, key: &str, held: Held) -> Result<bool, BookFull> {
+        self.room_for(1, std::iter::once(buyer.text_len().max(key.len())))?;
         let times = self.times_index(held.at, held.expires_at);
         self.reserve(1);
         Ok(self.insert(buyer, key, held.id, held.quantity, times))
@@ -504,12 +527,12 @@ impl SaleBook {
     /// Adds a reservation unless its buyer and key are known; the caller has made room (in
     /// the buyers' table, and under [`CAPACITY`]). One probe of the buyers' table: finding a
     /// buyer's slot is also where a new one goes, and a new buyer has no keys to look for.
-    fn insert(&mut self, buyer: &str, key: &str, id: Uuid, quantity: i64, times: u32) -> bool {
+    fn insert(&mut self, buyer: Buyer<'_>, key: &str, id: Uuid, quantity: i64, times: u32) -> bool {
         let buyer_hash = self.buyer_hash(buyer);
         let Self { chain, hasher, keys, buyer_index, reservations, buyers, texts, .. } = self;
         let chain = *chain;
         let entries = Entries { chain, hasher, reservations, buyers, texts };
-        let known = match buyer_index.entry(buyer_hash, |s| entries.buyer_text(s.at) == buyer, |s| s.hash()) {
+        let known = match buyer_index.entry(buyer_hash, |s| entries.buyer(s.at) == buyer, |s| s.hash()) {
             Entry::Occupied(known) => {
                 let known = known.get().at;
                 if entries.find_kept(keys, &buyers[known as usize], buyer, key).is_some() {
@@ -523,7 +546,11 @@ impl SaleBook {
             }
         };
         let buyer_at = known.unwrap_or_else(|| {
-            buyers.push(Buyer { buyer: push(texts, buyer), bought: 0, latest: NONE, count: 0 });
+            let who = match buyer {
+                Buyer::Member(member) => Who::Member(member),
+                Buyer::Named(name) => Who::Named(push(texts, name)),
+            };
+            buyers.push(Tally { buyer: who, bought: 0, latest: NONE, count: 0 });
             index(buyers.len() - 1)
         });
         let at = index(reservations.len());
@@ -559,11 +586,11 @@ impl SaleBook {
         }
     }
 
-    fn key_hash(&self, buyer: &str, key: &str) -> u64 {
+    fn key_hash(&self, buyer: Buyer<'_>, key: &str) -> u64 {
         fold(self.hasher.hash_one((buyer, key)))
     }
 
-    fn buyer_hash(&self, buyer: &str) -> u64 {
+    fn buyer_hash(&self, buyer: Buyer<'_>) -> u64 {
         fold(self.hasher.hash_one(buyer))
     }
 
@@ -604,14 +631,23 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::flash::journal::JournalEntry;
+    use crate::flash::{journal::JournalEntry, member_buyer};
 
     fn at() -> Timestamp {
         Timestamp::from_timestamp_micros(1_764_000_000_000_000).unwrap()
     }
 
+    /// Buyer `b`'s name: a member's for even `b` (kept by id), any other name for odd.
+    fn name(b: u8) -> String {
+        if b.is_multiple_of(2) {
+            member_buyer(CustomerId::from_uuid(Uuid::from_u128(u128::from(b))))
+        } else {
+            format!("b{b}")
+        }
+    }
+
     fn ask<'a>(buyer: &'a str, key: &'a str, quantity: i64) -> Ask<'a> {
-        Ask { buyer, key, quantity }
+        Ask { buyer: buyer.into(), key, quantity }
     }
 
     /// Plans a batch and, like the engine after its commit, records what it accepted.
@@ -625,7 +661,7 @@ mod tests {
             .map(|(n, (a, _))| JournalEntry {
                 id: Uuid::from_u128((book.len() + n) as u128),
                 quantity: a.quantity,
-                buyer: a.buyer.into(),
+                buyer: a.buyer,
                 key: a.key,
             })
             .collect();
@@ -672,22 +708,22 @@ mod tests {
         let bounds = Bounds { units_left: 10, quota_left: 10, per_customer_limit: 2 };
         let none = HashMap::new();
         assert_eq!(commit(&mut book, &[ask("a", "1", 2)], bounds, &none), vec![Decision::Accept]);
-        let held = book.find("a", "1").unwrap();
+        let held = book.find("a".into(), "1").unwrap();
         assert_eq!(book.plan(&[ask("a", "1", 2)], bounds, &none), vec![Decision::Existing(held)]);
-        assert_eq!(book.find("b", "1"), None, "a key is its buyer's");
+        assert_eq!(book.find("b".into(), "1"), None, "a key is its buyer's");
         assert_eq!(book.plan(&[ask("a", "1", 1)], bounds, &none), vec![Decision::KeyReused]);
         let more = [ask("a", "2", 1)];
         let refused = book.plan(&more, bounds, &none);
         assert_eq!(refused, vec![Decision::Refuse(Refusal::LimitReached)]);
-        assert_eq!(book.over_limit(&more, &refused), vec!["a"]);
+        assert_eq!(book.over_limit(&more, &refused), vec![Buyer::Named("a")]);
         let released = HashMap::from([("a".to_owned(), 2)]);
         assert_eq!(book.plan(&more, bounds, &released), vec![Decision::Accept]);
         // A reload that overlaps what the book holds changes nothing.
-        let seen = book.find("a", "1").unwrap();
-        assert_eq!(book.remember("a", "1", seen.clone()), Ok(false));
-        assert_eq!(book.bought("a"), 2);
-        assert_eq!(book.remember("a", "3", Held { id: Uuid::from_u128(99), ..seen }), Ok(true));
-        assert_eq!((book.bought("a"), book.len()), (4, 2));
+        let seen = book.find("a".into(), "1").unwrap();
+        assert_eq!(book.remember("a".into(), "1", seen.clone()), Ok(false));
+        assert_eq!(book.bought("a".into()), 2);
+        assert_eq!(book.remember("a".into(), "3", Held { id: Uuid::from_u128(99), ..seen }), Ok(true));
+        assert_eq!((book.bought("a".into()), book.len()), (4, 2));
     }
 
     #[test]
@@ -698,13 +734,13 @@ mod tests {
         commit(&mut book, &[ask("a", "1", 1), ask("b", "1", 2)], bounds, &none);
         book.reserve_entries(1000, 16_000);
         let (mark, capacity) = (book.mark(), (book.reservations.capacity(), book.texts.capacity()));
-        let (a, b) = (book.find("a", "1"), book.find("b", "1"));
+        let (a, b) = (book.find("a".into(), "1"), book.find("b".into(), "1"));
         book.touch_reserved();
-        assert_eq!((book.mark(), book.len(), book.bought("b")), (mark, 2, 2));
-        assert_eq!((book.find("a", "1"), book.find("b", "1")), (a, b));
+        assert_eq!((book.mark(), book.len(), book.bought("b".into())), (mark, 2, 2));
+        assert_eq!((book.find("a".into(), "1"), book.find("b".into(), "1")), (a, b));
         assert_eq!((book.reservations.capacity(), book.texts.capacity()), capacity, "the room is kept");
         assert_eq!(commit(&mut book, &[ask("c", "1", 1)], bounds, &none), vec![Decision::Accept]);
-        assert_eq!((book.len(), book.bought("c")), (3, 1));
+        assert_eq!((book.len(), book.bought("c".into())), (3, 1));
     }
 
     #[test]
@@ -730,10 +766,10 @@ mod tests {
         assert_eq!(book.record(9, &two), Err(BookFull));
         assert_eq!((book.len(), book.seq(), book.mark()), (2, mark.seq, mark), "nothing was added");
         let held = Held { id: Uuid::from_u128(5), quantity: 1, at: at(), expires_at: at() };
-        assert_eq!(book.remember("e", "1", held.clone()), Ok(true));
-        assert_eq!(book.remember("f", "1", held.clone()), Err(BookFull));
-        assert_eq!(book.remember("a", "1", held), Err(BookFull), "full, even for what it knows");
-        assert_eq!((book.len(), book.bought("f")), (3, 0));
+        assert_eq!(book.remember("e".into(), "1", held.clone()), Ok(true));
+        assert_eq!(book.remember("f".into(), "1", held.clone()), Err(BookFull));
+        assert_eq!(book.remember("a".into(), "1", held), Err(BookFull), "full, even for what it knows");
+        assert_eq!((book.len(), book.bought("f".into())), (3, 0));
         // A buyer or key longer than the book can measure does not fit either.
         let fresh = SaleBook { capacity: 3, ..SaleBook::default() };
         let asks = [ask("g", "kkkk", 1), ask("g", "kkk", 1)];
@@ -754,18 +790,21 @@ mod tests {
         commit(&mut book, &rest, bounds, &none);
         assert_eq!(book.keys.len(), keys.len(), "past it, every one of theirs is filed by key");
         for key in &keys {
-            assert!(book.find("a", key).is_some(), "{key}");
+            assert!(book.find("a".into(), key).is_some(), "{key}");
         }
-        assert_eq!((book.find("a", "k99"), book.find("b", "k0")), (None, None));
+        assert_eq!((book.find("a".into(), "k99"), book.find("b".into(), "k0")), (None, None));
         assert_eq!(book.plan(&[ask("a", "k0", 2)], bounds, &none), [Decision::KeyReused]);
         book.roll_back(mark);
-        assert_eq!((book.len(), book.bought("a")), (CHAIN as usize, i64::from(CHAIN)));
+        assert_eq!((book.len(), book.bought("a".into())), (CHAIN as usize, i64::from(CHAIN)));
         for (n, key) in keys.iter().enumerate() {
-            assert_eq!(book.find("a", key).is_some(), n < CHAIN as usize, "{key}");
+            assert_eq!(book.find("a".into(), key).is_some(), n < CHAIN as usize, "{key}");
         }
         // Past it again: nothing is filed twice.
         commit(&mut book, &rest, bounds, &none);
-        assert_eq!((book.keys.len(), book.len(), book.bought("a")), (keys.len(), keys.len(), 3 * i64::from(CHAIN)));
+        assert_eq!(
+            (book.keys.len(), book.len(), book.bought("a".into())),
+            (keys.len(), keys.len(), 3 * i64::from(CHAIN))
+        );
     }
 
     proptest! {
@@ -782,7 +821,7 @@ mod tests {
             let none = HashMap::new();
             for batch in batches {
                 let owned: Vec<(String, String, i64)> =
-                    batch.iter().map(|&(b, k, q)| (format!("b{b}"), format!("k{k}"), q)).collect();
+                    batch.iter().map(|&(b, k, q)| (name(b), format!("k{k}"), q)).collect();
                 let asks: Vec<Ask<'_>> = owned.iter().map(|(b, k, q)| ask(b, k, *q)).collect();
                 let bounds = Bounds { units_left: quota - sold, quota_left: quota - sold, per_customer_limit: limit };
                 let decisions = commit(&mut book, &asks, bounds, &none);
@@ -797,8 +836,9 @@ mod tests {
                 prop_assert!(sold <= quota);
             }
             for b in 0..6 {
-                let buyer = format!("b{b}");
-                prop_assert!(book.bought(&buyer) <= limit, "{} bought {}", buyer, book.bought(&buyer));
+                let buyer = name(b);
+                let bought = book.bought(buyer.as_str().into());
+                prop_assert!(bought <= limit, "{} bought {}", buyer, bought);
             }
         }
 
@@ -818,11 +858,11 @@ mod tests {
             let mut book = SaleBook { chain, ..SaleBook::default() };
             let mut known: HashMap<(String, String), Held> = HashMap::new();
             let mut bought: HashMap<String, i64> = HashMap::new();
-            let released: HashMap<String, i64> = releases.iter().map(|&(b, n)| (format!("b{b}"), n)).collect();
+            let released: HashMap<String, i64> = releases.iter().map(|&(b, n)| (name(b), n)).collect();
             let mut sold = 0;
             for batch in batches {
                 let owned: Vec<(String, String, i64)> =
-                    batch.iter().map(|&(b, k, q)| (format!("b{b}"), format!("k{k}"), q)).collect();
+                    batch.iter().map(|&(b, k, q)| (name(b), format!("k{k}"), q)).collect();
                 let asks: Vec<Ask<'_>> = owned.iter().map(|(b, k, q)| ask(b, k, *q)).collect();
                 let bounds = Bounds { units_left: quota - sold, quota_left: quota - sold, per_customer_limit: limit };
                 // The plain rule.
@@ -831,25 +871,26 @@ mod tests {
                 let mut added: HashMap<&str, i64> = HashMap::new();
                 let mut left = bounds.units_left;
                 for (i, a) in asks.iter().enumerate() {
-                    if let Some(held) = known.get(&(a.buyer.to_owned(), a.key.to_owned())) {
+                    let buyer = owned[i].0.as_str();
+                    if let Some(held) = known.get(&(buyer.to_owned(), a.key.to_owned())) {
                         expect.push(if held.quantity == a.quantity { Decision::Existing(held.clone()) } else { Decision::KeyReused });
                         continue;
                     }
-                    if let Some(&f) = first.get(&(a.buyer, a.key)) {
+                    if let Some(&f) = first.get(&(buyer, a.key)) {
                         expect.push(if asks[f].quantity == a.quantity { Decision::SameAs(f) } else { Decision::KeyReused });
                         continue;
                     }
-                    first.insert((a.buyer, a.key), i);
-                    let had = bought.get(a.buyer).copied().unwrap_or(0);
-                    let back = if had > 0 { released.get(a.buyer).copied().unwrap_or(0) } else { 0 };
-                    let so_far = had - back + added.get(a.buyer).copied().unwrap_or(0);
+                    first.insert((buyer, a.key), i);
+                    let had = bought.get(buyer).copied().unwrap_or(0);
+                    let back = if had > 0 { released.get(buyer).copied().unwrap_or(0) } else { 0 };
+                    let so_far = had - back + added.get(buyer).copied().unwrap_or(0);
                     expect.push(if a.quantity <= 0 || a.quantity > limit - so_far {
                         Decision::Refuse(Refusal::LimitReached)
                     } else if a.quantity > left {
                         Decision::Refuse(Refusal::SoldOut)
                     } else {
                         left -= a.quantity;
-                        *added.entry(a.buyer).or_default() += a.quantity;
+                        *added.entry(buyer).or_default() += a.quantity;
                         Decision::Accept
                     });
                 }
@@ -862,16 +903,16 @@ mod tests {
                 prop_assert_eq!(&book.plan(&asks, bounds, &released), &expect);
                 let decisions = commit(&mut book, &asks, bounds, &released);
                 prop_assert_eq!(&decisions, &expect);
-                for (a, d) in asks.iter().zip(&decisions) {
+                for ((buyer, _, _), (a, d)) in owned.iter().zip(asks.iter().zip(&decisions)) {
                     if *d == Decision::Accept {
                         sold += a.quantity;
-                        *bought.entry(a.buyer.to_owned()).or_default() += a.quantity;
-                        known.insert((a.buyer.to_owned(), a.key.to_owned()), book.find(a.buyer, a.key).unwrap());
+                        *bought.entry(buyer.clone()).or_default() += a.quantity;
+                        known.insert((buyer.clone(), a.key.to_owned()), book.find(a.buyer, a.key).unwrap());
                     }
                 }
             }
             for (buyer, units) in &bought {
-                prop_assert_eq!(book.bought(buyer), *units);
+                prop_assert_eq!(book.bought(buyer.as_str().into()), *units);
             }
             prop_assert_eq!(book.len(), known.len());
         }

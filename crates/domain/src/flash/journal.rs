@@ -4,20 +4,19 @@
 //!
 //! Format (version 2): the version byte; `at` and `expires_at` as microseconds since the epoch
 //! (zigzag varints); the number of entries; then per entry the reservation id (16 bytes), the
-//! quantity (varint), the buyer — a member ([`member_buyer`]'s name, as every staff and mall
-//! buyer is) as a `1` byte and the member id's 16 bytes, any other name as a `0` byte and the
-//! text — and the buyer's request key as text; a text is a varint length and UTF-8 bytes.
+//! quantity (varint), the buyer — a [`Buyer::Member`], as every staff and mall buyer is, as a
+//! `1` byte and the member id's 16 bytes, any other name as a `0` byte and the text — and the
+//! buyer's request key as text; a text is a varint length and UTF-8 bytes.
 //! Version 1, which records written before still hold, kept every buyer as text and the key
 //! scoped to the buyer (`buyer:key`, see [`scoped_key`]): a member's name twice, 90 bytes an
 //! entry of a rush's 130. Decoding checks every length, so a damaged record is an error, never a
-//! panic; it borrows the texts from the bytes it reads.
-
-use std::borrow::Cow;
+//! panic; it borrows the texts from the bytes it reads, and takes a member's name written as
+//! text (version 1) to the member ([`Buyer::from_name`]).
 
 use uuid::Uuid;
 
-use super::{buyer_member, member_buyer};
-use crate::{DomainError, DomainResult, time::Timestamp};
+use super::Buyer;
+use crate::{DomainError, DomainResult, ids::CustomerId, time::Timestamp};
 
 /// The version records are written in.
 const VERSION: u8 = 2;
@@ -47,8 +46,7 @@ pub fn buyer_key<'a>(buyer: &str, scoped: &'a str) -> Option<&'a str> {
 pub struct JournalEntry<'a> {
     pub id: Uuid,
     pub quantity: i64,
-    /// Borrowed, except a member's name decoded from the member's id.
-    pub buyer: Cow<'a, str>,
+    pub buyer: Buyer<'a>,
     /// The request's idempotency key, as the buyer sent it.
     pub key: &'a str,
 }
@@ -69,7 +67,7 @@ impl<'a> JournalRecord<'a> {
 
     pub fn encode(&self) -> Vec<u8> {
         let mut out =
-            Vec::with_capacity(24 + self.entries.iter().map(|e| 21 + e.buyer.len() + e.key.len()).sum::<usize>());
+            Vec::with_capacity(24 + self.entries.iter().map(|e| 37 + e.buyer.text_len() + e.key.len()).sum::<usize>());
         out.push(VERSION);
         put_signed(&mut out, self.at.timestamp_micros());
         put_signed(&mut out, self.expires_at.timestamp_micros());
@@ -77,14 +75,14 @@ impl<'a> JournalRecord<'a> {
         for entry in &self.entries {
             out.extend_from_slice(entry.id.as_bytes());
             put_signed(&mut out, entry.quantity);
-            match member_id(&entry.buyer) {
-                Some(member) => {
+            match entry.buyer {
+                Buyer::Member(member) => {
                     out.push(BUYER_MEMBER);
-                    out.extend_from_slice(member.as_bytes());
+                    out.extend_from_slice(member.as_uuid().as_bytes());
                 }
-                None => {
+                Buyer::Named(name) => {
                     out.push(BUYER_TEXT);
-                    put_text(&mut out, &entry.buyer);
+                    put_text(&mut out, name);
                 }
             }
             put_text(&mut out, entry.key);
@@ -108,11 +106,11 @@ impl<'a> JournalRecord<'a> {
             let quantity = reader.signed()?;
             let (buyer, key) = if version == VERSION_1 {
                 let buyer = reader.text()?;
-                (Cow::Borrowed(buyer), buyer_key(buyer, reader.text()?).ok_or_else(corrupt)?)
+                (Buyer::from_name(buyer), buyer_key(buyer, reader.text()?).ok_or_else(corrupt)?)
             } else {
                 let buyer = match reader.byte()? {
-                    BUYER_TEXT => Cow::Borrowed(reader.text()?),
-                    BUYER_MEMBER => Cow::Owned(member_buyer(crate::ids::CustomerId::from_uuid(reader.uuid()?))),
+                    BUYER_TEXT => Buyer::from_name(reader.text()?),
+                    BUYER_MEMBER => Buyer::Member(CustomerId::from_uuid(reader.uuid()?)),
                     _ => return Err(corrupt()),
                 };
                 (buyer, reader.text()?)
@@ -124,15 +122,6 @@ impl<'a> JournalRecord<'a> {
         }
         Ok(JournalRecord { at, expires_at, entries })
     }
-}
-
-/// The member id of a buyer name that is exactly [`member_buyer`]'s for it (so that decoding
-/// gives the same text back); `None` for any other name.
-fn member_id(buyer: &str) -> Option<Uuid> {
-    let member = buyer_member(buyer)?.as_uuid();
-    let canonical = buyer.ends_with(&*member.hyphenated().encode_lower(&mut Uuid::encode_buffer()))
-        && buyer.len() == "customer:".len() + uuid::fmt::Hyphenated::LENGTH;
-    canonical.then_some(member)
 }
 
 fn put_text(out: &mut Vec<u8>, text: &str) {
@@ -212,7 +201,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::ids::CustomerId;
+    use crate::flash::member_buyer;
 
     fn instant(micros: i64) -> Timestamp {
         Timestamp::from_timestamp_micros(micros).unwrap()
@@ -244,7 +233,7 @@ mod tests {
                 .map(|(id, quantity, buyer, key)| JournalEntry {
                     id: Uuid::from_u128(*id),
                     quantity: *quantity,
-                    buyer: Cow::Borrowed(buyer),
+                    buyer: Buyer::from_name(buyer),
                     key,
                 })
                 .collect(),
@@ -288,7 +277,7 @@ mod tests {
             .map(|(n, (buyer, key))| JournalEntry {
                 id: Uuid::from_u128(n as u128),
                 quantity: 1,
-                buyer: Cow::Borrowed(buyer),
+                buyer: Buyer::Named(buyer),
                 key,
             })
             .collect();
@@ -309,8 +298,9 @@ mod tests {
     #[test]
     fn a_members_entry_keeps_the_member_by_id_and_version_1_still_reads() {
         let at = instant(1_764_000_000_000_000);
-        let member = member_buyer(CustomerId::from_uuid(Uuid::from_u128(7)));
-        let entry = JournalEntry { id: Uuid::from_u128(1), quantity: 1, buyer: Cow::Borrowed(&member), key: "w1-2" };
+        let id = CustomerId::from_uuid(Uuid::from_u128(7));
+        let member = member_buyer(id);
+        let entry = JournalEntry { id: Uuid::from_u128(1), quantity: 1, buyer: Buyer::Member(id), key: "w1-2" };
         let record = JournalRecord { at, expires_at: at, entries: vec![entry.clone()] };
         let bytes = record.encode();
         // Version, two instants, a count; id, quantity, tag and member id; the key.
@@ -349,7 +339,7 @@ mod tests {
         let fine = JournalRecord {
             at,
             expires_at: at,
-            entries: vec![JournalEntry { id: Uuid::nil(), quantity: 1, buyer: "a".into(), key: "k" }],
+            entries: vec![JournalEntry { id: Uuid::nil(), quantity: 1, buyer: Buyer::Named("a"), key: "k" }],
         };
         assert_eq!(JournalRecord::decode(&fine.encode()).unwrap(), fine);
     }
