@@ -56,6 +56,10 @@ pub enum AppError {
     /// An input that orders of this channel do not take (a promised time at the till).
     #[error("{field} does not apply to {} orders", channel.as_str())]
     NotForChannel { field: &'static str, channel: quanyu_domain::order::OrderChannel },
+    /// The table has an open eat-first bill: items go on that bill (`order_id`, when it could
+    /// be read), or it is settled or voided first.
+    #[error("table {table} has an open bill")]
+    TableOccupied { table: quanyu_domain::table::TableLabel, order_id: Option<quanyu_domain::ids::OrderId> },
     /// The identifiers given belong to different customers: merging them is a separate,
     /// trusted step.
     #[error("these identifiers belong to different customers")]

@@ -430,6 +430,7 @@ fn historical_order(
         customer_id: Some(customer.id),
         delivery_address: text::optional("delivery_address", draft.delivery_address.as_deref(), 256)?,
         note: None,
+        table: None,
         lines,
         subtotal,
         discount,

@@ -135,7 +135,11 @@ fn unique_column(key: UniqueKey) -> Option<String> {
         UniqueKey::BrandName => "brand",
         UniqueKey::CategoryName => "category",
         UniqueKey::CustomerIdentity => "value",
-        UniqueKey::IdempotencyKey | UniqueKey::StockEntryKey | UniqueKey::FlashReservationKey | UniqueKey::Other => {
+        UniqueKey::IdempotencyKey
+        | UniqueKey::StockEntryKey
+        | UniqueKey::FlashReservationKey
+        | UniqueKey::OpenTableBill
+        | UniqueKey::Other => {
             return None;
         }
     };

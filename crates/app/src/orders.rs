@@ -21,9 +21,10 @@ use quanyu_domain::{
     order::{Order, OrderChannel, OrderEvent, OrderLine, OrderStatus, PaymentMethod, refund_amount, transition},
     org::StoreStatus,
     pricing::ActivityPrice,
+    table::{TableError, TableLabel, check_table},
     text,
 };
-use quanyu_store::{OrderFilter, OrderSort, OrderStep, PaymentRecord, SortOrder, Tx};
+use quanyu_store::{OrderFilter, OrderSort, OrderStep, PaymentRecord, SortOrder, Tx, UniqueKey};
 use rand::Rng as _;
 
 use crate::{
@@ -73,6 +74,9 @@ pub struct OrderDraft {
     /// booked time of an appointment (required). Other channels take none.
     pub promised_at: Option<quanyu_domain::time::Timestamp>,
     pub note: Option<String>,
+    /// The table (桌号): required for an eat-first bill, optional for a pay-first table order,
+    /// refused for other channels. Blank is none.
+    pub table: Option<String>,
     /// A held flash-sale reservation to turn into this order (no `lines`): one line at the
     /// flash price, taking over the reservation's stock and the rest of its hold time.
     pub flash_reservation: Option<uuid::Uuid>,
@@ -138,8 +142,32 @@ pub fn parse_step(raw: &str) -> AppResult<OrderEvent> {
 impl App {
     /// Creates an order: prices the cart through the price engine (as a quote would, the
     /// delivery fee included) and stores that breakdown, and holds its stock (all lines or
-    /// none). Requires an idempotency key.
+    /// none). An eat-first bill for a table that has one open is refused, naming that bill.
+    /// Requires an idempotency key.
     pub async fn create_order(
+        &self,
+        ctx: &Ctx,
+        draft: OrderDraft,
+        reply: Reply<'_, OrderDetail>,
+    ) -> AppResult<Written<OrderDetail>> {
+        let store_id = draft.store_id;
+        match self.place_order(ctx, draft, reply).await {
+            // Another till opened the table's bill between this one's look and its write: the
+            // unique rule refused it, and the bill is named once that write is visible.
+            Err(AppError::TableOccupied { table, order_id: None }) => {
+                let open = match store_id {
+                    Some(store_id) => {
+                        read_tx!(self, |tx| Ok(tx.open_table_bills(store_id, Some(table.as_str())).await?))?
+                    }
+                    None => Vec::new(),
+                };
+                Err(AppError::TableOccupied { order_id: open.first().map(|o| o.id), table })
+            }
+            placed => placed,
+        }
+    }
+
+    async fn place_order(
         &self,
         ctx: &Ctx,
         draft: OrderDraft,
@@ -206,6 +234,12 @@ impl App {
         if draft.promised_at.is_some() && !channel.takes_promised_time() {
             return Err(AppError::NotForChannel { field: "promised_at", channel });
         }
+        let table =
+            draft.table.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(TableLabel::parse).transpose()?;
+        let table = check_table(channel, table).map_err(|err| match err {
+            TableError::Required => AppError::from(DomainError::Required { field: "table" }),
+            TableError::NotForChannel => AppError::NotForChannel { field: "table", channel },
+        })?;
         let promised_at = match channel {
             OrderChannel::Delivery => Some(draft.promised_at.unwrap_or(at + DEFAULT_DELIVERY_PROMISE)),
             OrderChannel::Pickup => Some(draft.promised_at.unwrap_or(at + DEFAULT_PICKUP_PROMISE)),
@@ -218,6 +252,11 @@ impl App {
         let id = OrderId::new();
         write_idempotent!(self, ctx, reply, |tx| {
             let store = store_in_scope(ctx, tx, store_id).await?;
+            if let (OrderChannel::TableEatFirst, Some(table)) = (channel, &table)
+                && let Some(open) = tx.open_table_bills(store_id, Some(table.as_str())).await?.first()
+            {
+                return Err(AppError::TableOccupied { table: table.clone(), order_id: Some(open.id) });
+            }
             if let Some(point) = delivery_point {
                 crate::nearby::check_delivery_radius(&store, point)?;
             }
@@ -306,6 +345,7 @@ impl App {
                 customer_id,
                 delivery_address,
                 note,
+                table: table.clone(),
                 lines,
                 subtotal,
                 discount,
@@ -321,7 +361,12 @@ impl App {
                 created_at: at,
                 updated_at: at,
             };
-            tx.insert_order(&order).await?;
+            tx.insert_order(&order).await.map_err(|err| match (err, &table) {
+                (quanyu_store::StoreError::Duplicate(UniqueKey::OpenTableBill), Some(table)) => {
+                    AppError::TableOccupied { table: table.clone(), order_id: None }
+                }
+                (err, _) => err.into(),
+            })?;
             crate::coupons::use_on_order(tx, ctx, id, &chosen, &priced).await?;
             crate::loyalty::redeem_for_order(tx, ctx, &order, priced.points_used).await?;
             crate::referral::attribute(tx, &order, promoter_code.as_deref(), member.as_ref()).await?;
@@ -628,6 +673,9 @@ impl App {
             OrderChannel::parse(channel)?;
         }
         let mut filter = filter;
+        // A table is looked for as it is stored: "a3" finds table A3.
+        filter.table =
+            filter.table.as_deref().map(|t| TableLabel::parse(t).map(|t| t.as_str().to_owned())).transpose()?;
         let page = Cursor::sorted_page(cursor, limit, &mut filter.sort)?;
         let order = filter.sort.order;
         let rows = read_tx!(self, |tx| {

@@ -191,6 +191,7 @@ impl App {
             delivery_location: draft.delivery_location,
             promised_at: None,
             note: draft.note,
+            table: None,
             flash_reservation: draft.flash_reservation,
             coupon_ids: draft.coupon_ids,
             points: draft.points,

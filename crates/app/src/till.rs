@@ -1,6 +1,7 @@
 //! Use cases of the till (收银台): finding what a cashier scanned or typed, with the store's
-//! prices and stock; today's sales of a store for reprints and refunds; and everything a
-//! receipt prints. Selling, paying and refunding go through the order use cases.
+//! prices and stock; today's sales of a store for reprints and refunds; the store's open table
+//! bills; and everything a receipt (or a table's pre-settlement bill) prints. Selling, paying
+//! and refunding go through the order use cases.
 
 use chrono::Duration;
 use quanyu_domain::{
@@ -163,6 +164,16 @@ impl App {
                     Ok(orders.into_iter().filter(|o| receipt_no(o.id) == *wanted).collect())
                 }
             }
+        })
+    }
+
+    /// A store's open eat-first bills (桌台), by table: what each table has ordered so far and
+    /// owes, for the till to add to, print the pre-settlement bill of, settle or void.
+    pub async fn till_tables(&self, ctx: &Ctx, store_id: StoreId) -> AppResult<Vec<Order>> {
+        ctx.require(Permission::ReadOrders)?;
+        read_tx!(self, |tx| {
+            store_in_scope(ctx, tx, store_id).await?;
+            Ok(tx.open_table_bills(store_id, None).await?)
         })
     }
 

@@ -1,7 +1,7 @@
 //! Orders raced and left unpaid, on each backend: one payment wins, expired holds give their
 //! stock back, members earn points that refunds take back and time expires, a member's flash
-//! reservation is that member's order and gives its quota back however it is cancelled, and the
-//! books (stock and points) always add up.
+//! reservation is that member's order and gives its quota back however it is cancelled, a table
+//! opened by several tills at once has one bill, and the books (stock and points) always add up.
 
 use std::sync::Arc;
 
@@ -26,6 +26,7 @@ quanyu_store::backend_tests!(
     stored_value_pays_and_comes_back_on_refunds,
     a_members_flash_reservation_is_their_order_and_comes_back_when_cancelled_paid,
     an_open_bill_is_never_paid_at_its_total_before_items_added_meanwhile,
+    tills_opening_one_table_at_once_open_one_bill,
 );
 
 async fn order(app: &App, ctx: &Ctx, store: StoreId, sku: SkuId, channel: &str, key: &str) -> OrderDetail {
@@ -34,6 +35,7 @@ async fn order(app: &App, ctx: &Ctx, store: StoreId, sku: SkuId, channel: &str, 
         channel: channel.into(),
         lines: vec![LineDraft { sku_id: Some(sku), quantity: 3 }],
         delivery_address: Some("上海市".into()),
+        table: table_of(channel),
         ..OrderDraft::default()
     };
     fresh(app.create_order(&keyed(ctx, key), draft, &no_reply).await.unwrap())
@@ -407,7 +409,72 @@ async fn order_of(
         store_id: Some(store),
         channel: channel.into(),
         lines: vec![LineDraft { sku_id: Some(sku), quantity }],
+        table: table_of(channel),
         ..OrderDraft::default()
     };
     fresh(app.create_order(&keyed(ctx, key), draft, &no_reply).await.unwrap())
+}
+
+/// The table an eat-first bill of these tests is for (it must name one).
+fn table_of(channel: &str) -> Option<String> {
+    (channel == "table_eat_first").then(|| "A1".to_owned())
+}
+
+async fn tills_opening_one_table_at_once_open_one_bill(db: Arc<dyn Database>) {
+    let (app, cashier, store, sku) = shop(db.clone()).await;
+    let bill = |table: &str| OrderDraft {
+        store_id: Some(store),
+        channel: "table_eat_first".into(),
+        table: Some(table.into()),
+        lines: vec![LineDraft { sku_id: Some(sku), quantity: 1 }],
+        ..OrderDraft::default()
+    };
+    // However the label is typed, six tills opening table A3 at once open one bill, and each
+    // of the others is told which bill the table has.
+    let tasks: Vec<_> = (0..6)
+        .map(|till| {
+            let (app, ctx, draft) =
+                (app.clone(), keyed(&cashier, &format!("open-{till}")), bill(["A3", " a3"][till % 2]));
+            tokio::spawn(async move { app.create_order(&ctx, draft, &no_reply).await })
+        })
+        .collect();
+    let (mut opened, mut named) = (Vec::new(), Vec::new());
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(written) => opened.push(fresh(written).order.id),
+            Err(AppError::TableOccupied { table, order_id }) => {
+                assert_eq!(table.as_str(), "A3");
+                named.push(order_id);
+            }
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!(opened.len(), 1, "one bill, however many tills raced");
+    assert_eq!(named, vec![Some(opened[0]); 5], "each refusal names the open bill");
+    {
+        let mut tx = db.read().await.unwrap();
+        assert_eq!(tx.get_stock(store, sku).await.unwrap().unwrap().levels.reserved.get(), 1, "one bill holds");
+    }
+
+    // Another table, and a pay-first order served at A3, are not held up by it.
+    let other = fresh(app.create_order(&keyed(&cashier, "b1"), bill("B1"), &no_reply).await.unwrap());
+    let pay_first = OrderDraft { channel: "table_pay_first".into(), ..bill("A3") };
+    fresh(app.create_order(&keyed(&cashier, "pf"), pay_first, &no_reply).await.unwrap());
+    let listed: Vec<_> = app
+        .till_tables(&cashier, store)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.table.unwrap().as_str().to_owned(), o.id))
+        .collect();
+    assert_eq!(listed, [("A3".to_owned(), opened[0]), ("B1".to_owned(), other.order.id)]);
+
+    // Settled, the table takes a new bill; voided too.
+    let payment = PaymentDraft { method: "cash".into(), amount: 1200, reference: None, tendered: None };
+    app.pay_order(&keyed(&cashier, "pay"), opened[0], payment, &no_reply).await.unwrap();
+    let next = fresh(app.create_order(&keyed(&cashier, "again"), bill("A3"), &no_reply).await.unwrap());
+    app.cancel_order(&cashier, next.order.id).await.unwrap();
+    fresh(app.create_order(&keyed(&cashier, "third"), bill("A3"), &no_reply).await.unwrap());
+    let mut tx = db.read().await.unwrap();
+    assert_eq!(tx.reconcile_stock().await.unwrap(), vec![]);
 }

@@ -30,6 +30,7 @@ pub mod org;
 pub mod pricing;
 pub mod referral;
 pub mod spatial;
+pub mod table;
 pub mod text;
 pub mod till;
 pub mod time;

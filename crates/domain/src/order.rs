@@ -486,6 +486,9 @@ pub struct Order {
     pub customer_id: Option<crate::ids::CustomerId>,
     pub delivery_address: Option<String>,
     pub note: Option<String>,
+    /// The table a table order is for (桌号): always on an eat-first bill, perhaps on a
+    /// pay-first order, never on other channels.
+    pub table: Option<crate::table::TableLabel>,
     pub lines: Vec<OrderLine>,
     /// Σ base amounts.
     pub subtotal: crate::Money,
@@ -598,6 +601,7 @@ mod picking_tests {
             customer_id: None,
             delivery_address: None,
             note: None,
+            table: None,
             lines: lines
                 .iter()
                 .enumerate()

@@ -20,6 +20,8 @@ pub enum UniqueKey {
     TierCode,
     /// A flash-sale reservation's request key within its sale (`buyer:key`).
     FlashReservationKey,
+    /// A table's open eat-first bill: one per table of a store.
+    OpenTableBill,
     /// A unique rule this enum does not name yet; the string is `table_column`.
     Other,
 }
@@ -42,6 +44,7 @@ impl UniqueKey {
             "customer_identities_kind_value" => UniqueKey::CustomerIdentity,
             "member_tiers_code" => UniqueKey::TierCode,
             "flash_sale_reservations_sale_id_idem_key" => UniqueKey::FlashReservationKey,
+            "orders_store_id_table_label" => UniqueKey::OpenTableBill,
             _ => UniqueKey::Other,
         }
     }
@@ -65,6 +68,7 @@ impl std::fmt::Display for UniqueKey {
             UniqueKey::CustomerIdentity => "customer identifier",
             UniqueKey::TierCode => "membership tier code",
             UniqueKey::FlashReservationKey => "flash-sale reservation key",
+            UniqueKey::OpenTableBill => "table's open bill",
             UniqueKey::Other => "record",
         })
     }

@@ -84,6 +84,7 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "flash_keys_per_sale",
         sql: include_str!("../migrations/sqlite/0028_flash_keys_per_sale.sql"),
     },
+    Migration { version: 29, name: "order_tables", sql: include_str!("../migrations/sqlite/0029_order_tables.sql") },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -158,6 +159,7 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "flash_keys_per_sale",
         sql: include_str!("../migrations/postgres/0027_flash_keys_per_sale.sql"),
     },
+    Migration { version: 28, name: "order_tables", sql: include_str!("../migrations/postgres/0028_order_tables.sql") },
 ];
 
 /// A migration applied by a call to `migrate`.

@@ -377,6 +377,8 @@ pub struct OrderFilter {
     /// Created before.
     pub created_before: Option<Timestamp>,
     pub customer_id: Option<quanyu_domain::ids::CustomerId>,
+    /// The orders of one table (as its label is stored: see `TableLabel`).
+    pub table: Option<String>,
     /// By total or by creation (id) order; descending without a key is newest first.
     pub sort: Sorting<OrderSort>,
 }

@@ -185,6 +185,13 @@ pub trait OrderRepo {
     ) -> StoreResult<bool>;
     /// Orders in id order (newest last).
     async fn list_orders(&mut self, filter: &OrderFilter, page: Page) -> StoreResult<Vec<quanyu_domain::order::Order>>;
+    /// A store's open eat-first bills (channel `table_eat_first`, status `created`) by table
+    /// label (bills opened before tables had labels last), or the one bill open on `table`.
+    async fn open_table_bills(
+        &mut self,
+        store_id: StoreId,
+        table: Option<&str>,
+    ) -> StoreResult<Vec<quanyu_domain::order::Order>>;
     /// Unpaid orders whose hold has expired at `now`, oldest first.
     async fn expired_holds(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<quanyu_domain::ids::OrderId>>;
     async fn append_order_step(&mut self, step: &OrderStep) -> StoreResult<()>;

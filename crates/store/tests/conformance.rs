@@ -46,6 +46,7 @@ quanyu_store::backend_tests!(
     stock_changes_are_guarded_and_add_up,
     whole_table_scans_read_back_what_was_written,
     flash_sales_starting_by_span_every_store_soonest_first,
+    a_table_has_one_open_bill_at_a_time,
 );
 
 fn now() -> Timestamp {
@@ -1195,4 +1196,107 @@ fn member(ordinal: i64, at: Timestamp) -> quanyu_domain::customer::Customer {
 fn sorted(mut ordinals: Vec<i64>) -> Vec<i64> {
     ordinals.sort_unstable();
     ordinals
+}
+
+/// An order of `channel` and `status` at `store`, for `table`, with no lines.
+fn table_order(store: StoreId, channel: &str, status: &str, table: Option<&str>) -> quanyu_domain::order::Order {
+    use quanyu_domain::order::{Order, OrderChannel, OrderStatus};
+    Order {
+        id: quanyu_domain::ids::OrderId::new(),
+        store_id: store,
+        channel: OrderChannel::parse(channel).unwrap(),
+        status: OrderStatus::parse(status).unwrap(),
+        pickup_code: None,
+        customer_phone: None,
+        customer_id: None,
+        delivery_address: None,
+        note: None,
+        table: table.map(|t| quanyu_domain::table::TableLabel::parse(t).unwrap()),
+        lines: Vec::new(),
+        subtotal: Money::ZERO,
+        discount: Money::ZERO,
+        delivery_fee: Money::ZERO,
+        total: Money::ZERO,
+        paid: Money::ZERO,
+        refunded: Money::ZERO,
+        hold_expires_at: None,
+        promised_at: None,
+        fulfilled_at: None,
+        created_by: None,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+/// A table of a store has one open eat-first bill at a time, however many writers open one at
+/// once: other stores, other channels, settled bills and bills without a table are not held up.
+/// The store's open bills read back by table, and the order list finds a table's orders.
+async fn a_table_has_one_open_bill_at_a_time(db: Arc<dyn Database>) {
+    use quanyu_domain::order::OrderStatus;
+    use quanyu_store::OrderFilter;
+    let (_, a, b) = seed_places(&db).await;
+    let eat =
+        |store: &Store, status: &str, table: Option<&str>| table_order(store.id, "table_eat_first", status, table);
+    let open_a3 = eat(&a, "created", Some("A3"));
+    let mut tx = write(&db).await;
+    for order in [
+        &open_a3,
+        &eat(&b, "created", Some("A3")),
+        &table_order(a.id, "table_pay_first", "created", Some("A3")),
+        &eat(&a, "completed", Some("A3")),
+        &eat(&a, "created", Some("B1")),
+        &eat(&a, "created", None),
+        &eat(&a, "created", None),
+    ] {
+        tx.insert_order(order).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = write(&db).await;
+    let twice = tx.insert_order(&eat(&a, "created", Some("A3"))).await.unwrap_err();
+    assert!(matches!(twice, StoreError::Duplicate(UniqueKey::OpenTableBill)), "{twice:?}");
+    drop(tx);
+
+    let mut tx = read(&db).await;
+    assert_eq!(tx.get_order(open_a3.id).await.unwrap().unwrap().table, open_a3.table, "the table reads back");
+    let open: Vec<_> = tx.open_table_bills(a.id, None).await.unwrap().into_iter().map(|o| o.table).collect();
+    let label = |t: &str| Some(quanyu_domain::table::TableLabel::parse(t).unwrap());
+    assert_eq!(open, [label("A3"), label("B1"), None, None], "by table, unlabelled last on both backends");
+    let at_a3 = tx.open_table_bills(a.id, Some("A3")).await.unwrap();
+    assert_eq!(at_a3.iter().map(|o| o.id).collect::<Vec<_>>(), [open_a3.id]);
+    let filter = |table: &str| OrderFilter {
+        place: PlaceFilter { store_id: Some(a.id), region_id: None },
+        table: Some(table.into()),
+        ..OrderFilter::default()
+    };
+    assert_eq!(tx.list_orders(&filter("A3"), Page::first(10)).await.unwrap().len(), 3, "open, pay-first, settled");
+    assert_eq!(tx.list_orders(&filter("C9"), Page::first(10)).await.unwrap().len(), 0);
+    drop(tx);
+
+    // Two writers open table A7 at once: the second waits for the first, then is refused.
+    let mut first = write(&db).await;
+    first.insert_order(&eat(&a, "created", Some("A7"))).await.unwrap();
+    let second = tokio::spawn({
+        let (db, bill) = (Arc::clone(&db), eat(&a, "created", Some("A7")));
+        async move {
+            let mut tx = db.write().await.unwrap();
+            tx.insert_order(&bill).await?;
+            tx.commit().await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    first.commit().await.unwrap();
+    let lost = second.await.unwrap().unwrap_err();
+    assert!(matches!(lost, StoreError::Duplicate(UniqueKey::OpenTableBill)), "{lost:?}");
+
+    // Settled, the table takes its next bill.
+    let mut settled = open_a3.clone();
+    settled.status = OrderStatus::Completed;
+    settled.updated_at = now() + chrono::Duration::seconds(1);
+    let mut tx = write(&db).await;
+    assert!(tx.update_order(&settled, OrderStatus::Created, open_a3.updated_at).await.unwrap());
+    tx.insert_order(&eat(&a, "created", Some("A3"))).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(&db).await;
+    assert_eq!(tx.open_table_bills(a.id, None).await.unwrap().len(), 5);
+    assert_eq!(tx.open_table_bills(b.id, None).await.unwrap().len(), 1);
 }

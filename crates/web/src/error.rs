@@ -27,9 +27,19 @@ pub struct ApiError {
     en: String,
     /// Seconds, for 429.
     retry_after: Option<u64>,
+    /// What a client can act on beyond the field: where in a text the problem lies, or the
+    /// order it is about. Boxed: most errors carry none, and every `Result` carries the size.
+    pointer: Option<Box<Pointer>>,
+}
+
+/// Where an error points, beyond the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pointer {
     /// Where in a text input the problem lies (1-based line, and column in characters), for an
     /// editor to mark: audience expressions.
-    position: Option<(u32, u32)>,
+    Position { line: u32, column: u32 },
+    /// The order the error is about, for a client to open: the open bill of an occupied table.
+    Order(quanyu_domain::ids::OrderId),
 }
 
 impl ApiError {
@@ -39,7 +49,7 @@ impl ApiError {
         zh: impl Into<String>,
         en: impl Into<String>,
     ) -> ApiError {
-        ApiError { status, code, field: None, zh: zh.into(), en: en.into(), retry_after: None, position: None }
+        ApiError { status, code, field: None, zh: zh.into(), en: en.into(), retry_after: None, pointer: None }
     }
 
     fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -49,7 +59,12 @@ impl ApiError {
 
     fn at_position(mut self, line: usize, column: usize) -> ApiError {
         let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        self.position = Some((small(line), small(column)));
+        self.pointer = Some(Box::new(Pointer::Position { line: small(line), column: small(column) }));
+        self
+    }
+
+    fn about_order(mut self, order_id: quanyu_domain::ids::OrderId) -> ApiError {
+        self.pointer = Some(Box::new(Pointer::Order(order_id)));
         self
     }
 
@@ -65,8 +80,12 @@ impl ApiError {
         if let Some(field) = &self.field {
             error["field"] = serde_json::Value::String(field.clone());
         }
-        if let Some((line, column)) = self.position {
-            error["position"] = serde_json::json!({ "line": line, "column": column });
+        match self.pointer.as_deref() {
+            Some(Pointer::Position { line, column }) => {
+                error["position"] = serde_json::json!({ "line": line, "column": column });
+            }
+            Some(Pointer::Order(order_id)) => error["order_id"] = serde_json::Value::String(order_id.to_string()),
+            None => {}
         }
         serde_json::json!({ "error": error })
     }
@@ -362,6 +381,12 @@ fn duplicate(key: UniqueKey) -> ApiError {
             "该秒杀活动已有使用此 Idempotency-Key 的预留",
             "A reservation of this flash sale already has this Idempotency-Key",
         ),
+        UniqueKey::OpenTableBill => (
+            "table_occupied",
+            "table",
+            "该桌台已有未结账单：请在该账单上加菜，或先结账或作废",
+            "This table already has an open bill: add to it, or settle or void it first",
+        ),
         UniqueKey::Other => ("duplicate", "", "记录已存在", "This record already exists"),
     };
     let error = ApiError::new(StatusCode::CONFLICT, code, zh, en);
@@ -491,6 +516,18 @@ impl From<AppError> for ApiError {
                 format!("{} orders do not take {field}", channel.as_str()),
             )
             .with_field(field),
+            AppError::TableOccupied { table, order_id } => {
+                let Some(order_id) = order_id else { return duplicate(UniqueKey::OpenTableBill) };
+                let no = quanyu_domain::till::receipt_no(order_id);
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "table_occupied",
+                    format!("桌台 {table} 已有未结账单（单号 {no}）：请在该账单上加菜，或先结账或作废"),
+                    format!("Table {table} already has an open bill (No. {no}): add to it, or settle or void it first"),
+                )
+                .with_field("table")
+                .about_order(order_id)
+            }
             AppError::IdentitiesConflict => ApiError::new(
                 StatusCode::CONFLICT,
                 "identities_conflict",
@@ -956,6 +993,12 @@ mod tests {
             AppError::ReservationBuyerMismatch.into(),
             AppError::OutsideDeliveryRadius { distance_m: 1_067_000, radius_m: 3_000 }.into(),
             AppError::NotForChannel { field: "promised_at", channel: quanyu_domain::order::OrderChannel::Pos }.into(),
+            AppError::TableOccupied {
+                table: quanyu_domain::table::TableLabel::parse("A3").unwrap(),
+                order_id: Some(quanyu_domain::ids::OrderId::new()),
+            }
+            .into(),
+            AppError::Duplicate(UniqueKey::OpenTableBill).into(),
             AppError::TenderedTooMuch { due: 670, tendered: 9_000_000, max_change: 1_000_000 }.into(),
             AppError::RefundLines(quanyu_domain::order::RefundLineError::Repeated { line_no: 1 }).into(),
             AppError::RefundLines(quanyu_domain::order::RefundLineError::NothingLeft { line_no: 1 }).into(),

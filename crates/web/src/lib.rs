@@ -192,6 +192,7 @@ pub fn router(app: App, options: WebOptions) -> Router {
         .route("/audit-log", get(audit::list_audit))
         .route("/stores/{id}/till-items", get(till::till_items))
         .route("/stores/{id}/till-orders", get(till::till_orders))
+        .route("/stores/{id}/till-tables", get(till::till_tables))
         .route("/stores/{id}/till-member", get(till::till_member))
         .route("/staff/{id}/customer-book", get(routes::workbench::customer_book))
         .route("/staff/{id}/task-board", get(routes::workbench::task_board))

@@ -1,8 +1,8 @@
 //! Orders through the API, on each backend (SQLite always; PostgreSQL when
 //! `QUANYU_TEST_POSTGRES` is set): what an order may not be asked (a delivery beyond its
 //! store's radius, a booked visit without a time, a time the channel does not use, negative
-//! points, a till's change beyond reason, a refund naming a line twice or a settled line), and an
-//! eat-first bill that takes more items while it is open.
+//! points, a till's change beyond reason, a refund naming a line twice or a settled line), an
+//! eat-first bill that takes more items while it is open, and the table a table order is for.
 
 #[allow(dead_code)]
 mod support;
@@ -19,6 +19,7 @@ quanyu_store::backend_tests!(
     appointments_keep_their_time_and_hold_until_it,
     an_eat_first_bill_takes_more_items_while_open,
     an_open_bill_is_priced_again_as_one_cart,
+    a_table_has_one_open_bill_that_the_till_lists,
 );
 
 async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
@@ -156,8 +157,8 @@ async fn an_eat_first_bill_takes_more_items_while_open(db: Arc<dyn Database>) {
         app.stocked_sku("奶茶", json!({"code": "TEA", "name": "大杯", "unit": "杯", "base_price": 1500}), 10).await;
     let cake =
         app.stocked_sku("蛋糕", json!({"code": "CAKE", "name": "切块", "unit": "块", "base_price": 2000}), 10).await;
-    let bill =
-        json!({"store_id": app.store_a, "channel": "table_eat_first", "lines": [{"sku_id": tea, "quantity": 2}]});
+    let bill = json!({"store_id": app.store_a, "channel": "table_eat_first", "table": "A1",
+                      "lines": [{"sku_id": tea, "quantity": 2}]});
     let opened = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-1", bill).await;
     assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
     let id = opened.body["id"].as_str().unwrap().to_owned();
@@ -201,8 +202,8 @@ async fn an_eat_first_bill_takes_more_items_while_open(db: Arc<dyn Database>) {
     assert_eq!(code(&after), (StatusCode::CONFLICT, "illegal_transition"), "{}", after.body);
 
     // A voided bill gives back everything it held, the added items too.
-    let second =
-        json!({"store_id": app.store_a, "channel": "table_eat_first", "lines": [{"sku_id": tea, "quantity": 1}]});
+    let second = json!({"store_id": app.store_a, "channel": "table_eat_first", "table": "A1",
+                        "lines": [{"sku_id": tea, "quantity": 1}]});
     let second = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-2", second).await;
     let second_id = second.body["id"].as_str().unwrap().to_owned();
     let more = json!({"lines": [{"sku_id": cake, "quantity": 2}]});
@@ -260,7 +261,7 @@ async fn an_open_bill_is_priced_again_as_one_cart(db: Arc<dyn Database>) {
     let coupon = coupon.body["id"].as_str().unwrap().to_owned();
 
     // Three at the member price are ¥27, under the ¥30 of the ladder: only the coupon applies.
-    let bill = json!({"store_id": app.store_a, "channel": "table_eat_first", "customer_id": member,
+    let bill = json!({"store_id": app.store_a, "channel": "table_eat_first", "customer_id": member, "table": "8",
                       "coupon_ids": [coupon], "lines": [{"sku_id": milk, "quantity": 3}]});
     let opened = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-1", bill).await;
     assert_eq!(opened.body["total"], 2700 - 500, "{}", opened.body);
@@ -293,4 +294,125 @@ async fn an_open_bill_is_priced_again_as_one_cart(db: Arc<dyn Database>) {
     assert_eq!(paid.body["status"], "completed", "{}", paid.body);
     assert_eq!(stock_of(&app, &milk).await, (6, 0, 0));
     assert_eq!(app.get_as(&app.admin, "/api/v1/coupons/reconcile").await.body, json!([]));
+}
+
+async fn a_table_has_one_open_bill_that_the_till_lists(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let coffee =
+        app.stocked_sku("拿铁", json!({"code": "LATTE", "name": "中杯", "unit": "杯", "base_price": 2800}), 20).await;
+    let bread = app
+        .stocked_sku(
+            "欧包",
+            json!({"code": "BREAD", "name": "称重", "unit": "kg", "base_price": 6000,
+                                     "sold_by_weight": true}),
+            5000,
+        )
+        .await;
+    let line = json!([{"sku_id": coffee, "quantity": 1}]);
+    let order = |channel: &str, table: Option<&str>| {
+        let mut body = json!({"store_id": app.store_a, "channel": channel, "lines": line});
+        if let Some(table) = table {
+            body["table"] = json!(table);
+        }
+        body
+    };
+
+    // An eat-first bill names its table; other channels than the table ones take none.
+    let cases = [
+        ("t-none", order("table_eat_first", None), "required"),
+        ("t-blank", order("table_eat_first", Some("  ")), "required"),
+        ("t-long", order("table_eat_first", Some("12345678901234567")), "too_long"),
+        ("t-nul", order("table_eat_first", Some("A\u{0}3")), "invalid_text"),
+        ("t-lines", order("table_eat_first", Some("A\n3")), "malformed"),
+        ("t-pos", order("pos", Some("A3")), "not_for_channel"),
+        ("t-pickup", order("pickup", Some("A3")), "not_for_channel"),
+    ];
+    for (key, body, expected) in cases {
+        let refused = app.post_with_key(&app.cashier_a, "/api/v1/orders", key, body).await;
+        assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, expected), "{key}: {}", refused.body);
+        assert_eq!(refused.body["error"]["field"], "table", "{key}");
+    }
+    let pay_first = app.post_with_key(&app.cashier_a, "/api/v1/orders", "pf-1", order("table_pay_first", None)).await;
+    assert_eq!((pay_first.status, &pay_first.body["table"]), (StatusCode::CREATED, &json!(null)), "{}", pay_first.body);
+    let pay_first =
+        app.post_with_key(&app.cashier_a, "/api/v1/orders", "pf-2", order("table_pay_first", Some("a3"))).await;
+    assert_eq!(pay_first.body["table"], "A3", "{}", pay_first.body);
+    assert_eq!(stock_of(&app, &coffee).await, (20, 2, 0), "only the two taken hold stock");
+
+    // Table A3 opens a bill ("a3" is A3); a second bill for it is refused, naming the first.
+    let opened =
+        app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-1", order("table_eat_first", Some(" a3"))).await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
+    let id = opened.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_as(&app.cashier_a, &format!("/api/v1/orders/{id}")).await.body["table"], "A3");
+    let second = order("table_eat_first", Some("A3"));
+    let occupied = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-2", second.clone()).await;
+    assert_eq!(code(&occupied), (StatusCode::CONFLICT, "table_occupied"), "{}", occupied.body);
+    assert_eq!((&occupied.body["error"]["field"], &occupied.body["error"]["order_id"]), (&json!("table"), &json!(id)));
+    let receipt_no = id[id.len() - 8..].to_uppercase();
+    let message = occupied.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("A3") && message.contains(&receipt_no), "{message}");
+    let english = app
+        .send(
+            axum::http::Request::builder()
+                .method("POST")
+                .uri("/api/v1/orders")
+                .header("authorization", format!("Bearer {}", app.cashier_a))
+                .header("content-type", "application/json")
+                .header("accept-language", "en")
+                .header("idempotency-key", "b-2-en"),
+            Some(second),
+        )
+        .await;
+    let message = english.body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("Table A3 already has an open bill"), "{message}");
+    assert_eq!(stock_of(&app, &coffee).await, (20, 3, 0), "the refused bill holds nothing");
+    let b1 = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-3", order("table_eat_first", Some("B1"))).await;
+    assert_eq!(b1.status, StatusCode::CREATED, "another table is free: {}", b1.body);
+
+    // The till lists the store's open bills by table, with what each has ordered and owes.
+    let weighed = json!({"lines": [{"sku_id": coffee, "quantity": 1}, {"sku_id": bread, "quantity": 350}]});
+    let added = app.post_with_key(&app.cashier_a, &format!("/api/v1/orders/{id}/lines"), "add-1", weighed).await;
+    assert_eq!(added.body["total"], 2 * 2800 + 2100, "{}", added.body);
+    let tables = app.get_as(&app.cashier_a, &format!("/api/v1/stores/{}/till-tables", app.store_a)).await;
+    assert_eq!(tables.status, StatusCode::OK, "{}", tables.body);
+    let listed: Vec<_> = tables.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["table"].as_str().unwrap(), t["item_count"].as_i64().unwrap(), t["total"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(listed, [("A3", 3, 7700), ("B1", 1, 2800)], "two cups and one weighed bread; by table");
+    assert_eq!(tables.body["items"][0]["receipt_no"], receipt_no);
+    assert_eq!(tables.body["items"][0]["order"]["id"], id);
+    assert_eq!(tables.body["items"][0]["opened_at"], opened.body["created_at"]);
+    let elsewhere = app.get_as(&app.cashier_a, &format!("/api/v1/stores/{}/till-tables", app.store_b)).await;
+    assert_eq!(elsewhere.status, StatusCode::FORBIDDEN, "another store's tables: {}", elsewhere.body);
+
+    // The order list finds a table's orders, however its label is typed.
+    let listed = app.get_as(&app.cashier_a, "/api/v1/orders?table=a3").await;
+    let ids: Vec<_> = listed.body["items"].as_array().unwrap().iter().map(|o| o["channel"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["table_pay_first", "table_eat_first"], "{}", listed.body);
+    let listed = app.get_as(&app.cashier_a, "/api/v1/orders?table=A3&channel=table_eat_first").await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed.body["items"][0]["id"], id);
+    let refused = app.get_as(&app.cashier_a, "/api/v1/orders?table=12345678901234567").await;
+    assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "too_long"));
+
+    // Voided, the table is free again; settled too.
+    let voided = app.post_as(&app.cashier_a, &format!("/api/v1/orders/{id}/cancel"), json!({})).await;
+    assert_eq!(voided.body["status"], "cancelled", "{}", voided.body);
+    let again = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-4", order("table_eat_first", Some("A3"))).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    let pay = format!("/api/v1/orders/{}/payments", again.body["id"].as_str().unwrap());
+    let paid = app.post_with_key(&app.cashier_a, &pay, "pay-1", json!({"method": "cash", "amount": 2800})).await;
+    assert_eq!(paid.body["status"], "completed", "{}", paid.body);
+    let tables = app.get_as(&app.cashier_a, &format!("/api/v1/stores/{}/till-tables", app.store_a)).await;
+    let open: Vec<_> = tables.body["items"].as_array().unwrap().iter().map(|t| t["table"].clone()).collect();
+    assert_eq!(open, [json!("B1")]);
+    let third = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b-5", order("table_eat_first", Some("A3"))).await;
+    assert_eq!(third.status, StatusCode::CREATED, "{}", third.body);
+    assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
+    let spec = app.get_as("", "/api/openapi.json").await;
+    assert!(spec.body["paths"]["/api/v1/stores/{store_id}/till-tables"]["get"].is_object(), "in the OpenAPI document");
 }

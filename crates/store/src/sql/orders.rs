@@ -8,6 +8,7 @@ use quanyu_domain::{
     Money,
     ids::{CustomerId, OrderId, PaymentId, SkuId, StaffId, StoreId},
     order::{Adjustment, LineBreakdown, Order, OrderChannel, OrderLine, OrderStatus, PaymentMethod},
+    table::TableLabel,
     text::Phone,
     time::Timestamp,
 };
@@ -55,6 +56,7 @@ fn order(row: &Row, lines: Vec<OrderLine>) -> StoreResult<Order> {
     let phone: Option<String> = row.try_get("customer_phone")?;
     let created_by: Option<Uuid> = row.try_get("created_by")?;
     let customer: Option<Uuid> = row.try_get("customer_id")?;
+    let table: Option<String> = row.try_get("table_label")?;
     Ok(Order {
         id: OrderId::from_uuid(row.try_get("id")?),
         store_id: StoreId::from_uuid(row.try_get("store_id")?),
@@ -65,6 +67,7 @@ fn order(row: &Row, lines: Vec<OrderLine>) -> StoreResult<Order> {
         customer_id: customer.map(CustomerId::from_uuid),
         delivery_address: row.try_get("delivery_address")?,
         note: row.try_get("note")?,
+        table: table.map(|t| TableLabel::parse(&t).map_err(|e| corrupt("table_label", e))).transpose()?,
         lines,
         subtotal: Money::from_fen(row.try_get("subtotal")?),
         discount: Money::from_fen(row.try_get("discount")?),
@@ -151,8 +154,9 @@ impl OrderRepo for SqlTx {
         sqlx::query(
             "INSERT INTO orders (id, store_id, channel, status, pickup_code, customer_phone, delivery_address, note, \
              subtotal, discount, total, paid, refunded, hold_expires_at, promised_at, fulfilled_at, created_by, \
-             created_at, updated_at, customer_id, delivery_fee) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+             created_at, updated_at, customer_id, delivery_fee, table_label) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+             $22)",
         )
         .bind(o.id.as_uuid())
         .bind(o.store_id.as_uuid())
@@ -175,6 +179,7 @@ impl OrderRepo for SqlTx {
         .bind(o.updated_at)
         .bind(o.customer_id.map(|c| c.as_uuid()))
         .bind(o.delivery_fee.fen())
+        .bind(o.table.as_ref().map(TableLabel::as_str))
         .execute(&mut *self.tx)
         .await?;
         self.put_lines(o).await?;
@@ -245,13 +250,14 @@ impl OrderRepo for SqlTx {
     }
 
     async fn list_orders(&mut self, filter: &OrderFilter, page: Page) -> StoreResult<Vec<Order>> {
-        let Keyset { condition, order } = keyset(&filter.sort, "id", "$5", "$10");
+        let Keyset { condition, order } = keyset(&filter.sort, "id", "$5", "$11");
         let sql = format!(
             "SELECT * FROM orders WHERE ($1 IS NULL OR store_id = $1) \
              AND ($2 IS NULL OR store_id IN (SELECT id FROM stores WHERE region_id = $2)) \
              AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR channel = $4) \
              AND {condition} AND ($7 IS NULL OR created_at >= $7) \
              AND ($8 IS NULL OR created_at < $8) AND ($9 IS NULL OR customer_id = $9) \
+             AND ($10 IS NULL OR table_label = $10) \
              ORDER BY {order} LIMIT $6"
         );
         let query = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -263,8 +269,22 @@ impl OrderRepo for SqlTx {
             .bind(page.sql_limit())
             .bind(filter.created_from)
             .bind(filter.created_before)
-            .bind(filter.customer_id.map(|c| c.as_uuid()));
+            .bind(filter.customer_id.map(|c| c.as_uuid()))
+            .bind(filter.table.as_deref());
         let found = bind_sort_value(query, &filter.sort).fetch_all(&mut *self.tx).await?;
+        self.orders_with_lines(&found).await
+    }
+
+    async fn open_table_bills(&mut self, store_id: StoreId, table: Option<&str>) -> StoreResult<Vec<Order>> {
+        // The predicate is the unique index's own, so both backends read the bills from it.
+        let found = sqlx::query(
+            "SELECT * FROM orders WHERE store_id = $1 AND channel = 'table_eat_first' AND status = 'created' \
+             AND ($2 IS NULL OR table_label = $2) ORDER BY table_label IS NULL, table_label, id",
+        )
+        .bind(store_id.as_uuid())
+        .bind(table)
+        .fetch_all(&mut *self.tx)
+        .await?;
         self.orders_with_lines(&found).await
     }
 

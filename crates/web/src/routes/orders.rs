@@ -112,6 +112,8 @@ pub struct OrderOut {
     customer_id: Option<Uuid>,
     delivery_address: Option<String>,
     note: Option<String>,
+    /// The table of a table order (桌号): always on an eat-first bill.
+    table: Option<String>,
     lines: Vec<OrderLineOut>,
     /// Σ base amounts (分).
     subtotal: i64,
@@ -150,6 +152,7 @@ impl OrderOut {
             customer_id: o.customer_id.map(|c| c.as_uuid()),
             delivery_address: o.delivery_address.clone(),
             note: o.note.clone(),
+            table: o.table.as_ref().map(|t| t.as_str().to_owned()),
             lines: o.lines.iter().map(OrderLineOut::from).collect(),
             subtotal: o.subtotal.fen(),
             discount: o.discount.fen(),
@@ -217,6 +220,11 @@ pub struct OrderIn {
     /// stock until then). Refused for the in-store channels.
     promised_at: Option<DateTime<Utc>>,
     note: Option<String>,
+    /// The table (桌号, e.g. "A3"; at most 16 characters on one line, Latin letters kept in
+    /// upper case): required for `table_eat_first`, optional for `table_pay_first`, refused
+    /// (`not_for_channel`) for other channels. A table with an open eat-first bill takes no
+    /// second one (`table_occupied`, naming the open bill's `order_id`).
+    table: Option<String>,
     /// Coupons from the buyer's wallet (`customer_id` required): each must apply, or the order
     /// is refused with the reason; they are used by this order.
     #[serde(default)]
@@ -294,6 +302,8 @@ pub struct OrderQuery {
     created_before: Option<DateTime<Utc>>,
     /// One member's orders.
     customer_id: Option<Uuid>,
+    /// One table's orders ("a3" finds table A3).
+    table: Option<String>,
     /// `created_at` (the default, also called `oldest`) or `total`; `-` first for descending
     /// (`newest` is `-created_at`).
     sort: Option<String>,
@@ -304,7 +314,8 @@ pub struct OrderQuery {
 /// Creates an order, pricing each line and holding its stock. `Idempotency-Key` is required.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderIn,
     params(("Idempotency-Key" = String, Header, description = "Required")),
-    responses((status = 201, body = OrderOut), (status = 409, description = "insufficient_stock, sku_unavailable")))]
+    responses((status = 201, body = OrderOut),
+              (status = 409, description = "insufficient_stock, sku_unavailable, table_occupied")))]
 pub async fn create_order(
     State(state): State<AppState>,
     Auth(ctx): Auth,
@@ -328,6 +339,7 @@ pub async fn create_order(
         customer_phone: input.customer_phone,
         delivery_address: input.delivery_address,
         note: input.note,
+        table: input.table,
         flash_reservation: input.flash_reservation_id,
         coupon_ids: input.coupon_ids.into_iter().map(quanyu_domain::ids::CouponId::from_uuid).collect(),
         points: input.points,
@@ -378,6 +390,7 @@ pub async fn list_orders(
         created_from: query.created_from,
         created_before: query.created_before,
         customer_id: query.customer_id.map(quanyu_domain::ids::CustomerId::from_uuid),
+        table: query.table,
         sort: quanyu_app::order_sort(query.sort.as_deref())?.into(),
     };
     let listing = state.app.list_orders(&ctx, filter, query.cursor.as_deref(), query.limit).await?;

@@ -1,6 +1,7 @@
 //! The till's reads (收银台): what a scanned barcode or a typed name finds in a store, priced
-//! for the till with the stock it can sell, and a store's till sales of today for reprints and
-//! refunds. Selling, paying and refunding use the order routes.
+//! for the till with the stock it can sell, a store's till sales of today for reprints and
+//! refunds, and its open table bills (桌台). Selling, adding to a bill, paying, voiding and
+//! refunding use the order routes.
 
 use axum::{extract::State, response::Response};
 use quanyu_app::{TillItem, TillMember, TillSearch};
@@ -117,6 +118,46 @@ pub async fn till_orders(
     let orders = state.app.till_orders(&ctx, StoreId::from_uuid(store_id), query.receipt_no.as_deref()).await?;
     let items =
         orders.iter().map(|o| TillOrderOut { receipt_no: receipt_no(o.id), order: OrderOut::summary(o) }).collect();
+    Ok(ok(ListOut { items, next_cursor: None }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TillTableOut {
+    /// The table's label, e.g. "A3".
+    table: String,
+    /// The bill's number as its pre-settlement bill and receipt print it.
+    receipt_no: String,
+    /// Units ordered, counting a line sold by weight once.
+    item_count: i64,
+    /// What the bill comes to so far (分).
+    total: i64,
+    /// When the bill was opened.
+    opened_at: chrono::DateTime<chrono::Utc>,
+    order: OrderOut,
+}
+
+/// A store's open eat-first bills (桌台), by table: each with its items so far and running
+/// total. Add items with `POST /orders/{id}/lines`, settle with `POST /orders/{id}/payments`,
+/// void with `POST /orders/{id}/cancel`.
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/till-tables", tag = "till",
+    responses((status = 200, body = ListOut<TillTableOut>), (status = 404, description = "not_found")))]
+pub async fn till_tables(
+    State(state): State<AppState>,
+    Auth(ctx): Auth,
+    ApiPath(store_id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    let bills = state.app.till_tables(&ctx, StoreId::from_uuid(store_id)).await?;
+    let items = bills
+        .iter()
+        .map(|o| TillTableOut {
+            table: o.table.as_ref().map_or_else(String::new, |t| t.as_str().to_owned()),
+            receipt_no: receipt_no(o.id),
+            item_count: quanyu_domain::table::item_count(o),
+            total: o.total.fen(),
+            opened_at: o.created_at,
+            order: OrderOut::summary(o),
+        })
+        .collect();
     Ok(ok(ListOut { items, next_cursor: None }))
 }
 

@@ -6,7 +6,8 @@
 //! price comes from the server's quote and every write carries an `Idempotency-Key`. Held sales
 //! (挂单) live in the till's `localStorage`, keyed by store: a parked cart holds no stock and no
 //! money and is re-quoted on resume, so it needs no server state. The receipt is rendered here
-//! from the same use case the API reads orders with.
+//! from the same use case the API reads orders with; an open table bill's receipt page is its
+//! pre-settlement bill (预结单), marked as not paid yet.
 
 use axum::{
     Router,
@@ -98,6 +99,10 @@ struct ReceiptView {
     order_id: String,
     receipt_no: String,
     status: &'static str,
+    /// The table of a table order.
+    table: Option<String>,
+    /// An open eat-first bill: printed as its pre-settlement bill (预结单), not paid yet.
+    prebill: bool,
     created_at: String,
     store: StoreView,
     store_address: String,
@@ -154,6 +159,8 @@ impl ReceiptView {
             order_id: order.id.to_string(),
             receipt_no,
             status: order.status.as_str(),
+            table: order.table.as_ref().map(|t| t.as_str().to_owned()),
+            prebill: quanyu_domain::table::is_open_bill(&order),
             created_at: order.created_at.to_rfc3339(),
             store: StoreView { id: store.id.to_string(), code: store.code, name: store.name },
             store_address: store.address,
@@ -202,7 +209,8 @@ impl ReceiptView {
     }
 }
 
-/// A sale's receipt, laid out for 58/80 mm paper when printed.
+/// A sale's receipt, or an open table bill's pre-settlement bill, laid out for 58/80 mm paper
+/// when printed.
 async fn receipt(
     State(state): State<AppState>,
     staff: Staff,

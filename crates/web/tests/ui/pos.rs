@@ -1,7 +1,8 @@
 //! The POS face and the till API it stands on: the till renders for a cashier or store manager
 //! at their store and no one else; barcodes and names find SKUs priced for the store's till; a
 //! store's sales of today are listed and found by receipt number; the receipt prints the sale,
-//! the change, the member's points and what was refunded.
+//! the change, the member's points and what was refunded; an open table bill prints as its
+//! pre-settlement bill, not paid yet, and the admin's order page names the table.
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ quanyu_store::backend_tests!(
     the_receipt_prints_the_sale_change_points_and_refunds,
     todays_sales_are_listed_and_found_by_receipt_number,
     a_member_of_any_store_is_served_at_the_till,
+    an_open_table_bill_prints_as_its_pre_settlement_bill,
 );
 
 /// A product with one SKU (barcode given), with `quantity` received at store A.
@@ -94,10 +96,12 @@ async fn the_till_renders_for_a_cashier_at_their_store(db: Arc<dyn Database>) {
     assert!(page.text.contains("北区 A 店") && page.text.contains(&format!("data-store-id=\"{}\"", app.store_a)));
     assert!(page.text.contains("/assets/pos.js") && page.text.contains("id=\"barcode\""), "{}", page.text);
     assert!(page.text.contains("收款") && page.text.contains("<kbd>F8</kbd>"), "shortcuts on the buttons");
+    assert!(page.text.contains("桌台") && page.text.contains("id=\"tables-dialog\""), "the tables view");
     // The strings the script shows are in the page, in the reader's language.
     let data = page.text.split("id=\"pos-data\">").nth(1).unwrap().split("</script>").next().unwrap();
     let data: Value = serde_json::from_str(data).unwrap();
     assert_eq!(data["text"]["unknownBarcode"], "没有找到这个条码的商品");
+    assert_eq!(data["text"]["tableConfirmVoid"], "作废桌台 {table} 的账单？已点的商品将退回库存。");
     let english = app.request_with_cookie("GET", "/pos", &format!("{}; quanyu_lang=en", cookie(&app.cashier_a))).await;
     assert!(english.text.contains("No item has this barcode") && english.text.contains(">Pay <kbd>"));
     // The store manager may work the till too.
@@ -299,4 +303,53 @@ async fn a_member_of_any_store_is_served_at_the_till(db: Arc<dyn Database>) {
     assert_eq!(app.get_as(&app.picker_a, &path("13900139000")).await.status, StatusCode::FORBIDDEN);
     let elsewhere = format!("/api/v1/stores/{}/till-member?kind=phone&value=13900139000", app.store_c);
     assert_eq!(app.get_as(&app.cashier_a, &elsewhere).await.status, StatusCode::FORBIDDEN);
+}
+
+async fn an_open_table_bill_prints_as_its_pre_settlement_bill(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let cake = stocked(
+        &app,
+        "芝士蛋糕",
+        json!({"code": "CAKE", "name": "切块", "unit": "块", "barcode": "6901234567892", "base_price": 2800}),
+        10,
+    )
+    .await;
+    let bill = json!({"store_id": app.store_a, "channel": "table_eat_first", "table": "A3",
+                      "lines": [{"sku_id": cake, "quantity": 2}]});
+    let bill = app.post_with_key(&app.cashier_a, "/api/v1/orders", "bill-1", bill).await;
+    assert_eq!(bill.status, StatusCode::CREATED, "{}", bill.body);
+    let id = bill.body["id"].as_str().unwrap().to_owned();
+    let page = app.request_with_cookie("GET", &format!("/pos/receipts/{id}"), &cookie(&app.cashier_a)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    for expected in [
+        "<title>预结单",
+        "data-prebill",
+        "未结账，仅供核对",
+        "data-table>A3<",
+        "data-due>¥56.00<",
+        "打印预结单",
+        "返回收银台",
+    ] {
+        assert!(page.text.contains(expected), "{expected} missing from\n{}", page.text);
+    }
+    assert!(!page.text.contains("实付"), "nothing is paid on a pre-settlement bill");
+    let english = app
+        .request_with_cookie(
+            "GET",
+            &format!("/pos/receipts/{id}"),
+            &format!("{}; quanyu_lang=en", cookie(&app.cashier_a)),
+        )
+        .await;
+    assert!(english.text.contains("Pre-settlement bill") && english.text.contains("not paid yet"), "{}", english.text);
+
+    // Settled, the same page is its receipt; the table stays on it, and on the admin's page.
+    let pay = json!({"method": "cash", "amount": 5600, "tendered": 10_000});
+    let paid = app.post_with_key(&app.cashier_a, &format!("/api/v1/orders/{id}/payments"), "pay-1", pay).await;
+    assert_eq!(paid.body["status"], "completed", "{}", paid.body);
+    let page = app.request_with_cookie("GET", &format!("/pos/receipts/{id}"), &cookie(&app.cashier_a)).await;
+    assert!(!page.text.contains("data-prebill") && page.text.contains("data-table>A3<"), "{}", page.text);
+    assert!(page.text.contains("data-change>¥44.00<") && page.text.contains("谢谢惠顾"), "{}", page.text);
+    let admin = app.request_with_cookie("GET", &format!("/admin/orders/{id}"), &cookie(&app.admin)).await;
+    assert_eq!(admin.status, StatusCode::OK, "{}", admin.text);
+    assert!(admin.text.contains("桌号") && admin.text.contains("data-order-table>A3<"), "{}", admin.text);
 }

@@ -1,6 +1,7 @@
 // The till: scan or find items, price the cart through the server's quote, find or register
-// the member and apply their coupons and points, take cash or card, hold and resume sales, and
-// refund lines of today's sales. Every price comes from the API; every write carries an
+// the member and apply their coupons and points, take cash or card, hold and resume sales,
+// refund lines of today's sales, and keep tables' open bills (桌台: open one from the cart, add
+// the cart to one, print its pre-settlement bill, settle or void it). Every price comes from the API; every write carries an
 // Idempotency-Key that is kept (in localStorage, with the sale) until the write has succeeded,
 // so a retry after a network failure or a reload never creates or charges twice.
 import { api, ApiError, bindForm, clearErrors, esc, money, newKey, showError, toFen, toast } from './app.js';
@@ -439,8 +440,14 @@ function payMethod() {
   return payForm.querySelector('input[name=method]:checked').value;
 }
 
+/** What the pay dialog takes: a table's bill being settled, or the sale on the till. */
+function dueNow() {
+  if (settling) return settling.due;
+  return sale.orderDue ?? (quote ? quote.total_payable : 0);
+}
+
 function showChange() {
-  const due = sale.orderDue ?? (quote ? quote.total_payable : 0);
+  const due = dueNow();
   const tendered = toFen($('tendered').value);
   $('change').textContent = tendered !== null && tendered >= due ? money(tendered - due) : '—';
 }
@@ -470,8 +477,10 @@ payForm.addEventListener('submit', async (event) => {
   const submit = payForm.querySelector('[type=submit]');
   submit.disabled = true; submit.setAttribute('aria-busy', 'true');
   try {
-    const orderId = await pay(method);
-    localStorage.removeItem(CURRENT_KEY);
+    // Settling a table's bill leaves the sale on the till as it is.
+    const bill = settling;
+    const orderId = bill ? await settleBill(bill, method) : await pay(method);
+    if (!bill) localStorage.removeItem(CURRENT_KEY);
     location.href = `/pos/receipts/${orderId}`;
   } catch (err) {
     $('pay-progress').textContent = '';
@@ -684,6 +693,173 @@ document.querySelector('[data-action="refund-back"]').addEventListener('click', 
   $('receipt-key').focus();
 });
 
+// --- Tables (桌台) ------------------------------------------------------------------------------------
+// An eat-first bill is an order on the server (channel table_eat_first) that holds its items'
+// stock until it is settled or voided; the cart on the till only ever moves onto one. Each write
+// keeps its Idempotency-Key until it succeeds, as a sale's do.
+
+const openBillForm = $('open-bill-form');
+const PAY_TITLE = $('pay-title').textContent;
+let bills = [];
+/** The bill being settled through the pay dialog: { orderId, due, table, key }. */
+let settling = null;
+/** An Idempotency-Key per bill the cart is being added to, kept until the add succeeds. */
+const addKeys = {};
+
+const cartLines = () => sale.lines.map((l) => ({ sku_id: l.skuId, quantity: l.quantity }));
+const hhmm = (iso) => { const at = new Date(iso); return `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`; };
+
+/** The cart went onto a table's bill: the till starts afresh (an unpaid till order for it is voided). */
+function cartMoved() {
+  sale = { ...emptySale(), orderId: sale.orderId };
+  return changed();
+}
+
+async function loadTables() {
+  const found = await api('GET', `/stores/${storeId}/till-tables`);
+  bills = found.items;
+  $('tables-count').textContent = String(bills.length);
+  $('tables-none').hidden = bills.length > 0;
+  const cartEmpty = !sale.lines.length;
+  $('tables-list').innerHTML = bills.map((b, i) => {
+    const label = esc(b.table);
+    return `<tr data-bill="${esc(b.order.id)}" data-table="${label}">
+      <th scope="row" class="table-label">${label}</th><td class="mono">${esc(b.receipt_no)}</td>
+      <td class="num">${b.item_count}</td><td class="num">${money(b.total)}</td><td>${hhmm(b.opened_at)}</td>
+      <td><div class="bill-actions">
+        <button type="button" class="button small" data-bill-act="add" data-i="${i}"${cartEmpty ? ' disabled' : ''} aria-label="${esc(T.tableAdd)} ${label}">${esc(T.tableAdd)}</button>
+        <button type="button" class="button small" data-bill-act="prebill" data-i="${i}" aria-label="${esc(T.tablePrebill)} ${label}">${esc(T.tablePrebill)}</button>
+        <button type="button" class="button small primary" data-bill-act="settle" data-i="${i}" aria-label="${esc(T.tableSettle)} ${label}">${esc(T.tableSettle)}</button>
+        <button type="button" class="button small danger" data-bill-act="void" data-i="${i}" aria-label="${esc(T.tableVoid)} ${label}">${esc(T.tableVoid)}</button>
+      </div></td></tr>`;
+  }).join('');
+}
+
+async function openTables() {
+  $('table-label').value = '';
+  openDialog($('tables-dialog'), $('table-label'));
+  try { await loadTables(); } catch (err) { showError(openBillForm, err); }
+}
+
+/** Marks the row of the bill an error names (the open bill of an occupied table), if any. */
+function markOccupied(err) {
+  const occupied = err instanceof ApiError && err.body && err.body.error ? err.body.error.order_id : null;
+  for (const row of $('tables-list').querySelectorAll('tr')) row.classList.toggle('occupied', row.dataset.bill === occupied);
+}
+
+/** Shows `err` in the tables dialog. */
+function tableError(err) {
+  markOccupied(err);
+  showError(openBillForm, err instanceof ApiError ? err : { message: String(err) });
+}
+
+bindForm(openBillForm, async (form, key) => {
+  if (!sale.lines.length) throw fieldError('table', T.tableCartEmpty);
+  const body = { store_id: storeId, channel: 'table_eat_first', table: form.table || '', lines: cartLines() };
+  if (sale.member) {
+    body.customer_id = sale.member.id;
+    body.coupon_ids = sale.couponIds;
+    if (sale.points > 0) body.points = sale.points;
+  }
+  let bill;
+  try {
+    bill = await api('POST', '/orders', body, { key });
+  } catch (err) {
+    if (err.code === 'table_occupied') {
+      await loadTables().catch(() => {});
+      markOccupied(err);
+    }
+    throw err;
+  }
+  await cartMoved();
+  $('table-label').value = '';
+  toast(fill(T.tableOpened, { table: bill.table }));
+  await loadTables();
+});
+
+async function addToBill(bill) {
+  if (!sale.lines.length) throw fieldError('table', T.tableCartEmpty);
+  const id = bill.order.id;
+  addKeys[id] ||= newKey();
+  try {
+    await api('POST', `/orders/${id}/lines`, { lines: cartLines() }, { key: addKeys[id] });
+  } catch (err) {
+    if (refused(err)) delete addKeys[id];
+    throw err;
+  }
+  delete addKeys[id];
+  await cartMoved();
+  toast(fill(T.tableAdded, { table: bill.table }));
+}
+
+/** Opens the pay dialog for a table's bill, at what it comes to now. */
+async function openSettle(bill) {
+  const order = await api('GET', `/orders/${bill.order.id}`);
+  $('tables-dialog').close();
+  settling = { orderId: order.id, due: order.total - order.paid, table: bill.table, key: null };
+  $('pay-title').textContent = fill(T.tableSettleTitle, { table: bill.table });
+  $('pay-due').textContent = money(settling.due);
+  $('tendered').value = '';
+  $('reference').value = '';
+  $('pay-progress').textContent = '';
+  showChange();
+  openDialog($('pay-dialog'), payMethod() === 'cash' ? $('tendered') : $('reference'));
+}
+
+// Closing the pay dialog lets the bill be: the till's own sale is what it takes next. (A second
+// payment of a bill already settled is refused by the server, whatever its key.)
+$('pay-dialog').addEventListener('close', () => {
+  settling = null;
+  $('pay-title').textContent = PAY_TITLE;
+});
+
+/** Takes a table bill's payment (once), under a key kept until it succeeds. */
+async function settleBill(bill, method) {
+  const body = { method, amount: bill.due };
+  if (method === 'cash') {
+    const tendered = toFen($('tendered').value);
+    if (tendered === null) throw fieldError('tendered', T.tenderedInvalid);
+    if (tendered < bill.due) throw fieldError('tendered', T.tenderedShort);
+    body.tendered = tendered;
+  } else {
+    body.reference = $('reference').value.trim();
+  }
+  bill.key ||= newKey();
+  $('pay-progress').textContent = T.takingPayment;
+  try {
+    await api('POST', `/orders/${bill.orderId}/payments`, body, { key: bill.key });
+  } catch (err) {
+    if (refused(err)) bill.key = null;
+    throw err;
+  }
+  return bill.orderId;
+}
+
+async function voidBill(bill) {
+  if (!window.confirm(fill(T.tableConfirmVoid, { table: bill.table }))) return;
+  await api('POST', `/orders/${bill.order.id}/cancel`, {});
+  toast(fill(T.tableVoided, { table: bill.table }));
+}
+
+$('tables-list').addEventListener('click', async (event) => {
+  const button = event.target.closest('[data-bill-act]');
+  if (!button) return;
+  const bill = bills[Number(button.dataset.i)];
+  clearErrors(openBillForm);
+  try {
+    switch (button.dataset.billAct) {
+      case 'add': await addToBill(bill); break;
+      case 'prebill': location.href = `/pos/receipts/${bill.order.id}`; return;
+      case 'settle': await openSettle(bill); return;
+      case 'void': await voidBill(bill); break;
+      default: return;
+    }
+    await loadTables();
+  } catch (err) {
+    tableError(err);
+  }
+});
+
 // --- Buttons and keys -----------------------------------------------------------------------------
 
 function clearSale() {
@@ -700,6 +876,7 @@ const actions = {
   hold: () => hold(),
   resume: openHeld,
   refund: openRefund,
+  tables: openTables,
   clear: clearSale,
   pay: openPay,
 };
@@ -712,7 +889,7 @@ root.addEventListener('click', (event) => {
   }
 });
 
-const keys = { F2: 'member', F3: 'search', F4: 'hold', F6: 'resume', F7: 'refund', F8: 'pay', F9: 'clear' };
+const keys = { F2: 'member', F3: 'search', F4: 'hold', F6: 'resume', F7: 'refund', F8: 'pay', F9: 'clear', F10: 'tables' };
 
 document.addEventListener('keydown', (event) => {
   const open = document.querySelector('dialog[open]');
@@ -736,4 +913,5 @@ document.addEventListener('click', (event) => {
 
 render();
 if (sale.lines.length) requote();
+loadTables().catch(() => {});
 focusBarcode();

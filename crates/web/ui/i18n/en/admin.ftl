@@ -101,6 +101,7 @@ admin-order-promised = Promised by
 admin-order-on-time = On time
 admin-order-late = Late
 admin-order-note = Note
+admin-order-table = Table
 admin-order-timeline = Timeline
 admin-order-lines = Lines and price breakdown
 admin-order-payments = Payments and refunds

@@ -101,6 +101,7 @@ admin-order-promised = 承诺时间
 admin-order-on-time = 准时
 admin-order-late = 超时
 admin-order-note = 备注
+admin-order-table = 桌号
 admin-order-timeline = 状态时间线
 admin-order-lines = 商品与价格明细
 admin-order-payments = 支付与退款

@@ -87,6 +87,7 @@ impl OrdersQuery {
             created_from: self.from.map(|d| time_zone.day_start(d)),
             created_before: self.to.and_then(|d| d.succ_opt()).map(|d| time_zone.day_start(d)),
             customer_id,
+            table: None,
             sort: quanyu_app::order_sort(Some(self.sort.as_deref().unwrap_or(NEWEST)))?.into(),
         }))
     }
