@@ -84,6 +84,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "flash_keys_per_sale",
         sql: include_str!("../migrations/sqlite/0028_flash_keys_per_sale.sql"),
     },
+    Migration {
+        version: 30,
+        name: "delivery_location",
+        sql: include_str!("../migrations/sqlite/0030_delivery_location.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -157,6 +162,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 27,
         name: "flash_keys_per_sale",
         sql: include_str!("../migrations/postgres/0027_flash_keys_per_sale.sql"),
+    },
+    Migration {
+        version: 29,
+        name: "delivery_location",
+        sql: include_str!("../migrations/postgres/0029_delivery_location.sql"),
     },
 ];
 
