@@ -216,6 +216,10 @@ impl App {
         if promised_at.is_some_and(|p| p <= at) {
             return Err(DomainError::Malformed { field: "promised_at", expected: "a time in the future" }.into());
         }
+        let horizon = self.config.booking_horizon;
+        if promised_at.is_some_and(|p| p > at + horizon) {
+            return Err(AppError::BeyondBookingHorizon { horizon_days: horizon.num_days(), latest: at + horizon });
+        }
         let id = OrderId::new();
         write_idempotent!(self, ctx, reply, |tx| {
             let store = store_in_scope(ctx, tx, store_id).await?;

@@ -3,7 +3,7 @@
 //! store's radius, a booked visit without a time, a time the channel does not use, negative
 //! points, a till's change beyond reason, a refund naming a line twice or a settled line), and an
 //! eat-first bill that takes more items while it is open; a delivery keeping where it goes (and
-//! showing it to the console and its export).
+//! showing it to the console and its export); promised times within the booking horizon.
 
 #[allow(dead_code)]
 mod support;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use quanyu_store::Database;
 use serde_json::json;
-use support::{TestApp, spawn_app, with};
+use support::{TestApp, spawn_app, spawn_app_with, with};
 
 quanyu_store::backend_tests!(
     orders_refuse_what_they_cannot_keep,
@@ -21,6 +21,7 @@ quanyu_store::backend_tests!(
     an_eat_first_bill_takes_more_items_while_open,
     an_open_bill_is_priced_again_as_one_cart,
     a_delivery_keeps_where_it_goes,
+    promised_times_stay_within_the_booking_horizon,
 );
 
 async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
@@ -379,4 +380,60 @@ async fn a_delivery_keeps_where_it_goes(db: Arc<dyn Database>) {
     assert!(row(gps_id).ends_with(&format!(",{lat},{lng},{distance}")), "every digit: {}", row(gps_id));
     let address_only = address_only.body["id"].as_str().unwrap();
     assert!(row(address_only).ends_with(",北京东路 1 号,,,"), "{}", row(address_only));
+}
+
+async fn promised_times_stay_within_the_booking_horizon(db: Arc<dyn Database>) {
+    let app =
+        spawn_app_with(db, |config| quanyu_app::AppConfig { booking_horizon: chrono::Duration::days(7), ..config })
+            .await;
+    let eggs =
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    let lines = json!([{"sku_id": eggs, "quantity": 1}]);
+    let now = chrono::Utc::now();
+    let visit = json!({"store_id": app.store_a, "channel": "appointment", "lines": lines});
+    let pickup = json!({"store_id": app.store_a, "channel": "pickup", "lines": lines});
+    let delivery =
+        json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "某路 8 号", "lines": lines});
+
+    // Within the horizon is taken; beyond it is refused on every channel with a promised time,
+    // a year's typo included, and holds nothing.
+    for (channel, order) in [("appointment", &visit), ("pickup", &pickup), ("delivery", &delivery)] {
+        let within = with(order, "promised_at", json!(now + chrono::Duration::days(6)));
+        let taken = app.post_with_key(&app.cashier_a, "/api/v1/orders", &format!("{channel}-6d"), within).await;
+        assert_eq!(taken.status, StatusCode::CREATED, "{channel}: {}", taken.body);
+        for (days, label) in [(8, "8d"), (366, "typo")] {
+            let beyond = with(order, "promised_at", json!(now + chrono::Duration::days(days)));
+            let refused =
+                app.post_with_key(&app.cashier_a, "/api/v1/orders", &format!("{channel}-{label}"), beyond).await;
+            assert_eq!(
+                code(&refused),
+                (StatusCode::UNPROCESSABLE_ENTITY, "beyond_booking_horizon"),
+                "{channel}: {}",
+                refused.body
+            );
+            assert_eq!(refused.body["error"]["field"], "promised_at");
+        }
+        // A delivery or pickup promised in the past is refused too, as a booking is.
+        let past = with(order, "promised_at", json!(now - chrono::Duration::minutes(5)));
+        let late = app.post_with_key(&app.cashier_a, "/api/v1/orders", &format!("{channel}-past"), past).await;
+        assert_eq!(code(&late), (StatusCode::UNPROCESSABLE_ENTITY, "malformed"), "{channel}: {}", late.body);
+    }
+    assert_eq!(stock_of(&app, &eggs).await, (10, 3, 0), "only the three taken hold stock");
+    let english = app
+        .send(
+            axum::http::Request::builder()
+                .method("POST")
+                .uri("/api/v1/orders")
+                .header("authorization", format!("Bearer {}", app.cashier_a))
+                .header("content-type", "application/json")
+                .header("accept-language", "en")
+                .header("idempotency-key", "a-en"),
+            Some(with(&visit, "promised_at", json!(now + chrono::Duration::days(8)))),
+        )
+        .await;
+    let message = english.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("at most 7 days ahead"), "{message}");
+
+    // The default horizon is 30 days.
+    assert_eq!(quanyu_app::AppConfig::default().booking_horizon, chrono::Duration::days(30));
 }

@@ -247,7 +247,8 @@ pub struct OrderIn {
     coord: Option<String>,
     /// By when the goods are promised; default in an hour (delivery) or half an hour (pickup).
     /// Required for an appointment (the booked time, in the future; an unpaid booking holds its
-    /// stock until then). Refused for the in-store channels.
+    /// stock until then). In the future and within the booking horizon (30 days unless
+    /// configured; `beyond_booking_horizon`). Refused for the in-store channels.
     promised_at: Option<DateTime<Utc>>,
     note: Option<String>,
     /// Coupons from the buyer's wallet (`customer_id` required): each must apply, or the order
