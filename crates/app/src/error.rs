@@ -53,6 +53,10 @@ pub enum AppError {
     /// A delivery to a point beyond the store's delivery radius.
     #[error("the point is {distance_m} m from the store, which delivers within {radius_m} m")]
     OutsideDeliveryRadius { distance_m: u32, radius_m: u32 },
+    /// A promised time (a booked visit, a delivery, a pickup) further ahead than the configured
+    /// booking horizon ([`crate::AppConfig::booking_horizon`]); `latest` is the last time taken.
+    #[error("promised_at may be at most {horizon_days} days ahead (until {latest})")]
+    BeyondBookingHorizon { horizon_days: i64, latest: quanyu_domain::time::Timestamp },
     /// An input that orders of this channel do not take (a promised time at the till).
     #[error("{field} does not apply to {} orders", channel.as_str())]
     NotForChannel { field: &'static str, channel: quanyu_domain::order::OrderChannel },

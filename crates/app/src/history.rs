@@ -429,6 +429,8 @@ fn historical_order(
         customer_phone: if online { Some(quanyu_domain::text::Phone::parse(phone.value())?) } else { None },
         customer_id: Some(customer.id),
         delivery_address: text::optional("delivery_address", draft.delivery_address.as_deref(), 256)?,
+        // History from another system brings an address, not a point.
+        delivery_location: None,
         note: None,
         table: None,
         lines,

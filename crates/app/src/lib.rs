@@ -77,12 +77,13 @@ pub use inventory::{MovementDraft, StockMovement};
 pub use lifecycle::{ScoringRules, WINDOW_DAYS, stage_label};
 pub use listing::{CREATED_AT, Cursor, Listing, parse_sort, sort_param};
 pub use loyalty::{MembershipDraft, PointsStatement, TierDraft};
-pub use nearby::{Datum, NearbyStore};
+pub use nearby::NearbyStore;
 pub use orders::*;
 pub use org::*;
 pub use password::PasswordHasher;
 pub use payments::{CardTerminal, Cash, PaymentProvider, StoredValue};
 pub use promotions::PromotionDraft;
+pub use quanyu_domain::geo::Datum;
 pub use quotes::{DELIVERY_FEE, FREE_DELIVERY_FROM, POINTS_MAX_SHARE_BP, POINTS_PER_YUAN, QuoteDraft};
 pub use referral::{CommissionRulesDraft, CommissionStatement, GuidePerformance, InviteTaskDraft};
 pub use reports::{ChannelTotals, DaySales, REPORT_DAYS, SalesReport, SalesTotals, TOP_N};
@@ -107,7 +108,14 @@ pub struct AppConfig {
     /// Into how many shards the audience index is cut, each counted on its own thread
     /// (default: the available cores, at most [`MAX_AUDIENCE_SHARDS`]).
     pub audience_shards: usize,
+    /// How far ahead an order may promise its time (a booked visit, a delivery, a pickup):
+    /// beyond it is refused (`beyond_booking_horizon`), as is a typo in the year that would
+    /// hold a booking's stock for good. Default [`DEFAULT_BOOKING_HORIZON`].
+    pub booking_horizon: chrono::Duration,
 }
+
+/// How far ahead an order may promise its time unless configured: 30 days.
+pub const DEFAULT_BOOKING_HORIZON: chrono::Duration = chrono::Duration::days(30);
 
 impl Default for AppConfig {
     fn default() -> Self {
@@ -116,6 +124,7 @@ impl Default for AppConfig {
             passwords: PasswordHasher::default(),
             sms: Arc::new(LogSms),
             audience_shards: default_audience_shards(),
+            booking_horizon: DEFAULT_BOOKING_HORIZON,
         }
     }
 }

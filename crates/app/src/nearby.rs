@@ -4,8 +4,9 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use quanyu_domain::{
-    geo::Coordinates,
+    geo::{Coordinates, Datum, whole_metres},
     ids::{SkuId, StoreId},
+    order::DeliveryLocation,
     org::{Store, StoreKind, StoreStatus},
     spatial::SpatialIndex,
 };
@@ -27,37 +28,17 @@ pub struct NearbyStore {
     pub available: Option<i64>,
 }
 
-/// Which datum a caller's coordinates are in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Datum {
-    /// What Chinese maps and WeChat show; what stores are kept in.
-    #[default]
-    Gcj02,
-    /// What a GPS reports.
-    Wgs84,
-}
-
-impl Datum {
-    /// `point` in GCJ-02, the datum stores are kept in (distances are taken there).
-    pub fn to_gcj02(self, point: Coordinates) -> Coordinates {
-        match self {
-            Datum::Gcj02 => point,
-            Datum::Wgs84 => point.wgs84_to_gcj02(),
-        }
-    }
-}
-
-/// Refuses a delivery from `store` to `point` (GCJ-02) beyond the store's delivery radius, as
-/// routing would not have sent it there.
-pub(crate) fn check_delivery_radius(store: &Store, point: Coordinates) -> AppResult<()> {
+/// Where a delivery from `store` to `point` (GCJ-02, sent in `sent_in`) goes, with its
+/// distance; refused beyond the store's delivery radius, as routing would not have sent it there.
+pub(crate) fn delivery_location(store: &Store, point: Coordinates, sent_in: Datum) -> AppResult<DeliveryLocation> {
     let distance = store.location.distance_m(&point);
-    if distance <= f64::from(store.delivery_radius_m) {
-        return Ok(());
+    if distance > f64::from(store.delivery_radius_m) {
+        return Err(AppError::OutsideDeliveryRadius {
+            distance_m: whole_metres(distance),
+            radius_m: store.delivery_radius_m,
+        });
     }
-    Err(AppError::OutsideDeliveryRadius {
-        distance_m: distance.round().clamp(0.0, f64::from(u32::MAX)) as u32,
-        radius_m: store.delivery_radius_m,
-    })
+    Ok(DeliveryLocation { point, sent_in, distance_m: whole_metres(distance) })
 }
 
 impl App {
@@ -128,7 +109,7 @@ impl App {
             .nearest(point)
             .take(limit)
             .map(|(store, distance)| NearbyStore {
-                distance_m: distance.round().clamp(0.0, f64::from(u32::MAX)) as u32,
+                distance_m: whole_metres(distance),
                 delivers: distance <= f64::from(store.delivery_radius_m),
                 open_now: store.is_trading_at(at),
                 available: sku.map(|_| stock.get(&store.id).copied().unwrap_or(0)),

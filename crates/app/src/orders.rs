@@ -195,15 +195,16 @@ impl App {
             (None, Some(offer)) => Some((offer.store_id, "the group buy's store")),
             (None, None) => None,
         };
-        // Where a delivery goes, in the stores' datum: routed to a store that reaches it, or
-        // checked against the radius of the store it names.
+        // Where a delivery goes, in the stores' datum (and the datum it came in, kept with it):
+        // routed to a store that reaches it, or checked against the radius of the store it names.
         let delivery_point = match draft.delivery_location {
-            Some((lat, lng, datum)) if channel == OrderChannel::Delivery => Some(
+            Some((lat, lng, datum)) if channel == OrderChannel::Delivery => Some((
                 datum.to_gcj02(
                     quanyu_domain::geo::Coordinates::new(lat, lng)
                         .map_err(|_| DomainError::InvalidCoordinates { field: "delivery_location" })?,
                 ),
-            ),
+                datum,
+            )),
             _ => None,
         };
         let store_id = match (fixed_store, draft.store_id, delivery_point) {
@@ -212,7 +213,7 @@ impl App {
             }
             (Some((fixed, _)), _, _) => fixed,
             (None, Some(store_id), _) => store_id,
-            (None, None, Some(point)) => {
+            (None, None, Some((point, _))) => {
                 let lines: Vec<(SkuId, i64)> =
                     draft.lines.iter().filter_map(|l| l.sku_id.map(|sku| (sku, l.quantity))).collect();
                 self.route_delivery(point, crate::Datum::Gcj02, &lines).await?.ok_or(AppError::NoStoreCanServe)?
@@ -249,6 +250,10 @@ impl App {
         if promised_at.is_some_and(|p| p <= at) {
             return Err(DomainError::Malformed { field: "promised_at", expected: "a time in the future" }.into());
         }
+        let horizon = self.config.booking_horizon;
+        if promised_at.is_some_and(|p| p > at + horizon) {
+            return Err(AppError::BeyondBookingHorizon { horizon_days: horizon.num_days(), latest: at + horizon });
+        }
         let id = OrderId::new();
         write_idempotent!(self, ctx, reply, |tx| {
             let store = store_in_scope(ctx, tx, store_id).await?;
@@ -257,9 +262,9 @@ impl App {
             {
                 return Err(AppError::TableOccupied { table: table.clone(), order_id: Some(open.id) });
             }
-            if let Some(point) = delivery_point {
-                crate::nearby::check_delivery_radius(&store, point)?;
-            }
+            let delivery_location = delivery_point
+                .map(|(point, sent_in)| crate::nearby::delivery_location(&store, point, sent_in))
+                .transpose()?;
             let held = match draft.flash_reservation {
                 Some(reservation) => Some(held_reservation(tx, reservation, at).await?),
                 None => None,
@@ -344,6 +349,7 @@ impl App {
                 customer_phone,
                 customer_id,
                 delivery_address,
+                delivery_location,
                 note,
                 table: table.clone(),
                 lines,

@@ -35,7 +35,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = Settings::load(&args.database, args.bind.as_deref())?;
     let db = open_database(&settings.database_url, true).await?;
     tracing::info!(database = %redact(&settings.database_url), "database ready");
-    let config = AppConfig { audience_shards: settings.audience_shards, ..AppConfig::default() };
+    let config = AppConfig {
+        audience_shards: settings.audience_shards,
+        booking_horizon: settings.booking_horizon(),
+        ..AppConfig::default()
+    };
     serve_app(App::new(db, config), &settings.bind).await
 }
 

@@ -24,6 +24,9 @@ pub struct Settings {
     /// Into how many shards `serve` cuts the audience index (default: one per core, at most
     /// [`quanyu_app::MAX_AUDIENCE_SHARDS`]).
     pub audience_shards: usize,
+    /// How many days ahead `serve` lets an order promise its time (a booked visit, a delivery,
+    /// a pickup).
+    pub booking_horizon_days: u32,
 }
 
 impl Default for Settings {
@@ -32,6 +35,7 @@ impl Default for Settings {
             database_url: "sqlite://quanyu-data/quanyu.db".to_owned(),
             bind: "127.0.0.1:8080".to_owned(),
             audience_shards: quanyu_app::default_audience_shards(),
+            booking_horizon_days: quanyu_app::DEFAULT_BOOKING_HORIZON.num_days() as u32,
         }
     }
 }
@@ -39,6 +43,10 @@ impl Default for Settings {
 /// The most audience shards a setting may ask for (the default stops at the cores, at most
 /// [`quanyu_app::MAX_AUDIENCE_SHARDS`]).
 const MAX_AUDIENCE_SHARDS_SETTING: usize = 64;
+
+/// The longest booking horizon a setting may ask for, in days: a year and a day (a typo's
+/// thousands of days would let a booking hold its stock for good).
+const MAX_BOOKING_HORIZON_DAYS: u32 = 366;
 
 /// Values given as flags; only those present override the layers below.
 #[derive(Debug, Default, Serialize)]
@@ -72,7 +80,19 @@ impl Settings {
                 settings.audience_shards
             );
         }
+        if !(1..=MAX_BOOKING_HORIZON_DAYS).contains(&settings.booking_horizon_days) {
+            bail!(
+                "booking_horizon_days (QUANYU_BOOKING_HORIZON_DAYS) must be between 1 and {MAX_BOOKING_HORIZON_DAYS}, \
+                 not {}",
+                settings.booking_horizon_days
+            );
+        }
         Ok(settings)
+    }
+
+    /// The booking horizon as the app takes it.
+    pub fn booking_horizon(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.booking_horizon_days))
     }
 }
 
@@ -115,6 +135,15 @@ mod tests {
             }
             jail.set_env("QUANYU_AUDIENCE_SHARDS", "3");
             assert_eq!(load(&args, Some("0.0.0.0:3"))?.bind, "0.0.0.0:3");
+            assert_eq!(load(&args, None)?.booking_horizon(), chrono::Duration::days(30));
+            jail.set_env("QUANYU_BOOKING_HORIZON_DAYS", "90");
+            assert_eq!(load(&args, None)?.booking_horizon(), chrono::Duration::days(90));
+            for wrong in ["0", "367"] {
+                jail.set_env("QUANYU_BOOKING_HORIZON_DAYS", wrong);
+                let refused = load(&args, None).expect_err("out of range");
+                assert!(refused.contains("between 1 and 366"), "{refused}");
+            }
+            jail.set_env("QUANYU_BOOKING_HORIZON_DAYS", "30");
 
             let flagged = DatabaseArgs { database: Some("sqlite://flag.db".into()), config: None };
             assert_eq!(load(&flagged, None)?.database_url, "sqlite://flag.db");

@@ -131,6 +131,11 @@ pub enum Refusal {
     OutOfStock,
 }
 
+impl Refusal {
+    /// Every refusal, for what documents them (a route's refusal codes) to be checked against.
+    pub const ALL: [Refusal; 4] = [Refusal::NotActive, Refusal::LimitReached, Refusal::SoldOut, Refusal::OutOfStock];
+}
+
 #[cfg(test)]
 mod buyer_tests {
     use super::*;

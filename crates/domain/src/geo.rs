@@ -2,7 +2,8 @@
 //!
 //! Coordinates shown on Chinese maps (AMap, Tencent, WeChat) are GCJ-02; a phone's GPS reports
 //! WGS-84. Stores keep GCJ-02; a WGS-84 point is converted before distances are taken, because
-//! the two differ by several hundred metres in mainland China.
+//! the two differ by several hundred metres in mainland China. A delivery's point is kept in
+//! GCJ-02 too (with the [`Datum`] it was sent in), so its distance and a rider's map agree.
 
 use crate::{DomainError, DomainResult};
 
@@ -11,6 +12,38 @@ use crate::{DomainError, DomainResult};
 pub struct Coordinates {
     lat: f64,
     lng: f64,
+}
+
+/// Never NaN (the constructor and the datum shifts keep both parts finite), so `==` is an
+/// equivalence and values that hold coordinates (an order) can be `Eq`.
+impl Eq for Coordinates {}
+
+named_enum! {
+    /// Which datum a caller's coordinates are in.
+    #[derive(Default)]
+    pub enum Datum for "coord" {
+        /// What Chinese maps and WeChat show; what stores are kept in.
+        #[default]
+        Gcj02 = "gcj02",
+        /// What a GPS reports.
+        Wgs84 = "wgs84",
+    }
+}
+
+impl Datum {
+    /// `point` in GCJ-02, the datum stores are kept in (distances are taken there).
+    pub fn to_gcj02(self, point: Coordinates) -> Coordinates {
+        match self {
+            Datum::Gcj02 => point,
+            Datum::Wgs84 => point.wgs84_to_gcj02(),
+        }
+    }
+}
+
+/// A distance in whole metres, as it is shown and kept: rounded, and capped at `u32::MAX`
+/// (beyond any distance on Earth).
+pub fn whole_metres(distance_m: f64) -> u32 {
+    distance_m.round().clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
 /// Mean Earth radius in metres (IUGG), as used by the haversine formula.
@@ -127,6 +160,19 @@ mod tests {
             let wgs = Coordinates::new(g_lat, g_lng).unwrap().gcj02_to_wgs84();
             assert!((wgs.lat() - lat).abs() < 1e-8 && (wgs.lng() - lng).abs() < 1e-8, "{wgs:?}");
         }
+    }
+
+    #[test]
+    fn a_datum_puts_a_point_in_gcj02() {
+        let ((lat, lng), (g_lat, g_lng)) = VECTORS[0];
+        let gps = Coordinates::new(lat, lng).unwrap();
+        assert_eq!(Datum::Gcj02.to_gcj02(gps), gps);
+        let shifted = Datum::Wgs84.to_gcj02(gps);
+        assert!((shifted.lat() - g_lat).abs() < 1e-9 && (shifted.lng() - g_lng).abs() < 1e-9, "{shifted:?}");
+        assert_eq!(Datum::parse("wgs84"), Ok(Datum::Wgs84));
+        assert_eq!(Datum::default().as_str(), "gcj02");
+        assert!(Datum::parse("bd09").is_err());
+        assert_eq!((whole_metres(2_999.5), whole_metres(-1.0), whole_metres(1e12)), (3_000, 0, u32::MAX));
     }
 
     #[test]

@@ -472,6 +472,33 @@ pub struct OrderLine {
     pub refunded_amount: crate::Money,
 }
 
+/// Where a delivery goes (配送位置), kept on the order for the dispatcher and the rider.
+///
+/// The point is GCJ-02 whatever datum the caller sent it in: stores are kept in GCJ-02 and the
+/// distance is taken there, and the maps a dispatcher or a rider opens in China (AMap, Tencent,
+/// WeChat) are GCJ-02, so the stored point goes on them as it is. The datum the caller sent is
+/// kept beside it, so a point that came from a GPS (WGS-84) can be had back ([`Self::as_sent`])
+/// and a point sent in the wrong datum (several hundred metres off) can be told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryLocation {
+    /// GCJ-02.
+    pub point: crate::geo::Coordinates,
+    /// The datum the caller gave the point in.
+    pub sent_in: crate::geo::Datum,
+    /// Great-circle metres from the store serving the order, rounded.
+    pub distance_m: u32,
+}
+
+impl DeliveryLocation {
+    /// The point in the datum the caller sent it in (WGS-84 to well under a millimetre).
+    pub fn as_sent(&self) -> crate::geo::Coordinates {
+        match self.sent_in {
+            crate::geo::Datum::Gcj02 => self.point,
+            crate::geo::Datum::Wgs84 => self.point.gcj02_to_wgs84(),
+        }
+    }
+}
+
 /// An order: what was bought, where, through which channel, and how far it has got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
@@ -485,6 +512,9 @@ pub struct Order {
     /// The member who buys: earns points, and later coupons and attribution.
     pub customer_id: Option<crate::ids::CustomerId>,
     pub delivery_address: Option<String>,
+    /// Where a delivery goes, when the caller gave a point (a delivery naming its store may
+    /// give only the address).
+    pub delivery_location: Option<DeliveryLocation>,
     pub note: Option<String>,
     /// The table a table order is for (桌号): always on an eat-first bill, perhaps on a
     /// pay-first order, never on other channels.
@@ -600,6 +630,7 @@ mod picking_tests {
             customer_phone: None,
             customer_id: None,
             delivery_address: None,
+            delivery_location: None,
             note: None,
             table: None,
             lines: lines
@@ -641,5 +672,16 @@ mod picking_tests {
         assert_eq!(items.len(), 2);
         assert_eq!((items[0].quantity, items[0].orders.clone()), (5, vec![sooner.id, later.id]));
         assert_eq!((items[1].quantity, items[1].orders.clone()), (1, vec![later.id]));
+    }
+
+    #[test]
+    fn a_delivery_point_sent_from_a_gps_is_had_back() {
+        use crate::geo::{Coordinates, Datum};
+        let gps = Coordinates::new(31.2304, 121.4737).unwrap();
+        let kept = DeliveryLocation { point: Datum::Wgs84.to_gcj02(gps), sent_in: Datum::Wgs84, distance_m: 0 };
+        assert!(kept.point.distance_m(&gps) > 100.0, "kept in GCJ-02, not as sent");
+        assert!(kept.as_sent().distance_m(&gps) < 0.001, "{:?}", kept.as_sent());
+        let map = DeliveryLocation { sent_in: Datum::Gcj02, ..kept };
+        assert_eq!(map.as_sent(), map.point);
     }
 }

@@ -85,6 +85,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0028_flash_keys_per_sale.sql"),
     },
     Migration { version: 29, name: "order_tables", sql: include_str!("../migrations/sqlite/0029_order_tables.sql") },
+    Migration {
+        version: 30,
+        name: "delivery_location",
+        sql: include_str!("../migrations/sqlite/0030_delivery_location.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -160,6 +165,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0027_flash_keys_per_sale.sql"),
     },
     Migration { version: 28, name: "order_tables", sql: include_str!("../migrations/postgres/0028_order_tables.sql") },
+    Migration {
+        version: 29,
+        name: "delivery_location",
+        sql: include_str!("../migrations/postgres/0029_delivery_location.sql"),
+    },
 ];
 
 /// A migration applied by a call to `migrate`.

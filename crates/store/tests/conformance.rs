@@ -47,6 +47,7 @@ quanyu_store::backend_tests!(
     whole_table_scans_read_back_what_was_written,
     flash_sales_starting_by_span_every_store_soonest_first,
     a_table_has_one_open_bill_at_a_time,
+    orders_keep_their_delivery_point_exactly,
 );
 
 fn now() -> Timestamp {
@@ -171,6 +172,46 @@ async fn write(db: &Arc<dyn Database>) -> Box<dyn Tx> {
 
 async fn read(db: &Arc<dyn Database>) -> Box<dyn Tx> {
     db.read().await.unwrap()
+}
+
+/// An unpaid order of one line in `store_id`, created now.
+fn order(store_id: StoreId, sku_id: SkuId, channel: quanyu_domain::order::OrderChannel) -> quanyu_domain::order::Order {
+    use quanyu_domain::order::{LineBreakdown, Order, OrderLine, OrderStatus};
+    let breakdown = LineBreakdown::price(Money::from_fen(1290), None, 2, false).unwrap();
+    let total = breakdown.amount;
+    Order {
+        id: quanyu_domain::ids::OrderId::new(),
+        store_id,
+        channel,
+        status: OrderStatus::Created,
+        pickup_code: None,
+        customer_phone: None,
+        customer_id: None,
+        delivery_address: None,
+        delivery_location: None,
+        table: None,
+        note: None,
+        lines: vec![OrderLine {
+            line_no: 1,
+            sku_id,
+            sku_name: "500g".into(),
+            breakdown,
+            refunded_quantity: 0,
+            refunded_amount: Money::ZERO,
+        }],
+        subtotal: total,
+        discount: Money::ZERO,
+        delivery_fee: Money::ZERO,
+        total,
+        paid: Money::ZERO,
+        refunded: Money::ZERO,
+        hold_expires_at: Some(now()),
+        promised_at: None,
+        fulfilled_at: None,
+        created_by: None,
+        created_at: now(),
+        updated_at: now(),
+    }
 }
 
 /// A region with two stores, committed.
@@ -1212,6 +1253,7 @@ fn table_order(store: StoreId, channel: &str, status: &str, table: Option<&str>)
         delivery_address: None,
         note: None,
         table: table.map(|t| quanyu_domain::table::TableLabel::parse(t).unwrap()),
+        delivery_location: None,
         lines: Vec::new(),
         subtotal: Money::ZERO,
         discount: Money::ZERO,
@@ -1299,4 +1341,53 @@ async fn a_table_has_one_open_bill_at_a_time(db: Arc<dyn Database>) {
     let mut tx = read(&db).await;
     assert_eq!(tx.open_table_bills(a.id, None).await.unwrap().len(), 5);
     assert_eq!(tx.open_table_bills(b.id, None).await.unwrap().len(), 1);
+}
+
+/// A delivery's point reads back bit for bit (GCJ-02 with every digit a conversion gives, and
+/// the datum it was sent in), through a single read and a list; an order without one has none.
+async fn orders_keep_their_delivery_point_exactly(db: Arc<dyn Database>) {
+    use quanyu_domain::{
+        geo::Datum,
+        order::{DeliveryLocation, OrderChannel},
+    };
+    use quanyu_store::OrderFilter;
+    let (_, a, _) = seed_places(&db).await;
+    let root = category("蛋类", None);
+    let eggs = product(root.id, None);
+    let box10 = sku(eggs.id, "EGG-10", None);
+    let gps = Coordinates::new(31.241_234_567, 121.470_000_123).unwrap();
+    let point = Datum::Wgs84.to_gcj02(gps);
+    let delivery = quanyu_domain::order::Order {
+        delivery_address: Some("北京东路 1 号".into()),
+        delivery_location: Some(DeliveryLocation { point, sent_in: Datum::Wgs84, distance_m: 1_234 }),
+        ..order(a.id, box10.id, OrderChannel::Delivery)
+    };
+    let on_a_map = quanyu_domain::order::Order {
+        delivery_location: Some(DeliveryLocation { point: gps, sent_in: Datum::Gcj02, distance_m: 0 }),
+        ..order(a.id, box10.id, OrderChannel::Delivery)
+    };
+    let till = order(a.id, box10.id, OrderChannel::Pos);
+    let mut tx = write(&db).await;
+    tx.insert_category(&root).await.unwrap();
+    tx.insert_product(&eggs).await.unwrap();
+    tx.insert_sku(&box10).await.unwrap();
+    for written in [&delivery, &on_a_map, &till] {
+        tx.insert_order(written).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut tx = read(&db).await;
+    for written in [&delivery, &on_a_map, &till] {
+        let found = tx.get_order(written.id).await.unwrap().unwrap();
+        assert_eq!(&found, written);
+        let bits = |o: &quanyu_domain::order::Order| {
+            o.delivery_location.map(|l| (l.point.lat().to_bits(), l.point.lng().to_bits()))
+        };
+        assert_eq!(bits(&found), bits(written), "the point's every bit");
+    }
+    let listed = tx.list_orders(&OrderFilter::default(), Page::first(10)).await.unwrap();
+    let listed: Vec<_> = listed.iter().map(|o| (o.id, o.delivery_location)).collect();
+    for written in [&delivery, &on_a_map, &till] {
+        assert!(listed.contains(&(written.id, written.delivery_location)), "{listed:?}");
+    }
 }

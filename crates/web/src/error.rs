@@ -528,6 +528,16 @@ impl From<AppError> for ApiError {
                 .with_field("table")
                 .about_order(order_id)
             }
+            AppError::BeyondBookingHorizon { horizon_days, latest } => {
+                let latest = latest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "beyond_booking_horizon",
+                    format!("promised_at 最多只能预约 {horizon_days} 天以内（不晚于 {latest}）"),
+                    format!("promised_at may be at most {horizon_days} days ahead (no later than {latest})"),
+                )
+                .with_field("promised_at")
+            }
             AppError::IdentitiesConflict => ApiError::new(
                 StatusCode::CONFLICT,
                 "identities_conflict",
@@ -999,6 +1009,7 @@ mod tests {
             }
             .into(),
             AppError::Duplicate(UniqueKey::OpenTableBill).into(),
+            AppError::BeyondBookingHorizon { horizon_days: 30, latest: chrono::DateTime::UNIX_EPOCH }.into(),
             AppError::TenderedTooMuch { due: 670, tendered: 9_000_000, max_change: 1_000_000 }.into(),
             AppError::RefundLines(quanyu_domain::order::RefundLineError::Repeated { line_no: 1 }).into(),
             AppError::RefundLines(quanyu_domain::order::RefundLineError::NothingLeft { line_no: 1 }).into(),

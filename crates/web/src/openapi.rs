@@ -243,3 +243,35 @@ details{background:#fff;border:1px solid #ddd;border-radius:6px;margin:6px 0;pad
 summary{cursor:pointer}summary:focus-visible{outline:2px solid #0a58ca}code.m{display:inline-block;min-width:56px;\
 font-weight:600}.get{color:#0a7}.post{color:#06c}.patch,.put{color:#b60}.delete{color:#c22}\
 pre{overflow:auto;background:#f2f2f4;padding:8px}";
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi as _;
+
+    use super::ApiDoc;
+    use crate::ApiError;
+
+    /// What a route's response of `status` says, from the OpenAPI document.
+    fn described(path: &str, status: &str) -> String {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        doc["paths"][path]["post"]["responses"][status]["description"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Both flash-reservation routes (the staff's and the mall's) name every refusal a sale can
+    /// answer, by the code the client receives.
+    #[test]
+    fn flash_reservation_routes_list_every_refusal() {
+        for path in ["/api/v1/flash-sales/{id}/reservations", "/api/v1/shop/flash-sales/{id}/reservations"] {
+            let conflicts = described(path, "409");
+            for refusal in quanyu_app::Refusal::ALL {
+                let code = ApiError::from(quanyu_app::AppError::FlashSale(refusal)).code;
+                assert!(conflicts.contains(code), "{path} does not list {code}: {conflicts}");
+            }
+        }
+        let shop = "/api/v1/shop/flash-sales/{id}/reservations";
+        let reused = ApiError::from(quanyu_app::AppError::IdempotencyKeyReused);
+        assert!(described(shop, reused.status.as_str()).contains(reused.code));
+        let missing = ApiError::from(quanyu_app::AppError::IdempotencyKeyRequired);
+        assert!(described(shop, missing.status.as_str()).contains(missing.code));
+    }
+}

@@ -2,7 +2,9 @@
 //! `QUANYU_TEST_POSTGRES` is set): what an order may not be asked (a delivery beyond its
 //! store's radius, a booked visit without a time, a time the channel does not use, negative
 //! points, a till's change beyond reason, a refund naming a line twice or a settled line), an
-//! eat-first bill that takes more items while it is open, and the table a table order is for.
+//! eat-first bill that takes more items while it is open, and the table a table order is for; a
+//! delivery keeping where it goes (and showing it to the console and its export); promised times
+//! within the booking horizon.
 
 #[allow(dead_code)]
 mod support;
@@ -12,7 +14,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use quanyu_store::Database;
 use serde_json::json;
-use support::{TestApp, spawn_app, with};
+use support::{TestApp, spawn_app, spawn_app_with, with};
 
 quanyu_store::backend_tests!(
     orders_refuse_what_they_cannot_keep,
@@ -20,6 +22,8 @@ quanyu_store::backend_tests!(
     an_eat_first_bill_takes_more_items_while_open,
     an_open_bill_is_priced_again_as_one_cart,
     a_table_has_one_open_bill_that_the_till_lists,
+    a_delivery_keeps_where_it_goes,
+    promised_times_stay_within_the_booking_horizon,
 );
 
 async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
@@ -415,4 +419,144 @@ async fn a_table_has_one_open_bill_that_the_till_lists(db: Arc<dyn Database>) {
     assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
     let spec = app.get_as("", "/api/openapi.json").await;
     assert!(spec.body["paths"]["/api/v1/stores/{store_id}/till-tables"]["get"].is_object(), "in the OpenAPI document");
+}
+
+/// The order's point as the API answers it: (lat, lng, datum, sent_datum, distance_m).
+fn delivery_point(order: &serde_json::Value) -> (f64, f64, &str, &str, u64) {
+    let point = &order["delivery_location"];
+    (
+        point["lat"].as_f64().unwrap(),
+        point["lng"].as_f64().unwrap(),
+        point["datum"].as_str().unwrap(),
+        point["sent_datum"].as_str().unwrap(),
+        point["distance_m"].as_u64().unwrap(),
+    )
+}
+
+async fn a_delivery_keeps_where_it_goes(db: Arc<dyn Database>) {
+    use quanyu_domain::geo::Coordinates;
+    let app = spawn_app(db).await;
+    let eggs =
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    let lines = json!([{"sku_id": eggs, "quantity": 1}]);
+
+    // A map's point (GCJ-02) is kept as sent, with its distance from store A (31.23, 121.47):
+    // 0.011° of latitude north, 1223 m.
+    let delivery = json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "北京东路 1 号",
+                          "delivery_location": {"lat": 31.241, "lng": 121.47}, "lines": lines});
+    let mapped = app.post_with_key(&app.cashier_a, "/api/v1/orders", "d-map", delivery.clone()).await;
+    assert_eq!(mapped.status, StatusCode::CREATED, "{}", mapped.body);
+    assert_eq!(delivery_point(&mapped.body), (31.241, 121.47, "gcj02", "gcj02", 1223), "{}", mapped.body);
+    let id = mapped.body["id"].as_str().unwrap().to_owned();
+    let read = app.get_as(&app.manager_a, &format!("/api/v1/orders/{id}")).await;
+    assert_eq!(read.body["delivery_location"], mapped.body["delivery_location"], "stored, not only answered");
+    assert_eq!(read.body["delivery_address"], "北京东路 1 号");
+
+    // A GPS point (WGS-84) is kept in GCJ-02, several hundred metres from the numbers sent, and
+    // says it came as WGS-84: shifted back it is the point sent.
+    let gps = with(&delivery, "coord", json!("wgs84"));
+    let gps = app.post_with_key(&app.cashier_a, "/api/v1/orders", "d-gps", gps).await;
+    assert_eq!(gps.status, StatusCode::CREATED, "{}", gps.body);
+    let (lat, lng, datum, sent, distance) = delivery_point(&gps.body);
+    assert_eq!((datum, sent), ("gcj02", "wgs84"));
+    let kept = Coordinates::new(lat, lng).unwrap();
+    let as_sent = Coordinates::new(31.241, 121.47).unwrap();
+    assert!(kept.distance_m(&as_sent) > 300.0, "converted: {lat}, {lng}");
+    assert!(kept.gcj02_to_wgs84().distance_m(&as_sent) < 0.001, "{lat}, {lng}");
+    let store_a = Coordinates::new(31.23, 121.47).unwrap();
+    assert_eq!(distance, store_a.distance_m(&kept).round() as u64, "measured from the converted point");
+    assert_ne!(distance, 1223);
+
+    // Routed without a store: the distance is from the store that serves it (A, the one with
+    // the eggs), not from the nearest (B, 100 m away).
+    let routed = json!({"channel": "delivery", "delivery_address": "北京东路 1 号",
+                        "delivery_location": {"lat": 31.241, "lng": 121.47}, "lines": lines});
+    let routed = app.post_with_key(&app.cashier_a, "/api/v1/orders", "d-routed", routed).await;
+    assert_eq!(routed.status, StatusCode::CREATED, "{}", routed.body);
+    assert_eq!(routed.body["store_id"], app.store_a.as_str());
+    assert_eq!(delivery_point(&routed.body).4, 1223);
+
+    // An address alone keeps no point; nor does a pickup that was sent one.
+    let address_only = with(&delivery, "delivery_location", serde_json::Value::Null);
+    let address_only = app.post_with_key(&app.cashier_a, "/api/v1/orders", "d-addr", address_only).await;
+    assert_eq!(address_only.status, StatusCode::CREATED, "{}", address_only.body);
+    assert!(address_only.body["delivery_location"].is_null(), "{}", address_only.body);
+    let pickup = with(&with(&delivery, "channel", json!("pickup")), "delivery_address", serde_json::Value::Null);
+    let pickup = app.post_with_key(&app.cashier_a, "/api/v1/orders", "p-point", pickup).await;
+    assert_eq!(pickup.status, StatusCode::CREATED, "{}", pickup.body);
+    assert!(pickup.body["delivery_location"].is_null(), "{}", pickup.body);
+
+    // The console's order page shows the point and the distance; the export has them.
+    let session = format!("quanyu_session={}", app.manager_a);
+    let detail = app.request_with_cookie("GET", &format!("/admin/orders/{id}"), &session).await;
+    assert_eq!(detail.status, StatusCode::OK, "{}", detail.text);
+    assert!(detail.text.contains("31.241, 121.47") && detail.text.contains("1223 米"), "{}", detail.text);
+    let gps_id = gps.body["id"].as_str().unwrap();
+    let gps_detail = app.request_with_cookie("GET", &format!("/admin/orders/{gps_id}"), &session).await;
+    assert!(gps_detail.text.contains(&format!("{lat}, {lng}")) && gps_detail.text.contains("WGS-84"));
+    assert!(!detail.text.contains("WGS-84"), "a map's point is not said to come from a GPS");
+    let csv = app.request_with_cookie("GET", "/admin/orders.csv", &session).await;
+    let csv: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
+    assert!(csv[0].ends_with("配送地址,配送纬度（GCJ-02）,配送经度（GCJ-02）,距门店（米）"), "{}", csv[0]);
+    let row = |id: &str| csv.iter().find(|l| l.starts_with(id)).copied().unwrap_or_default();
+    assert!(row(&id).ends_with(",北京东路 1 号,31.241,121.47,1223"), "{}", row(&id));
+    assert!(row(gps_id).ends_with(&format!(",{lat},{lng},{distance}")), "every digit: {}", row(gps_id));
+    let address_only = address_only.body["id"].as_str().unwrap();
+    assert!(row(address_only).ends_with(",北京东路 1 号,,,"), "{}", row(address_only));
+}
+
+async fn promised_times_stay_within_the_booking_horizon(db: Arc<dyn Database>) {
+    let app =
+        spawn_app_with(db, |config| quanyu_app::AppConfig { booking_horizon: chrono::Duration::days(7), ..config })
+            .await;
+    let eggs =
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    let lines = json!([{"sku_id": eggs, "quantity": 1}]);
+    let now = chrono::Utc::now();
+    let visit = json!({"store_id": app.store_a, "channel": "appointment", "lines": lines});
+    let pickup = json!({"store_id": app.store_a, "channel": "pickup", "lines": lines});
+    let delivery =
+        json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "某路 8 号", "lines": lines});
+
+    // Within the horizon is taken; beyond it is refused on every channel with a promised time,
+    // a year's typo included, and holds nothing.
+    for (channel, order) in [("appointment", &visit), ("pickup", &pickup), ("delivery", &delivery)] {
+        let within = with(order, "promised_at", json!(now + chrono::Duration::days(6)));
+        let taken = app.post_with_key(&app.cashier_a, "/api/v1/orders", &format!("{channel}-6d"), within).await;
+        assert_eq!(taken.status, StatusCode::CREATED, "{channel}: {}", taken.body);
+        for (days, label) in [(8, "8d"), (366, "typo")] {
+            let beyond = with(order, "promised_at", json!(now + chrono::Duration::days(days)));
+            let refused =
+                app.post_with_key(&app.cashier_a, "/api/v1/orders", &format!("{channel}-{label}"), beyond).await;
+            assert_eq!(
+                code(&refused),
+                (StatusCode::UNPROCESSABLE_ENTITY, "beyond_booking_horizon"),
+                "{channel}: {}",
+                refused.body
+            );
+            assert_eq!(refused.body["error"]["field"], "promised_at");
+        }
+        // A delivery or pickup promised in the past is refused too, as a booking is.
+        let past = with(order, "promised_at", json!(now - chrono::Duration::minutes(5)));
+        let late = app.post_with_key(&app.cashier_a, "/api/v1/orders", &format!("{channel}-past"), past).await;
+        assert_eq!(code(&late), (StatusCode::UNPROCESSABLE_ENTITY, "malformed"), "{channel}: {}", late.body);
+    }
+    assert_eq!(stock_of(&app, &eggs).await, (10, 3, 0), "only the three taken hold stock");
+    let english = app
+        .send(
+            axum::http::Request::builder()
+                .method("POST")
+                .uri("/api/v1/orders")
+                .header("authorization", format!("Bearer {}", app.cashier_a))
+                .header("content-type", "application/json")
+                .header("accept-language", "en")
+                .header("idempotency-key", "a-en"),
+            Some(with(&visit, "promised_at", json!(now + chrono::Duration::days(8)))),
+        )
+        .await;
+    let message = english.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("at most 7 days ahead"), "{message}");
+
+    // The default horizon is 30 days.
+    assert_eq!(quanyu_app::AppConfig::default().booking_horizon, chrono::Duration::days(30));
 }

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use quanyu_domain::{
     Money,
+    geo::{Coordinates, Datum},
     ids::{CustomerId, OrderId, PaymentId, SkuId, StaffId, StoreId},
-    order::{Adjustment, LineBreakdown, Order, OrderChannel, OrderLine, OrderStatus, PaymentMethod},
+    order::{Adjustment, DeliveryLocation, LineBreakdown, Order, OrderChannel, OrderLine, OrderStatus, PaymentMethod},
     table::TableLabel,
     text::Phone,
     time::Timestamp,
@@ -50,6 +51,23 @@ fn line(row: &Row) -> StoreResult<OrderLine> {
     })
 }
 
+/// The delivery point columns: all four set, or none.
+fn delivery_location(row: &Row) -> StoreResult<Option<DeliveryLocation>> {
+    let lat: Option<f64> = row.try_get("delivery_lat")?;
+    let lng: Option<f64> = row.try_get("delivery_lng")?;
+    let datum: Option<String> = row.try_get("delivery_datum")?;
+    let distance: Option<i64> = row.try_get("delivery_distance_m")?;
+    match (lat, lng, datum, distance) {
+        (None, None, None, None) => Ok(None),
+        (Some(lat), Some(lng), Some(datum), Some(distance)) => Ok(Some(DeliveryLocation {
+            point: Coordinates::new(lat, lng).map_err(|e| corrupt("delivery_lat", e))?,
+            sent_in: Datum::parse(&datum).map_err(|e| corrupt("delivery_datum", e))?,
+            distance_m: u32::try_from(distance).map_err(|e| corrupt("delivery_distance_m", e))?,
+        })),
+        _ => Err(corrupt("delivery_lat", "a delivery point with some of its columns missing")),
+    }
+}
+
 fn order(row: &Row, lines: Vec<OrderLine>) -> StoreResult<Order> {
     let channel: String = row.try_get("channel")?;
     let status: String = row.try_get("status")?;
@@ -66,6 +84,7 @@ fn order(row: &Row, lines: Vec<OrderLine>) -> StoreResult<Order> {
         customer_phone: phone.map(|p| Phone::parse(&p).map_err(|e| corrupt("customer_phone", e))).transpose()?,
         customer_id: customer.map(CustomerId::from_uuid),
         delivery_address: row.try_get("delivery_address")?,
+        delivery_location: delivery_location(row)?,
         note: row.try_get("note")?,
         table: table.map(|t| TableLabel::parse(&t).map_err(|e| corrupt("table_label", e))).transpose()?,
         lines,
@@ -154,9 +173,10 @@ impl OrderRepo for SqlTx {
         sqlx::query(
             "INSERT INTO orders (id, store_id, channel, status, pickup_code, customer_phone, delivery_address, note, \
              subtotal, discount, total, paid, refunded, hold_expires_at, promised_at, fulfilled_at, created_by, \
-             created_at, updated_at, customer_id, delivery_fee, table_label) \
+             created_at, updated_at, customer_id, delivery_fee, table_label, delivery_lat, delivery_lng, \
+             delivery_datum, delivery_distance_m) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22)",
+             $22, $23, $24, $25, $26)",
         )
         .bind(o.id.as_uuid())
         .bind(o.store_id.as_uuid())
@@ -180,6 +200,10 @@ impl OrderRepo for SqlTx {
         .bind(o.customer_id.map(|c| c.as_uuid()))
         .bind(o.delivery_fee.fen())
         .bind(o.table.as_ref().map(TableLabel::as_str))
+        .bind(o.delivery_location.map(|l| l.point.lat()))
+        .bind(o.delivery_location.map(|l| l.point.lng()))
+        .bind(o.delivery_location.map(|l| l.sent_in.as_str()))
+        .bind(o.delivery_location.map(|l| i64::from(l.distance_m)))
         .execute(&mut *self.tx)
         .await?;
         self.put_lines(o).await?;

@@ -4,8 +4,9 @@ use axum::{extract::State, response::Response};
 use chrono::{DateTime, Utc};
 use quanyu_app::{Ctx, LineDraft, OrderDetail, OrderDraft, PaymentDraft, RefundDraft, parse_step};
 use quanyu_domain::{
+    geo::Datum,
     ids::{OrderId, RegionId, SkuId, StoreId},
-    order::{Order, OrderLine},
+    order::{DeliveryLocation, Order, OrderLine},
 };
 use quanyu_store::{OrderFilter, OrderStep, PaymentRecord, PlaceFilter};
 use serde::{Deserialize, Serialize};
@@ -99,6 +100,34 @@ impl From<&PaymentRecord> for PaymentOut {
     }
 }
 
+/// Where a delivery goes, as the order keeps it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryLocationOut {
+    /// Latitude in GCJ-02 (what AMap, Tencent and WeChat maps show), whatever datum was sent.
+    lat: f64,
+    /// Longitude in GCJ-02.
+    lng: f64,
+    /// The datum of `lat` and `lng`: always `gcj02`.
+    datum: String,
+    /// The datum the point was sent in (the order's `coord`): `gcj02`, or `wgs84` from a GPS,
+    /// converted to GCJ-02 when taken.
+    sent_datum: String,
+    /// Great-circle metres from the store serving the order, rounded.
+    distance_m: u32,
+}
+
+impl From<&DeliveryLocation> for DeliveryLocationOut {
+    fn from(l: &DeliveryLocation) -> Self {
+        DeliveryLocationOut {
+            lat: l.point.lat(),
+            lng: l.point.lng(),
+            datum: Datum::Gcj02.as_str().to_owned(),
+            sent_datum: l.sent_in.as_str().to_owned(),
+            distance_m: l.distance_m,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderOut {
     id: Uuid,
@@ -111,6 +140,8 @@ pub struct OrderOut {
     customer_phone: Option<String>,
     customer_id: Option<Uuid>,
     delivery_address: Option<String>,
+    /// A delivery's point, when one was given, with its distance from the serving store.
+    delivery_location: Option<DeliveryLocationOut>,
     note: Option<String>,
     /// The table of a table order (桌号): always on an eat-first bill.
     table: Option<String>,
@@ -151,6 +182,7 @@ impl OrderOut {
             customer_phone: o.customer_phone.as_ref().map(|p| p.as_str().to_owned()),
             customer_id: o.customer_id.map(|c| c.as_uuid()),
             delivery_address: o.delivery_address.clone(),
+            delivery_location: o.delivery_location.as_ref().map(DeliveryLocationOut::from),
             note: o.note.clone(),
             table: o.table.as_ref().map(|t| t.as_str().to_owned()),
             lines: o.lines.iter().map(OrderLineOut::from).collect(),
@@ -212,12 +244,14 @@ pub struct OrderIn {
     /// Required for delivery.
     delivery_address: Option<String>,
     /// Where to deliver (GCJ-02 unless `coord` is `wgs84`). With `store_id`, it must lie within
-    /// that store's delivery radius (`outside_delivery_radius`).
+    /// that store's delivery radius (`outside_delivery_radius`). The order keeps it in GCJ-02,
+    /// with the datum sent and the distance from its store (`delivery_location` of the order).
     delivery_location: Option<super::org::LocationIn>,
     coord: Option<String>,
     /// By when the goods are promised; default in an hour (delivery) or half an hour (pickup).
     /// Required for an appointment (the booked time, in the future; an unpaid booking holds its
-    /// stock until then). Refused for the in-store channels.
+    /// stock until then). In the future and within the booking horizon (30 days unless
+    /// configured; `beyond_booking_horizon`). Refused for the in-store channels.
     promised_at: Option<DateTime<Utc>>,
     note: Option<String>,
     /// The table (桌号, e.g. "A3"; at most 16 characters on one line, Latin letters kept in

@@ -421,12 +421,6 @@ pub async fn nearest_stores(
 
 /// `gcj02` (the default) or `wgs84`.
 pub(super) fn parse_datum(raw: Option<&str>) -> Result<quanyu_app::Datum, ApiError> {
-    match raw {
-        None | Some("gcj02") => Ok(quanyu_app::Datum::Gcj02),
-        Some("wgs84") => Ok(quanyu_app::Datum::Wgs84),
-        Some(other) => {
-            let err = quanyu_domain::DomainError::UnknownValue { field: "coord", value: other.to_owned() };
-            Err(quanyu_app::AppError::from(err).into())
-        }
-    }
+    raw.map_or(Ok(quanyu_app::Datum::default()), quanyu_app::Datum::parse)
+        .map_err(|err| quanyu_app::AppError::from(err).into())
 }

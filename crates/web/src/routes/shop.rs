@@ -370,10 +370,25 @@ pub struct ShopReserveIn {
 
 /// Reserves units of a flash sale for the customer; order them (`POST /api/v1/shop/orders` with
 /// `flash_reservation_id`) before the hold ends. `Idempotency-Key` is required.
+///
+/// Refused (the same refusals as the staff route, the buyer being the signed-in member):
+/// 409 `flash_sale_not_active` (not started, or over), `flash_sale_limit_reached` (the member
+/// would hold more than the per-customer limit), `flash_sale_sold_out` (the quota is used up) or
+/// `flash_sale_out_of_stock` (the quota remains, the store's stock does not: try again later);
+/// 422 `idempotency_key_reused` (the key again with another quantity) or `out_of_range`
+/// (`quantity`); 400 `idempotency_key_required` or `invalid_idempotency_key`; 404 `not_found` (no
+/// such sale); 401 `unauthenticated` (no customer session).
 #[utoipa::path(post, path = "/api/v1/shop/flash-sales/{id}/reservations", tag = "shop", security(("customer_cookie" = [])), request_body = ShopReserveIn,
-    params(("Idempotency-Key" = String, Header, description = "Required: a retry finds its reservation")),
+    params(("Idempotency-Key" = String, Header, description = "Required: a retry finds its reservation; the key \
+        again with another quantity is idempotency_key_reused")),
     responses((status = 201, body = ReservationOut),
-        (status = 409, description = "flash_sale_sold_out, flash_sale_limit_reached, flash_sale_not_active")))]
+        (status = 409, description = "flash_sale_sold_out, flash_sale_out_of_stock (the quota remains, the store's \
+            stock does not), flash_sale_limit_reached, flash_sale_not_active"),
+        (status = 422, description = "idempotency_key_reused (the key again with another quantity), out_of_range \
+            (quantity)"),
+        (status = 400, description = "idempotency_key_required, invalid_idempotency_key"),
+        (status = 404, description = "not_found: no such flash sale"),
+        (status = 401, description = "unauthenticated: no customer session")))]
 pub async fn reserve_flash(
     State(state): State<AppState>,
     Customer(shopper): Customer,

@@ -58,9 +58,15 @@ fn fresh<T>(written: Written<T>) -> T {
 /// Seeds the chain: regions N and S; stores N-A and N-B in N, S-C in S; an HQ admin, a
 /// region manager of N, a manager and a cashier of N-A, and cashiers of N-B and S-C.
 pub async fn spawn_app(db: Arc<dyn Database>) -> TestApp {
+    spawn_app_with(db, |config| config).await
+}
+
+/// [`spawn_app`] with the app's configuration changed by `configure` (a shorter booking
+/// horizon…) from the tests' default.
+pub async fn spawn_app_with(db: Arc<dyn Database>, configure: impl FnOnce(AppConfig) -> AppConfig) -> TestApp {
     let sms = Arc::new(SmsOutbox::default());
     let config = AppConfig { passwords: PasswordHasher::fast_for_tests(), sms: sms.clone(), ..AppConfig::default() };
-    let app = App::new(db, config);
+    let app = App::new(db, configure(config));
     let system = Ctx::system();
     let region = |code: &str, name: &str| RegionDraft { code: code.into(), name: name.into() };
     let region_n = fresh(app.create_region(&system, region("N", "北区"), &no_reply).await.unwrap()).id;

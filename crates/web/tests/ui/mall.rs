@@ -20,6 +20,7 @@ quanyu_store::backend_tests!(
     mall_pages_send_visitors_where_they_belong,
     share_links_remember_the_promoter_for_orders,
     flash_sales_reserve_then_order_as_the_customer,
+    flash_reservations_in_the_mall_answer_what_the_route_documents,
 );
 
 const PHONE: &str = "13812341234";
@@ -394,4 +395,40 @@ async fn flash_sales_reserve_then_order_as_the_customer(db: Arc<dyn Database>) {
     let ordered = as_customer(&app, &alice, "POST", "/api/v1/shop/orders", Some("o-1"), Some(order)).await;
     assert_eq!(ordered.status, StatusCode::CREATED, "{}", ordered.body);
     assert_eq!(ordered.body["total"], 990);
+}
+
+/// The refusals `POST /api/v1/shop/flash-sales/{id}/reservations` documents beyond the three it
+/// used to name, as the mall's customer meets them.
+async fn flash_reservations_in_the_mall_answer_what_the_route_documents(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let sku = stocked_sku(&app, 1).await;
+    let now = chrono::Utc::now();
+    let sale = json!({
+        "store_id": app.store_a, "sku_id": sku, "price": 990, "quota": 5, "per_customer_limit": 2,
+        "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1),
+    });
+    let created = app.post_with_key(&app.manager_a, "/api/v1/flash-sales", "fs-1", sale).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let reserve = format!("/api/v1/shop/flash-sales/{}/reservations", created.body["id"].as_str().unwrap());
+    let alice = customer(&app, PHONE, None).await;
+    let bob = customer(&app, "13900001111", None).await;
+    let code = |r: &TestResponse| (r.status, r.body["error"]["code"].as_str().unwrap_or("").to_owned());
+    let refused = |status: StatusCode, code: &str| (status, code.to_owned());
+
+    let held = as_customer(&app, &alice, "POST", &reserve, Some("r-1"), Some(json!({"quantity": 1}))).await;
+    assert_eq!(held.status, StatusCode::CREATED, "{}", held.body);
+    // The quota has four left, the store none.
+    let no_stock = as_customer(&app, &bob, "POST", &reserve, Some("r-1"), Some(json!({"quantity": 1}))).await;
+    assert_eq!(code(&no_stock), refused(StatusCode::CONFLICT, "flash_sale_out_of_stock"), "{}", no_stock.body);
+    let other_quantity = as_customer(&app, &alice, "POST", &reserve, Some("r-1"), Some(json!({"quantity": 2}))).await;
+    assert_eq!(code(&other_quantity), refused(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
+    let none = as_customer(&app, &bob, "POST", &reserve, Some("r-2"), Some(json!({"quantity": 0}))).await;
+    assert_eq!(code(&none), refused(StatusCode::UNPROCESSABLE_ENTITY, "out_of_range"), "{}", none.body);
+    let unkeyed = as_customer(&app, &bob, "POST", &reserve, None, Some(json!({"quantity": 1}))).await;
+    assert_eq!(code(&unkeyed), refused(StatusCode::BAD_REQUEST, "idempotency_key_required"), "{}", unkeyed.body);
+    let nowhere = format!("/api/v1/shop/flash-sales/{}/reservations", uuid::Uuid::now_v7());
+    let unknown = as_customer(&app, &bob, "POST", &nowhere, Some("r-3"), Some(json!({"quantity": 1}))).await;
+    assert_eq!(code(&unknown), refused(StatusCode::NOT_FOUND, "not_found"), "{}", unknown.body);
+    let anonymous = as_customer(&app, "", "POST", &reserve, Some("r-4"), Some(json!({"quantity": 1}))).await;
+    assert_eq!(code(&anonymous), refused(StatusCode::UNAUTHORIZED, "unauthenticated"), "{}", anonymous.body);
 }

@@ -1,6 +1,6 @@
 //! Orders (`/admin/orders`): the list with filters (store, channel, status, dates, member),
 //! cursor pages and newest/oldest order, its CSV export (`/admin/orders.csv`, every page of the
-//! same filter), and one order (`/admin/orders/{id}`) with lines, price breakdown, payments,
+//! same filter, a delivery's address and point included), and one order (`/admin/orders/{id}`) with lines, price breakdown, payments,
 //! refunds, the timeline and the actions the role may take (through the API).
 
 use axum::{
@@ -184,6 +184,10 @@ pub async fn export(
         "admin-col-total",
         "admin-col-paid",
         "admin-col-refunded",
+        "admin-col-delivery-address",
+        "admin-col-delivery-lat",
+        "admin-col-delivery-lng",
+        "admin-col-delivery-distance",
     ]
     .iter()
     .map(|k| text(k))
@@ -212,6 +216,11 @@ pub async fn export(
                         yuan(o.total),
                         yuan(o.paid),
                         yuan(o.refunded),
+                        o.delivery_address.clone().unwrap_or_default(),
+                        // Rust prints the shortest text that reads back as the same double.
+                        csv::cell(o.delivery_location.map(|l| l.point.lat())),
+                        csv::cell(o.delivery_location.map(|l| l.point.lng())),
+                        csv::cell(o.delivery_location.map(|l| l.distance_m)),
                     ]
                 })
                 .collect();
