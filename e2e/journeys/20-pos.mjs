@@ -3,28 +3,9 @@
 // item, the member found by phone with one of their coupons applied; the sale is held for the
 // next customer and resumed, paid in cash with change, and its receipt shown; then one line is
 // refunded from today's sales and the receipt shows it.
-import { assert, loginStaff, waitText } from '../lib.mjs';
+import { apiToken, assert, callApi, loginStaff, waitText } from '../lib.mjs';
 
 export const name = 'POS: scan, weigh, member coupon, hold/resume, cash, receipt, refund';
-
-/** Calls the API as `token` (setup only; the till itself is driven through the page). */
-async function call(baseURL, token, method, path, body, key) {
-  const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (key) headers['idempotency-key'] = key;
-  const res = await fetch(`${baseURL}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const json = res.status === 204 ? null : await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function login(baseURL, username) {
-  const res = await fetch(`${baseURL}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login: username, password: 'quanyu-demo' }),
-  });
-  return (await res.json()).token;
-}
 
 /** A 13-digit GTIN with a valid check digit that no demo SKU carries. */
 function unknownGtin(taken) {
@@ -39,17 +20,17 @@ function unknownGtin(taken) {
 
 /** Finds what the journey sells: two packaged items and one weighed item in stock at the store. */
 async function setup(baseURL) {
-  const admin = await login(baseURL, 'admin');
-  const cashier = await login(baseURL, 'cashier-sh001');
-  const stores = await call(baseURL, admin, 'GET', '/stores?limit=500');
+  const admin = await apiToken(baseURL, 'admin');
+  const cashier = await apiToken(baseURL, 'cashier-sh001');
+  const stores = await callApi(baseURL, admin, 'GET', '/stores?limit=500');
   const store = stores.items.find((s) => s.code === 'SH001');
-  const skus = (await call(baseURL, admin, 'GET', '/skus?limit=500')).items.filter((s) => s.barcode && s.status === 'active');
+  const skus = (await callApi(baseURL, admin, 'GET', '/skus?limit=500')).items.filter((s) => s.barcode && s.status === 'active');
   const packaged = [];
   let weighed = null;
   for (const sku of skus) {
     if (packaged.length >= 2 && weighed) break;
     if (sku.sold_by_weight ? weighed : packaged.length >= 2) continue;
-    const found = await call(baseURL, cashier, 'GET', `/stores/${store.id}/till-items?barcode=${sku.barcode}`);
+    const found = await callApi(baseURL, cashier, 'GET', `/stores/${store.id}/till-items?barcode=${sku.barcode}`);
     const item = found.items[0];
     if (!item || !item.available) continue;
     if (item.sold_by_weight && item.stock_available >= 2000) weighed = item;
@@ -60,18 +41,18 @@ async function setup(baseURL) {
 
   // A demo member with a phone number (of any store: members shop anywhere), given a
   // no-threshold coupon for the till.
-  const customers = await call(baseURL, admin, 'GET', '/customers?limit=20');
+  const customers = await callApi(baseURL, admin, 'GET', '/customers?limit=20');
   let member = null;
   for (const c of customers.items) {
-    const profile = await call(baseURL, admin, 'GET', `/customers/${c.id}`);
+    const profile = await callApi(baseURL, admin, 'GET', `/customers/${c.id}`);
     const phone = profile.identities.find((i) => i.kind === 'phone');
     if (phone) { member = { id: c.id, phone: phone.value, name: profile.display_name }; break; }
   }
   assert.ok(member, 'a demo member with a phone');
-  const template = await call(baseURL, admin, 'POST', '/coupon-templates', {
+  const template = await callApi(baseURL, admin, 'POST', '/coupon-templates', {
     name: '收银台立减 5 元', type: 'amount_off', amount: 500, threshold: 0, valid_days: 30, channels: ['store'],
   }, `e2e-pos-template-${Date.now()}`);
-  const coupon = await call(baseURL, admin, 'POST', `/coupon-templates/${template.id}/coupons`,
+  const coupon = await callApi(baseURL, admin, 'POST', `/coupon-templates/${template.id}/coupons`,
     { customer_id: member.id }, `e2e-pos-coupon-${Date.now()}`);
   return { packaged, weighed, member, coupon, unknown: unknownGtin(new Set(skus.map((s) => s.barcode))) };
 }

@@ -3,42 +3,26 @@
 // more item is added to A3's bill, its pre-settlement bill (预结单) is printed marked as not
 // paid, and it is settled in cash: the order is completed and the stock sold. A bill opened for
 // another table is voided after the cashier confirms.
-import { assert, loginStaff, waitText } from '../lib.mjs';
+import { apiToken, assert, callApi, loginStaff, waitText } from '../lib.mjs';
 
 export const name = 'POS tables: open a bill for A3, add to it, pre-bill, settle in cash, void another';
 
-/** Calls the API as `token` (setup and checks; the till itself is driven through the page). */
-async function call(baseURL, token, method, path) {
-  const res = await fetch(`${baseURL}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function login(baseURL, username) {
-  const res = await fetch(`${baseURL}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login: username, password: 'quanyu-demo' }),
-  });
-  return (await res.json()).token;
-}
-
 /** Two packaged items in stock at SH001, with barcodes, to put on the table. */
 async function setup(baseURL) {
-  const admin = await login(baseURL, 'admin');
-  const cashier = await login(baseURL, 'cashier-sh001');
-  const store = (await call(baseURL, admin, 'GET', '/stores?limit=500')).items.find((s) => s.code === 'SH001');
-  const skus = (await call(baseURL, admin, 'GET', '/skus?limit=500')).items
+  const admin = await apiToken(baseURL, 'admin');
+  const cashier = await apiToken(baseURL, 'cashier-sh001');
+  const store = (await callApi(baseURL, admin, 'GET', '/stores?limit=500')).items.find((s) => s.code === 'SH001');
+  const skus = (await callApi(baseURL, admin, 'GET', '/skus?limit=500')).items
     .filter((s) => s.barcode && s.status === 'active' && !s.sold_by_weight);
   const items = [];
   for (const sku of skus.reverse()) {
     if (items.length >= 2) break;
-    const item = (await call(baseURL, cashier, 'GET', `/stores/${store.id}/till-items?barcode=${sku.barcode}`)).items[0];
+    const item = (await callApi(baseURL, cashier, 'GET', `/stores/${store.id}/till-items?barcode=${sku.barcode}`)).items[0];
     if (item && item.available && item.stock_available >= 5) items.push(item);
   }
   assert.equal(items.length, 2, 'two packaged items in stock at SH001');
   const stock = async (item) => {
-    const row = await call(baseURL, admin, 'GET', `/stores/${store.id}/stock/${item.sku_id}`);
+    const row = await callApi(baseURL, admin, 'GET', `/stores/${store.id}/stock/${item.sku_id}`);
     return { onHand: row.on_hand, reserved: row.reserved };
   };
   return { admin, items, stock };
@@ -130,7 +114,7 @@ export default async function ({ context, baseURL, shot }) {
   assert.equal(await page.locator('[data-prebill]').count(), 0, 'a settled bill prints as a receipt');
   await waitText(page.locator('[data-change]'), /¥\d/);
   await shot(page, '21-pos-tables-receipt');
-  const order = await call(baseURL, admin, 'GET', `/orders/${billId}`);
+  const order = await callApi(baseURL, admin, 'GET', `/orders/${billId}`);
   assert.equal(order.status, 'completed');
   assert.equal(order.table, 'A3');
   const sold = await Promise.all(items.map(stock));

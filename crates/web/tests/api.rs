@@ -975,12 +975,7 @@ async fn stock_documents_move_goods_between_stores(db: Arc<dyn Database>) {
 
     let again = app.request_as(&app.admin, "POST", &steps, Some(json!({"step": "receive"}))).await;
     assert_eq!(again.body["error"]["code"], "idempotency_key_required");
-    let builder = axum::http::Request::post(steps.as_str())
-        .header("authorization", format!("Bearer {}", app.admin))
-        .header("content-type", "application/json")
-        .header("idempotency-key", "r-2")
-        .header("accept-language", "en");
-    let twice = app.send(builder, Some(json!({"step": "receive"}))).await;
+    let twice = app.post_with_key_lang(&app.admin, &steps, "r-2", json!({"step": "receive"}), "en").await;
     assert_eq!(
         (twice.status, twice.body["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("illegal_document_transition"))

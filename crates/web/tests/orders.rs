@@ -54,18 +54,7 @@ async fn orders_refuse_what_they_cannot_keep(db: Arc<dyn Database>) {
     let far_wgs = with(&beijing, "coord", json!("wgs84"));
     let far_wgs = app.post_with_key(&app.cashier_a, "/api/v1/orders", "d-far-wgs", far_wgs).await;
     assert_eq!(code(&far_wgs), (StatusCode::CONFLICT, "outside_delivery_radius"));
-    let english = app
-        .send(
-            axum::http::Request::builder()
-                .method("POST")
-                .uri("/api/v1/orders")
-                .header("authorization", format!("Bearer {}", app.cashier_a))
-                .header("content-type", "application/json")
-                .header("accept-language", "en")
-                .header("idempotency-key", "d-far-en"),
-            Some(beijing),
-        )
-        .await;
+    let english = app.post_with_key_lang(&app.cashier_a, "/api/v1/orders", "d-far-en", beijing, "en").await;
     let message = english.body["error"]["message"].as_str().unwrap();
     assert!(message.contains("beyond its delivery radius of 3000 m"), "{message}");
     // A delivery naming its store without a location is still taken (the address is enough).
@@ -356,18 +345,7 @@ async fn a_table_has_one_open_bill_that_the_till_lists(db: Arc<dyn Database>) {
     let receipt_no = id[id.len() - 8..].to_uppercase();
     let message = occupied.body["error"]["message"].as_str().unwrap();
     assert!(message.contains("A3") && message.contains(&receipt_no), "{message}");
-    let english = app
-        .send(
-            axum::http::Request::builder()
-                .method("POST")
-                .uri("/api/v1/orders")
-                .header("authorization", format!("Bearer {}", app.cashier_a))
-                .header("content-type", "application/json")
-                .header("accept-language", "en")
-                .header("idempotency-key", "b-2-en"),
-            Some(second),
-        )
-        .await;
+    let english = app.post_with_key_lang(&app.cashier_a, "/api/v1/orders", "b-2-en", second, "en").await;
     let message = english.body["error"]["message"].as_str().unwrap();
     assert!(message.starts_with("Table A3 already has an open bill"), "{message}");
     assert_eq!(stock_of(&app, &coffee).await, (20, 3, 0), "the refused bill holds nothing");
@@ -543,15 +521,12 @@ async fn promised_times_stay_within_the_booking_horizon(db: Arc<dyn Database>) {
     }
     assert_eq!(stock_of(&app, &eggs).await, (10, 3, 0), "only the three taken hold stock");
     let english = app
-        .send(
-            axum::http::Request::builder()
-                .method("POST")
-                .uri("/api/v1/orders")
-                .header("authorization", format!("Bearer {}", app.cashier_a))
-                .header("content-type", "application/json")
-                .header("accept-language", "en")
-                .header("idempotency-key", "a-en"),
-            Some(with(&visit, "promised_at", json!(now + chrono::Duration::days(8)))),
+        .post_with_key_lang(
+            &app.cashier_a,
+            "/api/v1/orders",
+            "a-en",
+            with(&visit, "promised_at", json!(now + chrono::Duration::days(8))),
+            "en",
         )
         .await;
     let message = english.body["error"]["message"].as_str().unwrap();

@@ -197,10 +197,23 @@ impl TestApp {
     }
 
     pub async fn post_with_key(&self, token: &str, path: &str, key: &str, body: Value) -> TestResponse {
+        self.post_with_key_lang(token, path, key, body, "zh-CN").await
+    }
+
+    /// [`post_with_key`](Self::post_with_key) asking for answers in `lang`.
+    pub async fn post_with_key_lang(
+        &self,
+        token: &str,
+        path: &str,
+        key: &str,
+        body: Value,
+        lang: &str,
+    ) -> TestResponse {
         let builder = Request::post(path)
             .header("authorization", format!("Bearer {token}"))
             .header("content-type", "application/json")
-            .header("idempotency-key", key);
+            .header("idempotency-key", key)
+            .header("accept-language", lang);
         self.send(builder, Some(body)).await
     }
 
