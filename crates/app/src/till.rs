@@ -139,8 +139,9 @@ impl App {
         })
     }
 
-    /// A store's till sales (channel `pos`) of today, newest first; or, with a receipt number,
-    /// the sale of the last week that carries it.
+    /// A store's sales in the store of today (the till's, the tables' and scan-to-buy's:
+    /// [`OrderChannel::sold_in_store`]), newest first; or, with a receipt number, the sale of the
+    /// last week that carries it.
     pub async fn till_orders(&self, ctx: &Ctx, store_id: StoreId, receipt: Option<&str>) -> AppResult<Vec<Order>> {
         ctx.require(Permission::ReadOrders)?;
         let wanted = receipt
@@ -150,17 +151,17 @@ impl App {
             })
             .transpose()?;
         let at = now();
+        let in_store: Vec<OrderChannel> = OrderChannel::ALL.iter().copied().filter(|c| c.sold_in_store()).collect();
         read_tx!(self, |tx| {
             let store = store_in_scope(ctx, tx, store_id).await?;
             match &wanted {
                 None => {
                     let since = day_start(store.time_zone, at);
-                    Ok(tx.store_orders_since(store_id, OrderChannel::Pos, since, TILL_DAY_LIMIT).await?)
+                    Ok(tx.store_orders_since(store_id, &in_store, since, TILL_DAY_LIMIT).await?)
                 }
                 Some(wanted) => {
                     let since = at - Duration::days(RECEIPT_SEARCH_DAYS);
-                    let orders =
-                        tx.store_orders_since(store_id, OrderChannel::Pos, since, RECEIPT_SEARCH_LIMIT).await?;
+                    let orders = tx.store_orders_since(store_id, &in_store, since, RECEIPT_SEARCH_LIMIT).await?;
                     Ok(orders.into_iter().filter(|o| receipt_no(o.id) == *wanted).collect())
                 }
             }

@@ -29,6 +29,15 @@ impl OrderChannel {
         matches!(self, OrderChannel::Delivery | OrderChannel::Pickup | OrderChannel::Appointment)
     }
 
+    /// Whether the sale is made in the store — at a till, at a table, or by the shopper scanning in
+    /// the aisle: the till lists these as the day's sales, finds them by receipt and refunds them.
+    pub fn sold_in_store(self) -> bool {
+        matches!(
+            self,
+            OrderChannel::Pos | OrderChannel::ScanToBuy | OrderChannel::TablePayFirst | OrderChannel::TableEatFirst
+        )
+    }
+
     /// Whether the goods are handed over at the moment of payment (no fulfilment steps).
     pub fn completes_on_payment(self) -> bool {
         matches!(self, OrderChannel::Pos | OrderChannel::ScanToBuy | OrderChannel::TableEatFirst)

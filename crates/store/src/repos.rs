@@ -198,12 +198,12 @@ pub trait OrderRepo {
     async fn order_steps(&mut self, id: quanyu_domain::ids::OrderId) -> StoreResult<Vec<OrderStep>>;
     async fn insert_payment(&mut self, payment: &PaymentRecord) -> StoreResult<()>;
     async fn order_payments(&mut self, id: quanyu_domain::ids::OrderId) -> StoreResult<Vec<PaymentRecord>>;
-    /// A store's orders of one channel created at or after `since`, newest first, at most
+    /// A store's orders of `channels` created at or after `since`, newest first, at most
     /// `limit` (the till's list of today's sales).
     async fn store_orders_since(
         &mut self,
         store_id: StoreId,
-        channel: quanyu_domain::order::OrderChannel,
+        channels: &[quanyu_domain::order::OrderChannel],
         since: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<quanyu_domain::order::Order>>;

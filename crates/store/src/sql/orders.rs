@@ -315,20 +315,26 @@ impl OrderRepo for SqlTx {
     async fn store_orders_since(
         &mut self,
         store_id: StoreId,
-        channel: OrderChannel,
+        channels: &[OrderChannel],
         since: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<Order>> {
-        let found = sqlx::query(
-            "SELECT * FROM orders WHERE store_id = $1 AND channel = $2 AND created_at >= $3 \
-             ORDER BY created_at DESC, id DESC LIMIT $4",
-        )
-        .bind(store_id.as_uuid())
-        .bind(channel.as_str())
-        .bind(since)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *self.tx)
-        .await?;
+        if channels.is_empty() {
+            return Ok(Vec::new());
+        }
+        // $1 the store, $2 and $3 the time and limit, then one placeholder per channel.
+        let listed: Vec<String> = (4..4 + channels.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT * FROM orders WHERE store_id = $1 AND created_at >= $2 AND channel IN ({}) \
+             ORDER BY created_at DESC, id DESC LIMIT $3",
+            listed.join(", ")
+        );
+        let mut query =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id.as_uuid()).bind(since).bind(i64::from(limit));
+        for channel in channels {
+            query = query.bind(channel.as_str());
+        }
+        let found = query.fetch_all(&mut *self.tx).await?;
         self.orders_with_lines(&found).await
     }
 

@@ -250,6 +250,36 @@ async fn todays_sales_are_listed_and_found_by_receipt_number(db: Arc<dyn Databas
         (bad.status, bad.body["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("receipt_no"))
     );
+    // A table's bill settled at the till is one of the day's sales too, and found by its receipt;
+    // a delivery is not sold in the store.
+    let coffee =
+        stocked(&app, "拿铁", json!({"code": "LATTE", "name": "中杯", "unit": "杯", "base_price": 2800}), 5).await;
+    let bill = json!({"store_id": app.store_a, "channel": "table_eat_first", "table": "a3",
+                      "lines": [{"sku_id": coffee, "quantity": 1}]});
+    let bill = app.post_with_key(&app.cashier_a, "/api/v1/orders", "bill-1", bill).await;
+    assert_eq!(bill.status, StatusCode::CREATED, "{}", bill.body);
+    let bill_id = bill.body["id"].as_str().unwrap().to_owned();
+    let settle = json!({"method": "cash", "amount": 2800});
+    let settled =
+        app.post_with_key(&app.cashier_a, &format!("/api/v1/orders/{bill_id}/payments"), "bill-pay", settle).await;
+    assert_eq!(settled.body["status"], "completed", "{}", settled.body);
+    let delivery = json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "上海市徐汇区",
+                          "lines": [{"sku_id": coffee, "quantity": 1}]});
+    let delivery = app.post_with_key(&app.cashier_a, "/api/v1/orders", "delivery-1", delivery).await;
+    assert_eq!(delivery.status, StatusCode::CREATED, "{}", delivery.body);
+    let today = app.get_as(&app.cashier_a, &format!("/api/v1/stores/{}/till-orders", app.store_a)).await;
+    let listed: Vec<_> = today.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["order"]["id"].clone(), i["order"]["table"].clone()))
+        .collect();
+    assert_eq!(listed, [(json!(bill_id), json!("A3")), (json!(id), json!(null))], "{}", today.body);
+    let bill_no = bill_id.replace('-', "")[24..].to_owned();
+    let found =
+        app.get_as(&app.cashier_a, &format!("/api/v1/stores/{}/till-orders?receipt_no={bill_no}", app.store_a)).await;
+    assert_eq!(found.body["items"][0]["order"]["id"], json!(bill_id), "{}", found.body);
+
     // Store B's till has sold nothing, and store A's list is not B's cashier's to read.
     let store_b = app.get_as(&app.admin, &format!("/api/v1/stores/{}/till-orders", app.store_b)).await;
     assert_eq!(store_b.body["items"].as_array().map(Vec::len), Some(0));

@@ -623,7 +623,7 @@ async function openRefund() {
       const at = new Date(order.created_at);
       const time = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
       return `<li><button type="button" class="pick" data-order="${esc(order.id)}">
-        <span><strong class="mono">${esc(no)}</strong> ${time} · ${esc(statusText(order.status))}<br>
+        <span><strong class="mono">${esc(no)}</strong> ${time} · ${esc(statusText(order.status))}${order.table ? ` · ${esc(fill(T.tableOf, { table: order.table }))}` : ''}<br>
         <span class="small muted">${order.lines.map((l) => esc(l.sku_name)).join('、')}</span></span>
         <span class="num">${money(order.total)}${order.refunded ? `<br><span class="small reject">−${money(order.refunded)}</span>` : ''}</span></button></li>`;
     }).join('');

@@ -160,6 +160,7 @@ pos-table-added = Added to table { $table }
 pos-table-voided = Table { $table }'s bill is void
 pos-table-confirm-void = Void table { $table }'s bill? Its items go back to stock.
 pos-table-settle-title = Settle table { $table }
+pos-table-of = Table { $table }
 pos-prebill = Pre-settlement bill
 pos-prebill-unpaid = not paid yet, for checking only
 pos-prebill-print = Print pre-bill

@@ -160,6 +160,7 @@ pos-table-added = 已加到桌台 { $table }
 pos-table-voided = 桌台 { $table } 的账单已作废
 pos-table-confirm-void = 作废桌台 { $table } 的账单？已点的商品将退回库存。
 pos-table-settle-title = 结账 · 桌台 { $table }
+pos-table-of = 桌台 { $table }
 pos-prebill = 预结单
 pos-prebill-unpaid = 未结账，仅供核对
 pos-prebill-print = 打印预结单
