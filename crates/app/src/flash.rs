@@ -272,17 +272,28 @@ impl App {
 
 impl App {
     /// A reservation by id, materialising pending journal records first if it is not a row yet.
+    ///
+    /// Every sale's: which one the reservation is of is not known until it is a row (a sale that
+    /// cannot be materialised is logged and holds up no other). But a reservation's id carries
+    /// the millisecond of its batch, so the records made by then come first: a buyer ordering
+    /// right after a big rush waits for the part of the journal up to their own batch, not for
+    /// all of it.
     pub(crate) async fn flash_reservation(&self, id: Uuid) -> AppResult<FlashReservation> {
-        if let Some(found) = read_tx!(self, |tx| Ok(tx.get_flash_reservation(id).await?))? {
+        if let Some(found) = self.flash_reservation_row(id).await? {
             return Ok(found);
         }
-        // Every sale's: which one the reservation is of is not known until it is a row. A sale
-        // that cannot be materialised is logged and holds up no other.
+        if let Some(made) = engine::batch_made_by(id) {
+            self.materialize_made_by(|_| made).await?;
+            if let Some(found) = self.flash_reservation_row(id).await? {
+                return Ok(found);
+            }
+        }
         self.materialize_flash_sales(None).await?;
-        read_tx!(self, |tx| tx
-            .get_flash_reservation(id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "flash_reservation" }))
+        self.flash_reservation_row(id).await?.ok_or(AppError::NotFound { entity: "flash_reservation" })
+    }
+
+    async fn flash_reservation_row(&self, id: Uuid) -> AppResult<Option<FlashReservation>> {
+        read_tx!(self, |tx| Ok(tx.get_flash_reservation(id).await?))
     }
 
     /// The sale a reservation belongs to.

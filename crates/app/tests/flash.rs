@@ -10,7 +10,11 @@ use quanyu_app::{
 };
 use quanyu_domain::{
     DomainError, Money,
-    flash::member_buyer,
+    flash::{
+        Buyer,
+        journal::{JournalEntry, JournalRecord},
+        member_buyer,
+    },
     ids::{CustomerId, SkuId, StockEntryId, StoreId},
     inventory::{MovementKind, Qty, StockChange},
 };
@@ -37,6 +41,7 @@ quanyu_store::backend_tests!(
     one_member_is_one_buyer_however_named,
     a_buyer_is_a_member_id_or_a_members_phone,
     sales_already_over_or_with_a_limit_above_the_quota_are_refused,
+    an_order_waits_only_for_the_journal_up_to_its_reservation,
 );
 
 /// An instance of the application over `db`, with nothing of any sale in memory yet.
@@ -597,4 +602,60 @@ async fn sales_already_over_or_with_a_limit_above_the_quota_are_refused(db: Arc<
         ),
         "{unreachable:?}"
     );
+}
+
+/// An order from a reservation that is not a row yet materialises the journal up to the
+/// reservation's own batch (its id carries the batch's millisecond), not every record after it:
+/// right after a big rush, an early buyer's order does not wait for the whole rush's rows.
+async fn an_order_waits_only_for_the_journal_up_to_its_reservation(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 10).await;
+    let sale_id = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
+    let (alice, bob) = (register(&app, "13900000021").await, register(&app, "13900000022").await);
+    // Two batches a second apart, appended as owners append them (no owner runs here, so no
+    // background task materialises them behind the test's back).
+    let now = chrono::Utc::now();
+    let mut made = Vec::new();
+    for (seq, (member, at)) in
+        [(alice, now - Duration::seconds(2)), (bob, now - Duration::seconds(1))].into_iter().enumerate()
+    {
+        let at = quanyu_domain::time::Timestamp::from_timestamp_micros(at.timestamp_micros()).unwrap();
+        let id = uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis() as u64, &[7; 10]).into_uuid();
+        let key = format!("k{seq}");
+        let entry = JournalEntry { id, quantity: 1, buyer: Buyer::Member(member), key: &key };
+        let record = JournalRecord { at, expires_at: at + Duration::minutes(15), entries: vec![entry] };
+        let stock = StockEntry {
+            id: StockEntryId::new(),
+            store_id: store,
+            sku_id: sku,
+            change: "flash_reserve".into(),
+            deltas: StockChange::Reserve(Qty::new(1)).deltas().unwrap(),
+            reason: None,
+            reference: Some(format!("flash_sale:{sale_id}")),
+            idempotency_key: format!("flash:{sale_id}:batch:{id}"),
+            actor_id: None,
+            at,
+        };
+        let payload = record.encode();
+        let append = FlashJournalAppend { at, reservations: 1, units: 1, payload: &payload, stock: &stock };
+        assert!(db.append_flash_batch(sale_id, seq as i64, &append).await.unwrap());
+        made.push((id, member));
+    }
+    let materialised = || async { db.read().await.unwrap().flash_materialized_seq(sale_id).await.unwrap() };
+    assert_eq!(materialised().await, 0);
+
+    for (n, (reservation, member)) in made.into_iter().enumerate() {
+        let draft = OrderDraft {
+            channel: "pickup".into(),
+            flash_reservation: Some(reservation),
+            customer_id: Some(member),
+            ..OrderDraft::default()
+        };
+        app.create_order(&keyed(&format!("o{n}")), draft, &no_reply).await.unwrap();
+        assert_eq!(materialised().await, n as i64 + 1, "the journal up to reservation {n}'s batch, and no further");
+    }
+    // An id that is no reservation is still looked for everywhere, and not found.
+    let unknown =
+        OrderDraft { channel: "pickup".into(), flash_reservation: Some(Uuid::now_v7()), ..OrderDraft::default() };
+    let refused = app.create_order(&keyed("o-unknown"), unknown, &no_reply).await;
+    assert!(matches!(refused, Err(AppError::NotFound { entity: "flash_reservation" })), "{refused:?}");
 }

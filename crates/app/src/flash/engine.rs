@@ -356,6 +356,15 @@ fn reservation_id(millis: u64) -> Uuid {
     uuid::Builder::from_unix_timestamp_millis(millis, &rand::random()).into_uuid()
 }
 
+/// When at the latest the batch that made reservation `id` was: its id carries the batch's
+/// millisecond ([`reservation_id`]), and the batch's instant lies within it. `None` for an id that
+/// carries no time.
+pub(crate) fn batch_made_by(id: Uuid) -> Option<Timestamp> {
+    let (seconds, nanos) = id.get_timestamp()?.to_unix();
+    let millisecond = Timestamp::from_timestamp(i64::try_from(seconds).ok()?, nanos)?;
+    Some(millisecond + chrono::Duration::milliseconds(1))
+}
+
 /// The stock a batch reserves: one ledger entry per journal record, keyed by the record's
 /// first reservation (fresh for every attempt, so a lost race never collides on the key).
 fn reserve_entry(sale: &FlashSale, record: &JournalRecord) -> AppResult<StockEntry> {

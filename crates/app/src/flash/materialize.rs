@@ -27,7 +27,7 @@ use quanyu_domain::{
     flash::{HoldStatus, journal::scoped_key},
     time::Timestamp,
 };
-use quanyu_store::{Database, FlashReservation};
+use quanyu_store::{Database, FlashReservation, FlashSale};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -209,12 +209,16 @@ impl App {
     /// Materialises the journal records whose holds may have run out at `at` (made at least
     /// the sale's hold time ago), leaving the rush's recent records to the background task.
     pub(crate) async fn materialize_expirable_flash(&self, at: Timestamp) -> AppResult<usize> {
+        self.materialize_made_by(|sale| at - chrono::Duration::minutes(sale.hold_minutes)).await
+    }
+
+    /// Materialises, of every sale with records pending, those made by `made_by(sale)`.
+    pub(crate) async fn materialize_made_by(&self, made_by: impl Fn(&FlashSale) -> Timestamp) -> AppResult<usize> {
         let pending = read_tx!(self, |tx| {
             let mut pending = Vec::new();
             for id in tx.flash_sales_to_materialize().await? {
                 let Some(sale) = tx.get_flash_sale(id).await? else { continue };
-                let made_by = at - chrono::Duration::minutes(sale.hold_minutes);
-                pending.push((id, tx.flash_journal_seq_at(id, made_by).await?));
+                pending.push((id, tx.flash_journal_seq_at(id, made_by(&sale)).await?));
             }
             Ok(pending)
         })?;
