@@ -7,6 +7,7 @@
 //! they cover (and customers with no home store yet). Looking a customer up by an identifier
 //! works from any store, because a member shops wherever they like.
 
+use quanyu_domain::Expected;
 use quanyu_domain::{
     DomainError,
     authz::{Permission, StorePlace},
@@ -381,7 +382,7 @@ impl App {
     pub async fn hand_over_customers(&self, ctx: &Ctx, from: StaffId, to: StaffId) -> AppResult<i64> {
         ctx.require(Permission::MergeCustomers)?;
         if from == to {
-            return Err(DomainError::Malformed { field: "to_guide_id", expected: "another guide" }.into());
+            return Err(DomainError::Malformed { field: "to_guide_id", expected: Expected::AnotherGuide }.into());
         }
         write_tx!(self, |tx| {
             let leaving = tx.get_staff(from).await?.ok_or(AppError::NotFound { entity: "staff" })?;

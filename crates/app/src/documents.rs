@@ -13,6 +13,7 @@
 //! concurrent step on the same document waits and then fails with `StatusChanged`.
 
 use chrono::NaiveTime;
+use quanyu_domain::Expected;
 use quanyu_domain::{
     DomainError,
     authz::{Permission, StorePlace},
@@ -127,7 +128,7 @@ impl App {
         }
         let source_store_id = draft.source_store_id.filter(|_| kind.ships());
         if source_store_id == Some(store_id) {
-            return Err(DomainError::Malformed { field: "source_store_id", expected: "another location" }.into());
+            return Err(DomainError::Malformed { field: "source_store_id", expected: Expected::AnotherLocation }.into());
         }
         let note = text::optional("note", draft.note.as_deref(), 500)?;
         if draft.lines.len() > MAX_DOCUMENT_LINES || (draft.lines.is_empty() && kind != DocumentKind::Stocktake) {
@@ -147,7 +148,7 @@ impl App {
         }
         let mut seen = std::collections::HashSet::new();
         if !lines.iter().all(|l| seen.insert(l.sku_id)) {
-            return Err(DomainError::Malformed { field: "lines", expected: "each SKU on one line" }.into());
+            return Err(DomainError::Malformed { field: "lines", expected: Expected::EachSkuOnOneLine }.into());
         }
         let id = DocumentId::new();
         write_idempotent!(self, ctx, reply, |tx| {
@@ -436,9 +437,11 @@ async fn take(
             if document.source_store_id.is_none() {
                 let source = source_store_id.ok_or(DomainError::Required { field: "source_store_id" })?;
                 if source == document.store_id {
-                    return Err(
-                        DomainError::Malformed { field: "source_store_id", expected: "another location" }.into()
-                    );
+                    return Err(DomainError::Malformed {
+                        field: "source_store_id",
+                        expected: Expected::AnotherLocation,
+                    }
+                    .into());
                 }
                 if tx.get_store(source).await?.is_none() {
                     return Err(AppError::UnknownReference { field: "source_store_id", entity: "store" });

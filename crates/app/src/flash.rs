@@ -12,6 +12,7 @@
 mod engine;
 mod materialize;
 
+use quanyu_domain::Expected;
 use std::{collections::HashMap, sync::Arc};
 
 use futures::future::Either;
@@ -106,11 +107,11 @@ impl App {
             return Err(DomainError::OutOfRange { field: "hold_minutes", min: 1, max: 24 * 60 }.into());
         }
         if ends_at <= starts_at {
-            return Err(DomainError::Malformed { field: "ends_at", expected: "a time after starts_at" }.into());
+            return Err(DomainError::Malformed { field: "ends_at", expected: Expected::TimeAfterStart }.into());
         }
         // A sale over before it is made would only ever refuse its buyers.
         if ends_at <= now() {
-            return Err(DomainError::Malformed { field: "ends_at", expected: "a time in the future" }.into());
+            return Err(DomainError::Malformed { field: "ends_at", expected: Expected::TimeInFuture }.into());
         }
         // A limit above the quota is one nobody reaches: most likely the two were swapped.
         if limit > quota {

@@ -19,6 +19,7 @@
 //! change (audit entry and outbox event, with their number of orders), the orders none, so the
 //! audit log and event timelines are not flooded with the past.
 
+use quanyu_domain::Expected;
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
@@ -141,7 +142,7 @@ fn check(member: &HistoricalMember, at: Timestamp) -> AppResult<Checked<'_>> {
         return Err(DomainError::OutOfRange { field: "welcome_points", min: 0, max: MAX_WELCOME_POINTS }.into());
     }
     if member.joined_at > at {
-        return Err(DomainError::Malformed { field: "joined_at", expected: "a time in the past" }.into());
+        return Err(DomainError::Malformed { field: "joined_at", expected: Expected::TimeInPast }.into());
     }
     let mut orders: Vec<&HistoricalOrder> = member.orders.iter().collect();
     orders.sort_by_key(|order| order.placed_at);
@@ -155,18 +156,12 @@ fn check(member: &HistoricalMember, at: Timestamp) -> AppResult<Checked<'_>> {
         let completes_on_payment = order.channel.completes_on_payment();
         let done = order.completed_at.unwrap_or(order.placed_at);
         if order.placed_at < member.joined_at || done < order.placed_at || done > at {
-            return Err(DomainError::Malformed {
-                field: "placed_at",
-                expected: "after joining, completed after it was placed, in the past",
-            }
-            .into());
+            return Err(DomainError::Malformed { field: "placed_at", expected: Expected::HistoricalOrderTimes }.into());
         }
         if completes_on_payment != order.completed_at.is_none() {
-            return Err(DomainError::Malformed {
-                field: "completed_at",
-                expected: "a time for channels that are fulfilled after payment, none for the others",
-            }
-            .into());
+            return Err(
+                DomainError::Malformed { field: "completed_at", expected: Expected::CompletedAtForChannel }.into()
+            );
         }
         if order.channel == OrderChannel::Delivery && order.delivery_address.is_none() {
             return Err(DomainError::Required { field: "delivery_address" }.into());

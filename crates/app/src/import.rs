@@ -15,6 +15,7 @@
 mod catalog;
 mod org;
 
+use quanyu_domain::Expected;
 use std::{collections::HashMap, fmt};
 
 use quanyu_store::{Page, UniqueKey};
@@ -156,15 +157,15 @@ fn parse_flag(field: &'static str, raw: &str) -> Result<bool, AppError> {
     match raw.trim().to_lowercase().as_str() {
         "" | "false" | "0" | "no" | "n" | "否" => Ok(false),
         "true" | "1" | "yes" | "y" | "是" => Ok(true),
-        _ => Err(malformed(field, "true or false")),
+        _ => Err(malformed(field, Expected::TrueOrFalse)),
     }
 }
 
 fn parse_number<T: std::str::FromStr>(field: &'static str, raw: &str) -> Result<T, AppError> {
-    raw.trim().parse().map_err(|_| malformed(field, "a number"))
+    raw.trim().parse().map_err(|_| malformed(field, Expected::Number))
 }
 
-fn malformed(field: &'static str, expected: &'static str) -> AppError {
+fn malformed(field: &'static str, expected: quanyu_domain::Expected) -> AppError {
     AppError::Invalid(quanyu_domain::DomainError::Malformed { field, expected })
 }
 

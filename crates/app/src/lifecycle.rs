@@ -16,6 +16,7 @@ pub(crate) use rebuild::{BATCH, Ordinals};
 use chrono::Duration;
 pub use quanyu_audience::lifecycle::{ScoringRules, WINDOW_DAYS};
 use quanyu_audience::{Activity, Stage, lifecycle};
+use quanyu_domain::Expected;
 use quanyu_domain::{DomainError, Money, authz::Permission, ids::CustomerId, order::Order, time::Timestamp};
 use quanyu_store::{CustomerScores, ScoreInput, Tx};
 
@@ -148,12 +149,10 @@ impl App {
     pub async fn set_scoring_rules(&self, ctx: &Ctx, rules: ScoringRules) -> AppResult<ScoringRules> {
         ctx.require(Permission::ManageMarketing)?;
         if !rules.bins.is_valid() {
-            return Err(
-                DomainError::Malformed { field: "bins", expected: "thresholds ordered from score 5 down" }.into()
-            );
+            return Err(DomainError::Malformed { field: "bins", expected: Expected::BinsFromScoreFiveDown }.into());
         }
         if !rules.lifecycle.is_valid() {
-            let expected = "positive days with decline < silence < churned, and at least one order for maturity";
+            let expected = Expected::LifecycleRules;
             return Err(DomainError::Malformed { field: "lifecycle", expected }.into());
         }
         write_tx!(self, |tx| {

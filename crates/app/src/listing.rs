@@ -1,6 +1,7 @@
 //! Cursor-paginated listings: a page of items and the cursor of the next page.
 
 use quanyu_domain::DomainError;
+use quanyu_domain::Expected;
 use quanyu_store::{Page, SortKey, SortOrder, SortValue, Sorted, Sorting};
 use uuid::Uuid;
 
@@ -63,7 +64,7 @@ pub fn searchable(field: &'static str, search: Option<&str>) -> AppResult<()> {
 }
 
 fn malformed_cursor() -> AppError {
-    AppError::Invalid(DomainError::Malformed { field: "cursor", expected: "a cursor from next_cursor" })
+    AppError::Invalid(DomainError::Malformed { field: "cursor", expected: Expected::Cursor })
 }
 
 fn page_limit(limit: Option<u32>) -> AppResult<u32> {

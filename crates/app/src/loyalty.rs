@@ -5,6 +5,7 @@
 //! twice, and a balance always equals the sum of its ledger.
 
 use chrono::Duration;
+use quanyu_domain::Expected;
 use quanyu_domain::{
     DomainError, Money,
     authz::Permission,
@@ -168,7 +169,7 @@ impl App {
                 .into_iter()
                 .find(|t| t.id == tier_id)
                 .ok_or(AppError::UnknownReference { field: "tier_id", entity: "tier" })?;
-            let terms = tier.paid.ok_or(DomainError::Malformed { field: "tier_id", expected: "a paid tier" })?;
+            let terms = tier.paid.ok_or(DomainError::Malformed { field: "tier_id", expected: Expected::PaidTier })?;
             let at = now();
             let starts_at = tx.active_membership(customer.id, at).await?.map_or(at, |m| m.ends_at.max(at));
             let membership = PaidMembership {

@@ -10,6 +10,7 @@
 mod open_bill;
 
 use chrono::Duration;
+use quanyu_domain::Expected;
 use quanyu_domain::{
     DomainError, Money,
     authz::Permission,
@@ -178,21 +179,23 @@ impl App {
         let channel = OrderChannel::parse(draft.channel.trim())?;
         let flash = match draft.flash_reservation {
             Some(_) if !draft.lines.is_empty() || draft.group_buy.is_some() => {
-                return Err(DomainError::Malformed { field: "lines", expected: "none with a flash_reservation" }.into());
+                return Err(
+                    DomainError::Malformed { field: "lines", expected: Expected::NoLinesWithFlashReservation }.into()
+                );
             }
             Some(reservation) => Some(self.flash_sale_of(reservation).await?),
             None => None,
         };
         let group_offer = match draft.group_buy {
             Some(_) if !draft.lines.is_empty() => {
-                return Err(DomainError::Malformed { field: "lines", expected: "none with a group_buy" }.into());
+                return Err(DomainError::Malformed { field: "lines", expected: Expected::NoLinesWithGroupBuy }.into());
             }
             Some(join) => Some(read_tx!(self, |tx| crate::group_buys::offer(tx, join.offer_id).await)?),
             None => None,
         };
         let fixed_store = match (&flash, &group_offer) {
-            (Some(sale), _) => Some((sale.store_id, "the flash sale's store")),
-            (None, Some(offer)) => Some((offer.store_id, "the group buy's store")),
+            (Some(sale), _) => Some((sale.store_id, Expected::FlashSaleStore)),
+            (None, Some(offer)) => Some((offer.store_id, Expected::GroupBuyStore)),
             (None, None) => None,
         };
         // Where a delivery goes, in the stores' datum (and the datum it came in, kept with it):
@@ -248,7 +251,7 @@ impl App {
             _ => None,
         };
         if promised_at.is_some_and(|p| p <= at) {
-            return Err(DomainError::Malformed { field: "promised_at", expected: "a time in the future" }.into());
+            return Err(DomainError::Malformed { field: "promised_at", expected: Expected::TimeInFuture }.into());
         }
         let horizon = self.config.booking_horizon;
         if promised_at.is_some_and(|p| p > at + horizon) {
@@ -416,7 +419,7 @@ impl App {
                 if method != PaymentMethod::Cash {
                     return Err(AppError::Invalid(DomainError::Malformed {
                         field: "tendered",
-                        expected: "an amount handed over in cash; leave it out for other methods",
+                        expected: Expected::TenderedInCashOnly,
                     }));
                 }
                 match quanyu_domain::order::cash_change(due, tendered) {

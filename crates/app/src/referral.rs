@@ -7,6 +7,7 @@
 //! transaction of the step that caused it.
 
 use chrono::Duration;
+use quanyu_domain::Expected;
 use quanyu_domain::{
     DomainError, Money,
     authz::Permission,
@@ -140,7 +141,7 @@ impl App {
                 let Some(current) = ancestor else { break };
                 if current.id == promoter.id {
                     return Err(
-                        DomainError::Malformed { field: "parent_code", expected: "not oneself or a recruit" }.into()
+                        DomainError::Malformed { field: "parent_code", expected: Expected::NotSelfOrRecruit }.into()
                     );
                 }
                 ancestor = match current.parent_id {

@@ -12,6 +12,7 @@
 
 pub(crate) mod computed;
 
+use quanyu_domain::Expected;
 use std::collections::{BTreeMap, HashMap};
 
 use quanyu_domain::{
@@ -222,7 +223,7 @@ impl App {
 fn tag_name(name: &str) -> AppResult<String> {
     let name = text::required("name", name, 32)?;
     if name.chars().any(|c| c == '"' || c.is_control()) {
-        return Err(DomainError::Malformed { field: "name", expected: "a tag name without quotes" }.into());
+        return Err(DomainError::Malformed { field: "name", expected: Expected::TagNameWithoutQuotes }.into());
     }
     Ok(name)
 }

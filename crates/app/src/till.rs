@@ -4,6 +4,7 @@
 //! and refunding go through the order use cases.
 
 use chrono::Duration;
+use quanyu_domain::Expected;
 use quanyu_domain::{
     DomainError,
     authz::Permission,
@@ -147,7 +148,7 @@ impl App {
         let wanted = receipt
             .map(|raw| {
                 parse_receipt_no(raw)
-                    .ok_or(DomainError::Malformed { field: "receipt_no", expected: "the 8 characters on the receipt" })
+                    .ok_or(DomainError::Malformed { field: "receipt_no", expected: Expected::ReceiptNo })
             })
             .transpose()?;
         let at = now();

@@ -1,6 +1,7 @@
 //! The catalog (产品通: one catalog for every channel): a category tree, brands, SPUs (products)
 //! with their SKUs (variants), channel prices, per-store overrides and availability.
 
+use crate::Expected;
 use std::collections::BTreeMap;
 
 use crate::{
@@ -98,7 +99,7 @@ impl ImageUrl {
         if has_host && !url.contains(char::is_whitespace) {
             Ok(ImageUrl(url))
         } else {
-            Err(DomainError::Malformed { field, expected: "an http(s) URL" })
+            Err(DomainError::Malformed { field, expected: Expected::HttpUrl })
         }
     }
 
@@ -149,11 +150,11 @@ impl Barcode {
         let code = raw.trim();
         let malformed = |expected| DomainError::Malformed { field: "barcode", expected };
         if !(4..=32).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(malformed("4 to 32 letters and digits"));
+            return Err(malformed(Expected::BarcodeCharacters));
         }
         let numeric = code.bytes().all(|b| b.is_ascii_digit());
         if numeric && matches!(code.len(), 8 | 12 | 13 | 14) && !gtin_check_digit_ok(code) {
-            return Err(malformed("a GTIN with a valid check digit"));
+            return Err(malformed(Expected::GtinCheckDigit));
         }
         Ok(Barcode(code.to_owned()))
     }

@@ -8,6 +8,7 @@
 //! resolving to it. Every customer also has a dense ordinal (1, 2, 3…) for the audience
 //! engine's bitmaps.
 
+use crate::Expected;
 use crate::{
     DomainError, DomainResult,
     ids::{CustomerId, StaffId, StoreId, TierId},
@@ -44,14 +45,14 @@ impl Identity {
                 let ok = (8..=64).contains(&value.len())
                     && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
                 if !ok {
-                    return Err(DomainError::Malformed { field: "value", expected: "8 to 64 letters, digits, - or _" });
+                    return Err(DomainError::Malformed { field: "value", expected: Expected::WechatId });
                 }
                 value.to_owned()
             }
             IdentityKind::MemberCard => {
                 let ok = (6..=32).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric());
                 if !ok {
-                    return Err(DomainError::Malformed { field: "value", expected: "6 to 32 letters or digits" });
+                    return Err(DomainError::Malformed { field: "value", expected: Expected::MemberCardNo });
                 }
                 value.to_ascii_uppercase()
             }
@@ -302,7 +303,7 @@ impl Birthday {
         // Checked against a leap year so that 29 February is a birthday.
         let valid_day = chrono::NaiveDate::from_ymd_opt(year.unwrap_or(2000), month, day).is_some();
         if !valid_day {
-            return Err(DomainError::Malformed { field: "birthday", expected: "a real calendar day" });
+            return Err(DomainError::Malformed { field: "birthday", expected: Expected::CalendarDay });
         }
         if year.is_some_and(|y| !(1900..=2100).contains(&y)) {
             return Err(DomainError::OutOfRange { field: "birthday.year", min: 1900, max: 2100 });
@@ -379,10 +380,10 @@ pub const ORDER_PAID_EVENT: &str = "Order Paid";
 impl TagRule {
     pub fn new(rule: TagRule) -> DomainResult<TagRule> {
         if rule.event.trim().is_empty() || rule.event.chars().count() > 64 {
-            return Err(DomainError::Malformed { field: "rule.event", expected: "an event name of 1–64 characters" });
+            return Err(DomainError::Malformed { field: "rule.event", expected: Expected::EventName });
         }
         if rule.category_id.is_some() && rule.event != ORDER_PAID_EVENT {
-            return Err(DomainError::Malformed { field: "rule.category_id", expected: "only with Order Paid" });
+            return Err(DomainError::Malformed { field: "rule.category_id", expected: Expected::OnlyWithOrderPaid });
         }
         if !(1..=1_000).contains(&rule.min_count) {
             return Err(DomainError::OutOfRange { field: "rule.min_count", min: 1, max: 1_000 });

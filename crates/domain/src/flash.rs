@@ -14,6 +14,7 @@
 pub mod book;
 pub mod journal;
 
+use crate::Expected;
 use crate::{DomainError, DomainResult, ids::CustomerId, text::Phone};
 
 /// How a member is named as a flash sale's buyer, whoever reserves for them (the mall's shopper
@@ -48,7 +49,7 @@ impl NamedBuyer {
         }
         Phone::parse(raw)
             .map(NamedBuyer::Phone)
-            .map_err(|_| DomainError::Malformed { field: "buyer", expected: "a member id or phone" })
+            .map_err(|_| DomainError::Malformed { field: "buyer", expected: Expected::MemberIdOrPhone })
     }
 }
 
@@ -182,7 +183,7 @@ mod buyer_tests {
         for spelling in ["13800019934", "+86 13800019934", "138-0001-9934"] {
             assert_eq!(NamedBuyer::parse(spelling), Ok(NamedBuyer::Phone(phone.clone())), "{spelling}");
         }
-        let malformed = DomainError::Malformed { field: "buyer", expected: "a member id or phone" };
+        let malformed = DomainError::Malformed { field: "buyer", expected: Expected::MemberIdOrPhone };
         for spelling in
             ["", "null", "+86null", "a\u{0}b", "customer:0193ccce-b880-7089-ab0c-6c757c6fd842", "1380001993"]
         {

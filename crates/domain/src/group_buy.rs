@@ -8,6 +8,7 @@
 //! whose hold runs out) gives its seat back. A group still short when its window ends *fails*:
 //! every order in it is cancelled, and those paid are refunded in full.
 
+use crate::Expected;
 use crate::{
     DomainError, DomainResult, Money,
     ids::{SkuId, StaffId, StoreId},
@@ -49,7 +50,7 @@ impl GroupBuyOffer {
             return Err(DomainError::OutOfRange { field: "window_minutes", min: 1, max: MAX_WINDOW_MINUTES });
         }
         if self.ends_at <= self.starts_at {
-            return Err(DomainError::Malformed { field: "ends_at", expected: "after starts_at" });
+            return Err(DomainError::Malformed { field: "ends_at", expected: Expected::AfterStart });
         }
         Ok(())
     }

@@ -35,5 +35,5 @@ pub mod text;
 pub mod till;
 pub mod time;
 
-pub use error::{DomainError, DomainResult};
+pub use error::{DomainError, DomainResult, Expected};
 pub use money::Money;

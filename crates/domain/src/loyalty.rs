@@ -12,6 +12,7 @@
 //! crosses a higher threshold upgrades at once; the periodic review sets every member to the
 //! tier their spend holds, so a member who spends less is downgraded then, never mid-year.
 
+use crate::Expected;
 use crate::{DomainError, DomainResult, Money, ids::TierId, time::Timestamp};
 
 /// How far back spend counts towards a tier.
@@ -70,10 +71,7 @@ impl PaidTerms {
                 Ok(Some(PaidTerms { price: Money::price("paid_price", price)?, days }))
             }
             (Some(_), Some(_)) => Err(DomainError::OutOfRange { field: "paid_days", min: 1, max: 3_660 }),
-            _ => Err(DomainError::Malformed {
-                field: "paid_price",
-                expected: "both paid_price and paid_days, or neither",
-            }),
+            _ => Err(DomainError::Malformed { field: "paid_price", expected: Expected::PaidPriceAndDays }),
         }
     }
 }

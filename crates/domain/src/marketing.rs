@@ -9,6 +9,7 @@
 //! over (the template's count budget, its money budget counted in face value, and the limit per
 //! customer), each by a guarded counter, so concurrent issues never overshoot.
 
+use crate::Expected;
 use crate::{
     DomainError, DomainResult, Money,
     catalog::Channel,
@@ -112,12 +113,9 @@ impl Validity {
                 Ok(Validity::Fixed { starts_at, ends_at })
             }
             (Some(_), Some(_), None) => {
-                Err(DomainError::Malformed { field: "valid_until", expected: "after valid_from, within ten years" })
+                Err(DomainError::Malformed { field: "valid_until", expected: Expected::AfterValidFromWithinTenYears })
             }
-            _ => Err(DomainError::Malformed {
-                field: "validity",
-                expected: "either valid_from and valid_until, or valid_days",
-            }),
+            _ => Err(DomainError::Malformed { field: "validity", expected: Expected::ValidityWindowOrDays }),
         }
     }
 
@@ -193,10 +191,7 @@ impl TemplateRules {
         if let Some(budget) = rules.budget_value {
             price("budget_value", budget)?;
             if rules.face_value().is_none() {
-                return Err(DomainError::Malformed {
-                    field: "budget_value",
-                    expected: "a coupon with a face value (a percentage coupon needs a cap)",
-                });
+                return Err(DomainError::Malformed { field: "budget_value", expected: Expected::CouponWithFaceValue });
             }
         }
         Ok(rules)
@@ -431,7 +426,7 @@ impl StoredPromotion {
     /// years, a well-formed kind, a bounded scope and store list, a name.
     pub fn validate(&self) -> DomainResult<()> {
         if self.ends_at <= self.starts_at || self.ends_at - self.starts_at > chrono::Duration::days(MAX_VALID_DAYS) {
-            return Err(DomainError::Malformed { field: "ends_at", expected: "after starts_at, within ten years" });
+            return Err(DomainError::Malformed { field: "ends_at", expected: Expected::AfterStartWithinTenYears });
         }
         if self.stores.len() > MAX_STORES {
             return Err(DomainError::OutOfRange { field: "store_ids", min: 0, max: MAX_STORES as i64 });

@@ -3,6 +3,7 @@
 //! Arithmetic is checked: an overflow is an error, not a wrap. Amounts are shown as `¥12.30`
 //! and parsed from yuan strings such as `12.3` or `12.30` (CSV imports, forms).
 
+use crate::Expected;
 use std::fmt;
 
 use crate::{DomainError, DomainResult};
@@ -40,7 +41,7 @@ impl Money {
 
     /// Parses a yuan amount written with at most two decimals: `12`, `12.3`, `12.30`, `-0.5`.
     pub fn parse_yuan(field: &'static str, raw: &str) -> DomainResult<Money> {
-        let malformed = || DomainError::Malformed { field, expected: "an amount in yuan such as 12.30" };
+        let malformed = || DomainError::Malformed { field, expected: Expected::YuanAmount };
         let raw = raw.trim().trim_start_matches('¥');
         let (negative, digits) = match raw.strip_prefix('-') {
             Some(rest) => (true, rest),

@@ -1,5 +1,6 @@
 //! The organisation: the chain's HQ (总部), its regions (区域), stores (门店) and staff.
 
+use crate::Expected;
 use std::fmt;
 
 use chrono::NaiveTime;
@@ -74,7 +75,7 @@ impl OpeningHours {
     pub const ROUND_THE_CLOCK: OpeningHours = OpeningHours { open_min: 0, close_min: 1440 };
 
     pub fn parse(raw: &str) -> DomainResult<OpeningHours> {
-        let malformed = || DomainError::Malformed { field: "opening_hours", expected: "HH:MM-HH:MM" };
+        let malformed = || DomainError::Malformed { field: "opening_hours", expected: Expected::OpeningHours };
         let minutes = |hhmm: &str| -> Option<u16> {
             let (h, m) = hhmm.trim().split_once(':')?;
             if h.len() != 2 || m.len() != 2 {

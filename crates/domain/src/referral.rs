@@ -23,6 +23,7 @@
 //! ledger. A reversal after release takes from what is available, which may go below zero: the
 //! distributor owes it back before the next payout.
 
+use crate::Expected;
 use crate::{
     DomainError, DomainResult, Money,
     ids::{CouponTemplateId, CustomerId, PayoutId, PromoterId, SkuId, StaffId},
@@ -62,7 +63,7 @@ pub fn parse_invite_code(raw: &str) -> DomainResult<String> {
     if code.len() == CODE_LENGTH && code.bytes().all(|b| ALPHABET.contains(&b)) {
         Ok(code)
     } else {
-        Err(DomainError::Malformed { field: "invite_code", expected: "an 8-character invite code" })
+        Err(DomainError::Malformed { field: "invite_code", expected: Expected::InviteCode })
     }
 }
 
@@ -150,7 +151,7 @@ impl CommissionRules {
         let mut skus: Vec<SkuId> = rules.sku_rates.iter().map(|r| r.sku_id).collect();
         skus.sort_unstable();
         if skus.windows(2).any(|pair| matches!(pair, [a, b] if a == b)) {
-            return Err(DomainError::Malformed { field: "sku_rates", expected: "each SKU once" });
+            return Err(DomainError::Malformed { field: "sku_rates", expected: Expected::EachSkuOnce });
         }
         Ok(rules)
     }
@@ -307,7 +308,7 @@ impl InviteTask {
             return Err(DomainError::OutOfRange { field: "invites_needed", min: 1, max: 1_000 });
         }
         if self.ends_at <= self.starts_at {
-            return Err(DomainError::Malformed { field: "ends_at", expected: "after starts_at" });
+            return Err(DomainError::Malformed { field: "ends_at", expected: Expected::AfterStart });
         }
         if !(0..=MAX_REWARD_POINTS).contains(&self.reward_points) {
             return Err(DomainError::OutOfRange { field: "reward_points", min: 0, max: MAX_REWARD_POINTS });

@@ -6,6 +6,7 @@
 //! bill must name its table (the bill is found by it, and two open bills on one table are
 //! refused); a pay-first table order may; every other channel takes none.
 
+use crate::Expected;
 use crate::{
     DomainError, DomainResult,
     order::{Order, OrderChannel, OrderStatus},
@@ -22,7 +23,7 @@ impl TableLabel {
     pub fn parse(raw: &str) -> DomainResult<TableLabel> {
         let label = crate::text::required("table", raw, MAX_TABLE_LABEL)?;
         if label.contains(['\t', '\n', '\r']) {
-            return Err(DomainError::Malformed { field: "table", expected: "one line of at most 16 characters" });
+            return Err(DomainError::Malformed { field: "table", expected: Expected::TableLabel });
         }
         Ok(TableLabel(label.to_ascii_uppercase()))
     }

@@ -5,6 +5,7 @@
 //! retail text means a bell or an escape. Tab, line feed and carriage return stay allowed, so
 //! notes and addresses may span lines.
 
+use crate::Expected;
 use crate::{DomainError, DomainResult};
 
 /// Trims `raw` and checks it is non-empty, at most `max` characters and [`plain`].
@@ -44,7 +45,7 @@ pub fn code(field: &'static str, raw: &str, max: usize) -> DomainResult<String> 
     if value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
         Ok(value)
     } else {
-        Err(DomainError::Malformed { field, expected: "letters, digits, '-', '_' or '.'" })
+        Err(DomainError::Malformed { field, expected: Expected::CodeCharacters })
     }
 }
 
@@ -60,7 +61,7 @@ impl Phone {
         if ok {
             Ok(Phone(digits.to_owned()))
         } else {
-            Err(DomainError::Malformed { field: "phone", expected: "an 11-digit mobile number" })
+            Err(DomainError::Malformed { field: "phone", expected: Expected::MobileNumber })
         }
     }
 

@@ -162,21 +162,23 @@ impl ApiError {
         .with_field(field)
     }
 
+    /// `detail` is serde's own words, so in English only.
     pub fn invalid_type(field: &str, detail: &str) -> ApiError {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_type",
-            format!("字段 {field} 的类型或取值不对：{detail}"),
+            format!("字段 {field} 的类型或取值不对"),
             format!("Field {field} has the wrong type or value: {detail}"),
         )
         .with_field(field)
     }
 
+    /// `detail` is the extractor's own words, so in English only.
     pub fn invalid_parameter(field: &str, detail: &str) -> ApiError {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_parameter",
-            format!("参数 {field} 不正确：{detail}"),
+            format!("参数 {field} 不正确"),
             format!("Parameter {field} is invalid: {detail}"),
         )
         .with_field(field)
@@ -308,9 +310,10 @@ fn domain_error(err: &DomainError) -> ApiError {
             format!("{field} 含有不允许的控制字符（如 NUL），只可使用普通文字、制表符和换行"),
             format!("{field} contains a control character (such as NUL); only text, tabs and line breaks are allowed"),
         ),
-        DomainError::Malformed { field, expected } => {
-            (format!("{field} 格式不正确，应为：{expected}"), format!("{field} is malformed; expected {expected}"))
-        }
+        DomainError::Malformed { field, expected } => (
+            format!("{field} 格式不正确，应为：{}", expected_zh(*expected)),
+            format!("{field} is malformed; expected {}", expected.en()),
+        ),
         DomainError::OutOfRange { field, min, max } => {
             (format!("{field} 须在 {min} 到 {max} 之间"), format!("{field} must be between {min} and {max}"))
         }
@@ -338,6 +341,69 @@ fn domain_error(err: &DomainError) -> ApiError {
     let mut error = ApiError::new(status, err.code(), zh, en);
     error.field = err.field().map(str::to_owned);
     error
+}
+
+/// What a malformed input should have been, in Chinese (`Expected::en` says it in English):
+/// every variant has its text here, so a new one cannot reach a caller untranslated.
+fn expected_zh(expected: quanyu_domain::Expected) -> &'static str {
+    use quanyu_domain::Expected as E;
+    match expected {
+        E::DateLike => "形如 2026-12-02 的日期",
+        E::Id => "有效的 ID",
+        E::CustomerOrStaffId => "customer_id 与 staff_id 二者之一",
+        E::Utf8Csv => "UTF-8 编码的 CSV",
+        E::TagCsvHeader => "表头 kind,value 或 phone",
+        E::TimeInPast => "过去的时间",
+        E::HistoricalOrderTimes => "晚于入会时间、完成时间晚于下单时间，且均在过去",
+        E::CompletedAtForChannel => "付款后才履约的渠道须填时间，其他渠道不填",
+        E::NotSelfOrRecruit => "不是自己，也不是自己发展的下级",
+        E::ReceiptNo => "小票上的 8 位字符",
+        E::TimeAfterStart => "晚于 starts_at 的时间",
+        E::TimeInFuture => "将来的时间",
+        E::TagNameWithoutQuotes => "不含引号的标签名",
+        E::BinsFromScoreFiveDown => "从 5 分起依次递减排列的阈值",
+        E::LifecycleRules => "天数为正且 衰退 < 沉默 < 流失，成熟至少需一单",
+        E::AnotherGuide => "另一位导购",
+        E::AnotherLocation => "另一个地点",
+        E::EachSkuOnOneLine => "每个 SKU 只占一行",
+        E::PaidTier => "付费会员等级",
+        E::NoLinesWithFlashReservation => "带 flash_reservation 时不填",
+        E::NoLinesWithGroupBuy => "带 group_buy 时不填",
+        E::FlashSaleStore => "秒杀活动所在的门店",
+        E::GroupBuyStore => "拼团活动所在的门店",
+        E::TenderedInCashOnly => "现金支付时顾客交付的金额；其他支付方式不填",
+        E::Cursor => "取自 next_cursor 的游标",
+        E::InviteCode => "8 位邀请码",
+        E::EachSkuOnce => "每个 SKU 只出现一次",
+        E::AfterStart => "晚于 starts_at",
+        E::CodeCharacters => "字母、数字、“-”、“_”或“.”",
+        E::MobileNumber => "11 位手机号",
+        E::OpeningHours => "时:分-时:分（HH:MM-HH:MM）",
+        E::MemberIdOrPhone => "会员 ID 或手机号",
+        E::AfterValidFromWithinTenYears => "晚于 valid_from，且不超过十年",
+        E::ValidityWindowOrDays => "同时填写 valid_from 和 valid_until，或只填 valid_days",
+        E::CouponWithFaceValue => "有面值的券（折扣券须设封顶金额）",
+        E::AfterStartWithinTenYears => "晚于 starts_at，且不超过十年",
+        E::HttpUrl => "http(s) 网址",
+        E::WechatId => "8 到 64 位字母、数字、- 或 _",
+        E::MemberCardNo => "6 到 32 位字母或数字",
+        E::CalendarDay => "真实存在的日期",
+        E::EventName => "1–64 个字符的事件名",
+        E::OnlyWithOrderPaid => "仅用于 Order Paid（订单支付）事件",
+        E::TableLabel => "不超过 16 个字符的单行文字",
+        E::PaidPriceAndDays => "paid_price 与 paid_days 都填或都不填",
+        E::UniqueLineNo => "不重复的行号",
+        E::PromotionTiers => "至少一档（按“每满”重复时门槛须为正）",
+        E::UniquePromotionId => "不重复的促销 ID",
+        E::PromotionItems => "至少一个 SKU，且每个数量为正",
+        E::JournalRecord => "第 1 版或第 2 版的流水记录",
+        E::Attributes => "形如 键=值; 键=值（key=value; key=value）",
+        E::TrueOrFalse => "true 或 false（也可填 是/否）",
+        E::Number => "数字",
+        E::BarcodeCharacters => "4 到 32 位字母和数字",
+        E::GtinCheckDigit => "校验位正确的 GTIN 条码",
+        E::YuanAmount => "以元为单位的金额，如 12.30",
+    }
 }
 
 fn duplicate(key: UniqueKey) -> ApiError {
@@ -1019,6 +1085,24 @@ mod tests {
             assert!(!error.zh.is_empty() && !error.en.is_empty());
             assert_ne!(error.zh, error.en);
         }
+    }
+
+    #[test]
+    fn every_expected_text_is_said_in_both_languages() {
+        use quanyu_domain::Expected;
+        let mut zh_seen = std::collections::HashSet::new();
+        let mut en_seen = std::collections::HashSet::new();
+        for &expected in Expected::ALL {
+            let (zh, en) = (expected_zh(expected), expected.en());
+            assert!(!zh.is_empty() && !en.is_empty(), "{expected:?}");
+            assert_ne!(zh, en, "{expected:?}");
+            assert!(!zh.is_ascii(), "{expected:?} is not said in Chinese: {zh}");
+            assert!(zh_seen.insert(zh), "{expected:?} repeats another's Chinese: {zh}");
+            assert!(en_seen.insert(en), "{expected:?} repeats another's English: {en}");
+        }
+        let malformed = ApiError::from(DomainError::Malformed { field: "buyer", expected: Expected::MemberIdOrPhone });
+        assert_eq!(malformed.body(Lang::Zh)["error"]["message"], "buyer 格式不正确，应为：会员 ID 或手机号");
+        assert_eq!(malformed.body(Lang::En)["error"]["message"], "buyer is malformed; expected a member id or phone");
     }
 
     #[test]

@@ -1162,6 +1162,24 @@ async fn control_characters_are_refused_before_anything_is_stored(db: Arc<dyn Da
         "{}",
         refused.body
     );
+    // Its message says what a buyer is in the caller's language: all Chinese by default (the
+    // field's API name aside), all English when asked.
+    let zh = refused.body["error"]["message"].as_str().unwrap();
+    assert!(zh.contains("会员") && zh.contains("手机号") && !zh.contains("member"), "{zh}");
+    let words = zh.trim_start_matches("buyer").split(|c: char| !c.is_ascii_alphabetic());
+    assert!(words.filter(|w| w.len() > 2).count() == 0, "no English words: {zh}");
+    let builder = axum::http::Request::post(&reserve)
+        .header("authorization", format!("Bearer {}", app.cashier_a))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "r-nul-en")
+        .header("accept-language", "en");
+    let refused = app.send(builder, Some(json!({"buyer": "a\u{0}b", "quantity": 1}))).await;
+    assert_eq!(
+        refused.body["error"]["message"].as_str(),
+        Some("buyer is malformed; expected a member id or phone"),
+        "{}",
+        refused.body
+    );
     let read = app.get_as(&app.manager_a, &format!("/api/v1/flash-sales/{}", sale.body["id"].as_str().unwrap())).await;
     assert_eq!(read.body["remaining"], 2, "{}", read.body);
 }

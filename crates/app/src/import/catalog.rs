@@ -4,6 +4,7 @@
 //! not used). Categories are paths of names (`生鲜/水果`) and brands names; missing ones are
 //! created, so a catalog can be brought over from a legacy POS in one file.
 
+use quanyu_domain::Expected;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use quanyu_domain::{
@@ -300,7 +301,7 @@ fn sku_of(row: &SkuRow) -> AppResult<Sku> {
 fn parse_attributes(raw: &str) -> AppResult<Attributes> {
     let mut attributes = BTreeMap::new();
     for pair in raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').ok_or_else(|| malformed("attributes", "key=value; key=value"))?;
+        let (key, value) = pair.split_once('=').ok_or_else(|| malformed("attributes", Expected::Attributes))?;
         attributes.insert(key.trim().to_owned(), value.trim().to_owned());
     }
     Ok(attributes)

@@ -13,6 +13,7 @@
 //! panic; it borrows the texts from the bytes it reads, and takes a member's name written as
 //! text (version 1) to the member ([`Buyer::from_name`]).
 
+use crate::Expected;
 use uuid::Uuid;
 
 use super::Buyer;
@@ -130,7 +131,7 @@ fn put_text(out: &mut Vec<u8>, text: &str) {
 }
 
 fn corrupt() -> DomainError {
-    DomainError::Malformed { field: "flash_journal", expected: "a version-1 or version-2 journal record" }
+    DomainError::Malformed { field: "flash_journal", expected: Expected::JournalRecord }
 }
 
 fn put(out: &mut Vec<u8>, mut value: u64) {

@@ -4,6 +4,7 @@
 //! customer's wallet and the marketing tables; [`PriceRequest::validate`] checks it before
 //! anything is priced.
 
+use crate::Expected;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -267,7 +268,7 @@ impl PriceRequest {
     /// unique line numbers and promotion ids, well-formed tiers and bundles.
     pub fn validate(&self) -> DomainResult<()> {
         if has_duplicates(self.lines.iter().map(|line| line.line_no)) {
-            return Err(DomainError::Malformed { field: "lines.line_no", expected: "a unique line number" });
+            return Err(DomainError::Malformed { field: "lines.line_no", expected: Expected::UniqueLineNo });
         }
         for line in &self.lines {
             if line.quantity <= 0 {
@@ -278,7 +279,7 @@ impl PriceRequest {
             line.activity_price.map_or(Ok(()), |p| price("lines.activity_price", p.unit_price))?;
         }
         if has_duplicates(self.promotions.iter().map(|promotion| promotion.id)) {
-            return Err(DomainError::Malformed { field: "promotions.id", expected: "a unique promotion id" });
+            return Err(DomainError::Malformed { field: "promotions.id", expected: Expected::UniquePromotionId });
         }
         self.promotions.iter().try_for_each(|promotion| promotion.kind.validate())?;
         for coupon in &self.coupons {
@@ -330,7 +331,7 @@ impl PromotionKind {
                 if items.is_empty() || items.iter().any(|item| item.quantity == 0) {
                     return Err(DomainError::Malformed {
                         field: "promotions.items",
-                        expected: "one or more SKUs, each with a positive quantity",
+                        expected: Expected::PromotionItems,
                     });
                 }
                 unique_skus("promotions.items", items.iter().map(|item| item.sku_id))
@@ -339,7 +340,7 @@ impl PromotionKind {
                 if tiers.is_empty() || (*per_each && tiers.iter().any(|tier| tier.threshold == Money::ZERO)) {
                     return Err(DomainError::Malformed {
                         field: "promotions.tiers",
-                        expected: "one or more tiers (with positive thresholds when repeated per each)",
+                        expected: Expected::PromotionTiers,
                     });
                 }
                 tiers.iter().try_for_each(|tier| {
@@ -373,7 +374,7 @@ fn rate(field: &'static str, bp: u32) -> DomainResult<()> {
 
 fn unique_skus(field: &'static str, skus: impl Iterator<Item = SkuId>) -> DomainResult<()> {
     if has_duplicates(skus) {
-        return Err(DomainError::Malformed { field, expected: "each SKU once" });
+        return Err(DomainError::Malformed { field, expected: Expected::EachSkuOnce });
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 use axum::{extract::State, response::Response};
 use chrono::{DateTime, Duration, Utc};
 use quanyu_app::{CommissionRulesDraft, Ctx, InviteTaskDraft};
+use quanyu_domain::Expected;
 use quanyu_domain::{
     DomainError,
     ids::{CouponTemplateId, CustomerId, PayoutId, PromoterId, SkuId, StaffId},
@@ -104,9 +105,7 @@ pub async fn make_distributor(
         (Some(id), None) => PromoterOwner::Customer(CustomerId::from_uuid(id)),
         (None, Some(id)) => PromoterOwner::Staff(StaffId::from_uuid(id)),
         _ => {
-            return Err(
-                DomainError::Malformed { field: "customer_id", expected: "one of customer_id and staff_id" }.into()
-            );
+            return Err(DomainError::Malformed { field: "customer_id", expected: Expected::CustomerOrStaffId }.into());
         }
     };
     let promoter = state.app.make_distributor(&ctx, owner, input.parent_code.as_deref()).await?;

@@ -3,6 +3,7 @@
 
 use axum::{body::Bytes, extract::State, response::Response};
 use chrono::{DateTime, Utc};
+use quanyu_domain::Expected;
 use quanyu_domain::{DomainError, ids::CustomerId};
 use quanyu_store::{SavedAudience, Tag};
 use serde::{Deserialize, Serialize};
@@ -174,14 +175,14 @@ pub async fn import_tag(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::from(DomainError::Malformed { field: "body", expected: "UTF-8 CSV" }))?;
+        .map_err(|_| ApiError::from(DomainError::Malformed { field: "body", expected: Expected::Utf8Csv }))?;
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let header = lines.next().unwrap_or_default().trim_start_matches('\u{feff}').to_ascii_lowercase();
     let phones_only = match header.replace(' ', "").as_str() {
         "kind,value" => false,
         "phone" => true,
         _ => {
-            return Err(DomainError::Malformed { field: "header", expected: "kind,value or phone" }.into());
+            return Err(DomainError::Malformed { field: "header", expected: Expected::TagCsvHeader }.into());
         }
     };
     let rows: Vec<(String, String)> = lines

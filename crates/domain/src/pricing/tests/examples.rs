@@ -1,6 +1,7 @@
 //! Worked examples with realistic yuan amounts, each computed by hand in its comments.
 
 use super::*;
+use crate::Expected;
 use crate::{DomainError, order::Adjustment};
 
 fn source(kind: &str, n: u128) -> String {
@@ -414,7 +415,7 @@ fn malformed_requests_are_refused() {
     );
     check(
         |cart| cart.lines[1].line_no = 1,
-        DomainError::Malformed { field: "lines.line_no", expected: "a unique line number" },
+        DomainError::Malformed { field: "lines.line_no", expected: Expected::UniqueLineNo },
     );
     check(|cart| cart.lines[0].unit_price = yuan("-1"), DomainError::NegativeMoney { field: "lines.unit_price" });
     check(
@@ -423,14 +424,11 @@ fn malformed_requests_are_refused() {
     );
     check(
         |cart| cart.promotions = vec![promotion(1, amount_off(&[("0", "5")], true))],
-        DomainError::Malformed {
-            field: "promotions.tiers",
-            expected: "one or more tiers (with positive thresholds when repeated per each)",
-        },
+        DomainError::Malformed { field: "promotions.tiers", expected: Expected::PromotionTiers },
     );
     check(
         |cart| cart.promotions = vec![promotion(1, amount_off(&[("9", "1")], false)); 2],
-        DomainError::Malformed { field: "promotions.id", expected: "a unique promotion id" },
+        DomainError::Malformed { field: "promotions.id", expected: Expected::UniquePromotionId },
     );
     check(|cart| cart.lines[0].quantity = i64::MAX, DomainError::MoneyOverflow { field: "lines" });
 }

@@ -19,6 +19,7 @@ mod stores;
 use axum::{Router, routing::get};
 use quanyu_app::{AppError, AppResult};
 use quanyu_domain::DomainError;
+use quanyu_domain::Expected;
 use uuid::Uuid;
 
 use super::{export, guard};
@@ -60,7 +61,7 @@ fn uuid_param(raw: Option<&str>, field: &'static str) -> AppResult<Option<Uuid>>
         None => Ok(None),
         Some(raw) => Uuid::parse_str(raw)
             .map(Some)
-            .map_err(|_| AppError::Invalid(DomainError::Malformed { field, expected: "an id" })),
+            .map_err(|_| AppError::Invalid(DomainError::Malformed { field, expected: Expected::Id })),
     }
 }
 

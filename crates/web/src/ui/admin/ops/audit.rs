@@ -9,6 +9,7 @@ use axum::{
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use minijinja::Value;
 use quanyu_app::{AppError, AppResult};
+use quanyu_domain::Expected;
 use quanyu_domain::{
     DomainError,
     ids::{StaffId, StoreId},
@@ -49,7 +50,7 @@ pub struct AuditQuery {
 
 /// The instant a chain day starts.
 fn day_start(raw: &str, field: &'static str, days_after: u64) -> AppResult<DateTime<Utc>> {
-    let malformed = || AppError::Invalid(DomainError::Malformed { field, expected: "a date like 2026-12-02" });
+    let malformed = || AppError::Invalid(DomainError::Malformed { field, expected: Expected::DateLike });
     let day = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| malformed())?;
     let day = day.checked_add_days(Days::new(days_after)).ok_or_else(malformed)?;
     let local = chrono_tz::Asia::Shanghai.from_local_datetime(&day.and_hms_opt(0, 0, 0).ok_or_else(malformed)?);
