@@ -3,22 +3,11 @@
 // customer has bought through that link (placed through the API exactly as the mall places it:
 // an online order carrying the link's `ref` as `promoter_code`, then paid) — sees the sale in
 // My KPIs.
-import { assert, loginStaff, waitText } from '../lib.mjs';
+import { assert, callApi, loginStaff, waitText } from '../lib.mjs';
 
 export const name = 'guide workbench: customers, follow-up, share link, attributed sale';
 
 const TASK_TITLE = 'E2E 回访：新品试吃邀请';
-
-/** Calls the JSON API with a bearer token. */
-async function call(baseURL, token, method, path, body, key) {
-  const headers = { accept: 'application/json', authorization: `Bearer ${token}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (key) headers['idempotency-key'] = key;
-  const res = await fetch(`${baseURL}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const json = res.status === 204 ? null : await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** `¥1,234.50`-free amounts as the pages print them (`¥1234.50`) → 分. */
 function fen(text) {
@@ -29,26 +18,26 @@ function fen(text) {
 
 export default async function ({ context, baseURL, shot }) {
   // Setup as HQ: tag one of the guide's customers and hand that audience to their guides.
-  const admin = (await call(baseURL, '', 'POST', '/auth/login', { login: 'admin', password: 'quanyu-demo' })).token;
-  const staff = await call(baseURL, admin, 'GET', '/staff?role=guide&limit=500');
+  const admin = (await callApi(baseURL, '', 'POST', '/auth/login', { login: 'admin', password: 'quanyu-demo' })).token;
+  const staff = await callApi(baseURL, admin, 'GET', '/staff?role=guide&limit=500');
   const guide = staff.items.find((s) => s.username === 'guide-sh001');
   assert.ok(guide, 'the demo has guide-sh001');
   // A small demo may give SH001 no members: the guide then adds three of their own, as a guide
   // adds the customers they befriend (numbers outside the demo's prefixes, fixed per run).
-  const guideToken = (await call(baseURL, '', 'POST', '/auth/login', { login: 'guide-sh001', password: 'quanyu-demo' })).token;
+  const guideToken = (await callApi(baseURL, '', 'POST', '/auth/login', { login: 'guide-sh001', password: 'quanyu-demo' })).token;
   const stamp = String(Date.now() % 100_000_000).padStart(8, '0');
   for (const [n, name] of ['周敏女士', '陈刚先生', '林小雨女士'].entries()) {
-    await call(baseURL, guideToken, 'POST', '/customers', {
+    await callApi(baseURL, guideToken, 'POST', '/customers', {
       identities: [{ kind: 'phone', value: `16${n}${stamp}` }], display_name: name, guide_id: guide.id,
     }, `e2e-guide-reg-${n}-${stamp}`);
   }
-  const book = await call(baseURL, admin, 'GET', `/staff/${guide.id}/customer-book?limit=5`);
+  const book = await callApi(baseURL, admin, 'GET', `/staff/${guide.id}/customer-book?limit=5`);
   assert.ok(book.items.length >= 3, 'guide-sh001 has customers');
   const target = book.items[0];
-  await call(baseURL, admin, 'POST', '/tags', { name: 'E2E回访', kind: 'manual' });
-  await call(baseURL, admin, 'POST', `/customers/${target.id}/tags`, { tag: 'E2E回访' });
-  const audience = await call(baseURL, admin, 'POST', '/audiences', { name: 'E2E 回访人群', expression: '#E2E回访' });
-  await call(baseURL, admin, 'POST', `/audiences/${audience.id}/guide-tasks`, { title: TASK_TITLE });
+  await callApi(baseURL, admin, 'POST', '/tags', { name: 'E2E回访', kind: 'manual' });
+  await callApi(baseURL, admin, 'POST', `/customers/${target.id}/tags`, { tag: 'E2E回访' });
+  const audience = await callApi(baseURL, admin, 'POST', '/audiences', { name: 'E2E 回访人群', expression: '#E2E回访' });
+  await callApi(baseURL, admin, 'POST', `/audiences/${audience.id}/guide-tasks`, { title: TASK_TITLE });
 
   const ctx = await context({
     viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
@@ -89,7 +78,7 @@ export default async function ({ context, baseURL, shot }) {
   await task.getByLabel('联系记录').fill('已电话联系，周末到店试吃');
   await task.getByRole('button', { name: '完成' }).click();
   await task.waitFor({ state: 'detached' });
-  const open = await call(baseURL, admin, 'GET', `/staff/${guide.id}/tasks?status=done`);
+  const open = await callApi(baseURL, admin, 'GET', `/staff/${guide.id}/tasks?status=done`);
   assert.ok(open.items.some((t) => t.title === TASK_TITLE && t.note === '已电话联系，周末到店试吃'), 'the task is done with its note');
 
   // KPIs before the sale.
@@ -115,11 +104,11 @@ export default async function ({ context, baseURL, shot }) {
 
   // A customer buys through the link: the mall sends `ref` as the order's promoter_code.
   const [, skuId, code] = match;
-  const order = await call(baseURL, admin, 'POST', '/orders', {
+  const order = await callApi(baseURL, admin, 'POST', '/orders', {
     store_id: guide.store_id, channel: 'pickup', customer_id: target.id, promoter_code: code,
     lines: [{ sku_id: skuId, quantity: 1 }],
   }, `e2e-guide-order-${Date.now()}`);
-  await call(baseURL, admin, 'POST', `/orders/${order.id}/payments`, { method: 'cash', amount: order.total }, `e2e-guide-pay-${order.id}`);
+  await callApi(baseURL, admin, 'POST', `/orders/${order.id}/payments`, { method: 'cash', amount: order.total }, `e2e-guide-pay-${order.id}`);
 
   // My KPIs show the attributed sale.
   await Promise.all([page.waitForURL('**/guide/kpis'), page.getByRole('link', { name: '业绩' }).click()]);

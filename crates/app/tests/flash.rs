@@ -144,6 +144,22 @@ fn member(label: &str) -> String {
     Uuid::from_u128(u128::from(hash) << 64 | label.len() as u128).to_string()
 }
 
+/// The stock entry of a journal record reserving one unit of `sale`, appended by hand.
+fn reserve_one(store: StoreId, sku: SkuId, sale: Uuid, key: &str, at: quanyu_domain::time::Timestamp) -> StockEntry {
+    StockEntry {
+        id: StockEntryId::new(),
+        store_id: store,
+        sku_id: sku,
+        change: "flash_reserve".into(),
+        deltas: StockChange::Reserve(Qty::new(1)).deltas().unwrap(),
+        reason: None,
+        reference: Some(format!("flash_sale:{sale}")),
+        idempotency_key: format!("flash:{sale}:{key}"),
+        actor_id: None,
+        at,
+    }
+}
+
 fn keyed(key: &str) -> Ctx {
     support::keyed(&Ctx::system(), key)
 }
@@ -488,18 +504,7 @@ async fn a_sale_that_cannot_be_materialised_holds_up_no_other(db: Arc<dyn Databa
     let broken = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
     let fine = sale(&app, store, sku, 5, 1, -Duration::minutes(1)).await;
     let now = chrono::Utc::now();
-    let stock = StockEntry {
-        id: StockEntryId::new(),
-        store_id: store,
-        sku_id: sku,
-        change: "flash_reserve".into(),
-        deltas: StockChange::Reserve(Qty::new(1)).deltas().unwrap(),
-        reason: None,
-        reference: Some(format!("flash_sale:{broken}")),
-        idempotency_key: format!("flash:{broken}:damaged"),
-        actor_id: None,
-        at: now,
-    };
+    let stock = reserve_one(store, sku, broken, "damaged", now);
     let damaged = FlashJournalAppend { at: now, reservations: 1, units: 1, payload: b"\x09damaged", stock: &stock };
     assert!(db.append_flash_batch(broken, 0, &damaged).await.unwrap());
 
@@ -623,18 +628,7 @@ async fn an_order_waits_only_for_the_journal_up_to_its_reservation(db: Arc<dyn D
         let key = format!("k{seq}");
         let entry = JournalEntry { id, quantity: 1, buyer: Buyer::Member(member), key: &key };
         let record = JournalRecord { at, expires_at: at + Duration::minutes(15), entries: vec![entry] };
-        let stock = StockEntry {
-            id: StockEntryId::new(),
-            store_id: store,
-            sku_id: sku,
-            change: "flash_reserve".into(),
-            deltas: StockChange::Reserve(Qty::new(1)).deltas().unwrap(),
-            reason: None,
-            reference: Some(format!("flash_sale:{sale_id}")),
-            idempotency_key: format!("flash:{sale_id}:batch:{id}"),
-            actor_id: None,
-            at,
-        };
+        let stock = reserve_one(store, sku, sale_id, &format!("batch:{id}"), at);
         let payload = record.encode();
         let append = FlashJournalAppend { at, reservations: 1, units: 1, payload: &payload, stock: &stock };
         assert!(db.append_flash_batch(sale_id, seq as i64, &append).await.unwrap());
