@@ -16,7 +16,7 @@ use quanyu_domain::{
 use sqlx::{Row as _, types::Json};
 use uuid::Uuid;
 
-use super::{super::SqlTx, Keyset, bind_sort_value, keyset, rows::Row};
+use super::{super::SqlTx, Keyset, Placeholders, bind_sort_value, keyset, rows::Row};
 use crate::{OrderFilter, OrderRepo, OrderStep, Page, PaymentRecord, StoreError, StoreResult};
 
 fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
@@ -322,19 +322,18 @@ impl OrderRepo for SqlTx {
         if channels.is_empty() {
             return Ok(Vec::new());
         }
-        // $1 the store, $2 and $3 the time and limit, then one placeholder per channel.
-        let listed: Vec<String> = (4..4 + channels.len()).map(|n| format!("${n}")).collect();
+        let mut params = Placeholders::new();
+        let (store, from, listed) = (params.one(), params.one(), params.list(channels.len()));
         let sql = format!(
-            "SELECT * FROM orders WHERE store_id = $1 AND created_at >= $2 AND channel IN ({}) \
-             ORDER BY created_at DESC, id DESC LIMIT $3",
-            listed.join(", ")
+            "SELECT * FROM orders WHERE store_id = {store} AND created_at >= {from} AND channel IN ({listed}) \
+             ORDER BY created_at DESC, id DESC LIMIT {}",
+            params.one()
         );
-        let mut query =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id.as_uuid()).bind(since).bind(i64::from(limit));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id.as_uuid()).bind(since);
         for channel in channels {
             query = query.bind(channel.as_str());
         }
-        let found = query.fetch_all(&mut *self.tx).await?;
+        let found = query.bind(i64::from(limit)).fetch_all(&mut *self.tx).await?;
         self.orders_with_lines(&found).await
     }
 
