@@ -7,9 +7,8 @@
 //! they cover (and customers with no home store yet). Looking a customer up by an identifier
 //! works from any store, because a member shops wherever they like.
 
-use quanyu_domain::Expected;
 use quanyu_domain::{
-    DomainError,
+    DomainError, Expected,
     authz::{Permission, StorePlace},
     customer::{self, Customer, Identity},
     ids::{CustomerId, StaffId, StoreId},

@@ -13,9 +13,8 @@
 //! concurrent step on the same document waits and then fails with `StatusChanged`.
 
 use chrono::NaiveTime;
-use quanyu_domain::Expected;
 use quanyu_domain::{
-    DomainError,
+    DomainError, Expected,
     authz::{Permission, StorePlace},
     documents::{
         self, DocumentError, DocumentEvent, DocumentKind, DocumentLine, DocumentStatus, Postings, StepSite,

@@ -12,13 +12,12 @@
 mod engine;
 mod materialize;
 
-use quanyu_domain::Expected;
 use std::{collections::HashMap, sync::Arc};
 
 use futures::future::Either;
 pub use quanyu_domain::flash::Refusal;
 use quanyu_domain::{
-    DomainError, Money,
+    DomainError, Expected, Money,
     authz::{Permission, StorePlace},
     customer::Identity,
     flash::{HoldStatus, NamedBuyer},

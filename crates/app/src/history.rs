@@ -19,12 +19,11 @@
 //! change (audit entry and outbox event, with their number of orders), the orders none, so the
 //! audit log and event timelines are not flooded with the past.
 
-use quanyu_domain::Expected;
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
 use quanyu_domain::{
-    DomainError, Money,
+    DomainError, Expected, Money,
     catalog::{Channel, Product, Sku, StoreSku, effective_price},
     customer::{Customer, Identity},
     ids::{CustomerId, OrderId, PaymentId, SkuId, StaffId, StoreId},

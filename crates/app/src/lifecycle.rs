@@ -16,8 +16,7 @@ pub(crate) use rebuild::{BATCH, Ordinals};
 use chrono::Duration;
 pub use quanyu_audience::lifecycle::{ScoringRules, WINDOW_DAYS};
 use quanyu_audience::{Activity, Stage, lifecycle};
-use quanyu_domain::Expected;
-use quanyu_domain::{DomainError, Money, authz::Permission, ids::CustomerId, order::Order, time::Timestamp};
+use quanyu_domain::{DomainError, Expected, Money, authz::Permission, ids::CustomerId, order::Order, time::Timestamp};
 use quanyu_store::{CustomerScores, ScoreInput, Tx};
 
 use crate::{App, AppError, AppResult, Ctx, change::Change, write::now};

@@ -5,9 +5,8 @@
 //! twice, and a balance always equals the sum of its ledger.
 
 use chrono::Duration;
-use quanyu_domain::Expected;
 use quanyu_domain::{
-    DomainError, Money,
+    DomainError, Expected, Money,
     authz::Permission,
     ids::{CustomerId, TierId},
     loyalty::{self, PointsRule, Tier},

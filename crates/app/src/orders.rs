@@ -10,9 +10,8 @@
 mod open_bill;
 
 use chrono::Duration;
-use quanyu_domain::Expected;
 use quanyu_domain::{
-    DomainError, Money,
+    DomainError, Expected, Money,
     authz::Permission,
     catalog::ProductKind,
     flash::{HoldStatus, buyer_member},

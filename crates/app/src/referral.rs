@@ -7,9 +7,8 @@
 //! transaction of the step that caused it.
 
 use chrono::Duration;
-use quanyu_domain::Expected;
 use quanyu_domain::{
-    DomainError, Money,
+    DomainError, Expected, Money,
     authz::Permission,
     customer::Customer,
     ids::{CouponTemplateId, CustomerId, PayoutId, PromoterId, StaffId},

@@ -12,11 +12,10 @@
 
 pub(crate) mod computed;
 
-use quanyu_domain::Expected;
 use std::collections::{BTreeMap, HashMap};
 
 use quanyu_domain::{
-    DomainError,
+    DomainError, Expected,
     authz::Permission,
     customer::Customer,
     customer::{Identity, ORDER_PAID_EVENT, TagRule},

@@ -4,9 +4,8 @@
 //! and refunding go through the order use cases.
 
 use chrono::Duration;
-use quanyu_domain::Expected;
 use quanyu_domain::{
-    DomainError,
+    DomainError, Expected,
     authz::Permission,
     catalog::{Barcode, Channel, EffectivePrice, ListingStatus, Product, Sku, effective_price},
     customer::{Identity, IdentityKind},

@@ -4,11 +4,10 @@
 //! not used). Categories are paths of names (`生鲜/水果`) and brands names; missing ones are
 //! created, so a catalog can be brought over from a legacy POS in one file.
 
-use quanyu_domain::Expected;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use quanyu_domain::{
-    Money,
+    Expected, Money,
     authz::Permission,
     catalog::{Attributes, Brand, Category, ListingStatus, Product, ProductKind, Sku},
     ids::{BrandId, CategoryId, ProductId},

@@ -4,9 +4,8 @@
 use axum::{extract::State, response::Response};
 use chrono::{DateTime, Duration, Utc};
 use quanyu_app::{CommissionRulesDraft, Ctx, InviteTaskDraft};
-use quanyu_domain::Expected;
 use quanyu_domain::{
-    DomainError,
+    DomainError, Expected,
     ids::{CouponTemplateId, CustomerId, PayoutId, PromoterId, SkuId, StaffId},
     referral::{
         Buckets, CommissionRules, InviteTask, PayoutRequest, Promoter, PromoterOwner, Referral, ReferralProgram,

@@ -3,8 +3,7 @@
 
 use axum::{body::Bytes, extract::State, response::Response};
 use chrono::{DateTime, Utc};
-use quanyu_domain::Expected;
-use quanyu_domain::{DomainError, ids::CustomerId};
+use quanyu_domain::{DomainError, Expected, ids::CustomerId};
 use quanyu_store::{SavedAudience, Tag};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -1,5 +1,5 @@
 //! The till's reads (收银台): what a scanned barcode or a typed name finds in a store, priced
-//! for the till with the stock it can sell, a store's till sales of today for reprints and
+//! for the till with the stock it can sell, a store's sales in the store of today for reprints and
 //! refunds, and its open table bills (桌台). Selling, adding to a bill, paying, voiding and
 //! refunding use the order routes.
 

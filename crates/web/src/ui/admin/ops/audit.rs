@@ -9,9 +9,8 @@ use axum::{
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use minijinja::Value;
 use quanyu_app::{AppError, AppResult};
-use quanyu_domain::Expected;
 use quanyu_domain::{
-    DomainError,
+    DomainError, Expected,
     ids::{StaffId, StoreId},
 };
 use quanyu_store::{AuditEntry, AuditFilter, StaffFilter};
