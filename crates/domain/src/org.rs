@@ -1,9 +1,8 @@
 //! The organisation: the chain's HQ (总部), its regions (区域), stores (门店) and staff.
 
-use crate::Expected;
-use std::fmt;
+mod hours;
 
-use chrono::NaiveTime;
+pub use hours::OpeningHours;
 
 use crate::{
     DomainError, DomainResult,
@@ -61,56 +60,6 @@ named_enum! {
     }
 }
 
-/// Daily opening hours in the store's local time, written `08:00-22:00`. A closing time earlier
-/// than the opening time runs past midnight (`18:00-02:00`); `00:00-24:00` is round the clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpeningHours {
-    /// Minutes after local midnight, `0..1440`.
-    open_min: u16,
-    /// Minutes after local midnight, `1..=1440`.
-    close_min: u16,
-}
-
-impl OpeningHours {
-    pub const ROUND_THE_CLOCK: OpeningHours = OpeningHours { open_min: 0, close_min: 1440 };
-
-    pub fn parse(raw: &str) -> DomainResult<OpeningHours> {
-        let malformed = || DomainError::Malformed { field: "opening_hours", expected: Expected::OpeningHours };
-        let minutes = |hhmm: &str| -> Option<u16> {
-            let (h, m) = hhmm.trim().split_once(':')?;
-            if h.len() != 2 || m.len() != 2 {
-                return None;
-            }
-            let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
-            (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
-        };
-        let (open, close) = raw.split_once('-').ok_or_else(malformed)?;
-        let (open_min, close_min) = (minutes(open).ok_or_else(malformed)?, minutes(close).ok_or_else(malformed)?);
-        if open_min == 1440 || close_min == 0 || open_min == close_min {
-            return Err(malformed());
-        }
-        Ok(OpeningHours { open_min, close_min })
-    }
-
-    /// Whether the store is open at a local wall-clock time.
-    pub fn is_open_at(&self, local: NaiveTime) -> bool {
-        use chrono::Timelike;
-        let now = (local.hour() * 60 + local.minute()) as u16;
-        if self.open_min < self.close_min {
-            (self.open_min..self.close_min).contains(&now)
-        } else {
-            now >= self.open_min || now < self.close_min
-        }
-    }
-}
-
-impl fmt::Display for OpeningHours {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (o, c) = (self.open_min, self.close_min);
-        write!(f, "{:02}:{:02}-{:02}:{:02}", o / 60, o % 60, c / 60, c % 60)
-    }
-}
-
 /// A store (门店).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Store {
@@ -161,11 +110,6 @@ impl Store {
 
     pub fn validate_phone(raw: Option<&str>) -> DomainResult<Option<String>> {
         text::optional("phone", raw, 32)
-    }
-
-    /// Whether the store takes orders at `at`: open status and inside its opening hours.
-    pub fn is_trading_at(&self, at: Timestamp) -> bool {
-        self.status == StoreStatus::Open && self.opening_hours.is_open_at(self.time_zone.local_time(at))
     }
 }
 
@@ -359,28 +303,6 @@ impl Staff {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn opening_hours_parse_and_display() {
-        for raw in ["08:00-22:00", "18:00-02:00", "00:00-24:00"] {
-            assert_eq!(OpeningHours::parse(raw).unwrap().to_string(), raw);
-        }
-        for raw in ["8:00-22:00", "08:00", "08:60-22:00", "25:00-26:00", "08:00-08:00", "24:00-08:00", "08:00-00:00"] {
-            assert!(OpeningHours::parse(raw).is_err(), "{raw}");
-        }
-    }
-
-    #[test]
-    fn opening_hours_cover_midnight() {
-        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
-        let day = OpeningHours::parse("08:00-22:00").unwrap();
-        assert!(day.is_open_at(t(8, 0)) && day.is_open_at(t(21, 59)));
-        assert!(!day.is_open_at(t(22, 0)) && !day.is_open_at(t(7, 59)));
-        let night = OpeningHours::parse("18:00-02:00").unwrap();
-        assert!(night.is_open_at(t(23, 0)) && night.is_open_at(t(1, 59)));
-        assert!(!night.is_open_at(t(2, 0)) && !night.is_open_at(t(12, 0)));
-        assert!(OpeningHours::ROUND_THE_CLOCK.is_open_at(t(3, 33)));
-    }
 
     #[test]
     fn roles_must_match_scope_level() {

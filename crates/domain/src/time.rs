@@ -1,7 +1,7 @@
 //! Time: instants are UTC; a store's wall clock and business day come from its IANA time zone
 //! (default Asia/Shanghai).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use crate::{DomainError, DomainResult};
@@ -43,6 +43,25 @@ impl TimeZone {
         at.with_timezone(&self.0).time()
     }
 
+    /// The local wall-clock date and time of an instant.
+    pub fn local_datetime(&self, at: Timestamp) -> NaiveDateTime {
+        at.with_timezone(&self.0).naive_local()
+    }
+
+    /// The instant a local wall-clock time names: the earlier of two on a clock set back, and on
+    /// a clock set forward past it the instant it would be by the clock before the change
+    /// (02:30 in a gap from 02:00 to 03:00 is 03:30), as calendars do.
+    pub fn instant_at(&self, local: NaiveDateTime) -> Timestamp {
+        use chrono::{LocalResult, Offset as _, TimeZone as _};
+        match self.0.from_local_datetime(&local) {
+            LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => at.with_timezone(&Utc),
+            LocalResult::None => {
+                let before = self.0.offset_from_utc_datetime(&(local - chrono::Duration::days(1))).fix();
+                (local - chrono::Duration::seconds(before.local_minus_utc().into())).and_utc()
+            }
+        }
+    }
+
     /// The calendar day an instant falls on, locally.
     pub fn local_date(&self, at: Timestamp) -> NaiveDate {
         at.with_timezone(&self.0).date_naive()
@@ -80,6 +99,19 @@ mod tests {
         assert_eq!(tz.business_day(at, midnight), NaiveDate::from_ymd_opt(2026, 11, 25).unwrap());
         let four = NaiveTime::from_hms_opt(4, 0, 0).unwrap();
         assert_eq!(tz.business_day(at, four), NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+    }
+
+    #[test]
+    fn wall_clock_times_name_instants() {
+        let local = |d, h, m| NaiveDate::from_ymd_opt(2026, 3, d).unwrap().and_hms_opt(h, m, 0).unwrap();
+        let shanghai = TimeZone::SHANGHAI;
+        let at = shanghai.instant_at(local(8, 1, 0));
+        assert_eq!(at, Utc.with_ymd_and_hms(2026, 3, 7, 17, 0, 0).unwrap());
+        assert_eq!(shanghai.local_datetime(at), local(8, 1, 0));
+        // New York sets its clocks forward from 02:00 to 03:00 on 2026-03-08.
+        let new_york = TimeZone::parse("America/New_York").unwrap();
+        assert_eq!(new_york.instant_at(local(8, 2, 30)), Utc.with_ymd_and_hms(2026, 3, 8, 7, 30, 0).unwrap());
+        assert_eq!(new_york.local_datetime(new_york.instant_at(local(8, 2, 30))), local(8, 3, 30));
     }
 
     #[test]
