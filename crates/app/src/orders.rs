@@ -19,10 +19,11 @@ use quanyu_domain::{
     inventory::{MovementKind, Qty, StockChange},
     marketing::{AutoIssue, Undo},
     order::{Order, OrderChannel, OrderEvent, OrderLine, OrderStatus, PaymentMethod, refund_amount, transition},
-    org::StoreStatus,
+    org::{Store, StoreStatus},
     pricing::ActivityPrice,
     table::{TableError, TableLabel, check_table},
     text,
+    time::Timestamp,
 };
 use quanyu_store::{OrderFilter, OrderSort, OrderStep, PaymentRecord, SortOrder, Tx, UniqueKey};
 use rand::Rng as _;
@@ -40,9 +41,11 @@ use crate::{
 
 /// How long an unpaid order holds its stock.
 pub const DEFAULT_HOLD: Duration = Duration::minutes(15);
-/// What a delivery promises when the caller names no time: delivered within an hour.
+/// What a delivery promises when the caller names no time: delivered within an hour of the
+/// store's open time (see `promised_time`).
 pub const DEFAULT_DELIVERY_PROMISE: Duration = Duration::minutes(60);
-/// What a pickup promises when the caller names no time: ready within half an hour.
+/// What a pickup promises when the caller names no time: ready within half an hour of the
+/// store's open time.
 pub const DEFAULT_PICKUP_PROMISE: Duration = Duration::minutes(30);
 /// The most lines one order (an eat-first bill with everything added) holds.
 pub const MAX_ORDER_LINES: usize = 200;
@@ -108,6 +111,37 @@ pub struct RefundDraft {
     /// (line number, quantity) pairs.
     pub lines: Vec<(i32, i64)>,
     pub reason: Option<String>,
+}
+
+/// When an order promises its goods — deliveries, pickups and booked visits; other channels
+/// none — always within the store's opening hours on its own clock. A time the caller asks for
+/// when the store is closed is refused (`OutsideOpeningHours`, naming the hours and when the
+/// store next opens after it). With none asked, a delivery or pickup is promised its usual time
+/// (an hour, half an hour) of the store's open time: from now when the store is open and stays
+/// open that long, else from its next opening — an order at 21:45 at a store open 08:00-22:00
+/// is ready for pickup at 08:30 the next morning, as a shopper ordering late expects, rather
+/// than refused or promised for after closing. Only a store whose whole opening is shorter than
+/// that usual time refuses a default, as it would the time asked.
+fn promised_time(
+    store: &Store,
+    channel: OrderChannel,
+    asked: Option<Timestamp>,
+    at: Timestamp,
+) -> AppResult<Option<Timestamp>> {
+    let outside =
+        |next_open| AppError::OutsideOpeningHours { hours: store.opening_hours, time_zone: store.time_zone, next_open };
+    let usual = match (channel, asked) {
+        (_, Some(asked)) if store.is_open_at(asked) => return Ok(Some(asked)),
+        (_, Some(asked)) => return Err(outside(store.next_open_from(asked))),
+        (OrderChannel::Delivery, None) => DEFAULT_DELIVERY_PROMISE,
+        (OrderChannel::Pickup, None) => DEFAULT_PICKUP_PROMISE,
+        (OrderChannel::Appointment, None) => return Err(DomainError::Required { field: "promised_at" }.into()),
+        (_, None) => return Ok(None),
+    };
+    match store.ready_after(at, usual) {
+        Some(ready) => Ok(Some(ready)),
+        None => Err(outside(store.next_open_from(store.closes_after(at).unwrap_or(at)))),
+    }
 }
 
 /// The most orders one picking list gathers.
@@ -243,17 +277,16 @@ impl App {
             TableError::Required => AppError::from(DomainError::Required { field: "table" }),
             TableError::NotForChannel => AppError::NotForChannel { field: "table", channel },
         })?;
-        let promised_at = match channel {
-            OrderChannel::Delivery => Some(draft.promised_at.unwrap_or(at + DEFAULT_DELIVERY_PROMISE)),
-            OrderChannel::Pickup => Some(draft.promised_at.unwrap_or(at + DEFAULT_PICKUP_PROMISE)),
-            OrderChannel::Appointment => Some(draft.promised_at.ok_or(DomainError::Required { field: "promised_at" })?),
-            _ => None,
-        };
-        if promised_at.is_some_and(|p| p <= at) {
+        // A time asked for is checked here; against the store's hours, and a default, once the
+        // store is read (`promised_time`).
+        if channel == OrderChannel::Appointment && draft.promised_at.is_none() {
+            return Err(DomainError::Required { field: "promised_at" }.into());
+        }
+        if draft.promised_at.is_some_and(|p| p <= at) {
             return Err(DomainError::Malformed { field: "promised_at", expected: Expected::TimeInFuture }.into());
         }
         let horizon = self.config.booking_horizon;
-        if promised_at.is_some_and(|p| p > at + horizon) {
+        if draft.promised_at.is_some_and(|p| p > at + horizon) {
             return Err(AppError::BeyondBookingHorizon { horizon_days: horizon.num_days(), latest: at + horizon });
         }
         let id = OrderId::new();
@@ -282,6 +315,7 @@ impl App {
             if store.status != StoreStatus::Open {
                 return Err(AppError::StoreNotTrading);
             }
+            let promised_at = promised_time(&store, channel, draft.promised_at, at)?;
             // The cart: the caller's lines, or a held flash reservation at its flash price. An
             // unpaid order holds its stock for a while; an eat-first bill until it is settled or
             // voided, a booked visit until its time.

@@ -40,6 +40,8 @@ enum Pointer {
     Position { line: u32, column: u32 },
     /// The order the error is about, for a client to open: the open bill of an occupied table.
     Order(quanyu_domain::ids::OrderId),
+    /// When a closed store next opens, for a client to offer instead.
+    NextOpen(quanyu_domain::time::Timestamp),
 }
 
 impl ApiError {
@@ -68,6 +70,11 @@ impl ApiError {
         self
     }
 
+    fn next_open_at(mut self, at: quanyu_domain::time::Timestamp) -> ApiError {
+        self.pointer = Some(Box::new(Pointer::NextOpen(at)));
+        self
+    }
+
     pub fn message(&self, lang: Lang) -> &str {
         match lang {
             Lang::Zh => &self.zh,
@@ -85,6 +92,9 @@ impl ApiError {
                 error["position"] = serde_json::json!({ "line": line, "column": column });
             }
             Some(Pointer::Order(order_id)) => error["order_id"] = serde_json::Value::String(order_id.to_string()),
+            Some(Pointer::NextOpen(at)) => {
+                error["next_open_at"] = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into();
+            }
             None => {}
         }
         serde_json::json!({ "error": error })
@@ -604,6 +614,20 @@ impl From<AppError> for ApiError {
                 )
                 .with_field("promised_at")
             }
+            AppError::OutsideOpeningHours { hours, time_zone, next_open } => {
+                let opens = next_open.with_timezone(&time_zone.tz()).format("%Y-%m-%d %H:%M");
+                let zone = time_zone.name();
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "outside_opening_hours",
+                    format!("门店营业时间为 {hours}（{zone}），所选时间门店未营业；门店下次营业时间为 {opens}"),
+                    format!(
+                        "The store is open {hours} ({zone}) and closed at the chosen time; it next opens at {opens}"
+                    ),
+                )
+                .with_field("promised_at")
+                .next_open_at(next_open)
+            }
             AppError::IdentitiesConflict => ApiError::new(
                 StatusCode::CONFLICT,
                 "identities_conflict",
@@ -1076,6 +1100,12 @@ mod tests {
             .into(),
             AppError::Duplicate(UniqueKey::OpenTableBill).into(),
             AppError::BeyondBookingHorizon { horizon_days: 30, latest: chrono::DateTime::UNIX_EPOCH }.into(),
+            AppError::OutsideOpeningHours {
+                hours: quanyu_domain::org::OpeningHours::parse("08:00-22:00").unwrap(),
+                time_zone: quanyu_domain::time::TimeZone::SHANGHAI,
+                next_open: chrono::DateTime::UNIX_EPOCH,
+            }
+            .into(),
             AppError::TenderedTooMuch { due: 670, tendered: 9_000_000, max_change: 1_000_000 }.into(),
             AppError::RefundLines(quanyu_domain::order::RefundLineError::Repeated { line_no: 1 }).into(),
             AppError::RefundLines(quanyu_domain::order::RefundLineError::NothingLeft { line_no: 1 }).into(),
@@ -1103,6 +1133,27 @@ mod tests {
         let malformed = ApiError::from(DomainError::Malformed { field: "buyer", expected: Expected::MemberIdOrPhone });
         assert_eq!(malformed.body(Lang::Zh)["error"]["message"], "buyer 格式不正确，应为：会员 ID 或手机号");
         assert_eq!(malformed.body(Lang::En)["error"]["message"], "buyer is malformed; expected a member id or phone");
+    }
+
+    #[test]
+    fn outside_opening_hours_names_the_hours_and_the_next_opening_on_the_stores_clock() {
+        let error = ApiError::from(AppError::OutsideOpeningHours {
+            hours: quanyu_domain::org::OpeningHours::parse("08:00-22:00").unwrap(),
+            time_zone: quanyu_domain::time::TimeZone::SHANGHAI,
+            // 08:00 in Shanghai.
+            next_open: "2026-12-07T00:00:00Z".parse().unwrap(),
+        });
+        assert_eq!((error.status, error.field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("promised_at")));
+        let zh = error.body(Lang::Zh);
+        assert_eq!(
+            zh["error"]["message"],
+            "门店营业时间为 08:00-22:00（Asia/Shanghai），所选时间门店未营业；门店下次营业时间为 2026-12-07 08:00"
+        );
+        assert_eq!(zh["error"]["next_open_at"], "2026-12-07T00:00:00Z");
+        assert_eq!(
+            error.body(Lang::En)["error"]["message"],
+            "The store is open 08:00-22:00 (Asia/Shanghai) and closed at the chosen time; it next opens at 2026-12-07 08:00"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! points, a till's change beyond reason, a refund naming a line twice or a settled line), an
 //! eat-first bill that takes more items while it is open, and the table a table order is for; a
 //! delivery keeping where it goes (and showing it to the console and its export); promised times
-//! within the booking horizon.
+//! within the booking horizon and the store's opening hours.
 
 #[allow(dead_code)]
 mod support;
@@ -24,6 +24,7 @@ quanyu_store::backend_tests!(
     a_table_has_one_open_bill_that_the_till_lists,
     a_delivery_keeps_where_it_goes,
     promised_times_stay_within_the_booking_horizon,
+    promised_times_fall_within_the_stores_opening_hours,
 );
 
 async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
@@ -534,4 +535,81 @@ async fn promised_times_stay_within_the_booking_horizon(db: Arc<dyn Database>) {
 
     // The default horizon is 30 days.
     assert_eq!(quanyu_app::AppConfig::default().booking_horizon, chrono::Duration::days(30));
+}
+
+async fn promised_times_fall_within_the_stores_opening_hours(db: Arc<dyn Database>) {
+    use chrono::{Duration, DurationRound as _, Utc};
+    let app = spawn_app(db).await;
+    let eggs =
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    let lines = json!([{"sku_id": eggs, "quantity": 1}]);
+    let visit = json!({"store_id": app.store_a, "channel": "appointment", "lines": lines});
+    let pickup = json!({"store_id": app.store_a, "channel": "pickup", "lines": lines});
+    let delivery =
+        json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "某路 8 号", "lines": lines});
+    let promised = |order: &support::TestResponse| {
+        order.body["promised_at"].as_str().unwrap().parse::<chrono::DateTime<Utc>>().unwrap()
+    };
+    let now = Utc::now();
+    // Today's opening, to the minute, as an instant; the next one is a day later (no DST).
+    let opened = (now - Duration::hours(2)).duration_trunc(Duration::minutes(1)).unwrap();
+
+    // Open from two hours ago to two hours ahead: a time within is taken on every channel; one
+    // after closing is refused, naming the hours and the next opening, and holds nothing.
+    let hours = app.set_hours_around(now, -Duration::hours(2), Duration::hours(2)).await;
+    for (channel, order) in [("appointment", &visit), ("pickup", &pickup), ("delivery", &delivery)] {
+        let within = with(order, "promised_at", json!(now + Duration::hours(1)));
+        let taken = app.post_with_key(&app.cashier_a, "/api/v1/orders", &format!("{channel}-in"), within).await;
+        assert_eq!(taken.status, StatusCode::CREATED, "{channel}: {}", taken.body);
+        let closed = with(order, "promised_at", json!(now + Duration::hours(3)));
+        let refused = app.post_with_key(&app.cashier_a, "/api/v1/orders", &format!("{channel}-out"), closed).await;
+        assert_eq!(
+            code(&refused),
+            (StatusCode::UNPROCESSABLE_ENTITY, "outside_opening_hours"),
+            "{channel}: {}",
+            refused.body
+        );
+        assert_eq!(refused.body["error"]["field"], "promised_at");
+        let next_open = opened + Duration::days(1);
+        assert_eq!(refused.body["error"]["next_open_at"], next_open.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let message = refused.body["error"]["message"].as_str().unwrap();
+        let opens_local = next_open.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M").to_string();
+        assert!(message.contains(&format!("门店营业时间为 {hours}")) && message.ends_with(&opens_local), "{message}");
+    }
+    assert_eq!(stock_of(&app, &eggs).await, (10, 3, 0), "only the three taken hold stock");
+    let english = app
+        .post_with_key_lang(
+            &app.cashier_a,
+            "/api/v1/orders",
+            "visit-en",
+            with(&visit, "promised_at", json!(now + Duration::hours(3))),
+            "en",
+        )
+        .await;
+    let message = english.body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with(&format!("The store is open {hours} (Asia/Shanghai)")), "{message}");
+
+    // With no time asked, a pickup is ready in half an hour while the store stays open.
+    let soon = app.post_with_key(&app.cashier_a, "/api/v1/orders", "pickup-default", pickup.clone()).await;
+    assert_eq!(soon.status, StatusCode::CREATED, "{}", soon.body);
+    let ready = promised(&soon) - (now + Duration::minutes(30));
+    assert!(ready >= Duration::zero() && ready < Duration::minutes(1), "{}", soon.body);
+
+    // Closing in 20 minutes: half an hour of work does not fit, so a pickup is promised for
+    // half an hour after tomorrow's opening and a delivery an hour after, not after closing.
+    app.set_hours_around(now, -Duration::hours(2), Duration::minutes(20)).await;
+    let late = app.post_with_key(&app.cashier_a, "/api/v1/orders", "pickup-late", pickup.clone()).await;
+    assert_eq!(late.status, StatusCode::CREATED, "{}", late.body);
+    assert_eq!(promised(&late), opened + Duration::days(1) + Duration::minutes(30));
+    let late = app.post_with_key(&app.cashier_a, "/api/v1/orders", "delivery-late", delivery.clone()).await;
+    assert_eq!(late.status, StatusCode::CREATED, "{}", late.body);
+    assert_eq!(promised(&late), opened + Duration::days(1) + Duration::hours(1));
+
+    // Closed until an hour from now: counted from the opening.
+    app.set_hours_around(now, Duration::hours(1), Duration::hours(5)).await;
+    let opens = (now + Duration::hours(1)).duration_trunc(Duration::minutes(1)).unwrap();
+    let early = app.post_with_key(&app.cashier_a, "/api/v1/orders", "pickup-early", pickup).await;
+    assert_eq!(early.status, StatusCode::CREATED, "{}", early.body);
+    assert_eq!(promised(&early), opens + Duration::minutes(30));
+    assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
 }

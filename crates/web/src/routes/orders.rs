@@ -248,10 +248,15 @@ pub struct OrderIn {
     /// with the datum sent and the distance from its store (`delivery_location` of the order).
     delivery_location: Option<super::org::LocationIn>,
     coord: Option<String>,
-    /// By when the goods are promised; default in an hour (delivery) or half an hour (pickup).
-    /// Required for an appointment (the booked time, in the future; an unpaid booking holds its
-    /// stock until then). In the future and within the booking horizon (30 days unless
-    /// configured; `beyond_booking_horizon`). Refused for the in-store channels.
+    /// By when the goods are promised. Required for an appointment (the booked time, in the
+    /// future; an unpaid booking holds its stock until then). In the future, within the booking
+    /// horizon (30 days unless configured; `beyond_booking_horizon`) and within the store's
+    /// opening hours on its clock: a time when it is closed is refused (`outside_opening_hours`,
+    /// naming its hours and when it next opens, also as the error's `next_open_at`). Default:
+    /// an hour (delivery) or half an hour (pickup) of the store's open time — from now when it
+    /// is open and stays open that long, else from its next opening (at 21:45, a pickup from a
+    /// store open 08:00-22:00 is promised for 08:30 the next morning). Refused for the in-store
+    /// channels.
     promised_at: Option<DateTime<Utc>>,
     note: Option<String>,
     /// The table (桌号, e.g. "A3"; at most 16 characters on one line, Latin letters kept in
@@ -349,7 +354,8 @@ pub struct OrderQuery {
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderIn,
     params(("Idempotency-Key" = String, Header, description = "Required")),
     responses((status = 201, body = OrderOut),
-              (status = 409, description = "insufficient_stock, sku_unavailable, table_occupied")))]
+              (status = 409, description = "insufficient_stock, sku_unavailable, table_occupied"),
+              (status = 422, description = "beyond_booking_horizon, outside_opening_hours, not_for_channel")))]
 pub async fn create_order(
     State(state): State<AppState>,
     Auth(ctx): Auth,
