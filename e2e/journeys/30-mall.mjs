@@ -1,6 +1,7 @@
 // The H5 mall on a phone: a customer finds the nearest store to People's Square, browses, adds
 // to the cart, signs in with phone and the one-time code (read from the demo server's log, where
-// its SMS provider writes), orders for pickup, pays with stored value, sees the pickup code in
+// its SMS provider writes), picks a pickup time when the store is closed and is told its hours
+// next to the time field, orders for pickup, pays with stored value, sees the pickup code in
 // "my orders", then opens their coupons and their invite QR code.
 import { assert, waitText } from '../lib.mjs';
 
@@ -79,6 +80,24 @@ export default async function ({ context, shot, serverLog }) {
   await waitText(page.locator('#payable'), /¥\d+\.\d\d/);
   await waitText(page.locator('#breakdown'), /商品原价[\s\S]*应付/);
   await shot(page, '30-mall-checkout');
+  // A time when the store is closed (half an hour before it opens, two days ahead, on the
+  // store's clock) is refused next to the time field with the store's hours; then none is
+  // chosen, for as soon as the store can.
+  const when = page.locator('#promised_at');
+  const hours = await when.getAttribute('data-hours');
+  assert.match(hours, /^\d\d:\d\d-\d\d:\d\d$/);
+  if (hours !== '00:00-24:00') {
+    const [h, m] = hours.slice(0, 5).split(':').map(Number);
+    const before = (h * 60 + m + 1440 - 30) % 1440;
+    const two = (n) => String(n).padStart(2, '0');
+    const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    await when.fill(`${day}T${two(Math.floor(before / 60))}:${two(before % 60)}`);
+    await page.getByRole('button', { name: '提交订单' }).click();
+    await waitText(page.locator('#promised_at-error'), new RegExp(`门店营业时间为 ${hours}.*门店下次营业时间为 ${day} ${hours.slice(0, 5)}`));
+    assert.equal(await when.getAttribute('aria-invalid'), 'true');
+    await shot(page, '30-mall-checkout-closed');
+    await when.fill('');
+  }
   await Promise.all([page.waitForURL(/\/m\/orders\/[0-9a-f-]+$/), page.getByRole('button', { name: '提交订单' }).click()]);
   await waitText(page.locator('#order-status'), '待支付');
   await page.getByText('微信支付即将上线').waitFor();

@@ -59,6 +59,9 @@ pub struct ShopOrderDraft {
     pub lines: Vec<LineDraft>,
     pub delivery_address: Option<String>,
     pub delivery_location: Option<(f64, f64, Datum)>,
+    /// When the shopper wants the delivery or pickup, within the store's opening hours; none
+    /// takes the channel's usual time (see `OrderDraft::promised_at`).
+    pub promised_at: Option<quanyu_domain::time::Timestamp>,
     pub note: Option<String>,
     /// One of the customer's held flash-sale reservations (then no `lines`).
     pub flash_reservation: Option<uuid::Uuid>,
@@ -189,7 +192,7 @@ impl App {
             customer_phone: None,
             delivery_address: draft.delivery_address,
             delivery_location: draft.delivery_location,
-            promised_at: None,
+            promised_at: draft.promised_at,
             note: draft.note,
             table: None,
             flash_reservation: draft.flash_reservation,

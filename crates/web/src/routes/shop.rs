@@ -241,6 +241,11 @@ pub struct ShopOrderIn {
     delivery_location: Option<super::org::LocationIn>,
     /// gcj02 (default) or wgs84.
     coord: Option<String>,
+    /// When to deliver or have the pickup ready, as for staff orders (`promised_at` of
+    /// `POST /api/v1/orders`): in the future, within the booking horizon and the store's opening
+    /// hours (`outside_opening_hours`, with `next_open_at`). Default: the usual hour or half
+    /// hour of the store's open time.
+    promised_at: Option<DateTime<Utc>>,
     note: Option<String>,
     #[serde(default)]
     coupon_ids: Vec<Uuid>,
@@ -252,7 +257,8 @@ pub struct ShopOrderIn {
 /// Places an order for the signed-in customer. `Idempotency-Key` is required.
 #[utoipa::path(post, path = "/api/v1/shop/orders", tag = "shop", security(("customer_cookie" = [])), request_body = ShopOrderIn,
     params(("Idempotency-Key" = String, Header, description = "Required")),
-    responses((status = 201, body = OrderOut), (status = 409, description = "insufficient_stock, no_store_can_serve")))]
+    responses((status = 201, body = OrderOut), (status = 409, description = "insufficient_stock, no_store_can_serve"),
+              (status = 422, description = "outside_opening_hours, beyond_booking_horizon")))]
 pub async fn create_order(
     State(state): State<AppState>,
     Customer(shopper): Customer,
@@ -268,6 +274,7 @@ pub async fn create_order(
         lines: lines(input.lines),
         delivery_address: input.delivery_address,
         delivery_location: input.delivery_location.map(|l| (l.lat, l.lng, datum)),
+        promised_at: input.promised_at,
         note: input.note,
         flash_reservation: input.flash_reservation_id,
         coupon_ids: input.coupon_ids.into_iter().map(CouponId::from_uuid).collect(),

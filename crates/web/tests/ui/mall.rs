@@ -1,7 +1,7 @@
 //! The H5 mall over HTTP: customer sign-in by phone and code (wrong codes, attempts, the resend
 //! limit, the session cookie), the shop API (own orders only, idempotent create and pay with
-//! stored value) and the mall's pages (store finder, sign-in redirects, share links that
-//! remember `quanyu_ref`, the invite QR code).
+//! stored value, a chosen time within the store's hours) and the mall's pages (store finder,
+//! sign-in redirects, share links that remember `quanyu_ref`, the invite QR code).
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ quanyu_store::backend_tests!(
     one_client_cannot_text_every_phone,
     shop_orders_are_the_customers_own_and_idempotent,
     delivery_checkout_routes_to_the_nearest_store,
+    the_mall_promises_times_within_the_stores_hours,
     mall_pages_send_visitors_where_they_belong,
     share_links_remember_the_promoter_for_orders,
     flash_sales_reserve_then_order_as_the_customer,
@@ -276,6 +277,41 @@ async fn delivery_checkout_routes_to_the_nearest_store(db: Arc<dyn Database>) {
     let out_of_reach = as_customer(&app, &alice, "POST", "/api/v1/shop/orders", Some("d-2"), Some(far)).await;
     assert_eq!(out_of_reach.status, StatusCode::CONFLICT, "{}", out_of_reach.body);
     assert_eq!(out_of_reach.body["error"]["code"], "no_store_can_serve");
+}
+
+/// A shopper may choose when: within the store's hours on its clock, or refused next to the
+/// time field with the hours and the next opening; the checkout shows the field and the hours.
+async fn the_mall_promises_times_within_the_stores_hours(db: Arc<dyn Database>) {
+    use chrono::{Duration, Utc};
+    let app = spawn_app(db).await;
+    let sku = stocked_sku(&app, 10).await;
+    let alice = customer(&app, PHONE, None).await;
+    let now = Utc::now();
+    let hours = app.set_hours_around(now, -Duration::hours(2), Duration::hours(2)).await;
+    let order = |at: chrono::DateTime<Utc>| {
+        json!({"store_id": app.store_a, "channel": "pickup", "lines": [{"sku_id": sku, "quantity": 1}],
+               "promised_at": at})
+    };
+    let closed =
+        as_customer(&app, &alice, "POST", "/api/v1/shop/orders", Some("o-1"), Some(order(now + Duration::hours(3))))
+            .await;
+    assert_eq!(closed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", closed.body);
+    assert_eq!(
+        (closed.body["error"]["code"].as_str(), closed.body["error"]["field"].as_str()),
+        (Some("outside_opening_hours"), Some("promised_at"))
+    );
+    assert!(closed.body["error"]["message"].as_str().unwrap().contains(&hours), "{}", closed.body);
+    let asked = now + Duration::hours(1);
+    let open = as_customer(&app, &alice, "POST", "/api/v1/shop/orders", Some("o-1"), Some(order(asked))).await;
+    assert_eq!(open.status, StatusCode::CREATED, "the refused attempt kept nothing of its key: {}", open.body);
+    let promised = open.body["promised_at"].as_str().unwrap().parse::<chrono::DateTime<Utc>>().unwrap();
+    assert_eq!(promised.timestamp(), asked.timestamp(), "the chosen time is kept");
+
+    let cookie = format!("{alice}; quanyu_mall_store={}", app.store_a);
+    let checkout = app.request_with_cookie("GET", "/m/checkout", &cookie).await;
+    assert!(checkout.text.contains(r#"name="promised_at" type="datetime-local""#), "{}", checkout.text);
+    assert!(checkout.text.contains(&format!("门店营业时间 {hours}")), "{}", checkout.text);
+    assert!(checkout.text.contains(r#"data-time-zone="Asia&#x2f;Shanghai""#), "{}", checkout.text);
 }
 
 async fn mall_pages_send_visitors_where_they_belong(db: Arc<dyn Database>) {

@@ -1,7 +1,7 @@
 // The H5 mall in the browser: choosing a store, the cart (kept in localStorage per store),
-// sign-in by phone and code with a resend countdown, checkout with the quote's breakdown,
-// paying with stored value, claiming coupons, copying the invite link and the flash-sale
-// countdown. Every change goes through /api/v1/shop with an Idempotency-Key where it moves
+// sign-in by phone and code with a resend countdown, checkout with the quote's breakdown and
+// an optional time on the store's clock, paying with stored value, claiming coupons, copying
+// the invite link and the flash-sale countdown. Every change goes through /api/v1/shop with an Idempotency-Key where it moves
 // money, stock or coupons; prices shown before checkout are estimates, the quote is the truth.
 import { ApiError, api, bindForm, clearErrors, esc, money, newKey, showError, toast } from './app.js';
 
@@ -16,6 +16,28 @@ const LAST_POINT = 'quanyu-mall-point';
 
 function chooseStore(id) {
   document.cookie = `${STORE_COOKIE}=${id}; Path=/; Max-Age=${30 * 24 * 3600}; SameSite=Lax`;
+}
+
+/**
+ * A wall-clock time from a datetime-local input (`2026-12-07T08:00`) read on the clock of the
+ * IANA zone `zone` (the store's, whatever the browser's), as an RFC 3339 instant; null if it is
+ * not a time.
+ */
+function zonedInstant(local, zone) {
+  const wall = Date.parse(`${local.length === 16 ? `${local}:00` : local}Z`);
+  if (Number.isNaN(wall)) return null;
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+    hour: 'numeric', minute: 'numeric', second: 'numeric',
+  });
+  // How far the zone's clock is ahead of UTC at an instant.
+  const offset = (at) => {
+    const p = Object.fromEntries(format.formatToParts(at).map((x) => [x.type, Number(x.value)]));
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - at;
+  };
+  // The offset at the wall time read as UTC, then at the instant that gives (across a clock change).
+  const at = wall - offset(wall - offset(wall));
+  return new Date(at).toISOString();
 }
 
 /** An error shown next to the input named `field`, as the API's would be. */
@@ -285,6 +307,11 @@ const pages = {
     });
     bindForm(form, async (data, key) => {
       const body = { channel: channel(), lines: cartLines(), coupon_ids: couponIds(), points: points() };
+      // A chosen time is on the store's clock; the API answers one outside its hours next to it.
+      if (data.promised_at) {
+        body.promised_at = zonedInstant(data.promised_at, form.promised_at.dataset.timeZone);
+        if (!body.promised_at) throw fieldError('promised_at', strings.whenMalformed);
+      }
       if (channel() === 'pickup') body.store_id = form.dataset.store;
       else {
         body.delivery_address = data.delivery_address || null;
