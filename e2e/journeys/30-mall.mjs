@@ -2,7 +2,8 @@
 // to the cart, signs in with phone and the one-time code (read from the demo server's log, where
 // its SMS provider writes), picks a pickup time when the store is closed and is told its hours
 // next to the time field, orders for pickup, pays with stored value, sees the pickup code in
-// "my orders", then opens their coupons and their invite QR code.
+// "my orders", sees how far a delivery goes on its order page, then opens their coupons and
+// their invite QR code.
 import { assert, waitText } from '../lib.mjs';
 
 export const name = 'mall: nearest store → cart → sign in by code → pickup order paid by stored value';
@@ -113,6 +114,32 @@ export default async function ({ context, shot, serverLog }) {
   await Promise.all([page.waitForURL(/\/m\/orders$/), page.getByRole('link', { name: '订单', exact: true }).click()]);
   await waitText(page.locator('.order-list .order-card').first(), new RegExp(`取货码\\s*${pickup}`));
   await shot(page, '30-mall-orders');
+
+  // A delivery from the same store to a point 2.3 km north of it: its page says how far it goes
+  // and shows the point in small print.
+  const delivery = await page.evaluate(async () => {
+    const call = async (method, path, body, key) => {
+      const headers = { accept: 'application/json' };
+      if (body) headers['content-type'] = 'application/json';
+      if (key) headers['idempotency-key'] = key;
+      const res = await fetch(`/api/v1${path}`, { method, headers, credentials: 'same-origin', body: body && JSON.stringify(body) });
+      const json = await res.json();
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    const last = (await call('GET', '/shop/orders?limit=1')).items[0];
+    const near = await call('GET', '/stores/nearest?lat=31.2323&lng=121.4691&limit=10');
+    const { store } = near.items.find((n) => n.store.id === last.store_id);
+    return call('POST', '/shop/orders', {
+      store_id: store.id, channel: 'delivery', delivery_address: '北京东路 1 号',
+      delivery_location: { lat: store.location.lat + 0.0207, lng: store.location.lng },
+      lines: [{ sku_id: last.lines[0].sku_id, quantity: last.lines[0].quantity }],
+    }, `e2e-mall-delivery-${Date.now()}`);
+  });
+  await page.goto(`/m/orders/${delivery.id}`);
+  await waitText(page.locator('[data-delivery-distance]'), /^配送距离 2\.3 公里$/);
+  await waitText(page.locator('[data-delivery-point]'), /送达坐标 \d+\.\d+, \d+\.\d+ GCJ-02/);
+  await shot(page, '30-mall-order-delivery');
 
   // My coupons, and my invite link with its QR code.
   await page.goto('/m/me');

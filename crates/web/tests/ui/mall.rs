@@ -1,7 +1,8 @@
 //! The H5 mall over HTTP: customer sign-in by phone and code (wrong codes, attempts, the resend
 //! limit, the session cookie), the shop API (own orders only, idempotent create and pay with
 //! stored value, a chosen time within the store's hours) and the mall's pages (store finder,
-//! sign-in redirects, share links that remember `quanyu_ref`, the invite QR code).
+//! sign-in redirects, share links that remember `quanyu_ref`, the invite QR code, where a
+//! delivery goes).
 
 use std::sync::Arc;
 
@@ -271,6 +272,33 @@ async fn delivery_checkout_routes_to_the_nearest_store(db: Arc<dyn Database>) {
     assert_eq!(created.body["delivery_fee"].as_i64(), Some(fee));
     assert_eq!(created.body["total"].as_i64(), Some(1590 + fee));
     assert_eq!(created.body["delivery_address"], "北京东路 1 号 3 楼");
+
+    // The order's page shows where it goes: how far from the store, and the point in small print.
+    let cookie = format!("{alice}; quanyu_mall_store={}", app.store_a);
+    let page = |id: &str, lang: &'static str| {
+        let request = Request::get(format!("/m/orders/{id}")).header("cookie", &cookie).header("accept-language", lang);
+        app.send(request, None)
+    };
+    let metres = created.body["delivery_location"]["distance_m"].as_u64().unwrap();
+    let shown = page(created.body["id"].as_str().unwrap(), "zh-CN").await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+    assert!(shown.text.contains(&format!("配送距离 {metres} 米")), "{}", shown.text);
+    assert!(shown.text.contains("31.2305, 121.4702"), "{}", shown.text);
+    // Beyond a kilometre, in kilometres to a decimal; in English too.
+    let farther = json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "北京东路 99 号",
+                         "delivery_location": {"lat": 31.2507, "lng": 121.47}, "lines": lines});
+    let farther = as_customer(&app, &alice, "POST", "/api/v1/shop/orders", Some("d-km"), Some(farther)).await;
+    assert_eq!(farther.body["delivery_location"]["distance_m"], 2302, "{}", farther.body);
+    let farther = farther.body["id"].as_str().unwrap().to_owned();
+    assert!(page(&farther, "zh-CN").await.text.contains("配送距离 2.3 公里"));
+    let english = page(&farther, "en").await;
+    assert!(english.text.contains("Delivery distance 2.3 km") && english.text.contains("Delivery point"));
+    let pickup = json!({"store_id": app.store_a, "channel": "pickup", "lines": lines});
+    let pickup = as_customer(&app, &alice, "POST", "/api/v1/shop/orders", Some("p-1"), Some(pickup)).await;
+    assert!(
+        !page(pickup.body["id"].as_str().unwrap(), "zh-CN").await.text.contains("配送距离"),
+        "a pickup goes nowhere"
+    );
 
     let far = json!({"channel": "delivery", "delivery_location": {"lat": 39.9042, "lng": 116.4074},
                      "delivery_address": "北京市", "lines": lines});
