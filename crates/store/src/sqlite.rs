@@ -182,8 +182,10 @@ impl SqliteDatabase {
             // An embedded connection cannot go away behind our back: no ping (a round trip to
             // its worker thread) before every read.
             .test_before_acquire(false)
-            .connect_with(options.clone().read_only(true))
-            .await?;
+            // Connected on first use, after `migrate`: a connection opened before keeps the
+            // schema it read, and a statement it prepares on a table a migration changed
+            // describes the old columns, which SQLite then steps as the new ones.
+            .connect_lazy_with(options.clone().read_only(true));
         let checkpointer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
         let checkpointer = Checkpointer::start(checkpointer);
         Ok(SqliteDatabase { writer, readers, checkpointer })
