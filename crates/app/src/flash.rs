@@ -179,7 +179,7 @@ impl App {
             let sale = tx.get_flash_sale(id).await?.ok_or(AppError::NotFound { entity: "flash_sale" })?;
             store_in_scope(ctx, tx, sale.store_id).await?;
             let buyers = tx.flash_sale_buyers(id).await?;
-            Ok((sale, buyers))
+            Ok((sale, buyers.into_iter().map(|(buyer, units)| (buyer.name().into_owned(), units)).collect()))
         })
     }
 
@@ -234,7 +234,7 @@ impl App {
 
     /// Reserves `quantity` of a flash sale for `member`, through the sale's batcher: what
     /// [`reserve_flash_sale`](Self::reserve_flash_sale) and the mall's shopper come to. The
-    /// reservation's buyer is the member's name ([`member_buyer`](quanyu_domain::flash::member_buyer)).
+    /// reservation's buyer is the member.
     pub(crate) async fn reserve_flash_for(
         &self,
         ctx: &Ctx,
@@ -460,7 +460,7 @@ pub(crate) async fn give_back(tx: &mut dyn Tx, reservation: &FlashReservation, f
         }
     }
     tx.release_sale_quota(sale.id, reservation.quantity).await?;
-    tx.release_buyer_quota(sale.id, &reservation.buyer, reservation.quantity).await?;
+    tx.release_buyer_quota(sale.id, reservation.buyer.as_buyer(), reservation.quantity).await?;
     tx.insert_flash_release(reservation).await?;
     Ok(true)
 }

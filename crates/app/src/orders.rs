@@ -14,7 +14,7 @@ use quanyu_domain::{
     DomainError, Expected, Money,
     authz::Permission,
     catalog::ProductKind,
-    flash::{HoldStatus, buyer_member},
+    flash::HoldStatus,
     ids::{OrderId, PaymentId, SkuId, StoreId},
     inventory::{MovementKind, Qty, StockChange},
     marketing::{AutoIssue, Undo},
@@ -305,7 +305,7 @@ impl App {
                 None => None,
             };
             // A member's reservation is that member's order.
-            let member = match held.as_ref().and_then(|h| buyer_member(&h.buyer)) {
+            let member = match held.as_ref().and_then(|h| h.buyer.member()) {
                 Some(reserved) => {
                     Some(reservation_member(tx, reserved, draft.customer_id, customer_phone.as_ref()).await?)
                 }

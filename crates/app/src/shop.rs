@@ -316,13 +316,10 @@ impl App {
 
     async fn own_reservation(&self, shopper: &Shopper, id: uuid::Uuid) -> AppResult<FlashReservation> {
         let held = self.flash_reservation(id).await?;
-        Some(held).filter(|r| r.buyer == flash_buyer(shopper)).ok_or(AppError::NotFound { entity: "flash_reservation" })
+        Some(held)
+            .filter(|r| r.buyer.member() == Some(shopper.customer_id))
+            .ok_or(AppError::NotFound { entity: "flash_reservation" })
     }
-}
-
-/// Who a customer is to a flash sale's per-buyer limit.
-fn flash_buyer(shopper: &Shopper) -> String {
-    quanyu_domain::flash::member_buyer(shopper.customer_id)
 }
 
 /// The mall takes delivery and pickup orders only.

@@ -11,7 +11,7 @@ use quanyu_app::{
 use quanyu_domain::{
     DomainError, Money,
     flash::{
-        Buyer,
+        Buyer, BuyerBuf,
         journal::{JournalEntry, JournalRecord},
         member_buyer,
     },
@@ -538,7 +538,7 @@ async fn one_member_is_one_buyer_however_named(db: Arc<dyn Database>) {
     let member = register(&app, "13800019934").await;
     let id = member.to_string();
     let first = app.reserve_flash_sale(&keyed("by-phone"), sale_id, "13800019934", 1).await.unwrap();
-    assert_eq!(first.buyer, member_buyer(member));
+    assert_eq!(first.buyer, BuyerBuf::Member(member));
     let upper = id.to_uppercase();
     for (key, named) in [("plus-86", "+86 138 0001 9934"), ("lower", id.as_str()), ("upper", upper.as_str())] {
         let again = app.reserve_flash_sale(&keyed(key), sale_id, named, 1).await;

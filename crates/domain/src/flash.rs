@@ -106,6 +106,53 @@ impl<'a> Buyer<'a> {
     }
 }
 
+/// A [`Buyer`] of one's own, as reservation rows, buyer counts and answers keep one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BuyerBuf {
+    Member(CustomerId),
+    /// Not a member's name (see [`Buyer::from_name`]).
+    Named(String),
+}
+
+impl BuyerBuf {
+    /// The buyer a name is ([`Buyer::from_name`]).
+    pub fn from_name(name: String) -> BuyerBuf {
+        match Buyer::from_name(&name) {
+            Buyer::Member(member) => BuyerBuf::Member(member),
+            Buyer::Named(_) => BuyerBuf::Named(name),
+        }
+    }
+
+    pub fn as_buyer(&self) -> Buyer<'_> {
+        match self {
+            BuyerBuf::Member(member) => Buyer::Member(*member),
+            BuyerBuf::Named(name) => Buyer::Named(name),
+        }
+    }
+
+    /// The buyer's name ([`Buyer::name`]).
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
+        self.as_buyer().name()
+    }
+
+    /// The member this buyer is, if a member.
+    pub fn member(&self) -> Option<CustomerId> {
+        match self {
+            BuyerBuf::Member(member) => Some(*member),
+            BuyerBuf::Named(_) => None,
+        }
+    }
+}
+
+impl From<Buyer<'_>> for BuyerBuf {
+    fn from(buyer: Buyer<'_>) -> BuyerBuf {
+        match buyer {
+            Buyer::Member(member) => BuyerBuf::Member(member),
+            Buyer::Named(name) => BuyerBuf::Named(name.to_owned()),
+        }
+    }
+}
+
 named_enum! {
     /// Where a reservation stands.
     pub enum HoldStatus for "status" {
@@ -165,7 +212,11 @@ mod buyer_tests {
         ] {
             assert_eq!(Buyer::from_name(&other), Buyer::Named(&other));
             assert_eq!(Buyer::from_name(&other).name(), other);
+            assert_eq!(BuyerBuf::from_name(other.clone()), BuyerBuf::Named(other.clone()));
         }
+        let owned = BuyerBuf::from_name(name.clone());
+        assert_eq!((owned.member(), owned.name()), (Some(member), name.as_str().into()));
+        assert_eq!(BuyerBuf::from(owned.as_buyer()), owned);
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl UniqueKey {
             "stock_ledger_idem_key" => UniqueKey::StockEntryKey,
             "customer_identities_kind_value" => UniqueKey::CustomerIdentity,
             "member_tiers_code" => UniqueKey::TierCode,
-            "flash_sale_reservations_sale_id_idem_key" => UniqueKey::FlashReservationKey,
+            "flash_sale_reservations_sale_id_member_id_buyer_idem_key" => UniqueKey::FlashReservationKey,
             "orders_store_id_table_label" => UniqueKey::OpenTableBill,
             _ => UniqueKey::Other,
         }

@@ -90,6 +90,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "delivery_location",
         sql: include_str!("../migrations/sqlite/0030_delivery_location.sql"),
     },
+    Migration {
+        version: 31,
+        name: "flash_buyers_by_id",
+        sql: include_str!("../migrations/sqlite/0031_flash_buyers_by_id.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -170,6 +175,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "delivery_location",
         sql: include_str!("../migrations/postgres/0029_delivery_location.sql"),
     },
+    Migration {
+        version: 30,
+        name: "flash_buyers_by_id",
+        sql: include_str!("../migrations/postgres/0030_flash_buyers_by_id.sql"),
+    },
 ];
 
 /// A migration applied by a call to `migrate`.
@@ -243,4 +253,136 @@ pub(crate) fn postgres_logical_type(data_type: &str) -> String {
         other => return format!("unknown:{other}"),
     }
     .to_owned()
+}
+
+/// Flash-sale rows as they were kept before `flash_buyers_by_id` (SQLite 31, PostgreSQL 30),
+/// and what they must read as after it: each backend's tests write them at the version before,
+/// migrate, and [`check`](flash_buyers_fixture::check) them.
+#[cfg(test)]
+pub(crate) mod flash_buyers_fixture {
+    use quanyu_domain::{
+        flash::{Buyer, BuyerBuf, HoldStatus},
+        ids::CustomerId,
+    };
+    use uuid::Uuid;
+
+    use crate::Database;
+
+    pub const SALE: Uuid = Uuid::from_u128(0x5a1e);
+    const MEMBER: Uuid = Uuid::from_u128(0x0193_ccce_b880_7089_ab0c_6c75_7c6f_d842);
+    const PHONE: &str = "13800138000";
+    const HELD: Uuid = Uuid::from_u128(1);
+    const RELEASED: Uuid = Uuid::from_u128(2);
+    const SHOUTED: Uuid = Uuid::from_u128(3);
+
+    fn member_name() -> String {
+        format!("customer:{MEMBER}")
+    }
+
+    /// Not exactly a member's name (upper case): it stays a name.
+    fn shouted_name() -> String {
+        member_name().to_uppercase()
+    }
+
+    /// Reservations: id, buyer, key (scoped to the buyer, as then), status.
+    pub fn reservations() -> Vec<(Uuid, String, String, &'static str)> {
+        vec![
+            (HELD, member_name(), format!("{}:k1", member_name()), "held"),
+            (RELEASED, PHONE.to_owned(), format!("{PHONE}:k1"), "released"),
+            (SHOUTED, shouted_name(), "unscoped".to_owned(), "held"),
+        ]
+    }
+
+    /// Buyer counts: buyer, quantity.
+    pub fn buyers() -> Vec<(String, i64)> {
+        vec![(member_name(), 2), (PHONE.to_owned(), 0), (shouted_name(), 1)]
+    }
+
+    /// Releases: reservation, buyer, quantity.
+    pub fn releases() -> Vec<(Uuid, String, i64)> {
+        vec![(RELEASED, PHONE.to_owned(), 1)]
+    }
+
+    /// Writes the rows on `$conn`, a connection of either backend at the version before, with
+    /// foreign keys off (the fixture has no sale, store or SKU).
+    macro_rules! write_rows {
+        ($conn:expr) => {{
+            use crate::migrate::flash_buyers_fixture::{SALE, buyers, releases, reservations};
+            let at = chrono::Utc::now();
+            sqlx::query(
+                "INSERT INTO flash_sales (id, store_id, sku_id, price, quota, sold, per_customer_limit, hold_minutes, \
+                 starts_at, ends_at, created_at) VALUES ($1, $2, $2, 100, 10, 3, 2, 15, $3, $3, $3)",
+            )
+            .bind(SALE)
+            .bind(uuid::Uuid::nil())
+            .bind(at)
+            .execute(&mut *$conn)
+            .await
+            .expect("a sale as it was");
+            for (id, buyer, key, status) in reservations() {
+                sqlx::query(
+                    "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at, status, expires_at) \
+                     VALUES ($1, $2, $3, 1, $4, $5, $6, $5)",
+                )
+                .bind(id)
+                .bind(SALE)
+                .bind(buyer)
+                .bind(key)
+                .bind(at)
+                .bind(status)
+                .execute(&mut *$conn)
+                .await
+                .expect("a reservation as it was");
+            }
+            for (buyer, quantity) in buyers() {
+                sqlx::query("INSERT INTO flash_sale_buyers (sale_id, buyer, quantity) VALUES ($1, $2, $3)")
+                    .bind(SALE)
+                    .bind(buyer)
+                    .bind(quantity)
+                    .execute(&mut *$conn)
+                    .await
+                    .expect("a buyer as it was");
+            }
+            for (id, buyer, quantity) in releases() {
+                sqlx::query(
+                    "INSERT INTO flash_sale_releases (reservation_id, sale_id, buyer, quantity) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(SALE)
+                .bind(buyer)
+                .bind(quantity)
+                .execute(&mut *$conn)
+                .await
+                .expect("a release as it was");
+            }
+        }};
+    }
+    pub(crate) use write_rows;
+
+    /// The rows after the migration: members by id, names kept, keys the buyer's own.
+    pub async fn check(db: &dyn Database) {
+        let member = BuyerBuf::Member(CustomerId::from_uuid(MEMBER));
+        let phone = BuyerBuf::Named(PHONE.to_owned());
+        let shouted = BuyerBuf::Named(shouted_name());
+        let mut tx = db.read().await.expect("a read");
+        let mut rows = tx.flash_sale_reservations(SALE).await.expect("reservations");
+        rows.sort_by_key(|r| r.id);
+        let found: Vec<_> =
+            rows.iter().map(|r| (r.id, r.buyer.clone(), r.idempotency_key.as_str(), r.quantity, r.status)).collect();
+        assert_eq!(
+            found,
+            vec![
+                (HELD, member.clone(), "k1", 1, HoldStatus::Held),
+                (RELEASED, phone.clone(), "k1", 1, HoldStatus::Released),
+                (SHOUTED, shouted.clone(), "unscoped", 1, HoldStatus::Held),
+            ]
+        );
+        let mut buyers = tx.flash_sale_buyers(SALE).await.expect("buyers");
+        buyers.sort();
+        let mut expect = vec![(member, 2), (phone.clone(), 0), (shouted, 1)];
+        expect.sort();
+        assert_eq!(buyers, expect);
+        let released = tx.flash_released_units(SALE, &[Buyer::Named(PHONE)]).await.expect("releases");
+        assert_eq!(released, vec![(phone, 1)]);
+    }
 }

@@ -174,3 +174,43 @@ impl Database for PgDatabase {
         self.pool.close().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn flash_buyers_kept_by_name_become_members_by_id() {
+        use crate::{
+            migrate::{POSTGRES, flash_buyers_fixture},
+            testing::POSTGRES_VAR,
+        };
+        let Some(url) = std::env::var(POSTGRES_VAR).ok().filter(|u| !u.trim().is_empty()) else {
+            eprintln!("skipped on PostgreSQL: {POSTGRES_VAR} is not set");
+            return;
+        };
+        let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL");
+        let create = format!("CREATE SCHEMA {schema}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&mut admin).await.expect("a schema");
+        let options = PgConnectOptions::from_str(&url).expect("a URL").options([("search_path", schema.as_str())]);
+        let mut old = sqlx::PgConnection::connect_with(&options).await.expect("a connection");
+        // The fixture has no sale, store or SKU behind its rows: this connection skips the
+        // foreign keys' triggers.
+        sqlx::query("SET session_replication_role = replica").execute(&mut old).await.expect("replica role");
+        let before = POSTGRES.iter().position(|m| m.name == "flash_buyers_by_id").expect("the migration");
+        let tx = old.begin().await.expect("a transaction");
+        sql::migrate::run(tx, &POSTGRES[..before], None).await.expect("migrating to the version before");
+        flash_buyers_fixture::write_rows!(&mut old);
+        old.close().await.expect("closing");
+        let db = PgDatabase::connect_with_schema(&url, &schema).await.expect("connecting");
+        let applied = db.migrate().await.expect("migrating");
+        assert_eq!(applied.first().map(|m| m.name.as_str()), Some("flash_buyers_by_id"));
+        flash_buyers_fixture::check(&db).await;
+        db.close().await;
+        let drop = format!("DROP SCHEMA {schema} CASCADE");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await.expect("dropping the schema");
+    }
+}

@@ -421,9 +421,10 @@ pub struct FlashJournalAppend<'a> {
 pub struct FlashReservation {
     pub id: uuid::Uuid,
     pub sale_id: uuid::Uuid,
-    pub buyer: String,
+    pub buyer: quanyu_domain::flash::BuyerBuf,
     pub quantity: i64,
-    /// Unique: a retried request finds its reservation.
+    /// The buyer's own request key, unique per sale and buyer: a retried request finds its
+    /// reservation.
     pub idempotency_key: String,
     pub at: Timestamp,
     pub status: quanyu_domain::flash::HoldStatus,

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use quanyu_domain::{
     catalog::{Brand, Category, Product, Sku, StoreSku},
+    flash::{Buyer, BuyerBuf},
     ids::{BrandId, CategoryId, ProductId, RegionId, SkuId, StaffId, StoreId, TokenId},
     org::{Chain, Region, Staff, Store},
     time::Timestamp,
@@ -274,19 +275,23 @@ pub trait FlashSaleRepo {
     /// Sales whose journal runs ahead of their materialised rows.
     async fn flash_sales_to_materialize(&mut self) -> StoreResult<Vec<uuid::Uuid>>;
     /// Adds to what each buyer holds of a sale (materialising the journal).
-    async fn add_flash_buyers(&mut self, sale_id: uuid::Uuid, counts: &[(String, i64)]) -> StoreResult<()>;
+    async fn add_flash_buyers(&mut self, sale_id: uuid::Uuid, counts: &[(BuyerBuf, i64)]) -> StoreResult<()>;
     /// Every materialised reservation of a sale, whatever its status.
     async fn flash_sale_reservations(&mut self, sale_id: uuid::Uuid) -> StoreResult<Vec<FlashReservation>>;
     /// Units given back to each of `buyers` by released reservations of the sale.
-    async fn flash_released_units(&mut self, sale_id: uuid::Uuid, buyers: &[&str]) -> StoreResult<Vec<(String, i64)>>;
+    async fn flash_released_units(
+        &mut self,
+        sale_id: uuid::Uuid,
+        buyers: &[Buyer<'_>],
+    ) -> StoreResult<Vec<(BuyerBuf, i64)>>;
     /// Records a released reservation (see [`flash_released_units`](FlashSaleRepo::flash_released_units)).
     async fn insert_flash_release(&mut self, reservation: &FlashReservation) -> StoreResult<()>;
-    async fn release_buyer_quota(&mut self, sale_id: uuid::Uuid, buyer: &str, quantity: i64) -> StoreResult<()>;
+    async fn release_buyer_quota(&mut self, sale_id: uuid::Uuid, buyer: Buyer<'_>, quantity: i64) -> StoreResult<()>;
     async fn release_sale_quota(&mut self, sale_id: uuid::Uuid, quantity: i64) -> StoreResult<()>;
     /// Inserts many reservations in one statement.
     async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()>;
     /// What each buyer holds of a sale.
-    async fn flash_sale_buyers(&mut self, sale_id: uuid::Uuid) -> StoreResult<Vec<(String, i64)>>;
+    async fn flash_sale_buyers(&mut self, sale_id: uuid::Uuid) -> StoreResult<Vec<(BuyerBuf, i64)>>;
     async fn get_flash_reservation(&mut self, id: uuid::Uuid) -> StoreResult<Option<FlashReservation>>;
     /// The reservation an order was placed from, if any.
     async fn flash_reservation_of_order(

@@ -182,8 +182,10 @@ impl SqliteDatabase {
             // An embedded connection cannot go away behind our back: no ping (a round trip to
             // its worker thread) before every read.
             .test_before_acquire(false)
-            .connect_with(options.clone().read_only(true))
-            .await?;
+            // Connected on first use, after `migrate`: a connection opened before keeps the
+            // schema it read, and a statement it prepares on a table a migration changed
+            // describes the old columns, which SQLite then steps as the new ones.
+            .connect_lazy_with(options.clone().read_only(true));
         let checkpointer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
         let checkpointer = Checkpointer::start(checkpointer);
         Ok(SqliteDatabase { writer, readers, checkpointer })
@@ -254,6 +256,25 @@ impl Database for SqliteDatabase {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn flash_buyers_kept_by_name_become_members_by_id() {
+        use crate::migrate::{SQLITE, flash_buyers_fixture};
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("old.db");
+        let options = SqliteConnectOptions::from_str("sqlite:").expect("options").filename(&path);
+        let mut old = options.create_if_missing(true).foreign_keys(false).connect().await.expect("a file");
+        let before = SQLITE.iter().position(|m| m.name == "flash_buyers_by_id").expect("the migration");
+        let tx = sqlx::Connection::begin(&mut old).await.expect("a transaction");
+        sql::migrate::run(tx, &SQLITE[..before], None).await.expect("migrating to the version before");
+        flash_buyers_fixture::write_rows!(&mut old);
+        sqlx::Connection::close(old).await.expect("closing");
+        let db = SqliteDatabase::open(&path, SqliteDurability::Normal).await.expect("opening SQLite");
+        let applied = db.migrate().await.expect("migrating");
+        assert_eq!(applied.first().map(|m| m.name.as_str()), Some("flash_buyers_by_id"));
+        flash_buyers_fixture::check(&db).await;
+        db.close().await;
+    }
 
     #[tokio::test]
     async fn a_new_file_gets_the_page_size_and_an_existing_one_keeps_its_own() {

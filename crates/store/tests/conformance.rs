@@ -929,7 +929,10 @@ async fn flash_sales_starting_by_span_every_store_soonest_first(db: Arc<dyn Data
 /// sales are two reservations, the same key twice in one sale is refused and named.
 async fn flash_reservation_keys_are_unique_per_sale(db: Arc<dyn Database>) {
     use chrono::Duration;
-    use quanyu_domain::flash::HoldStatus;
+    use quanyu_domain::{
+        flash::{Buyer, BuyerBuf, HoldStatus},
+        ids::CustomerId,
+    };
     use quanyu_store::{FlashReservation, StoreError, UniqueKey};
     let (_, a, _) = seed_places(&db).await;
     let root = category("饮料", None);
@@ -938,33 +941,73 @@ async fn flash_reservation_keys_are_unique_per_sale(db: Arc<dyn Database>) {
     let at = now();
     let sale = || flash_sale(a.id, can.id, at, at + Duration::hours(1));
     let (x, y) = (sale(), sale());
-    let held = |sale_id: uuid::Uuid| FlashReservation {
+    let (alice, bob) = (CustomerId::new(), CustomerId::new());
+    let held = |sale_id: uuid::Uuid, buyer: BuyerBuf| FlashReservation {
         id: uuid::Uuid::now_v7(),
         sale_id,
-        buyer: "customer:0193ccce-b880-7089-ab0c-6c757c6fd842".into(),
+        buyer,
         quantity: 1,
-        idempotency_key: "customer:0193ccce-b880-7089-ab0c-6c757c6fd842:same-key".into(),
+        idempotency_key: "same-key".into(),
         at,
         status: HoldStatus::Held,
         expires_at: at + Duration::minutes(15),
         order_id: None,
     };
+    let named = || BuyerBuf::Named("13800138000".into());
     let mut tx = write(&db).await;
     tx.insert_category(&root).await.unwrap();
     tx.insert_product(&cola).await.unwrap();
     tx.insert_sku(&can).await.unwrap();
     tx.insert_flash_sale(&x).await.unwrap();
     tx.insert_flash_sale(&y).await.unwrap();
-    tx.insert_flash_reservations(&[held(x.id), held(y.id)]).await.unwrap();
+    // One key is each buyer's own, in each sale.
+    let first = held(x.id, BuyerBuf::Member(alice));
+    let by_name = held(x.id, named());
+    tx.insert_flash_reservations(&[first.clone(), held(y.id, BuyerBuf::Member(alice))]).await.unwrap();
+    tx.insert_flash_reservations(&[held(x.id, BuyerBuf::Member(bob)), by_name.clone()]).await.unwrap();
+    tx.add_flash_buyers(x.id, &[(BuyerBuf::Member(alice), 1), (named(), 1)]).await.unwrap();
+    tx.add_flash_buyers(x.id, &[(BuyerBuf::Member(alice), 2), (BuyerBuf::Member(bob), 1)]).await.unwrap();
     tx.commit().await.unwrap();
-    let mut tx = write(&db).await;
-    let twice = tx.insert_flash_reservations(&[held(x.id)]).await.unwrap_err();
-    assert!(matches!(twice, StoreError::Duplicate(UniqueKey::FlashReservationKey)), "{twice:?}");
-    assert_eq!(twice.to_string(), "a flash-sale reservation key with this value already exists");
-    drop(tx);
+    for again in [held(x.id, BuyerBuf::Member(alice)), held(x.id, named())] {
+        let mut tx = write(&db).await;
+        let twice = tx.insert_flash_reservations(&[again]).await.unwrap_err();
+        assert!(matches!(twice, StoreError::Duplicate(UniqueKey::FlashReservationKey)), "{twice:?}");
+        assert_eq!(twice.to_string(), "a flash-sale reservation key with this value already exists");
+    }
     let mut tx = read(&db).await;
-    assert_eq!(tx.flash_sale_reservations(x.id).await.unwrap().len(), 1);
+    let mut rows = tx.flash_sale_reservations(x.id).await.unwrap();
+    rows.sort_by_key(|r| r.id);
+    let mut expect = vec![first.clone(), by_name.clone()];
+    expect.push(rows.iter().find(|r| r.buyer == BuyerBuf::Member(bob)).unwrap().clone());
+    expect.sort_by_key(|r| r.id);
+    assert_eq!(rows, expect, "members by id and a named buyer read back as written");
     assert_eq!(tx.flash_sale_reservations(y.id).await.unwrap().len(), 1);
+    let mut buyers = tx.flash_sale_buyers(x.id).await.unwrap();
+    buyers.sort();
+    let mut counted = vec![(BuyerBuf::Member(alice), 3), (BuyerBuf::Member(bob), 1), (named(), 1)];
+    counted.sort();
+    assert_eq!(buyers, counted);
+    drop(tx);
+
+    // Released units, by buyer of either kind.
+    let mut tx = write(&db).await;
+    tx.insert_flash_release(&first).await.unwrap();
+    tx.insert_flash_release(&by_name).await.unwrap();
+    tx.release_buyer_quota(x.id, Buyer::Member(alice), 1).await.unwrap();
+    tx.release_buyer_quota(x.id, Buyer::Named("13800138000"), 1).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(&db).await;
+    let asked = [Buyer::Member(alice), Buyer::Member(bob), Buyer::Named("13800138000"), Buyer::Named("other")];
+    let mut released = tx.flash_released_units(x.id, &asked).await.unwrap();
+    released.sort();
+    let mut expect = vec![(BuyerBuf::Member(alice), 1), (named(), 1)];
+    expect.sort();
+    assert_eq!(released, expect);
+    let mut buyers = tx.flash_sale_buyers(x.id).await.unwrap();
+    buyers.sort();
+    let mut counted = vec![(BuyerBuf::Member(alice), 2), (BuyerBuf::Member(bob), 1), (named(), 0)];
+    counted.sort();
+    assert_eq!(buyers, counted);
 }
 
 /// The full rebuild's scans (on SQLite through the C API, not sqlx) read back exactly what the

@@ -21,10 +21,9 @@ use std::{collections::HashMap, sync::Arc};
 
 use quanyu_domain::{
     flash::{
-        Buyer, HoldStatus, Refusal,
+        Buyer, BuyerBuf, HoldStatus, Refusal,
         book::{Ask, BookFull, Bounds, Decision, Held, SaleBook},
-        journal::{JournalEntry, JournalRecord, buyer_key, scoped_key},
-        member_buyer,
+        journal::{JournalEntry, JournalRecord},
     },
     ids::{CustomerId, StockEntryId},
     inventory::{Qty, StockChange},
@@ -206,20 +205,17 @@ impl Batch {
         for (request, outcome) in requests.zip(outcomes) {
             let Request { member, key, answer, .. } = request;
             let _ = answer.send(match outcome {
-                Outcome::Held(held) => {
-                    let buyer = member_buyer(member);
-                    Ok(FlashReservation {
-                        id: held.id,
-                        sale_id: self.sale_id,
-                        idempotency_key: scoped_key(&buyer, &key),
-                        buyer,
-                        quantity: held.quantity,
-                        at: held.at,
-                        status: HoldStatus::Held,
-                        expires_at: held.expires_at,
-                        order_id: None,
-                    })
-                }
+                Outcome::Held(held) => Ok(FlashReservation {
+                    id: held.id,
+                    sale_id: self.sale_id,
+                    buyer: BuyerBuf::Member(member),
+                    idempotency_key: key,
+                    quantity: held.quantity,
+                    at: held.at,
+                    status: HoldStatus::Held,
+                    expires_at: held.expires_at,
+                    order_id: None,
+                }),
                 Outcome::Refused(refusal) => Err(AppError::FlashSale(refusal)),
                 Outcome::KeyReused => Err(AppError::IdempotencyKeyReused),
             });
@@ -252,10 +248,8 @@ async fn apply_batch(
         let mut decisions = book.plan(&asks, bounds, &HashMap::new());
         let over = book.over_limit(&asks, &decisions);
         if !over.is_empty() {
-            let names: Vec<_> = over.iter().map(|buyer| buyer.name()).collect();
-            let names: Vec<&str> = names.iter().map(|name| name.as_ref()).collect();
-            let released = db.read().await?.flash_released_units(sale_id, &names).await?;
-            let released: HashMap<String, i64> = released.into_iter().collect();
+            let released = db.read().await?.flash_released_units(sale_id, &over).await?;
+            let released: HashMap<BuyerBuf, i64> = released.into_iter().collect();
             if !released.is_empty() {
                 decisions = book.plan(&asks, bounds, &released);
             }
@@ -392,10 +386,8 @@ pub(crate) async fn load_book(tx: &mut dyn Tx, sale_id: Uuid, room: usize) -> Ap
     let materialized = tx.flash_materialized_seq(sale_id).await?;
     let mut book = SaleBook::default();
     for row in tx.flash_sale_reservations(sale_id).await? {
-        let key = buyer_key(&row.buyer, &row.idempotency_key)
-            .ok_or_else(|| AppError::Internal(format!("flash reservation {}: its key is not its buyer's", row.id)))?;
         let held = Held { id: row.id, quantity: row.quantity, at: row.at, expires_at: row.expires_at };
-        book.remember(Buyer::from_name(&row.buyer), key, held).map_err(book_full)?;
+        book.remember(row.buyer.as_buyer(), &row.idempotency_key, held).map_err(book_full)?;
     }
     book.skip_to(materialized);
     book.reserve(room);

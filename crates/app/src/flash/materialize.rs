@@ -24,7 +24,7 @@ use std::{
 };
 
 use quanyu_domain::{
-    flash::{HoldStatus, journal::scoped_key},
+    flash::{BuyerBuf, HoldStatus},
     time::Timestamp,
 };
 use quanyu_store::{Database, FlashReservation, FlashSale};
@@ -148,16 +148,16 @@ async fn step(db: &Arc<dyn Database>, sale_id: Uuid, records: u32, up_to: i64) -
     found.retain(|(seq, _)| *seq <= up_to);
     let Some(&(to, _)) = found.last() else { return Ok(0) };
     let mut rows = Vec::new();
-    let mut counts: HashMap<String, i64> = HashMap::new();
+    let mut counts: HashMap<BuyerBuf, i64> = HashMap::new();
     for (seq, payload) in &found {
         let record = decode(sale_id, *seq, payload)?;
         for entry in record.entries {
-            let buyer = entry.buyer.name().into_owned();
+            let buyer = BuyerBuf::from(entry.buyer);
             *counts.entry(buyer.clone()).or_default() += entry.quantity;
             rows.push(FlashReservation {
                 id: entry.id,
                 sale_id,
-                idempotency_key: scoped_key(&buyer, entry.key),
+                idempotency_key: entry.key.to_owned(),
                 buyer,
                 quantity: entry.quantity,
                 at: record.at,
@@ -171,7 +171,7 @@ async fn step(db: &Arc<dyn Database>, sale_id: Uuid, records: u32, up_to: i64) -
         return Ok(0);
     }
     tx.insert_flash_reservations(&rows).await?;
-    let mut counts: Vec<(String, i64)> = counts.into_iter().collect();
+    let mut counts: Vec<(BuyerBuf, i64)> = counts.into_iter().collect();
     counts.sort_unstable();
     tx.add_flash_buyers(sale_id, &counts).await?;
     tx.commit().await?;

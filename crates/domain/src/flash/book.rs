@@ -25,7 +25,7 @@ use std::{collections::HashMap, hash::BuildHasher};
 use hashbrown::{DefaultHashBuilder, HashTable, hash_table::Entry};
 use uuid::Uuid;
 
-use super::{Buyer, Refusal, journal::JournalRecord};
+use super::{Buyer, BuyerBuf, Refusal, journal::JournalRecord};
 use crate::{ids::CustomerId, time::Timestamp};
 
 /// A reservation as the book remembers it.
@@ -307,11 +307,10 @@ impl SaleBook {
         self.entries().find_buyer(&self.buyer_index, self.buyer_hash(buyer), buyer).map_or(0, |b| b.bought)
     }
 
-    /// Decides each request in order. `released` holds, by buyer name ([`Buyer::name`]), for
-    /// buyers the limit would refuse, the units released since they reserved them (missing:
-    /// none). Requests that do not fit
-    /// are refused while later, smaller ones may still fit.
-    pub fn plan(&self, asks: &[Ask<'_>], bounds: Bounds, released: &HashMap<String, i64>) -> Vec<Decision> {
+    /// Decides each request in order. `released` holds, for buyers the limit would refuse, the
+    /// units released since they reserved them (missing: none). Requests that do not fit are
+    /// refused while later, smaller ones may still fit.
+    pub fn plan(&self, asks: &[Ask<'_>], bounds: Bounds, released: &HashMap<BuyerBuf, i64>) -> Vec<Decision> {
         let entries = self.entries();
         let (mut units_left, mut quota_left) = (bounds.units_left, bounds.quota_left);
         // Each accepted request adds a reservation, and at most one buyer.
@@ -356,7 +355,7 @@ impl SaleBook {
                 .or_insert_with(|| {
                     let bought = known_buyer.map_or(0, |b| b.bought);
                     let given_back = if bought > 0 && !released.is_empty() {
-                        released.get(&*ask.buyer.name()).copied().unwrap_or(0)
+                        released.get(&BuyerBuf::from(ask.buyer)).copied().unwrap_or(0)
                     } else {
                         0
                     };
@@ -651,7 +650,12 @@ mod tests {
     }
 
     /// Plans a batch and, like the engine after its commit, records what it accepted.
-    fn commit(book: &mut SaleBook, asks: &[Ask<'_>], bounds: Bounds, released: &HashMap<String, i64>) -> Vec<Decision> {
+    fn commit(
+        book: &mut SaleBook,
+        asks: &[Ask<'_>],
+        bounds: Bounds,
+        released: &HashMap<BuyerBuf, i64>,
+    ) -> Vec<Decision> {
         let decisions = book.plan(asks, bounds, released);
         let entries = asks
             .iter()
@@ -716,7 +720,7 @@ mod tests {
         let refused = book.plan(&more, bounds, &none);
         assert_eq!(refused, vec![Decision::Refuse(Refusal::LimitReached)]);
         assert_eq!(book.over_limit(&more, &refused), vec![Buyer::Named("a")]);
-        let released = HashMap::from([("a".to_owned(), 2)]);
+        let released = HashMap::from([(BuyerBuf::Named("a".to_owned()), 2)]);
         assert_eq!(book.plan(&more, bounds, &released), vec![Decision::Accept]);
         // A reload that overlaps what the book holds changes nothing.
         let seen = book.find("a".into(), "1").unwrap();
@@ -858,7 +862,9 @@ mod tests {
             let mut book = SaleBook { chain, ..SaleBook::default() };
             let mut known: HashMap<(String, String), Held> = HashMap::new();
             let mut bought: HashMap<String, i64> = HashMap::new();
-            let released: HashMap<String, i64> = releases.iter().map(|&(b, n)| (name(b), n)).collect();
+            let released_by_name: HashMap<String, i64> = releases.iter().map(|&(b, n)| (name(b), n)).collect();
+            let released: HashMap<BuyerBuf, i64> =
+                released_by_name.iter().map(|(b, &n)| (BuyerBuf::from_name(b.clone()), n)).collect();
             let mut sold = 0;
             for batch in batches {
                 let owned: Vec<(String, String, i64)> =
@@ -882,7 +888,7 @@ mod tests {
                     }
                     first.insert((buyer, a.key), i);
                     let had = bought.get(buyer).copied().unwrap_or(0);
-                    let back = if had > 0 { released.get(buyer).copied().unwrap_or(0) } else { 0 };
+                    let back = if had > 0 { released_by_name.get(buyer).copied().unwrap_or(0) } else { 0 };
                     let so_far = had - back + added.get(buyer).copied().unwrap_or(0);
                     expect.push(if a.quantity <= 0 || a.quantity > limit - so_far {
                         Decision::Refuse(Refusal::LimitReached)

@@ -8,7 +8,7 @@
 //! `1` byte and the member id's 16 bytes, any other name as a `0` byte and the text — and the
 //! buyer's request key as text; a text is a varint length and UTF-8 bytes.
 //! Version 1, which records written before still hold, kept every buyer as text and the key
-//! scoped to the buyer (`buyer:key`, see [`scoped_key`]): a member's name twice, 90 bytes an
+//! scoped to the buyer (`buyer:key`): a member's name twice, 90 bytes an
 //! entry of a rush's 130. Decoding checks every length, so a damaged record is an error, never a
 //! panic; it borrows the texts from the bytes it reads, and takes a member's name written as
 //! text (version 1) to the member ([`Buyer::from_name`]).
@@ -27,18 +27,10 @@ const VERSION_1: u8 = 1;
 const BUYER_TEXT: u8 = 0;
 const BUYER_MEMBER: u8 = 1;
 
-/// A request key as reservation rows and the journal keep it: a buyer's `Idempotency-Key` is the
-/// buyer's own, so the same key from two buyers is two requests.
-pub fn scoped_key(buyer: &str, key: &str) -> String {
-    let mut scoped = String::with_capacity(buyer.len() + 1 + key.len());
-    scoped.push_str(buyer);
-    scoped.push(':');
-    scoped.push_str(key);
-    scoped
-}
-
-/// The buyer's own key in a key [`scoped_key`] made for `buyer` (`None`: not one of theirs).
-pub fn buyer_key<'a>(buyer: &str, scoped: &'a str) -> Option<&'a str> {
+/// The buyer's own key in a version-1 key, which was scoped to its buyer (`buyer:key`; `None`:
+/// not one of theirs). A buyer's `Idempotency-Key` is the buyer's own, so the same key from two
+/// buyers is two requests; rows and version 2 keep the buyer and the key apart.
+fn buyer_key<'a>(buyer: &str, scoped: &'a str) -> Option<&'a str> {
     scoped.strip_prefix(buyer)?.strip_prefix(':')
 }
 
@@ -203,6 +195,11 @@ mod tests {
 
     use super::*;
     use crate::flash::member_buyer;
+
+    /// A key as version 1 scoped it to its buyer.
+    fn scoped_key(buyer: &str, key: &str) -> String {
+        format!("{buyer}:{key}")
+    }
 
     fn instant(micros: i64) -> Timestamp {
         Timestamp::from_timestamp_micros(micros).unwrap()

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use quanyu_domain::{
     Money,
-    flash::HoldStatus,
-    ids::{OrderId, SkuId, StoreId},
+    flash::{Buyer, BuyerBuf, HoldStatus},
+    ids::{CustomerId, OrderId, SkuId, StoreId},
     inventory::StockLevels,
     time::Timestamp,
 };
@@ -33,13 +33,32 @@ fn sale(row: &Row) -> StoreResult<FlashSale> {
     })
 }
 
+/// The two columns a buyer is kept in: `member_id` (the nil UUID for a buyer named otherwise)
+/// and `buyer` (that name; '' for a member), so that keys over them stay NOT NULL.
+fn buyer_columns(buyer: Buyer<'_>) -> (Uuid, &str) {
+    match buyer {
+        Buyer::Member(member) => (member.as_uuid(), ""),
+        Buyer::Named(name) => (Uuid::nil(), name),
+    }
+}
+
+/// The buyer of a row ([`buyer_columns`]'s inverse).
+fn buyer(row: &Row) -> StoreResult<BuyerBuf> {
+    let member: Uuid = row.try_get("member_id")?;
+    Ok(if member.is_nil() {
+        BuyerBuf::Named(row.try_get("buyer")?)
+    } else {
+        BuyerBuf::Member(CustomerId::from_uuid(member))
+    })
+}
+
 fn reservation(row: &Row) -> StoreResult<FlashReservation> {
     let status: String = row.try_get("status")?;
     let order_id: Option<Uuid> = row.try_get("order_id")?;
     Ok(FlashReservation {
         id: row.try_get("id")?,
         sale_id: row.try_get("sale_id")?,
-        buyer: row.try_get("buyer")?,
+        buyer: buyer(row)?,
         quantity: row.try_get("quantity")?,
         idempotency_key: row.try_get("idem_key")?,
         at: row.try_get("at")?,
@@ -96,10 +115,10 @@ pub(crate) fn appended(rows: Vec<Row>) -> StoreResult<bool> {
     }
 }
 
-/// Rows per multi-row statement: 8 parameters a row stays far below both backends' limits.
+/// Rows per multi-row statement: 9 parameters a row stays far below both backends' limits.
 const ROWS_PER_STATEMENT: usize = 500;
 /// The parameters of one reservation in a multi-row insert.
-const RESERVATION_COLUMNS: usize = 8;
+const RESERVATION_COLUMNS: usize = 9;
 
 #[async_trait]
 impl FlashSaleRepo for SqlTx {
@@ -177,11 +196,15 @@ impl FlashSaleRepo for SqlTx {
         rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
     }
 
-    async fn release_buyer_quota(&mut self, sale_id: Uuid, buyer: &str, quantity: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE flash_sale_buyers SET quantity = quantity - $3 WHERE sale_id = $1 AND buyer = $2")
-            .bind(sale_id)
-            .bind(buyer)
-            .bind(quantity)
+    async fn release_buyer_quota(&mut self, sale_id: Uuid, buyer: Buyer<'_>, quantity: i64) -> StoreResult<()> {
+        let (member, name) = buyer_columns(buyer);
+        sqlx::query(
+            "UPDATE flash_sale_buyers SET quantity = quantity - $4 WHERE sale_id = $1 AND member_id = $2 AND buyer = $3",
+        )
+        .bind(sale_id)
+        .bind(member)
+        .bind(name)
+        .bind(quantity)
             .execute(&mut *self.tx)
             .await?;
         Ok(())
@@ -260,18 +283,20 @@ impl FlashSaleRepo for SqlTx {
         rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
     }
 
-    async fn add_flash_buyers(&mut self, sale_id: Uuid, counts: &[(String, i64)]) -> StoreResult<()> {
+    async fn add_flash_buyers(&mut self, sale_id: Uuid, counts: &[(BuyerBuf, i64)]) -> StoreResult<()> {
         for chunk in counts.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
-            let rows = params.rows(chunk.len(), 3);
+            let rows = params.rows(chunk.len(), 4);
             let sql = format!(
-                "INSERT INTO flash_sale_buyers (sale_id, buyer, quantity) VALUES {} \
-                 ON CONFLICT (sale_id, buyer) DO UPDATE SET quantity = flash_sale_buyers.quantity + excluded.quantity",
+                "INSERT INTO flash_sale_buyers (sale_id, member_id, buyer, quantity) VALUES {} \
+                 ON CONFLICT (sale_id, member_id, buyer) \
+                 DO UPDATE SET quantity = flash_sale_buyers.quantity + excluded.quantity",
                 rows
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (buyer, quantity) in chunk {
-                query = query.bind(sale_id).bind(buyer).bind(*quantity);
+                let (member, name) = buyer_columns(buyer.as_buyer());
+                query = query.bind(sale_id).bind(member).bind(name).bind(*quantity);
             }
             query.execute(&mut *self.tx).await?;
         }
@@ -286,34 +311,39 @@ impl FlashSaleRepo for SqlTx {
         rows.iter().map(reservation).collect()
     }
 
-    async fn flash_released_units(&mut self, sale_id: Uuid, buyers: &[&str]) -> StoreResult<Vec<(String, i64)>> {
+    async fn flash_released_units(&mut self, sale_id: Uuid, buyers: &[Buyer<'_>]) -> StoreResult<Vec<(BuyerBuf, i64)>> {
         let mut found = Vec::new();
         for chunk in buyers.chunks(ROWS_PER_STATEMENT) {
             let mut params = Placeholders::new();
             let sale = params.one();
+            // SQLite takes a row value's IN list only as a subquery.
             let sql = format!(
-                "SELECT buyer, CAST(SUM(quantity) AS BIGINT) AS released FROM flash_sale_releases \
-                 WHERE sale_id = {sale} AND buyer IN ({}) GROUP BY buyer",
-                params.list(chunk.len())
+                "SELECT member_id, buyer, CAST(SUM(quantity) AS BIGINT) AS released FROM flash_sale_releases \
+                 WHERE sale_id = {sale} AND (member_id, buyer) IN (VALUES {}) GROUP BY member_id, buyer",
+                params.rows(chunk.len(), 2)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(sale_id);
-            for buyer in chunk {
-                query = query.bind(*buyer);
+            for &each in chunk {
+                let (member, name) = buyer_columns(each);
+                query = query.bind(member).bind(name);
             }
             for row in query.fetch_all(&mut *self.tx).await? {
-                found.push((row.try_get("buyer")?, row.try_get("released")?));
+                found.push((buyer(&row)?, row.try_get("released")?));
             }
         }
         Ok(found)
     }
 
     async fn insert_flash_release(&mut self, r: &FlashReservation) -> StoreResult<()> {
+        let (member, name) = buyer_columns(r.buyer.as_buyer());
         sqlx::query(
-            "INSERT INTO flash_sale_releases (reservation_id, sale_id, buyer, quantity) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO flash_sale_releases (reservation_id, sale_id, member_id, buyer, quantity) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(r.id)
         .bind(r.sale_id)
-        .bind(&r.buyer)
+        .bind(member)
+        .bind(name)
         .bind(r.quantity)
         .execute(&mut *self.tx)
         .await?;
@@ -325,16 +355,18 @@ impl FlashSaleRepo for SqlTx {
             let mut params = Placeholders::new();
             let rows = params.rows(chunk.len(), RESERVATION_COLUMNS);
             let sql = format!(
-                "INSERT INTO flash_sale_reservations (id, sale_id, buyer, quantity, idem_key, at, status, expires_at) \
-                 VALUES {}",
+                "INSERT INTO flash_sale_reservations \
+                 (id, sale_id, member_id, buyer, quantity, idem_key, at, status, expires_at) VALUES {}",
                 rows
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for r in chunk {
+                let (member, name) = buyer_columns(r.buyer.as_buyer());
                 query = query
                     .bind(r.id)
                     .bind(r.sale_id)
-                    .bind(&r.buyer)
+                    .bind(member)
+                    .bind(name)
                     .bind(r.quantity)
                     .bind(&r.idempotency_key)
                     .bind(r.at)
@@ -346,12 +378,14 @@ impl FlashSaleRepo for SqlTx {
         Ok(())
     }
 
-    async fn flash_sale_buyers(&mut self, sale_id: Uuid) -> StoreResult<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT buyer, quantity FROM flash_sale_buyers WHERE sale_id = $1 ORDER BY buyer")
-            .bind(sale_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter().map(|row| Ok((row.try_get("buyer")?, row.try_get("quantity")?))).collect()
+    async fn flash_sale_buyers(&mut self, sale_id: Uuid) -> StoreResult<Vec<(BuyerBuf, i64)>> {
+        let rows = sqlx::query(
+            "SELECT member_id, buyer, quantity FROM flash_sale_buyers WHERE sale_id = $1 ORDER BY member_id, buyer",
+        )
+        .bind(sale_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|row| Ok((buyer(row)?, row.try_get("quantity")?))).collect()
     }
 
     async fn get_flash_reservation(&mut self, id: Uuid) -> StoreResult<Option<FlashReservation>> {

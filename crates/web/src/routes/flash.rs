@@ -88,7 +88,7 @@ impl From<&FlashReservation> for ReservationOut {
         ReservationOut {
             id: r.id,
             sale_id: r.sale_id,
-            buyer: r.buyer.clone(),
+            buyer: r.buyer.name().into_owned(),
             quantity: r.quantity,
             at: r.at,
             status: r.status.as_str().to_owned(),
