@@ -570,7 +570,9 @@ impl App {
     }
 
     /// Refunds some units of some lines of a completed order: the money paid for exactly those
-    /// units goes back (by the method it came in) and the goods return to on hand.
+    /// units goes back (by the method it came in) and the goods return to on hand. A delivery
+    /// fee is not refunded, even with every line: the delivery was made. (An order not yet
+    /// handed over is cancelled instead, which gives back everything paid.)
     pub async fn refund_order(
         &self,
         ctx: &Ctx,

@@ -852,6 +852,36 @@ async fn deliveries_go_to_the_nearest_store_with_stock(db: Arc<dyn Database>) {
     let far = with(&order, "delivery_location", json!({"lat": 31.0, "lng": 121.0}));
     let too_far = app.post_with_key(&app.admin, "/api/v1/orders", "route-3", far).await;
     assert_eq!(too_far.body["error"]["code"], "no_store_can_serve");
+    // Delivered, then every box returned: the goods' money goes back, the delivery made does not
+    // (an order not yet handed over is cancelled instead, which gives back everything).
+    let id = routed.body["id"].as_str().unwrap();
+    let paid = app
+        .post_with_key(
+            &app.admin,
+            &format!("/api/v1/orders/{id}/payments"),
+            "route-pay",
+            json!({"method": "cash", "amount": 3680}),
+        )
+        .await;
+    assert_eq!(paid.body["status"], "paid", "{}", paid.body);
+    for step in ["start_picking", "dispatch", "complete"] {
+        let moved = app.post_as(&app.admin, &format!("/api/v1/orders/{id}/steps"), json!({"step": step})).await;
+        assert_eq!(moved.status, StatusCode::OK, "{step}: {}", moved.body);
+    }
+    let returned = app
+        .post_with_key(
+            &app.admin,
+            &format!("/api/v1/orders/{id}/refunds"),
+            "route-refund",
+            json!({"lines": [{"line_no": 1, "quantity": 2}]}),
+        )
+        .await;
+    assert_eq!(
+        (returned.body["status"].as_str(), returned.body["refunded"].as_i64()),
+        (Some("refunded"), Some(3180)),
+        "{}",
+        returned.body
+    );
 }
 
 async fn flash_sales_sell_their_quota_once(db: Arc<dyn Database>) {

@@ -492,7 +492,9 @@ pub async fn cancel_order(
     Ok(ok(OrderOut::detail(&state.app.cancel_order(&ctx, OrderId::from_uuid(id)).await?)))
 }
 
-/// Refunds some units of some lines of a completed order. `Idempotency-Key` is required.
+/// Refunds some units of some lines of a completed order: what was paid for those units, never
+/// the delivery fee (the delivery was made; an order not yet handed over is cancelled instead,
+/// which gives back everything). `Idempotency-Key` is required.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/refunds", tag = "orders", request_body = RefundIn,
     params(("Idempotency-Key" = String, Header, description = "Required")),
     responses((status = 201, body = OrderOut)))]
