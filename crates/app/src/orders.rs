@@ -252,7 +252,9 @@ impl App {
             (None, None, Some((point, _))) => {
                 let lines: Vec<(SkuId, i64)> =
                     draft.lines.iter().filter_map(|l| l.sku_id.map(|sku| (sku, l.quantity))).collect();
-                self.route_delivery(point, crate::Datum::Gcj02, &lines).await?.ok_or(AppError::NoStoreCanServe)?
+                self.route_delivery(point, crate::Datum::Gcj02, &lines, draft.promised_at)
+                    .await?
+                    .ok_or(AppError::NoStoreCanServe)?
             }
             (None, None, _) => return Err(DomainError::Required { field: "store_id" }.into()),
         };

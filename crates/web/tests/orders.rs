@@ -4,7 +4,8 @@
 //! points, a till's change beyond reason, a refund naming a line twice or a settled line), an
 //! eat-first bill that takes more items while it is open, and the table a table order is for; a
 //! delivery keeping where it goes (and showing it to the console and its export); promised times
-//! within the booking horizon and the store's opening hours.
+//! within the booking horizon and the store's opening hours, also for a delivery routed by its point
+//! while the stores are closed.
 
 #[allow(dead_code)]
 mod support;
@@ -25,6 +26,7 @@ quanyu_store::backend_tests!(
     a_delivery_keeps_where_it_goes,
     promised_times_stay_within_the_booking_horizon,
     promised_times_fall_within_the_stores_opening_hours,
+    a_delivery_routed_after_closing_is_promised_from_the_next_opening,
 );
 
 async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
@@ -612,4 +614,38 @@ async fn promised_times_fall_within_the_stores_opening_hours(db: Arc<dyn Databas
     assert_eq!(early.status, StatusCode::CREATED, "{}", early.body);
     assert_eq!(promised(&early), opens + Duration::minutes(30));
     assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
+}
+
+async fn a_delivery_routed_after_closing_is_promised_from_the_next_opening(db: Arc<dyn Database>) {
+    use chrono::{DateTime, Duration, DurationRound as _, Utc};
+    let app = spawn_app(db).await;
+    // Only store A holds eggs; the point is within its radius, as the mall sends it (no store).
+    let eggs =
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    let order = json!({"channel": "delivery", "delivery_address": "上海市某路 8 号",
+                       "delivery_location": {"lat": 31.241, "lng": 121.47},
+                       "lines": [{"sku_id": eggs, "quantity": 1}]});
+    let promised =
+        |order: &support::TestResponse| order.body["promised_at"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
+    let now = Utc::now();
+    // Closed now, open from an hour ahead until five hours ahead.
+    app.set_hours_around(now, Duration::hours(1), Duration::hours(5)).await;
+    let opens = (now + Duration::hours(1)).duration_trunc(Duration::minutes(1)).unwrap();
+
+    // No time asked: routed to A all the same, promised an hour after it opens.
+    let routed = app.post_with_key(&app.admin, "/api/v1/orders", "routed-default", order.clone()).await;
+    assert_eq!(routed.status, StatusCode::CREATED, "{}", routed.body);
+    assert_eq!(routed.body["store_id"], app.store_a.as_str());
+    assert_eq!(promised(&routed), opens + Duration::hours(1));
+    // A time asked within its opening is kept.
+    let asked = (now + Duration::hours(3)).duration_trunc(Duration::seconds(1)).unwrap();
+    let within = with(&order, "promised_at", json!(asked));
+    let routed = app.post_with_key(&app.admin, "/api/v1/orders", "routed-asked", within).await;
+    assert_eq!(routed.status, StatusCode::CREATED, "{}", routed.body);
+    assert_eq!((routed.body["store_id"].as_str(), promised(&routed)), (Some(app.store_a.as_str()), asked));
+    // A time after it closes is answered with its hours, not as no store serving the point.
+    let late = with(&order, "promised_at", json!(now + Duration::hours(6)));
+    let refused = app.post_with_key(&app.admin, "/api/v1/orders", "routed-late", late).await;
+    assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "outside_opening_hours"), "{}", refused.body);
+    assert_eq!(stock_of(&app, &eggs).await, (10, 2, 0), "the two taken hold stock");
 }
