@@ -400,7 +400,7 @@ fn expected_zh(expected: quanyu_domain::Expected) -> &'static str {
         E::CalendarDay => "真实存在的日期",
         E::EventName => "1–64 个字符的事件名",
         E::OnlyWithOrderPaid => "仅用于 Order Paid（订单支付）事件",
-        E::TableLabel => "不超过 16 个字符的单行文字",
+        E::TableLabel => "不超过 16 个可见字符的单行文字",
         E::PaidPriceAndDays => "paid_price 与 paid_days 都填或都不填",
         E::UniqueLineNo => "不重复的行号",
         E::PromotionTiers => "至少一档（按“每满”重复时门槛须为正）",

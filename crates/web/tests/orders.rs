@@ -27,6 +27,7 @@ quanyu_store::backend_tests!(
     promised_times_stay_within_the_booking_horizon,
     promised_times_fall_within_the_stores_opening_hours,
     a_delivery_routed_after_closing_is_promised_from_the_next_opening,
+    a_table_typed_full_width_is_the_same_table,
 );
 
 async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
@@ -648,4 +649,34 @@ async fn a_delivery_routed_after_closing_is_promised_from_the_next_opening(db: A
     let refused = app.post_with_key(&app.admin, "/api/v1/orders", "routed-late", late).await;
     assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "outside_opening_hours"), "{}", refused.body);
     assert_eq!(stock_of(&app, &eggs).await, (10, 2, 0), "the two taken hold stock");
+}
+
+async fn a_table_typed_full_width_is_the_same_table(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let coffee =
+        app.stocked_sku("拿铁", json!({"code": "LATTE", "name": "中杯", "unit": "杯", "base_price": 2800}), 20).await;
+    let bill = |table: &str| {
+        json!({"store_id": app.store_a, "channel": "table_eat_first", "table": table,
+               "lines": [{"sku_id": coffee, "quantity": 1}]})
+    };
+    let opened = app.post_with_key(&app.cashier_a, "/api/v1/orders", "a3", bill("A3")).await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
+    // A Chinese input method in full-width mode types Ａ３: the same table, already taken.
+    let typed = app.post_with_key(&app.cashier_a, "/api/v1/orders", "a3-wide", bill("Ａ３")).await;
+    assert_eq!(code(&typed), (StatusCode::CONFLICT, "table_occupied"), "{}", typed.body);
+    assert_eq!(typed.body["error"]["order_id"], opened.body["id"]);
+    // A label that only looks like A3 is refused rather than made a table of its own.
+    for (key, label) in [("a3-zwsp", "A3\u{200B}"), ("a3-rtl", "\u{202E}A3"), ("a3-bom", "\u{FEFF}A3")] {
+        let refused = app.post_with_key(&app.cashier_a, "/api/v1/orders", key, bill(label)).await;
+        assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "malformed"), "{key}: {}", refused.body);
+        assert_eq!(refused.body["error"]["field"], "table");
+    }
+    // Found by the label however it is typed; the till lists the one bill.
+    let found = app.get_as(&app.cashier_a, "/api/v1/orders?table=%EF%BC%A1%EF%BC%93").await;
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 1, "{}", found.body);
+    let tables = app.get_as(&app.cashier_a, &format!("/api/v1/stores/{}/till-tables", app.store_a)).await;
+    let labels: Vec<&str> =
+        tables.body["items"].as_array().unwrap().iter().map(|t| t["table"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["A3"]);
+    assert_eq!(stock_of(&app, &coffee).await, (20, 1, 0), "only the one bill holds stock");
 }
