@@ -28,6 +28,7 @@ quanyu_store::backend_tests!(
     promised_times_fall_within_the_stores_opening_hours,
     a_delivery_routed_after_closing_is_promised_from_the_next_opening,
     a_table_typed_full_width_is_the_same_table,
+    waiters_adding_to_one_bill_at_once_all_get_through,
 );
 
 async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
@@ -679,4 +680,29 @@ async fn a_table_typed_full_width_is_the_same_table(db: Arc<dyn Database>) {
         tables.body["items"].as_array().unwrap().iter().map(|t| t["table"].as_str().unwrap()).collect();
     assert_eq!(labels, ["A3"]);
     assert_eq!(stock_of(&app, &coffee).await, (20, 1, 0), "only the one bill holds stock");
+}
+
+async fn waiters_adding_to_one_bill_at_once_all_get_through(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let coffee =
+        app.stocked_sku("拿铁", json!({"code": "LATTE", "name": "中杯", "unit": "杯", "base_price": 2800}), 50).await;
+    let one = json!([{"sku_id": coffee, "quantity": 1}]);
+    let bill = json!({"store_id": app.store_a, "channel": "table_eat_first", "table": "B7", "lines": one});
+    let opened = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b7", bill).await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
+    let path = format!("/api/v1/orders/{}/lines", opened.body["id"].as_str().unwrap());
+    // Twelve adds of one cup each, at once, each with its own key: none is turned away.
+    let adds = (0..12).map(|i| {
+        let (app, path, one) = (&app, &path, &one);
+        async move { app.post_with_key(&app.cashier_a, path, &format!("add-{i}"), json!({"lines": one})).await }
+    });
+    for added in futures::future::join_all(adds).await {
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    }
+    let order = app.get_as(&app.cashier_a, &format!("/api/v1/orders/{}", opened.body["id"].as_str().unwrap())).await;
+    let cups: i64 = order.body["lines"].as_array().unwrap().iter().map(|l| l["quantity"].as_i64().unwrap()).sum();
+    assert_eq!(cups, 13, "{}", order.body);
+    assert_eq!(order.body["total"], 13 * 2800);
+    assert_eq!(stock_of(&app, &coffee).await, (50, 13, 0));
+    assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
 }
