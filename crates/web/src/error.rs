@@ -897,7 +897,7 @@ impl From<AppError> for ApiError {
             AppError::IllegalTransition(err) => ApiError::new(
                 StatusCode::CONFLICT,
                 "illegal_transition",
-                format!("订单当前状态（{}）不允许此操作（{}）", err.status.as_str(), err.event.as_str()),
+                format!("订单当前状态（{}）不允许此操作（{}）", status_zh(err.status), event_zh(err.event)),
                 format!("The order is {} and cannot {}", err.status.as_str(), err.event.as_str()),
             ),
             AppError::StatusChanged => ApiError::new(
@@ -1070,6 +1070,37 @@ impl ApiError {
     }
 }
 
+/// An order status as the console names it in Chinese.
+fn status_zh(status: quanyu_domain::order::OrderStatus) -> &'static str {
+    use quanyu_domain::order::OrderStatus as S;
+    match status {
+        S::Created => "待支付",
+        S::Paid => "已支付",
+        S::Picking => "拣货中",
+        S::Ready => "待取货",
+        S::Dispatched => "配送中",
+        S::Completed => "已完成",
+        S::Cancelled => "已取消",
+        S::PartiallyRefunded => "部分退款",
+        S::Refunded => "已退款",
+    }
+}
+
+/// What was asked of an order, in Chinese.
+fn event_zh(event: quanyu_domain::order::OrderEvent) -> &'static str {
+    use quanyu_domain::order::OrderEvent as E;
+    match event {
+        E::Pay => "支付",
+        E::StartPicking => "开始拣货",
+        E::MarkReady => "备货完成",
+        E::Dispatch => "配送出发",
+        E::Complete => "完成",
+        E::Cancel => "取消",
+        E::Refund { .. } => "退款",
+        E::AddLines => "加菜",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1133,6 +1164,32 @@ mod tests {
         let malformed = ApiError::from(DomainError::Malformed { field: "buyer", expected: Expected::MemberIdOrPhone });
         assert_eq!(malformed.body(Lang::Zh)["error"]["message"], "buyer 格式不正确，应为：会员 ID 或手机号");
         assert_eq!(malformed.body(Lang::En)["error"]["message"], "buyer is malformed; expected a member id or phone");
+    }
+
+    #[test]
+    fn an_illegal_transition_is_said_in_chinese_words() {
+        use quanyu_domain::order::{OrderEvent, OrderStatus};
+        let events = [
+            OrderEvent::Pay,
+            OrderEvent::StartPicking,
+            OrderEvent::MarkReady,
+            OrderEvent::Dispatch,
+            OrderEvent::Complete,
+            OrderEvent::Cancel,
+            OrderEvent::Refund { all_lines: true },
+            OrderEvent::AddLines,
+        ];
+        for &status in OrderStatus::ALL {
+            for event in events {
+                let error = ApiError::from(AppError::IllegalTransition(quanyu_domain::order::IllegalTransition {
+                    channel: quanyu_domain::order::OrderChannel::TableEatFirst,
+                    status,
+                    event,
+                }));
+                let zh = error.body(Lang::Zh)["error"]["message"].as_str().unwrap().to_owned();
+                assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "English in the Chinese: {zh}");
+            }
+        }
     }
 
     #[test]

@@ -198,6 +198,7 @@ async fn an_eat_first_bill_takes_more_items_while_open(db: Arc<dyn Database>) {
     let after =
         app.post_with_key(&app.cashier_a, &add, "add-3", json!({"lines": [{"sku_id": tea, "quantity": 1}]})).await;
     assert_eq!(code(&after), (StatusCode::CONFLICT, "illegal_transition"), "{}", after.body);
+    assert_eq!(after.body["error"]["message"], "订单当前状态（已完成）不允许此操作（加菜）");
 
     // A voided bill gives back everything it held, the added items too.
     let second = json!({"store_id": app.store_a, "channel": "table_eat_first", "table": "A1",
