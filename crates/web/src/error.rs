@@ -588,7 +588,7 @@ impl From<AppError> for ApiError {
             AppError::NotForChannel { field, channel } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "not_for_channel",
-                format!("{} 渠道的订单不接受 {field}", channel.as_str()),
+                format!("{}订单不接受 {field}", channel_zh(channel)),
                 format!("{} orders do not take {field}", channel.as_str()),
             )
             .with_field(field),
@@ -1070,6 +1070,20 @@ impl ApiError {
     }
 }
 
+/// An order channel as the console names it in Chinese.
+fn channel_zh(channel: quanyu_domain::order::OrderChannel) -> &'static str {
+    use quanyu_domain::order::OrderChannel as C;
+    match channel {
+        C::Delivery => "到家配送",
+        C::Pickup => "到店自提",
+        C::Pos => "门店收银",
+        C::ScanToBuy => "扫码购",
+        C::TablePayFirst => "扫码点单（先付）",
+        C::TableEatFirst => "扫码点单（后付）",
+        C::Appointment => "预约到店",
+    }
+}
+
 /// An order status as the console names it in Chinese.
 fn status_zh(status: quanyu_domain::order::OrderStatus) -> &'static str {
     use quanyu_domain::order::OrderStatus as S;
@@ -1190,6 +1204,20 @@ mod tests {
                 assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "English in the Chinese: {zh}");
             }
         }
+    }
+
+    #[test]
+    fn a_field_a_channel_does_not_take_names_the_channel_in_chinese() {
+        use quanyu_domain::order::OrderChannel;
+        for &channel in OrderChannel::ALL {
+            let error = ApiError::from(AppError::NotForChannel { field: "table", channel });
+            let zh = error.body(Lang::Zh)["error"]["message"].as_str().unwrap().to_owned();
+            assert!(zh.ends_with("订单不接受 table"), "{zh}");
+            assert!(!zh.trim_end_matches("table").chars().any(|c| c.is_ascii_alphabetic()), "English in: {zh}");
+        }
+        let pos = ApiError::from(AppError::NotForChannel { field: "promised_at", channel: OrderChannel::Pos });
+        assert_eq!(pos.body(Lang::Zh)["error"]["message"], "门店收银订单不接受 promised_at");
+        assert_eq!(pos.body(Lang::En)["error"]["message"], "pos orders do not take promised_at");
     }
 
     #[test]
