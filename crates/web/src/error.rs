@@ -912,8 +912,8 @@ impl From<AppError> for ApiError {
                 format!(
                     "{}当前状态（{}）不允许此操作（{}）",
                     document_kind_zh(err.kind),
-                    err.status.as_str(),
-                    err.event.as_str()
+                    document_status_zh(err.status),
+                    document_event_zh(err.event)
                 ),
                 format!(
                     "The {} document is {} and cannot {}",
@@ -1070,6 +1070,39 @@ impl ApiError {
     }
 }
 
+/// A document's status in Chinese.
+fn document_status_zh(status: quanyu_domain::documents::DocumentStatus) -> &'static str {
+    use quanyu_domain::documents::DocumentStatus as S;
+    match status {
+        S::Open => "待收货",
+        S::PartiallyReceived => "部分收货",
+        S::Counting => "盘点中",
+        S::Submitted => "待审批",
+        S::Approved => "已审批",
+        S::Shipped => "已发货",
+        S::Received => "已收货",
+        S::Closed => "已结案",
+        S::Posted => "已过账",
+        S::Rejected => "已驳回",
+        S::Cancelled => "已取消",
+    }
+}
+
+/// A step asked of a document, in Chinese.
+fn document_event_zh(event: quanyu_domain::documents::DocumentEvent) -> &'static str {
+    use quanyu_domain::documents::DocumentEvent as E;
+    match event {
+        E::Receive { .. } => "收货",
+        E::Close => "结案",
+        E::Count => "保存盘点数",
+        E::Submit => "提交",
+        E::Approve => "审批通过",
+        E::Reject => "驳回",
+        E::Ship => "发货",
+        E::Cancel => "取消",
+    }
+}
+
 /// An order channel as the console names it in Chinese.
 fn channel_zh(channel: quanyu_domain::order::OrderChannel) -> &'static str {
     use quanyu_domain::order::OrderChannel as C;
@@ -1202,6 +1235,34 @@ mod tests {
                 }));
                 let zh = error.body(Lang::Zh)["error"]["message"].as_str().unwrap().to_owned();
                 assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "English in the Chinese: {zh}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_illegal_document_step_is_said_in_chinese_words() {
+        use quanyu_domain::documents::{DocumentEvent, DocumentKind, DocumentStatus, IllegalDocumentTransition};
+        let events = [
+            DocumentEvent::Receive { complete: true },
+            DocumentEvent::Close,
+            DocumentEvent::Count,
+            DocumentEvent::Submit,
+            DocumentEvent::Approve,
+            DocumentEvent::Reject,
+            DocumentEvent::Ship,
+            DocumentEvent::Cancel,
+        ];
+        for &kind in DocumentKind::ALL {
+            for &status in DocumentStatus::ALL {
+                for event in events {
+                    let error = ApiError::from(AppError::IllegalDocumentTransition(IllegalDocumentTransition {
+                        kind,
+                        status,
+                        event,
+                    }));
+                    let zh = error.body(Lang::Zh)["error"]["message"].as_str().unwrap().to_owned();
+                    assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "English in the Chinese: {zh}");
+                }
             }
         }
     }
