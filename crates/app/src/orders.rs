@@ -128,8 +128,12 @@ fn promised_time(
     asked: Option<Timestamp>,
     at: Timestamp,
 ) -> AppResult<Option<Timestamp>> {
-    let outside =
-        |next_open| AppError::OutsideOpeningHours { hours: store.opening_hours, time_zone: store.time_zone, next_open };
+    let outside = |next_open| AppError::OutsideOpeningHours {
+        hours: store.opening_hours,
+        time_zone: store.time_zone,
+        next_open,
+        asked: asked.is_some(),
+    };
     let usual = match (channel, asked) {
         (_, Some(asked)) if store.is_open_at(asked) => return Ok(Some(asked)),
         (_, Some(asked)) => return Err(outside(store.next_open_from(asked))),

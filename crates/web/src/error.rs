@@ -614,19 +614,27 @@ impl From<AppError> for ApiError {
                 )
                 .with_field("promised_at")
             }
-            AppError::OutsideOpeningHours { hours, time_zone, next_open } => {
+            AppError::OutsideOpeningHours { hours, time_zone, next_open, asked } => {
                 let opens = next_open.with_timezone(&time_zone.tz()).format("%Y-%m-%d %H:%M");
                 let zone = time_zone.name();
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "outside_opening_hours",
-                    format!("门店营业时间为 {hours}（{zone}），所选时间门店未营业；门店下次营业时间为 {opens}"),
-                    format!(
-                        "The store is open {hours} ({zone}) and closed at the chosen time; it next opens at {opens}"
-                    ),
-                )
-                .with_field("promised_at")
-                .next_open_at(next_open)
+                let (zh, en) = if asked {
+                    (
+                        format!("门店营业时间为 {hours}（{zone}），所选时间门店未营业；门店下次营业时间为 {opens}"),
+                        format!(
+                            "The store is open {hours} ({zone}) and closed at the chosen time; it next opens at {opens}"
+                        ),
+                    )
+                } else {
+                    (
+                        format!("门店营业时间为 {hours}（{zone}），营业时间太短，来不及备货；请选择其他门店"),
+                        format!(
+                            "The store is open {hours} ({zone}), too short a time to get the order ready; choose another store"
+                        ),
+                    )
+                };
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "outside_opening_hours", zh, en)
+                    .with_field("promised_at")
+                    .next_open_at(next_open)
             }
             AppError::IdentitiesConflict => ApiError::new(
                 StatusCode::CONFLICT,
@@ -1182,6 +1190,7 @@ mod tests {
                 hours: quanyu_domain::org::OpeningHours::parse("08:00-22:00").unwrap(),
                 time_zone: quanyu_domain::time::TimeZone::SHANGHAI,
                 next_open: chrono::DateTime::UNIX_EPOCH,
+                asked: true,
             }
             .into(),
             AppError::TenderedTooMuch { due: 670, tendered: 9_000_000, max_change: 1_000_000 }.into(),
@@ -1288,6 +1297,7 @@ mod tests {
             time_zone: quanyu_domain::time::TimeZone::SHANGHAI,
             // 08:00 in Shanghai.
             next_open: "2026-12-07T00:00:00Z".parse().unwrap(),
+            asked: true,
         });
         assert_eq!((error.status, error.field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("promised_at")));
         let zh = error.body(Lang::Zh);

@@ -29,6 +29,7 @@ quanyu_store::backend_tests!(
     a_delivery_routed_after_closing_is_promised_from_the_next_opening,
     a_table_typed_full_width_is_the_same_table,
     waiters_adding_to_one_bill_at_once_all_get_through,
+    a_store_open_too_short_for_the_usual_promise_says_so,
 );
 
 async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
@@ -706,4 +707,22 @@ async fn waiters_adding_to_one_bill_at_once_all_get_through(db: Arc<dyn Database
     assert_eq!(order.body["total"], 13 * 2800);
     assert_eq!(stock_of(&app, &coffee).await, (50, 13, 0));
     assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
+}
+
+async fn a_store_open_too_short_for_the_usual_promise_says_so(db: Arc<dyn Database>) {
+    use chrono::{Duration, Utc};
+    let app = spawn_app(db).await;
+    let eggs =
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    // Open half an hour a day: a delivery's usual hour never fits, and no time was chosen.
+    app.set_hours_around(Utc::now(), -Duration::minutes(10), Duration::minutes(20)).await;
+    let delivery = json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "某路 8 号",
+                          "lines": [{"sku_id": eggs, "quantity": 1}]});
+    let refused = app.post_with_key(&app.cashier_a, "/api/v1/orders", "too-short", delivery.clone()).await;
+    assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "outside_opening_hours"), "{}", refused.body);
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("营业时间太短") && !message.contains("所选时间"), "{message}");
+    let english = app.post_with_key_lang(&app.cashier_a, "/api/v1/orders", "too-short-en", delivery, "en").await;
+    let message = english.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("too short") && !message.contains("chosen time"), "{message}");
 }
