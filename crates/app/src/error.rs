@@ -58,12 +58,14 @@ pub enum AppError {
     #[error("promised_at may be at most {horizon_days} days ahead (until {latest})")]
     BeyondBookingHorizon { horizon_days: i64, latest: quanyu_domain::time::Timestamp },
     /// A promised time (a booked visit, a delivery, a pickup) when the store is closed: its
-    /// `hours` on its clock (`time_zone`), and when it next opens after the time asked.
+    /// `hours` on its clock (`time_zone`), and when it next opens after the time asked. With
+    /// no time `asked`, the store's whole opening is shorter than the usual promise.
     #[error("the store is open {hours} ({}); it next opens at {next_open}", time_zone.name())]
     OutsideOpeningHours {
         hours: quanyu_domain::org::OpeningHours,
         time_zone: quanyu_domain::time::TimeZone,
         next_open: quanyu_domain::time::Timestamp,
+        asked: bool,
     },
     /// An input that orders of this channel do not take (a promised time at the till).
     #[error("{field} does not apply to {} orders", channel.as_str())]

@@ -9,6 +9,7 @@ use quanyu_domain::{
     order::DeliveryLocation,
     org::{Store, StoreKind, StoreStatus},
     spatial::SpatialIndex,
+    time::Timestamp,
 };
 use quanyu_store::{Page, StoreFilter};
 
@@ -63,17 +64,37 @@ impl App {
         self.stores_by_distance(point, datum, sku, limit).await
     }
 
-    /// The open store nearest to a delivery point that delivers there, is trading now and has
-    /// every line's quantity available (ShopXO-style routing, per store); `None` if none can.
+    /// The open store nearest to a delivery point that delivers there and has every line's
+    /// quantity available (ShopXO-style routing, per store), preferring one that can deliver
+    /// when asked: open at the promised time when one is asked; with none, trading now, else
+    /// one that delivers from its next opening, as a store named by the order would (an order
+    /// placed after closing is promised from the next opening). A store that delivers but is
+    /// closed at the time asked still comes last, so the order is answered with its hours and
+    /// next opening rather than that no store can serve. `None` if no store can.
     pub async fn route_delivery(
         &self,
         point: Coordinates,
         datum: Datum,
         lines: &[(SkuId, i64)],
+        promised: Option<Timestamp>,
     ) -> AppResult<Option<StoreId>> {
         let Some(&(first, _)) = lines.first() else { return Ok(None) };
-        let candidates = self.stores_by_distance(point, datum, Some(first), usize::MAX).await?;
-        for candidate in candidates.into_iter().filter(|n| n.delivers && n.open_now) {
+        let at = now();
+        let mut candidates: Vec<NearbyStore> = self
+            .stores_by_distance(point, datum, Some(first), usize::MAX)
+            .await?
+            .into_iter()
+            .filter(|n| n.delivers)
+            .collect();
+        // Closest first within each rank (the sort is stable).
+        candidates.sort_by_key(|n| match promised {
+            Some(promised) if n.store.is_open_at(promised) => 0,
+            Some(_) => 2,
+            None if n.open_now => 0,
+            None if n.store.ready_after(at, crate::DEFAULT_DELIVERY_PROMISE).is_some() => 1,
+            None => 2,
+        });
+        for candidate in candidates {
             let store_id = candidate.store.id;
             let mut enough = true;
             for &(sku_id, quantity) in lines {

@@ -128,8 +128,12 @@ fn promised_time(
     asked: Option<Timestamp>,
     at: Timestamp,
 ) -> AppResult<Option<Timestamp>> {
-    let outside =
-        |next_open| AppError::OutsideOpeningHours { hours: store.opening_hours, time_zone: store.time_zone, next_open };
+    let outside = |next_open| AppError::OutsideOpeningHours {
+        hours: store.opening_hours,
+        time_zone: store.time_zone,
+        next_open,
+        asked: asked.is_some(),
+    };
     let usual = match (channel, asked) {
         (_, Some(asked)) if store.is_open_at(asked) => return Ok(Some(asked)),
         (_, Some(asked)) => return Err(outside(store.next_open_from(asked))),
@@ -252,7 +256,9 @@ impl App {
             (None, None, Some((point, _))) => {
                 let lines: Vec<(SkuId, i64)> =
                     draft.lines.iter().filter_map(|l| l.sku_id.map(|sku| (sku, l.quantity))).collect();
-                self.route_delivery(point, crate::Datum::Gcj02, &lines).await?.ok_or(AppError::NoStoreCanServe)?
+                self.route_delivery(point, crate::Datum::Gcj02, &lines, draft.promised_at)
+                    .await?
+                    .ok_or(AppError::NoStoreCanServe)?
             }
             (None, None, _) => return Err(DomainError::Required { field: "store_id" }.into()),
         };

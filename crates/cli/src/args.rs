@@ -12,7 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = "Quanyu (全域): the operating system of an omnichannel retail chain.\n\n\
         Settings are layered: built-in defaults, then a TOML file (`quanyu.toml` in the working \
         directory, or --config FILE), then environment variables QUANYU_DATABASE_URL, \
-        QUANYU_BIND and QUANYU_AUDIENCE_SHARDS, then flags. Logging follows RUST_LOG (default `info`), on stderr."
+        QUANYU_BIND, QUANYU_AUDIENCE_SHARDS and QUANYU_BOOKING_HORIZON_DAYS (how many days ahead an \
+        order may promise its time, 1-366, default 30), then flags. Logging follows RUST_LOG (default \
+        `info`), on stderr."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -221,7 +223,8 @@ pub struct DatabaseArgs {
     /// Database URL: `sqlite://PATH` or `postgres://USER:PASS@HOST/DB` [default: sqlite://quanyu-data/quanyu.db]
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
-    /// A TOML settings file (keys `database_url`, `bind`) [default: quanyu.toml if present]
+    /// A TOML settings file (keys `database_url`, `bind`, `audience_shards`, `booking_horizon_days`)
+    /// [default: quanyu.toml if present]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }

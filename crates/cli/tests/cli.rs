@@ -220,3 +220,16 @@ fn demo_seeding_is_deterministic_and_happens_once() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a chain"));
     assert_eq!(export("a", "stores"), stores, "a second run does not seed again");
 }
+
+#[test]
+fn help_names_every_setting() {
+    let sandbox = Sandbox::new();
+    let help = String::from_utf8(sandbox.run(&["--help"]).stdout).unwrap();
+    for variable in ["QUANYU_DATABASE_URL", "QUANYU_BIND", "QUANYU_AUDIENCE_SHARDS", "QUANYU_BOOKING_HORIZON_DAYS"] {
+        assert!(help.contains(variable), "{variable} missing from --help:\n{help}");
+    }
+    let serve = String::from_utf8(sandbox.run(&["serve", "--help"]).stdout).unwrap();
+    for key in ["database_url", "bind", "audience_shards", "booking_horizon_days"] {
+        assert!(serve.contains(&format!("`{key}`")), "{key} missing from serve --help:\n{serve}");
+    }
+}

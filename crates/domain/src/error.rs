@@ -134,7 +134,7 @@ expected_enum! {
     CalendarDay = "a real calendar day",
     EventName = "an event name of 1–64 characters",
     OnlyWithOrderPaid = "only with Order Paid",
-    TableLabel = "one line of at most 16 characters",
+    TableLabel = "one line of at most 16 visible characters",
     PaidPriceAndDays = "both paid_price and paid_days, or neither",
     UniqueLineNo = "a unique line number",
     PromotionTiers = "one or more tiers (with positive thresholds when repeated per each)",

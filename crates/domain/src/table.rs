@@ -2,7 +2,9 @@
 //! channels take one, and what a table's open eat-first bill (预结单) shows the cashier.
 //!
 //! A label is what is painted on the table ("A3", "12", "露台2"): one short line, compared
-//! without regard to the case of its Latin letters, so "a3" and "A3" are one table. An eat-first
+//! without regard to the case of its Latin letters, so "a3" and "A3" are one table, nor to the
+//! full width a Chinese input method types them in ("Ａ３" is A3); invisible characters (a
+//! zero-width space, a direction override) are refused, so no label only looks like another. An eat-first
 //! bill must name its table (the bill is found by it, and two open bills on one table are
 //! refused); a pay-first table order may; every other channel takes none.
 
@@ -21,16 +23,42 @@ pub struct TableLabel(String);
 
 impl TableLabel {
     pub fn parse(raw: &str) -> DomainResult<TableLabel> {
-        let label = crate::text::required("table", raw, MAX_TABLE_LABEL)?;
-        if label.contains(['\t', '\n', '\r']) {
+        let folded: String = raw.chars().map(fold_width).collect();
+        let label = crate::text::required("table", &folded, MAX_TABLE_LABEL)?;
+        if label.contains(['\t', '\n', '\r']) || label.chars().any(is_invisible) {
             return Err(DomainError::Malformed { field: "table", expected: Expected::TableLabel });
         }
         Ok(TableLabel(label.to_ascii_uppercase()))
     }
 
+    /// A label as it was stored, read back as it is: labels written before full width was
+    /// folded and invisible characters refused stay readable.
+    pub fn stored(raw: &str) -> TableLabel {
+        TableLabel(raw.to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A full-width form of an ASCII character (U+FF01..=U+FF5E) as that character, the ideographic
+/// space as a space; any other character as it is.
+fn fold_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
+}
+
+/// Format characters that print as nothing but make a label another (zero-width spaces and
+/// joiners, direction marks and overrides, the byte-order mark, soft hyphens).
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}'
+        | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
+        | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}')
 }
 
 impl std::fmt::Display for TableLabel {
@@ -108,6 +136,20 @@ mod tests {
         assert_eq!(TableLabel::parse("A\u{0}3"), Err(DomainError::InvalidText { field: "table" }));
         assert!(matches!(TableLabel::parse("A\n3"), Err(DomainError::Malformed { field: "table", .. })));
         assert!(matches!(TableLabel::parse("A\t3"), Err(DomainError::Malformed { field: "table", .. })));
+    }
+
+    #[test]
+    fn labels_typed_full_width_are_the_same_table_and_invisible_characters_are_refused() {
+        // What a Chinese input method in full-width mode types, with an ideographic space.
+        assert_eq!(TableLabel::parse("Ａ３").unwrap().as_str(), "A3");
+        assert_eq!(TableLabel::parse("\u{3000}ａ３\u{3000}").unwrap().as_str(), "A3");
+        assert_eq!(TableLabel::parse("包间１２").unwrap().as_str(), "包间12");
+        assert_eq!(TableLabel::parse("露台2").unwrap().as_str(), "露台2");
+        for raw in ["A3\u{200B}", "\u{202E}A3", "A\u{2060}3", "\u{FEFF}A3", "A\u{00AD}3"] {
+            assert!(matches!(TableLabel::parse(raw), Err(DomainError::Malformed { field: "table", .. })), "{raw:?}");
+        }
+        // Stored labels read back as they were written.
+        assert_eq!(TableLabel::stored("Ａ３\u{200B}").as_str(), "Ａ３\u{200B}");
     }
 
     #[test]

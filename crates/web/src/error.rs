@@ -400,7 +400,7 @@ fn expected_zh(expected: quanyu_domain::Expected) -> &'static str {
         E::CalendarDay => "真实存在的日期",
         E::EventName => "1–64 个字符的事件名",
         E::OnlyWithOrderPaid => "仅用于 Order Paid（订单支付）事件",
-        E::TableLabel => "不超过 16 个字符的单行文字",
+        E::TableLabel => "不超过 16 个可见字符的单行文字",
         E::PaidPriceAndDays => "paid_price 与 paid_days 都填或都不填",
         E::UniqueLineNo => "不重复的行号",
         E::PromotionTiers => "至少一档（按“每满”重复时门槛须为正）",
@@ -588,7 +588,7 @@ impl From<AppError> for ApiError {
             AppError::NotForChannel { field, channel } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "not_for_channel",
-                format!("{} 渠道的订单不接受 {field}", channel.as_str()),
+                format!("{}订单不接受 {field}", channel_zh(channel)),
                 format!("{} orders do not take {field}", channel.as_str()),
             )
             .with_field(field),
@@ -614,19 +614,27 @@ impl From<AppError> for ApiError {
                 )
                 .with_field("promised_at")
             }
-            AppError::OutsideOpeningHours { hours, time_zone, next_open } => {
+            AppError::OutsideOpeningHours { hours, time_zone, next_open, asked } => {
                 let opens = next_open.with_timezone(&time_zone.tz()).format("%Y-%m-%d %H:%M");
                 let zone = time_zone.name();
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "outside_opening_hours",
-                    format!("门店营业时间为 {hours}（{zone}），所选时间门店未营业；门店下次营业时间为 {opens}"),
-                    format!(
-                        "The store is open {hours} ({zone}) and closed at the chosen time; it next opens at {opens}"
-                    ),
-                )
-                .with_field("promised_at")
-                .next_open_at(next_open)
+                let (zh, en) = if asked {
+                    (
+                        format!("门店营业时间为 {hours}（{zone}），所选时间门店未营业；门店下次营业时间为 {opens}"),
+                        format!(
+                            "The store is open {hours} ({zone}) and closed at the chosen time; it next opens at {opens}"
+                        ),
+                    )
+                } else {
+                    (
+                        format!("门店营业时间为 {hours}（{zone}），营业时间太短，来不及备货；请选择其他门店"),
+                        format!(
+                            "The store is open {hours} ({zone}), too short a time to get the order ready; choose another store"
+                        ),
+                    )
+                };
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "outside_opening_hours", zh, en)
+                    .with_field("promised_at")
+                    .next_open_at(next_open)
             }
             AppError::IdentitiesConflict => ApiError::new(
                 StatusCode::CONFLICT,
@@ -897,7 +905,7 @@ impl From<AppError> for ApiError {
             AppError::IllegalTransition(err) => ApiError::new(
                 StatusCode::CONFLICT,
                 "illegal_transition",
-                format!("订单当前状态（{}）不允许此操作（{}）", err.status.as_str(), err.event.as_str()),
+                format!("订单当前状态（{}）不允许此操作（{}）", status_zh(err.status), event_zh(err.event)),
                 format!("The order is {} and cannot {}", err.status.as_str(), err.event.as_str()),
             ),
             AppError::StatusChanged => ApiError::new(
@@ -912,8 +920,8 @@ impl From<AppError> for ApiError {
                 format!(
                     "{}当前状态（{}）不允许此操作（{}）",
                     document_kind_zh(err.kind),
-                    err.status.as_str(),
-                    err.event.as_str()
+                    document_status_zh(err.status),
+                    document_event_zh(err.event)
                 ),
                 format!(
                     "The {} document is {} and cannot {}",
@@ -1070,6 +1078,84 @@ impl ApiError {
     }
 }
 
+/// A document's status in Chinese.
+fn document_status_zh(status: quanyu_domain::documents::DocumentStatus) -> &'static str {
+    use quanyu_domain::documents::DocumentStatus as S;
+    match status {
+        S::Open => "待收货",
+        S::PartiallyReceived => "部分收货",
+        S::Counting => "盘点中",
+        S::Submitted => "待审批",
+        S::Approved => "已审批",
+        S::Shipped => "已发货",
+        S::Received => "已收货",
+        S::Closed => "已结案",
+        S::Posted => "已过账",
+        S::Rejected => "已驳回",
+        S::Cancelled => "已取消",
+    }
+}
+
+/// A step asked of a document, in Chinese.
+fn document_event_zh(event: quanyu_domain::documents::DocumentEvent) -> &'static str {
+    use quanyu_domain::documents::DocumentEvent as E;
+    match event {
+        E::Receive { .. } => "收货",
+        E::Close => "结案",
+        E::Count => "保存盘点数",
+        E::Submit => "提交",
+        E::Approve => "审批通过",
+        E::Reject => "驳回",
+        E::Ship => "发货",
+        E::Cancel => "取消",
+    }
+}
+
+/// An order channel as the console names it in Chinese.
+fn channel_zh(channel: quanyu_domain::order::OrderChannel) -> &'static str {
+    use quanyu_domain::order::OrderChannel as C;
+    match channel {
+        C::Delivery => "到家配送",
+        C::Pickup => "到店自提",
+        C::Pos => "门店收银",
+        C::ScanToBuy => "扫码购",
+        C::TablePayFirst => "扫码点单（先付）",
+        C::TableEatFirst => "扫码点单（后付）",
+        C::Appointment => "预约到店",
+    }
+}
+
+/// An order status as the console names it in Chinese.
+fn status_zh(status: quanyu_domain::order::OrderStatus) -> &'static str {
+    use quanyu_domain::order::OrderStatus as S;
+    match status {
+        S::Created => "待支付",
+        S::Paid => "已支付",
+        S::Picking => "拣货中",
+        S::Ready => "待取货",
+        S::Dispatched => "配送中",
+        S::Completed => "已完成",
+        S::Cancelled => "已取消",
+        S::PartiallyRefunded => "部分退款",
+        S::Refunded => "已退款",
+    }
+}
+
+/// What was asked of an order, in Chinese.
+fn event_zh(event: quanyu_domain::order::OrderEvent) -> &'static str {
+    use quanyu_domain::order::OrderEvent as E;
+    match event {
+        E::Pay => "支付",
+        E::StartPicking => "开始拣货",
+        E::MarkReady => "备货完成",
+        E::Dispatch => "配送出发",
+        E::Complete => "完成",
+        E::Cancel => "取消",
+        E::Refund { .. } => "退款",
+        E::AddLines => "加菜",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1104,6 +1190,7 @@ mod tests {
                 hours: quanyu_domain::org::OpeningHours::parse("08:00-22:00").unwrap(),
                 time_zone: quanyu_domain::time::TimeZone::SHANGHAI,
                 next_open: chrono::DateTime::UNIX_EPOCH,
+                asked: true,
             }
             .into(),
             AppError::TenderedTooMuch { due: 670, tendered: 9_000_000, max_change: 1_000_000 }.into(),
@@ -1136,12 +1223,81 @@ mod tests {
     }
 
     #[test]
+    fn an_illegal_transition_is_said_in_chinese_words() {
+        use quanyu_domain::order::{OrderEvent, OrderStatus};
+        let events = [
+            OrderEvent::Pay,
+            OrderEvent::StartPicking,
+            OrderEvent::MarkReady,
+            OrderEvent::Dispatch,
+            OrderEvent::Complete,
+            OrderEvent::Cancel,
+            OrderEvent::Refund { all_lines: true },
+            OrderEvent::AddLines,
+        ];
+        for &status in OrderStatus::ALL {
+            for event in events {
+                let error = ApiError::from(AppError::IllegalTransition(quanyu_domain::order::IllegalTransition {
+                    channel: quanyu_domain::order::OrderChannel::TableEatFirst,
+                    status,
+                    event,
+                }));
+                let zh = error.body(Lang::Zh)["error"]["message"].as_str().unwrap().to_owned();
+                assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "English in the Chinese: {zh}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_illegal_document_step_is_said_in_chinese_words() {
+        use quanyu_domain::documents::{DocumentEvent, DocumentKind, DocumentStatus, IllegalDocumentTransition};
+        let events = [
+            DocumentEvent::Receive { complete: true },
+            DocumentEvent::Close,
+            DocumentEvent::Count,
+            DocumentEvent::Submit,
+            DocumentEvent::Approve,
+            DocumentEvent::Reject,
+            DocumentEvent::Ship,
+            DocumentEvent::Cancel,
+        ];
+        for &kind in DocumentKind::ALL {
+            for &status in DocumentStatus::ALL {
+                for event in events {
+                    let error = ApiError::from(AppError::IllegalDocumentTransition(IllegalDocumentTransition {
+                        kind,
+                        status,
+                        event,
+                    }));
+                    let zh = error.body(Lang::Zh)["error"]["message"].as_str().unwrap().to_owned();
+                    assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "English in the Chinese: {zh}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_field_a_channel_does_not_take_names_the_channel_in_chinese() {
+        use quanyu_domain::order::OrderChannel;
+        for &channel in OrderChannel::ALL {
+            let error = ApiError::from(AppError::NotForChannel { field: "table", channel });
+            let zh = error.body(Lang::Zh)["error"]["message"].as_str().unwrap().to_owned();
+            assert!(zh.ends_with("订单不接受 table"), "{zh}");
+            assert!(!zh.trim_end_matches("table").chars().any(|c| c.is_ascii_alphabetic()), "English in: {zh}");
+        }
+        let pos = ApiError::from(AppError::NotForChannel { field: "promised_at", channel: OrderChannel::Pos });
+        assert_eq!(pos.body(Lang::Zh)["error"]["message"], "门店收银订单不接受 promised_at");
+        assert_eq!(pos.body(Lang::En)["error"]["message"], "pos orders do not take promised_at");
+    }
+
+    #[test]
     fn outside_opening_hours_names_the_hours_and_the_next_opening_on_the_stores_clock() {
         let error = ApiError::from(AppError::OutsideOpeningHours {
             hours: quanyu_domain::org::OpeningHours::parse("08:00-22:00").unwrap(),
             time_zone: quanyu_domain::time::TimeZone::SHANGHAI,
             // 08:00 in Shanghai.
             next_open: "2026-12-07T00:00:00Z".parse().unwrap(),
+            asked: true,
         });
         assert_eq!((error.status, error.field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("promised_at")));
         let zh = error.body(Lang::Zh);

@@ -4,7 +4,8 @@
 //! points, a till's change beyond reason, a refund naming a line twice or a settled line), an
 //! eat-first bill that takes more items while it is open, and the table a table order is for; a
 //! delivery keeping where it goes (and showing it to the console and its export); promised times
-//! within the booking horizon and the store's opening hours.
+//! within the booking horizon and the store's opening hours, also for a delivery routed by its point
+//! while the stores are closed.
 
 #[allow(dead_code)]
 mod support;
@@ -25,6 +26,10 @@ quanyu_store::backend_tests!(
     a_delivery_keeps_where_it_goes,
     promised_times_stay_within_the_booking_horizon,
     promised_times_fall_within_the_stores_opening_hours,
+    a_delivery_routed_after_closing_is_promised_from_the_next_opening,
+    a_table_typed_full_width_is_the_same_table,
+    waiters_adding_to_one_bill_at_once_all_get_through,
+    a_store_open_too_short_for_the_usual_promise_says_so,
 );
 
 async fn stock_of(app: &TestApp, sku: &str) -> (i64, i64, i64) {
@@ -194,6 +199,7 @@ async fn an_eat_first_bill_takes_more_items_while_open(db: Arc<dyn Database>) {
     let after =
         app.post_with_key(&app.cashier_a, &add, "add-3", json!({"lines": [{"sku_id": tea, "quantity": 1}]})).await;
     assert_eq!(code(&after), (StatusCode::CONFLICT, "illegal_transition"), "{}", after.body);
+    assert_eq!(after.body["error"]["message"], "订单当前状态（已完成）不允许此操作（加菜）");
 
     // A voided bill gives back everything it held, the added items too.
     let second = json!({"store_id": app.store_a, "channel": "table_eat_first", "table": "A1",
@@ -612,4 +618,111 @@ async fn promised_times_fall_within_the_stores_opening_hours(db: Arc<dyn Databas
     assert_eq!(early.status, StatusCode::CREATED, "{}", early.body);
     assert_eq!(promised(&early), opens + Duration::minutes(30));
     assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
+}
+
+async fn a_delivery_routed_after_closing_is_promised_from_the_next_opening(db: Arc<dyn Database>) {
+    use chrono::{DateTime, Duration, DurationRound as _, Utc};
+    let app = spawn_app(db).await;
+    // Only store A holds eggs; the point is within its radius, as the mall sends it (no store).
+    let eggs =
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    let order = json!({"channel": "delivery", "delivery_address": "上海市某路 8 号",
+                       "delivery_location": {"lat": 31.241, "lng": 121.47},
+                       "lines": [{"sku_id": eggs, "quantity": 1}]});
+    let promised =
+        |order: &support::TestResponse| order.body["promised_at"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
+    let now = Utc::now();
+    // Closed now, open from an hour ahead until five hours ahead.
+    app.set_hours_around(now, Duration::hours(1), Duration::hours(5)).await;
+    let opens = (now + Duration::hours(1)).duration_trunc(Duration::minutes(1)).unwrap();
+
+    // No time asked: routed to A all the same, promised an hour after it opens.
+    let routed = app.post_with_key(&app.admin, "/api/v1/orders", "routed-default", order.clone()).await;
+    assert_eq!(routed.status, StatusCode::CREATED, "{}", routed.body);
+    assert_eq!(routed.body["store_id"], app.store_a.as_str());
+    assert_eq!(promised(&routed), opens + Duration::hours(1));
+    // A time asked within its opening is kept.
+    let asked = (now + Duration::hours(3)).duration_trunc(Duration::seconds(1)).unwrap();
+    let within = with(&order, "promised_at", json!(asked));
+    let routed = app.post_with_key(&app.admin, "/api/v1/orders", "routed-asked", within).await;
+    assert_eq!(routed.status, StatusCode::CREATED, "{}", routed.body);
+    assert_eq!((routed.body["store_id"].as_str(), promised(&routed)), (Some(app.store_a.as_str()), asked));
+    // A time after it closes is answered with its hours, not as no store serving the point.
+    let late = with(&order, "promised_at", json!(now + Duration::hours(6)));
+    let refused = app.post_with_key(&app.admin, "/api/v1/orders", "routed-late", late).await;
+    assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "outside_opening_hours"), "{}", refused.body);
+    assert_eq!(stock_of(&app, &eggs).await, (10, 2, 0), "the two taken hold stock");
+}
+
+async fn a_table_typed_full_width_is_the_same_table(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let coffee =
+        app.stocked_sku("拿铁", json!({"code": "LATTE", "name": "中杯", "unit": "杯", "base_price": 2800}), 20).await;
+    let bill = |table: &str| {
+        json!({"store_id": app.store_a, "channel": "table_eat_first", "table": table,
+               "lines": [{"sku_id": coffee, "quantity": 1}]})
+    };
+    let opened = app.post_with_key(&app.cashier_a, "/api/v1/orders", "a3", bill("A3")).await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
+    // A Chinese input method in full-width mode types Ａ３: the same table, already taken.
+    let typed = app.post_with_key(&app.cashier_a, "/api/v1/orders", "a3-wide", bill("Ａ３")).await;
+    assert_eq!(code(&typed), (StatusCode::CONFLICT, "table_occupied"), "{}", typed.body);
+    assert_eq!(typed.body["error"]["order_id"], opened.body["id"]);
+    // A label that only looks like A3 is refused rather than made a table of its own.
+    for (key, label) in [("a3-zwsp", "A3\u{200B}"), ("a3-rtl", "\u{202E}A3"), ("a3-bom", "\u{FEFF}A3")] {
+        let refused = app.post_with_key(&app.cashier_a, "/api/v1/orders", key, bill(label)).await;
+        assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "malformed"), "{key}: {}", refused.body);
+        assert_eq!(refused.body["error"]["field"], "table");
+    }
+    // Found by the label however it is typed; the till lists the one bill.
+    let found = app.get_as(&app.cashier_a, "/api/v1/orders?table=%EF%BC%A1%EF%BC%93").await;
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 1, "{}", found.body);
+    let tables = app.get_as(&app.cashier_a, &format!("/api/v1/stores/{}/till-tables", app.store_a)).await;
+    let labels: Vec<&str> =
+        tables.body["items"].as_array().unwrap().iter().map(|t| t["table"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["A3"]);
+    assert_eq!(stock_of(&app, &coffee).await, (20, 1, 0), "only the one bill holds stock");
+}
+
+async fn waiters_adding_to_one_bill_at_once_all_get_through(db: Arc<dyn Database>) {
+    let app = spawn_app(db).await;
+    let coffee =
+        app.stocked_sku("拿铁", json!({"code": "LATTE", "name": "中杯", "unit": "杯", "base_price": 2800}), 50).await;
+    let one = json!([{"sku_id": coffee, "quantity": 1}]);
+    let bill = json!({"store_id": app.store_a, "channel": "table_eat_first", "table": "B7", "lines": one});
+    let opened = app.post_with_key(&app.cashier_a, "/api/v1/orders", "b7", bill).await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
+    let path = format!("/api/v1/orders/{}/lines", opened.body["id"].as_str().unwrap());
+    // Twelve adds of one cup each, at once, each with its own key: none is turned away.
+    let adds = (0..12).map(|i| {
+        let (app, path, one) = (&app, &path, &one);
+        async move { app.post_with_key(&app.cashier_a, path, &format!("add-{i}"), json!({"lines": one})).await }
+    });
+    for added in futures::future::join_all(adds).await {
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    }
+    let order = app.get_as(&app.cashier_a, &format!("/api/v1/orders/{}", opened.body["id"].as_str().unwrap())).await;
+    let cups: i64 = order.body["lines"].as_array().unwrap().iter().map(|l| l["quantity"].as_i64().unwrap()).sum();
+    assert_eq!(cups, 13, "{}", order.body);
+    assert_eq!(order.body["total"], 13 * 2800);
+    assert_eq!(stock_of(&app, &coffee).await, (50, 13, 0));
+    assert_eq!(app.get_as(&app.admin, "/api/v1/inventory/reconcile").await.body["sound"], true);
+}
+
+async fn a_store_open_too_short_for_the_usual_promise_says_so(db: Arc<dyn Database>) {
+    use chrono::{Duration, Utc};
+    let app = spawn_app(db).await;
+    let eggs =
+        app.stocked_sku("鸡蛋", json!({"code": "EGG", "name": "10 枚", "unit": "盒", "base_price": 1590}), 10).await;
+    // Open half an hour a day: a delivery's usual hour never fits, and no time was chosen.
+    app.set_hours_around(Utc::now(), -Duration::minutes(10), Duration::minutes(20)).await;
+    let delivery = json!({"store_id": app.store_a, "channel": "delivery", "delivery_address": "某路 8 号",
+                          "lines": [{"sku_id": eggs, "quantity": 1}]});
+    let refused = app.post_with_key(&app.cashier_a, "/api/v1/orders", "too-short", delivery.clone()).await;
+    assert_eq!(code(&refused), (StatusCode::UNPROCESSABLE_ENTITY, "outside_opening_hours"), "{}", refused.body);
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("营业时间太短") && !message.contains("所选时间"), "{message}");
+    let english = app.post_with_key_lang(&app.cashier_a, "/api/v1/orders", "too-short-en", delivery, "en").await;
+    let message = english.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("too short") && !message.contains("chosen time"), "{message}");
 }

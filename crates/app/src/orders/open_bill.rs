@@ -12,7 +12,7 @@ use quanyu_domain::{
     DomainError, Money,
     authz::Permission,
     catalog::ProductKind,
-    ids::OrderId,
+    ids::{OrderId, SkuId},
     inventory::{Qty, StockChange},
     order::{Order, OrderEvent, OrderLine, transition},
     pricing::ActivityPrice,
@@ -28,6 +28,11 @@ use crate::{
     write::now,
 };
 
+/// How many times an add that lost the race to another add on the same bill runs again: each
+/// round lets at least one of the racing adds through, so a table's worth of waiters adding at
+/// once all get through.
+const ADD_LINES_RETRIES: usize = 32;
+
 impl App {
     /// Adds lines to an open eat-first bill: holds their stock and prices the bill again (see
     /// the module's doc). Other channels, and a bill settled or voided, are refused as an
@@ -42,6 +47,26 @@ impl App {
         ctx.require(Permission::SellOrders)?;
         ctx.require_idempotency_key()?;
         let added = crate::quotes::cart_lines(&lines)?;
+        // Adds to one bill do not depend on each other: one that lost the race to another (the
+        // bill changed between its read and its write, which PostgreSQL's concurrent writers
+        // meet) runs again on the bill as it now is, rather than sending the waiter back with
+        // concurrent_change. A bill settled or voided meanwhile is then refused as such.
+        let mut retries = 0;
+        loop {
+            match self.add_lines_once(ctx, id, &added, reply).await {
+                Err(AppError::StatusChanged) if retries < ADD_LINES_RETRIES => retries += 1,
+                result => return result,
+            }
+        }
+    }
+
+    async fn add_lines_once(
+        &self,
+        ctx: &Ctx,
+        id: OrderId,
+        added: &[(SkuId, i64, Option<ActivityPrice>)],
+        reply: Reply<'_, super::OrderDetail>,
+    ) -> AppResult<Written<super::OrderDetail>> {
         write_idempotent!(self, ctx, reply, |tx| {
             let mut order = order_in_scope(ctx, tx, id).await?;
             let (before, last_updated) = (order.status, order.updated_at);

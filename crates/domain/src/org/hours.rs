@@ -132,7 +132,10 @@ impl Store {
         for _ in 0..3 {
             let ready = start + preparation;
             match self.closes_after(start) {
-                None => return Some(ready),
+                // Round the clock.
+                None if self.is_open_at(start) => return Some(ready),
+                // An opening the clock skipped (hours within the hour set forward): the next one.
+                None => start = self.next_open_from(start),
                 Some(close) if ready < close => return Some(ready),
                 Some(close) => start = self.next_open_from(close),
             }
@@ -280,6 +283,24 @@ mod tests {
         assert_eq!(always.ready_after(shanghai(23, 50), half_hour), Some(tomorrow(0, 20)));
         let brief = store("08:00-08:20", TimeZone::SHANGHAI);
         assert_eq!(brief.ready_after(shanghai(7, 0), half_hour), None, "no opening lasts half an hour");
+    }
+
+    #[test]
+    fn ready_after_an_opening_the_clock_skips() {
+        // New York sets its clocks forward from 02:00 to 03:00 on 2027-03-14: a store open
+        // 02:00-02:30 does not open that day, so work asked for at 01:30 is done the next day.
+        let new_york = TimeZone::parse("America/New_York").unwrap();
+        let brief = store("02:00-02:30", new_york);
+        let at = Utc.with_ymd_and_hms(2027, 3, 14, 6, 30, 0).unwrap();
+        let ready = brief.ready_after(at, Duration::minutes(15)).unwrap();
+        assert_eq!(ready, Utc.with_ymd_and_hms(2027, 3, 15, 6, 15, 0).unwrap(), "02:15 EDT on the 15th");
+        assert!(brief.is_open_at(ready - Duration::minutes(15)) && brief.is_open_at(ready));
+        // Hours reaching past the skipped hour open at 03:00 that day, as the clock then says.
+        let longer = store("02:00-04:00", new_york);
+        assert_eq!(
+            longer.ready_after(at, Duration::minutes(15)),
+            Some(Utc.with_ymd_and_hms(2027, 3, 14, 7, 15, 0).unwrap())
+        );
     }
 
     /// Valid hours: any opening and closing minute but round-the-clock's own spelling.

@@ -86,7 +86,7 @@ fn order(row: &Row, lines: Vec<OrderLine>) -> StoreResult<Order> {
         delivery_address: row.try_get("delivery_address")?,
         delivery_location: delivery_location(row)?,
         note: row.try_get("note")?,
-        table: table.map(|t| TableLabel::parse(&t).map_err(|e| corrupt("table_label", e))).transpose()?,
+        table: table.as_deref().map(TableLabel::stored),
         lines,
         subtotal: Money::from_fen(row.try_get("subtotal")?),
         discount: Money::from_fen(row.try_get("discount")?),
