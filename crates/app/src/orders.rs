@@ -14,7 +14,7 @@ use quanyu_domain::{
     DomainError, Expected, Money,
     authz::Permission,
     catalog::ProductKind,
-    flash::HoldStatus,
+    flash::{HoldStatus, Refusal},
     ids::{OrderId, PaymentId, SkuId, StoreId},
     inventory::{MovementKind, Qty, StockChange},
     marketing::{AutoIssue, Undo},
@@ -334,6 +334,15 @@ impl App {
                 (Some(sale), Some(held)) => {
                     let reservation = held.id;
                     hold_expires_at = Some(held.expires_at);
+                    // The rush counts the limit per member id without reading it, so a person
+                    // named by an id merged into another could hold past it; what they order
+                    // across all their ids stays within it, first ordered first served.
+                    if let Some(person) = member.as_ref() {
+                        let ordered = tx.flash_units_ordered_by_person(sale.id, person.id).await?;
+                        if ordered + held.quantity > sale.per_customer_limit {
+                            return Err(AppError::FlashSale(Refusal::LimitReached));
+                        }
+                    }
                     if !tx
                         .set_flash_reservation_status(reservation, HoldStatus::Held, HoldStatus::Ordered, Some(id))
                         .await?

@@ -42,6 +42,7 @@ quanyu_store::backend_tests!(
     a_buyer_is_a_member_id_or_a_members_phone,
     sales_already_over_or_with_a_limit_above_the_quota_are_refused,
     an_order_waits_only_for_the_journal_up_to_its_reservation,
+    a_person_orders_within_the_limit_under_every_id_merged_into_them,
 );
 
 /// An instance of the application over `db`, with nothing of any sale in memory yet.
@@ -652,4 +653,38 @@ async fn an_order_waits_only_for_the_journal_up_to_its_reservation(db: Arc<dyn D
         OrderDraft { channel: "pickup".into(), flash_reservation: Some(Uuid::now_v7()), ..OrderDraft::default() };
     let refused = app.create_order(&keyed("o-unknown"), unknown, &no_reply).await;
     assert!(matches!(refused, Err(AppError::NotFound { entity: "flash_reservation" })), "{refused:?}");
+}
+
+/// QA #F4: the rush counts the limit per member id without reading it, so after a merge a
+/// person could hold past the limit under the id merged away, before or after the merge. What
+/// they order across their ids stays within it: first ordered, first served; the rest is
+/// refused and its hold runs out.
+async fn a_person_orders_within_the_limit_under_every_id_merged_into_them(db: Arc<dyn Database>) {
+    let (app, store, sku) = setup(db.clone(), 30).await;
+    let sale_id = sale(&app, store, sku, 10, 2, -Duration::minutes(1)).await;
+    let (kept, absorbed, other) =
+        (register(&app, "13800020001").await, register(&app, "13800020002").await, register(&app, "13800020003").await);
+    let draft = |reservation: Uuid| OrderDraft {
+        channel: "pickup".into(),
+        flash_reservation: Some(reservation),
+        ..OrderDraft::default()
+    };
+    // Before the merge, the id to be absorbed holds one.
+    let early = app.reserve_flash_sale(&keyed("x-1"), sale_id, &absorbed.to_string(), 1).await.unwrap();
+    app.merge_customers(&Ctx::system(), kept, absorbed, Some("同一人")).await.unwrap();
+    // After it, the survivor reaches the limit on their own id, and the absorbed id asks again.
+    let kept_two = app.reserve_flash_sale(&keyed("k-1"), sale_id, &kept.to_string(), 2).await.unwrap();
+    let late = app.reserve_flash_sale(&keyed("x-2"), sale_id, &absorbed.to_string(), 1).await.unwrap();
+    let ordered = fresh(app.create_order(&keyed("o-k"), draft(kept_two.id), &no_reply).await.unwrap());
+    assert_eq!(ordered.order.customer_id, Some(kept));
+    for (key, held) in [("o-x1", &early), ("o-x2", &late)] {
+        let refused = app.create_order(&keyed(key), draft(held.id), &no_reply).await;
+        assert!(matches!(refused, Err(AppError::FlashSale(Refusal::LimitReached))), "{refused:?}");
+        let row = db.read().await.unwrap().get_flash_reservation(held.id).await.unwrap().unwrap();
+        assert_eq!(row.status.as_str(), "held", "refused, the hold stays until it runs out");
+    }
+    // Someone else is not held back by it.
+    let theirs = app.reserve_flash_sale(&keyed("y-1"), sale_id, &other.to_string(), 2).await.unwrap();
+    let fine = fresh(app.create_order(&keyed("o-y"), draft(theirs.id), &no_reply).await.unwrap());
+    assert_eq!(fine.order.customer_id, Some(other));
 }

@@ -292,6 +292,13 @@ pub trait FlashSaleRepo {
     async fn insert_flash_reservations(&mut self, reservations: &[FlashReservation]) -> StoreResult<()>;
     /// What each buyer holds of a sale.
     async fn flash_sale_buyers(&mut self, sale_id: uuid::Uuid) -> StoreResult<Vec<(BuyerBuf, i64)>>;
+    /// Units of a sale ordered by one person: `member` and every member merged into them (a
+    /// merge in force, followed down its chain), whichever of their ids reserved them.
+    async fn flash_units_ordered_by_person(
+        &mut self,
+        sale_id: uuid::Uuid,
+        member: quanyu_domain::ids::CustomerId,
+    ) -> StoreResult<i64>;
     async fn get_flash_reservation(&mut self, id: uuid::Uuid) -> StoreResult<Option<FlashReservation>>;
     /// The reservation an order was placed from, if any.
     async fn flash_reservation_of_order(

@@ -388,6 +388,24 @@ impl FlashSaleRepo for SqlTx {
         rows.iter().map(|row| Ok((buyer(row)?, row.try_get("quantity")?))).collect()
     }
 
+    async fn flash_units_ordered_by_person(&mut self, sale_id: Uuid, member: CustomerId) -> StoreResult<i64> {
+        // The person's ids: the member, then whoever a merge in force absorbed into one of them
+        // (`customer_merges_survivor` serves each step); their ordered reservations by the
+        // prefix (sale_id, member_id) of the reservations' unique key.
+        let row = sqlx::query(
+            "WITH RECURSIVE person (id) AS (SELECT $2 \
+             UNION SELECT m.absorbed_id FROM customer_merges m JOIN person p ON m.survivor_id = p.id \
+             WHERE m.undone_at IS NULL) \
+             SELECT CAST(COALESCE(SUM(r.quantity), 0) AS BIGINT) AS units FROM flash_sale_reservations r \
+             JOIN person p ON r.member_id = p.id WHERE r.sale_id = $1 AND r.buyer = '' AND r.status = 'ordered'",
+        )
+        .bind(sale_id)
+        .bind(member.as_uuid())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(row.try_get("units")?)
+    }
+
     async fn get_flash_reservation(&mut self, id: Uuid) -> StoreResult<Option<FlashReservation>> {
         let row = sqlx::query("SELECT * FROM flash_sale_reservations WHERE id = $1")
             .bind(id)

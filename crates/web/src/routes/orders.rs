@@ -232,7 +232,9 @@ pub struct OrderIn {
     #[serde(default)]
     lines: Vec<OrderLineIn>,
     /// A held flash-sale reservation to turn into this order (then no `lines`): one line at the
-    /// flash price, holding stock for what remains of the reservation's time.
+    /// flash price, holding stock for what remains of the reservation's time. The order is the
+    /// member's (or, after a merge, the surviving profile's); what one person orders of a sale
+    /// under all their ids stays within its per-customer limit (`flash_sale_limit_reached`).
     flash_reservation_id: Option<Uuid>,
     /// The buyer is a member: member prices apply.
     #[serde(default)]
