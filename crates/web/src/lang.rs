@@ -20,7 +20,11 @@ impl Lang {
         for item in value.split(',') {
             let mut parts = item.trim().split(';');
             let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let q = parts.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .filter(|q| q.is_finite())
+                .map_or(1.0, |q| q.min(1.0));
             let lang = if tag == "en" || tag.starts_with("en-") {
                 Lang::En
             } else if tag == "zh" || tag.starts_with("zh-") {
@@ -28,6 +32,10 @@ impl Lang {
             } else {
                 continue;
             };
+            // q=0 says "not this one" (RFC 9110, 12.4.2); a q past 1 or not a number, as 1.
+            if q <= 0.0 {
+                continue;
+            }
             if best.is_none_or(|(best_q, _)| q > best_q) {
                 best = Some((q, lang));
             }
@@ -54,5 +62,13 @@ mod tests {
         assert_eq!(lang("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
         assert_eq!(lang("fr-FR, en;q=0.5, zh;q=0.7"), Lang::Zh);
         assert_eq!(lang("fr-FR"), Lang::Zh);
+    }
+
+    #[test]
+    fn a_language_weighted_zero_is_refused() {
+        assert_eq!(lang("en;q=0"), Lang::Zh);
+        assert_eq!(lang("en;q=0.0, zh;q=0"), Lang::Zh, "neither: the default");
+        assert_eq!(lang("zh;q=0, en;q=0.1"), Lang::En);
+        assert_eq!(lang("en;q=NaN"), Lang::En, "an unreadable weight counts as 1");
     }
 }
